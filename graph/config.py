@@ -1,0 +1,69 @@
+"""Settings from ``SCRM_*`` environment variables (and an optional ``.env`` file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Every field reads ``SCRM_<FIELD>`` from the environment.
+
+    Attributes:
+        db: Path of the embedded database (a directory-like file LadybugDB owns).
+        neo4j_uri: When set, every command and the API use Neo4j instead.
+        neo4j_user / neo4j_password / neo4j_database: Neo4j credentials and database.
+        neo4j_batch_size: Rows per ``UNWIND $rows`` write.
+        environment: ``development`` or ``production``; production refuses default secrets.
+        host / port: Where ``scrm serve`` listens.
+        batch_size: Records per ingest transaction.
+        rejects_dir: Where ingest writes rejected records (default: beside the database).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SCRM_", env_file=".env", extra="ignore")
+
+    db: Path = Path("scrm.lbdb")
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr = SecretStr("scrm-dev-password")
+    neo4j_database: str = "neo4j"
+    neo4j_batch_size: int = 5_000
+    environment: str = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    batch_size: int = 50_000
+    rejects_dir: Path | None = None
+    api_keys: str = ""
+    public_graphiql: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if (
+            self.environment != "development"
+            and self.neo4j_uri
+            and self.neo4j_password.get_secret_value() == "scrm-dev-password"
+        ):
+            raise ValueError(
+                "SCRM_NEO4J_PASSWORD is still the development default; set a real password "
+                "outside development (SCRM_ENVIRONMENT=development to override)."
+            )
+        return self
+
+    @property
+    def backend(self) -> str:
+        return "neo4j" if self.neo4j_uri else "embedded"
+
+    def resolved_rejects_dir(self) -> Path:
+        if self.rejects_dir is not None:
+            return self.rejects_dir
+        return self.db.parent / (self.db.name + ".rejects")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,210 @@
+"""The domain model: what scrm stores, independent of any database.
+
+Parsers in ``ingest/`` yield these records; the store port in :mod:`graph.store`
+persists them. Keys are derived here, once, so every adapter agrees on them:
+
+* an account is keyed by ``platform:handle`` with the handle lower-cased and
+  without a leading ``@`` or ``u/`` (CRM files name people by handle, so the
+  handle, not the platform's numeric id, is what joins CRM to social);
+* a post by ``platform:post_id`` (Reddit ids are fullnames such as ``t1_abc``,
+  so ``parent_id`` values map onto them directly);
+* a conversation by ``platform:root_id``;
+* a customer by its CRM ``customer_id``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+__all__ = [
+    "Account",
+    "Customer",
+    "Follow",
+    "OwnsLink",
+    "Post",
+    "PostKind",
+    "Purchase",
+    "Record",
+    "Reject",
+    "account_key",
+    "normalize_handle",
+    "post_key",
+]
+
+
+class PostKind(StrEnum):
+    """What a post is in its conversation."""
+
+    POST = "post"
+    REPLY = "reply"
+    COMMENT = "comment"
+    SHARE = "share"
+    QUOTE = "quote"
+
+
+def normalize_handle(handle: str) -> str:
+    """Return the canonical form of a handle: stripped, no ``@`` / ``u/``, lower case.
+
+    Example:
+        >>> normalize_handle(" @DanaW ")
+        'danaw'
+        >>> normalize_handle("u/Some_User")
+        'some_user'
+    """
+    h = handle.strip()
+    if h.startswith("@"):
+        h = h[1:]
+    elif h[:2].lower() == "u/":
+        h = h[2:]
+    elif h[:3].lower() == "/u/":
+        h = h[3:]
+    return h.strip().lower()
+
+
+def account_key(platform: str, handle: str) -> str:
+    """The store key of an account: ``platform:normalized_handle``."""
+    return f"{platform.lower()}:{normalize_handle(handle)}"
+
+
+def post_key(platform: str, post_id: str) -> str:
+    """The store key of a post: ``platform:post_id``."""
+    return f"{platform.lower()}:{post_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """A CRM record."""
+
+    customer_id: str
+    name: str | None = None
+    email: str | None = None
+    lifetime_value: float | None = None
+    nps: int | None = None
+    signup_date: date | None = None
+    location: str | None = None
+    company: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A social account on one platform.
+
+    ``followers`` is ``None`` where the source does not say (a mention only
+    names the account); the store never overwrites a known value with ``None``.
+    """
+
+    platform: str
+    handle: str
+    user_id: str | None = None
+    display_name: str | None = None
+    followers: int | None = None
+    is_brand: bool = False
+    location: str | None = None
+    description: str | None = None
+
+    @property
+    def key(self) -> str:
+        return account_key(self.platform, self.handle)
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One post, reply, comment, share or quote.
+
+    References to other posts use the platform's own ids (same platform);
+    references to accounts use handles. The loader turns them into edges,
+    and an edge whose target is not stored yet is kept pending until it is.
+    """
+
+    platform: str
+    post_id: str
+    author_handle: str
+    created_at: datetime
+    text: str = ""
+    kind: PostKind = PostKind.POST
+    url: str | None = None
+    parent_id: str | None = None
+    conversation_id: str | None = None
+    mentions: tuple[str, ...] = ()
+    shared_id: str | None = None
+    hashtags: tuple[str, ...] = ()
+    lang: str | None = None
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    score: int | None = None
+    title: str | None = None
+    accepted: bool = False
+
+    @property
+    def key(self) -> str:
+        return post_key(self.platform, self.post_id)
+
+    @property
+    def author_key(self) -> str:
+        return account_key(self.platform, self.author_handle)
+
+
+@dataclass(frozen=True, slots=True)
+class OwnsLink:
+    """A Customer→Account identity link with its confidence and evidence."""
+
+    customer_id: str
+    platform: str
+    handle: str
+    confidence: float = 1.0
+    method: str = "crm"
+    evidence: str = ""
+
+    @property
+    def account_key(self) -> str:
+        return account_key(self.platform, self.handle)
+
+
+@dataclass(frozen=True, slots=True)
+class Follow:
+    """``follower`` follows ``followee`` on ``platform``."""
+
+    platform: str
+    follower_handle: str
+    followee_handle: str
+
+
+@dataclass(frozen=True, slots=True)
+class Purchase:
+    """An order or purchase from the CRM, feeding customer value."""
+
+    customer_id: str
+    order_id: str
+    amount: float
+    purchased_at: date
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """A record that could not be read, with where and why.
+
+    ``line`` is 1-based; ``field`` names the offending field when one is to blame.
+    """
+
+    source_file: str
+    line: int
+    reason: str
+    raw: str = ""
+    field: str | None = None
+
+
+Record = Customer | Account | Post | OwnsLink | Follow | Purchase | Reject
+
+
+@dataclass(slots=True)
+class IngestStats:
+    """What one file (or stream) gave: read = loaded + rejected."""
+
+    source_file: str
+    read: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,94 @@
+"""The graph schema: node and relationship tables, applied idempotently at open.
+
+The same labels and relationship types are used by every adapter; the Neo4j
+adapter turns them into uniqueness constraints, the embedded adapter into
+``CREATE ... TABLE IF NOT EXISTS`` statements. They are also the allow-list
+for any label or type that is ever spliced into a query.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "EMBEDDED_SCHEMA",
+    "NODE_LABELS",
+    "REL_TYPES",
+    "SCHEMA_VERSION",
+    "SCORE_KINDS",
+]
+
+SCHEMA_VERSION = 1
+
+NODE_LABELS: tuple[str, ...] = (
+    "Customer",
+    "Account",
+    "Post",
+    "Conversation",
+    "Purchase",
+    "AccountScore",
+    "AnalysisRun",
+    "PendingEdge",
+    "IngestFile",
+    "Setting",
+)
+
+REL_TYPES: tuple[str, ...] = (
+    "OWNS",
+    "POSTED",
+    "REPLY_TO",
+    "IN_CONVERSATION",
+    "MENTIONS",
+    "SHARES",
+    "FOLLOWS",
+    "PURCHASED",
+)
+
+# The score kinds a ranking can be asked for; each maps to its own columns, so
+# this tuple is the allow-list for ``<kind>`` and ``<kind>_rank`` in queries.
+SCORE_KINDS: tuple[str, ...] = ("advocate", "influencer", "detractor")
+
+EMBEDDED_SCHEMA: tuple[str, ...] = (
+    """CREATE NODE TABLE IF NOT EXISTS Customer(
+        key STRING, name STRING, email STRING, lifetime_value DOUBLE, nps INT64,
+        signup_date DATE, location STRING, company STRING, PRIMARY KEY(key))""",
+    """CREATE NODE TABLE IF NOT EXISTS Account(
+        key STRING, platform STRING, handle STRING, user_id STRING, display_name STRING,
+        followers INT64, is_brand BOOLEAN, location STRING, description STRING,
+        PRIMARY KEY(key))""",
+    """CREATE NODE TABLE IF NOT EXISTS Post(
+        key STRING, platform STRING, post_id STRING, author_key STRING, text STRING,
+        title STRING, created_at TIMESTAMP, url STRING, kind STRING, parent_key STRING,
+        conversation_key STRING, shared_key STRING, hashtags STRING[], lang STRING,
+        likes INT64, reposts INT64, replies INT64, score INT64, accepted BOOLEAN,
+        content_hash INT64, sentiment DOUBLE, sentiment_model STRING, PRIMARY KEY(key))""",
+    """CREATE NODE TABLE IF NOT EXISTS Conversation(
+        key STRING, platform STRING, root_post_key STRING, PRIMARY KEY(key))""",
+    """CREATE NODE TABLE IF NOT EXISTS Purchase(
+        key STRING, customer_id STRING, order_id STRING, amount DOUBLE,
+        purchased_at DATE, PRIMARY KEY(key))""",
+    """CREATE NODE TABLE IF NOT EXISTS AccountScore(
+        key STRING, run_id STRING, account_key STRING, influence DOUBLE, reach DOUBLE,
+        engagement DOUBLE, brand_sentiment DOUBLE, brand_posts INT64,
+        customer_value DOUBLE, community INT64, bridge DOUBLE,
+        advocate DOUBLE, influencer DOUBLE, detractor DOUBLE,
+        advocate_rank INT64, influencer_rank INT64, detractor_rank INT64,
+        explanation STRING, PRIMARY KEY(key))""",
+    """CREATE NODE TABLE IF NOT EXISTS AnalysisRun(
+        run_id STRING, started_at TIMESTAMP, finished_at TIMESTAMP, status STRING,
+        params STRING, stats STRING, error STRING, PRIMARY KEY(run_id))""",
+    """CREATE NODE TABLE IF NOT EXISTS PendingEdge(
+        key STRING, rel STRING, from_key STRING, to_key STRING, share_kind STRING,
+        PRIMARY KEY(key))""",
+    """CREATE NODE TABLE IF NOT EXISTS IngestFile(
+        key STRING, path STRING, source STRING, read INT64, loaded INT64,
+        rejected INT64, ingested_at TIMESTAMP, PRIMARY KEY(key))""",
+    """CREATE NODE TABLE IF NOT EXISTS Setting(key STRING, value STRING, PRIMARY KEY(key))""",
+    """CREATE REL TABLE IF NOT EXISTS OWNS(
+        FROM Customer TO Account, confidence DOUBLE, method STRING, evidence STRING)""",
+    "CREATE REL TABLE IF NOT EXISTS POSTED(FROM Account TO Post)",
+    "CREATE REL TABLE IF NOT EXISTS REPLY_TO(FROM Post TO Post)",
+    "CREATE REL TABLE IF NOT EXISTS IN_CONVERSATION(FROM Post TO Conversation)",
+    "CREATE REL TABLE IF NOT EXISTS MENTIONS(FROM Post TO Account)",
+    "CREATE REL TABLE IF NOT EXISTS SHARES(FROM Post TO Post, kind STRING)",
+    "CREATE REL TABLE IF NOT EXISTS FOLLOWS(FROM Account TO Account)",
+    "CREATE REL TABLE IF NOT EXISTS PURCHASED(FROM Customer TO Purchase)",
+)

@@ -1,0 +1,294 @@
+"""The store port: the one interface every other package uses to reach the graph.
+
+Adapters: :class:`graph.embedded_store.EmbeddedStore` (LadybugDB, the default,
+no server) and :class:`graph.neo4j_store.Neo4jStore` (production). Nothing
+outside ``graph/`` imports an adapter directly; :func:`graph.open_store` picks one
+from the settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol, runtime_checkable
+
+import pandas as pd
+
+from graph.model import Account, Customer, Follow, OwnsLink, Post, Purchase
+
+__all__ = [
+    "AccountScores",
+    "AccountView",
+    "AnalysisRunInfo",
+    "CustomerView",
+    "GraphBatch",
+    "GraphStore",
+    "Interaction",
+    "LinkedAccount",
+    "ScoredAccount",
+    "StoreBusyError",
+    "StoreError",
+    "WriteResult",
+]
+
+
+class StoreError(Exception):
+    """A store operation failed; the message says what to do about it."""
+
+
+class StoreBusyError(StoreError):
+    """Another process holds the database for writing."""
+
+
+@dataclass(slots=True)
+class GraphBatch:
+    """Records to write in one transaction, already de-duplicated by the loader."""
+
+    customers: list[Customer] = field(default_factory=list)
+    accounts: list[Account] = field(default_factory=list)
+    posts: list[Post] = field(default_factory=list)
+    links: list[OwnsLink] = field(default_factory=list)
+    follows: list[Follow] = field(default_factory=list)
+    purchases: list[Purchase] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return (
+            len(self.customers)
+            + len(self.accounts)
+            + len(self.posts)
+            + len(self.links)
+            + len(self.follows)
+            + len(self.purchases)
+        )
+
+
+@dataclass(slots=True)
+class WriteResult:
+    """What a batch changed: created and updated counts per kind, plus pending edges."""
+
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    conflicts: list[tuple[str, str]] = field(default_factory=list)  # (post key, reason)
+    pending_edges: int = 0
+
+    def add(self, other: WriteResult) -> None:
+        for k, v in other.created.items():
+            self.created[k] = self.created.get(k, 0) + v
+        for k, v in other.updated.items():
+            self.updated[k] = self.updated.get(k, 0) + v
+        self.conflicts.extend(other.conflicts)
+        self.pending_edges = other.pending_edges
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    key: str
+    platform: str
+    handle: str
+    display_name: str | None = None
+    followers: int | None = None
+    is_brand: bool = False
+    user_id: str | None = None
+    location: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    customer_id: str
+    name: str | None = None
+    email: str | None = None
+    lifetime_value: float | None = None
+    nps: int | None = None
+    signup_date: date | None = None
+    location: str | None = None
+    company: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedAccount:
+    account: AccountView
+    customer_id: str
+    confidence: float
+    method: str
+    evidence: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountScores:
+    """One account's scores from one analysis run."""
+
+    run_id: str
+    account_key: str
+    influence: float
+    reach: float
+    engagement: float
+    brand_sentiment: float | None
+    brand_posts: int
+    customer_value: float | None
+    community: int | None
+    bridge: float | None
+    advocate: float
+    influencer: float
+    detractor: float
+    ranks: dict[str, int]
+    explanations: dict[str, list[tuple[str, float]]]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredAccount:
+    """An entry of a ranking."""
+
+    kind: str
+    rank: int
+    score: float
+    account: AccountView
+    scores: AccountScores
+
+    @property
+    def explanation(self) -> list[tuple[str, float]]:
+        return self.scores.explanations.get(self.kind, [])
+
+
+@dataclass(frozen=True, slots=True)
+class Interaction:
+    """One entry in a person's timeline.
+
+    ``direction`` is ``authored`` (their own post), ``reply_received``,
+    ``mention_received`` or ``share_received``; ``counterpart`` is the other
+    account (the one replied to, or the one who replied / mentioned / shared).
+    """
+
+    post_key: str
+    time: datetime
+    platform: str
+    kind: str
+    direction: str
+    text: str
+    sentiment: float | None
+    subject_key: str
+    counterpart: AccountView | None
+    conversation_key: str | None
+    url: str | None
+
+    @property
+    def cursor_key(self) -> tuple[datetime, str, str]:
+        return (self.time, self.post_key, self.direction)
+
+    @property
+    def is_brand_response(self) -> bool:
+        return self.direction == "reply_received" and bool(
+            self.counterpart and self.counterpart.is_brand
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisRunInfo:
+    run_id: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    params: dict[str, Any]
+    stats: dict[str, Any]
+    error: str | None = None
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """What scrm needs from a graph database."""
+
+    backend: str
+    location: str
+
+    def close(self) -> None: ...
+
+    # --- writes -----------------------------------------------------------
+    def write_batch(self, batch: GraphBatch) -> WriteResult:
+        """Upsert a batch atomically: nodes, edges, pending edges resolved.
+
+        Re-writing the same records changes nothing. A post whose id is known
+        with different content is not written and comes back in ``conflicts``.
+        """
+        ...
+
+    def set_brand(self, account_keys: Sequence[str], settings: dict[str, str]) -> int:
+        """Mark brand accounts (creating stubs if needed) and store brand settings."""
+        ...
+
+    def get_settings(self) -> dict[str, str]: ...
+
+    def file_ingested(self, fingerprint: str) -> bool: ...
+
+    def record_file(
+        self, fingerprint: str, path: str, source: str, read: int, loaded: int, rejected: int
+    ) -> None: ...
+
+    def link_account(self, link: OwnsLink) -> None: ...
+
+    def unlink_account(self, customer_id: str, account_key: str) -> bool: ...
+
+    # --- projection for analytics -----------------------------------------
+    def account_frame(self) -> pd.DataFrame:
+        """Every account: key, platform, handle, followers, is_brand, customer_id,
+        lifetime_value, nps, link_confidence."""
+        ...
+
+    def interaction_frame(self) -> pd.DataFrame:
+        """Account-to-account interactions: src, dst (account keys), kind
+        (reply|mention|share|quote), created_at (datetime64[us])."""
+        ...
+
+    def post_frames(self, batch_size: int = 200_000) -> Iterator[pd.DataFrame]:
+        """Posts for sentiment: key, author_key, text, title, created_at, kind,
+        sentiment, sentiment_model, parent_author_key, root_author_key, mentions
+        (list of account keys)."""
+        ...
+
+    def write_post_sentiment(self, keys: Sequence[str], values: Sequence[float], model: str) -> None:
+        ...
+
+    # --- analysis runs and scores -----------------------------------------
+    def start_run(self, params: dict[str, Any]) -> str: ...
+
+    def write_scores(self, run_id: str, scores: pd.DataFrame) -> None:
+        """Write one run's per-account scores (columns as in AccountScore)."""
+        ...
+
+    def finish_run(self, run_id: str, stats: dict[str, Any]) -> None: ...
+
+    def fail_run(self, run_id: str, error: str) -> None: ...
+
+    def latest_run(self) -> AnalysisRunInfo | None: ...
+
+    def runs(self, limit: int = 20) -> list[AnalysisRunInfo]: ...
+
+    def ranked_accounts(
+        self, kind: str, *, first: int, after_rank: int = 0, run_id: str | None = None
+    ) -> list[ScoredAccount]: ...
+
+    def account_scores(self, account_key: str, run_id: str | None = None) -> AccountScores | None: ...
+
+    # --- reads -------------------------------------------------------------
+    def counts(self) -> dict[str, int]: ...
+
+    def get_account(self, key: str) -> AccountView | None: ...
+
+    def get_accounts(self, keys: Sequence[str]) -> dict[str, AccountView]: ...
+
+    def get_customer(self, customer_id: str) -> CustomerView | None: ...
+
+    def customers_for_accounts(self, keys: Sequence[str]) -> dict[str, CustomerView]: ...
+
+    def linked_accounts(self, customer_id: str) -> list[LinkedAccount]: ...
+
+    def timeline(
+        self,
+        account_keys: Sequence[str],
+        *,
+        first: int,
+        before: tuple[datetime, str, str] | None = None,
+    ) -> list[Interaction]:
+        """Newest-first interactions of these accounts, strictly after ``before``
+        in that order (a cursor from :attr:`Interaction.cursor_key`)."""
+        ...
