@@ -163,18 +163,32 @@ class EmbeddedStore:
                 ) from None
             raise StoreError(f"Cannot open the database {self.path}: {exc}") from None
         self._conn = ladybug.Connection(self._db)
+        self._owns_db = True
         if not read_only:
             for statement in EMBEDDED_SCHEMA:
                 self._conn.execute(statement)
 
     # ------------------------------------------------------------------ basics
+    def sibling(self) -> EmbeddedStore:
+        """Another handle on the same open database, with its own connection, for
+        another thread (``scrm serve`` runs ingest and analysis jobs this way)."""
+        import ladybug
+
+        other = object.__new__(EmbeddedStore)
+        other.path, other.location, other.read_only = self.path, self.location, self.read_only
+        other._db = self._db
+        other._conn = ladybug.Connection(self._db)
+        other._owns_db = False
+        return other
+
     def close(self) -> None:
         conn, db = getattr(self, "_conn", None), getattr(self, "_db", None)
         if conn is not None:
             conn.close()
             self._conn = None  # type: ignore[assignment]
         if db is not None:
-            db.close()
+            if self._owns_db:
+                db.close()
             self._db = None  # type: ignore[assignment]
 
     def __enter__(self) -> EmbeddedStore:
@@ -299,9 +313,9 @@ class EmbeddedStore:
                 stub(p.platform, m)
         for link in batch.links:
             stub(link.platform, link.handle)
-        for f in batch.follows:
-            stub(f.platform, f.follower_handle)
-            stub(f.platform, f.followee_handle)
+        for follow in batch.follows:
+            stub(follow.platform, follow.follower_handle)
+            stub(follow.platform, follow.followee_handle)
         return merged
 
     def _write_accounts(self, batch: GraphBatch, result: WriteResult) -> None:
@@ -578,42 +592,70 @@ class EmbeddedStore:
         frame["is_brand"] = frame["is_brand"].fillna(False).astype(bool)
         return frame
 
+    def _arrow_df(self, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        """A query result as a DataFrame backed by Arrow (no per-string Python objects)."""
+        table = self._exec(query, params).get_as_arrow()
+        return table.to_pandas(types_mapper=pd.ArrowDtype)  # type: ignore[no-any-return]
+
     def interaction_frame(self) -> pd.DataFrame:
         parts = [
-            self._df("MATCH (p:Post)-[:REPLY_TO]->(q:Post) RETURN p.author_key AS src, "
-                     "q.author_key AS dst, 'reply' AS kind, p.created_at AS created_at"),
-            self._df("MATCH (p:Post)-[:MENTIONS]->(b:Account) RETURN p.author_key AS src, "
-                     "b.key AS dst, 'mention' AS kind, p.created_at AS created_at"),
-            self._df("MATCH (p:Post)-[s:SHARES]->(q:Post) RETURN p.author_key AS src, "
-                     "q.author_key AS dst, CASE WHEN s.kind = 'quote' THEN 'quote' ELSE 'share' "
-                     "END AS kind, p.created_at AS created_at"),
+            self._arrow_df(
+                "MATCH (p:Post)-[:REPLY_TO]->(q:Post) RETURN p.author_key AS src, "
+                "q.author_key AS dst, 'reply' AS kind, p.created_at AS created_at, "
+                "p.sentiment AS sentiment"),
+            self._arrow_df(
+                "MATCH (p:Post)-[:MENTIONS]->(b:Account) RETURN p.author_key AS src, "
+                "b.key AS dst, 'mention' AS kind, p.created_at AS created_at, "
+                "p.sentiment AS sentiment"),
+            self._arrow_df(
+                "MATCH (p:Post)-[s:SHARES]->(q:Post) RETURN p.author_key AS src, "
+                "q.author_key AS dst, CASE WHEN s.kind = 'quote' THEN 'quote' ELSE 'share' "
+                "END AS kind, p.created_at AS created_at, p.sentiment AS sentiment"),
         ]
-        parts = [p for p in parts if len(p)]
-        if not parts:
-            return pd.DataFrame({"src": pd.Series(dtype=str), "dst": pd.Series(dtype=str),
-                                 "kind": pd.Series(dtype=str),
-                                 "created_at": pd.Series(dtype="datetime64[us]")})
         return pd.concat(parts, ignore_index=True)
 
-    def post_frames(self, batch_size: int = 200_000) -> Iterator[pd.DataFrame]:
-        total = self._rows("MATCH (p:Post) RETURN count(*) AS n")[0]["n"]
-        mentions = self._df("MATCH (p:Post)-[:MENTIONS]->(b:Account) "
-                            "RETURN p.key AS key, collect(b.key) AS mentions")
-        parents = self._df("MATCH (p:Post)-[:REPLY_TO]->(q:Post) "
-                           "RETURN p.key AS key, q.author_key AS parent_author_key")
-        roots = self._df("MATCH (c:Conversation), (r:Post) WHERE r.key = c.root_post_key "
-                         "RETURN c.key AS conversation_key, r.author_key AS root_author_key")
-        for skip in range(0, total, batch_size):
-            frame = self._df(
-                "MATCH (p:Post) RETURN p.key AS key, p.author_key AS author_key, p.text AS text, "
-                "p.title AS title, p.created_at AS created_at, p.kind AS kind, "
-                "p.conversation_key AS conversation_key, p.sentiment AS sentiment, "
-                "p.sentiment_model AS sentiment_model, p.platform AS platform "
-                "ORDER BY p.key SKIP $skip LIMIT $limit", {"skip": skip, "limit": batch_size})
-            frame = frame.merge(mentions, on="key", how="left").merge(parents, on="key", how="left")
-            frame = frame.merge(roots, on="conversation_key", how="left")
-            frame["mentions"] = frame["mentions"].apply(lambda m: m if isinstance(m, list) else [])
-            yield frame
+    def unscored_posts(self, batch_size: int = 100_000, *, model: str | None = None
+                       ) -> Iterator[pd.DataFrame]:
+        where = "p.sentiment IS NULL" if model is None else \
+            "(p.sentiment IS NULL OR p.sentiment_model IS NULL OR p.sentiment_model <> $model)"
+        frame = self._df(f"MATCH (p:Post) WHERE {where} RETURN p.key AS key, "
+                         "p.title AS title, p.text AS text", {"model": model} if model else None)
+        for start in range(0, len(frame), batch_size):
+            yield frame.iloc[start:start + batch_size].reset_index(drop=True)
+
+    def brand_posts(self, terms: Sequence[str]) -> pd.DataFrame:
+        cols = ("p.key AS key, p.author_key AS author_key, p.sentiment AS sentiment, "
+                "p.created_at AS created_at, p.kind AS kind")
+        parts = [
+            self._df(f"MATCH (p:Post)-[:MENTIONS]->(b:Account) WHERE b.is_brand RETURN {cols}"),
+            self._df(f"MATCH (p:Post)-[:REPLY_TO]->(:Post)<-[:POSTED]-(b:Account) "
+                     f"WHERE b.is_brand RETURN {cols}"),
+        ]
+        roots = self._rows("MATCH (b:Account)-[:POSTED]->(r:Post) WHERE b.is_brand "
+                           "RETURN r.key AS key")
+        if roots:
+            parts.append(self._df(
+                "UNWIND $keys AS k MATCH (:Conversation {key: k})<-[:IN_CONVERSATION]-(p:Post) "
+                f"RETURN {cols}", {"keys": [r["key"] for r in roots]}))
+        for term in dict.fromkeys(t.lower() for t in terms if t):
+            parts.append(self._df(
+                f"MATCH (p:Post) WHERE lower(p.text) CONTAINS $t OR lower(p.title) CONTAINS $t "
+                f"RETURN {cols}", {"t": term}))
+        frame = pd.concat(parts, ignore_index=True).drop_duplicates("key")
+        brand = {r["k"] for r in self._rows("MATCH (a:Account) WHERE a.is_brand "
+                                            "RETURN a.key AS k")}
+        frame = frame[~frame["author_key"].isin(brand)]
+        parents = self._df(
+            "UNWIND $keys AS k MATCH (p:Post {key: k})-[:REPLY_TO]->(q:Post) "
+            "RETURN p.key AS key, q.author_key AS parent_author_key",
+            {"keys": frame.loc[frame["kind"].isin(["reply", "comment"]), "key"].tolist()})
+        frame = frame.merge(parents, on="key", how="left") if len(parents) else \
+            frame.assign(parent_author_key=None)
+        return frame.reset_index(drop=True)
+
+    def author_activity(self) -> pd.DataFrame:
+        return self._df("MATCH (p:Post) RETURN p.author_key AS author_key, count(*) AS posts, "
+                        "max(p.created_at) AS last_post_at")
 
     def write_post_sentiment(self, keys: Sequence[str], values: Sequence[float], model: str
                              ) -> None:
@@ -718,8 +760,8 @@ class EmbeddedStore:
             run_id = run.run_id
         rows = self._rows(
             f"MATCH (s:AccountScore) WHERE s.run_id = $run AND s.{kind}_rank > $after "
-            f"AND s.{kind}_rank <= $upto RETURN {self._SCORE_RETURN} ORDER BY s.{kind}_rank",
-            {"run": run_id, "after": after_rank, "upto": after_rank + first})
+            f"RETURN {self._SCORE_RETURN} ORDER BY s.{kind}_rank LIMIT $first",
+            {"run": run_id, "after": after_rank, "first": first})
         accounts = self.get_accounts([r["account_key"] for r in rows])
         out = []
         for r in rows:
@@ -730,6 +772,15 @@ class EmbeddedStore:
             out.append(ScoredAccount(kind=kind, rank=r[f"{kind}_rank"], score=r[kind],
                                      account=account, scores=scores))
         return out
+
+    def score_frame(self, run_id: str | None = None) -> pd.DataFrame:
+        """All of one run's scores (latest completed by default), indexed by account key."""
+        if run_id is None:
+            run = self.latest_run()
+            run_id = run.run_id if run else ""
+        frame = self._df(f"MATCH (s:AccountScore) WHERE s.run_id = $run RETURN "
+                         f"{self._SCORE_RETURN}", {"run": run_id})
+        return frame.set_index("account_key") if len(frame) else frame
 
     def account_scores(self, account_key: str, run_id: str | None = None
                        ) -> AccountScores | None:

@@ -203,6 +203,10 @@ class GraphStore(Protocol):
 
     def close(self) -> None: ...
 
+    def sibling(self) -> GraphStore:
+        """A handle for use from another thread (same database, own connection)."""
+        ...
+
     # --- writes -----------------------------------------------------------
     def write_batch(self, batch: GraphBatch) -> WriteResult:
         """Upsert a batch atomically: nodes, edges, pending edges resolved.
@@ -236,13 +240,25 @@ class GraphStore(Protocol):
 
     def interaction_frame(self) -> pd.DataFrame:
         """Account-to-account interactions: src, dst (account keys), kind
-        (reply|mention|share|quote), created_at (datetime64[us])."""
+        (reply|mention|share|quote), created_at (datetime64[us]), sentiment (of the
+        post that made the interaction; NaN until analysed)."""
         ...
 
-    def post_frames(self, batch_size: int = 200_000) -> Iterator[pd.DataFrame]:
-        """Posts for sentiment: key, author_key, text, title, created_at, kind,
-        sentiment, sentiment_model, parent_author_key, root_author_key, mentions
-        (list of account keys)."""
+    def unscored_posts(self, batch_size: int = 100_000, *, model: str | None = None
+                       ) -> Iterator[pd.DataFrame]:
+        """Posts that need a sentiment score (key, title, text): those with none, or,
+        when ``model`` is given, those scored by another model."""
+        ...
+
+    def brand_posts(self, terms: Sequence[str]) -> pd.DataFrame:
+        """Posts that address the brand, not written by a brand account: they mention
+        or reply to a brand account, sit in a conversation a brand post started, or
+        name one of ``terms`` (case-insensitive). Columns: key, author_key, sentiment,
+        created_at, kind, parent_author_key."""
+        ...
+
+    def author_activity(self) -> pd.DataFrame:
+        """Per author: author_key, posts (count), last_post_at."""
         ...
 
     def write_post_sentiment(self, keys: Sequence[str], values: Sequence[float], model: str) -> None:
@@ -268,6 +284,11 @@ class GraphStore(Protocol):
     ) -> list[ScoredAccount]: ...
 
     def account_scores(self, account_key: str, run_id: str | None = None) -> AccountScores | None: ...
+
+    def score_frame(self, run_id: str | None = None) -> pd.DataFrame:
+        """All scores of a run (latest completed by default), indexed by account key,
+        with the AccountScore columns, ``run_id`` and the ``explanation`` JSON."""
+        ...
 
     # --- reads -------------------------------------------------------------
     def counts(self) -> dict[str, int]: ...

@@ -1,0 +1,82 @@
+"""The HTTP app: GraphQL (with GraphiQL) at ``/graphql`` and ``/health``.
+
+Run it with ``scrm serve``, or ``uvicorn --factory api.app:create_app`` (which
+opens the configured store itself, read-only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from strawberry.fastapi import GraphQLRouter
+
+from api.context import Context, StoreRunner
+from api.deps import StoreDep, get_context
+from api.jobs import router as jobs_router
+from api.schema import schema
+from graph import open_store
+from graph.config import Settings, get_settings
+from graph.store import GraphStore
+
+__all__ = ["create_app"]
+
+
+def create_app(store: GraphStore | None = None, settings: Settings | None = None) -> FastAPI:
+    """Build the app.
+
+    Args:
+        store: The store to serve. The caller keeps ownership (and closes it).
+            When ``None``, the app opens the configured store read-only at start-up
+            and closes it at shutdown.
+        settings: Defaults to the ``SCRM_*`` environment.
+
+    Returns:
+        The FastAPI app. ``app.state.store_runner`` runs the store calls;
+        ``app.state.jobs`` (set by ``scrm serve``) takes write jobs.
+    """
+    settings = settings or get_settings()
+    runner = StoreRunner(store)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned: GraphStore | None = None
+        try:
+            if store is None:
+                owned = await runner.run(lambda: open_store(settings, read_only=True))
+                runner.attach(owned)
+            yield
+        finally:
+            if owned is not None:
+                await runner.run(owned.close)
+            runner.shutdown()
+
+    app = FastAPI(title="scrm", summary="Social-CRM graph analyzer", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.store_runner = runner
+
+    graphql: GraphQLRouter[Context, None] = GraphQLRouter(
+        schema, context_getter=get_context,
+        graphql_ide="graphiql" if settings.public_graphiql else None)
+    app.include_router(graphql, prefix="/graphql")
+
+    @app.get("/health")
+    async def health(store: StoreDep) -> dict[str, Any]:
+        """Which backend, how much is stored, and the latest completed analysis run."""
+        counts, run = await store.call(lambda s: (s.counts(), s.latest_run()))
+        return {
+            "status": "ok",
+            "backend": store.store.backend,
+            "counts": counts,
+            "latest_run_id": run.run_id if run else None,
+            "latest_run_finished_at": run.finished_at.isoformat() if run and run.finished_at
+            else None,
+        }
+
+    # Write jobs (POST /jobs, GET /jobs/{id}); answered only where `scrm serve` set
+    # app.state.jobs, i.e. where this process is the database's writer.
+    app.include_router(jobs_router)
+
+    return app

@@ -1,0 +1,27 @@
+"""The ``scrm`` command line: one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from api.cli import analyze, identity, info, ingest, serve
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="scrm",
+    help="Social-CRM graph analyzer: who to engage, the whole history with a person, "
+    "and how the network looks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(ingest.app, name="ingest")
+app.add_typer(identity.app, name="identities")
+analyze.register(app)
+info.register(app)
+serve.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,62 @@
+"""``scrm identities``: the links between CRM customers and social accounts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from api.cli.analyze import _exists
+from api.cli.common import DbOption, console, fail, open_for, run_write_job
+from graph.model import account_key
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Who is who: customer ↔ social account links.", no_args_is_help=True)
+
+
+@app.command("show")
+def show(customer_id: str, db: DbOption = None) -> None:
+    """A customer's linked accounts with confidence, method and evidence."""
+    with open_for(db, read_only=_exists(db)) as store:
+        customer = store.get_customer(customer_id)
+        if customer is None:
+            fail(f"no customer {customer_id!r}")
+        links = store.linked_accounts(customer_id)
+    console.print(f"{customer.customer_id} {customer.name or ''}", highlight=False)
+    table = Table()
+    for col in ("account", "confidence", "method", "evidence"):
+        table.add_column(col)
+    for link in links:
+        table.add_row(f"{link.account.platform}:@{link.account.handle}",
+                      f"{link.confidence:.2f}", link.method, link.evidence)
+    console.print(table)
+
+
+@app.command("link")
+def link(customer_id: str,
+         account: Annotated[str, typer.Argument(help="platform:handle")],
+         db: DbOption = None) -> None:
+    """Link an account to a customer by hand; manual decisions win over automatic ones."""
+    if ":" not in account:
+        fail("write the account as platform:handle, e.g. twitter:danarides", code=2)
+    platform, handle = account.split(":", 1)
+    run_write_job(db, {"kind": "link", "link": {
+        "customer_id": customer_id, "platform": platform, "handle": handle,
+        "confidence": 1.0, "method": "manual", "evidence": "linked by hand"}}, "link")
+    console.print(f"linked {account_key(platform, handle)} to {customer_id}", highlight=False)
+
+
+@app.command("unlink")
+def unlink(customer_id: str, account: Annotated[str, typer.Argument(help="platform:handle")],
+           db: DbOption = None) -> None:
+    """Remove a customer ↔ account link."""
+    if ":" not in account:
+        fail("write the account as platform:handle", code=2)
+    key = account_key(*account.split(":", 1))
+    result = run_write_job(db, {"kind": "unlink", "customer_id": customer_id,
+                                "account_key": key}, "unlink")
+    if not result["unlinked"]:
+        fail(f"{key} was not linked to {customer_id}")
+    console.print(f"unlinked {key} from {customer_id}", highlight=False)

@@ -1,0 +1,120 @@
+"""The GraphQL schema: the ``Query`` type and ``schema``.
+
+Errors: a :class:`api.errors.UserError` shows its message; any other exception
+is logged here and reaches the client only as ``internal error``.
+"""
+
+# strawberry.field(description=...) is typed to return Any, so mypy sees resolvers as untyped.
+# mypy: disable-error-code="untyped-decorator"
+from __future__ import annotations
+
+import logging
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, QueryDepthLimiter
+from strawberry.types import ExecutionContext
+
+from api.context import Info
+from api.errors import INTERNAL_ERROR, UserError
+from api.types import (
+    Account,
+    AnalysisRun,
+    Customer,
+    EngagementTarget,
+    EngagementTargetConnection,
+    EngagementTargetEdge,
+    PageInfo,
+    TargetKind,
+    check_page_size,
+    decode_target_cursor,
+    encode_target_cursor,
+)
+from graph.model import account_key
+
+__all__ = ["MAX_QUERY_DEPTH", "Query", "schema"]
+
+logger = logging.getLogger("scrm.api")
+
+MAX_QUERY_DEPTH = 12
+
+RANKING_CHANGED = "the ranking changed (a new analysis run completed); start again without 'after'"
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Accounts to engage, best first, from the latest analysis run.")
+    async def engagement_targets(self, info: Info, kind: TargetKind, first: int = 20,
+                                 after: str | None = None) -> EngagementTargetConnection:
+        check_page_size(first)
+        context = info.context
+        after_rank = 0
+        run = await context.latest_run()
+        if after is not None:
+            cursor_run, cursor_kind, after_rank = decode_target_cursor(after)
+            if cursor_kind != kind.value:
+                raise UserError(f"this cursor belongs to the {cursor_kind} ranking, not "
+                                f"{kind.value}; start again without 'after'")
+            if run is None or cursor_run != run.run_id:
+                raise UserError(RANKING_CHANGED)
+        if run is None:
+            return EngagementTargetConnection(edges=[], run_id=None, page_info=PageInfo(
+                has_next_page=False, has_previous_page=after is not None, start_cursor=None,
+                end_cursor=None))
+        run_id = run.run_id
+        ranked = await context.store.call(lambda s: s.ranked_accounts(
+            kind.value, first=first + 1, after_rank=after_rank, run_id=run_id)) if first else []
+        has_next = len(ranked) > first
+        ranked = ranked[:first]
+        context.accounts.prime_many({r.account.key: r.account for r in ranked})
+        context.scores.prime_many({r.account.key: r.scores for r in ranked})
+        edges = [EngagementTargetEdge(cursor=encode_target_cursor(run_id, kind.value, r.rank),
+                                      node=EngagementTarget.from_domain(r)) for r in ranked]
+        return EngagementTargetConnection(edges=edges, run_id=run_id, page_info=PageInfo(
+            has_next_page=has_next, has_previous_page=after_rank > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None))
+
+    @strawberry.field(description="A CRM customer by id, or null.")
+    async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
+        customer_id = str(id)
+        found = await info.context.store.call(lambda s: s.get_customer(customer_id))
+        return Customer.from_domain(found) if found else None
+
+    @strawberry.field(description="An account by platform and handle (any case, with or "
+                                  "without @ or u/), or null.")
+    async def account(self, info: Info, platform: str, handle: str) -> Account | None:
+        found = await info.context.accounts.load(account_key(platform, handle))
+        return Account.from_domain(found) if found else None
+
+    @strawberry.field(description="The latest completed analysis run, or null before any.")
+    async def latest_run(self, info: Info) -> AnalysisRun | None:
+        run = await info.context.latest_run()
+        return AnalysisRun.from_domain(run) if run else None
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    """An exception raised while resolving, other than a UserError. Errors without an
+    original exception (syntax, validation) describe the query and are kept."""
+    original = error.original_error
+    return original is not None and not isinstance(original, UserError)
+
+
+class _Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError],
+                       execution_context: ExecutionContext | None = None) -> None:
+        for error in errors:
+            if _is_unexpected(error):
+                logger.error("GraphQL resolver failed at %s", error.path,
+                             exc_info=error.original_error)
+
+
+def _mask_errors() -> MaskErrors:
+    return MaskErrors(should_mask_error=_is_unexpected, error_message=INTERNAL_ERROR)
+
+
+def _depth_limiter() -> QueryDepthLimiter:
+    return QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH)
+
+
+schema = _Schema(query=Query, extensions=[_mask_errors, _depth_limiter])

@@ -1,0 +1,130 @@
+"""The HTTP app: /health, GraphiQL, error masking, the depth limit, the committed SDL, and
+an app that opens its own store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from api_testkit import CountingStore, LiveServer
+
+from api.export_schema import SDL_PATH, main, sdl
+from api.schema import schema
+from graph.config import Settings
+
+LEAKS = ("Traceback", "File \"", "RuntimeError", "secret", "/etc/", "SELECT", "MATCH")
+
+
+def test_health(server: LiveServer, graph_db: tuple[Path, str]) -> None:
+    response = httpx.get(f"{server.url}/health", timeout=30)
+    assert response.status_code == 200
+    health = response.json()
+    assert health["status"] == "ok"
+    assert health["backend"] == "embedded"
+    assert health["latest_run_id"] == graph_db[1]
+    assert health["latest_run_finished_at"]
+    assert health["counts"]["Customer"] == 61
+    assert health["counts"]["Post"] == 12
+    assert health["counts"]["OWNS"] == 62
+
+
+def test_graphiql_page(server: LiveServer) -> None:
+    response = httpx.get(f"{server.url}/graphql", headers={"Accept": "text/html"}, timeout=30)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "graphiql" in response.text.lower()
+
+
+def test_graphiql_can_be_turned_off(graph_db: tuple[Path, str]) -> None:
+    from api.app import create_app
+    from graph.embedded_store import EmbeddedStore
+
+    store = EmbeddedStore(graph_db[0], read_only=True)
+    try:
+        app = create_app(store=store, settings=Settings(public_graphiql=False))
+        with LiveServer(app) as server:
+            response = httpx.get(f"{server.url}/graphql", headers={"Accept": "text/html"},
+                                 timeout=30)
+            assert "graphiql" not in response.text.lower()
+            assert server.graphql("{ latestRun { status } }")["data"]["latestRun"]
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def failing_server(serve: Callable[..., LiveServer]) -> LiveServer:
+    """A server whose store fails unexpectedly on some calls."""
+    boom = RuntimeError('secret /etc/scrm.lbdb: MATCH (c) failed\nTraceback (most recent call '
+                        'last):\n  File "x.py", line 1')
+    return serve(lambda store: CountingStore(store, fail={"get_customer": boom, "counts": boom}))
+
+
+def assert_no_leak(text: str) -> None:
+    for leak in LEAKS:
+        assert leak not in text, f"{leak!r} leaked into {text!r}"
+
+
+def test_unexpected_errors_are_masked(failing_server: LiveServer) -> None:
+    response = httpx.post(f"{failing_server.url}/graphql", timeout=30, json={
+        "query": '{ customer(id: "C1") { name } latestRun { status } }'})
+    assert response.status_code == 200
+    assert_no_leak(response.text)
+    body = response.json()
+    assert body["errors"] == [{"message": "internal error",
+                               "locations": [{"line": 1, "column": 3}], "path": ["customer"]}]
+    assert body["data"] == {"customer": None, "latestRun": {"status": "completed"}}
+
+
+def test_user_errors_keep_their_message(failing_server: LiveServer) -> None:
+    body = failing_server.graphql("{ engagementTargets(kind: ADVOCATE, first: 500) { runId } }")
+    assert body["errors"][0]["message"] == "'first' must be between 0 and 100 (got 500)"
+    assert_no_leak(str(body))
+
+
+@pytest.mark.parametrize("query", [
+    "{ customer(id: ",  # syntax error
+    "{ nosuchfield }",  # validation error
+    '{ customer(id: "C1") { password } }',
+])
+def test_bad_queries_say_what_is_wrong_without_internals(failing_server: LiveServer,
+                                                         query: str) -> None:
+    response = httpx.post(f"{failing_server.url}/graphql", json={"query": query}, timeout=30)
+    body: dict[str, Any] = response.json()
+    assert body["errors"] and body["errors"][0]["message"] != "internal error"
+    assert_no_leak(response.text)
+
+
+def test_health_failure_is_masked(failing_server: LiveServer) -> None:
+    response = httpx.get(f"{failing_server.url}/health", timeout=30)
+    assert response.status_code == 500
+    assert_no_leak(response.text)
+
+
+def test_query_depth_is_limited(server: LiveServer) -> None:
+    deep = "{ account(platform: \"twitter\", handle: \"danaw\") { " + \
+        "interactions { edges { node { counterpart { " * 3 + "key" + " } } } }" * 3 + " } }"
+    body = server.graphql(deep)
+    assert body["data"] is None
+    assert "exceeds maximum operation depth" in body["errors"][0]["message"]
+
+
+def test_committed_sdl_matches_the_schema() -> None:
+    """Every API change shows in review: regenerate with 'python -m api.export_schema'."""
+    assert SDL_PATH.read_text(encoding="utf-8") == schema.as_str() + "\n"
+    assert sdl() == schema.as_str() + "\n"
+    assert main(["--check"]) == 0
+
+
+def test_app_opens_its_own_store(graph_db: tuple[Path, str]) -> None:
+    """create_app() without a store opens the configured one (read-only) at start-up."""
+    from api.app import create_app
+
+    app = create_app(settings=Settings(db=graph_db[0]))
+    with LiveServer(app) as server:
+        assert httpx.get(f"{server.url}/health", timeout=30).json()["latest_run_id"] \
+            == graph_db[1]
+        body = server.graphql('{ customer(id: "C1") { name } }')
+        assert body == {"data": {"customer": {"name": "Dana Whitfield"}}}
