@@ -60,17 +60,50 @@ def execute(store: GraphStore, payload: dict[str, Any], report: Report) -> dict[
         result = run_analysis(store, params, progress=lambda step, frac: report(
             f"{step} ({frac:.0%})"))
         return {"run_id": result.run_id, "stats": result.stats}
+    if kind == "identities":
+        return resolve_identities(store, **(payload.get("params") or {}))
     if kind == "brand":
         n = store.set_brand(payload["accounts"], payload["settings"])
         return {"brand_accounts": n}
     if kind == "link":
         from graph.model import OwnsLink
 
-        store.link_account(OwnsLink(**payload["link"]))
+        link = OwnsLink(**payload["link"])
+        store.link_account(link)
+        store.record_decision(link.customer_id, link.account_key, "link")
         return {"linked": True}
     if kind == "unlink":
-        return {"unlinked": store.unlink_account(payload["customer_id"], payload["account_key"])}
+        removed = store.unlink_account(payload["customer_id"], payload["account_key"])
+        store.record_decision(payload["customer_id"], payload["account_key"], "reject")
+        return {"unlinked": removed}
     raise ValueError(f"unknown job kind {kind!r}")
+
+
+def resolve_identities(store: GraphStore, threshold: float = 0.85,
+                       min_confidence: float = 0.5) -> dict[str, Any]:
+    """Match social accounts to CRM customers: apply confident links, queue the rest."""
+    from ingest.identity import resolve
+
+    from graph.model import OwnsLink
+    from graph.store import GraphBatch
+
+    candidates = resolve(store.customer_frame(), store.account_frame(), store.link_frame(),
+                         store.decision_frame(), threshold=threshold,
+                         min_confidence=min_confidence)
+    auto = [c for c in candidates if c.status == "auto"]
+    pending = [c for c in candidates if c.status == "pending"]
+    links = []
+    for c in auto:
+        platform, handle = c.account_key.split(":", 1)
+        links.append(OwnsLink(customer_id=c.customer_id, platform=platform, handle=handle,
+                              confidence=round(float(c.confidence), 4), method="auto",
+                              evidence="; ".join(c.evidence)))
+    result = store.write_batch(GraphBatch(links=links))
+    store.replace_candidates([{"customer_id": c.customer_id, "account_key": c.account_key,
+                               "confidence": c.confidence, "evidence": list(c.evidence)}
+                              for c in pending])
+    return {"linked": result.created.get("links", 0), "updated": result.updated.get("links", 0),
+            "pending": len(pending), "threshold": threshold}
 
 
 @dataclass

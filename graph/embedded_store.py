@@ -363,14 +363,30 @@ class EmbeddedStore:
         result.created["posts"] = len(new)
         if not new:
             return
+        # A post that does not name its conversation joins its parent's (stored or in
+        # this batch); failing that, the parent is taken as the thread's root.
+        parent_conv: dict[str, str] = {}
+        orphans = {post_key(p.platform, p.parent_id) for p, _ in new
+                   if p.conversation_id is None and p.parent_id}
+        if orphans:
+            for p, _ in new:
+                if p.key in orphans:
+                    parent_conv[p.key] = self._conversation_key(p)
+            parent_conv.update({r["key"]: r["c"] for r in self._existing(
+                "Post", [k for k in orphans if k not in parent_conv],
+                "n.key AS key, n.conversation_key AS c")})
         rows = []
         for p, h in new:
+            conversation = self._conversation_key(p)
+            if p.conversation_id is None and p.parent_id:
+                parent = post_key(p.platform, p.parent_id)
+                conversation = parent_conv.get(parent, parent)
             rows.append({
                 "key": p.key, "platform": p.platform, "post_id": p.post_id,
                 "author_key": p.author_key, "text": p.text, "title": p.title,
                 "created_at": _naive_utc(p.created_at), "url": p.url, "kind": str(p.kind),
                 "parent_key": post_key(p.platform, p.parent_id) if p.parent_id else None,
-                "conversation_key": self._conversation_key(p),
+                "conversation_key": conversation,
                 "shared_key": post_key(p.platform, p.shared_id) if p.shared_id else None,
                 "hashtags": list(p.hashtags), "lang": p.lang, "likes": p.likes,
                 "reposts": p.reposts, "replies": p.replies, "score": p.score,
@@ -461,11 +477,17 @@ class EmbeddedStore:
         known_customers = {r["key"] for r in self._existing(
             "Customer", list({c for c, _ in wanted}))}
         existing = {(r["c"], r["a"]): r for r in self._rows(
-            "UNWIND $rows AS row MATCH (c:Customer {key: row.c})-[o:OWNS]->(a:Account {key: row.a}) "
+            "UNWIND $rows AS row "
+            "MATCH (c:Customer {key: row.c})-[o:OWNS]->(a:Account {key: row.a}) "
             "RETURN c.key AS c, a.key AS a, o.confidence AS confidence, o.method AS method",
             {"rows": [{"c": c, "a": a} for c, a in wanted]})}
+        rejected = {r["key"] for r in self._existing(
+            "IdentityDecision", [f"{c}|{a}" for c, a in wanted],
+            "n.key AS key, n.decision AS decision") if r["decision"] == "reject"}
         new, changed = [], []
         for pair, link in wanted.items():
+            if link.method != "manual" and f"{pair[0]}|{pair[1]}" in rejected:
+                continue  # a person said these are not the same: never re-link automatically
             if pair[0] not in known_customers:
                 result.conflicts.append((pair[1], f"customer {pair[0]!r} is not in the CRM"))
                 continue
@@ -571,11 +593,62 @@ class EmbeddedStore:
                           "DELETE o RETURN count(*) AS n", {"c": customer_id, "a": account_key})
         return bool(rows and rows[0]["n"])
 
+    # --------------------------------------------------------------- identities
+    def customer_frame(self) -> pd.DataFrame:
+        return self._df("MATCH (c:Customer) RETURN c.key AS customer_id, c.name AS name, "
+                        "c.email AS email, c.location AS location, c.company AS company")
+
+    def link_frame(self) -> pd.DataFrame:
+        return self._df("MATCH (c:Customer)-[o:OWNS]->(a:Account) RETURN c.key AS customer_id, "
+                        "a.key AS account_key, o.method AS method, o.confidence AS confidence")
+
+    def record_decision(self, customer_id: str, account_key: str, decision: str) -> None:
+        if decision not in ("link", "reject"):
+            raise StoreError(f"unknown identity decision {decision!r}")
+        self._exec("MERGE (d:IdentityDecision {key: $k}) SET d.customer_id = $c, "
+                   "d.account_key = $a, d.decision = $d, d.decided_at = $at",
+                   {"k": f"{customer_id}|{account_key}", "c": customer_id, "a": account_key,
+                    "d": decision, "at": datetime.now(UTC).replace(tzinfo=None)})
+        self._exec("MATCH (x:IdentityCandidate {key: $k}) DELETE x",
+                   {"k": f"{customer_id}|{account_key}"})
+
+    def decision_frame(self) -> pd.DataFrame:
+        return self._df("MATCH (d:IdentityDecision) RETURN d.customer_id AS customer_id, "
+                        "d.account_key AS account_key, d.decision AS decision")
+
+    def replace_candidates(self, candidates: Sequence[dict[str, Any]]) -> None:
+        """Replace the review list with these (customer_id, account_key, confidence,
+        evidence list) rows."""
+        now = datetime.now(UTC).replace(tzinfo=None)
+        rows = {f"{c['customer_id']}|{c['account_key']}": c for c in candidates}
+        table = pa.table({
+            "key": list(rows), "customer_id": [c["customer_id"] for c in rows.values()],
+            "account_key": [c["account_key"] for c in rows.values()],
+            "confidence": pa.array([float(c["confidence"]) for c in rows.values()],
+                                   pa.float64()),
+            "evidence": [json.dumps(list(c["evidence"])) for c in rows.values()],
+            "created_at": pa.array([now] * len(rows), pa.timestamp("us"))})
+
+        def work() -> None:
+            self._exec("MATCH (x:IdentityCandidate) DELETE x")
+            self._copy("IdentityCandidate", table)
+        self._in_transaction(work)
+
+    def pending_candidates(self, limit: int = 100) -> list[dict[str, Any]]:
+        rows = self._rows("MATCH (x:IdentityCandidate) RETURN x.customer_id AS customer_id, "
+                          "x.account_key AS account_key, x.confidence AS confidence, "
+                          "x.evidence AS evidence ORDER BY x.confidence DESC, x.key LIMIT $n",
+                          {"n": limit})
+        for r in rows:
+            r["evidence"] = json.loads(r["evidence"] or "[]")
+        return rows
+
     # -------------------------------------------------------------- projection
     def account_frame(self) -> pd.DataFrame:
         accounts = self._df(
             "MATCH (a:Account) RETURN a.key AS key, a.platform AS platform, a.handle AS handle, "
-            "a.followers AS followers, a.is_brand AS is_brand")
+            "a.followers AS followers, a.is_brand AS is_brand, a.display_name AS display_name, "
+            "a.location AS location, a.description AS description")
         links = self._df(
             "MATCH (c:Customer)-[o:OWNS]->(a:Account) RETURN a.key AS key, c.key AS customer_id, "
             "c.lifetime_value AS lifetime_value, c.nps AS nps, o.confidence AS link_confidence")
@@ -655,7 +728,8 @@ class EmbeddedStore:
 
     def author_activity(self) -> pd.DataFrame:
         return self._df("MATCH (p:Post) RETURN p.author_key AS author_key, count(*) AS posts, "
-                        "max(p.created_at) AS last_post_at")
+                        "max(p.created_at) AS last_post_at, "
+                        "sum(CASE WHEN p.accepted THEN 1 ELSE 0 END) AS accepted_answers")
 
     def write_post_sentiment(self, keys: Sequence[str], values: Sequence[float], model: str
                              ) -> None:
@@ -796,7 +870,8 @@ class EmbeddedStore:
     # ------------------------------------------------------------------- reads
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
-        for label in ("Customer", "Account", "Post", "Conversation", "Purchase"):
+        for label in ("Customer", "Account", "Post", "Conversation", "Purchase",
+                      "IdentityCandidate"):
             out[label] = self._rows(f"MATCH (n:{label}) RETURN count(*) AS n")[0]["n"]
         for rel in ("OWNS", "POSTED", "REPLY_TO", "MENTIONS", "SHARES", "FOLLOWS"):
             out[rel] = self._rows(f"MATCH ()-[r:{rel}]->() RETURN count(*) AS n")[0]["n"]

@@ -29,6 +29,8 @@ NODE_LABELS: tuple[str, ...] = (
     "PendingEdge",
     "IngestFile",
     "Setting",
+    "IdentityCandidate",
+    "IdentityDecision",
 )
 
 REL_TYPES: tuple[str, ...] = (
@@ -82,6 +84,12 @@ EMBEDDED_SCHEMA: tuple[str, ...] = (
         key STRING, path STRING, source STRING, read INT64, loaded INT64,
         rejected INT64, ingested_at TIMESTAMP, PRIMARY KEY(key))""",
     """CREATE NODE TABLE IF NOT EXISTS Setting(key STRING, value STRING, PRIMARY KEY(key))""",
+    """CREATE NODE TABLE IF NOT EXISTS IdentityCandidate(
+        key STRING, customer_id STRING, account_key STRING, confidence DOUBLE,
+        evidence STRING, created_at TIMESTAMP, PRIMARY KEY(key))""",
+    """CREATE NODE TABLE IF NOT EXISTS IdentityDecision(
+        key STRING, customer_id STRING, account_key STRING, decision STRING,
+        decided_at TIMESTAMP, PRIMARY KEY(key))""",
     """CREATE REL TABLE IF NOT EXISTS OWNS(
         FROM Customer TO Account, confidence DOUBLE, method STRING, evidence STRING)""",
     "CREATE REL TABLE IF NOT EXISTS POSTED(FROM Account TO Post)",

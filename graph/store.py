@@ -232,10 +232,34 @@ class GraphStore(Protocol):
 
     def unlink_account(self, customer_id: str, account_key: str) -> bool: ...
 
+    # --- identity resolution ----------------------------------------------
+    def customer_frame(self) -> pd.DataFrame:
+        """customer_id, name, email, location, company."""
+        ...
+
+    def link_frame(self) -> pd.DataFrame:
+        """Every Customer→Account link: customer_id, account_key, method, confidence."""
+        ...
+
+    def record_decision(self, customer_id: str, account_key: str, decision: str) -> None:
+        """Keep a person's ``link`` / ``reject`` decision; it wins over automatic matching."""
+        ...
+
+    def decision_frame(self) -> pd.DataFrame:
+        """customer_id, account_key, decision."""
+        ...
+
+    def replace_candidates(self, candidates: Sequence[dict[str, Any]]) -> None:
+        """Replace the review list (customer_id, account_key, confidence, evidence)."""
+        ...
+
+    def pending_candidates(self, limit: int = 100) -> list[dict[str, Any]]: ...
+
     # --- projection for analytics -----------------------------------------
     def account_frame(self) -> pd.DataFrame:
-        """Every account: key, platform, handle, followers, is_brand, customer_id,
-        lifetime_value, nps, link_confidence."""
+        """Every account: key, platform, handle, followers, is_brand, display_name,
+        location, description, customer_id, lifetime_value, nps, link_confidence,
+        purchases_total."""
         ...
 
     def interaction_frame(self) -> pd.DataFrame:
@@ -244,8 +268,9 @@ class GraphStore(Protocol):
         post that made the interaction; NaN until analysed)."""
         ...
 
-    def unscored_posts(self, batch_size: int = 100_000, *, model: str | None = None
-                       ) -> Iterator[pd.DataFrame]:
+    def unscored_posts(
+        self, batch_size: int = 100_000, *, model: str | None = None
+    ) -> Iterator[pd.DataFrame]:
         """Posts that need a sentiment score (key, title, text): those with none, or,
         when ``model`` is given, those scored by another model."""
         ...
@@ -258,11 +283,12 @@ class GraphStore(Protocol):
         ...
 
     def author_activity(self) -> pd.DataFrame:
-        """Per author: author_key, posts (count), last_post_at."""
+        """Per author: author_key, posts (count), last_post_at, accepted_answers."""
         ...
 
-    def write_post_sentiment(self, keys: Sequence[str], values: Sequence[float], model: str) -> None:
-        ...
+    def write_post_sentiment(
+        self, keys: Sequence[str], values: Sequence[float], model: str
+    ) -> None: ...
 
     # --- analysis runs and scores -----------------------------------------
     def start_run(self, params: dict[str, Any]) -> str: ...
@@ -283,7 +309,9 @@ class GraphStore(Protocol):
         self, kind: str, *, first: int, after_rank: int = 0, run_id: str | None = None
     ) -> list[ScoredAccount]: ...
 
-    def account_scores(self, account_key: str, run_id: str | None = None) -> AccountScores | None: ...
+    def account_scores(
+        self, account_key: str, run_id: str | None = None
+    ) -> AccountScores | None: ...
 
     def score_frame(self, run_id: str | None = None) -> pd.DataFrame:
         """All scores of a run (latest completed by default), indexed by account key,

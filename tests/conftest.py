@@ -19,7 +19,7 @@ def shared_data() -> Path:
 
 
 @pytest.fixture
-def embedded_store(tmp_path: Path) -> Iterator["EmbeddedStore"]:  # noqa: F821
+def embedded_store(tmp_path: Path) -> Iterator[EmbeddedStore]:  # noqa: F821
     from graph.embedded_store import EmbeddedStore
 
     store = EmbeddedStore(tmp_path / "test.lbdb")

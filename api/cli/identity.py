@@ -60,3 +60,40 @@ def unlink(customer_id: str, account: Annotated[str, typer.Argument(help="platfo
     if not result["unlinked"]:
         fail(f"{key} was not linked to {customer_id}")
     console.print(f"unlinked {key} from {customer_id}", highlight=False)
+
+
+@app.command("resolve")
+def resolve_cmd(
+    threshold: Annotated[float, typer.Option(
+        envvar="SCRM_IDENTITY_THRESHOLD", min=0.0, max=1.0,
+        help="Links at or above this confidence are applied; the rest wait for review.")] = 0.85,
+    db: DbOption = None,
+) -> None:
+    """Find which social accounts belong to which customers (name, handle, e-mail,
+    location, handle reuse across platforms)."""
+    result = run_write_job(db, {"kind": "identities", "params": {"threshold": threshold}},
+                           "identities")
+    console.print(f"{result['linked']:,} account(s) linked automatically (confidence ≥ "
+                  f"{threshold}), {result['pending']:,} waiting for review "
+                  "('scrm identities pending')", highlight=False)
+
+
+@app.command("pending")
+def pending(limit: Annotated[int, typer.Option("--limit", "-n", min=1)] = 50,
+            db: DbOption = None) -> None:
+    """Candidate links below the threshold, best first; accept with 'scrm identities link',
+    refuse with 'scrm identities unlink'."""
+    with open_for(db, read_only=_exists(db)) as store:
+        rows = store.pending_candidates(limit)
+        customers = {r["customer_id"]: store.get_customer(r["customer_id"]) for r in rows}
+    if not rows:
+        console.print("nothing waiting for review")
+        return
+    table = Table()
+    for col in ("customer", "account", "confidence", "evidence"):
+        table.add_column(col)
+    for r in rows:
+        c = customers.get(r["customer_id"])
+        table.add_row(f"{r['customer_id']} {c.name if c and c.name else ''}", r["account_key"],
+                      f"{r['confidence']:.2f}", "; ".join(r["evidence"]))
+    console.print(table)

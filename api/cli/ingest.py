@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,16 +18,27 @@ __all__ = ["app"]
 app = typer.Typer(help="Load data into the graph. Re-running an ingest is idempotent.",
                   no_args_is_help=True)
 
-Paths = Annotated[list[str], typer.Argument(help="Files or folders; '-' reads standard input.")]
+Paths = Annotated[list[str] | None, typer.Argument(
+    help="Files or folders; '-' reads standard input.")]
+Watch = Annotated[Path | None, typer.Option(
+    "--watch", help="Keep watching this folder and ingest each new file once.")]
+WatchLimit = Annotated[float | None, typer.Option(
+    "--watch-seconds", help="Stop watching after this many seconds (default: until Ctrl-C).")]
 Force = Annotated[bool, typer.Option("--force", help="Re-read files already in the ledger.")]
 Batch = Annotated[int, typer.Option("--batch-size", envvar="SCRM_BATCH_SIZE",
                                     help="Records per transaction.")]
 
 
-def run_ingest(source: str, paths: list[str], db: Path | None, force: bool, batch_size: int,
-               options: dict[str, Any] | None = None) -> dict[str, Any]:
+def run_ingest(source: str, paths: list[str] | None, db: Path | None, force: bool,
+               batch_size: int, options: dict[str, Any] | None = None,
+               watch: Path | None = None, watch_seconds: float | None = None) -> dict[str, Any]:
+    if watch is not None:
+        return watch_folder(source, watch, db, batch_size, options, watch_seconds)
+    if not paths:
+        fail("name at least one file or folder ('-' for standard input), or use --watch DIR",
+             code=2)
     try:
-        check_paths(paths)
+        check_paths(paths, folders=source == "stackexchange")
     except IngestError as exc:
         fail(str(exc), code=2)
     settings = settings_for(db)
@@ -39,6 +51,49 @@ def run_ingest(source: str, paths: list[str], db: Path | None, force: bool, batc
         fail(str(exc), code=2)
     print_summary(result)
     return result
+
+
+def watch_folder(source: str, folder: Path, db: Path | None, batch_size: int,
+                 options: dict[str, Any] | None, seconds: float | None) -> dict[str, Any]:
+    """Ingest each file that appears in ``folder``, once.
+
+    A file is taken when its size has stopped changing between two polls (so a file
+    still being written is not read half-way). Exactly-once across restarts comes from
+    the ingest ledger: a file whose bytes were ingested before is skipped.
+    """
+    if not folder.is_dir():
+        fail(f"{folder}: not a folder to watch", code=2)
+    settings = settings_for(db)
+    deadline = time.monotonic() + seconds if seconds is not None else None
+    sizes: dict[Path, int] = {}
+    done: set[tuple[Path, int, float]] = set()
+    files: list[dict[str, Any]] = []
+    err.print(f"watching {folder} for {source} files (Ctrl-C to stop)", highlight=False)
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            ready = []
+            for path in sorted(p for p in folder.iterdir()
+                               if p.is_file() and not p.name.startswith(".")):
+                stat = path.stat()
+                ident = (path, stat.st_size, stat.st_mtime)
+                if ident in done:
+                    continue
+                if sizes.get(path) == stat.st_size:
+                    ready.append(path)
+                    done.add(ident)
+                sizes[path] = stat.st_size
+            if ready:
+                payload = {"kind": "ingest", "source": source,
+                           "paths": [str(p.resolve()) for p in ready],
+                           "rejects_dir": str(settings.resolved_rejects_dir().resolve()),
+                           "batch_size": batch_size, "force": False, "options": options}
+                result = run_write_job(db, payload, f"ingest {source}")
+                print_summary(result)
+                files.extend(result["files"])
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        err.print("stopped watching", highlight=False)
+    return {"files": files, "rejects": None}
 
 
 def print_summary(result: dict[str, Any]) -> None:
@@ -60,29 +115,51 @@ def print_summary(result: dict[str, Any]) -> None:
 
 
 @app.command("twitter")
-def twitter(paths: Paths, db: DbOption = None, force: Force = False,
-            batch_size: Batch = 50_000) -> None:
+def twitter(paths: Paths = None, db: DbOption = None, force: Force = False,
+        batch_size: Batch = 50_000, watch: Watch = None, watch_seconds: WatchLimit = None
+        ) -> None:
     """Twitter/X: API v2 pages, v2 flat tweets and v1.1 statuses (detected per line)."""
-    run_ingest("twitter", paths, db, force, batch_size)
+    run_ingest("twitter", paths, db, force, batch_size, watch=watch, watch_seconds=watch_seconds)
 
 
 @app.command("reddit")
-def reddit(paths: Paths, db: DbOption = None, force: Force = False,
-           batch_size: Batch = 50_000) -> None:
+def reddit(paths: Paths = None, db: DbOption = None, force: Force = False,
+        batch_size: Batch = 50_000, watch: Watch = None, watch_seconds: WatchLimit = None
+        ) -> None:
     """Reddit: comments (t1) and submissions (t3), one JSON object per line; .gz/.zst ok."""
-    run_ingest("reddit", paths, db, force, batch_size)
+    run_ingest("reddit", paths, db, force, batch_size, watch=watch, watch_seconds=watch_seconds)
+
+
+@app.command("stackexchange")
+def stackexchange(paths: Paths = None, db: DbOption = None, force: Force = False,
+                  batch_size: Batch = 50_000, watch: Watch = None,
+                  watch_seconds: WatchLimit = None) -> None:
+    """Stack Exchange data dump folders (Posts.xml, Users.xml, Comments.xml)."""
+    run_ingest("stackexchange", paths, db, force, batch_size, watch=watch,
+               watch_seconds=watch_seconds)
+
+
+@app.command("generic")
+def generic(paths: Paths = None, db: DbOption = None, force: Force = False,
+            batch_size: Batch = 50_000, watch: Watch = None,
+            watch_seconds: WatchLimit = None) -> None:
+    """Any other channel, one interaction per line (see docs/ingest.md)."""
+    run_ingest("generic", paths, db, force, batch_size, watch=watch,
+               watch_seconds=watch_seconds)
 
 
 @app.command("crm")
-def crm(paths: Paths, db: DbOption = None, force: Force = False,
-        batch_size: Batch = 50_000) -> None:
+def crm(paths: Paths = None, db: DbOption = None, force: Force = False,
+        batch_size: Batch = 50_000, watch: Watch = None, watch_seconds: WatchLimit = None
+        ) -> None:
     """CRM contacts CSV: customer_id (required), name, email, twitter, reddit,
     lifetime_value, nps, signup_date."""
-    run_ingest("crm", paths, db, force, batch_size)
+    run_ingest("crm", paths, db, force, batch_size, watch=watch, watch_seconds=watch_seconds)
 
 
 @app.command("orders")
-def orders(paths: Paths, db: DbOption = None, force: Force = False,
-           batch_size: Batch = 50_000) -> None:
+def orders(paths: Paths = None, db: DbOption = None, force: Force = False,
+        batch_size: Batch = 50_000, watch: Watch = None, watch_seconds: WatchLimit = None
+        ) -> None:
     """Orders CSV: customer_id, order_id, amount, date (feeds customer value)."""
-    run_ingest("orders", paths, db, force, batch_size)
+    run_ingest("orders", paths, db, force, batch_size, watch=watch, watch_seconds=watch_seconds)

@@ -1,0 +1,262 @@
+"""The analysis job: projection from the store → pure algorithms → scores written back.
+
+The job is the only place that knows both the store port and the algorithms
+(GDS's stream-vs-write split): it pulls the account interaction graph, scores
+sentiment of posts not yet scored, computes influence, communities, bridges and
+the three rankings, and writes them back under a new run id with the
+parameters used. A failed run is marked failed and its partial scores dropped;
+the previous run stays the one every reader sees until a new run completes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from analytics.community import louvain, participation_coefficient
+from analytics.pagerank import pagerank, time_decay_weights
+from analytics.scoring import ScoreWeights, score_accounts
+from analytics.sentiment import TrainedSentimentModel, VaderScorer
+from graph.schema import SCORE_KINDS
+from graph.store import GraphStore
+
+__all__ = ["AnalysisParams", "AnalysisResult", "run_analysis", "sentiment_model_path"]
+
+Progress = Callable[[str, float], None]
+
+_IGNORED_HANDLES = ("[deleted]", "[removed]")
+
+
+@dataclass(frozen=True)
+class AnalysisParams:
+    """Everything a run depends on; stored with the run.
+
+    Attributes:
+        reply_weight / mention_weight / share_weight / quote_weight: Edge weight of
+            one interaction of that kind in the account graph.
+        half_life_days: An interaction loses half its weight every this many days,
+            counted back from the newest interaction in the data (not the wall
+            clock, so an archive analysed later ranks the same).
+        alpha: PageRank damping factor.
+        seed: Community detection seed.
+        rescore_sentiment: Score every post again, not only new ones.
+    """
+
+    reply_weight: float = 1.0
+    mention_weight: float = 0.5
+    share_weight: float = 1.0
+    quote_weight: float = 1.0
+    half_life_days: float = 90.0
+    alpha: float = 0.85
+    seed: int = 0
+    rescore_sentiment: bool = False
+    weights: ScoreWeights = field(default_factory=ScoreWeights)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["weights"] = self.weights.as_dict()
+        return out
+
+
+@dataclass
+class AnalysisResult:
+    run_id: str
+    stats: dict[str, Any]
+
+
+def sentiment_model_path(location: str) -> Path:
+    """Where a trained sentiment model is kept: beside the database."""
+    p = Path(location)
+    return p.parent / (p.name + ".sentiment.joblib")
+
+
+def _brand_terms(settings: dict[str, str]) -> list[str]:
+    terms = json.loads(settings.get("brand.terms", "[]"))
+    name = settings.get("brand.name")
+    if name:
+        terms.append(name)
+    return sorted({t.lower() for t in terms if t})
+
+
+def run_analysis(
+    store: GraphStore,
+    params: AnalysisParams | None = None,
+    *,
+    progress: Progress | None = None,
+) -> AnalysisResult:
+    """Run one analysis and write its scores; returns the run id and statistics."""
+    params = params or AnalysisParams()
+    say: Progress = progress or (lambda _step, _frac: None)
+    started = time.monotonic()
+    timings: dict[str, float] = {}
+
+    def mark(step: str, t0: float) -> float:
+        timings[step] = round(time.monotonic() - t0, 3)
+        return time.monotonic()
+
+    run_id = store.start_run(params.as_dict())
+    try:
+        t = time.monotonic()
+        say("projection", 0.0)
+        accounts = store.account_frame()
+        accounts = accounts[~accounts["handle"].isin(_IGNORED_HANDLES)].reset_index(drop=True)
+        keys = pa.array(accounts["key"].astype(str).tolist(), pa.string())
+        interactions = store.interaction_frame()
+        t = mark("projection", t)
+
+        say("sentiment", 0.15)
+        settings = store.get_settings()
+        brand_keys = set(accounts.loc[accounts["is_brand"], "key"].astype(str))
+        sentiment_model, scored = _score_sentiment(store, params)
+        brand_posts = store.brand_posts(_brand_terms(settings))
+        activity = store.author_activity()
+        t = mark("sentiment", t)
+
+        say("influence", 0.45)
+        n = len(keys)
+        src = _positions(interactions["src"], keys)
+        dst = _positions(interactions["dst"], keys)
+        ok = (src >= 0) & (dst >= 0) & (src != dst)
+        kind_weight = interactions["kind"].map({
+            "reply": params.reply_weight, "mention": params.mention_weight,
+            "share": params.share_weight, "quote": params.quote_weight}).fillna(0.0).to_numpy()
+        created_s = (np.asarray(pd.to_datetime(interactions["created_at"]).to_numpy(),
+                                dtype="datetime64[us]").astype(np.int64) / 1e6)
+        now_s = float(created_s[ok].max()) if ok.any() else 0.0
+        decay = time_decay_weights(created_s, now_s, params.half_life_days) if len(created_s) \
+            else np.zeros(0)
+        weight = (kind_weight * decay)[ok]
+        src, dst = src[ok].astype(np.int64), dst[ok].astype(np.int64)
+        influence = pagerank(n, src, dst, weight, alpha=params.alpha) if n else np.zeros(0)
+        engagement = np.bincount(dst, weights=weight, minlength=n) if n else np.zeros(0)
+        t = mark("influence", t)
+
+        say("communities", 0.6)
+        if len(src):
+            membership, modularity = louvain(n, src, dst, weight, seed=params.seed)
+            bridge = participation_coefficient(n, src, dst, weight, membership)
+        else:
+            membership, modularity = np.arange(n), 0.0
+            bridge = np.zeros(n)
+        t = mark("communities", t)
+
+        say("scores", 0.75)
+        features = _features(accounts, brand_posts, activity, influence, engagement,
+                             brand_keys)
+        scores = score_accounts(features.set_index("key"), params.weights)
+        frame = _score_frame(features, scores, membership, bridge)
+        t = mark("scores", t)
+
+        say("write", 0.85)
+        store.write_scores(run_id, frame)
+        t = mark("write", t)
+        stats = {
+            "accounts": int(n), "interactions": int(len(src)), "brand_posts": int(len(brand_posts)),
+            "posts_scored": scored, "sentiment_model": sentiment_model,
+            "brand_accounts": sorted(brand_keys), "modularity": round(float(modularity), 6),
+            "communities": int(len(np.unique(membership))) if n else 0,
+            "scoring": "transparent weighted formula (no CRM advocate labels used)",
+            "seconds": round(time.monotonic() - started, 3), "timings": timings,
+        }
+        store.finish_run(run_id, stats)
+        say("done", 1.0)
+        return AnalysisResult(run_id=run_id, stats=stats)
+    except BaseException as exc:
+        store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _score_sentiment(store: GraphStore, params: AnalysisParams) -> tuple[str, int]:
+    """Score the posts that have no sentiment yet (all of them with
+    ``rescore_sentiment``) with the trained model kept beside the database, or VADER."""
+    model_path = sentiment_model_path(store.location)
+    scorer: Any
+    if model_path.exists():
+        scorer = TrainedSentimentModel.load(model_path)
+        model_name = f"trained:{model_path.name}"
+    else:
+        scorer = VaderScorer()
+        model_name = "vader"
+    scored = 0
+    for frame in store.unscored_posts(model=model_name if params.rescore_sentiment else None):
+        text = (frame["title"].fillna("") + " " + frame["text"].fillna("")).str.strip()
+        values = scorer.score(text.tolist())
+        store.write_post_sentiment(frame["key"].tolist(), [float(v) for v in values],
+                                   model_name)
+        scored += len(frame)
+    return model_name, scored
+
+
+def _features(accounts: pd.DataFrame, brand_posts: pd.DataFrame, activity: pd.DataFrame,
+              influence: np.ndarray, engagement: np.ndarray, brand_keys: set[str]
+              ) -> pd.DataFrame:
+    f = pd.DataFrame({
+        "key": accounts["key"].astype(str),
+        "influence": influence,
+        "reach": pd.to_numeric(accounts["followers"], errors="coerce").astype(float),
+        "engagement": engagement,
+        "is_customer": accounts["customer_id"].notna().to_numpy(),
+        "is_brand": accounts["is_brand"].astype(bool).to_numpy(),
+    })
+    ltv = pd.to_numeric(accounts["lifetime_value"], errors="coerce").astype(float)
+    spend = pd.to_numeric(accounts["purchases_total"], errors="coerce").astype(float) \
+        if "purchases_total" in accounts else ltv * np.nan
+    f["customer_value"] = ltv.fillna(spend).to_numpy()
+    f.loc[~f["is_customer"], "customer_value"] = np.nan
+    by_author = brand_posts.groupby("author_key")["sentiment"].agg(["mean", "count"])
+    f["brand_sentiment"] = f["key"].map(by_author["mean"]).astype(float)
+    f["brand_posts"] = f["key"].map(by_author["count"]).fillna(0).astype(int)
+    # Helping: replies in brand conversations to other customers (not to the brand),
+    # in a friendly tone. Accepted answers count double where a forum says so.
+    parent = brand_posts["parent_author_key"]
+    helpful = brand_posts[parent.notna() & ~parent.isin(brand_keys)
+                          & (brand_posts["sentiment"].fillna(0) >= 0)]
+    f["helpfulness"] = f["key"].map(helpful.groupby("author_key").size()).fillna(0.0)
+    if len(activity):
+        accepted = activity.set_index("author_key")["accepted_answers"].astype(float)
+        f["helpfulness"] += 2.0 * f["key"].map(accepted).fillna(0.0)
+        last = pd.to_datetime(activity.set_index("author_key")["last_post_at"])
+        newest = last.max()
+        f["last_active_days"] = f["key"].map((newest - last).dt.total_seconds() / 86400.0)
+    else:
+        f["last_active_days"] = np.nan
+    return f
+
+
+def _positions(column: pd.Series, keys: pa.Array) -> np.ndarray:
+    """Index of each key in ``keys`` (-1 where absent), hashed in Arrow, not Python."""
+    values = pa.array(column) if not isinstance(column.dtype, pd.ArrowDtype) else \
+        column.array._pa_array  # noqa: SLF001 - zero-copy view of the Arrow data
+    found = pc.index_in(values, value_set=keys)
+    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _score_frame(features: pd.DataFrame, scores: pd.DataFrame, membership: np.ndarray,
+                 bridge: np.ndarray) -> pd.DataFrame:
+    frame = features.set_index("key")[
+        ["influence", "reach", "engagement", "brand_sentiment", "brand_posts", "customer_value"]
+    ].copy()
+    frame["community"] = membership
+    frame["bridge"] = bridge
+    explanations: dict[str, dict[str, list[list[Any]]]] = {k: {} for k in frame.index}
+    for kind in SCORE_KINDS:
+        values = scores[kind].reindex(frame.index).fillna(0.0)
+        frame[kind] = values
+        ranked = values[values > 0].sort_values(ascending=False, kind="mergesort")
+        frame[f"{kind}_rank"] = pd.Series(np.arange(1, len(ranked) + 1), index=ranked.index)
+        for key, parts in scores[f"{kind}_explanation"].items():
+            explanations[key][kind] = [[name, float(c)] for name, c in parts
+                                       if not math.isnan(float(c))]
+    frame["explanation"] = [json.dumps(explanations[k]) for k in frame.index]
+    frame.index.name = "account_key"
+    return frame

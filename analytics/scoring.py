@@ -1,0 +1,153 @@
+"""The three rankings as transparent weighted formulas, each with its explanation.
+
+Every factor is first put on a 0..1 scale: ``log1p(x) / log1p(q99)``, clipped at
+1, where ``q99`` is the 99th percentile of the factor's positive values among
+non-brand accounts (influence is first multiplied by the number of accounts so
+that 1 is "average"). Log scaling keeps one celebrity from flattening everyone
+else; the percentile keeps the scale stable as the network grows.
+
+* **advocate** = S⁺ × Σ wᵢ·fᵢ over (brand sentiment, brand posts, engagement,
+  influence, customer value, helpfulness), where S⁺ is the positive part of the
+  account's mean brand sentiment; the sentiment factor itself is 1, so its
+  contribution is S⁺ × its weight. No positive brand sentiment, no advocate.
+* **influencer** = Σ wᵢ·fᵢ over (influence, reach, engagement), sentiment-blind.
+* **detractor** = S⁻ × Σ wᵢ·fᵢ over (negative sentiment, brand posts, influence,
+  customer value, reach), S⁻ the negative part of brand sentiment.
+
+Weights of each score sum to 1, so every score is in [0, 1] and the
+contributions listed in its explanation add up to it exactly. Brand accounts
+score 0 everywhere.
+
+The Orbit Model's love and reach (orbit.love) are provided too, for teams that
+prefer that vocabulary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ScoreWeights", "normalise", "orbit_love", "orbit_reach", "score_accounts"]
+
+
+@dataclass(frozen=True)
+class ScoreWeights:
+    """Weights of each score's factors; each group sums to 1."""
+
+    advocate_sentiment: float = 0.25
+    advocate_volume: float = 0.10
+    advocate_engagement: float = 0.20
+    advocate_influence: float = 0.15
+    advocate_value: float = 0.15
+    advocate_helpfulness: float = 0.15
+    influencer_influence: float = 0.45
+    influencer_reach: float = 0.30
+    influencer_engagement: float = 0.25
+    detractor_sentiment: float = 0.25
+    detractor_volume: float = 0.15
+    detractor_influence: float = 0.20
+    detractor_value: float = 0.20
+    detractor_reach: float = 0.20
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+    def group(self, kind: str) -> dict[str, float]:
+        return {k.split("_", 1)[1]: v for k, v in asdict(self).items() if k.startswith(kind)}
+
+
+_FACTOR_NAMES = {
+    "sentiment": "brand sentiment", "volume": "posts about the brand",
+    "engagement": "engagement received", "influence": "influence (PageRank)",
+    "value": "customer value", "helpfulness": "helping others", "reach": "reach (followers)",
+}
+
+
+def normalise(values: pd.Series, reference: pd.Series) -> pd.Series:
+    """``log1p(x) / log1p(q99)`` clipped to [0, 1], q99 from ``reference``'s positives."""
+    positive = reference[reference > 0]
+    if positive.empty:
+        return pd.Series(0.0, index=values.index)
+    scale = float(np.log1p(np.quantile(positive.to_numpy(dtype=float), 0.99)))
+    if scale <= 0:
+        return pd.Series(0.0, index=values.index)
+    return (np.log1p(values.fillna(0.0).clip(lower=0.0)) / scale).clip(0.0, 1.0)
+
+
+def score_accounts(features: pd.DataFrame, weights: ScoreWeights | None = None
+                   ) -> pd.DataFrame:
+    """Advocate, influencer and detractor scores with explanations.
+
+    Parameters:
+        features: Indexed by account key, with columns influence, reach, engagement,
+            brand_sentiment (NaN: never addressed the brand), brand_posts,
+            customer_value (NaN: prospect), is_brand, helpfulness.
+        weights: Factor weights (defaults documented in :class:`ScoreWeights`).
+
+    Returns:
+        Columns advocate, influencer, detractor and ``<kind>_explanation`` (a list of
+        ``(factor, contribution)`` pairs, largest first, summing to the score).
+    """
+    weights = weights or ScoreWeights()
+    f = features
+    brand = f.get("is_brand", pd.Series(False, index=f.index)).fillna(False).astype(bool)
+    people = ~brand
+    n = max(len(f), 1)
+    scaled = {
+        "influence": f["influence"].fillna(0.0) * n,
+        "reach": f["reach"].fillna(0.0),
+        "engagement": f["engagement"].fillna(0.0),
+        "value": f["customer_value"].fillna(0.0),
+        "volume": f["brand_posts"].fillna(0.0).astype(float),
+        "helpfulness": f.get("helpfulness", pd.Series(0.0, index=f.index)).fillna(0.0),
+    }
+    factor = {k: normalise(v, v[people]) for k, v in scaled.items()}
+    factor["sentiment"] = pd.Series(1.0, index=f.index)
+    sentiment = f["brand_sentiment"].fillna(0.0).clip(-1.0, 1.0)
+    gates = {
+        "advocate": sentiment.clip(lower=0.0),
+        "influencer": pd.Series(1.0, index=f.index),
+        "detractor": (-sentiment).clip(lower=0.0),
+    }
+    out = pd.DataFrame(index=f.index)
+    for kind, gate in gates.items():
+        gate = gate.where(people, 0.0)
+        parts = {name: gate * w * factor[name] for name, w in weights.group(kind).items()}
+        frame = pd.DataFrame(parts)
+        out[kind] = frame.sum(axis=1)
+        names = [_FACTOR_NAMES[c] for c in frame.columns]
+        values = frame.to_numpy()
+        order = np.argsort(-np.abs(values), axis=1, kind="stable")
+        out[f"{kind}_explanation"] = [
+            [(names[j], float(row[j])) for j in idx] for row, idx in zip(values, order,
+                                                                        strict=True)]
+    return out
+
+
+def orbit_love(activity_by_month: Sequence[float], decay: float = 0.9) -> float:
+    """Orbit Model love: Σ activity weight of month m × decay^(months ago).
+
+    ``activity_by_month[0]`` is the current month, ``[1]`` last month, and so on.
+
+    Example:
+        >>> round(orbit_love([3, 0, 3]), 3)
+        5.43
+    """
+    return float(sum(a * decay ** i for i, a in enumerate(activity_by_month)))
+
+
+def orbit_reach(strengths: Sequence[float], idle_months: Sequence[int] | None = None,
+                decay: float = 0.9) -> float:
+    """Orbit Model reach: Σ connection strengths, each idle connection × decay^months.
+
+    Example:
+        >>> orbit_reach([4, 3, 1, 7])
+        15.0
+        >>> round(orbit_reach([7], [3]), 1)
+        5.1
+    """
+    idle = idle_months or [0] * len(strengths)
+    return float(sum(s * decay ** m for s, m in zip(strengths, idle, strict=True)))

@@ -1,0 +1,540 @@
+"""Every Cypher statement the Neo4j adapter sends, as named constants.
+
+Values always travel as ``$parameters``; the only text that varies is a score kind
+(:func:`ranked_accounts_query`), taken from the :data:`graph.schema.SCORE_KINDS`
+allow-list. Writes are ``UNWIND $rows AS row MERGE ...`` so a batch is one round trip
+and re-sending it changes nothing. Bulk reads page by key (``WHERE n.key > $after
+... ORDER BY n.key LIMIT $limit``), which the uniqueness constraint's index serves in
+order, so a projection larger than one response streams in pages.
+
+``tests/store/test_cypher_lint.py`` runs every statement here through Neo4j's own
+parser and semantic analysis (``tools/cypher-lint``).
+"""
+
+from __future__ import annotations
+
+from graph import schema
+
+__all__ = ["SCHEMA_STATEMENTS", "ranked_accounts_query"]
+
+# --------------------------------------------------------------------------- schema
+# The key every node label is unique on; AnalysisRun is the one not keyed by ``key``.
+_NODE_KEYS: dict[str, str] = {label: "run_id" if label == "AnalysisRun" else "key"
+                              for label in schema.NODE_LABELS}
+
+CONSTRAINT_STATEMENTS: tuple[str, ...] = tuple(
+    f"CREATE CONSTRAINT {label.lower()}_{prop} IF NOT EXISTS "
+    f"FOR (n:{label}) REQUIRE n.{prop} IS UNIQUE"
+    for label, prop in _NODE_KEYS.items()
+)
+
+INDEX_STATEMENTS: tuple[str, ...] = (
+    "CREATE INDEX accountscore_run_id IF NOT EXISTS FOR (n:AccountScore) ON (n.run_id)",
+    "CREATE INDEX post_created_at IF NOT EXISTS FOR (n:Post) ON (n.created_at)",
+    "CREATE INDEX post_author_key IF NOT EXISTS FOR (n:Post) ON (n.author_key)",
+    "CREATE INDEX pendingedge_to_key IF NOT EXISTS FOR (n:PendingEdge) ON (n.to_key)",
+    "CREATE INDEX analysisrun_status IF NOT EXISTS FOR (n:AnalysisRun) ON (n.status)",
+)
+
+SCHEMA_STATEMENTS: tuple[str, ...] = CONSTRAINT_STATEMENTS + INDEX_STATEMENTS
+
+# ---------------------------------------------------------------------- batch writes
+EXISTING_CUSTOMERS = """\
+UNWIND $keys AS k
+MATCH (n:Customer {key: k})
+RETURN n.key AS key, n.name AS name, n.email AS email, n.lifetime_value AS lifetime_value,
+       n.nps AS nps, n.signup_date AS signup_date, n.location AS location, n.company AS company"""
+
+MERGE_CUSTOMERS = """\
+UNWIND $rows AS row
+MERGE (n:Customer {key: row.key})
+SET n.name = coalesce(row.name, n.name), n.email = coalesce(row.email, n.email),
+    n.lifetime_value = coalesce(row.lifetime_value, n.lifetime_value),
+    n.nps = coalesce(row.nps, n.nps), n.signup_date = coalesce(row.signup_date, n.signup_date),
+    n.location = coalesce(row.location, n.location), n.company = coalesce(row.company, n.company)"""
+
+EXISTING_ACCOUNTS = """\
+UNWIND $keys AS k
+MATCH (n:Account {key: k})
+RETURN n.key AS key, n.platform AS platform, n.handle AS handle, n.user_id AS user_id,
+       n.display_name AS display_name, n.followers AS followers, n.is_brand AS is_brand,
+       n.location AS location, n.description AS description"""
+
+# A stub (a mention, a link's target) never overwrites what is known: every field is
+# coalesced, and only an explicit True marks a brand.
+MERGE_ACCOUNTS = """\
+UNWIND $rows AS row
+MERGE (n:Account {key: row.key})
+SET n.platform = coalesce(row.platform, n.platform), n.handle = coalesce(row.handle, n.handle),
+    n.user_id = coalesce(row.user_id, n.user_id),
+    n.display_name = coalesce(row.display_name, n.display_name),
+    n.followers = coalesce(row.followers, n.followers),
+    n.is_brand = coalesce(row.is_brand, n.is_brand, false),
+    n.location = coalesce(row.location, n.location),
+    n.description = coalesce(row.description, n.description)"""
+
+EXISTING_POSTS = """\
+UNWIND $keys AS k
+MATCH (n:Post {key: k})
+RETURN n.key AS key, n.content_hash AS content_hash"""
+
+EXISTING_CONVERSATIONS = """\
+UNWIND $keys AS k
+MATCH (n:Conversation {key: k})
+RETURN n.key AS key"""
+
+# Posts, their author edge and their conversation in one statement; only new posts
+# reach it (stored ones were filtered by content hash), so ON CREATE is the whole story.
+MERGE_POSTS = """\
+UNWIND $rows AS row
+MATCH (a:Account {key: row.author_key})
+MERGE (p:Post {key: row.key})
+ON CREATE SET p.platform = row.platform, p.post_id = row.post_id, p.author_key = row.author_key,
+    p.text = row.text, p.title = row.title, p.created_at = row.created_at, p.url = row.url,
+    p.kind = row.kind, p.parent_key = row.parent_key, p.conversation_key = row.conversation_key,
+    p.shared_key = row.shared_key, p.hashtags = row.hashtags, p.lang = row.lang,
+    p.likes = row.likes, p.reposts = row.reposts, p.replies = row.replies, p.score = row.score,
+    p.accepted = row.accepted, p.content_hash = row.content_hash
+MERGE (a)-[:POSTED]->(p)
+MERGE (c:Conversation {key: row.conversation_key})
+ON CREATE SET c.platform = row.platform, c.root_post_key = row.conversation_key
+MERGE (p)-[:IN_CONVERSATION]->(c)"""
+
+MERGE_MENTIONS = """\
+UNWIND $rows AS row
+MATCH (p:Post {key: row.from_key})
+MATCH (a:Account {key: row.to_key})
+MERGE (p)-[:MENTIONS]->(a)"""
+
+MERGE_REPLIES = """\
+UNWIND $rows AS row
+MATCH (p:Post {key: row.from_key})
+MATCH (q:Post {key: row.to_key})
+MERGE (p)-[:REPLY_TO]->(q)"""
+
+MERGE_SHARES = """\
+UNWIND $rows AS row
+MATCH (p:Post {key: row.from_key})
+MATCH (q:Post {key: row.to_key})
+MERGE (p)-[s:SHARES]->(q)
+SET s.kind = row.share_kind"""
+
+PENDING_TOTAL = "MATCH (e:PendingEdge) RETURN count(e) AS n"
+
+PENDING_FOR_TARGETS = """\
+UNWIND $keys AS k
+MATCH (e:PendingEdge {to_key: k})
+RETURN e.key AS key, e.rel AS rel, e.from_key AS from_key, e.to_key AS to_key,
+       e.share_kind AS share_kind"""
+
+EXISTING_PENDING = """\
+UNWIND $keys AS k
+MATCH (e:PendingEdge {key: k})
+RETURN e.key AS key"""
+
+MERGE_PENDING = """\
+UNWIND $rows AS row
+MERGE (e:PendingEdge {key: row.key})
+ON CREATE SET e.rel = row.rel, e.from_key = row.from_key, e.to_key = row.to_key,
+    e.share_kind = row.share_kind"""
+
+DELETE_PENDING = """\
+UNWIND $keys AS k
+MATCH (e:PendingEdge {key: k})
+DELETE e"""
+
+EXISTING_LINKS = """\
+UNWIND $rows AS row
+MATCH (c:Customer {key: row.customer_id})-[o:OWNS]->(a:Account {key: row.account_key})
+RETURN c.key AS customer_id, a.key AS account_key, o.confidence AS confidence,
+       o.method AS method"""
+
+MERGE_LINKS = """\
+UNWIND $rows AS row
+MATCH (c:Customer {key: row.customer_id})
+MATCH (a:Account {key: row.account_key})
+MERGE (c)-[o:OWNS]->(a)
+SET o.confidence = row.confidence, o.method = row.method, o.evidence = row.evidence"""
+
+DELETE_LINK = """\
+MATCH (c:Customer {key: $customer_id})-[o:OWNS]->(a:Account {key: $account_key})
+DELETE o
+RETURN count(*) AS n"""
+
+EXISTING_FOLLOWS = """\
+UNWIND $rows AS row
+MATCH (a:Account {key: row.from_key})-[:FOLLOWS]->(b:Account {key: row.to_key})
+RETURN a.key AS from_key, b.key AS to_key"""
+
+MERGE_FOLLOWS = """\
+UNWIND $rows AS row
+MATCH (a:Account {key: row.from_key})
+MATCH (b:Account {key: row.to_key})
+MERGE (a)-[:FOLLOWS]->(b)"""
+
+EXISTING_PURCHASES = """\
+UNWIND $keys AS k
+MATCH (n:Purchase {key: k})
+RETURN n.key AS key"""
+
+MERGE_PURCHASES = """\
+UNWIND $rows AS row
+MATCH (c:Customer {key: row.customer_id})
+MERGE (p:Purchase {key: row.key})
+ON CREATE SET p.customer_id = row.customer_id, p.order_id = row.order_id, p.amount = row.amount,
+    p.purchased_at = row.purchased_at
+MERGE (c)-[:PURCHASED]->(p)"""
+
+# ---------------------------------------------------------------- brand, settings, files
+CLEAR_BRANDS = "MATCH (a:Account) WHERE a.is_brand SET a.is_brand = false"
+
+MARK_BRANDS = """\
+UNWIND $keys AS k
+MATCH (a:Account {key: k})
+SET a.is_brand = true"""
+
+MERGE_SETTINGS = """\
+UNWIND $rows AS row
+MERGE (s:Setting {key: row.key})
+SET s.value = row.value"""
+
+GET_SETTINGS = "MATCH (s:Setting) RETURN s.key AS key, s.value AS value"
+
+FILE_INGESTED = "MATCH (f:IngestFile {key: $key}) RETURN f.key AS key"
+
+RECORD_FILE = """\
+MERGE (f:IngestFile {key: $key})
+SET f.path = $path, f.source = $source, f.read = $read, f.loaded = $loaded,
+    f.rejected = $rejected, f.ingested_at = $ingested_at"""
+
+# ----------------------------------------------------------------------- projection
+ACCOUNT_FRAME_PAGE = """\
+MATCH (a:Account)
+WHERE a.key > $after
+WITH a ORDER BY a.key LIMIT $limit
+OPTIONAL MATCH (c:Customer)-[o:OWNS]->(a)
+WITH a, c, o ORDER BY o.confidence DESC
+WITH a, collect(CASE WHEN c IS NULL THEN null ELSE {customer_id: c.key,
+    lifetime_value: c.lifetime_value, nps: c.nps, link_confidence: o.confidence} END) AS owners
+WITH a, head(owners) AS owner
+RETURN a.key AS key, a.platform AS platform, a.handle AS handle, a.followers AS followers,
+       a.is_brand AS is_brand, owner.customer_id AS customer_id,
+       owner.lifetime_value AS lifetime_value, owner.nps AS nps,
+       owner.link_confidence AS link_confidence
+ORDER BY key"""
+
+PURCHASE_PAGE = """\
+MATCH (c:Customer)-[:PURCHASED]->(p:Purchase)
+WHERE p.key > $after
+RETURN p.key AS key, c.key AS customer_id, p.amount AS amount
+ORDER BY p.key LIMIT $limit"""
+
+POST_KEY_PAGE = """\
+MATCH (p:Post)
+WHERE p.key > $after
+RETURN p.key AS key
+ORDER BY p.key LIMIT $limit"""
+
+REPLY_INTERACTIONS = """\
+UNWIND $keys AS k
+MATCH (p:Post {key: k})-[:REPLY_TO]->(q:Post)
+RETURN p.author_key AS src, q.author_key AS dst, 'reply' AS kind, p.created_at AS created_at,
+       p.sentiment AS sentiment"""
+
+MENTION_INTERACTIONS = """\
+UNWIND $keys AS k
+MATCH (p:Post {key: k})-[:MENTIONS]->(b:Account)
+RETURN p.author_key AS src, b.key AS dst, 'mention' AS kind, p.created_at AS created_at,
+       p.sentiment AS sentiment"""
+
+SHARE_INTERACTIONS = """\
+UNWIND $keys AS k
+MATCH (p:Post {key: k})-[s:SHARES]->(q:Post)
+RETURN p.author_key AS src, q.author_key AS dst,
+       CASE WHEN s.kind = 'quote' THEN 'quote' ELSE 'share' END AS kind,
+       p.created_at AS created_at, p.sentiment AS sentiment"""
+
+UNSCORED_POST_PAGE = """\
+MATCH (p:Post)
+WHERE p.key > $after AND p.sentiment IS NULL
+RETURN p.key AS key, p.title AS title, p.text AS text
+ORDER BY p.key LIMIT $limit"""
+
+UNSCORED_BY_MODEL_POST_PAGE = """\
+MATCH (p:Post)
+WHERE p.key > $after
+  AND (p.sentiment IS NULL OR p.sentiment_model IS NULL OR p.sentiment_model <> $model)
+RETURN p.key AS key, p.title AS title, p.text AS text
+ORDER BY p.key LIMIT $limit"""
+
+BRAND_MENTION_POSTS = """\
+MATCH (p:Post)-[:MENTIONS]->(b:Account)
+WHERE b.is_brand
+RETURN DISTINCT p.key AS key, p.author_key AS author_key, p.sentiment AS sentiment,
+       p.created_at AS created_at, p.kind AS kind"""
+
+BRAND_REPLY_POSTS = """\
+MATCH (p:Post)-[:REPLY_TO]->(:Post)<-[:POSTED]-(b:Account)
+WHERE b.is_brand
+RETURN DISTINCT p.key AS key, p.author_key AS author_key, p.sentiment AS sentiment,
+       p.created_at AS created_at, p.kind AS kind"""
+
+# A conversation a brand post started is keyed by that post's key.
+BRAND_CONVERSATION_POSTS = """\
+MATCH (b:Account)-[:POSTED]->(r:Post)
+WHERE b.is_brand
+MATCH (:Conversation {key: r.key})<-[:IN_CONVERSATION]-(p:Post)
+RETURN DISTINCT p.key AS key, p.author_key AS author_key, p.sentiment AS sentiment,
+       p.created_at AS created_at, p.kind AS kind"""
+
+TERM_POSTS = """\
+MATCH (p:Post)
+WHERE toLower(p.text) CONTAINS $term OR toLower(p.title) CONTAINS $term
+RETURN p.key AS key, p.author_key AS author_key, p.sentiment AS sentiment,
+       p.created_at AS created_at, p.kind AS kind"""
+
+BRAND_ACCOUNT_KEYS = "MATCH (a:Account) WHERE a.is_brand RETURN a.key AS key"
+
+PARENT_AUTHORS = """\
+UNWIND $keys AS k
+MATCH (p:Post {key: k})-[:REPLY_TO]->(q:Post)
+RETURN p.key AS key, q.author_key AS parent_author_key"""
+
+AUTHOR_ACTIVITY = """\
+MATCH (p:Post)
+RETURN p.author_key AS author_key, count(*) AS posts, max(p.created_at) AS last_post_at"""
+
+SET_POST_SENTIMENT = """\
+UNWIND $rows AS row
+MATCH (p:Post {key: row.key})
+SET p.sentiment = row.sentiment, p.sentiment_model = $model"""
+
+# ------------------------------------------------------------------ runs and scores
+CREATE_RUN = """\
+CREATE (r:AnalysisRun {run_id: $run_id, started_at: $started_at, status: 'running',
+    params: $params, stats: '{}'})"""
+
+# Migration copies a run as it was, id and all.
+MERGE_RUN = """\
+MERGE (r:AnalysisRun {run_id: $run_id})
+SET r.started_at = $started_at, r.finished_at = $finished_at, r.status = $status,
+    r.params = $params, r.stats = $stats, r.error = $error"""
+
+MERGE_SCORES = """\
+UNWIND $rows AS row
+MERGE (s:AccountScore {key: row.key})
+SET s.run_id = row.run_id, s.account_key = row.account_key, s.influence = row.influence,
+    s.reach = row.reach, s.engagement = row.engagement, s.brand_sentiment = row.brand_sentiment,
+    s.brand_posts = row.brand_posts, s.customer_value = row.customer_value,
+    s.community = row.community, s.bridge = row.bridge, s.advocate = row.advocate,
+    s.influencer = row.influencer, s.detractor = row.detractor,
+    s.advocate_rank = row.advocate_rank, s.influencer_rank = row.influencer_rank,
+    s.detractor_rank = row.detractor_rank, s.explanation = row.explanation"""
+
+COMPLETE_RUN = """\
+MATCH (r:AnalysisRun {run_id: $run_id})
+SET r.status = 'completed', r.finished_at = $finished_at, r.stats = $stats"""
+
+EXPIRE_RUN = "MATCH (r:AnalysisRun {run_id: $run_id}) SET r.status = 'expired'"
+
+FAIL_RUN = """\
+MATCH (r:AnalysisRun {run_id: $run_id})
+SET r.status = 'failed', r.error = $error, r.finished_at = $finished_at"""
+
+DELETE_RUN_SCORES = """\
+MATCH (s:AccountScore)
+WHERE s.run_id = $run_id
+DELETE s"""
+
+_RUN_RETURN = """\
+RETURN r.run_id AS run_id, r.started_at AS started_at, r.finished_at AS finished_at,
+       r.status AS status, r.params AS params, r.stats AS stats, r.error AS error"""
+
+LATEST_RUN = f"""\
+MATCH (r:AnalysisRun)
+WHERE r.status = 'completed'
+{_RUN_RETURN}
+ORDER BY r.finished_at DESC LIMIT 1"""
+
+RUNS = f"""\
+MATCH (r:AnalysisRun)
+{_RUN_RETURN}
+ORDER BY r.started_at DESC LIMIT $limit"""
+
+_SCORE_RETURN = """\
+s.run_id AS run_id, s.account_key AS account_key, s.influence AS influence, s.reach AS reach,
+       s.engagement AS engagement, s.brand_sentiment AS brand_sentiment,
+       s.brand_posts AS brand_posts, s.customer_value AS customer_value,
+       s.community AS community, s.bridge AS bridge, s.advocate AS advocate,
+       s.influencer AS influencer, s.detractor AS detractor, s.advocate_rank AS advocate_rank,
+       s.influencer_rank AS influencer_rank, s.detractor_rank AS detractor_rank,
+       s.explanation AS explanation"""
+
+_ACCOUNT_RETURN = """\
+a.key AS key, a.platform AS platform, a.handle AS handle, a.user_id AS user_id,
+       a.display_name AS display_name, a.followers AS followers, a.is_brand AS is_brand,
+       a.location AS location, a.description AS description"""
+
+SCORE_FRAME = f"""\
+MATCH (s:AccountScore)
+WHERE s.run_id = $run_id
+RETURN {_SCORE_RETURN}
+ORDER BY s.account_key"""
+
+ACCOUNT_SCORE = f"""\
+MATCH (s:AccountScore {{key: $key}})
+RETURN {_SCORE_RETURN}"""
+
+
+def ranked_accounts_query(kind: str) -> str:
+    """The ranking read for one score kind (from :data:`SCORE_KINDS`, never user text).
+
+    Args:
+        kind: ``advocate``, ``influencer`` or ``detractor``.
+
+    Returns:
+        A query with ``$run_id``, ``$after`` and ``$upto`` that returns the score row
+        and the account of each rank in ``(after, upto]``, best first.
+
+    Raises:
+        ValueError: ``kind`` is not an allowed score kind.
+    """
+    if kind not in schema.SCORE_KINDS:
+        raise ValueError(
+            f"Unknown ranking {kind!r}; choose one of {', '.join(schema.SCORE_KINDS)}")
+    return f"""\
+MATCH (s:AccountScore)
+WHERE s.run_id = $run_id AND s.{kind}_rank > $after AND s.{kind}_rank <= $upto
+MATCH (a:Account {{key: s.account_key}})
+RETURN {_SCORE_RETURN},
+       {_ACCOUNT_RETURN}
+ORDER BY s.{kind}_rank"""
+
+
+RANKED_ACCOUNTS: dict[str, str] = {kind: ranked_accounts_query(kind)
+                                   for kind in schema.SCORE_KINDS}
+
+# ---------------------------------------------------------------------------- reads
+COUNTS = """\
+RETURN COUNT { (:Customer) } AS Customer, COUNT { (:Account) } AS Account,
+       COUNT { (:Post) } AS Post, COUNT { (:Conversation) } AS Conversation,
+       COUNT { (:Purchase) } AS Purchase, COUNT { ()-[:OWNS]->() } AS OWNS,
+       COUNT { ()-[:POSTED]->() } AS POSTED, COUNT { ()-[:REPLY_TO]->() } AS REPLY_TO,
+       COUNT { ()-[:MENTIONS]->() } AS MENTIONS, COUNT { ()-[:SHARES]->() } AS SHARES,
+       COUNT { ()-[:FOLLOWS]->() } AS FOLLOWS, COUNT { (:PendingEdge) } AS PendingEdge"""
+
+GET_ACCOUNTS = f"""\
+UNWIND $keys AS k
+MATCH (a:Account {{key: k}})
+RETURN {_ACCOUNT_RETURN}"""
+
+_CUSTOMER_RETURN = """\
+c.key AS key, c.name AS name, c.email AS email, c.lifetime_value AS lifetime_value,
+       c.nps AS nps, c.signup_date AS signup_date, c.location AS location,
+       c.company AS company"""
+
+GET_CUSTOMER = f"""\
+MATCH (c:Customer {{key: $key}})
+RETURN {_CUSTOMER_RETURN}"""
+
+# Ascending confidence: the caller keeps the last row per account, the most confident.
+CUSTOMERS_FOR_ACCOUNTS = f"""\
+UNWIND $keys AS k
+MATCH (c:Customer)-[o:OWNS]->(a:Account {{key: k}})
+RETURN a.key AS account_key, o.confidence AS confidence, {_CUSTOMER_RETURN}
+ORDER BY confidence"""
+
+LINKED_ACCOUNTS = f"""\
+MATCH (c:Customer {{key: $key}})-[o:OWNS]->(a:Account)
+RETURN {_ACCOUNT_RETURN}, o.confidence AS confidence, o.method AS method,
+       o.evidence AS evidence
+ORDER BY a.platform, a.handle"""
+
+# Timelines: one statement per direction. ``$before_time`` / ``$before_key`` are the
+# cursor (null on the first page); the caller merges the four lists, so each returns
+# its own newest ``$limit`` rows at or before the cursor.
+_TIMELINE_CURSOR = ("($before_time IS NULL OR p.created_at < $before_time "
+                    "OR (p.created_at = $before_time AND p.key <= $before_key))")
+_TIMELINE_RETURN = """\
+RETURN k AS subject, p.key AS key, p.created_at AS time, p.platform AS platform,
+       p.kind AS kind, p.text AS text, p.sentiment AS sentiment,
+       p.conversation_key AS conversation_key, p.url AS url, b.key AS counterpart
+ORDER BY time DESC, key DESC LIMIT $limit"""
+
+TIMELINE_AUTHORED = f"""\
+UNWIND $keys AS k
+MATCH (:Account {{key: k}})-[:POSTED]->(p:Post)
+WHERE {_TIMELINE_CURSOR}
+OPTIONAL MATCH (p)-[:REPLY_TO]->(:Post)<-[:POSTED]-(b:Account)
+{_TIMELINE_RETURN}"""
+
+TIMELINE_REPLIES_RECEIVED = f"""\
+UNWIND $keys AS k
+MATCH (:Account {{key: k}})-[:POSTED]->(:Post)<-[:REPLY_TO]-(p:Post)<-[:POSTED]-(b:Account)
+WHERE {_TIMELINE_CURSOR} AND b.key <> k
+{_TIMELINE_RETURN}"""
+
+TIMELINE_MENTIONS_RECEIVED = f"""\
+UNWIND $keys AS k
+MATCH (:Account {{key: k}})<-[:MENTIONS]-(p:Post)<-[:POSTED]-(b:Account)
+WHERE {_TIMELINE_CURSOR} AND b.key <> k
+{_TIMELINE_RETURN}"""
+
+TIMELINE_SHARES_RECEIVED = f"""\
+UNWIND $keys AS k
+MATCH (:Account {{key: k}})-[:POSTED]->(:Post)<-[:SHARES]-(p:Post)<-[:POSTED]-(b:Account)
+WHERE {_TIMELINE_CURSOR} AND b.key <> k
+{_TIMELINE_RETURN}"""
+
+TIMELINE: dict[str, str] = {
+    "authored": TIMELINE_AUTHORED,
+    "reply_received": TIMELINE_REPLIES_RECEIVED,
+    "mention_received": TIMELINE_MENTIONS_RECEIVED,
+    "share_received": TIMELINE_SHARES_RECEIVED,
+}
+
+# ------------------------------------------------------------------- export (migrate)
+EXPORT_CUSTOMER_PAGE = f"""\
+MATCH (c:Customer)
+WHERE c.key > $after
+WITH c ORDER BY c.key LIMIT $limit
+RETURN {_CUSTOMER_RETURN},
+       [(c)-[o:OWNS]->(a:Account) | {{platform: a.platform, handle: a.handle,
+           confidence: o.confidence, method: o.method, evidence: o.evidence}}] AS links,
+       [(c)-[:PURCHASED]->(p:Purchase) | {{order_id: p.order_id, amount: p.amount,
+           purchased_at: p.purchased_at}}] AS purchases
+ORDER BY c.key"""
+
+EXPORT_ACCOUNT_PAGE = f"""\
+MATCH (a:Account)
+WHERE a.key > $after
+WITH a ORDER BY a.key LIMIT $limit
+RETURN {_ACCOUNT_RETURN}, [(a)-[:FOLLOWS]->(b:Account) | b.handle] AS follows
+ORDER BY a.key"""
+
+EXPORT_POST_PAGE = """\
+MATCH (p:Post)
+WHERE p.key > $after
+WITH p ORDER BY p.key LIMIT $limit
+RETURN p.key AS key, p.platform AS platform, p.post_id AS post_id, p.author_key AS author_key,
+       p.text AS text, p.title AS title, p.created_at AS created_at, p.url AS url,
+       p.kind AS kind, p.parent_key AS parent_key, p.conversation_key AS conversation_key,
+       p.shared_key AS shared_key, p.hashtags AS hashtags, p.lang AS lang, p.likes AS likes,
+       p.reposts AS reposts, p.replies AS replies, p.score AS score, p.accepted AS accepted,
+       [(p)-[:MENTIONS]->(m:Account) | m.handle] AS mentions
+ORDER BY p.key"""
+
+EXPORT_SENTIMENT_PAGE = """\
+MATCH (p:Post)
+WHERE p.key > $after AND p.sentiment IS NOT NULL
+RETURN p.key AS key, p.sentiment AS sentiment, p.sentiment_model AS sentiment_model
+ORDER BY p.key LIMIT $limit"""
+
+# --------------------------------------------------------------------------- tests
+# Empties the configured database (the contract suite's fixture, never the adapter);
+# batched, so it must run as an auto-commit transaction (``session.run``).
+WIPE_DATABASE = """\
+MATCH (n)
+CALL (n) {
+  DETACH DELETE n
+} IN TRANSACTIONS OF 10000 ROWS"""

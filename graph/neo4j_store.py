@@ -1,0 +1,870 @@
+"""The production store: the store port on a Neo4j server.
+
+Same semantics as :class:`graph.embedded_store.EmbeddedStore` (the contract suite in
+``tests/store/test_contract.py`` runs over both): the same keys, pending edges for
+replies and shares whose target is not stored yet, conflicts for a post re-sent with
+other content (the same :func:`~graph.embedded_store.content_hash`), manual identity
+links winning over automatic ones, the last three completed runs kept.
+
+The driver is injected (``Neo4jStore(driver, database, batch_size)``);
+:meth:`Neo4jStore.from_settings` builds one from ``SCRM_NEO4J_*``. Every statement is
+a named constant in :mod:`graph.neo4j_queries`. A batch write is one transaction
+(``session.execute_write``); created and updated counts are worked out against what
+the transaction reads, exactly as the embedded adapter does, so both report the same.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from neo4j import RoutingControl
+
+from graph import neo4j_queries as q
+from graph.embedded_store import content_hash
+from graph.model import (
+    Account,
+    Customer,
+    Follow,
+    OwnsLink,
+    Post,
+    PostKind,
+    Purchase,
+    account_key,
+    post_key,
+)
+from graph.schema import SCORE_KINDS
+from graph.store import (
+    AccountScores,
+    AccountView,
+    AnalysisRunInfo,
+    CustomerView,
+    GraphBatch,
+    Interaction,
+    LinkedAccount,
+    ScoredAccount,
+    StoreError,
+    WriteResult,
+)
+
+if TYPE_CHECKING:
+    from graph.config import Settings
+
+__all__ = ["Neo4jStore"]
+
+_KEEP_RUNS = 3
+
+_ACCOUNT_FIELDS = ("platform", "handle", "user_id", "display_name", "followers", "is_brand",
+                   "location", "description")
+_CUSTOMER_FIELDS = ("name", "email", "lifetime_value", "nps", "signup_date", "location", "company")
+_SCORE_COLUMNS = (
+    "influence", "reach", "engagement", "brand_sentiment", "brand_posts", "customer_value",
+    "community", "bridge", "advocate", "influencer", "detractor",
+    "advocate_rank", "influencer_rank", "detractor_rank",
+)
+_INT_SCORE_COLUMNS = {"brand_posts", "community", "advocate_rank", "influencer_rank",
+                      "detractor_rank"}
+
+Rows = list[dict[str, Any]]
+Runner = Callable[[str, dict[str, Any]], Rows]
+
+
+# ------------------------------------------------------------------ value conversion
+def _utc(ts: datetime) -> datetime:
+    """An aware UTC datetime (the driver sends it as a Neo4j DateTime); naive means UTC,
+    as in the embedded store."""
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
+def _native(value: Any) -> Any:
+    """Neo4j temporal values as Python ones (aware datetimes in UTC)."""
+    to_native = getattr(value, "to_native", None)
+    if to_native is None:
+        return value
+    out = to_native()
+    if isinstance(out, datetime):
+        return _utc(out)
+    return out
+
+
+def _none(value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def _timestamps(values: Sequence[Any]) -> pd.Series:
+    """Neo4j DateTimes as naive-UTC ``datetime64[us]``, the embedded store's dtype."""
+    py = [_native(v) for v in values]
+    series = pd.to_datetime(pd.Series(py, dtype="object"), utc=True)
+    return series.dt.tz_localize(None).astype("datetime64[us]")
+
+
+def _chunks(rows: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
+
+
+class Neo4jStore:
+    """The store port on Neo4j 5.
+
+    Args:
+        driver: A ``neo4j.Driver`` (thread-safe; shared by :meth:`sibling` handles).
+        database: The database every statement runs in.
+        batch_size: Rows per ``UNWIND $rows`` write and per page of a streamed read.
+        location: What to show as the store's location (never the password).
+        owns_driver: Close the driver on :meth:`close`.
+        apply_schema: Create the constraints and indexes (idempotent) on open.
+    """
+
+    backend = "neo4j"
+
+    def __init__(self, driver: Any, database: str = "neo4j", batch_size: int = 5_000, *,
+                 location: str | None = None, owns_driver: bool = False,
+                 apply_schema: bool = True) -> None:
+        if batch_size < 1:
+            raise StoreError(f"SCRM_NEO4J_BATCH_SIZE must be positive, not {batch_size}")
+        self._driver = driver
+        self.database = database
+        self.batch_size = batch_size
+        self.location = location or f"neo4j database {database!r}"
+        self._owns_driver = owns_driver
+        if apply_schema:
+            self.apply_schema()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Neo4jStore:
+        """Connect with ``SCRM_NEO4J_URI`` / ``_USER`` / ``_PASSWORD`` / ``_DATABASE``."""
+        import neo4j
+        from neo4j.exceptions import AuthError, ServiceUnavailable
+
+        if not settings.neo4j_uri:
+            raise StoreError("SCRM_NEO4J_URI is not set.")
+        driver = neo4j.GraphDatabase.driver(
+            settings.neo4j_uri,
+            auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()))
+        location = f"{settings.neo4j_uri} (database {settings.neo4j_database!r})"
+        try:
+            driver.verify_connectivity()
+            return cls(driver, settings.neo4j_database, settings.neo4j_batch_size,
+                       location=location, owns_driver=True)
+        except AuthError:
+            driver.close()
+            raise StoreError(
+                f"Neo4j at {settings.neo4j_uri} refused user {settings.neo4j_user!r}: check "
+                "SCRM_NEO4J_USER and SCRM_NEO4J_PASSWORD.") from None
+        except ServiceUnavailable as exc:
+            driver.close()
+            raise StoreError(
+                f"No Neo4j answers at {settings.neo4j_uri} ({exc}). Start it with "
+                "'docker compose up -d neo4j' or unset SCRM_NEO4J_URI to use the embedded "
+                "store.") from None
+        except BaseException:
+            driver.close()
+            raise
+
+    # ------------------------------------------------------------------ basics
+    def apply_schema(self) -> None:
+        for statement in q.SCHEMA_STATEMENTS:
+            self._write(statement)
+
+    def sibling(self) -> Neo4jStore:
+        """Another handle on the same driver (drivers are thread-safe)."""
+        return Neo4jStore(self._driver, self.database, self.batch_size,
+                          location=self.location, apply_schema=False)
+
+    def close(self) -> None:
+        if self._driver is not None and self._owns_driver:
+            self._driver.close()
+        self._driver = None
+
+    def __enter__(self) -> Neo4jStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _execute(self, query: str, params: dict[str, Any] | None,
+                 routing: RoutingControl) -> Rows:
+        if self._driver is None:
+            raise StoreError("The store is closed.")
+        records, _, _ = self._driver.execute_query(
+            query, parameters_=params or {}, database_=self.database, routing_=routing)
+        return [dict(r.items()) for r in records]
+
+    def _read(self, query: str, params: dict[str, Any] | None = None) -> Rows:
+        return self._execute(query, params, RoutingControl.READ)
+
+    def _write(self, query: str, params: dict[str, Any] | None = None) -> Rows:
+        return self._execute(query, params, RoutingControl.WRITE)
+
+    def _in_transaction(self, work: Callable[[Runner], Any]) -> Any:
+        """Run ``work(run)`` in one write transaction; ``run(query, params)`` returns rows."""
+        if self._driver is None:
+            raise StoreError("The store is closed.")
+
+        def unit(tx: Any) -> Any:
+            def run(query: str, params: dict[str, Any]) -> Rows:
+                return [dict(r.items()) for r in tx.run(query, params)]
+            return work(run)
+
+        with self._driver.session(database=self.database) as session:
+            return session.execute_write(unit)
+
+    def _pages(self, query: str, params: dict[str, Any] | None = None,
+               key: str = "key") -> Iterator[Rows]:
+        """Keyset pagination: ``query`` takes ``$after`` and ``$limit`` and orders by key."""
+        after = ""
+        while True:
+            rows = self._read(query, {**(params or {}), "after": after,
+                                      "limit": self.batch_size})
+            if rows:
+                yield rows
+            if len(rows) < self.batch_size:
+                return
+            after = rows[-1][key]
+
+    # ------------------------------------------------------------------ writes
+    def write_batch(self, batch: GraphBatch) -> WriteResult:
+        return self._in_transaction(  # type: ignore[no-any-return]
+            lambda run: self._write_batch(run, batch))
+
+    def _write_batch(self, run: Runner, batch: GraphBatch) -> WriteResult:
+        result = WriteResult()
+        self._write_customers(run, batch, result)
+        self._write_accounts(run, self._account_rows(batch), result)
+        self._write_posts(run, batch, result)
+        self._write_links(run, batch.links, result)
+        self._write_follows(run, batch, result)
+        self._write_purchases(run, batch, result)
+        return result
+
+    def _existing(self, run: Runner, query: str, keys: Sequence[str]) -> Rows:
+        out: Rows = []
+        for chunk in _chunks(list(keys), self.batch_size):
+            out.extend(run(query, {"keys": list(chunk)}))
+        return out
+
+    def _unwind(self, run: Runner, query: str, rows: Sequence[dict[str, Any]],
+                **params: Any) -> None:
+        for chunk in _chunks(rows, self.batch_size):
+            run(query, {"rows": list(chunk), **params})
+
+    def _write_customers(self, run: Runner, batch: GraphBatch, result: WriteResult) -> None:
+        merged: dict[str, dict[str, Any]] = {}
+        for c in batch.customers:
+            row = merged.setdefault(c.customer_id, {"key": c.customer_id})
+            for f in _CUSTOMER_FIELDS:
+                v = getattr(c, f)
+                if v is not None:
+                    row[f] = v
+        if not merged:
+            return
+        existing = {r["key"]: {k: _native(v) for k, v in r.items()}
+                    for r in self._existing(run, q.EXISTING_CUSTOMERS, list(merged))}
+        new = [r for k, r in merged.items() if k not in existing]
+        changed = [r for k, r in merged.items() if k in existing and any(
+            f in r and r[f] != existing[k][f] for f in _CUSTOMER_FIELDS)]
+        self._unwind(run, q.MERGE_CUSTOMERS, [
+            {f: r.get(f) for f in ("key", *_CUSTOMER_FIELDS)} for r in new + changed])
+        result.created["customers"] = len(new)
+        result.updated["customers"] = len(changed)
+
+    @staticmethod
+    def _account_rows(batch: GraphBatch) -> dict[str, dict[str, Any]]:
+        """Every account the batch names, merged: given ones win over stubs."""
+        merged: dict[str, dict[str, Any]] = {}
+
+        def stub(platform: str, handle: str) -> None:
+            key = account_key(platform, handle)
+            if key not in merged:
+                merged[key] = {"key": key, "platform": platform.lower(),
+                               "handle": key.split(":", 1)[1]}
+
+        for a in batch.accounts:
+            row = merged.setdefault(a.key, {"key": a.key})
+            for f in _ACCOUNT_FIELDS:
+                v = getattr(a, f)
+                if f == "handle":
+                    v = a.key.split(":", 1)[1]
+                elif f == "platform":
+                    v = a.platform.lower()
+                elif f == "is_brand" and not v:
+                    continue  # only set_brand marks (or an explicit True)
+                if v is not None:
+                    row[f] = v
+        for p in batch.posts:
+            stub(p.platform, p.author_handle)
+            for m in p.mentions:
+                stub(p.platform, m)
+        for link in batch.links:
+            stub(link.platform, link.handle)
+        for f in batch.follows:
+            stub(f.platform, f.follower_handle)
+            stub(f.platform, f.followee_handle)
+        return merged
+
+    def _write_accounts(self, run: Runner, merged: dict[str, dict[str, Any]],
+                        result: WriteResult) -> None:
+        if not merged:
+            return
+        existing = {r["key"]: r for r in self._existing(run, q.EXISTING_ACCOUNTS, list(merged))}
+        new = [r for k, r in merged.items() if k not in existing]
+        changed = [r for k, r in merged.items() if k in existing and any(
+            f in r and r[f] != existing[k][f] for f in _ACCOUNT_FIELDS)]
+        self._unwind(run, q.MERGE_ACCOUNTS, [
+            {f: r.get(f) for f in ("key", *_ACCOUNT_FIELDS)} for r in new + changed])
+        result.created["accounts"] = len(new)
+        result.updated["accounts"] = len(changed)
+
+    def _write_posts(self, run: Runner, batch: GraphBatch, result: WriteResult) -> None:
+        posts: dict[str, tuple[Post, int]] = {}
+        for p in batch.posts:
+            h = content_hash(p)
+            seen = posts.get(p.key)
+            if seen is not None and seen[1] != h:
+                result.conflicts.append((p.key, "duplicate id with conflicting content in the "
+                                                "same batch"))
+                continue
+            posts[p.key] = (p, h)
+        if not posts:
+            return
+        stored = {r["key"]: r["content_hash"]
+                  for r in self._existing(run, q.EXISTING_POSTS, list(posts))}
+        new: list[tuple[Post, int]] = []
+        for key, (p, h) in posts.items():
+            if key not in stored:
+                new.append((p, h))
+            elif stored[key] != h:
+                result.conflicts.append((key, "an already stored post with this id has "
+                                              "different author, time or text"))
+        result.created["posts"] = len(new)
+        if not new:
+            return
+        rows = [{
+            "key": p.key, "platform": p.platform, "post_id": p.post_id,
+            "author_key": p.author_key, "text": p.text, "title": p.title,
+            "created_at": _utc(p.created_at), "url": p.url, "kind": str(p.kind),
+            "parent_key": post_key(p.platform, p.parent_id) if p.parent_id else None,
+            "conversation_key": post_key(p.platform, p.conversation_id or p.post_id),
+            "shared_key": post_key(p.platform, p.shared_id) if p.shared_id else None,
+            "hashtags": list(p.hashtags), "lang": p.lang, "likes": p.likes,
+            "reposts": p.reposts, "replies": p.replies, "score": p.score,
+            "accepted": p.accepted, "content_hash": h,
+        } for p, h in new]
+
+        conversations = list(dict.fromkeys(r["conversation_key"] for r in rows))
+        known_conv = {r["key"] for r in self._existing(run, q.EXISTING_CONVERSATIONS,
+                                                       conversations)}
+        self._unwind(run, q.MERGE_POSTS, rows)
+        result.created["conversations"] = len([c for c in conversations if c not in known_conv])
+
+        mentions = [{"from_key": p.key, "to_key": target} for p, _ in new
+                    for target in dict.fromkeys(account_key(p.platform, m) for m in p.mentions)]
+        self._unwind(run, q.MERGE_MENTIONS, mentions)
+        result.created["mentions"] = len(mentions)
+
+        # Post-to-post edges: written now if the target is stored, else kept pending.
+        wanted: list[tuple[str, str, str, str | None]] = []  # rel, from, to, share kind
+        for r in rows:
+            if r["parent_key"]:
+                wanted.append(("REPLY_TO", r["key"], r["parent_key"], None))
+            if r["shared_key"]:
+                kind = "quote" if r["kind"] == "quote" else "retweet"
+                wanted.append(("SHARES", r["key"], r["shared_key"], kind))
+        new_keys = {r["key"] for r in rows}
+        outside = list({t for _, _, t, _ in wanted if t not in new_keys})
+        present = new_keys | {r["key"] for r in self._existing(run, q.EXISTING_POSTS, outside)}
+        ready = [w for w in wanted if w[2] in present]
+        waiting = [w for w in wanted if w[2] not in present]
+
+        pending_before = run(q.PENDING_TOTAL, {})[0]["n"]
+        resolved = self._existing(run, q.PENDING_FOR_TARGETS, list(new_keys))
+        for e in resolved:
+            ready.append((e["rel"], e["from_key"], e["to_key"], e["share_kind"]))
+        if resolved:
+            for chunk in _chunks([e["key"] for e in resolved], self.batch_size):
+                run(q.DELETE_PENDING, {"keys": list(chunk)})
+        replies = [{"from_key": f, "to_key": t} for rel, f, t, _ in ready if rel == "REPLY_TO"]
+        shares = [{"from_key": f, "to_key": t, "share_kind": k}
+                  for rel, f, t, k in ready if rel == "SHARES"]
+        self._unwind(run, q.MERGE_REPLIES, replies)
+        self._unwind(run, q.MERGE_SHARES, shares)
+
+        wait_rows = {f"{rel}|{f}|{t}": {"key": f"{rel}|{f}|{t}", "rel": rel, "from_key": f,
+                                        "to_key": t, "share_kind": k}
+                     for rel, f, t, k in waiting}
+        already = {r["key"] for r in self._existing(run, q.EXISTING_PENDING, list(wait_rows))}
+        fresh = [r for k, r in wait_rows.items() if k not in already]
+        self._unwind(run, q.MERGE_PENDING, fresh)
+        result.created["replies"] = len(replies)
+        result.created["shares"] = len(shares)
+        result.pending_edges = pending_before - len(resolved) + len(fresh)
+
+    def _write_links(self, run: Runner, links: Sequence[OwnsLink], result: WriteResult) -> None:
+        if not links:
+            return
+        wanted: dict[tuple[str, str], OwnsLink] = {}
+        for link in links:
+            wanted[(link.customer_id, link.account_key)] = link
+        known_customers = {r["key"] for r in self._existing(
+            run, q.EXISTING_CUSTOMERS, list({c for c, _ in wanted}))}
+        existing: dict[tuple[str, str], dict[str, Any]] = {}
+        for chunk in _chunks([{"customer_id": c, "account_key": a} for c, a in wanted],
+                             self.batch_size):
+            for r in run(q.EXISTING_LINKS, {"rows": list(chunk)}):
+                existing[(r["customer_id"], r["account_key"])] = r
+        new, changed = [], []
+        for pair, link in wanted.items():
+            if pair[0] not in known_customers:
+                result.conflicts.append((pair[1], f"customer {pair[0]!r} is not in the CRM"))
+                continue
+            old = existing.get(pair)
+            if old is None:
+                new.append(link)
+            elif old["method"] == "manual" and link.method != "manual":
+                continue  # a person's decision always wins over an automatic one
+            elif (old["confidence"], old["method"]) != (link.confidence, link.method):
+                changed.append(link)
+        self._unwind(run, q.MERGE_LINKS, [
+            {"customer_id": x.customer_id, "account_key": x.account_key,
+             "confidence": x.confidence, "method": x.method, "evidence": x.evidence}
+            for x in new + changed])
+        result.created["links"] = result.created.get("links", 0) + len(new)
+        result.updated["links"] = result.updated.get("links", 0) + len(changed)
+
+    def _write_follows(self, run: Runner, batch: GraphBatch, result: WriteResult) -> None:
+        pairs = list(dict.fromkeys(
+            (account_key(f.platform, f.follower_handle), account_key(f.platform, f.followee_handle))
+            for f in batch.follows))
+        if not pairs:
+            return
+        rows = [{"from_key": a, "to_key": b} for a, b in pairs]
+        existing: set[tuple[str, str]] = set()
+        for chunk in _chunks(rows, self.batch_size):
+            existing |= {(r["from_key"], r["to_key"])
+                         for r in run(q.EXISTING_FOLLOWS, {"rows": list(chunk)})}
+        new = [r for r in rows if (r["from_key"], r["to_key"]) not in existing]
+        self._unwind(run, q.MERGE_FOLLOWS, new)
+        result.created["follows"] = len(new)
+
+    def _write_purchases(self, run: Runner, batch: GraphBatch, result: WriteResult) -> None:
+        purchases = {f"{p.customer_id}:{p.order_id}": p for p in batch.purchases}
+        if not purchases:
+            return
+        known_customers = {r["key"] for r in self._existing(
+            run, q.EXISTING_CUSTOMERS, list({p.customer_id for p in purchases.values()}))}
+        existing = {r["key"] for r in self._existing(run, q.EXISTING_PURCHASES, list(purchases))}
+        new = {k: p for k, p in purchases.items() if k not in existing}
+        for k, p in list(new.items()):
+            if p.customer_id not in known_customers:
+                result.conflicts.append((k, f"customer {p.customer_id!r} is not in the CRM"))
+                del new[k]
+        self._unwind(run, q.MERGE_PURCHASES, [
+            {"key": k, "customer_id": p.customer_id, "order_id": p.order_id,
+             "amount": float(p.amount), "purchased_at": p.purchased_at}
+            for k, p in new.items()])
+        result.created["purchases"] = len(new)
+
+    def set_brand(self, account_keys: Sequence[str], settings: dict[str, str]) -> int:
+        keys = list(account_keys)
+
+        def work(run: Runner) -> int:
+            batch = GraphBatch(accounts=[
+                Account(platform=k.split(":", 1)[0], handle=k.split(":", 1)[1], is_brand=True)
+                for k in keys])
+            self._write_accounts(run, self._account_rows(batch), WriteResult())
+            run(q.CLEAR_BRANDS, {})
+            run(q.MARK_BRANDS, {"keys": keys})
+            run(q.MERGE_SETTINGS, {"rows": [{"key": k, "value": v}
+                                            for k, v in settings.items()]})
+            return len(keys)
+        return self._in_transaction(work)  # type: ignore[no-any-return]
+
+    def get_settings(self) -> dict[str, str]:
+        return {r["key"]: r["value"] for r in self._read(q.GET_SETTINGS)}
+
+    def file_ingested(self, fingerprint: str) -> bool:
+        return bool(self._read(q.FILE_INGESTED, {"key": fingerprint}))
+
+    def record_file(self, fingerprint: str, path: str, source: str, read: int, loaded: int,
+                    rejected: int) -> None:
+        self._write(q.RECORD_FILE, {
+            "key": fingerprint, "path": path, "source": source, "read": read,
+            "loaded": loaded, "rejected": rejected, "ingested_at": datetime.now(UTC)})
+
+    def link_account(self, link: OwnsLink) -> None:
+        def work(run: Runner) -> None:
+            self._write_accounts(run, self._account_rows(GraphBatch(links=[link])),
+                                 WriteResult())
+            run(q.DELETE_LINK, {"customer_id": link.customer_id,
+                                "account_key": link.account_key})
+            result = WriteResult()
+            self._write_links(run, [link], result)
+            if result.conflicts:
+                raise StoreError(result.conflicts[0][1])
+        self._in_transaction(work)
+
+    def unlink_account(self, customer_id: str, account_key: str) -> bool:
+        rows = self._write(q.DELETE_LINK, {"customer_id": customer_id,
+                                           "account_key": account_key})
+        return bool(rows and rows[0]["n"])
+
+    # -------------------------------------------------------------- projection
+    def account_frame(self) -> pd.DataFrame:
+        columns = ["key", "platform", "handle", "followers", "is_brand", "customer_id",
+                   "lifetime_value", "nps", "link_confidence"]
+        rows = [r for page in self._pages(q.ACCOUNT_FRAME_PAGE) for r in page]
+        frame = pd.DataFrame(rows, columns=columns)
+        spend: dict[str, float] = {}
+        for page in self._pages(q.PURCHASE_PAGE):
+            for r in page:
+                spend[r["customer_id"]] = spend.get(r["customer_id"], 0.0) + float(r["amount"])
+        for col in ("followers", "lifetime_value", "nps", "link_confidence"):
+            # float64, as the embedded store gives: these columns have gaps
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+        frame["purchases_total"] = frame["customer_id"].map(spend).astype("float64")
+        frame["is_brand"] = frame["is_brand"].fillna(False).astype(bool)
+        return frame
+
+    def interaction_frame(self) -> pd.DataFrame:
+        columns = ["src", "dst", "kind", "created_at", "sentiment"]
+        rows: Rows = []
+        for page in self._pages(q.POST_KEY_PAGE):
+            keys = [r["key"] for r in page]
+            for query in (q.REPLY_INTERACTIONS, q.MENTION_INTERACTIONS, q.SHARE_INTERACTIONS):
+                rows.extend(self._read(query, {"keys": keys}))
+        frame = pd.DataFrame(rows, columns=columns)
+        # The embedded store lists replies, then mentions, then shares.
+        order = {"reply": 0, "mention": 1, "share": 2, "quote": 2}
+        frame = frame.iloc[frame["kind"].map(order).argsort(kind="stable")].reset_index(drop=True)
+        frame["created_at"] = _timestamps(frame["created_at"].tolist())
+        frame["sentiment"] = pd.to_numeric(frame["sentiment"], errors="coerce").astype("float64")
+        return frame
+
+    def unscored_posts(self, batch_size: int = 100_000, *, model: str | None = None
+                       ) -> Iterator[pd.DataFrame]:
+        query = q.UNSCORED_POST_PAGE if model is None else q.UNSCORED_BY_MODEL_POST_PAGE
+        params = {} if model is None else {"model": model}
+        # Keyset pages stay correct while the caller scores the posts it was given.
+        buffer: Rows = []
+        for page in self._pages(query, params):
+            buffer.extend(page)
+            while len(buffer) >= batch_size:
+                yield pd.DataFrame(buffer[:batch_size], columns=["key", "title", "text"])
+                buffer = buffer[batch_size:]
+        if buffer:
+            yield pd.DataFrame(buffer, columns=["key", "title", "text"])
+
+    def brand_posts(self, terms: Sequence[str]) -> pd.DataFrame:
+        columns = ["key", "author_key", "sentiment", "created_at", "kind"]
+        rows = (self._read(q.BRAND_MENTION_POSTS) + self._read(q.BRAND_REPLY_POSTS)
+                + self._read(q.BRAND_CONVERSATION_POSTS))
+        for term in dict.fromkeys(t.lower() for t in terms if t):
+            rows.extend(self._read(q.TERM_POSTS, {"term": term}))
+        frame = pd.DataFrame(rows, columns=columns).drop_duplicates("key")
+        brand = {r["key"] for r in self._read(q.BRAND_ACCOUNT_KEYS)}
+        frame = frame[~frame["author_key"].isin(brand)]
+        frame["created_at"] = _timestamps(frame["created_at"].tolist())
+        frame["sentiment"] = pd.to_numeric(frame["sentiment"], errors="coerce").astype("float64")
+        reply_keys = frame.loc[frame["kind"].isin(["reply", "comment"]), "key"].tolist()
+        parents = pd.DataFrame(
+            [r for chunk in _chunks(reply_keys, self.batch_size)
+             for r in self._read(q.PARENT_AUTHORS, {"keys": list(chunk)})],
+            columns=["key", "parent_author_key"])
+        frame = frame.merge(parents, on="key", how="left") if len(parents) else \
+            frame.assign(parent_author_key=None)
+        return frame.reset_index(drop=True)
+
+    def author_activity(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self._read(q.AUTHOR_ACTIVITY),
+                             columns=["author_key", "posts", "last_post_at"])
+        frame["posts"] = frame["posts"].astype("int64")
+        frame["last_post_at"] = _timestamps(frame["last_post_at"].tolist())
+        return frame
+
+    def write_post_sentiment(self, keys: Sequence[str], values: Sequence[float], model: str
+                             ) -> None:
+        rows = [{"key": k, "sentiment": float(v)} for k, v in zip(keys, values, strict=True)]
+        for chunk in _chunks(rows, self.batch_size):
+            self._write(q.SET_POST_SENTIMENT, {"rows": list(chunk), "model": model})
+
+    # ------------------------------------------------------------ runs, scores
+    def start_run(self, params: dict[str, Any]) -> str:
+        run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        self._write(q.CREATE_RUN, {"run_id": run_id, "started_at": datetime.now(UTC),
+                                   "params": json.dumps(params, sort_keys=True, default=str)})
+        return run_id
+
+    def write_scores(self, run_id: str, scores: pd.DataFrame) -> None:
+        frame = scores.reset_index(drop=False)
+        if "account_key" not in frame.columns:
+            frame = frame.rename(columns={frame.columns[0]: "account_key"})
+        keys = frame["account_key"].astype(str).tolist()
+        columns: dict[str, list[Any]] = {}
+        for c in _SCORE_COLUMNS:
+            values = frame[c].tolist() if c in frame.columns else [None] * len(frame)
+            cast = int if c in _INT_SCORE_COLUMNS else float
+            columns[c] = [None if _none(v) is None else cast(v) for v in values]
+        explanations = frame["explanation"].astype(str).tolist()
+        rows = [{"key": f"{run_id}|{k}", "run_id": run_id, "account_key": k,
+                 **{c: columns[c][i] for c in _SCORE_COLUMNS}, "explanation": explanations[i]}
+                for i, k in enumerate(keys)]
+        self._in_transaction(lambda run: self._unwind(run, q.MERGE_SCORES, rows))
+
+    def finish_run(self, run_id: str, stats: dict[str, Any]) -> None:
+        self._write(q.COMPLETE_RUN, {"run_id": run_id, "finished_at": datetime.now(UTC),
+                                     "stats": json.dumps(stats, sort_keys=True, default=str)})
+        runs = self.runs(limit=1000)
+        old = [r.run_id for r in runs if r.status == "completed"][_KEEP_RUNS:]
+        failed = [r.run_id for r in runs if r.status != "completed" and r.run_id != run_id]
+        for rid in old + failed:
+            self._write(q.DELETE_RUN_SCORES, {"run_id": rid})
+        for rid in old:
+            self._write(q.EXPIRE_RUN, {"run_id": rid})
+
+    def fail_run(self, run_id: str, error: str) -> None:
+        self._write(q.DELETE_RUN_SCORES, {"run_id": run_id})
+        self._write(q.FAIL_RUN, {"run_id": run_id, "error": error,
+                                 "finished_at": datetime.now(UTC)})
+
+    @staticmethod
+    def _run_info(r: dict[str, Any]) -> AnalysisRunInfo:
+        return AnalysisRunInfo(
+            run_id=r["run_id"], started_at=_native(r["started_at"]) or datetime.now(UTC),
+            finished_at=_native(r["finished_at"]), status=r["status"],
+            params=json.loads(r["params"] or "{}"), stats=json.loads(r["stats"] or "{}"),
+            error=r["error"])
+
+    def latest_run(self) -> AnalysisRunInfo | None:
+        rows = self._read(q.LATEST_RUN)
+        return self._run_info(rows[0]) if rows else None
+
+    def runs(self, limit: int = 20) -> list[AnalysisRunInfo]:
+        return [self._run_info(r) for r in self._read(q.RUNS, {"limit": limit})]
+
+    @staticmethod
+    def _scores(r: dict[str, Any]) -> AccountScores:
+        explanations = {k: [(f, float(c)) for f, c in v]
+                        for k, v in json.loads(r["explanation"] or "{}").items()}
+        return AccountScores(
+            run_id=r["run_id"], account_key=r["account_key"], influence=r["influence"] or 0.0,
+            reach=r["reach"] or 0.0, engagement=r["engagement"] or 0.0,
+            brand_sentiment=_none(r["brand_sentiment"]), brand_posts=r["brand_posts"] or 0,
+            customer_value=_none(r["customer_value"]), community=_none(r["community"]),
+            bridge=_none(r["bridge"]), advocate=r["advocate"] or 0.0,
+            influencer=r["influencer"] or 0.0, detractor=r["detractor"] or 0.0,
+            ranks={k: r[f"{k}_rank"] for k in SCORE_KINDS if r[f"{k}_rank"] is not None},
+            explanations=explanations)
+
+    def _run_or_latest(self, run_id: str | None) -> str | None:
+        if run_id is not None:
+            return run_id
+        run = self.latest_run()
+        return run.run_id if run else None
+
+    def ranked_accounts(self, kind: str, *, first: int, after_rank: int = 0,
+                        run_id: str | None = None) -> list[ScoredAccount]:
+        if kind not in SCORE_KINDS:
+            raise StoreError(f"Unknown ranking {kind!r}; choose one of {', '.join(SCORE_KINDS)}")
+        run_id = self._run_or_latest(run_id)
+        if run_id is None:
+            return []
+        rows = self._read(q.RANKED_ACCOUNTS[kind], {"run_id": run_id, "after": after_rank,
+                                                    "upto": after_rank + first})
+        return [ScoredAccount(kind=kind, rank=r[f"{kind}_rank"], score=r[kind],
+                              account=self._account(r), scores=self._scores(r)) for r in rows]
+
+    def score_frame(self, run_id: str | None = None) -> pd.DataFrame:
+        """All of one run's scores (latest completed by default), indexed by account key."""
+        run_id = self._run_or_latest(run_id) or ""
+        columns = [*_SCORE_COLUMNS, "run_id", "account_key", "explanation"]
+        frame = pd.DataFrame(self._read(q.SCORE_FRAME, {"run_id": run_id}), columns=columns)
+        for c in _SCORE_COLUMNS:
+            frame[c] = pd.to_numeric(frame[c], errors="coerce")
+        return frame.set_index("account_key") if len(frame) else frame
+
+    def account_scores(self, account_key: str, run_id: str | None = None
+                       ) -> AccountScores | None:
+        run_id = self._run_or_latest(run_id)
+        if run_id is None:
+            return None
+        rows = self._read(q.ACCOUNT_SCORE, {"key": f"{run_id}|{account_key}"})
+        return self._scores(rows[0]) if rows else None
+
+    # ------------------------------------------------------------------- reads
+    def counts(self) -> dict[str, int]:
+        return {k: int(v) for k, v in self._read(q.COUNTS)[0].items()}
+
+    @staticmethod
+    def _account(r: dict[str, Any]) -> AccountView:
+        return AccountView(key=r["key"], platform=r["platform"], handle=r["handle"],
+                           display_name=r["display_name"], followers=r["followers"],
+                           is_brand=bool(r["is_brand"]), user_id=r["user_id"],
+                           location=r["location"], description=r["description"])
+
+    def get_account(self, key: str) -> AccountView | None:
+        return self.get_accounts([key]).get(key)
+
+    def get_accounts(self, keys: Sequence[str]) -> dict[str, AccountView]:
+        if not keys:
+            return {}
+        rows = self._read(q.GET_ACCOUNTS, {"keys": list(dict.fromkeys(keys))})
+        return {r["key"]: self._account(r) for r in rows}
+
+    @staticmethod
+    def _customer(r: dict[str, Any]) -> CustomerView:
+        signup = _native(r["signup_date"])
+        if isinstance(signup, datetime):
+            signup = signup.date()
+        return CustomerView(customer_id=r["key"], name=r["name"], email=r["email"],
+                            lifetime_value=r["lifetime_value"], nps=r["nps"],
+                            signup_date=signup if isinstance(signup, date) else None,
+                            location=r["location"], company=r["company"])
+
+    def get_customer(self, customer_id: str) -> CustomerView | None:
+        rows = self._read(q.GET_CUSTOMER, {"key": customer_id})
+        return self._customer(rows[0]) if rows else None
+
+    def customers_for_accounts(self, keys: Sequence[str]) -> dict[str, CustomerView]:
+        if not keys:
+            return {}
+        rows = self._read(q.CUSTOMERS_FOR_ACCOUNTS, {"keys": list(dict.fromkeys(keys))})
+        return {r["account_key"]: self._customer(r) for r in rows}  # highest confidence wins
+
+    def linked_accounts(self, customer_id: str) -> list[LinkedAccount]:
+        rows = self._read(q.LINKED_ACCOUNTS, {"key": customer_id})
+        return [LinkedAccount(account=self._account(r), customer_id=customer_id,
+                              confidence=r["confidence"], method=r["method"],
+                              evidence=r["evidence"] or "") for r in rows]
+
+    def timeline(self, account_keys: Sequence[str], *, first: int,
+                 before: tuple[datetime, str, str] | None = None) -> list[Interaction]:
+        if not account_keys:
+            return []
+        params: dict[str, Any] = {
+            "keys": list(dict.fromkeys(account_keys)), "limit": first + 3,
+            "before_time": _utc(before[0]) if before else None,
+            "before_key": before[1] if before else None}
+        rows: Rows = []
+        for direction, query in q.TIMELINE.items():
+            for r in self._read(query, params):
+                r["direction"] = direction
+                rows.append(r)
+        # A reply names the account it answers; show it once, as the reply.
+        replied = {(r["subject"], r["key"]) for r in rows if r["direction"] == "reply_received"}
+        rows = [r for r in rows if not (r["direction"] == "mention_received"
+                                        and (r["subject"], r["key"]) in replied)]
+        seen: set[tuple[str, str]] = set()
+        items: list[tuple[datetime, dict[str, Any]]] = []
+        for r in rows:
+            ident = (r["key"], r["direction"])
+            if ident in seen:
+                continue
+            seen.add(ident)
+            items.append((_native(r["time"]), r))
+        items.sort(key=lambda x: (x[0], x[1]["key"], x[1]["direction"]), reverse=True)
+        if before is not None:
+            cut = (_utc(before[0]), before[1], before[2])
+            items = [x for x in items if (x[0], x[1]["key"], x[1]["direction"]) < cut]
+        items = items[:first]
+        counterparts = self.get_accounts([r["counterpart"] for _, r in items if r["counterpart"]])
+        return [Interaction(
+            post_key=r["key"], time=t, platform=r["platform"], kind=r["kind"],
+            direction=r["direction"], text=r["text"] or "", sentiment=_none(r["sentiment"]),
+            subject_key=r["subject"], counterpart=counterparts.get(r["counterpart"] or ""),
+            conversation_key=r["conversation_key"], url=r["url"]) for t, r in items]
+
+    # ------------------------------------------------------- export (migration)
+    def export_batches(self, batch_size: int = 10_000) -> Iterator[GraphBatch]:
+        """Every stored record as model records, for copying into another store.
+
+        Customers come first, each page with their identity links and purchases; then
+        accounts with the follows they make; then posts with their mentions and their
+        parent, conversation and shared ids. Pages follow key order.
+        """
+        size = self.batch_size
+        self.batch_size = batch_size
+        try:
+            for page in self._pages(q.EXPORT_CUSTOMER_PAGE):
+                yield _customer_batch(page)
+            for page in self._pages(q.EXPORT_ACCOUNT_PAGE):
+                yield _account_batch(page)
+            for page in self._pages(q.EXPORT_POST_PAGE):
+                yield GraphBatch(posts=[_post(r) for r in page])
+        finally:
+            self.batch_size = size
+
+    def export_post_sentiment(self, batch_size: int = 10_000) -> Iterator[pd.DataFrame]:
+        """Posts that have a sentiment: key, sentiment, sentiment_model, in key order."""
+        size = self.batch_size
+        self.batch_size = batch_size
+        try:
+            for page in self._pages(q.EXPORT_SENTIMENT_PAGE):
+                yield pd.DataFrame(page, columns=["key", "sentiment", "sentiment_model"])
+        finally:
+            self.batch_size = size
+
+    def import_run(self, run: AnalysisRunInfo) -> None:
+        """Create or overwrite a run record exactly as given (id, times, status, ...)."""
+        self._write(q.MERGE_RUN, {
+            "run_id": run.run_id, "started_at": _utc(run.started_at),
+            "finished_at": _utc(run.finished_at) if run.finished_at else None,
+            "status": run.status, "params": json.dumps(run.params, sort_keys=True, default=str),
+            "stats": json.dumps(run.stats, sort_keys=True, default=str), "error": run.error})
+
+
+def _tail(key: str | None) -> str | None:
+    """The platform id of a ``platform:id`` key."""
+    return key.split(":", 1)[1] if key else None
+
+
+def _customer_batch(page: Rows) -> GraphBatch:
+    batch = GraphBatch()
+    for r in page:
+        view = Neo4jStore._customer(r)
+        batch.customers.append(Customer(
+            customer_id=view.customer_id, name=view.name, email=view.email,
+            lifetime_value=view.lifetime_value, nps=view.nps, signup_date=view.signup_date,
+            location=view.location, company=view.company))
+        batch.links.extend(OwnsLink(customer_id=view.customer_id, platform=link["platform"],
+                                    handle=link["handle"], confidence=link["confidence"],
+                                    method=link["method"], evidence=link["evidence"] or "")
+                           for link in r["links"])
+        batch.purchases.extend(Purchase(customer_id=view.customer_id, order_id=p["order_id"],
+                                        amount=p["amount"],
+                                        purchased_at=_native(p["purchased_at"]))
+                               for p in r["purchases"])
+    return batch
+
+
+def _account_batch(page: Rows) -> GraphBatch:
+    batch = GraphBatch()
+    for r in page:
+        batch.accounts.append(Account(
+            platform=r["platform"], handle=r["handle"], user_id=r["user_id"],
+            display_name=r["display_name"], followers=r["followers"],
+            is_brand=bool(r["is_brand"]), location=r["location"], description=r["description"]))
+        batch.follows.extend(Follow(platform=r["platform"], follower_handle=r["handle"],
+                                    followee_handle=h) for h in r["follows"])
+    return batch
+
+
+def _post(r: dict[str, Any]) -> Post:
+    return Post(
+        platform=r["platform"], post_id=r["post_id"], author_handle=_tail(r["author_key"]) or "",
+        created_at=_native(r["created_at"]), text=r["text"] or "", kind=PostKind(r["kind"]),
+        url=r["url"], parent_id=_tail(r["parent_key"]),
+        conversation_id=_tail(r["conversation_key"]), mentions=tuple(r["mentions"] or ()),
+        shared_id=_tail(r["shared_key"]), hashtags=tuple(r["hashtags"] or ()), lang=r["lang"],
+        likes=r["likes"], reposts=r["reposts"], replies=r["replies"], score=r["score"],
+        title=r["title"], accepted=bool(r["accepted"]))

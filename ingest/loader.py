@@ -1,0 +1,199 @@
+"""The one loader: turns parsed units into store batches, counts, and keeps rejects.
+
+A *unit* is what one input line (or CSV row) gave. Every unit is counted once as
+read, and then as loaded or rejected, so ``loaded + rejected == read`` holds for
+every file. Rejected units go to a JSON-lines rejects file with the source file,
+line number, reason and the raw text, and never stop the good ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from graph.model import Account, Customer, Follow, OwnsLink, Post, Purchase, Record, Reject
+from graph.store import GraphBatch, GraphStore
+
+__all__ = [
+    "MAX_TEXT_CHARS",
+    "FileReport",
+    "RejectsWriter",
+    "Unit",
+    "file_fingerprint",
+    "load_units",
+]
+
+# A post longer than this is not a social post; reject it rather than bloat the store.
+MAX_TEXT_CHARS = 100_000
+
+
+@dataclass(slots=True)
+class Unit:
+    """What one input line or row gave: its records, or one :class:`Reject`."""
+
+    line: int
+    raw: str
+    records: list[Record]
+
+
+@dataclass(slots=True)
+class FileReport:
+    """The outcome of one file: ``loaded + rejected == read``."""
+
+    source_file: str
+    source: str
+    read: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    skipped: bool = False
+    created: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.source_file, "source": self.source, "read": self.read,
+            "loaded": self.loaded, "rejected": self.rejected, "skipped": self.skipped,
+            "created": self.created, "seconds": round(self.seconds, 3),
+        }
+
+
+class RejectsWriter:
+    """Appends rejects as JSON lines to one file, created on the first reject."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.count = 0
+        self._fh: IO[str] | None = None
+
+    def write(self, reject: Reject) -> None:
+        if self._fh is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = self.path.open("a", encoding="utf-8")
+        self._fh.write(json.dumps({
+            "source_file": reject.source_file, "line": reject.line, "field": reject.field,
+            "reason": reject.reason, "raw": reject.raw,
+        }, ensure_ascii=False) + "\n")
+        self._fh.flush()
+        self.count += 1
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+
+def file_fingerprint(path: Path) -> str:
+    """SHA-256 of the file's bytes: the identity of an input in the ingest ledger."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _oversize(record: Record) -> str | None:
+    if isinstance(record, Post) and len(record.text) > MAX_TEXT_CHARS:
+        return f"field 'text' is {len(record.text):,} characters; the limit is {MAX_TEXT_CHARS:,}"
+    return None
+
+
+def _to_batch(records: Iterable[Record]) -> GraphBatch:
+    batch = GraphBatch()
+    for r in records:
+        if isinstance(r, Post):
+            batch.posts.append(r)
+        elif isinstance(r, Account):
+            batch.accounts.append(r)
+        elif isinstance(r, Customer):
+            batch.customers.append(r)
+        elif isinstance(r, OwnsLink):
+            batch.links.append(r)
+        elif isinstance(r, Follow):
+            batch.follows.append(r)
+        elif isinstance(r, Purchase):
+            batch.purchases.append(r)
+    return batch
+
+
+def load_units(
+    store: GraphStore,
+    units: Iterator[Unit],
+    *,
+    source: str,
+    source_file: str,
+    rejects: RejectsWriter,
+    batch_size: int = 50_000,
+    progress: Callable[[FileReport], None] | None = None,
+) -> FileReport:
+    """Write units to the store in batches of about ``batch_size`` records.
+
+    Each batch is one transaction. A unit whose post the store refuses (same id,
+    different content) is counted as rejected and written to the rejects file.
+    """
+    report = FileReport(source_file=source_file, source=source)
+    started = time.monotonic()
+    pending: list[Unit] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal pending, size
+        if not pending:
+            return
+        by_post: dict[str, Unit] = {}
+        records: list[Record] = []
+        for unit in pending:
+            for r in unit.records:
+                records.append(r)
+                if isinstance(r, Post):
+                    by_post.setdefault(r.key, unit)
+        result = store.write_batch(_to_batch(records))
+        bad: dict[int, list[str]] = {}
+        for key, reason in result.conflicts:
+            unit = by_post.get(key)
+            if unit is not None:
+                bad.setdefault(id(unit), []).append(f"{key}: {reason}")
+        for unit in pending:
+            reasons = bad.get(id(unit))
+            if reasons:
+                report.rejected += 1
+                rejects.write(Reject(source_file, unit.line,
+                                     "duplicate id with conflicting content: " + "; ".join(reasons),
+                                     unit.raw, field="id"))
+            else:
+                report.loaded += 1
+        for k, v in result.created.items():
+            report.created[k] = report.created.get(k, 0) + v
+        pending, size = [], 0
+        if progress is not None:
+            report.seconds = time.monotonic() - started
+            progress(report)
+
+    for unit in units:
+        report.read += 1
+        problem = next((r for r in unit.records if isinstance(r, Reject)), None)
+        if problem is None:
+            reason = next((o for o in map(_oversize, unit.records) if o), None)
+            if reason is not None:
+                problem = Reject(source_file, unit.line, reason, unit.raw, field="text")
+        if problem is not None:
+            report.rejected += 1
+            rejects.write(problem if problem.raw else Reject(
+                problem.source_file, problem.line, problem.reason, unit.raw, problem.field))
+            continue
+        pending.append(unit)
+        size += len(unit.records)
+        if size >= batch_size:
+            flush()
+    flush()
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def now_stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -1,0 +1,276 @@
+"""Twitter/X: API v2 response pages, v2 "flat" tweets, v1.1 statuses, v2 user lookups.
+
+The shape is detected per line, so one file may mix them:
+
+* a **v2 page** has ``data`` (tweets, or users for a user lookup) and usually
+  ``includes.users`` / ``includes.tweets``;
+* a **v2 flat tweet** (twarc's form) is one tweet with ``author``,
+  ``referenced_tweets[*]`` and mentions inlined;
+* a **v1.1 status** has ``id_str`` and a ``user`` object.
+
+Every tweet becomes a :class:`Post`; replies, quotes and retweets keep the id of
+the tweet they point at (the loader turns those into edges, pending until the
+target is stored). Every user object becomes an :class:`Account` with its
+follower count; a mentioned user seen only as a mention becomes a bare account.
+A tweet whose author object is missing from ``includes`` (a deleted or
+suspended user) is kept with the handle ``id:<author_id>`` so no post is lost.
+In v1.1 the conversation is the tweet being replied to (the root is not in the
+status object); v2 gives ``conversation_id`` and that is used as is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from graph.model import Account, Post, PostKind, Record, Reject
+
+__all__ = ["parse_line", "parse_lines"]
+
+PLATFORM = "twitter"
+
+
+class _Bad(Exception):
+    def __init__(self, reason: str, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.field = reason, field
+
+
+def _v2_time(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise _Bad("field 'created_at' is missing or not a string", "created_at")
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        raise _Bad(f"field 'created_at' is not an ISO time: {value!r}", "created_at") from None
+
+
+def _v1_time(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise _Bad("field 'created_at' is missing or not a string", "created_at")
+    try:
+        return datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y").astimezone(UTC)
+    except ValueError:
+        raise _Bad(f"field 'created_at' is not a Twitter time: {value!r}", "created_at") from None
+
+
+def _id(obj: dict[str, Any], *names: str) -> str:
+    for name in names:
+        value = obj.get(name)
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+    raise _Bad(f"missing required field {names[0]!r}", names[0])
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _v2_account(user: dict[str, Any]) -> Account:
+    metrics = user.get("public_metrics") or {}
+    return Account(platform=PLATFORM, handle=_id(user, "username"), user_id=_id(user, "id"),
+                   display_name=user.get("name"), followers=_int(metrics.get("followers_count")),
+                   location=user.get("location") or None,
+                   description=user.get("description") or None)
+
+
+def _v1_account(user: dict[str, Any]) -> Account:
+    return Account(platform=PLATFORM, handle=_id(user, "screen_name"),
+                   user_id=_id(user, "id_str", "id"), display_name=user.get("name"),
+                   followers=_int(user.get("followers_count")),
+                   location=user.get("location") or None,
+                   description=user.get("description") or None)
+
+
+def _url(handle: str, tweet_id: str) -> str:
+    return f"https://twitter.com/{handle}/status/{tweet_id}"
+
+
+def _v2_post(tweet: dict[str, Any], users_by_id: dict[str, Account],
+             out: list[Record]) -> Post:
+    """One v2 tweet; the author comes from ``author`` (flat) or ``includes.users``."""
+    tweet_id = _id(tweet, "id")
+    if not isinstance(tweet.get("text", ""), str):
+        raise _Bad("field 'text' must be a string", "text")
+    author_obj = tweet.get("author")
+    if isinstance(author_obj, dict) and author_obj.get("username"):
+        author = _v2_account(author_obj)
+        users_by_id[author.user_id or ""] = author
+        out.append(author)
+    else:
+        author_id = _id(tweet, "author_id")
+        found = users_by_id.get(author_id)
+        author = found or Account(platform=PLATFORM, handle=f"id:{author_id}", user_id=author_id)
+        if found is None:
+            out.append(author)
+    kind, parent, shared = PostKind.POST, None, None
+    for ref in tweet.get("referenced_tweets") or []:
+        if not isinstance(ref, dict):
+            raise _Bad("field 'referenced_tweets' must hold objects", "referenced_tweets")
+        ref_id = _id(ref, "id")
+        if ref.get("type") == "retweeted":
+            kind, shared = PostKind.SHARE, ref_id
+        elif ref.get("type") == "quoted" and kind != PostKind.SHARE:
+            kind, shared = PostKind.QUOTE, ref_id
+        elif ref.get("type") == "replied_to":
+            parent = ref_id
+            if kind == PostKind.POST:
+                kind = PostKind.REPLY
+    entities = tweet.get("entities") or {}
+    mentions = []
+    for m in entities.get("mentions") or []:
+        handle = m.get("username") if isinstance(m, dict) else None
+        if handle:
+            mentions.append(handle)
+            if m.get("id") and m["id"] not in users_by_id:
+                users_by_id[m["id"]] = Account(platform=PLATFORM, handle=handle, user_id=m["id"])
+                out.append(users_by_id[m["id"]])
+            elif not m.get("id"):
+                out.append(Account(platform=PLATFORM, handle=handle))
+    metrics = tweet.get("public_metrics") or {}
+    note = tweet.get("note_tweet") or {}
+    reposts = None
+    if _int(metrics.get("retweet_count")) is not None:
+        reposts = (_int(metrics.get("retweet_count")) or 0) + (
+            _int(metrics.get("quote_count")) or 0)
+    return Post(
+        platform=PLATFORM, post_id=tweet_id, author_handle=author.handle,
+        created_at=_v2_time(tweet.get("created_at")),
+        text=note.get("text") if isinstance(note.get("text"), str) else tweet.get("text", ""),
+        kind=kind, url=_url(author.handle, tweet_id), parent_id=parent,
+        conversation_id=str(tweet["conversation_id"]) if tweet.get("conversation_id") else None,
+        mentions=tuple(dict.fromkeys(mentions)), shared_id=shared,
+        hashtags=tuple(h.get("tag", "") for h in entities.get("hashtags") or []
+                       if isinstance(h, dict)),
+        lang=tweet.get("lang"), likes=_int(metrics.get("like_count")), reposts=reposts,
+        replies=_int(metrics.get("reply_count")))
+
+
+def _v2_page(obj: dict[str, Any]) -> list[Record]:
+    out: list[Record] = []
+    includes = obj.get("includes") or {}
+    users_by_id: dict[str, Account] = {}
+    for user in includes.get("users") or []:
+        account = _v2_account(user)
+        users_by_id[account.user_id or ""] = account
+        out.append(account)
+    data = obj["data"]
+    items = data if isinstance(data, list) else [data]
+    if items and isinstance(items[0], dict) and "username" in items[0] and "text" not in items[0]:
+        for user in items:  # a user lookup page
+            out.append(_v2_account(user))
+        return out
+    seen: set[str] = set()
+    for tweet in [*items, *(includes.get("tweets") or [])]:
+        if not isinstance(tweet, dict):
+            raise _Bad("field 'data' must hold tweet objects", "data")
+        if tweet.get("id") in seen:
+            continue
+        seen.add(str(tweet.get("id")))
+        out.append(_v2_post(tweet, users_by_id, out))
+    return out
+
+
+def _v2_flat(obj: dict[str, Any]) -> list[Record]:
+    out: list[Record] = []
+    users_by_id: dict[str, Account] = {}
+    post = _v2_post(obj, users_by_id, out)
+    out.append(post)
+    for ref in obj.get("referenced_tweets") or []:
+        if isinstance(ref, dict) and ref.get("text") is not None and ref.get("created_at") \
+                and (ref.get("author") or ref.get("author_id")):
+            out.append(_v2_post(ref, users_by_id, out))
+    reply_user = obj.get("in_reply_to_user")
+    if isinstance(reply_user, dict) and reply_user.get("username"):
+        out.append(_v2_account(reply_user))
+    return out
+
+
+def _v1_status(obj: dict[str, Any], out: list[Record], seen: set[str]) -> Post:
+    tweet_id = _id(obj, "id_str", "id")
+    user = obj.get("user")
+    if not isinstance(user, dict):
+        raise _Bad("missing required field 'user'", "user")
+    author = _v1_account(user)
+    out.append(author)
+    kind, parent, shared = PostKind.POST, None, None
+    retweeted = obj.get("retweeted_status")
+    quoted = obj.get("quoted_status")
+    if isinstance(retweeted, dict):
+        kind = PostKind.SHARE
+        shared = _id(retweeted, "id_str", "id")
+        if shared not in seen:
+            seen.add(shared)
+            out.append(_v1_status(retweeted, out, seen))
+    elif isinstance(quoted, dict) or obj.get("quoted_status_id_str"):
+        kind = PostKind.QUOTE
+        shared = _id(quoted, "id_str", "id") if isinstance(quoted, dict) else str(
+            obj["quoted_status_id_str"])
+        if isinstance(quoted, dict) and shared not in seen:
+            seen.add(shared)
+            out.append(_v1_status(quoted, out, seen))
+    if obj.get("in_reply_to_status_id_str") or obj.get("in_reply_to_status_id"):
+        parent = str(obj.get("in_reply_to_status_id_str") or obj["in_reply_to_status_id"])
+        if kind == PostKind.POST:
+            kind = PostKind.REPLY
+    entities = obj.get("entities") or {}
+    mentions = []
+    for m in entities.get("user_mentions") or []:
+        if isinstance(m, dict) and m.get("screen_name"):
+            mentions.append(m["screen_name"])
+            out.append(Account(platform=PLATFORM, handle=m["screen_name"],
+                               user_id=str(m.get("id_str") or m.get("id") or "") or None,
+                               display_name=m.get("name")))
+    extended = obj.get("extended_tweet") or {}
+    text = extended.get("full_text") or obj.get("full_text") or obj.get("text") or ""
+    return Post(
+        platform=PLATFORM, post_id=tweet_id, author_handle=author.handle,
+        created_at=_v1_time(obj.get("created_at")), text=text, kind=kind,
+        url=_url(author.handle, tweet_id), parent_id=parent,
+        conversation_id=parent or tweet_id, mentions=tuple(dict.fromkeys(mentions)),
+        shared_id=shared,
+        hashtags=tuple(h.get("text", "") for h in entities.get("hashtags") or []
+                       if isinstance(h, dict)),
+        lang=obj.get("lang"), likes=_int(obj.get("favorite_count")),
+        reposts=_int(obj.get("retweet_count")))
+
+
+def parse_line(text: str, line_no: int, source_file: str) -> list[Record]:
+    """The records one line gives, or a single :class:`Reject` saying why not."""
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return [Reject(source_file, line_no, f"malformed JSON: {exc.msg} at column {exc.colno}",
+                       text)]
+    if not isinstance(obj, dict):
+        return [Reject(source_file, line_no, "expected a JSON object per line", text)]
+    try:
+        if "data" in obj and isinstance(obj["data"], list | dict):
+            return _v2_page(obj)
+        if "id_str" in obj and "user" in obj:
+            out: list[Record] = []
+            post = _v1_status(obj, out, {str(obj["id_str"])})
+            return [*out, post]
+        if "author_id" in obj or ("author" in obj and "text" in obj and "id" in obj):
+            return _v2_flat(obj)
+        if "body" in obj or "subreddit" in obj or "link_id" in obj:
+            raise _Bad("not a Twitter object: looks like a Reddit comment or submission "
+                       "(use 'scrm ingest reddit')")
+        if "errors" in obj and "data" not in obj:
+            raise _Bad("an API error response, not tweets: " + json.dumps(obj["errors"])[:200])
+        raise _Bad("not a Twitter object: expected a v2 page ('data'), a v2 tweet "
+                   "('author_id') or a v1.1 status ('id_str' and 'user')")
+    except _Bad as exc:
+        return [Reject(source_file, line_no, exc.reason, text, exc.field)]
+    except (KeyError, TypeError, AttributeError) as exc:
+        return [Reject(source_file, line_no, f"unexpected structure: {exc!r}", text)]
+
+
+def parse_lines(lines: Iterable[str], source_file: str) -> Iterator[Record]:
+    for n, line in enumerate(lines, start=1):
+        if line.strip():
+            yield from parse_line(line, n, source_file)

@@ -1,0 +1,219 @@
+"""A stand-in Neo4j driver that records what :class:`Neo4jStore` sends.
+
+No Neo4j server runs here, so this is how the adapter's Python side is exercised:
+every port method runs against canned rows shaped like the real answers, and every
+statement and the parameter names sent with it are recorded. The Cypher check
+(``test_cypher_lint.py``) declares exactly those parameters to Neo4j's linter, so a
+statement that uses a parameter the adapter never sends is an error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pandas as pd
+from neo4j import Record, RoutingControl
+from neo4j.time import Date, DateTime
+
+from graph import neo4j_queries as q
+from graph.model import Account, Customer, Follow, OwnsLink, Post, PostKind, Purchase
+from graph.neo4j_store import Neo4jStore
+from graph.schema import SCORE_KINDS
+from graph.store import AnalysisRunInfo, GraphBatch
+
+NOW = DateTime.from_native(datetime(2024, 3, 1, 12, 0, tzinfo=UTC))
+
+ACCOUNT = {"key": "twitter:danaw", "platform": "twitter", "handle": "danaw", "user_id": "2",
+           "display_name": "Dana", "followers": 300, "is_brand": False, "location": None,
+           "description": None}
+CUSTOMER = {"key": "c1", "name": "Dana West", "email": None, "lifetime_value": 10.0, "nps": 9,
+            "signup_date": Date(2021, 5, 4), "location": None, "company": None}
+SCORE = {"run_id": "r1", "account_key": "twitter:danaw", "influence": 0.5, "reach": 1.0,
+         "engagement": 0.2, "brand_sentiment": None, "brand_posts": 2, "customer_value": None,
+         "community": 1, "bridge": 0.0, "advocate": 0.9, "influencer": 0.4, "detractor": 0.0,
+         "advocate_rank": 1, "influencer_rank": 2, "detractor_rank": 3,
+         "explanation": json.dumps({"advocate": [["nps", 0.5]]})}
+
+
+def _run(run_id: str, status: str) -> dict[str, Any]:
+    return {"run_id": run_id, "started_at": NOW, "finished_at": NOW, "status": status,
+            "params": "{}", "stats": "{}", "error": None}
+
+
+def _timeline_row(key: str) -> dict[str, Any]:
+    return {"subject": "twitter:danaw", "key": key, "time": NOW, "platform": "twitter",
+            "kind": "reply", "text": "hi", "sentiment": None, "conversation_key": key,
+            "url": None, "counterpart": "twitter:danaw"}
+
+
+def _post_row(key: str) -> dict[str, Any]:
+    return {"key": key, "author_key": "twitter:sam", "sentiment": 0.1, "created_at": NOW,
+            "kind": "reply"}
+
+
+CANNED: dict[str, list[dict[str, Any]]] = {
+    q.PENDING_TOTAL: [{"n": 1}],
+    q.PENDING_FOR_TARGETS: [{"key": "REPLY_TO|twitter:3|twitter:1", "rel": "REPLY_TO",
+                             "from_key": "twitter:3", "to_key": "twitter:1",
+                             "share_kind": None}],
+    q.EXISTING_CUSTOMERS: [CUSTOMER],
+    q.EXISTING_ACCOUNTS: [ACCOUNT],
+    q.EXISTING_POSTS: [{"key": "twitter:1", "content_hash": 1}],
+    q.EXISTING_LINKS: [{"customer_id": "c1", "account_key": "twitter:danaw",
+                        "confidence": 0.5, "method": "fuzzy"}],
+    q.DELETE_LINK: [{"n": 1}],
+    q.GET_SETTINGS: [{"key": "brand_name", "value": "Brand"}],
+    q.FILE_INGESTED: [{"key": "f1"}],
+    q.COUNTS: [{"Customer": 1, "Account": 2}],
+    q.ACCOUNT_FRAME_PAGE: [{"key": "twitter:danaw", "platform": "twitter", "handle": "danaw",
+                            "followers": 3, "is_brand": None, "customer_id": "c1",
+                            "lifetime_value": 10.0, "nps": 9, "link_confidence": 1.0}],
+    q.PURCHASE_PAGE: [{"key": "c1:o1", "customer_id": "c1", "amount": 5.0}],
+    q.POST_KEY_PAGE: [{"key": "twitter:1"}],
+    q.REPLY_INTERACTIONS: [{"src": "twitter:sam", "dst": "twitter:danaw", "kind": "reply",
+                            "created_at": NOW, "sentiment": None}],
+    q.UNSCORED_POST_PAGE: [{"key": "twitter:1", "title": None, "text": "hi"}],
+    q.UNSCORED_BY_MODEL_POST_PAGE: [{"key": "twitter:1", "title": None, "text": "hi"}],
+    q.BRAND_MENTION_POSTS: [_post_row("twitter:2")],
+    q.TERM_POSTS: [_post_row("twitter:3")],
+    q.PARENT_AUTHORS: [{"key": "twitter:2", "parent_author_key": "twitter:brand"}],
+    q.AUTHOR_ACTIVITY: [{"author_key": "twitter:sam", "posts": 2, "last_post_at": NOW}],
+    q.LATEST_RUN: [_run("r1", "completed")],
+    q.RUNS: [_run(f"r{i}", "completed") for i in range(1, 6)] + [_run("r0", "failed")],
+    q.SCORE_FRAME: [SCORE],
+    q.ACCOUNT_SCORE: [SCORE],
+    **{q.ranked_accounts_query(kind): [{**SCORE, **ACCOUNT}] for kind in SCORE_KINDS},
+    q.GET_ACCOUNTS: [ACCOUNT],
+    q.GET_CUSTOMER: [CUSTOMER],
+    q.CUSTOMERS_FOR_ACCOUNTS: [{**CUSTOMER, "account_key": "twitter:danaw", "confidence": 1.0}],
+    q.LINKED_ACCOUNTS: [{**ACCOUNT, "confidence": 1.0, "method": "crm", "evidence": None}],
+    q.TIMELINE_AUTHORED: [_timeline_row("twitter:1")],
+    q.TIMELINE_MENTIONS_RECEIVED: [_timeline_row("twitter:2")],
+    q.EXPORT_CUSTOMER_PAGE: [{**CUSTOMER, "links": [
+        {"platform": "twitter", "handle": "danaw", "confidence": 1.0, "method": "crm",
+         "evidence": None}], "purchases": [
+        {"order_id": "o1", "amount": 5.0, "purchased_at": Date(2024, 1, 2)}]}],
+    q.EXPORT_ACCOUNT_PAGE: [{**ACCOUNT, "follows": ["brand"]}],
+    q.EXPORT_POST_PAGE: [{
+        "key": "twitter:2", "platform": "twitter", "post_id": "2", "author_key": "twitter:sam",
+        "text": "hi", "title": None, "created_at": NOW, "url": None, "kind": "reply",
+        "parent_key": "twitter:1", "conversation_key": "twitter:1", "shared_key": None,
+        "hashtags": ["x"], "lang": "en", "likes": 1, "reposts": None, "replies": None,
+        "score": None, "accepted": None, "mentions": ["danaw"]}],
+    q.EXPORT_SENTIMENT_PAGE: [{"key": "twitter:2", "sentiment": 0.3,
+                               "sentiment_model": "vader"}],
+}
+
+
+def _records(query: str) -> list[Record]:
+    return [Record(row) for row in CANNED.get(query, [])]
+
+
+@dataclass
+class RecordingDriver:
+    """Answers like ``neo4j.Driver`` with :data:`CANNED` rows; keeps what was sent."""
+
+    sent: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    values: list[dict[str, Any]] = field(default_factory=list)
+    closed: bool = False
+
+    def _record(self, query: str, params: dict[str, Any] | None) -> list[Record]:
+        self.sent[query] |= set(params or {})
+        self.values.append(dict(params or {}))
+        return _records(query)
+
+    def execute_query(self, query: str, parameters_: dict[str, Any] | None = None,
+                      routing_: RoutingControl = RoutingControl.WRITE,
+                      database_: str | None = None, **_: Any) -> tuple[Any, Any, Any]:
+        assert isinstance(routing_, RoutingControl)
+        assert database_ == "scrm"
+        return self._record(query, parameters_), None, []
+
+    def session(self, database: str | None = None) -> RecordingSession:
+        assert database == "scrm"
+        return RecordingSession(self)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@dataclass
+class RecordingSession:
+    driver: RecordingDriver
+
+    def __enter__(self) -> RecordingSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def execute_write(self, work: Callable[[Any], Any]) -> Any:
+        return work(self)  # the session stands in for the transaction
+
+    def run(self, query: str, parameters: dict[str, Any] | None = None) -> Iterator[Record]:
+        return iter(self.driver._record(query, parameters))
+
+
+def workload(store: Neo4jStore) -> None:
+    """Call every port method (and the migration extras) at least once."""
+    t = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+    store.write_batch(GraphBatch(
+        customers=[Customer("c1", name="Dana West", nps=10), Customer("c2")],
+        accounts=[Account("twitter", "DanaW", followers=301), Account("twitter", "sam")],
+        posts=[Post("twitter", "1", "brand", t, "hello"),
+               Post("twitter", "3", "sam", t, "@danaw yes", kind=PostKind.REPLY, parent_id="1",
+                    mentions=("danaw",)),
+               Post("twitter", "4", "sam", t, "RT", kind=PostKind.SHARE, shared_id="1"),
+               Post("twitter", "5", "sam", t, "q", kind=PostKind.QUOTE, shared_id="404")],
+        links=[OwnsLink("c1", "twitter", "danaw", 0.9, "email")],
+        follows=[Follow("twitter", "danaw", "brand")],
+        purchases=[Purchase("c1", "o1", 5.0, date(2024, 1, 2))]))
+    store.set_brand(["twitter:brand"], {"brand_name": "Brand"})
+    store.get_settings()
+    store.file_ingested("f1")
+    store.record_file("f1", "/data/x.jsonl", "twitter", 1, 1, 0)
+    store.link_account(OwnsLink("c1", "twitter", "danaw", method="manual"))
+    store.unlink_account("c1", "twitter:danaw")
+    store.account_frame()
+    store.interaction_frame()
+    list(store.unscored_posts(batch_size=1))
+    list(store.unscored_posts(model="vader"))
+    store.brand_posts(["roast"])
+    store.author_activity()
+    store.write_post_sentiment(["twitter:1"], [0.5], "vader")
+    run_id = store.start_run({"alpha": 0.85})
+    store.write_scores(run_id, pd.DataFrame(
+        [{k: v for k, v in SCORE.items() if k not in ("run_id", "account_key")}],
+        index=pd.Index(["twitter:danaw"], name="account_key")))
+    store.finish_run(run_id, {"accounts": 1})
+    store.fail_run("r9", "boom")
+    store.latest_run()
+    store.runs()
+    for kind in SCORE_KINDS:
+        store.ranked_accounts(kind, first=5)
+    store.account_scores("twitter:danaw")
+    store.score_frame()
+    store.counts()
+    store.get_account("twitter:danaw")
+    store.get_customer("c1")
+    store.customers_for_accounts(["twitter:danaw"])
+    store.linked_accounts("c1")
+    store.timeline(["twitter:danaw"], first=5)
+    store.timeline(["twitter:danaw"], first=5, before=(t, "twitter:9", "authored"))
+    list(store.export_batches(batch_size=10))
+    list(store.export_post_sentiment(batch_size=10))
+    store.import_run(AnalysisRunInfo("r1", t, t, "completed", {}, {}))
+    store.sibling().close()
+
+
+def recorded() -> RecordingDriver:
+    driver = RecordingDriver()
+    store = Neo4jStore(driver, "scrm", batch_size=1000)
+    workload(store)
+    store.close()
+    return driver
