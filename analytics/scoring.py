@@ -1,10 +1,14 @@
 """The three rankings as transparent weighted formulas, each with its explanation.
 
-Every factor is first put on a 0..1 scale: ``log1p(x) / log1p(q99)``, clipped at
-1, where ``q99`` is the 99th percentile of the factor's positive values among
+Every factor is first put on a 0..1 scale: ``log1p(x) / log1p(max)`` over
 non-brand accounts (influence is first multiplied by the number of accounts so
 that 1 is "average"). Log scaling keeps one celebrity from flattening everyone
-else; the percentile keeps the scale stable as the network grows.
+else, and only the very top account of a factor reaches 1.
+
+Brand sentiment is the mean over the account's posts that address the brand,
+shrunk towards neutral by the evidence behind it: ``mean × n / (n + k)`` with
+``k = sentiment_prior`` (3 posts). One angry post is a signal; twenty are a
+pattern, and rank above it.
 
 * **advocate** = S⁺ × Σ wᵢ·fᵢ over (brand sentiment, brand posts, engagement,
   influence, customer value, helpfulness), where S⁺ is the positive part of the
@@ -51,12 +55,14 @@ class ScoreWeights:
     detractor_influence: float = 0.20
     detractor_value: float = 0.20
     detractor_reach: float = 0.20
+    sentiment_prior: float = 3.0
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
 
     def group(self, kind: str) -> dict[str, float]:
-        return {k.split("_", 1)[1]: v for k, v in asdict(self).items() if k.startswith(kind)}
+        return {k.split("_", 1)[1]: v for k, v in asdict(self).items()
+                if k.startswith(kind + "_")}
 
 
 _FACTOR_NAMES = {
@@ -67,11 +73,11 @@ _FACTOR_NAMES = {
 
 
 def normalise(values: pd.Series, reference: pd.Series) -> pd.Series:
-    """``log1p(x) / log1p(q99)`` clipped to [0, 1], q99 from ``reference``'s positives."""
+    """``log1p(x) / log1p(max)`` clipped to [0, 1], the max taken over ``reference``."""
     positive = reference[reference > 0]
     if positive.empty:
         return pd.Series(0.0, index=values.index)
-    scale = float(np.log1p(np.quantile(positive.to_numpy(dtype=float), 0.99)))
+    scale = float(np.log1p(positive.max()))
     if scale <= 0:
         return pd.Series(0.0, index=values.index)
     return (np.log1p(values.fillna(0.0).clip(lower=0.0)) / scale).clip(0.0, 1.0)
@@ -106,7 +112,9 @@ def score_accounts(features: pd.DataFrame, weights: ScoreWeights | None = None
     }
     factor = {k: normalise(v, v[people]) for k, v in scaled.items()}
     factor["sentiment"] = pd.Series(1.0, index=f.index)
-    sentiment = f["brand_sentiment"].fillna(0.0).clip(-1.0, 1.0)
+    posts = f["brand_posts"].fillna(0.0).astype(float)
+    sentiment = (f["brand_sentiment"].fillna(0.0).clip(-1.0, 1.0)
+                 * posts / (posts + weights.sentiment_prior))
     gates = {
         "advocate": sentiment.clip(lower=0.0),
         "influencer": pd.Series(1.0, index=f.index),

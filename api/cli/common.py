@@ -18,8 +18,9 @@ from graph.store import GraphStore, StoreBusyError, StoreError
 
 __all__ = ["DbOption", "console", "err", "fail", "open_for", "progress_printer", "settings_for"]
 
-console = Console()
-err = Console(stderr=True)
+# Logs and pipes get wide tables instead of rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() else 140)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
 DbOption = Annotated[
     Path | None,
@@ -28,7 +29,7 @@ DbOption = Annotated[
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
