@@ -60,13 +60,15 @@ def _relabel(membership: np.ndarray) -> np.ndarray:
 
 
 def louvain(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None = None, *,
-            seed: int = 0, resolution: float = 1.0, method: str = "leiden"
-            ) -> tuple[np.ndarray, float]:
+            seed: int = 0, resolution: float = 1.0, method: str = "leiden",
+            initial_membership: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """Community membership and its modularity.
 
     Parameters:
         method: ``leiden`` (igraph, default), ``louvain`` (igraph multilevel),
             ``plm`` (networkit), or ``networkx``.
+        initial_membership: A previous partition to start from (Leiden only): the
+            incremental path, after a little new data.
 
     Returns:
         (membership with ids 0..k-1 by size, modularity).
@@ -89,8 +91,11 @@ def louvain(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None 
         random.seed(seed)
         ig.set_random_number_generator(random)
         if method == "leiden":
+            start = None if initial_membership is None else [
+                int(x) for x in initial_membership]
             part = g.community_leiden(objective_function="modularity", weights="weight",
-                                      resolution=resolution, n_iterations=-1)
+                                      resolution=resolution, n_iterations=-1,
+                                      initial_membership=start)
         else:
             part = g.community_multilevel(weights="weight", resolution=resolution)
         membership = np.asarray(part.membership, dtype=np.int64)

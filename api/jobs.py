@@ -48,7 +48,7 @@ def execute(store: GraphStore, payload: dict[str, Any], report: Report) -> dict[
         reports, rejects = ingest_paths(
             store, payload["source"], payload["paths"],
             rejects_dir=Path(payload["rejects_dir"]), batch_size=int(payload.get("batch_size",
-                                                                                50_000)),
+                                                                                200_000)),
             force=bool(payload.get("force")), progress=on_progress,
             options=payload.get("options") or None)
         return {"files": [r.as_dict() for r in reports],

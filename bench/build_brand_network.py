@@ -151,3 +151,37 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def grow(db: Path, accounts: int, interactions: int, *, fraction: float = 0.01,
+         seed: int = 11) -> None:
+    """Append ``fraction`` more interactions (new, unscored posts) to a built network."""
+    rng = np.random.default_rng(seed)
+    store = EmbeddedStore(db)
+    start = interactions + 10  # post ids above every existing one
+    m = int(interactions * fraction)
+    post_ids = np.arange(start, start + m)
+    authors = rng.integers(0, accounts, m)
+    targets = rng.integers(0, accounts, m)
+    pkeys = _keys("twitter:", post_ids)
+    created = 1_767_225_600 + 300 * 86400 + np.arange(m)
+    store._copy("Post", pa.table({
+        "key": pkeys, "platform": pa.array(["twitter"] * m), "post_id": _keys("", post_ids),
+        "author_key": _keys("twitter:user", authors),
+        "text": pa.array(PHRASES[rng.integers(0, len(PHRASES), m)].astype(object)),
+        "title": pa.nulls(m, pa.string()),
+        "created_at": pa.array(created * 1_000_000, pa.int64()).cast(pa.timestamp("us")),
+        "url": pa.nulls(m, pa.string()), "kind": pa.array(["post"] * m),
+        "parent_key": pa.nulls(m, pa.string()), "conversation_key": pkeys,
+        "shared_key": pa.nulls(m, pa.string()), "hashtags": pa.nulls(m, pa.list_(pa.string())),
+        "lang": pa.nulls(m, pa.string()), "likes": pa.nulls(m, pa.int64()),
+        "reposts": pa.nulls(m, pa.int64()), "replies": pa.nulls(m, pa.int64()),
+        "score": pa.nulls(m, pa.int64()), "accepted": pa.nulls(m, pa.bool_()),
+        "content_hash": pa.array(post_ids), "sentiment": pa.nulls(m, pa.float64()),
+        "sentiment_model": pa.nulls(m, pa.string())}))
+    store._copy("Conversation", pa.table({"key": pkeys, "platform": pa.array(["twitter"] * m),
+                                          "root_post_key": pkeys}))
+    store._copy("POSTED", pa.table({"from": _keys("twitter:user", authors), "to": pkeys}))
+    store._copy("IN_CONVERSATION", pa.table({"from": pkeys, "to": pkeys}))
+    store._copy("MENTIONS", pa.table({"from": pkeys, "to": _keys("twitter:user", targets)}))
+    store.close()

@@ -21,8 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _measure import measure  # noqa: E402
-
-from bench.gen_twitter_v2 import generate  # noqa: E402
+from gen_twitter_v2 import generate  # noqa: E402
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ says which and what to do instead.
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 import zlib
@@ -140,7 +141,8 @@ class EmbeddedStore:
 
     backend = "embedded"
 
-    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False,
+                 buffer_pool_mb: int | None = None) -> None:
         import ladybug
 
         self.path = Path(path)
@@ -151,15 +153,18 @@ class EmbeddedStore:
                 f"No database at {self.path}. Create one with 'scrm ingest' or 'scrm demo' first."
             )
         try:
-            self._db = ladybug.Database(str(self.path), read_only=read_only)
+            pool = buffer_pool_mb if buffer_pool_mb is not None else int(
+                os.environ.get("SCRM_BUFFER_POOL_MB", "1024"))
+            self._db = ladybug.Database(str(self.path), read_only=read_only,
+                                        buffer_pool_size=pool * 1024 * 1024)
         except RuntimeError as exc:
             match = _LOCK_PID.search(str(exc))
             if match:
                 raise StoreBusyError(
                     f"The database {self.path} is open for writing by another scrm process "
-                    f"(pid {match.group(1)}). If that is 'scrm serve', the command is sent to the "
-                    "server automatically when SCRM_SERVER_URL points at it; otherwise wait for "
-                    "the other command to finish and run this one again."
+                    f"(pid {match.group(1)}). While 'scrm serve' runs, scrm commands hand their "
+                    "work to it; this is another process, so wait for it to finish (or stop "
+                    "it) and run this command again."
                 ) from None
             raise StoreError(f"Cannot open the database {self.path}: {exc}") from None
         self._conn = ladybug.Connection(self._db)

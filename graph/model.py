@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache
 
 __all__ = [
     "Account",
@@ -44,6 +45,7 @@ class PostKind(StrEnum):
     QUOTE = "quote"
 
 
+@lru_cache(maxsize=1 << 20)
 def normalize_handle(handle: str) -> str:
     """Return the canonical form of a handle: stripped, no ``@`` / ``u/``, lower case.
 
@@ -63,6 +65,7 @@ def normalize_handle(handle: str) -> str:
     return h.strip().lower()
 
 
+@lru_cache(maxsize=1 << 20)
 def account_key(platform: str, handle: str) -> str:
     """The store key of an account: ``platform:normalized_handle``."""
     return f"{platform.lower()}:{normalize_handle(handle)}"

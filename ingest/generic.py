@@ -32,10 +32,11 @@ Example::
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from graph.model import Account, Post, PostKind, Record, Reject
 
@@ -68,8 +69,8 @@ def parse_line(text: str, line_no: int, source_file: str) -> list[Record]:
         return [Reject(source_file, line_no, reason, text, field)]
 
     try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
+        obj = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
         return reject(f"malformed JSON: {exc.msg} at column {exc.colno}")
     if not isinstance(obj, dict):
         return reject("expected a JSON object per line")

@@ -128,7 +128,7 @@ def load_units(
     source: str,
     source_file: str,
     rejects: RejectsWriter,
-    batch_size: int = 50_000,
+    batch_size: int = 200_000,
     progress: Callable[[FileReport], None] | None = None,
 ) -> FileReport:
     """Write units to the store in batches of about ``batch_size`` records.

@@ -62,7 +62,7 @@ def ingest_paths(
     paths: Sequence[str | Path],
     *,
     rejects_dir: Path,
-    batch_size: int = 50_000,
+    batch_size: int = 200_000,
     force: bool = False,
     progress: Callable[[FileReport], None] | None = None,
     options: dict[str, Any] | None = None,

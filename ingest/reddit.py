@@ -11,11 +11,12 @@ account. ``u/name`` references in the text are mentions.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from graph.model import Account, Post, PostKind, Record, Reject
 
@@ -32,8 +33,8 @@ def parse_line(text: str, line_no: int, source_file: str) -> list[Record]:
         return [Reject(source_file, line_no, reason, text, field)]
 
     try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
+        obj = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
         return reject(f"malformed JSON: {exc.msg} at column {exc.colno}")
     if not isinstance(obj, dict):
         return reject("expected a JSON object per line")

@@ -25,6 +25,8 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from graph.model import Account, Post, PostKind, Record, Reject
 
 __all__ = ["parse_line", "parse_lines"]
@@ -242,8 +244,8 @@ def _v1_status(obj: dict[str, Any], out: list[Record], seen: set[str]) -> Post:
 def parse_line(text: str, line_no: int, source_file: str) -> list[Record]:
     """The records one line gives, or a single :class:`Reject` saying why not."""
     try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
+        obj = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
         return [Reject(source_file, line_no, f"malformed JSON: {exc.msg} at column {exc.colno}",
                        text)]
     if not isinstance(obj, dict):

@@ -116,7 +116,7 @@ def print_summary(result: dict[str, Any]) -> None:
 
 @app.command("twitter")
 def twitter(paths: Paths = None, db: DbOption = None, force: Force = False,
-        batch_size: Batch = 50_000, watch: Watch = None, watch_seconds: WatchLimit = None
+        batch_size: Batch = 200_000, watch: Watch = None, watch_seconds: WatchLimit = None
         ) -> None:
     """Twitter/X: API v2 pages, v2 flat tweets and v1.1 statuses (detected per line)."""
     run_ingest("twitter", paths, db, force, batch_size, watch=watch, watch_seconds=watch_seconds)
@@ -124,7 +124,7 @@ def twitter(paths: Paths = None, db: DbOption = None, force: Force = False,
 
 @app.command("reddit")
 def reddit(paths: Paths = None, db: DbOption = None, force: Force = False,
-        batch_size: Batch = 50_000, watch: Watch = None, watch_seconds: WatchLimit = None
+        batch_size: Batch = 200_000, watch: Watch = None, watch_seconds: WatchLimit = None
         ) -> None:
     """Reddit: comments (t1) and submissions (t3), one JSON object per line; .gz/.zst ok."""
     run_ingest("reddit", paths, db, force, batch_size, watch=watch, watch_seconds=watch_seconds)
@@ -132,7 +132,7 @@ def reddit(paths: Paths = None, db: DbOption = None, force: Force = False,
 
 @app.command("stackexchange")
 def stackexchange(paths: Paths = None, db: DbOption = None, force: Force = False,
-                  batch_size: Batch = 50_000, watch: Watch = None,
+                  batch_size: Batch = 200_000, watch: Watch = None,
                   watch_seconds: WatchLimit = None) -> None:
     """Stack Exchange data dump folders (Posts.xml, Users.xml, Comments.xml)."""
     run_ingest("stackexchange", paths, db, force, batch_size, watch=watch,
@@ -141,7 +141,7 @@ def stackexchange(paths: Paths = None, db: DbOption = None, force: Force = False
 
 @app.command("generic")
 def generic(paths: Paths = None, db: DbOption = None, force: Force = False,
-            batch_size: Batch = 50_000, watch: Watch = None,
+            batch_size: Batch = 200_000, watch: Watch = None,
             watch_seconds: WatchLimit = None) -> None:
     """Any other channel, one interaction per line (see docs/ingest.md)."""
     run_ingest("generic", paths, db, force, batch_size, watch=watch,
@@ -150,7 +150,7 @@ def generic(paths: Paths = None, db: DbOption = None, force: Force = False,
 
 @app.command("crm")
 def crm(paths: Paths = None, db: DbOption = None, force: Force = False,
-        batch_size: Batch = 50_000, watch: Watch = None, watch_seconds: WatchLimit = None
+        batch_size: Batch = 200_000, watch: Watch = None, watch_seconds: WatchLimit = None
         ) -> None:
     """CRM contacts CSV: customer_id (required), name, email, twitter, reddit,
     lifetime_value, nps, signup_date."""
@@ -159,7 +159,7 @@ def crm(paths: Paths = None, db: DbOption = None, force: Force = False,
 
 @app.command("orders")
 def orders(paths: Paths = None, db: DbOption = None, force: Force = False,
-        batch_size: Batch = 50_000, watch: Watch = None, watch_seconds: WatchLimit = None
+        batch_size: Batch = 200_000, watch: Watch = None, watch_seconds: WatchLimit = None
         ) -> None:
     """Orders CSV: customer_id, order_id, amount, date (feeds customer value)."""
     run_ingest("orders", paths, db, force, batch_size, watch=watch, watch_seconds=watch_seconds)
