@@ -15,6 +15,7 @@ from strawberry.fastapi import GraphQLRouter
 
 from api.context import Context, StoreRunner
 from api.deps import StoreDep, get_context
+from api.explore import router as explore_router
 from api.jobs import router as jobs_router
 from api.schema import schema
 from graph import open_store
@@ -78,5 +79,6 @@ def create_app(store: GraphStore | None = None, settings: Settings | None = None
     # Write jobs (POST /jobs, GET /jobs/{id}); answered only where `scrm serve` set
     # app.state.jobs, i.e. where this process is the database's writer.
     app.include_router(jobs_router)
+    app.include_router(explore_router)
 
     return app

@@ -984,8 +984,9 @@ class EmbeddedStore:
             for r in self._rows(template.replace("{where}", where), params):
                 r["direction"] = direction
                 rows.append(r)
-        # A reply names the account it answers; show it once, as the reply.
-        replied = {(r["subject"], r["key"]) for r in rows if r["direction"] == "reply_received"}
+        # A reply or a retweet names the account it answers; show it once, as that.
+        replied = {(r["subject"], r["key"]) for r in rows
+                   if r["direction"] in ("reply_received", "share_received")}
         rows = [r for r in rows if not (r["direction"] == "mention_received"
                                         and (r["subject"], r["key"]) in replied)]
         seen: set[tuple[str, str]] = set()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import analyze, identity, info, ingest, serve
+from api.cli import analyze, identity, info, ingest, sentiment, serve, viz
 
 __all__ = ["app", "main"]
 
@@ -18,9 +18,11 @@ app = typer.Typer(
 )
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(identity.app, name="identities")
+app.add_typer(sentiment.app, name="sentiment")
 analyze.register(app)
 info.register(app)
 serve.register(app)
+viz.register(app)
 
 
 def main() -> None:

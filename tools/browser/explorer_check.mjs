@@ -1,0 +1,75 @@
+// Opens a page in Debian's headless Chromium, waits for the vis-network drawing, reports
+// what was drawn, clicks a node and checks its tooltip, and saves a screenshot.
+// Usage: node explorer_check.mjs URL SCREENSHOT.png [--static]
+import { chromium } from "playwright-core";
+
+const [url, shot, mode] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+});
+const result = { url };
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const external = [];
+  page.on("request", (r) => {
+    const u = r.url();
+    if (!u.startsWith("http://127.0.0.1") && !u.startsWith("file:") && !u.startsWith("data:")) external.push(u);
+  });
+  await page.goto(url);
+  if (mode === "--static") {
+    await page.waitForFunction(() => typeof network !== "undefined" && network.body, null, { timeout: 60000 });
+    await page.waitForTimeout(1500);
+    Object.assign(result, await page.evaluate(() => ({
+      nodes: network.body.data.nodes.length, edges: network.body.data.edges.length,
+      drawn: Object.keys(network.getPositions()).length })));
+  } else {
+    await page.waitForFunction(() => document.body.dataset.loaded === "true", null, { timeout: 60000 });
+    await page.waitForTimeout(2500);
+    Object.assign(result, await page.evaluate(() => ({
+      nodes: window.scrmData.nodes.length, edges: window.scrmData.edges.length,
+      drawn: Object.keys(window.network.getPositions()).length,
+      status: document.getElementById("status").textContent })));
+    // click the most influential node and read the tooltip
+    const target = await page.evaluate(() => {
+      const all = window.scrmData.nodes.get();
+      all.sort((a, b) => (b.raw.influence || 0) - (a.raw.influence || 0));
+      const n = all.find((x) => x.raw.kind !== "community") || all[0];
+      const pos = window.network.getPositions([n.id])[n.id];
+      const dom = window.network.canvasToDOM(pos);
+      const rect = document.getElementById("graph").getBoundingClientRect();
+      // what vis-network will pick at that point (a neighbour may be drawn on top)
+      const hit = window.scrmData.nodes.get(window.network.getNodeAt(dom) ?? n.id);
+      return { id: hit.id, handle: hit.raw.handle, kind: hit.raw.kind,
+               x: dom.x + rect.left, y: dom.y + rect.top };
+    });
+    // a plain node click shows its tooltip; a community click opens that community
+    const { kind } = await page.evaluate(() => {
+      const all = window.scrmData.nodes.get();
+      return { kind: all.every((n) => n.raw.kind === "community") ? "community" : "account" };
+    });
+    await page.mouse.click(target.x, target.y);
+    result.clicked = target.handle;
+    if (kind === "community") {
+      await page.waitForFunction(() => window.scrmData.nodes.get().length > 0 &&
+        window.scrmData.nodes.get().every((n) => n.raw.kind !== "community"), null, { timeout: 30000 });
+      result.expanded_nodes = await page.evaluate(() => window.scrmData.nodes.length);
+    } else {
+      await page.waitForFunction(() => {
+        const t = document.getElementById("tooltip");
+        return t.style.display === "block" && !t.textContent.includes("loading posts");
+      }, null, { timeout: 15000 });
+      result.tooltip = await page.evaluate(() => document.getElementById("tooltip").innerText);
+    }
+  }
+  result.external_requests = external;
+  await page.screenshot({ path: shot });
+  result.ok = true;
+} catch (err) {
+  result.ok = false;
+  result.error = String(err);
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(result));
