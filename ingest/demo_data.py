@@ -392,7 +392,9 @@ def generate(out_dir: Path, *, seed: int = 7, customers: int = 300) -> dict[str,
     _reddit_story(w, people)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {name: out_dir / name for name in ("crm.csv", "orders.csv", "twitter.jsonl",
-                                               "reddit.jsonl", "brand.json")}
+                                               "reddit.jsonl", "brand.json",
+                                               "identity_truth.csv")}
+    hidden: list[tuple[str, str]] = []
 
     with files["crm.csv"].open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
@@ -405,6 +407,7 @@ def generate(out_dir: Path, *, seed: int = 7, customers: int = 300) -> dict[str,
             handle = p.handle
             if not planted and rng.random() < 0.07:
                 handle = ""  # the account exists but the CRM does not know it
+                hidden.append((p.customer_id, f"twitter:{p.handle}"))
             elif rng.random() < 0.4:
                 handle = "@" + handle
             if handle and rng.random() < 0.3:
@@ -478,6 +481,10 @@ def generate(out_dir: Path, *, seed: int = 7, customers: int = 300) -> dict[str,
                                        f"{obj['id']}/"}
             fh.write(json.dumps(record) + "\n")
 
+    with files["identity_truth.csv"].open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["customer_id", "account_key"])
+        writer.writerows(hidden)
     files["brand.json"].write_text(json.dumps({
         "name": "Brightloop",
         "accounts": ["twitter:brightloop", "twitter:brightloop_help", "reddit:brightloop_team"],
