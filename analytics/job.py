@@ -115,6 +115,18 @@ def run_analysis(
         accounts = accounts[~accounts["handle"].isin(_IGNORED_HANDLES)].reset_index(drop=True)
         keys = pa.array(accounts["key"].astype(str).tolist(), pa.string())
         interactions = store.interaction_frame()
+        n = len(keys)
+        src = _positions(interactions["src"], keys)
+        dst = _positions(interactions["dst"], keys)
+        ok = (src >= 0) & (dst >= 0) & (src != dst)
+        kind_weight = interactions["kind"].astype(str).map({
+            "reply": params.reply_weight, "mention": params.mention_weight,
+            "share": params.share_weight, "quote": params.quote_weight}).fillna(0.0).to_numpy()
+        created_s = (np.asarray(pd.to_datetime(interactions["created_at"]).to_numpy(),
+                                dtype="datetime64[us]").astype(np.int64) / 1e6)
+        # The projection's Arrow buffers live in the database's buffer pool: release them
+        # before the next queries need the room.
+        del interactions
         t = mark("projection", t)
 
         say("sentiment", 0.15)
@@ -126,15 +138,6 @@ def run_analysis(
         t = mark("sentiment", t)
 
         say("influence", 0.45)
-        n = len(keys)
-        src = _positions(interactions["src"], keys)
-        dst = _positions(interactions["dst"], keys)
-        ok = (src >= 0) & (dst >= 0) & (src != dst)
-        kind_weight = interactions["kind"].map({
-            "reply": params.reply_weight, "mention": params.mention_weight,
-            "share": params.share_weight, "quote": params.quote_weight}).fillna(0.0).to_numpy()
-        created_s = (np.asarray(pd.to_datetime(interactions["created_at"]).to_numpy(),
-                                dtype="datetime64[us]").astype(np.int64) / 1e6)
         now_s = float(created_s[ok].max()) if ok.any() else 0.0
         decay = time_decay_weights(created_s, now_s, params.half_life_days) if len(created_s) \
             else np.zeros(0)

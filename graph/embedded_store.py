@@ -152,11 +152,20 @@ class EmbeddedStore:
             raise StoreError(
                 f"No database at {self.path}. Create one with 'scrm ingest' or 'scrm demo' first."
             )
+        pool = buffer_pool_mb if buffer_pool_mb is not None else int(
+            os.environ.get("SCRM_BUFFER_POOL_MB", "4096"))
         try:
-            pool = buffer_pool_mb if buffer_pool_mb is not None else int(
-                os.environ.get("SCRM_BUFFER_POOL_MB", "1024"))
-            self._db = ladybug.Database(str(self.path), read_only=read_only,
-                                        buffer_pool_size=pool * 1024 * 1024)
+            try:
+                self._db = ladybug.Database(str(self.path), read_only=read_only,
+                                            buffer_pool_size=pool * 1024 * 1024)
+            except RuntimeError as exc:
+                if not (read_only and "recovery is pending" in str(exc)):
+                    raise
+                # A writer was killed mid-transaction: a read-write open replays the
+                # log and drops the unfinished batch; then read as asked.
+                ladybug.Database(str(self.path), buffer_pool_size=pool * 1024 * 1024).close()
+                self._db = ladybug.Database(str(self.path), read_only=True,
+                                            buffer_pool_size=pool * 1024 * 1024)
         except RuntimeError as exc:
             match = _LOCK_PID.search(str(exc))
             if match:

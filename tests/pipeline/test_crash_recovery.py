@@ -34,13 +34,21 @@ def _counts(db: Path) -> dict[str, int]:
         return store.counts()
 
 
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("crash")
+    data = folder / "tweets.jsonl"
+    _generate(data, 20_000)
+    clean = folder / "clean.lbdb"
+    assert _ingest(clean, data).wait(timeout=300) == 0
+    return data, clean
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("delay", [0.8, 1.6, 2.6])
-def test_kill_9_then_rerun_equals_clean_run(tmp_path: Path, delay: float) -> None:
-    data = tmp_path / "tweets.jsonl"
-    _generate(data, 20_000)
-    clean = tmp_path / "clean.lbdb"
-    assert _ingest(clean, data).wait(timeout=300) == 0
+def test_kill_9_then_rerun_equals_clean_run(tmp_path: Path, delay: float,
+                                            clean_run: tuple[Path, Path]) -> None:
+    data, clean = clean_run
 
     crashed = tmp_path / "crashed.lbdb"
     proc = _ingest(crashed, data)
