@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     environment: str = "development"
     host: str = "127.0.0.1"
     port: int = 8000
-    batch_size: int = 50_000
+    batch_size: int = 200_000
     rejects_dir: Path | None = None
     api_keys: str = ""
     public_graphiql: bool = True
