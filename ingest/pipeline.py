@@ -84,7 +84,8 @@ def ingest_paths(
                                           skipped=True))
                 continue
             units = source.units(path, **(options or {}))
-            report = load_units(store, units, source=source_name, source_file=str(path),
+            name = "<stdin>" if str(path) == "-" else str(path)
+            report = load_units(store, units, source=source_name, source_file=name,
                                 rejects=rejects, batch_size=batch_size, progress=progress)
             if fingerprint:
                 store.record_file(fingerprint, str(path), source_name, report.read,

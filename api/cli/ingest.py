@@ -99,7 +99,8 @@ def watch_folder(source: str, folder: Path, db: Path | None, batch_size: int,
 def print_summary(result: dict[str, Any]) -> None:
     table = Table(title="Ingest summary", show_lines=False)
     for col in ("file", "read", "loaded", "rejected", "note"):
-        table.add_column(col, justify="right" if col in ("read", "loaded", "rejected") else "left")
+        table.add_column(col, justify="right" if col in ("read", "loaded", "rejected") else "left",
+                         overflow="fold")
     totals = [0, 0, 0]
     for f in result["files"]:
         note = "already ingested (use --force to re-read)" if f["skipped"] else \
