@@ -16,7 +16,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+LARGE_GRAPH_EDGES = 500_000
+
 __all__ = [
+    "LARGE_GRAPH_EDGES",
     "approximate_betweenness",
     "betweenness",
     "louvain",
@@ -60,13 +63,14 @@ def _relabel(membership: np.ndarray) -> np.ndarray:
 
 
 def louvain(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None = None, *,
-            seed: int = 0, resolution: float = 1.0, method: str = "leiden",
+            seed: int = 0, resolution: float = 1.0, method: str = "auto",
             initial_membership: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """Community membership and its modularity.
 
     Parameters:
-        method: ``leiden`` (igraph, default), ``louvain`` (igraph multilevel),
-            ``plm`` (networkit), or ``networkx``.
+        method: ``auto`` (default: Leiden below ``LARGE_GRAPH_EDGES`` edges, where its
+            better partitions are cheap, networkit's parallel Louvain above), ``leiden``
+            (igraph), ``louvain`` (igraph multilevel), ``plm`` (networkit), or ``networkx``.
         initial_membership: A previous partition to start from (Leiden only): the
             incremental path, after a little new data.
 
@@ -81,6 +85,8 @@ def louvain(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None 
     if n == 0:
         return np.zeros(0, dtype=np.int64), 0.0
     a = sp.triu(_undirected(n, src, dst, weight)).tocoo()
+    if method == "auto":
+        method = "leiden" if a.nnz < LARGE_GRAPH_EDGES else "plm"
     if method in ("leiden", "louvain"):
         import igraph as ig
 
@@ -94,8 +100,8 @@ def louvain(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None 
             start = None if initial_membership is None else [
                 int(x) for x in initial_membership]
             part = g.community_leiden(objective_function="modularity", weights="weight",
-                                      resolution=resolution, n_iterations=-1,
-                                      initial_membership=start)
+                                      resolution=resolution, n_iterations=-1 if a.nnz < 100_000
+                                      else 4, initial_membership=start)
         else:
             part = g.community_multilevel(weights="weight", resolution=resolution)
         membership = np.asarray(part.membership, dtype=np.int64)
@@ -103,9 +109,8 @@ def louvain(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None 
         import networkit as nk
 
         nk.setSeed(seed, False)
-        g = nk.Graph(n, weighted=True, directed=False)
-        for u, v, w in zip(a.row.tolist(), a.col.tolist(), a.data.tolist(), strict=True):
-            g.addEdge(u, v, w)
+        g = nk.GraphFromCoo((a.data, (a.row.astype(np.uint64), a.col.astype(np.uint64))),
+                            n=n, directed=False, weighted=True)
         plm = nk.community.PLM(g, refine=True, gamma=resolution)
         plm.run()
         membership = np.asarray(plm.getPartition().getVector(), dtype=np.int64)

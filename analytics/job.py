@@ -119,11 +119,11 @@ def run_analysis(
         src = _positions(interactions["src"], keys)
         dst = _positions(interactions["dst"], keys)
         ok = (src >= 0) & (dst >= 0) & (src != dst)
-        kind_weight = interactions["kind"].astype(str).map({
-            "reply": params.reply_weight, "mention": params.mention_weight,
-            "share": params.share_weight, "quote": params.quote_weight}).fillna(0.0).to_numpy()
-        created_s = (np.asarray(pd.to_datetime(interactions["created_at"]).to_numpy(),
-                                dtype="datetime64[us]").astype(np.int64) / 1e6)
+        kinds = pa.array(["reply", "mention", "share", "quote"])
+        per_kind = np.array([params.reply_weight, params.mention_weight, params.share_weight,
+                             params.quote_weight, 0.0])
+        kind_weight = per_kind[_positions(interactions["kind"], kinds)]  # -1 → last: 0
+        created_s = _epoch_seconds(interactions["created_at"])
         # The projection's Arrow buffers live in the database's buffer pool: release them
         # before the next queries need the room.
         del interactions
@@ -262,6 +262,17 @@ def _warm_start(previous: pd.DataFrame, keys: pd.Series
     top = int(np.nanmax(community)) + 1 if (~missing).any() else 0
     community[missing] = top + np.arange(int(missing.sum()))
     return start, community.astype(np.int64)
+
+
+def _epoch_seconds(column: pd.Series) -> np.ndarray:
+    """Timestamps as float seconds since the epoch, without a trip through Python objects."""
+    if isinstance(column.dtype, pd.ArrowDtype):
+        values = pc.cast(column.array._pa_array, pa.timestamp("us"))  # noqa: SLF001
+        micros = pc.cast(values, pa.int64()).to_numpy(zero_copy_only=False)
+    else:
+        micros = np.asarray(pd.to_datetime(column).to_numpy(), dtype="datetime64[us]").astype(
+            np.int64)
+    return np.asarray(micros, dtype=np.float64) / 1e6
 
 
 def _positions(column: pd.Series, keys: pa.Array) -> np.ndarray:
