@@ -141,7 +141,8 @@ def participation_coefficient(n: int, src: np.ndarray, dst: np.ndarray,
                         shape=(n, int(membership.max()) + 1)).tocsr()
     k_c.data = k_c.data ** 2
     sq = np.asarray(k_c.sum(axis=1)).ravel()
-    return np.where(k > 0, 1.0 - sq / np.maximum(k, 1e-300) ** 2, 0.0)
+    share = np.divide(sq, k ** 2, out=np.ones_like(sq), where=k > 0)
+    return np.where(k > 0, 1.0 - share, 0.0)
 
 
 def betweenness(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None = None, *,

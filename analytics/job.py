@@ -52,6 +52,9 @@ class AnalysisParams:
         rescore_sentiment: Score every post again, not only new ones.
         warm_start: Start PageRank and community detection from the latest run's
             results (far fewer iterations after a small amount of new data).
+        explain_top: Explanations are stored for every account with an advocate or
+            detractor score and for the top this-many of each ranking; deeper accounts
+            keep their scores without the factor breakdown.
     """
 
     reply_weight: float = 1.0
@@ -63,6 +66,7 @@ class AnalysisParams:
     seed: int = 0
     rescore_sentiment: bool = False
     warm_start: bool = True
+    explain_top: int = 100_000
     weights: ScoreWeights = field(default_factory=ScoreWeights)
 
     def as_dict(self) -> dict[str, Any]:
@@ -163,7 +167,11 @@ def run_analysis(
         say("scores", 0.75)
         features = _features(accounts, brand_posts, activity, influence, engagement,
                              brand_keys)
-        scores = score_accounts(features.set_index("key"), params.weights)
+        indexed = features.set_index("key")
+        scores = score_accounts(indexed, params.weights,
+                                explain=pd.Series(False, index=indexed.index))
+        explain = _worth_explaining(scores, params.explain_top)
+        scores = score_accounts(indexed, params.weights, explain=explain)
         frame = _score_frame(features, scores, membership, bridge)
         t = mark("scores", t)
 
@@ -283,6 +291,13 @@ def _positions(column: pd.Series, keys: pa.Array) -> np.ndarray:
     return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
+def _worth_explaining(scores: pd.DataFrame, top: int) -> pd.Series:
+    keep = (scores["advocate"] > 0) | (scores["detractor"] > 0)
+    for kind in SCORE_KINDS:
+        keep |= scores[kind].rank(ascending=False, method="first") <= top
+    return keep
+
+
 def _score_frame(features: pd.DataFrame, scores: pd.DataFrame, membership: np.ndarray,
                  bridge: np.ndarray) -> pd.DataFrame:
     frame = features.set_index("key")[
@@ -297,8 +312,9 @@ def _score_frame(features: pd.DataFrame, scores: pd.DataFrame, membership: np.nd
         ranked = values[values > 0].sort_values(ascending=False, kind="mergesort")
         frame[f"{kind}_rank"] = pd.Series(np.arange(1, len(ranked) + 1), index=ranked.index)
         for key, parts in scores[f"{kind}_explanation"].items():
-            explanations[key][kind] = [[name, float(c)] for name, c in parts
-                                       if not math.isnan(float(c))]
+            if parts is not None:
+                explanations[key][kind] = [[name, round(float(c), 6)] for name, c in parts
+                                           if not math.isnan(float(c))]
     frame["explanation"] = [json.dumps(explanations[k]) for k in frame.index]
     frame.index.name = "account_key"
     return frame

@@ -83,8 +83,8 @@ def normalise(values: pd.Series, reference: pd.Series) -> pd.Series:
     return (np.log1p(values.fillna(0.0).clip(lower=0.0)) / scale).clip(0.0, 1.0)
 
 
-def score_accounts(features: pd.DataFrame, weights: ScoreWeights | None = None
-                   ) -> pd.DataFrame:
+def score_accounts(features: pd.DataFrame, weights: ScoreWeights | None = None, *,
+                   explain: pd.Series | None = None) -> pd.DataFrame:
     """Advocate, influencer and detractor scores with explanations.
 
     Parameters:
@@ -92,6 +92,9 @@ def score_accounts(features: pd.DataFrame, weights: ScoreWeights | None = None
             brand_sentiment (NaN: never addressed the brand), brand_posts,
             customer_value (NaN: prospect), is_brand, helpfulness.
         weights: Factor weights (defaults documented in :class:`ScoreWeights`).
+        explain: A boolean mask of the accounts to explain (default: all). Building a
+            million explanation lists costs more than the scores themselves, and only
+            the accounts someone will look at need one; the others get ``None``.
 
     Returns:
         Columns advocate, influencer, detractor and ``<kind>_explanation`` (a list of
@@ -127,11 +130,14 @@ def score_accounts(features: pd.DataFrame, weights: ScoreWeights | None = None
         frame = pd.DataFrame(parts)
         out[kind] = frame.sum(axis=1)
         names = [_FACTOR_NAMES[c] for c in frame.columns]
-        values = frame.to_numpy()
+        mask = np.ones(len(frame), dtype=bool) if explain is None else \
+            explain.reindex(frame.index).fillna(False).to_numpy(dtype=bool)
+        values = frame.to_numpy()[mask]
         order = np.argsort(-np.abs(values), axis=1, kind="stable")
-        out[f"{kind}_explanation"] = [
-            [(names[j], float(row[j])) for j in idx] for row, idx in zip(values, order,
-                                                                        strict=True)]
+        explained: list[list[tuple[str, float]] | None] = [None] * len(frame)
+        for pos, row, idx in zip(np.flatnonzero(mask), values, order, strict=True):
+            explained[pos] = [(names[j], float(row[j])) for j in idx]
+        out[f"{kind}_explanation"] = explained
     return out
 
 
