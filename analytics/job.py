@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from analytics.advocacy import AdvocateModel, fit_advocate_model, nps_labels
 from analytics.community import louvain, participation_coefficient
 from analytics.pagerank import pagerank, time_decay_weights
 from analytics.scoring import ScoreWeights, score_accounts
@@ -170,8 +171,13 @@ def run_analysis(
         indexed = features.set_index("key")
         scores = score_accounts(indexed, params.weights,
                                 explain=pd.Series(False, index=indexed.index))
+        labels = nps_labels(pd.Series(accounts["nps"].to_numpy(), index=indexed.index))
+        model, learned = fit_advocate_model(indexed, labels, seed=params.seed)
+        if model is not None:
+            scores["advocate"] = model.predict(indexed).where(~indexed["is_brand"], 0.0)
         explain = _worth_explaining(scores, params.explain_top)
-        scores = score_accounts(indexed, params.weights, explain=explain)
+        scores = score_accounts(indexed, params.weights, explain=explain) if model is None \
+            else _learned_scores(indexed, params, explain, model, scores["advocate"])
         frame = _score_frame(features, scores, membership, bridge)
         t = mark("scores", t)
 
@@ -183,7 +189,11 @@ def run_analysis(
             "posts_scored": scored, "sentiment_model": sentiment_model,
             "brand_accounts": sorted(brand_keys), "modularity": round(float(modularity), 6),
             "communities": int(len(np.unique(membership))) if n else 0,
-            "scoring": "transparent weighted formula (no CRM advocate labels used)",
+            "scoring": (f"advocate: classifier on {learned['labelled']} NPS-labelled customers "
+                        f"(cross-validated ROC AUC {learned['cv_roc_auc']:.3f})"
+                        if model is not None else
+                        f"transparent weighted formula ({learned['reason']})"),
+            "advocate_model": learned,
             "warm_start": start is not None,
             "seconds": round(time.monotonic() - started, 3), "timings": timings,
         }
@@ -289,6 +299,17 @@ def _positions(column: pd.Series, keys: pa.Array) -> np.ndarray:
         column.array._pa_array  # noqa: SLF001 - zero-copy view of the Arrow data
     found = pc.index_in(values, value_set=keys)
     return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _learned_scores(indexed: pd.DataFrame, params: AnalysisParams, explain: pd.Series,
+                    model: AdvocateModel, advocate: pd.Series) -> pd.DataFrame:
+    """Formula scores for influencer and detractor, the classifier's for advocate."""
+    scores = score_accounts(indexed, params.weights, explain=explain)
+    scores["advocate"] = advocate
+    keys = explain[explain].index
+    parts = model.explain(indexed, keys)
+    scores["advocate_explanation"] = [parts.get(k) for k in scores.index]
+    return scores
 
 
 def _worth_explaining(scores: pd.DataFrame, top: int) -> pd.Series:
