@@ -82,10 +82,9 @@ def execute(store: GraphStore, payload: dict[str, Any], report: Report) -> dict[
 def resolve_identities(store: GraphStore, threshold: float = 0.85,
                        min_confidence: float = 0.5) -> dict[str, Any]:
     """Match social accounts to CRM customers: apply confident links, queue the rest."""
-    from ingest.identity import resolve
-
     from graph.model import OwnsLink
     from graph.store import GraphBatch
+    from ingest.identity import resolve
 
     candidates = resolve(store.customer_frame(), store.account_frame(), store.link_frame(),
                          store.decision_frame(), threshold=threshold,

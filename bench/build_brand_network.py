@@ -78,7 +78,6 @@ def build(db: Path, accounts: int, interactions: int, *, seed: int = 3, unscored
     timings["accounts"] = time.monotonic() - t0
 
     block = 5_000
-    popularity = rng.pareto(1.5, accounts) + 1.0
     base_s = 1_767_225_600  # 2026-01-01
     t1 = time.monotonic()
     for s in range(0, interactions, chunk):

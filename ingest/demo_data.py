@@ -212,7 +212,7 @@ def _people(w: _World, customers: int) -> list[_Person]:
             else None
         out.append(person(handle, f"{first} {last}", int(rng.paretovariate(1.3) * 60),
                           customer_id=f"C{i:05d}", reddit=reddit))
-    for i in range(150):
+    for _ in range(150):
         first = rng.choice(FIRST)
         handle = f"{first.lower()}{rng.choice(('rides', 'bikes', 'cycles', 'wheels', ''))}" \
                  f"{rng.randrange(100, 999)}"
@@ -237,8 +237,9 @@ def _twitter_story(w: _World, people: list[_Person]) -> None:
     for _ in range(30):
         t = w.tweet("danarides", rng.choice(PRAISE).format(b="@brightloop"), w.when())
         for who in some(rng.randrange(2, 6)):
-            w.tweet(who, f"@danarides {rng.choice(('So true!', 'Agreed, love mine too!', 'Great to hear, thanks for sharing!'))}",
-                    w.when(t["at"]), reply_to=t)
+            cheer = rng.choice(("So true!", "Agreed, love mine too!",
+                                "Great to hear, thanks for sharing!"))
+            w.tweet(who, f"@danarides {cheer}", w.when(t["at"]), reply_to=t)
         for who in some(rng.randrange(1, 4)):
             w.tweet(who, f"RT @danarides: {t['text']}", w.when(t["at"]), ref=("retweeted", t))
     # Questions: Dana and support answer, askers thank.
@@ -262,11 +263,13 @@ def _twitter_story(w: _World, people: list[_Person]) -> None:
         for who in some(rng.randrange(12, 30)):
             w.tweet(who, f"RT @techwheels: {t['text']}", w.when(t["at"]), ref=("retweeted", t))
         for who in some(rng.randrange(3, 8)):
-            w.tweet(who, f"Worth a read before you choose. {rng.choice(('Helpful.', 'Fair review.', 'Interesting numbers.'))}",
-                    w.when(t["at"]), ref=("quoted", t))
+            verdict = rng.choice(("Helpful.", "Fair review.", "Interesting numbers."))
+            w.tweet(who, f"Worth a read before you choose. {verdict}", w.when(t["at"]),
+                    ref=("quoted", t))
         for who in some(rng.randrange(5, 12)):
-            w.tweet(who, f"@techwheels {rng.choice(('Thanks, useful comparison.', 'What about hills?', 'I went with Cyclify in the end.', 'Good video.'))}",
-                    w.when(t["at"]), reply_to=t)
+            answer = rng.choice(("Thanks, useful comparison.", "What about hills?",
+                                 "I went with Cyclify in the end.", "Good video."))
+            w.tweet(who, f"@techwheels {answer}", w.when(t["at"]), reply_to=t)
     # Gus: angry complaints, amplified; support answers some.
     for _ in range(22):
         t = w.tweet("grumpygus", rng.choice(COMPLAINTS).format(h="brightloop"), w.when())
@@ -305,8 +308,8 @@ def _twitter_story(w: _World, people: list[_Person]) -> None:
         if rng.random() < 0.3:
             other = rng.choice(everyone)
             if other != who:
-                w.tweet(other, f"@{who} {rng.choice(('Nice one.', 'Ha, same.', 'Hmm, not sure.'))}",
-                        w.when(t["at"]), reply_to=t)
+                quip = rng.choice(("Nice one.", "Ha, same.", "Hmm, not sure."))
+                w.tweet(other, f"@{who} {quip}", w.when(t["at"]), reply_to=t)
     # Brand posts (announcements) that start conversations.
     for _ in range(12):
         t = w.tweet("brightloop", "New: winter tyres for every Brightloop bike, free for "
