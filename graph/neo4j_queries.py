@@ -218,7 +218,8 @@ WITH a, collect(CASE WHEN c IS NULL THEN null ELSE {customer_id: c.key,
     lifetime_value: c.lifetime_value, nps: c.nps, link_confidence: o.confidence} END) AS owners
 WITH a, head(owners) AS owner
 RETURN a.key AS key, a.platform AS platform, a.handle AS handle, a.followers AS followers,
-       a.is_brand AS is_brand, owner.customer_id AS customer_id,
+       a.is_brand AS is_brand, a.display_name AS display_name, a.location AS location,
+       a.description AS description, owner.customer_id AS customer_id,
        owner.lifetime_value AS lifetime_value, owner.nps AS nps,
        owner.link_confidence AS link_confidence
 ORDER BY key"""
@@ -302,7 +303,8 @@ RETURN p.key AS key, q.author_key AS parent_author_key"""
 
 AUTHOR_ACTIVITY = """\
 MATCH (p:Post)
-RETURN p.author_key AS author_key, count(*) AS posts, max(p.created_at) AS last_post_at"""
+RETURN p.author_key AS author_key, count(*) AS posts, max(p.created_at) AS last_post_at,
+       sum(CASE WHEN p.accepted THEN 1 ELSE 0 END) AS accepted_answers"""
 
 SET_POST_SENTIMENT = """\
 UNWIND $rows AS row
@@ -421,7 +423,8 @@ RETURN COUNT { (:Customer) } AS Customer, COUNT { (:Account) } AS Account,
        COUNT { (:Purchase) } AS Purchase, COUNT { ()-[:OWNS]->() } AS OWNS,
        COUNT { ()-[:POSTED]->() } AS POSTED, COUNT { ()-[:REPLY_TO]->() } AS REPLY_TO,
        COUNT { ()-[:MENTIONS]->() } AS MENTIONS, COUNT { ()-[:SHARES]->() } AS SHARES,
-       COUNT { ()-[:FOLLOWS]->() } AS FOLLOWS, COUNT { (:PendingEdge) } AS PendingEdge"""
+       COUNT { ()-[:FOLLOWS]->() } AS FOLLOWS, COUNT { (:PendingEdge) } AS PendingEdge,
+       COUNT { (:IdentityCandidate) } AS IdentityCandidate"""
 
 GET_ACCOUNTS = f"""\
 UNWIND $keys AS k
@@ -538,3 +541,48 @@ MATCH (n)
 CALL (n) {
   DETACH DELETE n
 } IN TRANSACTIONS OF 10000 ROWS"""
+
+# ---------------------------------------------------------------- identities
+REJECTED_LINKS = """\
+UNWIND $keys AS k
+MATCH (d:IdentityDecision {key: k})
+WHERE d.decision = 'reject'
+RETURN d.key AS key"""
+
+CUSTOMER_FRAME_PAGE = """\
+MATCH (c:Customer)
+WHERE c.key > $after
+RETURN c.key AS key, c.key AS customer_id, c.name AS name, c.email AS email,
+       c.location AS location, c.company AS company
+ORDER BY c.key LIMIT $limit"""
+
+LINK_FRAME = """\
+MATCH (c:Customer)-[o:OWNS]->(a:Account)
+RETURN c.key AS customer_id, a.key AS account_key, o.method AS method,
+       o.confidence AS confidence"""
+
+RECORD_DECISION = """\
+MERGE (d:IdentityDecision {key: $key})
+SET d.customer_id = $customer_id, d.account_key = $account_key, d.decision = $decision,
+    d.decided_at = datetime()
+WITH d
+OPTIONAL MATCH (x:IdentityCandidate {key: $key})
+DETACH DELETE x"""
+
+DECISION_FRAME = """\
+MATCH (d:IdentityDecision)
+RETURN d.customer_id AS customer_id, d.account_key AS account_key, d.decision AS decision"""
+
+DELETE_CANDIDATES = "MATCH (x:IdentityCandidate) DETACH DELETE x"
+
+CREATE_CANDIDATES = """\
+UNWIND $rows AS row
+CREATE (x:IdentityCandidate {key: row.key, customer_id: row.customer_id,
+        account_key: row.account_key, confidence: row.confidence, evidence: row.evidence,
+        created_at: datetime()})"""
+
+PENDING_CANDIDATES = """\
+MATCH (x:IdentityCandidate)
+RETURN x.customer_id AS customer_id, x.account_key AS account_key,
+       x.confidence AS confidence, x.evidence AS evidence
+ORDER BY x.confidence DESC, x.key LIMIT $limit"""

@@ -423,8 +423,12 @@ class Neo4jStore:
                              self.batch_size):
             for r in run(q.EXISTING_LINKS, {"rows": list(chunk)}):
                 existing[(r["customer_id"], r["account_key"])] = r
+        rejected = {r["key"] for r in self._existing(
+            run, q.REJECTED_LINKS, [f"{c}|{a}" for c, a in wanted])}
         new, changed = [], []
         for pair, link in wanted.items():
+            if link.method != "manual" and f"{pair[0]}|{pair[1]}" in rejected:
+                continue  # a person said these are not the same: never re-link automatically
             if pair[0] not in known_customers:
                 result.conflicts.append((pair[1], f"customer {pair[0]!r} is not in the CRM"))
                 continue
@@ -519,10 +523,49 @@ class Neo4jStore:
                                            "account_key": account_key})
         return bool(rows and rows[0]["n"])
 
+    # --------------------------------------------------------------- identities
+    def customer_frame(self) -> pd.DataFrame:
+        rows = [r for page in self._pages(q.CUSTOMER_FRAME_PAGE) for r in page]
+        return pd.DataFrame(rows, columns=["customer_id", "name", "email", "location",
+                                           "company"])
+
+    def link_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self._read(q.LINK_FRAME),
+                            columns=["customer_id", "account_key", "method", "confidence"])
+
+    def record_decision(self, customer_id: str, account_key: str, decision: str) -> None:
+        if decision not in ("link", "reject"):
+            raise StoreError(f"unknown identity decision {decision!r}")
+        self._write(q.RECORD_DECISION, {"key": f"{customer_id}|{account_key}",
+                                        "customer_id": customer_id,
+                                        "account_key": account_key, "decision": decision})
+
+    def decision_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self._read(q.DECISION_FRAME),
+                            columns=["customer_id", "account_key", "decision"])
+
+    def replace_candidates(self, candidates: Sequence[dict[str, Any]]) -> None:
+        rows = list({f"{c['customer_id']}|{c['account_key']}": {
+            "key": f"{c['customer_id']}|{c['account_key']}", "customer_id": c["customer_id"],
+            "account_key": c["account_key"], "confidence": float(c["confidence"]),
+            "evidence": json.dumps(list(c["evidence"]))} for c in candidates}.values())
+
+        def work(run: Runner) -> None:
+            run(q.DELETE_CANDIDATES, {})
+            self._unwind(run, q.CREATE_CANDIDATES, rows)
+        self._in_transaction(work)
+
+    def pending_candidates(self, limit: int = 100) -> list[dict[str, Any]]:
+        rows = self._read(q.PENDING_CANDIDATES, {"limit": limit})
+        for r in rows:
+            r["evidence"] = json.loads(r["evidence"] or "[]")
+        return rows
+
     # -------------------------------------------------------------- projection
     def account_frame(self) -> pd.DataFrame:
-        columns = ["key", "platform", "handle", "followers", "is_brand", "customer_id",
-                   "lifetime_value", "nps", "link_confidence"]
+        columns = ["key", "platform", "handle", "followers", "is_brand", "display_name",
+                   "location", "description", "customer_id", "lifetime_value", "nps",
+                   "link_confidence"]
         rows = [r for page in self._pages(q.ACCOUNT_FRAME_PAGE) for r in page]
         frame = pd.DataFrame(rows, columns=columns)
         spend: dict[str, float] = {}
@@ -587,8 +630,10 @@ class Neo4jStore:
 
     def author_activity(self) -> pd.DataFrame:
         frame = pd.DataFrame(self._read(q.AUTHOR_ACTIVITY),
-                             columns=["author_key", "posts", "last_post_at"])
+                             columns=["author_key", "posts", "last_post_at", "accepted_answers"])
         frame["posts"] = frame["posts"].astype("int64")
+        frame["accepted_answers"] = pd.to_numeric(frame["accepted_answers"]).fillna(0).astype(
+            "int64")
         frame["last_post_at"] = _timestamps(frame["last_post_at"].tolist())
         return frame
 

@@ -205,6 +205,13 @@ def workload(store: Neo4jStore) -> None:
     store.linked_accounts("c1")
     store.timeline(["twitter:danaw"], first=5)
     store.timeline(["twitter:danaw"], first=5, before=(t, "twitter:9", "authored"))
+    store.customer_frame()
+    store.link_frame()
+    store.record_decision("c1", "twitter:danaw", "reject")
+    store.decision_frame()
+    store.replace_candidates([{"customer_id": "c2", "account_key": "twitter:sam",
+                               "confidence": 0.6, "evidence": ["display name"]}])
+    store.pending_candidates(10)
     list(store.export_batches(batch_size=10))
     list(store.export_post_sentiment(batch_size=10))
     store.import_run(AnalysisRunInfo("r1", t, t, "completed", {}, {}))

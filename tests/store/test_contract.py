@@ -64,6 +64,7 @@ def sample_batch() -> GraphBatch:
 EXPECTED_COUNTS = {
     "Customer": 2, "Account": 4, "Post": 6, "Conversation": 4, "Purchase": 2, "OWNS": 2,
     "POSTED": 6, "REPLY_TO": 2, "MENTIONS": 4, "SHARES": 2, "FOLLOWS": 2, "PendingEdge": 0,
+    "IdentityCandidate": 0,
 }
 
 
@@ -501,7 +502,8 @@ def test_timeline_newest_first_with_reply_over_mention(store: GraphStore) -> Non
     assert by_key["twitter:s3"].time == at(7) and by_key["twitter:s3"].time.tzinfo is not None
     assert by_key["twitter:s3"].subject_key == "twitter:danaw"
     assert by_key["twitter:s3"].platform == "twitter" and by_key["twitter:s3"].kind == "post"
-    assert by_key["twitter:b1"].conversation_key == "twitter:b1"
+    # a reply that names no conversation joins its parent's
+    assert by_key["twitter:b1"].conversation_key == "twitter:d1"
     assert store.timeline([], first=5) == []
     assert store.timeline(["twitter:nobody"], first=5) == []
 

@@ -19,6 +19,7 @@ from graph import neo4j_queries as q
 from graph.config import Settings
 from graph.model import Account, Customer, Follow, OwnsLink, Post, PostKind, Purchase
 from graph.neo4j_store import Neo4jStore
+from graph.schema import NODE_LABELS
 from graph.store import GraphBatch, GraphStore, StoreError
 
 
@@ -45,7 +46,7 @@ def test_opening_applies_the_schema_idempotently() -> None:
     Neo4jStore(driver, "scrm")
     assert [s for s in driver.sent if s in q.SCHEMA_STATEMENTS] == list(q.SCHEMA_STATEMENTS)
     assert all("IF NOT EXISTS" in s for s in q.SCHEMA_STATEMENTS)
-    assert len(q.CONSTRAINT_STATEMENTS) == 10
+    assert len(q.CONSTRAINT_STATEMENTS) == len(NODE_LABELS)
     assert "FOR (n:AnalysisRun) REQUIRE n.run_id IS UNIQUE" in q.CONSTRAINT_STATEMENTS[6]
 
 
