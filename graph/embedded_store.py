@@ -1020,3 +1020,15 @@ class EmbeddedStore:
             direction=r["direction"], text=r["text"] or "", sentiment=_none(r["sentiment"]),
             subject_key=r["subject"], counterpart=counterparts.get(r["counterpart"] or ""),
             conversation_key=r["conversation_key"], url=r["url"]) for t, r in items]
+
+
+# Reading a whole store back out, for `scrm migrate` (kept in its own module).
+from graph.embedded_export import (  # noqa: E402
+    export_batches as _export_batches,
+    export_post_sentiment as _export_post_sentiment,
+    import_run as _import_run,
+)
+
+EmbeddedStore.export_batches = _export_batches  # type: ignore[attr-defined]
+EmbeddedStore.export_post_sentiment = _export_post_sentiment  # type: ignore[attr-defined]
+EmbeddedStore.import_run = _import_run  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import analyze, identity, info, ingest, sentiment, serve, viz
+from api.cli import analyze, identity, info, ingest, migrate, sentiment, serve, viz
 
 __all__ = ["app", "main"]
 
@@ -23,6 +23,7 @@ analyze.register(app)
 info.register(app)
 serve.register(app)
 viz.register(app)
+migrate.register(app)
 
 
 def main() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import embedded_export
 import pandas as pd
 import pytest
 from test_contract import ACCOUNTS, sample_batch, score_frame, timeline_batch, tw
@@ -18,7 +17,6 @@ from graph.migrate import migrate
 from graph.model import OwnsLink, PostKind
 from graph.store import GraphBatch, GraphStore
 
-embedded_export.install()
 
 
 @pytest.fixture

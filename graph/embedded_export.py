@@ -1,9 +1,8 @@
-"""The migration port methods for :class:`EmbeddedStore`, until it has its own.
+"""The migration methods of :class:`EmbeddedStore`: reading a whole store back out.
 
 ``graph.migrate`` needs ``export_batches``, ``export_post_sentiment`` and ``import_run``
-from both adapters. ``Neo4jStore`` has them; these are the proposed embedded versions
-(to be moved into ``graph/embedded_store.py`` as methods, verbatim), attached here only
-when the class lacks them, so the migration test runs today and keeps running after.
+from both adapters; ``Neo4jStore`` defines its own, and these are attached to
+``EmbeddedStore`` at the end of ``graph/embedded_store.py``.
 """
 
 from __future__ import annotations
@@ -15,9 +14,13 @@ from typing import Any
 
 import pandas as pd
 
-from graph.embedded_store import EmbeddedStore
+from typing import TYPE_CHECKING
+
 from graph.model import Account, Customer, Follow, OwnsLink, Post, PostKind, Purchase
 from graph.store import AnalysisRunInfo, GraphBatch
+
+if TYPE_CHECKING:
+    from graph.embedded_store import EmbeddedStore
 
 
 def _aware(ts: datetime | None) -> datetime | None:
@@ -134,9 +137,3 @@ def import_run(self: EmbeddedStore, run: AnalysisRunInfo) -> None:
          "finished": _naive(run.finished_at), "status": run.status,
          "params": json.dumps(run.params, sort_keys=True, default=str),
          "stats": json.dumps(run.stats, sort_keys=True, default=str), "error": run.error})
-
-
-def install() -> None:
-    for method in (export_batches, export_post_sentiment, import_run):
-        if not hasattr(EmbeddedStore, method.__name__):
-            setattr(EmbeddedStore, method.__name__, method)
