@@ -15,8 +15,9 @@ pattern, and rank above it.
   account's mean brand sentiment; the sentiment factor itself is 1, so its
   contribution is S⁺ × its weight. No positive brand sentiment, no advocate.
 * **influencer** = Σ wᵢ·fᵢ over (influence, reach, engagement), sentiment-blind.
-* **detractor** = S⁻ × Σ wᵢ·fᵢ over (negative sentiment, brand posts, influence,
-  customer value, reach), S⁻ the negative part of brand sentiment.
+* **detractor** (care priority) = S⁻ × recency × Σ wᵢ·fᵢ over (negative sentiment,
+  brand posts, influence, customer value, reach), S⁻ the negative part of brand
+  sentiment and recency ``0.5 ** (days since the account last posted / 30)``.
 
 Weights of each score sum to 1, so every score is in [0, 1] and the
 contributions listed in its explanation add up to it exactly. Brand accounts
@@ -56,6 +57,7 @@ class ScoreWeights:
     detractor_value: float = 0.20
     detractor_reach: float = 0.20
     sentiment_prior: float = 3.0
+    recency_half_life_days: float = 30.0
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -118,10 +120,14 @@ def score_accounts(features: pd.DataFrame, weights: ScoreWeights | None = None, 
     posts = f["brand_posts"].fillna(0.0).astype(float)
     sentiment = (f["brand_sentiment"].fillna(0.0).clip(-1.0, 1.0)
                  * posts / (posts + weights.sentiment_prior))
+    # Care priority fades with silence: a complaint from last week outranks one from a
+    # season ago (half-life ``recency_half_life_days``; unknown activity counts as recent).
+    idle = f.get("last_active_days", pd.Series(0.0, index=f.index)).fillna(0.0).clip(lower=0.0)
+    recency = np.power(0.5, idle / weights.recency_half_life_days)
     gates = {
         "advocate": sentiment.clip(lower=0.0),
         "influencer": pd.Series(1.0, index=f.index),
-        "detractor": (-sentiment).clip(lower=0.0),
+        "detractor": (-sentiment).clip(lower=0.0) * recency,
     }
     out = pd.DataFrame(index=f.index)
     for kind, gate in gates.items():

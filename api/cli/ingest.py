@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -151,11 +152,36 @@ def generic(paths: Paths = None, db: DbOption = None, force: Force = False,
 
 @app.command("crm")
 def crm(paths: Paths = None, db: DbOption = None, force: Force = False,
-        batch_size: Batch = 200_000, watch: Watch = None, watch_seconds: WatchLimit = None
+        batch_size: Batch = 200_000, watch: Watch = None, watch_seconds: WatchLimit = None,
+        preset: Annotated[str | None, typer.Option(
+            help="Column names of a known export: hubspot | salesforce.")] = None,
+        mapping: Annotated[Path | None, typer.Option(
+            help="A JSON file mapping scrm fields to your column names, e.g. "
+                 '{"customer_id": "Contact ID", "twitter": "Twitter Handle"}.')] = None,
         ) -> None:
     """CRM contacts CSV: customer_id (required), name, email, twitter, reddit,
-    lifetime_value, nps, signup_date."""
-    run_ingest("crm", paths, db, force, batch_size, watch=watch, watch_seconds=watch_seconds)
+    lifetime_value, nps, signup_date (columns mapped by --preset or --mapping)."""
+    run_ingest("crm", paths, db, force, batch_size, watch=watch, watch_seconds=watch_seconds,
+               options=_mapping_options(preset, mapping))
+
+
+def _mapping_options(preset: str | None, mapping: Path | None) -> dict[str, Any] | None:
+    from ingest.crm import PRESETS
+
+    columns: dict[str, str] = {}
+    if preset:
+        if preset.lower() not in PRESETS:
+            fail(f"unknown preset {preset!r}; known: {', '.join(sorted(PRESETS))}", code=2)
+        columns.update(PRESETS[preset.lower()])
+    if mapping:
+        try:
+            loaded = json.loads(mapping.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            fail(f"{mapping}: cannot read the column mapping: {exc}", code=2)
+        if not isinstance(loaded, dict) or not all(isinstance(v, str) for v in loaded.values()):
+            fail(f"{mapping}: expected a JSON object of field → column name", code=2)
+        columns.update(loaded)
+    return {"mapping": columns} if columns else None
 
 
 @app.command("orders")
