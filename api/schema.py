@@ -20,6 +20,7 @@ from api.errors import INTERNAL_ERROR, UserError
 from api.types import (
     Account,
     AnalysisRun,
+    Audience,
     Customer,
     EngagementTarget,
     EngagementTargetConnection,
@@ -31,6 +32,7 @@ from api.types import (
     encode_target_cursor,
 )
 from graph.model import account_key
+from graph.store import GraphStore, ScoredAccount
 
 __all__ = ["MAX_QUERY_DEPTH", "Query", "schema"]
 
@@ -44,8 +46,11 @@ RANKING_CHANGED = "the ranking changed (a new analysis run completed); start aga
 @strawberry.type
 class Query:
     @strawberry.field(description="Accounts to engage, best first, from the latest analysis run.")
-    async def engagement_targets(self, info: Info, kind: TargetKind, first: int = 20,
-                                 after: str | None = None) -> EngagementTargetConnection:
+    async def engagement_targets(
+        self, info: Info, kind: TargetKind, first: int = 20, after: str | None = None,
+        platform: str | None = None, audience: Audience = Audience.ALL,
+        min_score: float | None = None, community: int | None = None,
+    ) -> EngagementTargetConnection:
         check_page_size(first)
         context = info.context
         after_rank = 0
@@ -62,8 +67,17 @@ class Query:
                 has_next_page=False, has_previous_page=after is not None, start_cursor=None,
                 end_cursor=None))
         run_id = run.run_id
-        ranked = await context.store.call(lambda s: s.ranked_accounts(
-            kind.value, first=first + 1, after_rank=after_rank, run_id=run_id)) if first else []
+        filtered = platform is not None or audience != Audience.ALL or min_score is not None \
+            or community is not None
+        if not first:
+            ranked = []
+        elif filtered:
+            ranked = await context.store.call(lambda s: _filtered_ranking(
+                s, kind.value, first + 1, after_rank, run_id, platform, audience, min_score,
+                community))
+        else:
+            ranked = await context.store.call(lambda s: s.ranked_accounts(
+                kind.value, first=first + 1, after_rank=after_rank, run_id=run_id))
         has_next = len(ranked) > first
         ranked = ranked[:first]
         context.accounts.prime_many({r.account.key: r.account for r in ranked})
@@ -91,6 +105,43 @@ class Query:
     async def latest_run(self, info: Info) -> AnalysisRun | None:
         run = await info.context.latest_run()
         return AnalysisRun.from_domain(run) if run else None
+
+
+# A filtered page reads the ranking in chunks and stops after this many rows, so a
+# filter that matches almost nobody still answers in bounded time.
+FILTER_SCAN_LIMIT = 20_000
+_CHUNK = 500
+
+
+def _filtered_ranking(store: GraphStore, kind: str, wanted: int, after_rank: int, run_id: str,
+                      platform: str | None, audience: Audience, min_score: float | None,
+                      community: int | None) -> list[ScoredAccount]:
+    """Entries of a ranking that pass the filters, in rank order, after ``after_rank``."""
+    out: list[ScoredAccount] = []
+    cursor, scanned = after_rank, 0
+    wanted_platform = platform.lower() if platform else None
+    while len(out) < wanted and scanned < FILTER_SCAN_LIMIT:
+        chunk = store.ranked_accounts(kind, first=_CHUNK, after_rank=cursor, run_id=run_id)
+        if not chunk:
+            break
+        customers = store.customers_for_accounts([r.account.key for r in chunk]) \
+            if audience != Audience.ALL else {}
+        for entry in chunk:
+            cursor, scanned = entry.rank, scanned + 1
+            if min_score is not None and entry.score < min_score:
+                return out  # the ranking is sorted: nothing further can pass
+            if wanted_platform and entry.account.platform != wanted_platform:
+                continue
+            if community is not None and entry.scores.community != community:
+                continue
+            is_customer = entry.account.key in customers
+            if (audience == Audience.CUSTOMERS and not is_customer) or (
+                    audience == Audience.PROSPECTS and is_customer):
+                continue
+            out.append(entry)
+            if len(out) == wanted:
+                break
+    return out
 
 
 def _is_unexpected(error: GraphQLError) -> bool:

@@ -116,6 +116,13 @@ class TargetKind(Enum):
     DETRACTOR = "detractor"
 
 
+@strawberry.enum(description="Whose accounts a ranking includes.")
+class Audience(Enum):
+    ALL = "all"
+    CUSTOMERS = "customers"
+    PROSPECTS = "prospects"
+
+
 @strawberry.enum(description="How an interaction relates to the person whose timeline it is in.")
 class Direction(Enum):
     AUTHORED = "authored"
