@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 from strawberry.fastapi import GraphQLRouter
 
+from api.auth import ApiKeyMiddleware
 from api.context import Context, StoreRunner
 from api.deps import StoreDep, get_context
 from api.explore import router as explore_router
@@ -55,6 +56,7 @@ def create_app(store: GraphStore | None = None, settings: Settings | None = None
             runner.shutdown()
 
     app = FastAPI(title="scrm", summary="Social-CRM graph analyzer", lifespan=lifespan)
+    app.add_middleware(ApiKeyMiddleware, settings=settings)
     app.state.settings = settings
     app.state.store_runner = runner
 

@@ -224,15 +224,19 @@ const network = new vis.Network(document.getElementById("graph"), {nodes, edges}
 network.on("stabilizationIterationsDone", () => network.setOptions({physics: false}));
 window.network = network; window.scrmData = {nodes, edges};
 function esc(s) { const d = document.createElement("div"); d.textContent = s ?? ""; return d.innerHTML; }
+// With API keys on, open the page as /explore?key=<key>; the key is sent as a header.
+const KEY = new URLSearchParams(location.search).get("key");
+const HEADERS = KEY ? {"X-API-Key": KEY} : {};
 function params(extra) {
   const p = new URLSearchParams();
   for (const [k, v] of new FormData(form)) if (v !== "") p.set(k, v);
+  p.delete("key");
   for (const [k, v] of Object.entries(extra || {})) p.set(k, v);
   return p;
 }
 async function load(extra) {
   statusEl.textContent = "loading…"; tip.style.display = "none";
-  const r = await fetch("/explore/data?" + params(extra));
+  const r = await fetch("/explore/data?" + params(extra), {headers: HEADERS});
   if (!r.ok) { statusEl.textContent = "error: " + (await r.text()); return; }
   const view = await r.json(); current = view;
   const maxInf = Math.max(1e-12, ...view.nodes.map(n => n.influence || 0));
@@ -258,7 +262,7 @@ async function showTip(n, pos) {
     ${n.customer_id ? `<a href="/graphql" title="customer(id: &quot;${esc(n.customer_id)}&quot;)">customer view</a>` : ""}
     <div id="posts">loading posts…</div>`;
   document.getElementById("recentre").onclick = () => { form.center.value = n.id; load(); };
-  const r = await fetch("/explore/account/" + encodeURIComponent(n.id));
+  const r = await fetch("/explore/account/" + encodeURIComponent(n.id), {headers: HEADERS});
   const card = r.ok ? await r.json() : {latest: []};
   document.getElementById("posts").innerHTML = card.latest.map(p =>
     `<div class="post">${esc(p.time.slice(0, 10))} ${esc(p.direction.replace("_", " "))}
