@@ -21,6 +21,7 @@ from api.types import (
     Account,
     AnalysisRun,
     Audience,
+    Conversation,
     Customer,
     EngagementTarget,
     EngagementTargetConnection,
@@ -100,6 +101,16 @@ class Query:
     async def account(self, info: Info, platform: str, handle: str) -> Account | None:
         found = await info.context.accounts.load(account_key(platform, handle))
         return Account.from_domain(found) if found else None
+
+    @strawberry.field(description="A conversation (thread) by id, e.g. 'twitter:1830…' or "
+                                  "'reddit:t3_abc': its posts as a reply tree with sentiment.")
+    async def conversation(self, info: Info, id: strawberry.ID, limit: int = 500
+                           ) -> Conversation | None:
+        if not 1 <= limit <= 5000:
+            raise UserError("limit must be between 1 and 5000")
+        key = str(id)
+        rows = await info.context.store.call(lambda s: s.conversation_posts(key, limit))
+        return Conversation.from_rows(key, rows, limit) if rows else None
 
     @strawberry.field(description="The latest completed analysis run, or null before any.")
     async def latest_run(self, info: Info) -> AnalysisRun | None:

@@ -366,6 +366,53 @@ class EngagementTargetConnection:
 
 
 # ------------------------------------------------------------------------- runs
+@strawberry.type(description="A post in a conversation, placed in the reply tree.")
+class ThreadPost:
+    post_id: str = strawberry.field(description="The store key, platform:post_id.")
+    parent_id: str | None = strawberry.field(
+        description="The post this one answers (null for the root or an orphan).")
+    depth: int = strawberry.field(description="0 for the root, 1 for its replies, ...")
+    time: datetime
+    kind: str
+    text: str
+    title: str | None
+    sentiment: float | None
+    url: str | None
+    author_key: strawberry.Private[str]
+
+    @strawberry.field(description="Who wrote it.")
+    async def author(self, info: Info) -> Account | None:
+        account = await info.context.accounts.load(self.author_key)
+        return Account.from_domain(account) if account else None
+
+
+@strawberry.type(description="A thread: its posts in reply-tree order (depth-first, oldest "
+                             "first among siblings).")
+class Conversation:
+    id: str
+    posts: list[ThreadPost]
+    truncated: bool = strawberry.field(description="More posts exist than were returned.")
+
+    @classmethod
+    def from_rows(cls, key: str, rows: list[dict[str, Any]], limit: int) -> Conversation:
+        present = {r["key"] for r in rows}
+        children: dict[str | None, list[dict[str, Any]]] = {}
+        for r in rows:
+            parent = r["parent_key"] if r["parent_key"] in present else None
+            children.setdefault(parent, []).append(r)
+        ordered: list[ThreadPost] = []
+        stack = [(r, 0) for r in reversed(children.get(None, []))]
+        while stack:
+            row, depth = stack.pop()
+            ordered.append(ThreadPost(
+                post_id=row["key"], parent_id=row["parent_key"], depth=depth,
+                time=row["created_at"], kind=row["kind"], text=row["text"] or "",
+                title=row["title"], sentiment=row["sentiment"], url=row["url"],
+                author_key=row["author_key"]))
+            stack.extend((c, depth + 1) for c in reversed(children.get(row["key"], [])))
+        return cls(id=key, posts=ordered, truncated=len(rows) >= limit)
+
+
 @strawberry.type(description="One analysis run.")
 class AnalysisRun:
     run_id: str

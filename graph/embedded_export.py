@@ -10,11 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-
-from typing import TYPE_CHECKING
 
 from graph.model import Account, Customer, Follow, OwnsLink, Post, PostKind, Purchase
 from graph.store import AnalysisRunInfo, GraphBatch

@@ -946,6 +946,19 @@ class EmbeddedStore:
                               confidence=r["confidence"], method=r["method"],
                               evidence=r["evidence"] or "") for r in rows]
 
+    def conversation_posts(self, conversation_key: str, limit: int = 1000
+                           ) -> list[dict[str, Any]]:
+        rows = self._rows(
+            "MATCH (p:Post)-[:IN_CONVERSATION]->(:Conversation {key: $k}) RETURN p.key AS key, "
+            "p.parent_key AS parent_key, p.author_key AS author_key, p.text AS text, "
+            "p.title AS title, p.created_at AS created_at, p.kind AS kind, "
+            "p.sentiment AS sentiment, p.url AS url ORDER BY created_at, key LIMIT $n",
+            {"k": conversation_key, "n": limit})
+        for r in rows:
+            r["created_at"] = _aware(r["created_at"])
+            r["sentiment"] = _none(r["sentiment"])
+        return rows
+
     _TIMELINE = {
         "authored": (
             "UNWIND $keys AS k MATCH (s:Account {key: k})-[:POSTED]->(p:Post) {where} "
@@ -1025,7 +1038,11 @@ class EmbeddedStore:
 # Reading a whole store back out, for `scrm migrate` (kept in its own module).
 from graph.embedded_export import (  # noqa: E402
     export_batches as _export_batches,
+)
+from graph.embedded_export import (
     export_post_sentiment as _export_post_sentiment,
+)
+from graph.embedded_export import (
     import_run as _import_run,
 )
 

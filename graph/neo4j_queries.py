@@ -586,3 +586,10 @@ MATCH (x:IdentityCandidate)
 RETURN x.customer_id AS customer_id, x.account_key AS account_key,
        x.confidence AS confidence, x.evidence AS evidence
 ORDER BY x.confidence DESC, x.key LIMIT $limit"""
+
+CONVERSATION_POSTS = """\
+MATCH (p:Post)-[:IN_CONVERSATION]->(:Conversation {key: $key})
+RETURN p.key AS key, p.parent_key AS parent_key, p.author_key AS author_key, p.text AS text,
+       p.title AS title, p.created_at AS created_at, p.kind AS kind,
+       p.sentiment AS sentiment, p.url AS url
+ORDER BY created_at, key LIMIT $limit"""

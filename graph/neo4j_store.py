@@ -792,6 +792,13 @@ class Neo4jStore:
                               confidence=r["confidence"], method=r["method"],
                               evidence=r["evidence"] or "") for r in rows]
 
+    def conversation_posts(self, conversation_key: str, limit: int = 1000
+                           ) -> list[dict[str, Any]]:
+        rows = self._read(q.CONVERSATION_POSTS, {"key": conversation_key, "limit": limit})
+        for r in rows:
+            r["created_at"] = _native(r["created_at"])
+        return rows
+
     def timeline(self, account_keys: Sequence[str], *, first: int,
                  before: tuple[datetime, str, str] | None = None) -> list[Interaction]:
         if not account_keys:

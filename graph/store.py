@@ -331,6 +331,12 @@ class GraphStore(Protocol):
 
     def linked_accounts(self, customer_id: str) -> list[LinkedAccount]: ...
 
+    def conversation_posts(self, conversation_key: str, limit: int = 1000
+                           ) -> list[dict[str, Any]]:
+        """The posts of one conversation, oldest first: key, parent_key, author_key, text,
+        title, created_at (aware), kind, sentiment, url."""
+        ...
+
     def timeline(
         self,
         account_keys: Sequence[str],

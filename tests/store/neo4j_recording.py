@@ -212,6 +212,7 @@ def workload(store: Neo4jStore) -> None:
     store.replace_candidates([{"customer_id": "c2", "account_key": "twitter:sam",
                                "confidence": 0.6, "evidence": ["display name"]}])
     store.pending_candidates(10)
+    store.conversation_posts("twitter:1")
     list(store.export_batches(batch_size=10))
     list(store.export_post_sentiment(batch_size=10))
     store.import_run(AnalysisRunInfo("r1", t, t, "completed", {}, {}))

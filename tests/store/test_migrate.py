@@ -18,7 +18,6 @@ from graph.model import OwnsLink, PostKind
 from graph.store import GraphBatch, GraphStore
 
 
-
 @pytest.fixture
 def source(tmp_path: Path) -> Iterator[EmbeddedStore]:
     store = EmbeddedStore(tmp_path / "source.lbdb")
