@@ -270,12 +270,12 @@ def _warm_start(previous: pd.DataFrame, keys: pd.Series
     """
     if previous.empty or "influence" not in previous:
         return None, None
-    influence = previous["influence"].reindex(keys.to_numpy()).to_numpy(dtype=float)
+    influence = np.array(previous["influence"].reindex(keys.to_numpy()), dtype=float)
     known = ~np.isnan(influence)
     if known.sum() < 0.5 * len(keys):
         return None, None  # too much has changed for the old answer to help
     start = np.where(known, influence, np.nanmean(influence) if known.any() else 1.0)
-    community = previous["community"].reindex(keys.to_numpy()).to_numpy(dtype=float)
+    community = np.array(previous["community"].reindex(keys.to_numpy()), dtype=float)
     missing = np.isnan(community)
     top = int(np.nanmax(community)) + 1 if (~missing).any() else 0
     community[missing] = top + np.arange(int(missing.sum()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -61,11 +61,21 @@ def _serve(store: GraphStore, settings: Settings, host: str, port: int) -> None:
         announce(settings.db, url)
     console.print(f"GraphQL API and GraphiQL: [b]{url}/graphql[/]   network explorer: "
                   f"{url}/explore   (Ctrl-C to stop)", highlight=False)
-    try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
-    finally:
+    def forget() -> None:
         if store.backend == "embedded":
             server_file(settings.db).unlink(missing_ok=True)
+
+    class Server(uvicorn.Server):
+        # uvicorn re-raises SIGTERM/SIGINT after shutting down, which skips `finally`:
+        # withdraw the announcement as soon as the signal arrives.
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            forget()
+            super().handle_exit(sig, frame)
+
+    try:
+        Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run()
+    finally:
+        forget()
 
 
 def serve(host: Host = "127.0.0.1", port: Port = 8000, db: DbOption = None) -> None:

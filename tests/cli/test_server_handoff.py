@@ -1,0 +1,68 @@
+"""While `scrm serve` holds the database, write commands hand their work to it."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def _env(db: Path) -> dict[str, str]:
+    env = {**os.environ, "SCRM_DB": str(db)}
+    env.pop("SCRM_NEO4J_URI", None)
+    return env
+
+
+def _scrm(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "api.cli", *args], capture_output=True,
+                          text=True, env=_env(db), timeout=300)
+
+
+def test_ingest_and_analyze_go_through_the_running_server(tmp_path: Path) -> None:
+    db = tmp_path / "demo.lbdb"
+    assert _scrm(db, "demo", "--no-serve").returncode == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+                              env=_env(db), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                before = httpx.get(url + "/health", timeout=1).json()
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("scrm serve did not start")
+        assert json.loads((tmp_path / "demo.lbdb.server.json").read_text())["url"] == url
+        new = tmp_path / "new.jsonl"
+        new.write_text(json.dumps({"data": [
+            {"id": "99", "author_id": "7", "text": "@brightloop love it", "created_at":
+             "2026-11-01T10:00:00.000Z", "entities": {"mentions": [
+                 {"start": 0, "end": 11, "username": "brightloop", "id": "1"}]}}],
+            "includes": {"users": [{"id": "7", "username": "newfan"}]}}) + "\n")
+        ingest = _scrm(db, "ingest", "twitter", str(new))
+        assert ingest.returncode == 0, ingest.stderr
+        assert "sending the job there" in ingest.stderr and "Traceback" not in ingest.stderr
+        assert "│" in ingest.stdout and "1 │" in ingest.stdout
+        analyze = _scrm(db, "analyze")
+        assert analyze.returncode == 0, analyze.stderr
+        after = httpx.get(url + "/health").json()
+        assert after["counts"]["Post"] == before["counts"]["Post"] + 1
+        assert after["latest_run_id"] != before["latest_run_id"]
+        # reads open the database read-only beside the server
+        top = _scrm(db, "top", "advocates", "--json", "--limit", "3")
+        assert top.returncode == 0 and json.loads(top.stdout)[0]["handle"] == "danarides"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert not (tmp_path / "demo.lbdb.server.json").exists()
