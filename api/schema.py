@@ -8,7 +8,11 @@ is logged here and reaches the client only as ``internal error``.
 # mypy: disable-error-code="untyped-decorator"
 from __future__ import annotations
 
+import base64
+import json
 import logging
+from datetime import UTC, datetime
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -21,11 +25,15 @@ from api.types import (
     Account,
     AnalysisRun,
     Audience,
+    CareItem,
+    CareItemEdge,
+    CareQueueConnection,
     Conversation,
     Customer,
     EngagementTarget,
     EngagementTargetConnection,
     EngagementTargetEdge,
+    ExplanationFactor,
     PageInfo,
     TargetKind,
     check_page_size,
@@ -112,6 +120,41 @@ class Query:
         rows = await info.context.store.call(lambda s: s.conversation_posts(key, limit))
         return Conversation.from_rows(key, rows, limit) if rows else None
 
+    @strawberry.field(description="Conversations waiting for a brand response, most urgent "
+                                  "first (negative sentiment × author influence and customer "
+                                  "value × waiting time), each routed to a team.")
+    async def care_queue(self, info: Info, team: str | None = None, first: int = 20,
+                         after: str | None = None) -> CareQueueConnection:
+        check_page_size(first)
+        offset = _decode_offset(after)
+
+        def work(s: GraphStore) -> list[Any]:
+            from analytics.care import RoutingRules, care_queue
+
+            settings = s.get_settings()
+            terms = json.loads(settings.get("brand.terms", "[]")) + (
+                [settings["brand.name"]] if settings.get("brand.name") else [])
+            posts = s.brand_posts(terms)
+            negative = posts[posts["sentiment"].fillna(0) <= -0.05]
+            return care_queue(negative, s.post_details(negative["key"].tolist()),
+                              s.brand_reply_times(), s.score_frame(),
+                              now=datetime.now(UTC), rules=RoutingRules.load())
+
+        items = await info.context.store.call(work)
+        if team:
+            items = [i for i in items if i.team == team.lower()]
+        page = items[offset:offset + first]
+        edges = [CareItemEdge(cursor=_encode_offset(offset + n + 1), node=CareItem(
+            conversation_id=i.conversation_key, post_id=i.post_key, priority=i.priority,
+            team=i.team, platform=i.platform, text=i.text, url=i.url, sentiment=i.sentiment,
+            waiting_hours=i.waiting_hours, author_key=i.author_key,
+            reasons=[ExplanationFactor.from_domain(r) for r in i.reasons]))
+            for n, i in enumerate(page)]
+        return CareQueueConnection(edges=edges, total=len(items), page_info=PageInfo(
+            has_next_page=offset + first < len(items), has_previous_page=offset > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None))
+
     @strawberry.field(description="The latest completed analysis run, or null before any.")
     async def latest_run(self, info: Info) -> AnalysisRun | None:
         run = await info.context.latest_run()
@@ -153,6 +196,22 @@ def _filtered_ranking(store: GraphStore, kind: str, wanted: int, after_rank: int
             if len(out) == wanted:
                 break
     return out
+
+
+def _encode_offset(n: int) -> str:
+    return base64.b64encode(f"care:{n}".encode()).decode()
+
+
+def _decode_offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    try:
+        kind, _, n = base64.b64decode(cursor).decode().partition(":")
+        if kind == "care" and n.isdigit():
+            return int(n)
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise UserError("not a care queue cursor; start again without 'after'")
 
 
 def _is_unexpected(error: GraphQLError) -> bool:

@@ -413,6 +413,44 @@ class Conversation:
         return cls(id=key, posts=ordered, truncated=len(rows) >= limit)
 
 
+@strawberry.type(description="A conversation waiting for the brand, with why it ranks there.")
+class CareItem:
+    conversation_id: str
+    post_id: str
+    priority: float
+    team: str
+    platform: str
+    text: str
+    url: str | None
+    sentiment: float
+    waiting_hours: float
+    reasons: list[ExplanationFactor]
+    author_key: strawberry.Private[str]
+
+    @strawberry.field(description="Who is waiting.")
+    async def author(self, info: Info) -> Account | None:
+        account = await info.context.accounts.load(self.author_key)
+        return Account.from_domain(account) if account else None
+
+    @strawberry.field(description="Their CRM record, if the account is linked to one.")
+    async def customer(self, info: Info) -> Customer | None:
+        customer = await info.context.customers.load(self.author_key)
+        return Customer.from_domain(customer) if customer else None
+
+
+@strawberry.type
+class CareItemEdge:
+    cursor: str
+    node: CareItem
+
+
+@strawberry.type(description="A page of the care queue, most urgent first.")
+class CareQueueConnection:
+    edges: list[CareItemEdge]
+    page_info: PageInfo
+    total: int
+
+
 @strawberry.type(description="One analysis run.")
 class AnalysisRun:
     run_id: str

@@ -740,6 +740,23 @@ class EmbeddedStore:
             frame.assign(parent_author_key=None)
         return frame.reset_index(drop=True)
 
+    def post_details(self, keys: Sequence[str]) -> pd.DataFrame:
+        frame = self._df(
+            "UNWIND $keys AS k MATCH (p:Post {key: k}) RETURN p.key AS key, "
+            "p.platform AS platform, p.conversation_key AS conversation_key, p.text AS text, "
+            "p.url AS url", {"keys": list(dict.fromkeys(keys))})
+        if frame.empty:
+            return pd.DataFrame(columns=["key", "platform", "conversation_key", "text", "url"])
+        return frame
+
+    def brand_reply_times(self) -> pd.DataFrame:
+        frame = self._df("MATCH (b:Account)-[:POSTED]->(p:Post) WHERE b.is_brand "
+                         "RETURN p.conversation_key AS conversation_key, "
+                         "max(p.created_at) AS last_brand_post_at")
+        if frame.empty:
+            return pd.DataFrame(columns=["conversation_key", "last_brand_post_at"])
+        return frame
+
     def author_activity(self) -> pd.DataFrame:
         return self._df("MATCH (p:Post) RETURN p.author_key AS author_key, count(*) AS posts, "
                         "max(p.created_at) AS last_post_at, "

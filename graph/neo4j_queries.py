@@ -593,3 +593,14 @@ RETURN p.key AS key, p.parent_key AS parent_key, p.author_key AS author_key, p.t
        p.title AS title, p.created_at AS created_at, p.kind AS kind,
        p.sentiment AS sentiment, p.url AS url
 ORDER BY created_at, key LIMIT $limit"""
+
+POST_DETAILS = """\
+UNWIND $keys AS k
+MATCH (p:Post {key: k})
+RETURN p.key AS key, p.platform AS platform, p.conversation_key AS conversation_key,
+       p.text AS text, p.url AS url"""
+
+BRAND_REPLY_TIMES = """\
+MATCH (b:Account)-[:POSTED]->(p:Post)
+WHERE b.is_brand
+RETURN p.conversation_key AS conversation_key, max(p.created_at) AS last_brand_post_at"""

@@ -628,6 +628,18 @@ class Neo4jStore:
             frame.assign(parent_author_key=None)
         return frame.reset_index(drop=True)
 
+    def post_details(self, keys: Sequence[str]) -> pd.DataFrame:
+        rows: Rows = []
+        for chunk in _chunks(list(dict.fromkeys(keys)), self.batch_size):
+            rows.extend(self._read(q.POST_DETAILS, {"keys": list(chunk)}))
+        return pd.DataFrame(rows, columns=["key", "platform", "conversation_key", "text", "url"])
+
+    def brand_reply_times(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self._read(q.BRAND_REPLY_TIMES),
+                             columns=["conversation_key", "last_brand_post_at"])
+        frame["last_brand_post_at"] = _timestamps(frame["last_brand_post_at"].tolist())
+        return frame
+
     def author_activity(self) -> pd.DataFrame:
         frame = pd.DataFrame(self._read(q.AUTHOR_ACTIVITY),
                              columns=["author_key", "posts", "last_post_at", "accepted_answers"])

@@ -282,6 +282,14 @@ class GraphStore(Protocol):
         created_at, kind, parent_author_key."""
         ...
 
+    def post_details(self, keys: Sequence[str]) -> pd.DataFrame:
+        """key, platform, conversation_key, text, url for these posts."""
+        ...
+
+    def brand_reply_times(self) -> pd.DataFrame:
+        """Per conversation the brand posted in: conversation_key, last_brand_post_at."""
+        ...
+
     def author_activity(self) -> pd.DataFrame:
         """Per author: author_key, posts (count), last_post_at, accepted_answers."""
         ...

@@ -213,6 +213,8 @@ def workload(store: Neo4jStore) -> None:
                                "confidence": 0.6, "evidence": ["display name"]}])
     store.pending_candidates(10)
     store.conversation_posts("twitter:1")
+    store.post_details(["twitter:1"])
+    store.brand_reply_times()
     list(store.export_batches(batch_size=10))
     list(store.export_post_sentiment(batch_size=10))
     store.import_run(AnalysisRunInfo("r1", t, t, "completed", {}, {}))
