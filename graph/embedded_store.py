@@ -1053,15 +1053,11 @@ class EmbeddedStore:
 
 
 # Reading a whole store back out, for `scrm migrate` (kept in its own module).
-from graph.embedded_export import (  # noqa: E402
-    export_batches as _export_batches,
-)
-from graph.embedded_export import (
-    export_post_sentiment as _export_post_sentiment,
-)
-from graph.embedded_export import (
-    import_run as _import_run,
-)
+from graph import embedded_export as _export  # noqa: E402
+
+_export_batches = _export.export_batches
+_export_post_sentiment = _export.export_post_sentiment
+_import_run = _export.import_run
 
 EmbeddedStore.export_batches = _export_batches  # type: ignore[attr-defined]
 EmbeddedStore.export_post_sentiment = _export_post_sentiment  # type: ignore[attr-defined]

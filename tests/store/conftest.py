@@ -15,7 +15,8 @@ import pytest
 
 from graph.store import GraphStore
 
-NEO4J_SKIP = "SCRM_NEO4J_URI not set: the Neo4j contract run needs a server (docker compose up neo4j)"
+NEO4J_SKIP = ("SCRM_NEO4J_URI not set: the Neo4j contract run needs a server "
+              "(docker compose up neo4j)")
 
 
 def _neo4j_store() -> GraphStore:

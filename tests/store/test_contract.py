@@ -83,7 +83,7 @@ def score_frame(keys: list[str], base: float = 1.0) -> pd.DataFrame:
         "reach": [float(i) for i in range(n)],
         "engagement": [0.5] * n,
         "brand_sentiment": [0.2] + [float("nan")] * (n - 1),
-        "brand_posts": [i for i in range(n)],
+        "brand_posts": list(range(n)),
         "customer_value": [None] * n,
         "community": [0] * n,
         "bridge": [0.1] * n,
