@@ -27,6 +27,13 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from graph.batch import (
+    ACCOUNT_FIELDS,
+    CUSTOMER_FIELDS,
+    merge_accounts,
+    merge_customers,
+    select_timeline,
+)
 from graph.model import Account, OwnsLink, Post, account_key, post_key
 from graph.schema import EMBEDDED_SCHEMA, NODE_LABELS, REL_TYPES, SCORE_KINDS
 from graph.store import (
@@ -48,9 +55,8 @@ __all__ = ["EmbeddedStore", "content_hash"]
 _LOCK_PID = re.compile(r"Lock is held by PID (\d+)")
 _KEEP_RUNS = 3
 
-_ACCOUNT_FIELDS = ("platform", "handle", "user_id", "display_name", "followers", "is_brand",
-                   "location", "description")
-_CUSTOMER_FIELDS = ("name", "email", "lifetime_value", "nps", "signup_date", "location", "company")
+_ACCOUNT_FIELDS = ACCOUNT_FIELDS
+_CUSTOMER_FIELDS = CUSTOMER_FIELDS
 _FIELD_TYPES = {"followers": "INT64", "is_brand": "BOOLEAN", "lifetime_value": "DOUBLE",
                 "nps": "INT64", "signup_date": "DATE"}
 
@@ -117,6 +123,13 @@ def _aware(ts: Any) -> datetime | None:
     if isinstance(ts, datetime):
         return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
     return None
+
+
+def _utc_time(value: Any) -> datetime:
+    out = _aware(value)
+    if out is None:
+        raise StoreError("a timeline row without a time")
+    return out
 
 
 def _none(value: Any) -> Any:
@@ -275,13 +288,7 @@ class EmbeddedStore:
         return result
 
     def _write_customers(self, batch: GraphBatch, result: WriteResult) -> None:
-        merged: dict[str, dict[str, Any]] = {}
-        for c in batch.customers:
-            row = merged.setdefault(c.customer_id, {"key": c.customer_id})
-            for f in _CUSTOMER_FIELDS:
-                v = getattr(c, f)
-                if v is not None:
-                    row[f] = v
+        merged = merge_customers(batch)
         if not merged:
             return
         ret = "n.key AS key, " + ", ".join(f"n.{f} AS {f}" for f in _CUSTOMER_FIELDS)
@@ -299,41 +306,8 @@ class EmbeddedStore:
         result.created["customers"] = len(new)
         result.updated["customers"] = len(changed)
 
-    def _account_rows(self, batch: GraphBatch) -> dict[str, dict[str, Any]]:
-        """Every account the batch names, merged: given ones win over stubs."""
-        merged: dict[str, dict[str, Any]] = {}
-
-        def stub(platform: str, handle: str) -> None:
-            key = account_key(platform, handle)
-            if key not in merged:
-                merged[key] = {"key": key, "platform": platform.lower(),
-                               "handle": key.split(":", 1)[1]}
-
-        for a in batch.accounts:
-            row = merged.setdefault(a.key, {"key": a.key})
-            for f in _ACCOUNT_FIELDS:
-                v = getattr(a, f)
-                if f == "handle":
-                    v = a.key.split(":", 1)[1]
-                elif f == "platform":
-                    v = a.platform.lower()
-                elif f == "is_brand" and not v:
-                    continue  # only set_brand marks (or an explicit True)
-                if v is not None:
-                    row[f] = v
-        for p in batch.posts:
-            stub(p.platform, p.author_handle)
-            for m in p.mentions:
-                stub(p.platform, m)
-        for link in batch.links:
-            stub(link.platform, link.handle)
-        for follow in batch.follows:
-            stub(follow.platform, follow.follower_handle)
-            stub(follow.platform, follow.followee_handle)
-        return merged
-
     def _write_accounts(self, batch: GraphBatch, result: WriteResult) -> None:
-        merged = self._account_rows(batch)
+        merged = merge_accounts(batch)
         if not merged:
             return
         ret = "n.key AS key, " + ", ".join(f"n.{f} AS {f}" for f in _ACCOUNT_FIELDS)
@@ -1023,27 +997,7 @@ class EmbeddedStore:
             for r in self._rows(template.replace("{where}", where), params):
                 r["direction"] = direction
                 rows.append(r)
-        # A reply or a retweet names the account it answers; show it once, as that.
-        replied = {(r["subject"], r["key"]) for r in rows
-                   if r["direction"] in ("reply_received", "share_received")}
-        rows = [r for r in rows if not (r["direction"] == "mention_received"
-                                        and (r["subject"], r["key"]) in replied)]
-        seen: set[tuple[str, str]] = set()
-        items = []
-        for r in rows:
-            ident = (r["key"], r["direction"])
-            if ident in seen:
-                continue
-            seen.add(ident)
-            t = _aware(r["time"])
-            assert t is not None
-            items.append((t, r))
-        items.sort(key=lambda x: (x[0], x[1]["key"], x[1]["direction"]), reverse=True)
-        if before is not None:
-            bt = before[0] if before[0].tzinfo else before[0].replace(tzinfo=UTC)
-            cut = (bt, before[1], before[2])
-            items = [x for x in items if (x[0], x[1]["key"], x[1]["direction"]) < cut]
-        items = items[:first]
+        items = select_timeline(rows, first=first, before=before, to_time=_utc_time)
         counterparts = self.get_accounts([r["counterpart"] for _, r in items if r["counterpart"]])
         return [Interaction(
             post_key=r["key"], time=t, platform=r["platform"], kind=r["kind"],

@@ -25,6 +25,13 @@ import pandas as pd
 from neo4j import RoutingControl
 
 from graph import neo4j_queries as q
+from graph.batch import (
+    ACCOUNT_FIELDS,
+    CUSTOMER_FIELDS,
+    merge_accounts,
+    merge_customers,
+    select_timeline,
+)
 from graph.embedded_store import content_hash
 from graph.model import (
     Account,
@@ -58,9 +65,8 @@ __all__ = ["Neo4jStore"]
 
 _KEEP_RUNS = 3
 
-_ACCOUNT_FIELDS = ("platform", "handle", "user_id", "display_name", "followers", "is_brand",
-                   "location", "description")
-_CUSTOMER_FIELDS = ("name", "email", "lifetime_value", "nps", "signup_date", "location", "company")
+_ACCOUNT_FIELDS = ACCOUNT_FIELDS
+_CUSTOMER_FIELDS = CUSTOMER_FIELDS
 _SCORE_COLUMNS = (
     "influence", "reach", "engagement", "brand_sentiment", "brand_posts", "customer_value",
     "community", "bridge", "advocate", "influencer", "detractor",
@@ -241,7 +247,7 @@ class Neo4jStore:
     def _write_batch(self, run: Runner, batch: GraphBatch) -> WriteResult:
         result = WriteResult()
         self._write_customers(run, batch, result)
-        self._write_accounts(run, self._account_rows(batch), result)
+        self._write_accounts(run, merge_accounts(batch), result)
         self._write_posts(run, batch, result)
         self._write_links(run, batch.links, result)
         self._write_follows(run, batch, result)
@@ -260,13 +266,7 @@ class Neo4jStore:
             run(query, {"rows": list(chunk), **params})
 
     def _write_customers(self, run: Runner, batch: GraphBatch, result: WriteResult) -> None:
-        merged: dict[str, dict[str, Any]] = {}
-        for c in batch.customers:
-            row = merged.setdefault(c.customer_id, {"key": c.customer_id})
-            for f in _CUSTOMER_FIELDS:
-                v = getattr(c, f)
-                if v is not None:
-                    row[f] = v
+        merged = merge_customers(batch)
         if not merged:
             return
         existing = {r["key"]: {k: _native(v) for k, v in r.items()}
@@ -278,40 +278,6 @@ class Neo4jStore:
             {f: r.get(f) for f in ("key", *_CUSTOMER_FIELDS)} for r in new + changed])
         result.created["customers"] = len(new)
         result.updated["customers"] = len(changed)
-
-    @staticmethod
-    def _account_rows(batch: GraphBatch) -> dict[str, dict[str, Any]]:
-        """Every account the batch names, merged: given ones win over stubs."""
-        merged: dict[str, dict[str, Any]] = {}
-
-        def stub(platform: str, handle: str) -> None:
-            key = account_key(platform, handle)
-            if key not in merged:
-                merged[key] = {"key": key, "platform": platform.lower(),
-                               "handle": key.split(":", 1)[1]}
-
-        for a in batch.accounts:
-            row = merged.setdefault(a.key, {"key": a.key})
-            for f in _ACCOUNT_FIELDS:
-                v = getattr(a, f)
-                if f == "handle":
-                    v = a.key.split(":", 1)[1]
-                elif f == "platform":
-                    v = a.platform.lower()
-                elif f == "is_brand" and not v:
-                    continue  # only set_brand marks (or an explicit True)
-                if v is not None:
-                    row[f] = v
-        for p in batch.posts:
-            stub(p.platform, p.author_handle)
-            for m in p.mentions:
-                stub(p.platform, m)
-        for link in batch.links:
-            stub(link.platform, link.handle)
-        for f in batch.follows:
-            stub(f.platform, f.follower_handle)
-            stub(f.platform, f.followee_handle)
-        return merged
 
     def _write_accounts(self, run: Runner, merged: dict[str, dict[str, Any]],
                         result: WriteResult) -> None:
@@ -486,7 +452,7 @@ class Neo4jStore:
             batch = GraphBatch(accounts=[
                 Account(platform=k.split(":", 1)[0], handle=k.split(":", 1)[1], is_brand=True)
                 for k in keys])
-            self._write_accounts(run, self._account_rows(batch), WriteResult())
+            self._write_accounts(run, merge_accounts(batch), WriteResult())
             run(q.CLEAR_BRANDS, {})
             run(q.MARK_BRANDS, {"keys": keys})
             run(q.MERGE_SETTINGS, {"rows": [{"key": k, "value": v}
@@ -508,7 +474,7 @@ class Neo4jStore:
 
     def link_account(self, link: OwnsLink) -> None:
         def work(run: Runner) -> None:
-            self._write_accounts(run, self._account_rows(GraphBatch(links=[link])),
+            self._write_accounts(run, merge_accounts(GraphBatch(links=[link])),
                                  WriteResult())
             run(q.DELETE_LINK, {"customer_id": link.customer_id,
                                 "account_key": link.account_key})
@@ -824,23 +790,8 @@ class Neo4jStore:
             for r in self._read(query, params):
                 r["direction"] = direction
                 rows.append(r)
-        # A reply names the account it answers; show it once, as the reply.
-        replied = {(r["subject"], r["key"]) for r in rows if r["direction"] == "reply_received"}
-        rows = [r for r in rows if not (r["direction"] == "mention_received"
-                                        and (r["subject"], r["key"]) in replied)]
-        seen: set[tuple[str, str]] = set()
-        items: list[tuple[datetime, dict[str, Any]]] = []
-        for r in rows:
-            ident = (r["key"], r["direction"])
-            if ident in seen:
-                continue
-            seen.add(ident)
-            items.append((_native(r["time"]), r))
-        items.sort(key=lambda x: (x[0], x[1]["key"], x[1]["direction"]), reverse=True)
-        if before is not None:
-            cut = (_utc(before[0]), before[1], before[2])
-            items = [x for x in items if (x[0], x[1]["key"], x[1]["direction"]) < cut]
-        items = items[:first]
+        items = select_timeline(rows, first=first, before=before,
+                                to_time=lambda v: _utc(_native(v)))
         counterparts = self.get_accounts([r["counterpart"] for _, r in items if r["counterpart"]])
         return [Interaction(
             post_key=r["key"], time=t, platform=r["platform"], kind=r["kind"],
