@@ -40,8 +40,8 @@ from api.types import (
     decode_target_cursor,
     encode_target_cursor,
 )
-from graph.model import account_key
-from graph.store import GraphStore, ScoredAccount
+from graph.model import OwnsLink, account_key
+from graph.store import CustomerView, GraphStore, ScoredAccount
 
 __all__ = ["MAX_QUERY_DEPTH", "Query", "schema"]
 
@@ -198,6 +198,50 @@ def _filtered_ranking(store: GraphStore, kind: str, wanted: int, after_rank: int
     return out
 
 
+@strawberry.type(description="Changes. They need a write key when API keys are on, and a "
+                              "server that holds the database for writing (scrm serve).")
+class Mutation:
+    @strawberry.mutation(description="Link a social account to a customer by hand. A person's "
+                                      "decision always wins over automatic matching.")
+    async def link_account(self, info: Info, customer_id: strawberry.ID, platform: str,
+                           handle: str) -> Customer:
+        link = OwnsLink(customer_id=str(customer_id), platform=platform, handle=handle,
+                        confidence=1.0, method="manual", evidence="linked through the API")
+
+        def work(s: GraphStore) -> CustomerView | None:
+            _writable(s)
+            if s.get_customer(link.customer_id) is None:
+                return None
+            s.link_account(link)
+            s.record_decision(link.customer_id, link.account_key, "link")
+            return s.get_customer(link.customer_id)
+
+        found = await info.context.store.call(work)
+        if found is None:
+            raise UserError(f"no customer {customer_id}")
+        return Customer.from_domain(found)
+
+    @strawberry.mutation(description="Remove a customer ↔ account link; automatic matching "
+                                     "will not propose it again.")
+    async def unlink_account(self, info: Info, customer_id: strawberry.ID, platform: str,
+                             handle: str) -> bool:
+        key = account_key(platform, handle)
+
+        def work(s: GraphStore) -> bool:
+            _writable(s)
+            removed = s.unlink_account(str(customer_id), key)
+            s.record_decision(str(customer_id), key, "reject")
+            return removed
+
+        result: bool = await info.context.store.call(work)
+        return result
+
+
+def _writable(store: GraphStore) -> None:
+    if getattr(store, "read_only", False):
+        raise UserError("this server is read-only: run 'scrm serve' to make changes")
+
+
 def _encode_offset(n: int) -> str:
     return base64.b64encode(f"care:{n}".encode()).decode()
 
@@ -238,4 +282,4 @@ def _depth_limiter() -> QueryDepthLimiter:
     return QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH)
 
 
-schema = _Schema(query=Query, extensions=[_mask_errors, _depth_limiter])
+schema = _Schema(query=Query, mutation=Mutation, extensions=[_mask_errors, _depth_limiter])
