@@ -11,11 +11,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from graph.model import account_key
-from graph.store import GraphBatch
+from graph.model import OwnsLink, account_key
+from graph.store import GraphBatch, WriteResult
 
 __all__ = ["ACCOUNT_FIELDS", "CUSTOMER_FIELDS", "merge_accounts", "merge_customers",
-           "select_timeline"]
+           "plan_links", "select_timeline"]
 
 ACCOUNT_FIELDS = ("platform", "handle", "user_id", "display_name", "followers", "is_brand",
                   "location", "description")
@@ -96,3 +96,31 @@ def select_timeline(rows: Sequence[dict[str, Any]], *, first: int,
         cut = (to_time(before[0]), before[1], before[2])
         items = [x for x in items if (x[0], x[1]["key"], x[1]["direction"]) < cut]
     return items[:first]
+
+
+def plan_links(wanted: dict[tuple[str, str], OwnsLink], known_customers: set[str],
+               existing: dict[tuple[str, str], dict[str, Any]], rejected: set[str],
+               result: WriteResult) -> tuple[list[OwnsLink], list[OwnsLink]]:
+    """Which identity links to create and which to update.
+
+    A person's decisions win: a pair they rejected (``"customer|account"`` in
+    ``rejected``) is never linked automatically again, and a manual link is never
+    downgraded by an automatic one. A link to a customer the CRM does not have is a
+    conflict, reported in ``result``.
+    """
+    new: list[OwnsLink] = []
+    changed: list[OwnsLink] = []
+    for pair, link in wanted.items():
+        if link.method != "manual" and f"{pair[0]}|{pair[1]}" in rejected:
+            continue
+        if pair[0] not in known_customers:
+            result.conflicts.append((pair[1], f"customer {pair[0]!r} is not in the CRM"))
+            continue
+        old = existing.get(pair)
+        if old is None:
+            new.append(link)
+        elif old["method"] == "manual" and link.method != "manual":
+            continue
+        elif (old["confidence"], old["method"]) != (link.confidence, link.method):
+            changed.append(link)
+    return new, changed

@@ -32,6 +32,7 @@ from graph.batch import (
     CUSTOMER_FIELDS,
     merge_accounts,
     merge_customers,
+    plan_links,
     select_timeline,
 )
 from graph.model import Account, OwnsLink, Post, account_key, post_key
@@ -472,20 +473,7 @@ class EmbeddedStore:
         rejected = {r["key"] for r in self._existing(
             "IdentityDecision", [f"{c}|{a}" for c, a in wanted],
             "n.key AS key, n.decision AS decision") if r["decision"] == "reject"}
-        new, changed = [], []
-        for pair, link in wanted.items():
-            if link.method != "manual" and f"{pair[0]}|{pair[1]}" in rejected:
-                continue  # a person said these are not the same: never re-link automatically
-            if pair[0] not in known_customers:
-                result.conflicts.append((pair[1], f"customer {pair[0]!r} is not in the CRM"))
-                continue
-            old = existing.get(pair)
-            if old is None:
-                new.append(link)
-            elif old["method"] == "manual" and link.method != "manual":
-                continue  # a person's decision always wins over an automatic one
-            elif (old["confidence"], old["method"]) != (link.confidence, link.method):
-                changed.append(link)
+        new, changed = plan_links(wanted, known_customers, existing, rejected, result)
         self._copy("OWNS", pa.table({
             "from": [x.customer_id for x in new], "to": [x.account_key for x in new],
             "confidence": pa.array([x.confidence for x in new], pa.float64()),

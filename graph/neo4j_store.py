@@ -30,6 +30,7 @@ from graph.batch import (
     CUSTOMER_FIELDS,
     merge_accounts,
     merge_customers,
+    plan_links,
     select_timeline,
 )
 from graph.embedded_store import content_hash
@@ -391,20 +392,7 @@ class Neo4jStore:
                 existing[(r["customer_id"], r["account_key"])] = r
         rejected = {r["key"] for r in self._existing(
             run, q.REJECTED_LINKS, [f"{c}|{a}" for c, a in wanted])}
-        new, changed = [], []
-        for pair, link in wanted.items():
-            if link.method != "manual" and f"{pair[0]}|{pair[1]}" in rejected:
-                continue  # a person said these are not the same: never re-link automatically
-            if pair[0] not in known_customers:
-                result.conflicts.append((pair[1], f"customer {pair[0]!r} is not in the CRM"))
-                continue
-            old = existing.get(pair)
-            if old is None:
-                new.append(link)
-            elif old["method"] == "manual" and link.method != "manual":
-                continue  # a person's decision always wins over an automatic one
-            elif (old["confidence"], old["method"]) != (link.confidence, link.method):
-                changed.append(link)
+        new, changed = plan_links(wanted, known_customers, existing, rejected, result)
         self._unwind(run, q.MERGE_LINKS, [
             {"customer_id": x.customer_id, "account_key": x.account_key,
              "confidence": x.confidence, "method": x.method, "evidence": x.evidence}
