@@ -16,9 +16,8 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 from graph.model import Account, Post, PostKind, Record, Reject
+from ingest.jsonline import json_object
 
 __all__ = ["parse_line", "parse_lines"]
 
@@ -32,12 +31,9 @@ def parse_line(text: str, line_no: int, source_file: str) -> list[Record]:
     def reject(reason: str, field: str | None = None) -> list[Record]:
         return [Reject(source_file, line_no, reason, text, field)]
 
-    try:
-        obj = orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        return reject(f"malformed JSON: {exc.msg} at column {exc.colno}")
-    if not isinstance(obj, dict):
-        return reject("expected a JSON object per line")
+    obj, problem = json_object(text)
+    if obj is None:
+        return reject(problem or "unreadable line")
     kind = obj.get("kind")
     if kind in ("t1", "t3") and isinstance(obj.get("data"), dict):
         obj = obj["data"]

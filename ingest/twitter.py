@@ -25,9 +25,8 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 from graph.model import Account, Post, PostKind, Record, Reject
+from ingest.jsonline import json_object
 
 __all__ = ["parse_line", "parse_lines"]
 
@@ -243,13 +242,9 @@ def _v1_status(obj: dict[str, Any], out: list[Record], seen: set[str]) -> Post:
 
 def parse_line(text: str, line_no: int, source_file: str) -> list[Record]:
     """The records one line gives, or a single :class:`Reject` saying why not."""
-    try:
-        obj = orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        return [Reject(source_file, line_no, f"malformed JSON: {exc.msg} at column {exc.colno}",
-                       text)]
-    if not isinstance(obj, dict):
-        return [Reject(source_file, line_no, "expected a JSON object per line", text)]
+    obj, problem = json_object(text)
+    if obj is None:
+        return [Reject(source_file, line_no, problem or "unreadable line", text)]
     try:
         if "data" in obj and isinstance(obj["data"], list | dict):
             return _v2_page(obj)
