@@ -233,6 +233,13 @@ class LinkedAccount:
 
 
 # -------------------------------------------------------------------- customers
+@strawberry.type(description="An order or purchase from the CRM.")
+class Purchase:
+    order_id: str
+    amount: float
+    purchased_at: date
+
+
 @strawberry.type(description="A CRM customer.")
 class Customer:
     id: strawberry.ID
@@ -249,6 +256,13 @@ class Customer:
         return cls(id=strawberry.ID(c.customer_id), name=c.name, email=c.email,
                    lifetime_value=c.lifetime_value, nps=c.nps, signup_date=c.signup_date,
                    location=c.location, company=c.company)
+
+    @strawberry.field(description="Orders from the CRM, newest first.")
+    async def purchases(self, info: Info) -> list[Purchase]:
+        customer_id = str(self.id)
+        rows = await info.context.store.call(lambda s: s.purchases(customer_id))
+        return [Purchase(order_id=r["order_id"], amount=float(r["amount"]),
+                         purchased_at=r["purchased_at"]) for r in rows]
 
     @strawberry.field(description="The customer's social accounts.")
     async def accounts(self, info: Info) -> list[LinkedAccount]:

@@ -938,6 +938,16 @@ class EmbeddedStore:
             r["sentiment"] = _none(r["sentiment"])
         return rows
 
+    def purchases(self, customer_id: str) -> list[dict[str, Any]]:
+        rows = self._rows("MATCH (c:Customer {key: $k})-[:PURCHASED]->(p:Purchase) "
+                          "RETURN p.order_id AS order_id, p.amount AS amount, "
+                          "p.purchased_at AS purchased_at ORDER BY purchased_at DESC, order_id",
+                          {"k": customer_id})
+        for r in rows:
+            if isinstance(r["purchased_at"], datetime):
+                r["purchased_at"] = r["purchased_at"].date()
+        return rows
+
     _TIMELINE = {
         "authored": (
             "UNWIND $keys AS k MATCH (s:Account {key: k})-[:POSTED]->(p:Post) {where} "

@@ -604,3 +604,8 @@ BRAND_REPLY_TIMES = """\
 MATCH (b:Account)-[:POSTED]->(p:Post)
 WHERE b.is_brand
 RETURN p.conversation_key AS conversation_key, max(p.created_at) AS last_brand_post_at"""
+
+PURCHASES = """\
+MATCH (c:Customer {key: $key})-[:PURCHASED]->(p:Purchase)
+RETURN p.order_id AS order_id, p.amount AS amount, p.purchased_at AS purchased_at
+ORDER BY purchased_at DESC, order_id"""

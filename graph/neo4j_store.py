@@ -758,6 +758,12 @@ class Neo4jStore:
                               confidence=r["confidence"], method=r["method"],
                               evidence=r["evidence"] or "") for r in rows]
 
+    def purchases(self, customer_id: str) -> list[dict[str, Any]]:
+        rows = self._read(q.PURCHASES, {"key": customer_id})
+        for r in rows:
+            r["purchased_at"] = _native(r["purchased_at"])
+        return rows
+
     def conversation_posts(self, conversation_key: str, limit: int = 1000
                            ) -> list[dict[str, Any]]:
         rows = self._read(q.CONVERSATION_POSTS, {"key": conversation_key, "limit": limit})

@@ -339,6 +339,10 @@ class GraphStore(Protocol):
 
     def linked_accounts(self, customer_id: str) -> list[LinkedAccount]: ...
 
+    def purchases(self, customer_id: str) -> list[dict[str, Any]]:
+        """A customer's orders, newest first: order_id, amount, purchased_at (date)."""
+        ...
+
     def conversation_posts(self, conversation_key: str, limit: int = 1000
                            ) -> list[dict[str, Any]]:
         """The posts of one conversation, oldest first: key, parent_key, author_key, text,

@@ -29,8 +29,8 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         store.set_brand(["twitter:brightloop", "twitter:brightloop_help",
                          "reddit:brightloop_team"], {"brand.name": "Brightloop",
                                                      "brand.terms": '["brightloop"]'})
-        for source, name in (("crm", "crm.csv"), ("twitter", "twitter.jsonl"),
-                             ("reddit", "reddit.jsonl")):
+        for source, name in (("crm", "crm.csv"), ("orders", "orders.csv"),
+                             ("twitter", "twitter.jsonl"), ("reddit", "reddit.jsonl")):
             ingest_paths(store, source, [SAMPLES / name], rejects_dir=path.parent)
         run_analysis(store)
     store = EmbeddedStore(path, read_only=True)
@@ -58,3 +58,20 @@ def test_queue_is_ranked_routed_and_paged(demo_server: LiveServer) -> None:
                                  )["data"]["careQueue"]
     assert [e["node"]["conversationId"] for e in first["edges"] + second["edges"]] == [
         i["conversationId"] for i in items[:4]]
+
+
+def test_customer_360_has_purchases_and_link_evidence(demo_server: LiveServer) -> None:
+    import csv
+
+    with (SAMPLES / "orders.csv").open() as fh:
+        orders = [r for r in csv.DictReader(fh) if r["customer_id"] == "C00001"]
+    data = demo_server.graphql("""{ customer(id: "C00001") { name lifetimeValue
+        purchases { orderId amount purchasedAt }
+        accounts { key linkConfidence linkMethod linkEvidence } } }""")["data"]["customer"]
+    assert data["name"] == "Dana Whitfield" and data["lifetimeValue"] == 12000.0
+    assert sorted(p["orderId"] for p in data["purchases"]) == sorted(o["order_id"]
+                                                                     for o in orders)
+    dates = [p["purchasedAt"] for p in data["purchases"]]
+    assert dates == sorted(dates, reverse=True)
+    assert {a["key"] for a in data["accounts"]} == {"twitter:danarides", "reddit:dana_rides"}
+    assert all(a["linkMethod"] == "crm" and a["linkEvidence"] for a in data["accounts"])

@@ -215,6 +215,7 @@ def workload(store: Neo4jStore) -> None:
     store.conversation_posts("twitter:1")
     store.post_details(["twitter:1"])
     store.brand_reply_times()
+    store.purchases("c1")
     list(store.export_batches(batch_size=10))
     list(store.export_post_sentiment(batch_size=10))
     store.import_run(AnalysisRunInfo("r1", t, t, "completed", {}, {}))
