@@ -94,6 +94,7 @@ class CareItem:
     priority: float
     team: str
     reasons: list[tuple[str, float]] = field(default_factory=list)
+    created_at: datetime | None = None  # of the post that waits
 
 
 def _scale(values: pd.Series) -> pd.Series:
@@ -150,6 +151,7 @@ def care_queue(brand_posts: pd.DataFrame, details: pd.DataFrame, brand_replies: 
             conversation_key=row.conversation_key, post_key=row.key, author_key=row.author_key,
             platform=row.platform, text=row.text or "", url=row.url,
             sentiment=float(row.sentiment), waiting_hours=hours, priority=priority,
-            team=rules.route(row.text or "", row.platform), reasons=reasons))
+            team=rules.route(row.text or "", row.platform), reasons=reasons,
+            created_at=row.created_at.to_pydatetime()))
     items.sort(key=lambda i: (-i.priority, i.conversation_key))
     return items

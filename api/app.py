@@ -40,7 +40,7 @@ def create_app(store: GraphStore | None = None, settings: Settings | None = None
         ``app.state.jobs`` (set by ``scrm serve``) takes write jobs.
     """
     settings = settings or get_settings()
-    runner = StoreRunner(store)
+    runner = StoreRunner(store, timeout=settings.query_timeout)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -22,6 +22,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
+from api.errors import UserError
 from graph.store import (
     AccountScores,
     AccountView,
@@ -44,8 +45,9 @@ class StoreRunner:
             the app opens its own store at start-up).
     """
 
-    def __init__(self, store: GraphStore | None = None) -> None:
+    def __init__(self, store: GraphStore | None = None, timeout: float | None = None) -> None:
         self._store = store
+        self.timeout = timeout
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scrm-store")
 
     @property
@@ -62,9 +64,19 @@ class StoreRunner:
         return await asyncio.get_running_loop().run_in_executor(self._executor, work)
 
     async def call(self, work: Callable[[GraphStore], T]) -> T:
-        """Run ``work(store)`` on the store thread and return its result."""
+        """Run ``work(store)`` on the store thread and return its result.
+
+        A call that takes longer than ``timeout`` seconds gives the client an error
+        instead of a hung request (the store finishes the work in the background)."""
         store = self.store
-        return await self.run(lambda: work(store))
+        if not self.timeout:
+            return await self.run(lambda: work(store))
+        try:
+            return await asyncio.wait_for(self.run(lambda: work(store)), self.timeout)
+        except TimeoutError:
+            raise UserError(
+                f"this request took longer than {self.timeout:g} s; narrow it down (a smaller "
+                "'first', 'limit' or 'depth', or a date window) or try again shortly") from None
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True)

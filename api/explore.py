@@ -17,16 +17,25 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
-from api.network import NetworkCache, NetworkView, build_network
+from api.errors import UserError
+from api.network import NETWORK_CACHE, NetworkView, build_network
 from graph.store import GraphStore
 
 __all__ = ["render_static_html", "router"]
 
 STATIC = Path(__file__).resolve().parent / "static"
-_cache = NetworkCache()
+_cache = NETWORK_CACHE
 router = APIRouter(tags=["explore"])
 
 SHAPES = {"brand": "star", "customer": "dot", "prospect": "triangle", "community": "hexagon"}
+
+
+async def _call(request: Request, work: Any) -> Any:
+    """Run ``work(store)`` on the app's store thread; a timeout is a 503 with the reason."""
+    try:
+        return await _runner(request).call(work)
+    except UserError as exc:
+        raise HTTPException(503, str(exc)) from None
 
 
 def _runner(request: Request) -> Any:
@@ -78,7 +87,7 @@ async def explore_data(
                              expand_community=expand)
         return view.as_dict()
 
-    result: dict[str, Any] = await _runner(request).call(work)
+    result: dict[str, Any] = await _call(request, work)
     return result
 
 
@@ -107,7 +116,7 @@ async def account_card(request: Request, key: str) -> dict[str, Any]:
                        for p in posts],
         }
 
-    result: dict[str, Any] = await _runner(request).call(work)
+    result: dict[str, Any] = await _call(request, work)
     return result
 
 

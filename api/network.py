@@ -19,7 +19,14 @@ import pandas as pd
 
 from graph.store import GraphStore
 
-__all__ = ["NetworkCache", "NetworkFrames", "NetworkView", "build_network", "sentiment_colour"]
+__all__ = [
+    "NETWORK_CACHE",
+    "NetworkCache",
+    "NetworkFrames",
+    "NetworkView",
+    "build_network",
+    "sentiment_colour",
+]
 
 COMMUNITY_COLOURS = (
     "#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f",
@@ -101,6 +108,7 @@ def build_network(
     since: datetime | None = None,
     until: datetime | None = None,
     top: int | None = None,
+    min_weight: int = 1,
     limit: int = 2000,
     expand_community: int | None = None,
     latest_posts: Callable[[str], list[str]] | None = None,
@@ -114,7 +122,9 @@ def build_network(
         min_score: Only accounts whose best score (advocate, influencer, detractor) is
             at least this.
         since / until: Only interactions in this window.
-        top: Only the ``top`` most influential accounts of the selection.
+        top: Only the ``top`` most influential accounts of the selection (the centre
+            always stays).
+        min_weight: Only account pairs with at least this many interactions.
         limit: Above this many nodes, show communities as super-nodes.
         expand_community: With an aggregated view, draw this community's members.
         latest_posts: ``key -> [text, ...]`` for tooltips (called for drawn nodes).
@@ -131,6 +141,8 @@ def build_network(
     edges = (inter.groupby(["src", "dst"])
              .agg(weight=("kind", "size"), sentiment=("sentiment", "mean"))
              .reset_index())
+    if min_weight > 1:
+        edges = edges[edges["weight"] >= min_weight]
     keys = pd.Index(pd.unique(pd.concat([edges["src"], edges["dst"]])))
     if center is not None:
         if center not in accounts.index:
@@ -152,7 +164,11 @@ def build_network(
     influence = scores["influence"].reindex(keys).fillna(0.0) if "influence" in scores \
         else pd.Series(0.0, index=keys)
     if top is not None:
-        keys = pd.Index(influence.sort_values(ascending=False).index[:top])
+        ranked = (influence.drop(index=[center], errors="ignore") if center is not None
+                  else influence).sort_values(ascending=False)
+        keep = top - 1 if center is not None and center in keys else top
+        keys = pd.Index(([center] if center is not None and center in keys else [])
+                        + list(ranked.index[:max(keep, 0)]))
     edges = edges[edges["src"].isin(keys) & edges["dst"].isin(keys)]
     communities = sorted({int(c) for c in community_of.reindex(keys).dropna()})
     if len(keys) > limit and expand_community is None:
@@ -231,16 +247,29 @@ def _aggregate(frames: NetworkFrames, keys: pd.Index, edges: pd.DataFrame,
 
 
 class NetworkCache:
-    """Keeps one :class:`NetworkFrames` per analysis run, reloaded when a run completes."""
+    """Keeps one :class:`NetworkFrames` per store and analysis run, reloaded when a run
+    completes (or after :meth:`clear`)."""
 
     def __init__(self) -> None:
         self._frames: NetworkFrames | None = None
+        self._key: tuple[str, str | None] | None = None
         self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        """Forget the frames (after personal data was erased)."""
+        with self._lock:
+            self._frames = None
 
     def get(self, store: GraphStore) -> NetworkFrames:
         run = store.latest_run()
         run_id = run.run_id if run else None
+        key = (store.location, run_id)
         with self._lock:
-            if self._frames is None or self._frames.run_id != run_id:
+            if self._frames is None or self._key != key:
                 self._frames = NetworkFrames.load(store)
+                self._key = key
             return self._frames
+
+
+# One per process: the explorer and the GraphQL ``network`` query share it.
+NETWORK_CACHE = NetworkCache()

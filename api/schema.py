@@ -8,32 +8,32 @@ is logged here and reaches the client only as ``internal error``.
 # mypy: disable-error-code="untyped-decorator"
 from __future__ import annotations
 
-import base64
-import json
 import logging
 from datetime import UTC, datetime
-from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, QueryDepthLimiter
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
 from strawberry.types import ExecutionContext
 
+from api import care, insights
 from api.context import Info
 from api.errors import INTERNAL_ERROR, UserError
+from api.network import NETWORK_CACHE
 from api.types import (
     Account,
     AnalysisRun,
     Audience,
-    CareItem,
-    CareItemEdge,
-    CareQueueConnection,
     Conversation,
     Customer,
     EngagementTarget,
     EngagementTargetConnection,
     EngagementTargetEdge,
-    ExplanationFactor,
     PageInfo,
     TargetKind,
     check_page_size,
@@ -43,7 +43,7 @@ from api.types import (
 from graph.model import OwnsLink, account_key
 from graph.store import CustomerView, GraphStore, ScoredAccount
 
-__all__ = ["MAX_QUERY_DEPTH", "Query", "schema"]
+__all__ = ["MAX_ALIASES", "MAX_QUERY_DEPTH", "MAX_TOKENS", "Query", "schema"]
 
 logger = logging.getLogger("scrm.api")
 
@@ -59,6 +59,7 @@ class Query:
         self, info: Info, kind: TargetKind, first: int = 20, after: str | None = None,
         platform: str | None = None, audience: Audience = Audience.ALL,
         min_score: float | None = None, community: int | None = None,
+        active_since: datetime | None = None, active_until: datetime | None = None,
     ) -> EngagementTargetConnection:
         check_page_size(first)
         context = info.context
@@ -76,14 +77,18 @@ class Query:
                 has_next_page=False, has_previous_page=after is not None, start_cursor=None,
                 end_cursor=None))
         run_id = run.run_id
+        since, until = _utc(active_since), _utc(active_until)
+        if since and until and since >= until:
+            raise UserError("activeSince must be before activeUntil")
+        window = (since, until) if since or until else None
         filtered = platform is not None or audience != Audience.ALL or min_score is not None \
-            or community is not None
+            or community is not None or window is not None
         if not first:
             ranked = []
         elif filtered:
             ranked = await context.store.call(lambda s: _filtered_ranking(
                 s, kind.value, first + 1, after_rank, run_id, platform, audience, min_score,
-                community))
+                community, window))
         else:
             ranked = await context.store.call(lambda s: s.ranked_accounts(
                 kind.value, first=first + 1, after_rank=after_rank, run_id=run_id))
@@ -120,40 +125,29 @@ class Query:
         rows = await info.context.store.call(lambda s: s.conversation_posts(key, limit))
         return Conversation.from_rows(key, rows, limit) if rows else None
 
-    @strawberry.field(description="Conversations waiting for a brand response, most urgent "
-                                  "first (negative sentiment × author influence and customer "
-                                  "value × waiting time), each routed to a team.")
-    async def care_queue(self, info: Info, team: str | None = None, first: int = 20,
-                         after: str | None = None) -> CareQueueConnection:
-        check_page_size(first)
-        offset = _decode_offset(after)
-
-        def work(s: GraphStore) -> list[Any]:
-            from analytics.care import RoutingRules, care_queue
-
-            settings = s.get_settings()
-            terms = json.loads(settings.get("brand.terms", "[]")) + (
-                [settings["brand.name"]] if settings.get("brand.name") else [])
-            posts = s.brand_posts(terms)
-            negative = posts[posts["sentiment"].fillna(0) <= -0.05]
-            return care_queue(negative, s.post_details(negative["key"].tolist()),
-                              s.brand_reply_times(), s.score_frame(),
-                              now=datetime.now(UTC), rules=RoutingRules.load())
-
-        items = await info.context.store.call(work)
-        if team:
-            items = [i for i in items if i.team == team.lower()]
-        page = items[offset:offset + first]
-        edges = [CareItemEdge(cursor=_encode_offset(offset + n + 1), node=CareItem(
-            conversation_id=i.conversation_key, post_id=i.post_key, priority=i.priority,
-            team=i.team, platform=i.platform, text=i.text, url=i.url, sentiment=i.sentiment,
-            waiting_hours=i.waiting_hours, author_key=i.author_key,
-            reasons=[ExplanationFactor.from_domain(r) for r in i.reasons]))
-            for n, i in enumerate(page)]
-        return CareQueueConnection(edges=edges, total=len(items), page_info=PageInfo(
-            has_next_page=offset + first < len(items), has_previous_page=offset > 0,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None))
+    care_queue = strawberry.field(
+        resolver=care.care_queue,
+        description="Conversations waiting for a brand response, most urgent first (negative "
+                    "sentiment × author influence and customer value × waiting time), each "
+                    "routed to a team; by default open and assigned ones.")
+    care_case = strawberry.field(
+        resolver=care.care_case,
+        description="A conversation's care workflow state and notes, or null if there is no "
+                    "such conversation.")
+    network = strawberry.field(
+        resolver=insights.network,
+        description="Accounts and their interactions around 'center' (a key like "
+                    "'twitter:dana' or a Twitter handle) up to 'depth' hops, or the most "
+                    "influential accounts without a centre; at most 'limit' nodes, the most "
+                    "influential kept; only pairs with at least 'minWeight' interactions.")
+    communities = strawberry.field(
+        resolver=insights.communities,
+        description="Communities of the latest analysis run, largest first, with their top "
+                    "members and bridges.")
+    metrics = strawberry.field(
+        resolver=insights.metrics,
+        description="Awareness, sales and change metrics over [since, until); by default the "
+                    "30 days up to the newest post.")
 
     @strawberry.field(description="The latest completed analysis run, or null before any.")
     async def latest_run(self, info: Info) -> AnalysisRun | None:
@@ -169,7 +163,9 @@ _CHUNK = 500
 
 def _filtered_ranking(store: GraphStore, kind: str, wanted: int, after_rank: int, run_id: str,
                       platform: str | None, audience: Audience, min_score: float | None,
-                      community: int | None) -> list[ScoredAccount]:
+                      community: int | None,
+                      window: tuple[datetime | None, datetime | None] | None = None
+                      ) -> list[ScoredAccount]:
     """Entries of a ranking that pass the filters, in rank order, after ``after_rank``."""
     out: list[ScoredAccount] = []
     cursor, scanned = after_rank, 0
@@ -180,6 +176,8 @@ def _filtered_ranking(store: GraphStore, kind: str, wanted: int, after_rank: int
             break
         customers = store.customers_for_accounts([r.account.key for r in chunk]) \
             if audience != Audience.ALL else {}
+        active = store.active_accounts([r.account.key for r in chunk], *window) \
+            if window is not None else None
         for entry in chunk:
             cursor, scanned = entry.rank, scanned + 1
             if min_score is not None and entry.score < min_score:
@@ -187,6 +185,8 @@ def _filtered_ranking(store: GraphStore, kind: str, wanted: int, after_rank: int
             if wanted_platform and entry.account.platform != wanted_platform:
                 continue
             if community is not None and entry.scores.community != community:
+                continue
+            if active is not None and entry.account.key not in active:
                 continue
             is_customer = entry.account.key in customers
             if (audience == Audience.CUSTOMERS and not is_customer) or (
@@ -200,7 +200,7 @@ def _filtered_ranking(store: GraphStore, kind: str, wanted: int, after_rank: int
 
 @strawberry.type(description="Changes. They need a write key when API keys are on, and a "
                               "server that holds the database for writing (scrm serve).")
-class Mutation:
+class Mutation(care.CareMutations):
     @strawberry.mutation(description="Link a social account to a customer by hand. A person's "
                                       "decision always wins over automatic matching.")
     async def link_account(self, info: Info, customer_id: strawberry.ID, platform: str,
@@ -236,26 +236,43 @@ class Mutation:
         result: bool = await info.context.store.call(work)
         return result
 
+    @strawberry.mutation(description="Erase a customer's personal data on request (right to "
+                                     "erasure): CRM fields, linked accounts' names and "
+                                     "profiles, their post texts; only anonymous aggregates "
+                                     "stay, and later imports skip them. Cannot be undone.")
+    async def forget_customer(self, info: Info, id: strawberry.ID) -> ForgetResult:
+        customer_id = str(id)
+
+        def work(s: GraphStore) -> dict[str, int] | None:
+            _writable(s)
+            return s.forget_customer(customer_id)
+
+        counts = await info.context.store.call(work)
+        if counts is None:
+            raise UserError(f"no customer {customer_id}")
+        NETWORK_CACHE.clear()
+        logger.info("forgot customer on request: %s", counts)
+        return ForgetResult(customer_id=customer_id, **counts)
+
+
+@strawberry.type(description="What forgetCustomer erased.")
+class ForgetResult:
+    customer_id: str
+    accounts: int = strawberry.field(description="Linked accounts made anonymous.")
+    posts: int = strawberry.field(description="Their posts whose text, title and URL were "
+                                              "erased (time, kind and sentiment are kept).")
+    mentions_redacted: int = strawberry.field(description="Other people's posts whose "
+                                                          "mention of them was blanked.")
+    purchases: int = strawberry.field(description="Orders kept as anonymous amounts.")
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+
 
 def _writable(store: GraphStore) -> None:
     if getattr(store, "read_only", False):
         raise UserError("this server is read-only: run 'scrm serve' to make changes")
-
-
-def _encode_offset(n: int) -> str:
-    return base64.b64encode(f"care:{n}".encode()).decode()
-
-
-def _decode_offset(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    try:
-        kind, _, n = base64.b64decode(cursor).decode().partition(":")
-        if kind == "care" and n.isdigit():
-            return int(n)
-    except (ValueError, UnicodeDecodeError):
-        pass
-    raise UserError("not a care queue cursor; start again without 'after'")
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
@@ -282,4 +299,18 @@ def _depth_limiter() -> QueryDepthLimiter:
     return QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH)
 
 
-schema = _Schema(query=Query, mutation=Mutation, extensions=[_mask_errors, _depth_limiter])
+# Complexity: besides depth, a document may not fan out through many aliases or be huge.
+MAX_ALIASES = 30
+MAX_TOKENS = 5_000
+
+
+def _alias_limiter() -> MaxAliasesLimiter:
+    return MaxAliasesLimiter(max_alias_count=MAX_ALIASES)
+
+
+def _token_limiter() -> MaxTokensLimiter:
+    return MaxTokensLimiter(max_token_count=MAX_TOKENS)
+
+
+schema = _Schema(query=Query, mutation=Mutation, extensions=[
+    _mask_errors, _depth_limiter, _alias_limiter, _token_limiter])

@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
@@ -42,7 +42,10 @@ __all__ = [
     "LinkedAccount",
     "PageInfo",
     "Scores",
+    "CareNote",
+    "CareStatus",
     "TargetKind",
+    "TimelineFilter",
     "check_page_size",
     "decode_interaction_cursor",
     "decode_target_cursor",
@@ -131,6 +134,34 @@ class Direction(Enum):
     SHARE_RECEIVED = "share_received"
 
 
+@strawberry.input(description="Which interactions a timeline shows; omitted fields do not "
+                              "filter. 'since' is inclusive, 'until' exclusive.")
+class TimelineFilter:
+    platforms: list[str] | None = None
+    kinds: list[str] | None = strawberry.field(
+        default=None, description="Post kinds: post, reply, comment, share, quote, "
+                                  "private_reply.")
+    directions: list[Direction] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def to_domain(self) -> port.TimelineFilter:
+        if self.since and self.until and self.since >= self.until:
+            raise UserError("filter.since must be before filter.until")
+        return port.TimelineFilter(
+            platforms=tuple(p.lower() for p in self.platforms or ()),
+            kinds=tuple(k.lower() for k in self.kinds or ()),
+            directions=tuple(d.value for d in self.directions or ()),
+            since=_aware_utc(self.since), until=_aware_utc(self.until))
+
+
+def _aware_utc(value: datetime | None) -> datetime | None:
+    """GraphQL DateTime without an offset is taken as UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 # ----------------------------------------------------------------------- scores
 @strawberry.type(description="One account's scores from one analysis run.")
 class Scores:
@@ -200,9 +231,9 @@ class Account:
         return Customer.from_domain(customer) if customer else None
 
     @strawberry.field(description="This account's interactions, newest first.")
-    async def interactions(self, info: Info, first: int = 20, after: str | None = None
-                           ) -> InteractionConnection:
-        return await interaction_page(info.context, [self.key], first, after)
+    async def interactions(self, info: Info, first: int = 20, after: str | None = None,
+                           filter: TimelineFilter | None = None) -> InteractionConnection:
+        return await interaction_page(info.context, [self.key], first, after, filter)
 
 
 @strawberry.type(description="An account linked to a customer, with the link's evidence.")
@@ -272,11 +303,11 @@ class Customer:
 
     @strawberry.field(description="Interactions across all the customer's accounts, newest "
                                   "first.")
-    async def interactions(self, info: Info, first: int = 20, after: str | None = None
-                           ) -> InteractionConnection:
+    async def interactions(self, info: Info, first: int = 20, after: str | None = None,
+                           filter: TimelineFilter | None = None) -> InteractionConnection:
         links = await info.context.linked_accounts.load(str(self.id))
         return await interaction_page(info.context, [link.account.key for link in links],
-                                      first, after)
+                                      first, after, filter)
 
 
 # ----------------------------------------------------------------- interactions
@@ -286,7 +317,8 @@ class Interaction:
         description="The post's store key, platform:post_id.")
     time: datetime
     platform: str
-    kind: str = strawberry.field(description="post, reply, comment, share or quote.")
+    kind: str = strawberry.field(description="post, reply, comment, share, quote or "
+                                             "private_reply.")
     direction: Direction
     text: str
     sentiment: float | None
@@ -323,14 +355,19 @@ class InteractionConnection:
 
 
 async def interaction_page(context: Context, account_keys: list[str], first: int,
-                           after: str | None) -> InteractionConnection:
-    """One page of the timeline of ``account_keys``, after the ``after`` cursor."""
+                           after: str | None, filter: TimelineFilter | None = None
+                           ) -> InteractionConnection:
+    """One page of the timeline of ``account_keys``, after the ``after`` cursor.
+
+    A cursor stays valid under the same filter; with another filter it still marks a
+    position in time, so paging never repeats or skips an entry the filter passes."""
     check_page_size(first)
     before = decode_interaction_cursor(after) if after else None
+    filters = filter.to_domain() if filter else None
     items: list[port.Interaction] = []
     if account_keys and first:
         items = await context.store.call(
-            lambda s: s.timeline(account_keys, first=first + 1, before=before))
+            lambda s: s.timeline(account_keys, first=first + 1, before=before, filters=filters))
     has_next = len(items) > first
     items = items[:first]
     context.accounts.prime_many({i.counterpart.key: i.counterpart for i in items if i.counterpart})
@@ -427,6 +464,26 @@ class Conversation:
         return cls(id=key, posts=ordered, truncated=len(rows) >= limit)
 
 
+@strawberry.enum(description="Where a conversation is in the care workflow.")
+class CareStatus(Enum):
+    OPEN = "open"
+    ASSIGNED = "assigned"
+    RESOLVED = "resolved"
+
+
+@strawberry.type(description="An internal note on a conversation (not visible to the "
+                              "customer).")
+class CareNote:
+    id: str
+    author: str
+    text: str
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> CareNote:
+        return cls(id=r["key"], author=r["author"], text=r["text"], created_at=r["created_at"])
+
+
 @strawberry.type(description="A conversation waiting for the brand, with why it ranks there.")
 class CareItem:
     conversation_id: str
@@ -439,6 +496,10 @@ class CareItem:
     sentiment: float
     waiting_hours: float
     reasons: list[ExplanationFactor]
+    status: CareStatus
+    assignee: str | None
+    notes: list[CareNote]
+    waiting_since: datetime | None
     author_key: strawberry.Private[str]
 
     @strawberry.field(description="Who is waiting.")

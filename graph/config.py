@@ -23,6 +23,8 @@ class Settings(BaseSettings):
         host / port: Where ``scrm serve`` listens.
         batch_size: Records per ingest transaction.
         rejects_dir: Where ingest writes rejected records (default: beside the database).
+        query_timeout: Seconds an API request may wait for the store before it gets an
+            error (0 waits for ever).
     """
 
     model_config = SettingsConfigDict(env_prefix="SCRM_", env_file=".env", extra="ignore")
@@ -40,6 +42,7 @@ class Settings(BaseSettings):
     rejects_dir: Path | None = None
     api_keys: str = ""
     public_graphiql: bool = True
+    query_timeout: float = 60.0
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

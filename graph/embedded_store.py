@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import uuid
 import zlib
 from collections.abc import Iterator, Sequence
@@ -35,9 +36,18 @@ from graph.batch import (
     plan_links,
     select_timeline,
 )
-from graph.model import Account, OwnsLink, Post, account_key, post_key
+from graph.model import (
+    Account,
+    OwnsLink,
+    Post,
+    account_key,
+    post_key,
+    redact_handles,
+    tombstone,
+)
 from graph.schema import EMBEDDED_SCHEMA, NODE_LABELS, REL_TYPES, SCORE_KINDS
 from graph.store import (
+    CARE_STATUSES,
     AccountScores,
     AccountView,
     AnalysisRunInfo,
@@ -48,6 +58,7 @@ from graph.store import (
     ScoredAccount,
     StoreBusyError,
     StoreError,
+    TimelineFilter,
     WriteResult,
 )
 
@@ -102,9 +113,13 @@ _INT_SCORE_COLUMNS = {"brand_posts", "community", "advocate_rank", "influencer_r
 
 def content_hash(post: Post) -> int:
     """A 63-bit fingerprint of what makes a post that post (not its counters)."""
-    text = "\x1f".join((post.author_key, post.created_at.isoformat(), post.text or "",
-                        post.title or ""))
-    data = text.encode("utf-8", "surrogatepass")
+    return _fingerprint(post.author_key, post.created_at, post.text, post.title)
+
+
+def _fingerprint(author_key: str, created_at: datetime, text: str | None,
+                 title: str | None) -> int:
+    joined = "\x1f".join((author_key, created_at.isoformat(), text or "", title or ""))
+    data = joined.encode("utf-8", "surrogatepass")
     return (zlib.crc32(data) << 31) ^ zlib.adler32(data)
 
 
@@ -880,6 +895,11 @@ class EmbeddedStore:
                            is_brand=bool(r["is_brand"]), user_id=r["user_id"],
                            location=r["location"], description=r["description"])
 
+    def brand_accounts(self) -> list[AccountView]:
+        rows = self._rows(f"MATCH (a:Account) WHERE a.is_brand RETURN {self._ACCOUNT_RETURN} "
+                          "ORDER BY a.key")
+        return [self._account(r) for r in rows]
+
     def get_account(self, key: str) -> AccountView | None:
         return self.get_accounts([key]).get(key)
 
@@ -966,6 +986,9 @@ class EmbeddedStore:
         "mention_received": (
             "UNWIND $keys AS k MATCH (s:Account {key: k})<-[:MENTIONS]-(p:Post)"
             "<-[:POSTED]-(b:Account) {where} AND b.key <> k "
+            # a reply to or share of their post is listed as that, not also as a mention
+            "AND NOT EXISTS { MATCH (p)-[:REPLY_TO]->(:Post)<-[:POSTED]-(s) } "
+            "AND NOT EXISTS { MATCH (p)-[:SHARES]->(:Post)<-[:POSTED]-(s) } "
             "RETURN k AS subject, p.key AS key, p.created_at AS time, p.platform AS platform, "
             "p.kind AS kind, p.text AS text, p.sentiment AS sentiment, "
             "p.conversation_key AS conversation_key, p.url AS url, b.key AS counterpart "
@@ -980,18 +1003,34 @@ class EmbeddedStore:
     }
 
     def timeline(self, account_keys: Sequence[str], *, first: int,
-                 before: tuple[datetime, str, str] | None = None) -> list[Interaction]:
+                 before: tuple[datetime, str, str] | None = None,
+                 filters: TimelineFilter | None = None) -> list[Interaction]:
         if not account_keys:
             return []
+        f = filters or TimelineFilter()
         params: dict[str, Any] = {"keys": list(dict.fromkeys(account_keys)), "n": first + 3}
-        if before is None:
-            where = "WHERE true"
-        else:
-            where = ("WHERE (p.created_at < $t OR (p.created_at = $t AND p.key <= $pk))")
+        conditions = ["true"]
+        if before is not None:
+            conditions.append("(p.created_at < $t OR (p.created_at = $t AND p.key <= $pk))")
             params["t"] = _naive_utc(before[0])
             params["pk"] = before[1]
+        if f.platforms:
+            conditions.append("list_contains($platforms, p.platform)")
+            params["platforms"] = [x.lower() for x in f.platforms]
+        if f.kinds:
+            conditions.append("list_contains($kinds, p.kind)")
+            params["kinds"] = [x.lower() for x in f.kinds]
+        if f.since is not None:
+            conditions.append("p.created_at >= $since")
+            params["since"] = _naive_utc(f.since)
+        if f.until is not None:
+            conditions.append("p.created_at < $until")
+            params["until"] = _naive_utc(f.until)
+        where = "WHERE " + " AND ".join(conditions)
         rows: list[dict[str, Any]] = []
         for direction, template in self._TIMELINE.items():
+            if f.directions and direction not in f.directions:
+                continue
             for r in self._rows(template.replace("{where}", where), params):
                 r["direction"] = direction
                 rows.append(r)
@@ -1002,6 +1041,211 @@ class EmbeddedStore:
             direction=r["direction"], text=r["text"] or "", sentiment=_none(r["sentiment"]),
             subject_key=r["subject"], counterpart=counterparts.get(r["counterpart"] or ""),
             conversation_key=r["conversation_key"], url=r["url"]) for t, r in items]
+
+
+    # ---------------------------------------------------- windows and metrics
+    def active_accounts(self, keys: Sequence[str], since: datetime | None,
+                        until: datetime | None) -> set[str]:
+        if not keys:
+            return set()
+        conditions, params = self._window("p", since, until)
+        params["keys"] = list(dict.fromkeys(keys))
+        rows = self._rows("UNWIND $keys AS k MATCH (a:Account {key: k})-[:POSTED]->(p:Post) "
+                          f"WHERE {conditions} RETURN DISTINCT k AS k", params)
+        return {r["k"] for r in rows}
+
+    @staticmethod
+    def _window(var: str, since: datetime | None, until: datetime | None
+                ) -> tuple[str, dict[str, Any]]:
+        conditions, params = ["true"], {}
+        if since is not None:
+            conditions.append(f"{var}.created_at >= $since")
+            params["since"] = _naive_utc(since)
+        if until is not None:
+            conditions.append(f"{var}.created_at < $until")
+            params["until"] = _naive_utc(until)
+        return " AND ".join(conditions), params
+
+    def post_frame(self, since: datetime | None, until: datetime | None) -> pd.DataFrame:
+        conditions, params = self._window("p", since, until)
+        frame = self._df(f"MATCH (p:Post) WHERE {conditions} RETURN p.key AS key, "
+                         "p.author_key AS author_key, p.platform AS platform, p.kind AS kind, "
+                         "p.created_at AS created_at, p.sentiment AS sentiment, "
+                         "p.text AS text, p.title AS title", params)
+        if frame.empty:
+            return pd.DataFrame(columns=["key", "author_key", "platform", "kind", "created_at",
+                                         "sentiment", "text", "title"])
+        return frame
+
+    def newest_post_at(self) -> datetime | None:
+        rows = self._rows("MATCH (p:Post) RETURN max(p.created_at) AS t")
+        return _aware(rows[0]["t"]) if rows else None
+
+    def purchase_frame(self) -> pd.DataFrame:
+        frame = self._df("MATCH (c:Customer)-[:PURCHASED]->(p:Purchase) RETURN "
+                         "c.key AS customer_id, p.amount AS amount, "
+                         "p.purchased_at AS purchased_at")
+        if frame.empty:
+            return pd.DataFrame(columns=["customer_id", "amount", "purchased_at"])
+        return frame
+
+    def brand_engagements(self) -> pd.DataFrame:
+        parts = [
+            self._df("MATCH (b:Account)-[:POSTED]->(p:Post)-[:REPLY_TO]->(:Post)"
+                     "<-[:POSTED]-(a:Account) WHERE b.is_brand AND NOT a.is_brand "
+                     "RETURN a.key AS account_key, min(p.created_at) AS first_at"),
+            self._df("MATCH (b:Account)-[:POSTED]->(p:Post)-[:MENTIONS]->(a:Account) "
+                     "WHERE b.is_brand AND NOT a.is_brand "
+                     "RETURN a.key AS account_key, min(p.created_at) AS first_at"),
+        ]
+        frame = pd.concat([f for f in parts if not f.empty], ignore_index=True) \
+            if any(not f.empty for f in parts) else pd.DataFrame(
+                columns=["account_key", "first_at"])
+        return frame.groupby("account_key", as_index=False)["first_at"].min() \
+            if not frame.empty else frame
+
+    # ------------------------------------------------------------ care workflow
+    @staticmethod
+    def _case(r: dict[str, Any]) -> dict[str, Any]:
+        return {"conversation_key": r["key"], "status": r["status"], "assignee": r["assignee"],
+                "team": r["team"], "updated_at": _aware(r["updated_at"]),
+                "resolved_at": _aware(r["resolved_at"])}
+
+    _CASE_RETURN = ("c.key AS key, c.status AS status, c.assignee AS assignee, c.team AS team, "
+                    "c.updated_at AS updated_at, c.resolved_at AS resolved_at")
+
+    def care_cases(self, conversation_keys: Sequence[str] | None = None
+                   ) -> dict[str, dict[str, Any]]:
+        if conversation_keys is None:
+            rows = self._rows(f"MATCH (c:CareCase) RETURN {self._CASE_RETURN}")
+        else:
+            rows = self._rows(f"UNWIND $keys AS k MATCH (c:CareCase {{key: k}}) "
+                              f"RETURN {self._CASE_RETURN}",
+                              {"keys": list(dict.fromkeys(conversation_keys))})
+        return {r["key"]: self._case(r) for r in rows}
+
+    def save_care_case(self, conversation_key: str, *, status: str, assignee: str | None,
+                       team: str | None) -> dict[str, Any]:
+        if status not in CARE_STATUSES:
+            raise StoreError(f"unknown care status {status!r}")
+        now = datetime.now(UTC).replace(tzinfo=None)
+        rows = self._rows(
+            "MERGE (c:CareCase {key: $k}) SET c.status = $status, c.assignee = $assignee, "
+            "c.team = $team, c.updated_at = $now, c.resolved_at = CASE WHEN $status = "
+            "'resolved' THEN $now ELSE NULL END "
+            f"RETURN {self._CASE_RETURN}",
+            {"k": conversation_key, "status": status, "assignee": assignee, "team": team,
+             "now": now})
+        return self._case(rows[0])
+
+    def add_care_note(self, conversation_key: str, author: str, text: str) -> dict[str, Any]:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        key = f"{conversation_key}|{now.isoformat()}|{uuid.uuid4().hex[:8]}"
+        self._exec("CREATE (n:CareNote {key: $key, conversation_key: $c, author: $a, "
+                   "text: $t, created_at: $now})",
+                   {"key": key, "c": conversation_key, "a": author, "t": text, "now": now})
+        return {"key": key, "conversation_key": conversation_key, "author": author,
+                "text": text, "created_at": _aware(now)}
+
+    def care_notes(self, conversation_keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {k: [] for k in conversation_keys}
+        if not conversation_keys:
+            return out
+        rows = self._rows("UNWIND $keys AS k MATCH (n:CareNote) WHERE n.conversation_key = k "
+                          "RETURN n.key AS key, n.conversation_key AS conversation_key, "
+                          "n.author AS author, n.text AS text, n.created_at AS created_at "
+                          "ORDER BY created_at, key", {"keys": list(dict.fromkeys(
+                              conversation_keys))})
+        for r in rows:
+            r["created_at"] = _aware(r["created_at"])
+            out.setdefault(r["conversation_key"], []).append(r)
+        return out
+
+    # ------------------------------------------------------------------ privacy
+    def _privacy_salt(self) -> str:
+        salt = self.get_settings().get("privacy.salt")
+        if not salt:
+            salt = secrets.token_hex(16)
+            self._exec("MERGE (s:Setting {key: 'privacy.salt'}) SET s.value = $v", {"v": salt})
+        return salt
+
+    def forgotten_keys(self) -> set[str]:
+        return {r["k"] for r in self._rows("MATCH (f:Forgotten) RETURN f.key AS k")}
+
+    def forget_customer(self, customer_id: str) -> dict[str, int] | None:
+        if not self._existing("Customer", [customer_id]):
+            return None
+        return self._in_transaction(  # type: ignore[no-any-return]
+            lambda: self._forget(customer_id))
+
+    def _forget(self, customer_id: str) -> dict[str, int]:
+        salt = self._privacy_salt()
+        now = datetime.now(UTC).replace(tzinfo=None)
+        counts = {"accounts": 0, "posts": 0, "mentions_redacted": 0, "purchases": 0}
+        accounts = self._rows("MATCH (:Customer {key: $c})-[:OWNS]->(a:Account) "
+                              "WHERE NOT a.is_brand RETURN a.key AS key, a.platform AS platform, "
+                              "a.handle AS handle, a.followers AS followers",
+                              {"c": customer_id})
+        tombstones = [tombstone("customer", customer_id, salt)]
+        for a in accounts:
+            old, anon = a["key"], f"forgotten-{uuid.uuid4().hex[:12]}"
+            new = f"{a['platform']}:{anon}"
+            tombstones.append(tombstone("account", old, salt))
+            self._exec("CREATE (:Account {key: $k, platform: $p, handle: $h, followers: $f, "
+                       "is_brand: false})",
+                       {"k": new, "p": a["platform"], "h": anon, "f": a["followers"]})
+            params = {"old": old, "new": new}
+            posted = self._rows(
+                "MATCH (a:Account {key: $old})-[:POSTED]->(p:Post), (n:Account {key: $new}) "
+                "CREATE (n)-[:POSTED]->(p) SET p.author_key = $new, p.text = '', "
+                "p.title = NULL, p.url = NULL, p.hashtags = NULL RETURN count(*) AS n", params)
+            counts["posts"] += posted[0]["n"] if posted else 0
+            mentioning = self._rows(
+                "MATCH (p:Post)-[:MENTIONS]->(a:Account {key: $old}), (n:Account {key: $new}) "
+                "CREATE (p)-[:MENTIONS]->(n) RETURN p.key AS key, p.text AS text, "
+                "p.title AS title, p.author_key AS author, p.created_at AS created_at", params)
+            # other people's posts keep their words, not the name; the fingerprint follows
+            # so that re-importing them (redacted the same way) is not a conflict
+            redacted = []
+            for r in mentioning:
+                text = redact_handles(r["text"] or "", [a["handle"]])
+                title = redact_handles(r["title"], [a["handle"]]) if r["title"] else r["title"]
+                if text != (r["text"] or "") or title != r["title"]:
+                    redacted.append({"k": r["key"], "t": text, "ti": title, "h": _fingerprint(
+                        r["author"], _utc_time(r["created_at"]), text, title)})
+            if redacted:
+                self._exec("UNWIND $rows AS row MATCH (p:Post {key: row.k}) SET p.text = row.t, "
+                           "p.title = row.ti, p.content_hash = row.h", {"rows": redacted})
+            counts["mentions_redacted"] += len(redacted)
+            self._exec("MATCH (a:Account {key: $old})-[:FOLLOWS]->(x:Account), "
+                       "(n:Account {key: $new}) CREATE (n)-[:FOLLOWS]->(x)", params)
+            self._exec("MATCH (x:Account)-[:FOLLOWS]->(a:Account {key: $old}), "
+                       "(n:Account {key: $new}) CREATE (x)-[:FOLLOWS]->(n)", params)
+            for label in ("AccountScore", "IdentityCandidate", "IdentityDecision"):
+                self._exec(f"MATCH (x:{label}) WHERE x.account_key = $old DELETE x", params)
+            self._exec("MATCH (a:Account {key: $old}) DETACH DELETE a", params)
+            counts["accounts"] += 1
+        anon_customer = f"forgotten-{uuid.uuid4().hex[:12]}"
+        self._exec("MATCH (c:Customer {key: $c}) CREATE (:Customer {key: $n, "
+                   "lifetime_value: c.lifetime_value, nps: c.nps})",
+                   {"c": customer_id, "n": anon_customer})
+        orders = self._rows("MATCH (:Customer {key: $c})-[:PURCHASED]->(p:Purchase) "
+                            "RETURN p.key AS key, p.amount AS amount, "
+                            "p.purchased_at AS purchased_at", {"c": customer_id})
+        for n, o in enumerate(orders):
+            self._exec("MATCH (c:Customer {key: $c}) CREATE (c)-[:PURCHASED]->(:Purchase {key: "
+                       "$k, customer_id: $c, order_id: $o, amount: $a, purchased_at: $d})",
+                       {"c": anon_customer, "k": f"{anon_customer}:{n}", "o": str(n),
+                        "a": o["amount"], "d": o["purchased_at"]})
+            self._exec("MATCH (p:Purchase {key: $k}) DETACH DELETE p", {"k": o["key"]})
+        counts["purchases"] = len(orders)
+        for label in ("IdentityCandidate", "IdentityDecision"):
+            self._exec(f"MATCH (x:{label}) WHERE x.customer_id = $c DELETE x", {"c": customer_id})
+        self._exec("MATCH (c:Customer {key: $c}) DETACH DELETE c", {"c": customer_id})
+        self._exec("UNWIND $keys AS k MERGE (f:Forgotten {key: k}) "
+                   "SET f.kind = 'person', f.forgotten_at = $now",
+                   {"keys": tombstones, "now": now})
+        return counts
 
 
 # Reading a whole store back out, for `scrm migrate` (kept in its own module).

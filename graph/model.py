@@ -14,6 +14,8 @@ persists them. Keys are derived here, once, so every adapter agrees on them:
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -31,7 +33,10 @@ __all__ = [
     "Reject",
     "account_key",
     "normalize_handle",
+    "REDACTED_MENTION",
     "post_key",
+    "redact_handles",
+    "tombstone",
 ]
 
 
@@ -43,6 +48,7 @@ class PostKind(StrEnum):
     COMMENT = "comment"
     SHARE = "share"
     QUOTE = "quote"
+    PRIVATE_REPLY = "private_reply"  # a brand's private answer, recorded from the care queue
 
 
 @lru_cache(maxsize=1 << 20)
@@ -211,3 +217,24 @@ class IngestStats:
     loaded: int = 0
     rejected: int = 0
     kinds: dict[str, int] = field(default_factory=dict)
+
+
+def tombstone(kind: str, key: str, salt: str) -> str:
+    """The salted hash that stands for a forgotten customer (``kind`` ``customer``,
+    key = customer id) or account (``account``, key = account key): enough to
+    recognise the same person in a later import, not to recover who it was."""
+    return hashlib.sha256(f"{salt}|{kind}|{key}".encode()).hexdigest()
+
+
+REDACTED_MENTION = "@[erased]"
+
+
+def redact_handles(text: str, handles: tuple[str, ...] | list[str]) -> str:
+    """``text`` with every mention of these handles (``@x``, ``u/x`` or bare ``x``, any
+    case) replaced by ``@[erased]``: the same rule for stored posts and later imports."""
+    for handle in handles:
+        name = normalize_handle(handle)
+        if name:
+            text = re.sub(r"(?i)(?<![\w@/])(?:@|u/|/u/)?" + re.escape(name) + r"(?![\w])",
+                          REDACTED_MENTION, text)
+    return text

@@ -31,6 +31,9 @@ NODE_LABELS: tuple[str, ...] = (
     "Setting",
     "IdentityCandidate",
     "IdentityDecision",
+    "CareCase",
+    "CareNote",
+    "Forgotten",
 )
 
 REL_TYPES: tuple[str, ...] = (
@@ -90,6 +93,14 @@ EMBEDDED_SCHEMA: tuple[str, ...] = (
     """CREATE NODE TABLE IF NOT EXISTS IdentityDecision(
         key STRING, customer_id STRING, account_key STRING, decision STRING,
         decided_at TIMESTAMP, PRIMARY KEY(key))""",
+    """CREATE NODE TABLE IF NOT EXISTS CareCase(
+        key STRING, status STRING, assignee STRING, team STRING, updated_at TIMESTAMP,
+        resolved_at TIMESTAMP, PRIMARY KEY(key))""",
+    """CREATE NODE TABLE IF NOT EXISTS CareNote(
+        key STRING, conversation_key STRING, author STRING, text STRING,
+        created_at TIMESTAMP, PRIMARY KEY(key))""",
+    """CREATE NODE TABLE IF NOT EXISTS Forgotten(
+        key STRING, kind STRING, forgotten_at TIMESTAMP, PRIMARY KEY(key))""",
     """CREATE REL TABLE IF NOT EXISTS OWNS(
         FROM Customer TO Account, confidence DOUBLE, method STRING, evidence STRING)""",
     "CREATE REL TABLE IF NOT EXISTS POSTED(FROM Account TO Post)",

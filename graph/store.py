@@ -18,6 +18,7 @@ import pandas as pd
 from graph.model import Account, Customer, Follow, OwnsLink, Post, Purchase
 
 __all__ = [
+    "CARE_STATUSES",
     "AccountScores",
     "AccountView",
     "AnalysisRunInfo",
@@ -29,8 +30,11 @@ __all__ = [
     "ScoredAccount",
     "StoreBusyError",
     "StoreError",
+    "TimelineFilter",
     "WriteResult",
 ]
+
+CARE_STATUSES: tuple[str, ...] = ("open", "assigned", "resolved")
 
 
 class StoreError(Exception):
@@ -184,6 +188,22 @@ class Interaction:
 
 
 @dataclass(frozen=True, slots=True)
+class TimelineFilter:
+    """Which interactions a timeline shows; empty means everything.
+
+    ``platforms`` and ``kinds`` (post kinds: post, reply, comment, share, quote,
+    private_reply) are lower case; ``directions`` as in :class:`Interaction`;
+    ``since`` inclusive, ``until`` exclusive.
+    """
+
+    platforms: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    directions: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AnalysisRunInfo:
     run_id: str
     started_at: datetime
@@ -221,6 +241,10 @@ class GraphStore(Protocol):
         ...
 
     def get_settings(self) -> dict[str, str]: ...
+
+    def brand_accounts(self) -> list[AccountView]:
+        """The brand's own accounts, by key."""
+        ...
 
     def file_ingested(self, fingerprint: str) -> bool: ...
 
@@ -355,7 +379,71 @@ class GraphStore(Protocol):
         *,
         first: int,
         before: tuple[datetime, str, str] | None = None,
+        filters: TimelineFilter | None = None,
     ) -> list[Interaction]:
         """Newest-first interactions of these accounts, strictly after ``before``
-        in that order (a cursor from :attr:`Interaction.cursor_key`)."""
+        in that order (a cursor from :attr:`Interaction.cursor_key`), that pass
+        ``filters``."""
+        ...
+
+    def active_accounts(self, keys: Sequence[str], since: datetime | None,
+                        until: datetime | None) -> set[str]:
+        """Those of ``keys`` that posted in the window (``since`` inclusive, ``until``
+        exclusive; None leaves that side open)."""
+        ...
+
+    def post_frame(self, since: datetime | None, until: datetime | None) -> pd.DataFrame:
+        """Every post in the window: key, author_key, platform, kind, created_at
+        (datetime64, UTC, naive), sentiment, text, title."""
+        ...
+
+    def newest_post_at(self) -> datetime | None:
+        """The time of the newest post (aware UTC), or None when there are none."""
+        ...
+
+    def purchase_frame(self) -> pd.DataFrame:
+        """Every order: customer_id, amount, purchased_at (date)."""
+        ...
+
+    def brand_engagements(self) -> pd.DataFrame:
+        """Accounts a brand account replied to or mentioned: account_key, first_at
+        (the first time, naive UTC)."""
+        ...
+
+    # --- the care workflow ---------------------------------------------------
+    def care_cases(self, conversation_keys: Sequence[str] | None = None
+                   ) -> dict[str, dict[str, Any]]:
+        """The workflow state of conversations (all with a state when ``None``):
+        conversation_key -> status (open|assigned|resolved), assignee, team,
+        updated_at (aware UTC), resolved_at (aware UTC or None)."""
+        ...
+
+    def save_care_case(self, conversation_key: str, *, status: str,
+                       assignee: str | None, team: str | None) -> dict[str, Any]:
+        """Create or replace a conversation's workflow state; returns it."""
+        ...
+
+    def add_care_note(self, conversation_key: str, author: str, text: str) -> dict[str, Any]:
+        """Add an internal note: returns key, conversation_key, author, text, created_at."""
+        ...
+
+    def care_notes(self, conversation_keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Notes per conversation, oldest first."""
+        ...
+
+    # --- privacy ------------------------------------------------------------
+    def forget_customer(self, customer_id: str) -> dict[str, int] | None:
+        """Erase a customer's personal data (None when unknown).
+
+        The CRM record keeps only its id and anonymous figures; every linked
+        account is renamed to an anonymous key and loses its handle, names and
+        profile; its posts lose text, title and URL but keep time, kind and
+        sentiment (the anonymous aggregates); scores, identity candidates and
+        decisions about it are deleted. Tombstones (salted hashes of the customer id
+        and account keys) make later ingests skip the same person. Returns counts.
+        """
+        ...
+
+    def forgotten_keys(self) -> set[str]:
+        """The tombstone hashes (see :func:`graph.model.tombstone`)."""
         ...

@@ -12,16 +12,29 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from graph.model import Account, Customer, Follow, OwnsLink, Post, Purchase, Record, Reject
+from graph.model import (
+    Account,
+    Customer,
+    Follow,
+    OwnsLink,
+    Post,
+    Purchase,
+    Record,
+    Reject,
+    account_key,
+    redact_handles,
+    tombstone,
+)
 from graph.store import GraphBatch, GraphStore
 
 __all__ = [
     "MAX_TEXT_CHARS",
+    "ForgottenFilter",
     "FileReport",
     "RejectsWriter",
     "Unit",
@@ -121,6 +134,54 @@ def _to_batch(records: Iterable[Record]) -> GraphBatch:
     return batch
 
 
+class ForgottenFilter:
+    """Drops what belongs to people erased on request (``forgetCustomer``), so a later
+    import of the same export does not bring them back: their CRM rows, links,
+    orders, accounts and posts; other people's posts keep only the mention removed."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self.hashes = store.forgotten_keys()
+        self.salt = store.get_settings().get("privacy.salt", "")
+        self._accounts: dict[str, bool] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.hashes)
+
+    def _account(self, key: str) -> bool:
+        hit = self._accounts.get(key)
+        if hit is None:
+            hit = self._accounts[key] = tombstone("account", key, self.salt) in self.hashes
+        return hit
+
+    def _customer(self, customer_id: str) -> bool:
+        return tombstone("customer", customer_id, self.salt) in self.hashes
+
+    def apply(self, records: list[Record]) -> list[Record]:
+        kept: list[Record] = []
+        for r in records:
+            if isinstance(r, Customer | Purchase) and self._customer(r.customer_id):
+                continue
+            if isinstance(r, OwnsLink) and (self._customer(r.customer_id)
+                                            or self._account(r.account_key)):
+                continue
+            if isinstance(r, Account) and self._account(r.key):
+                continue
+            if isinstance(r, Follow) and (
+                    self._account(account_key(r.platform, r.follower_handle))
+                    or self._account(account_key(r.platform, r.followee_handle))):
+                continue
+            if isinstance(r, Post):
+                if self._account(r.author_key):
+                    continue
+                gone = [m for m in r.mentions if self._account(account_key(r.platform, m))]
+                if gone:
+                    r = replace(r, text=redact_handles(r.text, gone),
+                                title=redact_handles(r.title, gone) if r.title else r.title,
+                                mentions=tuple(m for m in r.mentions if m not in gone))
+            kept.append(r)
+        return kept
+
+
 def load_units(
     store: GraphStore,
     units: Iterator[Unit],
@@ -137,6 +198,7 @@ def load_units(
     different content) is counted as rejected and written to the rejects file.
     """
     report = FileReport(source_file=source_file, source=source)
+    forgotten = ForgottenFilter(store)
     started = time.monotonic()
     pending: list[Unit] = []
     size = 0
@@ -181,6 +243,12 @@ def load_units(
             reason = next((o for o in map(_oversize, unit.records) if o), None)
             if reason is not None:
                 problem = Reject(source_file, unit.line, reason, unit.raw, field="text")
+        if problem is None and forgotten:
+            unit.records = forgotten.apply(unit.records)
+            if not unit.records:
+                # nothing of this person is written again, not even to the rejects file
+                problem = Reject(source_file, unit.line, "belongs to a person erased on "
+                                 "request (forgetCustomer); not imported", "[erased]")
         if problem is not None:
             report.rejected += 1
             rejects.write(problem if problem.raw else Reject(

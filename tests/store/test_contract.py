@@ -583,3 +583,90 @@ def test_sibling_sees_the_same_data(loaded: GraphStore) -> None:
     finally:
         other.close()
     assert loaded.counts() == EXPECTED_COUNTS  # closing the sibling leaves this one open
+
+
+# --------------------------------------------------- timeline filters, windows, metrics
+def test_timeline_filters(loaded: GraphStore) -> None:
+    from graph.store import TimelineFilter
+
+    def keys(**kw: object) -> list[str]:
+        return [i.post_key for i in loaded.timeline(["twitter:danaw"], first=20,
+                                                    filters=TimelineFilter(**kw))]  # type: ignore[arg-type]
+
+    everything = keys()
+    assert everything == ["twitter:6", "twitter:5", "twitter:3", "twitter:2"]
+    assert keys(directions=("authored",)) == ["twitter:5", "twitter:2"]
+    # sam's reply also mentions Dana: it is a reply, never also a mention
+    assert keys(directions=("mention_received",)) == ["twitter:6"]
+    assert keys(kinds=("quote",)) == ["twitter:5"]
+    assert keys(since=at(5), until=at(20)) == ["twitter:3", "twitter:2"]
+    assert keys(platforms=("reddit",)) == []
+
+
+def test_active_accounts_and_post_frame(loaded: GraphStore) -> None:
+    keys = ["twitter:danaw", "twitter:sam", "twitter:brand", "twitter:nobody"]
+    assert loaded.active_accounts(keys, at(5), at(11)) == {"twitter:danaw", "twitter:sam"}
+    assert loaded.active_accounts(keys, None, at(1)) == {"twitter:brand"}
+    assert loaded.active_accounts([], None, None) == set()
+    frame = loaded.post_frame(at(10), None)
+    assert sorted(frame["key"]) == ["twitter:3", "twitter:4", "twitter:5", "twitter:6"]
+    assert set(frame.columns) >= {"key", "author_key", "platform", "kind", "created_at",
+                                  "sentiment", "text", "title"}
+    assert loaded.newest_post_at() == at(25)
+    orders = loaded.purchase_frame()
+    assert sorted(orders["amount"]) == [20.0, 30.5] and set(orders["customer_id"]) == {"c1"}
+
+
+def test_brand_engagements_and_accounts(loaded: GraphStore) -> None:
+    loaded.write_batch(GraphBatch(posts=[
+        tw("7", "brand", 30, "@sam sorry to hear", kind=PostKind.REPLY, parent_id="3",
+           conversation_id="1", mentions=("sam",)),
+        tw("8", "brand", 40, "thanks @danaw", mentions=("danaw",))]))
+    loaded.set_brand(["twitter:brand"], {})
+    assert [a.key for a in loaded.brand_accounts()] == ["twitter:brand"]
+    first = loaded.brand_engagements().set_index("account_key")["first_at"]
+    assert set(first.index) == {"twitter:sam", "twitter:danaw"}
+    assert pd.Timestamp(first["twitter:sam"]).to_pydatetime().replace(tzinfo=UTC) == at(30)
+    assert pd.Timestamp(first["twitter:danaw"]).to_pydatetime().replace(tzinfo=UTC) == at(40)
+
+
+# ------------------------------------------------------------------ care workflow
+def test_care_cases_and_notes(loaded: GraphStore) -> None:
+    assert loaded.care_cases() == {}
+    case = loaded.save_care_case("twitter:1", status="assigned", assignee="ana", team="pr")
+    assert (case["status"], case["assignee"], case["team"]) == ("assigned", "ana", "pr")
+    assert case["updated_at"].tzinfo is not None and case["resolved_at"] is None
+    done = loaded.save_care_case("twitter:1", status="resolved", assignee="ana", team="pr")
+    assert done["resolved_at"] is not None
+    assert set(loaded.care_cases(["twitter:1", "twitter:9"])) == {"twitter:1"}
+    with pytest.raises(StoreError):
+        loaded.save_care_case("twitter:1", status="lost", assignee=None, team=None)
+    first = loaded.add_care_note("twitter:1", "ana", "called")
+    loaded.add_care_note("twitter:1", "bo", "refunded")
+    notes = loaded.care_notes(["twitter:1", "twitter:9"])
+    assert [n["text"] for n in notes["twitter:1"]] == ["called", "refunded"]
+    assert notes["twitter:9"] == [] and notes["twitter:1"][0]["key"] == first["key"]
+
+
+# ------------------------------------------------------------------------ privacy
+def test_forget_customer(loaded: GraphStore) -> None:
+    from graph.model import tombstone
+
+    assert loaded.forget_customer("nobody") is None
+    counts = loaded.forget_customer("c1")
+    assert counts == {"accounts": 1, "posts": 2, "mentions_redacted": 2, "purchases": 2}
+    assert loaded.get_customer("c1") is None and loaded.get_account("twitter:danaw") is None
+    after = loaded.counts()
+    assert {k: after[k] for k in ("Customer", "Account", "Post", "Purchase", "MENTIONS",
+                                  "POSTED", "FOLLOWS")} == {
+        "Customer": 2, "Account": 4, "Post": 6, "Purchase": 2, "MENTIONS": 4, "POSTED": 6,
+        "FOLLOWS": 2}
+    posts = loaded.post_frame(None, None).set_index("key")
+    assert posts.loc["twitter:2", "text"] == "" and posts.loc["twitter:5", "text"] == ""
+    assert posts.loc["twitter:6", "text"] == "hey @[erased]"
+    assert posts.loc["twitter:3", "text"] == "@[erased] @brand meh"
+    assert "danaw" not in " ".join(loaded.account_frame()["key"])
+    salt = loaded.get_settings()["privacy.salt"]
+    assert loaded.forgotten_keys() == {tombstone("customer", "c1", salt),
+                                       tombstone("account", "twitter:danaw", salt)}
+    assert sum(loaded.purchase_frame()["amount"]) == 50.5

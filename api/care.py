@@ -1,0 +1,337 @@
+"""The social care workflow over GraphQL: the queue, and the mutations that work it.
+
+A conversation enters the queue when someone addresses the brand in a negative
+tone and the brand has not answered since (:mod:`analytics.care`). Its workflow
+state is kept per conversation: ``open`` → ``assigned`` (to a person, optionally
+re-routed to another team) → ``resolved``. A resolved conversation leaves the
+queue; a newer negative post in it brings it back as ``open``. ``recordResponse``
+writes the brand's answer into the graph as a post by a brand account (public
+reply or ``private_reply``), so it joins the customer's timeline and the
+conversation tree, and the conversation stops waiting.
+"""
+
+# strawberry.field(description=...) is typed to return Any, so mypy sees resolvers as untyped.
+# mypy: disable-error-code="untyped-decorator"
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import strawberry
+
+from api.context import Info
+from api.errors import UserError
+from api.types import (
+    CareItem,
+    CareItemEdge,
+    CareNote,
+    CareQueueConnection,
+    CareStatus,
+    Conversation,
+    ExplanationFactor,
+    PageInfo,
+    ThreadPost,
+    check_page_size,
+)
+from graph.model import Post, PostKind
+from graph.store import GraphBatch, GraphStore
+
+__all__ = ["CareCase", "CareMutations", "RecordedResponse", "care_case", "care_queue"]
+
+MAX_NOTE_CHARS = 10_000
+MAX_RESPONSE_CHARS = 10_000
+
+
+def _encode_offset(n: int) -> str:
+    return base64.b64encode(f"care:{n}".encode()).decode()
+
+
+def _decode_offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    try:
+        kind, _, n = base64.b64decode(cursor).decode().partition(":")
+        if kind == "care" and n.isdigit():
+            return int(n)
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise UserError("not a care queue cursor; start again without 'after'")
+
+
+def _effective(case: dict[str, Any] | None, waiting_since: datetime | None) -> str:
+    """The status an item shows: a resolution covers only posts made before it."""
+    if case is None:
+        return "open"
+    if case["status"] == "resolved":
+        resolved = case["resolved_at"]
+        if resolved is not None and waiting_since is not None and waiting_since > resolved:
+            return "open"  # someone wrote again after it was resolved
+        return "resolved"
+    return str(case["status"])
+
+
+def _queue(store: GraphStore) -> list[Any]:
+    from analytics.care import RoutingRules
+    from analytics.care import care_queue as rank
+
+    settings = store.get_settings()
+    terms = json.loads(settings.get("brand.terms", "[]")) + (
+        [settings["brand.name"]] if settings.get("brand.name") else [])
+    posts = store.brand_posts(terms)
+    negative = posts[posts["sentiment"].fillna(0) <= -0.05]
+    return rank(negative, store.post_details(negative["key"].tolist()), store.brand_reply_times(),
+                store.score_frame(), now=datetime.now(UTC), rules=RoutingRules.load())
+
+
+async def care_queue(info: Info, team: str | None = None, status: CareStatus | None = None,
+                     assignee: str | None = None, first: int = 20, after: str | None = None
+                     ) -> CareQueueConnection:
+    check_page_size(first)
+    if status == CareStatus.RESOLVED:
+        raise UserError("resolved conversations are not in the queue; read one with "
+                        "careCase(conversationId)")
+    offset = _decode_offset(after)
+
+    def work(s: GraphStore) -> tuple[list[Any], dict[str, dict[str, Any]]]:
+        items = _queue(s)
+        return items, s.care_cases([i.conversation_key for i in items])
+
+    items, cases = await info.context.store.call(work)
+    rows = []
+    for item in items:
+        case = cases.get(item.conversation_key)
+        state = _effective(case, item.created_at)
+        if state == "resolved":
+            continue
+        routed = (case or {}).get("team") or item.team
+        who = (case or {}).get("assignee") if state == "assigned" else None
+        if team and routed != team.lower():
+            continue
+        if status is not None and state != status.value:
+            continue
+        if assignee is not None and who != assignee:
+            continue
+        rows.append((item, state, routed, who))
+    page = rows[offset:offset + first]
+    notes = await info.context.store.call(
+        lambda s: s.care_notes([i.conversation_key for i, *_ in page]))
+    edges = [CareItemEdge(cursor=_encode_offset(offset + n + 1), node=CareItem(
+        conversation_id=i.conversation_key, post_id=i.post_key, priority=i.priority,
+        team=routed, platform=i.platform, text=i.text, url=i.url, sentiment=i.sentiment,
+        waiting_hours=i.waiting_hours, author_key=i.author_key, status=CareStatus(state),
+        assignee=who, waiting_since=i.created_at,
+        notes=[CareNote.from_row(r) for r in notes.get(i.conversation_key, [])],
+        reasons=[ExplanationFactor.from_domain(r) for r in i.reasons]))
+        for n, (i, state, routed, who) in enumerate(page)]
+    return CareQueueConnection(edges=edges, total=len(rows), page_info=PageInfo(
+        has_next_page=offset + first < len(rows), has_previous_page=offset > 0,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None))
+
+
+# ------------------------------------------------------------------- the case
+@strawberry.type(description="A conversation's place in the care workflow, with its notes.")
+class CareCase:
+    conversation_id: str
+    status: CareStatus
+    assignee: str | None
+    team: str | None = strawberry.field(description="The team it was routed to by hand "
+                                                    "(null: by the routing rules).")
+    updated_at: datetime | None
+    resolved_at: datetime | None
+    notes: list[CareNote]
+
+    @strawberry.field(description="The thread itself.")
+    async def conversation(self, info: Info, limit: int = 500) -> Conversation | None:
+        if not 1 <= limit <= 5000:
+            raise UserError("limit must be between 1 and 5000")
+        key = self.conversation_id
+        rows = await info.context.store.call(lambda s: s.conversation_posts(key, limit))
+        return Conversation.from_rows(key, rows, limit) if rows else None
+
+
+def _case(key: str, case: dict[str, Any] | None, notes: list[dict[str, Any]]) -> CareCase:
+    case = case or {}
+    return CareCase(conversation_id=key, status=CareStatus(case.get("status", "open")),
+                    assignee=case.get("assignee"), team=case.get("team"),
+                    updated_at=case.get("updated_at"), resolved_at=case.get("resolved_at"),
+                    notes=[CareNote.from_row(n) for n in notes])
+
+
+def _read_case(store: GraphStore, key: str) -> CareCase:
+    return _case(key, store.care_cases([key]).get(key), store.care_notes([key]).get(key, []))
+
+
+async def care_case(info: Info, conversation_id: strawberry.ID) -> CareCase | None:
+    key = str(conversation_id)
+
+    def work(s: GraphStore) -> CareCase | None:
+        if not s.conversation_posts(key, 1):
+            return None
+        return _read_case(s, key)
+
+    result: CareCase | None = await info.context.store.call(work)
+    return result
+
+
+# ------------------------------------------------------------------ mutations
+def _writable(store: GraphStore) -> None:
+    if getattr(store, "read_only", False):
+        raise UserError("this server is read-only: run 'scrm serve' to make changes")
+
+
+def _conversation(store: GraphStore, key: str) -> list[dict[str, Any]]:
+    rows = store.conversation_posts(key, 5000)
+    if not rows:
+        raise UserError(f"no conversation {key!r}")
+    return rows
+
+
+def _text(value: str, what: str, limit: int) -> str:
+    text = value.strip()
+    if not text:
+        raise UserError(f"{what} must not be empty")
+    if len(text) > limit:
+        raise UserError(f"{what} is {len(text):,} characters; the limit is {limit:,}")
+    return text
+
+
+@strawberry.type(description="A response recorded from the care queue.")
+class RecordedResponse:
+    post: ThreadPost
+    care_case: CareCase
+
+
+def _record_response(store: GraphStore, key: str, text: str, public: bool,
+                     reply_to: str | None, brand_account: str | None) -> tuple[Post, CareCase]:
+    rows = _conversation(store, key)
+    brand = store.brand_accounts()
+    brand_keys = {a.key for a in brand}
+    platform = key.split(":", 1)[0]
+    if reply_to is not None:
+        target = next((r for r in rows if r["key"] == reply_to), None)
+        if target is None:
+            raise UserError(f"post {reply_to!r} is not in conversation {key!r}")
+    else:
+        waiting = [r for r in rows if r["author_key"] not in brand_keys]
+        if not waiting:
+            raise UserError(f"conversation {key!r} has no post by a customer to answer")
+        target = waiting[-1]
+    if brand_account is not None:
+        author = next((a for a in brand if a.key == brand_account.lower()
+                       or (a.platform == platform and a.handle == brand_account.lower()
+                           .lstrip("@"))), None)
+        if author is None:
+            raise UserError(f"{brand_account!r} is not a brand account (see 'scrm brand')")
+    else:
+        author = next((a for a in brand if a.platform == platform), None)
+        if author is None:
+            raise UserError(f"the brand has no {platform} account to answer from; add one with "
+                            "'scrm brand --account' or pass brandAccount")
+    if author.platform != platform:
+        raise UserError(f"{author.key} cannot answer on {platform}")
+    root_id = key.split(":", 1)[1]
+    post = Post(platform=platform, post_id=f"scrm-{uuid.uuid4().hex}",
+                author_handle=author.handle, created_at=datetime.now(UTC), text=text,
+                kind=PostKind.REPLY if public else PostKind.PRIVATE_REPLY,
+                parent_id=target["key"].split(":", 1)[1], conversation_id=root_id)
+    store.write_batch(GraphBatch(posts=[post]))
+    return post, _read_case(store, key)
+
+
+@strawberry.type(description="The care workflow. Needs a write key when API keys are on.")
+class CareMutations:
+    @strawberry.mutation(description="Assign a conversation to a person (and optionally "
+                                     "re-route it to a team).")
+    async def assign_conversation(self, info: Info, conversation_id: strawberry.ID,
+                                  assignee: str, team: str | None = None) -> CareCase:
+        key, who = str(conversation_id), _text(assignee, "assignee", 200)
+
+        def work(s: GraphStore) -> CareCase:
+            _writable(s)
+            _conversation(s, key)
+            old = s.care_cases([key]).get(key) or {}
+            s.save_care_case(key, status="assigned", assignee=who,
+                             team=team.lower() if team else old.get("team"))
+            return _read_case(s, key)
+
+        result: CareCase = await info.context.store.call(work)
+        return result
+
+    @strawberry.mutation(description="Add an internal note to a conversation.")
+    async def add_note(self, info: Info, conversation_id: strawberry.ID, author: str,
+                       text: str) -> CareNote:
+        key = str(conversation_id)
+        who, body = _text(author, "author", 200), _text(text, "text", MAX_NOTE_CHARS)
+
+        def work(s: GraphStore) -> dict[str, Any]:
+            _writable(s)
+            _conversation(s, key)
+            return s.add_care_note(key, who, body)
+
+        return CareNote.from_row(await info.context.store.call(work))
+
+    @strawberry.mutation(description="Record the brand's response: public (a reply in the "
+                                     "thread) or private (a direct message). It becomes part "
+                                     "of the interaction history, and the conversation stops "
+                                     "waiting. By default it answers the newest customer post, "
+                                     "from the brand's first account on that platform.")
+    async def record_response(self, info: Info, conversation_id: strawberry.ID, text: str,
+                              public: bool = True, reply_to: strawberry.ID | None = None,
+                              brand_account: str | None = None) -> RecordedResponse:
+        key, body = str(conversation_id), _text(text, "text", MAX_RESPONSE_CHARS)
+        target = str(reply_to) if reply_to is not None else None
+
+        def work(s: GraphStore) -> tuple[Post, CareCase]:
+            _writable(s)
+            return _record_response(s, key, body, public, target, brand_account)
+
+        post, case = await info.context.store.call(work)
+        return RecordedResponse(care_case=case, post=ThreadPost(
+            post_id=post.key, parent_id=f"{post.platform}:{post.parent_id}", depth=0,
+            time=post.created_at, kind=post.kind.value, text=post.text, title=None,
+            sentiment=None, url=None, author_key=post.author_key))
+
+    @strawberry.mutation(description="Mark a conversation resolved, with an optional closing "
+                                     "note. It leaves the queue until someone writes again.")
+    async def resolve_conversation(self, info: Info, conversation_id: strawberry.ID,
+                                   note: str | None = None, author: str | None = None
+                                   ) -> CareCase:
+        key = str(conversation_id)
+        body = _text(note, "note", MAX_NOTE_CHARS) if note else None
+        who = _text(author, "author", 200) if author else None
+        if body and not who:
+            raise UserError("a note needs an author")
+
+        def work(s: GraphStore) -> CareCase:
+            _writable(s)
+            _conversation(s, key)
+            old = s.care_cases([key]).get(key) or {}
+            if body and who:
+                s.add_care_note(key, who, body)
+            s.save_care_case(key, status="resolved", assignee=old.get("assignee"),
+                             team=old.get("team"))
+            return _read_case(s, key)
+
+        result: CareCase = await info.context.store.call(work)
+        return result
+
+    @strawberry.mutation(description="Put a resolved or assigned conversation back in the "
+                                     "queue as open.")
+    async def reopen_conversation(self, info: Info, conversation_id: strawberry.ID
+                                  ) -> CareCase:
+        key = str(conversation_id)
+
+        def work(s: GraphStore) -> CareCase:
+            _writable(s)
+            _conversation(s, key)
+            old = s.care_cases([key]).get(key) or {}
+            s.save_care_case(key, status="open", assignee=None, team=old.get("team"))
+            return _read_case(s, key)
+
+        result: CareCase = await info.context.store.call(work)
+        return result
+

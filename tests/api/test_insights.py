@@ -1,0 +1,153 @@
+"""network, communities and metrics through a real server on the analyzed demo database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from api_testkit import LiveServer
+
+from graph.embedded_store import EmbeddedStore
+
+SAMPLES = Path(__file__).resolve().parents[2] / "ingest" / "samples" / "demo"
+
+NETWORK = """query($c: String, $d: Int!, $l: Int!, $w: Int!) {
+  network(center: $c, depth: $d, limit: $l, minWeight: $w) {
+    totalNodes truncated runId
+    nodes { id kind community influence isCenter customerId }
+    edges { source target weight sentiment } } }"""
+COMMUNITIES = """query($first: Int!) { communities(first: $first, top: 3) {
+  runId modularity total communities { id size internalInteractions externalInteractions
+  topMembers { key scores { influence community } } bridges { key scores { bridge } } } } }"""
+METRICS = """query($since: DateTime, $until: DateTime) { metrics(since: $since, until: $until) {
+  since until notes
+  awareness { mentionVolume uniqueAuthors reach shareOfVoice { name mentions share isBrand } }
+  sales { totalRevenue linkedCustomers linkedRevenue engagedCustomers
+          purchasesAfterEngagement revenueAfterEngagement }
+  change { daily { day posts sentiment negativeShare } risingTerms { term count previous lift } }
+} }"""
+
+
+@pytest.fixture(scope="module")
+def demo(demo_template: Path) -> Iterator[tuple[LiveServer, EmbeddedStore]]:
+    from api.app import create_app
+
+    store = EmbeddedStore(demo_template, read_only=True)
+    with LiveServer(create_app(store=store)) as live:
+        yield live, store
+    store.close()
+
+
+def _ok(server: LiveServer, query: str, **variables: Any) -> dict[str, Any]:
+    result = server.graphql(query, variables)
+    assert "errors" not in result, result
+    return result["data"]  # type: ignore[no-any-return]
+
+
+def test_network_around_an_account(demo: tuple[LiveServer, EmbeddedStore]) -> None:
+    server, store = demo
+    view = _ok(server, NETWORK, c="@DanaRides", d=1, l=2000, w=1)["network"]
+    ids = {n["id"] for n in view["nodes"]}
+    centre = [n for n in view["nodes"] if n["isCenter"]]
+    assert [n["id"] for n in centre] == ["twitter:danarides"]
+    assert centre[0]["customerId"] == "C00001"
+    # exactly Dana and everyone she interacted with, in either direction
+    inter = store.interaction_frame()
+    inter = inter[inter["src"] != inter["dst"]]
+    touching = inter[(inter["src"] == "twitter:danarides") | (inter["dst"] == "twitter:danarides")]
+    assert ids == set(touching["src"]) | set(touching["dst"])
+    assert view["totalNodes"] == len(ids) and not view["truncated"]
+    assert all(e["source"] in ids and e["target"] in ids for e in view["edges"])
+    pairs = inter.groupby(["src", "dst"]).size()
+    for e in view["edges"][:50]:
+        assert e["weight"] == pairs[(e["source"], e["target"])]
+
+    small = _ok(server, NETWORK, c="twitter:danarides", d=1, l=10, w=1)["network"]
+    assert len(small["nodes"]) == 10 and small["truncated"]
+    assert any(n["isCenter"] for n in small["nodes"])  # the centre always stays
+    kept = sorted((n["influence"] for n in view["nodes"] if not n["isCenter"]), reverse=True)
+    assert sorted((n["influence"] for n in small["nodes"] if not n["isCenter"]),
+                  reverse=True) == kept[:9]
+
+    heavy = _ok(server, NETWORK, c="twitter:danarides", d=1, l=2000, w=3)["network"]
+    assert heavy["edges"] and all(e["weight"] >= 3 for e in heavy["edges"])
+    assert len(heavy["nodes"]) < len(view["nodes"])
+
+    top = _ok(server, NETWORK, c=None, d=1, l=25, w=1)["network"]
+    assert len(top["nodes"]) == 25 and top["totalNodes"] > 25
+
+
+def test_network_errors(demo: tuple[LiveServer, EmbeddedStore]) -> None:
+    server, _ = demo
+    missing = server.graphql(NETWORK, {"c": "twitter:nobody_here", "d": 1, "l": 10, "w": 1})
+    assert missing["errors"][0]["message"] == "no account 'twitter:nobody_here'"
+    deep = server.graphql(NETWORK, {"c": None, "d": 9, "l": 10, "w": 1})
+    assert deep["errors"][0]["message"] == "depth must be between 0 and 4"
+
+
+def test_communities_cover_the_scored_accounts(demo: tuple[LiveServer, EmbeddedStore]) -> None:
+    server, store = demo
+    data = _ok(server, COMMUNITIES, first=500)["communities"]
+    run = store.latest_run()
+    assert run is not None and data["runId"] == run.run_id
+    assert data["modularity"] == pytest.approx(run.stats["modularity"])
+    scores = store.score_frame()
+    truth = scores["community"].dropna().astype(int).value_counts()
+    assert data["total"] == len(truth)
+    assert {c["id"]: c["size"] for c in data["communities"]} == truth.to_dict()
+    sizes = [c["size"] for c in data["communities"]]
+    assert sizes == sorted(sizes, reverse=True)
+    biggest = data["communities"][0]
+    members = biggest["topMembers"]
+    assert members and all(m["scores"]["community"] == biggest["id"] for m in members)
+    influence = [m["scores"]["influence"] for m in members]
+    assert influence == sorted(influence, reverse=True)
+    assert influence[0] == pytest.approx(
+        scores.loc[scores["community"] == biggest["id"], "influence"].max())
+    assert any(c["externalInteractions"] > 0 for c in data["communities"])
+    assert any(c["bridges"] for c in data["communities"])
+
+
+def test_metrics_over_a_window(demo: tuple[LiveServer, EmbeddedStore]) -> None:
+    server, store = demo
+    m = _ok(server, METRICS, since="2026-09-01T00:00:00Z", until="2026-10-01T00:00:00Z")["metrics"]
+    a, s, c = m["awareness"], m["sales"], m["change"]
+    assert a["mentionVolume"] > 100 and 0 < a["uniqueAuthors"] <= a["mentionVolume"]
+    assert a["reach"] >= 250_000  # @techwheels alone has 250k followers
+    voices = {v["name"]: v for v in a["shareOfVoice"]}
+    assert set(voices) == {"Brightloop", "Loopwise", "Cyclify"} and voices["Brightloop"]["isBrand"]
+    assert sum(v["share"] for v in voices.values()) == pytest.approx(1.0)
+    assert voices["Brightloop"]["share"] > voices["Loopwise"]["share"]
+    assert sum(d["posts"] for d in c["daily"]) == a["mentionVolume"]
+    assert all("2026-09-01" <= d["day"] < "2026-10-01" for d in c["daily"])
+    assert all(t["lift"] > 1 and t["count"] >= 3 for t in c["risingTerms"])
+    # sales against the orders file itself
+    orders = pd.read_csv(SAMPLES / "orders.csv", parse_dates=["date"])
+    september = orders[(orders["date"] >= "2026-09-01") & (orders["date"] < "2026-10-01")]
+    assert s["totalRevenue"] == pytest.approx(september["amount"].sum(), abs=0.01)
+    linked = set(store.link_frame()["customer_id"])
+    assert s["linkedCustomers"] == len(linked)
+    assert s["linkedRevenue"] == pytest.approx(
+        september.loc[september["customer_id"].isin(linked), "amount"].sum(), abs=0.01)
+    assert s["revenueAfterEngagement"] <= s["linkedRevenue"]
+    assert 0 < s["engagedCustomers"] <= s["linkedCustomers"]
+
+
+def test_metrics_default_window_and_errors(demo: tuple[LiveServer, EmbeddedStore]) -> None:
+    server, store = demo
+    m = _ok(server, METRICS)["metrics"]
+    newest = store.newest_post_at()
+    assert newest is not None
+    until = datetime.fromisoformat(m["until"])
+    assert 0 < (until - newest).total_seconds() <= 1
+    assert (until - datetime.fromisoformat(m["since"])).days == 30
+    assert m["notes"] == ["the window ends at the newest post"]
+    bad = server.graphql(METRICS, {"since": "2026-10-01T00:00:00Z",
+                                   "until": "2026-09-01T00:00:00Z"})
+    assert bad["errors"][0]["message"] == "'since' must be before 'until'"
+    assert json.dumps(m)  # plain JSON all the way down
