@@ -76,6 +76,14 @@ def execute(store: GraphStore, payload: dict[str, Any], report: Report) -> dict[
         removed = store.unlink_account(payload["customer_id"], payload["account_key"])
         store.record_decision(payload["customer_id"], payload["account_key"], "reject")
         return {"unlinked": removed}
+    if kind == "forget":
+        from api.network import NETWORK_CACHE
+
+        counts = store.forget_customer(payload["customer_id"])
+        if counts is None:
+            raise ValueError(f"no customer {payload['customer_id']}")
+        NETWORK_CACHE.clear()
+        return counts
     raise ValueError(f"unknown job kind {kind!r}")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import analyze, identity, info, ingest, migrate, sentiment, serve, viz
+from api.cli import analyze, identity, info, ingest, migrate, privacy, sentiment, serve, viz
 
 __all__ = ["app", "main"]
 
@@ -24,6 +24,7 @@ info.register(app)
 serve.register(app)
 viz.register(app)
 migrate.register(app)
+privacy.register(app)
 
 
 def main() -> None:

@@ -111,6 +111,36 @@ def test_query_depth_is_limited(server: LiveServer) -> None:
     assert "exceeds maximum operation depth" in body["errors"][0]["message"]
 
 
+def test_aliases_and_document_size_are_limited(server: LiveServer) -> None:
+    fan_out = "{ " + " ".join(f'a{i}: latestRun {{ runId }}' for i in range(31)) + " }"
+    body = server.graphql(fan_out)
+    assert body["data"] is None and "aliases" in body["errors"][0]["message"].lower()
+    assert "errors" not in server.graphql(
+        "{ " + " ".join(f'a{i}: latestRun {{ runId }}' for i in range(5)) + " }")
+    huge = "{ " + " ".join("latestRun { runId }" for _ in range(2000)) + " }"
+    assert "token" in server.graphql(huge)["errors"][0]["message"].lower()
+
+
+def test_a_slow_store_call_times_out_with_a_reason(graph_db: tuple[Path, str]) -> None:
+    import asyncio
+    import time
+
+    from api.context import StoreRunner
+    from api.errors import UserError
+    from graph.embedded_store import EmbeddedStore
+
+    store = EmbeddedStore(graph_db[0], read_only=True)
+    runner = StoreRunner(store, timeout=0.2)
+    try:
+        with pytest.raises(UserError, match="took longer than 0.2 s"):
+            asyncio.run(runner.call(lambda s: time.sleep(1.0)))
+        time.sleep(1.0)  # the store finishes the abandoned call, then serves the next
+        assert asyncio.run(runner.call(lambda s: s.counts()))["Customer"] > 0
+    finally:
+        runner.shutdown()
+        store.close()
+
+
 def test_committed_sdl_matches_the_schema() -> None:
     """Every API change shows in review: regenerate with 'python -m api.export_schema'."""
     assert SDL_PATH.read_text(encoding="utf-8") == schema.as_str() + "\n"

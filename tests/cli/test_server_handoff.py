@@ -62,6 +62,15 @@ def test_ingest_and_analyze_go_through_the_running_server(tmp_path: Path) -> Non
         # reads open the database read-only beside the server
         top = _scrm(db, "top", "advocates", "--json", "--limit", "3")
         assert top.returncode == 0 and json.loads(top.stdout)[0]["handle"] == "danarides"
+        # an erasure request goes through the server too, and the API stops naming her
+        forget = _scrm(db, "forget", "C00001", "--yes")
+        assert forget.returncode == 0, forget.stderr
+        assert "forgot C00001: 2 account(s) made anonymous" in forget.stdout
+        gone = httpx.post(url + "/graphql", json={"query": '{ customer(id: "C00001") { id } }'})
+        assert gone.json()["data"]["customer"] is None
+        again = _scrm(db, "forget", "C00001", "--yes")
+        assert again.returncode != 0 and "no customer C00001" in again.stderr
+        assert "Traceback" not in again.stderr
     finally:
         server.terminate()
         server.wait(timeout=30)
