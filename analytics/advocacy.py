@@ -3,12 +3,19 @@
 Where the CRM has NPS answers, promoters (9–10) are positive examples and
 detractors (0–6) negative ones (passives, 7–8, are left out, as NPS itself does).
 A logistic regression on standardised network, sentiment, helpfulness and CRM
-features, calibrated (isotonic, cross-fitted), predicts P(advocate) for every
-account. It is only used when it earns it: at least ``min_labels`` labelled
-customers of each class and a cross-validated ROC AUC of at least ``min_auc``;
-otherwise :func:`fit_advocate_model` returns the evaluation and ``None``, and the
-transparent formula stays in charge. Explanations are per-account contributions
-to the log-odds (coefficient × standardised value), largest first.
+features, calibrated by Platt scaling on cross-validated decision values (a
+sigmoid: strictly increasing, so no two accounts tie at 1.0 the way isotonic
+steps make them), predicts P(advocate) for every account. It is only used when it
+earns it: at least ``min_labels`` labelled customers of each class and a
+cross-validated ROC AUC of at least ``min_auc``; otherwise
+:func:`fit_advocate_model` returns the evaluation and ``None``, and the
+transparent formula stays in charge.
+
+Explanations add up to the score, like the formula's: the probability of an
+average account (every standardised feature 0) is the ``baseline``, and the rest,
+``p − baseline``, is shared among the features in proportion to their
+contributions to the calibrated log-odds (``A × coefficient × standardised
+value``). A feature that pushes towards "promoter" always gets a positive share.
 """
 
 from __future__ import annotations
@@ -43,26 +50,57 @@ def _matrix(features: pd.DataFrame) -> np.ndarray:
     return x
 
 
+BASELINE = "baseline (an average account)"
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-x)), dtype=float)
+
+
 @dataclass
 class AdvocateModel:
+    """``p = σ(a · (b + Σ coefᵢ zᵢ) + c)``: the fitted pipeline's decision value,
+    Platt-scaled by ``a`` and ``c``."""
+
     pipeline: Any
-    calibrated: Any
+    a: float
+    c: float
     auc: float
     labels: int
 
+    def _terms(self, features: pd.DataFrame) -> tuple[np.ndarray, float]:
+        scaler = self.pipeline.named_steps["scale"]
+        model = self.pipeline.named_steps["model"]
+        z = scaler.transform(_matrix(features))
+        return self.a * z * model.coef_[0], self.a * float(model.intercept_[0]) + self.c
+
     def predict(self, features: pd.DataFrame) -> pd.Series:
-        x = _matrix(features)
-        return pd.Series(self.calibrated.predict_proba(x)[:, 1], index=features.index)
+        terms, base = self._terms(features)
+        return pd.Series(_sigmoid(base + terms.sum(axis=1)), index=features.index)
+
+    def parts(self, features: pd.DataFrame) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """P(advocate), the factor names and every account's contributions (rows sum
+        to P): the baseline first, then each feature's share of ``p − baseline``."""
+        terms, base = self._terms(features)
+        total = terms.sum(axis=1)
+        p = _sigmoid(base + total)
+        p0 = float(_sigmoid(np.array(base)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(np.abs(total)[:, None] > 1e-12, terms / total[:, None],
+                             1.0 / terms.shape[1])
+        matrix = np.column_stack([np.full(len(p), p0), share * (p - p0)[:, None]])
+        return p, [BASELINE, *FEATURES], matrix
 
     def explain(self, features: pd.DataFrame, keys: Sequence[str]
                 ) -> dict[str, list[tuple[str, float]]]:
-        scaler = self.pipeline.named_steps["scale"]
-        coef = self.pipeline.named_steps["model"].coef_[0]
-        z = scaler.transform(_matrix(features.loc[list(keys)]))
+        """Contributions of these accounts, largest first (they sum to P(advocate)).
+        ``features`` is every account: influence is scaled by their number."""
+        _, names, matrix = self.parts(features)
+        rows = matrix[features.index.get_indexer(list(keys))]
         out = {}
-        for key, row in zip(keys, z * coef, strict=True):
-            parts = sorted(zip(FEATURES, row, strict=True), key=lambda p: -abs(p[1]))
-            out[key] = [(f"{name} (log-odds)", float(v)) for name, v in parts]
+        for key, row in zip(keys, rows, strict=True):
+            order = np.argsort(-np.abs(row), kind="stable")
+            out[key] = [(names[j], float(row[j])) for j in order]
         return out
 
 
@@ -70,9 +108,8 @@ def fit_advocate_model(features: pd.DataFrame, labels: pd.Series, *, seed: int =
                        min_labels: int = 20, min_auc: float = 0.65
                        ) -> tuple[AdvocateModel | None, dict[str, Any]]:
     """Fit and evaluate; return the model only if it is good enough to use."""
-    from sklearn.calibration import CalibratedClassifierCV
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict, cross_val_score
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
@@ -95,10 +132,12 @@ def fit_advocate_model(features: pd.DataFrame, labels: pd.Series, *, seed: int =
         report["used"] = False
         report["reason"] = f"cross-validated ROC AUC {auc:.3f} < {min_auc}"
         return None, report
+    # Platt scaling on out-of-fold decision values, so calibration is not fitted on
+    # the scores of the very customers it calibrates
+    held_out = cross_val_predict(pipeline, x, y, cv=folds, method="decision_function")
+    platt = LogisticRegression(C=1e6, max_iter=1000).fit(held_out.reshape(-1, 1), y)
     pipeline.fit(x, y)
-    calibrated = CalibratedClassifierCV(
-        Pipeline([("scale", StandardScaler()),
-                  ("model", LogisticRegression(max_iter=1000, random_state=seed))]),
-        method="isotonic", cv=folds).fit(x, y)
     report["used"] = True
-    return AdvocateModel(pipeline, calibrated, auc, len(y)), report
+    report["calibration"] = "platt (sigmoid on cross-validated decision values)"
+    return AdvocateModel(pipeline, float(platt.coef_[0][0]), float(platt.intercept_[0]), auc,
+                         len(y)), report

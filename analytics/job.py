@@ -11,7 +11,6 @@ the previous run stays the one every reader sees until a new run completes.
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -23,15 +22,21 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics.advocacy import AdvocateModel, fit_advocate_model, nps_labels
-from analytics.community import louvain, participation_coefficient
+from analytics.advocacy import fit_advocate_model, nps_labels
+from analytics.community import louvain, participation_coefficient, undirected
 from analytics.pagerank import pagerank, time_decay_weights
-from analytics.scoring import ScoreWeights, score_accounts
+from analytics.scoring import Scored, ScoreWeights, score_accounts
 from analytics.sentiment import TrainedSentimentModel, VaderScorer
 from graph.schema import SCORE_KINDS
 from graph.store import GraphStore
 
-__all__ = ["AnalysisParams", "AnalysisResult", "run_analysis", "sentiment_model_path"]
+__all__ = [
+    "AnalysisParams",
+    "AnalysisResult",
+    "explanation_json",
+    "run_analysis",
+    "sentiment_model_path",
+]
 
 Progress = Callable[[str, float], None]
 
@@ -53,9 +58,6 @@ class AnalysisParams:
         rescore_sentiment: Score every post again, not only new ones.
         warm_start: Start PageRank and community detection from the latest run's
             results (far fewer iterations after a small amount of new data).
-        explain_top: Explanations are stored for every account with an advocate or
-            detractor score and for the top this-many of each ranking; deeper accounts
-            keep their scores without the factor breakdown.
     """
 
     reply_weight: float = 1.0
@@ -67,7 +69,6 @@ class AnalysisParams:
     seed: int = 0
     rescore_sentiment: bool = False
     warm_start: bool = True
-    explain_top: int = 100_000
     weights: ScoreWeights = field(default_factory=ScoreWeights)
 
     def as_dict(self) -> dict[str, Any]:
@@ -148,7 +149,8 @@ def run_analysis(
             else np.zeros(0)
         weight = (kind_weight * decay)[ok]
         src, dst = src[ok].astype(np.int64), dst[ok].astype(np.int64)
-        previous = store.score_frame() if params.warm_start else pd.DataFrame()
+        previous = store.score_frame(columns=("influence", "community")) \
+            if params.warm_start else pd.DataFrame()
         start, initial = _warm_start(previous, accounts["key"].astype(str))
         influence = pagerank(n, src, dst, weight, alpha=params.alpha, start=start) if n \
             else np.zeros(0)
@@ -157,9 +159,12 @@ def run_analysis(
 
         say("communities", 0.6)
         if len(src):
+            adjacency = undirected(n, src, dst, weight)
             membership, modularity = louvain(n, src, dst, weight, seed=params.seed,
-                                             initial_membership=initial)
-            bridge = participation_coefficient(n, src, dst, weight, membership)
+                                             initial_membership=initial, adjacency=adjacency)
+            bridge = participation_coefficient(n, src, dst, weight, membership,
+                                               adjacency=adjacency)
+            del adjacency
         else:
             membership, modularity = np.arange(n), 0.0
             bridge = np.zeros(n)
@@ -169,16 +174,16 @@ def run_analysis(
         features = _features(accounts, brand_posts, activity, influence, engagement,
                              brand_keys)
         indexed = features.set_index("key")
-        scores = score_accounts(indexed, params.weights,
-                                explain=pd.Series(False, index=indexed.index))
+        ranked = score_accounts(indexed, params.weights)
         labels = nps_labels(pd.Series(accounts["nps"].to_numpy(), index=indexed.index))
         model, learned = fit_advocate_model(indexed, labels, seed=params.seed)
         if model is not None:
-            scores["advocate"] = model.predict(indexed).where(~indexed["is_brand"], 0.0)
-        explain = _worth_explaining(scores, params.explain_top)
-        scores = score_accounts(indexed, params.weights, explain=explain) if model is None \
-            else _learned_scores(indexed, params, explain, model, scores["advocate"])
-        frame = _score_frame(features, scores, membership, bridge)
+            p, names, matrix = model.parts(indexed)
+            brand = indexed["is_brand"].to_numpy(dtype=bool)
+            matrix[brand] = 0.0
+            ranked.scores["advocate"] = np.where(brand, 0.0, p)
+            ranked.parts["advocate"] = (names, matrix)
+        frame = _score_frame(features, ranked, membership, bridge)
         t = mark("scores", t)
 
         say("write", 0.85)
@@ -294,48 +299,56 @@ def _epoch_seconds(column: pd.Series) -> np.ndarray:
 
 
 def _positions(column: pd.Series, keys: pa.Array) -> np.ndarray:
-    """Index of each key in ``keys`` (-1 where absent), hashed in Arrow, not Python."""
+    """Index of each key in ``keys`` (-1 where absent), hashed in Arrow, not Python.
+    A categorical column is looked up once per category, then by its codes."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        per_category = _positions(pd.Series(column.cat.categories), keys)
+        codes = column.cat.codes.to_numpy()
+        return np.where(codes >= 0, per_category[np.maximum(codes, 0)], -1)
     values = pa.array(column) if not isinstance(column.dtype, pd.ArrowDtype) else \
         column.array._pa_array  # noqa: SLF001 - zero-copy view of the Arrow data
     found = pc.index_in(values, value_set=keys)
     return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _learned_scores(indexed: pd.DataFrame, params: AnalysisParams, explain: pd.Series,
-                    model: AdvocateModel, advocate: pd.Series) -> pd.DataFrame:
-    """Formula scores for influencer and detractor, the classifier's for advocate."""
-    scores = score_accounts(indexed, params.weights, explain=explain)
-    scores["advocate"] = advocate
-    keys = explain[explain].index
-    parts = model.explain(indexed, keys)
-    scores["advocate_explanation"] = [parts.get(k) for k in scores.index]
-    return scores
-
-
-def _worth_explaining(scores: pd.DataFrame, top: int) -> pd.Series:
-    keep = (scores["advocate"] > 0) | (scores["detractor"] > 0)
-    for kind in SCORE_KINDS:
-        keep |= scores[kind].rank(ascending=False, method="first") <= top
-    return keep
-
-
-def _score_frame(features: pd.DataFrame, scores: pd.DataFrame, membership: np.ndarray,
+def _score_frame(features: pd.DataFrame, scored: Scored, membership: np.ndarray,
                  bridge: np.ndarray) -> pd.DataFrame:
     frame = features.set_index("key")[
         ["influence", "reach", "engagement", "brand_sentiment", "brand_posts", "customer_value"]
     ].copy()
     frame["community"] = membership
     frame["bridge"] = bridge
-    explanations: dict[str, dict[str, list[list[Any]]]] = {k: {} for k in frame.index}
     for kind in SCORE_KINDS:
-        values = scores[kind].reindex(frame.index).fillna(0.0)
-        frame[kind] = values
-        ranked = values[values > 0].sort_values(ascending=False, kind="mergesort")
-        frame[f"{kind}_rank"] = pd.Series(np.arange(1, len(ranked) + 1), index=ranked.index)
-        for key, parts in scores[f"{kind}_explanation"].items():
-            if parts is not None:
-                explanations[key][kind] = [[name, round(float(c), 6)] for name, c in parts
-                                           if not math.isnan(float(c))]
-    frame["explanation"] = [json.dumps(explanations[k]) for k in frame.index]
+        values = scored.scores[kind].to_numpy(dtype=float)
+        frame[kind] = np.nan_to_num(values, nan=0.0)
+        order = np.argsort(-frame[kind].to_numpy(), kind="stable")
+        ranked = order[frame[kind].to_numpy()[order] > 0]
+        ranks = np.zeros(len(frame), dtype=np.int64)
+        ranks[ranked] = np.arange(1, len(ranked) + 1)
+        rank = pd.array(ranks, dtype="Int64")
+        rank[ranks == 0] = pd.NA  # unranked: this score is 0
+        frame[f"{kind}_rank"] = rank
+    frame["explanation"] = pd.arrays.ArrowExtensionArray(explanation_json(scored.parts))
     frame.index.name = "account_key"
     return frame
+
+
+def explanation_json(parts: dict[str, tuple[list[str], np.ndarray]]) -> pa.Array:
+    """Every account's explanations as one JSON object each,
+    ``{"advocate": [["brand sentiment", 0.12], ...], ...}``, built column-wise in Arrow
+    (no Python object per account). Factors that add nothing are left out; readers
+    order the rest by size."""
+    pieces = []
+    for kind, (names, matrix) in parts.items():
+        items = []
+        for j, name in enumerate(names):
+            values = np.round(np.nan_to_num(matrix[:, j], nan=0.0), 6)
+            text = pc.cast(pa.array(values), pa.string())
+            item = pc.binary_join_element_wise(
+                pa.scalar(f"[{json.dumps(name)}, "), text, pa.scalar("], "), "")
+            items.append(pc.if_else(pa.array(values != 0), item, pa.scalar("")))
+        joined = pc.utf8_rtrim(pc.binary_join_element_wise(*items, ""), characters=", ")
+        pieces.append(pc.binary_join_element_wise(
+            pa.scalar(f"{json.dumps(kind)}: ["), joined, pa.scalar("]"), ""))
+    body = pc.binary_join_element_wise(*pieces, ", ")
+    return pc.binary_join_element_wise(pa.scalar("{"), body, pa.scalar("}"), "")

@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["ScoreWeights", "normalise", "orbit_love", "orbit_reach", "score_accounts"]
+__all__ = ["ScoreWeights", "Scored", "normalise", "orbit_love", "orbit_reach", "score_accounts"]
 
 
 @dataclass(frozen=True)
@@ -85,66 +85,90 @@ def normalise(values: pd.Series, reference: pd.Series) -> pd.Series:
     return (np.log1p(values.fillna(0.0).clip(lower=0.0)) / scale).clip(0.0, 1.0)
 
 
-def score_accounts(features: pd.DataFrame, weights: ScoreWeights | None = None, *,
-                   explain: pd.Series | None = None) -> pd.DataFrame:
-    """Advocate, influencer and detractor scores with explanations.
+def _normalised(values: np.ndarray, people: np.ndarray) -> np.ndarray:
+    """:func:`normalise` on arrays (no index alignment), for a million rows at a time."""
+    x = np.nan_to_num(np.asarray(values, dtype=float), nan=0.0)
+    reference = x[people]
+    top = reference[reference > 0].max() if (reference > 0).any() else 0.0
+    scale = float(np.log1p(top))
+    if scale <= 0:
+        return np.zeros(len(x))
+    return np.clip(np.log1p(np.clip(x, 0.0, None)) / scale, 0.0, 1.0)
+
+
+@dataclass
+class Scored:
+    """The three scores and, per score, every account's factor contributions.
+
+    ``parts[kind]`` is ``(factor names, matrix)``: row *i* holds account *i*'s
+    contribution of each factor, and the row sums to its score. Contributions stay a
+    matrix (no per-account Python objects) until they are serialised.
+    """
+
+    scores: pd.DataFrame
+    parts: dict[str, tuple[list[str], np.ndarray]]
+
+    def explanation(self, kind: str, key: str) -> list[tuple[str, float]]:
+        """One account's factors for one score, largest first, zeros left out."""
+        names, matrix = self.parts[kind]
+        row = matrix[self.scores.index.get_loc(key)]
+        order = np.argsort(-np.abs(row), kind="stable")
+        return [(names[j], float(row[j])) for j in order if row[j] != 0]
+
+
+def score_accounts(features: pd.DataFrame, weights: ScoreWeights | None = None) -> Scored:
+    """Advocate, influencer and detractor scores with their factor contributions.
 
     Parameters:
         features: Indexed by account key, with columns influence, reach, engagement,
             brand_sentiment (NaN: never addressed the brand), brand_posts,
-            customer_value (NaN: prospect), is_brand, helpfulness.
+            customer_value (NaN: prospect), is_brand, helpfulness, last_active_days.
         weights: Factor weights (defaults documented in :class:`ScoreWeights`).
-        explain: A boolean mask of the accounts to explain (default: all). Building a
-            million explanation lists costs more than the scores themselves, and only
-            the accounts someone will look at need one; the others get ``None``.
-
-    Returns:
-        Columns advocate, influencer, detractor and ``<kind>_explanation`` (a list of
-        ``(factor, contribution)`` pairs, largest first, summing to the score).
     """
     weights = weights or ScoreWeights()
     f = features
-    brand = f.get("is_brand", pd.Series(False, index=f.index)).fillna(False).astype(bool)
+    n = len(f)
+
+    def column(name: str, default: float = 0.0) -> np.ndarray:
+        if name not in f:
+            return np.full(n, default)
+        return np.nan_to_num(pd.to_numeric(f[name], errors="coerce").to_numpy(dtype=float),
+                             nan=default)
+
+    brand = f["is_brand"].fillna(False).to_numpy(dtype=bool) if "is_brand" in f \
+        else np.zeros(n, dtype=bool)
     people = ~brand
-    n = max(len(f), 1)
-    scaled = {
-        "influence": f["influence"].fillna(0.0) * n,
-        "reach": f["reach"].fillna(0.0),
-        "engagement": f["engagement"].fillna(0.0),
-        "value": f["customer_value"].fillna(0.0),
-        "volume": f["brand_posts"].fillna(0.0).astype(float),
-        "helpfulness": f.get("helpfulness", pd.Series(0.0, index=f.index)).fillna(0.0),
+    raw = {
+        "influence": column("influence") * max(n, 1),
+        "reach": column("reach"),
+        "engagement": column("engagement"),
+        "value": column("customer_value"),
+        "volume": column("brand_posts"),
+        "helpfulness": column("helpfulness"),
     }
-    factor = {k: normalise(v, v[people]) for k, v in scaled.items()}
-    factor["sentiment"] = pd.Series(1.0, index=f.index)
-    posts = f["brand_posts"].fillna(0.0).astype(float)
-    sentiment = (f["brand_sentiment"].fillna(0.0).clip(-1.0, 1.0)
-                 * posts / (posts + weights.sentiment_prior))
+    factor = {k: _normalised(v, people) for k, v in raw.items()}
+    factor["sentiment"] = np.ones(n)
+    posts = raw["volume"]
+    sentiment = np.clip(column("brand_sentiment"), -1.0, 1.0) * posts / (
+        posts + weights.sentiment_prior)
     # Care priority fades with silence: a complaint from last week outranks one from a
     # season ago (half-life ``recency_half_life_days``; unknown activity counts as recent).
-    idle = f.get("last_active_days", pd.Series(0.0, index=f.index)).fillna(0.0).clip(lower=0.0)
+    idle = np.clip(column("last_active_days"), 0.0, None)
     recency = np.power(0.5, idle / weights.recency_half_life_days)
     gates = {
-        "advocate": sentiment.clip(lower=0.0),
-        "influencer": pd.Series(1.0, index=f.index),
-        "detractor": (-sentiment).clip(lower=0.0) * recency,
+        "advocate": np.clip(sentiment, 0.0, None),
+        "influencer": np.ones(n),
+        "detractor": np.clip(-sentiment, 0.0, None) * recency,
     }
-    out = pd.DataFrame(index=f.index)
+    scores = pd.DataFrame(index=f.index)
+    parts: dict[str, tuple[list[str], np.ndarray]] = {}
     for kind, gate in gates.items():
-        gate = gate.where(people, 0.0)
-        parts = {name: gate * w * factor[name] for name, w in weights.group(kind).items()}
-        frame = pd.DataFrame(parts)
-        out[kind] = frame.sum(axis=1)
-        names = [_FACTOR_NAMES[c] for c in frame.columns]
-        mask = np.ones(len(frame), dtype=bool) if explain is None else \
-            explain.reindex(frame.index).fillna(False).to_numpy(dtype=bool)
-        values = frame.to_numpy()[mask]
-        order = np.argsort(-np.abs(values), axis=1, kind="stable")
-        explained: list[list[tuple[str, float]] | None] = [None] * len(frame)
-        for pos, row, idx in zip(np.flatnonzero(mask), values, order, strict=True):
-            explained[pos] = [(names[j], float(row[j])) for j in idx]
-        out[f"{kind}_explanation"] = explained
-    return out
+        gate = np.where(people, gate, 0.0)
+        group = weights.group(kind)
+        matrix = np.column_stack([gate * w * factor[name] for name, w in group.items()])
+        scores[kind] = matrix.sum(axis=1)
+        parts[kind] = ([_FACTOR_NAMES[name] for name in group], matrix)
+    return Scored(scores=scores, parts=parts)
 
 
 def orbit_love(activity_by_month: Sequence[float], decay: float = 0.9) -> float:

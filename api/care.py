@@ -83,7 +83,8 @@ def _queue(store: GraphStore) -> list[Any]:
     posts = store.brand_posts(terms)
     negative = posts[posts["sentiment"].fillna(0) <= -0.05]
     return rank(negative, store.post_details(negative["key"].tolist()), store.brand_reply_times(),
-                store.score_frame(), now=datetime.now(UTC), rules=RoutingRules.load())
+                store.score_frame(columns=("influence", "customer_value")), now=datetime.now(UTC),
+                rules=RoutingRules.load())
 
 
 async def care_queue(info: Info, team: str | None = None, status: CareStatus | None = None,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import strawberry
 
@@ -24,7 +25,7 @@ from api.types import Account
 from graph.model import account_key
 from graph.store import GraphStore
 
-__all__ = ["MAX_NETWORK_NODES", "communities", "metrics", "network"]
+__all__ = ["MAX_NETWORK_NODES", "communities", "influence_within", "metrics", "network"]
 
 MAX_NETWORK_NODES = 2000
 
@@ -190,6 +191,75 @@ async def communities(info: Info, first: int = 20, min_size: int = 1, top: int =
     return Communities(run_id=run.run_id,
                        modularity=float(modularity) if modularity is not None else None,
                        total=len(table), communities=table[:first])
+
+
+# -------------------------------------------------- influence within a group
+@strawberry.type(description="An account ranked by personalised PageRank seeded on a "
+                              "community or a topic: whose voice travels in that group.")
+class GroupInfluencer:
+    rank: int
+    score: float = strawberry.field(description="Personalised PageRank, scaled so the top "
+                                                "account is 1.")
+    in_group: bool = strawberry.field(description="A member of the community, or an author "
+                                                  "on the topic (a seed).")
+    account_key: strawberry.Private[str]
+
+    @strawberry.field
+    async def account(self, info: Info) -> Account | None:
+        found = await info.context.accounts.load(self.account_key)
+        return Account.from_domain(found) if found else None
+
+
+@strawberry.type(description="Who is influential within a community or on a topic.")
+class GroupInfluence:
+    run_id: str | None
+    seeds: int = strawberry.field(description="Accounts the walk restarts from.")
+    accounts: list[GroupInfluencer]
+
+
+def _group_influence(store: GraphStore, community: int | None, topic: str | None, first: int
+                     ) -> GroupInfluence:
+    from analytics.pagerank import pagerank
+    from api.network import interaction_graph
+
+    frames = NETWORK_CACHE.get(store)
+    run = store.latest_run()
+    if run is None:
+        return GroupInfluence(run_id=None, seeds=0, accounts=[])
+    graph = frames.cached("graph", lambda: interaction_graph(frames, run.params))
+    n = len(graph.keys)
+    seed = np.zeros(n)
+    if community is not None:
+        members = frames.scores.index[frames.scores["community"] == community]
+        positions = graph.keys.get_indexer(members)
+        seed[positions[positions >= 0]] = 1.0
+    else:
+        authors = store.topic_authors(topic or "")
+        positions = graph.keys.get_indexer(authors["author_key"].astype(str))
+        found = positions >= 0
+        np.add.at(seed, positions[found], authors["posts"].to_numpy(dtype=float)[found])
+    if not seed.any():
+        return GroupInfluence(run_id=run.run_id, seeds=0, accounts=[])
+    alpha = float(run.params.get("alpha", 0.85))
+    ppr = pagerank(n, graph.src, graph.dst, graph.weight, alpha=alpha, personalization=seed)
+    order = np.argsort(-ppr, kind="stable")[:first]
+    top = float(ppr[order[0]]) if len(order) else 1.0
+    return GroupInfluence(run_id=run.run_id, seeds=int((seed > 0).sum()), accounts=[
+        GroupInfluencer(rank=i + 1, score=float(ppr[j] / top) if top else 0.0,
+                        in_group=bool(seed[j] > 0), account_key=str(graph.keys[j]))
+        for i, j in enumerate(order)])
+
+
+async def influence_within(info: Info, community: int | None = None, topic: str | None = None,
+                           first: int = 20) -> GroupInfluence:
+    if (community is None) == (topic is None or not topic.strip()):
+        raise UserError("give either 'community' or 'topic'")
+    if not 1 <= first <= 100:
+        raise UserError("first must be between 1 and 100")
+    term = topic.strip() if topic else None
+    result: GroupInfluence = await info.context.store.call(
+        lambda s: _group_influence(s, community, term, first))
+    return result
 
 
 # ---------------------------------------------------------------------- metrics

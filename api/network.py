@@ -55,6 +55,13 @@ class NetworkFrames:
     interactions: pd.DataFrame  # src, dst, kind, created_at, sentiment
     scores: pd.DataFrame  # indexed by account key
     customers: dict[str, str] = field(default_factory=dict)  # customer_id -> name
+    _derived: dict[str, Any] = field(default_factory=dict)
+
+    def cached(self, name: str, build: Callable[[], Any]) -> Any:
+        """Something computed from these frames once (e.g. the integer graph)."""
+        if name not in self._derived:
+            self._derived[name] = build()
+        return self._derived[name]
 
     @classmethod
     def load(cls, store: GraphStore) -> NetworkFrames:
@@ -67,12 +74,47 @@ class NetworkFrames:
             "created_at": pd.to_datetime(interactions["created_at"]),
             "sentiment": pd.to_numeric(interactions["sentiment"], errors="coerce"),
         })
-        scores = store.score_frame(run.run_id) if run else pd.DataFrame()
+        scores = store.score_frame(run.run_id, columns=(
+            "influence", "advocate", "influencer", "detractor", "bridge", "community",
+            "brand_sentiment")) if run else pd.DataFrame()
         customers = store.customer_frame()
         names = dict(zip(customers["customer_id"], customers["name"], strict=True)) \
             if len(customers) else {}
         return cls(run_id=run.run_id if run else None, accounts=accounts,
                    interactions=interactions, scores=scores, customers=names)
+
+
+@dataclass
+class InteractionGraph:
+    """The analysis graph as integer arrays over ``keys`` (positions), for algorithms."""
+
+    keys: pd.Index
+    src: np.ndarray
+    dst: np.ndarray
+    weight: np.ndarray
+
+
+def interaction_graph(frames: NetworkFrames, params: dict[str, Any]) -> InteractionGraph:
+    """Weighted, time-decayed account graph with the weights an analysis run used
+    (``params``: its stored parameters)."""
+    from analytics.pagerank import time_decay_weights
+
+    keys = pd.Index(frames.accounts["key"].astype(str).unique())
+    inter = frames.interactions
+    src = pd.Categorical(inter["src"], categories=keys).codes.astype(np.int64)
+    dst = pd.Categorical(inter["dst"], categories=keys).codes.astype(np.int64)
+    per_kind = {"reply": params.get("reply_weight", 1.0),
+                "mention": params.get("mention_weight", 0.5),
+                "share": params.get("share_weight", 1.0),
+                "quote": params.get("quote_weight", 1.0)}
+    kind_weight = inter["kind"].astype(str).map(per_kind).fillna(0.0).to_numpy(dtype=float)
+    seconds = inter["created_at"].astype("datetime64[us]").astype(np.int64).to_numpy() / 1e6
+    ok = (src >= 0) & (dst >= 0) & (src != dst)
+    decay = time_decay_weights(seconds, float(seconds[ok].max()) if ok.any() else 0.0,
+                               float(params.get("half_life_days", 90.0))) \
+        if len(seconds) else np.zeros(0)
+    return InteractionGraph(keys=keys, src=src[ok], dst=dst[ok],
+                            weight=(kind_weight * decay)[ok])
 
 
 @dataclass

@@ -144,6 +144,11 @@ class Query:
         resolver=insights.communities,
         description="Communities of the latest analysis run, largest first, with their top "
                     "members and bridges.")
+    influence_within = strawberry.field(
+        resolver=insights.influence_within,
+        description="Influence within a community or on a topic: personalised PageRank on "
+                    "the interaction graph, restarting from the community's members or from "
+                    "the accounts that wrote about the topic (weighted by their posts).")
     metrics = strawberry.field(
         resolver=insights.metrics,
         description="Awareness, sales and change metrics over [since, until); by default the "

@@ -7,6 +7,7 @@ embedded and Neo4j adapters differ only in how they talk to their database.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,7 @@ from graph.model import OwnsLink, account_key
 from graph.store import GraphBatch, WriteResult
 
 __all__ = ["ACCOUNT_FIELDS", "CUSTOMER_FIELDS", "merge_accounts", "merge_customers",
-           "plan_links", "select_timeline"]
+           "parse_explanation", "plan_links", "select_timeline"]
 
 ACCOUNT_FIELDS = ("platform", "handle", "user_id", "display_name", "followers", "is_brand",
                   "location", "description")
@@ -124,3 +125,14 @@ def plan_links(wanted: dict[tuple[str, str], OwnsLink], known_customers: set[str
         elif (old["confidence"], old["method"]) != (link.confidence, link.method):
             changed.append(link)
     return new, changed
+
+
+def parse_explanation(text: str | None) -> dict[str, list[tuple[str, float]]]:
+    """A stored explanation (JSON ``{kind: [[factor, contribution], ...]}``) with each
+    kind's factors largest first and the ones that add nothing left out."""
+    out: dict[str, list[tuple[str, float]]] = {}
+    for kind, pairs in json.loads(text or "{}").items():
+        parts = [(str(name), float(value)) for name, value in pairs if float(value) != 0.0]
+        parts.sort(key=lambda p: -abs(p[1]))
+        out[kind] = parts
+    return out

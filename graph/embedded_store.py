@@ -25,14 +25,17 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from graph.batch import (
     ACCOUNT_FIELDS,
     CUSTOMER_FIELDS,
     merge_accounts,
     merge_customers,
+    parse_explanation,
     plan_links,
     select_timeline,
 )
@@ -661,22 +664,50 @@ class EmbeddedStore:
         table = self._exec(query, params).get_as_arrow()
         return table.to_pandas(types_mapper=pd.ArrowDtype)  # type: ignore[no-any-return]
 
+    _INTERACTIONS = (
+        ("reply", "MATCH (a:Account)-[:POSTED]->(p:Post)-[:REPLY_TO]->(:Post)"
+                  "<-[:POSTED]-(b:Account)"),
+        ("mention", "MATCH (a:Account)-[:POSTED]->(p:Post)-[:MENTIONS]->(b:Account)"),
+        ("share", "MATCH (a:Account)-[:POSTED]->(p:Post)-[s:SHARES]->(:Post)"
+                  "<-[:POSTED]-(b:Account)"),
+    )
+    _INTERACTION_KINDS = ("reply", "mention", "share", "quote")
+
     def interaction_frame(self) -> pd.DataFrame:
-        parts = [
-            self._arrow_df(
-                "MATCH (p:Post)-[:REPLY_TO]->(q:Post) RETURN p.author_key AS src, "
-                "q.author_key AS dst, 'reply' AS kind, p.created_at AS created_at, "
-                "p.sentiment AS sentiment"),
-            self._arrow_df(
-                "MATCH (p:Post)-[:MENTIONS]->(b:Account) RETURN p.author_key AS src, "
-                "b.key AS dst, 'mention' AS kind, p.created_at AS created_at, "
-                "p.sentiment AS sentiment"),
-            self._arrow_df(
-                "MATCH (p:Post)-[s:SHARES]->(q:Post) RETURN p.author_key AS src, "
-                "q.author_key AS dst, CASE WHEN s.kind = 'quote' THEN 'quote' ELSE 'share' "
-                "END AS kind, p.created_at AS created_at, p.sentiment AS sentiment"),
-        ]
-        return pd.concat(parts, ignore_index=True)
+        """src and dst come back as categoricals over the account keys: the engine
+        hands over node offsets (integers), never ten million key strings."""
+        accounts = self._exec("MATCH (a:Account) RETURN offset(id(a)) AS o, a.key AS key"
+                              ).get_as_arrow()
+        offsets = accounts.column("o").to_numpy()
+        position = np.full(int(offsets.max()) + 1 if len(offsets) else 0, -1, dtype=np.int64)
+        position[offsets] = np.arange(len(offsets))
+        categories = pd.Index(accounts.column("key").to_pylist(), dtype=object)
+        columns: dict[str, list[np.ndarray]] = {"src": [], "dst": [], "kind": [],
+                                               "created_at": [], "sentiment": []}
+        for kind, pattern in self._INTERACTIONS:
+            code = "CASE WHEN s.kind = 'quote' THEN 3 ELSE 2 END" if kind == "share" else \
+                str(self._INTERACTION_KINDS.index(kind))
+            table = self._exec(
+                f"{pattern} RETURN offset(id(a)) AS src, offset(id(b)) AS dst, {code} AS kind, "
+                "p.created_at AS created_at, p.sentiment AS sentiment").get_as_arrow()
+            columns["src"].append(position[table.column("src").to_numpy()])
+            columns["dst"].append(position[table.column("dst").to_numpy()])
+            columns["kind"].append(table.column("kind").to_numpy().astype(np.int8))
+            columns["created_at"].append(np.asarray(
+                table.column("created_at").cast(pa.timestamp("us")).to_numpy(),
+                dtype="datetime64[us]"))
+            columns["sentiment"].append(np.asarray(
+                table.column("sentiment").to_numpy(zero_copy_only=False), dtype=float))
+            del table
+        joined = {k: np.concatenate(v) if v else np.zeros(0) for k, v in columns.items()}
+        return pd.DataFrame({
+            "src": pd.Categorical.from_codes(joined["src"], categories=categories),
+            "dst": pd.Categorical.from_codes(joined["dst"], categories=categories),
+            "kind": pd.Categorical.from_codes(joined["kind"].astype(np.int64),
+                                              categories=list(self._INTERACTION_KINDS)),
+            "created_at": joined["created_at"].astype("datetime64[us]"),
+            "sentiment": joined["sentiment"].astype(float),
+        })
 
     def unscored_posts(self, batch_size: int = 100_000, *, model: str | None = None
                        ) -> Iterator[pd.DataFrame]:
@@ -688,33 +719,35 @@ class EmbeddedStore:
             yield frame.iloc[start:start + batch_size].reset_index(drop=True)
 
     def brand_posts(self, terms: Sequence[str]) -> pd.DataFrame:
+        # Each part brings its posts' parent author along (one OPTIONAL MATCH per row
+        # found) rather than looking a million parents up afterwards; the brand's threads
+        # are found by the conversation_key property (a scan) rather than through
+        # IN_CONVERSATION, which LadybugDB walks from the wrong end.
         cols = ("p.key AS key, p.author_key AS author_key, p.sentiment AS sentiment, "
-                "p.created_at AS created_at, p.kind AS kind")
+                "p.created_at AS created_at, p.kind AS kind, q.author_key AS parent_author_key")
+        parent = "OPTIONAL MATCH (p)-[:REPLY_TO]->(q:Post)"
         parts = [
-            self._df(f"MATCH (p:Post)-[:MENTIONS]->(b:Account) WHERE b.is_brand RETURN {cols}"),
-            self._df(f"MATCH (p:Post)-[:REPLY_TO]->(:Post)<-[:POSTED]-(b:Account) "
-                     f"WHERE b.is_brand RETURN {cols}"),
+            self._arrow_df(f"MATCH (p:Post)-[:MENTIONS]->(b:Account) WHERE b.is_brand {parent} "
+                           f"RETURN {cols}"),
+            self._arrow_df("MATCH (q:Post)<-[:REPLY_TO]-(p:Post), (q)<-[:POSTED]-(b:Account) "
+                           f"WHERE b.is_brand RETURN {cols}"),
         ]
-        roots = self._rows("MATCH (b:Account)-[:POSTED]->(r:Post) WHERE b.is_brand "
-                           "RETURN r.key AS key")
+        roots = [r["key"] for r in self._rows("MATCH (b:Account)-[:POSTED]->(r:Post) "
+                                              "WHERE b.is_brand RETURN r.key AS key")]
         if roots:
-            parts.append(self._df(
-                "UNWIND $keys AS k MATCH (:Conversation {key: k})<-[:IN_CONVERSATION]-(p:Post) "
-                f"RETURN {cols}", {"keys": [r["key"] for r in roots]}))
+            parts.append(self._arrow_df(
+                f"MATCH (p:Post) WHERE list_contains($keys, p.conversation_key) {parent} "
+                f"RETURN {cols}", {"keys": roots}))
         for term in dict.fromkeys(t.lower() for t in terms if t):
-            parts.append(self._df(
+            parts.append(self._arrow_df(
                 f"MATCH (p:Post) WHERE lower(p.text) CONTAINS $t OR lower(p.title) CONTAINS $t "
-                f"RETURN {cols}", {"t": term}))
-        frame = pd.concat(parts, ignore_index=True).drop_duplicates("key")
+                f"{parent} RETURN {cols}", {"t": term}))
+        frame = pd.concat([p for p in parts if len(p)], ignore_index=True) \
+            if any(len(p) for p in parts) else parts[0]
+        frame = frame.drop_duplicates("key")
         brand = {r["k"] for r in self._rows("MATCH (a:Account) WHERE a.is_brand "
                                             "RETURN a.key AS k")}
         frame = frame[~frame["author_key"].isin(brand)]
-        parents = self._df(
-            "UNWIND $keys AS k MATCH (p:Post {key: k})-[:REPLY_TO]->(q:Post) "
-            "RETURN p.key AS key, q.author_key AS parent_author_key",
-            {"keys": frame.loc[frame["kind"].isin(["reply", "comment"]), "key"].tolist()})
-        frame = frame.merge(parents, on="key", how="left") if len(parents) else \
-            frame.assign(parent_author_key=None)
         return frame.reset_index(drop=True)
 
     def post_details(self, keys: Sequence[str]) -> pd.DataFrame:
@@ -759,10 +792,11 @@ class EmbeddedStore:
         frame = scores.reset_index(drop=False)
         if "account_key" not in frame.columns:
             frame = frame.rename(columns={frame.columns[0]: "account_key"})
+        account = pa.array(frame["account_key"].astype(str), pa.string())
         cols: dict[str, Any] = {
-            "key": (run_id + "|" + frame["account_key"].astype(str)).tolist(),
-            "run_id": [run_id] * len(frame),
-            "account_key": frame["account_key"].astype(str).tolist(),
+            "key": pc.binary_join_element_wise(pa.scalar(run_id + "|"), account, ""),
+            "run_id": pa.array(np.full(len(frame), run_id, dtype=object), pa.string()),
+            "account_key": account,
         }
         for c in _SCORE_COLUMNS:
             values = frame[c] if c in frame.columns else pd.Series([None] * len(frame))
@@ -770,7 +804,7 @@ class EmbeddedStore:
                 cols[c] = pa.array(values.astype("Int64"), pa.int64(), from_pandas=True)
             else:
                 cols[c] = pa.array(values.astype("float64"), pa.float64(), from_pandas=True)
-        cols["explanation"] = frame["explanation"].astype(str).tolist()
+        cols["explanation"] = pa.array(frame["explanation"], pa.string())
         table = pa.table(cols)
         self._in_transaction(lambda: self._copy("AccountScore", table))
 
@@ -819,8 +853,7 @@ class EmbeddedStore:
 
     @staticmethod
     def _scores(r: dict[str, Any]) -> AccountScores:
-        explanations = {k: [(f, float(c)) for f, c in v]
-                        for k, v in json.loads(r["explanation"] or "{}").items()}
+        explanations = parse_explanation(r["explanation"])
         return AccountScores(
             run_id=r["run_id"], account_key=r["account_key"], influence=r["influence"] or 0.0,
             reach=r["reach"] or 0.0, engagement=r["engagement"] or 0.0,
@@ -855,13 +888,22 @@ class EmbeddedStore:
                                      account=account, scores=scores))
         return out
 
-    def score_frame(self, run_id: str | None = None) -> pd.DataFrame:
+    def score_frame(self, run_id: str | None = None, columns: Sequence[str] | None = None
+                    ) -> pd.DataFrame:
         """All of one run's scores (latest completed by default), indexed by account key."""
         if run_id is None:
             run = self.latest_run()
             run_id = run.run_id if run else ""
-        frame = self._df(f"MATCH (s:AccountScore) WHERE s.run_id = $run RETURN "
-                         f"{self._SCORE_RETURN}", {"run": run_id})
+        if columns is None:
+            returns = self._SCORE_RETURN
+        else:
+            unknown = set(columns) - {*_SCORE_COLUMNS, "run_id", "explanation"}
+            if unknown:
+                raise StoreError(f"unknown score columns: {', '.join(sorted(unknown))}")
+            returns = ", ".join(["s.account_key AS account_key",
+                                 *(f"s.{c} AS {c}" for c in dict.fromkeys(columns))])
+        frame = self._df(f"MATCH (s:AccountScore) WHERE s.run_id = $run RETURN {returns}",
+                         {"run": run_id})
         return frame.set_index("account_key") if len(frame) else frame
 
     def account_scores(self, account_key: str, run_id: str | None = None
@@ -1075,6 +1117,14 @@ class EmbeddedStore:
         if frame.empty:
             return pd.DataFrame(columns=["key", "author_key", "platform", "kind", "created_at",
                                          "sentiment", "text", "title"])
+        return frame
+
+    def topic_authors(self, term: str) -> pd.DataFrame:
+        frame = self._df("MATCH (p:Post) WHERE lower(p.text) CONTAINS $t OR lower(p.title) "
+                         "CONTAINS $t RETURN p.author_key AS author_key, count(*) AS posts",
+                         {"t": term.lower()})
+        if frame.empty:
+            return pd.DataFrame(columns=["author_key", "posts"])
         return frame
 
     def newest_post_at(self) -> datetime | None:

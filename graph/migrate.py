@@ -95,7 +95,7 @@ def migrate(source: GraphStore, target: GraphStore, *, batch_size: int = 10_000,
         report["runs"] += 1
         scores = source.score_frame(run.run_id)
         if len(scores):
-            held = len(target.score_frame(run.run_id))
+            held = len(target.score_frame(run.run_id, columns=("influence",)))
             if held == 0:
                 target.write_scores(run.run_id, scores)
                 report["scores"] += len(scores)

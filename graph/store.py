@@ -289,7 +289,9 @@ class GraphStore(Protocol):
     def interaction_frame(self) -> pd.DataFrame:
         """Account-to-account interactions: src, dst (account keys), kind
         (reply|mention|share|quote), created_at (datetime64[us]), sentiment (of the
-        post that made the interaction; NaN until analysed)."""
+        post that made the interaction; NaN until analysed). src, dst and kind may be
+        categoricals (ten million rows, a million distinct keys): group with
+        ``observed=True`` or convert first."""
         ...
 
     def unscored_posts(
@@ -345,9 +347,11 @@ class GraphStore(Protocol):
         self, account_key: str, run_id: str | None = None
     ) -> AccountScores | None: ...
 
-    def score_frame(self, run_id: str | None = None) -> pd.DataFrame:
+    def score_frame(self, run_id: str | None = None, columns: Sequence[str] | None = None
+                    ) -> pd.DataFrame:
         """All scores of a run (latest completed by default), indexed by account key,
-        with the AccountScore columns, ``run_id`` and the ``explanation`` JSON."""
+        with the AccountScore columns, ``run_id`` and the ``explanation`` JSON — or
+        only ``columns`` of them (an unknown name is a StoreError)."""
         ...
 
     # --- reads -------------------------------------------------------------
@@ -395,6 +399,11 @@ class GraphStore(Protocol):
     def post_frame(self, since: datetime | None, until: datetime | None) -> pd.DataFrame:
         """Every post in the window: key, author_key, platform, kind, created_at
         (datetime64, UTC, naive), sentiment, text, title."""
+        ...
+
+    def topic_authors(self, term: str) -> pd.DataFrame:
+        """Who wrote about ``term`` (case-insensitive, in text or title):
+        author_key, posts."""
         ...
 
     def newest_post_at(self) -> datetime | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from analytics.advocacy import FEATURES, fit_advocate_model, nps_labels
+from analytics.advocacy import BASELINE, FEATURES, fit_advocate_model, nps_labels
 
 
 def _features(n: int, seed: int = 0) -> pd.DataFrame:
@@ -24,7 +25,7 @@ def test_nps_labels_follow_the_nps_bands() -> None:
     assert labels.iloc[[2, 3, 6]].isna().all()  # passives and unknowns are not labels
 
 
-def test_learns_when_labels_carry_signal_and_explains_in_log_odds() -> None:
+def test_learns_when_labels_carry_signal_and_explains_additively() -> None:
     f = _features(400)
     logit = 3 * f["brand_sentiment"] + 0.2 * f["helpfulness"] - 0.3
     truth = (np.random.default_rng(1).uniform(size=len(f)) < 1 / (1 + np.exp(-logit)))
@@ -33,11 +34,22 @@ def test_learns_when_labels_carry_signal_and_explains_in_log_odds() -> None:
     assert model is not None and report["used"] and report["cv_roc_auc"] > 0.8
     p = model.predict(f)
     assert p.between(0, 1).all()
+    # a sigmoid calibration keeps the order of the model: no block of accounts tied at 1.0
+    assert p.nunique() == len(p) and (p < 0.9999).all()
     happy, grumpy = f["brand_sentiment"].idxmax(), f["brand_sentiment"].idxmin()
     assert p[happy] > p[grumpy]
-    parts = model.explain(f, [happy])[happy]
-    assert parts[0][0] == "brand_sentiment (log-odds)" and parts[0][1] > 0
-    assert {name.split(" ")[0] for name, _ in parts} == set(FEATURES)
+    probability, names, matrix = model.parts(f)
+    assert names == [BASELINE, *FEATURES]
+    np.testing.assert_allclose(matrix.sum(axis=1), probability, atol=1e-12)  # adds up
+    np.testing.assert_allclose(probability, p.to_numpy())
+    parts = dict(model.explain(f, [happy])[happy])
+    features_only = {k: v for k, v in parts.items() if k != BASELINE}
+    assert max(features_only, key=lambda k: abs(features_only[k])) == "brand_sentiment"
+    assert features_only["brand_sentiment"] > 0
+    assert model.explain(f, [grumpy])[grumpy][0][1] != 0
+    assert dict(model.explain(f, [grumpy])[grumpy])["brand_sentiment"] < 0
+    baseline = parts[BASELINE]
+    assert 0 < baseline < 1 and sum(parts.values()) == pytest.approx(p[happy])
 
 
 def test_falls_back_when_labels_are_noise_or_too_few() -> None:

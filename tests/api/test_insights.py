@@ -57,7 +57,7 @@ def test_network_around_an_account(demo: tuple[LiveServer, EmbeddedStore]) -> No
     assert [n["id"] for n in centre] == ["twitter:danarides"]
     assert centre[0]["customerId"] == "C00001"
     # exactly Dana and everyone she interacted with, in either direction
-    inter = store.interaction_frame()
+    inter = store.interaction_frame().astype({"src": str, "dst": str})
     inter = inter[inter["src"] != inter["dst"]]
     touching = inter[(inter["src"] == "twitter:danarides") | (inter["dst"] == "twitter:danarides")]
     assert ids == set(touching["src"]) | set(touching["dst"])
@@ -151,3 +151,48 @@ def test_metrics_default_window_and_errors(demo: tuple[LiveServer, EmbeddedStore
                                    "until": "2026-09-01T00:00:00Z"})
     assert bad["errors"][0]["message"] == "'since' must be before 'until'"
     assert json.dumps(m)  # plain JSON all the way down
+
+
+WITHIN = """query($c: Int, $t: String, $first: Int!) {
+  influenceWithin(community: $c, topic: $t, first: $first) {
+    runId seeds accounts { rank score inGroup account { key } } } }"""
+
+
+def test_influence_within_a_community_and_a_topic(
+        demo: tuple[LiveServer, EmbeddedStore]) -> None:
+    import networkx as nx
+
+    server, store = demo
+    scores = store.score_frame(columns=("community", "influence"))
+    community = int(scores["community"].value_counts().index[0])
+    data = _ok(server, WITHIN, c=community, t=None, first=10)["influenceWithin"]
+    members = set(scores.index[scores["community"] == community])
+    assert data["seeds"] == len(members)
+    top = data["accounts"]
+    assert [a["rank"] for a in top] == list(range(1, 11)) and top[0]["score"] == 1.0
+    assert all(a["inGroup"] == (a["account"]["key"] in members) for a in top)
+    # the same walk by networkx: personalised PageRank restarting from the members
+    run = store.latest_run()
+    assert run is not None
+    inter = store.interaction_frame().astype({"src": str, "dst": str, "kind": str})
+    inter = inter[inter["src"] != inter["dst"]]
+    weight = inter["kind"].map({"reply": 1.0, "mention": 0.5, "share": 1.0, "quote": 1.0})
+    age = (inter["created_at"].max() - inter["created_at"]).dt.total_seconds() / 86400
+    inter = inter.assign(w=weight * 0.5 ** (age / run.params["half_life_days"]))
+    g = nx.DiGraph()
+    g.add_nodes_from(store.account_frame()["key"])
+    for (s, d), w in inter.groupby(["src", "dst"])["w"].sum().items():
+        g.add_edge(s, d, weight=w)
+    expected = nx.pagerank(g, alpha=0.85, weight="weight",
+                           personalization={k: 1.0 for k in members}, tol=1e-12)
+    best = sorted(expected, key=lambda k: -expected[k])[:5]
+    assert [a["account"]["key"] for a in top[:5]] == best
+
+    topic = _ok(server, WITHIN, c=None, t="battery", first=5)["influenceWithin"]
+    writers = store.topic_authors("battery")
+    assert topic["seeds"] == len(writers) > 0
+    assert any(a["inGroup"] for a in topic["accounts"])
+    both = server.graphql(WITHIN, {"c": 1, "t": "battery", "first": 5})
+    assert both["errors"][0]["message"] == "give either 'community' or 'topic'"
+    nobody = _ok(server, WITHIN, c=None, t="zzzz-no-such-topic", first=5)["influenceWithin"]
+    assert nobody == {"runId": run.run_id, "seeds": 0, "accounts": []}

@@ -309,7 +309,7 @@ def test_interaction_frame(loaded: GraphStore) -> None:
     ])
     created = pd.to_datetime(frame["created_at"])
     assert created.dt.tz is None  # naive UTC, like the embedded store
-    when = dict(zip(frame["kind"] + frame["src"], created, strict=True))
+    when = dict(zip(frame["kind"].astype(str) + frame["src"].astype(str), created, strict=True))
     assert when["sharetwitter:sam"] == pd.Timestamp(at(15).replace(tzinfo=None))
     assert frame["sentiment"].isna().all()
     loaded.write_post_sentiment(["twitter:2"], [0.75], "vader")

@@ -58,6 +58,7 @@ def snapshot(store: GraphStore) -> dict[str, object]:
     accounts = store.account_frame().sort_values("key").reset_index(drop=True)
     interactions = store.interaction_frame()
     interactions = pd.DataFrame({c: interactions[c].astype(object) for c in interactions})
+    interactions = interactions.where(interactions.notna(), None)  # NaN != NaN
     interactions = interactions.sort_values(["src", "dst", "kind", "created_at"]).reset_index(
         drop=True)
     keys = accounts["key"].tolist()
