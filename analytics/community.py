@@ -22,6 +22,7 @@ __all__ = [
     "LARGE_GRAPH_EDGES",
     "approximate_betweenness",
     "betweenness",
+    "extend_partition",
     "louvain",
     "modularity",
     "participation_coefficient",
@@ -140,6 +141,36 @@ def louvain(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None 
     membership = _relabel(membership)
     return membership, modularity(n, src, dst, weight, membership, resolution=resolution,
                                   adjacency=full)
+
+
+def extend_partition(adjacency: sp.csr_matrix, membership: np.ndarray, known: np.ndarray,
+                     *, passes: int = 3) -> np.ndarray:
+    """A previous partition carried over to a grown graph, without re-running detection.
+
+    Known accounts keep their community; each new one joins the community it has the
+    most interaction weight with among already placed neighbours (a few passes, so a
+    chain of newcomers follows its anchor); those with no placed neighbour become
+    communities of their own. Right after a small amount of new data this is what a
+    full run would mostly find, at a fraction of the cost.
+    """
+    n = adjacency.shape[0]
+    labels = np.where(known, membership, -1).astype(np.int64)
+    coo = adjacency.tocoo()
+    for _ in range(passes):
+        todo = labels < 0
+        if not todo.any():
+            break
+        edge = todo[coo.row] & (labels[coo.col] >= 0)
+        if not edge.any():
+            break
+        rows, groups, weights = coo.row[edge], labels[coo.col[edge]], coo.data[edge]
+        votes = sp.coo_matrix((weights, (rows, groups)),
+                              shape=(n, int(labels.max()) + 1)).tocsr()
+        placed = np.unique(rows)
+        labels[placed] = np.asarray(votes[placed].argmax(axis=1)).ravel()
+    lonely = labels < 0
+    labels[lonely] = labels.max() + 1 + np.arange(int(lonely.sum()))
+    return _relabel(labels)
 
 
 def participation_coefficient(n: int, src: np.ndarray, dst: np.ndarray,

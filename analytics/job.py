@@ -23,7 +23,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analytics.advocacy import fit_advocate_model, nps_labels
-from analytics.community import louvain, participation_coefficient, undirected
+from analytics.community import (
+    extend_partition,
+    louvain,
+    participation_coefficient,
+    undirected,
+)
+from analytics.community import modularity as community_modularity
 from analytics.pagerank import pagerank, time_decay_weights
 from analytics.scoring import Scored, ScoreWeights, score_accounts
 from analytics.sentiment import TrainedSentimentModel, VaderScorer
@@ -58,6 +64,10 @@ class AnalysisParams:
         rescore_sentiment: Score every post again, not only new ones.
         warm_start: Start PageRank and community detection from the latest run's
             results (far fewer iterations after a small amount of new data).
+        community_refresh: With ``warm_start``, keep the previous run's communities
+            (placing new accounts by their neighbours) until the interactions have grown
+            by more than this fraction since communities were last detected; 0 detects
+            them on every run.
     """
 
     reply_weight: float = 1.0
@@ -69,6 +79,7 @@ class AnalysisParams:
     seed: int = 0
     rescore_sentiment: bool = False
     warm_start: bool = True
+    community_refresh: float = 0.05
     weights: ScoreWeights = field(default_factory=ScoreWeights)
 
     def as_dict(self) -> dict[str, Any]:
@@ -149,6 +160,7 @@ def run_analysis(
             else np.zeros(0)
         weight = (kind_weight * decay)[ok]
         src, dst = src[ok].astype(np.int64), dst[ok].astype(np.int64)
+        latest = store.latest_run()
         previous = store.score_frame(columns=("influence", "community")) \
             if params.warm_start else pd.DataFrame()
         start, initial = _warm_start(previous, accounts["key"].astype(str))
@@ -158,10 +170,18 @@ def run_analysis(
         t = mark("influence", t)
 
         say("communities", 0.6)
+        base = _community_base(store, params, previous, accounts["key"].astype(str),
+                               int(ok.sum()))
         if len(src):
             adjacency = undirected(n, src, dst, weight)
-            membership, modularity = louvain(n, src, dst, weight, seed=params.seed,
-                                             initial_membership=initial, adjacency=adjacency)
+            if base is not None and initial is not None:
+                membership = extend_partition(adjacency, initial, base)
+                modularity = community_modularity(n, src, dst, weight, membership,
+                                                  adjacency=adjacency)
+            else:
+                membership, modularity = louvain(n, src, dst, weight, seed=params.seed,
+                                                 initial_membership=initial,
+                                                 adjacency=adjacency)
             bridge = participation_coefficient(n, src, dst, weight, membership,
                                                adjacency=adjacency)
             del adjacency
@@ -200,6 +220,10 @@ def run_analysis(
                         f"transparent weighted formula ({learned['reason']})"),
             "advocate_model": learned,
             "warm_start": start is not None,
+            "communities_from": "carried over from the previous run, new accounts placed by "
+            "their neighbours" if base is not None else "detected",
+            "communities_detected_at": int(len(src)) if base is None else int(
+                (latest.stats if latest else {}).get("communities_detected_at", len(src))),
             "seconds": round(time.monotonic() - started, 3), "timings": timings,
         }
         store.finish_run(run_id, stats)
@@ -265,6 +289,25 @@ def _features(accounts: pd.DataFrame, brand_posts: pd.DataFrame, activity: pd.Da
     else:
         f["last_active_days"] = np.nan
     return f
+
+
+def _community_base(store: GraphStore, params: AnalysisParams, previous: pd.DataFrame,
+                    keys: pd.Series, interactions: int) -> np.ndarray | None:
+    """Which accounts keep their community from the previous run, or None to detect
+    communities afresh: when there is no previous partition, when more than
+    ``community_refresh`` of the interactions or 1% of the accounts are new since
+    communities were last detected."""
+    if not params.warm_start or params.community_refresh <= 0 or previous.empty \
+            or "community" not in previous:
+        return None
+    run = store.latest_run()
+    detected_at = (run.stats if run else {}).get("communities_detected_at")
+    if not detected_at or interactions > detected_at * (1 + params.community_refresh):
+        return None
+    known = previous["community"].reindex(keys.to_numpy()).notna().to_numpy()
+    if known.mean() < 0.99:
+        return None
+    return known
 
 
 def _warm_start(previous: pd.DataFrame, keys: pd.Series

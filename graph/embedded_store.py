@@ -246,7 +246,16 @@ class EmbeddedStore:
     def _exec(self, query: str, params: dict[str, Any] | None = None) -> Any:
         if self._conn is None:
             raise StoreError("The store is closed.")
-        return self._conn.execute(query, params or {})
+        try:
+            return self._conn.execute(query, params or {})
+        except RuntimeError as exc:
+            if "buffer pool is full" in str(exc):
+                pool = os.environ.get("SCRM_BUFFER_POOL_MB", "4096")
+                raise StoreError(
+                    f"The embedded database ran out of memory for one query (its buffer pool "
+                    f"is SCRM_BUFFER_POOL_MB={pool} MB). Set SCRM_BUFFER_POOL_MB higher, e.g. "
+                    f"{int(pool) * 2}, and run the command again.") from None
+            raise
 
     def _rows(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         result = self._exec(query, params)
@@ -665,48 +674,108 @@ class EmbeddedStore:
         return table.to_pandas(types_mapper=pd.ArrowDtype)  # type: ignore[no-any-return]
 
     _INTERACTIONS = (
-        ("reply", "MATCH (a:Account)-[:POSTED]->(p:Post)-[:REPLY_TO]->(:Post)"
-                  "<-[:POSTED]-(b:Account)"),
-        ("mention", "MATCH (a:Account)-[:POSTED]->(p:Post)-[:MENTIONS]->(b:Account)"),
-        ("share", "MATCH (a:Account)-[:POSTED]->(p:Post)-[s:SHARES]->(:Post)"
-                  "<-[:POSTED]-(b:Account)"),
+        ("REPLY_TO", "MATCH (a:Account)-[:POSTED]->(p:Post)-[:REPLY_TO]->(:Post)"
+                     "<-[:POSTED]-(b:Account)", "0"),
+        ("MENTIONS", "MATCH (a:Account)-[:POSTED]->(p:Post)-[:MENTIONS]->(b:Account)", "1"),
+        ("SHARES", "MATCH (a:Account)-[:POSTED]->(p:Post)-[s:SHARES]->(:Post)"
+                   "<-[:POSTED]-(b:Account)", "CASE WHEN s.kind = 'quote' THEN 3 ELSE 2 END"),
     )
     _INTERACTION_KINDS = ("reply", "mention", "share", "quote")
 
+    @property
+    def _projection_path(self) -> Path:
+        return self.path.parent / (self.path.name + ".projection.arrow")
+
+    def _projection_state(self) -> dict[str, Any]:
+        """What a cached projection must match: the edge counts per type and the
+        generation (bumped by any write that re-keys accounts, e.g. forgetting one)."""
+        state: dict[str, Any] = {rel: self._rows(
+            f"MATCH ()-[r:{rel}]->() RETURN count(*) AS n")[0]["n"]
+            for rel, _, _ in self._INTERACTIONS}
+        state["generation"] = self.get_settings().get("projection.generation", "0")
+        return state
+
+    def _interaction_rows(self, after_post: int | None) -> pa.Table:
+        """Interactions as account and post offsets, from posts after ``after_post``."""
+        where = "" if after_post is None else "WHERE offset(id(p)) > $mark "
+        tables = []
+        for _, pattern, code in self._INTERACTIONS:
+            tables.append(self._exec(
+                f"{pattern} {where}RETURN offset(id(a)) AS src, offset(id(b)) AS dst, "
+                f"CAST({code}, 'INT8') AS kind, offset(id(p)) AS post, "
+                "p.created_at AS created_at",
+                {"mark": after_post} if after_post is not None else None).get_as_arrow())
+        return pa.concat_tables(tables).combine_chunks()
+
+    def _cached_interactions(self, state: dict[str, Any]) -> pa.Table:
+        """The projection, read incrementally: the rows cached by the last call plus the
+        interactions of posts written since. When the cache cannot be trusted (edge
+        counts do not add up, e.g. a reply reached an old post; or accounts were
+        re-keyed) it is rebuilt from scratch."""
+        import pyarrow.ipc as ipc
+
+        mark = self._rows("MATCH (p:Post) RETURN max(offset(id(p))) AS m")[0]["m"]
+        path = self._projection_path
+        table: pa.Table | None = None
+        if path.exists():
+            try:
+                with pa.memory_map(str(path)) as source:
+                    cached = ipc.open_file(source).read_all()
+                meta = json.loads((cached.schema.metadata or {}).get(b"scrm", b"{}"))
+                if meta.get("generation") == state["generation"] and meta.get("mark") is not None:
+                    delta = self._interaction_rows(int(meta["mark"]))
+                    if cached.num_rows + delta.num_rows == sum(
+                            state[rel] for rel, _, _ in self._INTERACTIONS):
+                        table = pa.concat_tables([cached.replace_schema_metadata(None),
+                                                  delta]).combine_chunks()
+            except (OSError, pa.ArrowInvalid, ValueError):
+                table = None  # a damaged cache is rebuilt, never trusted
+        if table is None:
+            table = self._interaction_rows(None)
+        if not self.read_only and mark is not None:
+            meta = json.dumps({"mark": int(mark), "generation": state["generation"]})
+            tmp = path.with_name(path.name + ".tmp")
+            with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(
+                    sink, table.schema.with_metadata({"scrm": meta})) as writer:
+                writer.write_table(table)
+            tmp.replace(path)
+        return table
+
     def interaction_frame(self) -> pd.DataFrame:
         """src and dst come back as categoricals over the account keys: the engine
-        hands over node offsets (integers), never ten million key strings."""
+        hands over node offsets (integers), never ten million key strings; and the
+        rows already read by an earlier call are kept beside the database, so after
+        a small ingest only the new posts' interactions are queried."""
         accounts = self._exec("MATCH (a:Account) RETURN offset(id(a)) AS o, a.key AS key"
                               ).get_as_arrow()
         offsets = accounts.column("o").to_numpy()
         position = np.full(int(offsets.max()) + 1 if len(offsets) else 0, -1, dtype=np.int64)
         position[offsets] = np.arange(len(offsets))
         categories = pd.Index(accounts.column("key").to_pylist(), dtype=object)
-        columns: dict[str, list[np.ndarray]] = {"src": [], "dst": [], "kind": [],
-                                               "created_at": [], "sentiment": []}
-        for kind, pattern in self._INTERACTIONS:
-            code = "CASE WHEN s.kind = 'quote' THEN 3 ELSE 2 END" if kind == "share" else \
-                str(self._INTERACTION_KINDS.index(kind))
-            table = self._exec(
-                f"{pattern} RETURN offset(id(a)) AS src, offset(id(b)) AS dst, {code} AS kind, "
-                "p.created_at AS created_at, p.sentiment AS sentiment").get_as_arrow()
-            columns["src"].append(position[table.column("src").to_numpy()])
-            columns["dst"].append(position[table.column("dst").to_numpy()])
-            columns["kind"].append(table.column("kind").to_numpy().astype(np.int8))
-            columns["created_at"].append(np.asarray(
-                table.column("created_at").cast(pa.timestamp("us")).to_numpy(),
-                dtype="datetime64[us]"))
-            columns["sentiment"].append(np.asarray(
-                table.column("sentiment").to_numpy(zero_copy_only=False), dtype=float))
-            del table
-        joined = {k: np.concatenate(v) if v else np.zeros(0) for k, v in columns.items()}
+        table = self._cached_interactions(self._projection_state())
+        sentiment_rows = self._exec("MATCH (p:Post) RETURN offset(id(p)) AS o, "
+                                    "p.sentiment AS s").get_as_arrow()
+        post_offsets = sentiment_rows.column("o").to_numpy()
+        sentiment = np.full(int(post_offsets.max()) + 1 if len(post_offsets) else 0, np.nan)
+        sentiment[post_offsets] = np.asarray(
+            sentiment_rows.column("s").to_numpy(zero_copy_only=False), dtype=float)
+        del sentiment_rows
+        src = table.column("src").to_numpy()
+        dst = table.column("dst").to_numpy()
+        inside = (src < len(position)) & (dst < len(position))  # an account since removed
+        src_codes = np.where(inside, position[np.where(inside, src, 0)], -1)
+        dst_codes = np.where(inside, position[np.where(inside, dst, 0)], -1)
+        keep = (src_codes >= 0) & (dst_codes >= 0)
+        post = table.column("post").to_numpy()[keep]
         return pd.DataFrame({
-            "src": pd.Categorical.from_codes(joined["src"], categories=categories),
-            "dst": pd.Categorical.from_codes(joined["dst"], categories=categories),
-            "kind": pd.Categorical.from_codes(joined["kind"].astype(np.int64),
-                                              categories=list(self._INTERACTION_KINDS)),
-            "created_at": joined["created_at"].astype("datetime64[us]"),
-            "sentiment": joined["sentiment"].astype(float),
+            "src": pd.Categorical.from_codes(src_codes[keep], categories=categories),
+            "dst": pd.Categorical.from_codes(dst_codes[keep], categories=categories),
+            "kind": pd.Categorical.from_codes(
+                table.column("kind").to_numpy().astype(np.int64)[keep],
+                categories=list(self._INTERACTION_KINDS)),
+            "created_at": np.asarray(table.column("created_at").cast(pa.timestamp("us"))
+                                     .to_numpy(), dtype="datetime64[us]")[keep],
+            "sentiment": sentiment[post] if len(sentiment) else np.full(len(post), np.nan),
         })
 
     def unscored_posts(self, batch_size: int = 100_000, *, model: str | None = None
@@ -1292,6 +1361,8 @@ class EmbeddedStore:
         for label in ("IdentityCandidate", "IdentityDecision"):
             self._exec(f"MATCH (x:{label}) WHERE x.customer_id = $c DELETE x", {"c": customer_id})
         self._exec("MATCH (c:Customer {key: $c}) DETACH DELETE c", {"c": customer_id})
+        self._exec("MERGE (s:Setting {key: 'projection.generation'}) SET s.value = $g",
+                   {"g": uuid.uuid4().hex})  # accounts were re-keyed: rebuild projections
         self._exec("UNWIND $keys AS k MERGE (f:Forgotten {key: k}) "
                    "SET f.kind = 'person', f.forgotten_at = $now",
                    {"keys": tombstones, "now": now})

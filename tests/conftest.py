@@ -25,3 +25,46 @@ def embedded_store(tmp_path: Path) -> Iterator[EmbeddedStore]:  # noqa: F821
     store = EmbeddedStore(tmp_path / "test.lbdb")
     yield store
     store.close()
+
+
+SAMPLES = Path(__file__).resolve().parents[1] / "ingest" / "samples" / "demo"
+
+
+def build_demo(path: Path) -> None:
+    """The analyzed demo database (brand, CRM, orders, Twitter, Reddit) at ``path``."""
+    import json
+
+    from analytics.job import run_analysis
+    from ingest.pipeline import ingest_paths
+
+    brand = json.loads((SAMPLES / "brand.json").read_text())
+    from graph.embedded_store import EmbeddedStore
+
+    with EmbeddedStore(path) as store:
+        store.set_brand(brand["accounts"], {
+            "brand.name": brand["name"], "brand.terms": json.dumps(brand["terms"]),
+            "brand.competitors": json.dumps(brand["competitors"])})
+        for source, name in (("crm", "crm.csv"), ("orders", "orders.csv"),
+                             ("twitter", "twitter.jsonl"), ("reddit", "reddit.jsonl")):
+            ingest_paths(store, source, [SAMPLES / name], rejects_dir=path.parent)
+        run_analysis(store)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An analyzed demo database, built once; copy it (``demo_copy``) before writing."""
+    path = tmp_path_factory.mktemp("demo-template") / "demo.lbdb"
+    build_demo(path)
+    return path
+
+
+@pytest.fixture
+def demo_copy(demo_template: Path, tmp_path: Path) -> Path:
+    """A private, writable copy of the analyzed demo database."""
+    import shutil
+
+    target = tmp_path / "demo.lbdb"
+    for f in demo_template.parent.iterdir():
+        if f.name.startswith(demo_template.name):
+            shutil.copy(f, tmp_path / f.name)
+    return target

@@ -34,11 +34,19 @@ def analyze(
     seed: Annotated[int, typer.Option(help="Community detection seed.")] = 0,
     rescore_sentiment: Annotated[bool, typer.Option(
         "--rescore-sentiment", help="Score every post's sentiment again.")] = False,
+    full: Annotated[bool, typer.Option(
+        "--full", help="Start from scratch: no warm start, communities detected afresh.")
+    ] = False,
+    community_refresh: Annotated[float, typer.Option(
+        envvar="SCRM_COMMUNITY_REFRESH", min=0.0,
+        help="Keep the previous communities until interactions grew by this fraction.")
+    ] = 0.05,
 ) -> None:
     """Compute influence, sentiment, communities and the three rankings (a new run)."""
     params = {"half_life_days": half_life_days, "reply_weight": reply_weight,
               "mention_weight": mention_weight, "share_weight": share_weight,
-              "quote_weight": quote_weight, "seed": seed, "rescore_sentiment": rescore_sentiment}
+              "quote_weight": quote_weight, "seed": seed, "rescore_sentiment": rescore_sentiment,
+              "warm_start": not full, "community_refresh": community_refresh}
     result = run_write_job(db, {"kind": "analyze", "params": params}, "analyze")
     stats = result["stats"]
     console.print(

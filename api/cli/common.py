@@ -102,6 +102,8 @@ def run_write_job(db: Path | None, payload: dict[str, Any], label: str) -> dict[
         fail(str(exc))
     try:
         return execute(store, payload, lambda m: show(m))
+    except StoreError as exc:
+        fail(str(exc))
     finally:
         if sys.stderr.isatty():
             err.print()

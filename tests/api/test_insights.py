@@ -184,7 +184,7 @@ def test_influence_within_a_community_and_a_topic(
     for (s, d), w in inter.groupby(["src", "dst"])["w"].sum().items():
         g.add_edge(s, d, weight=w)
     expected = nx.pagerank(g, alpha=0.85, weight="weight",
-                           personalization={k: 1.0 for k in members}, tol=1e-12)
+                           personalization=dict.fromkeys(members, 1.0), tol=1e-12)
     best = sorted(expected, key=lambda k: -expected[k])[:5]
     assert [a["account"]["key"] for a in top[:5]] == best
 

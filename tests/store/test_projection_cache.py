@@ -1,0 +1,77 @@
+"""The embedded store keeps the interaction projection beside the database and reads only
+what changed; whatever happens in between, the frame equals one built from scratch."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from graph.embedded_store import EmbeddedStore
+from graph.model import Customer, OwnsLink, Post, PostKind
+from graph.store import GraphBatch
+
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+
+
+def post(pid: str, author: str, minutes: int, **kw: object) -> Post:
+    return Post(platform="twitter", post_id=pid, author_handle=author,
+                created_at=T0 + timedelta(minutes=minutes), text=f"post {pid}",
+                **kw)  # type: ignore[arg-type]
+
+
+def frame(store: EmbeddedStore) -> pd.DataFrame:
+    f = store.interaction_frame().astype({"src": str, "dst": str, "kind": str})
+    return f.sort_values(["src", "dst", "kind", "created_at"]).reset_index(drop=True)
+
+
+def fresh(store: EmbeddedStore) -> pd.DataFrame:
+    store._projection_path.unlink(missing_ok=True)  # noqa: SLF001 - the cache under test
+    return frame(store)
+
+
+def test_cache_follows_new_posts_late_edges_forgetting_and_damage(tmp_path: Path) -> None:
+    with EmbeddedStore(tmp_path / "db.lbdb") as store:
+        store.write_batch(GraphBatch(
+            customers=[Customer("c1", name="Ann")],
+            links=[OwnsLink("c1", "twitter", "ann")],
+            posts=[post("1", "ann", 0), post("2", "bob", 1, kind=PostKind.REPLY, parent_id="1",
+                                                 mentions=("ann",))]))
+        first = frame(store)
+        assert store._projection_path.exists() and len(first) == 2  # noqa: SLF001
+        # new posts: only they are read, the result is complete
+        store.write_batch(GraphBatch(posts=[post("3", "cat", 2, kind=PostKind.REPLY,
+                                                 parent_id="2"), post("4", "ann", 3,
+                                                 kind=PostKind.QUOTE, shared_id="2")]))
+        assert frame(store).equals(fresh(store)) and len(frame(store)) == 4
+        # a reply that arrived before its parent: the edge lands on an old post later
+        store.write_batch(GraphBatch(posts=[post("6", "dan", 5, kind=PostKind.REPLY,
+                                                 parent_id="5")]))
+        frame(store)  # cached without the edge (the parent is not there yet)
+        store.write_batch(GraphBatch(posts=[post("5", "ann", 4)]))
+        late = frame(store)
+        assert late.equals(fresh(store))
+        assert (late["src"] == "twitter:dan").sum() == 1
+        # sentiment is always current, even for cached rows
+        store.write_post_sentiment(["twitter:2"], [0.5], "vader")
+        assert frame(store).loc[lambda f: f["src"] == "twitter:bob", "sentiment"].eq(0.5).all()
+        # forgetting re-keys an account: the cache is rebuilt, nothing points at the old key
+        store.forget_customer("c1")
+        after = frame(store)
+        assert after.equals(fresh(store)) and len(after) == len(late)
+        assert "twitter:ann" not in set(after["src"]) | set(after["dst"])
+        # a damaged cache file is rebuilt, not trusted
+        store._projection_path.write_bytes(b"not arrow")  # noqa: SLF001
+        assert frame(store).equals(fresh(store))
+
+
+def test_read_only_handles_use_but_do_not_write_the_cache(tmp_path: Path) -> None:
+    path = tmp_path / "db.lbdb"
+    with EmbeddedStore(path) as store:
+        store.write_batch(GraphBatch(posts=[post("1", "ann", 0),
+                                            post("2", "bob", 1, kind=PostKind.REPLY,
+                                                 parent_id="1")]))
+    with EmbeddedStore(path, read_only=True) as reader:
+        assert len(reader.interaction_frame()) == 1
+    assert not (tmp_path / "db.lbdb.projection.arrow").exists()
