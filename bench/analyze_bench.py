@@ -61,6 +61,15 @@ def _slice_ratio(accounts: int, seed: int = 5) -> tuple[float, float, float, flo
     return pr_fast, pr_nx, cm_fast, cm_nx
 
 
+def _steps(db: Path) -> dict[str, float]:
+    """The latest run's step timings, read back from the store."""
+    from graph.embedded_store import EmbeddedStore
+
+    with EmbeddedStore(db, read_only=True) as store:
+        run = store.latest_run()
+        return dict(run.stats.get("timings", {})) if run else {}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--accounts", type=int, default=1_000_000)
@@ -76,10 +85,12 @@ def main() -> None:
         build(args.db, args.accounts, args.interactions)
         print(f"built in {time.monotonic() - t:.0f}s", flush=True)
     analyze = [sys.executable, "-m", "api.cli", "analyze", "--db", str(args.db)]
-    full_s, full_mem, full_out = measure(analyze)
+    full_s, full_mem, full_out = measure([*analyze, "--full"])
+    full_steps = _steps(args.db)
     print(f"full: {full_s:.1f}s {full_mem:.0f} MiB\n{full_out}", flush=True)
     grow(args.db, args.accounts, args.interactions, fraction=0.01)
     inc_s, inc_mem, inc_out = measure(analyze)
+    inc_steps = _steps(args.db)
     print(f"incremental: {inc_s:.1f}s {inc_mem:.0f} MiB\n{inc_out}", flush=True)
     pr_fast, pr_nx, cm_fast, cm_nx = _slice_ratio(args.slice)
     lines = [
@@ -96,6 +107,12 @@ def main() -> None:
         f"{full_mem:,.0f} |",
         f"| `scrm analyze` after +1% interactions (warm start) | {inc_s:.1f} | "
         f"{inc_mem:,.0f} |",
+        "",
+        "| step (the run's own timings, s) | full | incremental |",
+        "|---|---:|---:|",
+        *[f"| {step} | {full_steps.get(step, 0):.1f} | {inc_steps.get(step, 0):.1f} |"
+          for step in ("projection", "sentiment", "influence", "communities", "scores",
+                       "write")],
         "",
         f"Slice of {args.slice:,} accounts / {args.slice * 10:,} interactions, same algorithms:",
         "",

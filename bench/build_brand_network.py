@@ -157,7 +157,8 @@ def grow(db: Path, accounts: int, interactions: int, *, fraction: float = 0.01,
     """Append ``fraction`` more interactions (new, unscored posts) to a built network."""
     rng = np.random.default_rng(seed)
     store = EmbeddedStore(db)
-    start = interactions + 10  # post ids above every existing one
+    newest = store._rows("MATCH (p:Post) RETURN max(CAST(p.post_id AS INT64)) AS m")[0]["m"]
+    start = max(int(newest or 0), interactions) + 10  # post ids above every existing one
     m = int(interactions * fraction)
     post_ids = np.arange(start, start + m)
     authors = rng.integers(0, accounts, m)
