@@ -116,10 +116,10 @@ _INT_SCORE_COLUMNS = {"brand_posts", "community", "advocate_rank", "influencer_r
 
 def content_hash(post: Post) -> int:
     """A 63-bit fingerprint of what makes a post that post (not its counters)."""
-    return _fingerprint(post.author_key, post.created_at, post.text, post.title)
+    return post_fingerprint(post.author_key, post.created_at, post.text, post.title)
 
 
-def _fingerprint(author_key: str, created_at: datetime, text: str | None,
+def post_fingerprint(author_key: str, created_at: datetime, text: str | None,
                  title: str | None) -> int:
     joined = "\x1f".join((author_key, created_at.isoformat(), text or "", title or ""))
     data = joined.encode("utf-8", "surrogatepass")
@@ -1330,7 +1330,7 @@ class EmbeddedStore:
                 text = redact_handles(r["text"] or "", [a["handle"]])
                 title = redact_handles(r["title"], [a["handle"]]) if r["title"] else r["title"]
                 if text != (r["text"] or "") or title != r["title"]:
-                    redacted.append({"k": r["key"], "t": text, "ti": title, "h": _fingerprint(
+                    redacted.append({"k": r["key"], "t": text, "ti": title, "h": post_fingerprint(
                         r["author"], _utc_time(r["created_at"]), text, title)})
             if redacted:
                 self._exec("UNWIND $rows AS row MATCH (p:Post {key: row.k}) SET p.text = row.t, "

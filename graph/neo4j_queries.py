@@ -457,7 +457,11 @@ ORDER BY a.platform, a.handle"""
 # cursor (null on the first page); the caller merges the four lists, so each returns
 # its own newest ``$limit`` rows at or before the cursor.
 _TIMELINE_CURSOR = ("($before_time IS NULL OR p.created_at < $before_time "
-                    "OR (p.created_at = $before_time AND p.key <= $before_key))")
+                    "OR (p.created_at = $before_time AND p.key <= $before_key)) "
+                    "AND ($platforms IS NULL OR p.platform IN $platforms) "
+                    "AND ($kinds IS NULL OR p.kind IN $kinds) "
+                    "AND ($since IS NULL OR p.created_at >= $since) "
+                    "AND ($until IS NULL OR p.created_at < $until)")
 _TIMELINE_RETURN = """\
 RETURN k AS subject, p.key AS key, p.created_at AS time, p.platform AS platform,
        p.kind AS kind, p.text AS text, p.sentiment AS sentiment,
@@ -477,10 +481,13 @@ MATCH (:Account {{key: k}})-[:POSTED]->(:Post)<-[:REPLY_TO]-(p:Post)<-[:POSTED]-
 WHERE {_TIMELINE_CURSOR} AND b.key <> k
 {_TIMELINE_RETURN}"""
 
+# A reply to or share of their post is listed as that, never also as a mention.
 TIMELINE_MENTIONS_RECEIVED = f"""\
 UNWIND $keys AS k
-MATCH (:Account {{key: k}})<-[:MENTIONS]-(p:Post)<-[:POSTED]-(b:Account)
+MATCH (s:Account {{key: k}})<-[:MENTIONS]-(p:Post)<-[:POSTED]-(b:Account)
 WHERE {_TIMELINE_CURSOR} AND b.key <> k
+  AND NOT EXISTS {{ (p)-[:REPLY_TO]->(:Post)<-[:POSTED]-(s) }}
+  AND NOT EXISTS {{ (p)-[:SHARES]->(:Post)<-[:POSTED]-(s) }}
 {_TIMELINE_RETURN}"""
 
 TIMELINE_SHARES_RECEIVED = f"""\
@@ -609,3 +616,141 @@ PURCHASES = """\
 MATCH (c:Customer {key: $key})-[:PURCHASED]->(p:Purchase)
 RETURN p.order_id AS order_id, p.amount AS amount, p.purchased_at AS purchased_at
 ORDER BY purchased_at DESC, order_id"""
+
+
+# ------------------------------------------------------------- windows and metrics
+_WINDOW = ("($since IS NULL OR p.created_at >= $since) "
+           "AND ($until IS NULL OR p.created_at < $until)")
+
+ACTIVE_ACCOUNTS = f"""\
+UNWIND $keys AS k
+MATCH (:Account {{key: k}})-[:POSTED]->(p:Post)
+WHERE {_WINDOW}
+RETURN DISTINCT k AS k"""
+
+POST_FRAME_PAGE = f"""\
+MATCH (p:Post)
+WHERE p.key > $after AND {_WINDOW}
+RETURN p.key AS key, p.author_key AS author_key, p.platform AS platform, p.kind AS kind,
+       p.created_at AS created_at, p.sentiment AS sentiment, p.text AS text, p.title AS title
+ORDER BY p.key LIMIT $limit"""
+
+NEWEST_POST = "MATCH (p:Post) RETURN max(p.created_at) AS t"
+
+PURCHASE_FRAME = """\
+MATCH (c:Customer)-[:PURCHASED]->(p:Purchase)
+RETURN c.key AS customer_id, p.amount AS amount, p.purchased_at AS purchased_at"""
+
+BRAND_REPLY_ENGAGEMENTS = """\
+MATCH (b:Account {is_brand: true})-[:POSTED]->(p:Post)-[:REPLY_TO]->(:Post)
+      <-[:POSTED]-(a:Account)
+WHERE NOT coalesce(a.is_brand, false)
+RETURN a.key AS account_key, min(p.created_at) AS first_at"""
+
+BRAND_MENTION_ENGAGEMENTS = """\
+MATCH (b:Account {is_brand: true})-[:POSTED]->(p:Post)-[:MENTIONS]->(a:Account)
+WHERE NOT coalesce(a.is_brand, false)
+RETURN a.key AS account_key, min(p.created_at) AS first_at"""
+
+BRAND_ACCOUNTS = f"""\
+MATCH (a:Account {{is_brand: true}})
+RETURN {_ACCOUNT_RETURN}
+ORDER BY a.key"""
+
+TOPIC_AUTHORS = """\
+MATCH (p:Post)
+WHERE toLower(coalesce(p.text, '')) CONTAINS $term
+   OR toLower(coalesce(p.title, '')) CONTAINS $term
+RETURN p.author_key AS author_key, count(*) AS posts"""
+
+# -------------------------------------------------------------------- care workflow
+_CASE_RETURN = """\
+c.key AS key, c.status AS status, c.assignee AS assignee, c.team AS team,
+       c.updated_at AS updated_at, c.resolved_at AS resolved_at"""
+
+ALL_CARE_CASES = f"MATCH (c:CareCase) RETURN {_CASE_RETURN}"
+
+CARE_CASES = f"""\
+UNWIND $keys AS k
+MATCH (c:CareCase {{key: k}})
+RETURN {_CASE_RETURN}"""
+
+SAVE_CARE_CASE = f"""\
+MERGE (c:CareCase {{key: $key}})
+SET c.status = $status, c.assignee = $assignee, c.team = $team, c.updated_at = $now,
+    c.resolved_at = CASE WHEN $status = 'resolved' THEN $now ELSE null END
+RETURN {_CASE_RETURN}"""
+
+ADD_CARE_NOTE = """\
+CREATE (n:CareNote {key: $key, conversation_key: $conversation_key, author: $author,
+                    text: $text, created_at: $now})"""
+
+CARE_NOTES = """\
+UNWIND $keys AS k
+MATCH (n:CareNote {conversation_key: k})
+RETURN n.key AS key, n.conversation_key AS conversation_key, n.author AS author,
+       n.text AS text, n.created_at AS created_at
+ORDER BY created_at, key"""
+
+# -------------------------------------------------------------------------- privacy
+FORGOTTEN_KEYS = "MATCH (f:Forgotten) RETURN f.key AS key"
+
+FORGET_LINKED_ACCOUNTS = """\
+MATCH (:Customer {key: $customer_id})-[:OWNS]->(a:Account)
+WHERE NOT coalesce(a.is_brand, false)
+RETURN a.key AS key, a.platform AS platform, a.handle AS handle"""
+
+# Keys are plain properties in Neo4j: the account is renamed in place, its edges stay.
+FORGET_ACCOUNT = """\
+MATCH (a:Account {key: $old})
+SET a.key = $new, a.handle = $handle, a.user_id = null, a.display_name = null,
+    a.location = null, a.description = null, a.is_brand = false
+WITH a
+OPTIONAL MATCH (a)-[:POSTED]->(p:Post)
+SET p.author_key = $new, p.text = '', p.title = null, p.url = null, p.hashtags = null
+RETURN count(p) AS posts"""
+
+MENTIONING_POSTS = """\
+MATCH (p:Post)-[:MENTIONS]->(:Account {key: $new})
+RETURN p.key AS key, p.text AS text, p.title AS title, p.author_key AS author,
+       p.created_at AS created_at"""
+
+REDACT_POSTS = """\
+UNWIND $rows AS row
+MATCH (p:Post {key: row.key})
+SET p.text = row.text, p.title = row.title, p.content_hash = row.content_hash"""
+
+DELETE_ACCOUNT_RECORDS = """\
+MATCH (x:AccountScore|IdentityCandidate|IdentityDecision)
+WHERE x.account_key = $old
+DETACH DELETE x"""
+
+CREATE_ANONYMOUS_CUSTOMER = """\
+MATCH (c:Customer {key: $customer_id})
+CREATE (:Customer {key: $anonymous, lifetime_value: c.lifetime_value, nps: c.nps})"""
+
+CUSTOMER_ORDERS = """\
+MATCH (:Customer {key: $customer_id})-[:PURCHASED]->(p:Purchase)
+RETURN p.key AS key"""
+
+MOVE_ORDERS = """\
+UNWIND $rows AS row
+MATCH (:Customer {key: $customer_id})-[r:PURCHASED]->(p:Purchase {key: row.key})
+MATCH (n:Customer {key: $anonymous})
+CREATE (n)-[:PURCHASED]->(p)
+DELETE r
+SET p.key = $anonymous + ':' + row.order_id, p.order_id = row.order_id,
+    p.customer_id = $anonymous"""
+
+DELETE_CUSTOMER = """\
+MATCH (x:IdentityCandidate|IdentityDecision)
+WHERE x.customer_id = $customer_id
+DETACH DELETE x
+WITH count(*) AS done
+MATCH (c:Customer {key: $customer_id})
+DETACH DELETE c"""
+
+ADD_TOMBSTONES = """\
+UNWIND $keys AS k
+MERGE (f:Forgotten {key: k})
+SET f.kind = 'person', f.forgotten_at = $now"""

@@ -16,6 +16,7 @@ the transaction reads, exactly as the embedded adapter does, so both report the 
 from __future__ import annotations
 
 import json
+import secrets
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
@@ -30,10 +31,11 @@ from graph.batch import (
     CUSTOMER_FIELDS,
     merge_accounts,
     merge_customers,
+    parse_explanation,
     plan_links,
     select_timeline,
 )
-from graph.embedded_store import content_hash
+from graph.embedded_store import content_hash, post_fingerprint
 from graph.model import (
     Account,
     Customer,
@@ -44,9 +46,12 @@ from graph.model import (
     Purchase,
     account_key,
     post_key,
+    redact_handles,
+    tombstone,
 )
 from graph.schema import SCORE_KINDS
 from graph.store import (
+    CARE_STATUSES,
     AccountScores,
     AccountView,
     AnalysisRunInfo,
@@ -56,6 +61,7 @@ from graph.store import (
     LinkedAccount,
     ScoredAccount,
     StoreError,
+    TimelineFilter,
     WriteResult,
 )
 
@@ -665,8 +671,7 @@ class Neo4jStore:
 
     @staticmethod
     def _scores(r: dict[str, Any]) -> AccountScores:
-        explanations = {k: [(f, float(c)) for f, c in v]
-                        for k, v in json.loads(r["explanation"] or "{}").items()}
+        explanations = parse_explanation(r["explanation"])
         return AccountScores(
             run_id=r["run_id"], account_key=r["account_key"], influence=r["influence"] or 0.0,
             reach=r["reach"] or 0.0, engagement=r["engagement"] or 0.0,
@@ -695,13 +700,20 @@ class Neo4jStore:
         return [ScoredAccount(kind=kind, rank=r[f"{kind}_rank"], score=r[kind],
                               account=self._account(r), scores=self._scores(r)) for r in rows]
 
-    def score_frame(self, run_id: str | None = None) -> pd.DataFrame:
+    def score_frame(self, run_id: str | None = None, columns: Sequence[str] | None = None
+                    ) -> pd.DataFrame:
         """All of one run's scores (latest completed by default), indexed by account key."""
+        every = [*_SCORE_COLUMNS, "run_id", "account_key", "explanation"]
+        if columns is not None:
+            unknown = set(columns) - {*_SCORE_COLUMNS, "run_id", "explanation"}
+            if unknown:
+                raise StoreError(f"unknown score columns: {', '.join(sorted(unknown))}")
         run_id = self._run_or_latest(run_id) or ""
-        columns = [*_SCORE_COLUMNS, "run_id", "account_key", "explanation"]
-        frame = pd.DataFrame(self._read(q.SCORE_FRAME, {"run_id": run_id}), columns=columns)
+        frame = pd.DataFrame(self._read(q.SCORE_FRAME, {"run_id": run_id}), columns=every)
         for c in _SCORE_COLUMNS:
             frame[c] = pd.to_numeric(frame[c], errors="coerce")
+        if columns is not None:
+            frame = frame[["account_key", *dict.fromkeys(columns)]]
         return frame.set_index("account_key") if len(frame) else frame
 
     def account_scores(self, account_key: str, run_id: str | None = None
@@ -772,15 +784,23 @@ class Neo4jStore:
         return rows
 
     def timeline(self, account_keys: Sequence[str], *, first: int,
-                 before: tuple[datetime, str, str] | None = None) -> list[Interaction]:
+                 before: tuple[datetime, str, str] | None = None,
+                 filters: TimelineFilter | None = None) -> list[Interaction]:
         if not account_keys:
             return []
+        f = filters or TimelineFilter()
         params: dict[str, Any] = {
             "keys": list(dict.fromkeys(account_keys)), "limit": first + 3,
             "before_time": _utc(before[0]) if before else None,
-            "before_key": before[1] if before else None}
+            "before_key": before[1] if before else None,
+            "platforms": [x.lower() for x in f.platforms] or None,
+            "kinds": [x.lower() for x in f.kinds] or None,
+            "since": _utc(f.since) if f.since else None,
+            "until": _utc(f.until) if f.until else None}
         rows: Rows = []
         for direction, query in q.TIMELINE.items():
+            if f.directions and direction not in f.directions:
+                continue
             for r in self._read(query, params):
                 r["direction"] = direction
                 rows.append(r)
@@ -792,6 +812,138 @@ class Neo4jStore:
             direction=r["direction"], text=r["text"] or "", sentiment=_none(r["sentiment"]),
             subject_key=r["subject"], counterpart=counterparts.get(r["counterpart"] or ""),
             conversation_key=r["conversation_key"], url=r["url"]) for t, r in items]
+
+    # ---------------------------------------------------- windows and metrics
+    def active_accounts(self, keys: Sequence[str], since: datetime | None,
+                        until: datetime | None) -> set[str]:
+        window = {"since": _utc(since) if since else None,
+                  "until": _utc(until) if until else None}
+        found: set[str] = set()
+        for chunk in _chunks(list(dict.fromkeys(keys)), self.batch_size):
+            found |= {r["k"] for r in self._read(q.ACTIVE_ACCOUNTS,
+                                                 {"keys": list(chunk), **window})}
+        return found
+
+    def post_frame(self, since: datetime | None, until: datetime | None) -> pd.DataFrame:
+        columns = ["key", "author_key", "platform", "kind", "created_at", "sentiment", "text",
+                   "title"]
+        window = {"since": _utc(since) if since else None,
+                  "until": _utc(until) if until else None}
+        frame = pd.DataFrame([r for page in self._pages(q.POST_FRAME_PAGE, window)
+                              for r in page], columns=columns)
+        frame["created_at"] = _timestamps(frame["created_at"].tolist())
+        frame["sentiment"] = pd.to_numeric(frame["sentiment"], errors="coerce").astype("float64")
+        return frame
+
+    def newest_post_at(self) -> datetime | None:
+        rows = self._read(q.NEWEST_POST)
+        return _native(rows[0]["t"]) if rows and rows[0]["t"] is not None else None
+
+    def topic_authors(self, term: str) -> pd.DataFrame:
+        return pd.DataFrame(self._read(q.TOPIC_AUTHORS, {"term": term.lower()}),
+                            columns=["author_key", "posts"])
+
+    def purchase_frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self._read(q.PURCHASE_FRAME),
+                             columns=["customer_id", "amount", "purchased_at"])
+        frame["purchased_at"] = [_native(v) for v in frame["purchased_at"]]
+        return frame
+
+    def brand_engagements(self) -> pd.DataFrame:
+        rows = self._read(q.BRAND_REPLY_ENGAGEMENTS) + self._read(q.BRAND_MENTION_ENGAGEMENTS)
+        frame = pd.DataFrame(rows, columns=["account_key", "first_at"])
+        frame["first_at"] = _timestamps(frame["first_at"].tolist())
+        return frame.groupby("account_key", as_index=False)["first_at"].min() \
+            if len(frame) else frame
+
+    def brand_accounts(self) -> list[AccountView]:
+        return [self._account(r) for r in self._read(q.BRAND_ACCOUNTS)]
+
+    # ------------------------------------------------------------ care workflow
+    @staticmethod
+    def _case(r: dict[str, Any]) -> dict[str, Any]:
+        return {"conversation_key": r["key"], "status": r["status"], "assignee": r["assignee"],
+                "team": r["team"], "updated_at": _native(r["updated_at"]),
+                "resolved_at": _native(r["resolved_at"])}
+
+    def care_cases(self, conversation_keys: Sequence[str] | None = None
+                   ) -> dict[str, dict[str, Any]]:
+        rows = self._read(q.ALL_CARE_CASES) if conversation_keys is None else self._read(
+            q.CARE_CASES, {"keys": list(dict.fromkeys(conversation_keys))})
+        return {r["key"]: self._case(r) for r in rows}
+
+    def save_care_case(self, conversation_key: str, *, status: str, assignee: str | None,
+                       team: str | None) -> dict[str, Any]:
+        if status not in CARE_STATUSES:
+            raise StoreError(f"unknown care status {status!r}")
+        rows = self._write(q.SAVE_CARE_CASE, {
+            "key": conversation_key, "status": status, "assignee": assignee, "team": team,
+            "now": datetime.now(UTC)})
+        return self._case(rows[0])
+
+    def add_care_note(self, conversation_key: str, author: str, text: str) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        key = f"{conversation_key}|{now.isoformat()}|{uuid.uuid4().hex[:8]}"
+        self._write(q.ADD_CARE_NOTE, {"key": key, "conversation_key": conversation_key,
+                                      "author": author, "text": text, "now": now})
+        return {"key": key, "conversation_key": conversation_key, "author": author,
+                "text": text, "created_at": now}
+
+    def care_notes(self, conversation_keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {k: [] for k in conversation_keys}
+        if not conversation_keys:
+            return out
+        for r in self._read(q.CARE_NOTES, {"keys": list(dict.fromkeys(conversation_keys))}):
+            r["created_at"] = _native(r["created_at"])
+            out.setdefault(r["conversation_key"], []).append(r)
+        return out
+
+    # ------------------------------------------------------------------ privacy
+    def forgotten_keys(self) -> set[str]:
+        return {r["key"] for r in self._read(q.FORGOTTEN_KEYS)}
+
+    def forget_customer(self, customer_id: str) -> dict[str, int] | None:
+        if self.get_customer(customer_id) is None:
+            return None
+        salt = self.get_settings().get("privacy.salt") or secrets.token_hex(16)
+        return self._in_transaction(  # type: ignore[no-any-return]
+            lambda run: self._forget(run, customer_id, salt))
+
+    def _forget(self, run: Runner, customer_id: str, salt: str) -> dict[str, int]:
+        now = datetime.now(UTC)
+        run(q.MERGE_SETTINGS, {"rows": [{"key": "privacy.salt", "value": salt}]})
+        counts = {"accounts": 0, "posts": 0, "mentions_redacted": 0, "purchases": 0}
+        tombstones = [tombstone("customer", customer_id, salt)]
+        for a in run(q.FORGET_LINKED_ACCOUNTS, {"customer_id": customer_id}):
+            anon = f"forgotten-{uuid.uuid4().hex[:12]}"
+            new = f"{a['platform']}:{anon}"
+            tombstones.append(tombstone("account", a["key"], salt))
+            done = run(q.FORGET_ACCOUNT, {"old": a["key"], "new": new, "handle": anon})
+            counts["posts"] += int(done[0]["posts"]) if done else 0
+            redacted = []
+            for r in run(q.MENTIONING_POSTS, {"new": new}):
+                text = redact_handles(r["text"] or "", [a["handle"]])
+                title = redact_handles(r["title"], [a["handle"]]) if r["title"] else r["title"]
+                if text != (r["text"] or "") or title != r["title"]:
+                    redacted.append({"key": r["key"], "text": text, "title": title,
+                                     "content_hash": post_fingerprint(
+                                         r["author"], _utc(_native(r["created_at"])), text,
+                                         title)})
+            if redacted:
+                run(q.REDACT_POSTS, {"rows": redacted})
+            counts["mentions_redacted"] += len(redacted)
+            run(q.DELETE_ACCOUNT_RECORDS, {"old": a["key"]})
+            counts["accounts"] += 1
+        anonymous = f"forgotten-{uuid.uuid4().hex[:12]}"
+        run(q.CREATE_ANONYMOUS_CUSTOMER, {"customer_id": customer_id, "anonymous": anonymous})
+        orders = run(q.CUSTOMER_ORDERS, {"customer_id": customer_id})
+        if orders:
+            run(q.MOVE_ORDERS, {"customer_id": customer_id, "anonymous": anonymous, "rows": [
+                {"key": o["key"], "order_id": str(n)} for n, o in enumerate(orders)]})
+        counts["purchases"] = len(orders)
+        run(q.DELETE_CUSTOMER, {"customer_id": customer_id})
+        run(q.ADD_TOMBSTONES, {"keys": tombstones, "now": now})
+        return counts
 
     # ------------------------------------------------------- export (migration)
     def export_batches(self, batch_size: int = 10_000) -> Iterator[GraphBatch]:

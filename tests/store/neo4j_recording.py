@@ -24,7 +24,7 @@ from graph import neo4j_queries as q
 from graph.model import Account, Customer, Follow, OwnsLink, Post, PostKind, Purchase
 from graph.neo4j_store import Neo4jStore
 from graph.schema import SCORE_KINDS
-from graph.store import AnalysisRunInfo, GraphBatch
+from graph.store import AnalysisRunInfo, GraphBatch, TimelineFilter
 
 NOW = DateTime.from_native(datetime(2024, 3, 1, 12, 0, tzinfo=UTC))
 
@@ -107,6 +107,28 @@ CANNED: dict[str, list[dict[str, Any]]] = {
         "score": None, "accepted": None, "mentions": ["danaw"]}],
     q.EXPORT_SENTIMENT_PAGE: [{"key": "twitter:2", "sentiment": 0.3,
                                "sentiment_model": "vader"}],
+    q.ACTIVE_ACCOUNTS: [{"k": "twitter:danaw"}],
+    q.POST_FRAME_PAGE: [{**_post_row("twitter:2"), "platform": "twitter", "text": "hi",
+                         "title": None}],
+    q.NEWEST_POST: [{"t": NOW}],
+    q.TOPIC_AUTHORS: [{"author_key": "twitter:sam", "posts": 2}],
+    q.PURCHASE_FRAME: [{"customer_id": "c1", "amount": 5.0, "purchased_at": Date(2024, 1, 2)}],
+    q.BRAND_REPLY_ENGAGEMENTS: [{"account_key": "twitter:sam", "first_at": NOW}],
+    q.BRAND_MENTION_ENGAGEMENTS: [{"account_key": "twitter:sam", "first_at": NOW}],
+    q.BRAND_ACCOUNTS: [{**ACCOUNT, "key": "twitter:brand", "handle": "brand", "is_brand": True}],
+    q.SAVE_CARE_CASE: [{"key": "twitter:1", "status": "assigned", "assignee": "ana",
+                        "team": "pr", "updated_at": NOW, "resolved_at": None}],
+    q.CARE_CASES: [{"key": "twitter:1", "status": "assigned", "assignee": "ana",
+                    "team": "pr", "updated_at": NOW, "resolved_at": None}],
+    q.CARE_NOTES: [{"key": "n1", "conversation_key": "twitter:1", "author": "ana",
+                    "text": "called", "created_at": NOW}],
+    q.FORGOTTEN_KEYS: [{"key": "abc"}],
+    q.FORGET_LINKED_ACCOUNTS: [{"key": "twitter:danaw", "platform": "twitter",
+                                "handle": "danaw"}],
+    q.FORGET_ACCOUNT: [{"posts": 2}],
+    q.MENTIONING_POSTS: [{"key": "twitter:3", "text": "@danaw yes", "title": None,
+                          "author": "twitter:sam", "created_at": NOW}],
+    q.CUSTOMER_ORDERS: [{"key": "c1:o1"}],
 }
 
 
@@ -219,6 +241,24 @@ def workload(store: Neo4jStore) -> None:
     list(store.export_batches(batch_size=10))
     list(store.export_post_sentiment(batch_size=10))
     store.import_run(AnalysisRunInfo("r1", t, t, "completed", {}, {}))
+    store.timeline(["twitter:danaw"], first=5, filters=TimelineFilter(
+        platforms=("twitter",), kinds=("reply",), directions=("mention_received",),
+        since=t, until=t))
+    store.active_accounts(["twitter:danaw"], t, None)
+    store.post_frame(t, None)
+    store.newest_post_at()
+    store.topic_authors("Roast")
+    store.purchase_frame()
+    store.brand_engagements()
+    store.brand_accounts()
+    store.score_frame(columns=("influence", "community"))
+    store.care_cases()
+    store.care_cases(["twitter:1"])
+    store.save_care_case("twitter:1", status="assigned", assignee="ana", team="pr")
+    store.add_care_note("twitter:1", "ana", "called")
+    store.care_notes(["twitter:1"])
+    store.forgotten_keys()
+    store.forget_customer("c1")
     store.sibling().close()
 
 
