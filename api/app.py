@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from strawberry.fastapi import GraphQLRouter
 
 from api.auth import ApiKeyMiddleware
+from api.cache import ReadCache, ReadCacheMiddleware
 from api.context import Context, StoreRunner
 from api.deps import StoreDep, get_context
 from api.explore import router as explore_router
@@ -37,7 +38,8 @@ def create_app(store: GraphStore | None = None, settings: Settings | None = None
 
     Returns:
         The FastAPI app. ``app.state.store_runner`` runs the store calls;
-        ``app.state.jobs`` (set by ``scrm serve``) takes write jobs.
+        ``app.state.jobs`` (set by ``scrm serve``) takes write jobs and clears
+        ``app.state.read_cache`` after each.
     """
     settings = settings or get_settings()
     runner = StoreRunner(store, timeout=settings.query_timeout)
@@ -56,7 +58,10 @@ def create_app(store: GraphStore | None = None, settings: Settings | None = None
             runner.shutdown()
 
     app = FastAPI(title="scrm", summary="Social-CRM graph analyzer", lifespan=lifespan)
+    read_cache = ReadCache(ttl=settings.read_cache_seconds)
+    app.add_middleware(ReadCacheMiddleware, cache=read_cache)  # inside the key check
     app.add_middleware(ApiKeyMiddleware, settings=settings)
+    app.state.read_cache = read_cache
     app.state.settings = settings
     app.state.store_runner = runner
 

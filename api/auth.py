@@ -40,7 +40,7 @@ def parse_keys(spec: str) -> dict[str, str]:
     return keys
 
 
-def _is_mutation(body: bytes) -> bool:
+def is_mutation(body: bytes) -> bool:
     """Whether a GraphQL POST body asks for a mutation (parsed, never pattern-matched)."""
     try:
         payload = json.loads(body or b"{}")
@@ -94,7 +94,7 @@ class ApiKeyMiddleware(BaseHTTPMiddleware):
         if role != "write":
             writes = request.url.path.startswith("/jobs") and request.method != "GET"
             if not writes and request.url.path == "/graphql" and request.method == "POST":
-                writes = _is_mutation(await request.body())
+                writes = is_mutation(await request.body())
             if writes:
                 return JSONResponse({"error": "this key may read but not write"},
                                     status_code=403)

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
         rejects_dir: Where ingest writes rejected records (default: beside the database).
         query_timeout: Seconds an API request may wait for the store before it gets an
             error (0 waits for ever).
+        read_cache_seconds: How long an identical GraphQL read may be answered from
+            memory (any write clears it; 0 turns the cache off).
     """
 
     model_config = SettingsConfigDict(env_prefix="SCRM_", env_file=".env", extra="ignore")
@@ -43,6 +45,7 @@ class Settings(BaseSettings):
     api_keys: str = ""
     public_graphiql: bool = True
     query_timeout: float = 60.0
+    read_cache_seconds: float = 2.0
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

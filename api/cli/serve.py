@@ -55,7 +55,7 @@ def _serve(store: GraphStore, settings: Settings, host: str, port: int) -> None:
     from api.jobs import JobRunner, announce, server_file
 
     app = create_app(store=store, settings=settings)
-    app.state.jobs = JobRunner(store)
+    app.state.jobs = JobRunner(store, on_change=app.state.read_cache.clear)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     if store.backend == "embedded":
         announce(settings.db, url)

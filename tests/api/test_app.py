@@ -158,3 +158,33 @@ def test_app_opens_its_own_store(graph_db: tuple[Path, str]) -> None:
             == graph_db[1]
         body = server.graphql('{ customer(id: "C1") { name } }')
         assert body == {"data": {"customer": {"name": "Dana Whitfield"}}}
+
+
+def test_repeated_reads_are_cached_and_writes_clear_the_cache(tmp_path: Path) -> None:
+    from api.app import create_app
+    from api_testkit import build_graph
+
+    from graph.embedded_store import EmbeddedStore
+
+    path = tmp_path / "graph.lbdb"
+    build_graph(path)
+    store = EmbeddedStore(path)
+    app = create_app(store=store, settings=Settings(read_cache_seconds=30))
+    cache = app.state.read_cache
+    read = '{ customer(id: "C1") { accounts { key linkMethod } } }'
+    try:
+        with LiveServer(app) as live:
+            first = live.graphql(read)
+            assert live.graphql(read) == first and cache.hits == 1
+            bad = "{ customer(id: 1) { nope } }"
+            live.graphql(bad)
+            live.graphql(bad)
+            assert cache.hits == 1  # answers with errors are never cached
+            linked = live.graphql("""mutation { linkAccount(customerId: "C1",
+                platform: "twitter", handle: "carol") { id } }""")
+            assert "errors" not in linked, linked
+            after = live.graphql(read)  # the mutation cleared it: fresh, with the new link
+            keys = {a["key"] for a in after["data"]["customer"]["accounts"]}
+            assert "twitter:carol" in keys and after != first and cache.hits == 1
+    finally:
+        store.close()

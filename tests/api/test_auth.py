@@ -9,7 +9,7 @@ import httpx
 import pytest
 from api_testkit import LiveServer
 
-from api.auth import _is_mutation, parse_keys
+from api.auth import is_mutation, parse_keys
 from graph.config import Settings
 from graph.embedded_store import EmbeddedStore
 
@@ -64,6 +64,6 @@ def test_key_spec_and_mutation_detection() -> None:
     assert parse_keys("a:read, b:write,c") == {"a": "read", "b": "write", "c": "read"}
     with pytest.raises(ValueError, match="key:read or key:write"):
         parse_keys("a:admin")
-    assert _is_mutation(b'{"query": "mutation M { x }"}')
-    assert not _is_mutation(b'{"query": "query { mutation: latestRun { runId } }"}')
-    assert not _is_mutation(b"not json")
+    assert is_mutation(b'{"query": "mutation M { x }"}')
+    assert not is_mutation(b'{"query": "query { mutation: latestRun { runId } }"}')
+    assert not is_mutation(b"not json")

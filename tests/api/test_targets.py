@@ -129,8 +129,9 @@ def test_ranking_changed_after_a_new_run(tmp_path: Path) -> None:
     path = tmp_path / "changing.lbdb"
     first_run = build_graph(path)
     store = EmbeddedStore(path)  # the server is the writer, as under 'scrm serve'
+    app = create_app(store=store)
     try:
-        with LiveServer(create_app(store=store)) as server:
+        with LiveServer(app) as server:
             page = targets(server, "ADVOCATE", 5)["data"]["engagementTargets"]
             assert page["runId"] == first_run
             cursor = page["pageInfo"]["endCursor"]
@@ -142,6 +143,7 @@ def test_ranking_changed_after_a_new_run(tmp_path: Path) -> None:
                 second_run = record_run(writer, reverse_fans=True)
             finally:
                 writer.close()
+            app.state.read_cache.clear()  # as the job runner does after every write job
 
             body = targets(server, "ADVOCATE", 5, cursor)
             assert body["data"] is None
