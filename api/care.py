@@ -127,10 +127,8 @@ async def care_queue(info: Info, team: str | None = None, status: CareStatus | N
         notes=[CareNote.from_row(r) for r in notes.get(i.conversation_key, [])],
         reasons=[ExplanationFactor.from_domain(r) for r in i.reasons]))
         for n, (i, state, routed, who) in enumerate(page)]
-    return CareQueueConnection(edges=edges, total=len(rows), page_info=PageInfo(
-        has_next_page=offset + first < len(rows), has_previous_page=offset > 0,
-        start_cursor=edges[0].cursor if edges else None,
-        end_cursor=edges[-1].cursor if edges else None))
+    return CareQueueConnection(edges=edges, total=len(rows), page_info=PageInfo.of(
+        edges, has_next=offset + first < len(rows), has_previous=offset > 0))
 
 
 # ------------------------------------------------------------------- the case

@@ -98,10 +98,8 @@ class Query:
         context.scores.prime_many({r.account.key: r.scores for r in ranked})
         edges = [EngagementTargetEdge(cursor=encode_target_cursor(run_id, kind.value, r.rank),
                                       node=EngagementTarget.from_domain(r)) for r in ranked]
-        return EngagementTargetConnection(edges=edges, run_id=run_id, page_info=PageInfo(
-            has_next_page=has_next, has_previous_page=after_rank > 0,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None))
+        return EngagementTargetConnection(edges=edges, run_id=run_id, page_info=PageInfo.of(
+            edges, has_next=has_next, has_previous=after_rank > 0))
 
     @strawberry.field(description="A CRM customer by id, or null.")
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
@@ -109,6 +110,13 @@ class PageInfo:
     has_previous_page: bool
     start_cursor: str | None
     end_cursor: str | None
+
+    @classmethod
+    def of(cls, edges: Sequence[Any], *, has_next: bool, has_previous: bool) -> PageInfo:
+        """The page information of a page of ``edges`` (each with a ``cursor``)."""
+        return cls(has_next_page=has_next, has_previous_page=has_previous,
+                   start_cursor=edges[0].cursor if edges else None,
+                   end_cursor=edges[-1].cursor if edges else None)
 
 
 # ------------------------------------------------------------------------ enums
@@ -373,10 +381,8 @@ async def interaction_page(context: Context, account_keys: list[str], first: int
     context.accounts.prime_many({i.counterpart.key: i.counterpart for i in items if i.counterpart})
     edges = [InteractionEdge(cursor=encode_interaction_cursor(i.cursor_key),
                              node=Interaction.from_domain(i)) for i in items]
-    return InteractionConnection(edges=edges, page_info=PageInfo(
-        has_next_page=has_next, has_previous_page=after is not None,
-        start_cursor=edges[0].cursor if edges else None,
-        end_cursor=edges[-1].cursor if edges else None))
+    return InteractionConnection(edges=edges, page_info=PageInfo.of(
+        edges, has_next=has_next, has_previous=after is not None))
 
 
 # ---------------------------------------------------------------------- targets
