@@ -698,7 +698,14 @@ class EmbeddedStore:
         state: dict[str, Any] = {rel: self._rows(
             f"MATCH ()-[r:{rel}]->() RETURN count(*) AS n")[0]["n"]
             for rel, _, _ in self._INTERACTIONS}
-        state["generation"] = self.get_settings().get("projection.generation", "0")
+        generation = self.get_settings().get("projection.generation")
+        if generation is None and not self.read_only:
+            # a database's first projection names it, so a cache file left beside a
+            # database rebuilt at the same path is never mistaken for its own
+            generation = uuid.uuid4().hex
+            self._exec("MERGE (s:Setting {key: 'projection.generation'}) SET s.value = $g",
+                       {"g": generation})
+        state["generation"] = generation or "none"
         return state
 
     def _interaction_rows(self, after_post: int | None) -> pa.Table:

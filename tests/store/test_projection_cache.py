@@ -75,3 +75,20 @@ def test_read_only_handles_use_but_do_not_write_the_cache(tmp_path: Path) -> Non
     with EmbeddedStore(path, read_only=True) as reader:
         assert len(reader.interaction_frame()) == 1
     assert not (tmp_path / "db.lbdb.projection.arrow").exists()
+
+
+def test_a_database_rebuilt_at_the_same_path_ignores_the_old_cache(tmp_path: Path) -> None:
+    import shutil
+
+    path = tmp_path / "db.lbdb"
+    batch = [post("1", "ann", 0), post("2", "bob", 1, kind=PostKind.REPLY, parent_id="1")]
+    with EmbeddedStore(path) as store:
+        store.write_batch(GraphBatch(posts=batch))
+        frame(store)
+    for f in tmp_path.iterdir():  # rebuild: same path, same edge count, other people
+        if f.name != "db.lbdb.projection.arrow":
+            shutil.rmtree(f) if f.is_dir() else f.unlink()
+    with EmbeddedStore(path) as store:
+        store.write_batch(GraphBatch(posts=[post("1", "cat", 0), post(
+            "2", "dan", 1, kind=PostKind.REPLY, parent_id="1")]))
+        assert frame(store)["src"].tolist() == ["twitter:dan"]
