@@ -572,8 +572,11 @@ class EmbeddedStore:
         return self._in_transaction(work)  # type: ignore[no-any-return]
 
     def get_settings(self) -> dict[str, str]:
+        # projection.* belongs to this adapter's projection cache, not to the brand's
+        # configuration (it is not migrated, and differs between copies)
         return {r["k"]: r["v"] for r in self._rows(
-            "MATCH (s:Setting) RETURN s.key AS k, s.value AS v")}
+            "MATCH (s:Setting) RETURN s.key AS k, s.value AS v")
+            if not r["k"].startswith("projection.")}
 
     def file_ingested(self, fingerprint: str) -> bool:
         return bool(self._existing("IngestFile", [fingerprint]))
@@ -698,7 +701,9 @@ class EmbeddedStore:
         state: dict[str, Any] = {rel: self._rows(
             f"MATCH ()-[r:{rel}]->() RETURN count(*) AS n")[0]["n"]
             for rel, _, _ in self._INTERACTIONS}
-        generation = self.get_settings().get("projection.generation")
+        found = self._rows("MATCH (s:Setting {key: 'projection.generation'}) "
+                           "RETURN s.value AS v")
+        generation = found[0]["v"] if found else None
         if generation is None and not self.read_only:
             # a database's first projection names it, so a cache file left beside a
             # database rebuilt at the same path is never mistaken for its own
