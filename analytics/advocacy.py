@@ -47,7 +47,7 @@ def _matrix(features: pd.DataFrame) -> np.ndarray:
             x[:, j] = np.log1p(np.clip(x[:, j], 0.0, None))
         if name == "influence":
             x[:, j] = np.log1p(np.clip(x[:, j], 0.0, None) * len(x))
-    return x
+    return np.asarray(x, dtype=float)
 
 
 BASELINE = "baseline (an average account)"

@@ -307,7 +307,7 @@ def _community_base(store: GraphStore, params: AnalysisParams, previous: pd.Data
     known = previous["community"].reindex(keys.to_numpy()).notna().to_numpy()
     if known.mean() < 0.99:
         return None
-    return known
+    return np.asarray(known, dtype=bool)
 
 
 def _warm_start(previous: pd.DataFrame, keys: pd.Series

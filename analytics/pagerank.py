@@ -80,7 +80,7 @@ def pagerank(
         last = x
         x = alpha * (mt @ last + last[dangling].sum() * p) + (1 - alpha) * p
         if np.abs(x - last).sum() < n * tol:
-            return x / x.sum()
+            return np.asarray(x / x.sum(), dtype=float)
     raise RuntimeError(f"pagerank did not converge in {max_iter} iterations")
 
 

@@ -93,7 +93,7 @@ def _normalised(values: np.ndarray, people: np.ndarray) -> np.ndarray:
     scale = float(np.log1p(top))
     if scale <= 0:
         return np.zeros(len(x))
-    return np.clip(np.log1p(np.clip(x, 0.0, None)) / scale, 0.0, 1.0)
+    return np.asarray(np.clip(np.log1p(np.clip(x, 0.0, None)) / scale, 0.0, 1.0), dtype=float)
 
 
 @dataclass
@@ -132,8 +132,8 @@ def score_accounts(features: pd.DataFrame, weights: ScoreWeights | None = None) 
     def column(name: str, default: float = 0.0) -> np.ndarray:
         if name not in f:
             return np.full(n, default)
-        return np.nan_to_num(pd.to_numeric(f[name], errors="coerce").to_numpy(dtype=float),
-                             nan=default)
+        return np.asarray(np.nan_to_num(pd.to_numeric(f[name], errors="coerce").to_numpy(
+            dtype=float), nan=default), dtype=float)
 
     brand = f["is_brand"].fillna(False).to_numpy(dtype=bool) if "is_brand" in f \
         else np.zeros(n, dtype=bool)

@@ -106,7 +106,8 @@ def export_batches(self: EmbeddedStore, batch_size: int = 10_000) -> Iterator[Gr
             mentions.setdefault(r["p"], []).append(r["handle"])
         yield GraphBatch(posts=[Post(
             platform=r["platform"], post_id=r["post_id"],
-            author_handle=_tail(r["author_key"]) or "", created_at=_aware(r["created_at"]),
+            author_handle=_tail(r["author_key"]) or "",
+            created_at=_aware(r["created_at"]) or datetime.fromtimestamp(0, UTC),
             text=r["text"] or "", kind=PostKind(r["kind"]), url=r["url"],
             parent_id=_tail(r["parent_key"]), conversation_id=_tail(r["conversation_key"]),
             mentions=tuple(sorted(mentions.get(r["key"], []))),

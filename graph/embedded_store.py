@@ -397,7 +397,7 @@ class EmbeddedStore:
             parent_conv.update({r["key"]: r["c"] for r in self._existing(
                 "Post", [k for k in orphans if k not in parent_conv],
                 "n.key AS key, n.conversation_key AS c")})
-        rows = []
+        rows: list[dict[str, Any]] = []
         for p, h in new:
             conversation = self._conversation_key(p)
             if p.conversation_id is None and p.parent_id:
@@ -680,7 +680,8 @@ class EmbeddedStore:
     def _arrow_df(self, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         """A query result as a DataFrame backed by Arrow (no per-string Python objects)."""
         table = self._exec(query, params).get_as_arrow()
-        return table.to_pandas(types_mapper=pd.ArrowDtype)  # type: ignore[no-any-return]
+        frame: pd.DataFrame = table.to_pandas(types_mapper=pd.ArrowDtype)
+        return frame
 
     _INTERACTIONS = (
         ("REPLY_TO", "MATCH (a:Account)-[:POSTED]->(p:Post)-[:REPLY_TO]->(:Post)"

@@ -91,7 +91,7 @@ def migrate(source: GraphStore, target: GraphStore, *, batch_size: int = 10_000,
 
     report["runs"] = report["scores"] = 0
     for run in reversed(source.runs(limit=1_000_000)):  # oldest first
-        target.import_run(run)  # type: ignore[attr-defined]
+        target.import_run(run)
         report["runs"] += 1
         scores = source.score_frame(run.run_id)
         if len(scores):

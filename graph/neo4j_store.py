@@ -323,7 +323,7 @@ class Neo4jStore:
         result.created["posts"] = len(new)
         if not new:
             return
-        rows = [{
+        rows: list[dict[str, Any]] = [{
             "key": p.key, "platform": p.platform, "post_id": p.post_id,
             "author_key": p.author_key, "text": p.text, "title": p.title,
             "created_at": _utc(p.created_at), "url": p.url, "kind": str(p.kind),
@@ -630,8 +630,8 @@ class Neo4jStore:
         columns: dict[str, list[Any]] = {}
         for c in _SCORE_COLUMNS:
             values = frame[c].tolist() if c in frame.columns else [None] * len(frame)
-            cast = int if c in _INT_SCORE_COLUMNS else float
-            columns[c] = [None if _none(v) is None else cast(v) for v in values]
+            convert: Callable[[Any], Any] = int if c in _INT_SCORE_COLUMNS else float
+            columns[c] = [None if _none(v) is None else convert(v) for v in values]
         explanations = frame["explanation"].astype(str).tolist()
         rows = [{"key": f"{run_id}|{k}", "run_id": run_id, "account_key": k,
                  **{c: columns[c][i] for c in _SCORE_COLUMNS}, "explanation": explanations[i]}

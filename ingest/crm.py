@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -54,7 +54,7 @@ def _reader(path: Path | str) -> tuple[csv.DictReader[str], io.TextIOWrapper]:
     return csv.DictReader(fh), fh
 
 
-def _columns(path: Path | str, header: list[str] | None, mapping: dict[str, str],
+def _columns(path: Path | str, header: Sequence[str] | None, mapping: dict[str, str],
              required: tuple[str, ...]) -> dict[str, str]:
     if not header:
         raise SourceFormatError(str(path), "the file is empty: a CSV with a header row is needed")

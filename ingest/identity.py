@@ -247,12 +247,13 @@ def resolve(
     out: list[Candidate] = []
     for key, options in by_account.items():
         options.sort(key=lambda o: (-o[1], o[0]))
-        best_id, best, evidence = options[0]
+        best_id, best, reasons = options[0]
         rivals = [o for o in options[1:] if o[1] >= best - AMBIGUITY_MARGIN]
         status = "auto" if best >= threshold and not rivals else "pending"
+        shown = [str(e) for e in reasons]
         if rivals:
-            evidence = [*evidence, "ambiguous: also matches " + ", ".join(o[0] for o in rivals)]
-        out.append(Candidate(best_id, key, best, tuple(evidence), status))
+            shown.append("ambiguous: also matches " + ", ".join(o[0] for o in rivals))
+        out.append(Candidate(best_id, key, best, tuple(shown), status))
         for cid, confidence, ev in options[1:]:
             out.append(Candidate(cid, key, confidence,
                                  (*ev, f"ambiguous: {best_id} matches better"), "pending"))

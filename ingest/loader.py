@@ -217,9 +217,9 @@ def load_units(
         result = store.write_batch(_to_batch(records))
         bad: dict[int, list[str]] = {}
         for key, reason in result.conflicts:
-            unit = by_post.get(key)
-            if unit is not None:
-                bad.setdefault(id(unit), []).append(f"{key}: {reason}")
+            owner = by_post.get(key)
+            if owner is not None:
+                bad.setdefault(id(owner), []).append(f"{key}: {reason}")
         for unit in pending:
             reasons = bad.get(id(unit))
             if reasons:

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from graph.model import Customer, Record, Reject
 from ingest.errors import IngestError
@@ -30,13 +30,13 @@ def open_binary(path: Path | str) -> IO[bytes]:
         return sys.stdin.buffer
     p = Path(path)
     if p.suffix == ".gz":
-        return gzip.open(p, "rb")
+        return cast(IO[bytes], gzip.open(p, "rb"))
     if p.suffix == ".zst":
         import zstandard
 
         fh = p.open("rb")
         reader = zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(fh)
-        return io.BufferedReader(reader)  # type: ignore[arg-type]
+        return io.BufferedReader(reader)
     return p.open("rb")
 
 

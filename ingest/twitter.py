@@ -141,7 +141,8 @@ def _v2_post(tweet: dict[str, Any], users_by_id: dict[str, Account],
     return Post(
         platform=PLATFORM, post_id=tweet_id, author_handle=author.handle,
         created_at=_v2_time(tweet.get("created_at")),
-        text=note.get("text") if isinstance(note.get("text"), str) else tweet.get("text", ""),
+        text=str(note["text"]) if isinstance(note.get("text"), str)
+        else str(tweet.get("text") or ""),
         kind=kind, url=_url(author.handle, tweet_id), parent_id=parent,
         conversation_id=str(tweet["conversation_id"]) if tweet.get("conversation_id") else None,
         mentions=tuple(dict.fromkeys(mentions)), shared_id=shared,

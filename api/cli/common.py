@@ -56,7 +56,7 @@ def open_for(db: Path | None, *, read_only: bool = False) -> Iterator[GraphStore
         store.close()
 
 
-def progress_printer(label: str, total: float | None = None) -> Callable[[str, Any], None]:
+def progress_printer(label: str, total: float | None = None) -> Callable[..., None]:
     """A progress callback: a live line on a terminal, a log line every 2 s otherwise."""
     started = time.monotonic()
     last = [0.0]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,6 +17,9 @@ from graph.config import Settings
 from graph.model import account_key
 from graph.schema import SCORE_KINDS
 from graph.store import GraphStore, StoreBusyError, StoreError
+
+if TYPE_CHECKING:
+    from ingest.loader import FileReport
 
 __all__ = ["register", "samples_dir"]
 
@@ -124,8 +128,7 @@ def demo(
                              ("twitter", "twitter.jsonl"), ("reddit", "reddit.jsonl")):
             show = progress_printer(f"ingest {source}")
             reports, _ = ingest_paths(store, source, [samples / name], rejects_dir=rejects_dir,
-                                      progress=lambda r, show=show: show(
-                                          f"{r.read:,} read, {r.loaded:,} loaded"))
+                                      progress=_ingest_progress(show))
             for r in reports:
                 err.print(f"ingest {source}: {r.read:,} read, {r.loaded:,} loaded, "
                           f"{r.rejected:,} rejected", highlight=False)
@@ -162,3 +165,9 @@ def _remove(path: Path) -> None:
     for extra in path.parent.glob(path.name + ".*"):
         if extra.name.endswith((".wal", ".lock", ".shadow", ".tmp")):
             extra.unlink(missing_ok=True)
+
+
+def _ingest_progress(show: Callable[..., None]) -> Callable[[FileReport], None]:
+    def report(r: FileReport) -> None:
+        show(f"{r.read:,} read, {r.loaded:,} loaded")
+    return report

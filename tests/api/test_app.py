@@ -161,9 +161,9 @@ def test_app_opens_its_own_store(graph_db: tuple[Path, str]) -> None:
 
 
 def test_repeated_reads_are_cached_and_writes_clear_the_cache(tmp_path: Path) -> None:
-    from api.app import create_app
     from api_testkit import build_graph
 
+    from api.app import create_app
     from graph.embedded_store import EmbeddedStore
 
     path = tmp_path / "graph.lbdb"
