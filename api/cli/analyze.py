@@ -49,11 +49,13 @@ def analyze(
               "warm_start": not full, "community_refresh": community_refresh}
     result = run_write_job(db, {"kind": "analyze", "params": params}, "analyze")
     stats = result["stats"]
+    kept = "; carried over from the last run, --full to detect afresh" \
+        if stats.get("communities_from", "detected") != "detected" else ""
     console.print(
         f"run [b]{result['run_id']}[/]: {stats['accounts']:,} accounts, "
         f"{stats['interactions']:,} interactions, {stats['brand_posts']:,} posts addressing "
         f"the brand ({stats['posts_scored']:,} posts newly scored by {stats['sentiment_model']}), "
-        f"{stats['communities']:,} communities (modularity {stats['modularity']:.3f}); "
+        f"{stats['communities']:,} communities (modularity {stats['modularity']:.3f}{kept}); "
         f"scores by {stats['scoring']}; {stats['seconds']:.1f}s", highlight=False)
 
 
