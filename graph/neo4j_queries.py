@@ -34,6 +34,8 @@ INDEX_STATEMENTS: tuple[str, ...] = (
     "CREATE INDEX post_author_key IF NOT EXISTS FOR (n:Post) ON (n.author_key)",
     "CREATE INDEX pendingedge_to_key IF NOT EXISTS FOR (n:PendingEdge) ON (n.to_key)",
     "CREATE INDEX analysisrun_status IF NOT EXISTS FOR (n:AnalysisRun) ON (n.status)",
+    "CREATE INDEX carenote_conversation_key IF NOT EXISTS FOR (n:CareNote) "
+    "ON (n.conversation_key)",
 )
 
 SCHEMA_STATEMENTS: tuple[str, ...] = CONSTRAINT_STATEMENTS + INDEX_STATEMENTS
@@ -456,7 +458,8 @@ ORDER BY a.platform, a.handle"""
 # Timelines: one statement per direction. ``$before_time`` / ``$before_key`` are the
 # cursor (null on the first page); the caller merges the four lists, so each returns
 # its own newest ``$limit`` rows at or before the cursor.
-_TIMELINE_CURSOR = ("($before_time IS NULL OR p.created_at < $before_time "
+_TIMELINE_CURSOR = ("p.created_at IS NOT NULL "
+                    "AND ($before_time IS NULL OR p.created_at < $before_time "
                     "OR (p.created_at = $before_time AND p.key <= $before_key)) "
                     "AND ($platforms IS NULL OR p.platform IN $platforms) "
                     "AND ($kinds IS NULL OR p.kind IN $kinds) "
@@ -481,13 +484,18 @@ MATCH (:Account {{key: k}})-[:POSTED]->(:Post)<-[:REPLY_TO]-(p:Post)<-[:POSTED]-
 WHERE {_TIMELINE_CURSOR} AND b.key <> k
 {_TIMELINE_RETURN}"""
 
-# A reply to or share of their post is listed as that, never also as a mention.
+# A reply to or share of their post is listed as that, never also as a mention. A post
+# that mentions several of the subject accounts is one row, for the first of them in
+# ``$keys`` (as the embedded store keeps it), so duplicates never thin a page.
 TIMELINE_MENTIONS_RECEIVED = f"""\
-UNWIND $keys AS k
+UNWIND range(0, size($keys) - 1) AS i
+WITH i, $keys[i] AS k
 MATCH (s:Account {{key: k}})<-[:MENTIONS]-(p:Post)<-[:POSTED]-(b:Account)
 WHERE {_TIMELINE_CURSOR} AND b.key <> k
   AND NOT EXISTS {{ (p)-[:REPLY_TO]->(:Post)<-[:POSTED]-(s) }}
   AND NOT EXISTS {{ (p)-[:SHARES]->(:Post)<-[:POSTED]-(s) }}
+WITH p, b, min(i) AS first
+WITH p, b, $keys[first] AS k
 {_TIMELINE_RETURN}"""
 
 TIMELINE_SHARES_RECEIVED = f"""\
@@ -695,14 +703,26 @@ ORDER BY created_at, key"""
 # -------------------------------------------------------------------------- privacy
 FORGOTTEN_KEYS = "MATCH (f:Forgotten) RETURN f.key AS key"
 
+# Inside the forgetting transaction: the stored salt, or ``$salt`` when there is none
+# yet (MERGE locks the setting, so concurrent first forgets agree on one salt).
+PRIVACY_SALT = """\
+MERGE (s:Setting {key: 'privacy.salt'})
+SET s.value = CASE WHEN coalesce(s.value, '') = '' THEN $salt ELSE s.value END
+RETURN s.value AS value"""
+
 FORGET_LINKED_ACCOUNTS = """\
 MATCH (:Customer {key: $customer_id})-[:OWNS]->(a:Account)
 WHERE NOT coalesce(a.is_brand, false)
 RETURN a.key AS key, a.platform AS platform, a.handle AS handle"""
 
-# Keys are plain properties in Neo4j: the account is renamed in place, its edges stay.
+# Keys are plain properties in Neo4j: the account is renamed in place and keeps its
+# posts, mentions and follows; identity links to it (any customer's) go, as the embedded
+# store's copy-and-delete drops them.
 FORGET_ACCOUNT = """\
 MATCH (a:Account {key: $old})
+OPTIONAL MATCH (:Customer)-[o:OWNS]->(a)
+DELETE o
+WITH DISTINCT a
 SET a.key = $new, a.handle = $handle, a.user_id = null, a.display_name = null,
     a.location = null, a.description = null, a.is_brand = false
 WITH a

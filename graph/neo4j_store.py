@@ -883,7 +883,8 @@ class Neo4jStore:
 
     def add_care_note(self, conversation_key: str, author: str, text: str) -> dict[str, Any]:
         now = datetime.now(UTC)
-        key = f"{conversation_key}|{now.isoformat()}|{uuid.uuid4().hex[:8]}"
+        stamp = now.replace(tzinfo=None).isoformat()  # as the embedded store's keys
+        key = f"{conversation_key}|{stamp}|{uuid.uuid4().hex[:8]}"
         self._write(q.ADD_CARE_NOTE, {"key": key, "conversation_key": conversation_key,
                                       "author": author, "text": text, "now": now})
         return {"key": key, "conversation_key": conversation_key, "author": author,
@@ -903,15 +904,16 @@ class Neo4jStore:
         return {r["key"] for r in self._read(q.FORGOTTEN_KEYS)}
 
     def forget_customer(self, customer_id: str) -> dict[str, int] | None:
-        if self.get_customer(customer_id) is None:
-            return None
-        salt = self.get_settings().get("privacy.salt") or secrets.token_hex(16)
         return self._in_transaction(  # type: ignore[no-any-return]
-            lambda run: self._forget(run, customer_id, salt))
+            lambda run: self._forget(run, customer_id))
 
-    def _forget(self, run: Runner, customer_id: str, salt: str) -> dict[str, int]:
+    def _forget(self, run: Runner, customer_id: str) -> dict[str, int] | None:
+        """All of it in one transaction, the existence check and the salt included
+        (other writers may forget or import at the same time)."""
+        if not run(q.GET_CUSTOMER, {"key": customer_id}):
+            return None
         now = datetime.now(UTC)
-        run(q.MERGE_SETTINGS, {"rows": [{"key": "privacy.salt", "value": salt}]})
+        salt = str(run(q.PRIVACY_SALT, {"salt": secrets.token_hex(16)})[0]["value"])
         counts = {"accounts": 0, "posts": 0, "mentions_redacted": 0, "purchases": 0}
         tombstones = [tombstone("customer", customer_id, salt)]
         for a in run(q.FORGET_LINKED_ACCOUNTS, {"customer_id": customer_id}):

@@ -123,6 +123,7 @@ CANNED: dict[str, list[dict[str, Any]]] = {
     q.CARE_NOTES: [{"key": "n1", "conversation_key": "twitter:1", "author": "ana",
                     "text": "called", "created_at": NOW}],
     q.FORGOTTEN_KEYS: [{"key": "abc"}],
+    q.PRIVACY_SALT: [{"value": "0123456789abcdef"}],
     q.FORGET_LINKED_ACCOUNTS: [{"key": "twitter:danaw", "platform": "twitter",
                                 "handle": "danaw"}],
     q.FORGET_ACCOUNT: [{"posts": 2}],
