@@ -10,18 +10,25 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from graph.model import OwnsLink, account_key
 from graph.store import GraphBatch, WriteResult
 
-__all__ = ["ACCOUNT_FIELDS", "CUSTOMER_FIELDS", "merge_accounts", "merge_customers",
+__all__ = ["ACCOUNT_FIELDS", "CUSTOMER_FIELDS", "GIVEN_ACCOUNT_FIELDS", "account_changed",
+           "account_row", "merge_account_values", "merge_accounts", "merge_customers",
            "parse_explanation", "plan_links", "select_timeline"]
 
 ACCOUNT_FIELDS = ("platform", "handle", "user_id", "display_name", "followers", "is_brand",
                   "location", "description")
 CUSTOMER_FIELDS = ("name", "email", "lifetime_value", "nps", "signup_date", "location",
                    "company")
+# What an account record gives besides its key (platform and handle make the key).
+GIVEN_ACCOUNT_FIELDS = tuple(f for f in ACCOUNT_FIELDS if f not in ("platform", "handle"))
+_given_values = attrgetter(*GIVEN_ACCOUNT_FIELDS)
+_BRAND = GIVEN_ACCOUNT_FIELDS.index("is_brand")
+_NOTHING_GIVEN: tuple[Any, ...] = (None,) * len(GIVEN_ACCOUNT_FIELDS)
 
 
 def merge_customers(batch: GraphBatch) -> dict[str, dict[str, Any]]:
@@ -36,29 +43,30 @@ def merge_customers(batch: GraphBatch) -> dict[str, dict[str, Any]]:
     return merged
 
 
-def merge_accounts(batch: GraphBatch) -> dict[str, dict[str, Any]]:
-    """Every account the batch names, merged: given ones win over stubs (an author, a
-    mentioned handle, a link or follow target known only by its handle)."""
-    merged: dict[str, dict[str, Any]] = {}
+def merge_account_values(batch: GraphBatch) -> dict[str, tuple[Any, ...]]:
+    """Every account the batch names, merged, as ``GIVEN_ACCOUNT_FIELDS`` values by key.
+
+    A later record's known fields override an earlier one's; ``None`` (and a false
+    ``is_brand``: only ``set_brand`` marks a brand) is "not given", so a stub (an
+    author, a mentioned handle, a link or follow target known only by its handle)
+    gives nothing. Platform and handle are the key's own parts.
+    """
+    merged: dict[str, tuple[Any, ...]] = {}
+    for a in batch.accounts:
+        key = a.key
+        values = _given_values(a)
+        old = merged.get(key)
+        if old is None or old == values:  # every page of an export repeats its users
+            merged[key] = values
+        else:
+            merged[key] = tuple(o if v is None or (i == _BRAND and not v) else v
+                                for i, (v, o) in enumerate(zip(values, old, strict=True)))
 
     def stub(platform: str, handle: str) -> None:
         key = account_key(platform, handle)
         if key not in merged:
-            merged[key] = {"key": key, "platform": platform.lower(),
-                           "handle": key.split(":", 1)[1]}
+            merged[key] = _NOTHING_GIVEN
 
-    for a in batch.accounts:
-        row = merged.setdefault(a.key, {"key": a.key})
-        for f in ACCOUNT_FIELDS:
-            v = getattr(a, f)
-            if f == "handle":
-                v = a.key.split(":", 1)[1]
-            elif f == "platform":
-                v = a.platform.lower()
-            elif f == "is_brand" and not v:
-                continue  # only set_brand marks (or an explicit True)
-            if v is not None:
-                row[f] = v
     for p in batch.posts:
         stub(p.platform, p.author_handle)
         for m in p.mentions:
@@ -69,6 +77,30 @@ def merge_accounts(batch: GraphBatch) -> dict[str, dict[str, Any]]:
         stub(follow.platform, follow.follower_handle)
         stub(follow.platform, follow.followee_handle)
     return merged
+
+
+def account_row(key: str, values: tuple[Any, ...]) -> dict[str, Any]:
+    """One merged account as a row: its key, platform, handle and the fields given."""
+    platform, handle = key.split(":", 1)
+    row: dict[str, Any] = {"key": key, "platform": platform, "handle": handle}
+    for f, v in zip(GIVEN_ACCOUNT_FIELDS, values, strict=True):
+        if v is not None and (v or f != "is_brand"):
+            row[f] = v
+    return row
+
+
+def account_changed(values: tuple[Any, ...], stored: tuple[Any, ...]) -> bool:
+    """Whether merged account ``values`` give a field that differs from ``stored`` (both
+    in ``GIVEN_ACCOUNT_FIELDS`` order)."""
+    return values != stored and any(
+        v is not None and (v or f != "is_brand") and v != old
+        for f, v, old in zip(GIVEN_ACCOUNT_FIELDS, values, stored, strict=True))
+
+
+def merge_accounts(batch: GraphBatch) -> dict[str, dict[str, Any]]:
+    """Every account the batch names, merged (see :func:`merge_account_values`), as rows
+    holding the fields given."""
+    return {key: account_row(key, values) for key, values in merge_account_values(batch).items()}
 
 
 def select_timeline(rows: Sequence[dict[str, Any]], *, first: int,

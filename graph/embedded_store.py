@@ -14,6 +14,7 @@ says which and what to do instead.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import re
@@ -21,7 +22,8 @@ import secrets
 import threading
 import uuid
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,10 @@ import pyarrow.compute as pc
 from graph.batch import (
     ACCOUNT_FIELDS,
     CUSTOMER_FIELDS,
-    merge_accounts,
+    GIVEN_ACCOUNT_FIELDS,
+    account_changed,
+    account_row,
+    merge_account_values,
     merge_customers,
     parse_explanation,
     plan_links,
@@ -131,6 +136,25 @@ def _naive_utc(ts: datetime) -> datetime:
     if ts.tzinfo is not None:
         ts = ts.astimezone(UTC).replace(tzinfo=None)
     return ts
+
+
+def _utc_column(values: Sequence[datetime | None]) -> pa.Array:
+    """Times as naive UTC microseconds (what ``_naive_utc`` gives, one column at a time):
+    Arrow converts aware values to UTC and takes naive ones as UTC already."""
+    return pa.array(values, pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us"))
+
+
+def _heap_trimmer() -> Callable[[], object] | None:
+    """glibc's ``malloc_trim(0)``, which returns freed heap pages to the OS; None elsewhere."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return lambda: trim(0)
+
+
+_TRIM_HEAP = _heap_trimmer()
+_LARGE_BATCH = 10_000  # records; after such a batch freed memory is returned to the OS
 
 
 def _aware(ts: Any) -> datetime | None:
@@ -286,13 +310,26 @@ class EmbeddedStore:
 
     def _existing(self, label: str, keys: Sequence[str], returns: str = "n.key AS key"
                   ) -> list[dict[str, Any]]:
-        if label not in NODE_LABELS:
-            raise StoreError(f"Unknown label {label!r}")
         if not keys:
             return []
-        return self._rows(
-            f"UNWIND $keys AS k MATCH (n:{label} {{key: k}}) RETURN {returns}", {"keys": list(keys)}
-        )
+        rows: list[dict[str, Any]] = self._existing_table(label, keys, returns).to_pylist()
+        return rows
+
+    def _existing_table(self, label: str, keys: Sequence[str] | pa.Array,
+                        returns: str = "n.key AS key") -> pa.Table:
+        """The stored nodes among ``keys``, as an Arrow table of ``returns``.
+
+        The keys are scanned from an Arrow column (``LOAD FROM``), not bound as a list
+        parameter: converting 100,000 Python strings into a query value and reading
+        the answer row by row cost more than the look-up itself.
+        """
+        if label not in NODE_LABELS:
+            raise StoreError(f"Unknown label {label!r}")
+        scan = pa.table({"k": pa.array(keys, pa.string())})
+        table: pa.Table = self._exec(
+            f"LOAD FROM $scan MATCH (n:{label} {{key: k}}) RETURN {returns}",
+            {"scan": scan}).get_as_arrow()
+        return table
 
     def _in_transaction(self, work: Any) -> Any:
         self._exec("BEGIN TRANSACTION")
@@ -309,7 +346,33 @@ class EmbeddedStore:
 
     # ------------------------------------------------------------------ writes
     def write_batch(self, batch: GraphBatch) -> WriteResult:
-        return self._in_transaction(lambda: self._write_batch(batch))  # type: ignore[no-any-return]
+        with self._batch_connection(release_heap=len(batch) >= _LARGE_BATCH):
+            return self._in_transaction(  # type: ignore[no-any-return]
+                lambda: self._write_batch(batch))
+
+    @contextmanager
+    def _batch_connection(self, *, release_heap: bool) -> Iterator[None]:
+        """Write one batch on a connection of its own.
+
+        The driver keeps every prepared statement, with the values bound to it (a
+        batch's Arrow tables and key lists), for as long as its connection lives: a
+        million-post ingest on one connection grew to 4 GB. Closing a connection per
+        batch lets them go; after a large batch the heap they used is handed back to
+        the OS too (glibc keeps freed pages otherwise).
+        """
+        import ladybug
+
+        shared = self._conn
+        if shared is None:
+            raise StoreError("The store is closed.")
+        self._conn = ladybug.Connection(self._db)
+        try:
+            yield
+        finally:
+            self._conn.close()
+            self._conn = shared
+            if release_heap and _TRIM_HEAP is not None:
+                _TRIM_HEAP()
 
     def _write_batch(self, batch: GraphBatch) -> WriteResult:
         result = WriteResult()
@@ -341,130 +404,148 @@ class EmbeddedStore:
         result.updated["customers"] = len(changed)
 
     def _write_accounts(self, batch: GraphBatch, result: WriteResult) -> None:
-        merged = merge_accounts(batch)
+        merged = merge_account_values(batch)
         if not merged:
             return
-        ret = "n.key AS key, " + ", ".join(f"n.{f} AS {f}" for f in _ACCOUNT_FIELDS)
-        existing = {r["key"]: r for r in self._existing("Account", list(merged), ret)}
-        new = [r for k, r in merged.items() if k not in existing]
-        changed = [r for k, r in merged.items() if k in existing and any(
-            f in r and r[f] != existing[k][f] for f in _ACCOUNT_FIELDS)]
-        rows = [{f: r.get(f) for f in _ACCOUNT_SCHEMA.names} for r in new]
-        for r in rows:
-            r["is_brand"] = bool(r["is_brand"])
-        self._copy("Account", pa.Table.from_pylist(rows, schema=_ACCOUNT_SCHEMA))
+        ret = "n.key AS key, " + ", ".join(f"n.{f} AS {f}" for f in GIVEN_ACCOUNT_FIELDS)
+        found = self._existing_table("Account", list(merged), ret)
+        stored = dict(zip(found["key"].to_pylist(), zip(
+            *(found[f].to_pylist() for f in GIVEN_ACCOUNT_FIELDS), strict=True), strict=True))
+        new = [k for k in merged if k not in stored]
+        changed = [k for k, values in merged.items()
+                   if k in stored and account_changed(values, stored[k])]
+        parts = [k.split(":", 1) for k in new]
+        given = list(zip(*(merged[k] for k in new), strict=True)) or [()] * len(
+            GIVEN_ACCOUNT_FIELDS)
+        rows = pa.table({"key": new, "platform": [p for p, _ in parts],
+                         "handle": [h for _, h in parts],
+                         **dict(zip(GIVEN_ACCOUNT_FIELDS, given, strict=True))},
+                        schema=_ACCOUNT_SCHEMA)
+        brand = _ACCOUNT_SCHEMA.get_field_index("is_brand")
+        self._copy("Account", rows.set_column(brand, "is_brand",
+                                              pc.fill_null(rows["is_brand"], False)))
         if changed:
             sets = _set_clause(_ACCOUNT_FIELDS)
+            update = [account_row(k, merged[k]) for k in changed]
             self._exec(f"UNWIND $rows AS row MATCH (n:Account {{key: row.key}}) SET {sets}",
                        {"rows": [{f: r.get(f) for f in ("key", *_ACCOUNT_FIELDS)}
-                                 for r in changed]})
+                                 for r in update]})
         result.created["accounts"] = len(new)
         result.updated["accounts"] = len(changed)
 
     def _write_posts(self, batch: GraphBatch, result: WriteResult) -> None:
-        posts: dict[str, tuple[Post, int]] = {}
+        posts: dict[str, tuple[Post, str, int]] = {}
         for p in batch.posts:
-            h = content_hash(p)
-            seen = posts.get(p.key)
-            if seen is not None and seen[1] != h:
-                result.conflicts.append((p.key, "duplicate id with conflicting content in the "
-                                                "same batch"))
+            key, author = p.key, p.author_key
+            h = post_fingerprint(author, p.created_at, p.text, p.title)  # content_hash(p)
+            seen = posts.get(key)
+            if seen is not None and seen[2] != h:
+                result.conflicts.append((key, "duplicate id with conflicting content in the "
+                                              "same batch"))
                 continue
-            posts[p.key] = (p, h)
+            posts[key] = (p, author, h)
         if not posts:
             return
-        stored = {r["key"]: r["h"] for r in self._existing("Post", list(posts),
-                                                           "n.key AS key, n.content_hash AS h")}
-        new: list[tuple[Post, int]] = []
-        for key, (p, h) in posts.items():
+        found = self._existing_table("Post", list(posts), "n.key AS key, n.content_hash AS h")
+        stored = dict(zip(found["key"].to_pylist(), found["h"].to_pylist(), strict=True))
+        new_keys: list[str] = []
+        new: list[Post] = []
+        author_keys: list[str] = []
+        hashes: list[int] = []
+        for key, (p, author, h) in posts.items():
             if key not in stored:
-                new.append((p, h))
+                new_keys.append(key)
+                new.append(p)
+                author_keys.append(author)
+                hashes.append(h)
             elif stored[key] != h:
                 result.conflicts.append((key, "an already stored post with this id has "
                                               "different author, time or text"))
         result.created["posts"] = len(new)
         if not new:
             return
+        # Columns straight from the records: no dict per row.
+        platforms = [p.platform for p in new]
+        kinds = [str(p.kind) for p in new]
+        parent_keys = [post_key(p.platform, p.parent_id) if p.parent_id else None for p in new]
+        shared_keys = [post_key(p.platform, p.shared_id) if p.shared_id else None for p in new]
+        conversations: list[str | None] = [self._conversation_key(p) for p in new]
         # A post that does not name its conversation joins its parent's (stored or in
         # this batch); failing that, the parent is taken as the thread's root.
-        parent_conv: dict[str, str] = {}
-        orphans = {post_key(p.platform, p.parent_id) for p, _ in new
-                   if p.conversation_id is None and p.parent_id}
+        orphans = {parent for p, parent in zip(new, parent_keys, strict=True)
+                   if p.conversation_id is None and parent}
         if orphans:
-            for p, _ in new:
-                if p.key in orphans:
-                    parent_conv[p.key] = self._conversation_key(p)
-            parent_conv.update({r["key"]: r["c"] for r in self._existing(
-                "Post", [k for k in orphans if k not in parent_conv],
-                "n.key AS key, n.conversation_key AS c")})
-        rows: list[dict[str, Any]] = []
-        for p, h in new:
-            conversation = self._conversation_key(p)
-            if p.conversation_id is None and p.parent_id:
-                parent = post_key(p.platform, p.parent_id)
-                conversation = parent_conv.get(parent, parent)
-            rows.append({
-                "key": p.key, "platform": p.platform, "post_id": p.post_id,
-                "author_key": p.author_key, "text": p.text, "title": p.title,
-                "created_at": _naive_utc(p.created_at), "url": p.url, "kind": str(p.kind),
-                "parent_key": post_key(p.platform, p.parent_id) if p.parent_id else None,
-                "conversation_key": conversation,
-                "shared_key": post_key(p.platform, p.shared_id) if p.shared_id else None,
-                "hashtags": list(p.hashtags), "lang": p.lang, "likes": p.likes,
-                "reposts": p.reposts, "replies": p.replies, "score": p.score,
-                "accepted": p.accepted, "content_hash": h, "sentiment": None,
-                "sentiment_model": None,
-            })
-        self._copy("Post", pa.Table.from_pylist(rows, schema=_POST_SCHEMA))
+            parent_conv = {k: c for k, c in zip(new_keys, conversations, strict=True)
+                           if k in orphans}
+            found = self._existing_table("Post", [k for k in orphans if k not in parent_conv],
+                                         "n.key AS key, n.conversation_key AS c")
+            parent_conv.update(zip(found["key"].to_pylist(), found["c"].to_pylist(),
+                                   strict=True))
+            conversations = [
+                parent_conv.get(parent, parent) if p.conversation_id is None and parent else c
+                for p, parent, c in zip(new, parent_keys, conversations, strict=True)]
+        n = len(new)
+        self._copy("Post", pa.table({
+            "key": new_keys, "platform": platforms, "post_id": [p.post_id for p in new],
+            "author_key": author_keys, "text": [p.text for p in new],
+            "title": [p.title for p in new], "created_at": _utc_column([p.created_at for p in new]),
+            "url": [p.url for p in new], "kind": kinds, "parent_key": parent_keys,
+            "conversation_key": conversations, "shared_key": shared_keys,
+            "hashtags": [p.hashtags for p in new], "lang": [p.lang for p in new],
+            "likes": [p.likes for p in new], "reposts": [p.reposts for p in new],
+            "replies": [p.replies for p in new], "score": [p.score for p in new],
+            "accepted": [p.accepted for p in new], "content_hash": hashes,
+            "sentiment": pa.nulls(n, pa.float64()), "sentiment_model": pa.nulls(n, pa.string()),
+        }, schema=_POST_SCHEMA))
 
         # Conversations the new posts belong to.
-        conversations = {r["conversation_key"]: r for r in rows}
-        known_conv = {r["key"] for r in self._existing("Conversation", list(conversations))}
-        new_conv = [{"key": k, "platform": r["platform"], "root_post_key": k}
-                    for k, r in conversations.items() if k not in known_conv]
-        self._copy("Conversation", pa.Table.from_pylist(new_conv, schema=pa.schema(
+        conversation_platform = dict(zip(conversations, platforms, strict=True))
+        known_conv = set(self._existing_table("Conversation", list(conversation_platform))[
+            "key"].to_pylist())
+        new_conv = [k for k in conversation_platform if k not in known_conv]
+        self._copy("Conversation", pa.table({
+            "key": new_conv, "platform": [conversation_platform[k] for k in new_conv],
+            "root_post_key": new_conv}, schema=pa.schema(
             [("key", pa.string()), ("platform", pa.string()), ("root_post_key", pa.string())])))
         result.created["conversations"] = len(new_conv)
 
         # Edges that start at a new post never exist yet: no check needed.
-        self._copy("POSTED", pa.table({"from": [r["author_key"] for r in rows],
-                                       "to": [r["key"] for r in rows]}))
-        self._copy("IN_CONVERSATION", pa.table({"from": [r["key"] for r in rows],
-                                                "to": [r["conversation_key"] for r in rows]}))
+        self._copy("POSTED", pa.table({"from": author_keys, "to": new_keys}))
+        self._copy("IN_CONVERSATION", pa.table({"from": new_keys, "to": conversations}))
         m_from, m_to = [], []
-        for p, _ in new:
-            for target in dict.fromkeys(account_key(p.platform, m) for m in p.mentions):
-                m_from.append(p.key)
-                m_to.append(target)
+        for key, p in zip(new_keys, new, strict=True):
+            if p.mentions:
+                for target in dict.fromkeys([account_key(p.platform, m) for m in p.mentions]):
+                    m_from.append(key)
+                    m_to.append(target)
         self._copy("MENTIONS", pa.table({"from": m_from, "to": m_to}))
         result.created["mentions"] = len(m_from)
 
         # Post-to-post edges: written now if the target is stored, else kept pending.
         wanted: list[tuple[str, str, str, str | None]] = []  # rel, from, to, share kind
-        for r in rows:
-            if r["parent_key"]:
-                wanted.append(("REPLY_TO", r["key"], r["parent_key"], None))
-            if r["shared_key"]:
-                kind = "quote" if r["kind"] == "quote" else "retweet"
-                wanted.append(("SHARES", r["key"], r["shared_key"], kind))
-        new_keys = {r["key"] for r in rows}
-        outside = list({t for _, _, t, _ in wanted if t not in new_keys})
-        present = new_keys | {r["key"] for r in self._existing("Post", outside)}
-        ready = [w for w in wanted if w[2] in present]
-        waiting = [w for w in wanted if w[2] not in present]
+        for key, kind, parent, shared in zip(new_keys, kinds, parent_keys, shared_keys,
+                                             strict=True):
+            if parent:
+                wanted.append(("REPLY_TO", key, parent, None))
+            if shared:
+                wanted.append(("SHARES", key, shared, "quote" if kind == "quote" else "retweet"))
+        in_batch = set(new_keys)
+        outside = list({t for _, _, t, _ in wanted if t not in in_batch})
+        stored_targets = set(self._existing_table("Post", outside)["key"].to_pylist())
+        ready = [w for w in wanted if w[2] in in_batch or w[2] in stored_targets]
+        waiting = [w for w in wanted if not (w[2] in in_batch or w[2] in stored_targets)]
 
-        pending = self._df("MATCH (e:PendingEdge) RETURN e.key AS key, e.rel AS rel, "
-                           "e.from_key AS from_key, e.to_key AS to_key, e.share_kind AS kind")
-        if len(pending):
-            resolved = pending[pending["to_key"].isin(new_keys)]
-            for row in resolved.itertuples(index=False):
-                ready.append((row.rel, row.from_key, row.to_key, _none(row.kind)))
-            if len(resolved):
-                self._exec("UNWIND $keys AS k MATCH (e:PendingEdge {key: k}) DELETE e",
-                           {"keys": resolved["key"].tolist()})
-            pending_keys = set(pending["key"])
-        else:
-            pending_keys = set()
+        pending = self._exec("MATCH (e:PendingEdge) RETURN e.key AS key, e.rel AS rel, "
+                             "e.from_key AS from_key, e.to_key AS to_key, "
+                             "e.share_kind AS kind").get_as_arrow()
+        resolved = pending.filter(pc.is_in(pending["to_key"], value_set=pa.array(
+            new_keys, pa.string()))) if pending.num_rows else pending
+        if resolved.num_rows:
+            ready.extend(zip(*(resolved[c].to_pylist() for c in ("rel", "from_key", "to_key",
+                                                                  "kind")), strict=True))
+            self._exec("UNWIND $keys AS k MATCH (e:PendingEdge {key: k}) DELETE e",
+                       {"keys": resolved["key"].to_pylist()})
+        pending_keys = set(pending["key"].to_pylist()) if waiting and pending.num_rows else set()
         replies = [(f, t) for rel, f, t, _ in ready if rel == "REPLY_TO"]
         shares = [(f, t, k) for rel, f, t, k in ready if rel == "SHARES"]
         self._copy("REPLY_TO", pa.table({"from": [f for f, _ in replies],
@@ -483,8 +564,7 @@ class EmbeddedStore:
             ("to_key", pa.string()), ("share_kind", pa.string())])))
         result.created["replies"] = len(replies)
         result.created["shares"] = len(shares)
-        result.pending_edges = len(pending_keys) - (len(resolved) if len(pending) else 0) + len(
-            wait_rows)
+        result.pending_edges = pending.num_rows - resolved.num_rows + len(wait_rows)
 
     @staticmethod
     def _conversation_key(p: Post) -> str:

@@ -14,6 +14,7 @@ import io
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -40,11 +41,24 @@ def open_binary(path: Path | str) -> IO[bytes]:
     return p.open("rb")
 
 
+def _line_at(path: Path, offset: int, length: int) -> str:
+    """A line of a plain file again, by its byte position."""
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        return fh.read(length).decode("utf-8")
+
+
 def _jsonl_units(parse_line: Callable[[str, int, str], list[Record]], path: Path | str,
                  source_file: str) -> Iterator[Unit]:
+    # A plain file's line can be read again by position when it is rejected, so its
+    # unit does not keep the text (a batch of Twitter pages is ~60 MB of it).
+    plain = Path(path) if str(path) != "-" and Path(path).suffix not in (".gz", ".zst") \
+        else None
+    end = 0
     with open_binary(path) as fh:
-        for line_no, raw in enumerate(fh, start=1):
-            raw = raw.rstrip(b"\r\n")
+        for line_no, line in enumerate(fh, start=1):
+            start, end = end, end + len(line)
+            raw = line.rstrip(b"\r\n")
             if not raw.strip():
                 continue
             try:
@@ -59,7 +73,10 @@ def _jsonl_units(parse_line: Callable[[str, int, str], list[Record]], path: Path
                 records = parse_line(text, line_no, source_file)
             except Exception as exc:  # a parser bug must not lose the rest of the file
                 records = [Reject(source_file, line_no, f"could not be parsed: {exc!r}", text)]
-            yield Unit(line_no, text, records)
+            if plain is None:
+                yield Unit(line_no, text, records)
+            else:
+                yield Unit(line_no, "", records, partial(_line_at, plain, start, len(raw)))
 
 
 def _grouped_units(records: Iterator[Record], raw_of: Callable[[int], str]) -> Iterator[Unit]:

@@ -43,9 +43,10 @@ def _v2_time(value: Any) -> datetime:
     if not isinstance(value, str):
         raise _Bad("field 'created_at' is missing or not a string", "created_at")
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+        when = datetime.fromisoformat(value)  # Python 3.11 reads a "Z" suffix as UTC
     except ValueError:
         raise _Bad(f"field 'created_at' is not an ISO time: {value!r}", "created_at") from None
+    return when if when.tzinfo is UTC else when.astimezone(UTC)
 
 
 def _v1_time(value: Any) -> datetime:
@@ -134,10 +135,10 @@ def _v2_post(tweet: dict[str, Any], users_by_id: dict[str, Account],
                 out.append(Account(platform=PLATFORM, handle=handle))
     metrics = tweet.get("public_metrics") or {}
     note = tweet.get("note_tweet") or {}
-    reposts = None
-    if _int(metrics.get("retweet_count")) is not None:
-        reposts = (_int(metrics.get("retweet_count")) or 0) + (
-            _int(metrics.get("quote_count")) or 0)
+    reposts = _int(metrics.get("retweet_count"))
+    if reposts is not None:
+        reposts += _int(metrics.get("quote_count")) or 0
+    tags = entities.get("hashtags")
     return Post(
         platform=PLATFORM, post_id=tweet_id, author_handle=author.handle,
         created_at=_v2_time(tweet.get("created_at")),
@@ -145,9 +146,8 @@ def _v2_post(tweet: dict[str, Any], users_by_id: dict[str, Account],
         else str(tweet.get("text") or ""),
         kind=kind, url=_url(author.handle, tweet_id), parent_id=parent,
         conversation_id=str(tweet["conversation_id"]) if tweet.get("conversation_id") else None,
-        mentions=tuple(dict.fromkeys(mentions)), shared_id=shared,
-        hashtags=tuple(h.get("tag", "") for h in entities.get("hashtags") or []
-                       if isinstance(h, dict)),
+        mentions=tuple(dict.fromkeys(mentions)) if mentions else (), shared_id=shared,
+        hashtags=tuple(h.get("tag", "") for h in tags if isinstance(h, dict)) if tags else (),
         lang=tweet.get("lang"), likes=_int(metrics.get("like_count")), reposts=reposts,
         replies=_int(metrics.get("reply_count")))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -127,3 +128,25 @@ def test_real_shared_files_load_with_zero_rejects(tmp_path: Path, shared_data: P
         counts = store.counts()
     assert counts["Post"] > 1000
     assert counts["REPLY_TO"] > 400  # the Reddit thread's replies are all there
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
+def test_a_conflict_reject_carries_its_line(tmp_path: Path, suffix: str) -> None:
+    # Units of a plain file do not keep their text; the reject reads the line again.
+    good = _tweet_page([_tweet("10", "1", "original", "2026-09-01T10:00:00.000Z")], USERS)
+    other = _tweet_page([_tweet("11", "2", "unrelated", "2026-09-01T11:00:00.000Z")], USERS)
+    bad = _tweet_page([_tweet("10", "1", "tampered", "2026-09-01T10:00:00.000Z")], USERS)
+    first, second = tmp_path / "a.jsonl", tmp_path / f"b{suffix}"
+    first.write_text(good + "\n")
+    text = f"{other}\r\n\n{bad}\n"
+    if suffix.endswith(".gz"):
+        second.write_bytes(gzip.compress(text.encode()))
+    else:
+        second.write_text(text, newline="")
+    with EmbeddedStore(tmp_path / "db.lbdb") as store:
+        _ingest(store, tmp_path, "twitter", first)
+        reports, rejects = _ingest(store, tmp_path, "twitter", second)
+    assert (reports[0].read, reports[0].loaded, reports[0].rejected) == (2, 1, 1)
+    [entry] = [json.loads(x) for x in rejects.read_text(encoding="utf-8").splitlines()]
+    assert (entry["line"], entry["raw"]) == (3, bad)
+    assert "conflicting content" in entry["reason"]
