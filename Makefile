@@ -31,8 +31,13 @@ lint: install
 	$(VENV)/bin/ruff check api graph ingest analytics tests bench
 	$(VENV)/bin/mypy
 
+## bench: every benchmark in BENCHMARKS.md, in order (the load run needs the analyze run's database)
 bench: install
-	$(PY) bench/run_all.py
+	$(PY) bench/ingest_bench.py --posts 1000000 --accounts 200000
+	$(PY) bench/identity_bench.py
+	$(PY) bench/community_quality.py
+	$(PY) bench/analyze_bench.py --accounts 1000000 --interactions 10000000 --slice 100000
+	$(PY) bench/load_bench.py --db bench/out/analyze-bench.lbdb
 
 clean:
 	rm -rf $(VENV) *.lbdb *.lbdb.* .pytest_cache

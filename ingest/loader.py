@@ -11,6 +11,8 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -213,10 +215,9 @@ def load_units(
     forgotten = ForgottenFilter(store)
     started = time.monotonic()
     pending: list[Unit] = []
-    size = 0
 
     def flush() -> None:
-        nonlocal pending, size
+        nonlocal pending
         if not pending:
             return
         result = store.write_batch(_to_batch(r for unit in pending for r in unit.records))
@@ -242,7 +243,7 @@ def load_units(
                 report.loaded += 1
         for k, v in result.created.items():
             report.created[k] = report.created.get(k, 0) + v
-        pending, size = [], 0
+        pending = []
         # graph.model memoises every handle's key (up to 2**20 of them, ~1 KB each):
         # across a large file that is every account; a batch only needs its own.
         account_key.cache_clear()
@@ -253,20 +254,83 @@ def load_units(
             progress(report)
 
     with _collector_paused():
-        for unit in units:
-            report.read += 1
-            problem = _screen(unit, source_file, forgotten)
-            if problem is not None:
-                report.rejected += 1
+        for read, screened_out, batch in _read_ahead(
+                _batches(units, source_file, forgotten, batch_size)):
+            report.read += read
+            report.rejected += len(screened_out)
+            for problem in screened_out:
                 rejects.write(problem)
-                continue
-            pending.append(unit)
-            size += len(unit.records)
-            if size >= batch_size:
-                flush()
-        flush()
+            pending = batch
+            flush()
     report.seconds = time.monotonic() - started
     return report
+
+
+Batch = tuple[int, list[Reject], list[Unit]]
+
+
+def _batches(units: Iterator[Unit], source_file: str, forgotten: ForgottenFilter,
+             batch_size: int) -> Iterator[Batch]:
+    """Group screened units into batches of about ``batch_size`` records: for each, how
+    many units were read, the rejects screening found, and the units to write."""
+    read, screened_out, pending, size = 0, [], [], 0
+    for unit in units:
+        read += 1
+        problem = _screen(unit, source_file, forgotten)
+        if problem is not None:
+            screened_out.append(problem)
+            continue
+        pending.append(unit)
+        size += len(unit.records)
+        if size >= batch_size:
+            yield read, screened_out, pending
+            read, screened_out, pending, size = 0, [], [], 0
+    if read:
+        yield read, screened_out, pending
+
+
+_DONE = object()
+
+
+def _read_ahead(batches: Iterator[Batch]) -> Iterator[Batch]:
+    """Read and parse the next batch on a thread while the caller writes this one.
+
+    The store's write (COPY and the commit's checkpoint) releases the GIL, so reading
+    overlaps it. At most one batch waits finished: the reader starts the one after
+    only when the caller has taken it, so two batches are in memory at most.
+    """
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=1)
+    taken = threading.Semaphore(0)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                handoff.put(batch)
+                taken.acquire()
+                if stop.is_set():
+                    return
+        except BaseException as exc:  # handed to the caller, raised there
+            handoff.put(exc)
+            return
+        handoff.put(_DONE)
+
+    reader = threading.Thread(target=read, name="scrm-ingest-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            taken.release()
+            yield item
+    finally:
+        # A reader waiting for the caller stops now; one still reading (standard input
+        # may block for ever) is a daemon thread and ends with the process.
+        stop.set()
+        taken.release()
 
 
 def _screen(unit: Unit, source_file: str, forgotten: ForgottenFilter) -> Reject | None:
