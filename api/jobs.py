@@ -41,9 +41,13 @@ def execute(store: GraphStore, payload: dict[str, Any], report: Report) -> dict[
         from ingest.pipeline import ingest_paths
 
         def on_progress(r: Any) -> None:
-            rate = r.read / r.seconds if r.seconds else 0.0
+            # A record is an input line or row; a Twitter page holds 100 posts, so the
+            # rate of new posts is what tells how fast the load goes.
+            posts = r.created.get("posts", 0)
+            rate = (posts or r.read) / r.seconds if r.seconds else 0.0
             report(f"{Path(r.source_file).name}: {r.read:,} read, {r.loaded:,} loaded, "
-                   f"{r.rejected:,} rejected ({rate:,.0f} records/s)")
+                   f"{r.rejected:,} rejected" + (f"; {posts:,} new posts ({rate:,.0f} posts/s)"
+                                                 if posts else f" ({rate:,.0f} records/s)"))
 
         reports, rejects = ingest_paths(
             store, payload["source"], payload["paths"],
