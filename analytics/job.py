@@ -47,6 +47,8 @@ __all__ = [
 Progress = Callable[[str, float], None]
 
 _IGNORED_HANDLES = ("[deleted]", "[removed]")
+_ACCOUNT_COLUMNS = ("key", "followers", "is_brand", "customer_id", "lifetime_value", "nps",
+                    "purchases_total")
 
 
 @dataclass(frozen=True)
@@ -129,9 +131,11 @@ def run_analysis(
         t = time.monotonic()
         say("projection", 0.0)
         accounts = store.account_frame()
-        accounts = accounts[~accounts["handle"].isin(_IGNORED_HANDLES)].reset_index(drop=True)
+        accounts = accounts.loc[~accounts["handle"].isin(_IGNORED_HANDLES),
+                                [c for c in _ACCOUNT_COLUMNS if c in accounts]
+                                ].reset_index(drop=True)  # names and texts are not needed
         keys = pa.array(accounts["key"].astype(str).tolist(), pa.string())
-        interactions = store.interaction_frame()
+        interactions = store.interaction_frame(sentiment=False)
         n = len(keys)
         src = _positions(interactions["src"], keys)
         dst = _positions(interactions["dst"], keys)
@@ -159,6 +163,7 @@ def run_analysis(
         decay = time_decay_weights(created_s, now_s, params.half_life_days) if len(created_s) \
             else np.zeros(0)
         weight = (kind_weight * decay)[ok]
+        del decay
         src, dst = src[ok].astype(np.int64), dst[ok].astype(np.int64)
         latest = store.latest_run()
         previous = store.score_frame(columns=("influence", "community")) \
@@ -188,10 +193,12 @@ def run_analysis(
         else:
             membership, modularity = np.arange(n), 0.0
             bridge = np.zeros(n)
+        edges = int(len(src))
+        del src, dst, weight, kind_weight, created_s, ok  # the graph is no longer needed
         t = mark("communities", t)
 
         say("scores", 0.75)
-        features = _features(accounts, brand_posts, activity, influence, engagement,
+        features = _features(accounts, keys, brand_posts, activity, influence, engagement,
                              brand_keys)
         indexed = features.set_index("key")
         ranked = score_accounts(indexed, params.weights)
@@ -210,7 +217,7 @@ def run_analysis(
         store.write_scores(run_id, frame)
         t = mark("write", t)
         stats = {
-            "accounts": int(n), "interactions": int(len(src)), "brand_posts": int(len(brand_posts)),
+            "accounts": int(n), "interactions": edges, "brand_posts": int(len(brand_posts)),
             "posts_scored": scored, "sentiment_model": sentiment_model,
             "brand_accounts": sorted(brand_keys), "modularity": round(float(modularity), 6),
             "communities": int(len(np.unique(membership))) if n else 0,
@@ -222,8 +229,8 @@ def run_analysis(
             "warm_start": start is not None,
             "communities_from": "carried over from the previous run, new accounts placed by "
             "their neighbours" if base is not None else "detected",
-            "communities_detected_at": int(len(src)) if base is None else int(
-                (latest.stats if latest else {}).get("communities_detected_at", len(src))),
+            "communities_detected_at": edges if base is None else int(
+                (latest.stats if latest else {}).get("communities_detected_at", edges)),
             "seconds": round(time.monotonic() - started, 3), "timings": timings,
         }
         store.finish_run(run_id, stats)
@@ -255,9 +262,9 @@ def _score_sentiment(store: GraphStore, params: AnalysisParams) -> tuple[str, in
     return model_name, scored
 
 
-def _features(accounts: pd.DataFrame, brand_posts: pd.DataFrame, activity: pd.DataFrame,
-              influence: np.ndarray, engagement: np.ndarray, brand_keys: set[str]
-              ) -> pd.DataFrame:
+def _features(accounts: pd.DataFrame, keys: pa.Array, brand_posts: pd.DataFrame,
+              activity: pd.DataFrame, influence: np.ndarray, engagement: np.ndarray,
+              brand_keys: set[str]) -> pd.DataFrame:
     f = pd.DataFrame({
         "key": accounts["key"].astype(str),
         "influence": influence,
@@ -271,21 +278,37 @@ def _features(accounts: pd.DataFrame, brand_posts: pd.DataFrame, activity: pd.Da
         if "purchases_total" in accounts else ltv * np.nan
     f["customer_value"] = ltv.fillna(spend).to_numpy()
     f.loc[~f["is_customer"], "customer_value"] = np.nan
-    by_author = brand_posts.groupby("author_key")["sentiment"].agg(["mean", "count"])
-    f["brand_sentiment"] = f["key"].map(by_author["mean"]).astype(float)
-    f["brand_posts"] = f["key"].map(by_author["count"]).fillna(0).astype(int)
+    # Per-author sums by position (bincount), not by key: mapping a million keys
+    # through pandas took seconds.
+    n = len(keys)
+    author = _positions(brand_posts["author_key"], keys)
+    sentiment = pd.to_numeric(brand_posts["sentiment"], errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan)
+    scored = (author >= 0) & ~np.isnan(sentiment)
+    count = np.bincount(author[scored], minlength=n)
+    total = np.bincount(author[scored], weights=sentiment[scored], minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f["brand_sentiment"] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    f["brand_posts"] = count.astype(int)
     # Helping: replies in brand conversations to other customers (not to the brand),
     # in a friendly tone. Accepted answers count double where a forum says so.
     parent = brand_posts["parent_author_key"]
-    helpful = brand_posts[parent.notna() & ~parent.isin(brand_keys)
-                          & (brand_posts["sentiment"].fillna(0) >= 0)]
-    f["helpfulness"] = f["key"].map(helpful.groupby("author_key").size()).fillna(0.0)
+    helpful = (author >= 0) & (parent.notna() & ~parent.isin(brand_keys)).to_numpy(
+        dtype=bool) & (np.nan_to_num(sentiment, nan=0.0) >= 0)
+    f["helpfulness"] = np.bincount(author[helpful], minlength=n).astype(float)
     if len(activity):
-        accepted = activity.set_index("author_key")["accepted_answers"].astype(float)
-        f["helpfulness"] += 2.0 * f["key"].map(accepted).fillna(0.0)
-        last = pd.to_datetime(activity.set_index("author_key")["last_post_at"])
-        newest = last.max()
-        f["last_active_days"] = f["key"].map((newest - last).dt.total_seconds() / 86400.0)
+        at = _positions(activity["author_key"], keys)
+        known = at >= 0
+        accepted = pd.to_numeric(activity["accepted_answers"]).to_numpy(
+            dtype=float, na_value=np.nan)
+        extra = np.zeros(n)
+        extra[at[known]] = np.nan_to_num(accepted[known], nan=0.0)
+        f["helpfulness"] += 2.0 * extra
+        last = pd.to_datetime(activity["last_post_at"])
+        days = ((last.max() - last).dt.total_seconds() / 86400.0).to_numpy(dtype=float)
+        idle = np.full(n, np.nan)
+        idle[at[known]] = days[known]
+        f["last_active_days"] = idle
     else:
         f["last_active_days"] = np.nan
     return f

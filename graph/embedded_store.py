@@ -239,6 +239,7 @@ class EmbeddedStore:
                 ) from None
             raise StoreError(f"Cannot open the database {self.path}: {exc}") from None
         self._conn = ladybug.Connection(self._db)
+        self._scoped = threading.local()  # a connection of a batch, per thread
         self._owns_db = True
         if not read_only:
             for statement in EMBEDDED_SCHEMA:
@@ -254,6 +255,7 @@ class EmbeddedStore:
         other.path, other.location, other.read_only = self.path, self.location, self.read_only
         other._db = self._db
         other._conn = ladybug.Connection(self._db)
+        other._scoped = threading.local()
         other._owns_db = False
         return other
 
@@ -276,8 +278,9 @@ class EmbeddedStore:
     def _exec(self, query: str, params: dict[str, Any] | None = None) -> Any:
         if self._conn is None:
             raise StoreError("The store is closed.")
+        conn = getattr(self._scoped, "conn", None) or self._conn
         try:
-            return self._conn.execute(query, params or {})
+            return conn.execute(query, params or {})
         except RuntimeError as exc:
             if "buffer pool is full" in str(exc):
                 pool = os.environ.get("SCRM_BUFFER_POOL_MB", "4096")
@@ -352,25 +355,30 @@ class EmbeddedStore:
 
     @contextmanager
     def _batch_connection(self, *, release_heap: bool) -> Iterator[None]:
-        """Write one batch on a connection of its own.
+        """Run one batch, or one large read, on a connection of its own.
 
         The driver keeps every prepared statement, with the values bound to it (a
         batch's Arrow tables and key lists), for as long as its connection lives: a
         million-post ingest on one connection grew to 4 GB. Closing a connection per
         batch lets them go; after a large batch the heap they used is handed back to
-        the OS too (glibc keeps freed pages otherwise).
+        the OS too (glibc keeps freed pages otherwise). The connection is this
+        thread's only (another thread using the store keeps the shared one), and a
+        batch inside a batch runs on the outer one.
         """
         import ladybug
 
-        shared = self._conn
-        if shared is None:
+        if self._conn is None:
             raise StoreError("The store is closed.")
-        self._conn = ladybug.Connection(self._db)
+        if getattr(self._scoped, "conn", None) is not None:
+            yield
+            return
+        conn = ladybug.Connection(self._db)
+        self._scoped.conn = conn
         try:
             yield
         finally:
-            self._conn.close()
-            self._conn = shared
+            self._scoped.conn = None
+            conn.close()
             if release_heap and _TRIM_HEAP is not None:
                 _TRIM_HEAP()
 
@@ -796,6 +804,10 @@ class EmbeddedStore:
 
     def _interaction_rows(self, after_post: int | None) -> pa.Table:
         """Interactions as account and post offsets, from posts after ``after_post``."""
+        if after_post is None:
+            table = self._interaction_scan()
+            if table is not None:
+                return table
         where = "" if after_post is None else "WHERE offset(id(p)) > $mark "
         tables = []
         for _, pattern, code in self._INTERACTIONS:
@@ -805,6 +817,63 @@ class EmbeddedStore:
                 "p.created_at AS created_at",
                 {"mark": after_post} if after_post is not None else None).get_as_arrow())
         return pa.concat_tables(tables).combine_chunks()
+
+    def _interaction_scan(self) -> pa.Table | None:
+        """Every interaction, from one scan per relationship table joined by post offset
+        in NumPy: the same rows as the ``_INTERACTIONS`` patterns, in a third of the
+        time (the engine's two-hop joins walk ten million posts twice) and without the
+        engine's join tables in the buffer pool. None when a post has more than one
+        author, which only the patterns count right."""
+        posted = self._exec(
+            "MATCH (a:Account)-[:POSTED]->(p:Post) RETURN offset(id(p)) AS p, offset(id(a)) AS a"
+        ).get_as_arrow()
+        post = posted.column("p").to_numpy()
+        size = int(post.max()) + 1 if len(post) else 0
+        author = np.full(size, -1, dtype=np.int64)
+        author[post] = posted.column("a").to_numpy()
+        if np.count_nonzero(author >= 0) != len(post):
+            return None
+        del posted, post
+        times = self._exec("MATCH (p:Post) RETURN offset(id(p)) AS p, p.created_at AS t"
+                           ).get_as_arrow()
+        created_type = times.schema.field("t").type
+        created = np.zeros(max(size, int(pc.max(times.column("p")).as_py() or 0) + 1),
+                           dtype=np.int64)
+        created[times.column("p").to_numpy()] = pc.fill_null(
+            pc.cast(times.column("t"), pa.int64()), 0).to_numpy()
+        del times
+
+        def of(posts: np.ndarray) -> np.ndarray:
+            inside = posts < size
+            return np.where(inside, author[np.where(inside, posts, 0)], -1)
+
+        parts = []
+        for query, kind in (
+            ("MATCH (p:Post)-[:REPLY_TO]->(q:Post) RETURN offset(id(p)) AS p, "
+             "offset(id(q)) AS q", None),
+            ("MATCH (p:Post)-[:MENTIONS]->(b:Account) RETURN offset(id(p)) AS p, "
+             "offset(id(b)) AS b", None),
+            ("MATCH (p:Post)-[s:SHARES]->(q:Post) RETURN offset(id(p)) AS p, "
+             "offset(id(q)) AS q, s.kind = 'quote' AS quote", "share"),
+        ):
+            rows = self._exec(query).get_as_arrow()
+            p = rows.column("p").to_numpy()
+            src = of(p)
+            dst = rows.column("b").to_numpy() if "b" in rows.column_names else \
+                of(rows.column("q").to_numpy())
+            if kind == "share":
+                quote = pc.fill_null(rows.column("quote"), False).to_numpy(zero_copy_only=False)
+                code = np.where(quote, 3, 2).astype(np.int8)
+            else:
+                code = np.full(len(p), 0 if "q" in rows.column_names else 1, dtype=np.int8)
+            del rows
+            keep = (src >= 0) & (dst >= 0)
+            p = p[keep]
+            parts.append(pa.table({
+                "src": pa.array(src[keep]), "dst": pa.array(dst[keep]),
+                "kind": pa.array(code[keep]), "post": pa.array(p),
+                "created_at": pa.array(created[p]).cast(created_type)}))
+        return pa.concat_tables(parts).combine_chunks()
 
     def _cached_interactions(self, state: dict[str, Any]) -> pa.Table:
         """The projection, read incrementally: the rows cached by the last call plus the
@@ -840,11 +909,16 @@ class EmbeddedStore:
             tmp.replace(path)
         return table
 
-    def interaction_frame(self) -> pd.DataFrame:
+    def interaction_frame(self, *, sentiment: bool = True) -> pd.DataFrame:
         """src and dst come back as categoricals over the account keys: the engine
         hands over node offsets (integers), never ten million key strings; and the
         rows already read by an earlier call are kept beside the database, so after
-        a small ingest only the new posts' interactions are queried."""
+        a small ingest only the new posts' interactions are queried. Read on a
+        connection of its own, so that nothing of it stays behind in the driver."""
+        with self._batch_connection(release_heap=True):
+            return self._interaction_frame(sentiment)
+
+    def _interaction_frame(self, with_sentiment: bool) -> pd.DataFrame:
         accounts = self._exec("MATCH (a:Account) RETURN offset(id(a)) AS o, a.key AS key"
                               ).get_as_arrow()
         offsets = accounts.column("o").to_numpy()
@@ -852,13 +926,16 @@ class EmbeddedStore:
         position[offsets] = np.arange(len(offsets))
         categories = pd.Index(accounts.column("key").to_pylist(), dtype=object)
         table = self._cached_interactions(self._projection_state())
-        sentiment_rows = self._exec("MATCH (p:Post) RETURN offset(id(p)) AS o, "
-                                    "p.sentiment AS s").get_as_arrow()
-        post_offsets = sentiment_rows.column("o").to_numpy()
-        sentiment = np.full(int(post_offsets.max()) + 1 if len(post_offsets) else 0, np.nan)
-        sentiment[post_offsets] = np.asarray(
-            sentiment_rows.column("s").to_numpy(zero_copy_only=False), dtype=float)
-        del sentiment_rows
+        sentiment = np.zeros(0)
+        if with_sentiment:
+            sentiment_rows = self._exec("MATCH (p:Post) RETURN offset(id(p)) AS o, "
+                                        "p.sentiment AS s").get_as_arrow()
+            post_offsets = sentiment_rows.column("o").to_numpy()
+            sentiment = np.full(int(post_offsets.max()) + 1 if len(post_offsets) else 0,
+                                np.nan)
+            sentiment[post_offsets] = np.asarray(
+                sentiment_rows.column("s").to_numpy(zero_copy_only=False), dtype=float)
+            del sentiment_rows
         src = table.column("src").to_numpy()
         dst = table.column("dst").to_numpy()
         inside = (src < len(position)) & (dst < len(position))  # an account since removed
@@ -866,7 +943,7 @@ class EmbeddedStore:
         dst_codes = np.where(inside, position[np.where(inside, dst, 0)], -1)
         keep = (src_codes >= 0) & (dst_codes >= 0)
         post = table.column("post").to_numpy()[keep]
-        return pd.DataFrame({
+        columns: dict[str, Any] = {
             "src": pd.Categorical.from_codes(src_codes[keep], categories=categories),
             "dst": pd.Categorical.from_codes(dst_codes[keep], categories=categories),
             "kind": pd.Categorical.from_codes(
@@ -874,8 +951,11 @@ class EmbeddedStore:
                 categories=list(self._INTERACTION_KINDS)),
             "created_at": np.asarray(table.column("created_at").cast(pa.timestamp("us"))
                                      .to_numpy(), dtype="datetime64[us]")[keep],
-            "sentiment": sentiment[post] if len(sentiment) else np.full(len(post), np.nan),
-        })
+        }
+        if with_sentiment:
+            columns["sentiment"] = sentiment[post] if len(sentiment) else \
+                np.full(len(post), np.nan)
+        return pd.DataFrame(columns)
 
     def unscored_posts(self, batch_size: int = 100_000, *, model: str | None = None
                        ) -> Iterator[pd.DataFrame]:
@@ -887,6 +967,10 @@ class EmbeddedStore:
             yield frame.iloc[start:start + batch_size].reset_index(drop=True)
 
     def brand_posts(self, terms: Sequence[str]) -> pd.DataFrame:
+        with self._batch_connection(release_heap=True):
+            return self._brand_posts(terms)
+
+    def _brand_posts(self, terms: Sequence[str]) -> pd.DataFrame:
         # Each part brings its posts' parent author along (one OPTIONAL MATCH per row
         # found) rather than looking a million parents up afterwards; the brand's threads
         # are found by the conversation_key property (a scan) rather than through
@@ -936,16 +1020,35 @@ class EmbeddedStore:
         return frame
 
     def author_activity(self) -> pd.DataFrame:
-        return self._df("MATCH (p:Post) RETURN p.author_key AS author_key, count(*) AS posts, "
-                        "max(p.created_at) AS last_post_at, "
-                        "sum(CASE WHEN p.accepted THEN 1 ELSE 0 END) AS accepted_answers")
+        """Grouped in Arrow, not by the engine: its hash aggregate over ten million
+        posts by a string key needed more than a 1 GB buffer pool."""
+        with self._batch_connection(release_heap=True):
+            posts = self._exec("MATCH (p:Post) RETURN p.author_key AS author_key, "
+                               "p.created_at AS t, p.accepted AS accepted").get_as_arrow()
+        posts = posts.set_column(2, "accepted", pc.cast(
+            pc.fill_null(posts.column("accepted"), False), pa.int64()))
+        grouped = posts.group_by("author_key", use_threads=False).aggregate(
+            [([], "count_all"), ("t", "max"), ("accepted", "sum")])
+        del posts
+        frame: pd.DataFrame = pa.table({
+            "author_key": grouped.column("author_key"),
+            "posts": pc.cast(grouped.column("count_all"), pa.int64()),
+            "last_post_at": grouped.column("t_max"),
+            "accepted_answers": grouped.column("accepted_sum"),
+        }).to_pandas()
+        return frame
 
     def write_post_sentiment(self, keys: Sequence[str], values: Sequence[float], model: str
                              ) -> None:
-        rows = [{"k": k, "s": float(v)} for k, v in zip(keys, values, strict=True)]
-        for i in range(0, len(rows), 50_000):
-            self._exec("UNWIND $rows AS row MATCH (p:Post {key: row.k}) SET p.sentiment = row.s, "
-                       "p.sentiment_model = $m", {"rows": rows[i:i + 50_000], "m": model})
+        """Scores scanned from an Arrow table (no dict per post), on a connection of its
+        own (the driver would keep the table for as long as a connection lives)."""
+        scores = pa.table({"k": pa.array(keys, pa.string()),
+                           "s": pa.array(np.asarray(values, dtype=float), pa.float64())})
+        with self._batch_connection(release_heap=len(scores) >= _LARGE_BATCH):
+            for i in range(0, len(scores), 50_000):
+                self._exec("LOAD FROM $scan MATCH (p:Post {key: k}) SET p.sentiment = s, "
+                           "p.sentiment_model = $m", {"scan": scores.slice(i, 50_000),
+                                                      "m": model})
 
     # ------------------------------------------------------------ runs, scores
     def start_run(self, params: dict[str, Any]) -> str:
@@ -974,7 +1077,9 @@ class EmbeddedStore:
                 cols[c] = pa.array(values.astype("float64"), pa.float64(), from_pandas=True)
         cols["explanation"] = pa.array(frame["explanation"], pa.string())
         table = pa.table(cols)
-        self._in_transaction(lambda: self._copy("AccountScore", table))
+        del frame, cols
+        with self._batch_connection(release_heap=True):
+            self._in_transaction(lambda: self._copy("AccountScore", table))
 
     def finish_run(self, run_id: str, stats: dict[str, Any]) -> None:
         self._exec("MATCH (r:AnalysisRun {run_id: $id}) SET r.status = 'completed', "
@@ -1094,8 +1199,9 @@ class EmbeddedStore:
                 raise StoreError(f"unknown score columns: {', '.join(sorted(unknown))}")
             returns = ", ".join(["s.account_key AS account_key",
                                  *(f"s.{c} AS {c}" for c in dict.fromkeys(columns))])
-        frame = self._df(f"MATCH (s:AccountScore) WHERE s.run_id = $run RETURN {returns}",
-                         {"run": run_id})
+        with self._batch_connection(release_heap=True):
+            frame = self._df(f"MATCH (s:AccountScore) WHERE s.run_id = $run RETURN {returns}",
+                             {"run": run_id})
         return frame.set_index("account_key") if len(frame) else frame
 
     def account_scores(self, account_key: str, run_id: str | None = None

@@ -539,7 +539,7 @@ class Neo4jStore:
         frame["is_brand"] = frame["is_brand"].fillna(False).astype(bool)
         return frame
 
-    def interaction_frame(self) -> pd.DataFrame:
+    def interaction_frame(self, *, sentiment: bool = True) -> pd.DataFrame:
         columns = ["src", "dst", "kind", "created_at", "sentiment"]
         rows: Rows = []
         for page in self._pages(q.POST_KEY_PAGE):
@@ -551,6 +551,8 @@ class Neo4jStore:
         order = {"reply": 0, "mention": 1, "share": 2, "quote": 2}
         frame = frame.iloc[frame["kind"].map(order).argsort(kind="stable")].reset_index(drop=True)
         frame["created_at"] = _timestamps(frame["created_at"].tolist())
+        if not sentiment:
+            return frame.drop(columns="sentiment")
         frame["sentiment"] = pd.to_numeric(frame["sentiment"], errors="coerce").astype("float64")
         return frame
 

@@ -286,12 +286,13 @@ class GraphStore(Protocol):
         purchases_total."""
         ...
 
-    def interaction_frame(self) -> pd.DataFrame:
+    def interaction_frame(self, *, sentiment: bool = True) -> pd.DataFrame:
         """Account-to-account interactions: src, dst (account keys), kind
         (reply|mention|share|quote), created_at (datetime64[us]), sentiment (of the
-        post that made the interaction; NaN until analysed). src, dst and kind may be
-        categoricals (ten million rows, a million distinct keys): group with
-        ``observed=True`` or convert first."""
+        post that made the interaction; NaN until analysed; left out with
+        ``sentiment=False``, which spares reading every post's score). src, dst and
+        kind may be categoricals (ten million rows, a million distinct keys): group
+        with ``observed=True`` or convert first."""
         ...
 
     def unscored_posts(
