@@ -216,6 +216,7 @@ class EmbeddedStore:
             )
         pool = buffer_pool_mb if buffer_pool_mb is not None else int(
             os.environ.get("SCRM_BUFFER_POOL_MB", "4096"))
+        self._pool_mb = pool
         try:
             try:
                 self._db = ladybug.Database(str(self.path), read_only=read_only,
@@ -253,6 +254,7 @@ class EmbeddedStore:
 
         other = object.__new__(EmbeddedStore)
         other.path, other.location, other.read_only = self.path, self.location, self.read_only
+        other._pool_mb = self._pool_mb
         other._db = self._db
         other._conn = ladybug.Connection(self._db)
         other._scoped = threading.local()
@@ -283,11 +285,12 @@ class EmbeddedStore:
             return conn.execute(query, params or {})
         except RuntimeError as exc:
             if "buffer pool is full" in str(exc):
-                pool = os.environ.get("SCRM_BUFFER_POOL_MB", "4096")
+                pool = getattr(self, "_pool_mb", 4096)
                 raise StoreError(
                     f"The embedded database ran out of memory for one query (its buffer pool "
-                    f"is SCRM_BUFFER_POOL_MB={pool} MB). Set SCRM_BUFFER_POOL_MB higher, e.g. "
-                    f"{int(pool) * 2}, and run the command again.") from None
+                    f"is {pool} MB). Set SCRM_BUFFER_POOL_MB (SCRM_ANALYZE_BUFFER_POOL_MB for "
+                    f"'scrm analyze') higher, e.g. {int(pool) * 2}, and run the command "
+                    "again.") from None
             raise
 
     def _rows(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
