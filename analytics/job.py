@@ -211,13 +211,16 @@ def run_analysis(
             ranked.scores["advocate"] = np.where(brand, 0.0, p)
             ranked.parts["advocate"] = (names, matrix)
         frame = _score_frame(features, ranked, membership, bridge)
+        posts_addressing = int(len(brand_posts))
+        # Only the score rows are written: let the rest go before the write-back.
+        del accounts, features, indexed, ranked, brand_posts, activity, previous
         t = mark("scores", t)
 
         say("write", 0.85)
         store.write_scores(run_id, frame)
         t = mark("write", t)
         stats = {
-            "accounts": int(n), "interactions": edges, "brand_posts": int(len(brand_posts)),
+            "accounts": int(n), "interactions": edges, "brand_posts": posts_addressing,
             "posts_scored": scored, "sentiment_model": sentiment_model,
             "brand_accounts": sorted(brand_keys), "modularity": round(float(modularity), 6),
             "communities": int(len(np.unique(membership))) if n else 0,
@@ -404,17 +407,21 @@ def explanation_json(parts: dict[str, tuple[list[str], np.ndarray]]) -> pa.Array
     ``{"advocate": [["brand sentiment", 0.12], ...], ...}``, built column-wise in Arrow
     (no Python object per account). Factors that add nothing are left out; readers
     order the rest by size."""
-    pieces = []
-    for kind, (names, matrix) in parts.items():
-        items = []
+    # Appended to one column factor by factor, so that no more than two million-row
+    # string columns are alive at a time.
+    body: pa.Array = pa.array(np.full(len(next(iter(parts.values()))[1]) if parts else 0, "{",
+                                      dtype=object), pa.string())
+    for i, (kind, (names, matrix)) in enumerate(parts.items()):
+        body = pc.binary_join_element_wise(
+            body, pa.scalar(f"{', ' if i else ''}{json.dumps(kind)}: ["), "")
         for j, name in enumerate(names):
             values = np.round(np.nan_to_num(matrix[:, j], nan=0.0), 6)
             text = pc.cast(pa.array(values), pa.string())
             item = pc.binary_join_element_wise(
                 pa.scalar(f"[{json.dumps(name)}, "), text, pa.scalar("], "), "")
-            items.append(pc.if_else(pa.array(values != 0), item, pa.scalar("")))
-        joined = pc.utf8_rtrim(pc.binary_join_element_wise(*items, ""), characters=", ")
-        pieces.append(pc.binary_join_element_wise(
-            pa.scalar(f"{json.dumps(kind)}: ["), joined, pa.scalar("]"), ""))
-    body = pc.binary_join_element_wise(*pieces, ", ")
-    return pc.binary_join_element_wise(pa.scalar("{"), body, pa.scalar("}"), "")
+            item = pc.if_else(pa.array(values != 0), item, pa.scalar(""))
+            body = pc.binary_join_element_wise(body, item, "")
+            del item, text
+        body = pc.binary_join_element_wise(pc.utf8_rtrim(body, characters=", "),
+                                           pa.scalar("]"), "")
+    return pc.binary_join_element_wise(body, pa.scalar("}"), "")
