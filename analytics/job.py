@@ -166,17 +166,16 @@ def run_analysis(
         del decay
         src, dst = src[ok].astype(np.int64), dst[ok].astype(np.int64)
         latest = store.latest_run()
-        previous = store.score_frame(columns=("influence", "community")) \
+        previous = _aligned(store.score_frame(columns=("influence", "community")), keys) \
             if params.warm_start else pd.DataFrame()
-        start, initial = _warm_start(previous, accounts["key"].astype(str))
+        start, initial = _warm_start(previous)
         influence = pagerank(n, src, dst, weight, alpha=params.alpha, start=start) if n \
             else np.zeros(0)
         engagement = np.bincount(dst, weights=weight, minlength=n) if n else np.zeros(0)
         t = mark("influence", t)
 
         say("communities", 0.6)
-        base = _community_base(store, params, previous, accounts["key"].astype(str),
-                               int(ok.sum()))
+        base = _community_base(store, params, previous, int(ok.sum()))
         if len(src):
             adjacency = undirected(n, src, dst, weight)
             if base is not None and initial is not None:
@@ -317,12 +316,30 @@ def _features(accounts: pd.DataFrame, keys: pa.Array, brand_posts: pd.DataFrame,
     return f
 
 
+def _aligned(previous: pd.DataFrame, keys: pa.Array) -> pd.DataFrame:
+    """The previous run's score columns row by row with today's accounts ``keys`` (NaN
+    for an account it did not score), matched by position in Arrow rather than by a
+    pandas reindex on a million keys."""
+    if previous.empty:
+        return previous
+    at = _positions(pd.Series(previous.index.to_numpy(dtype=object)), keys)
+    found = at >= 0
+    out = pd.DataFrame(index=pd.RangeIndex(len(keys)))
+    for name in previous.columns:
+        values = np.full(len(keys), np.nan)
+        values[at[found]] = pd.to_numeric(previous[name], errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan)[found]
+        out[name] = values
+    return out
+
+
 def _community_base(store: GraphStore, params: AnalysisParams, previous: pd.DataFrame,
-                    keys: pd.Series, interactions: int) -> np.ndarray | None:
-    """Which accounts keep their community from the previous run, or None to detect
-    communities afresh: when there is no previous partition, when more than
-    ``community_refresh`` of the interactions or 1% of the accounts are new since
-    communities were last detected."""
+                    interactions: int) -> np.ndarray | None:
+    """Which accounts keep their community from the previous run (``previous``: its
+    scores aligned to today's accounts), or None to detect communities afresh: when
+    there is no previous partition, when more than ``community_refresh`` of the
+    interactions or 1% of the accounts are new since communities were last
+    detected."""
     if not params.warm_start or params.community_refresh <= 0 or previous.empty \
             or "community" not in previous:
         return None
@@ -330,26 +347,25 @@ def _community_base(store: GraphStore, params: AnalysisParams, previous: pd.Data
     detected_at = (run.stats if run else {}).get("communities_detected_at")
     if not detected_at or interactions > detected_at * (1 + params.community_refresh):
         return None
-    known = previous["community"].reindex(keys.to_numpy()).notna().to_numpy()
+    known = ~np.isnan(previous["community"].to_numpy(dtype=float))
     if known.mean() < 0.99:
         return None
     return np.asarray(known, dtype=bool)
 
 
-def _warm_start(previous: pd.DataFrame, keys: pd.Series
-                ) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The previous run's influence and communities, aligned to today's accounts.
-
-    New accounts start at the mean influence and in a community of their own.
+def _warm_start(previous: pd.DataFrame) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The previous run's influence and communities (aligned to today's accounts) as
+    starting points. New accounts start at the mean influence and in a community of
+    their own.
     """
     if previous.empty or "influence" not in previous:
         return None, None
-    influence = np.array(previous["influence"].reindex(keys.to_numpy()), dtype=float)
+    influence = previous["influence"].to_numpy(dtype=float)
     known = ~np.isnan(influence)
-    if known.sum() < 0.5 * len(keys):
+    if known.sum() < 0.5 * len(influence):
         return None, None  # too much has changed for the old answer to help
     start = np.where(known, influence, np.nanmean(influence) if known.any() else 1.0)
-    community = np.array(previous["community"].reindex(keys.to_numpy()), dtype=float)
+    community = previous["community"].to_numpy(dtype=float).copy()
     missing = np.isnan(community)
     top = int(np.nanmax(community)) + 1 if (~missing).any() else 0
     community[missing] = top + np.arange(int(missing.sum()))

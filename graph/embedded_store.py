@@ -979,7 +979,8 @@ class EmbeddedStore:
         # are found by the conversation_key property (a scan) rather than through
         # IN_CONVERSATION, which LadybugDB walks from the wrong end.
         cols = ("p.key AS key, p.author_key AS author_key, p.sentiment AS sentiment, "
-                "p.created_at AS created_at, p.kind AS kind, q.author_key AS parent_author_key")
+                "p.created_at AS created_at, p.kind AS kind, q.author_key AS parent_author_key, "
+                "offset(id(p)) AS post")  # duplicates are found by this number, not the key
         parent = "OPTIONAL MATCH (p)-[:REPLY_TO]->(q:Post)"
         parts = [
             self._arrow_df(f"MATCH (p:Post)-[:MENTIONS]->(b:Account) WHERE b.is_brand {parent} "
@@ -999,7 +1000,7 @@ class EmbeddedStore:
                 f"{parent} RETURN {cols}", {"t": term}))
         frame = pd.concat([p for p in parts if len(p)], ignore_index=True) \
             if any(len(p) for p in parts) else parts[0]
-        frame = frame.drop_duplicates("key")
+        frame = frame.drop_duplicates("post").drop(columns="post")
         brand = {r["k"] for r in self._rows("MATCH (a:Account) WHERE a.is_brand "
                                             "RETURN a.key AS k")}
         frame = frame[~frame["author_key"].isin(brand)]
