@@ -187,6 +187,36 @@ def _none(value: Any) -> Any:
     return value
 
 
+def _group_activity(posts: pa.Table) -> pa.Table:
+    """Per author: posts, last_post_at, accepted_answers (rows: author_key,
+    last_post_at, accepted of each post)."""
+    accepted = pc.cast(pc.fill_null(posts.column("accepted"), False), pa.int64())
+    grouped = posts.set_column(2, "accepted", accepted).group_by(
+        "author_key", use_threads=False).aggregate(
+        [([], "count_all"), ("last_post_at", "max"), ("accepted", "sum")])
+    return pa.table({
+        "author_key": grouped.column("author_key"),
+        "posts": pc.cast(grouped.column("count_all"), pa.int64()),
+        "last_post_at": grouped.column("last_post_at_max"),
+        "accepted_answers": pc.cast(grouped.column("accepted_sum"), pa.int64()),
+    })
+
+
+def _add_activity(before: pa.Table, since: pa.Table) -> pa.Table:
+    """Activity of all posts from that of the earlier ones and of the posts since."""
+    if since.num_rows == 0:
+        return before
+    both = pa.concat_tables([before, since.cast(before.schema)])
+    grouped = both.group_by("author_key", use_threads=False).aggregate(
+        [("posts", "sum"), ("last_post_at", "max"), ("accepted_answers", "sum")])
+    return pa.table({
+        "author_key": grouped.column("author_key"),
+        "posts": grouped.column("posts_sum"),
+        "last_post_at": grouped.column("last_post_at_max"),
+        "accepted_answers": grouped.column("accepted_answers_sum"),
+    })
+
+
 # Rankings of completed runs, by (database path, run id, kind): see ``_rank_order``.
 _RANK_ORDER: dict[tuple[str, str, str], np.ndarray] = {}
 _RANK_LOCK = threading.Lock()
@@ -785,7 +815,7 @@ class EmbeddedStore:
 
     @property
     def _projection_path(self) -> Path:
-        return self.path.parent / (self.path.name + ".projection.arrow")
+        return self._cache_path("projection")
 
     def _projection_state(self) -> dict[str, Any]:
         """What a cached projection must match: the edge counts per type and the
@@ -793,6 +823,12 @@ class EmbeddedStore:
         state: dict[str, Any] = {rel: self._rows(
             f"MATCH ()-[r:{rel}]->() RETURN count(*) AS n")[0]["n"]
             for rel, _, _ in self._INTERACTIONS}
+        state["generation"] = self._generation()
+        return state
+
+    def _generation(self) -> str:
+        """The database's projection generation: named on first use, changed by every
+        write that re-keys accounts or rewrites old posts (forgetting a customer)."""
         found = self._rows("MATCH (s:Setting {key: 'projection.generation'}) "
                            "RETURN s.value AS v")
         generation = found[0]["v"] if found else None
@@ -802,8 +838,39 @@ class EmbeddedStore:
             generation = uuid.uuid4().hex
             self._exec("MERGE (s:Setting {key: 'projection.generation'}) SET s.value = $g",
                        {"g": generation})
-        state["generation"] = generation or "none"
-        return state
+        return str(generation or "none")
+
+    def _cache_path(self, name: str) -> Path:
+        return self.path.parent / f"{self.path.name}.{name}.arrow"
+
+    def _read_cache(self, name: str) -> tuple[pa.Table, dict[str, Any]] | None:
+        """A table kept beside the database by :meth:`_write_cache`, with its metadata;
+        None when there is none or it is damaged (then it is rebuilt, never trusted)."""
+        import pyarrow.ipc as ipc
+
+        path = self._cache_path(name)
+        if not path.exists():
+            return None
+        try:
+            with pa.memory_map(str(path)) as source:
+                table = ipc.open_file(source).read_all()
+            meta = json.loads((table.schema.metadata or {}).get(b"scrm", b"{}"))
+        except (OSError, pa.ArrowInvalid, ValueError):
+            return None
+        return table.replace_schema_metadata(None), meta
+
+    def _write_cache(self, name: str, table: pa.Table, meta: dict[str, Any]) -> None:
+        """Keep ``table`` beside the database (written whole, then renamed into place)."""
+        import pyarrow.ipc as ipc
+
+        if self.read_only:
+            return
+        path = self._cache_path(name)
+        tmp = path.with_name(path.name + ".tmp")
+        with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(
+                sink, table.schema.with_metadata({"scrm": json.dumps(meta)})) as writer:
+            writer.write_table(table)
+        tmp.replace(path)
 
     def _interaction_rows(self, after_post: int | None) -> pa.Table:
         """Interactions as account and post offsets, from posts after ``after_post``."""
@@ -883,33 +950,21 @@ class EmbeddedStore:
         interactions of posts written since. When the cache cannot be trusted (edge
         counts do not add up, e.g. a reply reached an old post; or accounts were
         re-keyed) it is rebuilt from scratch."""
-        import pyarrow.ipc as ipc
-
         mark = self._rows("MATCH (p:Post) RETURN max(offset(id(p))) AS m")[0]["m"]
-        path = self._projection_path
         table: pa.Table | None = None
-        if path.exists():
-            try:
-                with pa.memory_map(str(path)) as source:
-                    cached = ipc.open_file(source).read_all()
-                meta = json.loads((cached.schema.metadata or {}).get(b"scrm", b"{}"))
-                if meta.get("generation") == state["generation"] and meta.get("mark") is not None:
-                    delta = self._interaction_rows(int(meta["mark"]))
-                    if cached.num_rows + delta.num_rows == sum(
-                            state[rel] for rel, _, _ in self._INTERACTIONS):
-                        table = pa.concat_tables([cached.replace_schema_metadata(None),
-                                                  delta]).combine_chunks()
-            except (OSError, pa.ArrowInvalid, ValueError):
-                table = None  # a damaged cache is rebuilt, never trusted
+        found = self._read_cache("projection")
+        if found is not None:
+            cached, meta = found
+            if meta.get("generation") == state["generation"] and meta.get("mark") is not None:
+                delta = self._interaction_rows(int(meta["mark"]))
+                if cached.num_rows + delta.num_rows == sum(
+                        state[rel] for rel, _, _ in self._INTERACTIONS):
+                    table = pa.concat_tables([cached, delta]).combine_chunks()
         if table is None:
             table = self._interaction_rows(None)
-        if not self.read_only and mark is not None:
-            meta = json.dumps({"mark": int(mark), "generation": state["generation"]})
-            tmp = path.with_name(path.name + ".tmp")
-            with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(
-                    sink, table.schema.with_metadata({"scrm": meta})) as writer:
-                writer.write_table(table)
-            tmp.replace(path)
+        if mark is not None:
+            self._write_cache("projection", table,
+                              {"mark": int(mark), "generation": state["generation"]})
         return table
 
     def interaction_frame(self, *, sentiment: bool = True) -> pd.DataFrame:
@@ -1024,23 +1079,40 @@ class EmbeddedStore:
         return frame
 
     def author_activity(self) -> pd.DataFrame:
-        """Grouped in Arrow, not by the engine: its hash aggregate over ten million
-        posts by a string key needed more than a 1 GB buffer pool."""
+        """Grouped in Arrow, not by the engine (its hash aggregate over ten million
+        posts by a string key needed more than a 1 GB buffer pool), and kept beside the
+        database like the projection: the next call groups only the posts written
+        since and adds them in. Old posts never change author, time or accepted flag
+        except when a customer is forgotten, which changes the generation; a post
+        count that does not add up rebuilds it too."""
         with self._batch_connection(release_heap=True):
-            posts = self._exec("MATCH (p:Post) RETURN p.author_key AS author_key, "
-                               "p.created_at AS t, p.accepted AS accepted").get_as_arrow()
-        posts = posts.set_column(2, "accepted", pc.cast(
-            pc.fill_null(posts.column("accepted"), False), pa.int64()))
-        grouped = posts.group_by("author_key", use_threads=False).aggregate(
-            [([], "count_all"), ("t", "max"), ("accepted", "sum")])
-        del posts
-        frame: pd.DataFrame = pa.table({
-            "author_key": grouped.column("author_key"),
-            "posts": pc.cast(grouped.column("count_all"), pa.int64()),
-            "last_post_at": grouped.column("t_max"),
-            "accepted_answers": grouped.column("accepted_sum"),
-        }).to_pandas()
+            found = self._rows("MATCH (p:Post) RETURN max(offset(id(p))) AS m, "
+                               "count(*) AS n")
+            mark, posts = found[0]["m"], int(found[0]["n"])
+            generation = self._generation()
+            grouped: pa.Table | None = None
+            cached = self._read_cache("activity")
+            if cached is not None:
+                table, meta = cached
+                if meta.get("generation") == generation and meta.get("mark") is not None:
+                    delta = self._activity_rows(int(meta["mark"]))
+                    if int(meta.get("posts", -1)) + delta.num_rows == posts:
+                        grouped = _add_activity(table, _group_activity(delta))
+            if grouped is None:
+                grouped = _group_activity(self._activity_rows(None))
+            if mark is not None:
+                self._write_cache("activity", grouped, {
+                    "mark": int(mark), "generation": generation, "posts": posts})
+        frame: pd.DataFrame = grouped.to_pandas()
         return frame
+
+    def _activity_rows(self, after_post: int | None) -> pa.Table:
+        where = "" if after_post is None else "WHERE offset(id(p)) > $mark "
+        rows: pa.Table = self._exec(
+            f"MATCH (p:Post) {where}RETURN p.author_key AS author_key, "
+            "p.created_at AS last_post_at, p.accepted AS accepted",
+            {"mark": after_post} if after_post is not None else None).get_as_arrow()
+        return rows
 
     def write_post_sentiment(self, keys: Sequence[str], values: Sequence[float], model: str
                              ) -> None:

@@ -92,3 +92,37 @@ def test_a_database_rebuilt_at_the_same_path_ignores_the_old_cache(tmp_path: Pat
         store.write_batch(GraphBatch(posts=[post("1", "cat", 0), post(
             "2", "dan", 1, kind=PostKind.REPLY, parent_id="1")]))
         assert frame(store)["src"].tolist() == ["twitter:dan"]
+
+
+def activity(store: EmbeddedStore) -> pd.DataFrame:
+    return store.author_activity().sort_values("author_key").reset_index(drop=True)
+
+
+def fresh_activity(store: EmbeddedStore) -> pd.DataFrame:
+    store._cache_path("activity").unlink(missing_ok=True)  # noqa: SLF001 - the cache under test
+    return activity(store)
+
+
+def test_author_activity_is_kept_and_follows_new_posts_and_forgetting(tmp_path: Path) -> None:
+    with EmbeddedStore(tmp_path / "db.lbdb") as store:
+        store.write_batch(GraphBatch(
+            customers=[Customer("c1", name="Ann")],
+            links=[OwnsLink("c1", "twitter", "ann")],
+            posts=[post("1", "ann", 0), post("2", "bob", 1, kind=PostKind.REPLY, parent_id="1",
+                                                 accepted=True)]))
+        first = activity(store)
+        assert store._cache_path("activity").exists()  # noqa: SLF001
+        assert first.set_index("author_key")["accepted_answers"].to_dict() == {
+            "twitter:ann": 0, "twitter:bob": 1}
+        store.write_batch(GraphBatch(posts=[post("3", "ann", 5), post("4", "cat", 2)]))
+        grown = activity(store)
+        assert grown.equals(fresh_activity(store))
+        ann = grown.set_index("author_key").loc["twitter:ann"]
+        assert ann["posts"] == 2 and ann["last_post_at"] == pd.Timestamp(
+            T0.replace(tzinfo=None) + timedelta(minutes=5))
+        store.forget_customer("c1")
+        after = activity(store)
+        assert after.equals(fresh_activity(store))
+        assert "twitter:ann" not in set(after["author_key"])
+        store._cache_path("activity").write_bytes(b"not arrow")  # noqa: SLF001
+        assert activity(store).equals(fresh_activity(store))
