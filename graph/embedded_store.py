@@ -1029,6 +1029,47 @@ class EmbeddedStore:
             return self._brand_posts(terms)
 
     def _brand_posts(self, terms: Sequence[str]) -> pd.DataFrame:
+        """Brand posts, kept beside the database like the projection: the next call
+        looks only at posts written since (and at the few replies to brand posts),
+        and takes every kept post's current sentiment. The kept rows are used only
+        while the brand accounts, terms and generation are the same and no old post
+        got a new reply or mention edge (a late parent: its counts would not add up);
+        a brand post newer than the kept rows that starts a thread is looked for among
+        all posts."""
+        terms = list(dict.fromkeys(t.lower() for t in terms if t))
+        brand = sorted(r["k"] for r in self._rows("MATCH (a:Account) WHERE a.is_brand "
+                                                  "RETURN a.key AS k"))
+        mark = self._rows("MATCH (p:Post) RETURN max(offset(id(p))) AS m")[0]["m"]
+        edges = {rel: self._rows(f"MATCH ()-[r:{rel}]->() RETURN count(*) AS n")[0]["n"]
+                 for rel in ("REPLY_TO", "MENTIONS")}
+        state = {"generation": self._generation(), "brand": brand, "terms": terms}
+        since: int | None = None
+        kept: pa.Table | None = None
+        found = self._read_cache("brandposts")
+        if found is not None:
+            table, meta = found
+            if all(meta.get(k) == v for k, v in state.items()) and meta.get("mark") is not None:
+                old = int(meta["mark"])
+                if all(int(meta.get(rel, -1)) + self._rows(
+                        f"MATCH (p:Post)-[:{rel}]->() WHERE offset(id(p)) > $mark "
+                        "RETURN count(*) AS n", {"mark": old})[0]["n"] == n
+                        for rel, n in edges.items()):
+                    since, kept = old, table
+        frame = self._brand_post_rows(terms, since)
+        if kept is not None and since is not None:
+            frame = pd.concat([self._with_current_sentiment(kept, since), frame],
+                              ignore_index=True)
+        frame = frame.drop_duplicates("post")
+        frame = frame[~frame["author_key"].isin(set(brand))].reset_index(drop=True)
+        if mark is not None:
+            self._write_cache("brandposts", pa.Table.from_pandas(frame, preserve_index=False),
+                              {**state, **edges, "mark": int(mark)})
+        return frame.drop(columns="post")
+
+    def _brand_post_rows(self, terms: list[str], since: int | None) -> pd.DataFrame:
+        """Posts that address the brand, among those written after ``since`` (all when
+        None), plus every reply to a brand post and, for a brand post written after
+        ``since``, its whole thread."""
         # Each part brings its posts' parent author along (one OPTIONAL MATCH per row
         # found) rather than looking a million parents up afterwards; the brand's threads
         # are found by the conversation_key property (a scan) rather than through
@@ -1037,29 +1078,48 @@ class EmbeddedStore:
                 "p.created_at AS created_at, p.kind AS kind, q.author_key AS parent_author_key, "
                 "offset(id(p)) AS post")  # duplicates are found by this number, not the key
         parent = "OPTIONAL MATCH (p)-[:REPLY_TO]->(q:Post)"
+        new = "" if since is None else " AND offset(id(p)) > $mark"
+        mark = {} if since is None else {"mark": since}
         parts = [
-            self._arrow_df(f"MATCH (p:Post)-[:MENTIONS]->(b:Account) WHERE b.is_brand {parent} "
-                           f"RETURN {cols}"),
+            self._arrow_df(f"MATCH (p:Post)-[:MENTIONS]->(b:Account) WHERE b.is_brand{new} "
+                           f"{parent} RETURN {cols}", mark or None),
             self._arrow_df("MATCH (q:Post)<-[:REPLY_TO]-(p:Post), (q)<-[:POSTED]-(b:Account) "
                            f"WHERE b.is_brand RETURN {cols}"),
         ]
-        roots = [r["key"] for r in self._rows("MATCH (b:Account)-[:POSTED]->(r:Post) "
-                                              "WHERE b.is_brand RETURN r.key AS key")]
-        if roots:
+        roots = self._rows("MATCH (b:Account)-[:POSTED]->(r:Post) WHERE b.is_brand "
+                           "RETURN r.key AS key, offset(id(r)) AS o")
+        old_roots = [r["key"] for r in roots if since is not None and r["o"] <= since]
+        new_roots = [r["key"] for r in roots if since is None or r["o"] > since]
+        thread = f"list_contains($keys, p.conversation_key) {parent} RETURN {cols}"
+        if new_roots:
+            parts.append(self._arrow_df(f"MATCH (p:Post) WHERE {thread}", {"keys": new_roots}))
+        if old_roots:
+            parts.append(self._arrow_df(f"MATCH (p:Post) WHERE offset(id(p)) > $mark AND "
+                                        f"{thread}", {"keys": old_roots, **mark}))
+        for term in terms:
             parts.append(self._arrow_df(
-                f"MATCH (p:Post) WHERE list_contains($keys, p.conversation_key) {parent} "
-                f"RETURN {cols}", {"keys": roots}))
-        for term in dict.fromkeys(t.lower() for t in terms if t):
-            parts.append(self._arrow_df(
-                f"MATCH (p:Post) WHERE lower(p.text) CONTAINS $t OR lower(p.title) CONTAINS $t "
-                f"{parent} RETURN {cols}", {"t": term}))
-        frame = pd.concat([p for p in parts if len(p)], ignore_index=True) \
-            if any(len(p) for p in parts) else parts[0]
-        frame = frame.drop_duplicates("post").drop(columns="post")
-        brand = {r["k"] for r in self._rows("MATCH (a:Account) WHERE a.is_brand "
-                                            "RETURN a.key AS k")}
-        frame = frame[~frame["author_key"].isin(brand)]
-        return frame.reset_index(drop=True)
+                f"MATCH (p:Post) WHERE (lower(p.text) CONTAINS $t OR lower(p.title) CONTAINS "
+                f"$t){new} {parent} RETURN {cols}", {"t": term, **mark}))
+        found = [p for p in parts if len(p)]
+        return pd.concat(found, ignore_index=True) if found else parts[0]
+
+    def _with_current_sentiment(self, kept: pa.Table, upto: int) -> pd.DataFrame:
+        """Kept brand posts (all at or below offset ``upto``) with the sentiment their
+        posts have now (scored or rescored since they were kept)."""
+        rows = self._exec("MATCH (p:Post) WHERE offset(id(p)) <= $mark "
+                          "RETURN offset(id(p)) AS o, p.sentiment AS s",
+                          {"mark": upto}).get_as_arrow()
+        current = np.full(upto + 1, np.nan)
+        current[rows.column("o").to_numpy()] = np.asarray(
+            rows.column("s").to_numpy(zero_copy_only=False), dtype=float)
+        del rows
+        post = kept.column("post").to_numpy()
+        sentiment = pa.array(current[post], type=kept.schema.field("sentiment").type,
+                             from_pandas=True)
+        index = kept.schema.get_field_index("sentiment")
+        frame: pd.DataFrame = kept.set_column(index, "sentiment", sentiment).to_pandas(
+            types_mapper=pd.ArrowDtype)
+        return frame
 
     def post_details(self, keys: Sequence[str]) -> pd.DataFrame:
         frame = self._df(
