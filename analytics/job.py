@@ -130,7 +130,7 @@ def run_analysis(
     try:
         t = time.monotonic()
         say("projection", 0.0)
-        accounts = store.account_frame()
+        accounts = store.account_frame(profile=False)
         accounts = accounts.loc[~accounts["handle"].isin(_IGNORED_HANDLES),
                                 [c for c in _ACCOUNT_COLUMNS if c in accounts]
                                 ].reset_index(drop=True)  # names and texts are not needed

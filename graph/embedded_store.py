@@ -56,6 +56,7 @@ from graph.model import (
 )
 from graph.schema import EMBEDDED_SCHEMA, NODE_LABELS, REL_TYPES, SCORE_KINDS
 from graph.store import (
+    ACCOUNT_PROFILE_COLUMNS,
     CARE_STATUSES,
     AccountScores,
     AccountView,
@@ -777,11 +778,12 @@ class EmbeddedStore:
         return rows
 
     # -------------------------------------------------------------- projection
-    def account_frame(self) -> pd.DataFrame:
-        accounts = self._df(
-            "MATCH (a:Account) RETURN a.key AS key, a.platform AS platform, a.handle AS handle, "
-            "a.followers AS followers, a.is_brand AS is_brand, a.display_name AS display_name, "
-            "a.location AS location, a.description AS description")
+    def account_frame(self, *, profile: bool = True) -> pd.DataFrame:
+        columns = [c for c in ("key", "platform", "handle", "followers", "is_brand",
+                               "display_name", "location", "description")
+                   if profile or c not in ACCOUNT_PROFILE_COLUMNS]
+        accounts = self._df("MATCH (a:Account) RETURN "
+                            + ", ".join(f"a.{c} AS {c}" for c in columns))
         links = self._df(
             "MATCH (c:Customer)-[o:OWNS]->(a:Account) RETURN a.key AS key, c.key AS customer_id, "
             "c.lifetime_value AS lifetime_value, c.nps AS nps, o.confidence AS link_confidence")
