@@ -1080,10 +1080,11 @@ class EmbeddedStore:
                 "p.created_at AS created_at, p.kind AS kind, q.author_key AS parent_author_key, "
                 "offset(id(p)) AS post")  # duplicates are found by this number, not the key
         parent = "OPTIONAL MATCH (p)-[:REPLY_TO]->(q:Post)"
-        new = "" if since is None else " AND offset(id(p)) > $mark"
+        # the offset test first: the engine then skips the text of older posts
+        new = "" if since is None else "offset(id(p)) > $mark AND "
         mark = {} if since is None else {"mark": since}
         parts = [
-            self._arrow_df(f"MATCH (p:Post)-[:MENTIONS]->(b:Account) WHERE b.is_brand{new} "
+            self._arrow_df(f"MATCH (p:Post)-[:MENTIONS]->(b:Account) WHERE {new}b.is_brand "
                            f"{parent} RETURN {cols}", mark or None),
             self._arrow_df("MATCH (q:Post)<-[:REPLY_TO]-(p:Post), (q)<-[:POSTED]-(b:Account) "
                            f"WHERE b.is_brand RETURN {cols}"),
@@ -1100,8 +1101,8 @@ class EmbeddedStore:
                                         f"{thread}", {"keys": old_roots, **mark}))
         for term in terms:
             parts.append(self._arrow_df(
-                f"MATCH (p:Post) WHERE (lower(p.text) CONTAINS $t OR lower(p.title) CONTAINS "
-                f"$t){new} {parent} RETURN {cols}", {"t": term, **mark}))
+                f"MATCH (p:Post) WHERE {new}(lower(p.text) CONTAINS $t OR lower(p.title) "
+                f"CONTAINS $t) {parent} RETURN {cols}", {"t": term, **mark}))
         found = [p for p in parts if len(p)]
         return pd.concat(found, ignore_index=True) if found else parts[0]
 
