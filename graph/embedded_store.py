@@ -155,6 +155,7 @@ def _heap_trimmer() -> Callable[[], object] | None:
 
 
 _TRIM_HEAP = _heap_trimmer()
+_KEYED_CACHES = ("activity", "brandposts")  # files beside the database that hold keys
 _LARGE_BATCH = 10_000  # records; after such a batch freed memory is returned to the OS
 
 
@@ -1688,8 +1689,12 @@ class EmbeddedStore:
         with _RANK_LOCK:  # the forgotten accounts' score rows go away
             for key in [k for k in _RANK_ORDER if k[0] == str(self.path)]:
                 del _RANK_ORDER[key]
-        return self._in_transaction(  # type: ignore[no-any-return]
-            lambda: self._forget(customer_id))
+        counts: dict[str, int] = self._in_transaction(lambda: self._forget(customer_id))
+        # The kept brand posts and activity name accounts: no copy of a forgotten key
+        # may stay on disk (the projection holds only offsets; its generation is new).
+        for name in _KEYED_CACHES:
+            self._cache_path(name).unlink(missing_ok=True)
+        return counts
 
     def _forget(self, customer_id: str) -> dict[str, int]:
         salt = self._privacy_salt()

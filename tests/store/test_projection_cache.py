@@ -121,6 +121,7 @@ def test_author_activity_is_kept_and_follows_new_posts_and_forgetting(tmp_path: 
         assert ann["posts"] == 2 and ann["last_post_at"] == pd.Timestamp(
             T0.replace(tzinfo=None) + timedelta(minutes=5))
         store.forget_customer("c1")
+        assert not store._cache_path("activity").exists()  # noqa: SLF001 - it named ann
         after = activity(store)
         assert after.equals(fresh_activity(store))
         assert "twitter:ann" not in set(after["author_key"])
