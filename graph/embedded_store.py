@@ -869,7 +869,8 @@ class EmbeddedStore:
         if self.read_only:
             return
         path = self._cache_path(name)
-        tmp = path.with_name(path.name + ".tmp")
+        # one temporary file per writer: two threads never write into the same one
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(
                 sink, table.schema.with_metadata({"scrm": json.dumps(meta)})) as writer:
             writer.write_table(table)
@@ -962,7 +963,10 @@ class EmbeddedStore:
                 delta = self._interaction_rows(int(meta["mark"]))
                 if cached.num_rows + delta.num_rows == sum(
                         state[rel] for rel, _, _ in self._INTERACTIONS):
-                    table = pa.concat_tables([cached, delta]).combine_chunks()
+                    try:
+                        table = pa.concat_tables([cached, delta]).combine_chunks()
+                    except pa.ArrowInvalid:
+                        table = None  # kept by another version: rebuilt, never trusted
         if table is None:
             table = self._interaction_rows(None)
         if mark is not None:
@@ -1058,6 +1062,8 @@ class EmbeddedStore:
                         "RETURN count(*) AS n", {"mark": old})[0]["n"] == n
                         for rel, n in edges.items()):
                     since, kept = old, table
+        if kept is not None and not {"post", "sentiment", "author_key"} <= set(kept.column_names):
+            since, kept = None, None  # kept by another version: rebuilt
         frame = self._brand_post_rows(terms, since)
         if kept is not None and since is not None:
             frame = pd.concat([self._with_current_sentiment(kept, since), frame],
@@ -1161,7 +1167,10 @@ class EmbeddedStore:
                 if meta.get("generation") == generation and meta.get("mark") is not None:
                     delta = self._activity_rows(int(meta["mark"]))
                     if int(meta.get("posts", -1)) + delta.num_rows == posts:
-                        grouped = _add_activity(table, _group_activity(delta))
+                        try:
+                            grouped = _add_activity(table, _group_activity(delta))
+                        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, KeyError):
+                            grouped = None  # kept by another version: rebuilt
             if grouped is None:
                 grouped = _group_activity(self._activity_rows(None))
             if mark is not None:
