@@ -47,16 +47,21 @@ def modularity(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray | No
                membership: np.ndarray, *, resolution: float = 1.0,
                adjacency: sp.csr_matrix | None = None) -> float:
     """Newman modularity of a partition on the undirected weighted graph."""
-    a = adjacency if adjacency is not None else undirected(n, src, dst, weight)
+    a = (adjacency if adjacency is not None else undirected(n, src, dst, weight)).tocsr()
     two_m = a.sum()
     if two_m == 0:
         return 0.0
     k = np.asarray(a.sum(axis=1)).ravel()
-    coo = a.tocoo()
-    same = membership[coo.row] == membership[coo.col]
-    internal = coo.data[same].sum()
+    same = membership[_rows(a)] == membership[a.indices]
+    internal = a.data[same].sum()
     groups = np.bincount(membership, weights=k)
     return float(internal / two_m - resolution * np.sum((groups / two_m) ** 2))
+
+
+def _rows(a: sp.csr_matrix) -> np.ndarray:
+    """The row of each stored entry of a CSR matrix (what COO would hold, without
+    copying the values and columns too)."""
+    return np.repeat(np.arange(a.shape[0], dtype=a.indices.dtype), np.diff(a.indptr))
 
 
 def _relabel(membership: np.ndarray) -> np.ndarray:
@@ -97,9 +102,12 @@ def louvain(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None 
     if n == 0:
         return np.zeros(0, dtype=np.int64), 0.0
     full = adjacency if adjacency is not None else undirected(n, src, dst, weight)
-    a = sp.triu(full).tocoo()
     if method == "auto":
-        method = "leiden" if a.nnz < LARGE_GRAPH_EDGES else "parallel-leiden"
+        method = "leiden" if full.nnz // 2 < LARGE_GRAPH_EDGES else "parallel-leiden"
+    if method in ("plm", "parallel-leiden"):
+        a = sp.triu(full, format="csr")  # straight to CSR: no COO copy of 10M edges
+    else:
+        a = sp.triu(full).tocoo()
     if method in ("leiden", "louvain"):
         import igraph as ig
 
@@ -122,11 +130,13 @@ def louvain(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None 
         import networkit as nk
 
         nk.setSeed(seed, False)
-        g = nk.graph.GraphFromCsr(a.tocsr(), directed=False, weighted=True)
+        g = nk.graph.GraphFromCsr(a, directed=False, weighted=True)
+        del a
         algorithm = nk.community.PLM(g, refine=True, gamma=resolution) if method == "plm" \
             else nk.community.ParallelLeiden(g, iterations=3, gamma=resolution)
         algorithm.run()
         membership = np.asarray(algorithm.getPartition().getVector(), dtype=np.int64)
+        del algorithm, g
     else:
         import networkx as nx
 
@@ -178,12 +188,14 @@ def participation_coefficient(n: int, src: np.ndarray, dst: np.ndarray,
                               adjacency: sp.csr_matrix | None = None) -> np.ndarray:
     """P_i = 1 - Σ_c (k_ic / k_i)²: 0 for accounts that talk within one community,
     towards 1 for those whose ties spread evenly across many (bridges)."""
-    a = (adjacency if adjacency is not None else undirected(n, src, dst, weight)).tocoo()
-    k = np.bincount(a.row, weights=a.data, minlength=n)
+    a = (adjacency if adjacency is not None else undirected(n, src, dst, weight)).tocsr()
+    rows = _rows(a)
+    k = np.bincount(rows, weights=a.data, minlength=n)
     if len(a.data) == 0:
         return np.zeros(n)
-    k_c = sp.coo_matrix((a.data, (a.row, membership[a.col])),
+    k_c = sp.coo_matrix((a.data, (rows, membership[a.indices])),
                         shape=(n, int(membership.max()) + 1)).tocsr()
+    del rows
     k_c.data = k_c.data ** 2
     sq = np.asarray(k_c.sum(axis=1)).ravel()
     share = np.divide(sq, k ** 2, out=np.ones_like(sq), where=k > 0)

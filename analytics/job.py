@@ -47,6 +47,8 @@ __all__ = [
 Progress = Callable[[str, float], None]
 
 _IGNORED_HANDLES = ("[deleted]", "[removed]")
+_ACCOUNT_COLUMNS = ("key", "followers", "is_brand", "customer_id", "lifetime_value", "nps",
+                    "purchases_total")
 
 
 @dataclass(frozen=True)
@@ -128,10 +130,12 @@ def run_analysis(
     try:
         t = time.monotonic()
         say("projection", 0.0)
-        accounts = store.account_frame()
-        accounts = accounts[~accounts["handle"].isin(_IGNORED_HANDLES)].reset_index(drop=True)
+        accounts = store.account_frame(profile=False)
+        accounts = accounts.loc[~accounts["handle"].isin(_IGNORED_HANDLES),
+                                [c for c in _ACCOUNT_COLUMNS if c in accounts]
+                                ].reset_index(drop=True)  # names and texts are not needed
         keys = pa.array(accounts["key"].astype(str).tolist(), pa.string())
-        interactions = store.interaction_frame()
+        interactions = store.interaction_frame(sentiment=False)
         n = len(keys)
         src = _positions(interactions["src"], keys)
         dst = _positions(interactions["dst"], keys)
@@ -159,19 +163,19 @@ def run_analysis(
         decay = time_decay_weights(created_s, now_s, params.half_life_days) if len(created_s) \
             else np.zeros(0)
         weight = (kind_weight * decay)[ok]
+        del decay
         src, dst = src[ok].astype(np.int64), dst[ok].astype(np.int64)
         latest = store.latest_run()
-        previous = store.score_frame(columns=("influence", "community")) \
+        previous = _aligned(store.score_frame(columns=("influence", "community")), keys) \
             if params.warm_start else pd.DataFrame()
-        start, initial = _warm_start(previous, accounts["key"].astype(str))
+        start, initial = _warm_start(previous)
         influence = pagerank(n, src, dst, weight, alpha=params.alpha, start=start) if n \
             else np.zeros(0)
         engagement = np.bincount(dst, weights=weight, minlength=n) if n else np.zeros(0)
         t = mark("influence", t)
 
         say("communities", 0.6)
-        base = _community_base(store, params, previous, accounts["key"].astype(str),
-                               int(ok.sum()))
+        base = _community_base(store, params, previous, int(ok.sum()))
         if len(src):
             adjacency = undirected(n, src, dst, weight)
             if base is not None and initial is not None:
@@ -188,10 +192,12 @@ def run_analysis(
         else:
             membership, modularity = np.arange(n), 0.0
             bridge = np.zeros(n)
+        edges = int(len(src))
+        del src, dst, weight, kind_weight, created_s, ok  # the graph is no longer needed
         t = mark("communities", t)
 
         say("scores", 0.75)
-        features = _features(accounts, brand_posts, activity, influence, engagement,
+        features = _features(accounts, keys, brand_posts, activity, influence, engagement,
                              brand_keys)
         indexed = features.set_index("key")
         ranked = score_accounts(indexed, params.weights)
@@ -204,13 +210,16 @@ def run_analysis(
             ranked.scores["advocate"] = np.where(brand, 0.0, p)
             ranked.parts["advocate"] = (names, matrix)
         frame = _score_frame(features, ranked, membership, bridge)
+        posts_addressing = int(len(brand_posts))
+        # Only the score rows are written: let the rest go before the write-back.
+        del accounts, features, indexed, ranked, brand_posts, activity, previous
         t = mark("scores", t)
 
         say("write", 0.85)
         store.write_scores(run_id, frame)
         t = mark("write", t)
         stats = {
-            "accounts": int(n), "interactions": int(len(src)), "brand_posts": int(len(brand_posts)),
+            "accounts": int(n), "interactions": edges, "brand_posts": posts_addressing,
             "posts_scored": scored, "sentiment_model": sentiment_model,
             "brand_accounts": sorted(brand_keys), "modularity": round(float(modularity), 6),
             "communities": int(len(np.unique(membership))) if n else 0,
@@ -222,8 +231,8 @@ def run_analysis(
             "warm_start": start is not None,
             "communities_from": "carried over from the previous run, new accounts placed by "
             "their neighbours" if base is not None else "detected",
-            "communities_detected_at": int(len(src)) if base is None else int(
-                (latest.stats if latest else {}).get("communities_detected_at", len(src))),
+            "communities_detected_at": edges if base is None else int(
+                (latest.stats if latest else {}).get("communities_detected_at", edges)),
             "seconds": round(time.monotonic() - started, 3), "timings": timings,
         }
         store.finish_run(run_id, stats)
@@ -255,9 +264,9 @@ def _score_sentiment(store: GraphStore, params: AnalysisParams) -> tuple[str, in
     return model_name, scored
 
 
-def _features(accounts: pd.DataFrame, brand_posts: pd.DataFrame, activity: pd.DataFrame,
-              influence: np.ndarray, engagement: np.ndarray, brand_keys: set[str]
-              ) -> pd.DataFrame:
+def _features(accounts: pd.DataFrame, keys: pa.Array, brand_posts: pd.DataFrame,
+              activity: pd.DataFrame, influence: np.ndarray, engagement: np.ndarray,
+              brand_keys: set[str]) -> pd.DataFrame:
     f = pd.DataFrame({
         "key": accounts["key"].astype(str),
         "influence": influence,
@@ -271,32 +280,66 @@ def _features(accounts: pd.DataFrame, brand_posts: pd.DataFrame, activity: pd.Da
         if "purchases_total" in accounts else ltv * np.nan
     f["customer_value"] = ltv.fillna(spend).to_numpy()
     f.loc[~f["is_customer"], "customer_value"] = np.nan
-    by_author = brand_posts.groupby("author_key")["sentiment"].agg(["mean", "count"])
-    f["brand_sentiment"] = f["key"].map(by_author["mean"]).astype(float)
-    f["brand_posts"] = f["key"].map(by_author["count"]).fillna(0).astype(int)
+    # Per-author sums by position (bincount), not by key: mapping a million keys
+    # through pandas took seconds.
+    n = len(keys)
+    author = _positions(brand_posts["author_key"], keys)
+    sentiment = pd.to_numeric(brand_posts["sentiment"], errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan)
+    scored = (author >= 0) & ~np.isnan(sentiment)
+    count = np.bincount(author[scored], minlength=n)
+    total = np.bincount(author[scored], weights=sentiment[scored], minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f["brand_sentiment"] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    f["brand_posts"] = count.astype(int)
     # Helping: replies in brand conversations to other customers (not to the brand),
     # in a friendly tone. Accepted answers count double where a forum says so.
     parent = brand_posts["parent_author_key"]
-    helpful = brand_posts[parent.notna() & ~parent.isin(brand_keys)
-                          & (brand_posts["sentiment"].fillna(0) >= 0)]
-    f["helpfulness"] = f["key"].map(helpful.groupby("author_key").size()).fillna(0.0)
+    helpful = (author >= 0) & (parent.notna() & ~parent.isin(brand_keys)).to_numpy(
+        dtype=bool) & (np.nan_to_num(sentiment, nan=0.0) >= 0)
+    f["helpfulness"] = np.bincount(author[helpful], minlength=n).astype(float)
     if len(activity):
-        accepted = activity.set_index("author_key")["accepted_answers"].astype(float)
-        f["helpfulness"] += 2.0 * f["key"].map(accepted).fillna(0.0)
-        last = pd.to_datetime(activity.set_index("author_key")["last_post_at"])
-        newest = last.max()
-        f["last_active_days"] = f["key"].map((newest - last).dt.total_seconds() / 86400.0)
+        at = _positions(activity["author_key"], keys)
+        known = at >= 0
+        accepted = pd.to_numeric(activity["accepted_answers"]).to_numpy(
+            dtype=float, na_value=np.nan)
+        extra = np.zeros(n)
+        extra[at[known]] = np.nan_to_num(accepted[known], nan=0.0)
+        f["helpfulness"] += 2.0 * extra
+        last = pd.to_datetime(activity["last_post_at"])
+        days = ((last.max() - last).dt.total_seconds() / 86400.0).to_numpy(dtype=float)
+        idle = np.full(n, np.nan)
+        idle[at[known]] = days[known]
+        f["last_active_days"] = idle
     else:
         f["last_active_days"] = np.nan
     return f
 
 
+def _aligned(previous: pd.DataFrame, keys: pa.Array) -> pd.DataFrame:
+    """The previous run's score columns row by row with today's accounts ``keys`` (NaN
+    for an account it did not score), matched by position in Arrow rather than by a
+    pandas reindex on a million keys."""
+    if previous.empty:
+        return previous
+    at = _positions(pd.Series(previous.index.to_numpy(dtype=object)), keys)
+    found = at >= 0
+    out = pd.DataFrame(index=pd.RangeIndex(len(keys)))
+    for name in previous.columns:
+        values = np.full(len(keys), np.nan)
+        values[at[found]] = pd.to_numeric(previous[name], errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan)[found]
+        out[name] = values
+    return out
+
+
 def _community_base(store: GraphStore, params: AnalysisParams, previous: pd.DataFrame,
-                    keys: pd.Series, interactions: int) -> np.ndarray | None:
-    """Which accounts keep their community from the previous run, or None to detect
-    communities afresh: when there is no previous partition, when more than
-    ``community_refresh`` of the interactions or 1% of the accounts are new since
-    communities were last detected."""
+                    interactions: int) -> np.ndarray | None:
+    """Which accounts keep their community from the previous run (``previous``: its
+    scores aligned to today's accounts), or None to detect communities afresh: when
+    there is no previous partition, when more than ``community_refresh`` of the
+    interactions or 1% of the accounts are new since communities were last
+    detected."""
     if not params.warm_start or params.community_refresh <= 0 or previous.empty \
             or "community" not in previous:
         return None
@@ -304,26 +347,25 @@ def _community_base(store: GraphStore, params: AnalysisParams, previous: pd.Data
     detected_at = (run.stats if run else {}).get("communities_detected_at")
     if not detected_at or interactions > detected_at * (1 + params.community_refresh):
         return None
-    known = previous["community"].reindex(keys.to_numpy()).notna().to_numpy()
+    known = ~np.isnan(previous["community"].to_numpy(dtype=float))
     if known.mean() < 0.99:
         return None
     return np.asarray(known, dtype=bool)
 
 
-def _warm_start(previous: pd.DataFrame, keys: pd.Series
-                ) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The previous run's influence and communities, aligned to today's accounts.
-
-    New accounts start at the mean influence and in a community of their own.
+def _warm_start(previous: pd.DataFrame) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The previous run's influence and communities (aligned to today's accounts) as
+    starting points. New accounts start at the mean influence and in a community of
+    their own.
     """
     if previous.empty or "influence" not in previous:
         return None, None
-    influence = np.array(previous["influence"].reindex(keys.to_numpy()), dtype=float)
+    influence = previous["influence"].to_numpy(dtype=float)
     known = ~np.isnan(influence)
-    if known.sum() < 0.5 * len(keys):
+    if known.sum() < 0.5 * len(influence):
         return None, None  # too much has changed for the old answer to help
     start = np.where(known, influence, np.nanmean(influence) if known.any() else 1.0)
-    community = np.array(previous["community"].reindex(keys.to_numpy()), dtype=float)
+    community = previous["community"].to_numpy(dtype=float).copy()
     missing = np.isnan(community)
     top = int(np.nanmax(community)) + 1 if (~missing).any() else 0
     community[missing] = top + np.arange(int(missing.sum()))
@@ -381,17 +423,21 @@ def explanation_json(parts: dict[str, tuple[list[str], np.ndarray]]) -> pa.Array
     ``{"advocate": [["brand sentiment", 0.12], ...], ...}``, built column-wise in Arrow
     (no Python object per account). Factors that add nothing are left out; readers
     order the rest by size."""
-    pieces = []
-    for kind, (names, matrix) in parts.items():
-        items = []
+    # Appended to one column factor by factor, so that no more than two million-row
+    # string columns are alive at a time.
+    body: pa.Array = pa.array(np.full(len(next(iter(parts.values()))[1]) if parts else 0, "{",
+                                      dtype=object), pa.string())
+    for i, (kind, (names, matrix)) in enumerate(parts.items()):
+        body = pc.binary_join_element_wise(
+            body, pa.scalar(f"{', ' if i else ''}{json.dumps(kind)}: ["), "")
         for j, name in enumerate(names):
             values = np.round(np.nan_to_num(matrix[:, j], nan=0.0), 6)
             text = pc.cast(pa.array(values), pa.string())
             item = pc.binary_join_element_wise(
                 pa.scalar(f"[{json.dumps(name)}, "), text, pa.scalar("], "), "")
-            items.append(pc.if_else(pa.array(values != 0), item, pa.scalar("")))
-        joined = pc.utf8_rtrim(pc.binary_join_element_wise(*items, ""), characters=", ")
-        pieces.append(pc.binary_join_element_wise(
-            pa.scalar(f"{json.dumps(kind)}: ["), joined, pa.scalar("]"), ""))
-    body = pc.binary_join_element_wise(*pieces, ", ")
-    return pc.binary_join_element_wise(pa.scalar("{"), body, pa.scalar("}"), "")
+            item = pc.if_else(pa.array(values != 0), item, pa.scalar(""))
+            body = pc.binary_join_element_wise(body, item, "")
+            del item, text
+        body = pc.binary_join_element_wise(pc.utf8_rtrim(body, characters=", "),
+                                           pa.scalar("]"), "")
+    return pc.binary_join_element_wise(body, pa.scalar("}"), "")

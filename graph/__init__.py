@@ -11,9 +11,11 @@ __all__ = ["GraphStore", "StoreBusyError", "StoreError", "open_store"]
 
 
 def open_store(
-    settings: Settings | None = None, *, db: Path | None = None, read_only: bool = False
+    settings: Settings | None = None, *, db: Path | None = None, read_only: bool = False,
+    buffer_pool_mb: int | None = None,
 ) -> GraphStore:
-    """Open the configured store: Neo4j when ``SCRM_NEO4J_URI`` is set, else embedded."""
+    """Open the configured store: Neo4j when ``SCRM_NEO4J_URI`` is set, else embedded
+    (with a buffer pool of ``buffer_pool_mb``, default ``SCRM_BUFFER_POOL_MB``)."""
     settings = settings or get_settings()
     if settings.neo4j_uri:
         from graph.neo4j_store import Neo4jStore
@@ -21,4 +23,4 @@ def open_store(
         return Neo4jStore.from_settings(settings)
     from graph.embedded_store import EmbeddedStore
 
-    return EmbeddedStore(db or settings.db, read_only=read_only)
+    return EmbeddedStore(db or settings.db, read_only=read_only, buffer_pool_mb=buffer_pool_mb)

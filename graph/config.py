@@ -27,6 +27,10 @@ class Settings(BaseSettings):
             error (0 waits for ever).
         read_cache_seconds: How long an identical GraphQL read may be answered from
             memory (any write clears it; 0 turns the cache off).
+        analyze_buffer_pool_mb: The embedded database's buffer pool when ``scrm analyze``
+            opens it itself (MB). Analysis reads each column once, so a small pool
+            costs it no time, and every page of a large one counts towards its peak
+            memory; other commands use ``SCRM_BUFFER_POOL_MB`` (4096).
     """
 
     model_config = SettingsConfigDict(env_prefix="SCRM_", env_file=".env", extra="ignore")
@@ -46,6 +50,7 @@ class Settings(BaseSettings):
     public_graphiql: bool = True
     query_timeout: float = 60.0
     read_cache_seconds: float = 2.0
+    analyze_buffer_pool_mb: int = 1024
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

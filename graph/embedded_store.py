@@ -56,6 +56,7 @@ from graph.model import (
 )
 from graph.schema import EMBEDDED_SCHEMA, NODE_LABELS, REL_TYPES, SCORE_KINDS
 from graph.store import (
+    ACCOUNT_PROFILE_COLUMNS,
     CARE_STATUSES,
     AccountScores,
     AccountView,
@@ -154,6 +155,7 @@ def _heap_trimmer() -> Callable[[], object] | None:
 
 
 _TRIM_HEAP = _heap_trimmer()
+_KEYED_CACHES = ("activity", "brandposts")  # files beside the database that hold keys
 _LARGE_BATCH = 10_000  # records; after such a batch freed memory is returned to the OS
 
 
@@ -187,6 +189,36 @@ def _none(value: Any) -> Any:
     return value
 
 
+def _group_activity(posts: pa.Table) -> pa.Table:
+    """Per author: posts, last_post_at, accepted_answers (rows: author_key,
+    last_post_at, accepted of each post)."""
+    accepted = pc.cast(pc.fill_null(posts.column("accepted"), False), pa.int64())
+    grouped = posts.set_column(2, "accepted", accepted).group_by(
+        "author_key", use_threads=False).aggregate(
+        [([], "count_all"), ("last_post_at", "max"), ("accepted", "sum")])
+    return pa.table({
+        "author_key": grouped.column("author_key"),
+        "posts": pc.cast(grouped.column("count_all"), pa.int64()),
+        "last_post_at": grouped.column("last_post_at_max"),
+        "accepted_answers": pc.cast(grouped.column("accepted_sum"), pa.int64()),
+    })
+
+
+def _add_activity(before: pa.Table, since: pa.Table) -> pa.Table:
+    """Activity of all posts from that of the earlier ones and of the posts since."""
+    if since.num_rows == 0:
+        return before
+    both = pa.concat_tables([before, since.cast(before.schema)])
+    grouped = both.group_by("author_key", use_threads=False).aggregate(
+        [("posts", "sum"), ("last_post_at", "max"), ("accepted_answers", "sum")])
+    return pa.table({
+        "author_key": grouped.column("author_key"),
+        "posts": grouped.column("posts_sum"),
+        "last_post_at": grouped.column("last_post_at_max"),
+        "accepted_answers": grouped.column("accepted_answers_sum"),
+    })
+
+
 # Rankings of completed runs, by (database path, run id, kind): see ``_rank_order``.
 _RANK_ORDER: dict[tuple[str, str, str], np.ndarray] = {}
 _RANK_LOCK = threading.Lock()
@@ -216,8 +248,10 @@ class EmbeddedStore:
             )
         pool = buffer_pool_mb if buffer_pool_mb is not None else int(
             os.environ.get("SCRM_BUFFER_POOL_MB", "4096"))
+        self._pool_mb = pool
         self._db = self._open_database(pool * 1024 * 1024)
         self._conn = ladybug.Connection(self._db)
+        self._scoped = threading.local()  # a connection of a batch, per thread
         self._owns_db = True
         self._pool_bytes = pool * 1024 * 1024
         self._shared = False  # a sibling uses this database object: never reopen it
@@ -262,8 +296,10 @@ class EmbeddedStore:
 
         other = object.__new__(EmbeddedStore)
         other.path, other.location, other.read_only = self.path, self.location, self.read_only
+        other._pool_mb = self._pool_mb
         other._db = self._db
         other._conn = ladybug.Connection(self._db)
+        other._scoped = threading.local()
         other._owns_db = False
         other._pool_bytes = self._pool_bytes
         other._shared = self._shared = True
@@ -288,15 +324,17 @@ class EmbeddedStore:
     def _exec(self, query: str, params: dict[str, Any] | None = None) -> Any:
         if self._conn is None:
             raise StoreError("The store is closed.")
+        conn = getattr(self._scoped, "conn", None) or self._conn
         try:
-            return self._conn.execute(query, params or {})
+            return conn.execute(query, params or {})
         except RuntimeError as exc:
             if "buffer pool is full" in str(exc):
-                pool = os.environ.get("SCRM_BUFFER_POOL_MB", "4096")
+                pool = getattr(self, "_pool_mb", 4096)
                 raise StoreError(
                     f"The embedded database ran out of memory for one query (its buffer pool "
-                    f"is SCRM_BUFFER_POOL_MB={pool} MB). Set SCRM_BUFFER_POOL_MB higher, e.g. "
-                    f"{int(pool) * 2}, and run the command again.") from None
+                    f"is {pool} MB). Set SCRM_BUFFER_POOL_MB (SCRM_ANALYZE_BUFFER_POOL_MB for "
+                    f"'scrm analyze') higher, e.g. {int(pool) * 2}, and run the command "
+                    "again.") from None
             raise
 
     def _rows(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -376,7 +414,8 @@ class EmbeddedStore:
         """
         import ladybug
 
-        if self._shared or not self._owns_db or self.read_only or self._db is None:
+        if (self._shared or not self._owns_db or self.read_only or self._db is None
+                or getattr(self._scoped, "conn", None) is not None):  # inside a batch
             return
         self._conn.close()
         self._db.close()
@@ -386,25 +425,30 @@ class EmbeddedStore:
 
     @contextmanager
     def _batch_connection(self, *, release_heap: bool) -> Iterator[None]:
-        """Write one batch on a connection of its own.
+        """Run one batch, or one large read, on a connection of its own.
 
         The driver keeps every prepared statement, with the values bound to it (a
         batch's Arrow tables and key lists), for as long as its connection lives: a
         million-post ingest on one connection grew to 4 GB. Closing a connection per
         batch lets them go; after a large batch the heap they used is handed back to
-        the OS too (glibc keeps freed pages otherwise).
+        the OS too (glibc keeps freed pages otherwise). The connection is this
+        thread's only (another thread using the store keeps the shared one), and a
+        batch inside a batch runs on the outer one.
         """
         import ladybug
 
-        shared = self._conn
-        if shared is None:
+        if self._conn is None:
             raise StoreError("The store is closed.")
-        self._conn = ladybug.Connection(self._db)
+        if getattr(self._scoped, "conn", None) is not None:
+            yield
+            return
+        conn = ladybug.Connection(self._db)
+        self._scoped.conn = conn
         try:
             yield
         finally:
-            self._conn.close()
-            self._conn = shared
+            self._scoped.conn = None
+            conn.close()
             if release_heap and _TRIM_HEAP is not None:
                 _TRIM_HEAP()
 
@@ -770,11 +814,12 @@ class EmbeddedStore:
         return rows
 
     # -------------------------------------------------------------- projection
-    def account_frame(self) -> pd.DataFrame:
-        accounts = self._df(
-            "MATCH (a:Account) RETURN a.key AS key, a.platform AS platform, a.handle AS handle, "
-            "a.followers AS followers, a.is_brand AS is_brand, a.display_name AS display_name, "
-            "a.location AS location, a.description AS description")
+    def account_frame(self, *, profile: bool = True) -> pd.DataFrame:
+        columns = [c for c in ("key", "platform", "handle", "followers", "is_brand",
+                               "display_name", "location", "description")
+                   if profile or c not in ACCOUNT_PROFILE_COLUMNS]
+        accounts = self._df("MATCH (a:Account) RETURN "
+                            + ", ".join(f"a.{c} AS {c}" for c in columns))
         links = self._df(
             "MATCH (c:Customer)-[o:OWNS]->(a:Account) RETURN a.key AS key, c.key AS customer_id, "
             "c.lifetime_value AS lifetime_value, c.nps AS nps, o.confidence AS link_confidence")
@@ -808,7 +853,7 @@ class EmbeddedStore:
 
     @property
     def _projection_path(self) -> Path:
-        return self.path.parent / (self.path.name + ".projection.arrow")
+        return self._cache_path("projection")
 
     def _projection_state(self) -> dict[str, Any]:
         """What a cached projection must match: the edge counts per type and the
@@ -816,6 +861,12 @@ class EmbeddedStore:
         state: dict[str, Any] = {rel: self._rows(
             f"MATCH ()-[r:{rel}]->() RETURN count(*) AS n")[0]["n"]
             for rel, _, _ in self._INTERACTIONS}
+        state["generation"] = self._generation()
+        return state
+
+    def _generation(self) -> str:
+        """The database's projection generation: named on first use, changed by every
+        write that re-keys accounts or rewrites old posts (forgetting a customer)."""
         found = self._rows("MATCH (s:Setting {key: 'projection.generation'}) "
                            "RETURN s.value AS v")
         generation = found[0]["v"] if found else None
@@ -825,11 +876,47 @@ class EmbeddedStore:
             generation = uuid.uuid4().hex
             self._exec("MERGE (s:Setting {key: 'projection.generation'}) SET s.value = $g",
                        {"g": generation})
-        state["generation"] = generation or "none"
-        return state
+        return str(generation or "none")
+
+    def _cache_path(self, name: str) -> Path:
+        return self.path.parent / f"{self.path.name}.{name}.arrow"
+
+    def _read_cache(self, name: str) -> tuple[pa.Table, dict[str, Any]] | None:
+        """A table kept beside the database by :meth:`_write_cache`, with its metadata;
+        None when there is none or it is damaged (then it is rebuilt, never trusted)."""
+        import pyarrow.ipc as ipc
+
+        path = self._cache_path(name)
+        if not path.exists():
+            return None
+        try:
+            with pa.memory_map(str(path)) as source:
+                table = ipc.open_file(source).read_all()
+            meta = json.loads((table.schema.metadata or {}).get(b"scrm", b"{}"))
+        except (OSError, pa.ArrowInvalid, ValueError):
+            return None
+        return table.replace_schema_metadata(None), meta
+
+    def _write_cache(self, name: str, table: pa.Table, meta: dict[str, Any]) -> None:
+        """Keep ``table`` beside the database (written whole, then renamed into place)."""
+        import pyarrow.ipc as ipc
+
+        if self.read_only:
+            return
+        path = self._cache_path(name)
+        # one temporary file per writer: two threads never write into the same one
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(
+                sink, table.schema.with_metadata({"scrm": json.dumps(meta)})) as writer:
+            writer.write_table(table)
+        tmp.replace(path)
 
     def _interaction_rows(self, after_post: int | None) -> pa.Table:
         """Interactions as account and post offsets, from posts after ``after_post``."""
+        if after_post is None:
+            table = self._interaction_scan()
+            if table is not None:
+                return table
         where = "" if after_post is None else "WHERE offset(id(p)) > $mark "
         tables = []
         for _, pattern, code in self._INTERACTIONS:
@@ -840,45 +927,98 @@ class EmbeddedStore:
                 {"mark": after_post} if after_post is not None else None).get_as_arrow())
         return pa.concat_tables(tables).combine_chunks()
 
+    def _interaction_scan(self) -> pa.Table | None:
+        """Every interaction, from one scan per relationship table joined by post offset
+        in NumPy: the same rows as the ``_INTERACTIONS`` patterns, in a third of the
+        time (the engine's two-hop joins walk ten million posts twice) and without the
+        engine's join tables in the buffer pool. None when a post has more than one
+        author, which only the patterns count right."""
+        posted = self._exec(
+            "MATCH (a:Account)-[:POSTED]->(p:Post) RETURN offset(id(p)) AS p, offset(id(a)) AS a"
+        ).get_as_arrow()
+        post = posted.column("p").to_numpy()
+        size = int(post.max()) + 1 if len(post) else 0
+        author = np.full(size, -1, dtype=np.int64)
+        author[post] = posted.column("a").to_numpy()
+        if np.count_nonzero(author >= 0) != len(post):
+            return None
+        del posted, post
+        times = self._exec("MATCH (p:Post) RETURN offset(id(p)) AS p, p.created_at AS t"
+                           ).get_as_arrow()
+        created_type = times.schema.field("t").type
+        created = np.zeros(max(size, int(pc.max(times.column("p")).as_py() or 0) + 1),
+                           dtype=np.int64)
+        created[times.column("p").to_numpy()] = pc.fill_null(
+            pc.cast(times.column("t"), pa.int64()), 0).to_numpy()
+        del times
+
+        def of(posts: np.ndarray) -> np.ndarray:
+            inside = posts < size
+            return np.where(inside, author[np.where(inside, posts, 0)], -1)
+
+        parts = []
+        for query, kind in (
+            ("MATCH (p:Post)-[:REPLY_TO]->(q:Post) RETURN offset(id(p)) AS p, "
+             "offset(id(q)) AS q", None),
+            ("MATCH (p:Post)-[:MENTIONS]->(b:Account) RETURN offset(id(p)) AS p, "
+             "offset(id(b)) AS b", None),
+            ("MATCH (p:Post)-[s:SHARES]->(q:Post) RETURN offset(id(p)) AS p, "
+             "offset(id(q)) AS q, s.kind = 'quote' AS quote", "share"),
+        ):
+            rows = self._exec(query).get_as_arrow()
+            p = rows.column("p").to_numpy()
+            src = of(p)
+            dst = rows.column("b").to_numpy() if "b" in rows.column_names else \
+                of(rows.column("q").to_numpy())
+            if kind == "share":
+                quote = pc.fill_null(rows.column("quote"), False).to_numpy(zero_copy_only=False)
+                code = np.where(quote, 3, 2).astype(np.int8)
+            else:
+                code = np.full(len(p), 0 if "q" in rows.column_names else 1, dtype=np.int8)
+            del rows
+            keep = (src >= 0) & (dst >= 0)
+            p = p[keep]
+            parts.append(pa.table({
+                "src": pa.array(src[keep]), "dst": pa.array(dst[keep]),
+                "kind": pa.array(code[keep]), "post": pa.array(p),
+                "created_at": pa.array(created[p]).cast(created_type)}))
+        return pa.concat_tables(parts).combine_chunks()
+
     def _cached_interactions(self, state: dict[str, Any]) -> pa.Table:
         """The projection, read incrementally: the rows cached by the last call plus the
         interactions of posts written since. When the cache cannot be trusted (edge
         counts do not add up, e.g. a reply reached an old post; or accounts were
         re-keyed) it is rebuilt from scratch."""
-        import pyarrow.ipc as ipc
-
         mark = self._rows("MATCH (p:Post) RETURN max(offset(id(p))) AS m")[0]["m"]
-        path = self._projection_path
         table: pa.Table | None = None
-        if path.exists():
-            try:
-                with pa.memory_map(str(path)) as source:
-                    cached = ipc.open_file(source).read_all()
-                meta = json.loads((cached.schema.metadata or {}).get(b"scrm", b"{}"))
-                if meta.get("generation") == state["generation"] and meta.get("mark") is not None:
-                    delta = self._interaction_rows(int(meta["mark"]))
-                    if cached.num_rows + delta.num_rows == sum(
-                            state[rel] for rel, _, _ in self._INTERACTIONS):
-                        table = pa.concat_tables([cached.replace_schema_metadata(None),
-                                                  delta]).combine_chunks()
-            except (OSError, pa.ArrowInvalid, ValueError):
-                table = None  # a damaged cache is rebuilt, never trusted
+        found = self._read_cache("projection")
+        if found is not None:
+            cached, meta = found
+            if meta.get("generation") == state["generation"] and meta.get("mark") is not None:
+                delta = self._interaction_rows(int(meta["mark"]))
+                if cached.num_rows + delta.num_rows == sum(
+                        state[rel] for rel, _, _ in self._INTERACTIONS):
+                    try:
+                        table = pa.concat_tables([cached, delta]).combine_chunks()
+                    except pa.ArrowInvalid:
+                        table = None  # kept by another version: rebuilt, never trusted
         if table is None:
             table = self._interaction_rows(None)
-        if not self.read_only and mark is not None:
-            meta = json.dumps({"mark": int(mark), "generation": state["generation"]})
-            tmp = path.with_name(path.name + ".tmp")
-            with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(
-                    sink, table.schema.with_metadata({"scrm": meta})) as writer:
-                writer.write_table(table)
-            tmp.replace(path)
+        if mark is not None:
+            self._write_cache("projection", table,
+                              {"mark": int(mark), "generation": state["generation"]})
         return table
 
-    def interaction_frame(self) -> pd.DataFrame:
+    def interaction_frame(self, *, sentiment: bool = True) -> pd.DataFrame:
         """src and dst come back as categoricals over the account keys: the engine
         hands over node offsets (integers), never ten million key strings; and the
         rows already read by an earlier call are kept beside the database, so after
-        a small ingest only the new posts' interactions are queried."""
+        a small ingest only the new posts' interactions are queried. Read on a
+        connection of its own, so that nothing of it stays behind in the driver."""
+        with self._batch_connection(release_heap=True):
+            return self._interaction_frame(sentiment)
+
+    def _interaction_frame(self, with_sentiment: bool) -> pd.DataFrame:
         accounts = self._exec("MATCH (a:Account) RETURN offset(id(a)) AS o, a.key AS key"
                               ).get_as_arrow()
         offsets = accounts.column("o").to_numpy()
@@ -886,13 +1026,16 @@ class EmbeddedStore:
         position[offsets] = np.arange(len(offsets))
         categories = pd.Index(accounts.column("key").to_pylist(), dtype=object)
         table = self._cached_interactions(self._projection_state())
-        sentiment_rows = self._exec("MATCH (p:Post) RETURN offset(id(p)) AS o, "
-                                    "p.sentiment AS s").get_as_arrow()
-        post_offsets = sentiment_rows.column("o").to_numpy()
-        sentiment = np.full(int(post_offsets.max()) + 1 if len(post_offsets) else 0, np.nan)
-        sentiment[post_offsets] = np.asarray(
-            sentiment_rows.column("s").to_numpy(zero_copy_only=False), dtype=float)
-        del sentiment_rows
+        sentiment = np.zeros(0)
+        if with_sentiment:
+            sentiment_rows = self._exec("MATCH (p:Post) RETURN offset(id(p)) AS o, "
+                                        "p.sentiment AS s").get_as_arrow()
+            post_offsets = sentiment_rows.column("o").to_numpy()
+            sentiment = np.full(int(post_offsets.max()) + 1 if len(post_offsets) else 0,
+                                np.nan)
+            sentiment[post_offsets] = np.asarray(
+                sentiment_rows.column("s").to_numpy(zero_copy_only=False), dtype=float)
+            del sentiment_rows
         src = table.column("src").to_numpy()
         dst = table.column("dst").to_numpy()
         inside = (src < len(position)) & (dst < len(position))  # an account since removed
@@ -900,7 +1043,7 @@ class EmbeddedStore:
         dst_codes = np.where(inside, position[np.where(inside, dst, 0)], -1)
         keep = (src_codes >= 0) & (dst_codes >= 0)
         post = table.column("post").to_numpy()[keep]
-        return pd.DataFrame({
+        columns: dict[str, Any] = {
             "src": pd.Categorical.from_codes(src_codes[keep], categories=categories),
             "dst": pd.Categorical.from_codes(dst_codes[keep], categories=categories),
             "kind": pd.Categorical.from_codes(
@@ -908,8 +1051,11 @@ class EmbeddedStore:
                 categories=list(self._INTERACTION_KINDS)),
             "created_at": np.asarray(table.column("created_at").cast(pa.timestamp("us"))
                                      .to_numpy(), dtype="datetime64[us]")[keep],
-            "sentiment": sentiment[post] if len(sentiment) else np.full(len(post), np.nan),
-        })
+        }
+        if with_sentiment:
+            columns["sentiment"] = sentiment[post] if len(sentiment) else \
+                np.full(len(post), np.nan)
+        return pd.DataFrame(columns)
 
     def unscored_posts(self, batch_size: int = 100_000, *, model: str | None = None
                        ) -> Iterator[pd.DataFrame]:
@@ -921,36 +1067,104 @@ class EmbeddedStore:
             yield frame.iloc[start:start + batch_size].reset_index(drop=True)
 
     def brand_posts(self, terms: Sequence[str]) -> pd.DataFrame:
+        with self._batch_connection(release_heap=True):
+            return self._brand_posts(terms)
+
+    def _brand_posts(self, terms: Sequence[str]) -> pd.DataFrame:
+        """Brand posts, kept beside the database like the projection: the next call
+        looks only at posts written since (and at the few replies to brand posts),
+        and takes every kept post's current sentiment. The kept rows are used only
+        while the brand accounts, terms and generation are the same and no old post
+        got a new reply or mention edge (a late parent: its counts would not add up);
+        a brand post newer than the kept rows that starts a thread is looked for among
+        all posts."""
+        terms = list(dict.fromkeys(t.lower() for t in terms if t))
+        brand = sorted(r["k"] for r in self._rows("MATCH (a:Account) WHERE a.is_brand "
+                                                  "RETURN a.key AS k"))
+        mark = self._rows("MATCH (p:Post) RETURN max(offset(id(p))) AS m")[0]["m"]
+        edges = {rel: self._rows(f"MATCH ()-[r:{rel}]->() RETURN count(*) AS n")[0]["n"]
+                 for rel in ("REPLY_TO", "MENTIONS")}
+        state = {"generation": self._generation(), "brand": brand, "terms": terms}
+        since: int | None = None
+        kept: pa.Table | None = None
+        found = self._read_cache("brandposts")
+        if found is not None:
+            table, meta = found
+            if all(meta.get(k) == v for k, v in state.items()) and meta.get("mark") is not None:
+                old = int(meta["mark"])
+                if all(int(meta.get(rel, -1)) + self._rows(
+                        f"MATCH (p:Post)-[:{rel}]->() WHERE offset(id(p)) > $mark "
+                        "RETURN count(*) AS n", {"mark": old})[0]["n"] == n
+                        for rel, n in edges.items()):
+                    since, kept = old, table
+        if kept is not None and not {"post", "sentiment", "author_key"} <= set(kept.column_names):
+            since, kept = None, None  # kept by another version: rebuilt
+        frame = self._brand_post_rows(terms, since)
+        if kept is not None and since is not None:
+            frame = pd.concat([self._with_current_sentiment(kept, since), frame],
+                              ignore_index=True)
+        frame = frame.drop_duplicates("post")
+        frame = frame[~frame["author_key"].isin(set(brand))].reset_index(drop=True)
+        if mark is not None:
+            self._write_cache("brandposts", pa.Table.from_pandas(frame, preserve_index=False),
+                              {**state, **edges, "mark": int(mark)})
+        return frame.drop(columns="post")
+
+    def _brand_post_rows(self, terms: list[str], since: int | None) -> pd.DataFrame:
+        """Posts that address the brand, among those written after ``since`` (all when
+        None), plus every reply to a brand post and, for a brand post written after
+        ``since``, its whole thread."""
         # Each part brings its posts' parent author along (one OPTIONAL MATCH per row
         # found) rather than looking a million parents up afterwards; the brand's threads
         # are found by the conversation_key property (a scan) rather than through
         # IN_CONVERSATION, which LadybugDB walks from the wrong end.
         cols = ("p.key AS key, p.author_key AS author_key, p.sentiment AS sentiment, "
-                "p.created_at AS created_at, p.kind AS kind, q.author_key AS parent_author_key")
+                "p.created_at AS created_at, p.kind AS kind, q.author_key AS parent_author_key, "
+                "offset(id(p)) AS post")  # duplicates are found by this number, not the key
         parent = "OPTIONAL MATCH (p)-[:REPLY_TO]->(q:Post)"
+        # the offset test first: the engine then skips the text of older posts
+        new = "" if since is None else "offset(id(p)) > $mark AND "
+        mark = {} if since is None else {"mark": since}
         parts = [
-            self._arrow_df(f"MATCH (p:Post)-[:MENTIONS]->(b:Account) WHERE b.is_brand {parent} "
-                           f"RETURN {cols}"),
+            self._arrow_df(f"MATCH (p:Post)-[:MENTIONS]->(b:Account) WHERE {new}b.is_brand "
+                           f"{parent} RETURN {cols}", mark or None),
             self._arrow_df("MATCH (q:Post)<-[:REPLY_TO]-(p:Post), (q)<-[:POSTED]-(b:Account) "
                            f"WHERE b.is_brand RETURN {cols}"),
         ]
-        roots = [r["key"] for r in self._rows("MATCH (b:Account)-[:POSTED]->(r:Post) "
-                                              "WHERE b.is_brand RETURN r.key AS key")]
-        if roots:
+        roots = self._rows("MATCH (b:Account)-[:POSTED]->(r:Post) WHERE b.is_brand "
+                           "RETURN r.key AS key, offset(id(r)) AS o")
+        old_roots = [r["key"] for r in roots if since is not None and r["o"] <= since]
+        new_roots = [r["key"] for r in roots if since is None or r["o"] > since]
+        thread = f"list_contains($keys, p.conversation_key) {parent} RETURN {cols}"
+        if new_roots:
+            parts.append(self._arrow_df(f"MATCH (p:Post) WHERE {thread}", {"keys": new_roots}))
+        if old_roots:
+            parts.append(self._arrow_df(f"MATCH (p:Post) WHERE offset(id(p)) > $mark AND "
+                                        f"{thread}", {"keys": old_roots, **mark}))
+        for term in terms:
             parts.append(self._arrow_df(
-                f"MATCH (p:Post) WHERE list_contains($keys, p.conversation_key) {parent} "
-                f"RETURN {cols}", {"keys": roots}))
-        for term in dict.fromkeys(t.lower() for t in terms if t):
-            parts.append(self._arrow_df(
-                f"MATCH (p:Post) WHERE lower(p.text) CONTAINS $t OR lower(p.title) CONTAINS $t "
-                f"{parent} RETURN {cols}", {"t": term}))
-        frame = pd.concat([p for p in parts if len(p)], ignore_index=True) \
-            if any(len(p) for p in parts) else parts[0]
-        frame = frame.drop_duplicates("key")
-        brand = {r["k"] for r in self._rows("MATCH (a:Account) WHERE a.is_brand "
-                                            "RETURN a.key AS k")}
-        frame = frame[~frame["author_key"].isin(brand)]
-        return frame.reset_index(drop=True)
+                f"MATCH (p:Post) WHERE {new}(lower(p.text) CONTAINS $t OR lower(p.title) "
+                f"CONTAINS $t) {parent} RETURN {cols}", {"t": term, **mark}))
+        found = [p for p in parts if len(p)]
+        return pd.concat(found, ignore_index=True) if found else parts[0]
+
+    def _with_current_sentiment(self, kept: pa.Table, upto: int) -> pd.DataFrame:
+        """Kept brand posts (all at or below offset ``upto``) with the sentiment their
+        posts have now (scored or rescored since they were kept)."""
+        rows = self._exec("MATCH (p:Post) WHERE offset(id(p)) <= $mark "
+                          "RETURN offset(id(p)) AS o, p.sentiment AS s",
+                          {"mark": upto}).get_as_arrow()
+        current = np.full(upto + 1, np.nan)
+        current[rows.column("o").to_numpy()] = np.asarray(
+            rows.column("s").to_numpy(zero_copy_only=False), dtype=float)
+        del rows
+        post = kept.column("post").to_numpy()
+        sentiment = pa.array(current[post], type=kept.schema.field("sentiment").type,
+                             from_pandas=True)
+        index = kept.schema.get_field_index("sentiment")
+        frame: pd.DataFrame = kept.set_column(index, "sentiment", sentiment).to_pandas(
+            types_mapper=pd.ArrowDtype)
+        return frame
 
     def post_details(self, keys: Sequence[str]) -> pd.DataFrame:
         frame = self._df(
@@ -970,16 +1184,55 @@ class EmbeddedStore:
         return frame
 
     def author_activity(self) -> pd.DataFrame:
-        return self._df("MATCH (p:Post) RETURN p.author_key AS author_key, count(*) AS posts, "
-                        "max(p.created_at) AS last_post_at, "
-                        "sum(CASE WHEN p.accepted THEN 1 ELSE 0 END) AS accepted_answers")
+        """Grouped in Arrow, not by the engine (its hash aggregate over ten million
+        posts by a string key needed more than a 1 GB buffer pool), and kept beside the
+        database like the projection: the next call groups only the posts written
+        since and adds them in. Old posts never change author, time or accepted flag
+        except when a customer is forgotten, which changes the generation; a post
+        count that does not add up rebuilds it too."""
+        with self._batch_connection(release_heap=True):
+            found = self._rows("MATCH (p:Post) RETURN max(offset(id(p))) AS m, "
+                               "count(*) AS n")
+            mark, posts = found[0]["m"], int(found[0]["n"])
+            generation = self._generation()
+            grouped: pa.Table | None = None
+            cached = self._read_cache("activity")
+            if cached is not None:
+                table, meta = cached
+                if meta.get("generation") == generation and meta.get("mark") is not None:
+                    delta = self._activity_rows(int(meta["mark"]))
+                    if int(meta.get("posts", -1)) + delta.num_rows == posts:
+                        try:
+                            grouped = _add_activity(table, _group_activity(delta))
+                        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, KeyError):
+                            grouped = None  # kept by another version: rebuilt
+            if grouped is None:
+                grouped = _group_activity(self._activity_rows(None))
+            if mark is not None:
+                self._write_cache("activity", grouped, {
+                    "mark": int(mark), "generation": generation, "posts": posts})
+        frame: pd.DataFrame = grouped.to_pandas()
+        return frame
+
+    def _activity_rows(self, after_post: int | None) -> pa.Table:
+        where = "" if after_post is None else "WHERE offset(id(p)) > $mark "
+        rows: pa.Table = self._exec(
+            f"MATCH (p:Post) {where}RETURN p.author_key AS author_key, "
+            "p.created_at AS last_post_at, p.accepted AS accepted",
+            {"mark": after_post} if after_post is not None else None).get_as_arrow()
+        return rows
 
     def write_post_sentiment(self, keys: Sequence[str], values: Sequence[float], model: str
                              ) -> None:
-        rows = [{"k": k, "s": float(v)} for k, v in zip(keys, values, strict=True)]
-        for i in range(0, len(rows), 50_000):
-            self._exec("UNWIND $rows AS row MATCH (p:Post {key: row.k}) SET p.sentiment = row.s, "
-                       "p.sentiment_model = $m", {"rows": rows[i:i + 50_000], "m": model})
+        """Scores scanned from an Arrow table (no dict per post), on a connection of its
+        own (the driver would keep the table for as long as a connection lives)."""
+        scores = pa.table({"k": pa.array(keys, pa.string()),
+                           "s": pa.array(np.asarray(values, dtype=float), pa.float64())})
+        with self._batch_connection(release_heap=len(scores) >= _LARGE_BATCH):
+            for i in range(0, len(scores), 50_000):
+                self._exec("LOAD FROM $scan MATCH (p:Post {key: k}) SET p.sentiment = s, "
+                           "p.sentiment_model = $m", {"scan": scores.slice(i, 50_000),
+                                                      "m": model})
 
     # ------------------------------------------------------------ runs, scores
     def start_run(self, params: dict[str, Any]) -> str:
@@ -1008,7 +1261,9 @@ class EmbeddedStore:
                 cols[c] = pa.array(values.astype("float64"), pa.float64(), from_pandas=True)
         cols["explanation"] = pa.array(frame["explanation"], pa.string())
         table = pa.table(cols)
-        self._in_transaction(lambda: self._copy("AccountScore", table))
+        del frame, cols
+        with self._batch_connection(release_heap=True):
+            self._in_transaction(lambda: self._copy("AccountScore", table))
 
     def finish_run(self, run_id: str, stats: dict[str, Any]) -> None:
         self._exec("MATCH (r:AnalysisRun {run_id: $id}) SET r.status = 'completed', "
@@ -1128,8 +1383,9 @@ class EmbeddedStore:
                 raise StoreError(f"unknown score columns: {', '.join(sorted(unknown))}")
             returns = ", ".join(["s.account_key AS account_key",
                                  *(f"s.{c} AS {c}" for c in dict.fromkeys(columns))])
-        frame = self._df(f"MATCH (s:AccountScore) WHERE s.run_id = $run RETURN {returns}",
-                         {"run": run_id})
+        with self._batch_connection(release_heap=True):
+            frame = self._df(f"MATCH (s:AccountScore) WHERE s.run_id = $run RETURN {returns}",
+                             {"run": run_id})
         return frame.set_index("account_key") if len(frame) else frame
 
     def account_scores(self, account_key: str, run_id: str | None = None
@@ -1477,8 +1733,12 @@ class EmbeddedStore:
         with _RANK_LOCK:  # the forgotten accounts' score rows go away
             for key in [k for k in _RANK_ORDER if k[0] == str(self.path)]:
                 del _RANK_ORDER[key]
-        return self._in_transaction(  # type: ignore[no-any-return]
-            lambda: self._forget(customer_id))
+        counts: dict[str, int] = self._in_transaction(lambda: self._forget(customer_id))
+        # The kept brand posts and activity name accounts: no copy of a forgotten key
+        # may stay on disk (the projection holds only offsets; its generation is new).
+        for name in _KEYED_CACHES:
+            self._cache_path(name).unlink(missing_ok=True)
+        return counts
 
     def _forget(self, customer_id: str) -> dict[str, int]:
         salt = self._privacy_salt()

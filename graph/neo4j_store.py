@@ -51,6 +51,7 @@ from graph.model import (
 )
 from graph.schema import SCORE_KINDS
 from graph.store import (
+    ACCOUNT_PROFILE_COLUMNS,
     CARE_STATUSES,
     AccountScores,
     AccountView,
@@ -522,7 +523,7 @@ class Neo4jStore:
         return rows
 
     # -------------------------------------------------------------- projection
-    def account_frame(self) -> pd.DataFrame:
+    def account_frame(self, *, profile: bool = True) -> pd.DataFrame:
         columns = ["key", "platform", "handle", "followers", "is_brand", "display_name",
                    "location", "description", "customer_id", "lifetime_value", "nps",
                    "link_confidence"]
@@ -537,9 +538,9 @@ class Neo4jStore:
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
         frame["purchases_total"] = frame["customer_id"].map(spend).astype("float64")
         frame["is_brand"] = frame["is_brand"].fillna(False).astype(bool)
-        return frame
+        return frame if profile else frame.drop(columns=list(ACCOUNT_PROFILE_COLUMNS))
 
-    def interaction_frame(self) -> pd.DataFrame:
+    def interaction_frame(self, *, sentiment: bool = True) -> pd.DataFrame:
         columns = ["src", "dst", "kind", "created_at", "sentiment"]
         rows: Rows = []
         for page in self._pages(q.POST_KEY_PAGE):
@@ -551,6 +552,8 @@ class Neo4jStore:
         order = {"reply": 0, "mention": 1, "share": 2, "quote": 2}
         frame = frame.iloc[frame["kind"].map(order).argsort(kind="stable")].reset_index(drop=True)
         frame["created_at"] = _timestamps(frame["created_at"].tolist())
+        if not sentiment:
+            return frame.drop(columns="sentiment")
         frame["sentiment"] = pd.to_numeric(frame["sentiment"], errors="coerce").astype("float64")
         return frame
 

@@ -18,6 +18,7 @@ import pandas as pd
 from graph.model import Account, Customer, Follow, OwnsLink, Post, Purchase
 
 __all__ = [
+    "ACCOUNT_PROFILE_COLUMNS",
     "CARE_STATUSES",
     "AccountScores",
     "AccountView",
@@ -35,6 +36,9 @@ __all__ = [
 ]
 
 CARE_STATUSES: tuple[str, ...] = ("open", "assigned", "resolved")
+# account_frame columns that ``profile=False`` leaves out
+ACCOUNT_PROFILE_COLUMNS: tuple[str, ...] = ("platform", "display_name", "location",
+                                            "description")
 
 
 class StoreError(Exception):
@@ -280,18 +284,21 @@ class GraphStore(Protocol):
     def pending_candidates(self, limit: int = 100) -> list[dict[str, Any]]: ...
 
     # --- projection for analytics -----------------------------------------
-    def account_frame(self) -> pd.DataFrame:
+    def account_frame(self, *, profile: bool = True) -> pd.DataFrame:
         """Every account: key, platform, handle, followers, is_brand, display_name,
         location, description, customer_id, lifetime_value, nps, link_confidence,
-        purchases_total."""
+        purchases_total. With ``profile=False`` the texts (platform, display_name,
+        location, description) are left out: a million of each cost analysis time and
+        memory it has no use for."""
         ...
 
-    def interaction_frame(self) -> pd.DataFrame:
+    def interaction_frame(self, *, sentiment: bool = True) -> pd.DataFrame:
         """Account-to-account interactions: src, dst (account keys), kind
         (reply|mention|share|quote), created_at (datetime64[us]), sentiment (of the
-        post that made the interaction; NaN until analysed). src, dst and kind may be
-        categoricals (ten million rows, a million distinct keys): group with
-        ``observed=True`` or convert first."""
+        post that made the interaction; NaN until analysed; left out with
+        ``sentiment=False``, which spares reading every post's score). src, dst and
+        kind may be categoricals (ten million rows, a million distinct keys): group
+        with ``observed=True`` or convert first."""
         ...
 
     def unscored_posts(

@@ -80,8 +80,9 @@ def run_write_job(db: Path | None, payload: dict[str, Any], label: str) -> dict[
 
     settings = settings_for(db)
     show = progress_printer(label)
+    pool = settings.analyze_buffer_pool_mb if payload.get("kind") == "analyze" else None
     try:
-        store = open_store(settings)
+        store = open_store(settings, buffer_pool_mb=pool)
     except StoreBusyError as exc:
         url = running_server(settings.db)
         if url is None:

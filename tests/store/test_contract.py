@@ -291,6 +291,10 @@ def test_account_frame(loaded: GraphStore) -> None:
     assert frame["is_brand"].tolist() == [True, False, False, False]
     assert frame.loc["twitter:brand", "followers"] == 50_000
     assert frame.loc["twitter:brand", "handle"] == "brand"
+    # without the profile texts: the same rows and numbers, fewer columns
+    slim = loaded.account_frame(profile=False).set_index("key").sort_index()
+    assert not {"platform", "display_name", "location", "description"} & set(slim.columns)
+    pd.testing.assert_frame_equal(slim, frame[slim.columns])
 
 
 def test_interaction_frame(loaded: GraphStore) -> None:

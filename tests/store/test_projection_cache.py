@@ -92,3 +92,100 @@ def test_a_database_rebuilt_at_the_same_path_ignores_the_old_cache(tmp_path: Pat
         store.write_batch(GraphBatch(posts=[post("1", "cat", 0), post(
             "2", "dan", 1, kind=PostKind.REPLY, parent_id="1")]))
         assert frame(store)["src"].tolist() == ["twitter:dan"]
+
+
+def activity(store: EmbeddedStore) -> pd.DataFrame:
+    return store.author_activity().sort_values("author_key").reset_index(drop=True)
+
+
+def fresh_activity(store: EmbeddedStore) -> pd.DataFrame:
+    store._cache_path("activity").unlink(missing_ok=True)  # noqa: SLF001 - the cache under test
+    return activity(store)
+
+
+def test_author_activity_is_kept_and_follows_new_posts_and_forgetting(tmp_path: Path) -> None:
+    with EmbeddedStore(tmp_path / "db.lbdb") as store:
+        store.write_batch(GraphBatch(
+            customers=[Customer("c1", name="Ann")],
+            links=[OwnsLink("c1", "twitter", "ann")],
+            posts=[post("1", "ann", 0), post("2", "bob", 1, kind=PostKind.REPLY, parent_id="1",
+                                                 accepted=True)]))
+        first = activity(store)
+        assert store._cache_path("activity").exists()  # noqa: SLF001
+        assert first.set_index("author_key")["accepted_answers"].to_dict() == {
+            "twitter:ann": 0, "twitter:bob": 1}
+        store.write_batch(GraphBatch(posts=[post("3", "ann", 5), post("4", "cat", 2)]))
+        grown = activity(store)
+        assert grown.equals(fresh_activity(store))
+        ann = grown.set_index("author_key").loc["twitter:ann"]
+        assert ann["posts"] == 2 and ann["last_post_at"] == pd.Timestamp(
+            T0.replace(tzinfo=None) + timedelta(minutes=5))
+        store.forget_customer("c1")
+        assert not store._cache_path("activity").exists()  # noqa: SLF001 - it named ann
+        after = activity(store)
+        assert after.equals(fresh_activity(store))
+        assert "twitter:ann" not in set(after["author_key"])
+        store._cache_path("activity").write_bytes(b"not arrow")  # noqa: SLF001
+        assert activity(store).equals(fresh_activity(store))
+
+
+def brand(store: EmbeddedStore, terms: tuple[str, ...] = ("roast",)) -> pd.DataFrame:
+    return store.brand_posts(list(terms)).sort_values("key").reset_index(drop=True)
+
+
+def fresh_brand(store: EmbeddedStore, terms: tuple[str, ...] = ("roast",)) -> pd.DataFrame:
+    store._cache_path("brandposts").unlink(missing_ok=True)  # noqa: SLF001 - the cache under test
+    return brand(store, terms)
+
+
+def test_brand_posts_are_kept_and_follow_new_posts_threads_sentiment_and_brand(
+        tmp_path: Path) -> None:
+    with EmbeddedStore(tmp_path / "db.lbdb") as store:
+        store.write_batch(GraphBatch(posts=[
+            post("1", "shop", 0), post("2", "ann", 1, kind=PostKind.REPLY, parent_id="1"),
+            post("3", "bob", 2, mentions=("shop",)), post("4", "cat", 3),
+            post("5", "cat", 4, kind=PostKind.REPLY, parent_id="4")]))
+        store.set_brand(["twitter:shop"], {})
+        first = brand(store)
+        assert store._cache_path("brandposts").exists()  # noqa: SLF001
+        assert first["key"].tolist() == ["twitter:2", "twitter:3"]
+        # new posts: a mention, a reply to the brand, a reply that names the term
+        store.write_batch(GraphBatch(posts=[
+            post("6", "dan", 5, mentions=("shop",)),
+            post("7", "eve", 6, kind=PostKind.REPLY, parent_id="1"),
+            Post(platform="twitter", post_id="8", author_handle="fay",
+                 created_at=T0 + timedelta(minutes=7), text="the ROAST is great",
+                 kind=PostKind.REPLY, parent_id="4")]))
+        grown = brand(store)
+        assert grown.equals(fresh_brand(store))
+        assert grown["key"].tolist() == ["twitter:2", "twitter:3", "twitter:6", "twitter:7",
+                                         "twitter:8"]
+        # sentiment scored after the rows were kept is the current one
+        store.write_post_sentiment(["twitter:2", "twitter:8"], [0.5, -0.5], "vader")
+        scored = brand(store)
+        assert scored.equals(fresh_brand(store))
+        assert scored.set_index("key").loc[["twitter:2", "twitter:8"], "sentiment"].tolist() \
+            == [0.5, -0.5]
+        # a reply that arrived before its parent, the brand's post: an old post gains
+        # an edge, so the kept rows are not trusted
+        store.write_batch(GraphBatch(posts=[post("10", "gus", 9, kind=PostKind.REPLY,
+                                                 parent_id="9")]))
+        brand(store)
+        store.write_batch(GraphBatch(posts=[post("9", "shop", 8)]))
+        late = brand(store)
+        assert late.equals(fresh_brand(store)) and "twitter:10" in set(late["key"])
+        # a thread the brand starts late: older posts in it join
+        store.write_batch(GraphBatch(posts=[Post(
+            platform="twitter", post_id="11", author_handle="hal",
+            created_at=T0 + timedelta(minutes=10), text="where is it", conversation_id="12")]))
+        brand(store)
+        store.write_batch(GraphBatch(posts=[Post(
+            platform="twitter", post_id="12", author_handle="shop",
+            created_at=T0 + timedelta(minutes=11), text="we start", conversation_id="12")]))
+        threaded = brand(store)
+        assert threaded.equals(fresh_brand(store)) and "twitter:11" in set(threaded["key"])
+        # another brand account or other terms: read afresh
+        store.set_brand(["twitter:shop", "twitter:dan"], {})
+        assert brand(store).equals(fresh_brand(store))
+        assert "twitter:6" not in set(brand(store)["key"])
+        assert brand(store, ("great",)).equals(fresh_brand(store, ("great",)))
