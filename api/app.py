@@ -59,6 +59,7 @@ def create_app(store: GraphStore | None = None, settings: Settings | None = None
 
     app = FastAPI(title="scrm", summary="Social-CRM graph analyzer", lifespan=lifespan)
     read_cache = ReadCache(ttl=settings.read_cache_seconds)
+    read_cache.on_clear(runner.forget_latest_run)  # every write clears the read cache
     app.add_middleware(ReadCacheMiddleware, cache=read_cache)  # inside the key check
     app.add_middleware(ApiKeyMiddleware, settings=settings)
     app.state.read_cache = read_cache

@@ -14,10 +14,13 @@ from datetime import UTC, datetime
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
+    ValidationCache,
 )
 from strawberry.types import ExecutionContext
 
@@ -298,22 +301,35 @@ def _mask_errors() -> MaskErrors:
     return MaskErrors(should_mask_error=_is_unexpected, error_message=INTERNAL_ERROR)
 
 
-def _depth_limiter() -> QueryDepthLimiter:
-    return QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH)
-
-
 # Complexity: besides depth, a document may not fan out through many aliases or be huge.
 MAX_ALIASES = 30
 MAX_TOKENS = 5_000
 
+# The depth and alias rules are validator classes that each limiter builds when it is
+# constructed. Built once here, they are the same classes in every request, so the
+# validation cache (keyed by document and rules) answers a repeated query text.
+_LIMIT_RULES = (*QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH).validation_rules,
+                *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules)
 
-def _alias_limiter() -> MaxAliasesLimiter:
-    return MaxAliasesLimiter(max_alias_count=MAX_ALIASES)
+# Distinct query texts kept parsed and validated (clients send a handful; variables vary).
+DOCUMENT_CACHE_SIZE = 256
+
+
+def _limit_rules() -> AddValidationRules:
+    return AddValidationRules(list(_LIMIT_RULES))
 
 
 def _token_limiter() -> MaxTokensLimiter:
     return MaxTokensLimiter(max_token_count=MAX_TOKENS)
 
 
+def _parser_cache() -> ParserCache:
+    return ParserCache(maxsize=DOCUMENT_CACHE_SIZE)  # keyed by text and the token limit
+
+
+def _validation_cache() -> ValidationCache:
+    return ValidationCache(maxsize=DOCUMENT_CACHE_SIZE)
+
+
 schema = _Schema(query=Query, mutation=Mutation, extensions=[
-    _mask_errors, _depth_limiter, _alias_limiter, _token_limiter])
+    _mask_errors, _limit_rules, _token_limiter, _parser_cache, _validation_cache])
