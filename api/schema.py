@@ -9,7 +9,9 @@ is logged here and reaches the client only as ``internal error``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -86,21 +88,37 @@ class Query:
         window = (since, until) if since or until else None
         filtered = platform is not None or audience != Audience.ALL or min_score is not None \
             or community is not None or window is not None
-        if not first:
-            ranked = []
-        elif filtered:
-            ranked = await context.store.call(lambda s: _filtered_ranking(
-                s, kind.value, first + 1, after_rank, run_id, platform, audience, min_score,
-                community, window))
-        else:
-            ranked = await context.store.call(lambda s: s.ranked_accounts(
-                kind.value, first=first + 1, after_rank=after_rank, run_id=run_id))
+        with_customers = _selects(info.selected_fields, "customer")
+
+        def page(s: GraphStore) -> tuple[list[ScoredAccount], dict[str, CustomerView] | None]:
+            if not first:
+                return [], None
+            if filtered:
+                ranked = _filtered_ranking(s, kind.value, first + 1, after_rank, run_id,
+                                           platform, audience, min_score, community, window)
+            else:
+                ranked = s.ranked_accounts(kind.value, first=first + 1, after_rank=after_rank,
+                                           run_id=run_id)
+            # the page's customers in the same trip to the store thread, when asked for
+            customers = s.customers_for_accounts([r.account.key for r in ranked[:first]]) \
+                if with_customers and ranked else None
+            return ranked, customers
+
+        ranked, customers = await context.store.call(page)
         has_next = len(ranked) > first
         ranked = ranked[:first]
         context.accounts.prime_many({r.account.key: r.account for r in ranked})
         context.scores.prime_many({r.account.key: r.scores for r in ranked})
-        edges = [EngagementTargetEdge(cursor=encode_target_cursor(run_id, kind.value, r.rank),
-                                      node=EngagementTarget.from_domain(r)) for r in ranked]
+        linked: dict[str, Customer | None] = {}
+        if customers is not None:
+            context.customers.prime_many({r.account.key: customers.get(r.account.key)
+                                          for r in ranked})
+            linked = {r.account.key: Customer.from_domain(customers[r.account.key])
+                      if r.account.key in customers else None for r in ranked}
+        edges = [EngagementTargetEdge(
+            cursor=encode_target_cursor(run_id, kind.value, r.rank),
+            node=EngagementTarget.from_domain(r, linked[r.account.key])
+            if customers is not None else EngagementTarget.from_domain(r)) for r in ranked]
         return EngagementTargetConnection(edges=edges, run_id=run_id, page_info=PageInfo.of(
             edges, has_next=has_next, has_previous=after_rank > 0))
 
@@ -159,6 +177,12 @@ class Query:
     async def latest_run(self, info: Info) -> AnalysisRun | None:
         run = await info.context.latest_run()
         return AnalysisRun.from_domain(run) if run else None
+
+
+def _selects(selections: Sequence[Any], name: str) -> bool:
+    """Whether a field called ``name`` is asked for anywhere below (fragments included)."""
+    return any(getattr(f, "name", None) == name or _selects(getattr(f, "selections", ()), name)
+               for f in selections)
 
 
 # A filtered page reads the ranking in chunks and stops after this many rows, so a
