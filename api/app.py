@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from fastapi import FastAPI
 from strawberry.fastapi import GraphQLRouter
 
@@ -25,6 +26,16 @@ from graph.config import Settings, get_settings
 from graph.store import GraphStore
 
 __all__ = ["create_app"]
+
+
+class _GraphQLRouter(GraphQLRouter[Context, None]):
+    """Answers encoded with orjson (the standard library's encoder took ~0.3 ms a page)."""
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
 
 
 def create_app(store: GraphStore | None = None, settings: Settings | None = None) -> FastAPI:
@@ -59,13 +70,14 @@ def create_app(store: GraphStore | None = None, settings: Settings | None = None
 
     app = FastAPI(title="scrm", summary="Social-CRM graph analyzer", lifespan=lifespan)
     read_cache = ReadCache(ttl=settings.read_cache_seconds)
+    read_cache.on_clear(runner.forget_latest_run)  # every write clears the read cache
     app.add_middleware(ReadCacheMiddleware, cache=read_cache)  # inside the key check
     app.add_middleware(ApiKeyMiddleware, settings=settings)
     app.state.read_cache = read_cache
     app.state.settings = settings
     app.state.store_runner = runner
 
-    graphql: GraphQLRouter[Context, None] = GraphQLRouter(
+    graphql = _GraphQLRouter(
         schema, context_getter=get_context,
         graphql_ide="graphiql" if settings.public_graphiql else None)
     app.include_router(graphql, prefix="/graphql")

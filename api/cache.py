@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from api.auth import is_mutation
+from api.auth import buffer_body, is_mutation
 
 __all__ = ["ReadCache", "ReadCacheMiddleware"]
 
@@ -41,11 +41,19 @@ class ReadCache:
         self._lock = threading.Lock()
         self.version = 0
         self.hits = 0
+        self._on_clear: list[Callable[[], None]] = []
+
+    def on_clear(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every :meth:`clear` (other caches of what writes change)."""
+        self._on_clear.append(listener)
 
     def clear(self) -> None:
+        """Forget every answer: something was written. Safe from any thread."""
         with self._lock:
             self.version += 1
             self._entries.clear()
+        for listener in self._on_clear:
+            listener()
 
     def get(self, key: bytes) -> list[Message] | None:
         with self._lock:
@@ -77,31 +85,18 @@ class ReadCacheMiddleware:
         self._inflight: dict[bytes, asyncio.Future[list[Message] | None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/graphql" \
-                or self.cache.ttl <= 0:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/graphql":
             await self.app(scope, receive, send)
             return
-        chunks = []
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                break
-        body = b"".join(chunks)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        if is_mutation(body):
+        body, replay = await buffer_body(receive)
+        if is_mutation(body):  # cleared even with caching off: listeners depend on it
             try:
                 await self.app(scope, replay, send)
             finally:
                 self.cache.clear()
+            return
+        if self.cache.ttl <= 0:
+            await self.app(scope, replay, send)
             return
         cached = self.cache.get(body)
         if cached is None and body in self._inflight:

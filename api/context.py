@@ -14,6 +14,7 @@ number of store calls rather than one per row.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -49,6 +50,11 @@ class StoreRunner:
         self._store = store
         self.timeout = timeout
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scrm-store")
+        # The latest completed run changes only through a write (an analysis job, or a
+        # mutation forgetting its accounts); whoever writes calls forget_latest_run().
+        self._run_lock = threading.Lock()
+        self._run_generation = 0
+        self._latest_run: tuple[int, AnalysisRunInfo | None] | None = None
 
     @property
     def store(self) -> GraphStore:
@@ -77,6 +83,25 @@ class StoreRunner:
             raise UserError(
                 f"this request took longer than {self.timeout:g} s; narrow it down (a smaller "
                 "'first', 'limit' or 'depth', or a date window) or try again shortly") from None
+
+    async def latest_run(self) -> AnalysisRunInfo | None:
+        """The latest completed analysis run, read from the store once until the next
+        :meth:`forget_latest_run`."""
+        with self._run_lock:
+            generation, cached = self._run_generation, self._latest_run
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        run = await self.call(lambda s: s.latest_run())
+        with self._run_lock:
+            if self._run_generation == generation:  # no write finished meanwhile
+                self._latest_run = (generation, run)
+        return run
+
+    def forget_latest_run(self) -> None:
+        """Something was written: read the latest run afresh. Safe from any thread."""
+        with self._run_lock:
+            self._run_generation += 1
+            self._latest_run = None
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True)
@@ -108,7 +133,7 @@ class Context(BaseContext):
         """The latest completed analysis run, read once per request so that every
         field of one response describes the same run."""
         if self._latest_run is None:
-            self._latest_run = asyncio.ensure_future(self.store.call(lambda s: s.latest_run()))
+            self._latest_run = asyncio.ensure_future(self.store.latest_run())
         return await self._latest_run
 
     async def _load_accounts(self, keys: list[str]) -> list[AccountView | None]:

@@ -12,12 +12,13 @@ from graph.config import Settings
 __all__ = ["SettingsDep", "StoreDep", "get_context"]
 
 
-def _store_runner(request: Request) -> StoreRunner:
+# async: FastAPI runs a plain `def` dependency on its thread pool, a thread hop per request
+async def _store_runner(request: Request) -> StoreRunner:
     runner: StoreRunner = request.app.state.store_runner
     return runner
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

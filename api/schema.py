@@ -9,15 +9,20 @@ is logged here and reaches the client only as ``internal error``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
+    ValidationCache,
 )
 from strawberry.types import ExecutionContext
 
@@ -83,21 +88,37 @@ class Query:
         window = (since, until) if since or until else None
         filtered = platform is not None or audience != Audience.ALL or min_score is not None \
             or community is not None or window is not None
-        if not first:
-            ranked = []
-        elif filtered:
-            ranked = await context.store.call(lambda s: _filtered_ranking(
-                s, kind.value, first + 1, after_rank, run_id, platform, audience, min_score,
-                community, window))
-        else:
-            ranked = await context.store.call(lambda s: s.ranked_accounts(
-                kind.value, first=first + 1, after_rank=after_rank, run_id=run_id))
+        with_customers = _selects(info.selected_fields, "customer")
+
+        def page(s: GraphStore) -> tuple[list[ScoredAccount], dict[str, CustomerView] | None]:
+            if not first:
+                return [], None
+            if filtered:
+                ranked = _filtered_ranking(s, kind.value, first + 1, after_rank, run_id,
+                                           platform, audience, min_score, community, window)
+            else:
+                ranked = s.ranked_accounts(kind.value, first=first + 1, after_rank=after_rank,
+                                           run_id=run_id)
+            # the page's customers in the same trip to the store thread, when asked for
+            customers = s.customers_for_accounts([r.account.key for r in ranked[:first]]) \
+                if with_customers and ranked else None
+            return ranked, customers
+
+        ranked, customers = await context.store.call(page)
         has_next = len(ranked) > first
         ranked = ranked[:first]
         context.accounts.prime_many({r.account.key: r.account for r in ranked})
         context.scores.prime_many({r.account.key: r.scores for r in ranked})
-        edges = [EngagementTargetEdge(cursor=encode_target_cursor(run_id, kind.value, r.rank),
-                                      node=EngagementTarget.from_domain(r)) for r in ranked]
+        linked: dict[str, Customer | None] = {}
+        if customers is not None:
+            context.customers.prime_many({r.account.key: customers.get(r.account.key)
+                                          for r in ranked})
+            linked = {r.account.key: Customer.from_domain(customers[r.account.key])
+                      if r.account.key in customers else None for r in ranked}
+        edges = [EngagementTargetEdge(
+            cursor=encode_target_cursor(run_id, kind.value, r.rank),
+            node=EngagementTarget.from_domain(r, linked[r.account.key])
+            if customers is not None else EngagementTarget.from_domain(r)) for r in ranked]
         return EngagementTargetConnection(edges=edges, run_id=run_id, page_info=PageInfo.of(
             edges, has_next=has_next, has_previous=after_rank > 0))
 
@@ -156,6 +177,12 @@ class Query:
     async def latest_run(self, info: Info) -> AnalysisRun | None:
         run = await info.context.latest_run()
         return AnalysisRun.from_domain(run) if run else None
+
+
+def _selects(selections: Sequence[Any], name: str) -> bool:
+    """Whether a field called ``name`` is asked for anywhere below (fragments included)."""
+    return any(getattr(f, "name", None) == name or _selects(getattr(f, "selections", ()), name)
+               for f in selections)
 
 
 # A filtered page reads the ranking in chunks and stops after this many rows, so a
@@ -298,22 +325,35 @@ def _mask_errors() -> MaskErrors:
     return MaskErrors(should_mask_error=_is_unexpected, error_message=INTERNAL_ERROR)
 
 
-def _depth_limiter() -> QueryDepthLimiter:
-    return QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH)
-
-
 # Complexity: besides depth, a document may not fan out through many aliases or be huge.
 MAX_ALIASES = 30
 MAX_TOKENS = 5_000
 
+# The depth and alias rules are validator classes that each limiter builds when it is
+# constructed. Built once here, they are the same classes in every request, so the
+# validation cache (keyed by document and rules) answers a repeated query text.
+_LIMIT_RULES = (*QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH).validation_rules,
+                *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules)
 
-def _alias_limiter() -> MaxAliasesLimiter:
-    return MaxAliasesLimiter(max_alias_count=MAX_ALIASES)
+# Distinct query texts kept parsed and validated (clients send a handful; variables vary).
+DOCUMENT_CACHE_SIZE = 256
+
+
+def _limit_rules() -> AddValidationRules:
+    return AddValidationRules(list(_LIMIT_RULES))
 
 
 def _token_limiter() -> MaxTokensLimiter:
     return MaxTokensLimiter(max_token_count=MAX_TOKENS)
 
 
+def _parser_cache() -> ParserCache:
+    return ParserCache(maxsize=DOCUMENT_CACHE_SIZE)  # keyed by text and the token limit
+
+
+def _validation_cache() -> ValidationCache:
+    return ValidationCache(maxsize=DOCUMENT_CACHE_SIZE)
+
+
 schema = _Schema(query=Query, mutation=Mutation, extensions=[
-    _mask_errors, _depth_limiter, _alias_limiter, _token_limiter])
+    _mask_errors, _limit_rules, _token_limiter, _parser_cache, _validation_cache])

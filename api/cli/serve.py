@@ -77,7 +77,8 @@ def _serve(store: GraphStore, settings: Settings, host: str, port: int) -> None:
             super().handle_exit(sig, frame)
 
     try:
-        Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run()
+        Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                              access_log=False)).run()
     finally:
         forget()
 

@@ -188,3 +188,48 @@ def test_repeated_reads_are_cached_and_writes_clear_the_cache(tmp_path: Path) ->
             assert "twitter:carol" in keys and after != first and cache.hits == 1
     finally:
         store.close()
+
+
+def test_latest_run_is_read_once_until_a_write(tmp_path: Path) -> None:
+    """The latest run is kept per process; a mutation or a finished write job (an analysis
+    here) makes the next request read it afresh, even with the read cache off."""
+    import time
+
+    from api_testkit import build_graph
+
+    from api.app import create_app
+    from api.jobs import JobRunner
+    from graph.embedded_store import EmbeddedStore
+
+    path = tmp_path / "graph.lbdb"
+    first_run = build_graph(path)
+    store = EmbeddedStore(path)
+    spy: Any = CountingStore(store)
+    app = create_app(store=spy, settings=Settings(read_cache_seconds=0))
+    app.state.jobs = JobRunner(store, on_change=app.state.read_cache.clear)
+    read = "{ latestRun { runId } }"
+    try:
+        with LiveServer(app) as live:
+            for _ in range(3):
+                assert live.graphql(read)["data"]["latestRun"]["runId"] == first_run
+            assert spy.calls["latest_run"] == 1, spy.calls
+
+            linked = live.graphql("""mutation { linkAccount(customerId: "C1",
+                platform: "twitter", handle: "carol") { id } }""")
+            assert "errors" not in linked, linked
+            assert live.graphql(read)["data"]["latestRun"]["runId"] == first_run
+            assert spy.calls["latest_run"] == 2, spy.calls
+
+            job = httpx.post(f"{live.url}/jobs", json={"kind": "analyze"}, timeout=30).json()
+            deadline = time.monotonic() + 240
+            while job["status"] in ("queued", "running") and time.monotonic() < deadline:
+                time.sleep(0.2)
+                job = httpx.get(f"{live.url}/jobs/{job['id']}", timeout=30).json()
+            assert job["status"] == "completed", job
+            new_run = job["result"]["run_id"]
+            assert new_run != first_run
+            assert live.graphql(read)["data"]["latestRun"]["runId"] == new_run
+            assert live.graphql(read)["data"]["latestRun"]["runId"] == new_run
+            assert spy.calls["latest_run"] == 3, spy.calls
+    finally:
+        store.close()

@@ -200,6 +200,46 @@ def test_a_page_of_50_costs_a_bounded_number_of_store_calls(
     assert spies[0].total <= 5, spies[0].calls
 
 
+def test_customers_come_with_the_page_however_they_are_asked_for(
+        serve: Callable[..., LiveServer]) -> None:
+    """A page asking for customers (directly, through a fragment, or only under the
+    account) reads them with the ranking; one that does not, never reads them."""
+    spies: list[CountingStore] = []
+
+    def spy(store: Any) -> CountingStore:
+        spies.append(CountingStore(store))
+        return spies[-1]
+
+    server = serve(spy)
+    direct = server.graphql("""{ engagementTargets(kind: ADVOCATE, first: 5) { edges { node {
+        account { key } customer { id name } } } } }""")
+    expected = [(e["node"]["account"]["key"], e["node"]["customer"])
+                for e in direct["data"]["engagementTargets"]["edges"]]
+    assert expected[0] == ("twitter:danaw", {"id": "C1", "name": "Dana Whitfield"})
+    assert expected[1] == ("twitter:carol", None)
+    for query in (
+        """fragment T on EngagementTarget { account { key } customer { id name } }
+           { engagementTargets(kind: ADVOCATE, first: 5) { edges { node { ...T } } } }""",
+        """{ engagementTargets(kind: ADVOCATE, first: 5) { edges { node { account { key }
+             ... on EngagementTarget { who: customer { id name } } } } } }""",
+        """{ engagementTargets(kind: ADVOCATE, first: 5) { edges { node {
+             account { key customer { id name } } } } } }""",
+    ):
+        spies[0].reset()
+        body = server.graphql(query)
+        assert "errors" not in body, body
+        got = []
+        for e in body["data"]["engagementTargets"]["edges"]:
+            node = e["node"]
+            customer = node.get("customer", node.get("who", node["account"].get("customer")))
+            got.append((node["account"]["key"], customer))
+        assert got == expected
+        assert spies[0].calls.get("customers_for_accounts") == 1, spies[0].calls
+    spies[0].reset()
+    server.graphql("{ engagementTargets(kind: ADVOCATE, first: 5) { edges { node { rank } } } }")
+    assert "customers_for_accounts" not in spies[0].calls
+
+
 def test_concurrent_requests_share_the_store_safely(server: LiveServer) -> None:
     """Many simultaneous requests: every store call is serialised on the store thread."""
     import asyncio
