@@ -116,7 +116,7 @@ def main() -> None:
         "",
         f"Slice of {args.slice:,} accounts / {args.slice * 10:,} interactions, same algorithms:",
         "",
-        "| step | scrm (scipy CSR / igraph Leiden) s | networkx s | ratio |",
+        "| step | scrm (scipy CSR / networkit Leiden) s | networkx s | ratio |",
         "|---|---:|---:|---:|",
         f"| weighted PageRank | {pr_fast:.2f} | {pr_nx:.1f} | {pr_nx / pr_fast:,.0f}× |",
         f"| communities | {cm_fast:.2f} | {cm_nx:.1f} | {cm_nx / cm_fast:,.0f}× |",
