@@ -20,6 +20,7 @@ import os
 import re
 import secrets
 import threading
+import time
 import uuid
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -155,6 +156,8 @@ def _heap_trimmer() -> Callable[[], object] | None:
 
 
 _TRIM_HEAP = _heap_trimmer()
+# How long a read-only open waits for another process's checkpoint to finish.
+_CHECKPOINT_WAIT_SECONDS = 60.0
 _KEYED_CACHES = ("activity", "brandposts")  # files beside the database that hold keys
 _LARGE_BATCH = 10_000  # records; after such a batch freed memory is returned to the OS
 
@@ -265,18 +268,25 @@ class EmbeddedStore:
         import ladybug
 
         read_only = self.read_only
+        deadline = time.monotonic() + _CHECKPOINT_WAIT_SECONDS
         try:
-            try:
-                return ladybug.Database(str(self.path), read_only=read_only,
-                                        buffer_pool_size=pool_bytes)
-            except RuntimeError as exc:
-                if not (read_only and "recovery is pending" in str(exc)):
-                    raise
-                # A writer was killed mid-transaction: a read-write open replays the
-                # log and drops the unfinished batch; then read as asked.
-                ladybug.Database(str(self.path), buffer_pool_size=pool_bytes).close()
-                return ladybug.Database(str(self.path), read_only=True,
-                                        buffer_pool_size=pool_bytes)
+            while True:
+                try:
+                    return ladybug.Database(str(self.path), read_only=read_only,
+                                            buffer_pool_size=pool_bytes)
+                except RuntimeError as exc:
+                    if not (read_only and "recovery is pending" in str(exc)):
+                        raise
+                # A read-only open fails while the log holds a checkpoint that has not
+                # finished: a writer (``scrm serve`` running an ingest) is checkpointing
+                # right now, or one was killed in the middle. A read-write open tells
+                # which: it succeeds only if no writer is alive, and then replays the log.
+                try:
+                    ladybug.Database(str(self.path), buffer_pool_size=pool_bytes).close()
+                except RuntimeError as exc:
+                    if not _LOCK_PID.search(str(exc)) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)  # the live writer's checkpoint ends in a moment
         except RuntimeError as exc:
             match = _LOCK_PID.search(str(exc))
             if match:
