@@ -184,13 +184,23 @@ def _free_port() -> int:
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time so far of a process and its children (the read processes
+    of ``scrm serve --readers``), from Linux /proc."""
+    total, parents = 0.0, {pid}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) in parents or int(fields[1]) in parents:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
-def _start_server(db: Path, port: int, cache_seconds: float | None, log: Path
-                  ) -> subprocess.Popen[bytes]:
+def _start_server(db: Path, port: int, cache_seconds: float | None, log: Path,
+                  readers: int = 0) -> subprocess.Popen[bytes]:
     scrm = Path(sys.executable).with_name("scrm")
     command = [str(scrm)] if scrm.exists() else [sys.executable, "-m", "api.cli"]
     env = {**os.environ, "SCRM_DB": str(db), "SCRM_PORT": str(port)}
@@ -198,7 +208,8 @@ def _start_server(db: Path, port: int, cache_seconds: float | None, log: Path
     if cache_seconds is not None:
         env["SCRM_READ_CACHE_SECONDS"] = f"{cache_seconds:g}"
     with log.open("wb") as out:
-        server = subprocess.Popen([*command, "serve", "--db", str(db), "--port", str(port)],
+        server = subprocess.Popen([*command, "serve", "--db", str(db), "--port", str(port),
+                                   "--readers", str(readers)],
                                   env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 600
@@ -353,6 +364,8 @@ def main() -> None:
                          "(1: the same request every time; default: 1 1000)")
     ap.add_argument("--only", choices=["targets", "timeline"],
                     help="run one of the two requests only")
+    ap.add_argument("--readers", type=int, default=0,
+                    help="read-only API processes beside the writer (scrm serve --readers)")
     ap.add_argument("--no-cache", action="store_true",
                     help="turn the server's read cache off (SCRM_READ_CACHE_SECONDS=0)")
     ap.add_argument("--cache-seconds", type=float,
@@ -378,7 +391,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="scrm-load-") as tmp_name:
         tmp = Path(tmp_name)
         print(f"starting scrm serve --db {db} on port {port}", file=sys.stderr, flush=True)
-        server = _start_server(db, port, args.cache_seconds, tmp / "serve.log")
+        server = _start_server(db, port, args.cache_seconds, tmp / "serve.log", args.readers)
         try:
             most = max(args.inputs)
             cases = []

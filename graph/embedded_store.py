@@ -156,6 +156,16 @@ def _heap_trimmer() -> Callable[[], object] | None:
 
 
 _TRIM_HEAP = _heap_trimmer()
+def _query_threads() -> int:
+    """Threads each query may use (``SCRM_DB_THREADS``; 0: one per core). ``scrm serve
+    --readers`` runs its read processes with 1: they answer many small queries at once,
+    and more threads than cores across processes only make them wait for each other."""
+    try:
+        return max(0, int(os.environ.get("SCRM_DB_THREADS", "0")))
+    except ValueError:
+        return 0
+
+
 # How long a read-only open waits for another process's checkpoint to finish.
 _CHECKPOINT_WAIT_SECONDS = 60.0
 _KEYED_CACHES = ("activity", "brandposts")  # files beside the database that hold keys
@@ -273,7 +283,8 @@ class EmbeddedStore:
             while True:
                 try:
                     return ladybug.Database(str(self.path), read_only=read_only,
-                                            buffer_pool_size=pool_bytes)
+                                            buffer_pool_size=pool_bytes,
+                                            max_num_threads=_query_threads())
                 except RuntimeError as exc:
                     if not (read_only and "recovery is pending" in str(exc)):
                         raise
@@ -412,6 +423,23 @@ class EmbeddedStore:
         if large:
             self._reopen()
         return result
+
+    def refresh(self) -> None:
+        """Open a read-only store again, so it sees what was written since it opened (a
+        read-only handle reads the snapshot of its open). ``scrm serve --readers`` calls
+        it when the writer says something changed."""
+        import ladybug
+
+        if not self.read_only or self._db is None:
+            return
+        new_db = self._open_database(self._pool_bytes)  # the old one serves until then
+        old_conn, old_db = self._conn, self._db
+        self._db, self._conn = new_db, ladybug.Connection(new_db)
+        old_conn.close()
+        old_db.close()
+        with _RANK_LOCK:
+            for key in [k for k in _RANK_ORDER if k[0] == str(self.path)]:
+                del _RANK_ORDER[key]
 
     def _reopen(self) -> None:
         """Close and reopen the database this store alone uses.
@@ -1411,13 +1439,24 @@ class EmbeddedStore:
 
     # ------------------------------------------------------------------- reads
     def counts(self) -> dict[str, int]:
+        def count(query: str) -> int:
+            try:
+                n: int = self._rows(query)[0]["n"]
+            except RuntimeError as exc:
+                # A database whose first writer was killed before it made the tables,
+                # opened read-only (which cannot make them): it holds nothing yet.
+                if "does not exist" not in str(exc):
+                    raise
+                return 0
+            return n
+
         out: dict[str, int] = {}
         for label in ("Customer", "Account", "Post", "Conversation", "Purchase",
                       "IdentityCandidate"):
-            out[label] = self._rows(f"MATCH (n:{label}) RETURN count(*) AS n")[0]["n"]
+            out[label] = count(f"MATCH (n:{label}) RETURN count(*) AS n")
         for rel in ("OWNS", "POSTED", "REPLY_TO", "MENTIONS", "SHARES", "FOLLOWS"):
-            out[rel] = self._rows(f"MATCH ()-[r:{rel}]->() RETURN count(*) AS n")[0]["n"]
-        out["PendingEdge"] = self._rows("MATCH (n:PendingEdge) RETURN count(*) AS n")[0]["n"]
+            out[rel] = count(f"MATCH ()-[r:{rel}]->() RETURN count(*) AS n")
+        out["PendingEdge"] = count("MATCH (n:PendingEdge) RETURN count(*) AS n")
         return out
 
     _ACCOUNT_RETURN = ", ".join(f"a.{f} AS {f}" for f in ("key", *_ACCOUNT_FIELDS))

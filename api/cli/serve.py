@@ -52,22 +52,44 @@ def _open_writer(settings: Settings) -> GraphStore:
         fail(str(exc))
 
 
-def _serve(store: GraphStore, settings: Settings, host: str, port: int) -> None:
+def _serve(store: GraphStore, settings: Settings, host: str, port: int,
+           readers: int = 0) -> None:
     import uvicorn
 
     from api.app import create_app
     from api.jobs import JobRunner, announce, server_file
 
     app = create_app(store=store, settings=settings)
-    app.state.jobs = JobRunner(store, on_change=app.state.read_cache.clear)
+    read_cache = app.state.read_cache
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    processes: list[Any] = []
+    on_change: Callable[[], None] = read_cache.clear
+    listen_host, listen_port, writer_url = host, port, url
+    if readers:
+        from api.readers import GenerationMiddleware, bump_generation, generation_file
+
+        generation = generation_file(settings.db)
+        app.add_middleware(GenerationMiddleware, path=generation)
+
+        def on_change() -> None:
+            read_cache.clear()
+            bump_generation(generation)
+
+        listen_host, listen_port = "127.0.0.1", _free_port()
+        writer_url = f"http://127.0.0.1:{listen_port}"
+        processes = _start_readers(settings, host, port, writer_url, readers)
+    app.state.jobs = JobRunner(store, on_change=on_change)
     if store.backend == "embedded":
-        announce(settings.db, url)
+        announce(settings.db, writer_url)  # the CLI hands its jobs to the writer
     console.print(f"GraphQL API and GraphiQL: [b]{url}/graphql[/]   network explorer: "
-                  f"{url}/explore   (Ctrl-C to stop)", highlight=False)
+                  f"{url}/explore" + (f"   ({readers} read processes)" if readers else "")
+                  + "   (Ctrl-C to stop)", highlight=False)
     def forget() -> None:
         if store.backend == "embedded":
             server_file(settings.db).unlink(missing_ok=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
 
     class Server(uvicorn.Server):
         # uvicorn re-raises SIGTERM/SIGINT after shutting down, which skips `finally`:
@@ -77,13 +99,52 @@ def _serve(store: GraphStore, settings: Settings, host: str, port: int) -> None:
             super().handle_exit(sig, frame)
 
     try:
-        Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+        Server(uvicorn.Config(app, host=listen_host, port=listen_port, log_level="warning",
                               access_log=False)).run()
     finally:
         forget()
+        for process in processes:
+            process.join(timeout=10)
 
 
-def serve(host: Host = "127.0.0.1", port: Port = 8000, db: DbOption = None) -> None:
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start_readers(settings: Settings, host: str, port: int, writer_url: str,
+                   count: int) -> list[Any]:
+    """Start ``count`` read-only API processes on the public address."""
+    import multiprocessing
+    import os
+
+    from api.readers import reader_socket, run_reader
+
+    try:
+        reader_socket(host, port).close()  # taken by something else: say so now
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror}", code=3)
+    env = {k: v for k, v in os.environ.items() if k.startswith("SCRM_")}
+    env["SCRM_DB"] = str(settings.db.resolve())
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=run_reader, args=(env, host, port, writer_url),
+                                 name=f"scrm-reader-{i}", daemon=True) for i in range(count)]
+    for process in processes:
+        process.start()
+    return processes
+
+
+Readers = Annotated[int, typer.Option(
+    "--readers", envvar="SCRM_READERS", min=0,
+    help="Read-only API processes sharing the port (embedded store; 0: one process serves "
+         "all). Each uses about one core; the writer keeps mutations and jobs.")]
+
+
+def serve(host: Host = "127.0.0.1", port: Port = 8000, db: DbOption = None,
+          readers: Readers = 0) -> None:
     """Serve the GraphQL API (with GraphiQL) and the network explorer.
 
     While it runs, the server is the database's writer: 'scrm ingest' and
@@ -92,7 +153,10 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000, db: DbOption = None) -> N
     settings = settings_for(db)
     store = _open_writer(settings)
     try:
-        _serve(store, settings, host, port)
+        if readers and store.backend != "embedded":
+            fail("--readers is for the embedded store; with Neo4j, run more 'scrm serve' "
+                 "processes behind a load balancer instead", code=2)
+        _serve(store, settings, host, port, readers)
     finally:
         store.close()
 

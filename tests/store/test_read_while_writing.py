@@ -55,3 +55,12 @@ def test_read_only_opens_wait_out_a_writers_checkpoints(tmp_path: Path) -> None:
         writer.wait()
     assert len(seen) >= 5
     assert seen == sorted(seen) and seen[-1] > seen[0]  # later opens see later commits
+
+
+def test_a_database_killed_before_its_tables_reads_as_empty(tmp_path: Path) -> None:
+    import ladybug
+
+    ladybug.Database(str(tmp_path / "db.lbdb")).close()  # created, then the writer died
+    with EmbeddedStore(tmp_path / "db.lbdb", read_only=True) as reader:
+        counts = reader.counts()
+    assert counts["Post"] == 0 and set(counts.values()) == {0}

@@ -1,0 +1,215 @@
+"""Read processes beside the writer: ``scrm serve --readers N``.
+
+One Python process answers GraphQL on about one core (the GIL). With ``--readers N`` the
+embedded database is served by N read-only processes that share the public port
+(``SO_REUSEPORT``: the kernel spreads connections across them), beside the one writer
+process, which listens on a private port and alone writes: ingest and analysis jobs
+handed over by the CLI, and every mutation, which a reader forwards to it.
+
+Consistency: a read-only handle reads the snapshot of its open. The writer bumps a
+*write generation* (a small file beside the database) before it answers a mutation and
+after every write job; a reader compares it on every request and opens its handle again
+when it moved, forgetting its cached answers. So a client that wrote through any
+process reads its write through any other on its next request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+from api.auth import buffer_body, is_mutation
+
+__all__ = ["GenerationMiddleware", "ReaderMiddleware", "bump_generation", "generation_file",
+           "reader_socket", "run_reader"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_HOP_HEADERS = {b"host", b"content-length", b"connection", b"keep-alive", b"transfer-encoding"}
+
+
+def generation_file(db: Path) -> Path:
+    """Where the writer publishes its write generation for ``db``."""
+    return db.parent / (db.name + ".generation")
+
+
+def bump_generation(path: Path) -> None:
+    """Publish that something was written (atomically: readers never see half a file)."""
+    try:
+        current = int(path.read_text(encoding="ascii") or 0)
+    except (OSError, ValueError):
+        current = 0
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.write_text(str(current + 1), encoding="ascii")
+    os.replace(tmp, path)
+
+
+def _token(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+def _writes(scope: Scope) -> bool:
+    """Requests only the writer may answer, besides GraphQL mutations: write jobs."""
+    path: str = scope["path"]
+    return path == "/jobs" or path.startswith("/jobs/")
+
+
+class GenerationMiddleware:
+    """Writer side: bump the generation before a mutation's answer leaves (the write is
+    committed by then), so no reader can be asked before it knows."""
+
+    def __init__(self, app: App, path: Path) -> None:
+        self.app = app
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/graphql":
+            await self.app(scope, receive, send)
+            return
+        body, replay = await buffer_body(receive)
+        if not is_mutation(body):
+            await self.app(scope, replay, send)
+            return
+        bumped = False
+
+        async def bump_first(message: Message) -> None:
+            nonlocal bumped
+            if not bumped:
+                bumped = True
+                bump_generation(self.path)
+            await send(message)
+
+        await self.app(scope, replay, bump_first)
+
+
+class ReaderMiddleware:
+    """Reader side: open the store again when the generation moved; hand writes to the
+    writer and relay its answer."""
+
+    def __init__(self, app: App, path: Path, writer_url: str,
+                 refresh: Callable[[], Awaitable[None]]) -> None:
+        self.app = app
+        self.path = path
+        self.writer_url = writer_url.rstrip("/")
+        self.refresh = refresh
+        self._seen = _token(path)
+        self._lock = asyncio.Lock()
+        self._client: Any = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self._follow_writer()
+        if _writes(scope):
+            await self._forward(scope, receive, send)
+            return
+        if scope["method"] == "POST" and scope["path"] == "/graphql":
+            body, replay = await buffer_body(receive)
+            if is_mutation(body):
+                await self._forward(scope, replay, send, body)
+                await self._follow_writer()
+                return
+            receive = replay
+        await self.app(scope, receive, send)
+
+    async def _follow_writer(self) -> None:
+        token = _token(self.path)
+        if token == self._seen:
+            return
+        async with self._lock:
+            token = _token(self.path)
+            if token != self._seen:
+                await self.refresh()
+                self._seen = token
+
+    async def _forward(self, scope: Scope, receive: Receive, send: Send,
+                       body: bytes | None = None) -> None:
+        import httpx
+
+        if body is None:
+            body, _ = await buffer_body(receive)
+        if self._client is None:
+            self._client = httpx.AsyncClient(base_url=self.writer_url, timeout=None)
+        headers = [(k.decode("latin-1"), v.decode("latin-1"))
+                   for k, v in scope.get("headers", []) if k.lower() not in _HOP_HEADERS]
+        query = scope.get("query_string", b"").decode("latin-1")
+        url = scope["path"] + (f"?{query}" if query else "")
+        try:
+            answer = await self._client.request(scope["method"], url, headers=headers,
+                                                content=body)
+        except httpx.HTTPError:
+            payload = (b'{"errors": [{"message": "The writer process of this server is not '
+                       b'answering; try again in a moment."}]}')
+            await send({"type": "http.response.start", "status": 503,
+                        "headers": [(b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": payload})
+            return
+        await send({"type": "http.response.start", "status": answer.status_code,
+                    "headers": [(k.encode("latin-1"), v.encode("latin-1"))
+                                for k, v in answer.headers.items()
+                                if k.lower().encode("latin-1") not in _HOP_HEADERS]})
+        await send({"type": "http.response.body", "body": answer.content})
+
+
+def reader_socket(host: str, port: int) -> socket.socket:
+    """A listening socket on the public address that other processes may share."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    return sock
+
+
+def _exit_with_parent() -> None:
+    """End this process when the writer that started it is gone, however it ended (a
+    reader left behind would serve an ever older snapshot)."""
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="scrm-reader-watchdog", daemon=True).start()
+
+
+def run_reader(env: dict[str, str], host: str, port: int, writer_url: str) -> None:
+    """Entry point of one reader process (started with the ``spawn`` method)."""
+    os.environ.update({"SCRM_DB_THREADS": "1", **env})
+    _exit_with_parent()
+    import uvicorn
+
+    from api.app import create_app
+    from graph.config import Settings
+
+    settings = Settings()
+    app = create_app(settings=settings)  # opens the database read-only at start-up
+    runner = app.state.store_runner
+    cache = app.state.read_cache
+
+    async def refresh() -> None:
+        await runner.run(lambda: runner.store.refresh())
+        cache.clear()  # and with it the latest-run cache
+
+    app.add_middleware(ReaderMiddleware, path=generation_file(settings.db),
+                       writer_url=writer_url, refresh=refresh)
+    uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(
+        sockets=[reader_socket(host, port)])

@@ -1,0 +1,112 @@
+"""`scrm serve --readers N`: read-only processes share the public port beside the writer;
+writes made through any process are read through every other on the next request."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+CASE = '{ careCase(conversationId: "%s") { status assignee } }'
+ASSIGN = ('mutation { assignConversation(conversationId: "%s", assignee: "%s") '
+          '{ status assignee } }')
+
+
+def _env(db: Path) -> dict[str, str]:
+    env = {**os.environ, "SCRM_DB": str(db)}
+    env.pop("SCRM_NEO4J_URI", None)
+    return env
+
+
+def _fresh(url: str, query: str) -> dict[str, object]:
+    """Ask on a new connection (the kernel may hand it to any process)."""
+    with httpx.Client(base_url=url, timeout=30) as client:
+        answer = client.post("/graphql", json={"query": query})
+    assert answer.status_code == 200, answer.text
+    data: dict[str, object] = answer.json()
+    assert "errors" not in data, data
+    return data
+
+
+def _pids(parent: int) -> set[int]:
+    out = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == parent and stat[0] != "Z":
+                out.add(int(entry.name))
+    return out
+
+
+@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT (Linux)")
+def test_readers_serve_and_every_write_is_read_at_once(demo_copy: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--readers", "2"],
+        env=_env(demo_copy), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                before = httpx.get(url + "/health", timeout=1).json()
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("scrm serve --readers did not start")
+        readers = _pids(server.pid)
+        assert len(readers) >= 2
+        # the CLI hands its jobs to the writer, which listens privately
+        writer = json.loads((demo_copy.parent / "demo.lbdb.server.json").read_text())["url"]
+        assert writer != url
+
+        queue = _fresh(url, "{ careQueue(first: 1) { edges { node { conversationId } } } }")
+        conversation = queue["data"]["careQueue"]["edges"][0]["node"][  # type: ignore[index]
+            "conversationId"]
+        for who in ("sam", "kim"):  # a mutation through a reader goes to the writer
+            done = _fresh(url, ASSIGN % (conversation, who))
+            assert done["data"] == {"assignConversation": {"status": "ASSIGNED",
+                                                           "assignee": who}}
+            for _ in range(8):  # and is read by whichever process answers next
+                assert _fresh(url, CASE % conversation)["data"] == {
+                    "careCase": {"status": "ASSIGNED", "assignee": who}}
+
+        # a write job handed over by the CLI: every reader sees its run afterwards
+        analyze = subprocess.run([sys.executable, "-m", "api.cli", "analyze"], env=_env(
+            demo_copy), capture_output=True, text=True, timeout=300)
+        assert analyze.returncode == 0, analyze.stderr
+        runs = {httpx.get(url + "/health", timeout=30,
+                          headers={"connection": "close"}).json()["latest_run_id"]
+                for _ in range(8)}
+        assert len(runs) == 1 and runs != {before["latest_run_id"]}
+        # job requests through the public port reach the writer too
+        assert httpx.get(url + "/jobs/nope").status_code == httpx.get(
+            writer + "/jobs/nope").status_code == 404
+
+        # readers do not outlive the writer, however it ends
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() and (
+                Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z")
+                for p in readers):
+            time.sleep(0.2)
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(url + "/health", timeout=2)
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=30)
