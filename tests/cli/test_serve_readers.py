@@ -14,16 +14,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from serving import scrm_env, start_serve
 
 CASE = '{ careCase(conversationId: "%s") { status assignee } }'
 ASSIGN = ('mutation { assignConversation(conversationId: "%s", assignee: "%s") '
           '{ status assignee } }')
-
-
-def _env(db: Path) -> dict[str, str]:
-    env = {**os.environ, "SCRM_DB": str(db)}
-    env.pop("SCRM_NEO4J_URI", None)
-    return env
 
 
 def _fresh(url: str, query: str) -> dict[str, object]:
@@ -51,22 +46,8 @@ def _pids(parent: int) -> set[int]:
 
 @pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT (Linux)")
 def test_readers_serve_and_every_write_is_read_at_once(demo_copy: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--readers", "2"],
-        env=_env(demo_copy), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
+    server, url, before = start_serve(demo_copy, "--readers", "2")
     try:
-        for _ in range(300):
-            try:
-                before = httpx.get(url + "/health", timeout=1).json()
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            raise AssertionError("scrm serve --readers did not start")
         readers = _pids(server.pid)
         assert len(readers) >= 2
         # the CLI hands its jobs to the writer, which listens privately
@@ -85,8 +66,9 @@ def test_readers_serve_and_every_write_is_read_at_once(demo_copy: Path) -> None:
                     "careCase": {"status": "ASSIGNED", "assignee": who}}
 
         # a write job handed over by the CLI: every reader sees its run afterwards
-        analyze = subprocess.run([sys.executable, "-m", "api.cli", "analyze"], env=_env(
-            demo_copy), capture_output=True, text=True, timeout=300)
+        analyze = subprocess.run([sys.executable, "-m", "api.cli", "analyze"],
+                                 env=scrm_env(demo_copy), capture_output=True, text=True,
+                                 timeout=300)
         assert analyze.returncode == 0, analyze.stderr
         runs = {httpx.get(url + "/health", timeout=30,
                           headers={"connection": "close"}).json()["latest_run_id"]

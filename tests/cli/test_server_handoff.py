@@ -3,46 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
-
-
-def _env(db: Path) -> dict[str, str]:
-    env = {**os.environ, "SCRM_DB": str(db)}
-    env.pop("SCRM_NEO4J_URI", None)
-    return env
+from serving import scrm_env, start_serve
 
 
 def _scrm(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "api.cli", *args], capture_output=True,
-                          text=True, env=_env(db), timeout=300)
+                          text=True, env=scrm_env(db), timeout=300)
 
 
 def test_ingest_and_analyze_go_through_the_running_server(tmp_path: Path) -> None:
     db = tmp_path / "demo.lbdb"
     assert _scrm(db, "demo", "--no-serve").returncode == 0
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-                              env=_env(db), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True)
-    url = f"http://127.0.0.1:{port}"
+    server, url, before = start_serve(db)
     try:
-        for _ in range(150):
-            try:
-                before = httpx.get(url + "/health", timeout=1).json()
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            raise AssertionError("scrm serve did not start")
         assert json.loads((tmp_path / "demo.lbdb.server.json").read_text())["url"] == url
         new = tmp_path / "new.jsonl"
         new.write_text(json.dumps({"data": [

@@ -1,0 +1,42 @@
+"""Starting a real `scrm serve` for the CLI tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+def scrm_env(db: Path) -> dict[str, str]:
+    """The environment of a scrm command on the embedded database ``db``."""
+    env = {**os.environ, "SCRM_DB": str(db)}
+    env.pop("SCRM_NEO4J_URI", None)
+    return env
+
+
+def start_serve(db: Path, *args: str) -> tuple[subprocess.Popen[str], str, dict[str, Any]]:
+    """`scrm serve` on a free port: the process, its URL and its first /health answer."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port),
+                               *args], env=scrm_env(db), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            health: dict[str, Any] = httpx.get(url + "/health", timeout=1).json()
+            return server, url, health
+        except httpx.HTTPError:
+            if server.poll() is not None:
+                break
+            time.sleep(0.2)
+    server.kill()
+    raise AssertionError(f"scrm serve {' '.join(args)} did not start: "
+                         f"{server.communicate()[0][-2000:]}")
