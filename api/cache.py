@@ -18,17 +18,12 @@ import asyncio
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import Callable
 
-from api.auth import buffer_body, is_mutation
+from api.auth import ASGIApp, Message, Receive, Scope, Send, buffer_body, is_mutation
 
 __all__ = ["ReadCache", "ReadCacheMiddleware"]
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 
 class ReadCache:
@@ -76,8 +71,7 @@ class ReadCache:
 
 
 class ReadCacheMiddleware:
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]],
-                 cache: ReadCache) -> None:
+    def __init__(self, app: ASGIApp, cache: ReadCache) -> None:
         self.app = app
         self.cache = cache
         # one computation per question at a time: when an answer expires under load, the

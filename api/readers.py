@@ -18,20 +18,15 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from api.auth import buffer_body, is_mutation
+from api.auth import ASGIApp, Message, Receive, Scope, Send, buffer_body, is_mutation
 
 __all__ = ["GenerationMiddleware", "ReaderMiddleware", "bump_generation", "generation_file",
            "reader_socket", "run_reader"]
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _HOP_HEADERS = {b"host", b"content-length", b"connection", b"keep-alive", b"transfer-encoding"}
 
@@ -70,7 +65,7 @@ class GenerationMiddleware:
     """Writer side: bump the generation before a mutation's answer leaves (the write is
     committed by then), so no reader can be asked before it knows."""
 
-    def __init__(self, app: App, path: Path) -> None:
+    def __init__(self, app: ASGIApp, path: Path) -> None:
         self.app = app
         self.path = path
 
@@ -98,7 +93,7 @@ class ReaderMiddleware:
     """Reader side: open the store again when the generation moved; hand writes to the
     writer and relay its answer."""
 
-    def __init__(self, app: App, path: Path, writer_url: str,
+    def __init__(self, app: ASGIApp, path: Path, writer_url: str,
                  refresh: Callable[[], Awaitable[None]]) -> None:
         self.app = app
         self.path = path
