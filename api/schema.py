@@ -29,6 +29,7 @@ from strawberry.types import ExecutionContext
 from api import care, insights
 from api.context import Info
 from api.errors import INTERNAL_ERROR, UserError
+from api.execution import PlainFieldsExecution
 from api.network import NETWORK_CACHE
 from api.types import (
     Account,
@@ -104,7 +105,8 @@ class Query:
                 if with_customers and ranked else None
             return ranked, customers
 
-        ranked, customers = await context.store.call(page)
+        # an unfiltered page is a slice of the cached ranking and a few key look-ups
+        ranked, customers = await context.store.call(page, quick=not filtered)
         has_next = len(ranked) > first
         ranked = ranked[:first]
         context.accounts.prime_many({r.account.key: r.account for r in ranked})
@@ -125,7 +127,7 @@ class Query:
     @strawberry.field(description="A CRM customer by id, or null.")
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
         customer_id = str(id)
-        found = await info.context.store.call(lambda s: s.get_customer(customer_id))
+        found = await info.context.store.call(lambda s: s.get_customer(customer_id), quick=True)
         return Customer.from_domain(found) if found else None
 
     @strawberry.field(description="An account by platform and handle (any case, with or "
@@ -356,4 +358,5 @@ def _validation_cache() -> ValidationCache:
 
 
 schema = _Schema(query=Query, mutation=Mutation, extensions=[
-    _mask_errors, _limit_rules, _token_limiter, _parser_cache, _validation_cache])
+    _mask_errors, _limit_rules, _token_limiter, _parser_cache, _validation_cache],
+    execution_context_class=PlainFieldsExecution)

@@ -7,11 +7,12 @@ embedded and Neo4j adapters differ only in how they talk to their database.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from operator import attrgetter
 from typing import Any
+
+import orjson
 
 from graph.model import OwnsLink, account_key
 from graph.store import GraphBatch, WriteResult
@@ -163,7 +164,7 @@ def parse_explanation(text: str | None) -> dict[str, list[tuple[str, float]]]:
     """A stored explanation (JSON ``{kind: [[factor, contribution], ...]}``) with each
     kind's factors largest first and the ones that add nothing left out."""
     out: dict[str, list[tuple[str, float]]] = {}
-    for kind, pairs in json.loads(text or "{}").items():
+    for kind, pairs in orjson.loads(text or "{}").items():
         parts = [(str(name), float(value)) for name, value in pairs if float(value) != 0.0]
         parts.sort(key=lambda p: -abs(p[1]))
         out[kind] = parts

@@ -270,6 +270,22 @@ def test_customers_for_accounts_prefers_the_most_confident_link(loaded: GraphSto
     assert loaded.customers_for_accounts([]) == {}
 
 
+def test_customers_for_accounts_follow_link_changes(loaded: GraphStore) -> None:
+    """Every link change shows at once, written through this handle or a sibling."""
+    assert "twitter:eve" not in loaded.customers_for_accounts(["twitter:eve"])
+    loaded.link_account(OwnsLink("c2", "twitter", "eve", method="manual"))
+    assert loaded.customers_for_accounts(["twitter:eve"])["twitter:eve"].customer_id == "c2"
+    other = loaded.sibling()
+    try:
+        assert other.unlink_account("c2", "twitter:eve") is True
+        assert loaded.customers_for_accounts(["twitter:eve"]) == {}
+        other.write_batch(GraphBatch(links=[OwnsLink("c1", "twitter", "eve", confidence=0.6,
+                                                     method="fuzzy")]))
+    finally:
+        other.close()
+    assert loaded.customers_for_accounts(["twitter:eve"])["twitter:eve"].customer_id == "c1"
+
+
 # --------------------------------------------------------------- projection
 def test_account_frame(loaded: GraphStore) -> None:
     loaded.write_batch(GraphBatch(links=[OwnsLink("c2", "twitter", "danaw", confidence=0.3,
