@@ -6,6 +6,7 @@ opens the configured store itself, read-only).
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -38,6 +39,16 @@ class _GraphQLRouter(GraphQLRouter[Context, None]):
         return orjson.dumps(data)
 
 
+def _settle_heap() -> None:
+    """Leave what the process has loaded so far (modules, the schema, the store: ~190,000
+    objects) out of the garbage collector's full passes. Each of those walked all of it,
+    80-150 ms during which the server answered nothing: the p99 of a loaded server. What
+    is frozen is still freed when nothing refers to it; only reference cycles among it
+    would stay, and there are none to speak of after the collection just before."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(store: GraphStore | None = None, settings: Settings | None = None) -> FastAPI:
     """Build the app.
 
@@ -62,6 +73,7 @@ def create_app(store: GraphStore | None = None, settings: Settings | None = None
             if store is None:
                 owned = await runner.run(lambda: open_store(settings, read_only=True))
                 runner.attach(owned)
+            _settle_heap()
             yield
         finally:
             if owned is not None:

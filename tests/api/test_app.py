@@ -233,3 +233,26 @@ def test_latest_run_is_read_once_until_a_write(tmp_path: Path) -> None:
             assert spy.calls["latest_run"] == 3, spy.calls
     finally:
         store.close()
+
+
+def test_cached_answers_expire_at_spread_out_times(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Answers cached together must not all expire together (a wave of misses)."""
+    from types import SimpleNamespace
+
+    from api.cache import ReadCache
+
+    now = [100.0]
+    monkeypatch.setattr("api.cache.time", SimpleNamespace(monotonic=lambda: now[0]))
+    cache = ReadCache(ttl=2.0)
+    for i in range(200):
+        cache.put(b"q%d" % i, cache.version, [{"type": "http.response.body", "body": b"x"}])
+
+    def alive() -> int:
+        return sum(cache.get(b"q%d" % i) is not None for i in range(200))
+
+    now[0] = 100.99
+    assert alive() == 200  # nothing before half the ttl
+    now[0] = 101.5
+    assert 40 < alive() < 160  # about half expired by three quarters of it
+    now[0] = 102.01
+    assert alive() == 0  # nothing after the ttl
