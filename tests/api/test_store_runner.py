@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from api.context import StoreRunner
 from graph.embedded_store import EmbeddedStore
@@ -83,3 +86,43 @@ def test_neo4j_calls_stay_off_the_event_loop() -> None:
             runner.shutdown()
 
     assert asyncio.run(run()).startswith("scrm-store")
+
+
+def test_a_brand_accounts_timeline_stays_off_the_event_loop(
+        graph_db: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A brand account's page can take the database's slow path (its mentions): it runs
+    on the store thread; a person's runs on the event loop."""
+    from api.context import Context
+    from api.schema import schema
+
+    where: list[str] = []
+    original = EmbeddedStore.timeline
+
+    def timeline(self: EmbeddedStore, *args: Any, **kwargs: Any) -> Any:
+        where.append(threading.current_thread().name)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(EmbeddedStore, "timeline", timeline)
+    query = """query($handle: String!) { account(platform: "twitter", handle: $handle) {
+      isBrand interactions(first: 5) { edges { node { postId } } } } }"""
+    store = EmbeddedStore(graph_db[0], read_only=True)
+
+    async def run(handle: str) -> dict[str, Any]:
+        runner = StoreRunner(store)
+        try:
+            result = await schema.execute(query, variable_values={"handle": handle},
+                                          context_value=Context(runner))
+            assert not result.errors, result.errors
+            return result.data or {}
+        finally:
+            runner.shutdown()
+
+    try:
+        brand = asyncio.run(run("acme"))
+        person = asyncio.run(run("danaw"))
+    finally:
+        store.close()
+    assert brand["account"]["isBrand"] and brand["account"]["interactions"]["edges"]
+    assert not person["account"]["isBrand"] and person["account"]["interactions"]["edges"]
+    assert where[0].startswith("scrm-store")
+    assert where[1] == threading.main_thread().name
