@@ -236,8 +236,8 @@ def _add_activity(before: pa.Table, since: pa.Table) -> pa.Table:
 _RANK_ORDER: dict[tuple[str, str, str], np.ndarray] = {}
 _RANK_LOCK = threading.Lock()
 
-# Who owns which account, by database path: account key -> (customer key, confidence) of
-# the most confident link, with the write count it was read at. See ``_owners``.
+# Who owns which account, by database path: the write count it was read at, and account
+# key -> customer key of the most confident link. See ``EmbeddedStore._owners``.
 _OWNERS: dict[str, tuple[int, dict[str, str]]] = {}
 _WRITES: dict[str, int] = {}  # finished write transactions (and reopens), by database path
 _OWNERS_LOCK = threading.Lock()
