@@ -30,7 +30,12 @@ from analytics.community import (
     undirected,
 )
 from analytics.community import modularity as community_modularity
-from analytics.pagerank import pagerank, time_decay_weights
+from analytics.influence import (
+    INTERACTION_KINDS,
+    interaction_weights,
+    kind_weights_from_params,
+)
+from analytics.pagerank import pagerank
 from analytics.scoring import Scored, ScoreWeights, score_accounts
 from analytics.sentiment import TrainedSentimentModel, VaderScorer
 from graph.schema import SCORE_KINDS
@@ -140,10 +145,7 @@ def run_analysis(
         src = _positions(interactions["src"], keys)
         dst = _positions(interactions["dst"], keys)
         ok = (src >= 0) & (dst >= 0) & (src != dst)
-        kinds = pa.array(["reply", "mention", "share", "quote"])
-        per_kind = np.array([params.reply_weight, params.mention_weight, params.share_weight,
-                             params.quote_weight, 0.0])
-        kind_weight = per_kind[_positions(interactions["kind"], kinds)]  # -1 → last: 0
+        kind = _positions(interactions["kind"], pa.array(INTERACTION_KINDS))
         created_s = _epoch_seconds(interactions["created_at"])
         # The projection's Arrow buffers live in the database's buffer pool: release them
         # before the next queries need the room.
@@ -159,11 +161,9 @@ def run_analysis(
         t = mark("sentiment", t)
 
         say("influence", 0.45)
-        now_s = float(created_s[ok].max()) if ok.any() else 0.0
-        decay = time_decay_weights(created_s, now_s, params.half_life_days) if len(created_s) \
-            else np.zeros(0)
-        weight = (kind_weight * decay)[ok]
-        del decay
+        per_kind = kind_weights_from_params(params.as_dict())
+        weight = interaction_weights(kind, created_s, weight=per_kind,
+                                     half_life_days=params.half_life_days, valid=ok)[ok]
         src, dst = src[ok].astype(np.int64), dst[ok].astype(np.int64)
         latest = store.latest_run()
         previous = _aligned(store.score_frame(columns=("influence", "community")), keys) \
@@ -193,7 +193,7 @@ def run_analysis(
             membership, modularity = np.arange(n), 0.0
             bridge = np.zeros(n)
         edges = int(len(src))
-        del src, dst, weight, kind_weight, created_s, ok  # the graph is no longer needed
+        del src, dst, weight, kind, created_s, ok  # the graph is no longer needed
         t = mark("communities", t)
 
         say("scores", 0.75)

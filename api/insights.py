@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 import strawberry
 
+from analytics.influence import group_influence
 from analytics.metrics import Metrics as DomainMetrics
 from analytics.metrics import compute_metrics
 from api.context import Info
 from api.errors import UserError
-from api.network import NETWORK_CACHE, NetworkFrames, build_network
+from api.network import NETWORK_CACHE, NetworkFrames, build_network, interaction_graph
 from api.types import Account
 from graph.model import account_key
 from graph.store import GraphStore
@@ -219,9 +220,6 @@ class GroupInfluence:
 
 def _group_influence(store: GraphStore, community: int | None, topic: str | None, first: int
                      ) -> GroupInfluence:
-    from analytics.pagerank import pagerank
-    from api.network import interaction_graph
-
     frames = NETWORK_CACHE.get(store)
     run = store.latest_run()
     if run is None:
@@ -238,16 +236,13 @@ def _group_influence(store: GraphStore, community: int | None, topic: str | None
         positions = graph.keys.get_indexer(authors["author_key"].astype(str))
         found = positions >= 0
         np.add.at(seed, positions[found], authors["posts"].to_numpy(dtype=float)[found])
-    if not seed.any():
-        return GroupInfluence(run_id=run.run_id, seeds=0, accounts=[])
-    alpha = float(run.params.get("alpha", 0.85))
-    ppr = pagerank(n, graph.src, graph.dst, graph.weight, alpha=alpha, personalization=seed)
-    order = np.argsort(-ppr, kind="stable")[:first]
-    top = float(ppr[order[0]]) if len(order) else 1.0
-    return GroupInfluence(run_id=run.run_id, seeds=int((seed > 0).sum()), accounts=[
-        GroupInfluencer(rank=i + 1, score=float(ppr[j] / top) if top else 0.0,
-                        in_group=bool(seed[j] > 0), account_key=str(graph.keys[j]))
-        for i, j in enumerate(order)])
+    ranking = group_influence(n, graph.src, graph.dst, weight=graph.weight, seed=seed,
+                              alpha=float(run.params.get("alpha", 0.85)), first=first)
+    return GroupInfluence(run_id=run.run_id, seeds=ranking.seeds, accounts=[
+        GroupInfluencer(rank=i + 1, score=float(score), in_group=bool(member),
+                        account_key=str(graph.keys[j]))
+        for i, (j, score, member) in enumerate(
+            zip(ranking.positions, ranking.scores, ranking.in_group, strict=True))])
 
 
 async def influence_within(info: Info, community: int | None = None, topic: str | None = None,

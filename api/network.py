@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analytics.influence import INTERACTION_KINDS, interaction_weights, kind_weights_from_params
 from graph.store import GraphStore
 
 __all__ = [
@@ -97,24 +98,17 @@ class InteractionGraph:
 def interaction_graph(frames: NetworkFrames, params: dict[str, Any]) -> InteractionGraph:
     """Weighted, time-decayed account graph with the weights an analysis run used
     (``params``: its stored parameters)."""
-    from analytics.pagerank import time_decay_weights
-
     keys = pd.Index(frames.accounts["key"].astype(str).unique())
     inter = frames.interactions
     src = pd.Categorical(inter["src"], categories=keys).codes.astype(np.int64)
     dst = pd.Categorical(inter["dst"], categories=keys).codes.astype(np.int64)
-    per_kind = {"reply": params.get("reply_weight", 1.0),
-                "mention": params.get("mention_weight", 0.5),
-                "share": params.get("share_weight", 1.0),
-                "quote": params.get("quote_weight", 1.0)}
-    kind_weight = inter["kind"].astype(str).map(per_kind).fillna(0.0).to_numpy(dtype=float)
+    kind = pd.Categorical(inter["kind"].astype(str), categories=INTERACTION_KINDS).codes
     seconds = inter["created_at"].astype("datetime64[us]").astype(np.int64).to_numpy() / 1e6
     ok = (src >= 0) & (dst >= 0) & (src != dst)
-    decay = time_decay_weights(seconds, float(seconds[ok].max()) if ok.any() else 0.0,
-                               float(params.get("half_life_days", 90.0))) \
-        if len(seconds) else np.zeros(0)
-    return InteractionGraph(keys=keys, src=src[ok], dst=dst[ok],
-                            weight=(kind_weight * decay)[ok])
+    weight = interaction_weights(kind, seconds, weight=kind_weights_from_params(params),
+                                 half_life_days=float(params.get("half_life_days", 90.0)),
+                                 valid=ok)
+    return InteractionGraph(keys=keys, src=src[ok], dst=dst[ok], weight=weight[ok])
 
 
 @dataclass
