@@ -124,7 +124,10 @@ def care_queue(brand_posts: pd.DataFrame, details: pd.DataFrame, brand_replies: 
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
     replies = brand_replies.assign(last_brand_post_at=pd.to_datetime(
         brand_replies["last_brand_post_at"], utc=True)).set_index("conversation_key")
-    answered_at = frame["conversation_key"].map(replies["last_brand_post_at"])
+    # pandas cannot map through an empty datetime Series (it tries a float cast): a
+    # brand that has never replied has answered nothing
+    answered_at = frame["conversation_key"].map(replies["last_brand_post_at"]) if len(replies) \
+        else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
     frame = frame[answered_at.isna() | (frame["created_at"] > answered_at)]
     if frame.empty:
         return []

@@ -193,7 +193,9 @@ def _sales(links: pd.DataFrame, purchases: pd.DataFrame, engagements: pd.DataFra
     if len(engagements) and len(links):
         merged = links.merge(engagements, on="account_key")
         first = pd.to_datetime(merged.groupby("customer_id")["first_at"].min())
-    engaged_at = in_window["customer_id"].map(first)
+    # pandas cannot map through an empty datetime Series (it tries a float cast)
+    engaged_at = in_window["customer_id"].map(first) if len(first) else \
+        pd.Series(pd.NaT, index=in_window.index, dtype="datetime64[us]")
     after = pd.to_datetime(in_window["purchased_at"]) >= engaged_at.dt.normalize()
     return Sales(
         total_revenue=round(float(amount.sum()), 2),
@@ -204,36 +206,52 @@ def _sales(links: pd.DataFrame, purchases: pd.DataFrame, engagements: pd.DataFra
         revenue_after_engagement=round(float(amount[after].sum()), 2))
 
 
+def _default_until(store: GraphStore, addressed: pd.DataFrame, notes: list[str]) -> datetime:
+    """Where the default window ends: just after the customers' newest post to the brand.
+
+    The brand's own posts do not move it: a response recorded today to an archive's
+    thread would otherwise leave the last 30 days, and so the dashboard, empty.
+    """
+    if len(addressed):
+        newest = pd.to_datetime(addressed["created_at"], utc=True).max()
+        if not pd.isna(newest):
+            notes.append("the window ends at the newest post addressing the brand")
+            end: datetime = newest.to_pydatetime() + timedelta(seconds=1)
+            return end
+    latest = store.newest_post_at()
+    if latest is not None:
+        notes.append("the window ends at the newest post")
+        return latest + timedelta(seconds=1)
+    return datetime.now(UTC)
+
+
 def compute_metrics(store: GraphStore, since: datetime | None = None,
                     until: datetime | None = None) -> Metrics:
     """The three metric families over ``[since, until)``.
 
-    Without ``until`` the window ends just after the newest post; without ``since``
-    it starts :data:`DEFAULT_WINDOW_DAYS` days before ``until``.
+    Without ``until`` the window ends just after the newest post addressing the brand
+    (the customers' conversation, not the brand's own posts; the newest post of any kind
+    when none does); without ``since`` it starts :data:`DEFAULT_WINDOW_DAYS` days before
+    ``until``.
     """
     notes: list[str] = []
-    if until is None:
-        newest = store.newest_post_at()
-        if newest is not None:
-            until = newest + timedelta(seconds=1)
-            notes.append("the window ends at the newest post")
-        else:
-            until = datetime.now(UTC)
-    if since is None:
-        since = until - timedelta(days=DEFAULT_WINDOW_DAYS)
-    if since >= until:
-        raise ValueError("'since' must be before 'until'")
-    start, end = _naive(since), _naive(until)
     settings = store.get_settings()
     brand_name = settings.get("brand.name", "")
     terms = json.loads(settings.get("brand.terms", "[]")) + ([brand_name] if brand_name else [])
     competitors = json.loads(settings.get("brand.competitors", "[]"))
     if not terms and not store.brand_accounts():
         notes.append("no brand configured (scrm brand): awareness and change are empty")
+    addressed = store.brand_posts(terms)
+    if until is None:
+        until = _default_until(store, addressed, notes)
+    if since is None:
+        since = until - timedelta(days=DEFAULT_WINDOW_DAYS)
+    if since >= until:
+        raise ValueError("'since' must be before 'until'")
+    start, end = _naive(since), _naive(until)
 
     posts = store.post_frame(since, until)
     posts["created_at"] = pd.to_datetime(posts["created_at"])
-    addressed = store.brand_posts(terms)
     addressed = addressed[addressed["key"].isin(set(posts["key"]))] if len(addressed) else addressed
     authors = sorted(set(addressed["author_key"])) if len(addressed) else []
     followers = store.get_accounts(authors)

@@ -204,6 +204,27 @@ class RecordedResponse:
     care_case: CareCase
 
 
+def _default_target(store: GraphStore, key: str, rows: list[dict[str, Any]],
+                    brand_keys: set[str]) -> dict[str, Any]:
+    """The post a response without ``replyTo`` answers: the conversation's queued post, or,
+    when the conversation is not queued, the newest post of its one customer. Never the
+    newest post of just anyone: in a thread with two people that would answer (and file
+    the response in the timeline of) someone other than the person who was waiting."""
+    queued = next((i.post_key for i in _queue(store) if i.conversation_key == key), None)
+    if queued is not None:
+        target = next((r for r in rows if r["key"] == queued), None)
+        if target is not None:
+            return target
+    waiting = [r for r in rows if r["author_key"] not in brand_keys]
+    if not waiting:
+        raise UserError(f"conversation {key!r} has no post by a customer to answer")
+    people = {r["author_key"] for r in waiting}
+    if len(people) > 1:
+        raise UserError(f"conversation {key!r} is not waiting in the care queue and has posts "
+                        f"by {len(people)} people: pass replyTo with the post to answer")
+    return waiting[-1]
+
+
 def _record_response(store: GraphStore, key: str, text: str, public: bool,
                      reply_to: str | None, brand_account: str | None) -> tuple[Post, CareCase]:
     rows = _conversation(store, key)
@@ -215,10 +236,7 @@ def _record_response(store: GraphStore, key: str, text: str, public: bool,
         if target is None:
             raise UserError(f"post {reply_to!r} is not in conversation {key!r}")
     else:
-        waiting = [r for r in rows if r["author_key"] not in brand_keys]
-        if not waiting:
-            raise UserError(f"conversation {key!r} has no post by a customer to answer")
-        target = waiting[-1]
+        target = _default_target(store, key, rows, brand_keys)
     if brand_account is not None:
         author = next((a for a in brand if a.key == brand_account.lower()
                        or (a.platform == platform and a.handle == brand_account.lower()
@@ -276,8 +294,10 @@ class CareMutations:
     @strawberry.mutation(description="Record the brand's response: public (a reply in the "
                                      "thread) or private (a direct message). It becomes part "
                                      "of the interaction history, and the conversation stops "
-                                     "waiting. By default it answers the newest customer post, "
-                                     "from the brand's first account on that platform.")
+                                     "waiting. By default it answers the conversation's queued "
+                                     "post (or, if it is not queued, the newest post of its "
+                                     "one customer), from the brand's first account on that "
+                                     "platform; a private response goes to that person.")
     async def record_response(self, info: Info, conversation_id: strawberry.ID, text: str,
                               public: bool = True, reply_to: strawberry.ID | None = None,
                               brand_account: str | None = None) -> RecordedResponse:

@@ -141,12 +141,13 @@ def test_metrics_over_a_window(demo: tuple[LiveServer, EmbeddedStore]) -> None:
 def test_metrics_default_window_and_errors(demo: tuple[LiveServer, EmbeddedStore]) -> None:
     server, store = demo
     m = _ok(server, METRICS)["metrics"]
-    newest = store.newest_post_at()
-    assert newest is not None
+    settings = store.get_settings()
+    terms = json.loads(settings.get("brand.terms", "[]")) + [settings["brand.name"]]
+    newest = pd.to_datetime(store.brand_posts(terms)["created_at"], utc=True).max()
     until = datetime.fromisoformat(m["until"])
-    assert 0 < (until - newest).total_seconds() <= 1
+    assert 0 < (until - newest.to_pydatetime()).total_seconds() <= 1
     assert (until - datetime.fromisoformat(m["since"])).days == 30
-    assert m["notes"] == ["the window ends at the newest post"]
+    assert m["notes"] == ["the window ends at the newest post addressing the brand"]
     bad = server.graphql(METRICS, {"since": "2026-10-01T00:00:00Z",
                                    "until": "2026-09-01T00:00:00Z"})
     assert bad["errors"][0]["message"] == "'since' must be before 'until'"
