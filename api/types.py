@@ -42,6 +42,7 @@ __all__ = [
     "InteractionEdge",
     "LinkedAccount",
     "PageInfo",
+    "ScoreExplanation",
     "Scores",
     "CareNote",
     "CareStatus",
@@ -188,6 +189,8 @@ class Scores:
     advocate_rank: int | None
     influencer_rank: int | None
     detractor_rank: int | None
+    explanation: ScoreExplanation = strawberry.field(
+        description="The factors behind each score, largest first.")
 
     @classmethod
     def from_domain(cls, s: port.AccountScores) -> Scores:
@@ -197,7 +200,8 @@ class Scores:
             customer_value=s.customer_value, community=s.community, bridge=s.bridge,
             advocate=s.advocate, influencer=s.influencer, detractor=s.detractor,
             advocate_rank=s.ranks.get("advocate"), influencer_rank=s.ranks.get("influencer"),
-            detractor_rank=s.ranks.get("detractor"))
+            detractor_rank=s.ranks.get("detractor"),
+            explanation=ScoreExplanation.from_domain(s.explanations))
 
 
 @strawberry.type(description="One factor of a score and how much it added.")
@@ -208,6 +212,23 @@ class ExplanationFactor:
     @classmethod
     def from_domain(cls, pair: tuple[str, float]) -> ExplanationFactor:
         return cls(factor=pair[0], contribution=pair[1])
+
+
+@strawberry.type(description="Why an account scores what it does: each score's factors and "
+                              "how much each added, largest first. They sum to the score.")
+class ScoreExplanation:
+    advocate: list[ExplanationFactor]
+    influencer: list[ExplanationFactor]
+    detractor: list[ExplanationFactor]
+
+    @classmethod
+    def from_domain(cls, explanations: dict[str, list[tuple[str, float]]]
+                    ) -> ScoreExplanation:
+        def factors(kind: str) -> list[ExplanationFactor]:
+            return [ExplanationFactor.from_domain(p) for p in explanations.get(kind, [])]
+
+        return cls(advocate=factors("advocate"), influencer=factors("influencer"),
+                   detractor=factors("detractor"))
 
 
 # --------------------------------------------------------------------- accounts
