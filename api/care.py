@@ -31,7 +31,6 @@ from api.types import (
     CareQueueConnection,
     CareStatus,
     Conversation,
-    ExplanationFactor,
     PageInfo,
     ThreadPost,
     check_page_size,
@@ -119,13 +118,8 @@ async def care_queue(info: Info, team: str | None = None, status: CareStatus | N
     page = rows[offset:offset + first]
     notes = await info.context.store.call(
         lambda s: s.care_notes([i.conversation_key for i, *_ in page]))
-    edges = [CareItemEdge(cursor=_encode_offset(offset + n + 1), node=CareItem(
-        conversation_id=i.conversation_key, post_id=i.post_key, priority=i.priority,
-        team=routed, platform=i.platform, text=i.text, url=i.url, sentiment=i.sentiment,
-        waiting_hours=i.waiting_hours, author_key=i.author_key, status=CareStatus(state),
-        assignee=who, waiting_since=i.created_at,
-        notes=[CareNote.from_row(r) for r in notes.get(i.conversation_key, [])],
-        reasons=[ExplanationFactor.from_domain(r) for r in i.reasons]))
+    edges = [CareItemEdge(cursor=_encode_offset(offset + n + 1), node=CareItem.from_domain(
+        i, status=state, team=routed, assignee=who, notes=notes.get(i.conversation_key, [])))
         for n, (i, state, routed, who) in enumerate(page)]
     return CareQueueConnection(edges=edges, total=len(rows), page_info=PageInfo.of(
         edges, has_next=offset + first < len(rows), has_previous=offset > 0))
@@ -149,7 +143,7 @@ class CareCase:
             raise UserError("limit must be between 1 and 5000")
         key = self.conversation_id
         rows = await info.context.store.call(lambda s: s.conversation_posts(key, limit))
-        return Conversation.from_rows(key, rows, limit) if rows else None
+        return Conversation.from_domain(key, rows, limit) if rows else None
 
 
 def _case(key: str, case: dict[str, Any] | None, notes: list[dict[str, Any]]) -> CareCase:
@@ -157,7 +151,7 @@ def _case(key: str, case: dict[str, Any] | None, notes: list[dict[str, Any]]) ->
     return CareCase(conversation_id=key, status=CareStatus(case.get("status", "open")),
                     assignee=case.get("assignee"), team=case.get("team"),
                     updated_at=case.get("updated_at"), resolved_at=case.get("resolved_at"),
-                    notes=[CareNote.from_row(n) for n in notes])
+                    notes=[CareNote.from_domain(n) for n in notes])
 
 
 def _read_case(store: GraphStore, key: str) -> CareCase:
@@ -289,7 +283,7 @@ class CareMutations:
             _conversation(s, key)
             return s.add_care_note(key, who, body)
 
-        return CareNote.from_row(await info.context.store.call(work))
+        return CareNote.from_domain(await info.context.store.call(work))
 
     @strawberry.mutation(description="Record the brand's response: public (a reply in the "
                                      "thread) or private (a direct message). It becomes part "
@@ -309,10 +303,7 @@ class CareMutations:
             return _record_response(s, key, body, public, target, brand_account)
 
         post, case = await info.context.store.call(work)
-        return RecordedResponse(care_case=case, post=ThreadPost(
-            post_id=post.key, parent_id=f"{post.platform}:{post.parent_id}", depth=0,
-            time=post.created_at, kind=post.kind.value, text=post.text, title=None,
-            sentiment=None, url=None, author_key=post.author_key))
+        return RecordedResponse(care_case=case, post=ThreadPost.from_post(post))
 
     @strawberry.mutation(description="Mark a conversation resolved, with an optional closing "
                                      "note. It leaves the queue until someone writes again.")

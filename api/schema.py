@@ -144,7 +144,7 @@ class Query:
             raise UserError("limit must be between 1 and 5000")
         key = str(id)
         rows = await info.context.store.call(lambda s: s.conversation_posts(key, limit))
-        return Conversation.from_rows(key, rows, limit) if rows else None
+        return Conversation.from_domain(key, rows, limit) if rows else None
 
     care_queue = strawberry.field(
         resolver=care.care_queue,
