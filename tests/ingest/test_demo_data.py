@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from graph.model import normalize_handle
-from ingest.demo_data import BASE, DAYS, PLANTED, SHIPPED, generate
+from ingest.demo import BASE, DAYS, PLANTED, SHIPPED, generate
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$")
 
@@ -220,3 +220,11 @@ def test_sentiment_of_the_planted_accounts() -> None:
     assert mean["grumpygus"] < -0.5
     assert mean["grumpygus"] < mean["meganholt"] < -0.1
     assert abs(mean["techwheels"]) < 0.3
+
+
+def test_the_old_module_name_is_the_package() -> None:
+    import ingest.demo
+    import ingest.demo_data
+
+    assert ingest.demo_data.generate is ingest.demo.generate
+    assert ingest.demo_data.SHIPPED == ingest.demo.SHIPPED == SHIPPED
