@@ -128,3 +128,15 @@ def test_a_recorded_response_does_not_empty_the_dashboard(server: LiveServer) ->
     assert after == before
     assert after["notes"] == ["the window ends at the newest post addressing the brand"]
     assert datetime.fromisoformat(after["until"]) < _at(3, 0)
+
+
+def test_analyzed_scores_carry_explanations_that_sum_to_them(server: LiveServer) -> None:
+    query = """{ customer(id: "C1") { accounts { key scores { advocate influencer detractor
+      explanation { advocate { contribution } influencer { contribution }
+                    detractor { contribution } } } } } }"""
+    (account,) = _ok(server, query)["customer"]["accounts"]
+    scores = account["scores"]
+    assert scores["detractor"] > 0
+    for kind in ("advocate", "influencer", "detractor"):
+        parts = [f["contribution"] for f in scores["explanation"][kind]]
+        assert sum(parts) == pytest.approx(scores[kind], abs=1e-6), kind
