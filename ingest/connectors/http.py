@@ -1,0 +1,144 @@
+"""HTTP for connectors: one GET with the platform's rate limits read from its headers.
+
+Every failure becomes a :class:`SourceUnavailable` that says why, one line for people,
+and when the source may try again: a 429's ``Retry-After`` (seconds or an HTTP date),
+else the rate-limit reset (``x-ratelimit-reset``, ``RateLimit-Reset``,
+``x-rate-limit-reset``: epoch seconds, seconds from now or an ISO time), else the
+caller's exponential backoff. A success that used the last request of a window also
+says when the next may go (:attr:`Reply.not_before`).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+import orjson
+
+__all__ = ["Http", "Reply", "SourceUnavailable", "backoff_seconds", "reset_time"]
+
+_REMAINING = ("x-ratelimit-remaining", "ratelimit-remaining", "x-rate-limit-remaining")
+_RESET = ("x-ratelimit-reset", "ratelimit-reset", "x-rate-limit-reset")
+
+
+class SourceUnavailable(Exception):
+    """The source could not be read now; ``retry_at`` is when it may be tried again
+    (None: the caller's backoff decides)."""
+
+    def __init__(self, reason: str, retry_at: datetime | None = None,
+                 *, expired_cursor: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_at = retry_at
+        self.expired_cursor = expired_cursor
+
+
+@dataclass(slots=True)
+class Reply:
+    """A decoded answer: its body (JSON, or text for feeds), headers and URL."""
+
+    body: Any
+    headers: httpx.Headers
+    url: str
+    not_before: datetime | None = None
+
+
+def backoff_seconds(failures: int, *, base: float = 5.0, cap: float = 3600.0,
+                    rng: random.Random | None = None) -> float:
+    """Exponential backoff with jitter: between half and all of ``base * 2**(n-1)``,
+    capped at ``cap`` (so sources failing together do not retry together)."""
+    top = min(cap, base * 2 ** max(0, failures - 1))
+    return (rng or random).uniform(top / 2, top)
+
+
+def _when(value: str, now: datetime) -> datetime | None:
+    value = value.strip()
+    try:
+        number = float(value)
+    except ValueError:
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            try:
+                when = parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                return None
+        return when if when.tzinfo else when.replace(tzinfo=UTC)
+    # epoch seconds, or (Reddit, Retry-After) seconds from now
+    if number > 1e9:
+        return datetime.fromtimestamp(number, UTC)
+    return datetime.fromtimestamp(now.timestamp() + max(0.0, number), UTC)
+
+
+def reset_time(headers: httpx.Headers, now: datetime) -> datetime | None:
+    """When a rate-limit window resets, from whichever header the platform sends."""
+    for name in _RESET:
+        if name in headers:
+            return _when(headers[name], now)
+    return None
+
+
+def _exhausted(headers: httpx.Headers) -> bool:
+    for name in _REMAINING:
+        if name in headers:
+            try:
+                return float(headers[name]) < 1
+            except ValueError:
+                return False
+    return False
+
+
+class Http:
+    """GETs for one source: base URL, credentials in headers (never logged), timeouts."""
+
+    def __init__(self, client: httpx.Client, base_url: str,
+                 headers: dict[str, str] | None = None) -> None:
+        self.client = client
+        self.base_url = base_url.rstrip("/")
+        self._headers = headers or {}
+        #: the latest rate-limit reset among answers that used up their window
+        self.not_before: datetime | None = None
+
+    def url(self, path: str) -> str:
+        return path if path.startswith(("http://", "https://")) else self.base_url + path
+
+    def get(self, path: str, params: dict[str, Any] | None = None, *,
+            text: bool = False) -> Reply:
+        """GET ``path`` (relative to the base URL, or absolute) and decode it."""
+        url = self.url(path)
+        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        now = datetime.now(UTC)
+        try:
+            # an empty params mapping would drop the query of a "next" link
+            response = self.client.get(url, params=clean or None, headers=self._headers)
+        except httpx.TimeoutException:
+            raise SourceUnavailable(f"timed out reading {url}") from None
+        except httpx.HTTPError as exc:
+            raise SourceUnavailable(f"could not reach {url}: {type(exc).__name__}") from None
+        status = response.status_code
+        if status == 429 or (status == 403 and _exhausted(response.headers)):
+            retry = response.headers.get("retry-after")
+            at = _when(retry, now) if retry else reset_time(response.headers, now)
+            raise SourceUnavailable(f"rate limited by {self.base_url} (HTTP {status})", at)
+        if status in (401, 403):
+            raise SourceUnavailable(f"{self.base_url} refused the credentials (HTTP {status}); "
+                                    "check the token in the environment")
+        if status in (400, 410, 422):
+            raise SourceUnavailable(f"{url} answered HTTP {status}: {response.text[:160]}",
+                                    expired_cursor=True)
+        if status >= 400:
+            raise SourceUnavailable(f"{url} answered HTTP {status}")
+        try:
+            body = response.text if text else orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            raise SourceUnavailable(f"{url} answered with malformed JSON ({exc.msg}); "
+                                    "the response was cut short?") from None
+        not_before = reset_time(response.headers, now) if _exhausted(response.headers) \
+            else None
+        if not_before is not None:
+            self.not_before = max(not_before, self.not_before or not_before)
+        return Reply(body, response.headers, str(response.url), not_before)
