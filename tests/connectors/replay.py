@@ -59,6 +59,7 @@ class ReplayServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.headers: list[dict[str, str]] = []
         self._served: dict[str, int] = {}
         self.url = ""
         self.lock = threading.Lock()
@@ -93,6 +94,7 @@ def _handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # noqa: N802
             parts = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+            server.headers.append({k.lower(): v for k, v in self.headers.items()})
             canned = server.respond(parts.path, query)
             if canned.delay:
                 time.sleep(canned.delay)
