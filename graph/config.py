@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     stackexchange_url: str = "https://api.stackexchange.com"
     stackexchange_key: SecretStr | None = None
     monitor_timeout: float = 20.0
+    # connector URLs on private, loopback or link-local addresses are refused unless allowed
+    monitor_allow_private: bool = False
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

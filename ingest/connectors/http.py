@@ -10,16 +10,20 @@ says when the next may go (:attr:`Reply.not_before`).
 
 from __future__ import annotations
 
+import ipaddress
 import random
+import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
 
-__all__ = ["Http", "Reply", "SourceUnavailable", "backoff_seconds", "reset_time"]
+__all__ = ["Http", "Reply", "SourceUnavailable", "backoff_seconds", "private_address",
+           "reset_time"]
 
 _REMAINING = ("x-ratelimit-remaining", "ratelimit-remaining", "x-rate-limit-remaining")
 _RESET = ("x-ratelimit-reset", "ratelimit-reset", "x-rate-limit-reset")
@@ -92,6 +96,24 @@ def _exhausted(headers: httpx.Headers) -> bool:
     return False
 
 
+def private_address(url: str) -> str | None:
+    """The private, loopback, link-local or reserved address ``url``'s host resolves to,
+    or None when every address is public (a connector must not be turned against the
+    operator's own network)."""
+    host = urlsplit(url).hostname
+    if not host:
+        return "no host"
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return None  # unresolvable: the request itself will fail and say so
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            return str(address)
+    return None
+
+
 class Http:
     """GETs for one source: base URL, credentials in headers (never logged), timeouts."""
 
@@ -104,7 +126,14 @@ class Http:
         self.not_before: datetime | None = None
 
     def url(self, path: str) -> str:
-        return path if path.startswith(("http://", "https://")) else self.base_url + path
+        """``path`` under the base URL; an absolute URL (a "next" link) must stay on the
+        base URL's host, so credentials never travel to another site."""
+        if not path.startswith(("http://", "https://")):
+            return self.base_url + path
+        if urlsplit(path)[:2] != urlsplit(self.base_url)[:2]:
+            raise SourceUnavailable(f"{self.base_url} sent a link to another site ({path}); "
+                                    "not followed")
+        return path
 
     def get(self, path: str, params: dict[str, Any] | None = None, *,
             text: bool = False) -> Reply:

@@ -21,7 +21,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _run(db: Path, *, kill_after: float | None = None) -> int | None:
-    env = {**os.environ, "SCRM_DB": str(db), "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "SCRM_DB": str(db), "PYTHONPATH": str(REPO),
+           "SCRM_MONITOR_ALLOW_PRIVATE": "true"}
     proc = subprocess.Popen([sys.executable, "-m", "api.cli", "monitor", "run", "--once"],
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
