@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from api.cli.common import DbOption, console, err, fail, open_for, settings_for
+from api.cli.common import DbOption, console, err, fail, settings_for
 from ingest.connectors import CONNECTORS, get_connector
 from ingest.connectors.base import Connector
 from ingest.connectors.runner import PollOutcome, credentials_for, run_monitors
@@ -144,13 +144,29 @@ def run(db: DbOption = None,
             err.print(f"{outcome.monitor_id}: {outcome.read} new, {outcome.loaded} loaded, "
                       f"{outcome.rejected} rejected", highlight=False)
 
-    with open_for(db) as store:
-        try:
-            polls = run_monitors(store, states, settings=settings.model_dump(),
-                                 rejects_dir=settings.resolved_rejects_dir(), once=once,
-                                 timeout=settings.monitor_timeout, report=report,
-                                 max_pages=max_pages)
-        except KeyboardInterrupt:
-            err.print("stopped", highlight=False)
-            return
+    from api.cli.handoff import running_server
+    from graph import open_store
+    from graph.store import StoreBusyError, StoreError
+
+    try:
+        store = open_store(settings)
+    except StoreBusyError as exc:
+        url = running_server(settings.db)
+        if url is None:
+            fail(str(exc), code=3)
+        # the server is the one writer; it does not run monitors yet (see docs/connectors.md)
+        fail(f"the database is served by {url}, the one writer while it runs; stop it, "
+             "run 'scrm monitor run', then start it again", code=3)
+    except StoreError as exc:
+        fail(str(exc))
+    try:
+        polls = run_monitors(store, states, settings=settings.model_dump(),
+                             rejects_dir=settings.resolved_rejects_dir(), once=once,
+                             timeout=settings.monitor_timeout, report=report,
+                             max_pages=max_pages)
+    except KeyboardInterrupt:
+        err.print("stopped", highlight=False)
+        return
+    finally:
+        store.close()
     err.print(f"{polls} poll(s)", highlight=False)
