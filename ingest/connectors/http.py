@@ -13,6 +13,8 @@ from __future__ import annotations
 import ipaddress
 import random
 import socket
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -134,6 +136,35 @@ class Http:
             raise SourceUnavailable(f"{self.base_url} sent a link to another site ({path}); "
                                     "not followed")
         return path
+
+    def stream_lines(self, path: str, params: dict[str, Any] | None, seconds: float
+                     ) -> Iterator[str]:
+        """Lines of a streaming response for up to ``seconds`` (also when no line comes:
+        the read timeout ends the window). A connection dropped mid-way ends the lines
+        early, without an error: what the caller parsed completely stands."""
+        url = self.url(path)
+        deadline = time.monotonic() + seconds
+        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        timeout = httpx.Timeout(10.0, read=max(0.1, seconds))
+        try:
+            with self.client.stream("GET", url, params=clean or None, headers=self._headers,
+                                    timeout=timeout) as response:
+                if response.status_code >= 400:
+                    raise SourceUnavailable(f"{url} answered HTTP {response.status_code}")
+                # split on line ends only: iter_lines() also splits at U+2028, which
+                # statuses carry raw inside their JSON
+                pending = b""
+                for chunk in response.iter_bytes():
+                    pending += chunk
+                    *lines, pending = pending.split(b"\n")
+                    for line in lines:
+                        yield line.rstrip(b"\r").decode("utf-8", "replace")
+                    if time.monotonic() >= deadline:
+                        return
+        except (httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.ReadError):
+            return
+        except httpx.HTTPError as exc:
+            raise SourceUnavailable(f"could not stream {url}: {type(exc).__name__}") from None
 
     def get(self, path: str, params: dict[str, Any] | None = None, *,
             text: bool = False) -> Reply:

@@ -11,6 +11,7 @@ the streaming API's server-sent events (an event cut off mid-way is not returned
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -130,9 +131,41 @@ def poll(ctx: PollContext) -> Poll:
         url = match.group(1) if match else None
         if url is None:
             reached = True
-    units = [item_unit(n, found[k], lambda s: status_records(s, host), ctx.source_file)
-             for n, k in enumerate(sorted(found), start=1)]
+    streamed = _stream(ctx) if ctx.options.get("stream") == "yes" else []
+    # streamed statuses do not move the cursor: the stream has no way back and its order
+    # is not id order, so the next REST catch-up reads from the last REST cursor (what
+    # the stream already wrote is written again as nothing new)
+    items = [found[k] for k in sorted(found)]
+    seen = {s.get("id") for s in items if isinstance(s, dict)}
+    items += [s for s in streamed if s.get("id") not in seen]
+    units = [item_unit(n, s, lambda s: status_records(s, host), ctx.source_file)
+             for n, s in enumerate(items, start=1)]
     return Poll(units, str(newest) if newest else ctx.cursor, gap=not reached)
+
+
+def _stream(ctx: PollContext) -> list[dict[str, Any]]:
+    """Statuses from the streaming API for ``stream_seconds`` (default 20)."""
+    if ctx.options.get("query"):
+        return []  # a search has no stream
+    if ctx.options.get("tag"):
+        path, params = "/api/v1/streaming/hashtag", {"tag": ctx.options["tag"].lstrip("#")}
+        wanted = "update"
+    else:
+        path, params, wanted = "/api/v1/streaming/user/notification", {}, "notification"
+    seconds = float(ctx.options.get("stream_seconds") or 20)
+    out: list[dict[str, Any]] = []
+    for event, data in sse_events(ctx.http.stream_lines(path, params, seconds)):
+        if event != wanted:
+            continue
+        try:
+            obj = json.loads(data)
+        except ValueError:
+            continue  # a malformed event: the next REST catch-up reads that status
+        status = obj.get("status") if wanted == "notification" and isinstance(obj, dict) \
+            and obj.get("type") == "mention" else obj if wanted == "update" else None
+        if isinstance(status, dict):
+            out.append(status)
+    return out
 
 
 def sse_events(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
@@ -160,7 +193,10 @@ CONNECTOR = Connector(
     kind="mastodon", platform=PLATFORM,
     summary="A Mastodon instance: a hashtag timeline (--tag), a search (--query), "
             "or the token's account's mentions.",
-    options=(Option("tag", "Hashtag to follow."), Option("query", "Search terms.")),
+    options=(Option("tag", "Hashtag to follow."), Option("query", "Search terms."),
+             Option("stream", "'yes': after each REST catch-up, listen to the streaming API."),
+             Option("stream_seconds", "How long each poll listens to the stream.",
+                    default="20")),
     base_url="https://mastodon.social", base_url_setting="mastodon_url",
     credentials=("mastodon_token",),
     auth=lambda c: {"Authorization": f"Bearer {c['mastodon_token']}"},

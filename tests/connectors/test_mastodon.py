@@ -181,3 +181,38 @@ def test_faults_back_off_and_say_why(poller: Any, server: ReplayServer, shared_d
     assert poller.poll(monitor).loaded == 20
     state = poller.get(monitor.id).state
     assert state.failures == 0 and state.last_error is None and state.items == 20
+
+
+def test_stream_dropped_mid_event_then_rest_catches_up(poller: Any, server: ReplayServer,
+                                                       shared_data: Path) -> None:
+    lines = [line for line in (shared_data / "mastodon/streaming_public_mastodon.social_48_"
+                                              "updates.jsonl").read_text().split("\n") if line]
+    statuses = [json.loads(line) for line in lines]
+    # the recording kept only the data payloads: re-wrapped as the SSE the server sends,
+    # with a heartbeat comment; the connection drops half-way through the 31st event
+    events = [f"event: update\ndata: {line}\n\n".encode() for line in lines]
+    body = b":thump\n\n" + b"".join(events)
+    cut = len(b":thump\n\n" + b"".join(events[:30])) + len(events[30]) // 2
+    server.add("/api/v1/streaming/hashtag", Canned(body, cut=cut), Canned(b":thump\n\n"))
+    rest_calls = []
+
+    def rest(query: dict[str, str]) -> Canned:
+        rest_calls.append(query)
+        if len(rest_calls) == 1:
+            return Canned(b"[]")  # nothing yet when the source starts
+        since = int(query.get("since_id", 0))
+        newer = sorted((s for s in statuses if int(s["id"]) > since), key=lambda s: -int(s["id"]))
+        return Canned(json.dumps(newer).encode())
+
+    server.route("/api/v1/timelines/tag/ichbinhanna", rest)
+    monitor = poller.add("mastodon", server.url, tag="ichbinhanna", stream="yes",
+                         stream_seconds="1")
+    outcome = poller.poll(monitor)
+    assert outcome.error is None and outcome.loaded == 30  # the half event is not taken
+    assert poller.get(monitor.id).state.cursor is None  # the stream does not move it
+    outcome = poller.poll(monitor)  # REST from the last REST cursor: all 48, 30 again
+    assert outcome.error is None and outcome.read == 48
+    host = server.url.split("//")[1]
+    found = poller.store.post_details([f"mastodon:{host}/{s['id']}" for s in statuses])
+    assert len(found) == 48
+    assert poller.get(monitor.id).state.cursor == max((s["id"] for s in statuses), key=int)

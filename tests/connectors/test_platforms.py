@@ -302,3 +302,25 @@ def test_every_connector_is_registered(kind: str) -> None:
 
     connector = get_connector(kind)
     assert connector.kind == kind and callable(connector.poll)
+
+
+def test_people_erased_on_request_are_skipped(poller: Any, server: ReplayServer,
+                                              shared_data: Path) -> None:
+    from graph.model import Customer, OwnsLink
+    from graph.store import GraphBatch
+
+    page = json.loads((shared_data / "mastodon/timeline_public_mastodon.social_limit20.json")
+                      .read_text())
+    host = server.url.split("//")[1]
+    acct = page[0]["account"]["acct"]
+    handle = acct if "@" in acct else f"{acct}@{host}"
+    theirs = sum(1 for s in page if s["account"]["acct"] == acct)
+    poller.store.write_batch(GraphBatch(customers=[Customer("c-erased")], links=[
+        OwnsLink("c-erased", "mastodon", handle)]))
+    assert poller.store.forget_customer("c-erased") is not None
+    server.add("/api/v1/timelines/tag/x", Canned(json.dumps(page).encode()))
+    monitor = poller.add("mastodon", server.url, tag="x")
+    outcome = poller.poll(monitor)
+    assert (outcome.loaded, outcome.rejected) == (20 - theirs, theirs)
+    assert poller.store.get_account(f"mastodon:{handle.lower()}") is None
+    assert all("erased" in json.loads(line)["reason"] for line in poller.rejects())
