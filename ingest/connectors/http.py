@@ -201,4 +201,6 @@ class Http:
             else None
         if not_before is not None:
             self.not_before = max(not_before, self.not_before or not_before)
-        return Reply(body, response.headers, str(response.url), not_before)
+        # the URL without its query: it goes into errors and state, and a query may hold
+        # a key (Stack Exchange's ``key=``)
+        return Reply(body, response.headers, url, not_before)

@@ -31,6 +31,8 @@ from ingest.loader import RejectsWriter, load_units, now_stamp
 __all__ = ["PollOutcome", "poll_monitor", "run_monitors"]
 
 log = logging.getLogger(__name__)
+# httpx logs every request's full URL at INFO; a query may carry an API key
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _iso(when: datetime) -> str:

@@ -265,6 +265,7 @@ def test_stackexchange_questions_answers_comments(poller: Any, server: ReplaySer
     assert set(details["conversation_key"]) == {"stackexchange:p100"}
     state = poller.get(monitor.id).state
     assert state.cursor == "1700000500"
+    assert "k-9" not in poller.states.path.read_text()
     assert 45 < _wait(state.next_try) <= 61  # the interval; backoff 30 s is shorter
 
 
@@ -272,8 +273,9 @@ def test_stackexchange_quota_used_up_waits_for_tomorrow(poller: Any,
                                                         server: ReplayServer) -> None:
     server.add("/2.3/questions", _se([], quota_remaining=0))
     monitor = poller.add("stackexchange", server.url, tag="brightloop")
-    outcome = poller.poll(monitor)
+    outcome = poller.poll(monitor, settings={"stackexchange_key": SecretStr("k-9")})
     assert outcome.error is not None and "quota" in outcome.error
+    assert "k-9" not in outcome.error
     next_try = datetime.fromisoformat(poller.get(monitor.id).state.next_try or "")
     assert next_try.hour == 0 and next_try > datetime.now(UTC)
 
