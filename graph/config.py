@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     # never stored in the database or the monitors file, never logged.
     bluesky_url: str = "https://public.api.bsky.app"
     bluesky_token: SecretStr | None = None
+    jetstream_url: str = "wss://jetstream2.us-east.bsky.network"
     mastodon_url: str | None = None
     mastodon_token: SecretStr | None = None
     discourse_url: str | None = None

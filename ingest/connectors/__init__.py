@@ -17,6 +17,7 @@ __all__ = ["CONNECTORS", "get_connector"]
 #: kind → module holding its ``CONNECTOR``
 CONNECTORS: dict[str, str] = {
     "bluesky": "ingest.connectors.bluesky",
+    "jetstream": "ingest.connectors.jetstream",
     "mastodon": "ingest.connectors.mastodon",
     "discourse": "ingest.connectors.discourse",
     "rss": "ingest.connectors.rss",

@@ -297,13 +297,20 @@ def test_duplicate_and_out_of_order_items_load_once(poller: Any, server: ReplayS
     assert poller.poll(monitor).read == 0 and poller.store.counts()["Post"] == posts
 
 
-@pytest.mark.parametrize("kind", ["bluesky", "mastodon", "discourse", "rss", "reddit",
-                                  "twitter", "stackexchange"])
-def test_every_connector_is_registered(kind: str) -> None:
+@pytest.mark.parametrize("kind", ["bluesky", "jetstream", "mastodon", "discourse", "rss",
+                                  "reddit", "twitter", "stackexchange"])
+def test_every_connector_is_registered_and_documented(kind: str) -> None:
+    from graph.config import Settings
     from ingest.connectors import get_connector
 
     connector = get_connector(kind)
     assert connector.kind == kind and callable(connector.poll)
+    doc = (Path(__file__).resolve().parents[2] / "docs/connectors.md").read_text()
+    assert f"| `{kind}` |" in doc
+    for name in [connector.base_url_setting, *connector.credentials]:
+        if name:
+            assert name in Settings.model_fields
+            assert f"SCRM_{name.upper()}" in doc
 
 
 def test_people_erased_on_request_are_skipped(poller: Any, server: ReplayServer,
