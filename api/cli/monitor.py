@@ -40,7 +40,10 @@ def _add_command(connector: Connector) -> None:
 
     def command(**values: Any) -> None:
         db, url, interval = values.pop("db"), values.pop("url"), values.pop("interval")
-        options = {k: str(v) for k, v in values.items() if v is not None}
+        defaults = {o.name: o.default for o in connector.options}
+        # an option left at its default is not stored: a later default applies to it
+        options = {k: str(v) for k, v in values.items()
+                   if v is not None and v != defaults.get(k)}
         missing = [o.name for o in connector.options if o.required and o.name not in options]
         if missing:
             fail(f"{connector.kind}: give --{missing[0].replace('_', '-')}", code=2)

@@ -8,10 +8,13 @@ come from the environment on every run.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -76,6 +79,18 @@ class MonitorFile:
     def beside(cls, db: Path) -> MonitorFile:
         return cls(db.parent / (db.name + ".monitors.json"))
 
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One read-modify-write at a time across processes (``monitor add`` while
+        ``monitor run`` saves state), so neither loses the other's change."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
     def _read(self) -> dict[str, Monitor]:
         if not self.path.exists():
             return {}
@@ -101,22 +116,25 @@ class MonitorFile:
 
     def add(self, kind: str, options: dict[str, str], url: str | None,
             interval: float) -> Monitor:
-        monitors = self._read()
-        monitor = Monitor(id=f"{kind}-{secrets.token_hex(3)}", kind=kind, options=options,
-                          url=url, interval=interval)
-        monitors[monitor.id] = monitor
-        self._write(monitors)
+        with self._locked():
+            monitors = self._read()
+            monitor = Monitor(id=f"{kind}-{secrets.token_hex(3)}", kind=kind,
+                              options=options, url=url, interval=interval)
+            monitors[monitor.id] = monitor
+            self._write(monitors)
         return monitor
 
     def remove(self, monitor_id: str) -> bool:
-        monitors = self._read()
-        if monitors.pop(monitor_id, None) is None:
-            return False
-        self._write(monitors)
+        with self._locked():
+            monitors = self._read()
+            if monitors.pop(monitor_id, None) is None:
+                return False
+            self._write(monitors)
         return True
 
     def save_state(self, monitor_id: str, state: MonitorState) -> None:
-        monitors = self._read()
-        if monitor_id in monitors:  # removed meanwhile: nothing to keep
-            monitors[monitor_id].state = state
-            self._write(monitors)
+        with self._locked():
+            monitors = self._read()
+            if monitor_id in monitors:  # removed meanwhile: nothing to keep
+                monitors[monitor_id].state = state
+                self._write(monitors)
