@@ -113,9 +113,10 @@ def poll_monitor(store: GraphStore, states: MonitorStore, monitor: Monitor, *,
                 continue
             return _failed(states, monitor, state, outcome, exc.reason, exc.retry_at,
                            now(), rng)
-        except (ValueError, KeyError, TypeError) as exc:
+        except Exception as exc:  # noqa: BLE001 - one source's surprise must not stop the rest
             return _failed(states, monitor, state, outcome,
-                           f"unexpected response from {base}: {exc}", None, now(), rng)
+                           f"unexpected response from {base}: {exc or type(exc).__name__}",
+                           None, now(), rng)
     rejects = RejectsWriter(rejects_dir / f"monitor-{monitor.id}-{now_stamp()}.jsonl")
     try:
         if result.units:

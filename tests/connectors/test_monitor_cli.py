@@ -85,3 +85,18 @@ def test_continuous_run_polls_when_due(poller: Any, server: ReplayServer,
     assert polls == 3
     assert seen[0].error is not None
     assert seen[1].loaded == 20 and seen[2].read == 0
+
+
+def test_an_unexpected_response_fails_only_its_source(poller: Any, server: ReplayServer,
+                                                      shared_data: Path) -> None:
+    server.add("/xrpc/app.bsky.feed.searchPosts", Canned(b"[1, 2]"))  # not an object
+    server.add("/api/v1/timelines/tag/x", Canned(
+        (shared_data / "mastodon/timeline_public_mastodon.social_limit20.json").read_bytes()))
+    broken = poller.add("bluesky", server.url, query="x")
+    poller.add("mastodon", server.url, tag="x")
+    seen: list[Any] = []
+    run_monitors(poller.store, poller.states, settings={"monitor_allow_private": True},
+                 rejects_dir=poller.rejects_dir, once=True, report=seen.append)
+    assert [o.error is None for o in seen] == [False, True]
+    assert seen[1].loaded == 20
+    assert "unexpected response" in (poller.get(broken.id).state.last_error or "")
