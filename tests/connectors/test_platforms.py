@@ -333,3 +333,24 @@ def test_people_erased_on_request_are_skipped(poller: Any, server: ReplayServer,
     assert (outcome.loaded, outcome.rejected) == (20 - theirs, theirs)
     assert poller.store.get_account(f"mastodon:{handle.lower()}") is None
     assert all("erased" in json.loads(line)["reason"] for line in poller.rejects())
+
+
+def test_reddit_recorded_poll_sequence(poller: Any, server: ReplayServer,
+                                       shared_data: Path) -> None:
+    """PRAW's first six polls of /r/all/comments, replayed in order: 100, 0, 99, 98, 31 and
+    0 comments, overlapping (328 items, 182 distinct) and with empty pages between."""
+    lines = (shared_data / "reddit-api/r_all_comments_poll_first6.pages.jsonl").read_text()
+    pages = [Canned(line.encode()) for line in lines.split("\n") if line]
+    empty = Canned(b'{"kind": "Listing", "data": {"children": [], "after": null}}')
+    served = iter(pages)
+    server.route("/r/all/comments", lambda q: empty if q.get("after") else next(served))
+    monitor = poller.add("reddit", server.url, subreddit="all")
+    loaded = [poller.poll(monitor) for _ in pages]
+    assert all(o.error is None and o.rejected == 0 for o in loaded)
+    names = {c["data"]["name"] for line in lines.split("\n") if line
+             for c in json.loads(line)["data"]["children"]}
+    assert len(names) == 182
+    assert poller.store.counts()["Post"] == 182
+    newest = max(names, key=lambda n: int(n[3:], 36))
+    assert poller.get(monitor.id).state.cursor == newest
+    assert poller.get(monitor.id).state.gap_since is None
