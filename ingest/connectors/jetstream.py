@@ -21,9 +21,6 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
-from websockets.sync.client import connect
-
 from ingest.connectors.base import Connector, Option, Poll, PollContext, item_unit
 from ingest.connectors.bluesky import jetstream_records
 from ingest.connectors.http import SourceUnavailable
@@ -58,6 +55,10 @@ def concerns(event: dict[str, Any], dids: set[str]) -> bool:
 
 def poll(ctx: PollContext) -> Poll:
     """Post events concerning the brand since the cursor."""
+    # here, not at the top: every CLI start imports the registry
+    from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+    from websockets.sync.client import connect
+
     dids = {d.strip() for d in ctx.options.get("dids", "").split(",") if d.strip()}
     if not dids:
         raise ValueError("give --dids (the brand accounts' DIDs, comma-separated)")

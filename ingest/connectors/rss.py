@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import feedparser
-
 from graph.model import Account, Post, PostKind, Record
 from ingest.connectors.base import Connector, Option, Poll, PollContext, item_unit
 from ingest.connectors.mastodon import _plain
@@ -55,6 +53,8 @@ def entry_records(entry: Any, platform: str, host: str, parent: str | None) -> l
 
 def poll(ctx: PollContext) -> Poll:
     """Entries not older than the cursor, oldest first."""
+    import feedparser  # here, not at the top: every CLI start imports the registry
+
     reply = ctx.http.get(ctx.options.get("path", ""), text=True)
     feed = feedparser.parse(reply.body)
     if feed.bozo and not feed.entries:
