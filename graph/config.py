@@ -52,6 +52,27 @@ class Settings(BaseSettings):
     read_cache_seconds: float = 2.0
     analyze_buffer_pool_mb: int = 1024
 
+    # Live sources (``scrm monitor``): base URLs (self-hosted instances, proxies, tests)
+    # and credentials. Credentials are read from the environment or .env on every run,
+    # never stored in the database or the monitors file, never logged.
+    bluesky_url: str = "https://public.api.bsky.app"
+    bluesky_token: SecretStr | None = None
+    jetstream_url: str = "wss://jetstream2.us-east.bsky.network"
+    mastodon_url: str | None = None
+    mastodon_token: SecretStr | None = None
+    discourse_url: str | None = None
+    discourse_api_key: SecretStr | None = None
+    discourse_api_username: str | None = None
+    reddit_url: str = "https://oauth.reddit.com"
+    reddit_token: SecretStr | None = None
+    twitter_url: str = "https://api.twitter.com"
+    twitter_bearer_token: SecretStr | None = None
+    stackexchange_url: str = "https://api.stackexchange.com"
+    stackexchange_key: SecretStr | None = None
+    monitor_timeout: float = 20.0
+    # connector URLs on private, loopback or link-local addresses are refused unless allowed
+    monitor_allow_private: bool = False
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if (

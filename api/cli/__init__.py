@@ -19,6 +19,7 @@ app = typer.Typer(
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(identity.app, name="identities")
 app.add_typer(sentiment.app, name="sentiment")
+app.add_typer(__import__("api.cli.monitor", fromlist=["app"]).app, name="monitor")
 analyze.register(app)
 info.register(app)
 serve.register(app)

@@ -1,0 +1,140 @@
+"""Stack Exchange API: questions, answers and comments on a site, by tag.
+
+Keys are those of the data-dump parser (:mod:`ingest.stackexchange`): posts ``p<id>``,
+comments ``c<id>``, accounts by numeric user id with the display name kept. A poll
+asks for the tag's questions by activity since the cursor (``min`` of
+``last_activity_date``), then their answers and comments; the cursor is the newest
+activity time committed. The API's own ``backoff`` field (seconds to wait) and an
+exhausted ``quota_remaining`` are honoured like a rate-limit header.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from graph.model import Account, Post, PostKind, Record
+from ingest.connectors.base import Connector, Option, Poll, PollContext, collect_newer, item_unit
+from ingest.connectors.http import SourceUnavailable
+from ingest.connectors.mastodon import _plain
+
+__all__ = ["CONNECTOR", "item_records"]
+
+API = "/2.3"
+
+
+def _owner(item: dict[str, Any]) -> Account:
+    owner = item.get("owner") or {}
+    if owner.get("user_id") is not None:
+        return Account(platform="", handle=str(owner["user_id"]), user_id=str(owner["user_id"]),
+                       display_name=html.unescape(owner.get("display_name") or "") or None)
+    name = owner.get("display_name")
+    return Account(platform="", handle=f"name:{html.unescape(name)}" if name else "[deleted]")
+
+
+def item_records(item: dict[str, Any], platform: str, question_of: dict[int, int]
+                 ) -> list[Record]:
+    """A question, answer or comment object (``filter=withbody``) as records."""
+    owner = _owner(item)
+    author = Account(platform=platform, handle=owner.handle, user_id=owner.user_id,
+                     display_name=owner.display_name)
+    created = datetime.fromtimestamp(int(item["creation_date"]), UTC)
+    body = _plain(item.get("body") or "")
+    if "comment_id" in item:
+        on = int(item["post_id"])
+        post = Post(platform=platform, post_id=f"c{item['comment_id']}",
+                    author_handle=author.handle, created_at=created, text=body,
+                    kind=PostKind.COMMENT, parent_id=f"p{on}",
+                    conversation_id=f"p{question_of.get(on, on)}", score=item.get("score"),
+                    url=item.get("link"))
+    elif "answer_id" in item:
+        question = int(item["question_id"])
+        post = Post(platform=platform, post_id=f"p{item['answer_id']}",
+                    author_handle=author.handle, created_at=created, text=body,
+                    kind=PostKind.REPLY, parent_id=f"p{question}",
+                    conversation_id=f"p{question}", score=item.get("score"),
+                    accepted=bool(item.get("is_accepted")), url=item.get("link"))
+    else:
+        question = int(item["question_id"])
+        title = html.unescape(item.get("title") or "")
+        post = Post(platform=platform, post_id=f"p{question}", author_handle=author.handle,
+                    created_at=created, text=f"{title}\n\n{body}".strip(), title=title or None,
+                    kind=PostKind.POST, conversation_id=f"p{question}",
+                    score=item.get("score"), replies=item.get("answer_count"),
+                    hashtags=tuple(item.get("tags") or ()), url=item.get("link"))
+    return [author, post]
+
+
+def _check(body: Any, url: str) -> None:
+    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+        raise ValueError(f"{url}: expected an object with 'items'")
+    if body.get("quota_remaining") == 0:
+        tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(
+            hour=0, minute=0, second=0, microsecond=0)
+        raise SourceUnavailable("Stack Exchange daily quota used up", tomorrow)
+
+
+def poll(ctx: PollContext) -> Poll:
+    """Questions active since the cursor, with their answers and comments."""
+    site, tag = ctx.options.get("site", "stackoverflow"), ctx.options.get("tag")
+    if not tag:
+        raise ValueError("give --tag")
+    platform = ctx.options.get("platform", "stackexchange")
+    since = int(ctx.cursor) if ctx.cursor else None
+    backoff = 0
+
+    def get(path: str, **params: Any) -> list[dict[str, Any]]:
+        nonlocal backoff
+        reply = ctx.http.get(API + path, {"site": site, "filter": "withbody", "pagesize": 100,
+                                          "key": ctx.credentials.get("stackexchange_key"),
+                                          **params})
+        _check(reply.body, reply.url)
+        backoff = max(backoff, int(reply.body.get("backoff") or 0))
+        return list(reply.body["items"])
+
+    def pages() -> Iterator[list[tuple[Any, Any]]]:
+        page = 1
+        while True:
+            items = get("/questions", tagged=tag, sort="activity", order="desc",
+                        min=since, page=page)
+            yield [(q.get("last_activity_date") if isinstance(q, dict) else None, q)
+                   for q in items]
+            if len(items) < 100:
+                return
+            page += 1
+
+    questions, newest, reached = collect_newer(pages(), since, ctx.max_pages, inclusive=True)
+    ids = [int(q["question_id"]) for q in questions
+           if isinstance(q, dict) and isinstance(q.get("question_id"), int)]
+    answers: list[dict[str, Any]] = []
+    comments: list[dict[str, Any]] = []
+    for start in range(0, len(ids), 100):  # the API takes up to 100 ids a call
+        chunk = ";".join(map(str, ids[start:start + 100]))
+        answers += get(f"/questions/{chunk}/answers", sort="creation", order="asc")
+        posts = ";".join([chunk, *(str(a["answer_id"]) for a in answers
+                                   if int(a.get("question_id", 0)) in ids[start:start + 100])])
+        comments += get(f"/posts/{posts}/comments", sort="creation", order="asc")
+    question_of = {int(a["answer_id"]): int(a["question_id"]) for a in answers
+                   if "answer_id" in a}
+    items = [*questions, *answers, *comments]
+    units = [item_unit(n, i, lambda i: item_records(i, platform, question_of), ctx.source_file)
+             for n, i in enumerate(items, start=1)]
+    result = Poll(units, str(newest) if newest is not None else None, gap=not reached)
+    if backoff:
+        ctx.not_before = datetime.now(UTC) + timedelta(seconds=backoff)
+    return result
+
+
+CONNECTOR = Connector(
+    kind="stackexchange", platform="stackexchange",
+    summary="Stack Exchange: questions, answers and comments tagged --tag on --site.",
+    options=(Option("tag", "Tag to follow.", required=True),
+             Option("site", "Site name (stackoverflow, serverfault, …).",
+                    default="stackoverflow"),
+             Option("platform", "Platform name in keys (as in 'scrm ingest stackexchange').",
+                    default="stackexchange")),
+    base_url="https://api.stackexchange.com", base_url_setting="stackexchange_url",
+    credentials=("stackexchange_key",), auth=None, poll=poll,
+)

@@ -1,0 +1,102 @@
+"""``scrm monitor add/list/remove``, the refusal of private addresses, and a continuous run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from api.cli import app
+from ingest.connectors.runner import run_monitors
+from ingest.connectors.state import MonitorFile
+from tests.connectors.replay import Canned, ReplayServer
+
+runner = CliRunner()
+
+
+def test_add_list_remove(tmp_path: Path) -> None:
+    db = tmp_path / "m.lbdb"
+    result = runner.invoke(app, ["monitor", "add", "mastodon", "--db", str(db),
+                                 "--url", "https://mastodon.example", "--tag", "brightloop"])
+    assert result.exit_code == 0, result.output
+    assert "SCRM_MASTODON_TOKEN" in result.output  # says which credential is not set
+    result = runner.invoke(app, ["monitor", "add", "rss", "--db", str(db),
+                                 "--url", "https://blog.example/feed.xml"])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(runner.invoke(app, ["monitor", "list", "--db", str(db), "--json"]
+                                      ).output)
+    assert [m["kind"] for m in listed] == ["mastodon", "rss"]
+    assert listed[0]["options"] == {"tag": "brightloop"}
+    assert "never" in runner.invoke(app, ["monitor", "list", "--db", str(db)]).output
+    result = runner.invoke(app, ["monitor", "remove", listed[0]["id"], "--db", str(db)])
+    assert result.exit_code == 0
+    assert len(MonitorFile.beside(db).all()) == 1
+    assert runner.invoke(app, ["monitor", "remove", "nope", "--db", str(db)]).exit_code == 2
+
+
+def test_add_refuses_missing_options(tmp_path: Path) -> None:
+    db = tmp_path / "m.lbdb"
+    result = runner.invoke(app, ["monitor", "add", "stackexchange", "--db", str(db)])
+    assert result.exit_code == 2 and "--tag" in result.output
+    result = runner.invoke(app, ["monitor", "add", "rss", "--db", str(db)])
+    assert result.exit_code == 2 and "--url" in result.output
+
+
+def test_private_addresses_are_refused_unless_allowed(poller: Any,
+                                                      server: ReplayServer) -> None:
+    from ingest.connectors.runner import poll_monitor
+
+    server.add("/api/v1/timelines/tag/x", Canned(b"[]"))
+    monitor = poller.add("mastodon", server.url, tag="x")
+    outcome = poll_monitor(poller.store, poller.states, monitor, client=poller.client,
+                           settings={}, rejects_dir=poller.rejects_dir)
+    assert outcome.error is not None and "SCRM_MONITOR_ALLOW_PRIVATE" in outcome.error
+    assert server.requests == []
+    assert poller.poll(monitor).error is None
+
+
+def test_a_next_link_to_another_site_is_not_followed(poller: Any, server: ReplayServer,
+                                                     shared_data: Path) -> None:
+    page = (shared_data / "mastodon/timeline_public_mastodon.social_limit20.json").read_bytes()
+    server.add("/api/v1/timelines/tag/x", Canned(page, headers={
+        "link": '<https://elsewhere.example/api/v1/timelines/tag/x?max_id=1>; rel="next"'}))
+    monitor = poller.add("mastodon", server.url, tag="x")
+    outcome = poller.poll(monitor, settings={"mastodon_token": "secret"})
+    assert outcome.error is not None and "another site" in outcome.error
+    assert poller.get(monitor.id).state.cursor is None
+
+
+def test_continuous_run_polls_when_due(poller: Any, server: ReplayServer,
+                                       shared_data: Path) -> None:
+    page = (shared_data / "mastodon/timeline_public_mastodon.social_limit20.json").read_bytes()
+    server.add("/api/v1/timelines/tag/x", Canned(b"oops", 500), Canned(page))
+    poller.states.add("mastodon", {"tag": "x"}, server.url, 0.5)
+    seen: list[Any] = []
+
+    def stop() -> bool:
+        return len(seen) >= 3
+
+    # the first poll fails (backoff 2.5-5 s), then succeeds; then one more poll, due 0.5 s later
+    polls = run_monitors(poller.store, poller.states,
+                         settings={"monitor_allow_private": True},
+                         rejects_dir=poller.rejects_dir, report=seen.append, stop=stop)
+    assert polls == 3
+    assert seen[0].error is not None
+    assert seen[1].loaded == 20 and seen[2].read == 0
+
+
+def test_an_unexpected_response_fails_only_its_source(poller: Any, server: ReplayServer,
+                                                      shared_data: Path) -> None:
+    server.add("/xrpc/app.bsky.feed.searchPosts", Canned(b"[1, 2]"))  # not an object
+    server.add("/api/v1/timelines/tag/x", Canned(
+        (shared_data / "mastodon/timeline_public_mastodon.social_limit20.json").read_bytes()))
+    broken = poller.add("bluesky", server.url, query="x")
+    poller.add("mastodon", server.url, tag="x")
+    seen: list[Any] = []
+    run_monitors(poller.store, poller.states, settings={"monitor_allow_private": True},
+                 rejects_dir=poller.rejects_dir, once=True, report=seen.append)
+    assert [o.error is None for o in seen] == [False, True]
+    assert seen[1].loaded == 20
+    assert "unexpected response" in (poller.get(broken.id).state.last_error or "")
