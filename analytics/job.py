@@ -33,12 +33,14 @@ from analytics.community import modularity as community_modularity
 from analytics.pagerank import pagerank, time_decay_weights
 from analytics.scoring import Scored, ScoreWeights, score_accounts
 from analytics.sentiment import TrainedSentimentModel, VaderScorer
+from graph.errors import UserError
 from graph.schema import SCORE_KINDS
 from graph.store import GraphStore
 
 __all__ = [
     "AnalysisParams",
     "AnalysisResult",
+    "NothingToAnalyzeError",
     "explanation_json",
     "run_analysis",
     "sentiment_model_path",
@@ -96,6 +98,10 @@ class AnalysisResult:
     stats: dict[str, Any]
 
 
+class NothingToAnalyzeError(UserError):
+    """The store holds no social accounts or interactions to analyze yet."""
+
+
 def sentiment_model_path(location: str) -> Path:
     """Where a trained sentiment model is kept: beside the database."""
     p = Path(location)
@@ -136,6 +142,10 @@ def run_analysis(
                                 ].reset_index(drop=True)  # names and texts are not needed
         keys = pa.array(accounts["key"].astype(str).tolist(), pa.string())
         interactions = store.interaction_frame(sentiment=False)
+        if len(keys) == 0 or len(interactions) == 0:
+            raise NothingToAnalyzeError(
+                "no social accounts yet: ingest posts first (the analysis needs replies, "
+                "mentions or shares between accounts)")
         n = len(keys)
         src = _positions(interactions["src"], keys)
         dst = _positions(interactions["dst"], keys)

@@ -48,6 +48,23 @@ def _line_at(path: Path, offset: int, length: int) -> str:
         return fh.read(length).decode("utf-8")
 
 
+def _lines(fh: IO[bytes], source_file: str) -> Iterator[tuple[int, bytes]]:
+    """Numbered lines of a file; a compressed file that breaks off is an IngestError
+    naming the file and the last whole line."""
+    line_no = 0
+    try:
+        for line_no, line in enumerate(fh, start=1):  # noqa: B007 - read after the loop
+            yield line_no, line
+    except (EOFError, OSError, ValueError) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise  # a read error of the disk, not of the compressed data
+        raise IngestError(
+            f"{source_file}: the compressed data breaks off after line {line_no:,} "
+            f"(truncated or damaged: {exc}); replace it and ingest it again (lines "
+            "already loaded change nothing)"
+        ) from exc
+
+
 def _jsonl_units(parse_line: Callable[[str, int, str], list[Record]], path: Path | str,
                  source_file: str) -> Iterator[Unit]:
     # A plain file's line can be read again by position when it is rejected, so its
@@ -56,7 +73,7 @@ def _jsonl_units(parse_line: Callable[[str, int, str], list[Record]], path: Path
         else None
     end = 0
     with open_binary(path) as fh:
-        for line_no, line in enumerate(fh, start=1):
+        for line_no, line in _lines(fh, source_file):
             start, end = end, end + len(line)
             raw = line.rstrip(b"\r\n")
             if not raw.strip():
@@ -113,6 +130,7 @@ class Source:
     description: str
     kind: str = "jsonl"  # jsonl | csv | folder
     function: str = "parse"
+    column_mapping: bool = False  # takes --preset / --mapping (CSV columns of a known export)
 
     def _module(self) -> Any:
         return importlib.import_module(self.module)
@@ -134,18 +152,22 @@ SOURCES: dict[str, Source] = {
     s.name: s
     for s in (
         Source("twitter", "ingest.twitter",
-               "Twitter/X API v2 pages, v2 flat tweets and v1.1 statuses, one JSON per line"),
+               "Twitter/X: API v2 pages, v2 flat tweets and v1.1 statuses (detected per line)"),
         Source("reddit", "ingest.reddit",
-               "Reddit comments (t1) and submissions (t3), one JSON per line; .gz/.zst ok"),
-        Source("generic", "ingest.generic",
-               "Any channel: one interaction per line (platform, id, author, text, time, "
-               "reply_to, mentions, url); see ingest/generic.py"),
+               "Reddit: comments (t1) and submissions (t3), one JSON object per line; "
+               ".gz/.zst ok"),
         Source("stackexchange", "ingest.stackexchange",
-               "A Stack Exchange data dump folder (Posts.xml, Users.xml, Comments.xml)",
+               "Stack Exchange data dump folders (Posts.xml, Users.xml, Comments.xml)",
                kind="folder"),
-        Source("crm", "ingest.crm", "CRM contacts CSV (customer_id, name, email, handles, ...)",
-               kind="csv"),
-        Source("orders", "ingest.crm", "Orders/purchases CSV (customer_id, order_id, amount, date)",
+        Source("generic", "ingest.generic",
+               "Any other channel, one interaction per line (platform, id, author, text, time, "
+               "reply_to, mentions, url; see docs/ingest.md)"),
+        Source("crm", "ingest.crm",
+               "CRM contacts CSV: customer_id (required), name, email, twitter, reddit, "
+               "lifetime_value, nps, signup_date (columns mapped by --preset or --mapping)",
+               kind="csv", column_mapping=True),
+        Source("orders", "ingest.crm",
+               "Orders CSV: customer_id, order_id, amount, date (feeds customer value)",
                kind="csv", function="parse_orders"),
     )
 }
