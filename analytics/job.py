@@ -38,6 +38,7 @@ from graph.schema import SCORE_KINDS
 from graph.store import GraphStore
 
 __all__ = [
+    "NO_BRAND",
     "AnalysisParams",
     "AnalysisResult",
     "NothingToAnalyzeError",
@@ -100,6 +101,11 @@ class AnalysisResult:
 
 class NothingToAnalyzeError(UserError):
     """The store holds no social accounts or interactions to analyze yet."""
+
+
+NO_BRAND = ("no brand is configured, so no post addresses it and the advocate and detractor "
+            "rankings are empty: name it with 'scrm brand --name NAME --account "
+            "platform:handle', then run 'scrm analyze'")
 
 
 def sentiment_model_path(location: str) -> Path:
@@ -232,6 +238,7 @@ def run_analysis(
             "accounts": int(n), "interactions": edges, "brand_posts": posts_addressing,
             "posts_scored": scored, "sentiment_model": sentiment_model,
             "brand_accounts": sorted(brand_keys), "modularity": round(float(modularity), 6),
+            "notes": [] if brand_keys or _brand_terms(settings) else [NO_BRAND],
             "communities": int(len(np.unique(membership))) if n else 0,
             "scoring": (f"advocate: classifier on {learned['labelled']} NPS-labelled customers "
                         f"(cross-validated ROC AUC {learned['cv_roc_auc']:.3f})"

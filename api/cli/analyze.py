@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import DbOption, console, pick, run_write_job, setting, settings_for
+from api.cli.common import DbOption, console, err, pick, run_write_job, setting, settings_for
 
 __all__ = ["analyze"]
 
@@ -53,3 +53,5 @@ def analyze(
         f"the brand ({stats['posts_scored']:,} posts newly scored by {stats['sentiment_model']}), "
         f"{stats['communities']:,} communities (modularity {stats['modularity']:.3f}{kept}); "
         f"scores by {stats['scoring']}; {stats['seconds']:.1f}s", highlight=False)
+    for note in stats.get("notes", []):
+        err.print(f"note: {note}", highlight=False, soft_wrap=True, markup=False)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from analytics.job import NO_BRAND
 from api.cli.common import DbOption, console, err, fail, open_reader
 from graph.errors import NotFoundError
 from graph.schema import SCORE_KINDS
@@ -16,8 +17,6 @@ from graph.store import GraphStore
 __all__ = ["empty_reason", "print_top", "top", "top_rows"]
 
 _KIND_NAMES = {"advocates": "advocate", "influencers": "influencer", "detractors": "detractor"}
-NAME_THE_BRAND = ("no brand is configured, so no post addresses it: name it with "
-                  "'scrm brand --name NAME --account platform:handle', then run 'scrm analyze'")
 
 
 def top_rows(store: GraphStore, kind: str, limit: int) -> list[dict[str, Any]]:
@@ -42,7 +41,7 @@ def empty_reason(store: GraphStore, kind: str) -> str:
     """Why a ranking of the latest run is empty, and what to do about it."""
     brand_named = bool(store.get_settings().get("brand.name")) or bool(store.brand_accounts())
     if kind in ("advocate", "detractor") and not brand_named:
-        return NAME_THE_BRAND
+        return NO_BRAND
     return "no account has a score in this ranking yet"
 
 

@@ -132,3 +132,12 @@ def test_empty_advocates_without_a_brand_say_how_to_name_it(tmp_path: Path) -> N
     assert run.code == 0 and "Traceback" not in run.err
     assert "no brand is configured" in run.err and "scrm brand --name" in run.err
     assert "no brand is configured" not in scrm("top", "influencers", "--db", db).err
+    # the GraphQL answer's run says it too, in its stats
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from graph.config import Settings
+
+    with TestClient(create_app(settings=Settings(db=db))) as client:
+        answer = client.post("/graphql", json={"query": "{ latestRun { stats } }"}).json()
+    assert "scrm brand --name" in answer["data"]["latestRun"]["stats"]["notes"][0]
