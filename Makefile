@@ -26,7 +26,7 @@ test: install tools
 
 ## check: the fast lane (under a minute): ruff, mypy and the unit tests; no browser, no server
 CHECK_TESTS ?= tests/cli/test_errors.py tests/cli/test_settings.py tests/cli/test_docs.py \
-	tests/analytics/test_known_answers.py tests/ingest/test_account_merge.py
+	tests/analytics tests/ingest/test_account_merge.py
 check: install
 	$(VENV)/bin/ruff check api graph ingest analytics tests bench tools/cli_docs.py
 	$(VENV)/bin/mypy

@@ -47,7 +47,7 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_dot_env_sets_the_database_and_option_defaults(in_tmp: Path) -> None:
     samples = Path(__file__).resolve().parents[2] / "ingest" / "samples" / "demo"
-    (in_tmp / ".env").write_text("SCRM_DB=from-dotenv.lbdb\nSCRM_BATCH_SIZE=7\n")
+    (in_tmp / ".env").write_text("SCRM_DB=from-dotenv.lbdb\nSCRM_BATCH_SIZE=150\n")
     run = scrm("ingest", "crm", samples / "crm.csv")
     assert run.code == 0, run.err
     assert (in_tmp / "from-dotenv.lbdb").exists()
