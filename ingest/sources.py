@@ -33,12 +33,48 @@ def open_binary(path: Path | str) -> IO[bytes]:
     if p.suffix == ".gz":
         return cast(IO[bytes], gzip.open(p, "rb"))
     if p.suffix == ".zst":
+        return io.BufferedReader(_ZstdReader(p), buffer_size=1 << 20)
+    return p.open("rb")
+
+
+class _ZstdReader(io.RawIOBase):
+    """A ``.zst`` file's bytes, frame after frame; a file that ends inside a frame (a
+    truncated download) raises EOFError, as gzip does, instead of ending quietly."""
+
+    def __init__(self, path: Path) -> None:
         import zstandard
 
-        fh = p.open("rb")
-        reader = zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(fh)
-        return io.BufferedReader(reader)
-    return p.open("rb")
+        self._file = path.open("rb")
+        self._decompressor = zstandard.ZstdDecompressor(max_window_size=2**31)
+        self._frame = self._decompressor.decompressobj()
+        self._started = False  # the current frame has received input
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            chunk = self._frame.unused_data if self._frame.eof else b""
+            if self._frame.eof:
+                self._frame = self._decompressor.decompressobj()
+                self._started = False
+            if not chunk:
+                chunk = self._file.read(1 << 18)
+            if not chunk:
+                if self._started and not self._frame.eof:
+                    raise EOFError("Compressed file ended before the end of a zstd frame")
+                return 0
+            self._started = True
+            self._pending = memoryview(self._frame.decompress(chunk))
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]  # a view: no copy of the rest
+        return n
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
 
 
 def _line_at(path: Path, offset: int, length: int) -> str:

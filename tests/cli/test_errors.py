@@ -69,16 +69,42 @@ def test_linking_a_mistyped_customer_names_it(tmp_path: Path) -> None:
                     "no customer 'C0000l'")
 
 
-def test_a_truncated_gzip_names_the_file_and_where_it_broke(tmp_path: Path) -> None:
-    lines = "".join(json.dumps({"platform": "forum", "id": str(i), "author": f"user{i}",
-                                "text": f"post number {i} says {i * 7919 % 104729}",
-                                "time": "2024-05-01T10:00:00Z"}) + "\n" for i in range(4000))
-    whole = gzip.compress(lines.encode())
-    broken = tmp_path / "forum.jsonl.gz"
+def _forum_lines(count: int) -> bytes:
+    return "".join(json.dumps({"platform": "forum", "id": str(i), "author": f"user{i}",
+                               "text": f"post number {i} says {i * 7919 % 104729}",
+                               "time": "2024-05-01T10:00:00Z"}) + "\n"
+                   for i in range(count)).encode()
+
+
+def _compress(suffix: str, data: bytes) -> bytes:
+    if suffix == ".gz":
+        return gzip.compress(data)
+    import zstandard
+
+    return zstandard.ZstdCompressor().compress(data)
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".zst"])
+def test_a_truncated_file_names_itself_and_where_it_broke(tmp_path: Path, suffix: str) -> None:
+    whole = _compress(suffix, _forum_lines(4000))
+    broken = tmp_path / f"forum.jsonl{suffix}"
     broken.write_bytes(whole[: len(whole) // 2])
     run = scrm("ingest", "generic", broken, "--db", tmp_path / "g.lbdb")
     assert_one_line(run, 2, f"{broken}: the compressed data breaks off after line ")
     assert "Aborted" not in run.err
+
+
+def test_a_zst_of_several_frames_is_read_to_the_end(tmp_path: Path) -> None:
+    import zstandard
+
+    from ingest.sources import open_binary
+
+    data = _forum_lines(3000)
+    path = tmp_path / "frames.jsonl.zst"
+    path.write_bytes(b"".join(zstandard.ZstdCompressor().compress(part)
+                              for part in (data[:70_000], data[70_000:], b"")))
+    with open_binary(path) as fh:
+        assert fh.read() == data
 
 
 def test_a_busy_database_exits_3(tmp_path: Path) -> None:
