@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -64,3 +65,35 @@ def test_the_environment_wins_over_dot_env_and_options_over_both(in_tmp: Path) -
 def test_help_shows_where_an_option_default_comes_from() -> None:
     run = scrm("analyze", "--help")
     assert "SCRM_HALF_LIFE_DAYS" in run.out and "SCRM_DB" in run.out
+
+
+@pytest.mark.slow  # two analyses
+def test_dot_env_reaches_the_analysis_and_the_care_routing(in_tmp: Path) -> None:
+    from analytics.care import RoutingRules
+    from graph.config import get_settings
+    from graph.embedded_store import EmbeddedStore
+
+    samples = Path(__file__).resolve().parents[2] / "ingest" / "samples" / "demo"
+    rules = in_tmp / "rules.json"
+    rules.write_text(json.dumps({"default": "care", "rules": [
+        {"team": "press", "terms": ["journalist"]}]}))
+    (in_tmp / ".env").write_text("SCRM_DB=a.lbdb\nSCRM_MENTION_WEIGHT=0.25\n"
+                                 "SCRM_HALF_LIFE_DAYS=30\nSCRM_COMMUNITY_REFRESH=0.2\n"
+                                 f"SCRM_ROUTING_RULES={rules}\n")
+    assert scrm("ingest", "twitter", samples / "twitter.jsonl").code == 0
+    assert scrm("analyze").code == 0
+    with EmbeddedStore(in_tmp / "a.lbdb", read_only=True) as store:
+        run = store.latest_run()
+    assert run is not None
+    assert (run.params["mention_weight"], run.params["half_life_days"],
+            run.params["community_refresh"]) == (0.25, 30.0, 0.2)
+    assert scrm("analyze", "--mention-weight", "0.75").code == 0  # an option wins
+    with EmbeddedStore(in_tmp / "a.lbdb", read_only=True) as store:
+        latest = store.latest_run()
+    assert latest is not None and latest.params["mention_weight"] == 0.75
+    get_settings.cache_clear()
+    try:
+        loaded = RoutingRules.load()
+    finally:
+        get_settings.cache_clear()
+    assert loaded.default_team == "care" and loaded.rules[0].team == "press"
