@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from analytics.job import NO_BRAND
 from api.cli.common import DbOption, console, err, fail, open_reader
 from graph.errors import NotFoundError
 from graph.schema import SCORE_KINDS
@@ -39,6 +38,8 @@ def top_rows(store: GraphStore, kind: str, limit: int) -> list[dict[str, Any]]:
 
 def empty_reason(store: GraphStore, kind: str) -> str:
     """Why a ranking of the latest run is empty, and what to do about it."""
+    from analytics.job import NO_BRAND  # the analysis stack loads only when needed
+
     brand_named = bool(store.get_settings().get("brand.name")) or bool(store.brand_accounts())
     if kind in ("advocate", "detractor") and not brand_named:
         return NO_BRAND
