@@ -15,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
+from graph.errors import BusyError, Failure
 from graph.model import Account, Customer, Follow, OwnsLink, Post, Purchase
 
 __all__ = [
@@ -41,11 +42,11 @@ ACCOUNT_PROFILE_COLUMNS: tuple[str, ...] = ("platform", "display_name", "locatio
                                             "description")
 
 
-class StoreError(Exception):
+class StoreError(Failure):
     """A store operation failed; the message says what to do about it."""
 
 
-class StoreBusyError(StoreError):
+class StoreBusyError(BusyError, StoreError):
     """Another process holds the database for writing."""
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from graph.errors import UserError
+
 __all__ = ["IngestError", "SourceFormatError"]
 
 
-class IngestError(Exception):
+class IngestError(UserError):
     """An input cannot be ingested at all; the message says what to do."""
 
 

@@ -33,12 +33,48 @@ def open_binary(path: Path | str) -> IO[bytes]:
     if p.suffix == ".gz":
         return cast(IO[bytes], gzip.open(p, "rb"))
     if p.suffix == ".zst":
+        return io.BufferedReader(_ZstdReader(p), buffer_size=1 << 20)
+    return p.open("rb")
+
+
+class _ZstdReader(io.RawIOBase):
+    """A ``.zst`` file's bytes, frame after frame; a file that ends inside a frame (a
+    truncated download) raises EOFError, as gzip does, instead of ending quietly."""
+
+    def __init__(self, path: Path) -> None:
         import zstandard
 
-        fh = p.open("rb")
-        reader = zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(fh)
-        return io.BufferedReader(reader)
-    return p.open("rb")
+        self._file = path.open("rb")
+        self._decompressor = zstandard.ZstdDecompressor(max_window_size=2**31)
+        self._frame = self._decompressor.decompressobj()
+        self._started = False  # the current frame has received input
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            chunk = self._frame.unused_data if self._frame.eof else b""
+            if self._frame.eof:
+                self._frame = self._decompressor.decompressobj()
+                self._started = False
+            if not chunk:
+                chunk = self._file.read(1 << 18)
+            if not chunk:
+                if self._started and not self._frame.eof:
+                    raise EOFError("Compressed file ended before the end of a zstd frame")
+                return 0
+            self._started = True
+            self._pending = memoryview(self._frame.decompress(chunk))
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]  # a view: no copy of the rest
+        return n
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
 
 
 def _line_at(path: Path, offset: int, length: int) -> str:
@@ -46,6 +82,23 @@ def _line_at(path: Path, offset: int, length: int) -> str:
     with path.open("rb") as fh:
         fh.seek(offset)
         return fh.read(length).decode("utf-8")
+
+
+def _lines(fh: IO[bytes], source_file: str) -> Iterator[tuple[int, bytes]]:
+    """Numbered lines of a file; a compressed file that breaks off is an IngestError
+    naming the file and the last whole line."""
+    line_no = 0
+    try:
+        for line_no, line in enumerate(fh, start=1):  # noqa: B007 - read after the loop
+            yield line_no, line
+    except (EOFError, OSError, ValueError) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise  # a read error of the disk, not of the compressed data
+        raise IngestError(
+            f"{source_file}: the compressed data breaks off after line {line_no:,} "
+            f"(truncated or damaged: {exc}); replace it and ingest it again (lines "
+            "already loaded change nothing)"
+        ) from exc
 
 
 def _jsonl_units(parse_line: Callable[[str, int, str], list[Record]], path: Path | str,
@@ -56,7 +109,7 @@ def _jsonl_units(parse_line: Callable[[str, int, str], list[Record]], path: Path
         else None
     end = 0
     with open_binary(path) as fh:
-        for line_no, line in enumerate(fh, start=1):
+        for line_no, line in _lines(fh, source_file):
             start, end = end, end + len(line)
             raw = line.rstrip(b"\r\n")
             if not raw.strip():
@@ -113,6 +166,7 @@ class Source:
     description: str
     kind: str = "jsonl"  # jsonl | csv | folder
     function: str = "parse"
+    column_mapping: bool = False  # takes --preset / --mapping (CSV columns of a known export)
 
     def _module(self) -> Any:
         return importlib.import_module(self.module)
@@ -134,18 +188,22 @@ SOURCES: dict[str, Source] = {
     s.name: s
     for s in (
         Source("twitter", "ingest.twitter",
-               "Twitter/X API v2 pages, v2 flat tweets and v1.1 statuses, one JSON per line"),
+               "Twitter/X: API v2 pages, v2 flat tweets and v1.1 statuses (detected per line)"),
         Source("reddit", "ingest.reddit",
-               "Reddit comments (t1) and submissions (t3), one JSON per line; .gz/.zst ok"),
-        Source("generic", "ingest.generic",
-               "Any channel: one interaction per line (platform, id, author, text, time, "
-               "reply_to, mentions, url); see ingest/generic.py"),
+               "Reddit: comments (t1) and submissions (t3), one JSON object per line; "
+               ".gz/.zst ok"),
         Source("stackexchange", "ingest.stackexchange",
-               "A Stack Exchange data dump folder (Posts.xml, Users.xml, Comments.xml)",
+               "Stack Exchange data dump folders (Posts.xml, Users.xml, Comments.xml)",
                kind="folder"),
-        Source("crm", "ingest.crm", "CRM contacts CSV (customer_id, name, email, handles, ...)",
-               kind="csv"),
-        Source("orders", "ingest.crm", "Orders/purchases CSV (customer_id, order_id, amount, date)",
+        Source("generic", "ingest.generic",
+               "Any other channel, one interaction per line (platform, id, author, text, time, "
+               "reply_to, mentions, url; see docs/ingest.md)"),
+        Source("crm", "ingest.crm",
+               "CRM contacts CSV: customer_id (required), name, email, twitter, reddit, "
+               "lifetime_value, nps, signup_date (columns mapped by --preset or --mapping)",
+               kind="csv", column_mapping=True),
+        Source("orders", "ingest.crm",
+               "Orders CSV: customer_id, order_id, amount, date (feeds customer value)",
                kind="csv", function="parse_orders"),
     )
 }
