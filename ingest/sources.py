@@ -85,6 +85,9 @@ def _grouped_units(records: Iterator[Record], raw_of: Callable[[int], str]) -> I
     current: Unit | None = None
     line = 1
     for r in records:
+        if isinstance(r, Reject) and r.warning and current is not None:
+            current.records.append(r)  # a field dropped from the record being built
+            continue
         if isinstance(r, Reject):
             if current is not None:
                 yield current

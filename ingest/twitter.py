@@ -93,7 +93,7 @@ def _url(handle: str, tweet_id: str) -> str:
 
 
 def _v2_post(tweet: dict[str, Any], users_by_id: dict[str, Account],
-             out: list[Record]) -> Post:
+             out: list[Record], embedded: bool = False) -> Post:
     """One v2 tweet; the author comes from ``author`` (flat) or ``includes.users``."""
     tweet_id = _id(tweet, "id")
     if not isinstance(tweet.get("text", ""), str):
@@ -149,7 +149,7 @@ def _v2_post(tweet: dict[str, Any], users_by_id: dict[str, Account],
         mentions=tuple(dict.fromkeys(mentions)) if mentions else (), shared_id=shared,
         hashtags=tuple(h.get("tag", "") for h in tags if isinstance(h, dict)) if tags else (),
         lang=tweet.get("lang"), likes=_int(metrics.get("like_count")), reposts=reposts,
-        replies=_int(metrics.get("reply_count")))
+        replies=_int(metrics.get("reply_count")), embedded=embedded)
 
 
 def _v2_page(obj: dict[str, Any]) -> list[Record]:
@@ -167,13 +167,14 @@ def _v2_page(obj: dict[str, Any]) -> list[Record]:
             out.append(_v2_account(user))
         return out
     seen: set[str] = set()
-    for tweet in [*items, *(includes.get("tweets") or [])]:
+    included = includes.get("tweets") or []
+    for n, tweet in enumerate([*items, *included]):
         if not isinstance(tweet, dict):
             raise _Bad("field 'data' must hold tweet objects", "data")
         if tweet.get("id") in seen:
             continue
         seen.add(str(tweet.get("id")))
-        out.append(_v2_post(tweet, users_by_id, out))
+        out.append(_v2_post(tweet, users_by_id, out, embedded=n >= len(items)))
     return out
 
 
@@ -185,14 +186,39 @@ def _v2_flat(obj: dict[str, Any]) -> list[Record]:
     for ref in obj.get("referenced_tweets") or []:
         if isinstance(ref, dict) and ref.get("text") is not None and ref.get("created_at") \
                 and (ref.get("author") or ref.get("author_id")):
-            out.append(_v2_post(ref, users_by_id, out))
+            out.append(_v2_post(ref, users_by_id, out, embedded=True))
     reply_user = obj.get("in_reply_to_user")
     if isinstance(reply_user, dict) and reply_user.get("username"):
         out.append(_v2_account(reply_user))
     return out
 
 
-def _v1_status(obj: dict[str, Any], out: list[Record], seen: set[str]) -> Post:
+def _v1_text(obj: dict[str, Any]) -> tuple[str, bool]:
+    """A status's fullest text, and whether that is still the shortened "compat" text.
+
+    A status from the streaming or compat endpoints carries 140 characters and
+    ``truncated: true``; ``extended_tweet.full_text`` (streaming) or ``full_text``
+    (``tweet_mode=extended``) is the whole text when given. A retweet's own text is
+    always a shortened ``RT @author: …`` copy, so it is rebuilt from the retweeted
+    status, and is as truncated as that status is.
+    """
+    retweeted = obj.get("retweeted_status")
+    if isinstance(retweeted, dict) and isinstance(retweeted.get("user"), dict):
+        inner, truncated = _v1_text(retweeted)
+        return f"RT @{retweeted['user'].get('screen_name', '')}: {inner}", truncated
+    extended = obj.get("extended_tweet")
+    if isinstance(extended, dict) and isinstance(extended.get("full_text"), str):
+        return extended["full_text"], False
+    if isinstance(obj.get("full_text"), str):
+        return obj["full_text"], False
+    text = obj.get("text")
+    if text is not None and not isinstance(text, str):
+        raise _Bad("field 'text' must be a string", "text")
+    return text or "", obj.get("truncated") is True
+
+
+def _v1_status(obj: dict[str, Any], out: list[Record], seen: set[str],
+               embedded: bool = False) -> Post:
     tweet_id = _id(obj, "id_str", "id")
     user = obj.get("user")
     if not isinstance(user, dict):
@@ -207,14 +233,14 @@ def _v1_status(obj: dict[str, Any], out: list[Record], seen: set[str]) -> Post:
         shared = _id(retweeted, "id_str", "id")
         if shared not in seen:
             seen.add(shared)
-            out.append(_v1_status(retweeted, out, seen))
+            out.append(_v1_status(retweeted, out, seen, embedded=True))
     elif isinstance(quoted, dict) or obj.get("quoted_status_id_str"):
         kind = PostKind.QUOTE
         shared = _id(quoted, "id_str", "id") if isinstance(quoted, dict) else str(
             obj["quoted_status_id_str"])
         if isinstance(quoted, dict) and shared not in seen:
             seen.add(shared)
-            out.append(_v1_status(quoted, out, seen))
+            out.append(_v1_status(quoted, out, seen, embedded=True))
     if obj.get("in_reply_to_status_id_str") or obj.get("in_reply_to_status_id"):
         parent = str(obj.get("in_reply_to_status_id_str") or obj["in_reply_to_status_id"])
         if kind == PostKind.POST:
@@ -227,8 +253,7 @@ def _v1_status(obj: dict[str, Any], out: list[Record], seen: set[str]) -> Post:
             out.append(Account(platform=PLATFORM, handle=m["screen_name"],
                                user_id=str(m.get("id_str") or m.get("id") or "") or None,
                                display_name=m.get("name")))
-    extended = obj.get("extended_tweet") or {}
-    text = extended.get("full_text") or obj.get("full_text") or obj.get("text") or ""
+    text, truncated = _v1_text(obj)
     return Post(
         platform=PLATFORM, post_id=tweet_id, author_handle=author.handle,
         created_at=_v1_time(obj.get("created_at")), text=text, kind=kind,
@@ -238,7 +263,7 @@ def _v1_status(obj: dict[str, Any], out: list[Record], seen: set[str]) -> Post:
         hashtags=tuple(h.get("text", "") for h in entities.get("hashtags") or []
                        if isinstance(h, dict)),
         lang=obj.get("lang"), likes=_int(obj.get("favorite_count")),
-        reposts=_int(obj.get("retweet_count")))
+        reposts=_int(obj.get("retweet_count")), truncated=truncated, embedded=embedded)
 
 
 def parse_line(text: str, line_no: int, source_file: str) -> list[Record]:
