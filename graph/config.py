@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     query_timeout: float = 60.0
     read_cache_seconds: float = 2.0
     analyze_buffer_pool_mb: int = 1024
+    # Bytes a JSON line of an ingested file may have; a longer line is rejected unread.
+    max_line_bytes: int = 1 << 20
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -37,6 +37,7 @@ from graph.model import (
     tombstone,
 )
 from graph.store import GraphBatch, GraphStore
+from ingest.errors import IngestError
 
 __all__ = [
     "MAX_TEXT_CHARS",
@@ -79,6 +80,7 @@ class FileReport:
     read: int = 0
     loaded: int = 0
     rejected: int = 0
+    erased: int = 0
     warnings: int = 0
     skipped: bool = False
     created: dict[str, int] = field(default_factory=dict)
@@ -103,6 +105,7 @@ class RejectsWriter:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.count = 0
+        self.first_reason: dict[str, str] = {}  # source file -> its first reject's reason
         self._fh: IO[str] | None = None
 
     def write(self, reject: Reject) -> None:
@@ -119,6 +122,7 @@ class RejectsWriter:
         self._fh.flush()
         if not reject.warning:
             self.count += 1
+            self.first_reason.setdefault(reject.source_file, reject.reason)
 
     def close(self) -> None:
         if self._fh is not None:
@@ -377,6 +381,7 @@ def load_units(
                     report.warnings += 1
                 else:
                     report.rejected += 1
+                    report.erased += problem.raw == _ERASED
             pending = batch
             flush()
     report.seconds = time.monotonic() - started
@@ -392,18 +397,24 @@ def _batches(units: Iterator[Unit], source_file: str, forgotten: ForgottenFilter
     many units were read, the rejects screening found, and the units to write."""
     read, pending, size = 0, [], 0
     screened_out: list[Reject] = []
-    for unit in units:
-        read += 1
-        problem = _screen(unit, source_file, forgotten, screened_out)
-        if problem is not None:
-            screened_out.append(problem)
-            continue
-        pending.append(unit)
-        size += len(unit.records)
-        if size >= batch_size:
+    try:
+        for unit in units:
+            read += 1
+            problem = _screen(unit, source_file, forgotten, screened_out)
+            if problem is not None:
+                screened_out.append(problem)
+                continue
+            pending.append(unit)
+            size += len(unit.records)
+            if size >= batch_size:
+                yield read, screened_out, pending
+                read, pending, size = 0, [], 0
+                screened_out = []
+    except IngestError:
+        # The input broke off (a cut-short download): what was read is loaded first.
+        if read:
             yield read, screened_out, pending
-            read, pending, size = 0, [], 0
-            screened_out = []
+        raise
     if read:
         yield read, screened_out, pending
 
@@ -452,6 +463,9 @@ def _read_ahead(batches: Iterator[Batch]) -> Iterator[Batch]:
         taken.release()
 
 
+_ERASED = "[erased]"
+
+
 def _screen(unit: Unit, source_file: str, forgotten: ForgottenFilter,
             warnings: list[Reject]) -> Reject | None:
     """Screen a unit before it joins a batch: the reject that keeps it out (carrying the
@@ -478,7 +492,7 @@ def _screen(unit: Unit, source_file: str, forgotten: ForgottenFilter,
         if not unit.records:
             # nothing of this person is written again, not even to the rejects file
             return Reject(source_file, unit.line, "belongs to a person erased on request "
-                          "(forgetCustomer); not imported", "[erased]")
+                          "(forgetCustomer); not imported", _ERASED)
     return None
 
 
