@@ -18,6 +18,8 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any, cast
 
+import orjson
+
 from graph.model import Customer, Record, Reject
 from ingest.errors import IngestError, SourceFormatError, TruncatedInputError
 from ingest.loader import Unit
@@ -132,9 +134,53 @@ def _line_at(path: Path, offset: int, length: int) -> str:
         return fh.read(length).decode("utf-8")
 
 
-def _jsonl_units(parse_line: Callable[[str, int, str], list[Record]], path: Path | str,
+# A file that is one JSON document (an array, or a pretty-printed object) is read whole;
+# above this it should be converted to JSON lines first.
+MAX_DOCUMENT_BYTES = 512 << 20
+
+
+def _is_document(fh: IO[bytes]) -> bool:
+    """Whether the file is one JSON document rather than JSON lines: it opens with
+    ``[``, or with ``{`` on a line of its own (pretty-printed)."""
+    peek = getattr(fh, "peek", None)
+    head = peek(1 << 16)[: 1 << 16] if peek is not None else b""
+    head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith(b"[") or head.split(b"\n", 1)[0].strip() == b"{"
+
+
+def _document_units(module: Any, fh: IO[bytes], path: Path | str,
+                    source_file: str) -> Iterator[Unit]:
+    """One unit per item of a JSON document: the source's ``document_items`` says what
+    an item is (a tweet of an array, a comment of a Reddit thread); by default each
+    element of an array. A unit's line is the item's number in the document."""
+    data = fh.read(MAX_DOCUMENT_BYTES + 1)
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise SourceFormatError(source_file, f"is one JSON document of more than "
+                                f"{MAX_DOCUMENT_BYTES:,} bytes; convert it to JSON lines "
+                                "first, e.g. jq -c '.[]' FILE > FILE.jsonl")
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise SourceFormatError(source_file, f"is neither JSON lines nor one JSON document "
+                                f"({exc.msg} at line {exc.lineno}, column {exc.colno})"
+                                ) from None
+    del data
+    items_of = getattr(module, "document_items", None)
+    items = items_of(document, path) if items_of is not None else (
+        document if isinstance(document, list) else [document])
+    for n, item in enumerate(items, start=1):
+        text = orjson.dumps(item).decode("utf-8")
+        try:
+            records = module.parse_line(text, n, source_file)
+        except Exception as exc:  # a parser bug must not lose the rest of the file
+            records = [Reject(source_file, n, f"could not be parsed: {exc!r}", text)]
+        yield Unit(n, text, records)
+
+
+def _jsonl_units(module: Any, path: Path | str,
                  source_file: str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
                  ) -> Iterator[Unit]:
+    parse_line: Callable[[str, int, str], list[Record]] = module.parse_line
     end, line_no = 0, 0
     with open_binary(path) as fh:
         # A plain file's line can be read again by position when it is rejected, so its
@@ -143,6 +189,9 @@ def _jsonl_units(parse_line: Callable[[str, int, str], list[Record]], path: Path
             and isinstance(fh.raw, io.FileIO) else None
         _refuse_binary(fh, source_file)
         try:
+            if _is_document(fh):
+                yield from _document_units(module, fh, path, source_file)
+                return
             for line_no, (line, length, whole) in enumerate(_lines(fh, max_line_bytes),
                                                             start=1):
                 start, end = end, end + length
@@ -235,7 +284,7 @@ class Source:
         source_file = "<stdin>" if str(path) == "-" else str(path)
         mod = self._module()
         if self.kind == "jsonl":
-            return _jsonl_units(mod.parse_line, path, source_file, max_line_bytes)
+            return _jsonl_units(mod, path, source_file, max_line_bytes)
         if self.kind == "csv":
             if str(path) == "-":
                 raise IngestError(f"The {self.name} source reads files, not standard input.")
