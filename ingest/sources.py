@@ -219,6 +219,13 @@ def _jsonl_unit(parse_line: Callable[[str, int, str], list[Record]], line: bytes
     raw = line.rstrip(b"\r\n")
     if not raw.strip():
         return
+    nul = raw.find(b"\0")
+    if nul >= 0:  # binary data past the start of the file: not kept whole
+        shown = raw[:_SHOWN_BYTES].replace(b"\0", b"").decode("utf-8", "replace")
+        yield Unit(line_no, shown or "[binary]", [Reject(
+            source_file, line_no, f"the line is not text (a NUL byte at byte {nul:,})",
+            shown or "[binary]")])
+        return
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -85,6 +85,17 @@ def test_a_file_that_is_not_text_is_refused_up_front(tmp_path: Path) -> None:
     assert "not a text file" in proc.stderr and len(lines) <= 3, proc.stderr
 
 
+def test_binary_lines_after_a_text_start_are_rejected_small(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes((_page(1) + "\n").encode() * 2_000 + b"\0" * 500_000 + b"\n"
+                     + (_page(2) + "\n").encode())
+    with EmbeddedStore(tmp_path / "t.lbdb") as store:
+        reports, rejects = ingest_paths(store, "twitter", [path], rejects_dir=tmp_path / "r")
+    assert (reports[0].read, reports[0].loaded, reports[0].rejected) == (2_002, 2_001, 1)
+    assert "not text" in rejects.read_text(encoding="utf-8")
+    assert rejects.stat().st_size < 2_000
+
+
 def test_an_ingest_that_loads_nothing_from_a_file_exits_non_zero(tmp_path: Path) -> None:
     reddit = tmp_path / "comments.jsonl"
     reddit.write_text(_comment("c1") + "\n" + _comment("c2") + "\n", encoding="utf-8")
