@@ -86,8 +86,10 @@ def _columns(path: Path | str, header: Sequence[str] | None, mapping: dict[str, 
     for field in required:
         if field not in columns:
             wanted = " or ".join(repr(w) for w in mapping[field].split("|"))
+            shown = ", ".join(header)
+            shown = shown if len(shown) <= 300 else shown[:300] + "…"
             raise SourceFormatError(
-                str(path), f"no {wanted} column in the header ({', '.join(header)}); use "
+                str(path), f"no {wanted} column in the header ({shown}); use "
                 "--preset hubspot or --preset salesforce for those exports, or --mapping "
                 f"FILE.json naming your columns, e.g. {{\"{field}\": \"Contact ID\"}}")
     return columns

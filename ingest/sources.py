@@ -8,6 +8,7 @@ decoding and line numbering for all of them.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import importlib
 import io
@@ -106,6 +107,32 @@ def _refuse_binary(fh: IO[bytes], source_file: str) -> None:
     if nul >= 0:
         raise SourceFormatError(source_file, f"is not a text file (a NUL byte at byte {nul:,}); "
                                 "expected JSON lines: check that this is the export you meant")
+
+
+_NEWLINE = b"\n"
+
+
+def _check_text_file(path: Path, source_file: str) -> None:
+    """Refuse a row-oriented file (a CSV) that is not UTF-8 text before reading a row:
+    such files are small, and a spreadsheet's "CSV" in another encoding is common."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            nul = chunk.find(b"\0")
+            if nul >= 0:
+                at = line + chunk.count(_NEWLINE, 0, nul)
+                raise SourceFormatError(source_file, f"is not a text file (a NUL byte on line "
+                                        f"{at:,}); expected a CSV with a header row")
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                at = line + chunk.count(_NEWLINE, 0, max(exc.start, 0))
+                raise SourceFormatError(
+                    source_file, f"is not UTF-8 text (line {at:,}: {exc.reason}); "
+                    "save it as UTF-8 (in Excel: CSV UTF-8) and run the command again"
+                ) from None
+            line += chunk.count(_NEWLINE)
 
 
 def _lines(fh: IO[bytes], limit: int) -> Iterator[tuple[bytes, int, bool]]:
@@ -295,6 +322,7 @@ class Source:
         if self.kind == "csv":
             if str(path) == "-":
                 raise IngestError(f"The {self.name} source reads files, not standard input.")
+            _check_text_file(Path(path), source_file)
             parse = getattr(mod, self.function)
             return _grouped_units(parse(path, **options), lambda _n: "")
         return mod.units(path, **options)  # type: ignore[no-any-return]

@@ -162,3 +162,19 @@ def test_a_compressed_file_without_its_suffix_is_read(tmp_path: Path) -> None:
     with EmbeddedStore(tmp_path / "t.lbdb") as store:
         reports, _ = ingest_paths(store, "twitter", [path], rejects_dir=tmp_path / "r")
     assert reports[0].loaded == 1
+
+
+@pytest.mark.parametrize(("content", "needle"), [
+    (b"customer_id,name\nC1,Jos\xe9\n", "is not UTF-8 text (line 4"),
+    (b"\0" * (1 << 20), "not a text file"),
+])
+def test_a_csv_that_is_not_utf8_text_is_refused_before_any_row(
+        tmp_path: Path, content: bytes, needle: str) -> None:
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(b"customer_id,name\nC0,Ann\n" + content if needle.startswith("is not U")
+                     else content)
+    with EmbeddedStore(tmp_path / "t.lbdb") as store:
+        with pytest.raises(SourceFormatError, match=needle.replace("(", r"\(")) as caught:
+            ingest_paths(store, "crm", [path], rejects_dir=tmp_path / "r")
+        assert store.counts()["Customer"] == 0
+    assert len(str(caught.value)) < 300
