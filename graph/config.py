@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     identity_threshold: float = 0.85
     routing_rules: Path | None = None
     analyze_buffer_pool_mb: int = 1024
+    # Bytes a JSON line of an ingested file may have; a longer line is rejected unread.
+    max_line_bytes: int = 1 << 20
 
     # Live sources (``scrm monitor``): base URLs (self-hosted instances, proxies, tests)
     # and credentials. Credentials are read from the environment or .env on every run,

@@ -90,7 +90,8 @@ def test_a_truncated_file_names_itself_and_where_it_broke(tmp_path: Path, suffix
     broken = tmp_path / f"forum.jsonl{suffix}"
     broken.write_bytes(whole[: len(whole) // 2])
     run = scrm("ingest", "generic", broken, "--db", tmp_path / "g.lbdb")
-    assert_one_line(run, 2, f"{broken}: the compressed data breaks off after line ")
+    kind = {".gz": "gzip", ".zst": "zstd"}[suffix]
+    assert_one_line(run, 2, f"{broken}: the {kind} stream breaks after line ")
     assert "Aborted" not in run.err
 
 
