@@ -12,7 +12,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
 from strawberry.fastapi import GraphQLRouter
 
 from api.auth import ApiKeyMiddleware
@@ -20,6 +21,7 @@ from api.cache import ReadCache, ReadCacheMiddleware
 from api.context import Context, StoreRunner
 from api.deps import StoreDep, get_context
 from api.explore import router as explore_router
+from api.graphiql import offline_graphiql_html
 from api.jobs import router as jobs_router
 from api.schema import schema
 from graph import open_store
@@ -37,6 +39,9 @@ class _GraphQLRouter(GraphQLRouter[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(offline_graphiql_html())  # bundled scripts, no CDN
 
 
 def _settle_heap() -> None:
