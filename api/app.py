@@ -24,6 +24,7 @@ from api.explore import router as explore_router
 from api.graphiql import offline_graphiql_html
 from api.jobs import router as jobs_router
 from api.schema import schema
+from api.workspace import mount as mount_workspace
 from graph import open_store
 from graph.config import Settings, get_settings
 from graph.store import GraphStore
@@ -116,5 +117,6 @@ def create_app(store: GraphStore | None = None, settings: Settings | None = None
     # app.state.jobs, i.e. where this process is the database's writer.
     app.include_router(jobs_router)
     app.include_router(explore_router)
+    mount_workspace(app)  # the pages (/, /inbox, ...); outside the key check
 
     return app
