@@ -30,6 +30,10 @@
     const t = ev.target;
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     if (t instanceof HTMLElement && t.closest("input,textarea,select,[contenteditable]")) return;
+    if (ev.key === "/") {  // every page: jump to "find a person"
+      const find = document.getElementById("find-person");
+      if (find) { find.focus(); ev.preventDefault(); return; }
+    }
     const page = document.getElementById("main")?.dataset.page;
     if (page === "inbox") inboxKeys(ev);
     else if (page === "conversation") conversationKeys(ev);

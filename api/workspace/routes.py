@@ -75,6 +75,24 @@ async def inbox(request: Request, team: str = "", status: str = "", assignee: st
                  teams=teams, statuses=STATUSES, platforms=PLATFORMS)
 
 
+@router.get("/inbox/waiting", response_class=HTMLResponse)
+async def inbox_waiting(request: Request, shown: int, team: str = "", status: str = "",
+                        assignee: str = "", platform: str = "") -> str:
+    """Polled by the inbox (htmx, every 20 s): a link to refresh when the queue changed."""
+    data = await execute(request, "query($team: String, $status: CareStatus, $assignee: "
+                         "String) { careQueue(team: $team, status: $status, assignee: "
+                         "$assignee, first: 0) { total } }", team=team or None,
+                         status=status.upper() or None, assignee=assignee or None)
+    total = int(data["careQueue"]["total"])
+    if total == shown:
+        return ""
+    query = _qs(**{k: v for k, v in {"team": team, "status": status, "assignee": assignee,
+                                     "platform": platform}.items() if v})
+    change = f"{total - shown} new" if total > shown else f"{shown - total} fewer"
+    return (f'<a href="/inbox?{query}">The queue changed ({change}, {total} waiting): '
+            "refresh</a>")
+
+
 @router.get("/conversation/{conversation_id:path}", response_class=HTMLResponse)
 async def conversation(request: Request, conversation_id: str) -> HTMLResponse:
     """A thread as a tree, its care case, and the customer 360° beside it."""
@@ -224,6 +242,26 @@ async def people_csv(request: Request, kind: str = "advocate", platform: str = "
                                    for e in r["explanation"][:4])])
     return Response(out.getvalue(), media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="scrm-{kind}s.csv"'})
+
+
+@router.get("/people/find")
+async def find_person(request: Request, q: str = "") -> Response:
+    """Go to a person's page from a customer id (``C00002``), an account key
+    (``reddit:gus_grimsby``) or a handle (``@grumpygus``, looked up on each platform)."""
+    text = q.strip()
+    if not text:
+        return RedirectResponse("/people", status_code=303)
+    if (await execute(request, "query($id: ID!) { customer(id: $id) { id } }",
+                      id=text.upper()))["customer"]:
+        return RedirectResponse(f"/people/customer/{text.upper()}", status_code=303)
+    platform, _, handle = text.partition(":") if ":" in text else ("", "", text)
+    for candidate in ([platform] if platform else list(PLATFORMS)):
+        found = (await execute(request, "query($p: String!, $h: String!) { account(platform: $p,"
+                               " handle: $h) { key } }", p=candidate, h=handle))["account"]
+        if found:
+            return RedirectResponse(f"/people/account/{found['key']}", status_code=303)
+    return RedirectResponse("/people?" + _qs(error=f"Nobody found for {text!r}"),
+                            status_code=303)
 
 
 @router.get("/people/customer/{customer_id}", response_class=HTMLResponse)

@@ -70,6 +70,8 @@ def test_an_agent_works_the_queue_in_the_browser(demo_server: str) -> None:
     assert ("agent", "keyboard note") in {(n["author"], n["text"]) for n in case["notes"]}
     assert any(p["text"] == "keyboard reply" for p in case["conversation"]["posts"])
 
+    assert steps["found"] == "Customer C00002 Gus Grimsby"  # "/" then a handle
+
     # the other pages
     assert "grumpygus" in steps["people_first"] and steps["charts"] == 6
     assert steps["network_nodes"] > 100

@@ -117,6 +117,13 @@ try {
   await typeAndSubmit("r", "keyboard reply", "reply recorded");
   await typeAndSubmit("e", "done by keyboard", "Resolved");
   result.steps.keyboard_status = await keys.$eval("#case-status", (el) => el.innerText);
+  await keys.evaluate(() => document.activeElement && document.activeElement.blur());
+  await keys.keyboard.press("/");                  // find a person from any page
+  await keys.keyboard.type("@grumpygus");
+  await keys.keyboard.press("Enter");
+  await keys.waitForURL(/\/people\/(account|customer)\//, { timeout: 20000 });
+  await keys.waitForSelector(".profile h2");
+  result.steps.found = await keys.$eval(".profile h2", (el) => el.innerText);
 
   // --- the other pages
   for (const [name, path, wait] of [["people", "/people?kind=detractor", "table.people tbody tr"],
