@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,11 +14,19 @@ from browser_kit import browser_or_skip, free_port, scrm_env
 
 
 @pytest.fixture(scope="session")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo database, built and analysed once for the whole session."""
     browser_or_skip()
     db = tmp_path_factory.mktemp("explore") / "demo.lbdb"
     subprocess.run([sys.executable, "-m", "api.cli", "demo", "--no-serve", "--db", str(db)],
                    check=True, capture_output=True, env=scrm_env(), timeout=600)
+    return db
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_db: Path) -> Iterator[str]:
+    """``scrm serve`` on the demo database (the writer: the pages' actions work)."""
+    db = demo_db
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--db", str(db),
                              "--port", str(port)], env=scrm_env(), stdout=subprocess.PIPE,

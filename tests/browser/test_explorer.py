@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import httpx
-from browser_kit import ARTIFACTS, REPO, browser_or_skip, scrm_env
+from browser_kit import ARTIFACTS, REPO, scrm_env
 
 CHECK = REPO / "tools" / "browser" / "explorer_check.mjs"
 
@@ -52,12 +52,10 @@ def test_large_selection_shows_communities_that_expand(demo_server: str) -> None
     assert result["expanded_nodes"] > 0  # the click opened the community in place
 
 
-def test_static_export_opens_from_disk_with_no_server(tmp_path: Path) -> None:
-    browser_or_skip()
-    demo_db = tmp_path / "export.lbdb"
+def test_static_export_opens_from_disk_with_no_server(tmp_path: Path, demo_db: Path,
+                                                      demo_server: str) -> None:
+    # read-only beside the running server, as an analyst would
     html_file = tmp_path / "net.html"
-    subprocess.run([sys.executable, "-m", "api.cli", "demo", "--no-serve", "--db",
-                    str(demo_db)], check=True, capture_output=True, env=scrm_env(), timeout=600)
     subprocess.run([sys.executable, "-m", "api.cli", "viz", "--db", str(demo_db), "--center",
                     "twitter:grumpygus", "-o", str(html_file)], check=True, env=scrm_env(),
                    capture_output=True, timeout=300)
