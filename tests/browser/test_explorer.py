@@ -50,6 +50,12 @@ def test_large_selection_shows_communities_that_expand(demo_server: str) -> None
     result = _check(demo_server + "/explore?limit=50", ARTIFACTS / "explorer-communities.png")
     assert result["nodes"] == len(small["nodes"])
     assert result["expanded_nodes"] > 0  # the click opened the community in place
+    members = {n["community"]: n["members"] for n in small["nodes"]}
+    if max(members.values()) > 150:  # the demo's largest community has 156 members
+        result = _check(demo_server + "/explore?limit=50", ARTIFACTS / "explorer-large.png",
+                        "--largest")
+        assert result["expanded_nodes"] == 150 and "show all" in result["more"]
+        assert result["all_nodes"] == max(members.values())
 
 
 def test_static_export_opens_from_disk_with_no_server(tmp_path: Path, demo_db: Path,

@@ -34,9 +34,10 @@ try {
   }
   if (mode !== "--static" && mode !== "--no-click") {
     // click the most influential node and read the tooltip
-    const target = await page.evaluate(() => {
+    const target = await page.evaluate((largest) => {
       const all = window.scrmData.nodes.get();
-      all.sort((a, b) => (b.raw.influence || 0) - (a.raw.influence || 0));
+      const size = (x) => largest ? (x.raw.members || 0) : (x.raw.influence || 0);
+      all.sort((a, b) => size(b) - size(a));
       const n = all.find((x) => x.raw.kind !== "community") || all[0];
       const pos = window.network.getPositions([n.id])[n.id];
       const dom = window.network.canvasToDOM(pos);
@@ -45,7 +46,7 @@ try {
       const hit = window.scrmData.nodes.get(window.network.getNodeAt(dom) ?? n.id);
       return { id: hit.id, handle: hit.raw.handle, kind: hit.raw.kind,
                x: dom.x + rect.left, y: dom.y + rect.top };
-    });
+    }, mode === "--largest");
     // a plain node click shows its tooltip; a community click opens that community
     const { kind } = await page.evaluate(() => {
       const all = window.scrmData.nodes.get();
@@ -57,6 +58,17 @@ try {
       await page.waitForFunction(() => window.scrmData.nodes.get().length > 0 &&
         window.scrmData.nodes.get().every((n) => n.raw.kind !== "community"), null, { timeout: 30000 });
       result.expanded_nodes = await page.evaluate(() => window.scrmData.nodes.length);
+      await page.waitForFunction(() => document.body.dataset.settled === "true", null, { timeout: 60000 });
+      result.more = await page.evaluate(() => {
+        const more = document.getElementById("more");
+        return more.style.display === "block" ? more.textContent : null;
+      });
+      if (result.more) {  // a large community: its most influential members, then all
+        await page.click("#more");
+        await page.waitForFunction((n) => document.body.dataset.settled === "true" &&
+          window.scrmData.nodes.length > n, result.expanded_nodes, { timeout: 60000 });
+        result.all_nodes = await page.evaluate(() => window.scrmData.nodes.length);
+      }
     } else {
       await page.waitForFunction(() => {
         const t = document.getElementById("tooltip");
