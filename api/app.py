@@ -12,7 +12,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
 from strawberry.fastapi import GraphQLRouter
 
 from api.auth import ApiKeyMiddleware
@@ -20,8 +21,10 @@ from api.cache import ReadCache, ReadCacheMiddleware
 from api.context import Context, StoreRunner
 from api.deps import StoreDep, get_context
 from api.explore import router as explore_router
+from api.graphiql import offline_graphiql_html
 from api.jobs import router as jobs_router
 from api.schema import schema
+from api.workspace import mount as mount_workspace
 from graph import open_store
 from graph.config import Settings, get_settings
 from graph.store import GraphStore
@@ -37,6 +40,9 @@ class _GraphQLRouter(GraphQLRouter[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(offline_graphiql_html())  # bundled scripts, no CDN
 
 
 def _settle_heap() -> None:
@@ -111,5 +117,6 @@ def create_app(store: GraphStore | None = None, settings: Settings | None = None
     # app.state.jobs, i.e. where this process is the database's writer.
     app.include_router(jobs_router)
     app.include_router(explore_router)
+    mount_workspace(app)  # the pages (/, /inbox, ...); outside the key check
 
     return app

@@ -56,9 +56,14 @@ def _token(path: Path) -> tuple[int, int] | None:
 
 
 def _writes(scope: Scope) -> bool:
-    """Requests only the writer may answer, besides GraphQL mutations: write jobs."""
+    """Requests only the writer may answer, besides GraphQL mutations: write jobs and the
+    workspace's actions (form posts on a conversation)."""
     path: str = scope["path"]
-    return path == "/jobs" or path.startswith("/jobs/")
+    return path == "/jobs" or path.startswith("/jobs/") or _workspace_action(scope)
+
+
+def _workspace_action(scope: Scope) -> bool:
+    return bool(scope["method"] == "POST" and scope["path"].startswith("/conversation/"))
 
 
 class GenerationMiddleware:
@@ -70,11 +75,12 @@ class GenerationMiddleware:
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/graphql":
+        if scope["type"] != "http" or scope["method"] != "POST" or (
+                scope["path"] != "/graphql" and not _workspace_action(scope)):
             await self.app(scope, receive, send)
             return
         body, replay = await buffer_body(receive)
-        if not is_mutation(body):
+        if scope["path"] == "/graphql" and not is_mutation(body):
             await self.app(scope, replay, send)
             return
         bumped = False
@@ -140,6 +146,9 @@ class ReaderMiddleware:
             self._client = httpx.AsyncClient(base_url=self.writer_url, timeout=None)
         headers = [(k.decode("latin-1"), v.decode("latin-1"))
                    for k, v in scope.get("headers", []) if k.lower() not in _HOP_HEADERS]
+        host = dict(scope.get("headers", [])).get(b"host")
+        if host is not None:  # the workspace compares a form's Origin with it
+            headers.append(("x-forwarded-host", host.decode("latin-1")))
         query = scope.get("query_string", b"").decode("latin-1")
         url = scope["path"] + (f"?{query}" if query else "")
         try:
