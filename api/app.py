@@ -12,14 +12,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from strawberry.fastapi import GraphQLRouter
 
-from api.auth import ApiKeyMiddleware
+from api.auth import ApiKeyMiddleware, role_of
 from api.cache import ReadCache, ReadCacheMiddleware
 from api.context import Context, StoreRunner
 from api.deps import StoreDep, get_context
 from api.explore import router as explore_router
+from api.guard import GuardMiddleware
 from api.jobs import router as jobs_router
 from api.schema import schema
 from graph import open_store
@@ -37,6 +38,18 @@ class _GraphQLRouter(GraphQLRouter[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+
+class _App(FastAPI):
+    """FastAPI whose security checks stay outermost, whatever middleware is added later
+    (``scrm serve`` adds the readers' and the writer's): a request refused for its host,
+    size, key or rate never reaches them, so a keyless mutation sent to a reader is
+    refused there, not forwarded to the writer."""
+
+    def build_middleware_stack(self) -> Any:
+        inner = super().build_middleware_stack()
+        settings: Settings = self.state.settings
+        return GuardMiddleware(ApiKeyMiddleware(inner, settings=settings), settings=settings)
 
 
 def _settle_heap() -> None:
@@ -80,11 +93,10 @@ def create_app(store: GraphStore | None = None, settings: Settings | None = None
                 await runner.run(owned.close)
             runner.shutdown()
 
-    app = FastAPI(title="scrm", summary="Social-CRM graph analyzer", lifespan=lifespan)
+    app = _App(title="scrm", summary="Social-CRM graph analyzer", lifespan=lifespan)
     read_cache = ReadCache(ttl=settings.read_cache_seconds)
     read_cache.on_clear(runner.forget_latest_run)  # every write clears the read cache
     app.add_middleware(ReadCacheMiddleware, cache=read_cache)  # inside the key check
-    app.add_middleware(ApiKeyMiddleware, settings=settings)
     app.state.read_cache = read_cache
     app.state.settings = settings
     app.state.store_runner = runner
@@ -95,8 +107,12 @@ def create_app(store: GraphStore | None = None, settings: Settings | None = None
     app.include_router(graphql, prefix="/graphql")
 
     @app.get("/health")
-    async def health(store: StoreDep) -> dict[str, Any]:
-        """Which backend, how much is stored, and the latest completed analysis run."""
+    async def health(request: Request, store: StoreDep) -> dict[str, Any]:
+        """Which backend, how much is stored, and the latest completed analysis run; only
+        that the server is up for a caller without a key (when keys are on)."""
+        role = role_of(request.scope)
+        if role is None or (role == "open" and not settings.public_graphiql):
+            return {"status": "ok"}
         counts, run = await store.call(lambda s: (s.counts(), s.latest_run()))
         return {
             "status": "ok",

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -112,6 +113,7 @@ class StoreRunner:
         ``timeout`` seconds gives the client an error instead of a hung request (the
         store finishes the work in the background)."""
         store = self.store
+        _check_deadline(self.timeout)
         if quick and self._runs_inline(store):
             self.inline_calls += 1
             return work(store)
@@ -147,6 +149,19 @@ class StoreRunner:
         self._executor.shutdown(wait=True)
 
 
+def _check_deadline(timeout: float | None) -> None:
+    """Start no store call for a request past its deadline (api.guard.DEADLINE): a
+    call already on the store thread cannot be stopped, but the rest of the request's
+    work is not started."""
+    from api.guard import DEADLINE
+
+    deadline = DEADLINE.get()
+    if deadline is not None and time.monotonic() > deadline:
+        raise UserError(
+            f"this request took longer than {timeout or 0:g} s; narrow it down (a smaller "
+            "'first', 'limit' or 'depth', or a date window) or try again shortly")
+
+
 class Context(BaseContext):
     """What every resolver of one request shares.
 
@@ -161,6 +176,8 @@ class Context(BaseContext):
     def __init__(self, store: StoreRunner) -> None:
         super().__init__()
         self.store = store
+        # read / write / open (no keys) / None (no key check ran): see api.auth.role_of
+        self.role: str | None = None
         self._latest_run: asyncio.Task[AnalysisRunInfo | None] | None = None
         self.accounts: DataLoader[str, AccountView | None] = DataLoader(load_fn=self._load_accounts)
         self.customers: DataLoader[str, CustomerView | None] = DataLoader(

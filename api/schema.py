@@ -9,12 +9,12 @@ is logged here and reaches the client only as ``internal error``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ExecutionResult, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -22,9 +22,11 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from api import care, insights
 from api.context import Info
@@ -323,6 +325,21 @@ class _Schema(strawberry.Schema):
                              exc_info=error.original_error)
 
 
+class _WritesNeedWriteKey(SchemaExtension):
+    """Every transport, one rule: a mutation needs a write key when keys are on. The HTTP
+    key check refuses it before; this covers a WebSocket, whose operations arrive after
+    the handshake the key check saw."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if (self.execution_context.operation_type == OperationType.MUTATION
+                and getattr(context, "role", None) == "read"):
+            self.execution_context.result = ExecutionResult(
+                data=None, errors=[GraphQLError("this key may read but not write; use a "
+                                                "write key")])
+        yield
+
+
 def _mask_errors() -> MaskErrors:
     return MaskErrors(should_mask_error=_is_unexpected, error_message=INTERNAL_ERROR)
 
@@ -358,5 +375,6 @@ def _validation_cache() -> ValidationCache:
 
 
 schema = _Schema(query=Query, mutation=Mutation, extensions=[
-    _mask_errors, _limit_rules, _token_limiter, _parser_cache, _validation_cache],
+    _mask_errors, _WritesNeedWriteKey, _limit_rules, _token_limiter, _parser_cache,
+    _validation_cache],
     execution_context_class=PlainFieldsExecution)
