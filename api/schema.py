@@ -50,6 +50,7 @@ from api.types import (
 )
 from graph.model import OwnsLink, account_key
 from graph.store import CustomerView, GraphStore, ScoredAccount
+from ingest.identity import check_account
 
 __all__ = ["MAX_ALIASES", "MAX_QUERY_DEPTH", "MAX_TOKENS", "Query", "schema"]
 
@@ -239,13 +240,17 @@ class Mutation(care.CareMutations):
                                       "decision always wins over automatic matching.")
     async def link_account(self, info: Info, customer_id: strawberry.ID, platform: str,
                            handle: str) -> Customer:
-        link = OwnsLink(customer_id=str(customer_id), platform=platform, handle=handle,
-                        confidence=1.0, method="manual", evidence="linked through the API")
+        checked = _checked_account(platform, handle)
+        link = OwnsLink(customer_id=str(customer_id), platform=checked.split(":", 1)[0],
+                        handle=checked.split(":", 1)[1], confidence=1.0, method="manual",
+                        evidence="linked through the API")
 
         def work(s: GraphStore) -> CustomerView | None:
             _writable(s)
             if s.get_customer(link.customer_id) is None:
                 return None
+            if s.get_account(checked) is None:
+                raise UserError(f"no account {checked} is stored; ingest its posts first")
             s.link_account(link)
             s.record_decision(link.customer_id, link.account_key, "link")
             return s.get_customer(link.customer_id)
@@ -259,7 +264,7 @@ class Mutation(care.CareMutations):
                                      "will not propose it again.")
     async def unlink_account(self, info: Info, customer_id: strawberry.ID, platform: str,
                              handle: str) -> bool:
-        key = account_key(platform, handle)
+        key = _checked_account(platform, handle)
 
         def work(s: GraphStore) -> bool:
             _writable(s)
@@ -302,6 +307,13 @@ class ForgetResult:
 
 def _utc(value: datetime | None) -> datetime | None:
     return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _checked_account(platform: str, handle: str) -> str:
+    try:
+        return check_account(platform, handle)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _writable(store: GraphStore) -> None:
