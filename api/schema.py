@@ -30,6 +30,7 @@ from strawberry.types.graphql import OperationType
 
 from api import care, insights
 from api.context import Info
+from api.cost import cost_rule
 from api.errors import INTERNAL_ERROR, UserError
 from api.execution import PlainFieldsExecution
 from api.network import NETWORK_CACHE
@@ -48,6 +49,7 @@ from api.types import (
     decode_target_cursor,
     encode_target_cursor,
 )
+from graph.config import get_settings
 from graph.model import OwnsLink, account_key
 from graph.store import CustomerView, GraphStore, ScoredAccount
 from ingest.identity import check_account
@@ -363,8 +365,11 @@ MAX_TOKENS = 5_000
 # The depth and alias rules are validator classes that each limiter builds when it is
 # constructed. Built once here, they are the same classes in every request, so the
 # validation cache (keyed by document and rules) answers a repeated query text.
+# The cost limit (api.cost) is read from the settings once, when the schema is built.
+MAX_QUERY_COST = get_settings().max_query_cost
 _LIMIT_RULES = (*QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH).validation_rules,
-                *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules)
+                *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+                cost_rule(MAX_QUERY_COST))
 
 # Distinct query texts kept parsed and validated (clients send a handful; variables vary).
 DOCUMENT_CACHE_SIZE = 256

@@ -65,9 +65,9 @@ class Settings(BaseSettings):
     allowed_hosts: str = "localhost,127.0.0.1,::1"
     ingest_roots: str = ""
     max_body_bytes: int = 1_000_000
-    max_query_chars: int = 20_000
+    max_query_chars: int = 100_000
     max_json_depth: int = 32
-    max_query_cost: int = 50_000
+    max_query_cost: int = 60_000
     rate_limit_per_minute: int = 0
     rate_limit_burst: int = 0
 
