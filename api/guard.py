@@ -234,7 +234,10 @@ class GuardMiddleware:
         if json_depth(payload, self.max_depth) > self.max_depth:
             return (400, f"the request's JSON nests deeper than {self.max_depth} levels"), False
         documents = payload if isinstance(payload, list) else [payload]
-        queries = [doc.get("query") for doc in documents if isinstance(doc, dict)]
+        if not documents or not all(isinstance(doc, dict) for doc in documents):
+            return (400, "a GraphQL request is a JSON object with a 'query' (or a list of "
+                         "them)"), False
+        queries = [doc.get("query") for doc in documents]
         texts = [q for q in queries if isinstance(q, str)]
         if any(len(q) > self.max_query for q in texts):
             return (413, f"the query document is longer than {self.max_query:,} "
