@@ -20,7 +20,7 @@ from api.cache import ReadCache, ReadCacheMiddleware
 from api.context import Context, StoreRunner
 from api.deps import StoreDep, get_context
 from api.explore import router as explore_router
-from api.guard import GuardMiddleware
+from api.guard import GuardMiddleware, RequestReaderMiddleware
 from api.jobs import router as jobs_router
 from api.schema import schema
 from graph import open_store
@@ -43,13 +43,17 @@ class _GraphQLRouter(GraphQLRouter[Context, None]):
 class _App(FastAPI):
     """FastAPI whose security checks stay outermost, whatever middleware is added later
     (``scrm serve`` adds the readers' and the writer's): a request refused for its host,
-    size, key or rate never reaches them, so a keyless mutation sent to a reader is
-    refused there, not forwarded to the writer."""
+    size, key, rate or a read key's mutation never reaches them, so such a mutation sent
+    to a reader is refused there, not forwarded to the writer. Order: host and declared
+    size, then the key (a keyless body is never read), then the one reading of the
+    request."""
 
     def build_middleware_stack(self) -> Any:
         inner = super().build_middleware_stack()
         settings: Settings = self.state.settings
-        return GuardMiddleware(ApiKeyMiddleware(inner, settings=settings), settings=settings)
+        reader = RequestReaderMiddleware(inner, settings=settings)
+        keyed = ApiKeyMiddleware(reader, settings=settings, reader_follows=True)
+        return GuardMiddleware(keyed, settings=settings)
 
 
 def _settle_heap() -> None:

@@ -90,8 +90,11 @@ def _parse_has_mutation(query: str) -> bool:
 class ApiKeyMiddleware:
     """Plain ASGI (no per-request task or streaming wrapper around the response)."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, reader_follows: bool = False) -> None:
         self.app = app
+        # api.guard.RequestReaderMiddleware inside refuses a read key's mutations once it
+        # read the request (so a keyless request's body is never read at all)
+        self.reader_follows = reader_follows
         self.keys = parse_keys(settings.api_keys)
         self.public_ui = settings.public_graphiql
         self.limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
@@ -153,7 +156,7 @@ class ApiKeyMiddleware:
             return
         if role != "write" and kind == "http":
             writes = path.startswith("/jobs") and method != "GET"
-            if not writes and path == "/graphql":
+            if not writes and path == "/graphql" and not self.reader_follows:
                 writes = await _asks_mutation(scope, receive)
             if writes:
                 await JSONResponse({"error": "this key may read but not write"},

@@ -1,12 +1,13 @@
-"""The outermost checks of every request, before anything parses it.
+"""The checks of every request before anything parses it.
 
-:class:`GuardMiddleware` refuses, in this order and before the key check:
-
-* a ``Host`` header that is not one of ``SCRM_ALLOWED_HOSTS`` (400): a web page the
-  browser fetched from another name cannot reach a local server through DNS rebinding;
-* a body longer than ``SCRM_MAX_BODY_BYTES`` (413), counted while it arrives;
-* a GraphQL document longer than ``SCRM_MAX_QUERY_CHARS`` (413) and JSON nested deeper
-  than ``SCRM_MAX_JSON_DEPTH`` (400), before the document is parsed.
+:class:`GuardMiddleware` (outermost, before the key check) refuses a ``Host`` header that
+is not one of ``SCRM_ALLOWED_HOSTS`` (400: a web page the browser fetched from another
+name cannot reach a local server through DNS rebinding) and a declared body longer than
+``SCRM_MAX_BODY_BYTES`` (413). :class:`RequestReaderMiddleware` (right inside the key
+check, so a keyless request's body is never read) refuses a body that grows past that
+limit while it arrives, a GraphQL document longer than ``SCRM_MAX_QUERY_CHARS`` (413),
+JSON nested deeper than ``SCRM_MAX_JSON_DEPTH`` (400), and a mutation sent with a read key
+(403), before the document is parsed by anything else.
 
 A GraphQL request (``POST /graphql`` or ``GET /graphql?query=``) is read and decoded here
 once; what later middlewares need (the body, whether it asks for a mutation) travels in
@@ -30,8 +31,8 @@ from graphql import GraphQLError, OperationType, parse
 from api.auth import ASGIApp, Message, Receive, Scope, Send
 from graph.config import Settings
 
-__all__ = ["DEADLINE", "GraphQLRequest", "GuardMiddleware", "asks_mutation", "graphql_request",
-           "has_mutation", "send_json"]
+__all__ = ["DEADLINE", "GraphQLRequest", "GuardMiddleware", "RequestReaderMiddleware",
+           "asks_mutation", "graphql_request", "has_mutation", "send_json"]
 
 SCOPE_KEY = "scrm.graphql"
 # monotonic time after which the current request starts no more store calls
@@ -171,6 +172,19 @@ class GuardMiddleware:
             await send_json(send, 413, _error(f"the request body is larger than "
                                               f"{self.max_body:,} bytes"))
             return
+        await self.app(scope, receive, send)
+
+
+class RequestReaderMiddleware(GuardMiddleware):
+    """Inside the key check: reads a body (up to the limit, also without a declared
+    length), and reads and checks a GraphQL request once (document size, JSON depth,
+    whether it asks for a mutation, which a read key may not). A request without a valid
+    key never gets this far, so its body is never read."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         if scope["path"] == "/graphql" and scope["method"] in ("GET", "POST"):
             await self._graphql(scope, receive, send)
             return
@@ -181,6 +195,14 @@ class GuardMiddleware:
                                                   f"{self.max_body:,} bytes"))
                 return
             receive = _replay(body, receive)
+        await self.app(scope, receive, send)
+
+    async def _pass(self, scope: Scope, receive: Receive, send: Send,
+                    request: GraphQLRequest) -> None:
+        scope[SCOPE_KEY] = request
+        if request.mutation and scope.get("scrm.role") == "read":
+            await send_json(send, 403, {"error": "this key may read but not write"})
+            return
         await self.app(scope, receive, send)
 
     async def _read(self, receive: Receive) -> bytes | None:
@@ -208,8 +230,8 @@ class GuardMiddleware:
                 await send_json(send, 413, _error(f"the query document is longer than "
                                                   f"{self.max_query:,} characters"))
                 return
-            scope[SCOPE_KEY] = GraphQLRequest(b"", any(has_mutation(q) for q in queries))
-            await self.app(scope, receive, send)
+            await self._pass(scope, receive, send,
+                             GraphQLRequest(b"", any(has_mutation(q) for q in queries)))
             return
         body = await self._read(receive)
         if body is None:
@@ -221,8 +243,7 @@ class GuardMiddleware:
             status, message = problem
             await send_json(send, status, _error(message))
             return
-        scope[SCOPE_KEY] = GraphQLRequest(body, mutation)
-        await self.app(scope, _replay(body, receive), send)
+        await self._pass(scope, _replay(body, receive), send, GraphQLRequest(body, mutation))
 
     def _inspect(self, body: bytes) -> tuple[tuple[int, str] | None, bool]:
         try:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 from api_testkit import LiveServer
-from conftest import KEYS, READ_KEY, WRITE_KEY, bearer
+from security_kit import KEYS, READ_KEY, WRITE_KEY, bearer
 
 QUERY = "{ customer(id: \"C1\") { name } }"
 

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 from api_testkit import LiveServer
-from conftest import KEYS, WRITE_KEY, bearer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from security_kit import KEYS, WRITE_KEY, bearer
 
 hypothesis_graphql = pytest.importorskip(
     "hypothesis_graphql", reason="GraphQL fuzzing needs hypothesis-graphql (dev extra)")

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
-from conftest import KEYS, READ_KEY, WRITE_KEY, bearer, start_scrm_serve, stop
+from security_kit import KEYS, READ_KEY, WRITE_KEY, bearer, start_scrm_serve, stop
 from serving import scrm_env
 
 

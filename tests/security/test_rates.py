@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 from api_testkit import LiveServer
-from conftest import KEYS, READ_KEY, WRITE_KEY, bearer
+from security_kit import KEYS, READ_KEY, WRITE_KEY, bearer
 
 from graph.config import Settings
 from graph.embedded_store import EmbeddedStore

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import KEYS, READ_KEY, WRITE_KEY, bearer, start_scrm_serve, stop
+from security_kit import KEYS, READ_KEY, WRITE_KEY, bearer, start_scrm_serve, stop
 
 QUERY = "{ latestRun { runId } }"
 MUTATION = ('mutation { assignConversation(conversationId: "nope", assignee: "x") '
