@@ -4,10 +4,11 @@
     python bench/abuse_bench.py --db <copy.lbdb> --duration 30
 
 Starts ``scrm serve`` (keys on: a read key for the normal client, another for the abuser;
-rate limits on, every other limit at its default) on a free localhost port. A normal client asks, one request at a time at
-``--rate`` requests a second, for a 20-item advocate page or a customer's 50-item timeline
-(with its key). First alone for ``--baseline`` seconds, then for ``--duration`` seconds
-beside an abuser in another process that loops, with ``--abusers`` threads, over:
+rate limits on, every other limit at its default) on a free localhost port. A normal client
+asks, one request at a time at ``--rate`` requests a second, for a 20-item advocate page or
+a customer's 50-item timeline (with its key). First alone for ``--baseline`` seconds, then
+for ``--duration`` seconds beside an abuser in another process that loops, with
+``--abusers`` threads, over:
 
 * huge documents (1 MB of GraphQL, and a 5 MB body),
 * JSON nested 990 levels,
@@ -142,7 +143,10 @@ def _abuse(url: str, seconds: float, threads: int, out: Any) -> None:
                               "keyless": True}),
         ("read-key mutation", {"json": {"query": 'mutation { assignConversation(conversationId:'
                                                  ' "x", assignee: "y") { status } }'}}),
-    ] + [("burst of small queries", {"json": {"query": "{ latestRun { runId } }"}})] * 20
+    ]
+    burst: tuple[str, dict[str, Any]] = (
+        "burst of small queries", {"json": {"query": "{ latestRun { runId } }"}})
+    attacks += [burst] * 20
     counts: Counter[str] = Counter()
     lock = threading.Lock()
     end = time.monotonic() + seconds

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from security_kit import KEYS, READ_KEY, WRITE_KEY, bearer, start_scrm_serve, stop
@@ -125,9 +126,9 @@ def test_jobs_read_only_under_ingest_roots_and_choose_their_rejects(demo_copy: P
         stop(server)
 
 
-def _wait(url: str, job_id: str) -> dict[str, object]:
+def _wait(url: str, job_id: str) -> dict[str, Any]:
     for _ in range(300):
-        job: dict[str, object] = httpx.get(f"{url}/jobs/{job_id}",
+        job: dict[str, Any] = httpx.get(f"{url}/jobs/{job_id}",
                                            headers=bearer(WRITE_KEY)).json()
         if job["status"] not in ("queued", "running"):
             return job

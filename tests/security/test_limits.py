@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import httpx
 from api_testkit import LiveServer
@@ -15,7 +15,7 @@ def test_a_body_above_the_limit_gets_413(serve: Callable[..., LiveServer]) -> No
     answer = httpx.post(small.url + "/graphql", json=big)
     assert answer.status_code == 413 and answer.json()["errors"][0]["message"]
 
-    def chunks():  # no Content-Length: counted while it arrives
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted while it arrives
         for _ in range(30):
             yield b"x" * 1000
 
