@@ -39,6 +39,7 @@ SCOPE_KEY = "scrm.graphql"
 DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "scrm_deadline", default=None)
 _PARSE_MAX_TOKENS = 5_000
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 @dataclass(frozen=True)
@@ -144,8 +145,11 @@ class GuardMiddleware:
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
+        # the loopback names always: a rebinding page sends its own name, never these, and
+        # the CLI and the readers reach the writer through them
         self.allowed = frozenset(h.strip().lower().strip("[]")
-                                 for h in settings.allowed_hosts.split(",") if h.strip())
+                                 for h in settings.allowed_hosts.split(",") if h.strip()
+                                 ) | LOOPBACK_NAMES
         self.max_body = settings.max_body_bytes
         self.max_query = settings.max_query_chars
         self.max_depth = settings.max_json_depth

@@ -40,9 +40,12 @@ def test_unknown_host_is_refused(serve: Callable[..., LiveServer], keyed: LiveSe
     rebinding = httpx.get(keyed.url + "/health", headers={"Host": "attacker.example"})
     assert rebinding.status_code == 400 and "SCRM_ALLOWED_HOSTS" in rebinding.text
     assert httpx.get(keyed.url + "/health", headers={"Host": "localhost:1"}).status_code == 200
-    listed = serve(allowed_hosts="localhost,scrm.internal")
+    listed = serve(allowed_hosts="scrm.internal")
     assert httpx.get(listed.url + "/health",
                      headers={"Host": "scrm.internal:8000"}).status_code == 200
+    assert httpx.get(listed.url + "/health").status_code == 200  # loopback names always
+    assert httpx.get(listed.url + "/health",
+                     headers={"Host": "attacker.example"}).status_code == 400
 
 
 def _ws_exchange(url: str, headers: dict[str, str], document: str) -> dict[str, Any]:
