@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from api_testkit import LiveServer
-from security_kit import KEYS, READ_KEY, WRITE_KEY, bearer
+from security_kit import READ_KEY, WRITE_KEY, bearer
 
 QUERY = "{ customer(id: \"C1\") { name } }"
 
@@ -82,6 +82,3 @@ def test_websocket_needs_a_key_and_a_write_key_to_mutate(keyed: LiveServer) -> N
     written = _ws_exchange(keyed.url, bearer(WRITE_KEY), MUTATION)
     assert "read-only" in json.dumps(written)  # let through the key check; the store refuses
 
-
-def test_keys_are_configured_as_documented() -> None:
-    assert KEYS.count(":") == 2
