@@ -110,6 +110,25 @@ class Settings(BaseSettings):
     # connector URLs on private, loopback or link-local addresses are refused unless allowed
     monitor_allow_private: bool = False
 
+    # --- security (access and abuse; see README "Security") ----------------------------
+    # api_key: the key the CLI sends when it hands a job to a server with keys on.
+    # allowed_hosts: Host header names the server answers (comma-separated; "*": any).
+    # ingest_roots: folders /jobs may read (os.pathsep- or comma-separated; empty: the
+    #     server's working directory and the database's folder, which holds the spool).
+    # max_body_bytes / max_query_chars / max_json_depth: refused before any parsing.
+    # max_query_cost: the cost limit of one GraphQL operation (api/cost.py).
+    # rate_limit_per_minute / rate_limit_burst: per key (or client address without a
+    #     key) and per process; 0 turns the limit off.
+    api_key: SecretStr | None = None
+    allowed_hosts: str = "localhost,127.0.0.1,::1"
+    ingest_roots: str = ""
+    max_body_bytes: int = 1_000_000
+    max_query_chars: int = 100_000
+    max_json_depth: int = 32
+    max_query_cost: int = 60_000
+    rate_limit_per_minute: int = 0
+    rate_limit_burst: int = 0
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if (

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.workspace.acting import KeyCookieMiddleware
 from api.workspace.routes import router
 
 __all__ = ["mount"]
 
 
 def mount(app: FastAPI) -> None:
-    """Add the workspace pages to ``app``; call it after the API-key middleware is added,
-    so that the key cookie is turned into a key header before that check."""
+    """Add the workspace pages to ``app``. Its key cookie is turned into a key header by
+    :class:`KeyCookieMiddleware`, which ``api.app`` places just outside the key check."""
     app.include_router(router)
-    app.add_middleware(KeyCookieMiddleware, api_keys=app.state.settings.api_keys)
