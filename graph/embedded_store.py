@@ -22,7 +22,6 @@ import secrets
 import threading
 import time
 import uuid
-import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -42,20 +41,33 @@ from graph.batch import (
     account_row,
     merge_account_values,
     merge_customers,
-    parse_explanation,
     plan_links,
     select_timeline,
 )
 from graph.model import (
     Account,
     OwnsLink,
-    Post,
     account_key,
-    post_key,
     redact_handles,
     tombstone,
 )
-from graph.schema import EMBEDDED_SCHEMA, NODE_LABELS, REL_TYPES, SCORE_KINDS
+from graph.planning import PostEdge, PostPlan, pending_edge_key, post_fingerprint, split_edges
+from graph.runs import (
+    INT_SCORE_COLUMNS,
+    SCORE_COLUMNS,
+    check_ranking,
+    check_score_columns,
+    encode_json,
+    missing_to_none,
+    new_run_id,
+    run_info,
+    runs_to_drop,
+    score_frame_columns,
+    score_key,
+    scored_account,
+    scores_from_row,
+)
+from graph.schema import EMBEDDED_SCHEMA, NODE_LABELS, REL_TYPES
 from graph.store import (
     ACCOUNT_PROFILE_COLUMNS,
     CARE_STATUSES,
@@ -73,10 +85,9 @@ from graph.store import (
     WriteResult,
 )
 
-__all__ = ["EmbeddedStore", "content_hash"]
+__all__ = ["EmbeddedStore"]
 
 _LOCK_PID = re.compile(r"Lock is held by PID (\d+)")
-_KEEP_RUNS = 3
 
 _ACCOUNT_FIELDS = ACCOUNT_FIELDS
 _CUSTOMER_FIELDS = CUSTOMER_FIELDS
@@ -113,25 +124,6 @@ _POST_SCHEMA = pa.schema([
     ("score", pa.int64()), ("accepted", pa.bool_()), ("content_hash", pa.int64()),
     ("sentiment", pa.float64()), ("sentiment_model", pa.string()),
 ])
-_SCORE_COLUMNS = (
-    "influence", "reach", "engagement", "brand_sentiment", "brand_posts", "customer_value",
-    "community", "bridge", "advocate", "influencer", "detractor",
-    "advocate_rank", "influencer_rank", "detractor_rank",
-)
-_INT_SCORE_COLUMNS = {"brand_posts", "community", "advocate_rank", "influencer_rank",
-                      "detractor_rank"}
-
-
-def content_hash(post: Post) -> int:
-    """A 63-bit fingerprint of what makes a post that post (not its counters)."""
-    return post_fingerprint(post.author_key, post.created_at, post.text, post.title)
-
-
-def post_fingerprint(author_key: str, created_at: datetime, text: str | None,
-                 title: str | None) -> int:
-    joined = "\x1f".join((author_key, created_at.isoformat(), text or "", title or ""))
-    data = joined.encode("utf-8", "surrogatepass")
-    return (zlib.crc32(data) << 31) ^ zlib.adler32(data)
 
 
 def _naive_utc(ts: datetime) -> datetime:
@@ -189,17 +181,6 @@ def _utc_time(value: Any) -> datetime:
     if out is None:
         raise StoreError("a timeline row without a time")
     return out
-
-
-def _none(value: Any) -> Any:
-    if value is None:
-        return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value
 
 
 def _group_activity(posts: pa.Table) -> pa.Table:
@@ -567,73 +548,36 @@ class EmbeddedStore:
         result.updated["accounts"] = len(changed)
 
     def _write_posts(self, batch: GraphBatch, result: WriteResult) -> None:
-        posts: dict[str, tuple[Post, str, int]] = {}
-        for p in batch.posts:
-            key, author = p.key, p.author_key
-            h = post_fingerprint(author, p.created_at, p.text, p.title)  # content_hash(p)
-            seen = posts.get(key)
-            if seen is not None and seen[2] != h:
-                result.conflicts.append((key, "duplicate id with conflicting content in the "
-                                              "same batch"))
-                continue
-            posts[key] = (p, author, h)
-        if not posts:
+        plan = PostPlan.of(batch.posts, result)
+        if not plan.seen:
             return
-        found = self._existing_table("Post", list(posts), "n.key AS key, n.content_hash AS h")
-        stored = dict(zip(found["key"].to_pylist(), found["h"].to_pylist(), strict=True))
-        new_keys: list[str] = []
-        new: list[Post] = []
-        author_keys: list[str] = []
-        hashes: list[int] = []
-        for key, (p, author, h) in posts.items():
-            if key not in stored:
-                new_keys.append(key)
-                new.append(p)
-                author_keys.append(author)
-                hashes.append(h)
-            elif stored[key] != h:
-                result.conflicts.append((key, "an already stored post with this id has "
-                                              "different author, time or text"))
-        result.created["posts"] = len(new)
-        if not new:
+        found = self._existing_table("Post", plan.keys, "n.key AS key, n.content_hash AS h")
+        plan.keep_new(dict(zip(found["key"].to_pylist(), found["h"].to_pylist(), strict=True)),
+                      result)
+        if not plan.new_keys:
             return
-        # Columns straight from the records: no dict per row.
-        platforms = [p.platform for p in new]
-        kinds = [str(p.kind) for p in new]
-        parent_keys = [post_key(p.platform, p.parent_id) if p.parent_id else None for p in new]
-        shared_keys = [post_key(p.platform, p.shared_id) if p.shared_id else None for p in new]
-        conversations: list[str | None] = [self._conversation_key(p) for p in new]
-        # A post that does not name its conversation joins its parent's (stored or in
-        # this batch); failing that, the parent is taken as the thread's root.
-        orphans = {parent for p, parent in zip(new, parent_keys, strict=True)
-                   if p.conversation_id is None and parent}
-        if orphans:
-            parent_conv = {k: c for k, c in zip(new_keys, conversations, strict=True)
-                           if k in orphans}
-            found = self._existing_table("Post", [k for k in orphans if k not in parent_conv],
-                                         "n.key AS key, n.conversation_key AS c")
-            parent_conv.update(zip(found["key"].to_pylist(), found["c"].to_pylist(),
-                                   strict=True))
-            conversations = [
-                parent_conv.get(parent, parent) if p.conversation_id is None and parent else c
-                for p, parent, c in zip(new, parent_keys, conversations, strict=True)]
+        parents = plan.parents_to_look_up()
+        found = self._existing_table("Post", parents, "n.key AS key, n.conversation_key AS c")
+        plan.assign_conversations(dict(zip(found["key"].to_pylist(), found["c"].to_pylist(),
+                                           strict=True)) if parents else {})
+        new, new_keys = plan.posts, plan.new_keys
         n = len(new)
         self._copy("Post", pa.table({
-            "key": new_keys, "platform": platforms, "post_id": [p.post_id for p in new],
-            "author_key": author_keys, "text": [p.text for p in new],
+            "key": new_keys, "platform": plan.platforms, "post_id": [p.post_id for p in new],
+            "author_key": plan.authors, "text": [p.text for p in new],
             "title": [p.title for p in new], "created_at": _utc_column([p.created_at for p in new]),
-            "url": [p.url for p in new], "kind": kinds, "parent_key": parent_keys,
-            "conversation_key": conversations, "shared_key": shared_keys,
+            "url": [p.url for p in new], "kind": plan.kinds, "parent_key": plan.parent_keys,
+            "conversation_key": plan.conversations, "shared_key": plan.shared_keys,
             "hashtags": [p.hashtags for p in new], "lang": [p.lang for p in new],
             "likes": [p.likes for p in new], "reposts": [p.reposts for p in new],
             "replies": [p.replies for p in new], "score": [p.score for p in new],
-            "accepted": [p.accepted for p in new], "content_hash": hashes,
+            "accepted": [p.accepted for p in new], "content_hash": plan.hashes,
             "sentiment": pa.nulls(n, pa.float64()), "sentiment_model": pa.nulls(n, pa.string()),
         }, schema=_POST_SCHEMA))
 
-        # Conversations the new posts belong to.
-        conversation_platform = dict(zip(conversations, platforms, strict=True))
-        known_conv = set(self._existing_table("Conversation", list(conversation_platform))[
+        # Conversations the new posts belong to, and provisional ones that now move.
+        conversation_platform = plan.conversation_platforms()
+        known_conv = set(self._existing_table("Conversation", plan.conversation_keys_to_look_up())[
             "key"].to_pylist())
         new_conv = [k for k in conversation_platform if k not in known_conv]
         self._copy("Conversation", pa.table({
@@ -643,30 +587,18 @@ class EmbeddedStore:
         result.created["conversations"] = len(new_conv)
 
         # Edges that start at a new post never exist yet: no check needed.
-        self._copy("POSTED", pa.table({"from": author_keys, "to": new_keys}))
-        self._copy("IN_CONVERSATION", pa.table({"from": new_keys, "to": conversations}))
-        m_from, m_to = [], []
-        for key, p in zip(new_keys, new, strict=True):
-            if p.mentions:
-                for target in dict.fromkeys([account_key(p.platform, m) for m in p.mentions]):
-                    m_from.append(key)
-                    m_to.append(target)
+        self._copy("POSTED", pa.table({"from": plan.authors, "to": new_keys}))
+        self._copy("IN_CONVERSATION", pa.table({"from": new_keys, "to": plan.conversations}))
+        self._move_conversations(plan.moves(known_conv))
+        m_from, m_to = plan.mentions()
         self._copy("MENTIONS", pa.table({"from": m_from, "to": m_to}))
         result.created["mentions"] = len(m_from)
 
         # Post-to-post edges: written now if the target is stored, else kept pending.
-        wanted: list[tuple[str, str, str, str | None]] = []  # rel, from, to, share kind
-        for key, kind, parent, shared in zip(new_keys, kinds, parent_keys, shared_keys,
-                                             strict=True):
-            if parent:
-                wanted.append(("REPLY_TO", key, parent, None))
-            if shared:
-                wanted.append(("SHARES", key, shared, "quote" if kind == "quote" else "retweet"))
-        in_batch = set(new_keys)
-        outside = list({t for _, _, t, _ in wanted if t not in in_batch})
-        stored_targets = set(self._existing_table("Post", outside)["key"].to_pylist())
-        ready = [w for w in wanted if w[2] in in_batch or w[2] in stored_targets]
-        waiting = [w for w in wanted if not (w[2] in in_batch or w[2] in stored_targets)]
+        wanted = plan.post_edges()
+        stored_targets = self._existing_table("Post", plan.targets_to_look_up(wanted))[
+            "key"].to_pylist()
+        ready, waiting = split_edges(wanted, {*new_keys, *stored_targets})
 
         pending = self._exec("MATCH (e:PendingEdge) RETURN e.key AS key, e.rel AS rel, "
                              "e.from_key AS from_key, e.to_key AS to_key, "
@@ -674,24 +606,25 @@ class EmbeddedStore:
         resolved = pending.filter(pc.is_in(pending["to_key"], value_set=pa.array(
             new_keys, pa.string()))) if pending.num_rows else pending
         if resolved.num_rows:
-            ready.extend(zip(*(resolved[c].to_pylist() for c in ("rel", "from_key", "to_key",
-                                                                  "kind")), strict=True))
+            ready.extend(PostEdge(*e) for e in zip(
+                *(resolved[c].to_pylist() for c in ("rel", "from_key", "to_key", "kind")),
+                strict=True))
             self._exec("UNWIND $keys AS k MATCH (e:PendingEdge {key: k}) DELETE e",
                        {"keys": resolved["key"].to_pylist()})
         pending_keys = set(pending["key"].to_pylist()) if waiting and pending.num_rows else set()
-        replies = [(f, t) for rel, f, t, _ in ready if rel == "REPLY_TO"]
-        shares = [(f, t, k) for rel, f, t, k in ready if rel == "SHARES"]
-        self._copy("REPLY_TO", pa.table({"from": [f for f, _ in replies],
-                                         "to": [t for _, t in replies]}))
-        self._copy("SHARES", pa.table({"from": [f for f, _, _ in shares],
-                                       "to": [t for _, t, _ in shares],
-                                       "kind": [k for _, _, k in shares]}))
+        replies = [e for e in ready if e.rel == "REPLY_TO"]
+        shares = [e for e in ready if e.rel == "SHARES"]
+        self._copy("REPLY_TO", pa.table({"from": [e.from_key for e in replies],
+                                         "to": [e.to_key for e in replies]}))
+        self._copy("SHARES", pa.table({"from": [e.from_key for e in shares],
+                                       "to": [e.to_key for e in shares],
+                                       "kind": [e.share_kind for e in shares]}))
         wait_rows = []
-        for rel, f, t, k in waiting:
-            key = f"{rel}|{f}|{t}"
+        for e in waiting:
+            key = pending_edge_key(e)
             if key not in pending_keys:
-                wait_rows.append({"key": key, "rel": rel, "from_key": f, "to_key": t,
-                                  "share_kind": k})
+                wait_rows.append({"key": key, "rel": e.rel, "from_key": e.from_key,
+                                  "to_key": e.to_key, "share_kind": e.share_kind})
         self._copy("PendingEdge", pa.Table.from_pylist(wait_rows, schema=pa.schema([
             ("key", pa.string()), ("rel", pa.string()), ("from_key", pa.string()),
             ("to_key", pa.string()), ("share_kind", pa.string())])))
@@ -699,9 +632,22 @@ class EmbeddedStore:
         result.created["shares"] = len(shares)
         result.pending_edges = pending.num_rows - resolved.num_rows + len(wait_rows)
 
-    @staticmethod
-    def _conversation_key(p: Post) -> str:
-        return post_key(p.platform, p.conversation_id or p.post_id)
+    def _move_conversations(self, moves: dict[str, str]) -> None:
+        """Move the posts filed under each provisional conversation to the real one,
+        then drop the provisional one (rare: a parent arrived after its replies)."""
+        for old, real in moves.items():
+            # one conversation at a time, from the conversation's end: an UNWIND over
+            # the relationship table would be planned as a scan of every post
+            keys = [r["k"] for r in self._rows(
+                "MATCH (p:Post)-[:IN_CONVERSATION]->(:Conversation {key: $old}) "
+                "RETURN p.key AS k", {"old": old})]
+            self._exec("MATCH (:Post)-[r:IN_CONVERSATION]->(:Conversation {key: $old}) DELETE r",
+                       {"old": old})
+            self._exec("MATCH (c:Conversation {key: $old}) DELETE c", {"old": old})
+            if keys:
+                self._exec("UNWIND $keys AS k MATCH (p:Post {key: k}) "
+                           "SET p.conversation_key = $real", {"keys": keys, "real": real})
+                self._copy("IN_CONVERSATION", pa.table({"from": keys, "to": [real] * len(keys)}))
 
     def _write_links(self, links: Sequence[OwnsLink], result: WriteResult) -> None:
         if not links:
@@ -1292,26 +1238,25 @@ class EmbeddedStore:
 
     # ------------------------------------------------------------ runs, scores
     def start_run(self, params: dict[str, Any]) -> str:
-        run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        run_id = new_run_id()
         self._exec("CREATE (r:AnalysisRun {run_id: $id, started_at: $at, status: 'running', "
                    "params: $params, stats: '{}'})",
                    {"id": run_id, "at": datetime.now(UTC).replace(tzinfo=None),
-                    "params": json.dumps(params, sort_keys=True, default=str)})
+                    "params": encode_json(params)})
         return run_id
 
     def write_scores(self, run_id: str, scores: pd.DataFrame) -> None:
-        frame = scores.reset_index(drop=False)
-        if "account_key" not in frame.columns:
-            frame = frame.rename(columns={frame.columns[0]: "account_key"})
+        frame = score_frame_columns(scores)
         account = pa.array(frame["account_key"].astype(str), pa.string())
         cols: dict[str, Any] = {
+            # score_key(run_id, account), column-wise
             "key": pc.binary_join_element_wise(pa.scalar(run_id + "|"), account, ""),
             "run_id": pa.array(np.full(len(frame), run_id, dtype=object), pa.string()),
             "account_key": account,
         }
-        for c in _SCORE_COLUMNS:
+        for c in SCORE_COLUMNS:
             values = frame[c] if c in frame.columns else pd.Series([None] * len(frame))
-            if c in _INT_SCORE_COLUMNS:
+            if c in INT_SCORE_COLUMNS:
                 cols[c] = pa.array(values.astype("Int64"), pa.int64(), from_pandas=True)
             else:
                 cols[c] = pa.array(values.astype("float64"), pa.float64(), from_pandas=True)
@@ -1325,10 +1270,8 @@ class EmbeddedStore:
         self._exec("MATCH (r:AnalysisRun {run_id: $id}) SET r.status = 'completed', "
                    "r.finished_at = $at, r.stats = $stats",
                    {"id": run_id, "at": datetime.now(UTC).replace(tzinfo=None),
-                    "stats": json.dumps(stats, sort_keys=True, default=str)})
-        old = [r.run_id for r in self.runs(limit=1000) if r.status == "completed"][_KEEP_RUNS:]
-        failed = [r.run_id for r in self.runs(limit=1000) if r.status != "completed"
-                  and r.run_id != run_id]
+                    "stats": encode_json(stats)})
+        old, failed = runs_to_drop(self.runs(limit=1000), run_id)
         for rid in old + failed:
             self._exec("MATCH (s:AccountScore) WHERE s.run_id = $id DELETE s", {"id": rid})
         for rid in old:
@@ -1342,11 +1285,7 @@ class EmbeddedStore:
 
     @staticmethod
     def _run_info(r: dict[str, Any]) -> AnalysisRunInfo:
-        return AnalysisRunInfo(
-            run_id=r["run_id"], started_at=_aware(r["started_at"]) or datetime.now(UTC),
-            finished_at=_aware(r["finished_at"]), status=r["status"],
-            params=json.loads(r["params"] or "{}"), stats=json.loads(r["stats"] or "{}"),
-            error=r["error"])
+        return run_info(r, _aware)
 
     _RUN_RETURN = ("r.run_id AS run_id, r.started_at AS started_at, r.finished_at AS finished_at, "
                    "r.status AS status, r.params AS params, r.stats AS stats, r.error AS error")
@@ -1361,21 +1300,8 @@ class EmbeddedStore:
                           + " ORDER BY r.started_at DESC LIMIT $n", {"n": limit})
         return [self._run_info(r) for r in rows]
 
-    _SCORE_RETURN = ", ".join(f"s.{c} AS {c}" for c in _SCORE_COLUMNS) + \
+    _SCORE_RETURN = ", ".join(f"s.{c} AS {c}" for c in SCORE_COLUMNS) + \
         ", s.run_id AS run_id, s.account_key AS account_key, s.explanation AS explanation"
-
-    @staticmethod
-    def _scores(r: dict[str, Any]) -> AccountScores:
-        explanations = parse_explanation(r["explanation"])
-        return AccountScores(
-            run_id=r["run_id"], account_key=r["account_key"], influence=r["influence"] or 0.0,
-            reach=r["reach"] or 0.0, engagement=r["engagement"] or 0.0,
-            brand_sentiment=_none(r["brand_sentiment"]), brand_posts=r["brand_posts"] or 0,
-            customer_value=_none(r["customer_value"]), community=_none(r["community"]),
-            bridge=_none(r["bridge"]), advocate=r["advocate"] or 0.0,
-            influencer=r["influencer"] or 0.0, detractor=r["detractor"] or 0.0,
-            ranks={k: r[f"{k}_rank"] for k in SCORE_KINDS if r[f"{k}_rank"] is not None},
-            explanations=explanations)
 
     def _rank_order(self, run_id: str, kind: str) -> np.ndarray:
         """Account keys of a completed run's ranking, position = rank - 1, read once per
@@ -1401,8 +1327,7 @@ class EmbeddedStore:
 
     def ranked_accounts(self, kind: str, *, first: int, after_rank: int = 0,
                         run_id: str | None = None) -> list[ScoredAccount]:
-        if kind not in SCORE_KINDS:
-            raise StoreError(f"Unknown ranking {kind!r}; choose one of {', '.join(SCORE_KINDS)}")
+        check_ranking(kind)
         if run_id is None:
             run = self.latest_run()
             if run is None:
@@ -1412,18 +1337,11 @@ class EmbeddedStore:
         page = [k for k in order[after_rank:after_rank + first] if k is not None]
         rows = self._rows(
             f"UNWIND $keys AS k MATCH (s:AccountScore {{key: k}}) RETURN {self._SCORE_RETURN}",
-            {"keys": [f"{run_id}|{k}" for k in page]}) if page else []
+            {"keys": [score_key(run_id, k) for k in page]}) if page else []
         rows.sort(key=lambda r: r[f"{kind}_rank"])
         accounts = self.get_accounts([r["account_key"] for r in rows])
-        out = []
-        for r in rows:
-            scores = self._scores(r)
-            account = accounts.get(r["account_key"])
-            if account is None:
-                continue
-            out.append(ScoredAccount(kind=kind, rank=r[f"{kind}_rank"], score=r[kind],
-                                     account=account, scores=scores))
-        return out
+        return [scored_account(kind, r, accounts[r["account_key"]]) for r in rows
+                if r["account_key"] in accounts]
 
     def score_frame(self, run_id: str | None = None, columns: Sequence[str] | None = None
                     ) -> pd.DataFrame:
@@ -1434,9 +1352,7 @@ class EmbeddedStore:
         if columns is None:
             returns = self._SCORE_RETURN
         else:
-            unknown = set(columns) - {*_SCORE_COLUMNS, "run_id", "explanation"}
-            if unknown:
-                raise StoreError(f"unknown score columns: {', '.join(sorted(unknown))}")
+            check_score_columns(columns)
             returns = ", ".join(["s.account_key AS account_key",
                                  *(f"s.{c} AS {c}" for c in dict.fromkeys(columns))])
         with self._batch_connection(release_heap=True):
@@ -1452,8 +1368,8 @@ class EmbeddedStore:
                 return None
             run_id = run.run_id
         rows = self._rows(f"MATCH (s:AccountScore {{key: $k}}) RETURN {self._SCORE_RETURN}",
-                          {"k": f"{run_id}|{account_key}"})
-        return self._scores(rows[0]) if rows else None
+                          {"k": score_key(run_id, account_key)})
+        return scores_from_row(rows[0]) if rows else None
 
     # ------------------------------------------------------------------- reads
     def counts(self) -> dict[str, int]:
@@ -1577,7 +1493,7 @@ class EmbeddedStore:
             {"k": conversation_key, "n": limit})
         for r in rows:
             r["created_at"] = _aware(r["created_at"])
-            r["sentiment"] = _none(r["sentiment"])
+            r["sentiment"] = missing_to_none(r["sentiment"])
         return rows
 
     def purchases(self, customer_id: str) -> list[dict[str, Any]]:
@@ -1729,7 +1645,7 @@ class EmbeddedStore:
             out.append(Interaction(
                 post_key=r["key"], time=t, platform=r["platform"], kind=r["kind"],
                 direction=r["direction"], text=d.get("text") or "",
-                sentiment=_none(d.get("sentiment")), subject_key=r["subject"],
+                sentiment=missing_to_none(d.get("sentiment")), subject_key=r["subject"],
                 counterpart=counterparts.get(r["counterpart"] or ""),
                 conversation_key=d.get("conversation_key"), url=d.get("url")))
         return out

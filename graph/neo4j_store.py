@@ -1,9 +1,9 @@
 """The production store: the store port on a Neo4j server.
 
-Same semantics as :class:`graph.embedded_store.EmbeddedStore` (the contract suite in
+Same semantics as the embedded store (the contract suite in
 ``tests/store/test_contract.py`` runs over both): the same keys, pending edges for
 replies and shares whose target is not stored yet, conflicts for a post re-sent with
-other content (the same :func:`~graph.embedded_store.content_hash`), manual identity
+other content (the same :func:`~graph.planning.content_hash`), manual identity
 links winning over automatic ones, the last three completed runs kept.
 
 The driver is injected (``Neo4jStore(driver, database, batch_size)``);
@@ -31,11 +31,9 @@ from graph.batch import (
     CUSTOMER_FIELDS,
     merge_accounts,
     merge_customers,
-    parse_explanation,
     plan_links,
     select_timeline,
 )
-from graph.embedded_store import content_hash, post_fingerprint
 from graph.model import (
     Account,
     Customer,
@@ -45,11 +43,25 @@ from graph.model import (
     PostKind,
     Purchase,
     account_key,
-    post_key,
     redact_handles,
     tombstone,
 )
-from graph.schema import SCORE_KINDS
+from graph.planning import PostEdge, PostPlan, pending_edge_key, post_fingerprint, split_edges
+from graph.runs import (
+    INT_SCORE_COLUMNS,
+    SCORE_COLUMNS,
+    check_ranking,
+    check_score_columns,
+    encode_json,
+    missing_to_none,
+    new_run_id,
+    run_info,
+    runs_to_drop,
+    score_frame_columns,
+    score_key,
+    scored_account,
+    scores_from_row,
+)
 from graph.store import (
     ACCOUNT_PROFILE_COLUMNS,
     CARE_STATUSES,
@@ -71,17 +83,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Neo4jStore"]
 
-_KEEP_RUNS = 3
-
 _ACCOUNT_FIELDS = ACCOUNT_FIELDS
 _CUSTOMER_FIELDS = CUSTOMER_FIELDS
-_SCORE_COLUMNS = (
-    "influence", "reach", "engagement", "brand_sentiment", "brand_posts", "customer_value",
-    "community", "bridge", "advocate", "influencer", "detractor",
-    "advocate_rank", "influencer_rank", "detractor_rank",
-)
-_INT_SCORE_COLUMNS = {"brand_posts", "community", "advocate_rank", "influencer_rank",
-                      "detractor_rank"}
 
 Rows = list[dict[str, Any]]
 Runner = Callable[[str, dict[str, Any]], Rows]
@@ -103,17 +106,6 @@ def _native(value: Any) -> Any:
     if isinstance(out, datetime):
         return _utc(out)
     return out
-
-
-def _none(value: Any) -> Any:
-    if value is None:
-        return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value
 
 
 def _timestamps(values: Sequence[Any]) -> pd.Series:
@@ -301,82 +293,69 @@ class Neo4jStore:
         result.updated["accounts"] = len(changed)
 
     def _write_posts(self, run: Runner, batch: GraphBatch, result: WriteResult) -> None:
-        posts: dict[str, tuple[Post, int]] = {}
-        for p in batch.posts:
-            h = content_hash(p)
-            seen = posts.get(p.key)
-            if seen is not None and seen[1] != h:
-                result.conflicts.append((p.key, "duplicate id with conflicting content in the "
-                                                "same batch"))
-                continue
-            posts[p.key] = (p, h)
-        if not posts:
+        plan = PostPlan.of(batch.posts, result)
+        if not plan.seen:
             return
-        stored = {r["key"]: r["content_hash"]
-                  for r in self._existing(run, q.EXISTING_POSTS, list(posts))}
-        new: list[tuple[Post, int]] = []
-        for key, (p, h) in posts.items():
-            if key not in stored:
-                new.append((p, h))
-            elif stored[key] != h:
-                result.conflicts.append((key, "an already stored post with this id has "
-                                              "different author, time or text"))
-        result.created["posts"] = len(new)
-        if not new:
+        plan.keep_new({r["key"]: r["content_hash"]
+                       for r in self._existing(run, q.EXISTING_POSTS, plan.keys)}, result)
+        if not plan.new_keys:
             return
+        plan.assign_conversations({
+            r["key"]: r["conversation_key"]
+            for r in self._existing(run, q.POST_CONVERSATIONS, plan.parents_to_look_up())})
         rows: list[dict[str, Any]] = [{
-            "key": p.key, "platform": p.platform, "post_id": p.post_id,
-            "author_key": p.author_key, "text": p.text, "title": p.title,
-            "created_at": _utc(p.created_at), "url": p.url, "kind": str(p.kind),
-            "parent_key": post_key(p.platform, p.parent_id) if p.parent_id else None,
-            "conversation_key": post_key(p.platform, p.conversation_id or p.post_id),
-            "shared_key": post_key(p.platform, p.shared_id) if p.shared_id else None,
+            "key": key, "platform": p.platform, "post_id": p.post_id,
+            "author_key": author, "text": p.text, "title": p.title,
+            "created_at": _utc(p.created_at), "url": p.url, "kind": kind,
+            "parent_key": parent, "conversation_key": conversation, "shared_key": shared,
             "hashtags": list(p.hashtags), "lang": p.lang, "likes": p.likes,
             "reposts": p.reposts, "replies": p.replies, "score": p.score,
             "accepted": p.accepted, "content_hash": h,
-        } for p, h in new]
+        } for key, p, author, h, kind, parent, conversation, shared in zip(
+            plan.new_keys, plan.posts, plan.authors, plan.hashes, plan.kinds, plan.parent_keys,
+            plan.conversations, plan.shared_keys, strict=True)]
 
-        conversations = list(dict.fromkeys(r["conversation_key"] for r in rows))
-        known_conv = {r["key"] for r in self._existing(run, q.EXISTING_CONVERSATIONS,
-                                                       conversations)}
+        conversations = plan.conversation_platforms()
+        known_conv = {r["key"] for r in self._existing(
+            run, q.EXISTING_CONVERSATIONS, plan.conversation_keys_to_look_up())}
         self._unwind(run, q.MERGE_POSTS, rows)
         result.created["conversations"] = len([c for c in conversations if c not in known_conv])
+        moves = plan.moves(known_conv)
+        if moves:
+            self._unwind(run, q.MOVE_CONVERSATION_POSTS,
+                         [{"from_key": k, "to_key": c} for k, c in moves.items()])
+            for chunk in _chunks(list(moves), self.batch_size):
+                run(q.DELETE_CONVERSATIONS, {"keys": list(chunk)})
 
-        mentions = [{"from_key": p.key, "to_key": target} for p, _ in new
-                    for target in dict.fromkeys(account_key(p.platform, m) for m in p.mentions)]
-        self._unwind(run, q.MERGE_MENTIONS, mentions)
-        result.created["mentions"] = len(mentions)
+        m_from, m_to = plan.mentions()
+        self._unwind(run, q.MERGE_MENTIONS, [{"from_key": f, "to_key": t}
+                                             for f, t in zip(m_from, m_to, strict=True)])
+        result.created["mentions"] = len(m_from)
 
         # Post-to-post edges: written now if the target is stored, else kept pending.
-        wanted: list[tuple[str, str, str, str | None]] = []  # rel, from, to, share kind
-        for r in rows:
-            if r["parent_key"]:
-                wanted.append(("REPLY_TO", r["key"], r["parent_key"], None))
-            if r["shared_key"]:
-                kind = "quote" if r["kind"] == "quote" else "retweet"
-                wanted.append(("SHARES", r["key"], r["shared_key"], kind))
-        new_keys = {r["key"] for r in rows}
-        outside = list({t for _, _, t, _ in wanted if t not in new_keys})
-        present = new_keys | {r["key"] for r in self._existing(run, q.EXISTING_POSTS, outside)}
-        ready = [w for w in wanted if w[2] in present]
-        waiting = [w for w in wanted if w[2] not in present]
+        wanted = plan.post_edges()
+        stored_targets = [r["key"] for r in self._existing(
+            run, q.EXISTING_POSTS, plan.targets_to_look_up(wanted))]
+        ready, waiting = split_edges(wanted, {*plan.new_keys, *stored_targets})
 
         pending_before = run(q.PENDING_TOTAL, {})[0]["n"]
-        resolved = self._existing(run, q.PENDING_FOR_TARGETS, list(new_keys))
-        for e in resolved:
-            ready.append((e["rel"], e["from_key"], e["to_key"], e["share_kind"]))
+        resolved = self._existing(run, q.PENDING_FOR_TARGETS, plan.new_keys)
+        ready.extend(PostEdge(e["rel"], e["from_key"], e["to_key"], e["share_kind"])
+                     for e in resolved)
         if resolved:
             for chunk in _chunks([e["key"] for e in resolved], self.batch_size):
                 run(q.DELETE_PENDING, {"keys": list(chunk)})
-        replies = [{"from_key": f, "to_key": t} for rel, f, t, _ in ready if rel == "REPLY_TO"]
-        shares = [{"from_key": f, "to_key": t, "share_kind": k}
-                  for rel, f, t, k in ready if rel == "SHARES"]
+        replies = [{"from_key": e.from_key, "to_key": e.to_key}
+                   for e in ready if e.rel == "REPLY_TO"]
+        shares = [{"from_key": e.from_key, "to_key": e.to_key, "share_kind": e.share_kind}
+                  for e in ready if e.rel == "SHARES"]
         self._unwind(run, q.MERGE_REPLIES, replies)
         self._unwind(run, q.MERGE_SHARES, shares)
 
-        wait_rows = {f"{rel}|{f}|{t}": {"key": f"{rel}|{f}|{t}", "rel": rel, "from_key": f,
-                                        "to_key": t, "share_kind": k}
-                     for rel, f, t, k in waiting}
+        wait_rows = {pending_edge_key(e): {"key": pending_edge_key(e), "rel": e.rel,
+                                           "from_key": e.from_key, "to_key": e.to_key,
+                                           "share_kind": e.share_kind}
+                     for e in waiting}
         already = {r["key"] for r in self._existing(run, q.EXISTING_PENDING, list(wait_rows))}
         fresh = [r for k, r in wait_rows.items() if k not in already]
         self._unwind(run, q.MERGE_PENDING, fresh)
@@ -620,33 +599,29 @@ class Neo4jStore:
 
     # ------------------------------------------------------------ runs, scores
     def start_run(self, params: dict[str, Any]) -> str:
-        run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        run_id = new_run_id()
         self._write(q.CREATE_RUN, {"run_id": run_id, "started_at": datetime.now(UTC),
-                                   "params": json.dumps(params, sort_keys=True, default=str)})
+                                   "params": encode_json(params)})
         return run_id
 
     def write_scores(self, run_id: str, scores: pd.DataFrame) -> None:
-        frame = scores.reset_index(drop=False)
-        if "account_key" not in frame.columns:
-            frame = frame.rename(columns={frame.columns[0]: "account_key"})
+        frame = score_frame_columns(scores)
         keys = frame["account_key"].astype(str).tolist()
         columns: dict[str, list[Any]] = {}
-        for c in _SCORE_COLUMNS:
+        for c in SCORE_COLUMNS:
             values = frame[c].tolist() if c in frame.columns else [None] * len(frame)
-            convert: Callable[[Any], Any] = int if c in _INT_SCORE_COLUMNS else float
-            columns[c] = [None if _none(v) is None else convert(v) for v in values]
+            convert: Callable[[Any], Any] = int if c in INT_SCORE_COLUMNS else float
+            columns[c] = [None if missing_to_none(v) is None else convert(v) for v in values]
         explanations = frame["explanation"].astype(str).tolist()
-        rows = [{"key": f"{run_id}|{k}", "run_id": run_id, "account_key": k,
-                 **{c: columns[c][i] for c in _SCORE_COLUMNS}, "explanation": explanations[i]}
+        rows = [{"key": score_key(run_id, k), "run_id": run_id, "account_key": k,
+                 **{c: columns[c][i] for c in SCORE_COLUMNS}, "explanation": explanations[i]}
                 for i, k in enumerate(keys)]
         self._in_transaction(lambda run: self._unwind(run, q.MERGE_SCORES, rows))
 
     def finish_run(self, run_id: str, stats: dict[str, Any]) -> None:
         self._write(q.COMPLETE_RUN, {"run_id": run_id, "finished_at": datetime.now(UTC),
-                                     "stats": json.dumps(stats, sort_keys=True, default=str)})
-        runs = self.runs(limit=1000)
-        old = [r.run_id for r in runs if r.status == "completed"][_KEEP_RUNS:]
-        failed = [r.run_id for r in runs if r.status != "completed" and r.run_id != run_id]
+                                     "stats": encode_json(stats)})
+        old, failed = runs_to_drop(self.runs(limit=1000), run_id)
         for rid in old + failed:
             self._write(q.DELETE_RUN_SCORES, {"run_id": rid})
         for rid in old:
@@ -659,11 +634,7 @@ class Neo4jStore:
 
     @staticmethod
     def _run_info(r: dict[str, Any]) -> AnalysisRunInfo:
-        return AnalysisRunInfo(
-            run_id=r["run_id"], started_at=_native(r["started_at"]) or datetime.now(UTC),
-            finished_at=_native(r["finished_at"]), status=r["status"],
-            params=json.loads(r["params"] or "{}"), stats=json.loads(r["stats"] or "{}"),
-            error=r["error"])
+        return run_info(r, _native)
 
     def latest_run(self) -> AnalysisRunInfo | None:
         rows = self._read(q.LATEST_RUN)
@@ -671,19 +642,6 @@ class Neo4jStore:
 
     def runs(self, limit: int = 20) -> list[AnalysisRunInfo]:
         return [self._run_info(r) for r in self._read(q.RUNS, {"limit": limit})]
-
-    @staticmethod
-    def _scores(r: dict[str, Any]) -> AccountScores:
-        explanations = parse_explanation(r["explanation"])
-        return AccountScores(
-            run_id=r["run_id"], account_key=r["account_key"], influence=r["influence"] or 0.0,
-            reach=r["reach"] or 0.0, engagement=r["engagement"] or 0.0,
-            brand_sentiment=_none(r["brand_sentiment"]), brand_posts=r["brand_posts"] or 0,
-            customer_value=_none(r["customer_value"]), community=_none(r["community"]),
-            bridge=_none(r["bridge"]), advocate=r["advocate"] or 0.0,
-            influencer=r["influencer"] or 0.0, detractor=r["detractor"] or 0.0,
-            ranks={k: r[f"{k}_rank"] for k in SCORE_KINDS if r[f"{k}_rank"] is not None},
-            explanations=explanations)
 
     def _run_or_latest(self, run_id: str | None) -> str | None:
         if run_id is not None:
@@ -693,27 +651,23 @@ class Neo4jStore:
 
     def ranked_accounts(self, kind: str, *, first: int, after_rank: int = 0,
                         run_id: str | None = None) -> list[ScoredAccount]:
-        if kind not in SCORE_KINDS:
-            raise StoreError(f"Unknown ranking {kind!r}; choose one of {', '.join(SCORE_KINDS)}")
+        check_ranking(kind)
         run_id = self._run_or_latest(run_id)
         if run_id is None:
             return []
         rows = self._read(q.RANKED_ACCOUNTS[kind], {"run_id": run_id, "after": after_rank,
                                                     "upto": after_rank + first})
-        return [ScoredAccount(kind=kind, rank=r[f"{kind}_rank"], score=r[kind],
-                              account=self._account(r), scores=self._scores(r)) for r in rows]
+        return [scored_account(kind, r, self._account(r)) for r in rows]
 
     def score_frame(self, run_id: str | None = None, columns: Sequence[str] | None = None
                     ) -> pd.DataFrame:
         """All of one run's scores (latest completed by default), indexed by account key."""
-        every = [*_SCORE_COLUMNS, "run_id", "account_key", "explanation"]
+        every = [*SCORE_COLUMNS, "run_id", "account_key", "explanation"]
         if columns is not None:
-            unknown = set(columns) - {*_SCORE_COLUMNS, "run_id", "explanation"}
-            if unknown:
-                raise StoreError(f"unknown score columns: {', '.join(sorted(unknown))}")
+            check_score_columns(columns)
         run_id = self._run_or_latest(run_id) or ""
         frame = pd.DataFrame(self._read(q.SCORE_FRAME, {"run_id": run_id}), columns=every)
-        for c in _SCORE_COLUMNS:
+        for c in SCORE_COLUMNS:
             frame[c] = pd.to_numeric(frame[c], errors="coerce")
         if columns is not None:
             frame = frame[["account_key", *dict.fromkeys(columns)]]
@@ -724,8 +678,8 @@ class Neo4jStore:
         run_id = self._run_or_latest(run_id)
         if run_id is None:
             return None
-        rows = self._read(q.ACCOUNT_SCORE, {"key": f"{run_id}|{account_key}"})
-        return self._scores(rows[0]) if rows else None
+        rows = self._read(q.ACCOUNT_SCORE, {"key": score_key(run_id, account_key)})
+        return scores_from_row(rows[0]) if rows else None
 
     # ------------------------------------------------------------------- reads
     def counts(self) -> dict[str, int]:
@@ -812,8 +766,9 @@ class Neo4jStore:
         counterparts = self.get_accounts([r["counterpart"] for _, r in items if r["counterpart"]])
         return [Interaction(
             post_key=r["key"], time=t, platform=r["platform"], kind=r["kind"],
-            direction=r["direction"], text=r["text"] or "", sentiment=_none(r["sentiment"]),
-            subject_key=r["subject"], counterpart=counterparts.get(r["counterpart"] or ""),
+            direction=r["direction"], text=r["text"] or "",
+            sentiment=missing_to_none(r["sentiment"]), subject_key=r["subject"],
+            counterpart=counterparts.get(r["counterpart"] or ""),
             conversation_key=r["conversation_key"], url=r["url"]) for t, r in items]
 
     # ---------------------------------------------------- windows and metrics

@@ -64,6 +64,9 @@ CANNED: dict[str, list[dict[str, Any]]] = {
     q.EXISTING_CUSTOMERS: [CUSTOMER],
     q.EXISTING_ACCOUNTS: [ACCOUNT],
     q.EXISTING_POSTS: [{"key": "twitter:1", "content_hash": 1}],
+    q.POST_CONVERSATIONS: [{"key": "twitter:404", "conversation_key": "twitter:400"}],
+    # a conversation filed under reply 3's key before 3 arrived: it moves to 3's thread
+    q.EXISTING_CONVERSATIONS: [{"key": "twitter:3"}],
     q.EXISTING_LINKS: [{"customer_id": "c1", "account_key": "twitter:danaw",
                         "confidence": 0.5, "method": "fuzzy"}],
     q.DELETE_LINK: [{"n": 1}],
@@ -192,7 +195,9 @@ def workload(store: Neo4jStore) -> None:
                Post("twitter", "3", "sam", t, "@danaw yes", kind=PostKind.REPLY, parent_id="1",
                     mentions=("danaw",)),
                Post("twitter", "4", "sam", t, "RT", kind=PostKind.SHARE, shared_id="1"),
-               Post("twitter", "5", "sam", t, "q", kind=PostKind.QUOTE, shared_id="404")],
+               Post("twitter", "5", "sam", t, "q", kind=PostKind.QUOTE, shared_id="404"),
+               Post("twitter", "6", "sam", t, "a reply to a post stored elsewhere",
+                    kind=PostKind.REPLY, parent_id="404")],
         links=[OwnsLink("c1", "twitter", "danaw", 0.9, "email")],
         follows=[Follow("twitter", "danaw", "brand")],
         purchases=[Purchase("c1", "o1", 5.0, date(2024, 1, 2))]))
