@@ -147,11 +147,31 @@ class RecordingDriver:
     sent: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     values: list[dict[str, Any]] = field(default_factory=list)
     closed: bool = False
+    # A scenario's stored state, per statement: rows answered instead of CANNED (only
+    # those whose key was asked for, when the statement takes ``$keys``); every
+    # statement and its parameters in the order sent.
+    answers: dict[str, list[dict[str, Any]]] | None = None
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def _record(self, query: str, params: dict[str, Any] | None) -> list[Record]:
         self.sent[query] |= set(params or {})
         self.values.append(dict(params or {}))
-        return _records(query)
+        self.calls.append((query, dict(params or {})))
+        if self.answers is None:
+            return _records(query)
+        rows = self.answers.get(query, [])
+        if params and "keys" in params:
+            asked = set(params["keys"])
+            rows = [r for r in rows if r.get("key") in asked]
+        return [Record(row) for row in rows]
+
+    def rows_sent(self, query: str) -> list[dict[str, Any]]:
+        """Every row sent with ``query`` (its ``$rows``, or its ``$keys`` as keys)."""
+        out: list[dict[str, Any]] = []
+        for sent, params in self.calls:
+            if sent == query:
+                out.extend(params.get("rows") or [{"key": k} for k in params.get("keys", [])])
+        return out
 
     def execute_query(self, query: str, parameters_: dict[str, Any] | None = None,
                       routing_: RoutingControl = RoutingControl.WRITE,
