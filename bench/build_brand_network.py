@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 
 PHRASES = np.array([
     "love my brightloop bike", "battery died again, not happy", "support was helpful",

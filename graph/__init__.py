@@ -21,6 +21,6 @@ def open_store(
         from graph.neo4j_store import Neo4jStore
 
         return Neo4jStore.from_settings(settings)
-    from graph.embedded_store import EmbeddedStore
+    from graph.embedded import EmbeddedStore
 
     return EmbeddedStore(db or settings.db, read_only=read_only, buffer_pool_mb=buffer_pool_mb)

@@ -26,7 +26,7 @@ def migrate_cmd(
     """Copy the whole embedded database — records, identity links, sentiment, brand
     settings, analysis runs and scores — into Neo4j. Resumable: run it again after an
     interruption and it continues, changing nothing already copied."""
-    from graph.embedded_store import EmbeddedStore
+    from graph.embedded import EmbeddedStore
     from graph.migrate import migrate
     from graph.neo4j_store import Neo4jStore
 

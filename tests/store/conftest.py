@@ -38,7 +38,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore
             pytest.skip(NEO4J_SKIP)
         opened = _neo4j_store()
     else:
-        from graph.embedded_store import EmbeddedStore
+        from graph.embedded import EmbeddedStore
 
         opened = EmbeddedStore(tmp_path / "contract.lbdb")
     try:
