@@ -281,6 +281,21 @@ class WritesMixin(EmbeddedBase):
                                           "to": list(new)}))
         result.created["purchases"] = len(new)
 
+    def bulk_load(self, table: str, rows: pa.Table) -> None:
+        """Append ``rows`` to a node or relationship table exactly as given, in one
+        transaction: no merging, no de-duplication, no planning.
+
+        For building synthetic databases fast (``bench/``); the caller guarantees the
+        keys are new and the columns are the table's (a duplicate primary key aborts
+        the whole process, see ``write_batch`` for the checked path). Relationship
+        tables take ``from`` and ``to`` key columns first.
+
+        Args:
+            table: A node label or relationship type of ``graph.schema``.
+            rows: The rows, one column per property.
+        """
+        self._in_transaction(lambda: self._copy(table, rows))
+
     def set_brand(self, account_keys: Sequence[str], settings: dict[str, str]) -> int:
         def work() -> int:
             batch = GraphBatch(accounts=[
