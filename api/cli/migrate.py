@@ -28,7 +28,7 @@ def migrate_cmd(
     interruption and it continues, changing nothing already copied."""
     from graph.embedded import EmbeddedStore
     from graph.migrate import migrate
-    from graph.neo4j_store import Neo4jStore
+    from graph.neo4j import Neo4jStore
 
     if not to_neo4j:
         fail("say where to: --to-neo4j (the only target so far)", code=2)

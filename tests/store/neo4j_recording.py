@@ -20,9 +20,9 @@ import pandas as pd
 from neo4j import Record, RoutingControl
 from neo4j.time import Date, DateTime
 
-from graph import neo4j_queries as q
 from graph.model import Account, Customer, Follow, OwnsLink, Post, PostKind, Purchase
-from graph.neo4j_store import Neo4jStore
+from graph.neo4j import Neo4jStore
+from graph.neo4j import queries as q
 from graph.schema import SCORE_KINDS
 from graph.store import AnalysisRunInfo, GraphBatch, TimelineFilter
 

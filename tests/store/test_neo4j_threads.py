@@ -14,9 +14,9 @@ from typing import Any
 
 from neo4j_recording import RecordingDriver
 
-from graph import neo4j_queries as q
 from graph.model import Post, PostKind
-from graph.neo4j_store import Neo4jStore
+from graph.neo4j import Neo4jStore
+from graph.neo4j import queries as q
 from graph.store import GraphBatch
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
