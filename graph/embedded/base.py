@@ -36,6 +36,7 @@ from graph.batch import (
     ACCOUNT_FIELDS,
     CUSTOMER_FIELDS,
 )
+from graph.embedded import queries as q
 from graph.schema import EMBEDDED_SCHEMA, NODE_LABELS, REL_TYPES
 from graph.store import AccountView, StoreBusyError, StoreError
 
@@ -445,14 +446,13 @@ class EmbeddedBase:
     def _generation(self) -> str:
         """The database's projection generation: named on first use, changed by every
         write that re-keys accounts or rewrites old posts (forgetting a customer)."""
-        found = self._rows("MATCH (s:Setting {key: 'projection.generation'}) "
-                           "RETURN s.value AS v")
+        found = self._rows(q.PROJECTION_GENERATION)
         generation = found[0]["v"] if found else None
         if generation is None and not self.read_only:
             # a database's first projection names it, so a cache file left beside a
             # database rebuilt at the same path is never mistaken for its own
             generation = uuid.uuid4().hex
-            self._exec("MERGE (s:Setting {key: 'projection.generation'}) SET s.value = $g",
+            self._exec(q.SET_PROJECTION_GENERATION,
                        {"g": generation})
         return str(generation or "none")
 

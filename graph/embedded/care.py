@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from graph.embedded import queries as q
 from graph.embedded.base import (
     _KEYED_CACHES,
     _RANK_LOCK,
@@ -67,8 +68,7 @@ class CareMixin(EmbeddedBase):
     def add_care_note(self, conversation_key: str, author: str, text: str) -> dict[str, Any]:
         now = datetime.now(UTC).replace(tzinfo=None)
         key = f"{conversation_key}|{now.isoformat()}|{uuid.uuid4().hex[:8]}"
-        self._exec("CREATE (n:CareNote {key: $key, conversation_key: $c, author: $a, "
-                   "text: $t, created_at: $now})",
+        self._exec(q.CREATE_CARE_NOTE,
                    {"key": key, "c": conversation_key, "a": author, "t": text, "now": now})
         return {"key": key, "conversation_key": conversation_key, "author": author,
                 "text": text, "created_at": _aware(now)}
@@ -77,10 +77,7 @@ class CareMixin(EmbeddedBase):
         out: dict[str, list[dict[str, Any]]] = {k: [] for k in conversation_keys}
         if not conversation_keys:
             return out
-        rows = self._rows("UNWIND $keys AS k MATCH (n:CareNote) WHERE n.conversation_key = k "
-                          "RETURN n.key AS key, n.conversation_key AS conversation_key, "
-                          "n.author AS author, n.text AS text, n.created_at AS created_at "
-                          "ORDER BY created_at, key", {"keys": list(dict.fromkeys(
+        rows = self._rows(q.CARE_NOTES, {"keys": list(dict.fromkeys(
                               conversation_keys))})
         for r in rows:
             r["created_at"] = _aware(r["created_at"])
@@ -91,11 +88,11 @@ class CareMixin(EmbeddedBase):
         salt: str | None = self.get_settings().get("privacy.salt")
         if not salt:
             salt = secrets.token_hex(16)
-            self._exec("MERGE (s:Setting {key: 'privacy.salt'}) SET s.value = $v", {"v": salt})
+            self._exec(q.SET_PRIVACY_SALT, {"v": salt})
         return salt
 
     def forgotten_keys(self) -> set[str]:
-        return {r["k"] for r in self._rows("MATCH (f:Forgotten) RETURN f.key AS k")}
+        return {r["k"] for r in self._rows(q.FORGOTTEN_KEYS)}
 
     def forget_customer(self, customer_id: str) -> dict[str, int] | None:
         if not self._existing("Customer", [customer_id]):
@@ -114,28 +111,21 @@ class CareMixin(EmbeddedBase):
         salt = self._privacy_salt()
         now = datetime.now(UTC).replace(tzinfo=None)
         counts = {"accounts": 0, "posts": 0, "mentions_redacted": 0, "purchases": 0}
-        accounts = self._rows("MATCH (:Customer {key: $c})-[:OWNS]->(a:Account) "
-                              "WHERE NOT a.is_brand RETURN a.key AS key, a.platform AS platform, "
-                              "a.handle AS handle, a.followers AS followers",
+        accounts = self._rows(q.FORGET_LINKED_ACCOUNTS,
                               {"c": customer_id})
         tombstones = [tombstone("customer", customer_id, salt)]
         for a in accounts:
             old, anon = a["key"], f"forgotten-{uuid.uuid4().hex[:12]}"
             new = f"{a['platform']}:{anon}"
             tombstones.append(tombstone("account", old, salt))
-            self._exec("CREATE (:Account {key: $k, platform: $p, handle: $h, followers: $f, "
-                       "is_brand: false})",
+            self._exec(q.CREATE_ANONYMOUS_ACCOUNT,
                        {"k": new, "p": a["platform"], "h": anon, "f": a["followers"]})
             params = {"old": old, "new": new}
             posted = self._rows(
-                "MATCH (a:Account {key: $old})-[:POSTED]->(p:Post), (n:Account {key: $new}) "
-                "CREATE (n)-[:POSTED]->(p) SET p.author_key = $new, p.text = '', "
-                "p.title = NULL, p.url = NULL, p.hashtags = NULL RETURN count(*) AS n", params)
+                q.MOVE_AUTHORED_POSTS, params)
             counts["posts"] += posted[0]["n"] if posted else 0
             mentioning = self._rows(
-                "MATCH (p:Post)-[:MENTIONS]->(a:Account {key: $old}), (n:Account {key: $new}) "
-                "CREATE (p)-[:MENTIONS]->(n) RETURN p.key AS key, p.text AS text, "
-                "p.title AS title, p.author_key AS author, p.created_at AS created_at", params)
+                q.MOVE_MENTIONS, params)
             # other people's posts keep their words, not the name; the fingerprint follows
             # so that re-importing them (redacted the same way) is not a conflict
             redacted = []
@@ -146,37 +136,29 @@ class CareMixin(EmbeddedBase):
                     redacted.append({"k": r["key"], "t": text, "ti": title, "h": post_fingerprint(
                         r["author"], _utc_time(r["created_at"]), text, title)})
             if redacted:
-                self._exec("UNWIND $rows AS row MATCH (p:Post {key: row.k}) SET p.text = row.t, "
-                           "p.title = row.ti, p.content_hash = row.h", {"rows": redacted})
+                self._exec(q.REDACT_POSTS, {"rows": redacted})
             counts["mentions_redacted"] += len(redacted)
-            self._exec("MATCH (a:Account {key: $old})-[:FOLLOWS]->(x:Account), "
-                       "(n:Account {key: $new}) CREATE (n)-[:FOLLOWS]->(x)", params)
-            self._exec("MATCH (x:Account)-[:FOLLOWS]->(a:Account {key: $old}), "
-                       "(n:Account {key: $new}) CREATE (x)-[:FOLLOWS]->(n)", params)
+            self._exec(q.MOVE_FOLLOWING, params)
+            self._exec(q.MOVE_FOLLOWERS, params)
             for label in ("AccountScore", "IdentityCandidate", "IdentityDecision"):
                 self._exec(f"MATCH (x:{label}) WHERE x.account_key = $old DELETE x", params)
-            self._exec("MATCH (a:Account {key: $old}) DETACH DELETE a", params)
+            self._exec(q.DELETE_ACCOUNT, params)
             counts["accounts"] += 1
         anon_customer = f"forgotten-{uuid.uuid4().hex[:12]}"
-        self._exec("MATCH (c:Customer {key: $c}) CREATE (:Customer {key: $n, "
-                   "lifetime_value: c.lifetime_value, nps: c.nps})",
+        self._exec(q.CREATE_ANONYMOUS_CUSTOMER,
                    {"c": customer_id, "n": anon_customer})
-        orders = self._rows("MATCH (:Customer {key: $c})-[:PURCHASED]->(p:Purchase) "
-                            "RETURN p.key AS key, p.amount AS amount, "
-                            "p.purchased_at AS purchased_at", {"c": customer_id})
+        orders = self._rows(q.CUSTOMER_ORDERS, {"c": customer_id})
         for n, o in enumerate(orders):
-            self._exec("MATCH (c:Customer {key: $c}) CREATE (c)-[:PURCHASED]->(:Purchase {key: "
-                       "$k, customer_id: $c, order_id: $o, amount: $a, purchased_at: $d})",
+            self._exec(q.CREATE_ANONYMOUS_ORDER,
                        {"c": anon_customer, "k": f"{anon_customer}:{n}", "o": str(n),
                         "a": o["amount"], "d": o["purchased_at"]})
-            self._exec("MATCH (p:Purchase {key: $k}) DETACH DELETE p", {"k": o["key"]})
+            self._exec(q.DELETE_PURCHASE, {"k": o["key"]})
         counts["purchases"] = len(orders)
         for label in ("IdentityCandidate", "IdentityDecision"):
             self._exec(f"MATCH (x:{label}) WHERE x.customer_id = $c DELETE x", {"c": customer_id})
-        self._exec("MATCH (c:Customer {key: $c}) DETACH DELETE c", {"c": customer_id})
-        self._exec("MERGE (s:Setting {key: 'projection.generation'}) SET s.value = $g",
+        self._exec(q.DELETE_CUSTOMER, {"c": customer_id})
+        self._exec(q.SET_PROJECTION_GENERATION,
                    {"g": uuid.uuid4().hex})  # accounts were re-keyed: rebuild projections
-        self._exec("UNWIND $keys AS k MERGE (f:Forgotten {key: k}) "
-                   "SET f.kind = 'person', f.forgotten_at = $now",
+        self._exec(q.ADD_TOMBSTONES,
                    {"keys": tombstones, "now": now})
         return counts

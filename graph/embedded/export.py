@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from graph.embedded import queries as q
 from graph.embedded.base import EmbeddedBase
 from graph.model import Account, Customer, Follow, OwnsLink, Post, PostKind, Purchase
 from graph.store import AnalysisRunInfo, GraphBatch
@@ -68,17 +69,13 @@ class ExportMixin(EmbeddedBase):
                 customer_id=r["c"], platform=r["platform"], handle=r["handle"],
                 confidence=r["confidence"], method=r["method"], evidence=r["evidence"] or "")
                 for r in self._rows(
-                    "UNWIND $keys AS k MATCH (c:Customer {key: k})-[o:OWNS]->(a:Account) "
-                    "RETURN c.key AS c, a.platform AS platform, a.handle AS handle, "
-                    "o.confidence AS confidence, o.method AS method, o.evidence AS evidence",
+                    q.EXPORT_CUSTOMER_LINKS,
                     {"keys": keys})]
             batch.purchases = [Purchase(
                 customer_id=r["c"], order_id=r["order_id"], amount=r["amount"],
                 purchased_at=r["purchased_at"])
                 for r in self._rows(
-                    "UNWIND $keys AS k MATCH (c:Customer {key: k})-[:PURCHASED]->(p:Purchase) "
-                    "RETURN c.key AS c, p.order_id AS order_id, p.amount AS amount, "
-                    "p.purchased_at AS purchased_at", {"keys": keys})]
+                    q.EXPORT_CUSTOMER_PURCHASES, {"keys": keys})]
             yield batch
         for page in _pages(self, "MATCH (a:Account) WHERE a.key > $after RETURN "
                            + self._ACCOUNT_RETURN + " ORDER BY a.key LIMIT $limit", batch_size):
@@ -90,9 +87,7 @@ class ExportMixin(EmbeddedBase):
             batch.follows = [Follow(platform=r["platform"], follower_handle=r["a"],
                                     followee_handle=r["b"])
                              for r in self._rows(
-                                 "UNWIND $keys AS k MATCH (a:Account {key: k})-[:FOLLOWS]->"
-                                 "(b:Account) RETURN a.platform AS platform, a.handle AS a, "
-                                 "b.handle AS b", {"keys": [r["key"] for r in page]})]
+                                 q.EXPORT_ACCOUNT_FOLLOWS, {"keys": [r["key"] for r in page]})]
             yield batch
         for page in _pages(self, "MATCH (p:Post) WHERE p.key > $after RETURN p.key AS key, "
                            "p.platform AS platform, p.post_id AS post_id, p.author_key AS "
@@ -103,8 +98,7 @@ class ExportMixin(EmbeddedBase):
                            "AS reposts, p.replies AS replies, p.score AS score, p.accepted AS "
                            "accepted ORDER BY p.key LIMIT $limit", batch_size):
             mentions: dict[str, list[str]] = {}
-            for r in self._rows("UNWIND $keys AS k MATCH (p:Post {key: k})-[:MENTIONS]->"
-                                "(a:Account) RETURN p.key AS p, a.handle AS handle",
+            for r in self._rows(q.EXPORT_POST_MENTIONS,
                                 {"keys": [r["key"] for r in page]}):
                 mentions.setdefault(r["p"], []).append(r["handle"])
             yield GraphBatch(posts=[Post(
@@ -132,9 +126,7 @@ class ExportMixin(EmbeddedBase):
     def import_run(self, run: AnalysisRunInfo) -> None:
         """Create or overwrite a run record exactly as given (id, times, status, ...)."""
         self._exec(
-            "MERGE (r:AnalysisRun {run_id: $id}) SET r.started_at = $started, "
-            "r.finished_at = CAST($finished AS TIMESTAMP), r.status = $status, r.params = $params, "
-            "r.stats = $stats, r.error = CAST($error AS STRING)",
+            q.IMPORT_RUN,
             {"id": run.run_id, "started": _naive(run.started_at),
              "finished": _naive(run.finished_at), "status": run.status,
              "params": json.dumps(run.params, sort_keys=True, default=str),

@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graph.embedded import queries as q
 from graph.embedded.base import (
     _LARGE_BATCH,
     EmbeddedBase,
@@ -33,10 +34,8 @@ class ProjectionMixin(EmbeddedBase):
         accounts = self._df("MATCH (a:Account) RETURN "
                             + ", ".join(f"a.{c} AS {c}" for c in columns))
         links = self._df(
-            "MATCH (c:Customer)-[o:OWNS]->(a:Account) RETURN a.key AS key, c.key AS customer_id, "
-            "c.lifetime_value AS lifetime_value, c.nps AS nps, o.confidence AS link_confidence")
-        spend = self._df("MATCH (c:Customer)-[:PURCHASED]->(p:Purchase) "
-                         "RETURN c.key AS customer_id, sum(p.amount) AS purchases_total")
+            q.ACCOUNT_OWNER_LINKS)
+        spend = self._df(q.CUSTOMER_SPEND)
         if len(links):
             links = links.sort_values("link_confidence", ascending=False).drop_duplicates("key")
             links = links.merge(spend, on="customer_id", how="left") if len(spend) else \
@@ -93,7 +92,7 @@ class ProjectionMixin(EmbeddedBase):
         engine's join tables in the buffer pool. None when a post has more than one
         author, which only the patterns count right."""
         posted = self._exec(
-            "MATCH (a:Account)-[:POSTED]->(p:Post) RETURN offset(id(p)) AS p, offset(id(a)) AS a"
+            q.POST_AUTHOR_OFFSETS
         ).get_as_arrow()
         post = posted.column("p").to_numpy()
         size = int(post.max()) + 1 if len(post) else 0
@@ -102,7 +101,7 @@ class ProjectionMixin(EmbeddedBase):
         if np.count_nonzero(author >= 0) != len(post):
             return None
         del posted, post
-        times = self._exec("MATCH (p:Post) RETURN offset(id(p)) AS p, p.created_at AS t"
+        times = self._exec(q.POST_TIME_OFFSETS
                            ).get_as_arrow()
         created_type = times.schema.field("t").type
         created = np.zeros(max(size, int(pc.max(times.column("p")).as_py() or 0) + 1),
@@ -148,7 +147,7 @@ class ProjectionMixin(EmbeddedBase):
         interactions of posts written since. When the cache cannot be trusted (edge
         counts do not add up, e.g. a reply reached an old post; or accounts were
         re-keyed) it is rebuilt from scratch."""
-        mark = self._rows("MATCH (p:Post) RETURN max(offset(id(p))) AS m")[0]["m"]
+        mark = self._rows(q.LAST_POST_OFFSET)[0]["m"]
         table: pa.Table | None = None
         found = self._read_cache("projection")
         if found is not None:
@@ -178,7 +177,7 @@ class ProjectionMixin(EmbeddedBase):
             return self._interaction_frame(sentiment)
 
     def _interaction_frame(self, with_sentiment: bool) -> pd.DataFrame:
-        accounts = self._exec("MATCH (a:Account) RETURN offset(id(a)) AS o, a.key AS key"
+        accounts = self._exec(q.ACCOUNT_OFFSETS
                               ).get_as_arrow()
         offsets = accounts.column("o").to_numpy()
         position = np.full(int(offsets.max()) + 1 if len(offsets) else 0, -1, dtype=np.int64)
@@ -187,8 +186,7 @@ class ProjectionMixin(EmbeddedBase):
         table = self._cached_interactions(self._projection_state())
         sentiment = np.zeros(0)
         if with_sentiment:
-            sentiment_rows = self._exec("MATCH (p:Post) RETURN offset(id(p)) AS o, "
-                                        "p.sentiment AS s").get_as_arrow()
+            sentiment_rows = self._exec(q.POST_SENTIMENT_OFFSETS).get_as_arrow()
             post_offsets = sentiment_rows.column("o").to_numpy()
             sentiment = np.full(int(post_offsets.max()) + 1 if len(post_offsets) else 0,
                                 np.nan)
@@ -238,9 +236,8 @@ class ProjectionMixin(EmbeddedBase):
         a brand post newer than the kept rows that starts a thread is looked for among
         all posts."""
         terms = list(dict.fromkeys(t.lower() for t in terms if t))
-        brand = sorted(r["k"] for r in self._rows("MATCH (a:Account) WHERE a.is_brand "
-                                                  "RETURN a.key AS k"))
-        mark = self._rows("MATCH (p:Post) RETURN max(offset(id(p))) AS m")[0]["m"]
+        brand = sorted(r["k"] for r in self._rows(q.BRAND_ACCOUNT_KEYS))
+        mark = self._rows(q.LAST_POST_OFFSET)[0]["m"]
         edges = {rel: self._rows(f"MATCH ()-[r:{rel}]->() RETURN count(*) AS n")[0]["n"]
                  for rel in ("REPLY_TO", "MENTIONS")}
         state = {"generation": self._generation(), "brand": brand, "terms": terms}
@@ -290,8 +287,7 @@ class ProjectionMixin(EmbeddedBase):
             self._arrow_df("MATCH (q:Post)<-[:REPLY_TO]-(p:Post), (q)<-[:POSTED]-(b:Account) "
                            f"WHERE b.is_brand RETURN {cols}"),
         ]
-        roots = self._rows("MATCH (b:Account)-[:POSTED]->(r:Post) WHERE b.is_brand "
-                           "RETURN r.key AS key, offset(id(r)) AS o")
+        roots = self._rows(q.BRAND_ROOT_POSTS)
         old_roots = [r["key"] for r in roots if since is not None and r["o"] <= since]
         new_roots = [r["key"] for r in roots if since is None or r["o"] > since]
         thread = f"list_contains($keys, p.conversation_key) {parent} RETURN {cols}"
@@ -310,8 +306,7 @@ class ProjectionMixin(EmbeddedBase):
     def _with_current_sentiment(self, kept: pa.Table, upto: int) -> pd.DataFrame:
         """Kept brand posts (all at or below offset ``upto``) with the sentiment their
         posts have now (scored or rescored since they were kept)."""
-        rows = self._exec("MATCH (p:Post) WHERE offset(id(p)) <= $mark "
-                          "RETURN offset(id(p)) AS o, p.sentiment AS s",
+        rows = self._exec(q.POST_SENTIMENT_UPTO,
                           {"mark": upto}).get_as_arrow()
         current = np.full(upto + 1, np.nan)
         current[rows.column("o").to_numpy()] = np.asarray(
@@ -327,17 +322,13 @@ class ProjectionMixin(EmbeddedBase):
 
     def post_details(self, keys: Sequence[str]) -> pd.DataFrame:
         frame = self._df(
-            "UNWIND $keys AS k MATCH (p:Post {key: k}) RETURN p.key AS key, "
-            "p.platform AS platform, p.conversation_key AS conversation_key, p.text AS text, "
-            "p.url AS url", {"keys": list(dict.fromkeys(keys))})
+            q.POST_DETAILS, {"keys": list(dict.fromkeys(keys))})
         if frame.empty:
             return pd.DataFrame(columns=["key", "platform", "conversation_key", "text", "url"])
         return frame
 
     def brand_reply_times(self) -> pd.DataFrame:
-        frame = self._df("MATCH (b:Account)-[:POSTED]->(p:Post) WHERE b.is_brand "
-                         "RETURN p.conversation_key AS conversation_key, "
-                         "max(p.created_at) AS last_brand_post_at")
+        frame = self._df(q.BRAND_REPLY_TIMES)
         if frame.empty:
             return pd.DataFrame(columns=["conversation_key", "last_brand_post_at"])
         return frame
@@ -350,8 +341,7 @@ class ProjectionMixin(EmbeddedBase):
         except when a customer is forgotten, which changes the generation; a post
         count that does not add up rebuilds it too."""
         with self._batch_connection(release_heap=True):
-            found = self._rows("MATCH (p:Post) RETURN max(offset(id(p))) AS m, "
-                               "count(*) AS n")
+            found = self._rows(q.POST_MARK_AND_COUNT)
             mark, posts = found[0]["m"], int(found[0]["n"])
             generation = self._generation()
             grouped: pa.Table | None = None
@@ -389,6 +379,5 @@ class ProjectionMixin(EmbeddedBase):
                            "s": pa.array(np.asarray(values, dtype=float), pa.float64())})
         with self._batch_connection(release_heap=len(scores) >= _LARGE_BATCH):
             for i in range(0, len(scores), 50_000):
-                self._exec("LOAD FROM $scan MATCH (p:Post {key: k}) SET p.sentiment = s, "
-                           "p.sentiment_model = $m", {"scan": scores.slice(i, 50_000),
+                self._exec(q.SET_POST_SENTIMENT, {"scan": scores.slice(i, 50_000),
                                                       "m": model})

@@ -11,6 +11,7 @@ import pandas as pd
 from graph.batch import (
     select_timeline,
 )
+from graph.embedded import queries as q
 from graph.embedded.base import (
     _ACCOUNT_FIELDS,
     _CUSTOMER_FIELDS,
@@ -115,8 +116,7 @@ class ReadsMixin(EmbeddedBase):
             cached = _OWNERS.get(path)
         if cached is not None and cached[0] == writes:
             return cached[1]
-        table = self._exec("MATCH (c:Customer)-[o:OWNS]->(a:Account) RETURN a.key AS a, "
-                           "c.key AS c, o.confidence AS w").get_as_arrow()
+        table = self._exec(q.OWNER_LINKS).get_as_arrow()
         best: dict[str, tuple[float, str]] = {}
         for a, c, w in zip(table.column("a").to_pylist(), table.column("c").to_pylist(),
                            table.column("w").to_pylist(), strict=True):
@@ -152,10 +152,7 @@ class ReadsMixin(EmbeddedBase):
     def conversation_posts(self, conversation_key: str, limit: int = 1000
                            ) -> list[dict[str, Any]]:
         rows = self._rows(
-            "MATCH (p:Post)-[:IN_CONVERSATION]->(:Conversation {key: $k}) RETURN p.key AS key, "
-            "p.parent_key AS parent_key, p.author_key AS author_key, p.text AS text, "
-            "p.title AS title, p.created_at AS created_at, p.kind AS kind, "
-            "p.sentiment AS sentiment, p.url AS url ORDER BY created_at, key LIMIT $n",
+            q.CONVERSATION_POSTS,
             {"k": conversation_key, "n": limit})
         for r in rows:
             r["created_at"] = _aware(r["created_at"])
@@ -163,9 +160,7 @@ class ReadsMixin(EmbeddedBase):
         return rows
 
     def purchases(self, customer_id: str) -> list[dict[str, Any]]:
-        rows = self._rows("MATCH (c:Customer {key: $k})-[:PURCHASED]->(p:Purchase) "
-                          "RETURN p.order_id AS order_id, p.amount AS amount, "
-                          "p.purchased_at AS purchased_at ORDER BY purchased_at DESC, order_id",
+        rows = self._rows(q.PURCHASES,
                           {"k": customer_id})
         for r in rows:
             if isinstance(r["purchased_at"], datetime):
@@ -204,7 +199,7 @@ class ReadsMixin(EmbeddedBase):
         if not keys:
             return {}
         return {r["k"]: r["a"] for r in self._rows(
-            "UNWIND $keys AS k MATCH (q:Post {key: k}) RETURN k AS k, q.author_key AS a",
+            q.POST_AUTHORS,
             {"keys": list(dict.fromkeys(keys))})}
 
     def _timeline_candidates(self, key: str, direction: str, where: str,
@@ -350,33 +345,26 @@ class ReadsMixin(EmbeddedBase):
         return frame
 
     def topic_authors(self, term: str) -> pd.DataFrame:
-        frame = self._df("MATCH (p:Post) WHERE lower(p.text) CONTAINS $t OR lower(p.title) "
-                         "CONTAINS $t RETURN p.author_key AS author_key, count(*) AS posts",
+        frame = self._df(q.TOPIC_AUTHORS,
                          {"t": term.lower()})
         if frame.empty:
             return pd.DataFrame(columns=["author_key", "posts"])
         return frame
 
     def newest_post_at(self) -> datetime | None:
-        rows = self._rows("MATCH (p:Post) RETURN max(p.created_at) AS t")
+        rows = self._rows(q.NEWEST_POST_AT)
         return _aware(rows[0]["t"]) if rows else None
 
     def purchase_frame(self) -> pd.DataFrame:
-        frame = self._df("MATCH (c:Customer)-[:PURCHASED]->(p:Purchase) RETURN "
-                         "c.key AS customer_id, p.amount AS amount, "
-                         "p.purchased_at AS purchased_at")
+        frame = self._df(q.PURCHASE_FRAME)
         if frame.empty:
             return pd.DataFrame(columns=["customer_id", "amount", "purchased_at"])
         return frame
 
     def brand_engagements(self) -> pd.DataFrame:
         parts = [
-            self._df("MATCH (b:Account)-[:POSTED]->(p:Post)-[:REPLY_TO]->(:Post)"
-                     "<-[:POSTED]-(a:Account) WHERE b.is_brand AND NOT a.is_brand "
-                     "RETURN a.key AS account_key, min(p.created_at) AS first_at"),
-            self._df("MATCH (b:Account)-[:POSTED]->(p:Post)-[:MENTIONS]->(a:Account) "
-                     "WHERE b.is_brand AND NOT a.is_brand "
-                     "RETURN a.key AS account_key, min(p.created_at) AS first_at"),
+            self._df(q.BRAND_REPLY_ENGAGEMENTS),
+            self._df(q.BRAND_MENTION_ENGAGEMENTS),
         ]
         frame = pd.concat([f for f in parts if not f.empty], ignore_index=True) \
             if any(not f.empty for f in parts) else pd.DataFrame(

@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graph.embedded import queries as q
 from graph.embedded.base import (
     _RANK_LOCK,
     _RANK_ORDER,
@@ -44,8 +45,7 @@ class ScoresMixin(EmbeddedBase):
 
     def start_run(self, params: dict[str, Any]) -> str:
         run_id = new_run_id()
-        self._exec("CREATE (r:AnalysisRun {run_id: $id, started_at: $at, status: 'running', "
-                   "params: $params, stats: '{}'})",
+        self._exec(q.CREATE_RUN,
                    {"id": run_id, "at": datetime.now(UTC).replace(tzinfo=None),
                     "params": encode_json(params)})
         return run_id
@@ -72,20 +72,18 @@ class ScoresMixin(EmbeddedBase):
             self._in_transaction(lambda: self._copy("AccountScore", table))
 
     def finish_run(self, run_id: str, stats: dict[str, Any]) -> None:
-        self._exec("MATCH (r:AnalysisRun {run_id: $id}) SET r.status = 'completed', "
-                   "r.finished_at = $at, r.stats = $stats",
+        self._exec(q.COMPLETE_RUN,
                    {"id": run_id, "at": datetime.now(UTC).replace(tzinfo=None),
                     "stats": encode_json(stats)})
         old, failed = runs_to_drop(self.runs(limit=1000), run_id)
         for rid in old + failed:
-            self._exec("MATCH (s:AccountScore) WHERE s.run_id = $id DELETE s", {"id": rid})
+            self._exec(q.DELETE_RUN_SCORES, {"id": rid})
         for rid in old:
-            self._exec("MATCH (r:AnalysisRun {run_id: $id}) SET r.status = 'expired'", {"id": rid})
+            self._exec(q.EXPIRE_RUN, {"id": rid})
 
     def fail_run(self, run_id: str, error: str) -> None:
-        self._exec("MATCH (s:AccountScore) WHERE s.run_id = $id DELETE s", {"id": run_id})
-        self._exec("MATCH (r:AnalysisRun {run_id: $id}) SET r.status = 'failed', r.error = $e, "
-                   "r.finished_at = $at",
+        self._exec(q.DELETE_RUN_SCORES, {"id": run_id})
+        self._exec(q.FAIL_RUN,
                    {"id": run_id, "e": error, "at": datetime.now(UTC).replace(tzinfo=None)})
 
     @staticmethod

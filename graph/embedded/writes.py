@@ -16,6 +16,7 @@ from graph.batch import (
     merge_customers,
     plan_links,
 )
+from graph.embedded import queries as q
 from graph.embedded.base import (
     _ACCOUNT_FIELDS,
     _ACCOUNT_SCHEMA,
@@ -165,16 +166,14 @@ class WritesMixin(EmbeddedBase):
             "key"].to_pylist()
         ready, waiting = split_edges(wanted, {*new_keys, *stored_targets})
 
-        pending = self._exec("MATCH (e:PendingEdge) RETURN e.key AS key, e.rel AS rel, "
-                             "e.from_key AS from_key, e.to_key AS to_key, "
-                             "e.share_kind AS kind").get_as_arrow()
+        pending = self._exec(q.PENDING_EDGES).get_as_arrow()
         resolved = pending.filter(pc.is_in(pending["to_key"], value_set=pa.array(
             new_keys, pa.string()))) if pending.num_rows else pending
         if resolved.num_rows:
             ready.extend(PostEdge(*e) for e in zip(
                 *(resolved[c].to_pylist() for c in ("rel", "from_key", "to_key", "kind")),
                 strict=True))
-            self._exec("UNWIND $keys AS k MATCH (e:PendingEdge {key: k}) DELETE e",
+            self._exec(q.DELETE_PENDING,
                        {"keys": resolved["key"].to_pylist()})
         pending_keys = set(pending["key"].to_pylist()) if waiting and pending.num_rows else set()
         replies = [e for e in ready if e.rel == "REPLY_TO"]
@@ -204,14 +203,12 @@ class WritesMixin(EmbeddedBase):
             # one conversation at a time, from the conversation's end: an UNWIND over
             # the relationship table would be planned as a scan of every post
             keys = [r["k"] for r in self._rows(
-                "MATCH (p:Post)-[:IN_CONVERSATION]->(:Conversation {key: $old}) "
-                "RETURN p.key AS k", {"old": old})]
-            self._exec("MATCH (:Post)-[r:IN_CONVERSATION]->(:Conversation {key: $old}) DELETE r",
+                q.CONVERSATION_POST_KEYS, {"old": old})]
+            self._exec(q.DELETE_CONVERSATION_EDGES,
                        {"old": old})
-            self._exec("MATCH (c:Conversation {key: $old}) DELETE c", {"old": old})
+            self._exec(q.DELETE_CONVERSATION, {"old": old})
             if keys:
-                self._exec("UNWIND $keys AS k MATCH (p:Post {key: k}) "
-                           "SET p.conversation_key = $real", {"keys": keys, "real": real})
+                self._exec(q.SET_POST_CONVERSATION, {"keys": keys, "real": real})
                 self._copy("IN_CONVERSATION", pa.table({"from": keys, "to": [real] * len(keys)}))
 
     def _write_links(self, links: Sequence[OwnsLink], result: WriteResult) -> None:
@@ -223,9 +220,7 @@ class WritesMixin(EmbeddedBase):
         known_customers = {r["key"] for r in self._existing(
             "Customer", list({c for c, _ in wanted}))}
         existing = {(r["c"], r["a"]): r for r in self._rows(
-            "UNWIND $rows AS row "
-            "MATCH (c:Customer {key: row.c})-[o:OWNS]->(a:Account {key: row.a}) "
-            "RETURN c.key AS c, a.key AS a, o.confidence AS confidence, o.method AS method",
+            q.EXISTING_LINKS,
             {"rows": [{"c": c, "a": a} for c, a in wanted]})}
         rejected = {r["key"] for r in self._existing(
             "IdentityDecision", [f"{c}|{a}" for c, a in wanted],
@@ -238,9 +233,7 @@ class WritesMixin(EmbeddedBase):
             "evidence": pa.array([x.evidence for x in new], pa.string())}))
         if changed:
             self._exec(
-                "UNWIND $rows AS row MATCH (c:Customer {key: row.c})-[o:OWNS]->(a:Account "
-                "{key: row.a}) SET o.confidence = row.confidence, o.method = row.method, "
-                "o.evidence = row.evidence",
+                q.UPDATE_LINKS,
                 {"rows": [{"c": x.customer_id, "a": x.account_key, "confidence": x.confidence,
                            "method": x.method, "evidence": x.evidence} for x in changed]})
         result.created["links"] = result.created.get("links", 0) + len(new)
@@ -253,8 +246,7 @@ class WritesMixin(EmbeddedBase):
         if not pairs:
             return
         existing = {(r["a"], r["b"]) for r in self._rows(
-            "UNWIND $rows AS row MATCH (a:Account {key: row.a})-[:FOLLOWS]->(b:Account "
-            "{key: row.b}) RETURN a.key AS a, b.key AS b",
+            q.EXISTING_FOLLOWS,
             {"rows": [{"a": a, "b": b} for a, b in pairs]})}
         new = [p for p in pairs if p not in existing]
         self._copy("FOLLOWS", pa.table({"from": [a for a, _ in new], "to": [b for _, b in new]}))
@@ -302,11 +294,11 @@ class WritesMixin(EmbeddedBase):
                 Account(platform=k.split(":", 1)[0], handle=k.split(":", 1)[1], is_brand=True)
                 for k in account_keys])
             self._write_accounts(batch, WriteResult())
-            self._exec("MATCH (a:Account) WHERE a.is_brand SET a.is_brand = false")
-            self._exec("UNWIND $keys AS k MATCH (a:Account {key: k}) SET a.is_brand = true",
+            self._exec(q.CLEAR_BRANDS)
+            self._exec(q.MARK_BRANDS,
                        {"keys": list(account_keys)})
             for name, value in settings.items():
-                self._exec("MERGE (s:Setting {key: $k}) SET s.value = $v", {"k": name, "v": value})
+                self._exec(q.MERGE_SETTING, {"k": name, "v": value})
             return len(account_keys)
         return self._in_transaction(work)  # type: ignore[no-any-return]
 
@@ -314,7 +306,7 @@ class WritesMixin(EmbeddedBase):
         # projection.* belongs to this adapter's projection cache, not to the brand's
         # configuration (it is not migrated, and differs between copies)
         return {r["k"]: r["v"] for r in self._rows(
-            "MATCH (s:Setting) RETURN s.key AS k, s.value AS v")
+            q.GET_SETTINGS)
             if not r["k"].startswith("projection.")}
 
     def file_ingested(self, fingerprint: str) -> bool:
@@ -323,15 +315,14 @@ class WritesMixin(EmbeddedBase):
     def record_file(self, fingerprint: str, path: str, source: str, read: int, loaded: int,
                     rejected: int) -> None:
         self._exec(
-            "MERGE (f:IngestFile {key: $k}) SET f.path = $path, f.source = $source, "
-            "f.read = $read, f.loaded = $loaded, f.rejected = $rejected, f.ingested_at = $at",
+            q.RECORD_FILE,
             {"k": fingerprint, "path": path, "source": source, "read": read, "loaded": loaded,
              "rejected": rejected, "at": datetime.now(UTC).replace(tzinfo=None)})
 
     def link_account(self, link: OwnsLink) -> None:
         def work() -> None:
             self._write_accounts(GraphBatch(links=[link]), WriteResult())
-            self._exec("MATCH (c:Customer {key: $c})-[o:OWNS]->(a:Account {key: $a}) DELETE o",
+            self._exec(q.DELETE_LINK,
                        {"c": link.customer_id, "a": link.account_key})
             result = WriteResult()
             self._write_links([link], result)
@@ -340,7 +331,6 @@ class WritesMixin(EmbeddedBase):
         self._in_transaction(work)
 
     def unlink_account(self, customer_id: str, account_key: str) -> bool:
-        rows = self._rows("MATCH (c:Customer {key: $c})-[o:OWNS]->(a:Account {key: $a}) "
-                          "DELETE o RETURN count(*) AS n", {"c": customer_id, "a": account_key})
+        rows = self._rows(q.DELETE_LINK_COUNTED, {"c": customer_id, "a": account_key})
         _wrote(self.path)
         return bool(rows and rows[0]["n"])
