@@ -21,7 +21,7 @@ from neo4j_recording import RecordingDriver
 from test_contract import sample_batch, tw
 
 from graph.embedded import EmbeddedStore
-from graph.model import PostKind
+from graph.model import Account, Customer, Follow, OwnsLink, PostKind
 from graph.neo4j import Neo4jStore
 from graph.neo4j import queries as q
 from graph.store import GraphBatch
@@ -106,6 +106,17 @@ SCENARIOS: dict[str, list[GraphBatch]] = {
         GraphBatch(posts=[tw("1", "brand", 0, "a")]),
         GraphBatch(posts=[tw("1", "brand", 0, "b"), tw("2", "sam", 1, "x"),
                           tw("2", "sam", 1, "y")])],
+    "links, accounts and follows after the CRM": [
+        sample_batch(),
+        GraphBatch(
+            accounts=[Account("twitter", "sam", followers=40, display_name="Sam"),
+                      Account("twitter", "newbie")],
+            links=[OwnsLink("c1", "twitter", "danaw", confidence=0.6, method="fuzzy"),
+                   OwnsLink("c2", "twitter", "sam", confidence=0.9, method="email"),
+                   OwnsLink("c2", "twitter", "newbie", method="manual"),
+                   OwnsLink("c9", "twitter", "newbie", confidence=0.5, method="fuzzy")],
+            follows=[Follow("twitter", "newbie", "brand"), Follow("twitter", "sam", "brand")],
+            customers=[Customer("c2", nps=8)])],
     "shares wait": [
         GraphBatch(posts=[tw("q", "sam", 5, "so true", kind=PostKind.QUOTE, shared_id="o")]),
         GraphBatch(posts=[tw("q", "sam", 5, "so true", kind=PostKind.QUOTE, shared_id="o")]),
