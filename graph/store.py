@@ -1,7 +1,7 @@
 """The store port: the one interface every other package uses to reach the graph.
 
-Adapters: :class:`graph.embedded_store.EmbeddedStore` (LadybugDB, the default,
-no server) and :class:`graph.neo4j_store.Neo4jStore` (production). Nothing
+Adapters: :class:`graph.embedded.EmbeddedStore` (LadybugDB, the default,
+no server) and :class:`graph.neo4j.Neo4jStore` (production). Nothing
 outside ``graph/`` imports an adapter directly; :func:`graph.open_store` picks one
 from the settings.
 """

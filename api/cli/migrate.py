@@ -23,9 +23,9 @@ def migrate(
     """Copy the whole embedded database — records, identity links, sentiment, brand
     settings, analysis runs and scores — into Neo4j. Resumable: run it again after an
     interruption and it continues, changing nothing already copied."""
-    from graph.embedded_store import EmbeddedStore
+    from graph.embedded import EmbeddedStore
     from graph.migrate import migrate as copy_into
-    from graph.neo4j_store import Neo4jStore
+    from graph.neo4j import Neo4jStore
 
     if not to_neo4j:
         fail("say where to: --to-neo4j (the only target so far)", code=2)

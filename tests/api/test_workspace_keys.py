@@ -11,7 +11,7 @@ import pytest
 from api_testkit import LiveServer
 
 from graph.config import Settings
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 
 PAGES = ("/inbox", "/people", "/dashboard", "/network", "/people.csv")
 

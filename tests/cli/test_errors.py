@@ -109,7 +109,7 @@ def test_a_zst_of_several_frames_is_read_to_the_end(tmp_path: Path) -> None:
 
 
 def test_a_busy_database_exits_3(tmp_path: Path) -> None:
-    from graph.embedded_store import EmbeddedStore
+    from graph.embedded import EmbeddedStore
 
     db = tmp_path / "busy.lbdb"
     with EmbeddedStore(db):  # this process writes; the CLI run below is another writer
@@ -118,7 +118,7 @@ def test_a_busy_database_exits_3(tmp_path: Path) -> None:
     import sys
 
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from graph.embedded_store import EmbeddedStore; "
+        "import sys, time; from graph.embedded import EmbeddedStore; "
         f"s = EmbeddedStore({str(db)!r}); print('ready', flush=True); time.sleep(60)")],
         stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
     try:

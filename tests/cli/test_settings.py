@@ -36,8 +36,7 @@ def test_no_module_reads_scrm_variables_around_the_settings() -> None:
             text = path.read_text(encoding="utf-8")
             if re.search(r"envvar=\"SCRM_|os\.environ(\.get)?\(?\[?\"SCRM_", text):
                 offenders.append(str(path.relative_to(root)))
-    # the embedded store's two raw reads belong to the store split (issue 14)
-    assert set(offenders) <= {"graph/embedded_store.py"}, offenders
+    assert offenders == []
 
 
 @pytest.fixture
@@ -71,7 +70,7 @@ def test_help_shows_where_an_option_default_comes_from() -> None:
 def test_dot_env_reaches_the_analysis_and_the_care_routing(in_tmp: Path) -> None:
     from analytics.care import RoutingRules
     from graph.config import get_settings
-    from graph.embedded_store import EmbeddedStore
+    from graph.embedded import EmbeddedStore
 
     samples = Path(__file__).resolve().parents[2] / "ingest" / "samples" / "demo"
     rules = in_tmp / "rules.json"

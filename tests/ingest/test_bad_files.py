@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 from ingest.errors import NothingLoadedError, SourceFormatError, TruncatedInputError
 from ingest.pipeline import ingest_paths
 from ingest.sources import get_source

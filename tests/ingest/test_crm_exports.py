@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 from ingest.crm import PRESETS
 from ingest.pipeline import ingest_paths
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 from ingest.pipeline import ingest_paths
 
 FORMATS = "formats"

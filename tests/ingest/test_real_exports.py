@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 from ingest.loader import shortened_of
 from ingest.pipeline import ingest_paths
 

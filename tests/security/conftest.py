@@ -21,7 +21,7 @@ from api_testkit import LiveServer, build_graph  # noqa: E402
 from security_kit import KEYS  # noqa: E402
 
 from graph.config import Settings  # noqa: E402
-from graph.embedded_store import EmbeddedStore  # noqa: E402
+from graph.embedded import EmbeddedStore  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -146,7 +146,7 @@ def test_privacy_salt_cannot_be_set_by_a_job(demo_copy: Path) -> None:
         assert done["status"] == "failed" and "privacy.salt" in str(done["error"])
     finally:
         stop(server)
-    from graph.embedded_store import EmbeddedStore
+    from graph.embedded import EmbeddedStore
 
     store = EmbeddedStore(demo_copy, read_only=True)
     try:
@@ -160,7 +160,7 @@ def test_identities_link_refuses_phantom_and_malformed_accounts(demo_copy: Path)
     assert "no account twitter:nosuchhandle" in _one_line(phantom)
     empty = _scrm(demo_copy, "identities", "link", "C00018", "twitter:")
     assert "not a twitter handle" in _one_line(empty)
-    from graph.embedded_store import EmbeddedStore
+    from graph.embedded import EmbeddedStore
 
     store = EmbeddedStore(demo_copy, read_only=True)
     try:

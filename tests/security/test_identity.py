@@ -8,7 +8,7 @@ import httpx
 from api_testkit import LiveServer, build_graph
 
 from graph.config import Settings
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 
 LINK = ('mutation($p: String!, $h: String!) { linkAccount(customerId: "C1", platform: $p, '
         'handle: $h) { id } }')

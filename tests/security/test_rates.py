@@ -13,7 +13,7 @@ from api_testkit import LiveServer
 from security_kit import KEYS, READ_KEY, WRITE_KEY, bearer
 
 from graph.config import Settings
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 
 QUERY = {"query": "{ latestRun { runId } }"}
 
