@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from analytics.advocacy import fit_advocate_model, nps_labels
 from analytics.community import (
+    RESOLUTION,
     extend_partition,
     louvain,
     participation_coefficient,
@@ -66,8 +67,14 @@ class AnalysisParams:
         half_life_days: An interaction loses half its weight every this many days,
             counted back from the newest interaction in the data (not the wall
             clock, so an archive analysed later ranks the same).
+        decay_floor: The least an interaction's decay can fall to, so that an older era
+            loaded beside newer data is outranked but never erased (see
+            :func:`analytics.influence.interaction_weights`). Communities and bridges
+            do not decay at all: they describe who talks with whom, whenever.
         alpha: PageRank damping factor.
         seed: Community detection seed.
+        resolution: Modularity resolution of community detection (the modularity
+            reported is the standard one, at 1.0).
         rescore_sentiment: Score every post again, not only new ones.
         warm_start: Start PageRank and community detection from the latest run's
             results (far fewer iterations after a small amount of new data).
@@ -82,8 +89,10 @@ class AnalysisParams:
     share_weight: float = 1.0
     quote_weight: float = 1.0
     half_life_days: float = 90.0
+    decay_floor: float = 0.05
     alpha: float = 0.85
     seed: int = 0
+    resolution: float = RESOLUTION
     rescore_sentiment: bool = False
     warm_start: bool = True
     community_refresh: float = 0.05
@@ -163,7 +172,14 @@ def run_analysis(
         say("influence", 0.45)
         per_kind = kind_weights_from_params(params.as_dict())
         weight = interaction_weights(kind, created_s, weight=per_kind,
-                                     half_life_days=params.half_life_days, valid=ok)[ok]
+                                     half_life_days=params.half_life_days, valid=ok,
+                                     floor=params.decay_floor)[ok]
+        # Communities are structure, not recency: detected on undecayed weights, an old
+        # thread keeps its communities beside data years newer (decayed 1e-12, its
+        # edges would add nothing to modularity and be merged at random).
+        structure = interaction_weights(kind, created_s, weight=per_kind,
+                                        half_life_days=params.half_life_days, valid=ok,
+                                        floor=1.0)[ok]
         src, dst = src[ok].astype(np.int64), dst[ok].astype(np.int64)
         latest = store.latest_run()
         previous = _aligned(store.score_frame(columns=("influence", "community")), keys) \
@@ -177,23 +193,25 @@ def run_analysis(
         say("communities", 0.6)
         base = _community_base(store, params, previous, int(ok.sum()))
         if len(src):
-            adjacency = undirected(n, src, dst, weight)
+            adjacency = undirected(n, src, dst, structure)
             if base is not None and initial is not None:
                 membership = extend_partition(adjacency, initial, base)
-                modularity = community_modularity(n, src, dst, weight, membership,
+                modularity = community_modularity(n, src, dst, structure, membership,
                                                   adjacency=adjacency)
             else:
-                membership, modularity = louvain(n, src, dst, weight, seed=params.seed,
-                                                 initial_membership=initial,
-                                                 adjacency=adjacency)
-            bridge = participation_coefficient(n, src, dst, weight, membership,
+                membership, _ = louvain(n, src, dst, structure, seed=params.seed,
+                                        resolution=params.resolution,
+                                        initial_membership=initial, adjacency=adjacency)
+                modularity = community_modularity(n, src, dst, structure, membership,
+                                                  adjacency=adjacency)
+            bridge = participation_coefficient(n, src, dst, structure, membership,
                                                adjacency=adjacency)
             del adjacency
         else:
             membership, modularity = np.arange(n), 0.0
             bridge = np.zeros(n)
         edges = int(len(src))
-        del src, dst, weight, kind, created_s, ok  # the graph is no longer needed
+        del src, dst, weight, structure, kind, created_s, ok  # the graph is no longer needed
         t = mark("communities", t)
 
         say("scores", 0.75)

@@ -27,6 +27,10 @@ def analyze(
     db: DbOption = None,
     half_life_days: Annotated[float, typer.Option(envvar="SCRM_HALF_LIFE_DAYS",
                                                   help="Interaction half-life in days.")] = 90.0,
+    decay_floor: Annotated[float, typer.Option(
+        envvar="SCRM_DECAY_FLOOR", min=0.0, max=1.0,
+        help="The least an old interaction's decay falls to (an older era is outranked, "
+        "never erased).")] = 0.05,
     reply_weight: Annotated[float, typer.Option(envvar="SCRM_REPLY_WEIGHT")] = 1.0,
     mention_weight: Annotated[float, typer.Option(envvar="SCRM_MENTION_WEIGHT")] = 0.5,
     share_weight: Annotated[float, typer.Option(envvar="SCRM_SHARE_WEIGHT")] = 1.0,
@@ -43,7 +47,8 @@ def analyze(
     ] = 0.05,
 ) -> None:
     """Compute influence, sentiment, communities and the three rankings (a new run)."""
-    params = {"half_life_days": half_life_days, "reply_weight": reply_weight,
+    params = {"half_life_days": half_life_days, "decay_floor": decay_floor,
+              "reply_weight": reply_weight,
               "mention_weight": mention_weight, "share_weight": share_weight,
               "quote_weight": quote_weight, "seed": seed, "rescore_sentiment": rescore_sentiment,
               "warm_start": not full, "community_refresh": community_refresh}
