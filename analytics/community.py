@@ -95,7 +95,8 @@ def louvain(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None 
     Parameters:
         method: ``auto`` (default: igraph's Leiden below ``LARGE_GRAPH_EDGES`` edges,
             networkit's parallel Leiden, three iterations, above: on the 1M-account
-            benchmark graph it reaches PLM's modularity in 60% of the time), ``leiden``
+            benchmark graph it reaches PLM's modularity in 60% of the time; run on one
+            thread, so the same input and seed give the same partition), ``leiden``
             (igraph), ``parallel-leiden`` (networkit), ``louvain`` (igraph multilevel),
             ``plm`` (networkit's parallel Louvain), or ``networkx``.
         initial_membership: A previous partition to start from (Leiden only): the
@@ -184,14 +185,24 @@ def _detect(full: sp.csr_matrix, *, seed: int, resolution: float, method: str,
     if method in ("plm", "parallel-leiden"):
         import networkit as nk
 
-        nk.setSeed(seed, False)
-        g = nk.graph.GraphFromCsr(a, directed=False, weighted=True)
-        del a
-        algorithm = nk.community.PLM(g, refine=True, gamma=resolution) if method == "plm" \
-            else nk.community.ParallelLeiden(g, iterations=3, gamma=resolution)
-        algorithm.run()
-        membership = np.asarray(algorithm.getPartition().getVector(), dtype=np.int64)
-        del algorithm, g
+        # One thread: with more, the threads' interleaving changes the partition (four
+        # runs with seed 0 gave four community counts). On a 200,000-account,
+        # 1M-edge graph one thread took 9.2 s a run, two 15.8 s on this shared
+        # 2-core machine (BENCHMARKS.md, "Deterministic communities").
+        threads = nk.getMaxNumberOfThreads()
+        nk.setNumberOfThreads(1)
+        try:
+            nk.setSeed(seed, False)
+            g = nk.graph.GraphFromCsr(a, directed=False, weighted=True)
+            del a
+            algorithm = nk.community.PLM(g, refine=True, gamma=resolution) \
+                if method == "plm" else nk.community.ParallelLeiden(
+                    g, iterations=3, gamma=resolution)
+            algorithm.run()
+            membership = np.asarray(algorithm.getPartition().getVector(), dtype=np.int64)
+            del algorithm, g
+        finally:
+            nk.setNumberOfThreads(threads)
         return membership
     import networkx as nx
 
