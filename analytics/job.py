@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analytics.advocacy import fit_advocate_model, nps_labels
+from analytics.bots import FLAG_AT, behaviour_scores
 from analytics.community import (
     RESOLUTION,
     extend_partition,
@@ -156,6 +157,9 @@ def run_analysis(
         ok = (src >= 0) & (dst >= 0) & (src != dst)
         kind = _positions(interactions["kind"], pa.array(INTERACTION_KINDS))
         created_s = _epoch_seconds(interactions["created_at"])
+        share = ok & (kind == INTERACTION_KINDS.index("share"))
+        key_text = np.asarray(keys.to_numpy(zero_copy_only=False), dtype=object)
+        shares = pd.DataFrame({"src": key_text[src[share]], "dst": key_text[dst[share]]})
         # The projection's Arrow buffers live in the database's buffer pool: release them
         # before the next queries need the room.
         del interactions
@@ -168,6 +172,13 @@ def run_analysis(
         brand_posts = store.brand_posts(_brand_terms(settings))
         activity = store.author_activity()
         t = mark("sentiment", t)
+
+        say("bots", 0.4)
+        bots = behaviour_scores(store.post_frame(None, None), shares)
+        decisions = json.loads(settings.get("bots.decisions", "{}"))
+        flagged = bots.flagged(decisions, FLAG_AT) - brand_keys
+        del shares
+        t = mark("bots", t)
 
         say("influence", 0.45)
         per_kind = kind_weights_from_params(params.as_dict())
@@ -227,6 +238,7 @@ def run_analysis(
             matrix[brand] = 0.0
             ranked.scores["advocate"] = np.where(brand, 0.0, p)
             ranked.parts["advocate"] = (names, matrix)
+        _leave_out(ranked, indexed.index, flagged)
         frame = _score_frame(features, ranked, membership, bridge)
         posts_addressing = int(len(brand_posts))
         # Only the score rows are written: let the rest go before the write-back.
@@ -247,6 +259,7 @@ def run_analysis(
                         f"transparent weighted formula ({learned['reason']})"),
             "advocate_model": learned,
             "warm_start": start is not None,
+            "bots": _bot_list(bots.likelihood, bots.reasons, flagged, decisions),
             "communities_from": "carried over from the previous run, new accounts placed by "
             "their neighbours" if base is not None else "detected",
             "communities_detected_at": edges if base is None else int(
@@ -259,6 +272,35 @@ def run_analysis(
     except BaseException as exc:
         store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
         raise
+
+
+def _leave_out(ranked: Scored, index: pd.Index, accounts: set[str]) -> None:
+    """Scores of ``accounts`` (flagged bots) set to 0, explanations with them: they are
+    listed on their own, not ranked."""
+    out = index.isin(list(accounts))
+    if not out.any():
+        return
+    for kind in list(ranked.scores):
+        values = ranked.scores[kind].to_numpy(dtype=float).copy()
+        values[out] = 0.0
+        ranked.scores[kind] = pd.Series(values, index=ranked.scores[kind].index)
+        if kind in ranked.parts:
+            names, matrix = ranked.parts[kind]
+            matrix = matrix.copy()
+            matrix[out] = 0.0
+            ranked.parts[kind] = (names, matrix)
+
+
+def _bot_list(likelihood: pd.Series, reasons: dict[str, dict[str, float]],
+              flagged: set[str], decisions: dict[str, str], limit: int = 1000
+              ) -> list[dict[str, Any]]:
+    """The flagged accounts, most likely first, with their reasons and any person's
+    decision (kept in the run's statistics: ``scrm bots list``)."""
+    rows: list[dict[str, Any]] = [{"key": k, "likelihood": round(float(likelihood.get(k, 1.0)), 3),
+             "reasons": reasons.get(k, {}), "decision": decisions.get(k)}
+            for k in flagged]
+    rows.sort(key=lambda r: (-float(r["likelihood"]), str(r["key"])))
+    return rows[:limit]
 
 
 def _score_sentiment(store: GraphStore, params: AnalysisParams) -> tuple[str, int]:
