@@ -40,6 +40,7 @@ from analytics.influence import (
 from analytics.pagerank import pagerank
 from analytics.scoring import Scored, ScoreWeights, score_accounts
 from analytics.sentiment import TrainedSentimentModel, VaderScorer
+from analytics.team import staff_settings, team_accounts
 from graph.schema import SCORE_KINDS
 from graph.store import GraphStore
 
@@ -177,6 +178,11 @@ def run_analysis(
         bots = behaviour_scores(store.post_frame(None, None), shares)
         decisions = json.loads(settings.get("bots.decisions", "{}"))
         flagged = bots.flagged(decisions, FLAG_AT) - brand_keys
+        domains, named = staff_settings(settings)
+        team = (team_accounts(accounts, store.customer_frame() if domains else pd.DataFrame(),
+                              domains=domains, named=named) | brand_keys) \
+            if domains or named else set(brand_keys)
+        flagged -= team
         del shares
         t = mark("bots", t)
 
@@ -238,7 +244,7 @@ def run_analysis(
             matrix[brand] = 0.0
             ranked.scores["advocate"] = np.where(brand, 0.0, p)
             ranked.parts["advocate"] = (names, matrix)
-        _leave_out(ranked, indexed.index, flagged)
+        _leave_out(ranked, indexed.index, flagged | (team - brand_keys))
         frame = _score_frame(features, ranked, membership, bridge)
         posts_addressing = int(len(brand_posts))
         # Only the score rows are written: let the rest go before the write-back.
@@ -260,6 +266,7 @@ def run_analysis(
             "advocate_model": learned,
             "warm_start": start is not None,
             "bots": _bot_list(bots.likelihood, bots.reasons, flagged, decisions),
+            "team": [{"key": k, "brand": k in brand_keys} for k in sorted(team)],
             "communities_from": "carried over from the previous run, new accounts placed by "
             "their neighbours" if base is not None else "detected",
             "communities_detected_at": edges if base is None else int(
