@@ -37,10 +37,11 @@ from analytics.influence import (
     interaction_weights,
     kind_weights_from_params,
 )
+from analytics.lookalike import Lookalikes, lookalike_features, lookalikes
 from analytics.pagerank import pagerank
 from analytics.scoring import Scored, ScoreWeights, score_accounts
 from analytics.sentiment import TrainedSentimentModel, VaderScorer
-from analytics.team import staff_settings, team_accounts
+from analytics.team import excluded_authors, staff_settings, team_accounts
 from graph.schema import SCORE_KINDS
 from graph.store import GraphStore
 
@@ -48,6 +49,7 @@ __all__ = [
     "AnalysisParams",
     "AnalysisResult",
     "explanation_json",
+    "prospect_lookalikes",
     "run_analysis",
     "sentiment_model_path",
 ]
@@ -508,3 +510,28 @@ def explanation_json(parts: dict[str, tuple[list[str], np.ndarray]]) -> pa.Array
         body = pc.binary_join_element_wise(pc.utf8_rtrim(body, characters=", "),
                                            pa.scalar("]"), "")
     return pc.binary_join_element_wise(body, pa.scalar("}"), "")
+
+
+def prospect_lookalikes(store: GraphStore, *, advocates: int = 20, seed: int = 0
+                        ) -> Lookalikes:
+    """Lookalike prospects from the latest run's scores, the customer links, the
+    interactions (undecayed kind weights) and the posts' words; the brand, the team and
+    flagged bots are never offered (:func:`analytics.lookalike.lookalikes`)."""
+    run = store.latest_run()
+    scores = store.score_frame(columns=("influence", "reach", "engagement",
+                                        "brand_sentiment", "brand_posts", "community",
+                                        "advocate_rank"))
+    accounts = store.account_frame(profile=False)
+    customers = pd.Series(accounts["customer_id"].notna().to_numpy(dtype=bool),
+                          index=accounts["key"].astype(str))
+    ranks = pd.to_numeric(scores["advocate_rank"], errors="coerce").dropna()
+    best = {str(k) for k in ranks.sort_values().index[:advocates]}
+    inter = store.interaction_frame(sentiment=False)
+    per_kind = kind_weights_from_params(run.params if run else {})
+    edges = pd.DataFrame({"src": inter["src"].astype(str), "dst": inter["dst"].astype(str),
+                          "weight": inter["kind"].astype(str).map(per_kind).fillna(0.0)})
+    texts = store.post_frame(None, None)[["author_key", "text"]]
+    features = lookalike_features(scores, customers, best, edges, texts)
+    exclude = excluded_authors(run.stats if run else {}) | set(
+        accounts.loc[accounts["is_brand"].astype(bool), "key"].astype(str))
+    return lookalikes(features, customers, exclude=exclude, seed=seed)

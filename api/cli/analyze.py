@@ -95,12 +95,17 @@ def print_top(rows: list[dict[str, Any]], kind: str) -> None:
 
 
 def top(
-    kind: Annotated[str, typer.Argument(help="advocates | influencers | detractors")],
+    kind: Annotated[str, typer.Argument(help="advocates | influencers | detractors | lookalikes")],
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10_000)] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     db: DbOption = None,
 ) -> None:
     """Show a ranking with the reasons behind each score."""
+    if kind in ("lookalike", "lookalikes"):
+        from api.cli import lookalikes
+
+        with open_for(db, read_only=_exists(db)) as store:
+            return lookalikes.show(store, limit, as_json)
     store_kind = _KIND_NAMES.get(kind, kind.rstrip("s") if kind.rstrip("s") in SCORE_KINDS
                                  else None)
     if store_kind is None:
