@@ -8,6 +8,7 @@ partitions than Louvain, and fast), networkit's PLM, else networkx.
 References:
     Blondel et al. Fast unfolding of communities in large networks (2008).
     Traag, Waltman, van Eck. From Louvain to Leiden (2019).
+    Fortunato, Barthélemy. Resolution limit in community detection (PNAS 2007).
     Guimerà, Amaral. Functional cartography of complex metabolic networks (2005).
 """
 
@@ -15,8 +16,18 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse import csgraph
 
 LARGE_GRAPH_EDGES = 500_000
+MIN_COMPONENT = 30
+RESOLUTION = 1.2
+"""The analysis job's modularity resolution (:func:`louvain` itself defaults to 1.0,
+the published known answers'). At 1.0 Leiden merges groups that people name apart:
+on email-Eu-core (42 departments) it finds 27 communities, NMI 0.53–0.60 over seeds
+0–9; at 1.2, NMI 0.61–0.63 at the same modularity ±0.01 (bench/community_quality.py).
+Marketers act on the smaller groups (a product line's users, not the whole forum)."""
+"""Connected components this small are one community each; larger ones are
+detected on their own (:func:`louvain`)."""
 
 __all__ = [
     "LARGE_GRAPH_EDGES",
@@ -84,7 +95,8 @@ def louvain(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None 
     Parameters:
         method: ``auto`` (default: igraph's Leiden below ``LARGE_GRAPH_EDGES`` edges,
             networkit's parallel Leiden, three iterations, above: on the 1M-account
-            benchmark graph it reaches PLM's modularity in 60% of the time), ``leiden``
+            benchmark graph it reaches PLM's modularity in 60% of the time; run on one
+            thread, so the same input and seed give the same partition), ``leiden``
             (igraph), ``parallel-leiden`` (networkit), ``louvain`` (igraph multilevel),
             ``plm`` (networkit's parallel Louvain), or ``networkx``.
         initial_membership: A previous partition to start from (Leiden only): the
@@ -102,6 +114,51 @@ def louvain(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None 
     if n == 0:
         return np.zeros(0, dtype=np.int64), 0.0
     full = adjacency if adjacency is not None else undirected(n, src, dst, weight)
+    count, component = csgraph.connected_components(full, directed=False)
+    if count == 1:
+        membership = _detect(full, seed=seed, resolution=resolution, method=method,
+                             initial=initial_membership)
+    else:
+        membership = _by_component(full, count, component, seed=seed,
+                                   resolution=resolution, method=method,
+                                   initial=initial_membership)
+    membership = _relabel(membership)
+    return membership, modularity(n, src, dst, weight, membership, resolution=resolution,
+                                  adjacency=full)
+
+
+def _by_component(full: sp.csr_matrix, count: int, component: np.ndarray, *, seed: int,
+                  resolution: float, method: str, initial: np.ndarray | None
+                  ) -> np.ndarray:
+    """Communities detected in each connected component of at least
+    ``MIN_COMPONENT`` accounts on its own; a smaller one is one community.
+
+    Modularity's resolution limit (Fortunato and Barthélemy 2007) merges the
+    communities of a small component once the rest of the graph is large: a 2014
+    thread of 500 accounts (25 communities alone) beside a much larger 2026 data set
+    fell to 14. No community spans two components, so judging each one by its own
+    modularity changes nothing else.
+    """
+    sizes = np.bincount(component, minlength=count)
+    membership = component.astype(np.int64).copy()  # small components: one community each
+    next_id = count
+    order = np.argsort(component, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    for c in np.flatnonzero(sizes >= MIN_COMPONENT):
+        nodes = order[bounds[c]:bounds[c + 1]]
+        start = None if initial is None else np.unique(
+            np.asarray(initial)[nodes], return_inverse=True)[1]
+        part = _detect(full[nodes][:, nodes].tocsr(), seed=seed, resolution=resolution,
+                       method=method, initial=start)
+        membership[nodes] = next_id + part
+        next_id += int(part.max()) + 1
+    return membership
+
+
+def _detect(full: sp.csr_matrix, *, seed: int, resolution: float, method: str,
+            initial: np.ndarray | None) -> np.ndarray:
+    """Raw community ids of one graph (its symmetric adjacency) by ``method``."""
+    n = full.shape[0]
     if method == "auto":
         method = "leiden" if full.nnz // 2 < LARGE_GRAPH_EDGES else "parallel-leiden"
     if method in ("plm", "parallel-leiden"):
@@ -118,39 +175,46 @@ def louvain(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None 
         random.seed(seed)
         ig.set_random_number_generator(random)
         if method == "leiden":
-            start = None if initial_membership is None else [
-                int(x) for x in initial_membership]
+            start = None if initial is None else [int(x) for x in initial]
             part = g.community_leiden(objective_function="modularity", weights="weight",
                                       resolution=resolution, n_iterations=-1 if a.nnz < 100_000
                                       else 4, initial_membership=start)
         else:
             part = g.community_multilevel(weights="weight", resolution=resolution)
-        membership = np.asarray(part.membership, dtype=np.int64)
-    elif method in ("plm", "parallel-leiden"):
+        return np.asarray(part.membership, dtype=np.int64)
+    if method in ("plm", "parallel-leiden"):
         import networkit as nk
 
-        nk.setSeed(seed, False)
-        g = nk.graph.GraphFromCsr(a, directed=False, weighted=True)
-        del a
-        algorithm = nk.community.PLM(g, refine=True, gamma=resolution) if method == "plm" \
-            else nk.community.ParallelLeiden(g, iterations=3, gamma=resolution)
-        algorithm.run()
-        membership = np.asarray(algorithm.getPartition().getVector(), dtype=np.int64)
-        del algorithm, g
-    else:
-        import networkx as nx
+        # One thread: with more, the threads' interleaving changes the partition (four
+        # runs with seed 0 gave four community counts). On a 200,000-account,
+        # 1M-edge graph one thread took 9.2 s a run, two 15.8 s on this shared
+        # 2-core machine (BENCHMARKS.md, "Deterministic communities").
+        threads = nk.getMaxNumberOfThreads()
+        nk.setNumberOfThreads(1)
+        try:
+            nk.setSeed(seed, False)
+            g = nk.graph.GraphFromCsr(a, directed=False, weighted=True)
+            del a
+            algorithm = nk.community.PLM(g, refine=True, gamma=resolution) \
+                if method == "plm" else nk.community.ParallelLeiden(
+                    g, iterations=3, gamma=resolution)
+            algorithm.run()
+            membership = np.asarray(algorithm.getPartition().getVector(), dtype=np.int64)
+            del algorithm, g
+        finally:
+            nk.setNumberOfThreads(threads)
+        return membership
+    import networkx as nx
 
-        g = nx.Graph()
-        g.add_nodes_from(range(n))
-        g.add_weighted_edges_from(zip(a.row.tolist(), a.col.tolist(), a.data.tolist(),
-                                      strict=True))
-        membership = np.zeros(n, dtype=np.int64)
-        for i, com in enumerate(nx.community.louvain_communities(
-                g, weight="weight", resolution=resolution, seed=seed)):
-            membership[list(com)] = i
-    membership = _relabel(membership)
-    return membership, modularity(n, src, dst, weight, membership, resolution=resolution,
-                                  adjacency=full)
+    g = nx.Graph()
+    g.add_nodes_from(range(n))
+    g.add_weighted_edges_from(zip(a.row.tolist(), a.col.tolist(), a.data.tolist(),
+                                  strict=True))
+    membership = np.zeros(n, dtype=np.int64)
+    for i, com in enumerate(nx.community.louvain_communities(
+            g, weight="weight", resolution=resolution, seed=seed)):
+        membership[list(com)] = i
+    return membership
 
 
 def extend_partition(adjacency: sp.csr_matrix, membership: np.ndarray, known: np.ndarray,

@@ -59,11 +59,16 @@ def interaction_weights(
     weight: Mapping[str, float],
     half_life_days: float,
     valid: np.ndarray | None = None,
+    floor: float = 0.0,
 ) -> np.ndarray:
     """How much each interaction counts: its kind's weight times its time decay.
 
     The decay is measured from the newest *valid* interaction (not the wall clock), so
-    an old data set keeps its structure.
+    an old data set keeps its structure. ``floor`` bounds the decay from below: an era
+    loaded beside much newer data (a 2014 thread beside 2026 posts is 40 half-lives
+    back, a factor of 1e-12) still counts, at ``floor`` times its kind's weight, so
+    its most-replied author keeps their engagement and its accounts their influence,
+    while anything recent still outweighs it.
 
     Args:
         kind: Position of each interaction's kind in :data:`INTERACTION_KINDS`
@@ -73,6 +78,8 @@ def interaction_weights(
         half_life_days: An interaction loses half its weight every this many days.
         valid: Interactions that are part of the graph (both ends known, not a
             self-loop); ``None``: all. Only these set the reference time.
+        floor: The least an interaction's decay can fall to (0: no floor; 1: no
+            decay).
 
     Returns:
         One float weight per interaction (the invalid ones included, for the caller to
@@ -91,7 +98,8 @@ def interaction_weights(
         return np.zeros(0)
     ok = np.ones(len(seconds), dtype=bool) if valid is None else np.asarray(valid, dtype=bool)
     now_s = float(seconds[ok].max()) if ok.any() else 0.0
-    return np.asarray(kind_weight * time_decay_weights(seconds, now_s, half_life_days))
+    decay = np.maximum(time_decay_weights(seconds, now_s, half_life_days), float(floor))
+    return np.asarray(kind_weight * decay)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analytics.advocacy import fit_advocate_model, nps_labels
+from analytics.bots import FLAG_AT, behaviour_scores
 from analytics.community import (
+    RESOLUTION,
     extend_partition,
     louvain,
     participation_coefficient,
@@ -35,9 +38,11 @@ from analytics.influence import (
     interaction_weights,
     kind_weights_from_params,
 )
+from analytics.lookalike import Lookalikes, lookalike_features, lookalikes
 from analytics.pagerank import pagerank
 from analytics.scoring import Scored, ScoreWeights, score_accounts
 from analytics.sentiment import TrainedSentimentModel, VaderScorer
+from analytics.team import excluded_authors, staff_settings, team_accounts
 from graph.errors import UserError
 from graph.schema import SCORE_KINDS
 from graph.store import GraphStore
@@ -48,6 +53,7 @@ __all__ = [
     "AnalysisResult",
     "NothingToAnalyzeError",
     "explanation_json",
+    "prospect_lookalikes",
     "run_analysis",
     "sentiment_model_path",
 ]
@@ -69,8 +75,16 @@ class AnalysisParams:
         half_life_days: An interaction loses half its weight every this many days,
             counted back from the newest interaction in the data (not the wall
             clock, so an archive analysed later ranks the same).
+        bot_window_days: Bot behaviour is read from the posts of this many days before the
+            newest post (recent behaviour, at a cost that follows recent volume).
+        decay_floor: The least an interaction's decay can fall to, so that an older era
+            loaded beside newer data is outranked but never erased (see
+            :func:`analytics.influence.interaction_weights`). Communities and bridges
+            do not decay at all: they describe who talks with whom, whenever.
         alpha: PageRank damping factor.
         seed: Community detection seed.
+        resolution: Modularity resolution of community detection (the modularity
+            reported is the standard one, at 1.0).
         rescore_sentiment: Score every post again, not only new ones.
         warm_start: Start PageRank and community detection from the latest run's
             results (far fewer iterations after a small amount of new data).
@@ -85,8 +99,11 @@ class AnalysisParams:
     share_weight: float = 1.0
     quote_weight: float = 1.0
     half_life_days: float = 90.0
+    decay_floor: float = 0.05
+    bot_window_days: float = 60.0
     alpha: float = 0.85
     seed: int = 0
+    resolution: float = RESOLUTION
     rescore_sentiment: bool = False
     warm_start: bool = True
     community_refresh: float = 0.05
@@ -163,6 +180,9 @@ def run_analysis(
         ok = (src >= 0) & (dst >= 0) & (src != dst)
         kind = _positions(interactions["kind"], pa.array(INTERACTION_KINDS))
         created_s = _epoch_seconds(interactions["created_at"])
+        share = ok & (kind == INTERACTION_KINDS.index("share"))
+        key_text = np.asarray(keys.to_numpy(zero_copy_only=False), dtype=object)
+        shares = pd.DataFrame({"src": key_text[src[share]], "dst": key_text[dst[share]]})
         # The projection's Arrow buffers live in the database's buffer pool: release them
         # before the next queries need the room.
         del interactions
@@ -176,10 +196,33 @@ def run_analysis(
         activity = store.author_activity()
         t = mark("sentiment", t)
 
+        say("bots", 0.4)
+        # behaviour in the last weeks of data: what a bot does now, at a cost that follows
+        # recent volume rather than the whole history (every post's text at 10M posts)
+        newest = store.newest_post_at()
+        since = newest - timedelta(days=params.bot_window_days) if newest else None
+        bots = behaviour_scores(store.post_frame(since, None), shares)
+        decisions = json.loads(settings.get("bots.decisions", "{}"))
+        flagged = bots.flagged(decisions, FLAG_AT) - brand_keys
+        domains, named = staff_settings(settings)
+        team = (team_accounts(accounts, store.customer_frame() if domains else pd.DataFrame(),
+                              domains=domains, named=named) | brand_keys) \
+            if domains or named else set(brand_keys)
+        flagged -= team
+        del shares
+        t = mark("bots", t)
+
         say("influence", 0.45)
         per_kind = kind_weights_from_params(params.as_dict())
         weight = interaction_weights(kind, created_s, weight=per_kind,
-                                     half_life_days=params.half_life_days, valid=ok)[ok]
+                                     half_life_days=params.half_life_days, valid=ok,
+                                     floor=params.decay_floor)[ok]
+        # Communities are structure, not recency: detected on undecayed weights, an old
+        # thread keeps its communities beside data years newer (decayed 1e-12, its
+        # edges would add nothing to modularity and be merged at random).
+        structure = interaction_weights(kind, created_s, weight=per_kind,
+                                        half_life_days=params.half_life_days, valid=ok,
+                                        floor=1.0)[ok]
         src, dst = src[ok].astype(np.int64), dst[ok].astype(np.int64)
         latest = store.latest_run()
         previous = _aligned(store.score_frame(columns=("influence", "community")), keys) \
@@ -193,23 +236,25 @@ def run_analysis(
         say("communities", 0.6)
         base = _community_base(store, params, previous, int(ok.sum()))
         if len(src):
-            adjacency = undirected(n, src, dst, weight)
+            adjacency = undirected(n, src, dst, structure)
             if base is not None and initial is not None:
                 membership = extend_partition(adjacency, initial, base)
-                modularity = community_modularity(n, src, dst, weight, membership,
+                modularity = community_modularity(n, src, dst, structure, membership,
                                                   adjacency=adjacency)
             else:
-                membership, modularity = louvain(n, src, dst, weight, seed=params.seed,
-                                                 initial_membership=initial,
-                                                 adjacency=adjacency)
-            bridge = participation_coefficient(n, src, dst, weight, membership,
+                membership, _ = louvain(n, src, dst, structure, seed=params.seed,
+                                        resolution=params.resolution,
+                                        initial_membership=initial, adjacency=adjacency)
+                modularity = community_modularity(n, src, dst, structure, membership,
+                                                  adjacency=adjacency)
+            bridge = participation_coefficient(n, src, dst, structure, membership,
                                                adjacency=adjacency)
             del adjacency
         else:
             membership, modularity = np.arange(n), 0.0
             bridge = np.zeros(n)
         edges = int(len(src))
-        del src, dst, weight, kind, created_s, ok  # the graph is no longer needed
+        del src, dst, weight, structure, kind, created_s, ok  # the graph is no longer needed
         t = mark("communities", t)
 
         say("scores", 0.75)
@@ -225,6 +270,7 @@ def run_analysis(
             matrix[brand] = 0.0
             ranked.scores["advocate"] = np.where(brand, 0.0, p)
             ranked.parts["advocate"] = (names, matrix)
+        _leave_out(ranked, indexed.index, flagged | (team - brand_keys))
         frame = _score_frame(features, ranked, membership, bridge)
         posts_addressing = int(len(brand_posts))
         # Only the score rows are written: let the rest go before the write-back.
@@ -246,6 +292,8 @@ def run_analysis(
                         f"transparent weighted formula ({learned['reason']})"),
             "advocate_model": learned,
             "warm_start": start is not None,
+            "bots": _bot_list(bots.likelihood, bots.reasons, flagged, decisions),
+            "team": [{"key": k, "brand": k in brand_keys} for k in sorted(team)],
             "communities_from": "carried over from the previous run, new accounts placed by "
             "their neighbours" if base is not None else "detected",
             "communities_detected_at": edges if base is None else int(
@@ -258,6 +306,35 @@ def run_analysis(
     except BaseException as exc:
         store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
         raise
+
+
+def _leave_out(ranked: Scored, index: pd.Index, accounts: set[str]) -> None:
+    """Scores of ``accounts`` (flagged bots) set to 0, explanations with them: they are
+    listed on their own, not ranked."""
+    out = index.isin(list(accounts))
+    if not out.any():
+        return
+    for kind in list(ranked.scores):
+        values = ranked.scores[kind].to_numpy(dtype=float).copy()
+        values[out] = 0.0
+        ranked.scores[kind] = pd.Series(values, index=ranked.scores[kind].index)
+        if kind in ranked.parts:
+            names, matrix = ranked.parts[kind]
+            matrix = matrix.copy()
+            matrix[out] = 0.0
+            ranked.parts[kind] = (names, matrix)
+
+
+def _bot_list(likelihood: pd.Series, reasons: dict[str, dict[str, float]],
+              flagged: set[str], decisions: dict[str, str], limit: int = 1000
+              ) -> list[dict[str, Any]]:
+    """The flagged accounts, most likely first, with their reasons and any person's
+    decision (kept in the run's statistics: ``scrm bots list``)."""
+    rows: list[dict[str, Any]] = [{"key": k, "likelihood": round(float(likelihood.get(k, 1.0)), 3),
+             "reasons": reasons.get(k, {}), "decision": decisions.get(k)}
+            for k in flagged]
+    rows.sort(key=lambda r: (-float(r["likelihood"]), str(r["key"])))
+    return rows[:limit]
 
 
 def _score_sentiment(store: GraphStore, params: AnalysisParams) -> tuple[str, int]:
@@ -458,3 +535,28 @@ def explanation_json(parts: dict[str, tuple[list[str], np.ndarray]]) -> pa.Array
         body = pc.binary_join_element_wise(pc.utf8_rtrim(body, characters=", "),
                                            pa.scalar("]"), "")
     return pc.binary_join_element_wise(body, pa.scalar("}"), "")
+
+
+def prospect_lookalikes(store: GraphStore, *, advocates: int = 20, seed: int = 0
+                        ) -> Lookalikes:
+    """Lookalike prospects from the latest run's scores, the customer links, the
+    interactions (undecayed kind weights) and the posts' words; the brand, the team and
+    flagged bots are never offered (:func:`analytics.lookalike.lookalikes`)."""
+    run = store.latest_run()
+    scores = store.score_frame(columns=("influence", "reach", "engagement",
+                                        "brand_sentiment", "brand_posts", "community",
+                                        "advocate_rank"))
+    accounts = store.account_frame(profile=False)
+    customers = pd.Series(accounts["customer_id"].notna().to_numpy(dtype=bool),
+                          index=accounts["key"].astype(str))
+    ranks = pd.to_numeric(scores["advocate_rank"], errors="coerce").dropna()
+    best = {str(k) for k in ranks.sort_values().index[:advocates]}
+    inter = store.interaction_frame(sentiment=False)
+    per_kind = kind_weights_from_params(run.params if run else {})
+    edges = pd.DataFrame({"src": inter["src"].astype(str), "dst": inter["dst"].astype(str),
+                          "weight": inter["kind"].astype(str).map(per_kind).fillna(0.0)})
+    texts = store.post_frame(None, None)[["author_key", "text"]]
+    features = lookalike_features(scores, customers, best, edges, texts)
+    exclude = excluded_authors(run.stats if run else {}) | set(
+        accounts.loc[accounts["is_brand"].astype(bool), "key"].astype(str))
+    return lookalikes(features, customers, exclude=exclude, seed=seed)

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from analytics.team import excluded_authors
 from graph.store import GraphStore
 
 __all__ = [
@@ -242,6 +243,11 @@ def compute_metrics(store: GraphStore, since: datetime | None = None,
     if not terms and not store.brand_accounts():
         notes.append("no brand configured (scrm brand): awareness and change are empty")
     addressed = store.brand_posts(terms)
+    run = store.latest_run()
+    apart = excluded_authors(run.stats if run else {})
+    if apart and len(addressed):
+        # Flagged bots and the team are not the customers' conversation.
+        addressed = addressed[~addressed["author_key"].isin(apart)]
     if until is None:
         until = _default_until(store, addressed, notes)
     if since is None:

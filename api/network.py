@@ -107,7 +107,7 @@ def interaction_graph(frames: NetworkFrames, params: dict[str, Any]) -> Interact
     ok = (src >= 0) & (dst >= 0) & (src != dst)
     weight = interaction_weights(kind, seconds, weight=kind_weights_from_params(params),
                                  half_life_days=float(params.get("half_life_days", 90.0)),
-                                 valid=ok)
+                                 valid=ok, floor=float(params.get("decay_floor", 0.0)))
     return InteractionGraph(keys=keys, src=src[ok], dst=dst[ok], weight=weight[ok])
 
 

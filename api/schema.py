@@ -99,7 +99,11 @@ class Query:
         def page(s: GraphStore) -> tuple[list[ScoredAccount], dict[str, CustomerView] | None]:
             if not first:
                 return [], None
-            if filtered:
+            if kind == TargetKind.LOOKALIKE:
+                from api.lookalikes import lookalike_page
+
+                ranked = lookalike_page(s, first + 1, after_rank)
+            elif filtered:
                 ranked = _filtered_ranking(s, kind.value, first + 1, after_rank, run_id,
                                            platform, audience, min_score, community, window)
             else:
@@ -111,7 +115,10 @@ class Query:
             return ranked, customers
 
         # an unfiltered page is a slice of the cached ranking and a few key look-ups
-        ranked, customers = await context.store.call(page, quick=not filtered)
+        if kind == TargetKind.LOOKALIKE and filtered:
+            raise UserError("filters do not apply to the LOOKALIKE ranking: leave them out")
+        quick = not filtered and kind != TargetKind.LOOKALIKE
+        ranked, customers = await context.store.call(page, quick=quick)
         has_next = len(ranked) > first
         ranked = ranked[:first]
         context.accounts.prime_many({r.account.key: r.account for r in ranked})

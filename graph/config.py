@@ -43,6 +43,8 @@ class Settings(BaseSettings):
         db_threads: Threads one embedded-database query may use (0: one per core).
         buffer_pool_mb: The embedded database's page cache (MB) for every command but
             ``scrm analyze``.
+        decay_floor: The least an interaction's time decay falls to: an older era is
+            outranked by recent activity, never erased.
         half_life_days: An interaction's weight halves every this many days.
         reply_weight / mention_weight / share_weight / quote_weight: Weight of each
             interaction kind in the influence graph.
@@ -78,6 +80,7 @@ class Settings(BaseSettings):
     db_threads: int = 0
     buffer_pool_mb: int = 4096
     half_life_days: float = 90.0
+    decay_floor: float = 0.05
     reply_weight: float = 1.0
     mention_weight: float = 0.5
     share_weight: float = 1.0

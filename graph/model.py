@@ -102,6 +102,10 @@ class Account:
 
     ``followers`` is ``None`` where the source does not say (a mention only
     names the account); the store never overwrites a known value with ``None``.
+    ``created_at`` (when the account was opened), ``following``, ``listed`` (how many
+    lists name it) and ``client`` (the app it last posted from) are what bot detection
+    reads where a platform gives them; parsers set them, the stores do not keep them
+    yet.
     """
 
     platform: str
@@ -112,6 +116,10 @@ class Account:
     is_brand: bool = False
     location: str | None = None
     description: str | None = None
+    created_at: datetime | None = None
+    following: int | None = None
+    listed: int | None = None
+    client: str | None = None
 
     @property
     def key(self) -> str:

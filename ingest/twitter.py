@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -82,12 +83,30 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _opened(value: Any) -> datetime | None:
+    """An account's creation time: ISO 8601 (API v2) or Twitter's v1.1 form
+    ("Wed Oct 10 20:19:24 +0000 2018"); None when absent or unreadable (it is optional)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        pass
+    try:
+        return datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y").astimezone(UTC)
+    except ValueError:
+        return None
+
+
 def _v2_account(user: dict[str, Any]) -> Account:
     metrics = user.get("public_metrics") or {}
     return Account(platform=PLATFORM, handle=_id(user, "username"), user_id=_id(user, "id"),
                    display_name=user.get("name"), followers=_int(metrics.get("followers_count")),
                    location=user.get("location") or None,
-                   description=user.get("description") or None)
+                   description=user.get("description") or None,
+                   created_at=_opened(user.get("created_at")),
+                   following=_int(metrics.get("following_count")),
+                   listed=_int(metrics.get("listed_count")))
 
 
 def _v1_account(user: dict[str, Any]) -> Account:
@@ -95,7 +114,10 @@ def _v1_account(user: dict[str, Any]) -> Account:
                    user_id=_id(user, "id_str", "id"), display_name=user.get("name"),
                    followers=_int(user.get("followers_count")),
                    location=user.get("location") or None,
-                   description=user.get("description") or None)
+                   description=user.get("description") or None,
+                   created_at=_opened(user.get("created_at")),
+                   following=_int(user.get("friends_count")),
+                   listed=_int(user.get("listed_count")))
 
 
 def _url(handle: str, tweet_id: str) -> str:
@@ -234,6 +256,10 @@ def _v1_status(obj: dict[str, Any], out: list[Record], seen: set[str],
     if not isinstance(user, dict):
         raise _Bad("missing required field 'user'", "user")
     author = _v1_account(user)
+    source = obj.get("source")
+    if isinstance(source, str) and source:
+        # "<a href=...>Twitter for iPhone</a>": the app's name
+        author = replace(author, client=re.sub(r"<[^>]+>", "", source).strip() or None)
     out.append(author)
     kind, parent, shared = PostKind.POST, None, None
     retweeted = obj.get("retweeted_status")

@@ -27,6 +27,7 @@ from typer.exceptions import TyperException
 
 from api.cli import (
     analyze,
+    bots,
     brand,
     demo,
     forget,
@@ -74,6 +75,7 @@ app.add_typer(sentiment.app, name="sentiment")
 app.command("migrate")(migrate.migrate)
 app.command("forget")(forget.forget)
 app.add_typer(monitor.app, name="monitor")
+app.add_typer(bots.app, name="bots")
 
 
 def _say(message: str) -> None:

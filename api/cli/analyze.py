@@ -15,6 +15,9 @@ def analyze(
     db: DbOption = None,
     half_life_days: Annotated[float | None, setting(
         "half_life_days", "Interaction half-life in days.", metavar="DAYS", min=0.0)] = None,
+    decay_floor: Annotated[float | None, setting(
+        "decay_floor", "The least an old interaction's decay falls to (an older era is "
+        "outranked, never erased).", metavar="FRACTION", min=0.0, max=1.0)] = None,
     reply_weight: Annotated[float | None, setting(
         "reply_weight", "Weight of a reply.", metavar="W", min=0.0)] = None,
     mention_weight: Annotated[float | None, setting(
@@ -37,6 +40,7 @@ def analyze(
     """Compute influence, sentiment, communities and the three rankings (a new run)."""
     settings = settings_for(db)
     params = {"half_life_days": pick(half_life_days, settings.half_life_days),
+              "decay_floor": pick(decay_floor, settings.decay_floor),
               "reply_weight": pick(reply_weight, settings.reply_weight),
               "mention_weight": pick(mention_weight, settings.mention_weight),
               "share_weight": pick(share_weight, settings.share_weight),

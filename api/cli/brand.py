@@ -27,6 +27,12 @@ def brand(
     config: Annotated[Path | None, typer.Option(
         "--config", metavar="FILE", help="A brand.json with name, accounts, terms, competitors.")
     ] = None,
+    staff_domain: Annotated[list[str] | None, typer.Option(
+        metavar="DOMAIN",
+        help="E-mail domain of the team (repeatable): their accounts are not ranked.")] = None,
+    staff_account: Annotated[list[str] | None, typer.Option(
+        metavar="PLATFORM:HANDLE",
+        help="A team member's account as platform:handle (repeatable).")] = None,
     db: DbOption = None,
 ) -> None:
     """Say who the brand is: its accounts (brand responses) and the names that address it."""
@@ -46,6 +52,9 @@ def brand(
         "brand.name": name or str(data.get("name") or ""),
         "brand.terms": json.dumps(list(term or data.get("terms", []))),  # type: ignore[call-overload]
         "brand.competitors": json.dumps(list(competitor or data.get("competitors", []))),  # type: ignore[call-overload]
+        "brand.staff_domains": json.dumps(list(staff_domain or data.get("staff_domains", []))),  # type: ignore[call-overload]
+        "brand.staff_accounts": json.dumps([account_key(*a.split(":", 1)) for a in (
+            staff_account or data.get("staff_accounts", [])) if ":" in a]),  # type: ignore[attr-defined]
     }
     run_write_job(db, {"kind": "brand", "accounts": keys, "settings": settings}, "brand")
     console.print(f"brand {settings['brand.name']!r}: {len(keys)} account(s) marked",

@@ -61,17 +61,24 @@ def print_top(rows: list[dict[str, Any]], kind: str) -> None:
 
 def top(
     kind: Annotated[str, typer.Argument(metavar="KIND",
-                                        help="advocates | influencers | detractors")],
+                                        help="advocates | influencers | detractors | lookalikes")],
     limit: Annotated[int, typer.Option("--limit", "-n", metavar="N", min=1, max=10_000,
                                        help="How many accounts to show.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     db: DbOption = None,
 ) -> None:
     """Show a ranking with the reasons behind each score."""
+    if kind in ("lookalike", "lookalikes"):
+        from api.cli import lookalikes
+
+        with open_reader(db) as store:
+            lookalikes.show(store, limit, as_json)
+        return
     store_kind = _KIND_NAMES.get(kind, kind.rstrip("s") if kind.rstrip("s") in SCORE_KINDS
                                  else None)
     if store_kind is None:
-        fail(f"unknown ranking {kind!r}; choose advocates, influencers or detractors", code=2)
+        fail(f"unknown ranking {kind!r}; choose advocates, influencers, detractors or "
+             "lookalikes", code=2)
     with open_reader(db) as store:
         if store.latest_run() is None:
             raise NotFoundError("no analysis has run yet: run 'scrm analyze' first")

@@ -29,6 +29,9 @@ class TargetKind(Enum):
     ADVOCATE = "advocate"
     INFLUENCER = "influencer"
     DETRACTOR = "detractor"
+    LOOKALIKE = strawberry.enum_value(
+        "lookalike", description="Non-customers most like the best customers and advocates "
+        "(neighbourhood, words, engagement); computed on request, filters do not apply.")
 
 
 @strawberry.enum(description="Whose accounts a ranking includes.")

@@ -179,13 +179,16 @@ def test_influence_within_a_community_and_a_topic(
     inter = inter[inter["src"] != inter["dst"]]
     weight = inter["kind"].map({"reply": 1.0, "mention": 0.5, "share": 1.0, "quote": 1.0})
     age = (inter["created_at"].max() - inter["created_at"]).dt.total_seconds() / 86400
-    inter = inter.assign(w=weight * 0.5 ** (age / run.params["half_life_days"]))
+    decay = (0.5 ** (age / run.params["half_life_days"])).clip(
+        lower=run.params.get("decay_floor", 0.0))
+    inter = inter.assign(w=weight * decay)
     g = nx.DiGraph()
     g.add_nodes_from(store.account_frame()["key"])
     for (s, d), w in inter.groupby(["src", "dst"])["w"].sum().items():
         g.add_edge(s, d, weight=w)
     expected = nx.pagerank(g, alpha=0.85, weight="weight",
-                           personalization=dict.fromkeys(members, 1.0), tol=1e-12)
+                           personalization=dict.fromkeys(members, 1.0), tol=1e-12,
+                           max_iter=1000)
     best = sorted(expected, key=lambda k: -expected[k])[:5]
     assert [a["account"]["key"] for a in top[:5]] == best
 

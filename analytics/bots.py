@@ -1,0 +1,275 @@
+"""Bot likelihood: behaviour signals for scrm's own accounts, and a classifier trained on
+labelled accounts.
+
+Two halves, both pure (no store):
+
+* :func:`behaviour_scores` reads what any ingest gives (each account's posts with kind,
+  time and text, and who shared whom) and gives every account a likelihood in [0, 1]
+  with its reasons: duplicate or near-duplicate texts, share of reposts, reciprocal
+  repost rings, posting rate and regularity. The signals are combined as independent
+  pieces of evidence, ``1 - Π(1 - wᵢ sᵢ)``: one strong signal (an account that posts
+  the same text 60 times) is enough, two middling ones add up.
+* :class:`BotModel` is a random forest on the account features of Gilani et al.'s
+  labelled set that scrm can also compute from ingested data (:data:`MODEL_FEATURES`);
+  ``scrm bots train`` / ``scrm bots evaluate`` fit and measure it.
+
+References:
+    Gilani, Kochmar, Crowcroft. Classification of Twitter Accounts into Automated
+    Agents and Human Users (ASONAM 2017).
+    Chavoshi, Hamooni, Mueen. DeBot: Twitter Bot Detection via Warped Correlation
+    (ICDM 2016) — lock-step and duplicate posting.
+    Breiman. Random Forests (Machine Learning 2001).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "FLAG_AT",
+    "MODEL_FEATURES",
+    "BotModel",
+    "BotScores",
+    "behaviour_scores",
+    "evaluate_labelled",
+    "read_labelled",
+]
+
+FLAG_AT = 0.5
+"""Likelihood at which an account is flagged as a bot (and left out of rankings)."""
+
+MODEL_FEATURES: tuple[str, ...] = (
+    "user_tweeted", "user_retweeted", "user_replied", "likes_per_tweet",
+    "retweets_per_tweet", "lists_per_user", "follower_friend_ratio", "tweet_frequency",
+    "age_of_account_in_days", "urls_count", "sources_count")
+"""The labelled set's features that scrm can compute for its own accounts: posts,
+reposts and replies counted from ingested posts; likes and reposts received per post
+from their counters; listed count per follower, follower/following ratio and account
+age from the profile (where the platform gives them); posts per day; URLs posted;
+distinct posting clients. Left out: likes given (``user_favourited``,
+``favourite_tweet_ratio``), media size (``cdn_content_in_kb``) and the client
+categories (``source_identity``), which ingested posts do not carry."""
+
+# Signal weights: how far one signal alone moves the likelihood.
+_WEIGHTS: Mapping[str, float] = {
+    "duplicate texts": 0.8, "reciprocal repost ring": 0.8, "share of reposts": 0.4,
+    "posting rate": 0.6, "posting regularity": 0.5}
+_URL = re.compile(r"https?://\S+")
+_MENTION = re.compile(r"[@#]\w+")
+_NOISE = re.compile(r"[^a-z ]+")
+
+
+@dataclass
+class BotScores:
+    """Per account: ``likelihood`` (0–1) and ``reasons`` (signal → strength 0–1, the
+    ones that add something), indexed by account key."""
+
+    likelihood: pd.Series
+    reasons: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def flagged(self, decisions: Mapping[str, str] | None = None,
+                threshold: float = FLAG_AT) -> set[str]:
+        """Accounts to keep out of rankings: at or above ``threshold``, unless a person
+        said ``human``; plus every account a person said is a ``bot``."""
+        decided = dict(decisions or {})
+        out = {str(k) for k, v in self.likelihood.items()
+               if v >= threshold and decided.get(str(k)) != "human"}
+        return out | {k for k, v in decided.items() if v == "bot"}
+
+
+def _normalise(texts: pd.Series) -> pd.Series:
+    """Text reduced to what makes it the same message: lower case, no links, mentions,
+    hashtags, digits or punctuation, and no "RT " prefix."""
+    t = texts.fillna("").astype(str).str.lower().str.replace(r"^rt\s+", "", regex=True)
+    t = t.str.replace(_URL, " ", regex=True).str.replace(_MENTION, " ", regex=True)
+    return t.str.replace(_NOISE, " ", regex=True).str.split().str.join(" ")
+
+
+def behaviour_scores(posts: pd.DataFrame, shares: pd.DataFrame, *,
+                     min_posts: int = 10) -> BotScores:
+    """Bot likelihood of every author from their posting behaviour.
+
+    Args:
+        posts: One row per post: ``author_key``, ``kind`` (``share`` for reposts),
+            ``created_at`` (datetime) and ``text``.
+        shares: One row per repost: ``src`` (who shared), ``dst`` (whose post).
+        min_posts: Fewer posts than this say nothing about behaviour (likelihood 0).
+
+    Returns:
+        :class:`BotScores` for every author in ``posts``.
+
+    Example:
+        >>> p = pd.DataFrame({"author_key": ["a"] * 12, "kind": ["post"] * 12,
+        ...     "created_at": pd.date_range("2026-01-01", periods=12, freq="h"),
+        ...     "text": ["Best bike ever!"] * 12})
+        >>> s = behaviour_scores(p, pd.DataFrame({"src": [], "dst": []}))
+        >>> bool(s.likelihood["a"] > 0.5), sorted(s.reasons["a"])[0]
+        (True, 'duplicate texts')
+    """
+    if posts.empty:
+        return BotScores(pd.Series(dtype=float))
+    frame = pd.DataFrame({
+        "author": posts["author_key"].astype(str).to_numpy(),
+        "share": (posts["kind"].astype(str) == "share").to_numpy(),
+        "t": pd.to_datetime(posts["created_at"]).astype("datetime64[ns]").astype(
+            np.int64).to_numpy() / 1e9,
+        "text": _normalise(posts["text"]).to_numpy()})
+    by = frame.groupby("author", sort=True)
+    count = by.size()
+    signals = pd.DataFrame(index=count.index)
+    # Duplicates: the share of an author's own texts (reposts aside, 5+ words) that
+    # repeat one they posted before. People repeat themselves too (a complaint sent
+    # again, a stock "thanks!"): half their texts repeated counts nothing, all of them
+    # counts fully.
+    own = frame[~frame["share"] & (frame["text"].str.count(" ") >= 4)]
+    repeated = own.duplicated(["author", "text"])
+    dup = repeated.groupby(own["author"]).mean() if len(own) else pd.Series(dtype=float)
+    signals["duplicate texts"] = ((dup.reindex(count.index).fillna(0.0) - 0.5) / 0.4).clip(
+        0.0, 1.0)
+    repost = by["share"].mean()
+    signals["share of reposts"] = ((repost - 0.5) / 0.5).clip(0.0, 1.0)
+    # Posting rate (posts per day over the active span) and regularity (coefficient
+    # of variation of the gaps: people post in bursts, ≥ 1; schedulers near 0).
+    span_days = (by["t"].max() - by["t"].min()) / 86400.0
+    rate = count / span_days.clip(lower=1.0)
+    signals["posting rate"] = ((rate - 50.0) / 100.0).clip(0.0, 1.0)
+    ordered = frame.sort_values(["author", "t"], kind="stable")
+    gaps = ordered.groupby("author")["t"].diff().dropna()
+    gap_by = gaps.groupby(ordered.loc[gaps.index, "author"])
+    cv = gap_by.std() / gap_by.mean().replace(0.0, np.nan)
+    signals["posting regularity"] = (1.0 - cv / 0.5).clip(0.0, 1.0).reindex(
+        count.index).fillna(0.0)
+    signals["reciprocal repost ring"] = _ring_strength(shares).reindex(count.index).fillna(0.0)
+    enough = (count >= min_posts).to_numpy()
+    signals.loc[~enough, :] = 0.0
+    weights = np.array([_WEIGHTS[c] for c in signals.columns])
+    likelihood = 1.0 - np.prod(1.0 - signals.to_numpy() * weights, axis=1)
+    reasons = {
+        str(k): {name: round(float(v), 3) for name, v in row.items() if v > 0}
+        for k, row in signals[likelihood > 0].iterrows()}
+    return BotScores(pd.Series(likelihood, index=signals.index, name="bot_likelihood"),
+                     reasons)
+
+
+def _ring_strength(shares: pd.DataFrame, *, min_each_way: int = 2) -> pd.Series:
+    """Per account, how many others it reposts and is reposted by (each at least
+    ``min_each_way`` times), as 0–1 (3 such partners: 1)."""
+    if shares.empty:
+        return pd.Series(dtype=float)
+    pairs = pd.DataFrame({"a": shares["src"].astype(str).to_numpy(),
+                          "b": shares["dst"].astype(str).to_numpy()})
+    pairs = pairs[pairs["a"] != pairs["b"]]
+    counted = pairs.value_counts().rename("n").reset_index()
+    counted = counted[counted["n"] >= min_each_way]
+    back = counted.merge(counted, left_on=["a", "b"], right_on=["b", "a"])
+    partners = back.groupby("a_x").size()
+    return (partners / 3.0).clip(upper=1.0)
+
+
+# --- the trained model ------------------------------------------------------------
+
+
+def read_labelled(path: str | Path) -> tuple[pd.DataFrame, np.ndarray]:
+    """Labelled accounts in the bots-gilani2017 format (one JSON object a line, the
+    :data:`MODEL_FEATURES` among its fields, ``label`` ``bot`` or ``human``).
+
+    Returns:
+        (features, labels with 1 for bot). A missing feature is NaN.
+    """
+    rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    if not rows:
+        raise ValueError(f"{path}: no labelled accounts")
+    bad = sorted({str(r.get("label")) for r in rows} - {"bot", "human"})
+    if bad:
+        raise ValueError(f"{path}: labels must be bot or human, found {', '.join(bad)}")
+    frame = pd.DataFrame(rows)
+    features = pd.DataFrame({c: pd.to_numeric(frame.get(c), errors="coerce")
+                             for c in MODEL_FEATURES}, index=frame.index).astype(float)
+    return features, (frame["label"] == "bot").to_numpy(dtype=np.int64)
+
+
+def _design(features: pd.DataFrame, medians: Mapping[str, float]) -> np.ndarray:
+    x = features.reindex(columns=list(MODEL_FEATURES)).astype(float)
+    x = x.fillna({c: medians.get(c, 0.0) for c in MODEL_FEATURES}).fillna(0.0)
+    values = x.to_numpy()
+    return np.column_stack([values, np.sign(values) * np.log1p(np.abs(values))])
+
+
+@dataclass
+class BotModel:
+    """A random forest on :data:`MODEL_FEATURES` (and their logs), with the decision
+    threshold that maximised bot-class F1 out of fold on its training data."""
+
+    forest: Any
+    threshold: float
+    medians: dict[str, float]
+
+    @classmethod
+    def fit(cls, features: pd.DataFrame, labels: np.ndarray, *, seed: int = 0) -> BotModel:
+        """Fit on labelled accounts (labels: 1 bot, 0 human)."""
+        from sklearn.ensemble import RandomForestClassifier
+        from sklearn.metrics import f1_score
+        from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+        medians = {c: float(v) for c, v in features.median().items() if pd.notna(v)}
+        x = _design(features, medians)
+
+        def forest() -> Any:
+            return RandomForestClassifier(
+                n_estimators=500, min_samples_leaf=2, class_weight="balanced_subsample",
+                random_state=seed, n_jobs=1)
+
+        folds = StratifiedKFold(5, shuffle=True, random_state=seed)
+        oof = cross_val_predict(forest(), x, labels, cv=folds, method="predict_proba")[:, 1]
+        grid = np.round(np.arange(0.2, 0.65, 0.025), 3)
+        threshold = float(max(grid, key=lambda t: f1_score(labels, oof >= t)))
+        return cls(forest().fit(x, labels), threshold, medians)
+
+    def probability(self, features: pd.DataFrame) -> np.ndarray:
+        """Bot probability per row of ``features``."""
+        return np.asarray(self.forest.predict_proba(_design(features, self.medians))[:, 1])
+
+    def save(self, path: str | Path) -> None:
+        import joblib
+
+        joblib.dump({"forest": self.forest, "threshold": self.threshold,
+                     "medians": self.medians}, path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> BotModel:
+        import joblib
+
+        data = joblib.load(path)
+        return cls(data["forest"], float(data["threshold"]), dict(data["medians"]))
+
+
+def evaluate_labelled(features: pd.DataFrame, labels: np.ndarray, *, seed: int = 0,
+                      test_size: float = 0.3, strata: Iterable[str] | None = None
+                      ) -> dict[str, Any]:
+    """Fit on a stratified split of labelled accounts and measure on the held-out rest.
+
+    Returns:
+        ``bot_f1`` (F1 of the bot class at the model's threshold), ``auc`` (ROC AUC),
+        ``threshold``, ``train`` and ``test`` sizes, ``features``.
+    """
+    from sklearn.metrics import f1_score, roc_auc_score
+    from sklearn.model_selection import train_test_split
+
+    stratify = labels if strata is None else [f"{s}|{y}" for s, y in
+                                              zip(strata, labels, strict=True)]
+    train, test = train_test_split(np.arange(len(labels)), test_size=test_size,
+                                   stratify=stratify, random_state=seed)
+    model = BotModel.fit(features.iloc[train], labels[train], seed=seed)
+    p = model.probability(features.iloc[test])
+    return {"bot_f1": round(float(f1_score(labels[test], p >= model.threshold)), 4),
+            "auc": round(float(roc_auc_score(labels[test], p)), 4),
+            "threshold": model.threshold, "train": int(len(train)), "test": int(len(test)),
+            "features": list(MODEL_FEATURES)}

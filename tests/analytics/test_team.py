@@ -1,0 +1,36 @@
+"""Staff and brand accounts stay out of the advocate ranking and the awareness metrics,
+and are listed as the team."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from analytics.job import run_analysis
+from analytics.metrics import compute_metrics
+from graph.embedded import EmbeddedStore
+
+
+def _top_advocates(store: EmbeddedStore, first: int = 20) -> list[str]:
+    ranks = store.score_frame(columns=("advocate_rank",))["advocate_rank"].dropna()
+    return [str(k) for k in ranks.sort_values().index[:first]]
+
+
+def test_staff_by_domain_and_by_name_leave_the_rankings(demo_copy: Path) -> None:
+    with EmbeddedStore(demo_copy) as store:
+        before = _top_advocates(store)
+        named, by_mail = before[0], before[1]
+        accounts = store.account_frame(profile=False).set_index("key")
+        customer = accounts.loc[by_mail, "customer_id"]
+        email = store.customer_frame().set_index("customer_id").loc[customer, "email"]
+        domain = str(email).rsplit("@", 1)[1]
+        authors_before = compute_metrics(store).awareness.unique_authors
+        brands = [a.key for a in store.brand_accounts()]
+        store.set_brand(brands, {"brand.staff_domains": json.dumps([domain]),
+                                 "brand.staff_accounts": json.dumps([named])})
+        result = run_analysis(store)
+        after = _top_advocates(store)
+        team = {t["key"] for t in result.stats["team"]}
+        assert {named, by_mail} <= team and set(brands) <= team
+        assert not {named, by_mail} & set(after)
+        assert compute_metrics(store).awareness.unique_authors < authors_before
