@@ -24,6 +24,7 @@ __all__ = [
     "VaderScorer",
     "evaluate",
     "parse_label",
+    "parse_labels",
 ]
 
 LABELS = ("negative", "neutral", "positive")
@@ -47,6 +48,41 @@ def parse_label(value: Any) -> str:
         raise ValueError(f"not a sentiment label: {value!r} (use positive, negative, "
                          "neutral or a signed number)") from None
     return "positive" if number > 0 else "negative" if number < 0 else "neutral"
+
+
+def parse_labels(values: Sequence[Any], names: Sequence[str] | None = None) -> list[str]:
+    """A column of sentiment labels, read without guessing.
+
+    Args:
+        values: Class names (``positive``/``negative``/``neutral``, any case, or
+            ``pos``/``neg``/``neu``), signed polarity numbers (the sign is the label), or
+            class ids ``0..k-1`` when ``names`` is given.
+        names: The class each id stands for, in id order (the TweetEval and Hugging Face
+            convention is ``negative,neutral,positive``).
+
+    Returns:
+        One of ``LABELS`` per value.
+
+    Raises:
+        ValueError: A value is not a label; or the column holds only non-negative whole
+            numbers (class ids, not signs) and ``names`` is not given.
+    """
+    if names is not None:
+        mapped = [parse_label(n) for n in names]
+        out = []
+        for value in values:
+            text = str(value).strip()
+            if not text.isdigit() or int(text) >= len(mapped):
+                raise ValueError(f"label {value!r} is not a class id 0..{len(mapped) - 1} "
+                                 f"of {','.join(names)}")
+            out.append(mapped[int(text)])
+        return out
+    texts = [str(v).strip() for v in values]
+    if texts and all(t.isdigit() for t in texts):
+        raise ValueError(f"labels are class ids ({', '.join(sorted(set(texts))[:5])}), not "
+                         "signed polarities: say what they mean, e.g. "
+                         "--labels negative,neutral,positive")
+    return [parse_label(v) for v in values]
 
 
 class VaderScorer:
@@ -131,17 +167,15 @@ class TrainedSentimentModel:
         return cls(pipeline=data["pipeline"], trained_on=data["trained_on"])
 
 
-def evaluate(model: Any, texts: Sequence[str], labels: Sequence[Any]) -> dict[str, Any]:
-    """Accuracy, macro F1 and the confusion matrix (rows = truth, order = LABELS)."""
-    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+def evaluate(model: Any, texts: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
+    """The model's predicted classes against parsed labels (one of ``LABELS`` each).
+
+    Returns:
+        :func:`analytics.understanding.metrics.classification_report`: macro figures over
+        the classes present in ``labels``; confusion rows and columns in ``LABELS`` order.
+    """
+    from analytics.understanding.metrics import classification_report
 
     truth = [parse_label(v) for v in labels]
     predicted = model.predict(list(texts))
-    return {
-        "n": len(truth),
-        "accuracy": float(accuracy_score(truth, predicted)),
-        "macro_f1": float(f1_score(truth, predicted, labels=list(LABELS), average="macro",
-                                   zero_division=0)),
-        "labels": list(LABELS),
-        "confusion": confusion_matrix(truth, predicted, labels=list(LABELS)).tolist(),
-    }
+    return classification_report(truth, predicted, labels=list(LABELS))
