@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import analyze, identity, info, ingest, migrate, privacy, sentiment, serve, viz
+from api.cli import analyze, identity, info, ingest, intent, migrate, privacy, sentiment, serve, viz
 
 __all__ = ["app", "main"]
 
@@ -19,6 +19,7 @@ app = typer.Typer(
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(identity.app, name="identities")
 app.add_typer(sentiment.app, name="sentiment")
+app.add_typer(intent.app, name="intent")
 analyze.register(app)
 info.register(app)
 serve.register(app)
