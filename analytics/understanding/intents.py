@@ -29,64 +29,108 @@ __all__ = [
 ]
 
 
+_TOKEN = re.compile(r"\w+(?:'\w+)*|[^\w\s]")
+_FOLD = str.maketrans({"\u2019": "'", "\ufe0f": None, "\u200d": None})
+
+
+def _tokens(text: str) -> list[str]:
+    """Lower-cased words (with inner apostrophes), and each other non-space character."""
+    return _TOKEN.findall(text.lower().translate(_FOLD))
+
+
 @dataclass(frozen=True)
 class IntentRule:
-    """One intent: its name, its cues with weights, and the score at which it is flagged."""
+    """One intent: its name, its cues with weights, and the score at which it is flagged.
+
+    A cue is a word, a phrase (matched as a run of whole words), a single word ending in
+    ``*`` (any word starting so), or a punctuation mark or emoji.
+    """
 
     name: str
     cues: Mapping[str, float]
     threshold: float = 0.5
-    _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
-    _lower: dict[str, str] = field(init=False, repr=False, compare=False)
-    _stems: list[str] = field(init=False, repr=False, compare=False)
+    _keys: dict[str, str] = field(init=False, repr=False, compare=False)
+    _stems: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.cues:
             raise ValueError(f"intent {self.name!r} has no cues")
+        keys: dict[str, str] = {}
+        stems: dict[str, str] = {}
         for cue, weight in self.cues.items():
             if not 0 < weight <= 1:
                 raise ValueError(f"intent {self.name!r}, cue {cue!r}: weight {weight} is "
                                  "not in (0, 1]")
-        # Longest first, so "cancel my subscription" wins over "cancel" where both match.
-        parts = [_cue_regex(c) for c in sorted(self.cues, key=len, reverse=True)]
-        object.__setattr__(self, "_pattern",
-                           re.compile("|".join(parts), re.IGNORECASE))
-        object.__setattr__(self, "_lower",
-                           {" ".join(c.lower().split()): c for c in self.cues})
-        object.__setattr__(self, "_stems", sorted(
-            (c for c in self.cues if c.endswith("*")), key=len, reverse=True))
+            words = _tokens(cue.rstrip("*"))
+            if not words:
+                raise ValueError(f"intent {self.name!r}: an empty cue")
+            if cue.endswith("*"):
+                if len(words) != 1:
+                    raise ValueError(f"intent {self.name!r}, cue {cue!r}: only a single "
+                                     "word can end in '*'")
+                stems[words[0]] = cue
+            else:
+                keys[" ".join(words)] = cue
+        object.__setattr__(self, "_keys", keys)
+        object.__setattr__(self, "_stems", stems)
 
     def find(self, text: str) -> list[str]:
-        """The cues in ``text`` (lower-cased, as written in the rule, each once)."""
-        found: dict[str, None] = {}
-        for match in self._pattern.finditer(text):
-            found[self._cue_of(match.group(0))] = None
-        return list(found)
-
-    def _cue_of(self, matched: str) -> str:
-        key = " ".join(matched.lower().split())
-        if key in self._lower:
-            return self._lower[key]
-        for cue in self._stems:
-            if key.startswith(cue[:-1]):
-                return cue
-        return key
-
-    def search(self, text: str) -> bool:
-        """Whether any cue occurs (the fast path: most posts match nothing)."""
-        return self._pattern.search(text) is not None
+        """The cues in ``text`` (as written in the rule, each once, longest first)."""
+        return _Matcher([self]).find(_tokens(text or ""))[0]
 
 
-def _cue_regex(cue: str) -> str:
-    words = cue.strip().lower().split()
-    if not words:
-        raise ValueError("an empty cue")
-    if all(not any(ch.isalnum() for ch in w) for w in words):
-        return re.escape(cue.strip())
-    body = r"\s+".join(re.escape(w.rstrip("*")) for w in words)
-    if words[-1].endswith("*"):
-        body += r"\w*"
-    return rf"(?<!\w){body}(?!\w)"
+class _Matcher:
+    """All rules' cues in one table, so a text is tokenised and looked up once.
+
+    Longer phrases are looked up first and claim their words, so "cancel my
+    subscription" is one cue, not also "cancel my".
+    """
+
+    def __init__(self, rules: Sequence[IntentRule]) -> None:
+        self.n_rules = len(rules)
+        self.table: dict[str, list[tuple[int, str]]] = {}
+        self.stems: dict[str, list[tuple[int, str]]] = {}
+        for j, rule in enumerate(rules):
+            for key, cue in rule._keys.items():
+                self.table.setdefault(key, []).append((j, cue))
+            for stem, cue in rule._stems.items():
+                self.stems.setdefault(stem, []).append((j, cue))
+        self.longest = max((k.count(" ") + 1 for k in self.table), default=1)
+        self.stem_lengths = sorted({len(s) for s in self.stems}, reverse=True)
+
+    def find(self, tokens: list[str]) -> list[list[str]]:
+        found: list[list[str]] = [[] for _ in range(self.n_rules)]
+        table, n = self.table, len(tokens)
+        covered = bytearray(n)
+        for size in range(min(self.longest, n), 0, -1):
+            for i in range(n - size + 1):
+                if size == 1:
+                    if covered[i]:
+                        continue
+                    key = tokens[i]
+                else:
+                    if all(covered[i:i + size]):
+                        continue
+                    key = " ".join(tokens[i:i + size])
+                hits = table.get(key)
+                if hits is None:
+                    continue
+                covered[i:i + size] = b"\x01" * size
+                for j, cue in hits:
+                    if cue not in found[j]:
+                        found[j].append(cue)
+        if self.stems:
+            for i, token in enumerate(tokens):
+                if covered[i]:
+                    continue
+                for length in self.stem_lengths:
+                    hits = self.stems.get(token[:length]) if len(token) >= length else None
+                    if hits:
+                        for j, cue in hits:
+                            if cue not in found[j]:
+                                found[j].append(cue)
+                        break
+        return found
 
 
 @dataclass(frozen=True)
@@ -115,20 +159,21 @@ def score_intents(texts: Sequence[str], rules: Sequence[IntentRule] = ()) -> Int
         ['cancel my subscription']
     """
     rules = list(rules) or list(DEFAULT_INTENTS)
+    matcher = _Matcher(rules)
+    weights = [rule.cues for rule in rules]
     scores = np.zeros((len(texts), len(rules)))
     evidence: list[dict[str, list[str]]] = [{} for _ in texts]
-    for j, rule in enumerate(rules):
-        search, find, cues = rule.search, rule.find, rule.cues
-        column = scores[:, j]
-        for i, text in enumerate(texts):
-            if not text or not search(text):
+    for i, text in enumerate(texts):
+        if not text:
+            continue
+        for j, cues in enumerate(matcher.find(_tokens(text))):
+            if not cues:
                 continue
-            found = find(text)
             miss = 1.0
-            for cue in found:
-                miss *= 1.0 - cues.get(cue, 0.0)
-            column[i] = 1.0 - miss
-            evidence[i][rule.name] = found
+            for cue in cues:
+                miss *= 1.0 - weights[j][cue]
+            scores[i, j] = 1.0 - miss
+            evidence[i][rules[j].name] = cues
     thresholds = np.array([r.threshold for r in rules])
     return IntentScores(names=[r.name for r in rules], scores=scores,
                         flags=scores >= thresholds, evidence=evidence)
