@@ -1,7 +1,9 @@
 """Sentiment: VADER as the transparent baseline, and a model a company trains on its posts.
 
 Scores are in [-1, 1]: VADER's compound score, or P(positive) - P(negative)
-from the trained model (TF-IDF word and character n-grams + logistic regression).
+from the trained model (TF-IDF word and character n-grams and VADER's scores + logistic
+regression). Labels come from the model's classes (``predict``), not from a band on the
+score.
 
 References:
     Hutto, Gilbert. VADER: A Parsimonious Rule-based Model for Sentiment Analysis of
@@ -28,7 +30,7 @@ __all__ = [
 ]
 
 LABELS = ("negative", "neutral", "positive")
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2
 
 
 class SentimentScorer(Protocol):
@@ -107,53 +109,45 @@ def _label(score: float, band: float = 0.05) -> str:
 
 @dataclass
 class TrainedSentimentModel:
-    """TF-IDF (words 1-2, characters 2-5) + logistic regression, trained on your labels."""
+    """A :class:`~analytics.understanding.model.TextClassifier` over sentiment classes.
 
-    pipeline: Any
+    Features: TF-IDF of words (1–2) and characters (2–5) plus VADER's four scores; a
+    class-weighted logistic regression (``C`` tuned by cross-validation up to 20,000 posts,
+    1.0 above). ``predict`` is the model's decided class (see ``classifier.decision``);
+    ``score`` is P(positive) − P(negative) for ranking, not for deciding.
+    """
+
+    classifier: Any
     trained_on: int
 
     @classmethod
     def train(cls, texts: Sequence[str], labels: Sequence[Any], *, seed: int = 0
               ) -> TrainedSentimentModel:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import FeatureUnion, Pipeline
+        from analytics.understanding.model import TextClassifier
 
         y = [parse_label(v) for v in labels]
         if len(set(y)) < 2:
             raise ValueError("training needs at least two different labels")
-        pipeline = Pipeline([
-            ("features", FeatureUnion([
-                ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True,
-                                          lowercase=True)),
-                ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2,
-                                          sublinear_tf=True)),
-            ])),
-            ("classifier", LogisticRegression(max_iter=2000, C=4.0, class_weight="balanced",
-                                              random_state=seed)),
-        ])
-        pipeline.fit(list(texts), y)
-        return cls(pipeline=pipeline, trained_on=len(y))
-
-    def _proba(self, texts: Sequence[str]) -> tuple[np.ndarray, list[str]]:
-        classes = list(self.pipeline.classes_)
-        return self.pipeline.predict_proba(list(texts)), classes
+        classifier = TextClassifier.train(texts, y, lexicon=True,
+                                          C=None if len(y) <= 20_000 else 1.0, seed=seed)
+        return cls(classifier=classifier, trained_on=len(y))
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros(0)
-        proba, classes = self._proba(texts)
+        proba = self.classifier.predict_proba(texts)
+        classes = self.classifier.classes
         pos = proba[:, classes.index("positive")] if "positive" in classes else 0.0
         neg = proba[:, classes.index("negative")] if "negative" in classes else 0.0
         return np.asarray(pos - neg, dtype=float)
 
     def predict(self, texts: Sequence[str]) -> list[str]:
-        return [str(x) for x in self.pipeline.predict(list(texts))]
+        return [str(x) for x in self.classifier.predict(list(texts))] if texts else []
 
     def save(self, path: Path) -> None:
         import joblib
 
-        joblib.dump({"version": _FORMAT_VERSION, "pipeline": self.pipeline,
+        joblib.dump({"version": _FORMAT_VERSION, "classifier": self.classifier,
                      "trained_on": self.trained_on}, path)
 
     @classmethod
@@ -164,7 +158,7 @@ class TrainedSentimentModel:
         if not isinstance(data, dict) or data.get("version") != _FORMAT_VERSION:
             raise ValueError(f"{path} is not a scrm sentiment model of this version; train "
                              "it again with 'scrm sentiment train'")
-        return cls(pipeline=data["pipeline"], trained_on=data["trained_on"])
+        return cls(classifier=data["classifier"], trained_on=data["trained_on"])
 
 
 def evaluate(model: Any, texts: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
