@@ -13,7 +13,6 @@ large to tune or too small to split); ``decision`` says which was used.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,7 +25,6 @@ __all__ = ["TextClassifier", "intent_model_path"]
 
 _FORMAT_VERSION = 1
 _TOKENS = r"[\w']+|[!?]|[^\w\s]"
-_LEXICON_WEIGHT = 1.0
 _C_GRID = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 
 
@@ -48,8 +46,7 @@ def _lexicon(texts: Sequence[str]) -> Any:
 
     polarity = SentimentIntensityAnalyzer().polarity_scores
     rows = [polarity(t) for t in texts]
-    weight = float(os.environ.get("SCRM_LEXICON_WEIGHT", _LEXICON_WEIGHT))
-    return csr_matrix(weight * np.array(
+    return csr_matrix(np.array(
         [[r["neg"], r["neu"], r["pos"], r["compound"]] for r in rows], dtype=np.float32))
 
 
