@@ -89,11 +89,9 @@ def understand(texts: Sequence[str], *, rules: Sequence[IntentRule] = DEFAULT_IN
 
 
 def _flagged(names: list[str], scores: np.ndarray, flags: np.ndarray) -> list[str]:
-    out = []
-    for row, flag in zip(scores, flags, strict=True):
-        if not flag.any():
-            out.append("")
-            continue
-        order = np.argsort(-row, kind="stable")
-        out.append("|".join(names[j] for j in order if flag[j]))
+    out = [""] * len(scores)
+    for i in np.flatnonzero(flags.any(axis=1)).tolist():
+        row = scores[i].tolist()
+        chosen = sorted((j for j in range(len(names)) if flags[i, j]), key=lambda j: -row[j])
+        out[i] = "|".join(names[j] for j in chosen)
     return out
