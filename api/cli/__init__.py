@@ -34,6 +34,7 @@ from api.cli import (
     identities,
     info,
     ingest,
+    intent,
     migrate,
     monitor,
     sentiment,
@@ -76,6 +77,7 @@ app.command("migrate")(migrate.migrate)
 app.command("forget")(forget.forget)
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(bots.app, name="bots")
+app.add_typer(intent.app, name="intent")
 
 
 def _say(message: str) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from api.cli.common import DbOption, console, fail, open_for, settings_for
+from api.cli.common import DbOption, console, fail, open_for, open_reader, settings_for
 
 if TYPE_CHECKING:
     import numpy as np
@@ -41,9 +41,15 @@ def _labelled(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[str] | None]:
     return features, labels, bands if any(bands) else None
 
 
+Labelled = Annotated[Path, typer.Argument(
+    metavar="JSONL",
+    help="Labelled accounts, one JSON object per line (bots-gilani2017 format).")]
+
+
 @app.command("train")
-def train(labelled: Path, db: DbOption = None,
-          seed: Annotated[int, typer.Option(help="Random forest seed.")] = 0) -> None:
+def train(labelled: Labelled, db: DbOption = None,
+          seed: Annotated[int, typer.Option(metavar="N", help="Random forest seed.")] = 0,
+          ) -> None:
     """Train on labelled accounts (JSON lines in the bots-gilani2017 format); the model
     is kept beside the database."""
     from analytics.bots import BotModel
@@ -57,10 +63,12 @@ def train(labelled: Path, db: DbOption = None,
 
 
 @app.command("evaluate")
-def evaluate(labelled: Path,
-             seed: Annotated[int, typer.Option(help="Split and forest seed.")] = 0,
-             test_size: Annotated[float, typer.Option(min=0.05, max=0.9)] = 0.3,
-             as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def evaluate(labelled: Labelled,
+             seed: Annotated[int, typer.Option(metavar="N", help="Split and forest seed.")] = 0,
+             test_size: Annotated[float, typer.Option(
+                 min=0.05, max=0.9, metavar="FRACTION", help="Share held out.")] = 0.3,
+             as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+             ) -> None:
     """Bot-class F1 and ROC AUC on a held-out split (stratified by label, and by
     popularity band where the file has one) of labelled accounts."""
     from analytics.bots import evaluate_labelled
@@ -78,9 +86,10 @@ def evaluate(labelled: Path,
 
 @app.command("list")
 def list_bots(db: DbOption = None,
-              as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+              as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+              ) -> None:
     """Accounts the latest analysis flagged as bots (kept out of rankings), with reasons."""
-    with open_for(db, read_only=True) as store:
+    with open_reader(db) as store:
         run = store.latest_run()
     bots = (run.stats if run else {}).get("bots", [])
     if as_json:
@@ -94,7 +103,8 @@ def list_bots(db: DbOption = None,
 
 
 @app.command("decide")
-def decide(account: str,
+def decide(account: Annotated[str, typer.Argument(
+               metavar="PLATFORM:HANDLE", help="The account, e.g. twitter:somebody.")],
            bot: Annotated[bool, typer.Option("--bot/--human",
                                              help="Is a bot / is not a bot.")],
            db: DbOption = None) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -21,26 +20,21 @@ Labelled = Annotated[Path, typer.Argument(
     metavar="CSV", help="Labelled posts: a CSV with columns text,label.")]
 
 
-def _labelled(path: Path) -> tuple[list[str], list[str]]:
-    from analytics.sentiment import parse_label
+LabelsOption = Annotated[str | None, typer.Option(
+    "--labels", metavar="NAMES",
+    help="What class ids 0,1,2... mean, in order, e.g. negative,neutral,positive "
+         "(needed when the label column holds class ids rather than names or signs).")]
+
+
+def _labelled(path: Path, names: str | None) -> tuple[list[str], list[str]]:
+    from analytics.sentiment import parse_labels
+    from analytics.understanding.labelled import read_labelled
 
     try:
-        fh = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        fail(f"{path}: {exc.strerror}", code=2)
-    texts, labels = [], []
-    with fh:
-        reader = csv.DictReader(fh)
-        if not reader.fieldnames or not {"text", "label"} <= set(reader.fieldnames):
-            fail(f"{path}: needs a header with 'text' and 'label' columns", code=2)
-        for row in reader:
-            try:
-                labels.append(parse_label(row["label"]))
-            except ValueError as exc:
-                fail(f"{path}, line {reader.line_num}, field 'label': {exc}", code=2)
-            texts.append(row["text"] or "")
-    if not texts:
-        fail(f"{path}: no labelled rows", code=2)
+        texts, raw = read_labelled(path)
+        labels = parse_labels(raw, [n.strip() for n in names.split(",")] if names else None)
+    except ValueError as exc:
+        fail(f"{path}: {exc}" if not str(exc).startswith(str(path)) else str(exc), code=2)
     return texts, labels
 
 
@@ -51,13 +45,13 @@ def _model_path(db: Path | None) -> Path:
 
 
 @app.command("train")
-def train(labelled: Labelled, db: DbOption = None) -> None:
+def train(labelled: Labelled, db: DbOption = None, labels_names: LabelsOption = None) -> None:
     """Train on a CSV with columns text,label (positive/negative/neutral or a signed
     number); the model is kept beside the database and used by 'scrm analyze' from then
     on (run it with --rescore-sentiment to rescore old posts)."""
     from analytics.sentiment import TrainedSentimentModel, evaluate
 
-    texts, labels = _labelled(labelled)
+    texts, labels = _labelled(labelled, labels_names)
     try:
         model = TrainedSentimentModel.train(texts, labels)
     except ValueError as exc:
@@ -70,15 +64,16 @@ def train(labelled: Labelled, db: DbOption = None) -> None:
 
 
 @app.command("evaluate")
-def evaluate_cmd(labelled: Labelled, db: DbOption = None,
+def evaluate_cmd(labelled: Labelled, db: DbOption = None, labels_names: LabelsOption = None,
                  vader: Annotated[bool, typer.Option(
                      "--vader", help="Evaluate VADER even if a trained model exists.")] = False,
                  as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
                  ) -> None:
-    """Accuracy, macro F1 and the confusion matrix of the current model on labelled posts."""
+    """Accuracy, macro F1/recall over the classes the file holds, per-class figures and
+    the confusion matrix of the current model (its predicted classes) on labelled posts."""
     from analytics.sentiment import TrainedSentimentModel, VaderScorer, evaluate
 
-    texts, labels = _labelled(labelled)
+    texts, labels = _labelled(labelled, labels_names)
     path = _model_path(db)
     model: Any = VaderScorer() if vader or not path.exists() else TrainedSentimentModel.load(
         path)
@@ -88,7 +83,8 @@ def evaluate_cmd(labelled: Labelled, db: DbOption = None,
         print(json.dumps(result, indent=2))
         return
     console.print(f"model {result['model']} on {result['n']:,} posts: accuracy "
-                  f"{result['accuracy']:.3f}, macro F1 {result['macro_f1']:.3f}",
+                  f"{result['accuracy']:.3f}, macro F1 {result['macro_f1']:.3f}, macro recall "
+                  f"{result['macro_recall']:.3f} (over {', '.join(result['classes'])})",
                   highlight=False)
     console.print("confusion (rows = truth, columns = predicted): " + ", ".join(
         f"{label}: {row}" for label, row in zip(result["labels"], result["confusion"],

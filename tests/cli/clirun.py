@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,9 @@ def scrm(*args: str | Path, env: dict[str, str] | None = None) -> Run:
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
+        finally:  # print() writes through a buffered wrapper
+            sys.stdout.flush()
+            sys.stderr.flush()
         return Run(code, out.getvalue().decode(), err.getvalue().decode())
 
 

@@ -1,0 +1,276 @@
+"""Post understanding: throughput of the default pipeline and quality on public labelled data.
+
+Usage (from the repository root, the shared data beside it)::
+
+    python bench/understanding_bench.py throughput [--posts 100000]
+    python bench/understanding_bench.py quality [--amazon PATH] [--only NAME,...]
+    python bench/understanding_bench.py train-time
+
+``throughput`` runs ``understand()`` (language + VADER + rule intents) on one core over
+posts drawn from the shared labelled sets (real tweets, forum sentences, bank chat; 8
+languages). ``quality`` trains models at evaluation time from ``../shared/data/labelled``
+(nothing is shipped) and prints one JSON object per figure. ``train-time`` trains the
+sentiment model on all 45,149 TweetEval train tweets in a child process and reports wall
+time, CPU time and peak memory. Results go to the end of BENCHMARKS.md by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from analytics.understanding.metrics import classification_report  # noqa: E402
+
+LABELLED = Path(os.environ.get("SCRM_LABELLED", Path(__file__).resolve().parents[2]
+                               / "shared" / "data" / "labelled"))
+SEED = 20240601
+
+
+def _read(path: Path) -> tuple[list[str], list[str], list[dict[str, str]]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return [r["text"] for r in rows], [r["label"].strip() for r in rows], rows
+
+
+def _split(n: int, labels: list[str], test: float, seed: int = SEED
+           ) -> tuple[list[int], list[int]]:
+    from sklearn.model_selection import train_test_split
+
+    idx = list(range(n))
+    a, b = train_test_split(idx, test_size=test, random_state=seed, stratify=labels)
+    return list(a), list(b)
+
+
+def _emit(**fields: object) -> None:
+    print(json.dumps(fields), flush=True)
+
+
+def throughput(posts: int) -> None:
+    """Posts per second of ``understand()`` over real-shaped posts, one core."""
+    from analytics.understanding import understand
+    from analytics.understanding.intents import score_intents
+    from analytics.understanding.language import detect_languages
+
+    pool: list[str] = []
+    for rel in ("tweeteval/sentiment/train.csv", "umsab-xlmt/train.csv",
+                "complaints/train.csv", "suggestions-semeval2019-t9a/train.csv",
+                "banking77/train.csv"):
+        path = LABELLED / rel
+        if path.exists():
+            pool += _read(path)[0]
+    if not pool:
+        raise SystemExit(f"{LABELLED}: no labelled data to draw posts from")
+    rng = random.Random(SEED)
+    texts = [rng.choice(pool) for _ in range(posts)]
+    understand(texts[:200])  # load the models once, outside the timing
+    started = time.process_time()
+    wall = time.perf_counter()
+    frame = understand(texts)
+    cpu = time.process_time() - started
+    wall = time.perf_counter() - wall
+    stages = {}
+    sample = texts[:20_000]
+    t = time.process_time()
+    detect_languages(sample)
+    stages["language"] = len(sample) / (time.process_time() - t)
+    t = time.process_time()
+    score_intents(sample)
+    stages["intents"] = len(sample) / (time.process_time() - t)
+    from analytics.sentiment import VaderScorer
+
+    vader = VaderScorer()
+    t = time.process_time()
+    vader.score(sample)
+    stages["vader"] = len(sample) / (time.process_time() - t)
+    _emit(figure="throughput", posts=posts, cpu_seconds=round(cpu, 2),
+          wall_seconds=round(wall, 2), posts_per_cpu_second=round(posts / cpu),
+          stage_posts_per_cpu_second={k: round(v) for k, v in stages.items()},
+          unscored_share=round(float((frame["sentiment_label"] == "unscored").mean()), 3),
+          any_intent_share=round(float((frame["intents"] != "").mean()), 3),
+          languages=frame["language"].value_counts().head(10).to_dict())
+
+
+def complaints() -> None:
+    """Trained complaint detection on a held-out 30% of the shared train split; rules too."""
+    from analytics.understanding.intents import DEFAULT_INTENTS, score_intents
+    from analytics.understanding.model import TextClassifier
+
+    texts, labels, _ = _read(LABELLED / "complaints" / "train.csv")
+    train_idx, test_idx = _split(len(texts), labels, 0.3)
+    started = time.perf_counter()
+    model = TextClassifier.train([texts[i] for i in train_idx], [labels[i] for i in train_idx])
+    seconds = time.perf_counter() - started
+    test = [texts[i] for i in test_idx]
+    truth = [labels[i] for i in test_idx]
+    report = classification_report(truth, model.predict(test))
+    rule = [r for r in DEFAULT_INTENTS if r.name == "complaint"]
+    flags = score_intents(test, rule).flags[:, 0]
+    rules = classification_report(truth, ["1" if f else "0" for f in flags])
+    _emit(figure="complaints", n_train=len(train_idx), n_test=len(test_idx),
+          macro_f1=round(report["macro_f1"], 4), accuracy=round(report["accuracy"], 4),
+          decision=model.decision, cv_macro_f1=round(model.tuning.get("cv_macro_f1", 0), 4),
+          rules_macro_f1=round(rules["macro_f1"], 4), train_seconds=round(seconds, 1))
+
+
+def suggestions() -> None:
+    """Suggestion-class F1: trained on train, tested on the trial set (dev) and a held-out
+    30% of train (the official test set is held out)."""
+    from analytics.understanding.intents import DEFAULT_INTENTS, score_intents
+    from analytics.understanding.model import TextClassifier
+
+    folder = LABELLED / "suggestions-semeval2019-t9a"
+    texts, labels, _ = _read(folder / "train.csv")
+    dev_texts, dev_labels, _ = _read(folder / "dev.csv")
+    rule = [r for r in DEFAULT_INTENTS if r.name == "suggestion"]
+    out: dict[str, object] = {}
+    train_idx, test_idx = _split(len(texts), labels, 0.3)
+    model = TextClassifier.train([texts[i] for i in train_idx], [labels[i] for i in train_idx])
+    held = classification_report([labels[i] for i in test_idx],
+                                 model.predict([texts[i] for i in test_idx]))
+    out["heldout_suggestion_f1"] = round(held["per_class"]["1"]["f1"], 4)
+    model = TextClassifier.train(texts, labels)
+    dev = classification_report(dev_labels, model.predict(dev_texts))
+    out["dev_suggestion_f1"] = round(dev["per_class"]["1"]["f1"], 4)
+    out["decision"] = model.decision
+    flags = score_intents(dev_texts, rule).flags[:, 0]
+    rules = classification_report(dev_labels, ["1" if f else "0" for f in flags])
+    out["rules_dev_suggestion_f1"] = round(rules["per_class"]["1"]["f1"], 4)
+    _emit(figure="suggestions", **out)
+
+
+def _sentiment_model(texts: list[str], labels: list[str]) -> object:
+    from analytics.sentiment import TrainedSentimentModel
+
+    return TrainedSentimentModel.train(texts, labels)
+
+
+def tweeteval() -> None:
+    """Macro recall on a held-out 20% of the TweetEval sentiment train split; VADER too."""
+    from analytics.sentiment import VaderScorer
+
+    texts, labels, _ = _read(LABELLED / "tweeteval" / "sentiment" / "train.csv")
+    train_idx, test_idx = _split(len(texts), labels, 0.2)
+    model = _sentiment_model([texts[i] for i in train_idx], [labels[i] for i in train_idx])
+    test = [texts[i] for i in test_idx]
+    truth = [labels[i] for i in test_idx]
+    report = classification_report(truth, model.predict(test))  # type: ignore[attr-defined]
+    vader = classification_report(truth, VaderScorer().predict(test))
+    _emit(figure="tweeteval_sentiment", n_train=len(train_idx), n_test=len(test_idx),
+          macro_recall=round(report["macro_recall"], 4), macro_f1=round(report["macro_f1"], 4),
+          vader_macro_recall=round(vader["macro_recall"], 4))
+
+
+def amazon(path: Path) -> None:
+    """Sign accuracy on the odd (1-based) lines, trained on the even ones; lines whose
+    truth is 0 have no sign and are left out of both."""
+    from analytics.sentiment import VaderScorer
+
+    rows = [line.rstrip("\n").split("\t")
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines()]
+    rows = [r for r in rows if len(r) >= 3]
+    even = [r for i, r in enumerate(rows, 1) if i % 2 == 0 and float(r[1]) != 0]
+    odd = [r for i, r in enumerate(rows, 1) if i % 2 == 1 and float(r[1]) != 0]
+    model = _sentiment_model([r[2] for r in even],
+                             ["positive" if float(r[1]) > 0 else "negative" for r in even])
+    truth = np.array([float(r[1]) > 0 for r in odd])
+    scores = model.score([r[2] for r in odd])  # type: ignore[attr-defined]
+    vader = VaderScorer().score([r[2] for r in odd])
+    _emit(figure="amazon_snippets", n_train=len(even), n_test=len(odd),
+          sign_accuracy=round(float(np.mean((scores > 0) == truth)), 4),
+          vader_sign_accuracy=round(float(np.mean((vader > 0) == truth)), 4))
+
+
+def umsab(fixed_c: float | None = None) -> None:
+    """Macro-F1 per language on UMSAB val: a model per language, one multilingual model,
+    and VADER (±0.05 band), all trained on UMSAB train. With ``fixed_c`` the models per
+    language use that ``C`` (no tuning) and the multilingual model is left out."""
+    from analytics.sentiment import LABELS, VaderScorer
+    from analytics.understanding.model import TextClassifier
+
+    texts, labels, rows = _read(LABELLED / "umsab-xlmt" / "train.csv")
+    vtexts, vlabels, vrows = _read(LABELLED / "umsab-xlmt" / "val.csv")
+    names = [LABELS[int(v)] for v in labels]
+    vnames = [LABELS[int(v)] for v in vlabels]
+    multi = _sentiment_model(texts, names) if fixed_c is None else None
+    vader = VaderScorer()
+    for lang in sorted({r["lang"] for r in rows}):
+        tr = [i for i, r in enumerate(rows) if r["lang"] == lang]
+        te = [i for i, r in enumerate(vrows) if r["lang"] == lang]
+        test = [vtexts[i] for i in te]
+        truth = [vnames[i] for i in te]
+        mono: Any = (_sentiment_model([texts[i] for i in tr], [names[i] for i in tr])
+                     if fixed_c is None else TextClassifier.train(
+                         [texts[i] for i in tr], [names[i] for i in tr], lexicon=True,
+                         C=fixed_c, tune_below=0))
+        figures = {"mono_macro_f1": round(classification_report(
+            truth, mono.predict(test))["macro_f1"], 4)}
+        if multi is not None:
+            figures["multi_macro_f1"] = round(classification_report(
+                truth, multi.predict(test))["macro_f1"], 4)  # type: ignore[attr-defined]
+        figures["vader_macro_f1"] = round(classification_report(
+            truth, vader.predict(test))["macro_f1"], 4)
+        _emit(figure="umsab", lang=lang, n_train=len(tr), n_val=len(te), fixed_c=fixed_c,
+              **figures)
+
+
+def train_time() -> None:
+    """Train the sentiment model on all TweetEval train tweets; time and peak memory."""
+    texts, labels, _ = _read(LABELLED / "tweeteval" / "sentiment" / "train.csv")
+    wall = time.perf_counter()
+    cpu = time.process_time()
+    _sentiment_model(texts, labels)
+    _emit(figure="train_45k", n=len(texts), wall_seconds=round(time.perf_counter() - wall, 1),
+          cpu_seconds=round(time.process_time() - cpu, 1),
+          peak_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("throughput")
+    p.add_argument("--posts", type=int, default=100_000)
+    q = sub.add_parser("quality")
+    q.add_argument("--amazon", type=Path, help="amazonReviewSnippets_GroundTruth.txt")
+    q.add_argument("--only", default="complaints,suggestions,tweeteval,amazon,umsab")
+    q.add_argument("--umsab-c", type=float, help="UMSAB: fixed C per language, no tuning, "
+                   "no multilingual model (quick)")
+    sub.add_parser("train-time")
+    args = parser.parse_args()
+    if not LABELLED.is_dir():
+        raise SystemExit(f"{LABELLED} not present: the benchmark needs the shared data")
+    if args.command == "throughput":
+        throughput(args.posts)
+    elif args.command == "train-time":
+        train_time()
+    else:
+        only = set(args.only.split(","))
+        for name, run in (("complaints", complaints), ("suggestions", suggestions),
+                          ("tweeteval", tweeteval)):
+            if name in only:
+                run()
+        if "umsab" in only:
+            umsab(args.umsab_c)
+        if "amazon" in only:
+            if args.amazon is None:
+                print("amazon: skipped (pass --amazon PATH to "
+                      "amazonReviewSnippets_GroundTruth.txt)", file=sys.stderr)
+            else:
+                amazon(args.amazon)
+
+
+if __name__ == "__main__":
+    main()
