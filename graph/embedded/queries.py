@@ -223,6 +223,12 @@ MOVE_MENTIONS = (
     "CREATE (p)-[:MENTIONS]->(n) RETURN p.key AS key, p.text AS text, "
     "p.title AS title, p.author_key AS author, p.created_at AS created_at"
 )
+# A stored post's shortened text replaced by its full text (graph.planning decides);
+# its sentiment was scored on the shortened text, so it is scored again.
+REPLACE_POST_TEXTS = (
+    "UNWIND $rows AS row MATCH (p:Post {key: row.k}) SET p.text = row.t, "
+    "p.content_hash = row.h, p.sentiment = NULL, p.sentiment_model = NULL"
+)
 REDACT_POSTS = (
     "UNWIND $rows AS row MATCH (p:Post {key: row.k}) SET p.text = row.t, "
     "p.title = row.ti, p.content_hash = row.h"

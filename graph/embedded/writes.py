@@ -36,6 +36,7 @@ from graph.model import (
 )
 from graph.planning import PostEdge, PostPlan, pending_edge_key, split_edges
 from graph.store import (
+    Conflict,
     GraphBatch,
     StoreError,
     WriteResult,
@@ -120,6 +121,14 @@ class WritesMixin(EmbeddedBase):
         found = self._existing_table("Post", plan.keys, "n.key AS key, n.content_hash AS h")
         plan.keep_new(dict(zip(found["key"].to_pylist(), found["h"].to_pylist(), strict=True)),
                       result)
+        if plan.differing:
+            found = self._existing_table("Post", plan.texts_to_look_up(),
+                                         "n.key AS key, n.text AS t")
+            plan.settle(dict(zip(found["key"].to_pylist(), found["t"].to_pylist(),
+                                 strict=True)), result)
+            if plan.replacements:
+                self._exec(q.REPLACE_POST_TEXTS, {"rows": [
+                    {"k": k, "t": t, "h": h} for k, t, h in plan.replacements]})
         if not plan.new_keys:
             return
         parents = plan.parents_to_look_up()
@@ -262,7 +271,8 @@ class WritesMixin(EmbeddedBase):
         new = {k: p for k, p in rows.items() if k not in existing}
         for k, p in list(new.items()):
             if p.customer_id not in known_customers:
-                result.conflicts.append((k, f"customer {p.customer_id!r} is not in the CRM"))
+                result.conflicts.append(Conflict(
+                    k, f"customer {p.customer_id!r} is not in the CRM", "customer"))
                 del new[k]
         self._copy("Purchase", pa.table({
             "key": list(new), "customer_id": [p.customer_id for p in new.values()],

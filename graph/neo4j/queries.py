@@ -80,6 +80,20 @@ UNWIND $keys AS k
 MATCH (n:Post {key: k})
 RETURN n.key AS key, n.content_hash AS content_hash"""
 
+# Stored texts of posts a batch holds other content for (graph.planning settles them).
+STORED_POST_TEXTS = """\
+UNWIND $keys AS k
+MATCH (n:Post {key: k})
+RETURN n.key AS key, n.text AS text"""
+
+# A stored post's shortened text replaced by its full text; its sentiment was scored on
+# the shortened text, so it is scored again.
+REPLACE_POST_TEXTS = """\
+UNWIND $rows AS row
+MATCH (p:Post {key: row.key})
+SET p.text = row.text, p.content_hash = row.content_hash, p.sentiment = null,
+    p.sentiment_model = null"""
+
 EXISTING_CONVERSATIONS = """\
 UNWIND $keys AS k
 MATCH (n:Conversation {key: k})

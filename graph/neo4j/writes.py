@@ -19,6 +19,7 @@ from graph.model import (
 from graph.neo4j import queries as q
 from graph.planning import PostEdge, PostPlan, pending_edge_key, split_edges
 from graph.store import (
+    Conflict,
     GraphBatch,
     StoreError,
     WriteResult,
@@ -89,6 +90,11 @@ class WritesMixin(Neo4jBase):
             return
         plan.keep_new({r["key"]: r["content_hash"]
                        for r in self._existing(run, q.EXISTING_POSTS, plan.keys)}, result)
+        if plan.differing:
+            plan.settle({r["key"]: r["text"] for r in self._existing(
+                run, q.STORED_POST_TEXTS, plan.texts_to_look_up())}, result)
+            self._unwind(run, q.REPLACE_POST_TEXTS, [
+                {"key": k, "text": t, "content_hash": h} for k, t, h in plan.replacements])
         if not plan.new_keys:
             return
         plan.assign_conversations({
@@ -202,7 +208,8 @@ class WritesMixin(Neo4jBase):
         new = {k: p for k, p in purchases.items() if k not in existing}
         for k, p in list(new.items()):
             if p.customer_id not in known_customers:
-                result.conflicts.append((k, f"customer {p.customer_id!r} is not in the CRM"))
+                result.conflicts.append(Conflict(
+                    k, f"customer {p.customer_id!r} is not in the CRM", "customer"))
                 del new[k]
         self._unwind(run, q.MERGE_PURCHASES, [
             {"key": k, "customer_id": p.customer_id, "order_id": p.order_id,

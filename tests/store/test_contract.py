@@ -261,8 +261,29 @@ def test_a_chain_arriving_in_reverse_ends_in_its_roots_conversation(
 # ---------------------------------------------------------------- conflicts
 def test_a_post_resent_with_other_content_is_a_conflict(loaded: GraphStore) -> None:
     result = loaded.write_batch(GraphBatch(posts=[tw("1", "brand", 0, "edited text")]))
-    assert [k for k, _ in result.conflicts] == ["twitter:1"]
+    assert [(c.key, c.kind) for c in result.conflicts] == [("twitter:1", "stored")]
     assert loaded.timeline(["twitter:brand"], first=10)[-1].text == "Our new roast is out"
+
+
+@pytest.mark.parametrize("full_first", [True, False])
+def test_the_fuller_text_wins_in_either_order(store: GraphStore, full_first: bool) -> None:
+    full = tw("7", "sam", 0, "The whole story of the new roast, every word of it")
+    cut = tw("7", "sam", 0, "The whole story of the new… https://t.co/abc123", truncated=True)
+    first, second = (full, cut) if full_first else (cut, full)
+    store.write_batch(GraphBatch(posts=[first]))
+    store.write_post_sentiment(["twitter:7"], [0.4], "vader")
+    result = store.write_batch(GraphBatch(posts=[second]))
+    assert result.conflicts == []
+    assert result.updated.get("posts", 0) == (0 if full_first else 1)
+    [post] = store.conversation_posts("twitter:7")
+    assert post["text"] == full.text
+    # scored again when its text changed
+    assert (post["sentiment"] is None) == (not full_first)
+    again = store.write_batch(GraphBatch(posts=[full, cut]))
+    assert again.conflicts == [] and sum(again.updated.values()) == 0
+    embedded = store.write_batch(GraphBatch(posts=[
+        tw("7", "sam", 0, "something else entirely", embedded=True)]))
+    assert embedded.conflicts == []
 
 
 def test_new_counters_alone_are_not_a_conflict(loaded: GraphStore) -> None:
@@ -275,7 +296,7 @@ def test_new_counters_alone_are_not_a_conflict(loaded: GraphStore) -> None:
 def test_conflicting_duplicates_in_one_batch(store: GraphStore) -> None:
     result = store.write_batch(GraphBatch(posts=[tw("9", "sam", 0, "one"),
                                                  tw("9", "sam", 0, "two")]))
-    assert [k for k, _ in result.conflicts] == ["twitter:9"]
+    assert [(c.key, c.kind) for c in result.conflicts] == [("twitter:9", "in_batch")]
     assert store.counts()["Post"] == 1
 
 
@@ -283,7 +304,7 @@ def test_links_and_purchases_need_a_known_customer(store: GraphStore) -> None:
     result = store.write_batch(GraphBatch(
         links=[OwnsLink("ghost", "twitter", "sam")],
         purchases=[Purchase("ghost", "o9", 5.0, date(2024, 1, 1))]))
-    assert sorted(k for k, _ in result.conflicts) == ["ghost:o9", "twitter:sam"]
+    assert sorted(k for k, *_ in result.conflicts) == ["ghost:o9", "twitter:sam"]
     counts = store.counts()
     assert counts["OWNS"] == 0 and counts["Purchase"] == 0
 
