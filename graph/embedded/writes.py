@@ -207,7 +207,8 @@ class WritesMixin(EmbeddedBase):
 
     def _move_conversations(self, moves: dict[str, str]) -> None:
         """Move the posts filed under each provisional conversation to the real one,
-        then drop the provisional one (rare: a parent arrived after its replies)."""
+        then drop the provisional one (rare: a parent arrived after its replies). A care
+        case and notes filed under it move too (the real conversation's case stays)."""
         for old, real in moves.items():
             # one conversation at a time, from the conversation's end: an UNWIND over
             # the relationship table would be planned as a scan of every post
@@ -219,6 +220,9 @@ class WritesMixin(EmbeddedBase):
             if keys:
                 self._exec(q.SET_POST_CONVERSATION, {"keys": keys, "real": real})
                 self._copy("IN_CONVERSATION", pa.table({"from": keys, "to": [real] * len(keys)}))
+            self._exec(q.MOVE_CARE_CASE, {"old": old, "real": real})
+            self._exec(q.DELETE_CARE_CASE, {"old": old})
+            self._exec(q.MOVE_CARE_NOTES, {"old": old, "real": real})
 
     def _write_links(self, links: Sequence[OwnsLink], result: WriteResult) -> None:
         if not links:

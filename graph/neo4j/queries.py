@@ -115,6 +115,28 @@ SET p.conversation_key = row.to_key
 MERGE (p)-[:IN_CONVERSATION]->(real)
 DELETE r"""
 
+# A care case and notes filed under a provisional conversation move with its posts;
+# the real conversation's own case, if it has one, stays (copied, then deleted below:
+# keys are never renamed in place, so LadybugDB's twin runs it too).
+MOVE_CARE_CASES = """\
+UNWIND $rows AS row
+MATCH (old:CareCase {key: row.from_key})
+OPTIONAL MATCH (real:CareCase {key: row.to_key})
+WITH old, row, real
+WHERE real IS NULL
+CREATE (:CareCase {key: row.to_key, status: old.status, assignee: old.assignee,
+    team: old.team, updated_at: old.updated_at, resolved_at: old.resolved_at})"""
+
+DELETE_CARE_CASES = """\
+UNWIND $keys AS k
+MATCH (c:CareCase {key: k})
+DELETE c"""
+
+MOVE_CARE_NOTES = """\
+UNWIND $rows AS row
+MATCH (n:CareNote {conversation_key: row.from_key})
+SET n.conversation_key = row.to_key"""
+
 DELETE_CONVERSATIONS = """\
 UNWIND $keys AS k
 MATCH (c:Conversation {key: k})

@@ -119,10 +119,13 @@ class WritesMixin(Neo4jBase):
         result.created["conversations"] = len([c for c in conversations if c not in known_conv])
         moves = plan.moves(known_conv)
         if moves:
-            self._unwind(run, q.MOVE_CONVERSATION_POSTS,
-                         [{"from_key": k, "to_key": c} for k, c in moves.items()])
+            rows_moved = [{"from_key": k, "to_key": c} for k, c in moves.items()]
+            self._unwind(run, q.MOVE_CONVERSATION_POSTS, rows_moved)
+            self._unwind(run, q.MOVE_CARE_CASES, rows_moved)
+            self._unwind(run, q.MOVE_CARE_NOTES, rows_moved)
             for chunk in _chunks(list(moves), self.batch_size):
                 run(q.DELETE_CONVERSATIONS, {"keys": list(chunk)})
+                run(q.DELETE_CARE_CASES, {"keys": list(chunk)})
 
         m_from, m_to = plan.mentions()
         self._unwind(run, q.MERGE_MENTIONS, [{"from_key": f, "to_key": t}

@@ -235,6 +235,43 @@ def test_a_reply_before_its_parent_moves_to_the_parents_conversation(
     assert counts["PendingEdge"] == 0
 
 
+def test_a_care_case_on_a_provisional_conversation_moves_with_it(store: GraphStore) -> None:
+    store.write_batch(GraphBatch(posts=[tw("c", "danaw", 2, kind=PostKind.REPLY,
+                                           parent_id="p")]))
+    # the orphan reply is in the inbox under its parent's key; an agent takes it
+    store.save_care_case("twitter:p", status="assigned", assignee="ana", team="care")
+    store.add_care_note("twitter:p", "ana", "asked for the order number")
+    # a case the real conversation already has stays; the notes of both are kept
+    store.write_batch(GraphBatch(posts=[tw("q", "sam", 3, kind=PostKind.REPLY, parent_id="s")]))
+    store.save_care_case("twitter:s", status="assigned", assignee="bo", team="care")
+    store.save_care_case("twitter:r", status="open", assignee=None, team=None)
+    store.add_care_note("twitter:r", "bo", "seen the root")
+    store.write_batch(GraphBatch(posts=[
+        tw("p", "sam", 1, kind=PostKind.REPLY, parent_id="r", conversation_id="r"),
+        tw("s", "sam", 1, kind=PostKind.REPLY, parent_id="r", conversation_id="r")]))
+    assert _thread(store, "twitter:r") == ["twitter:c", "twitter:p", "twitter:q", "twitter:s"]
+    cases = store.care_cases(["twitter:p", "twitter:s", "twitter:r"])
+    assert set(cases) == {"twitter:r"}
+    assert cases["twitter:r"]["status"] == "open"  # the real conversation's own case
+    notes = store.care_notes(["twitter:p", "twitter:r"])
+    assert notes["twitter:p"] == []
+    assert sorted(n["text"] for n in notes["twitter:r"]) == [
+        "asked for the order number", "seen the root"]
+
+
+def test_a_care_case_moves_when_the_real_conversation_has_none(store: GraphStore) -> None:
+    store.write_batch(GraphBatch(posts=[tw("c", "danaw", 2, kind=PostKind.REPLY,
+                                           parent_id="p")]))
+    saved = store.save_care_case("twitter:p", status="assigned", assignee="ana", team="care")
+    store.write_batch(GraphBatch(posts=[tw("p", "sam", 1, kind=PostKind.REPLY, parent_id="r",
+                                           conversation_id="r")]))
+    cases = store.care_cases(["twitter:p", "twitter:r"])
+    assert set(cases) == {"twitter:r"}
+    moved = cases["twitter:r"]
+    assert (moved["status"], moved["assignee"], moved["team"]) == ("assigned", "ana", "care")
+    assert moved["updated_at"] == saved["updated_at"]
+
+
 @pytest.mark.parametrize("one_batch", [False, True])
 def test_a_chain_arriving_in_reverse_ends_in_its_roots_conversation(
         store: GraphStore, one_batch: bool) -> None:
