@@ -253,7 +253,11 @@ class GraphStore(Protocol):
         """Upsert a batch atomically: nodes, edges, pending edges resolved.
 
         Re-writing the same records changes nothing. A post whose id is known
-        with different content is not written and comes back in ``conflicts``.
+        with different content is not written and comes back in ``conflicts``
+        (:class:`Conflict`, kind ``stored``, or ``in_batch`` for two copies in the
+        batch), except as :mod:`graph.planning` decides: a full text replaces a stored
+        shortened one (counted in ``updated["posts"]``), and a shortened or embedded
+        copy gives way to the fuller one without a conflict.
         """
         ...
 
