@@ -37,13 +37,14 @@ class NotOnTwin(Exception):
 
 
 def _property_types() -> dict[str, str]:
-    """Each property name of the schema with its LadybugDB type (names never clash)."""
+    """Each property name of the schema with its LadybugDB type (one type per name)."""
     types: dict[str, str] = {}
     for ddl in EMBEDDED_SCHEMA:
         body = ddl[ddl.index("(") + 1:]
         for name, kind in re.findall(
                 r"(\w+) (STRING\[\]|STRING|DOUBLE|INT64|BOOLEAN|DATE|TIMESTAMP)", body):
-            types[name] = kind
+            if types.setdefault(name, kind) != kind:
+                raise ValueError(f"property {name!r} has two types: cast it per label")
     return types
 
 
