@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
 
 import pandas as pd
 
@@ -72,13 +72,29 @@ class GraphBatch:
         )
 
 
+ConflictKind = Literal["in_batch", "stored", "customer"]
+
+
+class Conflict(NamedTuple):
+    """A record a batch did not write, and why.
+
+    ``kind`` says what it disagreed with: ``in_batch`` (another record of the same key in
+    the batch), ``stored`` (what the store holds under that key) or ``customer`` (a link
+    or an order whose customer is not in the CRM).
+    """
+
+    key: str
+    reason: str
+    kind: ConflictKind = "stored"
+
+
 @dataclass(slots=True)
 class WriteResult:
     """What a batch changed: created and updated counts per kind, plus pending edges."""
 
     created: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
-    conflicts: list[tuple[str, str]] = field(default_factory=list)  # (post key, reason)
+    conflicts: list[Conflict] = field(default_factory=list)
     pending_edges: int = 0
 
     def add(self, other: WriteResult) -> None:
@@ -237,7 +253,11 @@ class GraphStore(Protocol):
         """Upsert a batch atomically: nodes, edges, pending edges resolved.
 
         Re-writing the same records changes nothing. A post whose id is known
-        with different content is not written and comes back in ``conflicts``.
+        with different content is not written and comes back in ``conflicts``
+        (:class:`Conflict`, kind ``stored``, or ``in_batch`` for two copies in the
+        batch), except as :mod:`graph.planning` decides: a full text replaces a stored
+        shortened one (counted in ``updated["posts"]``), and a shortened or embedded
+        copy gives way to the fuller one without a conflict.
         """
         ...
 

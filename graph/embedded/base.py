@@ -23,73 +23,25 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from graph.batch import (
-    ACCOUNT_FIELDS,
-    CUSTOMER_FIELDS,
-)
 from graph.embedded import queries as q
+from graph.embedded.shared import (
+    KEYED_CACHES,
+    RANK_LOCK,
+    RANK_ORDER,
+    aware,
+    utc_time,
+    wrote,
+)
 from graph.schema import EMBEDDED_SCHEMA, NODE_LABELS, REL_TYPES
 from graph.store import AccountView, StoreBusyError, StoreError
 
 _LOCK_PID = re.compile(r"Lock is held by PID (\d+)")
-
-_ACCOUNT_FIELDS = ACCOUNT_FIELDS
-_CUSTOMER_FIELDS = CUSTOMER_FIELDS
-_FIELD_TYPES = {"followers": "INT64", "is_brand": "BOOLEAN", "lifetime_value": "DOUBLE",
-                "nps": "INT64", "signup_date": "DATE"}
-
-
-def _set_clause(fields: Sequence[str]) -> str:
-    """``n.f = coalesce(row.f, n.f)`` for each field, typed: UNWIND infers STRING for a
-    column that is null in every row."""
-    parts = []
-    for f in fields:
-        value = f"CAST(row.{f} AS {_FIELD_TYPES[f]})" if f in _FIELD_TYPES else f"row.{f}"
-        parts.append(f"n.{f} = coalesce({value}, n.{f})")
-    return ", ".join(parts)
-
-_ACCOUNT_SCHEMA = pa.schema([
-    ("key", pa.string()), ("platform", pa.string()), ("handle", pa.string()),
-    ("user_id", pa.string()), ("display_name", pa.string()), ("followers", pa.int64()),
-    ("is_brand", pa.bool_()), ("location", pa.string()), ("description", pa.string()),
-])
-_CUSTOMER_SCHEMA = pa.schema([
-    ("key", pa.string()), ("name", pa.string()), ("email", pa.string()),
-    ("lifetime_value", pa.float64()), ("nps", pa.int64()), ("signup_date", pa.date32()),
-    ("location", pa.string()), ("company", pa.string()),
-])
-_POST_SCHEMA = pa.schema([
-    ("key", pa.string()), ("platform", pa.string()), ("post_id", pa.string()),
-    ("author_key", pa.string()), ("text", pa.string()), ("title", pa.string()),
-    ("created_at", pa.timestamp("us")), ("url", pa.string()), ("kind", pa.string()),
-    ("parent_key", pa.string()), ("conversation_key", pa.string()),
-    ("shared_key", pa.string()), ("hashtags", pa.list_(pa.string())), ("lang", pa.string()),
-    ("likes", pa.int64()), ("reposts", pa.int64()), ("replies", pa.int64()),
-    ("score", pa.int64()), ("accepted", pa.bool_()), ("content_hash", pa.int64()),
-    ("sentiment", pa.float64()), ("sentiment_model", pa.string()),
-])
-
-
-def _naive_utc(ts: datetime) -> datetime:
-    if ts.tzinfo is not None:
-        ts = ts.astimezone(UTC).replace(tzinfo=None)
-    return ts
-
-
-def _utc_column(values: Sequence[datetime | None]) -> pa.Array:
-    """Times as naive UTC microseconds (what ``_naive_utc`` gives, one column at a time):
-    Arrow converts aware values to UTC and takes naive ones as UTC already."""
-    return pa.array(values, pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us"))
-
 
 def _heap_trimmer() -> Callable[[], object] | None:
     """glibc's ``malloc_trim(0)``, which returns freed heap pages to the OS; None elsewhere."""
@@ -114,76 +66,14 @@ def _query_threads() -> int:
 
 # How long a read-only open waits for another process's checkpoint to finish.
 _CHECKPOINT_WAIT_SECONDS = 60.0
-_KEYED_CACHES = ("activity", "brandposts")  # files beside the database that hold keys
-_LARGE_BATCH = 10_000  # records; after such a batch freed memory is returned to the OS
 
-
-def _aware(ts: Any) -> datetime | None:
-    if ts is None or (isinstance(ts, float) and pd.isna(ts)):
-        return None
-    if isinstance(ts, pd.Timestamp):
-        if pd.isna(ts):
-            return None
-        ts = ts.to_pydatetime()
-    if isinstance(ts, datetime):
-        return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
-    return None
-
-
-def _utc_time(value: Any) -> datetime:
-    out = _aware(value)
-    if out is None:
-        raise StoreError("a timeline row without a time")
-    return out
-
-
-def _group_activity(posts: pa.Table) -> pa.Table:
-    """Per author: posts, last_post_at, accepted_answers (rows: author_key,
-    last_post_at, accepted of each post)."""
-    accepted = pc.cast(pc.fill_null(posts.column("accepted"), False), pa.int64())
-    grouped = posts.set_column(2, "accepted", accepted).group_by(
-        "author_key", use_threads=False).aggregate(
-        [([], "count_all"), ("last_post_at", "max"), ("accepted", "sum")])
-    return pa.table({
-        "author_key": grouped.column("author_key"),
-        "posts": pc.cast(grouped.column("count_all"), pa.int64()),
-        "last_post_at": grouped.column("last_post_at_max"),
-        "accepted_answers": pc.cast(grouped.column("accepted_sum"), pa.int64()),
-    })
-
-
-def _add_activity(before: pa.Table, since: pa.Table) -> pa.Table:
-    """Activity of all posts from that of the earlier ones and of the posts since."""
-    if since.num_rows == 0:
-        return before
-    both = pa.concat_tables([before, since.cast(before.schema)])
-    grouped = both.group_by("author_key", use_threads=False).aggregate(
-        [("posts", "sum"), ("last_post_at", "max"), ("accepted_answers", "sum")])
-    return pa.table({
-        "author_key": grouped.column("author_key"),
-        "posts": grouped.column("posts_sum"),
-        "last_post_at": grouped.column("last_post_at_max"),
-        "accepted_answers": grouped.column("accepted_answers_sum"),
-    })
-
-
-# Rankings of completed runs, by (database path, run id, kind): see ``_rank_order``.
-_RANK_ORDER: dict[tuple[str, str, str], np.ndarray] = {}
-_RANK_LOCK = threading.Lock()
-
-# Who owns which account, by database path: the write count it was read at, and account
-# key -> customer key of the most confident link. See ``EmbeddedStore._owners``.
-_OWNERS: dict[str, tuple[int, dict[str, str]]] = {}
-_WRITES: dict[str, int] = {}  # finished write transactions (and reopens), by database path
-_OWNERS_LOCK = threading.Lock()
-
-
-def _wrote(path: Path) -> None:
-    """Something this process wrote (or a reopen) may have changed links: forget them."""
-    with _OWNERS_LOCK:
-        _WRITES[str(path)] = _WRITES.get(str(path), 0) + 1
-        _OWNERS.pop(str(path), None)
-
+# The underscore names some sections still import from here (graph/embedded/care.py);
+# new code imports the public names from graph.embedded.shared.
+_KEYED_CACHES = KEYED_CACHES
+_RANK_LOCK = RANK_LOCK
+_RANK_ORDER = RANK_ORDER
+_aware = aware
+_utc_time = utc_time
 
 
 class EmbeddedBase:
@@ -369,9 +259,9 @@ class EmbeddedBase:
                 pass  # LadybugDB already rolled back the transaction that failed
             raise
         finally:
-            _wrote(self.path)  # before and after the commit: a read between sees either
+            wrote(self.path)  # before and after the commit: a read between sees either
         self._exec("COMMIT")
-        _wrote(self.path)
+        wrote(self.path)
         return out
 
     def refresh(self) -> None:
@@ -387,10 +277,10 @@ class EmbeddedBase:
         self._db, self._conn = new_db, ladybug.Connection(new_db)
         old_conn.close()
         old_db.close()
-        _wrote(self.path)
-        with _RANK_LOCK:
-            for key in [k for k in _RANK_ORDER if k[0] == str(self.path)]:
-                del _RANK_ORDER[key]
+        wrote(self.path)
+        with RANK_LOCK:
+            for key in [k for k in RANK_ORDER if k[0] == str(self.path)]:
+                del RANK_ORDER[key]
 
     def _reopen(self) -> None:
         """Close and reopen the database this store alone uses.

@@ -12,11 +12,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.embedded import queries as q
-from graph.embedded.base import (
-    _LARGE_BATCH,
-    EmbeddedBase,
-    _add_activity,
-    _group_activity,
+from graph.embedded.base import EmbeddedBase
+from graph.embedded.shared import (
+    LARGE_BATCH,
+    add_activity,
+    group_activity,
 )
 from graph.store import (
     ACCOUNT_PROFILE_COLUMNS,
@@ -352,11 +352,11 @@ class ProjectionMixin(EmbeddedBase):
                     delta = self._activity_rows(int(meta["mark"]))
                     if int(meta.get("posts", -1)) + delta.num_rows == posts:
                         try:
-                            grouped = _add_activity(table, _group_activity(delta))
+                            grouped = add_activity(table, group_activity(delta))
                         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, KeyError):
                             grouped = None  # kept by another version: rebuilt
             if grouped is None:
-                grouped = _group_activity(self._activity_rows(None))
+                grouped = group_activity(self._activity_rows(None))
             if mark is not None:
                 self._write_cache("activity", grouped, {
                     "mark": int(mark), "generation": generation, "posts": posts})
@@ -377,7 +377,7 @@ class ProjectionMixin(EmbeddedBase):
         own (the driver would keep the table for as long as a connection lives)."""
         scores = pa.table({"k": pa.array(keys, pa.string()),
                            "s": pa.array(np.asarray(values, dtype=float), pa.float64())})
-        with self._batch_connection(release_heap=len(scores) >= _LARGE_BATCH):
+        with self._batch_connection(release_heap=len(scores) >= LARGE_BATCH):
             for i in range(0, len(scores), 50_000):
                 self._exec(q.SET_POST_SENTIMENT, {"scan": scores.slice(i, 50_000),
                                                       "m": model})

@@ -30,6 +30,18 @@ DELETE_CONVERSATION_EDGES = (
     "MATCH (:Post)-[r:IN_CONVERSATION]->(:Conversation {key: $old}) DELETE r"
 )
 DELETE_CONVERSATION = "MATCH (c:Conversation {key: $old}) DELETE c"
+# A care case and notes filed under a provisional conversation move with its posts;
+# the real conversation's own case, if it has one, stays.
+MOVE_CARE_CASE = (
+    "MATCH (old:CareCase {key: $old}) OPTIONAL MATCH (real:CareCase {key: $real}) "
+    "WITH old, real WHERE real IS NULL "
+    "CREATE (:CareCase {key: $real, status: old.status, assignee: old.assignee, "
+    "team: old.team, updated_at: old.updated_at, resolved_at: old.resolved_at})"
+)
+DELETE_CARE_CASE = "MATCH (c:CareCase {key: $old}) DELETE c"
+MOVE_CARE_NOTES = (
+    "MATCH (n:CareNote) WHERE n.conversation_key = $old SET n.conversation_key = $real"
+)
 SET_POST_CONVERSATION = (
     "UNWIND $keys AS k MATCH (p:Post {key: k}) "
     "SET p.conversation_key = $real"
@@ -222,6 +234,12 @@ MOVE_MENTIONS = (
     "MATCH (p:Post)-[:MENTIONS]->(a:Account {key: $old}), (n:Account {key: $new}) "
     "CREATE (p)-[:MENTIONS]->(n) RETURN p.key AS key, p.text AS text, "
     "p.title AS title, p.author_key AS author, p.created_at AS created_at"
+)
+# A stored post's shortened text replaced by its full text (graph.planning decides);
+# its sentiment was scored on the shortened text, so it is scored again.
+REPLACE_POST_TEXTS = (
+    "UNWIND $rows AS row MATCH (p:Post {key: row.k}) SET p.text = row.t, "
+    "p.content_hash = row.h, p.sentiment = NULL, p.sentiment_model = NULL"
 )
 REDACT_POSTS = (
     "UNWIND $rows AS row MATCH (p:Post {key: row.k}) SET p.text = row.t, "

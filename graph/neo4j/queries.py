@@ -80,6 +80,20 @@ UNWIND $keys AS k
 MATCH (n:Post {key: k})
 RETURN n.key AS key, n.content_hash AS content_hash"""
 
+# Stored texts of posts a batch holds other content for (graph.planning settles them).
+STORED_POST_TEXTS = """\
+UNWIND $keys AS k
+MATCH (n:Post {key: k})
+RETURN n.key AS key, n.text AS text"""
+
+# A stored post's shortened text replaced by its full text; its sentiment was scored on
+# the shortened text, so it is scored again.
+REPLACE_POST_TEXTS = """\
+UNWIND $rows AS row
+MATCH (p:Post {key: row.key})
+SET p.text = row.text, p.content_hash = row.content_hash, p.sentiment = null,
+    p.sentiment_model = null"""
+
 EXISTING_CONVERSATIONS = """\
 UNWIND $keys AS k
 MATCH (n:Conversation {key: k})
@@ -100,6 +114,28 @@ MATCH (real:Conversation {key: row.to_key})
 SET p.conversation_key = row.to_key
 MERGE (p)-[:IN_CONVERSATION]->(real)
 DELETE r"""
+
+# A care case and notes filed under a provisional conversation move with its posts;
+# the real conversation's own case, if it has one, stays (copied, then deleted below:
+# keys are never renamed in place, so LadybugDB's twin runs it too).
+MOVE_CARE_CASES = """\
+UNWIND $rows AS row
+MATCH (old:CareCase {key: row.from_key})
+OPTIONAL MATCH (real:CareCase {key: row.to_key})
+WITH old, row, real
+WHERE real IS NULL
+CREATE (:CareCase {key: row.to_key, status: old.status, assignee: old.assignee,
+    team: old.team, updated_at: old.updated_at, resolved_at: old.resolved_at})"""
+
+DELETE_CARE_CASES = """\
+UNWIND $keys AS k
+MATCH (c:CareCase {key: k})
+DELETE c"""
+
+MOVE_CARE_NOTES = """\
+UNWIND $rows AS row
+MATCH (n:CareNote {conversation_key: row.from_key})
+SET n.conversation_key = row.to_key"""
 
 DELETE_CONVERSATIONS = """\
 UNWIND $keys AS k

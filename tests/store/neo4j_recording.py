@@ -23,6 +23,7 @@ from neo4j.time import Date, DateTime
 from graph.model import Account, Customer, Follow, OwnsLink, Post, PostKind, Purchase
 from graph.neo4j import Neo4jStore
 from graph.neo4j import queries as q
+from graph.planning import post_fingerprint
 from graph.schema import SCORE_KINDS
 from graph.store import AnalysisRunInfo, GraphBatch, TimelineFilter
 
@@ -63,7 +64,10 @@ CANNED: dict[str, list[dict[str, Any]]] = {
                              "share_kind": None}],
     q.EXISTING_CUSTOMERS: [CUSTOMER],
     q.EXISTING_ACCOUNTS: [ACCOUNT],
-    q.EXISTING_POSTS: [{"key": "twitter:1", "content_hash": 1}],
+    # post 1 is stored with the shortened text the workload's full text replaces
+    q.EXISTING_POSTS: [{"key": "twitter:1", "content_hash": post_fingerprint(
+        "twitter:brand", NOW.to_native(), "hel…", None)}],
+    q.STORED_POST_TEXTS: [{"key": "twitter:1", "text": "hel…"}],
     q.POST_CONVERSATIONS: [{"key": "twitter:404", "conversation_key": "twitter:400"}],
     # a conversation filed under reply 3's key before 3 arrived: it moves to 3's thread
     q.EXISTING_CONVERSATIONS: [{"key": "twitter:3"}],
