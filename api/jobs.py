@@ -25,7 +25,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
 from graph.config import Settings
-from graph.errors import ScrmError
+from graph.errors import Failure, ScrmError
 from graph.store import GraphStore, StoreError
 
 __all__ = ["JobError", "JobRunner", "execute", "ingest_roots", "job_error", "router", "server_file",
@@ -323,6 +323,23 @@ def job_status(job_id: str, request: Request) -> dict[str, Any]:
 
 
 def announce(db: Path, url: str) -> Path:
+    """Write ``<db>.server.json`` naming this server, whole or not at all: a temporary
+    file beside it, flushed to disk, then renamed into place (a full disk used to leave
+    a 0-byte file that sent the CLI nowhere). A failure removes both and is a
+    :class:`Failure`."""
     path = server_file(db)
-    path.write_text(json.dumps({"pid": os.getpid(), "url": url, "db": str(db.resolve())}))
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    text = json.dumps({"pid": os.getpid(), "url": url, "db": str(db.resolve())})
+    try:
+        with open(tmp, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+        raise Failure(f"cannot write {path} ({exc.strerror or exc}): the CLI finds the "
+                      "server through it; free some space beside the database and start "
+                      "'scrm serve' again") from None
     return path
