@@ -1,0 +1,184 @@
+"""A full disk, for real: a small ext4 file system (or tmpfs) filled by the real CLI.
+
+Each command ends with one ``error:`` line and a non-zero exit, never a traceback or an
+abort; the database opens afterwards with everything committed before; a re-run
+completes it; ``scrm info`` on the full disk answers in bounded time; ``scrm serve``
+never leaves an empty ``server.json``. Needs root (``mount``); skips, saying why,
+elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graph.embedded import EmbeddedStore
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+_MOUNT_ERROR = "mounting a small file system needs root and mount(8)"
+
+
+def _run(*command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(command), capture_output=True, text=True, check=check)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 64 MB file system mounted for this test (ext4 on a loop device, else tmpfs),
+    unmounted afterwards."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip(_MOUNT_ERROR)
+    mountpoint = tmp_path / "disk"
+    mountpoint.mkdir()
+    image = tmp_path / "disk.img"
+    mounted = False
+    if shutil.which("mkfs.ext4"):
+        with open(image, "wb") as f:
+            f.truncate(64 * 1024 * 1024)
+        made = _run("mkfs.ext4", "-q", "-m", "0", "-F", str(image), check=False)
+        mounted = made.returncode == 0 and _run(
+            "mount", "-o", "loop", str(image), str(mountpoint), check=False).returncode == 0
+    if not mounted:
+        mounted = _run("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mountpoint),
+                       check=False).returncode == 0
+    if not mounted:
+        pytest.skip(f"{_MOUNT_ERROR}: neither a loop device nor tmpfs could be mounted here")
+    try:
+        yield mountpoint
+    finally:
+        for _ in range(50):  # a process that just ended may still hold a file a moment
+            if _run("umount", str(mountpoint), check=False).returncode == 0:
+                break
+            time.sleep(0.1)
+        image.unlink(missing_ok=True)
+
+
+def _fill(disk: Path, leave_bytes: int) -> Path:
+    """Fill ``disk`` until ``leave_bytes`` are free; the ballast file to delete later."""
+    ballast = disk / "ballast"
+    room = shutil.disk_usage(disk).free - leave_bytes
+    chunk = b"\0" * (1 << 20)
+    with open(ballast, "wb", buffering=0) as f:
+        try:
+            while room > 0:
+                room -= f.write(chunk[:min(room, len(chunk))]) or room
+            os.fsync(f.fileno())
+        except OSError:
+            pass  # full already: what we wanted
+    return ballast
+
+
+def _scrm(*args: str | Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRM_")}
+    return subprocess.run([sys.executable, "-m", "api.cli", *map(str, args)], cwd=REPO,
+                          env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def _assert_one_line(run: subprocess.CompletedProcess[str], text: str) -> None:
+    """Exit 1 (a failure, see graph.errors) with one ``error:`` line containing ``text``."""
+    everything = run.stdout + run.stderr
+    assert run.returncode == 1, (run.returncode, everything)
+    assert "Traceback" not in everything and "terminate called" not in everything, everything
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, everything
+    assert text in errors[0], errors[0]
+    others = [line for line in run.stderr.splitlines()
+              if line.strip() and not line.startswith(("error:", "ingest ", "analyze"))]
+    assert not others, everything
+
+
+def _counts(db: Path) -> dict[str, int]:
+    with EmbeddedStore(db, read_only=True) as store:
+        return store.counts()
+
+
+def _tweets(folder: Path, posts: int) -> tuple[Path, Path, Path]:
+    """A generated Twitter export split in two: (all, the first 10 pages, the rest)."""
+    whole = folder / "tweets.jsonl"
+    subprocess.run([sys.executable, str(REPO / "bench" / "gen_twitter_v2.py"), "--posts",
+                    str(posts), "--accounts", "1000", "-o", str(whole)], check=True)
+    lines = whole.read_text(encoding="utf-8").splitlines(keepends=True)
+    first, rest = folder / "first.jsonl", folder / "rest.jsonl"
+    first.write_text("".join(lines[:10]), encoding="utf-8")
+    rest.write_text("".join(lines[10:]), encoding="utf-8")
+    return whole, first, rest
+
+
+def test_ingest_into_a_filling_disk_keeps_what_was_committed(small_disk: Path,
+                                                             tmp_path: Path) -> None:
+    whole, first, rest = _tweets(tmp_path, 9000)
+    clean = tmp_path / "clean.lbdb"
+    assert _scrm("ingest", "twitter", whole, "--db", clean, "--batch-size", "1000"
+                 ).returncode == 0
+    db = small_disk / "graph.lbdb"
+    assert _scrm("ingest", "twitter", first, "--db", db, "--batch-size", "1000"
+                 ).returncode == 0
+    before = _counts(db)
+
+    ballast = _fill(small_disk, 2 * 1024 * 1024)
+    full = _scrm("ingest", "twitter", rest, "--db", db, "--batch-size", "1000")
+    _assert_one_line(full, "No space left on the disk holding")
+
+    started = time.monotonic()  # the read-only open used to spin here for minutes
+    info = _scrm("info", "--db", db, timeout=120)
+    assert time.monotonic() - started < 60
+    if info.returncode:
+        _assert_one_line(info, "No space left on the disk holding")
+
+    ballast.unlink()
+    after = _counts(db)
+    assert all(after[k] >= before[k] for k in before), (before, after)
+    assert after["Post"] < _counts(clean)["Post"]
+    again = _scrm("ingest", "twitter", rest, "--db", db, "--batch-size", "1000")
+    assert again.returncode == 0, again.stderr
+    assert "already ingested" not in again.stdout
+    assert _counts(db) == _counts(clean)
+
+
+def test_analyze_on_a_full_disk_says_so_and_runs_after(small_disk: Path,
+                                                       tmp_path: Path) -> None:
+    _, first, _ = _tweets(tmp_path, 3000)
+    db = small_disk / "graph.lbdb"
+    assert _scrm("ingest", "twitter", first, "--db", db).returncode == 0
+    before = _counts(db)
+    ballast = _fill(small_disk, 300 * 1024)
+    _assert_one_line(_scrm("analyze", "--db", db), "No space left on the disk holding")
+    ballast.unlink()
+    assert _counts(db) == before
+    done = _scrm("analyze", "--db", db)
+    assert done.returncode == 0, done.stderr
+    assert "latest run:" in _scrm("info", "--db", db).stdout
+
+
+def test_serve_on_a_full_disk_leaves_no_empty_server_file(small_disk: Path,
+                                                          tmp_path: Path) -> None:
+    _, first, _ = _tweets(tmp_path, 1000)
+    db = small_disk / "graph.lbdb"
+    assert _scrm("ingest", "twitter", first, "--db", db).returncode == 0
+    _fill(small_disk, 0)
+    served = _scrm("serve", "--db", db, "--port", "0", timeout=120)
+    _assert_one_line(served, "server.json")
+    assert not list(small_disk.glob("graph.lbdb.server.json*"))
+
+
+def test_announce_writes_the_server_file_whole_or_not_at_all(small_disk: Path) -> None:
+    from api.jobs import announce, server_file
+    from graph.errors import Failure
+
+    db = small_disk / "graph.lbdb"
+    path = announce(db, "http://127.0.0.1:1")
+    assert path == server_file(db) and '"url": "http://127.0.0.1:1"' in path.read_text()
+    path.unlink()
+    _fill(small_disk, 0)
+    with pytest.raises(Failure, match="No space left"):
+        announce(db, "http://127.0.0.1:1")
+    assert not list(small_disk.glob("graph.lbdb.server.json*"))
