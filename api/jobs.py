@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 import tempfile
 import threading
 import time
@@ -266,7 +267,10 @@ class JobRunner:
             except Exception as exc:  # reported to the client, never raised in the server
                 job.status = "failed"
                 job.error = job_error(exc)
-                traceback.print_exc()
+                if isinstance(exc, ScrmError):  # said in words already: one line
+                    print(f"job {job.id} failed: {job.error}", file=sys.stderr, flush=True)
+                else:
+                    traceback.print_exc()
             finally:
                 _delete_spooled(list(job.payload.get("paths") or []))
             if self._on_change is not None:

@@ -334,7 +334,7 @@ class EmbeddedBase:
             failed = faults.storage_error(exc, self.path)
             if failed is not None:
                 if faults.is_unsaved_commit(str(exc)):
-                    faults.mark_unsaved(self._db, failed)
+                    faults.mark_unsaved(self._db, exc, self.path)
                 raise failed from None
             if "buffer pool is full" in str(exc):
                 pool = getattr(self, "_pool_mb", 4096)

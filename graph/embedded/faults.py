@@ -131,11 +131,12 @@ def storage_error(exc: BaseException, path: Path) -> StoreError | None:
     return None
 
 
-def mark_unsaved(db: Any, reason: StoreError) -> None:
+def mark_unsaved(db: Any, exc: BaseException, path: Path) -> None:
     """Remember on the LadybugDB database object that a write failed after the engine
-    published it in memory: what this object shows may not be on disk any more."""
+    published it in memory (``exc``): what this object shows may not be on disk."""
+    reason = "the disk was full" if disk_full(str(exc), path) else "its checkpoint failed"
     try:
-        setattr(db, _MARK, str(reason))
+        setattr(db, _MARK, reason)
     except AttributeError:  # a native object without a __dict__: nothing to remember on
         pass
 
@@ -147,6 +148,6 @@ def check_saved(db: Any, path: Path) -> None:
     reason = getattr(db, _MARK, None)
     if reason:
         raise StoreUnsavedError(
-            f"An earlier write to {path} was not saved, and this process still shows it; "
-            "stop this scrm process (e.g. 'scrm serve') and start it again before writing "
-            f"more. The earlier error: {reason}")
+            f"An earlier write to {path} was not saved ({reason}), and this process still "
+            "shows it: restart it ('scrm serve') before writing more; what was committed "
+            "before is kept, and a re-run then completes the rest.")

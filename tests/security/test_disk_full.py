@@ -182,3 +182,33 @@ def test_announce_writes_the_server_file_whole_or_not_at_all(small_disk: Path) -
     with pytest.raises(Failure, match="No space left"):
         announce(db, "http://127.0.0.1:1")
     assert not list(small_disk.glob("graph.lbdb.server.json*"))
+
+
+def test_a_server_whose_batch_was_not_saved_refuses_writes_until_restarted(
+        small_disk: Path, tmp_path: Path) -> None:
+    from security_kit import start_scrm_serve, stop
+
+    _, first, rest = _tweets(tmp_path, 4000)
+    db = small_disk / "graph.lbdb"
+    assert _scrm("ingest", "twitter", first, "--db", db).returncode == 0
+    before = _counts(db)
+    server, _ = start_scrm_serve(db, env={"SCRM_INGEST_ROOTS": str(tmp_path)})
+    try:
+        ballast = _fill(small_disk, 2 * 1024 * 1024)
+        handed = _scrm("ingest", "twitter", rest, "--db", db, "--batch-size", "1000")
+        _assert_one_line(handed, "No space left on the disk holding")
+        ballast.unlink()
+        # the server's view still holds the lost batch: a write deduplicated against it
+        # would skip those posts for good, so it refuses until restarted
+        _assert_one_line(_scrm("ingest", "twitter", rest, "--db", db, "--batch-size",
+                               "1000"), "restart it")
+    finally:
+        stop(server)
+    log = server.stdout.read() if server.stdout else ""
+    assert server.returncode in (0, 130) and "terminate called" not in log, log  # 130: Ctrl-C
+    assert "Traceback" not in log, log
+    assert not (small_disk / "graph.lbdb.server.json").exists()
+    assert all(v >= before[k] for k, v in _counts(db).items() if k in before)
+    done = _scrm("ingest", "twitter", rest, "--db", db, "--batch-size", "1000")
+    assert done.returncode == 0, done.stderr
+    assert _counts(db)["Post"] == 4000
