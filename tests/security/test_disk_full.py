@@ -22,7 +22,6 @@ import pytest
 from graph.embedded import EmbeddedStore
 
 REPO = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.slow
 
 _MOUNT_ERROR = "mounting a small file system needs root and mount(8)"
 
@@ -113,6 +112,7 @@ def _tweets(folder: Path, posts: int) -> tuple[Path, Path, Path]:
     return whole, first, rest
 
 
+@pytest.mark.slow
 def test_ingest_into_a_filling_disk_keeps_what_was_committed(small_disk: Path,
                                                              tmp_path: Path) -> None:
     whole, first, rest = _tweets(tmp_path, 9000)
@@ -144,6 +144,7 @@ def test_ingest_into_a_filling_disk_keeps_what_was_committed(small_disk: Path,
     assert _counts(db) == _counts(clean)
 
 
+@pytest.mark.slow
 def test_analyze_on_a_full_disk_says_so_and_runs_after(small_disk: Path,
                                                        tmp_path: Path) -> None:
     _, first, _ = _tweets(tmp_path, 3000)
@@ -159,6 +160,7 @@ def test_analyze_on_a_full_disk_says_so_and_runs_after(small_disk: Path,
     assert "latest run:" in _scrm("info", "--db", db).stdout
 
 
+@pytest.mark.slow
 def test_serve_on_a_full_disk_leaves_no_empty_server_file(small_disk: Path,
                                                           tmp_path: Path) -> None:
     _, first, _ = _tweets(tmp_path, 1000)
@@ -170,6 +172,7 @@ def test_serve_on_a_full_disk_leaves_no_empty_server_file(small_disk: Path,
     assert not list(small_disk.glob("graph.lbdb.server.json*"))
 
 
+@pytest.mark.slow
 def test_announce_writes_the_server_file_whole_or_not_at_all(small_disk: Path) -> None:
     from api.jobs import announce, server_file
     from graph.errors import Failure
@@ -184,6 +187,7 @@ def test_announce_writes_the_server_file_whole_or_not_at_all(small_disk: Path) -
     assert not list(small_disk.glob("graph.lbdb.server.json*"))
 
 
+@pytest.mark.slow
 def test_a_server_whose_batch_was_not_saved_refuses_writes_until_restarted(
         small_disk: Path, tmp_path: Path) -> None:
     from security_kit import start_scrm_serve, stop
@@ -212,3 +216,70 @@ def test_a_server_whose_batch_was_not_saved_refuses_writes_until_restarted(
     done = _scrm("ingest", "twitter", rest, "--db", db, "--batch-size", "1000")
     assert done.returncode == 0, done.stderr
     assert _counts(db)["Post"] == 4000
+
+
+_TWO_WRITES = """
+import os, sys
+from pathlib import Path
+from graph.embedded import EmbeddedStore
+store = EmbeddedStore(Path(sys.argv[1]))
+log = Path(sys.argv[1] + ".wal")
+store.set_brand([], {"brand.name": "first"})
+size = log.stat().st_size
+store.set_brand([], {"brand.name": "second", "brand.terms": "x" * 5000})
+print(size, log.stat().st_size)
+os._exit(0)  # no checkpoint: both writes live in the log only
+"""
+
+
+@pytest.mark.parametrize("keep", [0.3, 0.9, 1.0])
+def test_a_log_cut_short_by_a_failed_write_opens_with_what_was_committed(
+        tmp_path: Path, keep: float) -> None:
+    """A write that fails on a full disk (or a crash) can leave the log's last record cut
+    short; LadybugDB then refuses to open the database at all ("the WAL file is
+    corrupted", "Reading past the end of the file"). scrm opens it with every transaction
+    before the cut."""
+    db = tmp_path / "graph.lbdb"
+    wrote = subprocess.run([sys.executable, "-c", _TWO_WRITES, str(db)], cwd=REPO,
+                           capture_output=True, text=True, check=True)
+    first, second = map(int, wrote.stdout.split())
+    cut = second - 1 if keep == 1.0 else first + int((second - first) * keep)
+    os.truncate(f"{db}.wal", cut)
+    with EmbeddedStore(db, read_only=True) as store:
+        assert store.get_settings()["brand.name"] == "first"
+    with EmbeddedStore(db) as store:
+        assert store.get_settings()["brand.name"] == "first"
+        store.set_brand([], {"brand.name": "third"})
+    with EmbeddedStore(db, read_only=True) as store:
+        assert store.get_settings()["brand.name"] == "third"
+
+
+def test_a_read_only_open_whose_recovery_cannot_finish_gives_up_at_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The spin behind 'scrm info' at 70% CPU for 10 minutes on a full disk: a read-only
+    open found a recovery pending, a read-write open succeeded without finishing it, and
+    the loop went round again with no deadline. Now a second round is an error."""
+    import ladybug
+
+    from graph.store import StoreError
+
+    db = tmp_path / "graph.lbdb"
+    EmbeddedStore(db).close()
+    opens: list[bool] = []
+
+    class Stuck:
+        def __init__(self, path: str, *, read_only: bool = False, **_: object) -> None:
+            opens.append(read_only)
+            if read_only:
+                raise RuntimeError("Runtime exception: Cannot open database in read-only "
+                                   "mode while checkpoint recovery is pending.")
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(ladybug, "Database", Stuck)
+    started = time.monotonic()
+    with pytest.raises(StoreError, match="recovery did not finish|No space left"):
+        EmbeddedStore(db, read_only=True)
+    assert time.monotonic() - started < 5
+    assert opens == [True, False, True]
