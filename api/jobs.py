@@ -274,7 +274,11 @@ class JobRunner:
             finally:
                 _delete_spooled(list(job.payload.get("paths") or []))
             if self._on_change is not None:
-                self._on_change()
+                try:
+                    self._on_change()
+                except OSError as exc:  # e.g. a full disk: the worker must live on
+                    print(f"job {job.id}: could not publish the change: {exc}",
+                          file=sys.stderr, flush=True)
 
 
 class JobRequest(BaseModel):

@@ -70,6 +70,9 @@ def _fill(disk: Path, leave_bytes: int) -> Path:
         try:
             while room > 0:
                 room -= f.write(chunk[:min(room, len(chunk))]) or room
+            while not leave_bytes:  # full: write until the file system says so
+                f.write(chunk[:4096])
+                os.fsync(f.fileno())
             os.fsync(f.fileno())
         except OSError:
             pass  # full already: what we wanted
@@ -283,3 +286,20 @@ def test_a_read_only_open_whose_recovery_cannot_finish_gives_up_at_once(
         EmbeddedStore(db, read_only=True)
     assert time.monotonic() - started < 5
     assert opens == [True, False, True]
+
+
+@pytest.mark.slow
+def test_the_write_generation_moves_on_a_full_disk(small_disk: Path) -> None:
+    """Readers reopen when the writer's generation file changes; a full disk must not
+    stop it changing (nor leave temporary files, nor kill the job worker)."""
+    from api.readers import bump_generation, generation_file
+
+    path = generation_file(small_disk / "graph.lbdb")
+    bump_generation(path)
+    before = os.stat(path)
+    _fill(small_disk, 0)
+    time.sleep(0.01)
+    bump_generation(path)
+    after = os.stat(path)
+    assert (after.st_ino, after.st_mtime_ns) != (before.st_ino, before.st_mtime_ns)
+    assert [p.name for p in small_disk.iterdir() if p.name.endswith(".tmp")] == []
