@@ -97,23 +97,28 @@ def main(argv: list[str] | None = None) -> None:
     unexpected as one line that says how to see the traceback.
     """
     get_settings.cache_clear()  # each run reads the environment and .env afresh
+    failures = _engine_failures()
     try:
         _main(argv)
     except SystemExit as done:
-        _end(done)
+        if _engine_failures() > failures:
+            _end(done)
         raise
+
+
+def _engine_failures() -> int:
+    faults = sys.modules.get("graph.embedded.faults")
+    return 0 if faults is None else int(faults.engine_failures())
 
 
 def _end(done: SystemExit) -> None:
     """After a storage failure (a full disk), end the process here: LadybugDB objects
     still alive would try to flush their log when collected, throw from a destructor and
     abort the process (exit 134 and two lines of C++) after scrm had said what failed."""
-    faults = sys.modules.get("graph.embedded.faults")
-    if faults is not None and faults.engine_failed():
-        sys.stdout.flush()
-        sys.stderr.flush()
-        code = done.code
-        os._exit(code if isinstance(code, int) else (0 if code is None else 1))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    code = done.code
+    os._exit(code if isinstance(code, int) else (0 if code is None else 1))
 
 
 def _main(argv: list[str] | None) -> None:

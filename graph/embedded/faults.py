@@ -35,7 +35,7 @@ __all__ = [
     "check_saved",
     "disk_full",
     "disk_full_error",
-    "engine_failed",
+    "engine_failures",
     "is_unsaved_commit",
     "log_torn",
     "mark_unsaved",
@@ -102,14 +102,14 @@ def is_unsaved_commit(text: str) -> bool:
     return _UNSAVED_COMMIT in text
 
 
-_ENGINE_FAILED: list[bool] = [False]
+_ENGINE_FAILURES: list[int] = [0]
 
 
-def engine_failed() -> bool:
-    """Whether a storage failure reached this process: then LadybugDB objects still alive
-    may throw from their destructors (flushing a log on a full disk) and abort the
+def engine_failures() -> int:
+    """How many storage failures reached this process: after one, LadybugDB objects still
+    alive may throw from their destructors (flushing a log on a full disk) and abort the
     process, so ``api.cli.main`` ends it without running them."""
-    return _ENGINE_FAILED[0]
+    return _ENGINE_FAILURES[0]
 
 
 def storage_error(exc: BaseException, path: Path) -> StoreError | None:
@@ -117,7 +117,7 @@ def storage_error(exc: BaseException, path: Path) -> StoreError | None:
     one scrm knows how to explain."""
     text = str(exc)
     if is_unsaved_commit(text) or disk_full(text, path):
-        _ENGINE_FAILED[0] = True
+        _ENGINE_FAILURES[0] += 1
     if is_unsaved_commit(text):
         reason = text.rsplit("recovered on restart:", 1)[-1].strip()
         if disk_full(text, path):
