@@ -228,7 +228,7 @@ class EmbeddedBase:
         self._shared = False  # a sibling uses this database object: never reopen it
         if not read_only:
             for statement in EMBEDDED_SCHEMA:
-                self._conn.execute(statement)
+                self._exec(statement)
 
     def _open_database(self, pool_bytes: int) -> Any:
         """Open the LadybugDB database at ``self.path``; a lock held by another process

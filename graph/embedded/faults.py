@@ -120,7 +120,7 @@ def storage_error(exc: BaseException, path: Path) -> StoreError | None:
         _ENGINE_FAILURES[0] += 1
     if is_unsaved_commit(text):
         reason = text.rsplit("recovered on restart:", 1)[-1].strip()
-        if disk_full(text, path):
+        if disk_full(text, path) or nearly_full(path):  # e.g. reading a page never written
             return disk_full_error(path, "the batch being written was not saved")
         return StoreUnsavedError(
             f"The database {path} could not save the batch being written ({reason}). "
@@ -134,7 +134,8 @@ def storage_error(exc: BaseException, path: Path) -> StoreError | None:
 def mark_unsaved(db: Any, exc: BaseException, path: Path) -> None:
     """Remember on the LadybugDB database object that a write failed after the engine
     published it in memory (``exc``): what this object shows may not be on disk."""
-    reason = "the disk was full" if disk_full(str(exc), path) else "its checkpoint failed"
+    full = disk_full(str(exc), path) or nearly_full(path)
+    reason = "the disk was full" if full else "its checkpoint failed"
     try:
         setattr(db, _MARK, reason)
     except AttributeError:  # a native object without a __dict__: nothing to remember on

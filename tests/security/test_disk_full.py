@@ -303,3 +303,16 @@ def test_the_write_generation_moves_on_a_full_disk(small_disk: Path) -> None:
     after = os.stat(path)
     assert (after.st_ino, after.st_mtime_ns) != (before.st_ino, before.st_mtime_ns)
     assert [p.name for p in small_disk.iterdir() if p.name.endswith(".tmp")] == []
+
+
+@pytest.mark.slow
+def test_a_new_database_on_a_full_disk(small_disk: Path, tmp_path: Path) -> None:
+    _, first, _ = _tweets(tmp_path, 1000)
+    db = small_disk / "graph.lbdb"
+    ballast = _fill(small_disk, 100 * 1024)
+    _assert_one_line(_scrm("ingest", "twitter", first, "--db", db),
+                     "No space left on the disk holding")
+    ballast.unlink()
+    again = _scrm("ingest", "twitter", first, "--db", db)
+    assert again.returncode == 0, again.stderr
+    assert _counts(db)["Post"] == 1000
