@@ -13,9 +13,9 @@ A full disk reaches scrm in three shapes, and none of them says so plainly:
   batch in memory, so this database object must not be trusted again
   (:func:`mark_unsaved`);
 * a log whose last record was cut short by the failed write: the next open says
-  ``Checksum verification failed, the WAL file is corrupted`` and refuses the
-  database; it is opened again replaying the log up to that record (the cut record
-  belongs to a transaction that never committed).
+  ``Checksum verification failed, the WAL file is corrupted`` (or ``Reading past the end
+  of the file ... .wal``) and refuses the database; it is opened again replaying the
+  log up to that record (the cut record belongs to a transaction that never committed).
 
 See "Disk full" in DEVELOPERS.md for the experiments behind this.
 """
