@@ -304,7 +304,10 @@ def run_analysis(
         say("done", 1.0)
         return AnalysisResult(run_id=run_id, stats=stats)
     except BaseException as exc:
-        store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
+        try:
+            store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
+        except Exception:  # noqa: BLE001 - e.g. a full disk: the first error is the news
+            pass
         raise
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 import tempfile
 import threading
 import time
@@ -25,7 +26,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
 from graph.config import Settings
-from graph.errors import ScrmError
+from graph.errors import Failure, ScrmError
 from graph.store import GraphStore, StoreError
 
 __all__ = ["JobError", "JobRunner", "execute", "ingest_roots", "job_error", "router", "server_file",
@@ -266,11 +267,18 @@ class JobRunner:
             except Exception as exc:  # reported to the client, never raised in the server
                 job.status = "failed"
                 job.error = job_error(exc)
-                traceback.print_exc()
+                if isinstance(exc, ScrmError):  # said in words already: one line
+                    print(f"job {job.id} failed: {job.error}", file=sys.stderr, flush=True)
+                else:
+                    traceback.print_exc()
             finally:
                 _delete_spooled(list(job.payload.get("paths") or []))
             if self._on_change is not None:
-                self._on_change()
+                try:
+                    self._on_change()
+                except OSError as exc:  # e.g. a full disk: the worker must live on
+                    print(f"job {job.id}: could not publish the change: {exc}",
+                          file=sys.stderr, flush=True)
 
 
 class JobRequest(BaseModel):
@@ -323,6 +331,23 @@ def job_status(job_id: str, request: Request) -> dict[str, Any]:
 
 
 def announce(db: Path, url: str) -> Path:
+    """Write ``<db>.server.json`` naming this server, whole or not at all: a temporary
+    file beside it, flushed to disk, then renamed into place (a full disk used to leave
+    a 0-byte file that sent the CLI nowhere). A failure removes both and is a
+    :class:`Failure`."""
     path = server_file(db)
-    path.write_text(json.dumps({"pid": os.getpid(), "url": url, "db": str(db.resolve())}))
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    text = json.dumps({"pid": os.getpid(), "url": url, "db": str(db.resolve())})
+    try:
+        with open(tmp, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+        raise Failure(f"cannot write {path} ({exc.strerror or exc}): the CLI finds the "
+                      "server through it; free some space beside the database and start "
+                      "'scrm serve' again") from None
     return path

@@ -46,8 +46,17 @@ def bump_generation(path: Path) -> None:
     except (OSError, ValueError):
         current = 0
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    tmp.write_text(str(current + 1), encoding="ascii")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(str(current + 1), encoding="ascii")
+        os.replace(tmp, path)
+    except OSError:
+        # a full disk: no room for the new number, but a new time needs none, and
+        # readers compare the file's identity (inode and time), not its text
+        tmp.unlink(missing_ok=True)
+        try:
+            os.utime(path)
+        except OSError:
+            path.touch()
 
 
 def _token(path: Path) -> tuple[int, int] | None:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Self
 import pandas as pd
 import pyarrow as pa
 
+from graph.embedded import faults
 from graph.embedded import queries as q
 from graph.embedded.shared import (
     KEYED_CACHES,
@@ -117,31 +118,53 @@ class EmbeddedBase:
         self._shared = False  # a sibling uses this database object: never reopen it
         if not read_only:
             for statement in EMBEDDED_SCHEMA:
-                self._conn.execute(statement)
+                self._exec(statement)
 
     def _open_database(self, pool_bytes: int) -> Any:
         """Open the LadybugDB database at ``self.path``; a lock held by another process
-        is a :class:`StoreBusyError` naming it, any other failure a :class:`StoreError`."""
+        is a :class:`StoreBusyError` naming it, a full disk says so, any other failure is
+        a :class:`StoreError`. Never waits longer than ``_CHECKPOINT_WAIT_SECONDS``."""
         import ladybug
 
         read_only = self.read_only
         deadline = time.monotonic() + _CHECKPOINT_WAIT_SECONDS
+        strict = True  # replay the whole log; False after it was found cut short
+        recovered = False
         try:
             while True:
                 try:
                     return ladybug.Database(str(self.path), read_only=read_only,
                                             buffer_pool_size=pool_bytes,
-                                            max_num_threads=_query_threads())
+                                            max_num_threads=_query_threads(),
+                                            throw_on_wal_replay_failure=strict)
                 except RuntimeError as exc:
+                    if strict and faults.log_torn(str(exc)):
+                        # the last log record was cut short by a failed write (a full
+                        # disk, a crash): replay up to it, as a log's reader does
+                        strict = False
+                        continue
                     if not (read_only and "recovery is pending" in str(exc)):
                         raise
                 # A read-only open fails while the log holds a checkpoint that has not
                 # finished: a writer (``scrm serve`` running an ingest) is checkpointing
                 # right now, or one was killed in the middle. A read-write open tells
                 # which: it succeeds only if no writer is alive, and then replays the log.
+                if recovered:
+                    # a read-write open succeeded and yet recovery is still pending: it
+                    # could not finish (it needs disk space); trying again only spins
+                    if faults.nearly_full(self.path):
+                        raise faults.disk_full_error(
+                            self.path, "opening it needs room to recover its last writes")
+                    raise StoreError(f"Cannot open the database {self.path}: its recovery "
+                                     "did not finish; run the command again.")
                 try:
-                    ladybug.Database(str(self.path), buffer_pool_size=pool_bytes).close()
+                    ladybug.Database(str(self.path), buffer_pool_size=pool_bytes,
+                                     throw_on_wal_replay_failure=strict).close()
+                    recovered = True
                 except RuntimeError as exc:
+                    if strict and faults.log_torn(str(exc)):
+                        strict = False
+                        continue
                     if not _LOCK_PID.search(str(exc)) or time.monotonic() > deadline:
                         raise
                     time.sleep(0.05)  # the live writer's checkpoint ends in a moment
@@ -154,6 +177,9 @@ class EmbeddedBase:
                     "work to it; this is another process, so wait for it to finish (or stop "
                     "it) and run this command again."
                 ) from None
+            if faults.disk_full(str(exc), self.path):
+                raise faults.disk_full_error(
+                    self.path, "opening it needs room to recover its last writes") from None
             raise StoreError(f"Cannot open the database {self.path}: {exc}") from None
 
     def sibling(self) -> Self:
@@ -195,6 +221,11 @@ class EmbeddedBase:
         try:
             return conn.execute(query, params or {})
         except RuntimeError as exc:
+            failed = faults.storage_error(exc, self.path)
+            if failed is not None:
+                if faults.is_unsaved_commit(str(exc)):
+                    faults.mark_unsaved(self._db, exc, self.path)
+                raise failed from None
             if "buffer pool is full" in str(exc):
                 pool = getattr(self, "_pool_mb", 4096)
                 raise StoreError(
@@ -249,13 +280,17 @@ class EmbeddedBase:
         return table
 
     def _in_transaction(self, work: Any) -> Any:
+        """Run ``work`` in one write transaction; it has returned only once the engine
+        saved it (see :mod:`graph.embedded.faults` for when the engine's word is not
+        enough)."""
+        faults.check_saved(self._db, self.path)
         self._exec("BEGIN TRANSACTION")
         try:
             out = work()
         except BaseException:
             try:
                 self._exec("ROLLBACK")
-            except RuntimeError:
+            except (RuntimeError, StoreError):
                 pass  # LadybugDB already rolled back the transaction that failed
             raise
         finally:
@@ -378,7 +413,14 @@ class EmbeddedBase:
         path = self._cache_path(name)
         # one temporary file per writer: two threads never write into the same one
         tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(
-                sink, table.schema.with_metadata({"scrm": json.dumps(meta)})) as writer:
-            writer.write_table(table)
-        tmp.replace(path)
+        try:
+            with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(
+                    sink, table.schema.with_metadata({"scrm": json.dumps(meta)})) as writer:
+                writer.write_table(table)
+            tmp.replace(path)
+        except OSError as exc:  # pyarrow's are OSErrors too: never leave half a file
+            tmp.unlink(missing_ok=True)
+            if faults.disk_full(str(exc), self.path) or faults.nearly_full(self.path):
+                raise faults.disk_full_error(
+                    self.path, f"its cache {path.name} could not be written") from None
+            raise
