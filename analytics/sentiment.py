@@ -10,8 +10,9 @@ References:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,6 +29,12 @@ __all__ = [
 
 LABELS = ("negative", "neutral", "positive")
 _FORMAT_VERSION = 1
+
+
+def text_fingerprint(text: str) -> str:
+    """What a trained model keeps of each text it learnt from: enough to tell, when a
+    person is erased, whether their words trained it (``graph.erasure``), not the text."""
+    return hashlib.sha256(" ".join((text or "").split()).lower().encode()).hexdigest()
 
 
 class SentimentScorer(Protocol):
@@ -75,6 +82,7 @@ class TrainedSentimentModel:
 
     pipeline: Any
     trained_on: int
+    texts: list[str] = field(default_factory=list)  # fingerprints of the training texts
 
     @classmethod
     def train(cls, texts: Sequence[str], labels: Sequence[Any], *, seed: int = 0
@@ -97,7 +105,8 @@ class TrainedSentimentModel:
                                               random_state=seed)),
         ])
         pipeline.fit(list(texts), y)
-        return cls(pipeline=pipeline, trained_on=len(y))
+        return cls(pipeline=pipeline, trained_on=len(y),
+                   texts=sorted({text_fingerprint(t) for t in texts}))
 
     def _proba(self, texts: Sequence[str]) -> tuple[np.ndarray, list[str]]:
         classes = list(self.pipeline.classes_)
@@ -118,7 +127,7 @@ class TrainedSentimentModel:
         import joblib
 
         joblib.dump({"version": _FORMAT_VERSION, "pipeline": self.pipeline,
-                     "trained_on": self.trained_on}, path)
+                     "trained_on": self.trained_on, "texts": self.texts}, path)
 
     @classmethod
     def load(cls, path: Path) -> TrainedSentimentModel:
@@ -128,7 +137,8 @@ class TrainedSentimentModel:
         if not isinstance(data, dict) or data.get("version") != _FORMAT_VERSION:
             raise ValueError(f"{path} is not a scrm sentiment model of this version; train "
                              "it again with 'scrm sentiment train'")
-        return cls(pipeline=data["pipeline"], trained_on=data["trained_on"])
+        return cls(pipeline=data["pipeline"], trained_on=data["trained_on"],
+                   texts=list(data.get("texts", ())))
 
 
 def evaluate(model: Any, texts: Sequence[str], labels: Sequence[Any]) -> dict[str, Any]:

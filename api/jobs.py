@@ -166,12 +166,14 @@ def execute(store: GraphStore, payload: dict[str, Any], report: Report) -> dict[
         return {"unlinked": removed}
     if kind == "forget":
         from api.network import NETWORK_CACHE
+        from graph.erasure import erase_customer, rejects_folders
 
-        counts = store.forget_customer(payload["customer_id"])
-        if counts is None:
+        erased = erase_customer(store, payload["customer_id"],
+                                rejects_dirs=rejects_folders(store.location))
+        if erased is None:
             raise ValueError(f"no customer {payload['customer_id']}")
         NETWORK_CACHE.clear()
-        return counts
+        return erased.as_dict()
     raise ValueError(f"unknown job kind {kind!r}")
 
 

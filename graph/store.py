@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import pandas as pd
 
 from graph.errors import BusyError, Failure
 from graph.model import Account, Customer, Follow, OwnsLink, Post, Purchase
+
+if TYPE_CHECKING:
+    from graph.erasure import PersonalData
 
 __all__ = [
     "ACCOUNT_PROFILE_COLUMNS",
@@ -463,4 +466,17 @@ class GraphStore(Protocol):
 
     def forgotten_keys(self) -> set[str]:
         """The tombstone hashes (see :func:`graph.model.tombstone`)."""
+        ...
+
+    def personal_data(self, customer_id: str) -> PersonalData | None:
+        """What identifies a customer (None when unknown): CRM name and e-mail, their
+        accounts' handles, display names, ids and bios, their posts' texts. Read by
+        :func:`graph.erasure.erase_customer` before it erases them."""
+        ...
+
+    def compact(self) -> bool:
+        """Make deleted values unrecoverable from the store's own files; True when the
+        files were rewritten (the embedded store: a fresh database file swapped in),
+        False when the database deletes by itself (Neo4j: see the README on its
+        transaction logs)."""
         ...

@@ -30,5 +30,14 @@ def forget(
     console.print(
         f"forgot {customer_id}: {counts['accounts']} account(s) made anonymous, "
         f"{counts['posts']} post text(s) erased, {counts['mentions_redacted']} mention(s) "
-        f"blanked in other people's posts, {counts['purchases']} order(s) kept as anonymous "
-        "amounts", highlight=False)
+        f"blanked in other people's posts, {counts.get('copies_blanked', 0)} share(s) of "
+        f"their words blanked, {counts.get('notes_redacted', 0)} care note(s) redacted, "
+        f"{counts['purchases']} order(s) kept as anonymous amounts, "
+        f"{counts.get('reject_lines_removed', 0)} rejected line(s) removed"
+        + ("; the database file was rewritten without them" if counts.get("compacted") else ""),
+        highlight=False)
+    if counts.get("files_removed"):
+        console.print("removed " + ", ".join(counts["files_removed"]) + " (rebuilt when needed)",
+                      highlight=False)
+    if counts.get("model"):
+        console.print(counts["model"], highlight=False)

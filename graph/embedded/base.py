@@ -21,6 +21,7 @@ import re
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -178,6 +179,65 @@ _WRITES: dict[str, int] = {}  # finished write transactions (and reopens), by da
 _OWNERS_LOCK = threading.Lock()
 
 
+class _Gate:
+    """Who uses one open database in this process: any number of threads at once, or
+    one alone while it replaces the database file (``compact``, after an erasure).
+
+    Reentrant per thread; a thread that alone holds it shared may take it alone. A
+    waiting replacement keeps new users out, so it never waits forever.
+    """
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._users: dict[int, int] = {}
+        self._alone: int | None = None
+        self._waiting = 0
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        me = threading.get_ident()
+        with self._cv:
+            if not self._users.get(me) and self._alone != me:
+                while self._alone is not None or self._waiting:
+                    self._cv.wait()
+            self._users[me] = self._users.get(me, 0) + 1
+        try:
+            yield
+        finally:
+            with self._cv:
+                self._users[me] -= 1
+                if not self._users[me]:
+                    del self._users[me]
+                    self._cv.notify_all()
+
+    @contextmanager
+    def alone(self) -> Iterator[None]:
+        me = threading.get_ident()
+        with self._cv:
+            self._waiting += 1
+            try:
+                while self._alone is not None or any(t != me for t in self._users):
+                    self._cv.wait()
+            finally:
+                self._waiting -= 1
+            self._alone = me
+        try:
+            yield
+        finally:
+            with self._cv:
+                self._alone = None
+                self._cv.notify_all()
+
+
+class _Family:
+    """The handles of one open database object (a store and its ``sibling``s) and the
+    gate they pass: replacing the database file reopens it for all of them."""
+
+    def __init__(self) -> None:
+        self.gate = _Gate()
+        self.handles: weakref.WeakSet[EmbeddedBase] = weakref.WeakSet()
+
+
 def _wrote(path: Path) -> None:
     """Something this process wrote (or a reopen) may have changed links: forget them."""
     with _OWNERS_LOCK:
@@ -225,6 +285,8 @@ class EmbeddedBase:
         self._owns_db = True
         self._pool_bytes = pool * 1024 * 1024
         self._shared = False  # a sibling uses this database object: never reopen it
+        self._family = _Family()
+        self._family.handles.add(self)
         if not read_only:
             for statement in EMBEDDED_SCHEMA:
                 self._conn.execute(statement)
@@ -280,6 +342,8 @@ class EmbeddedBase:
         other._owns_db = False
         other._pool_bytes = self._pool_bytes
         other._shared = self._shared = True
+        other._family = self._family
+        self._family.handles.add(other)
         return other
 
     def close(self) -> None:
@@ -301,9 +365,10 @@ class EmbeddedBase:
     def _exec(self, query: str, params: dict[str, Any] | None = None) -> Any:
         if self._conn is None:
             raise StoreError("The store is closed.")
-        conn = getattr(self._scoped, "conn", None) or self._conn
         try:
-            return conn.execute(query, params or {})
+            with self._family.gate.shared():
+                conn = getattr(self._scoped, "conn", None) or self._conn
+                return conn.execute(query, params or {})
         except RuntimeError as exc:
             if "buffer pool is full" in str(exc):
                 pool = getattr(self, "_pool_mb", 4096)
@@ -315,16 +380,24 @@ class EmbeddedBase:
             raise
 
     def _rows(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        result = self._exec(query, params)
-        columns = result.get_column_names()
-        rows = []
-        while result.has_next():
-            rows.append(dict(zip(columns, result.get_next(), strict=True)))
+        with self._family.gate.shared():
+            result = self._exec(query, params)
+            columns = result.get_column_names()
+            rows = []
+            while result.has_next():
+                rows.append(dict(zip(columns, result.get_next(), strict=True)))
         return rows
 
     def _df(self, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-        df: pd.DataFrame = self._exec(query, params).get_as_df()
+        with self._family.gate.shared():
+            df: pd.DataFrame = self._exec(query, params).get_as_df()
         return df
+
+    def _arrow(self, query: str, params: dict[str, Any] | None = None) -> pa.Table:
+        """A query result as an Arrow table, read while no one replaces the database."""
+        with self._family.gate.shared():
+            table: pa.Table = self._exec(query, params).get_as_arrow()
+        return table
 
     def _copy(self, table: str, rows: pa.Table) -> None:
         """COPY an arrow table into a node or relationship table (allow-listed)."""
@@ -353,12 +426,14 @@ class EmbeddedBase:
         if label not in NODE_LABELS:
             raise StoreError(f"Unknown label {label!r}")
         scan = pa.table({"k": pa.array(keys, pa.string())})
-        table: pa.Table = self._exec(
-            f"LOAD FROM $scan MATCH (n:{label} {{key: k}}) RETURN {returns}",
-            {"scan": scan}).get_as_arrow()
-        return table
+        return self._arrow(f"LOAD FROM $scan MATCH (n:{label} {{key: k}}) RETURN {returns}",
+                           {"scan": scan})
 
     def _in_transaction(self, work: Any) -> Any:
+        with self._family.gate.shared():
+            return self._transaction(work)
+
+    def _transaction(self, work: Any) -> Any:
         self._exec("BEGIN TRANSACTION")
         try:
             out = work()
@@ -431,19 +506,20 @@ class EmbeddedBase:
         if getattr(self._scoped, "conn", None) is not None:
             yield
             return
-        conn = ladybug.Connection(self._db)
-        self._scoped.conn = conn
-        try:
-            yield
-        finally:
-            self._scoped.conn = None
-            conn.close()
-            if release_heap and _TRIM_HEAP is not None:
-                _TRIM_HEAP()
+        with self._family.gate.shared():
+            conn = ladybug.Connection(self._db)
+            self._scoped.conn = conn
+            try:
+                yield
+            finally:
+                self._scoped.conn = None
+                conn.close()
+        if release_heap and _TRIM_HEAP is not None:
+            _TRIM_HEAP()
 
     def _arrow_df(self, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         """A query result as a DataFrame backed by Arrow (no per-string Python objects)."""
-        table = self._exec(query, params).get_as_arrow()
+        table = self._arrow(query, params)
         frame: pd.DataFrame = table.to_pandas(types_mapper=pd.ArrowDtype)
         return frame
 

@@ -1,0 +1,250 @@
+"""What erasing a person means, above the adapters.
+
+``forget_customer`` (each adapter) re-keys the person's accounts, erases their post
+texts and redacts what others wrote about them with the rules here; then
+:func:`erase_customer` makes sure no copy is left in any file scrm wrote: it has the
+store rewrite its files (``compact``: stale pages of an embedded database still hold
+deleted values), rewrites the rejects files without the person's lines, removes caches
+kept beside the database that name them, and deletes a trained model whose vocabulary
+came in part from their words.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graph.model import redact_handles
+
+__all__ = [
+    "ANONYMOUS_PREFIX",
+    "ERASED",
+    "ErasureReport",
+    "PersonalData",
+    "erase_customer",
+    "is_anonymous_key",
+    "redact_text",
+    "rejects_folders",
+    "scrub_files",
+]
+
+ANONYMOUS_PREFIX = "forgotten-"  # the handle of an account whose owner was erased
+ERASED = "[erased]"  # what stands in another text where the person's name or words were
+_MIN_TEXT = 12  # shorter post texts ("thanks!") are not the person's own words elsewhere
+_MIN_FILE_TERM = 4  # shorter terms would match unrelated lines of a rejects file
+
+
+def is_anonymous_key(account_key: str) -> bool:
+    """Whether an account key is one ``forget_customer`` made (``platform:forgotten-…``):
+    such an account counts in others' scores but is never ranked or shown by itself."""
+    return account_key.partition(":")[2].startswith(ANONYMOUS_PREFIX)
+
+
+@dataclass
+class PersonalData:
+    """What identifies one customer, read before it is erased.
+
+    Attributes:
+        names: Name and e-mail from the CRM, display names of their accounts.
+        handles: Their accounts' handles.
+        ids: Platform user ids of their accounts.
+        bios: Their accounts' descriptions.
+        texts: Texts and titles of their posts.
+    """
+
+    names: list[str] = field(default_factory=list)
+    handles: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    bios: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+
+    @classmethod
+    def collect(cls, customer: dict[str, Any], accounts: Iterable[dict[str, Any]],
+                texts: Iterable[str | None]) -> PersonalData:
+        """From a customer row (``name``, ``email``), account rows (``handle``,
+        ``display_name``, ``description``, ``user_id``) and their posts' texts."""
+        out = cls()
+        out.names = _clean([customer.get("name"), customer.get("email")])
+        for a in accounts:
+            out.names += _clean([a.get("display_name")])
+            out.handles += _clean([a.get("handle")])
+            out.ids += _clean([a.get("user_id")])
+            out.bios += _clean([a.get("description")], _MIN_TEXT)
+        out.texts = _clean(texts, _MIN_TEXT)
+        return out
+
+    def file_terms(self) -> list[bytes]:
+        """Byte strings whose presence in a file means the file holds this person."""
+        terms = {t for t in [*self.names, *self.handles, *self.ids, *self.bios, *self.texts]
+                 if len(t) >= _MIN_FILE_TERM}
+        return sorted({t.lower().encode() for t in terms}, key=len, reverse=True)
+
+
+def _clean(values: Iterable[str | None], shortest: int = 1) -> list[str]:
+    out = []
+    for v in values:
+        v = (v or "").strip()
+        if len(v) >= shortest:
+            out.append(v)
+    return list(dict.fromkeys(out))
+
+
+def redact_text(text: str | None, person: PersonalData) -> str | None:
+    """``text`` with the person's words, names, e-mail and handles taken out.
+
+    Their post texts and bios (quoted or copied) become ``[erased]``, so do their
+    names and e-mail (any case); handles become ``@[erased]`` as in
+    :func:`graph.model.redact_handles`.
+    """
+    if not text:
+        return text
+    if person.handles:
+        text = redact_handles(text, person.handles)
+    for words in sorted([*person.texts, *person.bios, *person.names], key=len, reverse=True):
+        text = re.sub(r"(?<!\w)" + re.escape(words) + r"(?!\w)", ERASED, text,
+                      flags=re.IGNORECASE)
+    return text
+
+
+@dataclass
+class ErasureReport:
+    """What :func:`erase_customer` did beyond the store's own counts."""
+
+    counts: dict[str, int]
+    compacted: bool = False
+    reject_lines_removed: int = 0
+    files_removed: list[str] = field(default_factory=list)
+    model: str | None = None  # what happened to a trained model, in words
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.counts, "compacted": self.compacted,
+                "reject_lines_removed": self.reject_lines_removed,
+                "files_removed": self.files_removed, "model": self.model}
+
+
+def scrub_files(paths: Iterable[Path], terms: Sequence[bytes]) -> int:
+    """Rewrite text files without the lines that hold any of ``terms`` (case-insensitive);
+    each file is written whole beside itself and renamed into place. Returns the lines
+    removed."""
+    removed = 0
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if not _holds(data, terms):
+            continue
+        kept, dropped = [], 0
+        for line in data.splitlines(keepends=True):
+            if _holds(line, terms):
+                dropped += 1
+            else:
+                kept.append(line)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.scrub")
+        tmp.write_bytes(b"".join(kept))
+        tmp.replace(path)
+        removed += dropped
+    return removed
+
+
+def _holds(data: bytes, terms: Sequence[bytes]) -> bool:
+    lowered = data.lower()
+    return any(t in lowered for t in terms)
+
+
+def _beside(location: str) -> list[Path]:
+    """Files scrm keeps beside an embedded database (``<db>.*``), not the database's own."""
+    db = Path(location)
+    own = {db.name, f"{db.name}.wal", f"{db.name}.lock", f"{db.name}.shadow"}
+    try:
+        return sorted(p for p in db.parent.glob(f"{db.name}.*")
+                      if p.is_file() and p.name not in own)
+    except OSError:
+        return []
+
+
+def rejects_folders(location: str) -> list[Path]:
+    """Where ingests into the database at ``location`` write rejects: the configured
+    folder (``SCRM_REJECTS_DIR``) and the default beside the database."""
+    from graph.config import get_settings
+
+    db = Path(location)
+    folders = [db.parent / f"{db.name}.rejects"]
+    configured = get_settings().rejects_dir
+    if configured is not None:
+        folders.insert(0, configured)
+    return list(dict.fromkeys(folders))
+
+
+def erase_customer(store: Any, customer_id: str, *, rejects_dirs: Sequence[Path] = ()
+                   ) -> ErasureReport | None:
+    """Erase one customer everywhere scrm keeps data (None when there is no such customer).
+
+    Args:
+        store: The open :class:`graph.store.GraphStore` (the writer).
+        customer_id: The CRM customer id.
+        rejects_dirs: The rejects folders ingests write into (their files are
+            rewritten without the person's lines); see :func:`rejects_folders`.
+
+    Returns:
+        The store's counts, whether the database was rewritten, reject lines removed,
+        files beside the database removed, and what became of a trained model.
+    """
+    from analytics.job import sentiment_model_path
+
+    person = store.personal_data(customer_id)
+    if person is None:
+        return None
+    counts = store.forget_customer(customer_id)
+    if counts is None:
+        return None
+    report = ErasureReport(counts=counts)
+    report.compacted = bool(store.compact())
+    terms = person.file_terms()
+    for folder in rejects_dirs:
+        if folder.is_dir():
+            report.reject_lines_removed += scrub_files(
+                sorted(p for p in folder.rglob("*") if p.is_file()), terms)
+    if store.backend == "embedded":
+        model = sentiment_model_path(store.location)
+        report.model = _erase_from_model(model, person, terms)
+        for path in _beside(store.location):
+            if path == model:
+                continue
+            if _holds(path.read_bytes(), terms):
+                path.unlink(missing_ok=True)  # a cache: rebuilt from the database
+                report.files_removed.append(path.name)
+    return report
+
+
+def _erase_from_model(path: Path, person: PersonalData, terms: Sequence[bytes]) -> str | None:
+    """Delete the trained sentiment model if their words went into it.
+
+    The model keeps the fingerprints of the texts it learnt from (never the texts);
+    a model without them, or whose vocabulary holds any of the person's words, is
+    deleted too: it cannot be retrained here, since scrm does not keep the
+    operator's labelled file.
+    """
+    if not path.exists():
+        return None
+    from analytics.sentiment import text_fingerprint
+
+    try:
+        import joblib
+
+        data = joblib.load(path)
+        trained = set(data.get("texts", ())) if isinstance(data, dict) else set()
+    except Exception:  # an unreadable model is deleted like one that holds them
+        trained = set()
+    theirs = {text_fingerprint(t) for t in person.texts}
+    if trained and not (trained & theirs) and not _holds(path.read_bytes(), terms):
+        return f"kept the sentiment model {path.name}: none of their texts trained it"
+    path.unlink(missing_ok=True)
+    return (f"deleted the sentiment model {path.name}, trained on their texts (or on texts "
+            "it cannot tell apart); train it again with 'scrm sentiment train' on labels "
+            "without them")
+
