@@ -18,8 +18,10 @@ def forget(
     db: DbOption = None,
 ) -> None:
     """Erase a customer's personal data (right to erasure): CRM fields, their accounts'
-    handles and profiles, their post texts. Anonymous aggregates stay, and later imports
-    skip the person. Cannot be undone."""
+    handles and profiles, their post texts, and their name and words in other posts, notes,
+    responses and retweets; the database file is rewritten, rejects files and caches are
+    cleaned, and a sentiment model their texts trained is deleted (it says so). Anonymous
+    aggregates stay, and later imports skip the person. Cannot be undone."""
     if not yes and not typer.confirm(
             f"Erase every personal detail of customer {customer_id}? This cannot be undone"):
         fail("nothing erased", code=1)

@@ -237,6 +237,8 @@ class CareMixin(EmbeddedBase):
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir()
             try:
+                # node offsets change in the fresh file: kept projections must not be reused
+                self._exec(q.SET_PROJECTION_GENERATION, {"g": uuid.uuid4().hex})
                 self._exec("CHECKPOINT")
                 self._exec(q.EXPORT_DATABASE.format(path=work / "export"))
                 new_db = ladybug.Database(str(fresh), buffer_pool_size=self._pool_bytes)
@@ -264,4 +266,7 @@ class CareMixin(EmbeddedBase):
             finally:
                 shutil.rmtree(work, ignore_errors=True)
         _wrote(self.path)
+        with _RANK_LOCK:
+            for key in [k for k in _RANK_ORDER if k[0] == str(self.path)]:
+                del _RANK_ORDER[key]
         return True
