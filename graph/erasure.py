@@ -11,6 +11,7 @@ came in part from their words.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -27,6 +28,7 @@ __all__ = [
     "PersonalData",
     "erase_customer",
     "is_anonymous_key",
+    "record_export",
     "redact_text",
     "rejects_folders",
     "scrub_files",
@@ -180,6 +182,32 @@ def rejects_folders(location: str) -> list[Path]:
     return list(dict.fromkeys(folders))
 
 
+def _ledger(location: str) -> Path:
+    db = Path(location)
+    return db.parent / f"{db.name}.exports.json"
+
+
+def record_export(location: str, path: Path) -> None:
+    """Remember a file scrm exported from the embedded database at ``location`` (``scrm
+    viz``): an erasure deletes it when it names the person."""
+    ledger = _ledger(location)
+    known = _exports(location)
+    target = str(path.resolve())
+    if target in known:
+        return
+    tmp = ledger.with_name(f"{ledger.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps([*known, target], indent=1), encoding="utf-8")
+    tmp.replace(ledger)
+
+
+def _exports(location: str) -> list[str]:
+    try:
+        known = json.loads(_ledger(location).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [str(p) for p in known] if isinstance(known, list) else []
+
+
 def erase_customer(store: Any, customer_id: str, *, rejects_dirs: Sequence[Path] = ()
                    ) -> ErasureReport | None:
     """Erase one customer everywhere scrm keeps data (None when there is no such customer).
@@ -212,6 +240,11 @@ def erase_customer(store: Any, customer_id: str, *, rejects_dirs: Sequence[Path]
     if store.backend == "embedded":
         model = sentiment_model_path(store.location)
         report.model = _erase_from_model(model, person, terms)
+        for name in _exports(store.location):
+            export = Path(name)
+            if export.is_file() and _holds(export.read_bytes(), terms):
+                export.unlink(missing_ok=True)  # made again with 'scrm viz'
+                report.files_removed.append(str(export))
         for path in _beside(store.location):
             if path == model:
                 continue

@@ -39,7 +39,7 @@ def forget(
         + ("; the database file was rewritten without them" if counts.get("compacted") else ""),
         highlight=False)
     if counts.get("files_removed"):
-        console.print("removed " + ", ".join(counts["files_removed"]) + " (rebuilt when needed)",
-                      highlight=False)
+        console.print("removed " + ", ".join(counts["files_removed"]) + " (caches are rebuilt "
+                      "when needed; run 'scrm viz' again for an export)", highlight=False)
     if counts.get("model"):
         console.print(counts["model"], highlight=False)

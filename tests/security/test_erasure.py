@@ -4,8 +4,9 @@ any file scrm wrote (the database, its log, caches, rejects, the model beside it
 A customer is planted on the demo data through the real CLI and a real server: a CRM
 row, a profile with a bio, posts, a retweet of their words, a reply naming them,
 rejected lines (a broken line and a conflicting copy of a post), a care note and a
-recorded response that name them, a score in a completed run and a sentiment model
-trained on their words. Then ``scrm forget`` hands the erasure to the running server.
+recorded response that name them, a score in a completed run, a sentiment model
+trained on their words and a network export around them. Then ``scrm forget`` hands the
+erasure to the running server (with a read process, so a reader's view is checked too).
 """
 
 from __future__ import annotations
@@ -136,10 +137,14 @@ def test_forget_leaves_no_byte_of_the_person(demo_template: Path, tmp_path: Path
     _scrm(db, "ingest", "twitter", files["edited"], code=2)  # all of it a conflict
     _scrm(db, "analyze")
     _scrm(db, "sentiment", "train", files["labels"])
+    exports = tmp_path / "exports"  # where the operator had scrm export the network
+    exports.mkdir()
+    _scrm(db, "viz", "-o", exports / "around-them.html", "--center", f"twitter:{HANDLE}")
+    _scrm(db, "viz", "-o", exports / "elsewhere.html", "--center", "twitter:danarides")
     rejects = data / "demo.lbdb.rejects"
     assert _found(rejects, [NAME, EMAIL, WORDS[0]]), "the rejects should hold them first"
 
-    server, url, _ = start_serve(db)
+    server, url, _ = start_serve(db, "--readers", "1")
     try:
         conversation = "twitter:2119000000000000001"
         _graphql(url, """mutation($c: ID!, $t: String!) {
@@ -155,8 +160,9 @@ def test_forget_leaves_no_byte_of_the_person(demo_template: Path, tmp_path: Path
 
         said = _scrm(db, "forget", CUSTOMER, "--yes")  # handed to the running server
         assert "database file was rewritten" in said and "deleted the sentiment model" in said
-        left = _found(data, needles)
+        left = _found(data, needles) | _found(exports, needles)
         assert left == {}, f"found after forget while serving: {left}"
+        assert (exports / "elsewhere.html").exists()  # an export without them stays
 
         _scrm(db, "analyze")  # handed over too: a new run ranks without them
         ranked = _graphql(url, """{ engagementTargets(kind: DETRACTOR, first: 100) {
@@ -167,5 +173,5 @@ def test_forget_leaves_no_byte_of_the_person(demo_template: Path, tmp_path: Path
     finally:
         server.terminate()
         server.wait(timeout=60)
-    left = _found(data, needles)
+    left = _found(data, needles) | _found(exports, needles)
     assert left == {}, f"found after forget: {left}"
