@@ -460,7 +460,15 @@ class GraphStore(Protocol):
         profile; its posts lose text, title and URL but keep time, kind and
         sentiment (the anonymous aggregates); scores, identity candidates and
         decisions about it are deleted. Tombstones (salted hashes of the customer id
-        and account keys) make later ingests skip the same person. Returns counts.
+        and account keys, and of other people's posts redacted for them) make later
+        ingests skip the same person. Other people's posts that mention them, sit in their
+        conversations or name them have their names, e-mail, handles and words replaced by
+        ``[erased]`` (:func:`graph.erasure.redact_text`), shares of their posts are
+        blanked, care notes naming them are redacted. Returns counts (accounts, posts,
+        mentions_redacted, copies_blanked, notes_redacted, purchases).
+
+        This is the store's part only: :func:`graph.erasure.erase_customer` is the whole
+        erasure (the files rewritten, rejects and caches cleaned, a model deleted).
         """
         ...
 

@@ -170,6 +170,9 @@ def test_forget_leaves_no_byte_of_the_person(demo_template: Path, tmp_path: Path
         assert "forgotten-" not in json.dumps(ranked) and "43210" not in json.dumps(ranked)
         explore = httpx.get(url + "/explore/data", timeout=60)
         assert "forgotten-" not in explore.text
+        queue = _graphql(url, """{ careQueue(first: 100) {
+            edges { node { conversationId author { handle } } } } }""", {})
+        assert "forgotten-" not in json.dumps(queue)
     finally:
         server.terminate()
         server.wait(timeout=60)
