@@ -10,13 +10,14 @@ References:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+
+from graph.erasure import text_fingerprint
 
 __all__ = [
     "LABELS",
@@ -29,12 +30,6 @@ __all__ = [
 
 LABELS = ("negative", "neutral", "positive")
 _FORMAT_VERSION = 1
-
-
-def text_fingerprint(text: str) -> str:
-    """What a trained model keeps of each text it learnt from: enough to tell, when a
-    person is erased, whether their words trained it (``graph.erasure``), not the text."""
-    return hashlib.sha256(" ".join((text or "").split()).lower().encode()).hexdigest()
 
 
 class SentimentScorer(Protocol):

@@ -50,7 +50,7 @@ from api.types import (
     encode_target_cursor,
 )
 from graph.config import get_settings
-from graph.erasure import ErasureReport, erase_customer, rejects_folders
+from graph.erasure import ErasureReport
 from graph.model import OwnsLink, account_key
 from graph.store import CustomerView, GraphStore, ScoredAccount
 from ingest.identity import check_account
@@ -287,7 +287,9 @@ class Mutation(care.CareMutations):
 
         def work(s: GraphStore) -> ErasureReport | None:
             _writable(s)
-            return erase_customer(s, customer_id, rejects_dirs=rejects_folders(s.location))
+            from api.jobs import erase
+
+            return erase(s, customer_id)
 
         erased = await info.context.store.call(work)
         if erased is None:

@@ -11,6 +11,7 @@ came in part from their words.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -32,6 +33,7 @@ __all__ = [
     "redact_text",
     "rejects_folders",
     "scrub_files",
+    "text_fingerprint",
 ]
 
 ANONYMOUS_PREFIX = "forgotten-"  # the handle of an account whose owner was erased
@@ -169,17 +171,17 @@ def _beside(location: str) -> list[Path]:
         return []
 
 
-def rejects_folders(location: str) -> list[Path]:
-    """Where ingests into the database at ``location`` write rejects: the configured
-    folder (``SCRM_REJECTS_DIR``) and the default beside the database."""
+def rejects_folders(location: str | None) -> list[Path]:
+    """Where ingests write rejects: the configured folder (``SCRM_REJECTS_DIR``, else the
+    one beside the configured database) and, for an embedded database at ``location``,
+    the folder beside it."""
     from graph.config import get_settings
 
-    db = Path(location)
-    folders = [db.parent / f"{db.name}.rejects"]
-    configured = get_settings().rejects_dir
-    if configured is not None:
-        folders.insert(0, configured)
-    return list(dict.fromkeys(folders))
+    folders = [get_settings().resolved_rejects_dir()]
+    if location is not None:
+        db = Path(location)
+        folders.append(db.parent / f"{db.name}.rejects")
+    return list(dict.fromkeys(p.resolve() for p in folders))
 
 
 def _ledger(location: str) -> Path:
@@ -208,8 +210,8 @@ def _exports(location: str) -> list[str]:
     return [str(p) for p in known] if isinstance(known, list) else []
 
 
-def erase_customer(store: Any, customer_id: str, *, rejects_dirs: Sequence[Path] = ()
-                   ) -> ErasureReport | None:
+def erase_customer(store: Any, customer_id: str, *, rejects_dirs: Sequence[Path] = (),
+                   model_path: Path | None = None) -> ErasureReport | None:
     """Erase one customer everywhere scrm keeps data (None when there is no such customer).
 
     Args:
@@ -217,12 +219,18 @@ def erase_customer(store: Any, customer_id: str, *, rejects_dirs: Sequence[Path]
         customer_id: The CRM customer id.
         rejects_dirs: The rejects folders ingests write into (their files are
             rewritten without the person's lines); see :func:`rejects_folders`.
+        model_path: A trained model kept beside the database, deleted when their words
+            trained it (``analytics.job.sentiment_model_path``).
 
     Returns:
         The store's counts, whether the database was rewritten, reject lines removed,
-        files beside the database removed, and what became of a trained model.
+        files removed, and what became of a trained model.
+
+    Raises:
+        StoreError: The database could not be rewritten (the rest is done by then);
+            ``scrm forget --purge`` tries again.
     """
-    from analytics.job import sentiment_model_path
+    from graph.store import StoreError
 
     person = store.personal_data(customer_id)
     if person is None:
@@ -231,27 +239,37 @@ def erase_customer(store: Any, customer_id: str, *, rejects_dirs: Sequence[Path]
     if counts is None:
         return None
     report = ErasureReport(counts=counts)
-    report.compacted = bool(store.compact())
-    terms = person.file_terms()
+    terms = person.file_terms()  # held in memory only, and only until this returns
     for folder in rejects_dirs:
         if folder.is_dir():
             report.reject_lines_removed += scrub_files(
                 sorted(p for p in folder.rglob("*") if p.is_file()), terms)
+    if model_path is not None:
+        report.model = _erase_from_model(model_path, person, terms)
     if store.backend == "embedded":
-        model = sentiment_model_path(store.location)
-        report.model = _erase_from_model(model, person, terms)
         for name in _exports(store.location):
             export = Path(name)
             if export.is_file() and _holds(export.read_bytes(), terms):
                 export.unlink(missing_ok=True)  # made again with 'scrm viz'
                 report.files_removed.append(str(export))
         for path in _beside(store.location):
-            if path == model:
-                continue
-            if _holds(path.read_bytes(), terms):
+            if path != model_path and _holds(path.read_bytes(), terms):
                 path.unlink(missing_ok=True)  # a cache: rebuilt from the database
                 report.files_removed.append(path.name)
+    try:
+        report.compacted = bool(store.compact())
+    except (StoreError, OSError, RuntimeError) as exc:
+        raise StoreError(
+            f"customer {customer_id} was erased, but the database file could not be "
+            f"rewritten ({exc}), so deleted values may remain on disk; free some space and "
+            "run 'scrm forget --purge'") from None
     return report
+
+
+def text_fingerprint(text: str) -> str:
+    """What a trained model keeps of each text it learnt from: enough to tell, when a
+    person is erased, whether their words trained it, not the text."""
+    return hashlib.sha256(" ".join((text or "").split()).lower().encode()).hexdigest()
 
 
 def _erase_from_model(path: Path, person: PersonalData, terms: Sequence[bytes]) -> str | None:
@@ -264,8 +282,6 @@ def _erase_from_model(path: Path, person: PersonalData, terms: Sequence[bytes]) 
     """
     if not path.exists():
         return None
-    from analytics.sentiment import text_fingerprint
-
     try:
         import joblib
 

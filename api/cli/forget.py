@@ -12,9 +12,12 @@ __all__ = ["forget"]
 
 
 def forget(
-    customer_id: Annotated[str, typer.Argument(metavar="CUSTOMER_ID",
-                                               help="The CRM customer id.")],
+    customer_id: Annotated[str | None, typer.Argument(metavar="CUSTOMER_ID",
+                                                      help="The CRM customer id.")] = None,
     yes: Annotated[bool, typer.Option("--yes", help="Do it without asking.")] = False,
+    purge: Annotated[bool, typer.Option(
+        "--purge", help="Only rewrite the database file so that nothing erased stays on "
+                        "disk (when an erasure could not, e.g. for lack of space).")] = False,
     db: DbOption = None,
 ) -> None:
     """Erase a customer's personal data (right to erasure): CRM fields, their accounts'
@@ -22,6 +25,14 @@ def forget(
     responses and retweets; the database file is rewritten, rejects files and caches are
     cleaned, and a sentiment model their texts trained is deleted (it says so). Anonymous
     aggregates stay, and later imports skip the person. Cannot be undone."""
+    if purge:
+        done = run_write_job(db, {"kind": "purge"}, "purge")
+        console.print("rewrote the database file: nothing erased stays in it" if
+                      done.get("compacted") else "nothing to rewrite: this store deletes "
+                      "by itself (see the README on Neo4j's transaction logs)", highlight=False)
+        return
+    if customer_id is None:
+        fail("give the CUSTOMER_ID to erase (or --purge)", code=2)
     if not yes and not typer.confirm(
             f"Erase every personal detail of customer {customer_id}? This cannot be undone"):
         fail("nothing erased", code=1)
