@@ -131,25 +131,20 @@ class ErasureReport:
 
 
 def scrub_files(paths: Iterable[Path], terms: Sequence[bytes]) -> int:
-    """Rewrite text files without the lines that hold any of ``terms`` (case-insensitive);
-    each file is written whole beside itself and renamed into place. Returns the lines
-    removed."""
+    """Rewrite text files without the lines that hold any of ``terms`` (case-insensitive),
+    line by line into a file beside each, renamed into place. Returns the lines removed."""
     removed = 0
     for path in paths:
-        try:
-            data = path.read_bytes()
-        except OSError:
+        if not terms or not _file_holds(path, terms):
             continue
-        if not _holds(data, terms):
-            continue
-        kept, dropped = [], 0
-        for line in data.splitlines(keepends=True):
-            if _holds(line, terms):
-                dropped += 1
-            else:
-                kept.append(line)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.scrub")
-        tmp.write_bytes(b"".join(kept))
+        dropped = 0
+        with path.open("rb") as source, tmp.open("wb") as kept:
+            for line in source:
+                if _holds(line, terms):
+                    dropped += 1
+                else:
+                    kept.write(line)
         tmp.replace(path)
         removed += dropped
     return removed
@@ -158,6 +153,22 @@ def scrub_files(paths: Iterable[Path], terms: Sequence[bytes]) -> int:
 def _holds(data: bytes, terms: Sequence[bytes]) -> bool:
     lowered = data.lower()
     return any(t in lowered for t in terms)
+
+
+def _file_holds(path: Path, terms: Sequence[bytes], chunk: int = 1 << 22) -> bool:
+    """Whether a file holds any of ``terms`` (lower-cased), read in overlapping chunks."""
+    overlap = max((len(t) for t in terms), default=1) - 1
+    tail = b""
+    try:
+        with path.open("rb") as fh:
+            while block := fh.read(chunk):
+                window = tail + block
+                if _holds(window, terms):
+                    return True
+                tail = window[-overlap:] if overlap else b""
+    except OSError:
+        return False
+    return False
 
 
 def _beside(location: str) -> list[Path]:
@@ -249,11 +260,11 @@ def erase_customer(store: Any, customer_id: str, *, rejects_dirs: Sequence[Path]
     if store.backend == "embedded":
         for name in _exports(store.location):
             export = Path(name)
-            if export.is_file() and _holds(export.read_bytes(), terms):
+            if export.is_file() and _file_holds(export, terms):
                 export.unlink(missing_ok=True)  # made again with 'scrm viz'
                 report.files_removed.append(str(export))
         for path in _beside(store.location):
-            if path != model_path and _holds(path.read_bytes(), terms):
+            if path != model_path and _file_holds(path, terms):
                 path.unlink(missing_ok=True)  # a cache: rebuilt from the database
                 report.files_removed.append(path.name)
     try:
@@ -290,7 +301,7 @@ def _erase_from_model(path: Path, person: PersonalData, terms: Sequence[bytes]) 
     except Exception:  # an unreadable model is deleted like one that holds them
         trained = set()
     theirs = {text_fingerprint(t) for t in person.texts}
-    if trained and not (trained & theirs) and not _holds(path.read_bytes(), terms):
+    if trained and not (trained & theirs) and not _file_holds(path, terms):
         return f"kept the sentiment model {path.name}: none of their texts trained it"
     path.unlink(missing_ok=True)
     return (f"deleted the sentiment model {path.name}, trained on their texts (or on texts "
