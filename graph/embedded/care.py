@@ -156,6 +156,12 @@ class CareMixin(EmbeddedBase):
                 counts["copies_blanked" if r["key"] in shares else "mentions_redacted"] += 1
         if redacted:
             self._exec(q.REDACT_POSTS, {"rows": redacted})
+        # a thread they started: its posts' links carry their title (reddit permalinks)
+        linked = [r["key"] for c in sorted(conversations & theirs)
+                  for r in self._rows(q.POSTS_IN_CONVERSATION, {"k": c})
+                  if r["key"] not in theirs]
+        if linked:
+            self._exec(q.CLEAR_POST_URLS, {"keys": linked})
         notes = []
         for n in self._rows(q.ALL_CARE_NOTES):
             note = redact_text(n["text"], person)

@@ -309,6 +309,7 @@ POSTS_BY_KEY = (
     "UNWIND $keys AS k MATCH (p:Post {key: k}) RETURN p.key AS key, p.text AS text, "
     "p.title AS title, p.author_key AS author, p.created_at AS created_at, p.kind AS kind"
 )
+CLEAR_POST_URLS = "UNWIND $keys AS k MATCH (p:Post {key: k}) SET p.url = NULL"
 ALL_CARE_NOTES = "MATCH (n:CareNote) RETURN n.key AS key, n.text AS text"
 REDACT_CARE_NOTES = "UNWIND $rows AS row MATCH (n:CareNote {key: row.k}) SET n.text = row.t"
 EXPORT_DATABASE = "EXPORT DATABASE '{path}' (format='parquet')"

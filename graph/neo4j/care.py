@@ -104,13 +104,16 @@ class CareMixin(Neo4jBase):
         """Blank shares of their posts; take their names, e-mail, handles and words out of
         other posts in their conversations or naming them, and out of care notes."""
         theirs = run(q.PERSON_POSTS, {"customer_id": customer_id})
-        redacted = []
+        their_keys = {t["key"] for t in theirs}
+        redacted, linked = [], []
         for r in run(q.POSTS_ABOUT_PERSON, {
                 "theirs": [t["key"] for t in theirs],
                 "conversations": sorted({t["conversation_key"] for t in theirs}),
                 "accounts": [a["key"] for a in run(q.PERSON_ACCOUNTS,
                                                    {"customer_id": customer_id})],
                 "terms": [t.lower() for t in person.names]}):
+            if r["conversation_key"] in their_keys:
+                linked.append(r["key"])
             copy = bool(r["shares"]) and r["kind"] == PostKind.SHARE
             text = "" if copy else (redact_text(r["text"], person) or "")
             title = None if copy else redact_text(r["title"], person)
@@ -121,6 +124,8 @@ class CareMixin(Neo4jBase):
                 counts["copies_blanked" if r["shares"] else "mentions_redacted"] += 1
         if redacted:
             run(q.REDACT_POSTS, {"rows": redacted})
+        if linked:
+            run(q.CLEAR_POST_URLS, {"keys": linked})
         notes = []
         for n in run(q.ALL_CARE_NOTES, {}):
             note = redact_text(n["text"], person)

@@ -823,8 +823,14 @@ WHERE NOT p.key IN $theirs
        OR any(t IN $terms WHERE toLower(coalesce(p.text, '')) CONTAINS t
                              OR toLower(coalesce(p.title, '')) CONTAINS t))
 RETURN p.key AS key, p.text AS text, p.title AS title, p.author_key AS author,
-       p.created_at AS created_at, p.kind AS kind,
+       p.created_at AS created_at, p.kind AS kind, p.conversation_key AS conversation_key,
        EXISTS { MATCH (p)-[:SHARES]->(o:Post) WHERE o.key IN $theirs } AS shares"""
+
+# a thread they started: its posts' links carry their title (reddit permalinks)
+CLEAR_POST_URLS = """\
+UNWIND $keys AS k
+MATCH (p:Post {key: k})
+SET p.url = null"""
 
 ALL_CARE_NOTES = "MATCH (n:CareNote) RETURN n.key AS key, n.text AS text"
 

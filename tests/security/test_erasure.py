@@ -33,7 +33,9 @@ HANDLE, REDDIT = "zephyrquill", "zephyr_quill_r"
 BIO = "Collector of brass sextants and rare marmalades"
 USER_ID = "9988776655443322110"
 WORDS = ("the sprocket on my brightloop hums like a kazoo orchestra at dawn",
-         "fourteen weeks waiting for a refund from @brightloop, dreadful sprocket saga")
+         "fourteen weeks waiting for a refund from @brightloop, dreadful sprocket saga",
+         "Marmalade stains on my Brightloop saddle after the update")  # a Reddit title
+SLUG = "marmalade_stains_on_my_brightloop_saddle_after"  # in the thread's permalinks
 BRAND = "5071050724"  # @brightloop in the demo data
 OTHER = {"id": "4474331879048880313"}  # an existing demo rider
 
@@ -87,11 +89,24 @@ def _inputs(folder: Path) -> dict[str, Path]:
                 "includes": {"users": users}}
     edited = folder / "tweets-edited.jsonl"
     edited.write_text(json.dumps(conflict) + "\n")
+    submission = {"subreddit_id": "t5_8k2f1q", "id": "1zz0001", "name": "t3_1zz0001",
+                  "author": REDDIT, "title": WORDS[2], "selftext": "", "is_self": True,
+                  "subreddit": "brightloop", "score": 3, "num_comments": 1,
+                  "permalink": f"/r/brightloop/comments/1zz0001/{SLUG}/",
+                  "created_utc": 1793100000.0}
+    comment = {"subreddit_id": "t5_8k2f1q", "link_id": "t3_1zz0001", "id": "n9zz001",
+               "author": "dana_rides", "parent_id": "t3_1zz0001", "score": 2,
+               "body": "Try the cleaning kit, it worked for me.", "subreddit": "brightloop",
+               "name": "t1_n9zz001", "created_utc": 1793100500.0,
+               "permalink": f"/r/brightloop/comments/1zz0001/{SLUG}/n9zz001/"}
+    reddit = folder / "reddit.jsonl"
+    reddit.write_text(json.dumps(submission) + "\n" + json.dumps(comment) + "\n")
     labels = folder / "labels.csv"
     labels.write_text("text,label\n" + "".join(
-        f'"{t}",negative\n' for t in WORDS) + "lovely ride today,positive\n"
+        f'"{t}",negative\n' for t in WORDS[:2]) + "lovely ride today,positive\n"
         "great bikes and kind staff,positive\nterrible app again,negative\n")
-    return {"crm": crm, "tweets": tweets, "edited": edited, "labels": labels}
+    return {"crm": crm, "tweets": tweets, "edited": edited, "reddit": reddit,
+            "labels": labels}
 
 
 def _scrm(db: Path, *args: str | Path, code: int = 0) -> str:
@@ -130,11 +145,12 @@ def test_forget_leaves_no_byte_of_the_person(demo_template: Path, tmp_path: Path
             shutil.copy(f, data / f.name)
     db = data / "demo.lbdb"
     files = _inputs(tmp_path / "inputs")
-    needles = [NAME, EMAIL, HANDLE, REDDIT, BIO, USER_ID, *WORDS, "Zephyrwood"]
+    needles = [NAME, EMAIL, HANDLE, REDDIT, BIO, USER_ID, *WORDS, SLUG, "Zephyrwood"]
 
     _scrm(db, "ingest", "crm", files["crm"])
     _scrm(db, "ingest", "twitter", files["tweets"])
     _scrm(db, "ingest", "twitter", files["edited"], code=2)  # all of it a conflict
+    _scrm(db, "ingest", "reddit", files["reddit"])
     _scrm(db, "analyze")
     _scrm(db, "sentiment", "train", files["labels"])
     exports = tmp_path / "exports"  # where the operator had scrm export the network

@@ -136,10 +136,10 @@ CANNED: dict[str, list[dict[str, Any]]] = {
                       "title": None, "conversation_key": "twitter:1"}],
     q.POSTS_ABOUT_PERSON: [
         {"key": "twitter:3", "text": "@danaw yes", "title": None, "author": "twitter:sam",
-         "created_at": NOW, "kind": "reply", "shares": False},
+         "created_at": NOW, "kind": "reply", "conversation_key": "twitter:1", "shares": False},
         {"key": "twitter:4", "text": "RT @danaw: my bike broke on the bridge again",
          "title": None, "author": "twitter:sam", "created_at": NOW, "kind": "share",
-         "shares": True}],
+         "conversation_key": "twitter:4", "shares": True}],
     q.ALL_CARE_NOTES: [{"key": "n1", "text": "called Dana West on dana@example.com"}],
     q.CUSTOMER_ORDERS: [{"key": "c1:o1"}],
 }
