@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from graph.config import get_settings
+from graph.erasure import ANONYMOUS_PREFIX
 
 __all__ = ["DEFAULT_RULES", "RoutingRule", "RoutingRules", "care_queue"]
 
@@ -118,6 +119,9 @@ def care_queue(brand_posts: pd.DataFrame, details: pd.DataFrame, brand_replies: 
         now: The time waiting is measured to.
     """
     negative = brand_posts[brand_posts["sentiment"].fillna(0) <= threshold]
+    # an erased person's posts (no text, an anonymous author) wait for no one
+    negative = negative[~negative["author_key"].astype(str).str.contains(
+        f":{ANONYMOUS_PREFIX}", regex=False)]
     if negative.empty:
         return []
     frame = negative.merge(details, on="key", how="inner")

@@ -26,6 +26,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
 from graph.config import Settings
+from graph.erasure import ErasureReport
 from graph.errors import Failure, ScrmError
 from graph.store import GraphStore, StoreError
 
@@ -167,13 +168,26 @@ def execute(store: GraphStore, payload: dict[str, Any], report: Report) -> dict[
         return {"unlinked": removed}
     if kind == "forget":
         from api.network import NETWORK_CACHE
-
-        counts = store.forget_customer(payload["customer_id"])
-        if counts is None:
+        erased = erase(store, payload["customer_id"])
+        if erased is None:
             raise ValueError(f"no customer {payload['customer_id']}")
         NETWORK_CACHE.clear()
-        return counts
+        return erased.as_dict()
+    if kind == "purge":
+        return {"compacted": store.compact()}
     raise ValueError(f"unknown job kind {kind!r}")
+
+
+def erase(store: GraphStore, customer_id: str) -> ErasureReport | None:
+    """The whole erasure of a customer (``forget`` jobs and ``forgetCustomer``): the store,
+    its rejects folders, files beside it and the sentiment model it keeps."""
+    from analytics.job import sentiment_model_path
+    from graph.erasure import erase_customer, rejects_folders
+
+    embedded = store.backend == "embedded"
+    return erase_customer(
+        store, customer_id, rejects_dirs=rejects_folders(store.location if embedded else None),
+        model_path=sentiment_model_path(store.location) if embedded else None)
 
 
 def _checked(platform: str, handle: str) -> str:

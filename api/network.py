@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.influence import INTERACTION_KINDS, interaction_weights, kind_weights_from_params
+from graph.erasure import ANONYMOUS_PREFIX
 from graph.store import GraphStore
 
 __all__ = [
@@ -75,6 +76,12 @@ class NetworkFrames:
             "created_at": pd.to_datetime(interactions["created_at"]),
             "sentiment": pd.to_numeric(interactions["sentiment"], errors="coerce"),
         })
+        # an erased person's anonymous accounts take no place in the explorer
+        erased = f":{ANONYMOUS_PREFIX}"
+        accounts = accounts[~accounts["key"].astype(str).str.contains(erased, regex=False)]
+        interactions = interactions[
+            ~(interactions["src"].str.contains(erased, regex=False)
+              | interactions["dst"].str.contains(erased, regex=False))]
         scores = store.score_frame(run.run_id, columns=(
             "influence", "advocate", "influencer", "detractor", "bridge", "community",
             "brand_sentiment")) if run else pd.DataFrame()

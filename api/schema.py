@@ -50,6 +50,7 @@ from api.types import (
     encode_target_cursor,
 )
 from graph.config import get_settings
+from graph.erasure import ErasureReport
 from graph.model import OwnsLink, account_key
 from graph.store import CustomerView, GraphStore, ScoredAccount
 from ingest.identity import check_account
@@ -291,16 +292,18 @@ class Mutation(care.CareMutations):
     async def forget_customer(self, info: Info, id: strawberry.ID) -> ForgetResult:
         customer_id = str(id)
 
-        def work(s: GraphStore) -> dict[str, int] | None:
+        def work(s: GraphStore) -> ErasureReport | None:
             _writable(s)
-            return s.forget_customer(customer_id)
+            from api.jobs import erase
 
-        counts = await info.context.store.call(work)
-        if counts is None:
+            return erase(s, customer_id)
+
+        erased = await info.context.store.call(work)
+        if erased is None:
             raise UserError(f"no customer {customer_id}")
         NETWORK_CACHE.clear()
-        logger.info("forgot customer on request: %s", counts)
-        return ForgetResult(customer_id=customer_id, **counts)
+        logger.info("forgot a customer on request: %s", erased.counts)
+        return ForgetResult.from_report(customer_id, erased)
 
 
 @strawberry.type(description="What forgetCustomer erased.")
@@ -312,6 +315,26 @@ class ForgetResult:
     mentions_redacted: int = strawberry.field(description="Other people's posts whose "
                                                           "mention of them was blanked.")
     purchases: int = strawberry.field(description="Orders kept as anonymous amounts.")
+    copies_blanked: int = strawberry.field(description="Shares of their posts (retweets) "
+                                                       "whose copy of their words was blanked.")
+    notes_redacted: int = strawberry.field(description="Care notes that named them, redacted.")
+    reject_lines_removed: int = strawberry.field(description="Lines about them removed from "
+                                                             "the rejects files.")
+    compacted: bool = strawberry.field(description="Whether the database files were rewritten "
+                                                   "so that no deleted value stays on disk.")
+    model: str | None = strawberry.field(description="What became of a trained sentiment "
+                                                     "model that may have learnt from their "
+                                                     "words (kept or deleted), if any.")
+
+    @classmethod
+    def from_report(cls, customer_id: str, report: ErasureReport) -> ForgetResult:
+        c = report.counts
+        return cls(customer_id=customer_id, accounts=c["accounts"], posts=c["posts"],
+                   mentions_redacted=c["mentions_redacted"], purchases=c["purchases"],
+                   copies_blanked=c.get("copies_blanked", 0),
+                   notes_redacted=c.get("notes_redacted", 0),
+                   reject_lines_removed=report.reject_lines_removed,
+                   compacted=report.compacted, model=report.model)
 
 
 def _utc(value: datetime | None) -> datetime | None:

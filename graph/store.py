@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, runtime_checkable
 
 import pandas as pd
 
 from graph.errors import BusyError, Failure
 from graph.model import Account, Customer, Follow, OwnsLink, Post, Purchase
+
+if TYPE_CHECKING:
+    from graph.erasure import PersonalData
 
 __all__ = [
     "ACCOUNT_PROFILE_COLUMNS",
@@ -477,10 +480,31 @@ class GraphStore(Protocol):
         profile; its posts lose text, title and URL but keep time, kind and
         sentiment (the anonymous aggregates); scores, identity candidates and
         decisions about it are deleted. Tombstones (salted hashes of the customer id
-        and account keys) make later ingests skip the same person. Returns counts.
+        and account keys, and of other people's posts redacted for them) make later
+        ingests skip the same person. Other people's posts that mention them, sit in their
+        conversations or name them have their names, e-mail, handles and words replaced by
+        ``[erased]`` (:func:`graph.erasure.redact_text`), shares of their posts are
+        blanked, care notes naming them are redacted. Returns counts (accounts, posts,
+        mentions_redacted, copies_blanked, notes_redacted, purchases).
+
+        This is the store's part only: :func:`graph.erasure.erase_customer` is the whole
+        erasure (the files rewritten, rejects and caches cleaned, a model deleted).
         """
         ...
 
     def forgotten_keys(self) -> set[str]:
         """The tombstone hashes (see :func:`graph.model.tombstone`)."""
+        ...
+
+    def personal_data(self, customer_id: str) -> PersonalData | None:
+        """What identifies a customer (None when unknown): CRM name and e-mail, their
+        accounts' handles, display names, ids and bios, their posts' texts. Read by
+        :func:`graph.erasure.erase_customer` before it erases them."""
+        ...
+
+    def compact(self) -> bool:
+        """Make deleted values unrecoverable from the store's own files; True when the
+        files were rewritten (the embedded store: a fresh database file swapped in),
+        False when the database deletes by itself (Neo4j: see the README on its
+        transaction logs)."""
         ...

@@ -254,6 +254,11 @@ class ForgottenFilter:
             hit = self._accounts[key] = tombstone("account", key, self.salt) in self.hashes
         return hit
 
+    def _post(self, post_key: str) -> bool:
+        """Another person's post redacted or blanked because it held the erased person's
+        words or name: it is stored as it should stay."""
+        return tombstone("post", post_key, self.salt) in self.hashes
+
     def _customer(self, customer_id: str) -> bool:
         return tombstone("customer", customer_id, self.salt) in self.hashes
 
@@ -272,7 +277,7 @@ class ForgottenFilter:
                     or self._account(account_key(r.platform, r.followee_handle))):
                 continue
             if isinstance(r, Post):
-                if self._account(r.author_key):
+                if self._account(r.author_key) or self._post(r.key):
                     continue
                 gone = [m for m in r.mentions if self._account(account_key(r.platform, m))]
                 if gone:

@@ -21,6 +21,7 @@ import re
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,17 +33,15 @@ import pyarrow as pa
 from graph.embedded import faults
 from graph.embedded import queries as q
 from graph.embedded.shared import (
-    KEYED_CACHES,
     RANK_LOCK,
     RANK_ORDER,
-    aware,
-    utc_time,
     wrote,
 )
 from graph.schema import EMBEDDED_SCHEMA, NODE_LABELS, REL_TYPES
 from graph.store import AccountView, StoreBusyError, StoreError
 
 _LOCK_PID = re.compile(r"Lock is held by PID (\d+)")
+
 
 def _heap_trimmer() -> Callable[[], object] | None:
     """glibc's ``malloc_trim(0)``, which returns freed heap pages to the OS; None elsewhere."""
@@ -68,13 +67,65 @@ def _query_threads() -> int:
 # How long a read-only open waits for another process's checkpoint to finish.
 _CHECKPOINT_WAIT_SECONDS = 60.0
 
-# The underscore names some sections still import from here (graph/embedded/care.py);
-# new code imports the public names from graph.embedded.shared.
-_KEYED_CACHES = KEYED_CACHES
-_RANK_LOCK = RANK_LOCK
-_RANK_ORDER = RANK_ORDER
-_aware = aware
-_utc_time = utc_time
+
+class _Gate:
+    """Who uses one open database in this process: any number of threads at once, or
+    one alone while it replaces the database file (``compact``, after an erasure).
+
+    Reentrant per thread; a thread that alone holds it shared may take it alone. A
+    waiting replacement keeps new users out, so it never waits forever.
+    """
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._users: dict[int, int] = {}
+        self._alone: int | None = None
+        self._waiting = 0
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        me = threading.get_ident()
+        with self._cv:
+            if not self._users.get(me) and self._alone != me:
+                while self._alone is not None or self._waiting:
+                    self._cv.wait()
+            self._users[me] = self._users.get(me, 0) + 1
+        try:
+            yield
+        finally:
+            with self._cv:
+                self._users[me] -= 1
+                if not self._users[me]:
+                    del self._users[me]
+                    self._cv.notify_all()
+
+    @contextmanager
+    def alone(self) -> Iterator[None]:
+        me = threading.get_ident()
+        with self._cv:
+            self._waiting += 1
+            try:
+                while self._alone is not None or any(t != me for t in self._users):
+                    self._cv.wait()
+            finally:
+                self._waiting -= 1
+            self._alone = me
+        try:
+            yield
+        finally:
+            with self._cv:
+                self._alone = None
+                self._cv.notify_all()
+
+
+class _Family:
+    """The handles of one open database object (a store and its ``sibling``s) and the
+    gate they pass: replacing the database file reopens it for all of them."""
+
+    def __init__(self) -> None:
+        self.gate = _Gate()
+        self.handles: weakref.WeakSet[EmbeddedBase] = weakref.WeakSet()
+
 
 
 class EmbeddedBase:
@@ -116,6 +167,8 @@ class EmbeddedBase:
         self._owns_db = True
         self._pool_bytes = pool * 1024 * 1024
         self._shared = False  # a sibling uses this database object: never reopen it
+        self._family = _Family()
+        self._family.handles.add(self)
         if not read_only:
             for statement in EMBEDDED_SCHEMA:
                 self._exec(statement)
@@ -196,6 +249,8 @@ class EmbeddedBase:
         other._owns_db = False
         other._pool_bytes = self._pool_bytes
         other._shared = self._shared = True
+        other._family = self._family
+        self._family.handles.add(other)
         return other
 
     def close(self) -> None:
@@ -217,9 +272,10 @@ class EmbeddedBase:
     def _exec(self, query: str, params: dict[str, Any] | None = None) -> Any:
         if self._conn is None:
             raise StoreError("The store is closed.")
-        conn = getattr(self._scoped, "conn", None) or self._conn
         try:
-            return conn.execute(query, params or {})
+            with self._family.gate.shared():
+                conn = getattr(self._scoped, "conn", None) or self._conn
+                return conn.execute(query, params or {})
         except RuntimeError as exc:
             failed = faults.storage_error(exc, self.path)
             if failed is not None:
@@ -236,16 +292,24 @@ class EmbeddedBase:
             raise
 
     def _rows(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        result = self._exec(query, params)
-        columns = result.get_column_names()
-        rows = []
-        while result.has_next():
-            rows.append(dict(zip(columns, result.get_next(), strict=True)))
+        with self._family.gate.shared():
+            result = self._exec(query, params)
+            columns = result.get_column_names()
+            rows = []
+            while result.has_next():
+                rows.append(dict(zip(columns, result.get_next(), strict=True)))
         return rows
 
     def _df(self, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-        df: pd.DataFrame = self._exec(query, params).get_as_df()
+        with self._family.gate.shared():
+            df: pd.DataFrame = self._exec(query, params).get_as_df()
         return df
+
+    def _arrow(self, query: str, params: dict[str, Any] | None = None) -> pa.Table:
+        """A query result as an Arrow table, read while no one replaces the database."""
+        with self._family.gate.shared():
+            table: pa.Table = self._exec(query, params).get_as_arrow()
+        return table
 
     def _copy(self, table: str, rows: pa.Table) -> None:
         """COPY an arrow table into a node or relationship table (allow-listed)."""
@@ -274,15 +338,17 @@ class EmbeddedBase:
         if label not in NODE_LABELS:
             raise StoreError(f"Unknown label {label!r}")
         scan = pa.table({"k": pa.array(keys, pa.string())})
-        table: pa.Table = self._exec(
-            f"LOAD FROM $scan MATCH (n:{label} {{key: k}}) RETURN {returns}",
-            {"scan": scan}).get_as_arrow()
-        return table
+        return self._arrow(f"LOAD FROM $scan MATCH (n:{label} {{key: k}}) RETURN {returns}",
+                           {"scan": scan})
 
     def _in_transaction(self, work: Any) -> Any:
         """Run ``work`` in one write transaction; it has returned only once the engine
         saved it (see :mod:`graph.embedded.faults` for when the engine's word is not
         enough)."""
+        with self._family.gate.shared():
+            return self._transaction(work)
+
+    def _transaction(self, work: Any) -> Any:
         faults.check_saved(self._db, self.path)
         self._exec("BEGIN TRANSACTION")
         try:
@@ -356,19 +422,20 @@ class EmbeddedBase:
         if getattr(self._scoped, "conn", None) is not None:
             yield
             return
-        conn = ladybug.Connection(self._db)
-        self._scoped.conn = conn
-        try:
-            yield
-        finally:
-            self._scoped.conn = None
-            conn.close()
-            if release_heap and _TRIM_HEAP is not None:
-                _TRIM_HEAP()
+        with self._family.gate.shared():
+            conn = ladybug.Connection(self._db)
+            self._scoped.conn = conn
+            try:
+                yield
+            finally:
+                self._scoped.conn = None
+                conn.close()
+        if release_heap and _TRIM_HEAP is not None:
+            _TRIM_HEAP()
 
     def _arrow_df(self, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         """A query result as a DataFrame backed by Arrow (no per-string Python objects)."""
-        table = self._exec(query, params).get_as_arrow()
+        table = self._arrow(query, params)
         frame: pd.DataFrame = table.to_pandas(types_mapper=pd.ArrowDtype)
         return frame
 

@@ -123,7 +123,7 @@ class ProjectionMixin(EmbeddedBase):
             ("MATCH (p:Post)-[s:SHARES]->(q:Post) RETURN offset(id(p)) AS p, "
              "offset(id(q)) AS q, s.kind = 'quote' AS quote", "share"),
         ):
-            rows = self._exec(query).get_as_arrow()
+            rows = self._arrow(query)
             p = rows.column("p").to_numpy()
             src = of(p)
             dst = rows.column("b").to_numpy() if "b" in rows.column_names else \
@@ -186,7 +186,7 @@ class ProjectionMixin(EmbeddedBase):
         table = self._cached_interactions(self._projection_state())
         sentiment = np.zeros(0)
         if with_sentiment:
-            sentiment_rows = self._exec(q.POST_SENTIMENT_OFFSETS).get_as_arrow()
+            sentiment_rows = self._arrow(q.POST_SENTIMENT_OFFSETS)
             post_offsets = sentiment_rows.column("o").to_numpy()
             sentiment = np.full(int(post_offsets.max()) + 1 if len(post_offsets) else 0,
                                 np.nan)

@@ -62,7 +62,10 @@ EXISTING_FOLLOWS = (
 )
 CLEAR_BRANDS = "MATCH (a:Account) WHERE a.is_brand SET a.is_brand = false"
 MARK_BRANDS = "UNWIND $keys AS k MATCH (a:Account {key: k}) SET a.is_brand = true"
-MERGE_SETTING = "MERGE (s:Setting {key: $k}) SET s.value = $v"
+MERGE_SETTING = (  # privacy.salt is written once (see SET_PRIVACY_SALT), never replaced
+    "MERGE (s:Setting {key: $k}) ON CREATE SET s.value = $v ON MATCH SET s.value = "
+    "CASE WHEN $k = 'privacy.salt' THEN s.value ELSE $v END"
+)
 GET_SETTINGS = "MATCH (s:Setting) RETURN s.key AS k, s.value AS v"
 RECORD_FILE = (
     "MERGE (f:IngestFile {key: $k}) SET f.path = $path, f.source = $source, "
@@ -214,16 +217,16 @@ CARE_NOTES = (
     "n.author AS author, n.text AS text, n.created_at AS created_at "
     "ORDER BY created_at, key"
 )
-SET_PRIVACY_SALT = "MERGE (s:Setting {key: 'privacy.salt'}) SET s.value = $v"
+# write-once: a new salt would let an erased person back in through a later import
+SET_PRIVACY_SALT = "MERGE (s:Setting {key: 'privacy.salt'}) ON CREATE SET s.value = $v"
 FORGOTTEN_KEYS = "MATCH (f:Forgotten) RETURN f.key AS k"
 FORGET_LINKED_ACCOUNTS = (
     "MATCH (:Customer {key: $c})-[:OWNS]->(a:Account) "
     "WHERE NOT a.is_brand RETURN a.key AS key, a.platform AS platform, "
     "a.handle AS handle, a.followers AS followers"
 )
-CREATE_ANONYMOUS_ACCOUNT = (
-    "CREATE (:Account {key: $k, platform: $p, handle: $h, followers: $f, "
-    "is_brand: false})"
+CREATE_ANONYMOUS_ACCOUNT = (  # no follower count: an exact figure can point at a person
+    "CREATE (:Account {key: $k, platform: $p, handle: $h, is_brand: false})"
 )
 MOVE_AUTHORED_POSTS = (
     "MATCH (a:Account {key: $old})-[:POSTED]->(p:Post), (n:Account {key: $new}) "
@@ -299,3 +302,33 @@ IMPORT_RUN = (
     "r.finished_at = CAST($finished AS TIMESTAMP), r.status = $status, r.params = $params, "
     "r.stats = $stats, r.error = CAST($error AS STRING)"
 )
+
+# ------------------------------------------------------------------ erasure
+PERSON_CUSTOMER = "MATCH (c:Customer {key: $c}) RETURN c.name AS name, c.email AS email"
+PERSON_ACCOUNTS = (
+    "MATCH (:Customer {key: $c})-[:OWNS]->(a:Account) WHERE NOT a.is_brand "
+    "RETURN a.key AS key, a.handle AS handle, a.display_name AS display_name, "
+    "a.description AS description, a.user_id AS user_id"
+)
+ACCOUNT_POSTS = (
+    "MATCH (:Account {key: $a})-[:POSTED]->(p:Post) RETURN p.key AS key, p.text AS text, "
+    "p.title AS title, p.conversation_key AS conversation_key"
+)
+MENTIONS_OF_ACCOUNT = "MATCH (p:Post)-[:MENTIONS]->(:Account {key: $a}) RETURN p.key AS key"
+SHARES_OF_POST = "MATCH (s:Post)-[:SHARES]->(:Post {key: $k}) RETURN s.key AS key"
+POSTS_IN_CONVERSATION = (
+    "MATCH (p:Post)-[:IN_CONVERSATION]->(:Conversation {key: $k}) RETURN p.key AS key"
+)
+POSTS_NAMING = (
+    "MATCH (p:Post) WHERE lower(p.text) CONTAINS $t OR lower(p.title) CONTAINS $t "
+    "RETURN p.key AS key"
+)
+POSTS_BY_KEY = (
+    "UNWIND $keys AS k MATCH (p:Post {key: k}) RETURN p.key AS key, p.text AS text, "
+    "p.title AS title, p.author_key AS author, p.created_at AS created_at, p.kind AS kind"
+)
+CLEAR_POST_URLS = "UNWIND $keys AS k MATCH (p:Post {key: k}) SET p.url = NULL"
+ALL_CARE_NOTES = "MATCH (n:CareNote) RETURN n.key AS key, n.text AS text"
+REDACT_CARE_NOTES = "UNWIND $rows AS row MATCH (n:CareNote {key: row.k}) SET n.text = row.t"
+EXPORT_DATABASE = "EXPORT DATABASE '{path}' (format='parquet')"
+IMPORT_DATABASE = "IMPORT DATABASE '{path}'"

@@ -116,7 +116,7 @@ class ReadsMixin(EmbeddedBase):
             cached = OWNERS.get(path)
         if cached is not None and cached[0] == writes:
             return cached[1]
-        table = self._exec(q.OWNER_LINKS).get_as_arrow()
+        table = self._arrow(q.OWNER_LINKS)
         best: dict[str, tuple[float, str]] = {}
         for a, c, w in zip(table.column("a").to_pylist(), table.column("c").to_pylist(),
                            table.column("w").to_pylist(), strict=True):

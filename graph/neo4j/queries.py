@@ -252,10 +252,13 @@ UNWIND $keys AS k
 MATCH (a:Account {key: k})
 SET a.is_brand = true"""
 
+# privacy.salt is written once (see PRIVACY_SALT): a new salt would let an erased
+# person back in through a later import
 MERGE_SETTINGS = """\
 UNWIND $rows AS row
 MERGE (s:Setting {key: row.key})
-SET s.value = row.value"""
+SET s.value = CASE WHEN row.key = 'privacy.salt' AND coalesce(s.value, '') <> ''
+                   THEN s.value ELSE row.value END"""
 
 GET_SETTINGS = "MATCH (s:Setting) RETURN s.key AS key, s.value AS value"
 
@@ -781,16 +784,11 @@ OPTIONAL MATCH (:Customer)-[o:OWNS]->(a)
 DELETE o
 WITH DISTINCT a
 SET a.key = $new, a.handle = $handle, a.user_id = null, a.display_name = null,
-    a.location = null, a.description = null, a.is_brand = false
+    a.location = null, a.description = null, a.is_brand = false, a.followers = null
 WITH a
 OPTIONAL MATCH (a)-[:POSTED]->(p:Post)
 SET p.author_key = $new, p.text = '', p.title = null, p.url = null, p.hashtags = null
 RETURN count(p) AS posts"""
-
-MENTIONING_POSTS = """\
-MATCH (p:Post)-[:MENTIONS]->(:Account {key: $new})
-RETURN p.key AS key, p.text AS text, p.title AS title, p.author_key AS author,
-       p.created_at AS created_at"""
 
 REDACT_POSTS = """\
 UNWIND $rows AS row
@@ -831,3 +829,48 @@ ADD_TOMBSTONES = """\
 UNWIND $keys AS k
 MERGE (f:Forgotten {key: k})
 SET f.kind = 'person', f.forgotten_at = $now"""
+
+# ------------------------------------------------------------------------- erasure
+PERSON_CUSTOMER = """\
+MATCH (c:Customer {key: $customer_id})
+RETURN c.name AS name, c.email AS email"""
+
+PERSON_ACCOUNTS = """\
+MATCH (:Customer {key: $customer_id})-[:OWNS]->(a:Account)
+WHERE NOT coalesce(a.is_brand, false)
+RETURN a.key AS key, a.handle AS handle, a.display_name AS display_name,
+       a.description AS description, a.user_id AS user_id"""
+
+PERSON_POSTS = """\
+MATCH (:Customer {key: $customer_id})-[:OWNS]->(a:Account)-[:POSTED]->(p:Post)
+WHERE NOT coalesce(a.is_brand, false)
+RETURN p.key AS key, p.text AS text, p.title AS title,
+       coalesce(p.conversation_key, p.key) AS conversation_key"""
+
+# Other people's posts that may hold the person: shares of their posts, posts in
+# conversations they took part in, posts mentioning or naming them ($terms: lower-cased
+# names and e-mail). A scan of all posts: erasure is rare, and must miss nothing.
+POSTS_ABOUT_PERSON = """\
+MATCH (p:Post)
+WHERE NOT p.key IN $theirs
+  AND (EXISTS { MATCH (p)-[:SHARES]->(o:Post) WHERE o.key IN $theirs }
+       OR p.conversation_key IN $conversations
+       OR EXISTS { MATCH (p)-[:MENTIONS]->(a:Account) WHERE a.key IN $accounts }
+       OR any(t IN $terms WHERE toLower(coalesce(p.text, '')) CONTAINS t
+                             OR toLower(coalesce(p.title, '')) CONTAINS t))
+RETURN p.key AS key, p.text AS text, p.title AS title, p.author_key AS author,
+       p.created_at AS created_at, p.kind AS kind, p.conversation_key AS conversation_key,
+       EXISTS { MATCH (p)-[:SHARES]->(o:Post) WHERE o.key IN $theirs } AS shares"""
+
+# a thread they started: its posts' links carry their title (reddit permalinks)
+CLEAR_POST_URLS = """\
+UNWIND $keys AS k
+MATCH (p:Post {key: k})
+SET p.url = null"""
+
+ALL_CARE_NOTES = "MATCH (n:CareNote) RETURN n.key AS key, n.text AS text"
+
+REDACT_CARE_NOTES = """\
+UNWIND $rows AS row
+MATCH (n:CareNote {key: row.key})
+SET n.text = row.text"""

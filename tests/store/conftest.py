@@ -20,7 +20,7 @@ import pytest
 from graph.store import GraphStore
 
 if TYPE_CHECKING:
-    from neo4j_twin_driver import TwinDriver
+    pass
 
 NEO4J_SKIP = ("SCRM_NEO4J_URI not set: this case needs a Neo4j server "
               "(docker compose up neo4j)")
@@ -48,20 +48,6 @@ def _neo4j_twin_store(path: Path) -> GraphStore:
     store = Neo4jStore(TwinDriver(twin), "scrm", batch_size=1000)
     store.twin = twin  # type: ignore[attr-defined]  # closed with the store (below)
     return store
-
-
-def sent_only(store: GraphStore) -> TwinDriver | None:
-    """The twin driver when ``store`` runs on it, else None (a server, the embedded store).
-
-    A case that reads back what only a server can do checks, on the twin, what the
-    adapter sent: the server-only statements are then recorded and answered with no rows.
-    """
-    twin = getattr(store, "twin", None)
-    if twin is None:
-        return None
-    driver: TwinDriver = store._driver  # type: ignore[attr-defined]
-    driver.pass_server_only = True
-    return driver
 
 
 def on_server() -> bool:

@@ -134,8 +134,17 @@ CANNED: dict[str, list[dict[str, Any]]] = {
     q.FORGET_LINKED_ACCOUNTS: [{"key": "twitter:danaw", "platform": "twitter",
                                 "handle": "danaw"}],
     q.FORGET_ACCOUNT: [{"posts": 2}],
-    q.MENTIONING_POSTS: [{"key": "twitter:3", "text": "@danaw yes", "title": None,
-                          "author": "twitter:sam", "created_at": NOW}],
+    q.PERSON_CUSTOMER: [{"name": "Dana West", "email": "dana@example.com"}],
+    q.PERSON_ACCOUNTS: [ACCOUNT],
+    q.PERSON_POSTS: [{"key": "twitter:1", "text": "my bike broke on the bridge again",
+                      "title": None, "conversation_key": "twitter:1"}],
+    q.POSTS_ABOUT_PERSON: [
+        {"key": "twitter:3", "text": "@danaw yes", "title": None, "author": "twitter:sam",
+         "created_at": NOW, "kind": "reply", "conversation_key": "twitter:1", "shares": False},
+        {"key": "twitter:4", "text": "RT @danaw: my bike broke on the bridge again",
+         "title": None, "author": "twitter:sam", "created_at": NOW, "kind": "share",
+         "conversation_key": "twitter:4", "shares": True}],
+    q.ALL_CARE_NOTES: [{"key": "n1", "text": "called Dana West on dana@example.com"}],
     q.CUSTOMER_ORDERS: [{"key": "c1:o1"}],
 }
 

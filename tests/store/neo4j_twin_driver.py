@@ -30,6 +30,7 @@ from neo4j_recording import RecordingDriver
 from graph.embedded import EmbeddedStore
 from graph.neo4j import queries as q
 from graph.schema import EMBEDDED_SCHEMA
+from graph.store import GraphStore
 
 
 class NotOnTwin(Exception):
@@ -264,3 +265,17 @@ class TwinSession:
 
 
 __all__ = ["DIALECT", "SERVER_ONLY", "NotOnTwin", "TwinDriver", "ladybug_dialect"]
+
+
+def sent_only(store: GraphStore) -> TwinDriver | None:
+    """The twin driver when ``store`` runs on it, else None (a server, the embedded store).
+
+    A case that reads back what only a server can do checks, on the twin, what the
+    adapter sent: the server-only statements are then recorded and answered with no rows.
+    """
+    twin = getattr(store, "twin", None)
+    if twin is None:
+        return None
+    driver: TwinDriver = getattr(store, "_driver")  # noqa: B009 - the adapter's own driver
+    driver.pass_server_only = True
+    return driver
