@@ -77,6 +77,8 @@ class CareMixin(Neo4jBase):
         return {r["key"] for r in self._read(q.FORGOTTEN_KEYS)}
 
     def forget_customer(self, customer_id: str) -> dict[str, int] | None:
+        # the audit log keeps that changes happened, not what they said about the person
+        self.redact_audit(customer_id)  # type: ignore[attr-defined]  # graph.neo4j.users
         return self._in_transaction(  # type: ignore[no-any-return]
             lambda run: self._forget(run, customer_id))
 
