@@ -38,6 +38,7 @@ from api.cli import (
     sentiment,
     serve,
     top,
+    users,
     viz,
 )
 from api.cli.common import err
@@ -74,6 +75,7 @@ app.add_typer(sentiment.app, name="sentiment")
 app.command("migrate")(migrate.migrate)
 app.command("forget")(forget.forget)
 app.add_typer(monitor.app, name="monitor")
+app.add_typer(users.app, name="users")
 
 
 def _say(message: str) -> None:
