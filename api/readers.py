@@ -67,8 +67,9 @@ def _writes(scope: Scope) -> bool:
 
 def _workspace_action(scope: Scope) -> bool:
     # signing in and out writes sessions
-    return bool(scope["method"] == "POST" and (scope["path"].startswith("/conversation/")
-                                               or scope["path"] in ("/signin", "/signout")))
+    return bool(scope["method"] == "POST" and (
+        scope["path"].startswith(("/conversation/", "/users/"))
+        or scope["path"] in ("/signin", "/signout")))
 
 
 class GenerationMiddleware:

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from api.workspace.routes import router
 from api.workspace.signin import router as signin_router
+from api.workspace.users import router as users_router
 
 __all__ = ["mount"]
 
@@ -22,4 +23,5 @@ def mount(app: FastAPI) -> None:
     signed-in user in :class:`api.workspace.signin.SessionMiddleware`, which ``api.app``
     places just outside the key check."""
     app.include_router(signin_router)
+    app.include_router(users_router)
     app.include_router(router)

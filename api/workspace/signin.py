@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
+import time
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -40,7 +43,7 @@ SESSION_COOKIE = "scrm_session"
 SIGNIN_COOKIE = "scrm_signin"  # the sign-in form's own CSRF token
 SESSION_SCOPE_KEY = "scrm.session"
 WORKSPACE_PATHS = ("/inbox", "/conversation", "/people", "/dashboard", "/network",
-                   "/signout")
+                   "/users", "/signout")
 # the explorer's data endpoints, read by the Network page with the same cookie
 NETWORK_DATA = ("/explore/data", "/explore/account/")
 
@@ -132,6 +135,46 @@ async def _session_user(scope: Scope, token: str) -> dict[str, Any] | None:
     return user
 
 
+class SignInThrottle:
+    """Failed sign-ins per name and per client address, in this process: after
+    :attr:`limit` failures within :attr:`window` seconds, that name (or address) must wait
+    out the window. Passwords cannot be guessed at the speed of argon2 alone."""
+
+    def __init__(self, limit: int = 5, window: float = 300.0, size: int = 10_000) -> None:
+        self.limit, self.window, self.size = limit, window, size
+        self._failures: OrderedDict[str, list[float]] = OrderedDict()
+
+    def _recent(self, who: str, now: float) -> list[float]:
+        times = [t for t in self._failures.get(who, []) if now - t < self.window]
+        if times:
+            self._failures[who] = times
+        else:
+            self._failures.pop(who, None)
+        return times
+
+    def wait(self, *who: str) -> float:
+        """Seconds until these may try again (0: now)."""
+        now = time.monotonic()
+        waits = [self.window - (now - times[0]) for w in who
+                 if len(times := self._recent(w, now)) >= self.limit]
+        return max(waits, default=0.0)
+
+    def failed(self, *who: str) -> None:
+        now = time.monotonic()
+        for w in who:
+            self._failures.setdefault(w, []).append(now)
+            self._failures.move_to_end(w)
+        while len(self._failures) > self.size:
+            self._failures.popitem(last=False)
+
+    def succeeded(self, name: str) -> None:
+        self._failures.pop(name, None)
+
+
+_BY_NAME = SignInThrottle(limit=5)
+_BY_ADDRESS = SignInThrottle(limit=30)  # one office behind one address has many people
+
+
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -172,13 +215,21 @@ async def signin(request: Request, name: str = Form(""), password: str = Form(""
                             400, name)
     runner = request.app.state.store_runner
     who = name.strip()
+    client = f"addr:{request.client.host if request.client else '?'}"
+    wait = max(_BY_NAME.wait(who), _BY_ADDRESS.wait(client))
+    if wait:
+        return _signin_page(request, target, f"Too many failed sign-ins; try again in "
+                            f"{math.ceil(wait / 60)} minute(s).", 429, who)
     user = await runner.call(lambda s: s.get_user(who), quick=True) if who else None
     # verified even for an unknown name, so timing does not tell which names exist
     valid = await run_in_threadpool(verify_password, user["password_hash"] if user else None,
                                     password)  # ~50 ms of argon2: off the event loop
     if user is None or not valid or user["disabled"]:
+        _BY_NAME.failed(who)
+        _BY_ADDRESS.failed(client)
         return _signin_page(request, target, "That name and password do not match an "
                             "active user.", 401, who)
+    _BY_NAME.succeeded(who)
     token = secrets.token_urlsafe(32)
     hours = _settings(request).session_hours
     expires = datetime.now(UTC) + timedelta(hours=hours)

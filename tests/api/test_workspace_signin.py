@@ -20,6 +20,7 @@ from graph.embedded import EmbeddedStore
 
 PAGES = ("/inbox", "/people", "/dashboard", "/network", "/people.csv")
 PASSWORDS = {"ana": "ana's long password", "vic": "vic's long password",
+             "root": "root's long password",
              "gone": "gone's long password"}
 
 
@@ -30,6 +31,7 @@ def secured(graph_db: tuple[Path, str]) -> Iterator[str]:
     store = EmbeddedStore(graph_db[0])
     store.save_user("ana", role="agent", password_hash=hash_password(PASSWORDS["ana"]))
     store.save_user("vic", role="viewer", password_hash=hash_password(PASSWORDS["vic"]))
+    store.save_user("root", role="admin", password_hash=hash_password(PASSWORDS["root"]))
     store.save_user("gone", role="agent", password_hash=hash_password(PASSWORDS["gone"]))
     store.save_user("gone", role="agent", disabled=True)
     settings = Settings(api_keys="crm-sync:sync-key:agent,old-reader:read,old-writer:write",
@@ -179,6 +181,49 @@ def test_keys_have_names_and_roles(secured: str) -> None:
     assert entries[:2] == [{"actor": "key-3", "action": "note", "summary": "note: from the CRM"},
                            {"actor": "crm-sync", "action": "note",
                             "summary": "note: from the CRM"}]
+
+
+def test_guessing_a_password_is_slowed_down(secured: str) -> None:
+    with httpx.Client(base_url=secured) as browser:
+        for _ in range(5):
+            assert sign_in(browser, "eve", "a wrong guess here").status_code == 401
+        locked = sign_in(browser, "eve", "a wrong guess here")
+        assert locked.status_code == 429 and "Too many failed sign-ins" in locked.text
+        assert sign_in(browser, "ana").status_code == 303  # others are not locked out
+
+
+def test_only_admins_manage_users(secured: str) -> None:
+    with httpx.Client(base_url=secured) as agent:
+        sign_in(agent, "ana")
+        assert agent.get("/users").status_code == 403
+        assert 'href="/users"' not in agent.get("/inbox").text
+        refused = agent.post("/users/add", data={
+            "name": "sneaky", "role": "admin", "password": "a long password",
+            "csrf": form_csrf(agent.get("/inbox").text)})
+        assert refused.status_code == 403
+    with httpx.Client(base_url=secured) as admin:
+        sign_in(admin, "root")
+        page = admin.get("/users")
+        assert page.status_code == 200 and 'href="/users"' in page.text
+        csrf = form_csrf(page.text)
+        added = admin.post("/users/add", data={"name": "newbie", "role": "agent",
+                                               "password": "newbie's password", "csrf": csrf})
+        assert added.status_code == 303 and "Added+newbie" in added.headers["location"]
+        assert admin.post("/users/add", data={"name": "x", "password": "short",
+                                              "csrf": csrf}).headers["location"].startswith(
+            "/users?error=")
+        saved = admin.post("/users/newbie/save", data={"role": "viewer", "state": "active",
+                                                       "csrf": csrf})
+        assert saved.status_code == 303 and "Saved+newbie" in saved.headers["location"]
+        with httpx.Client(base_url=secured) as newbie:
+            PASSWORDS["newbie"] = "newbie's password"
+            assert sign_in(newbie, "newbie").status_code == 303
+            assert "(viewer)" in newbie.get("/inbox").text
+            assert admin.post("/users/newbie/remove", data={"csrf": csrf}
+                              ).status_code == 303
+            assert newbie.get("/inbox").status_code == 303  # signed out with their removal
+        own = admin.post("/users/root/remove", data={"csrf": csrf})
+        assert "cannot+remove+yourself" in own.headers["location"]
 
 
 def test_open_redirects_are_refused(secured: str) -> None:
