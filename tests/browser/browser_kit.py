@@ -15,7 +15,8 @@ REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # the workspace's people in the browser tests: name -> (role, password)
-USERS = {"ana": ("agent", "ana's browser password"), "vic": ("viewer", "vic's browser password")}
+USERS = {"ana": ("agent", "ana's browser password"), "vic": ("viewer", "vic's browser password"),
+         "root": ("admin", "root's browser password")}
 
 
 def signed_in(url: str, name: str) -> httpx.Client:

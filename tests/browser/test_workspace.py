@@ -37,7 +37,8 @@ def _graphql(url: str, query: str, **variables: Any) -> dict[str, Any]:
 def test_an_agent_works_the_queue_in_the_browser(demo_server: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     env = {**os.environ, "AGENT_NAME": "ana", "AGENT_PASSWORD": USERS["ana"][1],
-           "VIEWER_NAME": "vic", "VIEWER_PASSWORD": USERS["vic"][1]}
+           "VIEWER_NAME": "vic", "VIEWER_PASSWORD": USERS["vic"][1],
+           "ADMIN_NAME": "root", "ADMIN_PASSWORD": USERS["root"][1]}
     out = subprocess.run(["node", str(CHECK), demo_server, str(ARTIFACTS)],
                          capture_output=True, text=True, timeout=240, env=env)
     result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -85,6 +86,8 @@ def test_an_agent_works_the_queue_in_the_browser(demo_server: str) -> None:
     # a viewer sees the conversation without its forms, and a post is refused
     assert steps["viewer_forms"] == 0 and "may only look" in steps["viewer_hint"]
     assert steps["viewer_post"] == 403
+    # an admin's Users page lists the demo's people and those made with scrm users
+    assert {"admin", "agent", "ana", "vic", "root"} <= set(steps["users"])
 
     # the keyboard-only flow on the queue's top item
     assert steps["keyboard_status"] == "resolved"
@@ -102,7 +105,7 @@ def test_an_agent_works_the_queue_in_the_browser(demo_server: str) -> None:
 
     # accessibility: no serious or critical violation on any page; nothing from outside
     assert set(result["axe"]) == {"signin", "inbox", "conversation", "people", "person",
-                                  "dashboard", "network"}
+                                  "dashboard", "network", "users"}
     assert {page: found for page, found in result["axe"].items() if found} == {}
     assert result["external"] == [] and not result.get("page_errors")
 

@@ -2,7 +2,8 @@
 // the top item with the mouse, then another with the keyboard alone (sign-in included);
 // signs in as a viewer, who cannot act; runs axe-core on every page; takes screenshots.
 // Usage: node workspace_check.mjs BASE_URL SCREENSHOT_DIR
-// Environment: AGENT_NAME, AGENT_PASSWORD, VIEWER_NAME, VIEWER_PASSWORD.
+// Environment: AGENT_NAME, AGENT_PASSWORD, VIEWER_NAME, VIEWER_PASSWORD, ADMIN_NAME,
+// ADMIN_PASSWORD.
 // Prints one JSON line: what each step saw, axe's serious/critical violations per page.
 import { chromium } from "playwright-core";
 import { createRequire } from "node:module";
@@ -165,6 +166,18 @@ try {
     return answer.status;
   }, conversation);
   await viewerContext.close();
+
+  // --- an admin's Users page
+  const adminContext = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const admin = await adminContext.newPage();
+  await admin.goto(base + "/signin?next=%2Fusers");
+  await admin.fill("#signin-name", process.env.ADMIN_NAME);
+  await admin.fill("#signin-password", process.env.ADMIN_PASSWORD);
+  await admin.click("form.signin button[type=submit]");
+  await admin.waitForSelector("table.users");
+  result.steps.users = await admin.$$eval("table.users tbody tr td:first-child", (els) => els.map((e) => e.innerText));
+  await axe(admin, "users");
+  await adminContext.close();
 
   // --- the other pages
   for (const [name, path, wait] of [["people", "/people?kind=detractor", "table.people tbody tr"],
