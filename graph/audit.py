@@ -12,8 +12,8 @@ import hashlib
 import re
 from collections.abc import Sequence
 
-__all__ = ["ROLES", "SUMMARY_CHARS", "WRITE_ROLES", "redact_summary", "session_key",
-           "summarize"]
+__all__ = ["ROLES", "SUMMARY_CHARS", "WRITE_ROLES", "name_problem", "redact_summary",
+           "session_key", "summarize"]
 
 # Most to least powerful. Admins manage users; managers and agents work conversations;
 # viewers only look.
@@ -22,6 +22,15 @@ WRITE_ROLES: frozenset[str] = frozenset({"admin", "manager", "agent"})
 SUMMARY_CHARS = 200
 REDACTED = "[redacted]"
 ERASED = "details erased with the customer's data"
+
+
+def name_problem(name: str) -> str | None:
+    """What is wrong with a user name (None: nothing). Names appear in URLs, cookies'
+    sessions and the audit log, so they are short and plain."""
+    if not name or len(name) > 60 or name != name.strip() or any(
+            c in name for c in ":,/\\?#%\n\r\t"):
+        return "a user name is 1-60 characters without spaces around it or : , / \\ ? # %"
+    return None
 
 
 def session_key(token: str) -> str:

@@ -9,7 +9,7 @@ import typer
 
 from api.cli.common import DbOption, console, fail, open_for, open_reader
 from api.passwords import hash_password
-from graph.audit import ROLES
+from graph.audit import ROLES, name_problem
 
 __all__ = ["app"]
 
@@ -32,8 +32,9 @@ def _role(role: str) -> str:
 
 def _name(name: str) -> str:
     cleaned = name.strip()
-    if not cleaned or len(cleaned) > 60 or any(c in cleaned for c in ":,\n\r\t"):
-        fail("a user name is 1-60 characters without ':' ',' or line breaks", code=2)
+    problem = name_problem(cleaned)
+    if problem:
+        fail(problem, code=2)
     return cleaned
 
 

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from api.passwords import hash_password
 from api.workspace.acting import Actor, acting, csrf_of, require_write
 from api.workspace.signin import templates
-from graph.audit import ROLES
+from graph.audit import ROLES, name_problem
 from graph.errors import UserError
 from graph.store import GraphStore
 
@@ -53,8 +53,9 @@ async def add_user(request: Request, name: str = Form(...), role: str = Form("ag
     """Add a user."""
     actor = _admin(await require_write(request))
     who = name.strip()
-    if not who or len(who) > 60 or role not in ROLES:
-        return _done(error="a name of 1-60 characters and a known role, please")
+    problem = name_problem(who) or (None if role in ROLES else f"unknown role {role!r}")
+    if problem:
+        return _done(error=problem)
     try:
         hashed = await run_in_threadpool(hash_password, password)
     except UserError as exc:
