@@ -251,9 +251,11 @@ async def signin(request: Request, name: str = Form(""), password: str = Form(""
 async def signout(request: Request, csrf: str = Form("")) -> Response:
     """End this browser's session."""
     token = request.scope.get(SESSION_SCOPE_KEY)
-    if token and hmac.compare_digest(csrf_token(token), csrf):
-        key = session_key(token)
-        await request.app.state.store_runner.call(lambda s: s.end_sessions(key=key))
+    if not token or not hmac.compare_digest(csrf_token(token), csrf):
+        # an error status: the writer then tells no read process to reopen (api.readers)
+        return HTMLResponse("Not signed out: reload the page and try again.", status_code=403)
+    key = session_key(token)
+    await request.app.state.store_runner.call(lambda s: s.end_sessions(key=key))
     response = RedirectResponse("/signin", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

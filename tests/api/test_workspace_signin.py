@@ -90,6 +90,9 @@ def test_a_password_opens_the_pages_with_a_safe_cookie(secured: str) -> None:
         # the cookie is for the pages only: the API still wants a key
         assert browser.post("/graphql", json={"query": "{ latestRun { runId } }"}
                             ).status_code == 401
+        assert browser.post("/signout", data={"csrf": "forged"}).status_code == 403
+        assert httpx.post(secured + "/signout").status_code in (401, 403)  # nobody is in
+        assert browser.get("/inbox").status_code == 200  # still signed in
         signed_out = browser.post("/signout", data={"csrf": form_csrf(
             browser.get("/inbox").text)})
         assert signed_out.status_code == 303
