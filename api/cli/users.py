@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,6 +13,8 @@ import typer
 from api.cli.common import DbOption, console, fail, open_for, open_reader
 from api.passwords import hash_password
 from graph.audit import ROLES, name_problem
+from graph.errors import BusyError
+from graph.store import GraphStore
 
 __all__ = ["app"]
 
@@ -38,6 +43,17 @@ def _name(name: str) -> str:
     return cleaned
 
 
+@contextmanager
+def _writable(db: Path | None) -> Iterator[GraphStore]:
+    """The store opened for writing; while a server holds it, say where to go instead."""
+    try:
+        with open_for(db) as store:
+            yield store
+    except BusyError as exc:
+        raise BusyError(f"{exc} Users can also be managed while the server runs: sign in "
+                        "as an admin and open /users.") from None
+
+
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
@@ -54,7 +70,7 @@ def add(
 ) -> None:
     """Add a user who signs in to the workspace with a password."""
     who, as_role = _name(name), _role(role)
-    with open_for(db) as store:
+    with _writable(db) as store:
         if store.get_user(who) is not None:
             fail(f"there is already a user {who}; change them with 'scrm users reset'",
                  code=2)
@@ -84,7 +100,7 @@ def remove(
     db: DbOption = None,
 ) -> None:
     """Remove a user and sign them out everywhere (what they did stays in the audit log)."""
-    with open_for(db) as store:
+    with _writable(db) as store:
         if not store.remove_user(name.strip()):
             fail(f"no user {name.strip()}; see 'scrm users list'", code=2)
     console.print(f"removed {name.strip()}", highlight=False)
@@ -105,7 +121,7 @@ def reset(
     """Give a user a new password (and optionally another role); signs them out
     everywhere."""
     who = name.strip()
-    with open_for(db) as store:
+    with _writable(db) as store:
         user = store.get_user(who)
         if user is None:
             fail(f"no user {who}; see 'scrm users list'", code=2)
