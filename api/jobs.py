@@ -25,6 +25,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
+from api.auth import actor_of
 from graph.config import Settings
 from graph.erasure import ErasureReport
 from graph.errors import Failure, ScrmError
@@ -159,18 +160,24 @@ def execute(store: GraphStore, payload: dict[str, Any], report: Report) -> dict[
             raise JobError(f"no account {key} is stored; ingest its posts first")
         store.link_account(link)
         store.record_decision(link.customer_id, link.account_key, "link")
+        _audit(store, payload, "link", f"linked {key}", link.customer_id)
         return {"linked": True}
     if kind == "unlink":
         platform, _, handle = str(payload["account_key"]).partition(":")
         _checked(platform, handle)
         removed = store.unlink_account(payload["customer_id"], payload["account_key"])
         store.record_decision(payload["customer_id"], payload["account_key"], "reject")
+        if removed:
+            _audit(store, payload, "unlink", f"unlinked {payload['account_key']}",
+                   payload["customer_id"])
         return {"unlinked": removed}
     if kind == "forget":
         from api.network import NETWORK_CACHE
         erased = erase(store, payload["customer_id"])
         if erased is None:
             raise ValueError(f"no customer {payload['customer_id']}")
+        _audit(store, payload, "forget", "erased the customer's personal data",
+               payload["customer_id"])
         NETWORK_CACHE.clear()
         return erased.as_dict()
     if kind == "purge":
@@ -188,6 +195,14 @@ def erase(store: GraphStore, customer_id: str) -> ErasureReport | None:
     return erase_customer(
         store, customer_id, rejects_dirs=rejects_folders(store.location if embedded else None),
         model_path=sentiment_model_path(store.location) if embedded else None)
+
+
+def _audit(store: GraphStore, payload: dict[str, Any], action: str, summary: str,
+           customer_id: str) -> None:
+    """Record a job's change under the key that submitted it (``actor``, set by the server,
+    never by the client), or ``cli`` when the CLI ran it on the database itself."""
+    store.add_audit(str(payload.get("actor") or "cli"), action, summary,
+                    customer_id=customer_id)
 
 
 def _checked(platform: str, handle: str) -> str:
@@ -333,6 +348,7 @@ def submit_job(body: JobRequest, request: Request) -> dict[str, Any]:
                                      "give an absolute path under SCRM_INGEST_ROOTS")
     # the server chooses where rejects go: a client's folder would be a place to write
     payload["rejects_dir"] = str(settings.resolved_rejects_dir())
+    payload["actor"] = actor_of(request.scope) or "anonymous"  # who the audit log names
     return runner.submit(payload).view()
 
 

@@ -255,6 +255,8 @@ class Mutation(care.CareMutations):
                         handle=checked.split(":", 1)[1], confidence=1.0, method="manual",
                         evidence="linked through the API")
 
+        who = care.actor(info)
+
         def work(s: GraphStore) -> CustomerView | None:
             _writable(s)
             if s.get_customer(link.customer_id) is None:
@@ -263,6 +265,7 @@ class Mutation(care.CareMutations):
                 raise UserError(f"no account {checked} is stored; ingest its posts first")
             s.link_account(link)
             s.record_decision(link.customer_id, link.account_key, "link")
+            care.record(s, who, "link", f"linked {checked}", customer_id=link.customer_id)
             return s.get_customer(link.customer_id)
 
         found = await info.context.store.call(work)
@@ -275,11 +278,14 @@ class Mutation(care.CareMutations):
     async def unlink_account(self, info: Info, customer_id: strawberry.ID, platform: str,
                              handle: str) -> bool:
         key = _checked_account(platform, handle)
+        who = care.actor(info)
 
         def work(s: GraphStore) -> bool:
             _writable(s)
             removed = s.unlink_account(str(customer_id), key)
             s.record_decision(str(customer_id), key, "reject")
+            if removed:
+                care.record(s, who, "unlink", f"unlinked {key}", customer_id=str(customer_id))
             return removed
 
         result: bool = await info.context.store.call(work)
@@ -291,12 +297,17 @@ class Mutation(care.CareMutations):
                                      "stay, and later imports skip them. Cannot be undone.")
     async def forget_customer(self, info: Info, id: strawberry.ID) -> ForgetResult:
         customer_id = str(id)
+        who = care.actor(info)
 
         def work(s: GraphStore) -> ErasureReport | None:
             _writable(s)
             from api.jobs import erase
 
-            return erase(s, customer_id)
+            report = erase(s, customer_id)
+            if report is not None:  # that it happened, never what was erased
+                care.record(s, who, "forget", "erased the customer's personal data",
+                            customer_id=customer_id)
+            return report
 
         erased = await info.context.store.call(work)
         if erased is None:
@@ -377,7 +388,7 @@ class _WritesNeedWriteKey(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context
         if (self.execution_context.operation_type == OperationType.MUTATION
-                and getattr(context, "role", None) == "read"):
+                and getattr(context, "role", None) == "viewer"):
             self.execution_context.result = ExecutionResult(
                 data=None, errors=[GraphQLError("this key may read but not write; use a "
                                                 "write key")])

@@ -471,6 +471,57 @@ class GraphStore(Protocol):
         """Notes per conversation, oldest first."""
         ...
 
+    # --- people and permissions (graph.audit says what they mean) -------------
+    def save_user(self, name: str, *, role: str, password_hash: str | None = None,
+                  disabled: bool | None = None) -> dict[str, Any]:
+        """Create a user or change one; ``None`` keeps what is stored (a new user needs
+        a password hash). Returns name, role, password_hash, created_at, disabled."""
+        ...
+
+    def get_user(self, name: str) -> dict[str, Any] | None:
+        """A user as :meth:`save_user` returns it, or None."""
+        ...
+
+    def users(self) -> list[dict[str, Any]]:
+        """Every user, by name."""
+        ...
+
+    def remove_user(self, name: str) -> bool:
+        """Delete a user and their sessions; False when there was no such user."""
+        ...
+
+    def create_session(self, key: str, user: str, expires_at: datetime) -> None:
+        """Keep a session (``key``: :func:`graph.audit.session_key` of its token), and drop
+        every expired one."""
+        ...
+
+    def session_user(self, key: str, now: datetime) -> dict[str, Any] | None:
+        """The user a session belongs to, while it has not expired and the user exists and
+        is not disabled; else None."""
+        ...
+
+    def end_sessions(self, *, key: str | None = None, user: str | None = None) -> int:
+        """Delete one session, or every session of a user; returns how many."""
+        ...
+
+    def add_audit(self, actor: str, action: str, summary: str, *,
+                  conversation_key: str | None = None,
+                  customer_id: str | None = None) -> dict[str, Any]:
+        """Record a change: returns key, at (aware UTC), actor, action, conversation_key,
+        customer_id, summary."""
+        ...
+
+    def audit_log(self, *, conversation_key: str | None = None,
+                  customer_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """Changes, newest first: of one conversation, of one customer, or all."""
+        ...
+
+    def redact_audit(self, customer_id: str) -> int:
+        """Erase what the log says about a customer (entries recorded against them, and
+        their name, e-mail and handles anywhere), keeping every entry. Call it before the
+        customer's own data is forgotten (it reads their names). Returns entries changed."""
+        ...
+
     # --- privacy ------------------------------------------------------------
     def forget_customer(self, customer_id: str) -> dict[str, int] | None:
         """Erase a customer's personal data (None when unknown).

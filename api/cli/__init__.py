@@ -42,6 +42,7 @@ from api.cli import (
     sentiment,
     serve,
     top,
+    users,
     viz,
 )
 from api.cli.common import err
@@ -80,6 +81,7 @@ app.command("forget")(forget.forget)
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(bots.app, name="bots")
 app.add_typer(intent.app, name="intent")
+app.add_typer(users.app, name="users")
 
 
 def _say(message: str) -> None:

@@ -82,8 +82,10 @@ def run_server(store: GraphStore, settings: Settings, host: str, port: int,
             super().handle_exit(sig, frame)
 
     try:
+        # proxy_headers off: SCRM_TRUSTED_PROXIES alone decides whose X-Forwarded-Proto
+        # counts (api.workspace.signin.is_https)
         Server(uvicorn.Config(app, host=listen_host, port=listen_port, log_level="warning",
-                              access_log=False)).run()
+                              access_log=False, proxy_headers=False)).run()
     finally:
         forget()
         for process in processes:

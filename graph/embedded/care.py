@@ -106,6 +106,8 @@ class CareMixin(EmbeddedBase):
         with RANK_LOCK:  # the forgotten accounts' score rows go away
             for key in [k for k in RANK_ORDER if k[0] == str(self.path)]:
                 del RANK_ORDER[key]
+        # the audit log keeps that changes happened, not what they said about the person
+        self.redact_audit(customer_id)  # type: ignore[attr-defined]  # graph.embedded.users
         counts: dict[str, int] = self._in_transaction(
             lambda: self._forget(customer_id, person))
         # The kept brand posts and activity name accounts: no copy of a forgotten key

@@ -332,3 +332,57 @@ ALL_CARE_NOTES = "MATCH (n:CareNote) RETURN n.key AS key, n.text AS text"
 REDACT_CARE_NOTES = "UNWIND $rows AS row MATCH (n:CareNote {key: row.k}) SET n.text = row.t"
 EXPORT_DATABASE = "EXPORT DATABASE '{path}' (format='parquet')"
 IMPORT_DATABASE = "IMPORT DATABASE '{path}'"
+
+# ------------------------------------------------------------------ users
+_USER_RETURN = ("u.key AS name, u.role AS role, u.password_hash AS password_hash, "
+                "u.created_at AS created_at, u.disabled AS disabled")
+GET_USER = f"MATCH (u:User {{key: $name}}) RETURN {_USER_RETURN}"
+ALL_USERS = f"MATCH (u:User) RETURN {_USER_RETURN} ORDER BY name"
+SAVE_USER = (
+    "MERGE (u:User {key: $name}) "
+    "ON CREATE SET u.created_at = $now, u.disabled = false "
+    "SET u.role = $role, u.password_hash = coalesce($hash, u.password_hash), "
+    "u.disabled = coalesce($disabled, u.disabled) "
+    f"RETURN {_USER_RETURN}"
+)
+DELETE_USER = "MATCH (u:User {key: $name}) DELETE u RETURN count(*) AS n"
+DELETE_EXPIRED_SESSIONS = "MATCH (s:Session) WHERE s.expires_at <= $now DELETE s"
+CREATE_SESSION = (
+    "CREATE (s:Session {key: $key, user: $user, created_at: $now, expires_at: $expires})"
+)
+SESSION_USER = (
+    "MATCH (s:Session {key: $key}) WHERE s.expires_at > $now "
+    "MATCH (u:User {key: s.user}) WHERE NOT u.disabled "
+    f"RETURN {_USER_RETURN}"
+)
+END_SESSION = "MATCH (s:Session {key: $key}) DELETE s RETURN count(*) AS n"
+END_USER_SESSIONS = "MATCH (s:Session) WHERE s.user = $user DELETE s RETURN count(*) AS n"
+ADD_AUDIT = (
+    "CREATE (e:AuditEntry {key: $key, at: $at, actor: $actor, action: $action, "
+    "conversation_key: $conversation_key, customer_id: $customer_id, summary: $summary})"
+)
+_AUDIT_RETURN = ("e.key AS key, e.at AS at, e.actor AS actor, e.action AS action, "
+                 "e.conversation_key AS conversation_key, e.customer_id AS customer_id, "
+                 "e.summary AS summary")
+AUDIT_ALL = f"MATCH (e:AuditEntry) RETURN {_AUDIT_RETURN} ORDER BY at DESC, key DESC LIMIT $n"
+AUDIT_OF_CONVERSATION = (
+    "MATCH (e:AuditEntry) WHERE e.conversation_key = $k "
+    f"RETURN {_AUDIT_RETURN} ORDER BY at DESC, key DESC LIMIT $n"
+)
+AUDIT_OF_CUSTOMER = (
+    "MATCH (e:AuditEntry) WHERE e.customer_id = $c "
+    f"RETURN {_AUDIT_RETURN} ORDER BY at DESC, key DESC LIMIT $n"
+)
+AUDIT_ABOUT = (
+    "MATCH (e:AuditEntry) WHERE e.customer_id = $c "
+    "OR any(t IN $terms WHERE lower(e.summary) CONTAINS t) "
+    "RETURN e.key AS key, e.customer_id AS customer_id, e.summary AS summary"
+)
+REDACT_AUDIT = (
+    "UNWIND $rows AS r MATCH (e:AuditEntry {key: r.key}) SET e.summary = r.summary"
+)
+AUDIT_CUSTOMER_NAMES = (
+    "MATCH (c:Customer {key: $c}) "
+    "OPTIONAL MATCH (c)-[:OWNS]->(a:Account) "
+    "RETURN c.name AS name, c.email AS email, collect(a.handle) AS handles"
+)

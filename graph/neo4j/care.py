@@ -95,6 +95,8 @@ class CareMixin(Neo4jBase):
         return False
 
     def forget_customer(self, customer_id: str) -> dict[str, int] | None:
+        # the audit log keeps that changes happened, not what they said about the person
+        self.redact_audit(customer_id)  # type: ignore[attr-defined]  # graph.neo4j.users
         return self._in_transaction(  # type: ignore[no-any-return]
             lambda run: self._forget(run, customer_id))
 

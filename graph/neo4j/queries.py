@@ -36,6 +36,11 @@ INDEX_STATEMENTS: tuple[str, ...] = (
     "CREATE INDEX analysisrun_status IF NOT EXISTS FOR (n:AnalysisRun) ON (n.status)",
     "CREATE INDEX carenote_conversation_key IF NOT EXISTS FOR (n:CareNote) "
     "ON (n.conversation_key)",
+    "CREATE INDEX session_user IF NOT EXISTS FOR (n:Session) ON (n.user)",
+    "CREATE INDEX auditentry_conversation_key IF NOT EXISTS FOR (n:AuditEntry) "
+    "ON (n.conversation_key)",
+    "CREATE INDEX auditentry_customer_id IF NOT EXISTS FOR (n:AuditEntry) "
+    "ON (n.customer_id)",
 )
 
 SCHEMA_STATEMENTS: tuple[str, ...] = CONSTRAINT_STATEMENTS + INDEX_STATEMENTS
@@ -874,3 +879,89 @@ REDACT_CARE_NOTES = """\
 UNWIND $rows AS row
 MATCH (n:CareNote {key: row.key})
 SET n.text = row.text"""
+
+
+# ------------------------------------------------------------ people and permissions
+_USER_RETURN = """\
+u.key AS name, u.role AS role, u.password_hash AS password_hash,
+       u.created_at AS created_at, u.disabled AS disabled"""
+
+GET_USER = f"MATCH (u:User {{key: $name}}) RETURN {_USER_RETURN}"
+
+ALL_USERS = f"MATCH (u:User) RETURN {_USER_RETURN} ORDER BY name"
+
+SAVE_USER = f"""\
+MERGE (u:User {{key: $name}})
+ON CREATE SET u.created_at = $now, u.disabled = false
+SET u.role = $role, u.password_hash = coalesce($hash, u.password_hash),
+    u.disabled = coalesce($disabled, u.disabled)
+RETURN {_USER_RETURN}"""
+
+DELETE_USER = """\
+OPTIONAL MATCH (s:Session {user: $name})
+DETACH DELETE s
+WITH count(*) AS sessions
+MATCH (u:User {key: $name})
+DETACH DELETE u
+RETURN count(*) AS n"""
+
+CREATE_SESSION = """\
+OPTIONAL MATCH (old:Session) WHERE old.expires_at <= $now
+DETACH DELETE old
+WITH count(*) AS expired
+CREATE (s:Session {key: $key, user: $user, created_at: $now, expires_at: $expires})"""
+
+SESSION_USER = f"""\
+MATCH (s:Session {{key: $key}}) WHERE s.expires_at > $now
+MATCH (u:User {{key: s.user}}) WHERE NOT u.disabled
+RETURN {_USER_RETURN}"""
+
+END_SESSION = """\
+MATCH (s:Session {key: $key})
+DETACH DELETE s
+RETURN count(*) AS n"""
+
+END_USER_SESSIONS = """\
+MATCH (s:Session {user: $user})
+DETACH DELETE s
+RETURN count(*) AS n"""
+
+ADD_AUDIT = """\
+CREATE (e:AuditEntry {key: $key, at: $at, actor: $actor, action: $action,
+                      conversation_key: $conversation_key, customer_id: $customer_id,
+                      summary: $summary})"""
+
+_AUDIT_RETURN = """\
+e.key AS key, e.at AS at, e.actor AS actor, e.action AS action,
+       e.conversation_key AS conversation_key, e.customer_id AS customer_id,
+       e.summary AS summary"""
+
+AUDIT_ALL = f"""\
+MATCH (e:AuditEntry)
+RETURN {_AUDIT_RETURN}
+ORDER BY at DESC, key DESC LIMIT $n"""
+
+AUDIT_OF_CONVERSATION = f"""\
+MATCH (e:AuditEntry {{conversation_key: $k}})
+RETURN {_AUDIT_RETURN}
+ORDER BY at DESC, key DESC LIMIT $n"""
+
+AUDIT_OF_CUSTOMER = f"""\
+MATCH (e:AuditEntry {{customer_id: $c}})
+RETURN {_AUDIT_RETURN}
+ORDER BY at DESC, key DESC LIMIT $n"""
+
+AUDIT_CUSTOMER_NAMES = """\
+MATCH (c:Customer {key: $c})
+OPTIONAL MATCH (c)-[:OWNS]->(a:Account)
+RETURN c.name AS name, c.email AS email, collect(a.handle) AS handles"""
+
+AUDIT_ABOUT = """\
+MATCH (e:AuditEntry)
+WHERE e.customer_id = $c OR any(t IN $terms WHERE toLower(e.summary) CONTAINS t)
+RETURN e.key AS key, e.customer_id AS customer_id, e.summary AS summary"""
+
+REDACT_AUDIT = """\
+UNWIND $rows AS r
+MATCH (e:AuditEntry {key: r.key})
+SET e.summary = r.summary"""

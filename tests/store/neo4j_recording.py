@@ -40,6 +40,11 @@ SCORE = {"run_id": "r1", "account_key": "twitter:danaw", "influence": 0.5, "reac
          "advocate_rank": 1, "influencer_rank": 2, "detractor_rank": 3,
          "explanation": json.dumps({"advocate": [["nps", 0.5]]})}
 
+USER = {"name": "ana", "role": "agent", "password_hash": "$argon2id$x", "created_at": NOW,
+        "disabled": False}
+AUDIT = {"key": "a1", "at": NOW, "actor": "ana", "action": "note",
+         "conversation_key": "twitter:1", "customer_id": "c1", "summary": "note: called"}
+
 
 def _run(run_id: str, status: str) -> dict[str, Any]:
     return {"run_id": run_id, "started_at": NOW, "finished_at": NOW, "status": status,
@@ -146,6 +151,19 @@ CANNED: dict[str, list[dict[str, Any]]] = {
          "conversation_key": "twitter:4", "shares": True}],
     q.ALL_CARE_NOTES: [{"key": "n1", "text": "called Dana West on dana@example.com"}],
     q.CUSTOMER_ORDERS: [{"key": "c1:o1"}],
+    q.GET_USER: [USER],
+    q.ALL_USERS: [USER],
+    q.SAVE_USER: [USER],
+    q.SESSION_USER: [USER],
+    q.DELETE_USER: [{"n": 1}],
+    q.END_SESSION: [{"n": 1}],
+    q.END_USER_SESSIONS: [{"n": 2}],
+    q.AUDIT_ALL: [AUDIT],
+    q.AUDIT_OF_CONVERSATION: [AUDIT],
+    q.AUDIT_OF_CUSTOMER: [AUDIT],
+    q.AUDIT_CUSTOMER_NAMES: [{"name": "Dana West", "email": None, "handles": ["danaw"]}],
+    q.AUDIT_ABOUT: [{"key": "a1", "customer_id": "c1", "summary": "note: called Dana"},
+                    {"key": "a2", "customer_id": None, "summary": "asked @danaw"}],
 }
 
 
@@ -297,6 +315,20 @@ def workload(store: Neo4jStore) -> None:
     store.add_care_note("twitter:1", "ana", "called")
     store.care_notes(["twitter:1"])
     store.forgotten_keys()
+    store.save_user("ana", role="agent", password_hash="$argon2id$x")
+    store.save_user("ana", role="viewer", disabled=True)
+    store.get_user("ana")
+    store.users()
+    store.create_session("s1", "ana", t)
+    store.session_user("s1", t)
+    store.end_sessions(key="s1")
+    store.end_sessions(user="ana")
+    store.remove_user("ana")
+    store.add_audit("ana", "note", "note: called", conversation_key="twitter:1",
+                    customer_id="c1")
+    store.audit_log()
+    store.audit_log(conversation_key="twitter:1")
+    store.audit_log(customer_id="c1")
     store.forget_customer("c1")
     store.sibling().close()
 
