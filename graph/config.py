@@ -73,6 +73,14 @@ class Settings(BaseSettings):
     # connector URLs on private, loopback or link-local addresses are refused unless allowed
     monitor_allow_private: bool = False
 
+    # Webhooks (api/webhooks.py): receivers on private addresses are refused unless
+    # allowed; tries per delivery, the first backoff (doubling, with jitter) and its cap
+    webhook_allow_private: bool = False
+    webhook_attempts: int = 6
+    webhook_backoff_seconds: float = 2.0
+    webhook_backoff_cap_seconds: float = 600.0
+    webhook_timeout: float = 10.0
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if (
