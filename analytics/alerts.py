@@ -6,10 +6,11 @@ Four kinds, all pure functions over frames:
   brand, a term or a topic is far above what that series usually sees;
 * **negative_surge** — the *share* of negative posts (sentiment ≤ ``-0.05``) in a bucket
   is far above that series' usual share (a volume spike with the usual mix is not one);
-* **detractor_post** — a negative brand-directed post by a high-influence account (top
-  1% of the latest run's influence);
-* **customer_complaint** — a negative brand-directed post by a high-value customer (top
-  5% of customer value among linked customers).
+* **detractor_post** — a negative brand-directed post by a high-influence account (at
+  least the 99th percentile of the latest run's influence, and above its median);
+* **customer_complaint** — a negative brand-directed post by a high-value customer (at
+  least the 95th percentile of customer value among accounts that have one, and above
+  its median: when most share one value, none of them stands out).
 
 Method (series alerts). Posts are counted per bucket over a look-back window. The
 baseline of bucket *t* is an exponentially weighted moving average (EWMA) of the
@@ -366,12 +367,12 @@ def person_alerts(posts: pd.DataFrame, scores: pd.DataFrame, *, now: datetime,
     if posts.empty or scores.empty:
         return []
     when = _utc(posts["created_at"])
-    since = pd.Timestamp(now).tz_convert("UTC") - pd.Timedelta(hours=cfg.person_hours) \
-        if pd.Timestamp(now).tzinfo else pd.Timestamp(now, tz="UTC") - \
-        pd.Timedelta(hours=cfg.person_hours)
+    end = pd.Timestamp(now)
+    end = end.tz_convert("UTC") if end.tzinfo else end.tz_localize("UTC")
+    since = end - pd.Timedelta(hours=cfg.person_hours)
     recent = posts.assign(created_at=when.to_numpy())[
-        (when >= since).to_numpy() & (posts["sentiment"].fillna(0) <= cfg.negative_threshold)
-        .to_numpy()]
+        (when >= since).to_numpy() & (when <= end).to_numpy()
+        & (posts["sentiment"].fillna(0) <= cfg.negative_threshold).to_numpy()]
     if recent.empty:
         return []
     limits: dict[str, tuple[pd.Series, float]] = {}
@@ -383,7 +384,11 @@ def person_alerts(posts: pd.DataFrame, scores: pd.DataFrame, *, now: datetime,
         values = scores[column].dropna()
         values = values[values > 0]
         if not values.empty:
-            limits[kind] = (scores[column], float(values.quantile(quantile)))
+            # above the median too: when most share one value, none of them stands out
+            floor = float(values.quantile(quantile))
+            median = float(values.median())
+            limits[kind] = (scores[column], floor if floor > median else np.nextafter(
+                median, np.inf))
     alerts = []
     for row in recent.sort_values(["created_at", "key"], ascending=False).itertuples():
         for kind, (column, floor) in limits.items():

@@ -26,7 +26,7 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext
 
-from api import care, insights
+from api import alerts, care, insights
 from api.context import Info
 from api.errors import INTERNAL_ERROR, UserError
 from api.execution import PlainFieldsExecution
@@ -170,6 +170,12 @@ class Query:
         description="Influence within a community or on a topic: personalised PageRank on "
                     "the interaction graph, restarting from the community's members or from "
                     "the accounts that wrote about the topic (weighted by their posts).")
+    alerts = strawberry.field(
+        resolver=alerts.alerts,
+        description="Alerts at 'at' (default: now), newest first: volume spikes and surges "
+                    "of negative posts for the brand, a term or a topic against their own "
+                    "rolling baseline (EWMA, Poisson and binomial tests), and negative posts "
+                    "by top-influence accounts or high-value customers.")
     metrics = strawberry.field(
         resolver=insights.metrics,
         description="Awareness, sales and change metrics over [since, until); by default the "

@@ -78,6 +78,7 @@ __all__ = [
     "WebhookError",
     "WebhookFile",
     "WebhookStore",
+    "attempt_once",
     "check_url",
     "deliver",
     "sign",

@@ -81,6 +81,14 @@ class Settings(BaseSettings):
     webhook_backoff_cap_seconds: float = 600.0
     webhook_timeout: float = 10.0
 
+    # Alerts (analytics/alerts.py): the series watched besides the brand, and thresholds
+    alert_terms: str = ""  # comma-separated; default: the brand's competitors
+    alert_topics: str = ""  # JSON {"topic": ["term", ...]}; default: the routing rules
+    alert_bucket_minutes: int = 60
+    alert_lookback_hours: float = 14 * 24
+    alert_min_count: int = 10
+    alert_p_value: float = 1e-4
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if (

@@ -26,6 +26,7 @@ serve.register(app)
 viz.register(app)
 migrate.register(app)
 privacy.register(app)
+__import__("api.cli.alerts", fromlist=["register"]).register(app)
 
 
 def main() -> None:

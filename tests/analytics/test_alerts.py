@@ -209,3 +209,17 @@ def test_detect_alerts_over_brand_and_term_series() -> None:
                            series={"term:battery": ["battery"], "topic:billing": ["refund"]})
     assert [(a.kind, a.subject, a.started_at) for a in alerts] == [
         ("volume_spike", "term:battery", NOW - timedelta(hours=2))]
+
+
+def test_nobody_stands_out_when_most_share_one_value() -> None:
+    scores = pd.DataFrame({"influence": [0.2] * 50, "customer_value": [10.0] * 50},
+                          index=[f"t:u{i}" for i in range(50)])
+    posts = pd.DataFrame([{"key": "t:1", "author_key": "t:u3", "sentiment": -0.9,
+                           "created_at": NOW - timedelta(hours=1)}])
+    assert person_alerts(posts, scores, now=NOW) == []
+
+
+def test_posts_after_now_are_not_seen() -> None:
+    posts = pd.DataFrame([{"key": "t:1", "author_key": "t:star", "sentiment": -0.9,
+                           "created_at": NOW + timedelta(minutes=1)}])
+    assert person_alerts(posts, _scores(), now=NOW) == []
