@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install lint typecheck bench clean tools
+.PHONY: demo test check install lint typecheck bench clean tools
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,14 @@ demo: install
 ## test: install everything the tests need (Node tools, Chromium where possible), run them
 test: install tools
 	$(PY) -m pytest -q
+
+## check: the fast lane (under a minute): ruff, mypy and the unit tests; no browser, no server
+CHECK_TESTS ?= tests/cli/test_errors.py tests/cli/test_settings.py tests/cli/test_docs.py \
+	tests/analytics tests/ingest/test_account_merge.py
+check: install
+	$(VENV)/bin/ruff check api graph ingest analytics tests bench tools/cli_docs.py
+	$(VENV)/bin/mypy
+	$(PY) -m pytest -q -m "not slow and not browser and not neo4j" $(CHECK_TESTS)
 
 tools:
 	@bash tools/install.sh

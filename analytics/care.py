@@ -18,13 +18,14 @@ terms appear in the text (and whose platform matches, if it names one) wins.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from graph.config import get_settings
 
 __all__ = ["DEFAULT_RULES", "RoutingRule", "RoutingRules", "care_queue"]
 
@@ -57,8 +58,7 @@ class RoutingRules:
         Format: ``{"default": "support", "rules": [{"team": "pr", "terms": ["press"],
         "platform": "twitter"}, ...]}``, checked in order.
         """
-        source = path or (Path(os.environ["SCRM_ROUTING_RULES"])
-                          if os.environ.get("SCRM_ROUTING_RULES") else None)
+        source = path or get_settings().routing_rules
         if source is None:
             return DEFAULT_RULES
         data = json.loads(source.read_text(encoding="utf-8"))

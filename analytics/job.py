@@ -38,12 +38,15 @@ from analytics.influence import (
 from analytics.pagerank import pagerank
 from analytics.scoring import Scored, ScoreWeights, score_accounts
 from analytics.sentiment import TrainedSentimentModel, VaderScorer
+from graph.errors import UserError
 from graph.schema import SCORE_KINDS
 from graph.store import GraphStore
 
 __all__ = [
+    "NO_BRAND",
     "AnalysisParams",
     "AnalysisResult",
+    "NothingToAnalyzeError",
     "explanation_json",
     "run_analysis",
     "sentiment_model_path",
@@ -101,6 +104,15 @@ class AnalysisResult:
     stats: dict[str, Any]
 
 
+class NothingToAnalyzeError(UserError):
+    """The store holds no social accounts or interactions to analyze yet."""
+
+
+NO_BRAND = ("no brand is configured, so no post addresses it and the advocate and detractor "
+            "rankings are empty: name it with 'scrm brand --name NAME --account "
+            "platform:handle', then run 'scrm analyze'")
+
+
 def sentiment_model_path(location: str) -> Path:
     """Where a trained sentiment model is kept: beside the database."""
     p = Path(location)
@@ -141,6 +153,10 @@ def run_analysis(
                                 ].reset_index(drop=True)  # names and texts are not needed
         keys = pa.array(accounts["key"].astype(str).tolist(), pa.string())
         interactions = store.interaction_frame(sentiment=False)
+        if len(keys) == 0 or len(interactions) == 0:
+            raise NothingToAnalyzeError(
+                "no social accounts yet: ingest posts first (the analysis needs replies, "
+                "mentions or shares between accounts)")
         n = len(keys)
         src = _positions(interactions["src"], keys)
         dst = _positions(interactions["dst"], keys)
@@ -222,6 +238,7 @@ def run_analysis(
             "accounts": int(n), "interactions": edges, "brand_posts": posts_addressing,
             "posts_scored": scored, "sentiment_model": sentiment_model,
             "brand_accounts": sorted(brand_keys), "modularity": round(float(modularity), 6),
+            "notes": [] if brand_keys or _brand_terms(settings) else [NO_BRAND],
             "communities": int(len(np.unique(membership))) if n else 0,
             "scoring": (f"advocate: classifier on {learned['labelled']} NPS-labelled customers "
                         f"(cross-validated ROC AUC {learned['cv_roc_auc']:.3f})"

@@ -12,16 +12,21 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
 from strawberry.fastapi import GraphQLRouter
 
-from api.auth import ApiKeyMiddleware
+from api.auth import ApiKeyMiddleware, role_of
 from api.cache import ReadCache, ReadCacheMiddleware
 from api.context import Context, StoreRunner
 from api.deps import StoreDep, get_context
 from api.explore import router as explore_router
+from api.graphiql import offline_graphiql_html
+from api.guard import GuardMiddleware, RequestReaderMiddleware
 from api.jobs import router as jobs_router
 from api.schema import schema
+from api.workspace import mount as mount_workspace
+from api.workspace.acting import KeyCookieMiddleware
 from graph import open_store
 from graph.config import Settings, get_settings
 from graph.store import GraphStore
@@ -37,6 +42,28 @@ class _GraphQLRouter(GraphQLRouter[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(offline_graphiql_html())  # bundled scripts, no CDN
+
+
+class _App(FastAPI):
+    """FastAPI whose security checks stay outermost, whatever middleware is added later
+    (``scrm serve`` adds the readers' and the writer's): a request refused for its host,
+    size, key, rate or a read key's mutation never reaches them, so such a mutation sent
+    to a reader is refused there, not forwarded to the writer. Order: host and declared
+    size, then the key (a keyless body is never read), then the one reading of the
+    request."""
+
+    def build_middleware_stack(self) -> Any:
+        inner = super().build_middleware_stack()
+        settings: Settings = self.state.settings
+        reader = RequestReaderMiddleware(inner, settings=settings)
+        keyed = ApiKeyMiddleware(reader, settings=settings, reader_follows=True)
+        # the workspace's key cookie becomes a key header (workspace paths only) before
+        # the key check
+        cookie = KeyCookieMiddleware(keyed, api_keys=settings.api_keys)
+        return GuardMiddleware(cookie, settings=settings)
 
 
 def _settle_heap() -> None:
@@ -80,11 +107,10 @@ def create_app(store: GraphStore | None = None, settings: Settings | None = None
                 await runner.run(owned.close)
             runner.shutdown()
 
-    app = FastAPI(title="scrm", summary="Social-CRM graph analyzer", lifespan=lifespan)
+    app = _App(title="scrm", summary="Social-CRM graph analyzer", lifespan=lifespan)
     read_cache = ReadCache(ttl=settings.read_cache_seconds)
     read_cache.on_clear(runner.forget_latest_run)  # every write clears the read cache
     app.add_middleware(ReadCacheMiddleware, cache=read_cache)  # inside the key check
-    app.add_middleware(ApiKeyMiddleware, settings=settings)
     app.state.read_cache = read_cache
     app.state.settings = settings
     app.state.store_runner = runner
@@ -95,8 +121,12 @@ def create_app(store: GraphStore | None = None, settings: Settings | None = None
     app.include_router(graphql, prefix="/graphql")
 
     @app.get("/health")
-    async def health(store: StoreDep) -> dict[str, Any]:
-        """Which backend, how much is stored, and the latest completed analysis run."""
+    async def health(request: Request, store: StoreDep) -> dict[str, Any]:
+        """Which backend, how much is stored, and the latest completed analysis run; only
+        that the server is up for a caller without a key (when keys are on)."""
+        role = role_of(request.scope)
+        if role is None or (role == "open" and not settings.public_graphiql):
+            return {"status": "ok"}
         counts, run = await store.call(lambda s: (s.counts(), s.latest_run()))
         return {
             "status": "ok",
@@ -111,5 +141,6 @@ def create_app(store: GraphStore | None = None, settings: Settings | None = None
     # app.state.jobs, i.e. where this process is the database's writer.
     app.include_router(jobs_router)
     app.include_router(explore_router)
+    mount_workspace(app)  # the pages (/, /inbox, ...)
 
     return app

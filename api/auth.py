@@ -2,7 +2,8 @@
 
 Keys come from ``SCRM_API_KEYS`` (``key1:read,key2:write``). With no keys configured
 the API is open, which suits a laptop; outside development a warning says so at start.
-A request sends its key as ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``.
+A request sends its key as ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``, on
+every transport: a WebSocket (``ws://…/graphql``) sends it in the handshake's headers.
 The GraphiQL page, the explorer page and its static files, and ``/health`` stay public
 when ``SCRM_PUBLIC_GRAPHIQL`` is true (the default); the data behind them does not.
 """
@@ -12,6 +13,9 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from functools import lru_cache
 from typing import Any
@@ -21,11 +25,13 @@ from starlette.responses import JSONResponse
 
 from graph.config import Settings
 
-__all__ = ["ApiKeyMiddleware", "buffer_body", "is_mutation", "parse_keys"]
+__all__ = ["ApiKeyMiddleware", "RateLimiter", "buffer_body", "is_mutation", "parse_keys",
+           "role_of"]
 
 log = logging.getLogger("scrm.api")
 ROLES = ("read", "write")
 _PUBLIC_UI_PREFIXES = ("/explore/static/",)
+ROLE_KEY = "scrm.role"
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -84,20 +90,27 @@ def _parse_has_mutation(query: str) -> bool:
 class ApiKeyMiddleware:
     """Plain ASGI (no per-request task or streaming wrapper around the response)."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, reader_follows: bool = False) -> None:
         self.app = app
+        # api.guard.RequestReaderMiddleware inside refuses a read key's mutations once it
+        # read the request (so a keyless request's body is never read at all)
+        self.reader_follows = reader_follows
         self.keys = parse_keys(settings.api_keys)
         self.public_ui = settings.public_graphiql
+        self.limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
         if not self.keys and settings.environment != "development":
             log.warning("SCRM_API_KEYS is empty: the API accepts requests without a key")
 
-    def _public(self, path: str, method: str, headers: dict[bytes, bytes]) -> bool:
+    def _public(self, path: str, method: str, headers: dict[bytes, bytes],
+                scope: Scope) -> bool:
         if path == "/health":
-            return True
+            return True  # it answers only "ok" without a key (api.app)
         if not self.public_ui or method != "GET":
             return False
         if path == "/graphql":
-            return b"text/html" in headers.get(b"accept", b"")
+            # only the page: a GET with a query string runs a query, whatever it accepts
+            return (b"text/html" in headers.get(b"accept", b"")
+                    and not scope.get("query_string"))
         return path == "/explore" or path.startswith(_PUBLIC_UI_PREFIXES)
 
     @staticmethod
@@ -108,33 +121,123 @@ class ApiKeyMiddleware:
         return headers.get(b"x-api-key", b"").decode("latin-1") or None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.keys:
+        kind = scope["type"]
+        if kind not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        path, method = scope["path"], scope["method"]
         headers = {name.lower(): value for name, value in scope["headers"]}
-        if self._public(path, method, headers):
+        if not self.keys:
+            scope[ROLE_KEY] = "open"
+            if await self.limiter.refuse(_client(scope), scope, send):
+                return
             await self.app(scope, receive, send)
             return
+        path = scope["path"]
+        method = scope.get("method", "GET")
         given = self._key(headers)
         role = next((r for k, r in self.keys.items()
                      if given and hmac.compare_digest(k, given)), None)
+        if kind == "http" and self._public(path, method, headers, scope):
+            if role is not None:
+                scope[ROLE_KEY] = role  # /health tells a key holder more
+            await self.app(scope, receive, send)
+            return
         if role is None:
+            if kind == "websocket":  # before the handshake: the client gets a 403
+                await send({"type": "websocket.close", "code": 1008})
+                return
             await JSONResponse(
                 {"error": "missing or invalid API key",
                  "hint": "send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"},
                 status_code=401, headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
             return
-        if role != "write":
+        scope[ROLE_KEY] = role
+        if await self.limiter.refuse(f"key:{given}", scope, send):
+            return
+        if role != "write" and kind == "http":
             writes = path.startswith("/jobs") and method != "GET"
-            if not writes and path == "/graphql" and method == "POST":
-                body, receive = await buffer_body(receive)
-                writes = is_mutation(body)
+            if not writes and path == "/graphql" and not self.reader_follows:
+                writes = await _asks_mutation(scope, receive)
             if writes:
                 await JSONResponse({"error": "this key may read but not write"},
                                    status_code=403)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+async def _asks_mutation(scope: Scope, receive: Receive) -> bool:
+    from api.guard import graphql_request
+
+    parsed = graphql_request(scope)
+    if parsed is not None:
+        return parsed.mutation
+    if scope.get("method") != "POST":
+        return False
+    body, _ = await buffer_body(receive)  # only without the guard (tests of this class)
+    return is_mutation(body)
+
+
+def _client(scope: Scope) -> str:
+    client = scope.get("client")
+    return f"addr:{client[0]}" if client else "addr:?"
+
+
+def role_of(scope: Scope) -> str | None:
+    """The role the key check gave this request: ``read``, ``write``, ``open`` (no keys
+    configured) or ``None`` (a public page, or no key check ran)."""
+    role: str | None = scope.get(ROLE_KEY)
+    return role
+
+
+class RateLimiter:
+    """Token buckets per key (or client address when keys are off), in this process.
+
+    Args:
+        per_minute: Requests a key may make per minute on average; 0 turns limits off.
+        burst: How many it may make at once (default: a tenth of a minute's worth, at
+            least 10).
+    """
+
+    def __init__(self, per_minute: int, burst: int = 0, size: int = 10_000) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = float(burst or max(10, per_minute // 10))
+        self.size = size
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def wait(self, who: str) -> float:
+        """0 when ``who`` may go ahead (and takes a token), else seconds to wait."""
+        if self.rate <= 0:
+            return 0.0
+        now = time.monotonic()
+        tokens, then = self._buckets.pop(who, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - then) * self.rate)
+        if tokens >= 1.0:
+            self._buckets[who] = (tokens - 1.0, now)
+            wait = 0.0
+        else:
+            self._buckets[who] = (tokens, now)
+            wait = (1.0 - tokens) / self.rate
+        while len(self._buckets) > self.size:
+            self._buckets.popitem(last=False)
+        return wait
+
+    async def refuse(self, who: str, scope: Scope, send: Send) -> bool:
+        """Answer 429 with ``Retry-After`` when ``who`` is over its limit."""
+        wait = self.wait(who)
+        if not wait:
+            return False
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1013})
+            return True
+        retry = str(max(1, math.ceil(wait)))
+        await JSONResponse({"error": f"too many requests; try again in {retry} s"},
+                           status_code=429, headers={"Retry-After": retry})(
+            scope, _no_body, send)
+        return True
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
 
 
 async def buffer_body(receive: Receive) -> tuple[bytes, Receive]:

@@ -21,7 +21,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from api.auth import ASGIApp, Message, Receive, Scope, Send, buffer_body, is_mutation
+from api.auth import ASGIApp, Message, Receive, Scope, Send, buffer_body
+from api.guard import asks_mutation
 
 __all__ = ["ReadCache", "ReadCacheMiddleware"]
 
@@ -88,7 +89,7 @@ class ReadCacheMiddleware:
             await self.app(scope, receive, send)
             return
         body, replay = await buffer_body(receive)
-        if is_mutation(body):  # cleared even with caching off: listeners depend on it
+        if asks_mutation(scope, body):  # cleared even with caching off: listeners depend on it
             try:
                 await self.app(scope, replay, send)
             finally:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -83,13 +84,16 @@ class StoreRunner:
     def attach(self, store: GraphStore) -> None:
         self._store = store
 
-    async def run(self, work: Callable[[], T]) -> T:
-        """Run ``work`` (which may call the store) on the store thread."""
+    async def run(self, work: Callable[[], T], deadline: float | None = None) -> T:
+        """Run ``work`` (which may call the store) on the store thread; not at all when it
+        gets its turn there after ``deadline`` (a ``time.monotonic()`` value)."""
         with self._busy_lock:
             self._busy += 1
 
         def tracked() -> T:
             try:
+                if deadline is not None and time.monotonic() > deadline:
+                    raise _timed_out(self.timeout)
                 return work()
             finally:
                 with self._busy_lock:
@@ -112,13 +116,15 @@ class StoreRunner:
         ``timeout`` seconds gives the client an error instead of a hung request (the
         store finishes the work in the background)."""
         store = self.store
+        deadline = _check_deadline(self.timeout)
         if quick and self._runs_inline(store):
             self.inline_calls += 1
             return work(store)
         if not self.timeout:
-            return await self.run(lambda: work(store))
+            return await self.run(lambda: work(store), deadline)
         try:
-            return await asyncio.wait_for(self.run(lambda: work(store)), self.timeout)
+            return await asyncio.wait_for(self.run(lambda: work(store), deadline),
+                                          self.timeout)
         except TimeoutError:
             raise UserError(
                 f"this request took longer than {self.timeout:g} s; narrow it down (a smaller "
@@ -147,6 +153,26 @@ class StoreRunner:
         self._executor.shutdown(wait=True)
 
 
+def _timed_out(timeout: float | None) -> UserError:
+    return UserError(
+        f"this request took longer than {timeout or 0:g} s; narrow it down (a smaller "
+        "'first', 'limit' or 'depth', or a date window) or try again shortly")
+
+
+def _check_deadline(timeout: float | None) -> float | None:
+    """The current request's deadline (api.guard.DEADLINE); raise when it has passed.
+
+    A request past its deadline starts no further store call: neither here nor when a
+    call it queued gets its turn on the store thread. A call already running in the
+    database cannot be stopped there; it ends on its own and its answer is dropped."""
+    from api.guard import DEADLINE
+
+    deadline = DEADLINE.get()
+    if deadline is not None and time.monotonic() > deadline:
+        raise _timed_out(timeout)
+    return deadline
+
+
 class Context(BaseContext):
     """What every resolver of one request shares.
 
@@ -161,6 +187,8 @@ class Context(BaseContext):
     def __init__(self, store: StoreRunner) -> None:
         super().__init__()
         self.store = store
+        # read / write / open (no keys) / None (no key check ran): see api.auth.role_of
+        self.role: str | None = None
         self._latest_run: asyncio.Task[AnalysisRunInfo | None] | None = None
         self.accounts: DataLoader[str, AccountView | None] = DataLoader(load_fn=self._load_accounts)
         self.customers: DataLoader[str, CustomerView | None] = DataLoader(

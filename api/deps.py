@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
+from starlette.requests import HTTPConnection
 
+from api.auth import role_of
 from api.context import Context, StoreRunner
 from graph.config import Settings
 
@@ -13,12 +15,12 @@ __all__ = ["SettingsDep", "StoreDep", "get_context"]
 
 
 # async: FastAPI runs a plain `def` dependency on its thread pool, a thread hop per request
-async def _store_runner(request: Request) -> StoreRunner:
+async def _store_runner(request: HTTPConnection) -> StoreRunner:
     runner: StoreRunner = request.app.state.store_runner
     return runner
 
 
-async def _settings(request: Request) -> Settings:
+async def _settings(request: HTTPConnection) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -27,6 +29,10 @@ StoreDep = Annotated[StoreRunner, Depends(_store_runner)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
-async def get_context(store: StoreDep) -> Context:
-    """A fresh GraphQL context (and fresh DataLoaders) for each request."""
-    return Context(store)
+async def get_context(connection: HTTPConnection, store: StoreDep) -> Context:
+    """A fresh GraphQL context (and fresh DataLoaders) for each request or WebSocket,
+    with the role its key was given (checked again for every operation: a WebSocket
+    carries many)."""
+    context = Context(store)
+    context.role = role_of(connection.scope)
+    return context

@@ -7,10 +7,12 @@ resolver is logged on the server and answered with ``internal error`` (see
 
 from __future__ import annotations
 
+from graph import errors
+
 __all__ = ["INTERNAL_ERROR", "UserError"]
 
 INTERNAL_ERROR = "internal error"
 
 
-class UserError(Exception):
+class UserError(errors.UserError):
     """A problem with the request that the client can fix; the message says how."""

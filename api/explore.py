@@ -21,7 +21,7 @@ from api.errors import UserError
 from api.network import NETWORK_CACHE, NetworkView, build_network
 from graph.store import GraphStore
 
-__all__ = ["render_static_html", "router"]
+__all__ = ["explorer_fragment", "explorer_html", "render_static_html", "router"]
 
 STATIC = Path(__file__).resolve().parent / "static"
 _cache = NETWORK_CACHE
@@ -42,12 +42,16 @@ def _runner(request: Request) -> Any:
     return request.app.state.store_runner
 
 
-@router.get("/explore/static/{name}", include_in_schema=False)
+_STATIC_DIRS = {STATIC, STATIC / "graphiql", STATIC / "vendor"}
+
+
+@router.get("/explore/static/{name:path}", include_in_schema=False)
 def static_file(name: str) -> FileResponse:
-    path = STATIC / name
-    if path.parent != STATIC or not path.is_file():
+    """A bundled script or style (no data: public like the pages that load them)."""
+    path = (STATIC / name).resolve()
+    if path.parent not in _STATIC_DIRS or not path.is_file():
         raise HTTPException(404, "no such file")
-    return FileResponse(path)
+    return FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})
 
 
 def _parse_time(value: str | None, name: str) -> datetime | None:
@@ -110,6 +114,8 @@ async def account_card(request: Request, key: str) -> dict[str, Any]:
             "scores": {"advocate": scores.advocate, "influencer": scores.influencer,
                        "detractor": scores.detractor, "influence": scores.influence,
                        "community": scores.community} if scores else None,
+            "why": {kind: [[name, round(value, 4)] for name, value in factors[:6]]
+                    for kind, factors in scores.explanations.items()} if scores else {},
             "latest": [{"time": p.time.isoformat(), "direction": p.direction, "text": p.text,
                         "sentiment": p.sentiment,
                         "counterpart": p.counterpart.handle if p.counterpart else None}
@@ -122,16 +128,34 @@ async def account_card(request: Request, key: str) -> dict[str, Any]:
 
 @router.get("/explore", response_class=HTMLResponse)
 def explore_page() -> str:
-    """The interactive explorer."""
-    return _PAGE
+    """The interactive explorer (``api/static/explorer.html``)."""
+    return explorer_html()
+
+
+def explorer_html() -> str:
+    """The explorer page, read from the package (kept in memory after the first read)."""
+    global _page
+    if _page is None:
+        _page = (STATIC / "explorer.html").read_text(encoding="utf-8")
+    return _page
+
+
+def explorer_fragment() -> str:
+    """The explorer's controls and drawing area, for embedding in another page."""
+    page = explorer_html()
+    return page[page.index("<!--EXPLORER-->"):page.index("<!--/EXPLORER-->")]
+
+
+_page: str | None = None
 
 
 def render_static_html(view: NetworkView, title: str) -> str:
     """A self-contained HTML file (pyvis, scripts inlined) of one network view."""
     from pyvis.network import Network
 
+    # No pyvis ``heading``: its template prints the heading twice; the page gets one <h1>.
     net = Network(height="860px", width="100%", directed=True, cdn_resources="in_line",
-                  bgcolor="#ffffff", heading=title)
+                  bgcolor="#ffffff")
     max_influence = max((n.get("influence") or 0.0 for n in view.nodes), default=1.0) or 1.0
     for n in view.nodes:
         lines = [f"{n['platform']}:@{n['handle']}" if n.get("platform") else n["handle"]]
@@ -144,7 +168,8 @@ def render_static_html(view: NetworkView, title: str) -> str:
                 lines.append(f"{score} {n[score]:.3f}")
         if n.get("members"):
             lines.append(f"{n['members']:,} accounts")
-        net.add_node(n["id"], label=n["handle"], title="\n".join(lines),
+        label = f"community {n['community']}" if n.get("kind") == "community" else n["handle"]
+        net.add_node(n["id"], label=label, title="\n".join(lines),
                      shape=SHAPES.get(n.get("kind", "prospect"), "dot"),
                      color=n.get("colour"),
                      size=10 + 40 * ((n.get("influence") or 0.0) / max_influence) ** 0.5,
@@ -156,7 +181,34 @@ def render_static_html(view: NetworkView, title: str) -> str:
     net.toggle_stabilization(True)
     page = _offline(net.generate_html())
     legend = _LEGEND.replace("position:absolute", "position:fixed")
-    return page.replace("</body>", legend + "</body>")
+    page = re.sub(r"<title>.*?</title>|<h1>\s*</h1>", "", page, flags=re.S)
+    page = page.replace("<head>", f"<head><title>{title}</title>", 1)
+    heading = f'<h1 style="font:600 18px sans-serif;margin:8px 12px">{title}</h1>'
+    page = re.sub(r"<body[^>]*>", lambda m: m.group(0) + heading, page, count=1)
+    return page.replace("</body>", legend + _SETTLE_SCRIPT + "</body>")
+
+
+# After the layout: physics off (nothing drifts), fit, and label the most influential
+# nodes in a font that stays readable at the fitted zoom (the rest show when zoomed in).
+_SETTLE_SCRIPT = """
+<script>
+(function () {
+  function settle() {
+    network.setOptions({physics: {enabled: false}});
+    network.fit();
+    var scale = Math.max(network.getScale(), 0.02);
+    var all = nodes.get();
+    all.sort(function (a, b) { return (b.size || 0) - (a.size || 0); });
+    nodes.update(all.map(function (n, i) {
+      return {id: n.id, font: {size: i < 30 ? Math.min(14 / scale, 200) : 12,
+                               strokeWidth: 3, strokeColor: "#ffffff"}};
+    }));
+    document.body.dataset.settled = "true";
+  }
+  network.once("stabilizationIterationsDone", settle);
+  if (network.physics && network.physics.stabilized) settle();
+})();
+</script>"""
 
 
 _REMOTE = re.compile(r"<link[^>]*https?://[^>]*/>|<script[^>]*src=\"https?://[^>]*>\s*</script>"
@@ -182,115 +234,6 @@ _LEGEND = """
  <span style="color:#d62728">negative</span>
 </div>"""
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>scrm — network explorer</title>
-<link rel="stylesheet" href="/explore/static/vis-network.css">
-<script src="/explore/static/vis-network.min.js"></script>
-<style>
- body{margin:0;font:14px system-ui,sans-serif;color:#222}
- header{padding:8px 12px;background:#f6f7f9;border-bottom:1px solid #ddd}
- header form{display:flex;flex-wrap:wrap;gap:8px;align-items:end}
- label{display:flex;flex-direction:column;font-size:11px;color:#555}
- input,select{font:13px system-ui;padding:3px 5px;width:110px}
- #wrap{position:relative;height:calc(100vh - 64px)}
- #graph{position:absolute;inset:0}
- #tooltip{position:absolute;left:12px;top:12px;max-width:360px;background:#fff;
-  border:1px solid #bbb;border-radius:6px;padding:10px;box-shadow:0 2px 8px #0002;
-  display:none;z-index:6;font-size:13px}
- #tooltip .post{border-top:1px solid #eee;padding:4px 0;color:#333}
- #status{font-size:12px;color:#555;margin-left:8px}
-</style></head><body>
-<header><form id="controls">
- <b style="margin-right:8px">scrm explorer</b>
- <label>centre account<input name="center" placeholder="twitter:handle"></label>
- <label>depth<input name="depth" type="number" min="0" max="4" value="1" style="width:50px">
- </label>
- <label>community<input name="community" type="number" min="0" style="width:70px"></label>
- <label>platform<select name="platform"><option value="">all</option>
-  <option>twitter</option><option>reddit</option><option>stackexchange</option></select></label>
- <label>min score<input name="min_score" type="number" step="0.05" min="0" max="1" value="0"
-  style="width:60px"></label>
- <label>since<input name="since" type="date"></label>
- <label>until<input name="until" type="date"></label>
- <label>max nodes<input name="limit" type="number" value="2000" style="width:70px"></label>
- <button type="submit">Show</button><button type="button" id="reset">Reset</button>
- <span id="status"></span>
-</form></header>
-<div id="wrap"><div id="graph"></div><div id="tooltip"></div>""" + _LEGEND + """</div>
-<script>
-const SHAPES = {brand: "star", customer: "dot", prospect: "triangle", community: "hexagon"};
-const form = document.getElementById("controls");
-const tip = document.getElementById("tooltip");
-const statusEl = document.getElementById("status");
-let nodes = new vis.DataSet(), edges = new vis.DataSet(), current = null;
-const network = new vis.Network(document.getElementById("graph"), {nodes, edges}, {
-  physics: {solver: "barnesHut", barnesHut: {gravitationalConstant: -6000,
-            springLength: 140}, stabilization: {iterations: 300, fit: true}},
-  interaction: {hover: true, tooltipDelay: 120},
-  edges: {arrows: {to: {enabled: true, scaleFactor: 0.4}}, smooth: false},
-  nodes: {font: {size: 12}}
-});
-network.on("stabilizationIterationsDone", () => network.setOptions({physics: false}));
-window.network = network; window.scrmData = {nodes, edges};
-function esc(s) { const d = document.createElement("div"); d.textContent = s ?? ""; return d.innerHTML; }
-// With API keys on, open the page as /explore?key=<key>; the key is sent as a header.
-const KEY = new URLSearchParams(location.search).get("key");
-const HEADERS = KEY ? {"X-API-Key": KEY} : {};
-function params(extra) {
-  const p = new URLSearchParams();
-  for (const [k, v] of new FormData(form)) if (v !== "") p.set(k, v);
-  p.delete("key");
-  for (const [k, v] of Object.entries(extra || {})) p.set(k, v);
-  return p;
-}
-async function load(extra) {
-  statusEl.textContent = "loading…"; tip.style.display = "none";
-  const r = await fetch("/explore/data?" + params(extra), {headers: HEADERS});
-  if (!r.ok) { statusEl.textContent = "error: " + (await r.text()); return; }
-  const view = await r.json(); current = view;
-  const maxInf = Math.max(1e-12, ...view.nodes.map(n => n.influence || 0));
-  nodes.clear(); edges.clear();
-  nodes.add(view.nodes.map(n => ({
-    id: n.id, label: n.kind === "community" ? `community ${n.community} (${n.members})` : n.handle,
-    shape: SHAPES[n.kind] || "dot", color: {background: n.colour, border: n.kind === "customer" ? "#222" : n.colour},
-    borderWidth: n.kind === "customer" ? 3 : 1, size: 8 + 40 * Math.sqrt((n.influence || 0) / maxInf),
-    title: n.kind === "community" ? `${n.members} accounts` : `${n.platform}:@${n.handle}`, raw: n})));
-  edges.add(view.edges.map((e, i) => ({id: i, from: e.from, to: e.to, color: e.colour,
-    width: 1 + Math.log2(e.weight), title: `${e.weight} interaction(s)`})));
-  statusEl.textContent = `${view.nodes.length} nodes, ${view.edges.length} edges` +
-    (view.aggregated ? ` (${view.total_nodes} accounts shown as communities: click one to open it)` : "");
-  document.body.dataset.loaded = "true";
-}
-async function showTip(n, pos) {
-  tip.style.display = "block"; tip.style.left = (pos.x + 14) + "px"; tip.style.top = (pos.y + 14) + "px";
-  tip.innerHTML = `<b>${esc(n.platform)}:@${esc(n.handle)}</b> ${n.display_name ? "· " + esc(n.display_name) : ""}<br>
-    ${n.customer_id ? "customer " + esc(n.customer_id) + " " + esc(n.customer_name || "") : esc(n.kind)}<br>
-    advocate ${n.advocate.toFixed(3)} · influencer ${n.influencer.toFixed(3)} · detractor ${n.detractor.toFixed(3)}<br>
-    community ${n.community ?? "–"} · bridge ${n.bridge.toFixed(2)}<br>
-    <button id="recentre">Recentre here</button>
-    ${n.customer_id ? `<a href="/graphql" title="customer(id: &quot;${esc(n.customer_id)}&quot;)">customer view</a>` : ""}
-    <div id="posts">loading posts…</div>`;
-  document.getElementById("recentre").onclick = () => { form.center.value = n.id; load(); };
-  const r = await fetch("/explore/account/" + encodeURIComponent(n.id), {headers: HEADERS});
-  const card = r.ok ? await r.json() : {latest: []};
-  document.getElementById("posts").innerHTML = card.latest.map(p =>
-    `<div class="post">${esc(p.time.slice(0, 10))} ${esc(p.direction.replace("_", " "))}
-     ${p.counterpart ? "· @" + esc(p.counterpart) : ""}: ${esc(p.text.slice(0, 160))}</div>`).join("") || "no posts";
-}
-network.on("click", e => {
-  if (!e.nodes.length) { tip.style.display = "none"; return; }
-  const n = nodes.get(e.nodes[0]).raw;
-  if (n.kind === "community") { load({expand: n.community}); return; }
-  showTip(n, e.pointer.DOM);
-});
-network.on("doubleClick", e => { if (e.nodes.length) { form.center.value = e.nodes[0]; load(); } });
-form.addEventListener("submit", ev => { ev.preventDefault(); load(); });
-document.getElementById("reset").onclick = () => { form.reset(); load(); };
-const initial = new URLSearchParams(location.search);
-for (const [k, v] of initial) if (form[k]) form[k].value = v;
-load();
-</script></body></html>
-"""
 
 
 def page_title(view: NetworkView, what: str) -> str:

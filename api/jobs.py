@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+import tempfile
 import threading
 import time
 import traceback
@@ -22,9 +24,12 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
-from graph.store import GraphStore
+from graph.config import Settings
+from graph.errors import ScrmError
+from graph.store import GraphStore, StoreError
 
-__all__ = ["JobRunner", "execute", "router", "server_file"]
+__all__ = ["JobError", "JobRunner", "execute", "ingest_roots", "job_error", "router", "server_file",
+           "spool_dir"]
 
 Report = Callable[[str], None]
 
@@ -32,6 +37,72 @@ Report = Callable[[str], None]
 def server_file(db: Path) -> Path:
     """Where a running server announces itself for this database."""
     return db.parent / (db.name + ".server.json")
+
+
+BRAND_SETTINGS = "brand."
+
+
+class JobError(StoreError):
+    """A job that cannot run as asked (a malformed handle, a setting it may not change).
+
+    A :class:`graph.store.StoreError`, so the CLI, which runs the same jobs when no
+    server does, prints it as one line like the store's own refusals."""
+
+
+def spool_dir() -> Path:
+    """Where the CLI spools standard input for a server to read (one folder per user)."""
+    return Path(tempfile.gettempdir()) / f"scrm-spool-{os.getuid()}"
+
+
+def ingest_roots(settings: Settings) -> list[Path]:
+    """The folders a ``POST /jobs`` ingest may read: ``SCRM_INGEST_ROOTS`` (default: the
+    server's working directory and the database's folder), and the spool folder when it
+    is this user's own (a folder another user made, or a link, is never a root)."""
+    spec = settings.ingest_roots.replace(",", os.pathsep)
+    roots = [Path(p).expanduser() for p in spec.split(os.pathsep) if p.strip()]
+    if not roots:
+        roots = [Path.cwd(), settings.db.parent]
+    spool = spool_dir()
+    try:
+        info = os.lstat(spool)
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid():
+            roots.append(spool)
+    except OSError:
+        pass
+    return [root.resolve() for root in roots]
+
+
+def _outside_roots(paths: list[str], roots: list[Path]) -> str | None:
+    for name in paths:
+        target = Path(name)
+        if not target.is_absolute():
+            return name
+        resolved = target.resolve()
+        if not any(resolved.is_relative_to(root) for root in roots):
+            return name
+    return None
+
+
+def _delete_spooled(paths: list[str]) -> None:
+    spool = spool_dir().resolve()
+    for name in paths:
+        target = Path(name)
+        if target.parent.resolve() == spool and target.name.startswith("scrm-stdin-"):
+            target.unlink(missing_ok=True)
+
+
+def job_error(exc: BaseException) -> str:
+    """What a client is told about a failed job: its message for errors about the
+    request or its files, never a type name or a stack."""
+    if isinstance(exc, (ValueError, LookupError, OSError, StoreError, ScrmError)) \
+            and not isinstance(exc, KeyError):
+        text = str(exc.strerror + (f": {exc.filename}" if exc.filename else "")
+                   if isinstance(exc, OSError) and exc.strerror else exc)
+        if text:
+            return text
+    if isinstance(exc, KeyError):
+        return f"the job is missing {exc.args[0]!r}; see POST /jobs in the README"
+    return "the job failed on the server; its log says why"
 
 
 def execute(store: GraphStore, payload: dict[str, Any], report: Report) -> dict[str, Any]:
@@ -67,16 +138,29 @@ def execute(store: GraphStore, payload: dict[str, Any], report: Report) -> dict[
     if kind == "identities":
         return resolve_identities(store, **(payload.get("params") or {}))
     if kind == "brand":
-        n = store.set_brand(payload["accounts"], payload["settings"])
+        brand_settings = payload.get("settings") or {}
+        others = sorted(k for k in brand_settings if not k.startswith(BRAND_SETTINGS))
+        if others:  # above all privacy.salt: a new salt would let an erased person back in
+            raise JobError(f"a brand job sets only brand.* settings, not {others[0]}")
+        n = store.set_brand(payload["accounts"], brand_settings)
         return {"brand_accounts": n}
     if kind == "link":
         from graph.model import OwnsLink
 
-        link = OwnsLink(**payload["link"])
+        fields = dict(payload["link"])
+        key = _checked(str(fields.get("platform", "")), str(fields.get("handle", "")))
+        fields["platform"], fields["handle"] = key.split(":", 1)
+        link = OwnsLink(**fields)
+        if store.get_customer(link.customer_id) is None:
+            raise JobError(f"no customer {link.customer_id}")
+        if store.get_account(key) is None:
+            raise JobError(f"no account {key} is stored; ingest its posts first")
         store.link_account(link)
         store.record_decision(link.customer_id, link.account_key, "link")
         return {"linked": True}
     if kind == "unlink":
+        platform, _, handle = str(payload["account_key"]).partition(":")
+        _checked(platform, handle)
         removed = store.unlink_account(payload["customer_id"], payload["account_key"])
         store.record_decision(payload["customer_id"], payload["account_key"], "reject")
         return {"unlinked": removed}
@@ -89,6 +173,15 @@ def execute(store: GraphStore, payload: dict[str, Any], report: Report) -> dict[
         NETWORK_CACHE.clear()
         return counts
     raise ValueError(f"unknown job kind {kind!r}")
+
+
+def _checked(platform: str, handle: str) -> str:
+    from ingest.identity import check_account
+
+    try:
+        return check_account(platform, handle)
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
 
 
 def resolve_identities(store: GraphStore, threshold: float = 0.85,
@@ -172,8 +265,10 @@ class JobRunner:
                 job.status = "completed"
             except Exception as exc:  # reported to the client, never raised in the server
                 job.status = "failed"
-                job.error = f"{type(exc).__name__}: {exc}"
+                job.error = job_error(exc)
                 traceback.print_exc()
+            finally:
+                _delete_spooled(list(job.payload.get("paths") or []))
             if self._on_change is not None:
                 self._on_change()
 
@@ -206,8 +301,17 @@ def _runner(request: Request) -> JobRunner:
 
 @router.post("")
 def submit_job(body: JobRequest, request: Request) -> dict[str, Any]:
+    runner = _runner(request)
+    settings: Settings = request.app.state.settings
     payload = {k: v for k, v in body.model_dump().items() if v is not None}
-    return _runner(request).submit(payload).view()
+    if payload.get("paths"):
+        outside = _outside_roots(payload["paths"], ingest_roots(settings))
+        if outside is not None:
+            raise HTTPException(403, f"{outside} is not in a folder this server may read; "
+                                     "give an absolute path under SCRM_INGEST_ROOTS")
+    # the server chooses where rejects go: a client's folder would be a place to write
+    payload["rejects_dir"] = str(settings.resolved_rejects_dir())
+    return runner.submit(payload).view()
 
 
 @router.get("/{job_id}")

@@ -22,7 +22,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from api.auth import ASGIApp, Message, Receive, Scope, Send, buffer_body, is_mutation
+import orjson
+
+from api.auth import ASGIApp, Message, Receive, Scope, Send, buffer_body
+from api.guard import asks_mutation
 
 __all__ = ["GenerationMiddleware", "ReaderMiddleware", "bump_generation", "generation_file",
            "reader_socket", "run_reader"]
@@ -56,9 +59,14 @@ def _token(path: Path) -> tuple[int, int] | None:
 
 
 def _writes(scope: Scope) -> bool:
-    """Requests only the writer may answer, besides GraphQL mutations: write jobs."""
+    """Requests only the writer may answer, besides GraphQL mutations: write jobs and the
+    workspace's actions (form posts on a conversation)."""
     path: str = scope["path"]
-    return path == "/jobs" or path.startswith("/jobs/")
+    return path == "/jobs" or path.startswith("/jobs/") or _workspace_action(scope)
+
+
+def _workspace_action(scope: Scope) -> bool:
+    return bool(scope["method"] == "POST" and scope["path"].startswith("/conversation/"))
 
 
 class GenerationMiddleware:
@@ -70,23 +78,44 @@ class GenerationMiddleware:
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/graphql":
+        if scope["type"] != "http" or scope["method"] != "POST" or (
+                scope["path"] != "/graphql" and not _workspace_action(scope)):
             await self.app(scope, receive, send)
             return
         body, replay = await buffer_body(receive)
-        if not is_mutation(body):
+        workspace = _workspace_action(scope)
+        if not workspace and not asks_mutation(scope, body):
             await self.app(scope, replay, send)
             return
-        bumped = False
+        # A mutation's answer is small: hold it, and bump only when something may have
+        # been written (a refused or invalid mutation answers without data), so bogus
+        # mutations cannot make every reader reopen the database.
+        held: list[Message] = []
 
-        async def bump_first(message: Message) -> None:
-            nonlocal bumped
-            if not bumped:
-                bumped = True
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        try:
+            await self.app(scope, replay, hold)
+        finally:
+            start = next((m for m in held if m["type"] == "http.response.start"), None)
+            payload = b"".join(m.get("body", b"") for m in held
+                               if m["type"] == "http.response.body")
+            if start is not None and (workspace and start["status"] < 400
+                                      or start["status"] == 200 and _wrote(payload)):
                 bump_generation(self.path)
-            await send(message)
+            for message in held:
+                await send(message)
 
-        await self.app(scope, replay, bump_first)
+
+def _wrote(payload: bytes) -> bool:
+    """Whether a mutation's answer says some of it ran (``data`` not null)."""
+    try:
+        answer = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return True  # cannot tell: tell the readers
+    answers = answer if isinstance(answer, list) else [answer]
+    return any(isinstance(a, dict) and a.get("data") for a in answers)
 
 
 class ReaderMiddleware:
@@ -113,7 +142,7 @@ class ReaderMiddleware:
             return
         if scope["method"] == "POST" and scope["path"] == "/graphql":
             body, replay = await buffer_body(receive)
-            if is_mutation(body):
+            if asks_mutation(scope, body):
                 await self._forward(scope, replay, send, body)
                 await self._follow_writer()
                 return
@@ -140,6 +169,9 @@ class ReaderMiddleware:
             self._client = httpx.AsyncClient(base_url=self.writer_url, timeout=None)
         headers = [(k.decode("latin-1"), v.decode("latin-1"))
                    for k, v in scope.get("headers", []) if k.lower() not in _HOP_HEADERS]
+        host = dict(scope.get("headers", [])).get(b"host")
+        if host is not None:  # the workspace compares a form's Origin with it
+            headers.append(("x-forwarded-host", host.decode("latin-1")))
         query = scope.get("query_string", b"").decode("latin-1")
         url = scope["path"] + (f"?{query}" if query else "")
         try:

@@ -9,12 +9,12 @@ is logged here and reaches the client only as ``internal error``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ExecutionResult, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -22,12 +22,15 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from api import alerts, care, insights
 from api.context import Info
+from api.cost import cost_rule
 from api.errors import INTERNAL_ERROR, UserError
 from api.execution import PlainFieldsExecution
 from api.network import NETWORK_CACHE
@@ -46,8 +49,10 @@ from api.types import (
     decode_target_cursor,
     encode_target_cursor,
 )
+from graph.config import get_settings
 from graph.model import OwnsLink, account_key
 from graph.store import CustomerView, GraphStore, ScoredAccount
+from ingest.identity import check_account
 
 __all__ = ["MAX_ALIASES", "MAX_QUERY_DEPTH", "MAX_TOKENS", "Query", "schema"]
 
@@ -243,13 +248,17 @@ class Mutation(care.CareMutations):
                                       "decision always wins over automatic matching.")
     async def link_account(self, info: Info, customer_id: strawberry.ID, platform: str,
                            handle: str) -> Customer:
-        link = OwnsLink(customer_id=str(customer_id), platform=platform, handle=handle,
-                        confidence=1.0, method="manual", evidence="linked through the API")
+        checked = _checked_account(platform, handle)
+        link = OwnsLink(customer_id=str(customer_id), platform=checked.split(":", 1)[0],
+                        handle=checked.split(":", 1)[1], confidence=1.0, method="manual",
+                        evidence="linked through the API")
 
         def work(s: GraphStore) -> CustomerView | None:
             _writable(s)
             if s.get_customer(link.customer_id) is None:
                 return None
+            if s.get_account(checked) is None:
+                raise UserError(f"no account {checked} is stored; ingest its posts first")
             s.link_account(link)
             s.record_decision(link.customer_id, link.account_key, "link")
             return s.get_customer(link.customer_id)
@@ -263,7 +272,7 @@ class Mutation(care.CareMutations):
                                      "will not propose it again.")
     async def unlink_account(self, info: Info, customer_id: strawberry.ID, platform: str,
                              handle: str) -> bool:
-        key = account_key(platform, handle)
+        key = _checked_account(platform, handle)
 
         def work(s: GraphStore) -> bool:
             _writable(s)
@@ -308,6 +317,13 @@ def _utc(value: datetime | None) -> datetime | None:
     return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _checked_account(platform: str, handle: str) -> str:
+    try:
+        return check_account(platform, handle)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
 def _writable(store: GraphStore) -> None:
     if getattr(store, "read_only", False):
         raise UserError("this server is read-only: run 'scrm serve' to make changes")
@@ -329,6 +345,21 @@ class _Schema(strawberry.Schema):
                              exc_info=error.original_error)
 
 
+class _WritesNeedWriteKey(SchemaExtension):
+    """Every transport, one rule: a mutation needs a write key when keys are on. The HTTP
+    key check refuses it before; this covers a WebSocket, whose operations arrive after
+    the handshake the key check saw."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if (self.execution_context.operation_type == OperationType.MUTATION
+                and getattr(context, "role", None) == "read"):
+            self.execution_context.result = ExecutionResult(
+                data=None, errors=[GraphQLError("this key may read but not write; use a "
+                                                "write key")])
+        yield
+
+
 def _mask_errors() -> MaskErrors:
     return MaskErrors(should_mask_error=_is_unexpected, error_message=INTERNAL_ERROR)
 
@@ -340,8 +371,11 @@ MAX_TOKENS = 5_000
 # The depth and alias rules are validator classes that each limiter builds when it is
 # constructed. Built once here, they are the same classes in every request, so the
 # validation cache (keyed by document and rules) answers a repeated query text.
+# The cost limit (api.cost) is read from the settings once, when the schema is built.
+MAX_QUERY_COST = get_settings().max_query_cost
 _LIMIT_RULES = (*QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH).validation_rules,
-                *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules)
+                *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+                cost_rule(MAX_QUERY_COST))
 
 # Distinct query texts kept parsed and validated (clients send a handful; variables vary).
 DOCUMENT_CACHE_SIZE = 256
@@ -364,5 +398,6 @@ def _validation_cache() -> ValidationCache:
 
 
 schema = _Schema(query=Query, mutation=Mutation, extensions=[
-    _mask_errors, _limit_rules, _token_limiter, _parser_cache, _validation_cache],
+    _mask_errors, _WritesNeedWriteKey, _limit_rules, _token_limiter, _parser_cache,
+    _validation_cache],
     execution_context_class=PlainFieldsExecution)

@@ -63,7 +63,7 @@ def _slice_ratio(accounts: int, seed: int = 5) -> tuple[float, float, float, flo
 
 def _steps(db: Path) -> dict[str, float]:
     """The latest run's step timings, read back from the store."""
-    from graph.embedded_store import EmbeddedStore
+    from graph.embedded import EmbeddedStore
 
     with EmbeddedStore(db, read_only=True) as store:
         run = store.latest_run()

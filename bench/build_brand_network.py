@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 
 PHRASES = np.array([
     "love my brightloop bike", "battery died again, not happy", "support was helpful",
@@ -46,7 +46,7 @@ def build(db: Path, accounts: int, interactions: int, *, seed: int = 3, unscored
     timings: dict[str, float] = {}
     t0 = time.monotonic()
     store = EmbeddedStore(db)
-    copy = store._copy  # the adapter's own COPY path (allow-listed tables)
+    copy = store.bulk_load  # the adapter's COPY path, unchecked: every key here is new
     ids = np.arange(accounts)
     followers = np.minimum((rng.pareto(1.2, accounts) * 40).astype(np.int64), 50_000_000)
     brand = np.zeros(accounts, dtype=bool)
@@ -74,7 +74,7 @@ def build(db: Path, accounts: int, interactions: int, *, seed: int = 3, unscored
                            "confidence": pa.array(np.ones(len(customers))),
                            "method": pa.array(["crm"] * len(customers)),
                            "evidence": pa.array(["bench"] * len(customers))}))
-    store._exec("MERGE (s:Setting {key: 'brand.name'}) SET s.value = 'Brightloop'")
+    store.set_brand(["twitter:user0", "twitter:user1"], {"brand.name": "Brightloop"})
     timings["accounts"] = time.monotonic() - t0
 
     block = 5_000
@@ -157,15 +157,16 @@ def grow(db: Path, accounts: int, interactions: int, *, fraction: float = 0.01,
     """Append ``fraction`` more interactions (new, unscored posts) to a built network."""
     rng = np.random.default_rng(seed)
     store = EmbeddedStore(db)
-    newest = store._rows("MATCH (p:Post) RETURN max(CAST(p.post_id AS INT64)) AS m")[0]["m"]
-    start = max(int(newest or 0), interactions) + 10  # post ids above every existing one
+    # post ids above every existing one: the build's are below ``interactions`` and each
+    # growth's start after the last (counted in the posts), older growths' included
+    start = interactions + store.counts()["Post"] + 10
     m = int(interactions * fraction)
     post_ids = np.arange(start, start + m)
     authors = rng.integers(0, accounts, m)
     targets = rng.integers(0, accounts, m)
     pkeys = _keys("twitter:", post_ids)
     created = 1_767_225_600 + 300 * 86400 + np.arange(m)
-    store._copy("Post", pa.table({
+    store.bulk_load("Post", pa.table({
         "key": pkeys, "platform": pa.array(["twitter"] * m), "post_id": _keys("", post_ids),
         "author_key": _keys("twitter:user", authors),
         "text": pa.array(PHRASES[rng.integers(0, len(PHRASES), m)].astype(object)),
@@ -179,9 +180,9 @@ def grow(db: Path, accounts: int, interactions: int, *, fraction: float = 0.01,
         "score": pa.nulls(m, pa.int64()), "accepted": pa.nulls(m, pa.bool_()),
         "content_hash": pa.array(post_ids), "sentiment": pa.nulls(m, pa.float64()),
         "sentiment_model": pa.nulls(m, pa.string())}))
-    store._copy("Conversation", pa.table({"key": pkeys, "platform": pa.array(["twitter"] * m),
+    store.bulk_load("Conversation", pa.table({"key": pkeys, "platform": pa.array(["twitter"] * m),
                                           "root_post_key": pkeys}))
-    store._copy("POSTED", pa.table({"from": _keys("twitter:user", authors), "to": pkeys}))
-    store._copy("IN_CONVERSATION", pa.table({"from": pkeys, "to": pkeys}))
-    store._copy("MENTIONS", pa.table({"from": pkeys, "to": _keys("twitter:user", targets)}))
+    store.bulk_load("POSTED", pa.table({"from": _keys("twitter:user", authors), "to": pkeys}))
+    store.bulk_load("IN_CONVERSATION", pa.table({"from": pkeys, "to": pkeys}))
+    store.bulk_load("MENTIONS", pa.table({"from": pkeys, "to": _keys("twitter:user", targets)}))
     store.close()

@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 from ingest.identity import resolve
 
 SAMPLES = Path(__file__).resolve().parents[1] / "ingest" / "samples" / "demo"

@@ -18,9 +18,9 @@ def open_store(
     (with a buffer pool of ``buffer_pool_mb``, default ``SCRM_BUFFER_POOL_MB``)."""
     settings = settings or get_settings()
     if settings.neo4j_uri:
-        from graph.neo4j_store import Neo4jStore
+        from graph.neo4j import Neo4jStore
 
         return Neo4jStore.from_settings(settings)
-    from graph.embedded_store import EmbeddedStore
+    from graph.embedded import EmbeddedStore
 
     return EmbeddedStore(db or settings.db, read_only=read_only, buffer_pool_mb=buffer_pool_mb)

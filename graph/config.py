@@ -1,14 +1,25 @@
-"""Settings from ``SCRM_*`` environment variables (and an optional ``.env`` file)."""
+"""Settings from ``SCRM_*`` environment variables (and an optional ``.env`` file).
+
+This is the one place a setting is declared: every ``SCRM_*`` variable is a field of
+:class:`Settings`, the CLI takes its option defaults from it, and
+``tests/cli/test_docs.py`` keeps the README's settings table equal to it. To add a
+setting, add a field (and a line to the docstring and the README table).
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import SecretStr, model_validator
+from pydantic import SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "get_settings"]
+from graph.errors import ConfigError
+
+__all__ = ["ENV_PREFIX", "Settings", "env_name", "get_settings", "load_settings"]
+
+ENV_PREFIX = "SCRM_"
 
 
 class Settings(BaseSettings):
@@ -27,13 +38,25 @@ class Settings(BaseSettings):
             error (0 waits for ever).
         read_cache_seconds: How long an identical GraphQL read may be answered from
             memory (any write clears it; 0 turns the cache off).
+        debug: Show the Python traceback of an unexpected error.
+        readers: Read-only API processes beside the writer (``scrm serve --readers``).
+        db_threads: Threads one embedded-database query may use (0: one per core).
+        buffer_pool_mb: The embedded database's page cache (MB) for every command but
+            ``scrm analyze``.
+        half_life_days: An interaction's weight halves every this many days.
+        reply_weight / mention_weight / share_weight / quote_weight: Weight of each
+            interaction kind in the influence graph.
+        community_refresh: Keep the previous communities until interactions grew by this
+            fraction.
+        identity_threshold: Identity links at or above this confidence are applied.
+        routing_rules: A JSON file of care-queue routing rules (default: built-in rules).
         analyze_buffer_pool_mb: The embedded database's buffer pool when ``scrm analyze``
             opens it itself (MB). Analysis reads each column once, so a small pool
             costs it no time, and every page of a large one counts towards its peak
             memory; other commands use ``SCRM_BUFFER_POOL_MB`` (4096).
     """
 
-    model_config = SettingsConfigDict(env_prefix="SCRM_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore")
 
     db: Path = Path("scrm.lbdb")
     neo4j_uri: str | None = None
@@ -50,7 +73,21 @@ class Settings(BaseSettings):
     public_graphiql: bool = True
     query_timeout: float = 60.0
     read_cache_seconds: float = 2.0
+    debug: bool = False
+    readers: int = 0
+    db_threads: int = 0
+    buffer_pool_mb: int = 4096
+    half_life_days: float = 90.0
+    reply_weight: float = 1.0
+    mention_weight: float = 0.5
+    share_weight: float = 1.0
+    quote_weight: float = 1.0
+    community_refresh: float = 0.05
+    identity_threshold: float = 0.85
+    routing_rules: Path | None = None
     analyze_buffer_pool_mb: int = 1024
+    # Bytes a JSON line of an ingested file may have; a longer line is rejected unread.
+    max_line_bytes: int = 1 << 20
 
     # Live sources (``scrm monitor``): base URLs (self-hosted instances, proxies, tests)
     # and credentials. Credentials are read from the environment or .env on every run,
@@ -89,6 +126,25 @@ class Settings(BaseSettings):
     alert_min_count: int = 10
     alert_p_value: float = 1e-4
 
+    # --- security (access and abuse; see README "Security") ----------------------------
+    # api_key: the key the CLI sends when it hands a job to a server with keys on.
+    # allowed_hosts: Host header names the server answers (comma-separated; "*": any).
+    # ingest_roots: folders /jobs may read (os.pathsep- or comma-separated; empty: the
+    #     server's working directory and the database's folder, which holds the spool).
+    # max_body_bytes / max_query_chars / max_json_depth: refused before any parsing.
+    # max_query_cost: the cost limit of one GraphQL operation (api/cost.py).
+    # rate_limit_per_minute / rate_limit_burst: per key (or client address without a
+    #     key) and per process; 0 turns the limit off.
+    api_key: SecretStr | None = None
+    allowed_hosts: str = "localhost,127.0.0.1,::1"
+    ingest_roots: str = ""
+    max_body_bytes: int = 1_000_000
+    max_query_chars: int = 100_000
+    max_json_depth: int = 32
+    max_query_cost: int = 60_000
+    rate_limit_per_minute: int = 0
+    rate_limit_burst: int = 0
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if (
@@ -112,6 +168,50 @@ class Settings(BaseSettings):
         return self.db.parent / (self.db.name + ".rejects")
 
 
+def env_name(field: str) -> str:
+    """The environment variable of a settings field: ``query_timeout`` → ``SCRM_QUERY_TIMEOUT``."""
+    return ENV_PREFIX + field.upper()
+
+
+_ACCEPTS = {int: "a whole number", float: "a number", bool: "true or false",
+            Path: "a path", str: "text", SecretStr: "text"}
+
+
+def _accepts(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    annotation: Any = info.annotation if info is not None else None
+    for kind, words in _ACCEPTS.items():
+        if annotation is kind or annotation == kind | None:
+            return words
+    return "another value"
+
+
+def _one_line(error: ValidationError) -> str:
+    """The first problem of a settings error as one line naming the variable."""
+    problem = error.errors()[0]
+    loc = problem.get("loc") or ()
+    if not loc:  # a check across fields: its message names the variables already
+        return str(problem["msg"]).removeprefix("Value error, ")
+    field = str(loc[0])
+    value = problem.get("input")
+    shown = "" if isinstance(value, dict) else f"={value}"
+    return f"{env_name(field)}{shown} is not valid: it accepts {_accepts(field)}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, turning a bad value into a :class:`ConfigError` of one line.
+
+    Raises:
+        ConfigError: A ``SCRM_*`` variable (or ``.env`` line) has a value its setting
+            does not accept; the message names the variable and what it accepts.
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc)) from exc
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The process's settings, read once (see :func:`load_settings` for errors)."""
+    return load_settings()

@@ -47,7 +47,7 @@ def migrate(source: GraphStore, target: GraphStore, *, batch_size: int = 10_000,
             different number of scores for a run than the source.
 
     Example:
-        >>> from graph.embedded_store import EmbeddedStore  # doctest: +SKIP
+        >>> from graph.embedded import EmbeddedStore  # doctest: +SKIP
         >>> migrate(EmbeddedStore("scrm.lbdb"), open_store())  # doctest: +SKIP
         {'customers': 1000, 'accounts': 52000, ...}
     """

@@ -146,6 +146,12 @@ class Post:
     score: int | None = None
     title: str | None = None
     accepted: bool = False
+    # The text is the platform's shortened copy (a v1.1 "compat" status): a fuller
+    # copy of the same post is the same post, and its text is the one to keep.
+    truncated: bool = False
+    # A copy carried inside another record (a retweeted or quoted status): when it
+    # disagrees with a stored copy it is dropped, never the post that carried it.
+    embedded: bool = False
 
     @property
     def key(self) -> str:
@@ -203,6 +209,8 @@ class Reject:
     reason: str
     raw: str = ""
     field: str | None = None
+    # Only this field was dropped; the rest of the record was kept (a warning).
+    warning: bool = False
 
 
 Record = Customer | Account | Post | OwnsLink | Follow | Purchase | Reject

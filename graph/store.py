@@ -1,7 +1,7 @@
 """The store port: the one interface every other package uses to reach the graph.
 
-Adapters: :class:`graph.embedded_store.EmbeddedStore` (LadybugDB, the default,
-no server) and :class:`graph.neo4j_store.Neo4jStore` (production). Nothing
+Adapters: :class:`graph.embedded.EmbeddedStore` (LadybugDB, the default,
+no server) and :class:`graph.neo4j.Neo4jStore` (production). Nothing
 outside ``graph/`` imports an adapter directly; :func:`graph.open_store` picks one
 from the settings.
 """
@@ -15,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
+from graph.errors import BusyError, Failure
 from graph.model import Account, Customer, Follow, OwnsLink, Post, Purchase
 
 __all__ = [
@@ -41,11 +42,11 @@ ACCOUNT_PROFILE_COLUMNS: tuple[str, ...] = ("platform", "display_name", "locatio
                                             "description")
 
 
-class StoreError(Exception):
+class StoreError(Failure):
     """A store operation failed; the message says what to do about it."""
 
 
-class StoreBusyError(StoreError):
+class StoreBusyError(BusyError, StoreError):
     """Another process holds the database for writing."""
 
 

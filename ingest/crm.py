@@ -2,9 +2,12 @@
 
 Columns are found by name through a mapping from scrm's field names to the
 file's column names (identity by default; presets in :data:`PRESETS` for
-HubSpot and Salesforce contact exports). Required: ``customer_id``. Optional:
-``name, email, twitter, reddit, lifetime_value, nps, signup_date, location,
-company``. A handle may be written with or without ``@`` (``u/`` on Reddit) and
+HubSpot and Salesforce contact exports). A mapped name may list alternatives
+separated by ``|``; the first one the header has is used. Required:
+``customer_id``. Optional: ``name`` (or ``first_name`` and ``last_name``, joined),
+``email, twitter, reddit, lifetime_value, nps, signup_date, location, company``.
+An optional field that cannot be read is dropped with a warning in the rejects
+file; the contact is kept. A handle may be written with or without ``@`` (``u/`` on Reddit) and
 is matched case-insensitively; each one becomes an exact identity link
 (confidence 1.0, method ``crm``).
 """
@@ -23,22 +26,35 @@ from ingest.errors import SourceFormatError
 __all__ = ["HANDLE_COLUMNS", "PRESETS", "parse", "parse_orders"]
 
 HANDLE_COLUMNS = ("twitter", "reddit", "stackexchange")
-_FIELDS = ("customer_id", "name", "email", *HANDLE_COLUMNS, "lifetime_value", "nps",
-           "signup_date", "location", "company")
+_FIELDS = ("customer_id", "name", "first_name", "last_name", "email", *HANDLE_COLUMNS,
+           "lifetime_value", "nps", "signup_date", "location", "company")
 
+# Column names of real exports: HubSpot's contact export; Salesforce's report export
+# (UI labels) and its API / Data Loader export (field names). ``|`` separates names
+# the same field has in different exports.
 PRESETS: dict[str, dict[str, str]] = {
-    "hubspot": {"customer_id": "Record ID", "email": "Email", "name": "Full Name",
-                "twitter": "Twitter Username", "lifetime_value": "Total Revenue",
-                "signup_date": "Create Date", "location": "City", "company": "Company Name"},
-    "salesforce": {"customer_id": "Contact ID", "email": "Email", "name": "Full Name",
-                   "twitter": "Twitter", "lifetime_value": "Lifetime Value",
-                   "signup_date": "Created Date", "location": "Mailing City",
-                   "company": "Account Name"},
+    "hubspot": {"customer_id": "Record ID|Contact ID|Contact id", "email": "Email",
+                "name": "Full Name|Name", "first_name": "First Name",
+                "last_name": "Last Name", "twitter": "Twitter Username",
+                "lifetime_value": "Total Revenue", "signup_date": "Create Date",
+                "location": "City", "company": "Company Name|Company name"},
+    "salesforce": {"customer_id": "Contact ID|Id|ContactId", "email": "Email",
+                   "name": "Full Name|Name", "first_name": "First Name|FirstName",
+                   "last_name": "Last Name|LastName", "twitter": "Twitter|Twitter__c",
+                   "lifetime_value": "Lifetime Value|Lifetime_Value__c",
+                   "signup_date": "Created Date|CreatedDate",
+                   "location": "Mailing City|MailingCity",
+                   "company": "Account Name|Account.Name|AccountId"},
 }
+
+_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d",
+                 # US 12- and 24-hour times (HubSpot "3/15/2024 2:30 PM")
+                 "%m/%d/%Y %I:%M %p", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M",
+                 "%m/%d/%Y %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
 
 
 def _date(value: str) -> date:
-    for fmt in ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d"):
+    for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(value, fmt).date()
         except ValueError:
@@ -62,15 +78,20 @@ def _columns(path: Path | str, header: Sequence[str] | None, mapping: dict[str, 
     lowered = {h.strip().lower(): h for h in header}
     columns = {}
     for field in mapping:
-        wanted = mapping[field]
-        column = present.get(wanted) or lowered.get(wanted.lower())
-        if column is not None:
-            columns[field] = column
+        for wanted in mapping[field].split("|"):
+            column = present.get(wanted.strip()) or lowered.get(wanted.strip().lower())
+            if column is not None:
+                columns[field] = column
+                break
     for field in required:
         if field not in columns:
+            wanted = " or ".join(repr(w) for w in mapping[field].split("|"))
+            shown = ", ".join(header)
+            shown = shown if len(shown) <= 300 else shown[:300] + "…"
             raise SourceFormatError(
-                str(path), f"no {mapping[field]!r} column in the header ({', '.join(header)}); "
-                f"add it or map it with a column-mapping config")
+                str(path), f"no {wanted} column in the header ({shown}); use "
+                "--preset hubspot or --preset salesforce for those exports, or --mapping "
+                f"FILE.json naming your columns, e.g. {{\"{field}\": \"Contact ID\"}}")
     return columns
 
 
@@ -94,33 +115,35 @@ def parse(path: Path | str, mapping: dict[str, str] | None = None) -> Iterator[R
                 yield Reject(str(path), line, "missing required field 'customer_id'", raw,
                              "customer_id")
                 continue
-            try:
-                ltv_text = value("lifetime_value").replace(",", "").lstrip("$€£")
-                ltv = float(ltv_text) if ltv_text else None
-            except ValueError:
-                yield Reject(str(path), line, f"field 'lifetime_value' is not a number: "
-                             f"{value('lifetime_value')!r}", raw, "lifetime_value")
-                continue
-            nps_text = value("nps")
-            nps = None
-            if nps_text:
+            dropped: list[Reject] = []
+
+            def drop(field: str, why: str, raw: str = raw, line: int = line,
+                     dropped: list[Reject] = dropped) -> None:
+                column = columns.get(field, field)
+                dropped.append(Reject(str(path), line, f"field {field!r} (column {column!r}) "
+                                      f"{why}; the field was left empty and the contact kept",
+                                      raw, field, warning=True))
+
+            ltv = None
+            ltv_text = value("lifetime_value").replace(",", "").lstrip("$€£")
+            if ltv_text:
                 try:
-                    nps = int(float(nps_text))
+                    ltv = float(ltv_text)
                 except ValueError:
-                    nps = -1
-                if not 0 <= nps <= 10 or float(nps_text) != nps:
-                    yield Reject(str(path), line, f"field 'nps' must be a whole number 0-10: "
-                                 f"{nps_text!r}", raw, "nps")
-                    continue
+                    drop("lifetime_value", f"is not a number: {value('lifetime_value')!r}")
+            nps = _nps(value("nps"))
+            if nps == -1:
+                drop("nps", f"must be a whole number 0-10: {value('nps')!r}")
+                nps = None
             signup = None
             if value("signup_date"):
                 try:
                     signup = _date(value("signup_date"))
                 except ValueError as exc:
-                    yield Reject(str(path), line, f"field 'signup_date' {exc}", raw,
-                                 "signup_date")
-                    continue
-            yield Customer(customer_id=customer_id, name=value("name") or None,
+                    drop("signup_date", str(exc))
+            name = value("name") or " ".join(
+                p for p in (value("first_name"), value("last_name")) if p)
+            yield Customer(customer_id=customer_id, name=name or None,
                            email=value("email").lower() or None, lifetime_value=ltv, nps=nps,
                            signup_date=signup, location=value("location") or None,
                            company=value("company") or None)
@@ -131,6 +154,18 @@ def parse(path: Path | str, mapping: dict[str, str] | None = None) -> Iterator[R
                     yield OwnsLink(customer_id=customer_id, platform=platform, handle=handle,
                                    confidence=1.0, method="crm",
                                    evidence=f"CRM column {columns[platform]!r}")
+            yield from dropped
+
+
+def _nps(text: str) -> int | None:
+    """The score 0-10, None when empty, -1 when it is not a whole number 0-10."""
+    if not text:
+        return None
+    try:
+        nps = float(text)
+    except ValueError:
+        return -1
+    return int(nps) if nps.is_integer() and 0 <= nps <= 10 else -1
 
 
 def parse_orders(path: Path | str, mapping: dict[str, str] | None = None) -> Iterator[Record]:

@@ -35,7 +35,49 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-__all__ = ["Candidate", "jaro_winkler", "resolve"]
+from graph.model import account_key, normalize_handle
+
+__all__ = ["Candidate", "check_account", "jaro_winkler", "resolve"]
+
+
+# What a handle may look like, per platform (after normalize_handle: no @ or u/, lower
+# case). Other channels (the generic source) take any handle without spaces or colons.
+_PLATFORM = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+_HANDLES = {
+    "twitter": (re.compile(r"[a-z0-9_]{1,15}"), "1-15 letters, digits or _"),
+    "reddit": (re.compile(r"[a-z0-9_-]{3,20}"), "3-20 letters, digits, _ or -"),
+}
+_ANY_HANDLE = (re.compile(r"[^\s:]{1,100}"), "1-100 characters without spaces or colons")
+
+
+def check_account(platform: str, handle: str) -> str:
+    """The account key of a hand-made link, after checking the platform and handle.
+
+    The one check for links made by a person (``scrm identities link``, the
+    ``linkAccount`` mutation), so none of them can create an empty or malformed account.
+
+    Args:
+        platform: ``twitter``, ``reddit`` or another channel's name.
+        handle: The handle, with or without ``@`` / ``u/``.
+
+    Returns:
+        ``platform:handle`` as the store keys it.
+
+    Raises:
+        ValueError: The platform or handle cannot be one; the message says why.
+
+    Example:
+        >>> check_account("Twitter", "@DanaW")
+        'twitter:danaw'
+    """
+    name = platform.strip().lower()
+    if not _PLATFORM.fullmatch(name):
+        raise ValueError(f"{platform!r} is not a platform name (e.g. twitter or reddit)")
+    clean = normalize_handle(handle)
+    pattern, rule = _HANDLES.get(name, _ANY_HANDLE)
+    if not pattern.fullmatch(clean):
+        raise ValueError(f"{handle!r} is not a {name} handle ({rule})")
+    return account_key(name, clean)
 
 P_EMAIL_BIO = 0.99
 P_REUSE = 0.90

@@ -12,6 +12,7 @@ import gc
 import hashlib
 import json
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -36,6 +37,7 @@ from graph.model import (
     tombstone,
 )
 from graph.store import GraphBatch, GraphStore
+from ingest.errors import IngestError
 
 __all__ = [
     "MAX_TEXT_CHARS",
@@ -78,6 +80,8 @@ class FileReport:
     read: int = 0
     loaded: int = 0
     rejected: int = 0
+    erased: int = 0
+    warnings: int = 0
     skipped: bool = False
     created: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -85,29 +89,40 @@ class FileReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "file": self.source_file, "source": self.source, "read": self.read,
-            "loaded": self.loaded, "rejected": self.rejected, "skipped": self.skipped,
+            "loaded": self.loaded, "rejected": self.rejected, "warnings": self.warnings,
+            "skipped": self.skipped,
             "created": self.created, "seconds": round(self.seconds, 3),
         }
 
 
 class RejectsWriter:
-    """Appends rejects as JSON lines to one file, created on the first reject."""
+    """Appends rejects as JSON lines to one file, created on the first reject.
+
+    A warning (a field dropped from a record that was kept) is written the same way
+    with ``"warning": true``; ``count`` counts rejected records only.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.count = 0
+        self.first_reason: dict[str, str] = {}  # source file -> its first reject's reason
         self._fh: IO[str] | None = None
 
     def write(self, reject: Reject) -> None:
         if self._fh is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = self.path.open("a", encoding="utf-8")
-        self._fh.write(json.dumps({
+        entry: dict[str, Any] = {
             "source_file": reject.source_file, "line": reject.line, "field": reject.field,
             "reason": reject.reason, "raw": reject.raw,
-        }, ensure_ascii=False) + "\n")
+        }
+        if reject.warning:
+            entry["warning"] = True
+        self._fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
         self._fh.flush()
-        self.count += 1
+        if not reject.warning:
+            self.count += 1
+            self.first_reason.setdefault(reject.source_file, reject.reason)
 
     def close(self) -> None:
         if self._fh is not None:
@@ -130,6 +145,34 @@ def _oversize(record: Record) -> str | None:
     return None
 
 
+def _same_content(a: Post, b: Post) -> bool:
+    return (a.author_key, a.created_at, a.text, a.title) == (
+        b.author_key, b.created_at, b.text, b.title)
+
+
+def best_copies(posts: list[Post]) -> list[Post]:
+    """One copy of each post where copies in a batch differ only as copies do.
+
+    The same tweet arrives from several endpoints: with its full text or the
+    shortened "compat" text (``truncated``), and inside retweets and quotes
+    (``embedded``). The fullest copy a line gave as its own post wins; a truncated or
+    embedded copy that disagrees with it is dropped here. Two full copies that
+    disagree are both kept, so the store reports the conflict.
+    """
+    groups: dict[str, list[Post]] = {}
+    for p in posts:
+        groups.setdefault(p.key, []).append(p)
+    if len(groups) == len(posts):
+        return posts
+    out: list[Post] = []
+    for copies in groups.values():
+        best = min(copies, key=lambda p: (p.truncated, p.embedded))
+        out.append(best)
+        out.extend(p for p in copies if p is not best and not p.truncated and not p.embedded
+                   and not _same_content(p, best))
+    return out
+
+
 def _to_batch(records: Iterable[Record]) -> GraphBatch:
     batch = GraphBatch()
     for r in records:
@@ -145,7 +188,85 @@ def _to_batch(records: Iterable[Record]) -> GraphBatch:
             batch.follows.append(r)
         elif isinstance(r, Purchase):
             batch.purchases.append(r)
+    batch.posts = best_copies(batch.posts)
     return batch
+
+
+_SHORTENED_TAIL = re.compile(r"(?:\s*https?://t\.co/\w+)*\s*$")
+
+
+def shortened_of(short: str, full: str) -> bool:
+    """Whether ``short`` is a platform's shortened copy of ``full``: its text up to an
+    ellipsis (``…``), then at most links, and ``full`` starts with that text."""
+    head = _SHORTENED_TAIL.sub("", short)
+    if not head.endswith(("…", "...")):
+        return False
+    head = head.rstrip("….").rstrip()
+    return bool(head) and full.startswith(head) and len(full) > len(head)
+
+
+def _blamed_units(store: GraphStore, pending: list[Unit], batch: GraphBatch,
+                  conflicts: list[tuple[str, str]]
+                  ) -> tuple[dict[int, list[str]], list[tuple[Unit, str]]]:
+    """Which units the store's conflicts reject, by ``id(unit)``, with the reasons.
+
+    A post's copy that is embedded (a retweeted or quoted status) or truncated never
+    costs its line: the stored copy stands, and the line's own post is kept. A full
+    copy that disagrees is a conflict for the line whose own post it is. An order
+    whose customer is not in the CRM rejects its row. A full copy whose stored copy
+    is its shortened text is kept as a warning (the second list): the store keeps the
+    first copy of a post, and does not yet replace a shortened text with a fuller one.
+    """
+    holders: dict[str, list[tuple[Unit, Post]]] = {}
+    orders: dict[str, Unit] = {}
+    for unit in pending:
+        for r in unit.records:
+            if isinstance(r, Post):
+                holders.setdefault(r.key, []).append((unit, r))
+            elif isinstance(r, Purchase):
+                orders.setdefault(f"{r.customer_id}:{r.order_id}", unit)
+    sent: dict[str, Post] = {}
+    for p in batch.posts:
+        sent.setdefault(p.key, p)
+    bad: dict[int, list[str]] = {}
+    stored_conflicts: dict[str, list[tuple[Unit, Post]]] = {}
+    for key, reason in conflicts:
+        order = orders.get(key)
+        if order is not None:
+            bad.setdefault(id(order), []).append(
+                f"order {key.split(':', 1)[1]!r}: {reason}; ingest the CRM contacts first "
+                "(scrm ingest crm), then this file again with --force")
+            continue
+        own = [(u, p) for u, p in holders.get(key, []) if not p.embedded and not p.truncated]
+        first = sent.get(key)
+        if first is not None and "same batch" in reason:
+            blamed = [u for u, p in own if not _same_content(p, first)]
+        elif first is not None:
+            blamed = [u for u, p in own if _same_content(p, first)]
+        else:
+            blamed = []
+        blamed = blamed or [u for u, _ in own]
+        if first is not None and "same batch" not in reason:
+            stored_conflicts[key] = [(u, p) for u, p in own if any(u is b for b in blamed)]
+            continue
+        for unit in {id(u): u for u in blamed}.values():
+            bad.setdefault(id(unit), []).append(
+                f"duplicate id with conflicting content: {key}: {reason}")
+    kept: list[tuple[Unit, str]] = []
+    if stored_conflicts:
+        details = store.post_details(list(stored_conflicts))
+        stored_text = dict(zip(details["key"], details["text"], strict=True))
+        for key, copies in stored_conflicts.items():
+            for unit, post in copies:
+                if shortened_of(str(stored_text.get(key) or ""), post.text):
+                    kept.append((unit, f"{key}: the stored copy has the platform's shortened "
+                                       "text and this line has the full text; the store keeps "
+                                       "the first copy (the full text is in 'raw')"))
+                else:
+                    bad.setdefault(id(unit), []).append(
+                        f"duplicate id with conflicting content: {key}: an already stored "
+                        "post with this id has different author, time or text")
+    return bad, kept
 
 
 class ForgottenFilter:
@@ -220,25 +341,22 @@ def load_units(
         nonlocal pending
         if not pending:
             return
-        result = store.write_batch(_to_batch(r for unit in pending for r in unit.records))
-        bad: dict[int, list[str]] = {}
-        if result.conflicts:
-            by_post: dict[str, Unit] = {}
-            for unit in pending:
-                for r in unit.records:
-                    if isinstance(r, Post):
-                        by_post.setdefault(r.key, unit)
-            for key, reason in result.conflicts:
-                owner = by_post.get(key)
-                if owner is not None:
-                    bad.setdefault(id(owner), []).append(f"{key}: {reason}")
+        batch = _to_batch(r for unit in pending for r in unit.records)
+        result = store.write_batch(batch)
+        bad, kept = _blamed_units(store, pending, batch, result.conflicts) \
+            if result.conflicts else ({}, [])
+        for unit, warning in kept:
+            if id(unit) not in bad:
+                report.warnings += 1
+                rejects.write(Reject(source_file, unit.line, warning, unit.text(), field="text",
+                                     warning=True))
         for unit in pending:
             reasons = bad.get(id(unit))
             if reasons:
                 report.rejected += 1
-                rejects.write(Reject(source_file, unit.line,
-                                     "duplicate id with conflicting content: " + "; ".join(reasons),
-                                     unit.text(), field="id"))
+                order = any(isinstance(r, Purchase) for r in unit.records)
+                rejects.write(Reject(source_file, unit.line, "; ".join(reasons), unit.text(),
+                                     field="customer_id" if order else "id"))
             else:
                 report.loaded += 1
         for k, v in result.created.items():
@@ -257,9 +375,13 @@ def load_units(
         for read, screened_out, batch in _read_ahead(
                 _batches(units, source_file, forgotten, batch_size)):
             report.read += read
-            report.rejected += len(screened_out)
             for problem in screened_out:
                 rejects.write(problem)
+                if problem.warning:
+                    report.warnings += 1
+                else:
+                    report.rejected += 1
+                    report.erased += problem.raw == _ERASED
             pending = batch
             flush()
     report.seconds = time.monotonic() - started
@@ -273,18 +395,26 @@ def _batches(units: Iterator[Unit], source_file: str, forgotten: ForgottenFilter
              batch_size: int) -> Iterator[Batch]:
     """Group screened units into batches of about ``batch_size`` records: for each, how
     many units were read, the rejects screening found, and the units to write."""
-    read, screened_out, pending, size = 0, [], [], 0
-    for unit in units:
-        read += 1
-        problem = _screen(unit, source_file, forgotten)
-        if problem is not None:
-            screened_out.append(problem)
-            continue
-        pending.append(unit)
-        size += len(unit.records)
-        if size >= batch_size:
+    read, pending, size = 0, [], 0
+    screened_out: list[Reject] = []
+    try:
+        for unit in units:
+            read += 1
+            problem = _screen(unit, source_file, forgotten, screened_out)
+            if problem is not None:
+                screened_out.append(problem)
+                continue
+            pending.append(unit)
+            size += len(unit.records)
+            if size >= batch_size:
+                yield read, screened_out, pending
+                read, pending, size = 0, [], 0
+                screened_out = []
+    except IngestError:
+        # The input broke off (a cut-short download): what was read is loaded first.
+        if read:
             yield read, screened_out, pending
-            read, screened_out, pending, size = 0, [], [], 0
+        raise
     if read:
         yield read, screened_out, pending
 
@@ -333,9 +463,21 @@ def _read_ahead(batches: Iterator[Batch]) -> Iterator[Batch]:
         taken.release()
 
 
-def _screen(unit: Unit, source_file: str, forgotten: ForgottenFilter) -> Reject | None:
+_ERASED = "[erased]"
+
+
+def _screen(unit: Unit, source_file: str, forgotten: ForgottenFilter,
+            warnings: list[Reject]) -> Reject | None:
     """Screen a unit before it joins a batch: the reject that keeps it out (carrying the
-    raw text), or None; its records then have passed the forgotten-person filter."""
+    raw text), or None; its records then have passed the forgotten-person filter.
+    Warnings (a field dropped, the record kept) leave the unit for ``warnings``."""
+    if any(isinstance(r, Reject) and r.warning for r in unit.records):
+        for r in unit.records:
+            if isinstance(r, Reject) and r.warning:
+                warnings.append(r if r.raw else replace(r, raw=unit.text()))
+        unit.records = [r for r in unit.records if not (isinstance(r, Reject) and r.warning)]
+        if not unit.records:
+            return None
     oversize: str | None = None
     for r in unit.records:
         if isinstance(r, Reject):
@@ -350,7 +492,7 @@ def _screen(unit: Unit, source_file: str, forgotten: ForgottenFilter) -> Reject 
         if not unit.records:
             # nothing of this person is written again, not even to the rejects file
             return Reject(source_file, unit.line, "belongs to a person erased on request "
-                          "(forgetCustomer); not imported", "[erased]")
+                          "(forgetCustomer); not imported", _ERASED)
     return None
 
 

@@ -7,10 +7,17 @@ the wrapped ``{"kind": "t1", "data": {...}}`` form, and Pushshift-style dump lin
 them; ``link_id`` (the submission) is the conversation. Deleted authors keep
 the handle ``[deleted]`` so their posts are not lost; analytics ignore that
 account. ``u/name`` references in the text are mentions.
+
+Reddit API responses saved as files are read too: a ``Listing`` (a subreddit's or a
+user's posts, an inbox; on one line or pretty-printed) and a thread
+(``/comments/<id>``: an array of two Listings, replies nested in each comment).
+Their comments and submissions are taken one by one (:func:`document_items`); the
+"more" stubs (ids of comments the response left out) are not posts.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -19,11 +26,40 @@ from typing import Any
 from graph.model import Account, Post, PostKind, Record, Reject
 from ingest.jsonline import json_object
 
-__all__ = ["parse_line", "parse_lines"]
+__all__ = ["document_items", "parse_line", "parse_lines"]
 
 PLATFORM = "reddit"
 _MENTION = re.compile(r"(?<![\w/])/?u/([A-Za-z0-9_-]{3,20})")
 _DELETED = ("[deleted]", "[removed]", "")
+_THING_KINDS = {"t2": "an account", "t4": "a private message", "t5": "a subreddit",
+                "t6": "an award"}
+
+
+def document_items(document: Any, _path: object = None) -> Iterator[Any]:
+    """The comments and submissions in a saved API response (a Listing, a thread's
+    array of Listings, a single thing), depth first, each without its nested replies;
+    other things (messages, accounts) are given as they are, for the parser to name."""
+    if isinstance(document, list):
+        for item in document:
+            yield from document_items(item)
+        return
+    if not isinstance(document, dict):
+        yield document
+        return
+    kind, data = document.get("kind"), document.get("data")
+    if kind == "Listing" and isinstance(data, dict):
+        for child in data.get("children") or []:
+            yield from document_items(child)
+        return
+    if kind == "more":
+        return
+    if kind in ("t1", "t3") and isinstance(data, dict):
+        replies = data.get("replies")
+        yield {"kind": kind, "data": {k: v for k, v in data.items() if k != "replies"}}
+        if isinstance(replies, dict):
+            yield from document_items(replies)
+        return
+    yield document
 
 
 def parse_line(text: str, line_no: int, source_file: str) -> list[Record]:
@@ -37,8 +73,11 @@ def parse_line(text: str, line_no: int, source_file: str) -> list[Record]:
     kind = obj.get("kind")
     if kind in ("t1", "t3") and isinstance(obj.get("data"), dict):
         obj = obj["data"]
-    elif kind == "Listing":
-        return reject("a Listing wrapper: write one comment or submission per line")
+    elif kind == "Listing" or kind == "more":
+        return _listing(obj, line_no, source_file)
+    elif kind in _THING_KINDS:
+        return reject(f"{_THING_KINDS[kind]} ({kind}), not a comment or submission; "
+                      "not loaded")
     is_comment = "body" in obj or kind == "t1" or str(obj.get("name", "")).startswith("t1_")
     is_submission = not is_comment and ("title" in obj or str(obj.get("name", ""))
                                         .startswith("t3_"))
@@ -95,6 +134,22 @@ def parse_line(text: str, line_no: int, source_file: str) -> list[Record]:
     records: list[Record] = [post, Account(platform=PLATFORM, handle=author,
                                            user_id=obj.get("author_fullname") or None)]
     records.extend(Account(platform=PLATFORM, handle=m) for m in post.mentions)
+    return records
+
+
+def _listing(obj: dict[str, Any], line_no: int, source_file: str) -> list[Record]:
+    """A Listing on one line: its comments and submissions, each one rejected only as a
+    warning (the rest of the line is kept)."""
+    records: list[Record] = []
+    for n, item in enumerate(document_items(obj), start=1):
+        for r in parse_line(json.dumps(item), line_no, source_file):
+            if isinstance(r, Reject):
+                r = Reject(r.source_file, r.line, f"item {n} of the Listing: {r.reason}",
+                           r.raw, r.field, warning=True)
+            records.append(r)
+    if not any(not isinstance(r, Reject) for r in records):
+        return [Reject(source_file, line_no, "a Listing with no comments or submissions",
+                       json.dumps(obj)[:1000])]
     return records
 
 

@@ -32,6 +32,10 @@ _TAGS = re.compile(r"<[^>]+>")
 _FILES = ("Users.xml", "Posts.xml", "Comments.xml")
 
 
+# PostTypeId 1 is a question and 2 an answer; 3, 4 and 5 are tag wikis and their
+# excerpts, 7 and 8 site wiki pages: text about tags and the site, not a conversation.
+_NOT_CONVERSATIONS = frozenset({"3", "4", "5", "7", "8"})
+
 def _plain(body: str | None) -> str:
     """Stack Exchange bodies are HTML; keep the words."""
     if not body:
@@ -122,6 +126,8 @@ def units(path: Path | str, *, platform: str = "stackexchange") -> Iterator[Unit
             yield bad(posts, line, raw, "field 'CreationDate' is not a date", "CreationDate")
             continue
         kind_id = row.get("PostTypeId")
+        if kind_id in _NOT_CONVERSATIONS:
+            continue
         parent = row.get("ParentId") if kind_id == "2" else None
         root = question_of.get(post_id, post_id) if kind_id == "2" else post_id
         author = _author(row, "OwnerUserId", "OwnerDisplayName")

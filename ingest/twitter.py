@@ -6,7 +6,13 @@ The shape is detected per line, so one file may mix them:
   ``includes.users`` / ``includes.tweets``;
 * a **v2 flat tweet** (twarc's form) is one tweet with ``author``,
   ``referenced_tweets[*]`` and mentions inlined;
-* a **v1.1 status** has ``id_str`` and a ``user`` object.
+* a **v1.1 status** has ``id_str`` and a ``user`` object;
+* a **Gnip / Activity Streams** activity has ``actor``, ``verb`` and ``postedTime``;
+* an **academictwitteR / twarc users file** (``{"users": [...]}``) gives accounts.
+
+A file that is one JSON document (see :func:`document_items`) is read item by item:
+an array of v2 tweets as academictwitteR saves it (``*_data_<id>.json``) takes its
+authors from the ``*_users_<id>.json`` file beside it.
 
 Every tweet becomes a :class:`Post`; replies, quotes and retweets keep the id of
 the tweet they point at (the loader turns those into edges, pending until the
@@ -21,14 +27,18 @@ status object); v2 gives ``conversation_id`` and that is used as is.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+import orjson
 
 from graph.model import Account, Post, PostKind, Record, Reject
 from ingest.jsonline import json_object
 
-__all__ = ["parse_line", "parse_lines"]
+__all__ = ["document_items", "parse_line", "parse_lines"]
 
 PLATFORM = "twitter"
 
@@ -93,7 +103,7 @@ def _url(handle: str, tweet_id: str) -> str:
 
 
 def _v2_post(tweet: dict[str, Any], users_by_id: dict[str, Account],
-             out: list[Record]) -> Post:
+             out: list[Record], embedded: bool = False) -> Post:
     """One v2 tweet; the author comes from ``author`` (flat) or ``includes.users``."""
     tweet_id = _id(tweet, "id")
     if not isinstance(tweet.get("text", ""), str):
@@ -149,7 +159,7 @@ def _v2_post(tweet: dict[str, Any], users_by_id: dict[str, Account],
         mentions=tuple(dict.fromkeys(mentions)) if mentions else (), shared_id=shared,
         hashtags=tuple(h.get("tag", "") for h in tags if isinstance(h, dict)) if tags else (),
         lang=tweet.get("lang"), likes=_int(metrics.get("like_count")), reposts=reposts,
-        replies=_int(metrics.get("reply_count")))
+        replies=_int(metrics.get("reply_count")), embedded=embedded)
 
 
 def _v2_page(obj: dict[str, Any]) -> list[Record]:
@@ -167,13 +177,14 @@ def _v2_page(obj: dict[str, Any]) -> list[Record]:
             out.append(_v2_account(user))
         return out
     seen: set[str] = set()
-    for tweet in [*items, *(includes.get("tweets") or [])]:
+    included = includes.get("tweets") or []
+    for n, tweet in enumerate([*items, *included]):
         if not isinstance(tweet, dict):
             raise _Bad("field 'data' must hold tweet objects", "data")
         if tweet.get("id") in seen:
             continue
         seen.add(str(tweet.get("id")))
-        out.append(_v2_post(tweet, users_by_id, out))
+        out.append(_v2_post(tweet, users_by_id, out, embedded=n >= len(items)))
     return out
 
 
@@ -185,14 +196,39 @@ def _v2_flat(obj: dict[str, Any]) -> list[Record]:
     for ref in obj.get("referenced_tweets") or []:
         if isinstance(ref, dict) and ref.get("text") is not None and ref.get("created_at") \
                 and (ref.get("author") or ref.get("author_id")):
-            out.append(_v2_post(ref, users_by_id, out))
+            out.append(_v2_post(ref, users_by_id, out, embedded=True))
     reply_user = obj.get("in_reply_to_user")
     if isinstance(reply_user, dict) and reply_user.get("username"):
         out.append(_v2_account(reply_user))
     return out
 
 
-def _v1_status(obj: dict[str, Any], out: list[Record], seen: set[str]) -> Post:
+def _v1_text(obj: dict[str, Any]) -> tuple[str, bool]:
+    """A status's fullest text, and whether that is still the shortened "compat" text.
+
+    A status from the streaming or compat endpoints carries 140 characters and
+    ``truncated: true``; ``extended_tweet.full_text`` (streaming) or ``full_text``
+    (``tweet_mode=extended``) is the whole text when given. A retweet's own text is
+    always a shortened ``RT @author: …`` copy, so it is rebuilt from the retweeted
+    status, and is as truncated as that status is.
+    """
+    retweeted = obj.get("retweeted_status")
+    if isinstance(retweeted, dict) and isinstance(retweeted.get("user"), dict):
+        inner, truncated = _v1_text(retweeted)
+        return f"RT @{retweeted['user'].get('screen_name', '')}: {inner}", truncated
+    extended = obj.get("extended_tweet")
+    if isinstance(extended, dict) and isinstance(extended.get("full_text"), str):
+        return extended["full_text"], False
+    if isinstance(obj.get("full_text"), str):
+        return obj["full_text"], False
+    text = obj.get("text")
+    if text is not None and not isinstance(text, str):
+        raise _Bad("field 'text' must be a string", "text")
+    return text or "", obj.get("truncated") is True
+
+
+def _v1_status(obj: dict[str, Any], out: list[Record], seen: set[str],
+               embedded: bool = False) -> Post:
     tweet_id = _id(obj, "id_str", "id")
     user = obj.get("user")
     if not isinstance(user, dict):
@@ -207,14 +243,14 @@ def _v1_status(obj: dict[str, Any], out: list[Record], seen: set[str]) -> Post:
         shared = _id(retweeted, "id_str", "id")
         if shared not in seen:
             seen.add(shared)
-            out.append(_v1_status(retweeted, out, seen))
+            out.append(_v1_status(retweeted, out, seen, embedded=True))
     elif isinstance(quoted, dict) or obj.get("quoted_status_id_str"):
         kind = PostKind.QUOTE
         shared = _id(quoted, "id_str", "id") if isinstance(quoted, dict) else str(
             obj["quoted_status_id_str"])
         if isinstance(quoted, dict) and shared not in seen:
             seen.add(shared)
-            out.append(_v1_status(quoted, out, seen))
+            out.append(_v1_status(quoted, out, seen, embedded=True))
     if obj.get("in_reply_to_status_id_str") or obj.get("in_reply_to_status_id"):
         parent = str(obj.get("in_reply_to_status_id_str") or obj["in_reply_to_status_id"])
         if kind == PostKind.POST:
@@ -227,8 +263,7 @@ def _v1_status(obj: dict[str, Any], out: list[Record], seen: set[str]) -> Post:
             out.append(Account(platform=PLATFORM, handle=m["screen_name"],
                                user_id=str(m.get("id_str") or m.get("id") or "") or None,
                                display_name=m.get("name")))
-    extended = obj.get("extended_tweet") or {}
-    text = extended.get("full_text") or obj.get("full_text") or obj.get("text") or ""
+    text, truncated = _v1_text(obj)
     return Post(
         platform=PLATFORM, post_id=tweet_id, author_handle=author.handle,
         created_at=_v1_time(obj.get("created_at")), text=text, kind=kind,
@@ -238,7 +273,134 @@ def _v1_status(obj: dict[str, Any], out: list[Record], seen: set[str]) -> Post:
         hashtags=tuple(h.get("text", "") for h in entities.get("hashtags") or []
                        if isinstance(h, dict)),
         lang=obj.get("lang"), likes=_int(obj.get("favorite_count")),
-        reposts=_int(obj.get("retweet_count")))
+        reposts=_int(obj.get("retweet_count")), truncated=truncated, embedded=embedded)
+
+
+def _gnip_id(value: Any, name: str) -> str:
+    """The number at the end of a Gnip id (``tag:search.twitter.com,2005:123``,
+    ``id:twitter.com:456``)."""
+    if not isinstance(value, str) or not value:
+        raise _Bad(f"missing required field {name!r}", name)
+    return value.rsplit(":", 1)[-1]
+
+
+def _gnip_account(actor: Any) -> Account:
+    if not isinstance(actor, dict):
+        raise _Bad("missing required field 'actor'", "actor")
+    location = actor.get("location")
+    return Account(platform=PLATFORM, handle=_id(actor, "preferredUsername"),
+                   user_id=_gnip_id(actor.get("id"), "actor.id"),
+                   display_name=actor.get("displayName"),
+                   followers=_int(actor.get("followersCount")),
+                   location=location.get("displayName") if isinstance(location, dict) else None,
+                   description=actor.get("summary") or None)
+
+
+def _gnip_text(activity: dict[str, Any]) -> tuple[str, bool]:
+    """Like :func:`_v1_text`: ``long_object.body`` is the full text of a long tweet, and
+    a share's text is rebuilt from the shared activity."""
+    shared = activity.get("object")
+    if activity.get("verb") == "share" and isinstance(shared, dict) \
+            and isinstance(shared.get("actor"), dict):
+        inner, truncated = _gnip_text(shared)
+        return f"RT @{shared['actor'].get('preferredUsername', '')}: {inner}", truncated
+    long = activity.get("long_object")
+    if isinstance(long, dict) and isinstance(long.get("body"), str):
+        return long["body"], False
+    body = activity.get("body")
+    if body is not None and not isinstance(body, str):
+        raise _Bad("field 'body' must be a string", "body")
+    return body or "", bool(body) and str(body).rstrip().endswith("…")
+
+
+_STATUS_LINK = re.compile(r"/status(?:es)?/(\d+)")
+
+
+def _gnip_activity(obj: dict[str, Any], out: list[Record], seen: set[str],
+                   embedded: bool = False) -> Post:
+    tweet_id = _gnip_id(obj.get("id"), "id")
+    author = _gnip_account(obj.get("actor"))
+    out.append(author)
+    kind, parent, shared = PostKind.POST, None, None
+    inner = obj.get("object")
+    quoted = obj.get("twitter_quoted_status")
+    if obj.get("verb") == "share" and isinstance(inner, dict):
+        kind, shared = PostKind.SHARE, _gnip_id(inner.get("id"), "object.id")
+        if shared not in seen:
+            seen.add(shared)
+            out.append(_gnip_activity(inner, out, seen, embedded=True))
+    elif isinstance(quoted, dict):
+        kind, shared = PostKind.QUOTE, _gnip_id(quoted.get("id"), "twitter_quoted_status.id")
+        if shared not in seen:
+            seen.add(shared)
+            out.append(_gnip_activity(quoted, out, seen, embedded=True))
+    reply_to = obj.get("inReplyTo")
+    if isinstance(reply_to, dict):
+        found = _STATUS_LINK.search(str(reply_to.get("link") or ""))
+        if found:
+            parent = found.group(1)
+            if kind == PostKind.POST:
+                kind = PostKind.REPLY
+    entities = obj.get("twitter_entities") or {}
+    mentions = []
+    for m in entities.get("user_mentions") or []:
+        if isinstance(m, dict) and m.get("screen_name"):
+            mentions.append(m["screen_name"])
+            out.append(Account(platform=PLATFORM, handle=m["screen_name"],
+                               user_id=str(m.get("id_str") or m.get("id") or "") or None,
+                               display_name=m.get("name")))
+    text, truncated = _gnip_text(obj)
+    return Post(
+        platform=PLATFORM, post_id=tweet_id, author_handle=author.handle,
+        created_at=_v2_time(obj.get("postedTime")), text=text, kind=kind,
+        url=_url(author.handle, tweet_id), parent_id=parent,
+        conversation_id=parent or tweet_id, mentions=tuple(dict.fromkeys(mentions)),
+        shared_id=shared,
+        hashtags=tuple(h.get("text", "") for h in entities.get("hashtags") or []
+                       if isinstance(h, dict)),
+        lang=obj.get("twitter_lang"), likes=_int(obj.get("favoritesCount")),
+        reposts=_int(obj.get("retweetCount")), truncated=truncated, embedded=embedded)
+
+
+def _is_gnip(obj: dict[str, Any]) -> bool:
+    return isinstance(obj.get("actor"), dict) and "verb" in obj and "postedTime" in obj
+
+
+def _users_file(data_file: Path) -> Path | None:
+    """academictwitteR saves a request as ``<prefix>data_<id>.json`` (the tweets) and
+    ``<prefix>users_<id>.json`` (their ``includes``)."""
+    found = re.fullmatch(r"(.*)data_(\w+)\.json", data_file.name)
+    if not found:
+        return None
+    users = data_file.with_name(f"{found.group(1)}users_{found.group(2)}.json")
+    return users if users.is_file() else None
+
+
+def document_items(document: Any, path: Path | str) -> Iterator[Any]:
+    """The items of a file that is one JSON document, each parsed as one line would be.
+
+    An array of v2 tweets (academictwitteR's ``data_*.json``, or tweets saved as a JSON
+    array) becomes one v2 page per tweet, with its author from the ``users_*.json``
+    file beside it when there is one; any other array gives its elements; an object
+    (a pretty-printed page or status) is one item.
+    """
+    if not isinstance(document, list):
+        yield document
+        return
+    users: dict[str, Any] = {}
+    if str(path) != "-" and any(isinstance(t, dict) and "author_id" in t for t in document):
+        found = _users_file(Path(path))
+        if found is not None:
+            includes = orjson.loads(found.read_bytes())
+            for user in includes.get("users") or [] if isinstance(includes, dict) else []:
+                if isinstance(user, dict) and user.get("id"):
+                    users[str(user["id"])] = user
+    for item in document:
+        if isinstance(item, dict) and "author_id" in item and "text" in item:
+            author = users.get(str(item["author_id"]))
+            yield {"data": [item], "includes": {"users": [author] if author else []}}
+        else:
+            yield item
 
 
 def parse_line(text: str, line_no: int, source_file: str) -> list[Record]:
@@ -247,6 +409,9 @@ def parse_line(text: str, line_no: int, source_file: str) -> list[Record]:
     if obj is None:
         return [Reject(source_file, line_no, problem or "unreadable line", text)]
     try:
+        if obj.get("kind") in ("Listing", "t1", "t3"):
+            raise _Bad("not a Twitter object: a Reddit API listing or thing (use 'scrm "
+                       "ingest reddit')")
         if "data" in obj and isinstance(obj["data"], list | dict):
             return _v2_page(obj)
         if "id_str" in obj and "user" in obj:
@@ -255,13 +420,22 @@ def parse_line(text: str, line_no: int, source_file: str) -> list[Record]:
             return [*out, post]
         if "author_id" in obj or ("author" in obj and "text" in obj and "id" in obj):
             return _v2_flat(obj)
+        if _is_gnip(obj):
+            gnip: list[Record] = []
+            post = _gnip_activity(obj, gnip, {_gnip_id(obj.get("id"), "id")})
+            return [*gnip, post]
+        if isinstance(obj.get("users"), list) and "data" not in obj:
+            # an academictwitteR / twarc users file: the includes of a request
+            return [_v2_account(u) for u in obj["users"] if isinstance(u, dict)]
+
         if "body" in obj or "subreddit" in obj or "link_id" in obj:
             raise _Bad("not a Twitter object: looks like a Reddit comment or submission "
                        "(use 'scrm ingest reddit')")
         if "errors" in obj and "data" not in obj:
             raise _Bad("an API error response, not tweets: " + json.dumps(obj["errors"])[:200])
         raise _Bad("not a Twitter object: expected a v2 page ('data'), a v2 tweet "
-                   "('author_id') or a v1.1 status ('id_str' and 'user')")
+                   "('author_id'), a v1.1 status ('id_str' and 'user') or a Gnip activity "
+                   "('actor', 'verb', 'postedTime')")
     except _Bad as exc:
         return [Reject(source_file, line_no, exc.reason, text, exc.field)]
     except (KeyError, TypeError, AttributeError) as exc:

@@ -20,7 +20,7 @@ def shared_data() -> Path:
 
 @pytest.fixture
 def embedded_store(tmp_path: Path) -> Iterator[EmbeddedStore]:  # noqa: F821
-    from graph.embedded_store import EmbeddedStore
+    from graph.embedded import EmbeddedStore
 
     store = EmbeddedStore(tmp_path / "test.lbdb")
     yield store
@@ -38,7 +38,7 @@ def build_demo(path: Path) -> None:
     from ingest.pipeline import ingest_paths
 
     brand = json.loads((SAMPLES / "brand.json").read_text())
-    from graph.embedded_store import EmbeddedStore
+    from graph.embedded import EmbeddedStore
 
     with EmbeddedStore(path) as store:
         store.set_brand(brand["accounts"], {

@@ -1,12 +1,56 @@
-"""The ``scrm`` command line: one module per command group."""
+"""The ``scrm`` command line: one module per command, named after it.
+
+:func:`main` is the one place that turns errors into text and an exit code:
+
+=====  ==========================================================================
+exit   meaning
+=====  ==========================================================================
+0      done
+1      a failure (:class:`graph.errors.Failure`), or an unexpected error: one line,
+       and ``SCRM_DEBUG=1`` shows the traceback
+2      the person's mistake: a bad option, input, setting or id
+       (:class:`graph.errors.UserError`, and click's usage errors)
+3      the database is busy: another process writes to it
+       (:class:`graph.errors.BusyError`)
+130    interrupted (Ctrl-C)
+=====  ==========================================================================
+"""
 
 from __future__ import annotations
 
+import sys
+import traceback
+
 import typer
+import typer.core
+from typer.exceptions import TyperException
 
-from api.cli import analyze, identity, info, ingest, migrate, privacy, sentiment, serve, viz
+from api.cli import (
+    analyze,
+    brand,
+    demo,
+    forget,
+    identities,
+    info,
+    ingest,
+    migrate,
+    monitor,
+    sentiment,
+    serve,
+    top,
+    viz,
+)
+from api.cli.common import err
+from graph.config import get_settings
+from graph.errors import EXIT_UNEXPECTED, ScrmError
 
-__all__ = ["app", "main"]
+__all__ = ["EXIT_INTERRUPTED", "app", "main"]
+
+EXIT_INTERRUPTED = 130
+
+# typer prints an argument's Python type beside its name ("PATH <list[str]>"); the
+# metavar each argument sets already says what it takes.
+typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
 
 app = typer.Typer(
     name="scrm",
@@ -15,19 +59,70 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
+app.command("demo")(demo.demo)
 app.add_typer(ingest.app, name="ingest")
-app.add_typer(identity.app, name="identities")
+app.command("brand")(brand.brand)
+app.add_typer(identities.app, name="identities")
+app.command("analyze")(analyze.analyze)
+app.command("top")(top.top)
+app.command("info")(info.info)
+app.command("serve")(serve.serve)
+app.command("viz")(viz.viz)
 app.add_typer(sentiment.app, name="sentiment")
-app.add_typer(__import__("api.cli.monitor", fromlist=["app"]).app, name="monitor")
-analyze.register(app)
-info.register(app)
-serve.register(app)
-viz.register(app)
-migrate.register(app)
-privacy.register(app)
-__import__("api.cli.alerts", fromlist=["register"]).register(app)
+app.command("migrate")(migrate.migrate)
+app.command("forget")(forget.forget)
+app.add_typer(monitor.app, name="monitor")
+alerts.register(app)
 
 
-def main() -> None:
-    app()
+def _say(message: str) -> None:
+    err.print(f"error: {' '.join(message.split())}", highlight=False, soft_wrap=True,
+              markup=False)
+
+
+def _debug() -> bool:
+    try:
+        return get_settings().debug
+    except ScrmError:
+        return False
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run ``scrm`` with ``argv`` (default: the process's arguments) and exit.
+
+    Known errors end as one line on standard error and their exit code; anything
+    unexpected as one line that says how to see the traceback.
+    """
+    get_settings.cache_clear()  # each run reads the environment and .env afresh
+    try:
+        code = app(args=argv, prog_name="scrm", standalone_mode=False)
+    except ScrmError as exc:
+        _say(str(exc))
+        sys.exit(exc.exit_code)
+    except TyperException as exc:  # a usage error: bad option or argument
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            _say(exc.format_message())
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt) as exc:
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, EOFError):  # typer turns a stray EOFError into Abort
+            _unexpected(cause)
+        err.print("interrupted", highlight=False)
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:  # noqa: BLE001 - the one place that reports the unknown
+        _unexpected(exc)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _unexpected(exc: BaseException) -> None:
+    if _debug():
+        traceback.print_exception(exc)
+    hint = "" if _debug() else " (SCRM_DEBUG=1 shows the traceback)"
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    _say(f"unexpected {type(exc).__name__}{': ' + first if first else ''}{hint}")
+    sys.exit(EXIT_UNEXPECTED)

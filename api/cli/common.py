@@ -1,4 +1,8 @@
-"""What every command shares: options, opening the store with human errors, output."""
+"""What every command shares: options, settings, opening the store, output.
+
+Commands raise the product's errors (:mod:`graph.errors`); :func:`api.cli.main` turns
+them into one line and an exit code. :func:`fail` is the short way to raise one.
+"""
 
 from __future__ import annotations
 
@@ -7,30 +11,68 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
 from graph import open_store
-from graph.config import Settings, get_settings
-from graph.store import GraphStore, StoreBusyError, StoreError
+from graph.config import Settings, env_name, get_settings
+from graph.errors import EXIT_BUSY, EXIT_USER, BusyError, Failure, NotFoundError, UserError
+from graph.store import GraphStore, StoreBusyError
 
-__all__ = ["DbOption", "console", "err", "fail", "open_for", "progress_printer", "settings_for"]
+__all__ = [
+    "DbOption",
+    "console",
+    "err",
+    "fail",
+    "open_for",
+    "open_reader",
+    "pick",
+    "progress_printer",
+    "run_write_job",
+    "setting",
+    "settings_for",
+]
 
 # Logs and pipes get wide tables instead of rich's 80-column default.
 console = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
-DbOption = Annotated[
-    Path | None,
-    typer.Option("--db", envvar="SCRM_DB", help="Embedded database path [default: scrm.lbdb]."),
-]
+T = TypeVar("T")
+
+
+def setting(field: str, help: str, *names: str, metavar: str | None = None,
+            **kwargs: Any) -> Any:
+    """A ``typer.Option`` whose default is the setting ``field`` (environment or ``.env``).
+
+    The option's value is ``None`` when not given; :func:`pick` then takes the setting.
+    The help names the variable and its built-in default.
+    """
+    default = Settings.model_fields[field].default
+    shown = "unset" if default is None else default
+    return typer.Option(*names, metavar=metavar,
+                        help=f"{help.rstrip('.')} (default: {env_name(field)}, else {shown}).",
+                        **kwargs)
+
+
+def pick(value: T | None, configured: T) -> T:
+    """The option's value when given on the command line, else the configured setting."""
+    return configured if value is None else value
+
+
+DbOption = Annotated[Path | None, setting("db", "Embedded database path", "--db",
+                                          metavar="PATH")]
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
+    """Stop the command with ``message``: exit 2 is the person's mistake, 3 the database
+    is busy, anything else a failure (see :mod:`graph.errors`)."""
+    if code == EXIT_USER:
+        raise UserError(message)
+    if code == EXIT_BUSY:
+        raise BusyError(message)
+    raise Failure(message)
 
 
 def settings_for(db: Path | None) -> Settings:
@@ -42,18 +84,26 @@ def settings_for(db: Path | None) -> Settings:
 
 @contextmanager
 def open_for(db: Path | None, *, read_only: bool = False) -> Iterator[GraphStore]:
-    """Open the configured store or exit with an error a person can act on."""
+    """Open the configured store (its errors are the product's, see :mod:`graph.errors`)."""
     settings = settings_for(db)
-    try:
-        store = open_store(settings, read_only=read_only)
-    except StoreBusyError as exc:
-        fail(str(exc), code=3)
-    except StoreError as exc:
-        fail(str(exc))
+    store = open_store(settings, read_only=read_only,
+                       buffer_pool_mb=settings.buffer_pool_mb)
     try:
         yield store
     finally:
         store.close()
+
+
+@contextmanager
+def open_reader(db: Path | None) -> Iterator[GraphStore]:
+    """Open the store to read it; a missing embedded database is an error, never created."""
+    settings = settings_for(db)
+    if settings.backend == "embedded" and not settings.db.exists():
+        raise NotFoundError(
+            f"no database at {settings.db}: create one with 'scrm ingest' or 'scrm demo', "
+            "or point --db (or SCRM_DB) at an existing one")
+    with open_for(db, read_only=settings.backend == "embedded") as store:
+        yield store
 
 
 def progress_printer(label: str, total: float | None = None) -> Callable[..., None]:
@@ -80,13 +130,14 @@ def run_write_job(db: Path | None, payload: dict[str, Any], label: str) -> dict[
 
     settings = settings_for(db)
     show = progress_printer(label)
-    pool = settings.analyze_buffer_pool_mb if payload.get("kind") == "analyze" else None
+    pool = settings.analyze_buffer_pool_mb if payload.get("kind") == "analyze" \
+        else settings.buffer_pool_mb
     try:
         store = open_store(settings, buffer_pool_mb=pool)
-    except StoreBusyError as exc:
+    except StoreBusyError:
         url = running_server(settings.db)
         if url is None:
-            fail(str(exc), code=3)
+            raise
         err.print(f"{label}: the database is served by {url}; sending the job there.",
                   highlight=False)
         if payload.get("paths"):
@@ -95,16 +146,12 @@ def run_write_job(db: Path | None, payload: dict[str, Any], label: str) -> dict[
         try:
             result = submit(url, payload, lambda m: show(m))
         except RuntimeError as job_error:
-            fail(f"the server could not run the job: {job_error}")
+            raise Failure(f"the server could not run the job: {job_error}") from job_error
         if sys.stderr.isatty():
             err.print()
         return result
-    except StoreError as exc:
-        fail(str(exc))
     try:
         return execute(store, payload, lambda m: show(m))
-    except StoreError as exc:
-        fail(str(exc))
     finally:
         if sys.stderr.isatty():
             err.print()

@@ -1,55 +1,66 @@
-"""``scrm ingest <source> PATH...``: load social exports and CRM files into the graph."""
+"""``scrm ingest <source> PATH...``: load social exports and CRM files into the graph.
+
+One command per source of the registry (:data:`ingest.sources.SOURCES`): adding a source
+there adds its command here, with the source's description as its help.
+"""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from api.cli.common import DbOption, console, err, fail, run_write_job, settings_for
+from api.cli.common import DbOption, console, err, fail, pick, run_write_job, setting, settings_for
 from ingest.errors import IngestError
 from ingest.pipeline import check_paths
+from ingest.sources import SOURCES, Source
 
-__all__ = ["app"]
+__all__ = ["app", "print_summary", "run_ingest"]
 
 app = typer.Typer(help="Load data into the graph. Re-running an ingest is idempotent.",
                   no_args_is_help=True)
 
 Paths = Annotated[list[str] | None, typer.Argument(
-    help="Files or folders; '-' reads standard input.")]
+    metavar="PATH", help="Files or folders; '-' reads standard input.")]
 Watch = Annotated[Path | None, typer.Option(
-    "--watch", help="Keep watching this folder and ingest each new file once.")]
+    "--watch", metavar="DIR", help="Keep watching this folder and ingest each new file once.")]
 WatchLimit = Annotated[float | None, typer.Option(
-    "--watch-seconds", help="Stop watching after this many seconds (default: until Ctrl-C).")]
+    "--watch-seconds", metavar="SECONDS",
+    help="Stop watching after this many seconds (default: until Ctrl-C).")]
 Force = Annotated[bool, typer.Option("--force", help="Re-read files already in the ledger.")]
-Batch = Annotated[int, typer.Option("--batch-size", envvar="SCRM_BATCH_SIZE",
-                                    help="Records per transaction.")]
+Batch = Annotated[int | None, setting("batch_size", "Records per transaction.", "--batch-size",
+                                      metavar="N", min=1)]
+Preset = Annotated[str | None, typer.Option(
+    metavar="NAME", help="Column names of a known export: hubspot | salesforce.")]
+Mapping = Annotated[Path | None, typer.Option(
+    metavar="FILE", help="A JSON file mapping scrm fields to your column names, e.g. "
+    '{"customer_id": "Contact ID", "twitter": "Twitter Handle"}.')]
 
 
 def run_ingest(source: str, paths: list[str] | None, db: Path | None, force: bool,
-               batch_size: int, options: dict[str, Any] | None = None,
+               batch_size: int | None, options: dict[str, Any] | None = None,
                watch: Path | None = None, watch_seconds: float | None = None) -> dict[str, Any]:
+    """Ingest ``paths`` (or watch a folder) with one source, and print the summary."""
+    batch_size = pick(batch_size, settings_for(db).batch_size)
     if watch is not None:
         return watch_folder(source, watch, db, batch_size, options, watch_seconds)
     if not paths:
         fail("name at least one file or folder ('-' for standard input), or use --watch DIR",
              code=2)
     try:
-        check_paths(paths, folders=source == "stackexchange")
+        check_paths(paths, folders=SOURCES[source].kind == "folder")
     except IngestError as exc:
         fail(str(exc), code=2)
     settings = settings_for(db)
     payload = {"kind": "ingest", "source": source, "paths": list(paths),
                "rejects_dir": str(settings.resolved_rejects_dir().resolve()),
                "batch_size": batch_size, "force": force, "options": options}
-    try:
-        result = run_write_job(db, payload, f"ingest {source}")
-    except IngestError as exc:
-        fail(str(exc), code=2)
+    result = run_write_job(db, payload, f"ingest {source}")
     print_summary(result)
     return result
 
@@ -116,53 +127,25 @@ def print_summary(result: dict[str, Any]) -> None:
                   "(JSON lines: source_file, line, field, reason, raw)", highlight=False)
 
 
-@app.command("twitter")
-def twitter(paths: Paths = None, db: DbOption = None, force: Force = False,
-        batch_size: Batch = 200_000, watch: Watch = None, watch_seconds: WatchLimit = None
-        ) -> None:
-    """Twitter/X: API v2 pages, v2 flat tweets and v1.1 statuses (detected per line)."""
-    run_ingest("twitter", paths, db, force, batch_size, watch=watch, watch_seconds=watch_seconds)
+def _command(source: Source) -> Callable[..., None]:
+    """The ``scrm ingest <source>`` command of one registered source."""
 
+    def ingest_source(paths: Paths = None, db: DbOption = None, force: Force = False,
+                      batch_size: Batch = None, watch: Watch = None,
+                      watch_seconds: WatchLimit = None) -> None:
+        run_ingest(source.name, paths, db, force, batch_size, watch=watch,
+                   watch_seconds=watch_seconds)
 
-@app.command("reddit")
-def reddit(paths: Paths = None, db: DbOption = None, force: Force = False,
-        batch_size: Batch = 200_000, watch: Watch = None, watch_seconds: WatchLimit = None
-        ) -> None:
-    """Reddit: comments (t1) and submissions (t3), one JSON object per line; .gz/.zst ok."""
-    run_ingest("reddit", paths, db, force, batch_size, watch=watch, watch_seconds=watch_seconds)
+    def ingest_mapped(paths: Paths = None, db: DbOption = None, force: Force = False,
+                      batch_size: Batch = None, watch: Watch = None,
+                      watch_seconds: WatchLimit = None, preset: Preset = None,
+                      mapping: Mapping = None) -> None:
+        run_ingest(source.name, paths, db, force, batch_size, watch=watch,
+                   watch_seconds=watch_seconds, options=_mapping_options(preset, mapping))
 
-
-@app.command("stackexchange")
-def stackexchange(paths: Paths = None, db: DbOption = None, force: Force = False,
-                  batch_size: Batch = 200_000, watch: Watch = None,
-                  watch_seconds: WatchLimit = None) -> None:
-    """Stack Exchange data dump folders (Posts.xml, Users.xml, Comments.xml)."""
-    run_ingest("stackexchange", paths, db, force, batch_size, watch=watch,
-               watch_seconds=watch_seconds)
-
-
-@app.command("generic")
-def generic(paths: Paths = None, db: DbOption = None, force: Force = False,
-            batch_size: Batch = 200_000, watch: Watch = None,
-            watch_seconds: WatchLimit = None) -> None:
-    """Any other channel, one interaction per line (see docs/ingest.md)."""
-    run_ingest("generic", paths, db, force, batch_size, watch=watch,
-               watch_seconds=watch_seconds)
-
-
-@app.command("crm")
-def crm(paths: Paths = None, db: DbOption = None, force: Force = False,
-        batch_size: Batch = 200_000, watch: Watch = None, watch_seconds: WatchLimit = None,
-        preset: Annotated[str | None, typer.Option(
-            help="Column names of a known export: hubspot | salesforce.")] = None,
-        mapping: Annotated[Path | None, typer.Option(
-            help="A JSON file mapping scrm fields to your column names, e.g. "
-                 '{"customer_id": "Contact ID", "twitter": "Twitter Handle"}.')] = None,
-        ) -> None:
-    """CRM contacts CSV: customer_id (required), name, email, twitter, reddit,
-    lifetime_value, nps, signup_date (columns mapped by --preset or --mapping)."""
-    run_ingest("crm", paths, db, force, batch_size, watch=watch, watch_seconds=watch_seconds,
-               options=_mapping_options(preset, mapping))
+    command = ingest_mapped if source.column_mapping else ingest_source
+    command.__doc__ = source.description + "."
+    return command
 
 
 def _mapping_options(preset: str | None, mapping: Path | None) -> dict[str, Any] | None:
@@ -184,9 +167,5 @@ def _mapping_options(preset: str | None, mapping: Path | None) -> dict[str, Any]
     return {"mapping": columns} if columns else None
 
 
-@app.command("orders")
-def orders(paths: Paths = None, db: DbOption = None, force: Force = False,
-        batch_size: Batch = 200_000, watch: Watch = None, watch_seconds: WatchLimit = None
-        ) -> None:
-    """Orders CSV: customer_id, order_id, amount, date (feeds customer value)."""
-    run_ingest("orders", paths, db, force, batch_size, watch=watch, watch_seconds=watch_seconds)
+for _source in SOURCES.values():
+    app.command(_source.name)(_command(_source))

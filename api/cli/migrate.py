@@ -8,27 +8,24 @@ from typing import Annotated
 import typer
 
 from api.cli.common import DbOption, console, err, fail, progress_printer, settings_for
-from graph.store import StoreBusyError, StoreError
+from graph.store import StoreError
 
-__all__ = ["register"]
-
-
-def register(app: typer.Typer) -> None:
-    app.command("migrate")(migrate_cmd)
+__all__ = ["migrate"]
 
 
-def migrate_cmd(
+def migrate(
     to_neo4j: Annotated[bool, typer.Option(
         "--to-neo4j", help="Copy into the Neo4j database named by SCRM_NEO4J_URI.")] = False,
-    batch_size: Annotated[int, typer.Option(min=100)] = 10_000,
+    batch_size: Annotated[int, typer.Option(
+        metavar="N", min=100, help="Records per write to Neo4j.")] = 10_000,
     db: DbOption = None,
 ) -> None:
     """Copy the whole embedded database — records, identity links, sentiment, brand
     settings, analysis runs and scores — into Neo4j. Resumable: run it again after an
     interruption and it continues, changing nothing already copied."""
-    from graph.embedded_store import EmbeddedStore
-    from graph.migrate import migrate
-    from graph.neo4j_store import Neo4jStore
+    from graph.embedded import EmbeddedStore
+    from graph.migrate import migrate as copy_into
+    from graph.neo4j import Neo4jStore
 
     if not to_neo4j:
         fail("say where to: --to-neo4j (the only target so far)", code=2)
@@ -39,18 +36,15 @@ def migrate_cmd(
     path: Path = settings.db
     if not path.exists():
         fail(f"no embedded database at {path} (use --db or SCRM_DB)", code=2)
-    try:
-        source = EmbeddedStore(path, read_only=True)
-    except (StoreBusyError, StoreError) as exc:
-        fail(str(exc), code=3)
+    source = EmbeddedStore(path, read_only=True)
     try:
         target = Neo4jStore.from_settings(settings)
-    except StoreError as exc:
+    except StoreError:
         source.close()
-        fail(str(exc))
+        raise
     show = progress_printer("migrate")
     try:
-        report = migrate(source, target, batch_size=batch_size,
+        report = copy_into(source, target, batch_size=batch_size,
                          progress=lambda kind, n: show(f"{kind}: {n:,} copied"))
     finally:
         source.close()

@@ -67,18 +67,19 @@ def _add_command(connector: Connector) -> None:
                           annotation=DbOption),
         inspect.Parameter("url", inspect.Parameter.KEYWORD_ONLY, default=None,
                           annotation=Annotated[str | None, typer.Option(
-                              "--url", help="Base URL (instance, forum, feed, proxy) "
+                              "--url", metavar="URL",
+                              help="Base URL (instance, forum, feed, proxy) "
                               f"(default: SCRM_{(connector.base_url_setting or '').upper()} "
                               f"or {connector.base_url}).")]),
         inspect.Parameter("interval", inspect.Parameter.KEYWORD_ONLY, default=60.0,
                           annotation=Annotated[float, typer.Option(
-                              "--interval", help="Seconds between polls.")]),
+                              "--interval", metavar="SECONDS", help="Seconds between polls.")]),
     ]
     for option in connector.options:
         params.append(inspect.Parameter(
             option.name, inspect.Parameter.KEYWORD_ONLY, default=option.default,
             annotation=Annotated[str | None, typer.Option(
-                "--" + option.name.replace("_", "-"), help=option.help)]))
+                "--" + option.name.replace("_", "-"), metavar="TEXT", help=option.help)]))
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in params}
     command.__doc__ = connector.summary
@@ -119,7 +120,8 @@ def list_monitors(db: DbOption = None,
 
 
 @app.command("remove")
-def remove(monitor_id: Annotated[str, typer.Argument(help="Id from 'scrm monitor list'.")],
+def remove(monitor_id: Annotated[str, typer.Argument(
+               metavar="ID", help="Id from 'scrm monitor list'.")],
            db: DbOption = None) -> None:
     """Stop following a source (what it loaded stays in the graph)."""
     if not _monitors(db).remove(monitor_id):
@@ -132,7 +134,8 @@ def run(db: DbOption = None,
         once: Annotated[bool, typer.Option("--once", help="Poll every source once and exit.")]
         = False,
         max_pages: Annotated[int, typer.Option(
-            "--max-pages", help="Pages a poll reads back towards its cursor.")] = 5) -> None:
+            "--max-pages", metavar="N",
+            help="Pages a poll reads back towards its cursor.")] = 5) -> None:
     """Poll every enabled source when it is due (Ctrl-C stops)."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     settings = settings_for(db)

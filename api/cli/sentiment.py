@@ -17,6 +17,9 @@ __all__ = ["app"]
 app = typer.Typer(help="Sentiment models: VADER by default, or one trained on your posts.",
                   no_args_is_help=True)
 
+Labelled = Annotated[Path, typer.Argument(
+    metavar="CSV", help="Labelled posts: a CSV with columns text,label.")]
+
 
 def _labelled(path: Path) -> tuple[list[str], list[str]]:
     from analytics.sentiment import parse_label
@@ -48,7 +51,7 @@ def _model_path(db: Path | None) -> Path:
 
 
 @app.command("train")
-def train(labelled: Path, db: DbOption = None) -> None:
+def train(labelled: Labelled, db: DbOption = None) -> None:
     """Train on a CSV with columns text,label (positive/negative/neutral or a signed
     number); the model is kept beside the database and used by 'scrm analyze' from then
     on (run it with --rescore-sentiment to rescore old posts)."""
@@ -67,10 +70,11 @@ def train(labelled: Path, db: DbOption = None) -> None:
 
 
 @app.command("evaluate")
-def evaluate_cmd(labelled: Path, db: DbOption = None,
+def evaluate_cmd(labelled: Labelled, db: DbOption = None,
                  vader: Annotated[bool, typer.Option(
                      "--vader", help="Evaluate VADER even if a trained model exists.")] = False,
-                 as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+                 as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+                 ) -> None:
     """Accuracy, macro F1 and the confusion matrix of the current model on labelled posts."""
     from analytics.sentiment import TrainedSentimentModel, VaderScorer, evaluate
 
@@ -92,7 +96,8 @@ def evaluate_cmd(labelled: Path, db: DbOption = None,
 
 
 @app.command("score")
-def score(file: Annotated[Path, typer.Argument(help="Text, one post per line; '-' = stdin")],
+def score(file: Annotated[Path, typer.Argument(
+    metavar="FILE", help="Text, one post per line; '-' reads standard input.")],
           db: DbOption = None) -> None:
     """Print one score in [-1, 1] per input line."""
     from analytics.sentiment import TrainedSentimentModel, VaderScorer

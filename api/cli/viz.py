@@ -7,25 +7,29 @@ from typing import Annotated
 
 import typer
 
-from api.cli.analyze import _exists
-from api.cli.common import DbOption, console, fail, open_for
+from api.cli.common import DbOption, console, fail, open_reader
 
-__all__ = ["register"]
-
-
-def register(app: typer.Typer) -> None:
-    app.command("viz")(viz)
+__all__ = ["viz"]
 
 
 def viz(
-    output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")],
-    center: Annotated[str | None, typer.Option(help="Centre account, platform:handle.")] = None,
-    depth: Annotated[int, typer.Option(min=0, max=4)] = 1,
-    community: Annotated[int | None, typer.Option(help="Only this community.")] = None,
-    top: Annotated[int | None, typer.Option(help="Only the N most influential.")] = None,
-    platform: Annotated[str | None, typer.Option()] = None,
-    min_score: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.0,
-    limit: Annotated[int, typer.Option(help="Above this, draw communities.")] = 2000,
+    output: Annotated[Path, typer.Option("-o", "--output", metavar="FILE",
+                                         help="HTML file to write.")],
+    center: Annotated[str | None, typer.Option(
+        metavar="PLATFORM:HANDLE", help="Centre account, platform:handle.")] = None,
+    depth: Annotated[int, typer.Option(
+        metavar="N", min=0, max=4, help="Steps from the centre account.")] = 1,
+    community: Annotated[int | None, typer.Option(
+        metavar="ID", help="Only this community.")] = None,
+    top: Annotated[int | None, typer.Option(
+        metavar="N", help="Only the N most influential.")] = None,
+    platform: Annotated[str | None, typer.Option(
+        metavar="PLATFORM", help="Only accounts of this platform.")] = None,
+    min_score: Annotated[float, typer.Option(
+        metavar="SCORE", min=0.0, max=1.0, help="Only accounts with at least this influence.")
+    ] = 0.0,
+    limit: Annotated[int, typer.Option(
+        metavar="N", help="Above this many accounts, draw communities.")] = 2000,
     db: DbOption = None,
 ) -> None:
     """Export the network (node size = influence, colour = community, shape = brand /
@@ -33,7 +37,7 @@ def viz(
     from api.explore import page_title, render_static_html
     from api.network import NetworkFrames, build_network
 
-    with open_for(db, read_only=_exists(db)) as store:
+    with open_reader(db) as store:
         if store.latest_run() is None:
             fail("no analysis has run yet: run 'scrm analyze' first")
         frames = NetworkFrames.load(store)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from analytics.community import extend_partition, undirected
 from analytics.job import AnalysisParams, run_analysis
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 from graph.model import Account, Post, PostKind
 from graph.store import GraphBatch
 

@@ -37,7 +37,7 @@ import httpx
 import pandas as pd
 import uvicorn
 
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 from graph.model import Account, Customer, OwnsLink, Post, PostKind
 from graph.store import GraphBatch, GraphStore
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from api_testkit import LiveServer, build_graph
 
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 from graph.store import GraphStore
 
 

@@ -40,7 +40,7 @@ def test_graphiql_page(server: LiveServer) -> None:
 
 def test_graphiql_can_be_turned_off(graph_db: tuple[Path, str]) -> None:
     from api.app import create_app
-    from graph.embedded_store import EmbeddedStore
+    from graph.embedded import EmbeddedStore
 
     store = EmbeddedStore(graph_db[0], read_only=True)
     try:
@@ -127,7 +127,7 @@ def test_a_slow_store_call_times_out_with_a_reason(graph_db: tuple[Path, str]) -
 
     from api.context import StoreRunner
     from api.errors import UserError
-    from graph.embedded_store import EmbeddedStore
+    from graph.embedded import EmbeddedStore
 
     store = EmbeddedStore(graph_db[0], read_only=True)
     runner = StoreRunner(store, timeout=0.2)
@@ -164,7 +164,7 @@ def test_repeated_reads_are_cached_and_writes_clear_the_cache(tmp_path: Path) ->
     from api_testkit import build_graph
 
     from api.app import create_app
-    from graph.embedded_store import EmbeddedStore
+    from graph.embedded import EmbeddedStore
 
     path = tmp_path / "graph.lbdb"
     build_graph(path)
@@ -199,7 +199,7 @@ def test_latest_run_is_read_once_until_a_write(tmp_path: Path) -> None:
 
     from api.app import create_app
     from api.jobs import JobRunner
-    from graph.embedded_store import EmbeddedStore
+    from graph.embedded import EmbeddedStore
 
     path = tmp_path / "graph.lbdb"
     first_run = build_graph(path)

@@ -11,7 +11,7 @@ from api_testkit import LiveServer
 
 from api.auth import is_mutation, parse_keys
 from graph.config import Settings
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 
 QUERY = {"query": "{ latestRun { runId } }"}
 MUTATION = {"query": "mutation { forget(id: \"x\") }"}

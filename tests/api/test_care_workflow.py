@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from api_testkit import LiveServer
 
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 
 QUEUE = """query($status: CareStatus, $assignee: String, $team: String) {
   careQueue(first: 100, status: $status, assignee: $assignee, team: $team) {

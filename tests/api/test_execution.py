@@ -14,7 +14,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from api.context import Context, StoreRunner
 from api.execution import PlainFieldsExecution
 from api.schema import schema
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 
 ACCOUNT = "fragment A on Account { key platform handle displayName followers isBrand __typename }"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from api_testkit import LiveServer
 
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 from ingest.pipeline import ingest_paths
 
 SAMPLES = Path(__file__).resolve().parents[2] / "ingest" / "samples" / "demo"

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from api_testkit import LiveServer
 
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 
 SAMPLES = Path(__file__).resolve().parents[2] / "ingest" / "samples" / "demo"
 

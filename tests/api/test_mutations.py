@@ -6,7 +6,7 @@ from pathlib import Path
 
 from api_testkit import LiveServer, build_graph
 
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 
 LINK = """mutation($c: ID!, $p: String!, $h: String!) {
   linkAccount(customerId: $c, platform: $p, handle: $h) { id accounts { key linkMethod } } }"""

@@ -16,7 +16,7 @@ import pytest
 from api_testkit import LiveServer
 
 from analytics.job import run_analysis
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 from graph.model import Account, Customer, OwnsLink, Post, PostKind
 from graph.store import GraphBatch
 

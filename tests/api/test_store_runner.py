@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from api.context import StoreRunner
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 
 
 def test_a_quick_call_runs_on_the_event_loop_when_the_store_is_free(

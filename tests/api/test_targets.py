@@ -14,7 +14,7 @@ from api_testkit import N_FANS, CountingStore, LiveServer, build_graph, record_r
 from gql import Client, GraphQLRequest
 from gql.transport.httpx import HTTPXTransport
 
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 
 TARGETS = """
 query Targets($kind: TargetKind!, $first: Int!, $after: String) {

@@ -3,70 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
+from browser_kit import ARTIFACTS, REPO, scrm_env
 
-REPO = Path(__file__).resolve().parents[2]
 CHECK = REPO / "tools" / "browser" / "explorer_check.mjs"
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-
-
-def _browser_or_skip() -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not installed: apt-get install chromium (make test does this "
-                    "as root)")
-    if shutil.which("node") is None:
-        pytest.skip("node not installed: the browser driver is playwright-core on Node")
-    if not (REPO / "tools" / "browser" / "node_modules" / "playwright-core").is_dir():
-        pytest.skip("tools/browser/node_modules missing: run 'npm ci --prefix tools/browser'")
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("SCRM_NEO4J_URI", None)
-    return env
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    _browser_or_skip()
-    db = tmp_path_factory.mktemp("explore") / "demo.lbdb"
-    subprocess.run([sys.executable, "-m", "api.cli", "demo", "--no-serve", "--db", str(db)],
-                   check=True, capture_output=True, env=_env(), timeout=600)
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--db", str(db),
-                             "--port", str(port)], env=_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            raise AssertionError("scrm serve did not start")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def _check(url: str, shot: Path, *extra: str) -> dict:
@@ -89,6 +33,7 @@ def test_explorer_draws_what_the_data_endpoint_returns(demo_server: str) -> None
     assert f"@{result['clicked']}" in result["tooltip"]
     assert "advocate" in result["tooltip"] and "influencer" in result["tooltip"]
     assert result["external_requests"] == []  # nothing from a CDN
+    assert result["in_view"] == result["nodes"] and result["still"]  # settled and fitted
     assert (ARTIFACTS / "explorer-dana.png").stat().st_size > 10_000
 
 
@@ -105,19 +50,38 @@ def test_large_selection_shows_communities_that_expand(demo_server: str) -> None
     result = _check(demo_server + "/explore?limit=50", ARTIFACTS / "explorer-communities.png")
     assert result["nodes"] == len(small["nodes"])
     assert result["expanded_nodes"] > 0  # the click opened the community in place
+    members = {n["community"]: n["members"] for n in small["nodes"]}
+    if max(members.values()) > 150:  # the demo's largest community has 156 members
+        result = _check(demo_server + "/explore?limit=50", ARTIFACTS / "explorer-large.png",
+                        "--largest")
+        assert result["expanded_nodes"] == 150 and "show all" in result["more"]
+        assert result["all_nodes"] == max(members.values())
 
 
-def test_static_export_opens_from_disk_with_no_server(tmp_path: Path) -> None:
-    _browser_or_skip()
-    demo_db = tmp_path / "export.lbdb"
+def test_static_export_opens_from_disk_with_no_server(tmp_path: Path, demo_db: Path,
+                                                      demo_server: str) -> None:
+    # read-only beside the running server, as an analyst would
     html_file = tmp_path / "net.html"
-    subprocess.run([sys.executable, "-m", "api.cli", "demo", "--no-serve", "--db",
-                    str(demo_db)], check=True, capture_output=True, env=_env(), timeout=600)
     subprocess.run([sys.executable, "-m", "api.cli", "viz", "--db", str(demo_db), "--center",
-                    "twitter:grumpygus", "-o", str(html_file)], check=True, env=_env(),
+                    "twitter:grumpygus", "-o", str(html_file)], check=True, env=scrm_env(),
                    capture_output=True, timeout=300)
     text = html_file.read_text()
     assert "cdn.jsdelivr" not in text and 'src="http' not in text
     result = _check(html_file.as_uri(), ARTIFACTS / "explorer-static.png", "--static")
     assert result["nodes"] > 5 and result["drawn"] == result["nodes"]
     assert result["external_requests"] == []
+    assert result["title_count"] == 1 and text.count("<h1") == 1  # the title once
+    assert result["big_labels"] >= 5  # readable labels at the fitted zoom
+    assert result["in_view"] == result["nodes"] and result["still"]
+
+
+def test_whole_network_settles_inside_the_screen(demo_server: str) -> None:
+    whole = httpx.get(demo_server + "/explore/data").json()
+    result = _check(demo_server + "/explore", ARTIFACTS / "explorer-whole.png", "--no-click")
+    assert result["nodes"] == len(whole["nodes"])
+    assert result["in_view"] == result["nodes"] and result["still"]
+
+
+def test_account_card_says_why(demo_server: str) -> None:
+    card = httpx.get(demo_server + "/explore/account/twitter:grumpygus").json()
+    assert card["why"]["detractor"] and all(len(f) == 2 for f in card["why"]["detractor"])

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 
 
 def _scrm(*args: str) -> subprocess.CompletedProcess[str]:

@@ -81,7 +81,7 @@ def test_second_writer_gets_a_human_error_not_a_lock_trace(tmp_path: Path) -> No
     db = tmp_path / "busy.lbdb"
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from graph.embedded_store import EmbeddedStore; "
+         "import sys, time; from graph.embedded import EmbeddedStore; "
          f"s = EmbeddedStore({str(db)!r}); print('ready', flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True)
     try:

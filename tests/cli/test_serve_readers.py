@@ -65,6 +65,15 @@ def test_readers_serve_and_every_write_is_read_at_once(demo_copy: Path) -> None:
                 assert _fresh(url, CASE % conversation)["data"] == {
                     "careCase": {"status": "ASSIGNED", "assignee": who}}
 
+        # a workspace action through any process is done by the writer and read at once
+        for n in range(4):
+            with httpx.Client(base_url=url, timeout=30) as browser:
+                posted = browser.post(f"/conversation/{conversation}/assign",
+                                      data={"assignee": f"page{n}"}, headers={"Origin": url})
+            assert posted.status_code == 303 and "flash=Assigned" in posted.headers["location"]
+            assert _fresh(url, CASE % conversation)["data"] == {
+                "careCase": {"status": "ASSIGNED", "assignee": f"page{n}"}}
+
         # a write job handed over by the CLI: every reader sees its run afterwards
         analyze = subprocess.run([sys.executable, "-m", "api.cli", "analyze"],
                                  env=scrm_env(demo_copy), capture_output=True, text=True,

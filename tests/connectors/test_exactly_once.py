@@ -55,7 +55,7 @@ def _run(db: Path, *, kill_after: float | None = None, kill_after_commits: int =
 
 
 def _graph(db: Path) -> tuple[dict[str, int], dict[str, str]]:
-    from graph.embedded_store import EmbeddedStore
+    from graph.embedded import EmbeddedStore
 
     with EmbeddedStore(db, read_only=True) as store:
         rows = store._rows("MATCH (p:Post) RETURN p.key AS key, p.text AS text")

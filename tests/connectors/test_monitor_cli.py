@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from api.cli import app
 from ingest.connectors.runner import run_monitors
 from ingest.connectors.state import MonitorFile
+from tests.cli.clirun import scrm
 from tests.connectors.replay import Canned, ReplayServer
 
 runner = CliRunner()
@@ -33,15 +34,15 @@ def test_add_list_remove(tmp_path: Path) -> None:
     result = runner.invoke(app, ["monitor", "remove", listed[0]["id"], "--db", str(db)])
     assert result.exit_code == 0
     assert len(MonitorFile.beside(db).all()) == 1
-    assert runner.invoke(app, ["monitor", "remove", "nope", "--db", str(db)]).exit_code == 2
+    assert scrm("monitor", "remove", "nope", "--db", db).code == 2
 
 
 def test_add_refuses_missing_options(tmp_path: Path) -> None:
     db = tmp_path / "m.lbdb"
-    result = runner.invoke(app, ["monitor", "add", "stackexchange", "--db", str(db)])
-    assert result.exit_code == 2 and "--tag" in result.output
-    result = runner.invoke(app, ["monitor", "add", "rss", "--db", str(db)])
-    assert result.exit_code == 2 and "--url" in result.output
+    run = scrm("monitor", "add", "stackexchange", "--db", db)
+    assert run.code == 2 and "--tag" in run.err
+    run = scrm("monitor", "add", "rss", "--db", db)
+    assert run.code == 2 and "--url" in run.err
 
 
 def test_private_addresses_are_refused_unless_allowed(poller: Any,

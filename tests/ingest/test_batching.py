@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-import graph.embedded_store as embedded
-from graph.embedded_store import EmbeddedStore
+import graph.embedded.writes as embedded
+from graph.embedded import EmbeddedStore
 from graph.model import Post, Reject
 from graph.store import GraphBatch
 from ingest.loader import RejectsWriter, Unit, load_units

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from api.jobs import resolve_identities
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 from graph.model import OwnsLink
 from ingest.identity import jaro_winkler, resolve
 from ingest.pipeline import ingest_paths

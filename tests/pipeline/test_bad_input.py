@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 from ingest.errors import IngestError
 from ingest.loader import MAX_TEXT_CHARS
 from ingest.pipeline import ingest_paths

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from graph.embedded_store import EmbeddedStore
-from ingest.errors import IngestError
+from graph.embedded import EmbeddedStore
+from ingest.errors import IngestError, NothingLoadedError
 from ingest.pipeline import ingest_paths
 
 
@@ -102,8 +102,11 @@ def test_conflicting_duplicate_id_is_rejected_not_overwritten(tmp_path: Path) ->
                              USERS) + "\n")
     with EmbeddedStore(tmp_path / "db.lbdb") as store:
         _ingest(store, tmp_path, "twitter", a)
-        reports, rejects = _ingest(store, tmp_path, "twitter", b)
+        # a file that loaded nothing is an error (the command exits non-zero)
+        with pytest.raises(NothingLoadedError, match="nothing loaded") as caught:
+            _ingest(store, tmp_path, "twitter", b)
         assert store.timeline(["twitter:alice"], first=5)[0].text == "original"
+    reports, rejects = caught.value.reports, caught.value.rejects
     assert (reports[0].loaded, reports[0].rejected) == (0, 1)
     assert "conflicting content" in rejects.read_text()
 

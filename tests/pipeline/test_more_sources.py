@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 from ingest.errors import SourceFormatError
 from ingest.pipeline import ingest_paths
 
@@ -19,13 +19,17 @@ def test_stackexchange_dump_loads_every_post_comment_and_user(tmp_path: Path,
     rows = {name: len(re.findall(r"^\s*<row ", (dump / name).read_text(encoding="utf-8-sig"),
                                  re.M)) for name in ("Posts.xml", "Comments.xml", "Users.xml")}
     assert rows["Posts.xml"] == 1657 and rows["Comments.xml"] == 3454
+    # six rows are tag wikis and their excerpts (PostTypeId 4 and 5): not conversations
+    wikis = len(re.findall(r'PostTypeId="[45]"', (dump / "Posts.xml").read_text("utf-8-sig")))
+    assert wikis == 6
     with EmbeddedStore(tmp_path / "se.lbdb") as store:
         reports, _ = ingest_paths(store, "stackexchange", [dump], rejects_dir=tmp_path)
         counts = store.counts()
         frame = store.account_frame()
+        assert store.post_details(["stackexchange:p215", "stackexchange:p216"]).empty
     report = reports[0]
-    assert report.rejected == 0 and report.read == sum(rows.values())
-    assert counts["Post"] == rows["Posts.xml"] + rows["Comments.xml"]
+    assert report.rejected == 0 and report.read == sum(rows.values()) - wikis
+    assert counts["Post"] == rows["Posts.xml"] - wikis + rows["Comments.xml"]
     # every answer and comment replies to a post in the dump
     assert counts["REPLY_TO"] + counts["PendingEdge"] == counts["Post"] - counts["Conversation"]
     users = set(re.findall(r'<row Id="(-?\d+)"', (dump / "Users.xml").read_text("utf-8-sig")))

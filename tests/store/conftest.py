@@ -20,9 +20,9 @@ NEO4J_SKIP = ("SCRM_NEO4J_URI not set: the Neo4j contract run needs a server "
 
 
 def _neo4j_store() -> GraphStore:
-    from graph import neo4j_queries
     from graph.config import Settings
-    from graph.neo4j_store import Neo4jStore
+    from graph.neo4j import Neo4jStore
+    from graph.neo4j import queries as neo4j_queries
 
     settings = Settings()
     store = Neo4jStore.from_settings(settings)
@@ -38,7 +38,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore
             pytest.skip(NEO4J_SKIP)
         opened = _neo4j_store()
     else:
-        from graph.embedded_store import EmbeddedStore
+        from graph.embedded import EmbeddedStore
 
         opened = EmbeddedStore(tmp_path / "contract.lbdb")
     try:

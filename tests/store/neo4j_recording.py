@@ -20,9 +20,9 @@ import pandas as pd
 from neo4j import Record, RoutingControl
 from neo4j.time import Date, DateTime
 
-from graph import neo4j_queries as q
 from graph.model import Account, Customer, Follow, OwnsLink, Post, PostKind, Purchase
-from graph.neo4j_store import Neo4jStore
+from graph.neo4j import Neo4jStore
+from graph.neo4j import queries as q
 from graph.schema import SCORE_KINDS
 from graph.store import AnalysisRunInfo, GraphBatch, TimelineFilter
 
@@ -64,6 +64,9 @@ CANNED: dict[str, list[dict[str, Any]]] = {
     q.EXISTING_CUSTOMERS: [CUSTOMER],
     q.EXISTING_ACCOUNTS: [ACCOUNT],
     q.EXISTING_POSTS: [{"key": "twitter:1", "content_hash": 1}],
+    q.POST_CONVERSATIONS: [{"key": "twitter:404", "conversation_key": "twitter:400"}],
+    # a conversation filed under reply 3's key before 3 arrived: it moves to 3's thread
+    q.EXISTING_CONVERSATIONS: [{"key": "twitter:3"}],
     q.EXISTING_LINKS: [{"customer_id": "c1", "account_key": "twitter:danaw",
                         "confidence": 0.5, "method": "fuzzy"}],
     q.DELETE_LINK: [{"n": 1}],
@@ -144,11 +147,31 @@ class RecordingDriver:
     sent: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     values: list[dict[str, Any]] = field(default_factory=list)
     closed: bool = False
+    # A scenario's stored state, per statement: rows answered instead of CANNED (only
+    # those whose key was asked for, when the statement takes ``$keys``); every
+    # statement and its parameters in the order sent.
+    answers: dict[str, list[dict[str, Any]]] | None = None
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def _record(self, query: str, params: dict[str, Any] | None) -> list[Record]:
         self.sent[query] |= set(params or {})
         self.values.append(dict(params or {}))
-        return _records(query)
+        self.calls.append((query, dict(params or {})))
+        if self.answers is None:
+            return _records(query)
+        rows = self.answers.get(query, [])
+        if params and "keys" in params:
+            asked = set(params["keys"])
+            rows = [r for r in rows if r.get("key") in asked]
+        return [Record(row) for row in rows]
+
+    def rows_sent(self, query: str) -> list[dict[str, Any]]:
+        """Every row sent with ``query`` (its ``$rows``, or its ``$keys`` as keys)."""
+        out: list[dict[str, Any]] = []
+        for sent, params in self.calls:
+            if sent == query:
+                out.extend(params.get("rows") or [{"key": k} for k in params.get("keys", [])])
+        return out
 
     def execute_query(self, query: str, parameters_: dict[str, Any] | None = None,
                       routing_: RoutingControl = RoutingControl.WRITE,
@@ -192,7 +215,9 @@ def workload(store: Neo4jStore) -> None:
                Post("twitter", "3", "sam", t, "@danaw yes", kind=PostKind.REPLY, parent_id="1",
                     mentions=("danaw",)),
                Post("twitter", "4", "sam", t, "RT", kind=PostKind.SHARE, shared_id="1"),
-               Post("twitter", "5", "sam", t, "q", kind=PostKind.QUOTE, shared_id="404")],
+               Post("twitter", "5", "sam", t, "q", kind=PostKind.QUOTE, shared_id="404"),
+               Post("twitter", "6", "sam", t, "a reply to a post stored elsewhere",
+                    kind=PostKind.REPLY, parent_id="404")],
         links=[OwnsLink("c1", "twitter", "danaw", 0.9, "email")],
         follows=[Follow("twitter", "danaw", "brand")],
         purchases=[Purchase("c1", "o1", 5.0, date(2024, 1, 2))]))

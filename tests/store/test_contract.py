@@ -199,6 +199,63 @@ def test_share_edge_waits_for_the_shared_post(store: GraphStore) -> None:
     assert kinds == ["quote"]
 
 
+# ------------------------------------------------------------------ threads
+def _thread(store: GraphStore, conversation_key: str) -> list[str]:
+    return sorted(r["key"] for r in store.conversation_posts(conversation_key))
+
+
+def test_a_reply_naming_no_thread_joins_its_stored_parents_conversation(
+        store: GraphStore) -> None:
+    store.write_batch(GraphBatch(posts=[
+        tw("r", "brand", 0), tw("p", "sam", 1, kind=PostKind.REPLY, parent_id="r",
+                                conversation_id="r")]))
+    store.write_batch(GraphBatch(posts=[tw("c", "danaw", 2, kind=PostKind.REPLY,
+                                           parent_id="p")]))
+    assert _thread(store, "twitter:r") == ["twitter:c", "twitter:p", "twitter:r"]
+    assert store.counts()["Conversation"] == 1
+
+
+def test_a_reply_before_its_parent_moves_to_the_parents_conversation(
+        store: GraphStore) -> None:
+    store.write_batch(GraphBatch(posts=[tw("c", "danaw", 2, kind=PostKind.REPLY,
+                                           parent_id="p")]))
+    # filed under the unknown parent's key for now
+    assert _thread(store, "twitter:p") == ["twitter:c"]
+    store.write_batch(GraphBatch(posts=[tw("p", "sam", 1, kind=PostKind.REPLY, parent_id="r",
+                                           conversation_id="r")]))
+    assert _thread(store, "twitter:r") == ["twitter:c", "twitter:p"]
+    assert _thread(store, "twitter:p") == []
+    assert store.counts()["Conversation"] == 1
+    store.write_batch(GraphBatch(posts=[tw("r", "brand", 0)]))
+    assert _thread(store, "twitter:r") == ["twitter:c", "twitter:p", "twitter:r"]
+    counts = store.counts()
+    assert counts["Conversation"] == 1 and counts["REPLY_TO"] == 2
+    assert counts["PendingEdge"] == 0
+
+
+@pytest.mark.parametrize("one_batch", [False, True])
+def test_a_chain_arriving_in_reverse_ends_in_its_roots_conversation(
+        store: GraphStore, one_batch: bool) -> None:
+    chain = [tw("g", "danaw", 2, kind=PostKind.REPLY, parent_id="c"),
+             tw("c", "sam", 1, kind=PostKind.REPLY, parent_id="r"),
+             tw("r", "brand", 0)]
+    if one_batch:
+        store.write_batch(GraphBatch(posts=chain))
+    else:
+        store.write_batch(GraphBatch(posts=chain[:1]))
+        assert _thread(store, "twitter:c") == ["twitter:g"]
+        store.write_batch(GraphBatch(posts=chain[1:2]))
+        assert _thread(store, "twitter:r") == ["twitter:c", "twitter:g"]
+        assert _thread(store, "twitter:c") == []
+        store.write_batch(GraphBatch(posts=chain[2:]))
+    assert _thread(store, "twitter:r") == ["twitter:c", "twitter:g", "twitter:r"]
+    counts = store.counts()
+    assert counts["Conversation"] == 1 and counts["REPLY_TO"] == 2
+    assert counts["PendingEdge"] == 0
+    timeline = store.timeline(["twitter:danaw"], first=10)
+    assert {i.conversation_key for i in timeline} == {"twitter:r"}
+
+
 # ---------------------------------------------------------------- conflicts
 def test_a_post_resent_with_other_content_is_a_conflict(loaded: GraphStore) -> None:
     result = loaded.write_batch(GraphBatch(posts=[tw("1", "brand", 0, "edited text")]))

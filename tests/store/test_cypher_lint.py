@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from neo4j_recording import recorded
 
-from graph import neo4j_queries
+from graph.neo4j import queries as neo4j_queries
 from graph.schema import EMBEDDED_SCHEMA, NODE_LABELS, REL_TYPES, SCORE_KINDS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,7 +34,7 @@ TEST_ONLY = {"WIPE_DATABASE"}
 
 
 def statements() -> dict[str, str]:
-    """Every statement in graph.neo4j_queries, builder outputs included, by name."""
+    """Every statement in graph.neo4j.queries, builder outputs included, by name."""
     found: dict[str, str] = {}
     for name, value in vars(neo4j_queries).items():
         if not name.isupper() or name.startswith("_"):
@@ -96,7 +96,7 @@ def lint(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def test_the_adapter_sends_only_named_statements() -> None:
     named = set(statements().values())
     inline = [query for query in sent_parameters() if query not in named]
-    assert inline == [], "Cypher sent by Neo4jStore that is not in graph/neo4j_queries.py"
+    assert inline == [], "Cypher sent by Neo4jStore that is not in graph/neo4j/queries.py"
 
 
 def test_every_named_statement_is_sent_by_the_adapter() -> None:

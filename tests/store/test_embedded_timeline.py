@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import test_contract as contract
 
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 from graph.store import TimelineFilter
 
 

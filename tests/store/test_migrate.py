@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from test_contract import ACCOUNTS, sample_batch, score_frame, timeline_batch, tw
 
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 from graph.migrate import migrate
 from graph.model import OwnsLink, PostKind
 from graph.store import GraphBatch, GraphStore

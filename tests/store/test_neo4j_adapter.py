@@ -15,10 +15,10 @@ import pytest
 from neo4j_recording import RecordingDriver, recorded
 from pydantic import SecretStr
 
-from graph import neo4j_queries as q
 from graph.config import Settings
 from graph.model import Account, Customer, Follow, OwnsLink, Post, PostKind, Purchase
-from graph.neo4j_store import Neo4jStore
+from graph.neo4j import Neo4jStore
+from graph.neo4j import queries as q
 from graph.schema import NODE_LABELS
 from graph.store import GraphBatch, GraphStore, StoreError
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 from graph.model import Customer, OwnsLink, Post, PostKind
 from graph.store import GraphBatch
 

@@ -10,12 +10,12 @@ import textwrap
 import time
 from pathlib import Path
 
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 
 WRITER = textwrap.dedent("""
     import sys
     from datetime import UTC, datetime, timedelta
-    from graph.embedded_store import EmbeddedStore
+    from graph.embedded import EmbeddedStore
     from graph.model import Post
     from graph.store import GraphBatch
 

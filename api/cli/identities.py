@@ -7,22 +7,40 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from api.cli.analyze import _exists
-from api.cli.common import DbOption, console, fail, open_for, run_write_job
+from api.cli.common import (
+    DbOption,
+    console,
+    fail,
+    open_reader,
+    pick,
+    run_write_job,
+    setting,
+    settings_for,
+)
+from graph.errors import NotFoundError
 from graph.model import account_key
 
-__all__ = ["app"]
+__all__ = ["app", "link", "pending", "resolve", "show", "unlink"]
 
 app = typer.Typer(help="Who is who: customer ↔ social account links.", no_args_is_help=True)
 
+CustomerId = Annotated[str, typer.Argument(metavar="CUSTOMER_ID", help="The CRM customer id.")]
+Account = Annotated[str, typer.Argument(metavar="PLATFORM:HANDLE",
+                                        help="The social account, e.g. twitter:danarides.")]
+
+
+def _no_customer(customer_id: str) -> str:
+    return (f"no customer {customer_id!r}: check the id ('scrm identities pending' lists "
+            "customers with candidate links) or ingest the CRM file that has it")
+
 
 @app.command("show")
-def show(customer_id: str, db: DbOption = None) -> None:
+def show(customer_id: CustomerId, db: DbOption = None) -> None:
     """A customer's linked accounts with confidence, method and evidence."""
-    with open_for(db, read_only=_exists(db)) as store:
+    with open_reader(db) as store:
         customer = store.get_customer(customer_id)
         if customer is None:
-            fail(f"no customer {customer_id!r}")
+            raise NotFoundError(_no_customer(customer_id))
         links = store.linked_accounts(customer_id)
     console.print(f"{customer.customer_id} {customer.name or ''}", highlight=False)
     table = Table()
@@ -35,12 +53,13 @@ def show(customer_id: str, db: DbOption = None) -> None:
 
 
 @app.command("link")
-def link(customer_id: str,
-         account: Annotated[str, typer.Argument(help="platform:handle")],
-         db: DbOption = None) -> None:
+def link(customer_id: CustomerId, account: Account, db: DbOption = None) -> None:
     """Link an account to a customer by hand; manual decisions win over automatic ones."""
     if ":" not in account:
         fail("write the account as platform:handle, e.g. twitter:danarides", code=2)
+    with open_reader(db) as store:
+        if store.get_customer(customer_id) is None:
+            raise NotFoundError(_no_customer(customer_id))
     platform, handle = account.split(":", 1)
     run_write_job(db, {"kind": "link", "link": {
         "customer_id": customer_id, "platform": platform, "handle": handle,
@@ -49,8 +68,7 @@ def link(customer_id: str,
 
 
 @app.command("unlink")
-def unlink(customer_id: str, account: Annotated[str, typer.Argument(help="platform:handle")],
-           db: DbOption = None) -> None:
+def unlink(customer_id: CustomerId, account: Account, db: DbOption = None) -> None:
     """Remove a customer ↔ account link."""
     if ":" not in account:
         fail("write the account as platform:handle", code=2)
@@ -63,14 +81,16 @@ def unlink(customer_id: str, account: Annotated[str, typer.Argument(help="platfo
 
 
 @app.command("resolve")
-def resolve_cmd(
-    threshold: Annotated[float, typer.Option(
-        envvar="SCRM_IDENTITY_THRESHOLD", min=0.0, max=1.0,
-        help="Links at or above this confidence are applied; the rest wait for review.")] = 0.85,
+def resolve(
+    threshold: Annotated[float | None, setting(
+        "identity_threshold",
+        "Links at or above this confidence are applied; the rest wait for review.",
+        "--threshold", metavar="CONFIDENCE", min=0.0, max=1.0)] = None,
     db: DbOption = None,
 ) -> None:
     """Find which social accounts belong to which customers (name, handle, e-mail,
     location, handle reuse across platforms)."""
+    threshold = pick(threshold, settings_for(db).identity_threshold)
     result = run_write_job(db, {"kind": "identities", "params": {"threshold": threshold}},
                            "identities")
     console.print(f"{result['linked']:,} account(s) linked automatically (confidence ≥ "
@@ -79,11 +99,12 @@ def resolve_cmd(
 
 
 @app.command("pending")
-def pending(limit: Annotated[int, typer.Option("--limit", "-n", min=1)] = 50,
+def pending(limit: Annotated[int, typer.Option("--limit", "-n", metavar="N", min=1,
+                                              help="How many candidates to show.")] = 50,
             db: DbOption = None) -> None:
     """Candidate links below the threshold, best first; accept with 'scrm identities link',
     refuse with 'scrm identities unlink'."""
-    with open_for(db, read_only=_exists(db)) as store:
+    with open_reader(db) as store:
         rows = store.pending_candidates(limit)
         customers = {r["customer_id"]: store.get_customer(r["customer_id"]) for r in rows}
     if not rows:

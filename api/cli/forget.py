@@ -8,11 +8,12 @@ import typer
 
 from api.cli.common import DbOption, console, fail, run_write_job
 
-__all__ = ["register"]
+__all__ = ["forget"]
 
 
 def forget(
-    customer_id: str,
+    customer_id: Annotated[str, typer.Argument(metavar="CUSTOMER_ID",
+                                               help="The CRM customer id.")],
     yes: Annotated[bool, typer.Option("--yes", help="Do it without asking.")] = False,
     db: DbOption = None,
 ) -> None:
@@ -31,7 +32,3 @@ def forget(
         f"{counts['posts']} post text(s) erased, {counts['mentions_redacted']} mention(s) "
         f"blanked in other people's posts, {counts['purchases']} order(s) kept as anonymous "
         "amounts", highlight=False)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("forget")(forget)

@@ -85,6 +85,27 @@ UNWIND $keys AS k
 MATCH (n:Conversation {key: k})
 RETURN n.key AS key"""
 
+# The stored conversations of parents of replies that name no thread.
+POST_CONVERSATIONS = """\
+UNWIND $keys AS k
+MATCH (n:Post {key: k})
+RETURN n.key AS key, n.conversation_key AS conversation_key"""
+
+# A parent arrived after its replies: what was filed under its key provisionally
+# moves to its conversation (created by MERGE_POSTS before this runs).
+MOVE_CONVERSATION_POSTS = """\
+UNWIND $rows AS row
+MATCH (p:Post)-[r:IN_CONVERSATION]->(:Conversation {key: row.from_key})
+MATCH (real:Conversation {key: row.to_key})
+SET p.conversation_key = row.to_key
+MERGE (p)-[:IN_CONVERSATION]->(real)
+DELETE r"""
+
+DELETE_CONVERSATIONS = """\
+UNWIND $keys AS k
+MATCH (c:Conversation {key: k})
+DETACH DELETE c"""
+
 # Posts, their author edge and their conversation in one statement; only new posts
 # reach it (stored ones were filtered by content hash), so ON CREATE is the whole story.
 MERGE_POSTS = """\

@@ -1,0 +1,383 @@
+"""The analysis projection and its cache files beside the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from graph.embedded import queries as q
+from graph.embedded.base import (
+    _LARGE_BATCH,
+    EmbeddedBase,
+    _add_activity,
+    _group_activity,
+)
+from graph.store import (
+    ACCOUNT_PROFILE_COLUMNS,
+)
+
+
+class ProjectionMixin(EmbeddedBase):
+    """The analysis projection and its cache files beside the database."""
+
+
+    def account_frame(self, *, profile: bool = True) -> pd.DataFrame:
+        columns = [c for c in ("key", "platform", "handle", "followers", "is_brand",
+                               "display_name", "location", "description")
+                   if profile or c not in ACCOUNT_PROFILE_COLUMNS]
+        accounts = self._df("MATCH (a:Account) RETURN "
+                            + ", ".join(f"a.{c} AS {c}" for c in columns))
+        links = self._df(
+            q.ACCOUNT_OWNER_LINKS)
+        spend = self._df(q.CUSTOMER_SPEND)
+        if len(links):
+            links = links.sort_values("link_confidence", ascending=False).drop_duplicates("key")
+            links = links.merge(spend, on="customer_id", how="left") if len(spend) else \
+                links.assign(purchases_total=float("nan"))
+        else:
+            links = pd.DataFrame(columns=["key", "customer_id", "lifetime_value", "nps",
+                                          "link_confidence", "purchases_total"])
+        frame = accounts.merge(links, on="key", how="left")
+        frame["is_brand"] = frame["is_brand"].fillna(False).astype(bool)
+        return frame
+
+    _INTERACTIONS = (
+        ("REPLY_TO", "MATCH (a:Account)-[:POSTED]->(p:Post)-[:REPLY_TO]->(:Post)"
+                     "<-[:POSTED]-(b:Account)", "0"),
+        ("MENTIONS", "MATCH (a:Account)-[:POSTED]->(p:Post)-[:MENTIONS]->(b:Account)", "1"),
+        ("SHARES", "MATCH (a:Account)-[:POSTED]->(p:Post)-[s:SHARES]->(:Post)"
+                   "<-[:POSTED]-(b:Account)", "CASE WHEN s.kind = 'quote' THEN 3 ELSE 2 END"),
+    )
+    _INTERACTION_KINDS = ("reply", "mention", "share", "quote")
+
+    @property
+    def _projection_path(self) -> Path:
+        return self._cache_path("projection")
+
+    def _projection_state(self) -> dict[str, Any]:
+        """What a cached projection must match: the edge counts per type and the
+        generation (bumped by any write that re-keys accounts, e.g. forgetting one)."""
+        state: dict[str, Any] = {rel: self._rows(
+            f"MATCH ()-[r:{rel}]->() RETURN count(*) AS n")[0]["n"]
+            for rel, _, _ in self._INTERACTIONS}
+        state["generation"] = self._generation()
+        return state
+
+    def _interaction_rows(self, after_post: int | None) -> pa.Table:
+        """Interactions as account and post offsets, from posts after ``after_post``."""
+        if after_post is None:
+            table = self._interaction_scan()
+            if table is not None:
+                return table
+        where = "" if after_post is None else "WHERE offset(id(p)) > $mark "
+        tables = []
+        for _, pattern, code in self._INTERACTIONS:
+            tables.append(self._exec(
+                f"{pattern} {where}RETURN offset(id(a)) AS src, offset(id(b)) AS dst, "
+                f"CAST({code}, 'INT8') AS kind, offset(id(p)) AS post, "
+                "p.created_at AS created_at",
+                {"mark": after_post} if after_post is not None else None).get_as_arrow())
+        return pa.concat_tables(tables).combine_chunks()
+
+    def _interaction_scan(self) -> pa.Table | None:
+        """Every interaction, from one scan per relationship table joined by post offset
+        in NumPy: the same rows as the ``_INTERACTIONS`` patterns, in a third of the
+        time (the engine's two-hop joins walk ten million posts twice) and without the
+        engine's join tables in the buffer pool. None when a post has more than one
+        author, which only the patterns count right."""
+        posted = self._exec(
+            q.POST_AUTHOR_OFFSETS
+        ).get_as_arrow()
+        post = posted.column("p").to_numpy()
+        size = int(post.max()) + 1 if len(post) else 0
+        author = np.full(size, -1, dtype=np.int64)
+        author[post] = posted.column("a").to_numpy()
+        if np.count_nonzero(author >= 0) != len(post):
+            return None
+        del posted, post
+        times = self._exec(q.POST_TIME_OFFSETS
+                           ).get_as_arrow()
+        created_type = times.schema.field("t").type
+        created = np.zeros(max(size, int(pc.max(times.column("p")).as_py() or 0) + 1),
+                           dtype=np.int64)
+        created[times.column("p").to_numpy()] = pc.fill_null(
+            pc.cast(times.column("t"), pa.int64()), 0).to_numpy()
+        del times
+
+        def of(posts: np.ndarray) -> np.ndarray:
+            inside = posts < size
+            return np.where(inside, author[np.where(inside, posts, 0)], -1)
+
+        parts = []
+        for query, kind in (
+            ("MATCH (p:Post)-[:REPLY_TO]->(q:Post) RETURN offset(id(p)) AS p, "
+             "offset(id(q)) AS q", None),
+            ("MATCH (p:Post)-[:MENTIONS]->(b:Account) RETURN offset(id(p)) AS p, "
+             "offset(id(b)) AS b", None),
+            ("MATCH (p:Post)-[s:SHARES]->(q:Post) RETURN offset(id(p)) AS p, "
+             "offset(id(q)) AS q, s.kind = 'quote' AS quote", "share"),
+        ):
+            rows = self._exec(query).get_as_arrow()
+            p = rows.column("p").to_numpy()
+            src = of(p)
+            dst = rows.column("b").to_numpy() if "b" in rows.column_names else \
+                of(rows.column("q").to_numpy())
+            if kind == "share":
+                quote = pc.fill_null(rows.column("quote"), False).to_numpy(zero_copy_only=False)
+                code = np.where(quote, 3, 2).astype(np.int8)
+            else:
+                code = np.full(len(p), 0 if "q" in rows.column_names else 1, dtype=np.int8)
+            del rows
+            keep = (src >= 0) & (dst >= 0)
+            p = p[keep]
+            parts.append(pa.table({
+                "src": pa.array(src[keep]), "dst": pa.array(dst[keep]),
+                "kind": pa.array(code[keep]), "post": pa.array(p),
+                "created_at": pa.array(created[p]).cast(created_type)}))
+        return pa.concat_tables(parts).combine_chunks()
+
+    def _cached_interactions(self, state: dict[str, Any]) -> pa.Table:
+        """The projection, read incrementally: the rows cached by the last call plus the
+        interactions of posts written since. When the cache cannot be trusted (edge
+        counts do not add up, e.g. a reply reached an old post; or accounts were
+        re-keyed) it is rebuilt from scratch."""
+        mark = self._rows(q.LAST_POST_OFFSET)[0]["m"]
+        table: pa.Table | None = None
+        found = self._read_cache("projection")
+        if found is not None:
+            cached, meta = found
+            if meta.get("generation") == state["generation"] and meta.get("mark") is not None:
+                delta = self._interaction_rows(int(meta["mark"]))
+                if cached.num_rows + delta.num_rows == sum(
+                        state[rel] for rel, _, _ in self._INTERACTIONS):
+                    try:
+                        table = pa.concat_tables([cached, delta]).combine_chunks()
+                    except pa.ArrowInvalid:
+                        table = None  # kept by another version: rebuilt, never trusted
+        if table is None:
+            table = self._interaction_rows(None)
+        if mark is not None:
+            self._write_cache("projection", table,
+                              {"mark": int(mark), "generation": state["generation"]})
+        return table
+
+    def interaction_frame(self, *, sentiment: bool = True) -> pd.DataFrame:
+        """src and dst come back as categoricals over the account keys: the engine
+        hands over node offsets (integers), never ten million key strings; and the
+        rows already read by an earlier call are kept beside the database, so after
+        a small ingest only the new posts' interactions are queried. Read on a
+        connection of its own, so that nothing of it stays behind in the driver."""
+        with self._batch_connection(release_heap=True):
+            return self._interaction_frame(sentiment)
+
+    def _interaction_frame(self, with_sentiment: bool) -> pd.DataFrame:
+        accounts = self._exec(q.ACCOUNT_OFFSETS
+                              ).get_as_arrow()
+        offsets = accounts.column("o").to_numpy()
+        position = np.full(int(offsets.max()) + 1 if len(offsets) else 0, -1, dtype=np.int64)
+        position[offsets] = np.arange(len(offsets))
+        categories = pd.Index(accounts.column("key").to_pylist(), dtype=object)
+        table = self._cached_interactions(self._projection_state())
+        sentiment = np.zeros(0)
+        if with_sentiment:
+            sentiment_rows = self._exec(q.POST_SENTIMENT_OFFSETS).get_as_arrow()
+            post_offsets = sentiment_rows.column("o").to_numpy()
+            sentiment = np.full(int(post_offsets.max()) + 1 if len(post_offsets) else 0,
+                                np.nan)
+            sentiment[post_offsets] = np.asarray(
+                sentiment_rows.column("s").to_numpy(zero_copy_only=False), dtype=float)
+            del sentiment_rows
+        src = table.column("src").to_numpy()
+        dst = table.column("dst").to_numpy()
+        inside = (src < len(position)) & (dst < len(position))  # an account since removed
+        src_codes = np.where(inside, position[np.where(inside, src, 0)], -1)
+        dst_codes = np.where(inside, position[np.where(inside, dst, 0)], -1)
+        keep = (src_codes >= 0) & (dst_codes >= 0)
+        post = table.column("post").to_numpy()[keep]
+        columns: dict[str, Any] = {
+            "src": pd.Categorical.from_codes(src_codes[keep], categories=categories),
+            "dst": pd.Categorical.from_codes(dst_codes[keep], categories=categories),
+            "kind": pd.Categorical.from_codes(
+                table.column("kind").to_numpy().astype(np.int64)[keep],
+                categories=list(self._INTERACTION_KINDS)),
+            "created_at": np.asarray(table.column("created_at").cast(pa.timestamp("us"))
+                                     .to_numpy(), dtype="datetime64[us]")[keep],
+        }
+        if with_sentiment:
+            columns["sentiment"] = sentiment[post] if len(sentiment) else \
+                np.full(len(post), np.nan)
+        return pd.DataFrame(columns)
+
+    def unscored_posts(self, batch_size: int = 100_000, *, model: str | None = None
+                       ) -> Iterator[pd.DataFrame]:
+        where = "p.sentiment IS NULL" if model is None else \
+            "(p.sentiment IS NULL OR p.sentiment_model IS NULL OR p.sentiment_model <> $model)"
+        frame = self._df(f"MATCH (p:Post) WHERE {where} RETURN p.key AS key, "
+                         "p.title AS title, p.text AS text", {"model": model} if model else None)
+        for start in range(0, len(frame), batch_size):
+            yield frame.iloc[start:start + batch_size].reset_index(drop=True)
+
+    def brand_posts(self, terms: Sequence[str]) -> pd.DataFrame:
+        with self._batch_connection(release_heap=True):
+            return self._brand_posts(terms)
+
+    def _brand_posts(self, terms: Sequence[str]) -> pd.DataFrame:
+        """Brand posts, kept beside the database like the projection: the next call
+        looks only at posts written since (and at the few replies to brand posts),
+        and takes every kept post's current sentiment. The kept rows are used only
+        while the brand accounts, terms and generation are the same and no old post
+        got a new reply or mention edge (a late parent: its counts would not add up);
+        a brand post newer than the kept rows that starts a thread is looked for among
+        all posts."""
+        terms = list(dict.fromkeys(t.lower() for t in terms if t))
+        brand = sorted(r["k"] for r in self._rows(q.BRAND_ACCOUNT_KEYS))
+        mark = self._rows(q.LAST_POST_OFFSET)[0]["m"]
+        edges = {rel: self._rows(f"MATCH ()-[r:{rel}]->() RETURN count(*) AS n")[0]["n"]
+                 for rel in ("REPLY_TO", "MENTIONS")}
+        state = {"generation": self._generation(), "brand": brand, "terms": terms}
+        since: int | None = None
+        kept: pa.Table | None = None
+        found = self._read_cache("brandposts")
+        if found is not None:
+            table, meta = found
+            if all(meta.get(k) == v for k, v in state.items()) and meta.get("mark") is not None:
+                old = int(meta["mark"])
+                if all(int(meta.get(rel, -1)) + self._rows(
+                        f"MATCH (p:Post)-[:{rel}]->() WHERE offset(id(p)) > $mark "
+                        "RETURN count(*) AS n", {"mark": old})[0]["n"] == n
+                        for rel, n in edges.items()):
+                    since, kept = old, table
+        if kept is not None and not {"post", "sentiment", "author_key"} <= set(kept.column_names):
+            since, kept = None, None  # kept by another version: rebuilt
+        frame = self._brand_post_rows(terms, since)
+        if kept is not None and since is not None:
+            frame = pd.concat([self._with_current_sentiment(kept, since), frame],
+                              ignore_index=True)
+        frame = frame.drop_duplicates("post")
+        frame = frame[~frame["author_key"].isin(set(brand))].reset_index(drop=True)
+        if mark is not None:
+            self._write_cache("brandposts", pa.Table.from_pandas(frame, preserve_index=False),
+                              {**state, **edges, "mark": int(mark)})
+        return frame.drop(columns="post")
+
+    def _brand_post_rows(self, terms: list[str], since: int | None) -> pd.DataFrame:
+        """Posts that address the brand, among those written after ``since`` (all when
+        None), plus every reply to a brand post and, for a brand post written after
+        ``since``, its whole thread."""
+        # Each part brings its posts' parent author along (one OPTIONAL MATCH per row
+        # found) rather than looking a million parents up afterwards; the brand's threads
+        # are found by the conversation_key property (a scan) rather than through
+        # IN_CONVERSATION, which LadybugDB walks from the wrong end.
+        cols = ("p.key AS key, p.author_key AS author_key, p.sentiment AS sentiment, "
+                "p.created_at AS created_at, p.kind AS kind, q.author_key AS parent_author_key, "
+                "offset(id(p)) AS post")  # duplicates are found by this number, not the key
+        parent = "OPTIONAL MATCH (p)-[:REPLY_TO]->(q:Post)"
+        # the offset test first: the engine then skips the text of older posts
+        new = "" if since is None else "offset(id(p)) > $mark AND "
+        mark = {} if since is None else {"mark": since}
+        parts = [
+            self._arrow_df(f"MATCH (p:Post)-[:MENTIONS]->(b:Account) WHERE {new}b.is_brand "
+                           f"{parent} RETURN {cols}", mark or None),
+            self._arrow_df("MATCH (q:Post)<-[:REPLY_TO]-(p:Post), (q)<-[:POSTED]-(b:Account) "
+                           f"WHERE b.is_brand RETURN {cols}"),
+        ]
+        roots = self._rows(q.BRAND_ROOT_POSTS)
+        old_roots = [r["key"] for r in roots if since is not None and r["o"] <= since]
+        new_roots = [r["key"] for r in roots if since is None or r["o"] > since]
+        thread = f"list_contains($keys, p.conversation_key) {parent} RETURN {cols}"
+        if new_roots:
+            parts.append(self._arrow_df(f"MATCH (p:Post) WHERE {thread}", {"keys": new_roots}))
+        if old_roots:
+            parts.append(self._arrow_df(f"MATCH (p:Post) WHERE offset(id(p)) > $mark AND "
+                                        f"{thread}", {"keys": old_roots, **mark}))
+        for term in terms:
+            parts.append(self._arrow_df(
+                f"MATCH (p:Post) WHERE {new}(lower(p.text) CONTAINS $t OR lower(p.title) "
+                f"CONTAINS $t) {parent} RETURN {cols}", {"t": term, **mark}))
+        found = [p for p in parts if len(p)]
+        return pd.concat(found, ignore_index=True) if found else parts[0]
+
+    def _with_current_sentiment(self, kept: pa.Table, upto: int) -> pd.DataFrame:
+        """Kept brand posts (all at or below offset ``upto``) with the sentiment their
+        posts have now (scored or rescored since they were kept)."""
+        rows = self._exec(q.POST_SENTIMENT_UPTO,
+                          {"mark": upto}).get_as_arrow()
+        current = np.full(upto + 1, np.nan)
+        current[rows.column("o").to_numpy()] = np.asarray(
+            rows.column("s").to_numpy(zero_copy_only=False), dtype=float)
+        del rows
+        post = kept.column("post").to_numpy()
+        sentiment = pa.array(current[post], type=kept.schema.field("sentiment").type,
+                             from_pandas=True)
+        index = kept.schema.get_field_index("sentiment")
+        frame: pd.DataFrame = kept.set_column(index, "sentiment", sentiment).to_pandas(
+            types_mapper=pd.ArrowDtype)
+        return frame
+
+    def post_details(self, keys: Sequence[str]) -> pd.DataFrame:
+        frame = self._df(
+            q.POST_DETAILS, {"keys": list(dict.fromkeys(keys))})
+        if frame.empty:
+            return pd.DataFrame(columns=["key", "platform", "conversation_key", "text", "url"])
+        return frame
+
+    def brand_reply_times(self) -> pd.DataFrame:
+        frame = self._df(q.BRAND_REPLY_TIMES)
+        if frame.empty:
+            return pd.DataFrame(columns=["conversation_key", "last_brand_post_at"])
+        return frame
+
+    def author_activity(self) -> pd.DataFrame:
+        """Grouped in Arrow, not by the engine (its hash aggregate over ten million
+        posts by a string key needed more than a 1 GB buffer pool), and kept beside the
+        database like the projection: the next call groups only the posts written
+        since and adds them in. Old posts never change author, time or accepted flag
+        except when a customer is forgotten, which changes the generation; a post
+        count that does not add up rebuilds it too."""
+        with self._batch_connection(release_heap=True):
+            found = self._rows(q.POST_MARK_AND_COUNT)
+            mark, posts = found[0]["m"], int(found[0]["n"])
+            generation = self._generation()
+            grouped: pa.Table | None = None
+            cached = self._read_cache("activity")
+            if cached is not None:
+                table, meta = cached
+                if meta.get("generation") == generation and meta.get("mark") is not None:
+                    delta = self._activity_rows(int(meta["mark"]))
+                    if int(meta.get("posts", -1)) + delta.num_rows == posts:
+                        try:
+                            grouped = _add_activity(table, _group_activity(delta))
+                        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, KeyError):
+                            grouped = None  # kept by another version: rebuilt
+            if grouped is None:
+                grouped = _group_activity(self._activity_rows(None))
+            if mark is not None:
+                self._write_cache("activity", grouped, {
+                    "mark": int(mark), "generation": generation, "posts": posts})
+        frame: pd.DataFrame = grouped.to_pandas()
+        return frame
+
+    def _activity_rows(self, after_post: int | None) -> pa.Table:
+        where = "" if after_post is None else "WHERE offset(id(p)) > $mark "
+        rows: pa.Table = self._exec(
+            f"MATCH (p:Post) {where}RETURN p.author_key AS author_key, "
+            "p.created_at AS last_post_at, p.accepted AS accepted",
+            {"mark": after_post} if after_post is not None else None).get_as_arrow()
+        return rows
+
+    def write_post_sentiment(self, keys: Sequence[str], values: Sequence[float], model: str
+                             ) -> None:
+        """Scores scanned from an Arrow table (no dict per post), on a connection of its
+        own (the driver would keep the table for as long as a connection lives)."""
+        scores = pa.table({"k": pa.array(keys, pa.string()),
+                           "s": pa.array(np.asarray(values, dtype=float), pa.float64())})
+        with self._batch_connection(release_heap=len(scores) >= _LARGE_BATCH):
+            for i in range(0, len(scores), 50_000):
+                self._exec(q.SET_POST_SENTIMENT, {"scan": scores.slice(i, 50_000),
+                                                      "m": model})

@@ -1,0 +1,283 @@
+"""The embedded store's Cypher (LadybugDB dialect), one named constant per statement.
+
+Statements that really vary (a label or a column list from an allow-list, an
+optional time window) are still built where they are used; everything else is
+here, so the two adapters' statements read side by side (``graph/neo4j/queries.py``).
+Values always travel as ``$parameters``.
+"""
+
+from __future__ import annotations
+
+# ------------------------------------------------------------------ base
+PROJECTION_GENERATION = (
+    "MATCH (s:Setting {key: 'projection.generation'}) "
+    "RETURN s.value AS v"
+)
+SET_PROJECTION_GENERATION = "MERGE (s:Setting {key: 'projection.generation'}) SET s.value = $g"
+
+# ------------------------------------------------------------------ writes
+PENDING_EDGES = (
+    "MATCH (e:PendingEdge) RETURN e.key AS key, e.rel AS rel, "
+    "e.from_key AS from_key, e.to_key AS to_key, "
+    "e.share_kind AS kind"
+)
+DELETE_PENDING = "UNWIND $keys AS k MATCH (e:PendingEdge {key: k}) DELETE e"
+CONVERSATION_POST_KEYS = (
+    "MATCH (p:Post)-[:IN_CONVERSATION]->(:Conversation {key: $old}) "
+    "RETURN p.key AS k"
+)
+DELETE_CONVERSATION_EDGES = (
+    "MATCH (:Post)-[r:IN_CONVERSATION]->(:Conversation {key: $old}) DELETE r"
+)
+DELETE_CONVERSATION = "MATCH (c:Conversation {key: $old}) DELETE c"
+SET_POST_CONVERSATION = (
+    "UNWIND $keys AS k MATCH (p:Post {key: k}) "
+    "SET p.conversation_key = $real"
+)
+EXISTING_LINKS = (
+    "UNWIND $rows AS row "
+    "MATCH (c:Customer {key: row.c})-[o:OWNS]->(a:Account {key: row.a}) "
+    "RETURN c.key AS c, a.key AS a, o.confidence AS confidence, o.method AS method"
+)
+UPDATE_LINKS = (
+    "UNWIND $rows AS row MATCH (c:Customer {key: row.c})-[o:OWNS]->(a:Account "
+    "{key: row.a}) SET o.confidence = row.confidence, o.method = row.method, "
+    "o.evidence = row.evidence"
+)
+EXISTING_FOLLOWS = (
+    "UNWIND $rows AS row MATCH (a:Account {key: row.a})-[:FOLLOWS]->(b:Account "
+    "{key: row.b}) RETURN a.key AS a, b.key AS b"
+)
+CLEAR_BRANDS = "MATCH (a:Account) WHERE a.is_brand SET a.is_brand = false"
+MARK_BRANDS = "UNWIND $keys AS k MATCH (a:Account {key: k}) SET a.is_brand = true"
+MERGE_SETTING = "MERGE (s:Setting {key: $k}) SET s.value = $v"
+GET_SETTINGS = "MATCH (s:Setting) RETURN s.key AS k, s.value AS v"
+RECORD_FILE = (
+    "MERGE (f:IngestFile {key: $k}) SET f.path = $path, f.source = $source, "
+    "f.read = $read, f.loaded = $loaded, f.rejected = $rejected, f.ingested_at = $at"
+)
+DELETE_LINK = "MATCH (c:Customer {key: $c})-[o:OWNS]->(a:Account {key: $a}) DELETE o"
+DELETE_LINK_COUNTED = (
+    "MATCH (c:Customer {key: $c})-[o:OWNS]->(a:Account {key: $a}) "
+    "DELETE o RETURN count(*) AS n"
+)
+
+# ------------------------------------------------------------------ identities
+CUSTOMER_FRAME = (
+    "MATCH (c:Customer) RETURN c.key AS customer_id, c.name AS name, "
+    "c.email AS email, c.location AS location, c.company AS company"
+)
+LINK_FRAME = (
+    "MATCH (c:Customer)-[o:OWNS]->(a:Account) RETURN c.key AS customer_id, "
+    "a.key AS account_key, o.method AS method, o.confidence AS confidence"
+)
+MERGE_DECISION = (
+    "MERGE (d:IdentityDecision {key: $k}) SET d.customer_id = $c, "
+    "d.account_key = $a, d.decision = $d, d.decided_at = $at"
+)
+DELETE_CANDIDATE = "MATCH (x:IdentityCandidate {key: $k}) DELETE x"
+DECISION_FRAME = (
+    "MATCH (d:IdentityDecision) RETURN d.customer_id AS customer_id, "
+    "d.account_key AS account_key, d.decision AS decision"
+)
+DELETE_CANDIDATES = "MATCH (x:IdentityCandidate) DELETE x"
+PENDING_CANDIDATES = (
+    "MATCH (x:IdentityCandidate) RETURN x.customer_id AS customer_id, "
+    "x.account_key AS account_key, x.confidence AS confidence, "
+    "x.evidence AS evidence ORDER BY x.confidence DESC, x.key LIMIT $n"
+)
+
+# ------------------------------------------------------------------ projection
+ACCOUNT_OWNER_LINKS = (
+    "MATCH (c:Customer)-[o:OWNS]->(a:Account) RETURN a.key AS key, c.key AS customer_id, "
+    "c.lifetime_value AS lifetime_value, c.nps AS nps, o.confidence AS link_confidence"
+)
+CUSTOMER_SPEND = (
+    "MATCH (c:Customer)-[:PURCHASED]->(p:Purchase) "
+    "RETURN c.key AS customer_id, sum(p.amount) AS purchases_total"
+)
+POST_AUTHOR_OFFSETS = (
+    "MATCH (a:Account)-[:POSTED]->(p:Post) RETURN offset(id(p)) AS p, offset(id(a)) AS a"
+)
+POST_TIME_OFFSETS = "MATCH (p:Post) RETURN offset(id(p)) AS p, p.created_at AS t"
+LAST_POST_OFFSET = "MATCH (p:Post) RETURN max(offset(id(p))) AS m"
+ACCOUNT_OFFSETS = "MATCH (a:Account) RETURN offset(id(a)) AS o, a.key AS key"
+POST_SENTIMENT_OFFSETS = (
+    "MATCH (p:Post) RETURN offset(id(p)) AS o, "
+    "p.sentiment AS s"
+)
+BRAND_ACCOUNT_KEYS = (
+    "MATCH (a:Account) WHERE a.is_brand "
+    "RETURN a.key AS k"
+)
+BRAND_ROOT_POSTS = (
+    "MATCH (b:Account)-[:POSTED]->(r:Post) WHERE b.is_brand "
+    "RETURN r.key AS key, offset(id(r)) AS o"
+)
+POST_SENTIMENT_UPTO = (
+    "MATCH (p:Post) WHERE offset(id(p)) <= $mark "
+    "RETURN offset(id(p)) AS o, p.sentiment AS s"
+)
+POST_DETAILS = (
+    "UNWIND $keys AS k MATCH (p:Post {key: k}) RETURN p.key AS key, "
+    "p.platform AS platform, p.conversation_key AS conversation_key, p.text AS text, "
+    "p.url AS url"
+)
+BRAND_REPLY_TIMES = (
+    "MATCH (b:Account)-[:POSTED]->(p:Post) WHERE b.is_brand "
+    "RETURN p.conversation_key AS conversation_key, "
+    "max(p.created_at) AS last_brand_post_at"
+)
+POST_MARK_AND_COUNT = (
+    "MATCH (p:Post) RETURN max(offset(id(p))) AS m, "
+    "count(*) AS n"
+)
+SET_POST_SENTIMENT = (
+    "LOAD FROM $scan MATCH (p:Post {key: k}) SET p.sentiment = s, "
+    "p.sentiment_model = $m"
+)
+
+# ------------------------------------------------------------------ scores
+CREATE_RUN = (
+    "CREATE (r:AnalysisRun {run_id: $id, started_at: $at, status: 'running', "
+    "params: $params, stats: '{}'})"
+)
+COMPLETE_RUN = (
+    "MATCH (r:AnalysisRun {run_id: $id}) SET r.status = 'completed', "
+    "r.finished_at = $at, r.stats = $stats"
+)
+DELETE_RUN_SCORES = "MATCH (s:AccountScore) WHERE s.run_id = $id DELETE s"
+EXPIRE_RUN = "MATCH (r:AnalysisRun {run_id: $id}) SET r.status = 'expired'"
+FAIL_RUN = (
+    "MATCH (r:AnalysisRun {run_id: $id}) SET r.status = 'failed', r.error = $e, "
+    "r.finished_at = $at"
+)
+
+# ------------------------------------------------------------------ reads
+OWNER_LINKS = (
+    "MATCH (c:Customer)-[o:OWNS]->(a:Account) RETURN a.key AS a, "
+    "c.key AS c, o.confidence AS w"
+)
+CONVERSATION_POSTS = (
+    "MATCH (p:Post)-[:IN_CONVERSATION]->(:Conversation {key: $k}) RETURN p.key AS key, "
+    "p.parent_key AS parent_key, p.author_key AS author_key, p.text AS text, "
+    "p.title AS title, p.created_at AS created_at, p.kind AS kind, "
+    "p.sentiment AS sentiment, p.url AS url ORDER BY created_at, key LIMIT $n"
+)
+PURCHASES = (
+    "MATCH (c:Customer {key: $k})-[:PURCHASED]->(p:Purchase) "
+    "RETURN p.order_id AS order_id, p.amount AS amount, "
+    "p.purchased_at AS purchased_at ORDER BY purchased_at DESC, order_id"
+)
+POST_AUTHORS = "UNWIND $keys AS k MATCH (q:Post {key: k}) RETURN k AS k, q.author_key AS a"
+TOPIC_AUTHORS = (
+    "MATCH (p:Post) WHERE lower(p.text) CONTAINS $t OR lower(p.title) "
+    "CONTAINS $t RETURN p.author_key AS author_key, count(*) AS posts"
+)
+NEWEST_POST_AT = "MATCH (p:Post) RETURN max(p.created_at) AS t"
+PURCHASE_FRAME = (
+    "MATCH (c:Customer)-[:PURCHASED]->(p:Purchase) RETURN "
+    "c.key AS customer_id, p.amount AS amount, "
+    "p.purchased_at AS purchased_at"
+)
+BRAND_REPLY_ENGAGEMENTS = (
+    "MATCH (b:Account)-[:POSTED]->(p:Post)-[:REPLY_TO]->(:Post)"
+    "<-[:POSTED]-(a:Account) WHERE b.is_brand AND NOT a.is_brand "
+    "RETURN a.key AS account_key, min(p.created_at) AS first_at"
+)
+BRAND_MENTION_ENGAGEMENTS = (
+    "MATCH (b:Account)-[:POSTED]->(p:Post)-[:MENTIONS]->(a:Account) "
+    "WHERE b.is_brand AND NOT a.is_brand "
+    "RETURN a.key AS account_key, min(p.created_at) AS first_at"
+)
+
+# ------------------------------------------------------------------ care
+CREATE_CARE_NOTE = (
+    "CREATE (n:CareNote {key: $key, conversation_key: $c, author: $a, "
+    "text: $t, created_at: $now})"
+)
+CARE_NOTES = (
+    "UNWIND $keys AS k MATCH (n:CareNote) WHERE n.conversation_key = k "
+    "RETURN n.key AS key, n.conversation_key AS conversation_key, "
+    "n.author AS author, n.text AS text, n.created_at AS created_at "
+    "ORDER BY created_at, key"
+)
+SET_PRIVACY_SALT = "MERGE (s:Setting {key: 'privacy.salt'}) SET s.value = $v"
+FORGOTTEN_KEYS = "MATCH (f:Forgotten) RETURN f.key AS k"
+FORGET_LINKED_ACCOUNTS = (
+    "MATCH (:Customer {key: $c})-[:OWNS]->(a:Account) "
+    "WHERE NOT a.is_brand RETURN a.key AS key, a.platform AS platform, "
+    "a.handle AS handle, a.followers AS followers"
+)
+CREATE_ANONYMOUS_ACCOUNT = (
+    "CREATE (:Account {key: $k, platform: $p, handle: $h, followers: $f, "
+    "is_brand: false})"
+)
+MOVE_AUTHORED_POSTS = (
+    "MATCH (a:Account {key: $old})-[:POSTED]->(p:Post), (n:Account {key: $new}) "
+    "CREATE (n)-[:POSTED]->(p) SET p.author_key = $new, p.text = '', "
+    "p.title = NULL, p.url = NULL, p.hashtags = NULL RETURN count(*) AS n"
+)
+MOVE_MENTIONS = (
+    "MATCH (p:Post)-[:MENTIONS]->(a:Account {key: $old}), (n:Account {key: $new}) "
+    "CREATE (p)-[:MENTIONS]->(n) RETURN p.key AS key, p.text AS text, "
+    "p.title AS title, p.author_key AS author, p.created_at AS created_at"
+)
+REDACT_POSTS = (
+    "UNWIND $rows AS row MATCH (p:Post {key: row.k}) SET p.text = row.t, "
+    "p.title = row.ti, p.content_hash = row.h"
+)
+MOVE_FOLLOWING = (
+    "MATCH (a:Account {key: $old})-[:FOLLOWS]->(x:Account), "
+    "(n:Account {key: $new}) CREATE (n)-[:FOLLOWS]->(x)"
+)
+MOVE_FOLLOWERS = (
+    "MATCH (x:Account)-[:FOLLOWS]->(a:Account {key: $old}), "
+    "(n:Account {key: $new}) CREATE (x)-[:FOLLOWS]->(n)"
+)
+DELETE_ACCOUNT = "MATCH (a:Account {key: $old}) DETACH DELETE a"
+CREATE_ANONYMOUS_CUSTOMER = (
+    "MATCH (c:Customer {key: $c}) CREATE (:Customer {key: $n, "
+    "lifetime_value: c.lifetime_value, nps: c.nps})"
+)
+CUSTOMER_ORDERS = (
+    "MATCH (:Customer {key: $c})-[:PURCHASED]->(p:Purchase) "
+    "RETURN p.key AS key, p.amount AS amount, "
+    "p.purchased_at AS purchased_at"
+)
+CREATE_ANONYMOUS_ORDER = (
+    "MATCH (c:Customer {key: $c}) CREATE (c)-[:PURCHASED]->(:Purchase {key: "
+    "$k, customer_id: $c, order_id: $o, amount: $a, purchased_at: $d})"
+)
+DELETE_PURCHASE = "MATCH (p:Purchase {key: $k}) DETACH DELETE p"
+DELETE_CUSTOMER = "MATCH (c:Customer {key: $c}) DETACH DELETE c"
+ADD_TOMBSTONES = (
+    "UNWIND $keys AS k MERGE (f:Forgotten {key: k}) "
+    "SET f.kind = 'person', f.forgotten_at = $now"
+)
+
+# ------------------------------------------------------------------ export
+EXPORT_CUSTOMER_LINKS = (
+    "UNWIND $keys AS k MATCH (c:Customer {key: k})-[o:OWNS]->(a:Account) "
+    "RETURN c.key AS c, a.platform AS platform, a.handle AS handle, "
+    "o.confidence AS confidence, o.method AS method, o.evidence AS evidence"
+)
+EXPORT_CUSTOMER_PURCHASES = (
+    "UNWIND $keys AS k MATCH (c:Customer {key: k})-[:PURCHASED]->(p:Purchase) "
+    "RETURN c.key AS c, p.order_id AS order_id, p.amount AS amount, "
+    "p.purchased_at AS purchased_at"
+)
+EXPORT_ACCOUNT_FOLLOWS = (
+    "UNWIND $keys AS k MATCH (a:Account {key: k})-[:FOLLOWS]->"
+    "(b:Account) RETURN a.platform AS platform, a.handle AS a, "
+    "b.handle AS b"
+)
+EXPORT_POST_MENTIONS = (
+    "UNWIND $keys AS k MATCH (p:Post {key: k})-[:MENTIONS]->"
+    "(a:Account) RETURN p.key AS p, a.handle AS handle"
+)
+IMPORT_RUN = (
+    "MERGE (r:AnalysisRun {run_id: $id}) SET r.started_at = $started, "
+    "r.finished_at = CAST($finished AS TIMESTAMP), r.status = $status, r.params = $params, "
+    "r.stats = $stats, r.error = CAST($error AS STRING)"
+)

@@ -1,0 +1,373 @@
+"""Reads for the API: counts, accounts, customers, timelines, windows, metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+from graph.batch import (
+    select_timeline,
+)
+from graph.embedded import queries as q
+from graph.embedded.base import (
+    _ACCOUNT_FIELDS,
+    _CUSTOMER_FIELDS,
+    _OWNERS,
+    _OWNERS_LOCK,
+    _WRITES,
+    EmbeddedBase,
+    _aware,
+    _naive_utc,
+    _utc_time,
+)
+from graph.runs import (
+    missing_to_none,
+)
+from graph.store import (
+    AccountView,
+    CustomerView,
+    Interaction,
+    LinkedAccount,
+    TimelineFilter,
+)
+
+
+class ReadsMixin(EmbeddedBase):
+    """Reads for the API: counts, accounts, customers, timelines, windows, metrics."""
+
+
+    def counts(self) -> dict[str, int]:
+        def count(query: str) -> int:
+            try:
+                n: int = self._rows(query)[0]["n"]
+            except RuntimeError as exc:
+                # A database whose first writer was killed before it made the tables,
+                # opened read-only (which cannot make them): it holds nothing yet.
+                if "does not exist" not in str(exc):
+                    raise
+                return 0
+            return n
+
+        out: dict[str, int] = {}
+        for label in ("Customer", "Account", "Post", "Conversation", "Purchase",
+                      "IdentityCandidate"):
+            out[label] = count(f"MATCH (n:{label}) RETURN count(*) AS n")
+        for rel in ("OWNS", "POSTED", "REPLY_TO", "MENTIONS", "SHARES", "FOLLOWS"):
+            out[rel] = count(f"MATCH ()-[r:{rel}]->() RETURN count(*) AS n")
+        out["PendingEdge"] = count("MATCH (n:PendingEdge) RETURN count(*) AS n")
+        return out
+
+    _ACCOUNT_RETURN = ", ".join(f"a.{f} AS {f}" for f in ("key", *_ACCOUNT_FIELDS))
+
+    @staticmethod
+    def _account(r: dict[str, Any]) -> AccountView:
+        return AccountView(key=r["key"], platform=r["platform"], handle=r["handle"],
+                           display_name=r["display_name"], followers=r["followers"],
+                           is_brand=bool(r["is_brand"]), user_id=r["user_id"],
+                           location=r["location"], description=r["description"])
+
+    def brand_accounts(self) -> list[AccountView]:
+        rows = self._rows(f"MATCH (a:Account) WHERE a.is_brand RETURN {self._ACCOUNT_RETURN} "
+                          "ORDER BY a.key")
+        return [self._account(r) for r in rows]
+
+    def get_account(self, key: str) -> AccountView | None:
+        return self.get_accounts([key]).get(key)
+
+    def get_accounts(self, keys: Sequence[str]) -> dict[str, AccountView]:
+        if not keys:
+            return {}
+        rows = self._rows(f"UNWIND $keys AS k MATCH (a:Account {{key: k}}) "
+                          f"RETURN {self._ACCOUNT_RETURN}", {"keys": list(dict.fromkeys(keys))})
+        return {r["key"]: self._account(r) for r in rows}
+
+    _CUSTOMER_RETURN = "c.key AS key, " + ", ".join(f"c.{f} AS {f}" for f in _CUSTOMER_FIELDS)
+
+    @staticmethod
+    def _customer(r: dict[str, Any]) -> CustomerView:
+        signup = r["signup_date"]
+        if isinstance(signup, datetime):
+            signup = signup.date()
+        return CustomerView(customer_id=r["key"], name=r["name"], email=r["email"],
+                            lifetime_value=r["lifetime_value"], nps=r["nps"],
+                            signup_date=signup if isinstance(signup, date) else None,
+                            location=r["location"], company=r["company"])
+
+    def get_customer(self, customer_id: str) -> CustomerView | None:
+        rows = self._rows(f"MATCH (c:Customer {{key: $k}}) RETURN {self._CUSTOMER_RETURN}",
+                          {"k": customer_id})
+        return self._customer(rows[0]) if rows else None
+
+    def _owners(self) -> dict[str, str]:
+        """Account key -> the customer of its most confident link (ties: the lower
+        customer key), for every linked account, read once per process until something
+        is written (``_wrote``; read processes reopen, which counts).
+
+        A ranking page asks who owns each of its accounts. Twenty `{key: $k}` look-ups
+        through OWNS cost 1.1 ms a page at a million accounts (and `UNWIND $keys` there
+        plans a scan: 29 ms); this map answers from memory. It holds the links only
+        (10,000 at a million accounts: 40 ms to read, about 100 bytes each)."""
+        path = str(self.path)
+        with _OWNERS_LOCK:
+            writes = _WRITES.get(path, 0)
+            cached = _OWNERS.get(path)
+        if cached is not None and cached[0] == writes:
+            return cached[1]
+        table = self._exec(q.OWNER_LINKS).get_as_arrow()
+        best: dict[str, tuple[float, str]] = {}
+        for a, c, w in zip(table.column("a").to_pylist(), table.column("c").to_pylist(),
+                           table.column("w").to_pylist(), strict=True):
+            score = (-(w or 0.0), c)
+            if a not in best or score < best[a]:
+                best[a] = score
+        owners = {a: c for a, (_, c) in best.items()}
+        with _OWNERS_LOCK:
+            if _WRITES.get(path, 0) == writes:  # nothing was written while this was read
+                _OWNERS[path] = (writes, owners)
+        return owners
+
+    def customers_for_accounts(self, keys: Sequence[str]) -> dict[str, CustomerView]:
+        owners = self._owners()
+        owner_of = {k: owners[k] for k in dict.fromkeys(keys) if k in owners}
+        if not owner_of:
+            return {}
+        rows = self._rows(f"UNWIND $keys AS k MATCH (c:Customer {{key: k}}) "
+                          f"RETURN {self._CUSTOMER_RETURN}",
+                          {"keys": list(dict.fromkeys(owner_of.values()))})
+        customers = {r["key"]: self._customer(r) for r in rows}
+        return {k: customers[c] for k, c in owner_of.items() if c in customers}
+
+    def linked_accounts(self, customer_id: str) -> list[LinkedAccount]:
+        rows = self._rows(
+            "MATCH (c:Customer {key: $k})-[o:OWNS]->(a:Account) RETURN "
+            f"{self._ACCOUNT_RETURN}, o.confidence AS confidence, o.method AS method, "
+            "o.evidence AS evidence ORDER BY a.platform, a.handle", {"k": customer_id})
+        return [LinkedAccount(account=self._account(r), customer_id=customer_id,
+                              confidence=r["confidence"], method=r["method"],
+                              evidence=r["evidence"] or "") for r in rows]
+
+    def conversation_posts(self, conversation_key: str, limit: int = 1000
+                           ) -> list[dict[str, Any]]:
+        rows = self._rows(
+            q.CONVERSATION_POSTS,
+            {"k": conversation_key, "n": limit})
+        for r in rows:
+            r["created_at"] = _aware(r["created_at"])
+            r["sentiment"] = missing_to_none(r["sentiment"])
+        return rows
+
+    def purchases(self, customer_id: str) -> list[dict[str, Any]]:
+        rows = self._rows(q.PURCHASES,
+                          {"k": customer_id})
+        for r in rows:
+            if isinstance(r["purchased_at"], datetime):
+                r["purchased_at"] = r["purchased_at"].date()
+        return rows
+
+    # One account per query, and no OPTIONAL MATCH or EXISTS subquery: LadybugDB plans
+    # `UNWIND $keys ... MATCH (s {key: k})-[...]`, `WHERE true`, an OPTIONAL MATCH or an
+    # EXISTS on these paths as scans of whole relationship tables (seconds at 10M posts),
+    # and `{key: $k}` with plain property conditions as index lookups (milliseconds). The
+    # counterpart of a received interaction is its post's `author_key` (no join back to
+    # the author); parent and shared posts' authors are looked up by primary key afterwards.
+    #
+    # Conditions on `p` or an ORDER BY ... LIMIT turn even these into a semi-masked scan of
+    # the Post table and a top-k (1-4 ms each at 10M posts, for a handful of rows). So a
+    # direction is read as it is, a few columns of every row (0.1-1.5 ms), and filtered,
+    # ordered and cut here; only when it has more than _TIMELINE_CAP rows (a brand
+    # account's mentions) does the database do that. The page's texts are read last, by
+    # primary key, for the entries shown. (Limits are written into the text: a `LIMIT $n`
+    # parameter costs LadybugDB 0.5-1 ms a query.)
+    _TIMELINE_MATCH = {
+        "authored": "MATCH (s:Account {key: $k})-[:POSTED]->(p:Post) ",
+        "reply_received": "MATCH (s:Account {key: $k})-[:POSTED]->(:Post)<-[:REPLY_TO]-(p:Post) ",
+        "mention_received": "MATCH (s:Account {key: $k})<-[:MENTIONS]-(p:Post) ",
+        "share_received": "MATCH (s:Account {key: $k})-[:POSTED]->(:Post)<-[:SHARES]-(p:Post) ",
+    }
+    _TIMELINE_COLUMNS = ("p.key AS key, p.created_at AS time, p.platform AS platform, "
+                         "p.kind AS kind, p.author_key AS author, p.parent_key AS parent_key, "
+                         "p.shared_key AS shared_key")
+    _TIMELINE_CAP = 4096
+    _TIMELINE_DETAILS = ("UNWIND $keys AS k MATCH (p:Post {key: k}) RETURN p.key AS key, "
+                         "p.text AS text, p.sentiment AS sentiment, "
+                         "p.conversation_key AS conversation_key, p.url AS url")
+
+    def _post_authors(self, keys: Sequence[str]) -> dict[str, str]:
+        if not keys:
+            return {}
+        return {r["k"]: r["a"] for r in self._rows(
+            q.POST_AUTHORS,
+            {"keys": list(dict.fromkeys(keys))})}
+
+    def _timeline_candidates(self, key: str, direction: str, where: str,
+                             params: dict[str, Any], passes: Callable[[dict[str, Any]], bool],
+                             limit: int) -> list[dict[str, Any]]:
+        """The newest ``limit`` rows of one direction that pass the filters, newest first."""
+        match, cap = self._TIMELINE_MATCH[direction], int(self._TIMELINE_CAP)
+        rows = self._rows(f"{match}RETURN {self._TIMELINE_COLUMNS} LIMIT {cap + 1}",
+                          {"k": key})
+        if len(rows) > cap:
+            own = "" if direction == "authored" else " AND p.author_key <> $k"
+            return self._rows(f"{match}{where}{own} RETURN {self._TIMELINE_COLUMNS} "
+                              f"ORDER BY time DESC, key DESC LIMIT {int(limit)}",
+                              {**params, "k": key})
+        received = direction != "authored"
+        rows = [r for r in rows if passes(r) and (
+            not received or (r["author"] is not None and r["author"] != key))]
+        rows.sort(key=lambda r: (r["time"], r["key"]), reverse=True)
+        return rows[:limit]
+
+    def _timeline_rows(self, key: str, direction: str, where: str, params: dict[str, Any],
+                       passes: Callable[[dict[str, Any]], bool], wanted: int
+                       ) -> list[dict[str, Any]]:
+        """Up to ``wanted`` rows of one direction for one account. A mention that is also
+        a reply to or share of their own post is left to that direction (asking for more
+        when that thins a full page)."""
+        limit = wanted
+        while True:
+            rows = self._timeline_candidates(key, direction, where, params, passes, limit)
+            for r in rows:
+                r["subject"] = key
+                r["counterpart"] = None if direction == "authored" else r["author"]
+            if direction == "authored":
+                parents = self._post_authors([r["parent_key"] for r in rows if r["parent_key"]])
+                for r in rows:
+                    r["counterpart"] = parents.get(r["parent_key"] or "")
+                return rows
+            if direction != "mention_received":
+                return rows
+            refs = self._post_authors([x for r in rows for x in (r["parent_key"], r["shared_key"])
+                                       if x])
+            kept = [r for r in rows if key not in (refs.get(r["parent_key"] or ""),
+                                                   refs.get(r["shared_key"] or ""))]
+            if len(kept) >= wanted or len(rows) < limit:
+                return kept
+            limit *= 2
+
+    def timeline(self, account_keys: Sequence[str], *, first: int,
+                 before: tuple[datetime, str, str] | None = None,
+                 filters: TimelineFilter | None = None) -> list[Interaction]:
+        if not account_keys:
+            return []
+        f = filters or TimelineFilter()
+        # the same conditions twice: in Cypher for directions the database orders, and in
+        # Python (on naive UTC times, as stored) for those ordered here
+        params: dict[str, Any] = {}
+        conditions = ["p.created_at IS NOT NULL"]
+        at = at_key = since = until = None
+        if before is not None:
+            conditions.append("(p.created_at < $t OR (p.created_at = $t AND p.key <= $pk))")
+            at = params["t"] = _naive_utc(before[0])
+            at_key = params["pk"] = before[1]
+        platforms = kinds = None
+        if f.platforms:
+            conditions.append("list_contains($platforms, p.platform)")
+            params["platforms"] = [x.lower() for x in f.platforms]
+            platforms = set(params["platforms"])
+        if f.kinds:
+            conditions.append("list_contains($kinds, p.kind)")
+            params["kinds"] = [x.lower() for x in f.kinds]
+            kinds = set(params["kinds"])
+        if f.since is not None:
+            conditions.append("p.created_at >= $since")
+            since = params["since"] = _naive_utc(f.since)
+        if f.until is not None:
+            conditions.append("p.created_at < $until")
+            until = params["until"] = _naive_utc(f.until)
+        where = "WHERE " + " AND ".join(conditions)
+
+        def passes(r: dict[str, Any]) -> bool:
+            t = r["time"]
+            return t is not None and (
+                at is None or t < at or (t == at and r["key"] <= at_key)) and (
+                platforms is None or r["platform"] in platforms) and (
+                kinds is None or r["kind"] in kinds) and (
+                since is None or t >= since) and (until is None or t < until)
+
+        rows: list[dict[str, Any]] = []
+        for key in dict.fromkeys(account_keys):
+            for direction in self._TIMELINE_MATCH:
+                if f.directions and direction not in f.directions:
+                    continue
+                for r in self._timeline_rows(key, direction, where, params, passes, first + 3):
+                    r["direction"] = direction
+                    rows.append(r)
+        items = select_timeline(rows, first=first, before=before, to_time=_utc_time)
+        details = {r["key"]: r for r in self._rows(
+            self._TIMELINE_DETAILS, {"keys": list(dict.fromkeys(r["key"] for _, r in items))})
+        } if items else {}
+        counterparts = self.get_accounts([r["counterpart"] for _, r in items if r["counterpart"]])
+        out = []
+        for t, r in items:
+            d = details.get(r["key"], {})
+            out.append(Interaction(
+                post_key=r["key"], time=t, platform=r["platform"], kind=r["kind"],
+                direction=r["direction"], text=d.get("text") or "",
+                sentiment=missing_to_none(d.get("sentiment")), subject_key=r["subject"],
+                counterpart=counterparts.get(r["counterpart"] or ""),
+                conversation_key=d.get("conversation_key"), url=d.get("url")))
+        return out
+
+    def active_accounts(self, keys: Sequence[str], since: datetime | None,
+                        until: datetime | None) -> set[str]:
+        if not keys:
+            return set()
+        conditions, params = self._window("p", since, until)
+        params["keys"] = list(dict.fromkeys(keys))
+        rows = self._rows("UNWIND $keys AS k MATCH (a:Account {key: k})-[:POSTED]->(p:Post) "
+                          f"WHERE {conditions} RETURN DISTINCT k AS k", params)
+        return {r["k"] for r in rows}
+
+    @staticmethod
+    def _window(var: str, since: datetime | None, until: datetime | None
+                ) -> tuple[str, dict[str, Any]]:
+        conditions, params = ["true"], {}
+        if since is not None:
+            conditions.append(f"{var}.created_at >= $since")
+            params["since"] = _naive_utc(since)
+        if until is not None:
+            conditions.append(f"{var}.created_at < $until")
+            params["until"] = _naive_utc(until)
+        return " AND ".join(conditions), params
+
+    def post_frame(self, since: datetime | None, until: datetime | None) -> pd.DataFrame:
+        conditions, params = self._window("p", since, until)
+        frame = self._df(f"MATCH (p:Post) WHERE {conditions} RETURN p.key AS key, "
+                         "p.author_key AS author_key, p.platform AS platform, p.kind AS kind, "
+                         "p.created_at AS created_at, p.sentiment AS sentiment, "
+                         "p.text AS text, p.title AS title", params)
+        if frame.empty:
+            return pd.DataFrame(columns=["key", "author_key", "platform", "kind", "created_at",
+                                         "sentiment", "text", "title"])
+        return frame
+
+    def topic_authors(self, term: str) -> pd.DataFrame:
+        frame = self._df(q.TOPIC_AUTHORS,
+                         {"t": term.lower()})
+        if frame.empty:
+            return pd.DataFrame(columns=["author_key", "posts"])
+        return frame
+
+    def newest_post_at(self) -> datetime | None:
+        rows = self._rows(q.NEWEST_POST_AT)
+        return _aware(rows[0]["t"]) if rows else None
+
+    def purchase_frame(self) -> pd.DataFrame:
+        frame = self._df(q.PURCHASE_FRAME)
+        if frame.empty:
+            return pd.DataFrame(columns=["customer_id", "amount", "purchased_at"])
+        return frame
+
+    def brand_engagements(self) -> pd.DataFrame:
+        parts = [
+            self._df(q.BRAND_REPLY_ENGAGEMENTS),
+            self._df(q.BRAND_MENTION_ENGAGEMENTS),
+        ]
+        frame = pd.concat([f for f in parts if not f.empty], ignore_index=True) \
+            if any(not f.empty for f in parts) else pd.DataFrame(
+                columns=["account_key", "first_at"])
+        return frame.groupby("account_key", as_index=False)["first_at"].min() \
+            if not frame.empty else frame

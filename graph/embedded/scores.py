@@ -1,0 +1,175 @@
+"""Analysis runs and their scores: run records, score rows, rankings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from graph.embedded import queries as q
+from graph.embedded.base import (
+    _RANK_LOCK,
+    _RANK_ORDER,
+    EmbeddedBase,
+    _aware,
+)
+from graph.runs import (
+    INT_SCORE_COLUMNS,
+    SCORE_COLUMNS,
+    check_ranking,
+    check_score_columns,
+    encode_json,
+    new_run_id,
+    run_info,
+    runs_to_drop,
+    score_frame_columns,
+    score_key,
+    scored_account,
+    scores_from_row,
+)
+from graph.store import (
+    AccountScores,
+    AnalysisRunInfo,
+    ScoredAccount,
+)
+
+
+class ScoresMixin(EmbeddedBase):
+    """Analysis runs and their scores: run records, score rows, rankings."""
+
+
+    def start_run(self, params: dict[str, Any]) -> str:
+        run_id = new_run_id()
+        self._exec(q.CREATE_RUN,
+                   {"id": run_id, "at": datetime.now(UTC).replace(tzinfo=None),
+                    "params": encode_json(params)})
+        return run_id
+
+    def write_scores(self, run_id: str, scores: pd.DataFrame) -> None:
+        frame = score_frame_columns(scores)
+        account = pa.array(frame["account_key"].astype(str), pa.string())
+        cols: dict[str, Any] = {
+            # score_key(run_id, account), column-wise
+            "key": pc.binary_join_element_wise(pa.scalar(run_id + "|"), account, ""),
+            "run_id": pa.array(np.full(len(frame), run_id, dtype=object), pa.string()),
+            "account_key": account,
+        }
+        for c in SCORE_COLUMNS:
+            values = frame[c] if c in frame.columns else pd.Series([None] * len(frame))
+            if c in INT_SCORE_COLUMNS:
+                cols[c] = pa.array(values.astype("Int64"), pa.int64(), from_pandas=True)
+            else:
+                cols[c] = pa.array(values.astype("float64"), pa.float64(), from_pandas=True)
+        cols["explanation"] = pa.array(frame["explanation"], pa.string())
+        table = pa.table(cols)
+        del frame, cols
+        with self._batch_connection(release_heap=True):
+            self._in_transaction(lambda: self._copy("AccountScore", table))
+
+    def finish_run(self, run_id: str, stats: dict[str, Any]) -> None:
+        self._exec(q.COMPLETE_RUN,
+                   {"id": run_id, "at": datetime.now(UTC).replace(tzinfo=None),
+                    "stats": encode_json(stats)})
+        old, failed = runs_to_drop(self.runs(limit=1000), run_id)
+        for rid in old + failed:
+            self._exec(q.DELETE_RUN_SCORES, {"id": rid})
+        for rid in old:
+            self._exec(q.EXPIRE_RUN, {"id": rid})
+
+    def fail_run(self, run_id: str, error: str) -> None:
+        self._exec(q.DELETE_RUN_SCORES, {"id": run_id})
+        self._exec(q.FAIL_RUN,
+                   {"id": run_id, "e": error, "at": datetime.now(UTC).replace(tzinfo=None)})
+
+    @staticmethod
+    def _run_info(r: dict[str, Any]) -> AnalysisRunInfo:
+        return run_info(r, _aware)
+
+    _RUN_RETURN = ("r.run_id AS run_id, r.started_at AS started_at, r.finished_at AS finished_at, "
+                   "r.status AS status, r.params AS params, r.stats AS stats, r.error AS error")
+
+    def latest_run(self) -> AnalysisRunInfo | None:
+        rows = self._rows("MATCH (r:AnalysisRun) WHERE r.status = 'completed' RETURN "
+                          + self._RUN_RETURN + " ORDER BY r.finished_at DESC LIMIT 1")
+        return self._run_info(rows[0]) if rows else None
+
+    def runs(self, limit: int = 20) -> list[AnalysisRunInfo]:
+        rows = self._rows("MATCH (r:AnalysisRun) RETURN " + self._RUN_RETURN
+                          + " ORDER BY r.started_at DESC LIMIT $n", {"n": limit})
+        return [self._run_info(r) for r in rows]
+
+    _SCORE_RETURN = ", ".join(f"s.{c} AS {c}" for c in SCORE_COLUMNS) + \
+        ", s.run_id AS run_id, s.account_key AS account_key, s.explanation AS explanation"
+
+    def _rank_order(self, run_id: str, kind: str) -> np.ndarray:
+        """Account keys of a completed run's ranking, position = rank - 1, read once per
+        process (a run's ranks never change): a page is then a slice and a handful of
+        primary-key lookups, where a filtered scan of every score row took half a second
+        at a million accounts."""
+        cache_key = (str(self.path), run_id, kind)
+        with _RANK_LOCK:
+            order = _RANK_ORDER.get(cache_key)
+        if order is not None:
+            return order
+        table = self._exec(f"MATCH (s:AccountScore) WHERE s.run_id = $run AND "
+                           f"s.{kind}_rank IS NOT NULL RETURN s.{kind}_rank AS r, "
+                           "s.account_key AS k", {"run": run_id}).get_as_arrow()
+        ranks = table.column("r").to_numpy()
+        order = np.full(int(ranks.max()) if len(ranks) else 0, None, dtype=object)
+        order[ranks - 1] = table.column("k").to_pylist()
+        with _RANK_LOCK:
+            for stale in [k for k in _RANK_ORDER if k[0] == str(self.path) and k[1] != run_id]:
+                del _RANK_ORDER[stale]  # one run's rankings per database at a time
+            _RANK_ORDER[cache_key] = order
+        return order
+
+    def ranked_accounts(self, kind: str, *, first: int, after_rank: int = 0,
+                        run_id: str | None = None) -> list[ScoredAccount]:
+        check_ranking(kind)
+        if run_id is None:
+            run = self.latest_run()
+            if run is None:
+                return []
+            run_id = run.run_id
+        order = self._rank_order(run_id, kind)
+        page = [k for k in order[after_rank:after_rank + first] if k is not None]
+        rows = self._rows(
+            f"UNWIND $keys AS k MATCH (s:AccountScore {{key: k}}) RETURN {self._SCORE_RETURN}",
+            {"keys": [score_key(run_id, k) for k in page]}) if page else []
+        rows.sort(key=lambda r: r[f"{kind}_rank"])
+        accounts = self.get_accounts([r["account_key"] for r in rows])
+        return [scored_account(kind, r, accounts[r["account_key"]]) for r in rows
+                if r["account_key"] in accounts]
+
+    def score_frame(self, run_id: str | None = None, columns: Sequence[str] | None = None
+                    ) -> pd.DataFrame:
+        """All of one run's scores (latest completed by default), indexed by account key."""
+        if run_id is None:
+            run = self.latest_run()
+            run_id = run.run_id if run else ""
+        if columns is None:
+            returns = self._SCORE_RETURN
+        else:
+            check_score_columns(columns)
+            returns = ", ".join(["s.account_key AS account_key",
+                                 *(f"s.{c} AS {c}" for c in dict.fromkeys(columns))])
+        with self._batch_connection(release_heap=True):
+            frame = self._df(f"MATCH (s:AccountScore) WHERE s.run_id = $run RETURN {returns}",
+                             {"run": run_id})
+        return frame.set_index("account_key") if len(frame) else frame
+
+    def account_scores(self, account_key: str, run_id: str | None = None
+                       ) -> AccountScores | None:
+        if run_id is None:
+            run = self.latest_run()
+            if run is None:
+                return None
+            run_id = run.run_id
+        rows = self._rows(f"MATCH (s:AccountScore {{key: $k}}) RETURN {self._SCORE_RETURN}",
+                          {"k": score_key(run_id, account_key)})
+        return scores_from_row(rows[0]) if rows else None

@@ -1,0 +1,261 @@
+"""What writing a batch of posts means, decided once for both adapters.
+
+An adapter asks a :class:`PostPlan` what to look up (stored content hashes, the
+conversations of parents outside the batch, which conversation keys already exist),
+hands the answers back, and writes what the plan then says: the new posts with their
+conversation, the conversations to create, the provisional conversations to move,
+and the post-to-post edges to write now or keep pending. Database I/O stays in the
+adapters; the decisions (what is new, what conflicts, which thread a post joins)
+live here.
+
+The thread rule: a post that names its conversation is in it; a post with no parent
+is its own conversation's root; a reply that names no thread joins its parent's
+conversation. When that parent is not stored yet, the reply is filed under the
+parent's key provisionally, and when the parent arrives in another conversation,
+everything filed under the parent's key moves there (replies can arrive before their
+roots, a whole chain of them in reverse).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
+
+from graph.model import Post, account_key, post_key
+from graph.store import WriteResult
+
+__all__ = ["PostEdge", "PostPlan", "content_hash", "pending_edge_key", "post_fingerprint",
+           "split_edges"]
+
+IN_BATCH_CONFLICT = "duplicate id with conflicting content in the same batch"
+STORED_CONFLICT = "an already stored post with this id has different author, time or text"
+
+
+def content_hash(post: Post) -> int:
+    """A 63-bit fingerprint of what makes a post that post (not its counters)."""
+    return post_fingerprint(post.author_key, post.created_at, post.text, post.title)
+
+
+def post_fingerprint(author_key: str, created_at: datetime, text: str | None,
+                     title: str | None) -> int:
+    """The :func:`content_hash` of a post given by its parts (a stored row, a redaction).
+
+    Args:
+        author_key: The author's account key.
+        created_at: When the post was written.
+        text: Its text, if any.
+        title: Its title, if any.
+
+    Returns:
+        A non-negative 63-bit integer; equal posts give equal values in every process
+        (no per-process hash seed), so stored hashes stay comparable.
+    """
+    joined = "\x1f".join((author_key, created_at.isoformat(), text or "", title or ""))
+    data = joined.encode("utf-8", "surrogatepass")
+    return (zlib.crc32(data) << 31) ^ zlib.adler32(data)
+
+
+class PostEdge(NamedTuple):
+    """A post-to-post edge a new post makes: a reply or a share of another post."""
+
+    rel: str  # "REPLY_TO" or "SHARES"
+    from_key: str
+    to_key: str
+    share_kind: str | None  # "retweet" or "quote" for SHARES
+
+
+def pending_edge_key(edge: PostEdge) -> str:
+    """The key of the ``PendingEdge`` that holds ``edge`` until its target arrives."""
+    return f"{edge.rel}|{edge.from_key}|{edge.to_key}"
+
+
+def split_edges(edges: Iterable[PostEdge], present: Collection[str]
+                ) -> tuple[list[PostEdge], list[PostEdge]]:
+    """Edges whose target is ``present`` (written now) and the rest (kept pending)."""
+    ready: list[PostEdge] = []
+    waiting: list[PostEdge] = []
+    for e in edges:
+        (ready if e.to_key in present else waiting).append(e)
+    return ready, waiting
+
+
+@dataclass
+class PostPlan:
+    """The posts of one batch, from first sight to what to write.
+
+    Use: :meth:`of` (in-batch duplicates and conflicts), :meth:`keep_new` with the
+    stored hashes of :attr:`keys`, :meth:`assign_conversations` with the stored
+    conversations of :meth:`parents_to_look_up`, then :meth:`moves` with the existing
+    ones among :meth:`conversation_keys_to_look_up`. The column lists (``new_keys``,
+    ``posts``, ``authors`` ...) are parallel, one entry per new post, in batch order.
+    """
+
+    seen: dict[str, tuple[Post, str, int]]
+    new_keys: list[str] = field(default_factory=list)
+    posts: list[Post] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    hashes: list[int] = field(default_factory=list)
+    platforms: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    parent_keys: list[str | None] = field(default_factory=list)
+    shared_keys: list[str | None] = field(default_factory=list)
+    conversations: list[str] = field(default_factory=list)
+    # provisional conversation key -> the conversation it belongs to now
+    redirects: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, posts: Sequence[Post], result: WriteResult) -> PostPlan:
+        """The batch's posts by key; a second record of a key with other content is a
+        conflict (reported in ``result``), the same content again is harmless."""
+        seen: dict[str, tuple[Post, str, int]] = {}
+        for p in posts:
+            key, author = p.key, p.author_key
+            h = post_fingerprint(author, p.created_at, p.text, p.title)  # content_hash(p)
+            earlier = seen.get(key)
+            if earlier is not None and earlier[2] != h:
+                result.conflicts.append((key, IN_BATCH_CONFLICT))
+                continue
+            seen[key] = (p, author, h)
+        return cls(seen)
+
+    @property
+    def keys(self) -> list[str]:
+        """Every distinct post key of the batch: look their stored hashes up."""
+        return list(self.seen)
+
+    def keep_new(self, stored_hashes: Mapping[str, int | None], result: WriteResult) -> None:
+        """Keep the posts not stored yet; a stored post with other content is a conflict
+        (the same content again, new counters included, is not)."""
+        for key, (p, author, h) in self.seen.items():
+            if key not in stored_hashes:
+                self.new_keys.append(key)
+                self.posts.append(p)
+                self.authors.append(author)
+                self.hashes.append(h)
+            elif stored_hashes[key] != h:
+                result.conflicts.append((key, STORED_CONFLICT))
+        # Columns straight from the records: no dict per row.
+        self.platforms = [p.platform for p in self.posts]
+        self.kinds = [str(p.kind) for p in self.posts]
+        self.parent_keys = [post_key(p.platform, p.parent_id) if p.parent_id else None
+                            for p in self.posts]
+        self.shared_keys = [post_key(p.platform, p.shared_id) if p.shared_id else None
+                            for p in self.posts]
+        result.created["posts"] = len(self.new_keys)
+
+    def parents_to_look_up(self) -> list[str]:
+        """Parents outside the batch of new replies that name no thread: their stored
+        conversation decides the reply's."""
+        in_batch = set(self.new_keys)
+        return list(dict.fromkeys(
+            parent for p, parent in zip(self.posts, self.parent_keys, strict=True)
+            if p.conversation_id is None and parent and parent not in in_batch))
+
+    def _own_conversation(self, i: int) -> str | None:
+        p = self.posts[i]
+        if p.conversation_id is not None:
+            return post_key(p.platform, p.conversation_id)
+        if self.parent_keys[i] is None:
+            return self.new_keys[i]  # a thread's root
+        return None  # decided by the parent
+
+    def assign_conversations(self, stored: Mapping[str, str | None]) -> None:
+        """Each new post's conversation, given the stored conversation of each parent
+        from :meth:`parents_to_look_up` (missing: the parent is not stored yet).
+
+        A chain inside the batch is followed to its first post that knows its thread;
+        an unknown parent lends its own key (provisional). A cycle of replies takes the
+        parent where it closes as the root.
+        """
+        index = {k: i for i, k in enumerate(self.new_keys)}
+        found: list[str | None] = [None] * len(self.new_keys)
+        for i in range(len(self.new_keys)):
+            if found[i] is not None:
+                continue
+            chain: list[int] = []
+            on_chain: set[int] = set()
+            j = i
+            while True:
+                chain.append(j)
+                on_chain.add(j)
+                conversation = self._own_conversation(j)
+                if conversation is not None:
+                    break
+                parent = self.parent_keys[j]
+                assert parent is not None
+                k = index.get(parent)
+                if k is None:
+                    conversation = stored.get(parent) or parent
+                    break
+                if found[k] is not None:
+                    conversation = found[k]
+                    break
+                if k in on_chain:
+                    conversation = parent
+                    break
+                j = k
+            for j in chain:
+                found[j] = conversation
+        # A new post filed elsewhere than under its own key may have replies filed under
+        # its key provisionally (stored, or in this batch by an explicit thread id):
+        # they move to its conversation.
+        redirects = {k: c for k, c in zip(self.new_keys, found, strict=True)
+                     if c is not None and c != k}
+        self.redirects = {k: _follow(redirects, k) for k in redirects}
+        self.conversations = [self.redirects.get(c, c) for c in found if c is not None]
+
+    def conversation_platforms(self) -> dict[str, str]:
+        """Each conversation the new posts are in, with its platform."""
+        return dict(zip(self.conversations, self.platforms, strict=True))
+
+    def conversation_keys_to_look_up(self) -> list[str]:
+        """Conversation keys whose existence the plan needs: the new posts'
+        conversations (to create the missing) and the provisional keys that may have
+        stored posts to move."""
+        return list(dict.fromkeys([*self.conversations, *self.redirects]))
+
+    def moves(self, existing: Collection[str]) -> dict[str, str]:
+        """Provisional conversations that exist (``existing`` from
+        :meth:`conversation_keys_to_look_up`) and where their posts go."""
+        return {k: c for k, c in self.redirects.items() if k in existing}
+
+    def mentions(self) -> tuple[list[str], list[str]]:
+        """MENTIONS edges of the new posts (post key, account key), each once."""
+        m_from: list[str] = []
+        m_to: list[str] = []
+        for key, p in zip(self.new_keys, self.posts, strict=True):
+            if p.mentions:
+                for target in dict.fromkeys([account_key(p.platform, m) for m in p.mentions]):
+                    m_from.append(key)
+                    m_to.append(target)
+        return m_from, m_to
+
+    def post_edges(self) -> list[PostEdge]:
+        """The replies and shares the new posts make."""
+        wanted: list[PostEdge] = []
+        for key, kind, parent, shared in zip(self.new_keys, self.kinds, self.parent_keys,
+                                             self.shared_keys, strict=True):
+            if parent:
+                wanted.append(PostEdge("REPLY_TO", key, parent, None))
+            if shared:
+                wanted.append(PostEdge("SHARES", key, shared,
+                                       "quote" if kind == "quote" else "retweet"))
+        return wanted
+
+    def targets_to_look_up(self, edges: Iterable[PostEdge]) -> list[str]:
+        """Edge targets outside the batch: whether they are stored decides the rest."""
+        in_batch = set(self.new_keys)
+        return list({e.to_key for e in edges if e.to_key not in in_batch})
+
+
+def _follow(redirects: Mapping[str, str], key: str) -> str:
+    """Where ``key`` ends after following ``redirects`` (a cycle stops where it closes)."""
+    seen = {key}
+    target = redirects[key]
+    while target in redirects and target not in seen:
+        seen.add(target)
+        target = redirects[target]
+    return target
