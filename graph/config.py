@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     webhook_backoff_seconds: float = 2.0
     webhook_backoff_cap_seconds: float = 600.0
     webhook_timeout: float = 10.0
+    # scrm serve: poll the enabled monitors, and look for events this often (seconds)
+    monitor_in_serve: bool = True
+    events_seconds: float = 5.0
 
     # Alerts (analytics/alerts.py): the series watched besides the brand, and thresholds
     alert_terms: str = ""  # comma-separated; default: the brand's competitors

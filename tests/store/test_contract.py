@@ -747,3 +747,46 @@ def test_forget_customer(loaded: GraphStore) -> None:
     assert loaded.forgotten_keys() == {tombstone("customer", "c1", salt),
                                        tombstone("account", "twitter:danaw", salt)}
     assert sum(loaded.purchase_frame()["amount"]) == 50.5
+
+
+def test_webhook_subscriptions_and_deliveries(store: GraphStore) -> None:
+    from datetime import UTC, datetime
+
+    created = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
+    sub = {"key": "wh_1", "url": "https://example.com/h", "events": ["alert", "care_item"],
+           "secret": "s3", "enabled": True, "created_at": created, "description": "crm"}
+    store.save_webhook_subscription(sub)
+    store.save_webhook_subscription({**sub, "key": "wh_2", "created_at": created.replace(
+        hour=10), "enabled": False, "events": ["resolution"]})
+    assert store.webhook_subscriptions()[0] == sub
+    assert [(s["key"], s["enabled"], s["events"]) for s in store.webhook_subscriptions()] == [
+        ("wh_1", True, ["alert", "care_item"]), ("wh_2", False, ["resolution"])]
+    store.save_webhook_subscription({**sub, "enabled": False})  # replaced, not added
+    assert [s["enabled"] for s in store.webhook_subscriptions()] == [False, False]
+    assert store.delete_webhook_subscription("wh_2") is True
+    assert store.delete_webhook_subscription("wh_2") is False
+    tries = [{"subscription_id": "wh_1", "event_id": "evt_1", "kind": "alert", "attempt": n,
+              "at": created.replace(minute=n), "outcome": o, "status": c, "error": e,
+              "duration_ms": 1.5} for n, o, c, e in ((1, "retry", 500, "HTTP 500"),
+                                                    (2, "retry", None, "timed out"),
+                                                    (3, "delivered", 200, None))]
+    store.add_webhook_deliveries(tries)
+    store.add_webhook_deliveries([{**tries[0], "subscription_id": "wh_9", "event_id": "e2"}])
+    log = store.webhook_deliveries(limit=10, subscription_id="wh_1")
+    assert log == tries[::-1]
+    assert len(store.webhook_deliveries(limit=2)) == 2
+    assert store.webhook_deliveries(limit=10)[0]["attempt"] == 3
+
+
+def test_event_states(store: GraphStore) -> None:
+    assert store.event_states("alert") is None  # never checked
+    store.save_event_states("alert", [], [])
+    assert store.event_states("alert") == set()
+    store.save_event_states("alert", ["a1", "a2"], [])
+    store.save_event_states("care_item", ["twitter:1"], [])
+    assert store.event_states("alert") == {"a1", "a2"}
+    store.save_event_states("alert", ["a3"], ["a1"])
+    assert store.event_states("alert") == {"a2", "a3"}
+    store.save_event_states("alert", ["a1"], [])  # back again
+    assert store.event_states("alert") == {"a1", "a2", "a3"}
+    assert store.event_states("care_item") == {"twitter:1"}
