@@ -8,18 +8,15 @@ appends each to ``<db>.events.jsonl`` and hands it to the webhook dispatcher. Ev
 server process (the writer and ``--readers``) follows that file and passes new events
 to its own subscribers, so a browser sees them whichever process it is connected to.
 
-The watcher keeps the keys it saw in ``<db>.events.state.json``: a server started
-again tells only what changed while it was away; a first start tells nothing of what
-was already there.
+The watcher keeps what it saw in the store (``EventState``): a server started again
+tells only what changed while it was away; a first start tells nothing of what was
+already there.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import asdict
@@ -146,39 +143,22 @@ class EventBus:
             self.dispatcher.close()
 
 
-def _write_json(path: Path, data: Any) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name, dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class EventWatcher:
     """New care-queue conversations and new alerts, as events.
 
+    What was current at the last check is kept in the store (``EventState``, through
+    :meth:`graph.store.GraphStore.save_event_states`), so a server started again tells
+    what changed while it was away, and the very first check tells nothing.
+
     Args:
-        state_path: Where the keys seen last are kept.
         care_queue: Reads the queue's items (``conversation_key``, ``post_key``, …).
         alerts: Reads the current alerts (each with a stable ``key``).
     """
 
-    def __init__(self, state_path: Path, care_queue: Callable[[Any], list[Any]],
+    def __init__(self, care_queue: Callable[[Any], list[Any]],
                  alerts: Callable[[Any, datetime], list[Any]]) -> None:
-        self.state_path = state_path
         self._care_queue = care_queue
         self._alerts = alerts
-        self._seen: dict[str, set[str]] | None = None
-        if state_path.exists():
-            data = json.loads(state_path.read_text(encoding="utf-8"))
-            self._seen = {k: set(v) for k, v in data.items()}
-
-    @classmethod
-    def beside(cls, db: Path, **kwargs: Any) -> EventWatcher:
-        return cls(db.parent / (db.name + ".events.state.json"), **kwargs)
 
     def check(self, store: Any, now: datetime | None = None) -> list[Event]:
         """Events for what is in the queue or alerting now and was not at the last
@@ -186,16 +166,15 @@ class EventWatcher:
         when = now or datetime.now(UTC)
         items = {i.conversation_key: i for i in self._care_queue(store)}
         alerts = {a.key: a for a in self._alerts(store, when)}
-        current = {"care_item": set(items), "alert": set(alerts)}
         events: list[Event] = []
-        if self._seen is not None:
-            for key in sorted(current["care_item"] - self._seen.get("care_item", set())):
-                events.append(Event("care_item", _care_item(items[key])))
-            for key in sorted(current["alert"] - self._seen.get("alert", set())):
-                events.append(Event("alert", _alert(alerts[key])))
-        if current != self._seen:
-            _write_json(self.state_path, {k: sorted(v) for k, v in current.items()})
-        self._seen = current
+        for kind, current, data in (("care_item", items, _care_item), ("alert", alerts, _alert)):
+            seen = store.event_states(kind)
+            added = sorted(set(current) - (seen or set()))
+            removed = sorted((seen or set()) - set(current))
+            if seen is not None:
+                events += [Event(kind, data(current[key])) for key in added]
+            if added or removed or seen is None:
+                store.save_event_states(kind, added, removed)
         return events
 
 

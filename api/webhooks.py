@@ -31,7 +31,9 @@ once (the receiver refused the request itself: trying again cannot help), and 41
 also disables the subscription. Every try is a row of the delivery log. Retries wait in
 a queue served by a few threads, so a slow or failing receiver never holds up the
 writer or the other subscribers; deliveries still queued when the server stops are
-lost (the log shows what was never delivered).
+lost (the log shows what was never delivered). Subscriptions and the log live in the
+store (:class:`StoreWebhooks`); a subscription's secret is kept there, as it must be to
+sign.
 
 A subscription URL must be ``http`` or ``https`` and may not point at a private,
 loopback or link-local address unless ``SCRM_WEBHOOK_ALLOW_PRIVATE=true`` (a receiver
@@ -45,25 +47,21 @@ import hashlib
 import heapq
 import hmac
 import itertools
-import json
 import logging
-import os
 import random
 import secrets
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
 import orjson
 
+from graph.store import GraphStore
 from ingest.connectors.http import backoff_seconds, private_address
 
 __all__ = [
@@ -75,12 +73,13 @@ __all__ = [
     "Dispatcher",
     "Event",
     "Subscription",
+    "StoreWebhooks",
     "WebhookError",
-    "WebhookFile",
     "WebhookStore",
     "attempt_once",
     "check_url",
     "deliver",
+    "new_subscription",
     "sign",
     "verify",
 ]
@@ -298,90 +297,58 @@ def new_subscription(url: str, events: Sequence[str], *, secret: str | None,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"), description=description)
 
 
-class WebhookFile:
-    """Subscriptions in ``<db>.webhooks.json`` (rewritten atomically under a file lock)
-    and the delivery log in ``<db>.webhooks.log.jsonl`` (appended a line per try)."""
+class StoreWebhooks:
+    """Subscriptions and the delivery log in the store (``WebhookSubscription`` and
+    ``WebhookDelivery``), one call at a time (the dispatcher's threads share it)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.log_path = path.with_name(path.name.removesuffix(".json") + ".log.jsonl")
-        self._append = threading.Lock()
-
-    @classmethod
-    def beside(cls, db: Path) -> WebhookFile:
-        return cls(db.parent / (db.name + ".webhooks.json"))
-
-    @contextmanager
-    def _locked(self) -> Iterator[dict[str, Subscription]]:
-        import fcntl
-
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                subs = self._read()
-                before = [asdict(s) for s in subs.values()]
-                yield subs
-                if [asdict(s) for s in subs.values()] != before:
-                    self._write(subs)
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-
-    def _read(self) -> dict[str, Subscription]:
-        if not self.path.exists():
-            return {}
-        data = json.loads(self.path.read_text(encoding="utf-8"))
-        return {s["id"]: Subscription(**s) for s in data.get("subscriptions", [])}
-
-    def _write(self, subs: dict[str, Subscription]) -> None:
-        text = json.dumps({"subscriptions": [asdict(s) for s in subs.values()]}, indent=1)
-        fd, tmp = tempfile.mkstemp(prefix=self.path.name, dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o600)  # it holds the signing secrets
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+        self._lock = threading.Lock()
 
     def subscriptions(self) -> list[Subscription]:
-        return list(self._read().values())
+        with self._lock:
+            rows = self.store.webhook_subscriptions()
+        return [Subscription(id=r["key"], url=r["url"], events=list(r["events"]),
+                             secret=r["secret"], enabled=r["enabled"],
+                             created_at=r["created_at"].isoformat(timespec="seconds")
+                             if r["created_at"] else "", description=r["description"])
+                for r in rows]
+
+    def save(self, sub: Subscription) -> None:
+        with self._lock:
+            self.store.save_webhook_subscription({
+                "key": sub.id, "url": sub.url, "events": sub.events, "secret": sub.secret,
+                "enabled": sub.enabled, "created_at": sub.created_at or None,
+                "description": sub.description})
 
     def subscribe(self, url: str, events: Sequence[str], *, secret: str | None = None,
                   description: str = "") -> Subscription:
         sub = new_subscription(url, events, secret=secret, description=description)
-        with self._locked() as subs:
-            subs[sub.id] = sub
+        self.save(sub)
         return sub
 
     def unsubscribe(self, subscription_id: str) -> bool:
-        with self._locked() as subs:
-            return subs.pop(subscription_id, None) is not None
+        with self._lock:
+            return self.store.delete_webhook_subscription(subscription_id)
 
     def set_enabled(self, subscription_id: str, enabled: bool) -> bool:
-        with self._locked() as subs:
-            if subscription_id not in subs:
-                return False
-            subs[subscription_id].enabled = enabled
-            return True
+        sub = next((s for s in self.subscriptions() if s.id == subscription_id), None)
+        if sub is None:
+            return False
+        sub.enabled = enabled
+        self.save(sub)
+        return True
 
     def record(self, attempt: DeliveryAttempt) -> None:
-        line = orjson.dumps(asdict(attempt)) + b"\n"
-        with self._append, open(self.log_path, "ab") as fh:
-            fh.write(line)
+        with self._lock:
+            self.store.add_webhook_deliveries([asdict(attempt)])
 
     def deliveries(self, *, limit: int = 50, subscription_id: str | None = None
                    ) -> list[DeliveryAttempt]:
-        if not self.log_path.exists():
-            return []
-        rows = [DeliveryAttempt(**orjson.loads(line)) for line in
-                self.log_path.read_bytes().splitlines() if line.strip()]
-        if subscription_id is not None:
-            rows = [r for r in rows if r.subscription_id == subscription_id]
-        return rows[::-1][:limit]
+        with self._lock:
+            rows = self.store.webhook_deliveries(limit, subscription_id)
+        return [DeliveryAttempt(**{**r, "at": r["at"].isoformat(timespec="milliseconds")})
+                for r in rows]
 
 
 @dataclass(order=True)

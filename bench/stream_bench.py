@@ -136,7 +136,7 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0
 
     from analytics.arrivals import ArrivalSentiment
     from api.care import _queue
-    from graph.embedded_store import EmbeddedStore
+    from graph.embedded import EmbeddedStore
     from ingest.connectors.base import PollContext
     from ingest.connectors.follow import follow
     from ingest.connectors.http import Http

@@ -26,6 +26,7 @@ import typer.core
 from typer.exceptions import TyperException
 
 from api.cli import (
+    alerts,
     analyze,
     brand,
     demo,
@@ -39,6 +40,7 @@ from api.cli import (
     serve,
     top,
     viz,
+    webhooks,
 )
 from api.cli.common import err
 from graph.config import get_settings
@@ -74,7 +76,8 @@ app.add_typer(sentiment.app, name="sentiment")
 app.command("migrate")(migrate.migrate)
 app.command("forget")(forget.forget)
 app.add_typer(monitor.app, name="monitor")
-alerts.register(app)
+app.command("alerts")(alerts.alerts)
+app.add_typer(webhooks.app, name="webhooks")
 
 
 def _say(message: str) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from graph.model import Post
 from graph.store import GraphStore, StoreError
 from ingest.connectors import get_connector
 from ingest.connectors.base import PollContext
@@ -71,9 +72,12 @@ def credentials_for(names: tuple[str, ...] | list[str], secrets: Mapping[str, An
 def poll_monitor(store: GraphStore, states: MonitorStore, monitor: Monitor, *,
                  client: httpx.Client, settings: Mapping[str, Any], rejects_dir: Path,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 rng: random.Random | None = None, max_pages: int = 5) -> PollOutcome:
+                 rng: random.Random | None = None, max_pages: int = 5,
+                 on_loaded: Callable[[GraphStore, list[Post]], None] | None = None
+                 ) -> PollOutcome:
     """Poll one monitor once and store its new state; never raises for the source's
-    own failures (they go into the state), only for the database's."""
+    own failures (they go into the state), only for the database's. ``on_loaded`` sees
+    the posts of what was committed (sentiment on arrival, events)."""
     connector = get_connector(monitor.kind)
     outcome = PollOutcome(monitor.id)
     state = replace(monitor.state)
@@ -124,6 +128,9 @@ def poll_monitor(store: GraphStore, states: MonitorStore, monitor: Monitor, *,
                                 source_file=source_file, rejects=rejects)
             outcome.read, outcome.loaded, outcome.rejected = \
                 report.read, report.loaded, report.rejected
+            posts = [r for u in result.units for r in u.records if isinstance(r, Post)]
+            if on_loaded is not None and posts:
+                on_loaded(store, posts)
     except StoreError:
         raise
     finally:
@@ -163,21 +170,23 @@ def _failed(states: MonitorStore, monitor: Monitor, state: MonitorState, outcome
 def run_monitors(store: GraphStore, states: MonitorStore, *, settings: Mapping[str, Any],
                  rejects_dir: Path, once: bool = False, timeout: float = 20.0,
                  report: Callable[[PollOutcome], None] | None = None,
-                 stop: Callable[[], bool] = lambda: False, max_pages: int = 5) -> int:
+                 stop: Callable[[], bool] = lambda: False, max_pages: int = 5,
+                 on_loaded: Callable[[GraphStore, list[Post]], None] | None = None,
+                 due_only: bool = False) -> int:
     """Poll every enabled monitor when it is due, until ``stop()`` (or one round with
-    ``once``, which polls every enabled monitor once, due or not). Returns the number
-    of polls made."""
+    ``once``, which polls every enabled monitor once, due or not; with ``due_only`` too,
+    only those that are due). Returns the number of polls made."""
     polls = 0
     with httpx.Client(timeout=timeout, follow_redirects=True,
                       headers={"User-Agent": "scrm-monitor/1"}) as client:
         while not stop():
             now = datetime.now(UTC)
             due = [m for m in states.all() if m.enabled
-                   and (once or (_parse(m.state.next_try) or now) <= now)]
+                   and ((once and not due_only) or (_parse(m.state.next_try) or now) <= now)]
             for monitor in due:
                 outcome = poll_monitor(store, states, monitor, client=client,
                                        settings=settings, rejects_dir=rejects_dir,
-                                       max_pages=max_pages)
+                                       max_pages=max_pages, on_loaded=on_loaded)
                 polls += 1
                 if report is not None:
                     report(outcome)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from api_testkit import LiveServer, score_frame
 
-from graph.embedded_store import EmbeddedStore
+from graph.embedded import EmbeddedStore
 from graph.model import Account, Post
 from graph.store import GraphBatch
 

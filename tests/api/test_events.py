@@ -17,8 +17,8 @@ import pytest
 from api_testkit import LiveServer
 
 from api.events import EventBus, EventLog, EventWatcher
-from api.webhooks import SIGNATURE_HEADER, Dispatcher, Event, WebhookFile, verify
-from graph.embedded_store import EmbeddedStore
+from api.webhooks import SIGNATURE_HEADER, Dispatcher, Event, StoreWebhooks, verify
+from graph.embedded import EmbeddedStore
 
 
 def test_log_appends_and_reads_whole_lines(tmp_path: Path) -> None:
@@ -58,24 +58,27 @@ class _Alert:
 def test_watcher_tells_only_what_changed(tmp_path: Path) -> None:
     queue: list[_Item] = [_Item("c1"), _Item("c2")]
     alerts: list[_Alert] = [_Alert("a1")]
-    make = lambda: EventWatcher.beside(  # noqa: E731
-        tmp_path / "x.lbdb", care_queue=lambda s: list(queue), alerts=lambda s, t: list(alerts))
-    watcher = make()
-    assert watcher.check(None) == []  # the first check only learns what is there
-    queue.append(_Item("c3"))
-    alerts.append(_Alert("a2"))
-    events = watcher.check(None)
-    assert [(e.kind, e.data.get("conversation_id") or e.data.get("key")) for e in events] == [
-        ("care_item", "c3"), ("alert", "a2")]
-    assert watcher.check(None) == []
-    # c1 resolved, then back: it entered the queue again
-    queue.pop(0)
-    assert watcher.check(None) == []
-    queue.append(_Item("c1"))
-    assert [e.data["conversation_id"] for e in watcher.check(None)] == ["c1"]
-    # a server started again remembers what it saw
-    queue.append(_Item("c4"))
-    assert [e.data["conversation_id"] for e in make().check(None)] == ["c4"]
+    watcher = EventWatcher(care_queue=lambda s: list(queue), alerts=lambda s, t: list(alerts))
+    store = EmbeddedStore(tmp_path / "x.lbdb")
+    try:
+        assert watcher.check(store) == []  # the first check only learns what is there
+        queue.append(_Item("c3"))
+        alerts.append(_Alert("a2"))
+        events = watcher.check(store)
+        assert [(e.kind, e.data.get("conversation_id") or e.data.get("key"))
+                for e in events] == [("care_item", "c3"), ("alert", "a2")]
+        assert watcher.check(store) == []
+        # c1 resolved, then back: it entered the queue again
+        queue.pop(0)
+        assert watcher.check(store) == []
+        queue.append(_Item("c1"))
+        assert [e.data["conversation_id"] for e in watcher.check(store)] == ["c1"]
+        # a server started again remembers what it saw (the state is in the store)
+        queue.append(_Item("c4"))
+        again = EventWatcher(care_queue=lambda s: list(queue), alerts=lambda s, t: list(alerts))
+        assert [e.data["conversation_id"] for e in again.check(store)] == ["c4"]
+    finally:
+        store.close()
 
 
 def test_subscribers_get_published_events_of_their_kinds(tmp_path: Path) -> None:
@@ -136,10 +139,10 @@ def test_care_workflow_events_reach_a_webhook(demo_copy: Path, tmp_path: Path,
     from api.app import create_app
 
     url, received = receiver
-    hooks = WebhookFile.beside(demo_copy)
+    store = EmbeddedStore(demo_copy)
+    hooks = StoreWebhooks(store.sibling())
     hooks.subscribe(url, ["assignment", "resolution"], secret="s")
     bus = EventBus(EventLog.beside(demo_copy), Dispatcher(hooks, allow_private=True))
-    store = EmbeddedStore(demo_copy)
     app = create_app(store=store)
     app.state.events = bus
     try:
@@ -148,8 +151,10 @@ def test_care_workflow_events_reach_a_webhook(demo_copy: Path, tmp_path: Path,
             assert "errors" not in live.graphql(ASSIGN, {"id": key})
             assert "errors" not in live.graphql(RESOLVE, {"id": key})
         assert bus.dispatcher is not None and bus.dispatcher.drain(10)
+        assert [r.outcome for r in hooks.deliveries()] == ["delivered", "delivered"]
     finally:
         bus.close()
+        hooks.store.close()
         store.close()
     # two delivery threads: webhooks promise no order (receivers order by created_at)
     kinds = sorted((h["x-scrm-event"], orjson.loads(b)["data"]["conversation_id"])

@@ -19,8 +19,8 @@ from api.webhooks import (
     SIGNATURE_HEADER,
     Dispatcher,
     Event,
+    StoreWebhooks,
     WebhookError,
-    WebhookFile,
     check_url,
     deliver,
     sign,
@@ -36,6 +36,15 @@ class Receiver:
     statuses: list[int] = field(default_factory=list)
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     retry_after: str | None = None
+
+
+@pytest.fixture
+def hooks(tmp_path: Path) -> Iterator[StoreWebhooks]:
+    from graph.embedded import EmbeddedStore
+
+    store = EmbeddedStore(tmp_path / "hooks.lbdb")
+    yield StoreWebhooks(store)
+    store.close()
 
 
 @pytest.fixture
@@ -79,7 +88,7 @@ def test_signature_known_answer_and_verification() -> None:
     assert not verify("s3cret", "garbage", b'{"a":1}', now=1700000000)
 
 
-def test_private_addresses_refused_unless_allowed(tmp_path: Path) -> None:
+def test_private_addresses_refused_unless_allowed(hooks: StoreWebhooks) -> None:
     with pytest.raises(WebhookError, match="SCRM_WEBHOOK_ALLOW_PRIVATE"):
         check_url("http://127.0.0.1:9/hook", allow_private=False)
     with pytest.raises(WebhookError, match="private or loopback"):
@@ -89,8 +98,8 @@ def test_private_addresses_refused_unless_allowed(tmp_path: Path) -> None:
     check_url("http://127.0.0.1:9/hook", allow_private=True)
 
 
-def test_delivered_signed_with_headers(receiver: Receiver, tmp_path: Path) -> None:
-    store = WebhookFile(tmp_path / "db.webhooks.json")
+def test_delivered_signed_with_headers(receiver: Receiver, hooks: StoreWebhooks) -> None:
+    store = hooks
     sub = store.subscribe(receiver.url, ["alert"], secret="topsecret")
     event = Event("alert", {"key": "volume_spike|brand|x", "observed": 150})
     with httpx.Client(timeout=5) as client:
@@ -107,8 +116,8 @@ def test_delivered_signed_with_headers(receiver: Receiver, tmp_path: Path) -> No
         ("delivered", 200, 1, event.id)
 
 
-def test_retried_on_500_then_delivered(receiver: Receiver, tmp_path: Path) -> None:
-    store = WebhookFile(tmp_path / "db.webhooks.json")
+def test_retried_on_500_then_delivered(receiver: Receiver, hooks: StoreWebhooks) -> None:
+    store = hooks
     sub = store.subscribe(receiver.url, ["care_item"])
     receiver.statuses = [500, 503]
     waits: list[float] = []
@@ -126,8 +135,8 @@ def test_retried_on_500_then_delivered(receiver: Receiver, tmp_path: Path) -> No
         (1, "retry", 500), (2, "retry", 503), (3, "delivered", 200)]
 
 
-def test_gives_up_after_n_tries(receiver: Receiver, tmp_path: Path) -> None:
-    store = WebhookFile(tmp_path / "db.webhooks.json")
+def test_gives_up_after_n_tries(receiver: Receiver, hooks: StoreWebhooks) -> None:
+    store = hooks
     sub = store.subscribe(receiver.url, ["alert"])
     receiver.statuses = [500] * 10
     with httpx.Client(timeout=5) as client:
@@ -139,8 +148,8 @@ def test_gives_up_after_n_tries(receiver: Receiver, tmp_path: Path) -> None:
     assert log[0].error == "HTTP 500; gave up"
 
 
-def test_a_client_error_is_not_retried(receiver: Receiver, tmp_path: Path) -> None:
-    store = WebhookFile(tmp_path / "db.webhooks.json")
+def test_a_client_error_is_not_retried(receiver: Receiver, hooks: StoreWebhooks) -> None:
+    store = hooks
     sub = store.subscribe(receiver.url, ["alert"])
     receiver.statuses = [400]
     with httpx.Client(timeout=5) as client:
@@ -150,8 +159,8 @@ def test_a_client_error_is_not_retried(receiver: Receiver, tmp_path: Path) -> No
     assert store.deliveries()[0].outcome == "failed"
 
 
-def test_unreachable_receiver_is_retried(tmp_path: Path) -> None:
-    store = WebhookFile(tmp_path / "db.webhooks.json")
+def test_unreachable_receiver_is_retried(hooks: StoreWebhooks) -> None:
+    store = hooks
     sub = store.subscribe("http://127.0.0.1:9/hook", ["alert"])  # discard port: refused
     with httpx.Client(timeout=2) as client:
         assert not deliver(sub, Event("alert", {}), client=client, record=store.record,
@@ -160,8 +169,8 @@ def test_unreachable_receiver_is_retried(tmp_path: Path) -> None:
     assert "could not connect" in (store.deliveries()[0].error or "")
 
 
-def test_refused_at_delivery_without_permission(receiver: Receiver, tmp_path: Path) -> None:
-    store = WebhookFile(tmp_path / "db.webhooks.json")
+def test_refused_at_delivery_without_permission(receiver: Receiver, hooks: StoreWebhooks) -> None:
+    store = hooks
     sub = store.subscribe(receiver.url, ["alert"])
     with httpx.Client(timeout=5) as client:
         assert not deliver(sub, Event("alert", {}), client=client, record=store.record)
@@ -169,8 +178,8 @@ def test_refused_at_delivery_without_permission(receiver: Receiver, tmp_path: Pa
     assert store.deliveries()[0].outcome == "refused"
 
 
-def test_dispatcher_delivers_in_the_background(receiver: Receiver, tmp_path: Path) -> None:
-    store = WebhookFile(tmp_path / "db.webhooks.json")
+def test_dispatcher_delivers_in_the_background(receiver: Receiver, hooks: StoreWebhooks) -> None:
+    store = hooks
     wanted = store.subscribe(receiver.url, ["alert", "resolution"], secret="k")
     store.subscribe(receiver.url, ["assignment"])  # not this kind
     receiver.statuses = [500, 429]
@@ -188,8 +197,8 @@ def test_dispatcher_delivers_in_the_background(receiver: Receiver, tmp_path: Pat
         ("retry", 500), ("retry", 429), ("delivered", 200)]
 
 
-def test_gone_disables_the_subscription(receiver: Receiver, tmp_path: Path) -> None:
-    store = WebhookFile(tmp_path / "db.webhooks.json")
+def test_gone_disables_the_subscription(receiver: Receiver, hooks: StoreWebhooks) -> None:
+    store = hooks
     sub = store.subscribe(receiver.url, ["alert"])
     receiver.statuses = [410]
     dispatcher = Dispatcher(store, allow_private=True)
@@ -202,12 +211,12 @@ def test_gone_disables_the_subscription(receiver: Receiver, tmp_path: Path) -> N
     assert [s.enabled for s in store.subscriptions() if s.id == sub.id] == [False]
 
 
-def test_subscriptions_file(tmp_path: Path) -> None:
-    store = WebhookFile.beside(tmp_path / "x.lbdb")
+def test_subscriptions_in_the_store(hooks: StoreWebhooks) -> None:
     with pytest.raises(WebhookError, match="unknown event 'nope'"):
-        store.subscribe("https://example.com/h", ["nope"])
-    sub = store.subscribe("https://example.com/h", ["alert", "alert", "care_item"])
+        hooks.subscribe("https://example.com/h", ["nope"])
+    sub = hooks.subscribe("https://example.com/h", ["alert", "alert", "care_item"])
     assert sub.events == ["alert", "care_item"] and len(sub.secret) >= 32
-    assert (tmp_path / "x.lbdb.webhooks.json").stat().st_mode & 0o077 == 0
-    assert [s.id for s in WebhookFile.beside(tmp_path / "x.lbdb").subscriptions()] == [sub.id]
-    assert store.unsubscribe(sub.id) and not store.unsubscribe(sub.id)
+    assert [(s.id, s.secret) for s in StoreWebhooks(hooks.store).subscriptions()] == [
+        (sub.id, sub.secret)]
+    assert hooks.set_enabled(sub.id, False) and not hooks.subscriptions()[0].enabled
+    assert hooks.unsubscribe(sub.id) and not hooks.unsubscribe(sub.id)
