@@ -34,6 +34,7 @@ from api.cost import cost_rule
 from api.errors import INTERNAL_ERROR, UserError
 from api.execution import PlainFieldsExecution
 from api.network import NETWORK_CACHE
+from api.subscriptions import Subscription
 from api.types import (
     Account,
     AnalysisRun,
@@ -397,7 +398,7 @@ def _validation_cache() -> ValidationCache:
     return ValidationCache(maxsize=DOCUMENT_CACHE_SIZE)
 
 
-schema = _Schema(query=Query, mutation=Mutation, extensions=[
+schema = _Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=[
     _mask_errors, _WritesNeedWriteKey, _limit_rules, _token_limiter, _parser_cache,
     _validation_cache],
     execution_context_class=PlainFieldsExecution)
