@@ -340,8 +340,18 @@ class StoreWebhooks:
         return True
 
     def record(self, attempt: DeliveryAttempt) -> None:
-        with self._lock:
-            self.store.add_webhook_deliveries([asdict(attempt)])
+        # LadybugDB runs one write transaction at a time and refuses a second one (a job
+        # writing on another connection) instead of waiting: wait for it here, up to 30 s
+        deadline = time.monotonic() + 30.0
+        while True:
+            try:
+                with self._lock:
+                    self.store.add_webhook_deliveries([asdict(attempt)])
+                return
+            except RuntimeError as exc:
+                if "one write transaction" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def deliveries(self, *, limit: int = 50, subscription_id: str | None = None
                    ) -> list[DeliveryAttempt]:
