@@ -222,7 +222,7 @@ def run_monitor_round(store: GraphStore, max_pages: int, report: Report, *,
                          settings=settings.model_dump(),
                          rejects_dir=settings.resolved_rejects_dir(), once=True,
                          timeout=settings.monitor_timeout, report=note, max_pages=max_pages,
-                         on_loaded=ArrivalSentiment(store.location), due_only=due_only)
+                         prepare=ArrivalSentiment(store.location), due_only=due_only)
     return {"polls": polls, "monitors": outcomes,
             "changed": any(o["loaded"] for o in outcomes)}
 

@@ -11,7 +11,8 @@ event is written to the socket, at ``--rate`` posts a second (0: as fast as it c
 This process follows the stream as ``scrm serve`` will: the Mastodon connector's SSE
 reader and parser (:func:`ingest.connectors.mastodon.stream_statuses`), micro-batches
 through the loader (:func:`ingest.connectors.follow.follow`, 0.25 s), sentiment scored
-on arrival (:class:`analytics.arrivals.ArrivalSentiment`, VADER). Another thread, on a
+on arrival and written with the posts (:class:`analytics.arrivals.ArrivalSentiment`,
+VADER). Another thread, on a
 sibling connection, reads the care queue the way GraphQL's ``careQueue`` does
 (:func:`api.care._queue`) in a loop and notes when each negative post first appears.
 
@@ -194,7 +195,7 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
         started = time.monotonic()
         report = follow(writer, stream_statuses(ctx, seconds=3600),
                         lambda s: status_records(s, host), source="mastodon",
-                        source_file="monitor:bench", rejects=rejects, on_loaded=scorer)
+                        source_file="monitor:bench", rejects=rejects, prepare=scorer)
         seconds = time.monotonic() - started
         rejects.close()
     done.set()

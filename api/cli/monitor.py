@@ -170,7 +170,7 @@ def run(db: DbOption = None,
         polls = run_monitors(store, states, settings=settings.model_dump(),
                              rejects_dir=settings.resolved_rejects_dir(), once=once,
                              timeout=settings.monitor_timeout, report=report,
-                             max_pages=max_pages, on_loaded=ArrivalSentiment(store.location))
+                             max_pages=max_pages, prepare=ArrivalSentiment(store.location))
     except KeyboardInterrupt:
         err.print("stopped", highlight=False)
         return

@@ -117,7 +117,8 @@ ON CREATE SET p.platform = row.platform, p.post_id = row.post_id, p.author_key =
     p.kind = row.kind, p.parent_key = row.parent_key, p.conversation_key = row.conversation_key,
     p.shared_key = row.shared_key, p.hashtags = row.hashtags, p.lang = row.lang,
     p.likes = row.likes, p.reposts = row.reposts, p.replies = row.replies, p.score = row.score,
-    p.accepted = row.accepted, p.content_hash = row.content_hash
+    p.accepted = row.accepted, p.content_hash = row.content_hash,
+    p.sentiment = row.sentiment, p.sentiment_model = row.sentiment_model
 MERGE (a)-[:POSTED]->(p)
 MERGE (c:Conversation {key: row.conversation_key})
 ON CREATE SET c.platform = row.platform, c.root_post_key = row.conversation_key

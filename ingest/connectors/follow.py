@@ -4,9 +4,10 @@ A poll writes what it read once the poll ends; a stream (Mastodon's streaming AP
 Jetstream) never ends, so :func:`follow` reads it in a thread of its own and commits
 what came every ``flush_seconds`` (or every ``max_batch`` items, whichever is first)
 through the same loader as file ingest: the same idempotence, rejects and
-forgotten-person filter. ``on_loaded`` sees each committed batch's posts (near real
-time work such as sentiment, events). The reader waits when ``max_pending`` items are
-queued, so a writer that falls behind slows the stream instead of filling memory.
+forgotten-person filter. ``prepare`` sees each batch before it is written (sentiment on
+arrival), ``on_loaded`` each committed batch's posts. The reader waits when
+``max_pending`` items are queued, so a writer that falls behind slows the stream instead
+of filling memory.
 
 Streamed items do not move a source's cursor (a stream has no way back and its order
 is not id order): the next REST catch-up reads from the last REST cursor.
@@ -25,7 +26,7 @@ from typing import Any
 from graph.model import Post, Record
 from graph.store import GraphStore
 from ingest.connectors.base import item_unit
-from ingest.loader import RejectsWriter, load_units
+from ingest.loader import RejectsWriter, Unit, load_units
 
 __all__ = ["FollowReport", "follow"]
 
@@ -47,6 +48,7 @@ class FollowReport:
 def follow(store: GraphStore, items: Iterator[Any], to_records: Callable[[Any], list[Record]],
            *, source: str, source_file: str, rejects: RejectsWriter,
            flush_seconds: float = 0.25, max_batch: int = 5_000, max_pending: int = 50_000,
+           prepare: Callable[[list[Unit]], None] | None = None,
            on_loaded: Callable[[GraphStore, list[Post]], None] | None = None,
            stop: Callable[[], bool] = lambda: False) -> FollowReport:
     """Write a stream's items as they come, until it ends or ``stop()``.
@@ -57,6 +59,8 @@ def follow(store: GraphStore, items: Iterator[Any], to_records: Callable[[Any], 
         to_records: One item as records (ValueError and friends make it a reject).
         flush_seconds: Longest time an item waits to be committed.
         max_batch: Most items in one transaction.
+        prepare: Called with each batch's units before they are written (sentiment on
+            arrival: the scores are written with the posts).
         on_loaded: Called with each committed batch's posts.
 
     Returns:
@@ -106,6 +110,8 @@ def follow(store: GraphStore, items: Iterator[Any], to_records: Callable[[Any], 
         for item in batch:
             n += 1
             units.append(item_unit(n, item, to_records, source_file))
+        if prepare is not None:
+            prepare(units)
         result = load_units(store, iter(units), source=source, source_file=source_file,
                             rejects=rejects, batch_size=max(len(units) * 8, 1_000))
         report.read += result.read

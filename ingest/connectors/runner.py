@@ -21,13 +21,12 @@ from typing import Any
 
 import httpx
 
-from graph.model import Post
 from graph.store import GraphStore, StoreError
 from ingest.connectors import get_connector
 from ingest.connectors.base import PollContext
 from ingest.connectors.http import Http, SourceUnavailable, backoff_seconds, private_address
 from ingest.connectors.state import Monitor, MonitorState, MonitorStore
-from ingest.loader import RejectsWriter, load_units, now_stamp
+from ingest.loader import RejectsWriter, Unit, load_units, now_stamp
 
 __all__ = ["PollOutcome", "poll_monitor", "run_monitors"]
 
@@ -73,11 +72,11 @@ def poll_monitor(store: GraphStore, states: MonitorStore, monitor: Monitor, *,
                  client: httpx.Client, settings: Mapping[str, Any], rejects_dir: Path,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC),
                  rng: random.Random | None = None, max_pages: int = 5,
-                 on_loaded: Callable[[GraphStore, list[Post]], None] | None = None
+                 prepare: Callable[[list[Unit]], None] | None = None
                  ) -> PollOutcome:
     """Poll one monitor once and store its new state; never raises for the source's
-    own failures (they go into the state), only for the database's. ``on_loaded`` sees
-    the posts of what was committed (sentiment on arrival, events)."""
+    own failures (they go into the state), only for the database's. ``prepare`` sees
+    the units before they are written (sentiment on arrival)."""
     connector = get_connector(monitor.kind)
     outcome = PollOutcome(monitor.id)
     state = replace(monitor.state)
@@ -124,13 +123,12 @@ def poll_monitor(store: GraphStore, states: MonitorStore, monitor: Monitor, *,
     rejects = RejectsWriter(rejects_dir / f"monitor-{monitor.id}-{now_stamp()}.jsonl")
     try:
         if result.units:
+            if prepare is not None:
+                prepare(result.units)
             report = load_units(store, iter(result.units), source=connector.platform,
                                 source_file=source_file, rejects=rejects)
             outcome.read, outcome.loaded, outcome.rejected = \
                 report.read, report.loaded, report.rejected
-            posts = [r for u in result.units for r in u.records if isinstance(r, Post)]
-            if on_loaded is not None and posts:
-                on_loaded(store, posts)
     except StoreError:
         raise
     finally:
@@ -171,7 +169,7 @@ def run_monitors(store: GraphStore, states: MonitorStore, *, settings: Mapping[s
                  rejects_dir: Path, once: bool = False, timeout: float = 20.0,
                  report: Callable[[PollOutcome], None] | None = None,
                  stop: Callable[[], bool] = lambda: False, max_pages: int = 5,
-                 on_loaded: Callable[[GraphStore, list[Post]], None] | None = None,
+                 prepare: Callable[[list[Unit]], None] | None = None,
                  due_only: bool = False) -> int:
     """Poll every enabled monitor when it is due, until ``stop()`` (or one round with
     ``once``, which polls every enabled monitor once, due or not; with ``due_only`` too,
@@ -186,7 +184,7 @@ def run_monitors(store: GraphStore, states: MonitorStore, *, settings: Mapping[s
             for monitor in due:
                 outcome = poll_monitor(store, states, monitor, client=client,
                                        settings=settings, rejects_dir=rejects_dir,
-                                       max_pages=max_pages, on_loaded=on_loaded)
+                                       max_pages=max_pages, prepare=prepare)
                 polls += 1
                 if report is not None:
                     report(outcome)

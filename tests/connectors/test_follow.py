@@ -36,7 +36,6 @@ def test_follow_a_recorded_stream(embedded_store: Any, server: ReplayServer,
 
     def loaded(store: Any, posts: list[Post]) -> None:
         batches.append(posts)
-        scorer(store, posts)
 
     rejects = RejectsWriter(tmp_path / "rejects.jsonl")
     with httpx.Client(timeout=5) as client:
@@ -44,8 +43,8 @@ def test_follow_a_recorded_stream(embedded_store: Any, server: ReplayServer,
                           source_file="monitor:test")
         report = follow(embedded_store, stream_statuses(ctx, seconds=5),
                         lambda s: status_records(s, host), source="mastodon",
-                        source_file="monitor:test", rejects=rejects, on_loaded=loaded,
-                        max_batch=10)
+                        source_file="monitor:test", rejects=rejects, prepare=scorer,
+                        on_loaded=loaded, max_batch=10)
     rejects.close()
     assert report.error is None
     assert (report.read, report.loaded, report.rejected) == (48, 47, 1)
@@ -56,7 +55,8 @@ def test_follow_a_recorded_stream(embedded_store: Any, server: ReplayServer,
     assert len(embedded_store.post_details(keys)) == 47
     frame = embedded_store.post_frame(None, None)
     scored = frame[frame["key"].isin(keys)]
-    assert scored["sentiment"].notna().all() and scorer.model == "vader"
+    assert scored["sentiment"].notna().all() and scorer.model == "vader"  # with the posts
+    assert all(p.sentiment is not None for b in batches for p in b)
     assert "account" in (tmp_path / "rejects.jsonl").read_text()
 
 

@@ -790,3 +790,19 @@ def test_event_states(store: GraphStore) -> None:
     store.save_event_states("alert", ["a1"], [])  # back again
     assert store.event_states("alert") == {"a1", "a2", "a3"}
     assert store.event_states("care_item") == {"twitter:1"}
+
+
+def test_a_post_scored_on_arrival_is_stored_with_its_sentiment(store: GraphStore) -> None:
+    from datetime import UTC, datetime
+
+    from graph.model import Post
+    from graph.store import GraphBatch
+
+    at = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
+    scored = Post("twitter", "s1", "ann", at, "awful", sentiment=-0.7, sentiment_model="vader")
+    store.write_batch(GraphBatch(posts=[scored, Post("twitter", "s2", "bob", at, "ok")]))
+    store.write_batch(GraphBatch(posts=[Post("twitter", "s1", "ann", at, "awful")]))  # again
+    frame = store.post_frame(None, None).set_index("key")
+    assert frame.loc["twitter:s1", "sentiment"] == -0.7  # kept, not cleared by the re-write
+    assert frame.loc["twitter:s2", "sentiment"] != frame.loc["twitter:s2", "sentiment"]  # NaN
+    assert [f["key"] for f in store.unscored_posts(model="vader")][0].tolist() == ["twitter:s2"]
