@@ -6,7 +6,10 @@ so a monitor round, an events check, an ingest sent by the CLI and an analysis n
 write at the same time. Every ``SCRM_EVENTS_SECONDS`` (5) the loop submits a ``monitor``
 round when an enabled monitor is due (``SCRM_MONITOR_IN_SERVE``) and then an ``events``
 check; a check that found nothing new changes nothing, so read processes are not told
-to reopen the database for it.
+to reopen the database for it (they reopen at most once per round). With
+``SCRM_ANALYZE_EVERY_SECONDS`` set, a warm-started ``analyze`` job refreshes the scores
+that often while rounds load new posts; the API keeps answering from the previous run
+until the new one completes.
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ class LiveWork:
         watcher = EventWatcher(_care_queue, _alerts)
         self.jobs.handlers["events"] = lambda s, payload, report: watch_events(
             s, self.bus, watcher)
+        self._loaded = False  # a round loaded posts since the last analysis
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="scrm-live", daemon=True)
 
@@ -89,18 +93,25 @@ class LiveWork:
                                   or datetime.fromisoformat(m.state.next_try) <= now)
                    for m in MonitorFile.beside(self.settings.db).all())
 
-    def _run(self, payload: dict[str, Any]) -> None:
+    def _run(self, payload: dict[str, Any]) -> Any:
         job = self.jobs.submit(payload)
         while job.status in ("queued", "running") and not self._stop.is_set():
             time.sleep(0.1)
         if job.status == "failed":
             log.warning("live %s job failed: %s", payload["kind"], job.error)
+        return job
 
     def _loop(self) -> None:
+        last_analysis = time.monotonic()
         while not self._stop.wait(max(0.5, self.settings.events_seconds)):
             try:
                 if self._monitors_due():
-                    self._run({"kind": "monitor", "due_only": True})
+                    job = self._run({"kind": "monitor", "due_only": True})
+                    self._loaded = self._loaded or bool((job.result or {}).get("changed"))
+                every = self.settings.analyze_every_seconds
+                if every > 0 and self._loaded and time.monotonic() - last_analysis >= every:
+                    self._run({"kind": "analyze", "params": {"warm_start": True}})
+                    last_analysis, self._loaded = time.monotonic(), False
                 self._run({"kind": "events"})
             except Exception:  # noqa: BLE001 - the loop outlives one bad round
                 log.exception("live work: a round failed")

@@ -120,6 +120,9 @@ class Settings(BaseSettings):
     # scrm serve: poll the enabled monitors, and look for events this often (seconds)
     monitor_in_serve: bool = True
     events_seconds: float = 5.0
+    # scrm serve: refresh the scores (a warm-started analysis) this often while new posts
+    # arrive (seconds; 0: only 'scrm analyze')
+    analyze_every_seconds: float = 0.0
 
     # Alerts (analytics/alerts.py): the series watched besides the brand, and thresholds
     alert_terms: str = ""  # comma-separated; default: the brand's competitors
