@@ -24,6 +24,7 @@ import strawberry
 
 from api.context import Info
 from api.errors import UserError
+from api.events import publish_from
 from api.types import (
     AuditEntry,
     CareItem,
@@ -311,6 +312,8 @@ class CareMutations:
             return _read_case(s, key)
 
         result: CareCase = await info.context.store.call(work)
+        publish_from(info, "assignment", {"conversation_id": key, "assignee": who,
+                                          "team": result.team})
         return result
 
     @strawberry.mutation(description="Add an internal note to a conversation, under the "
@@ -355,6 +358,9 @@ class CareMutations:
             return post, _read_case(s, key)
 
         post, case = await info.context.store.call(work)
+        publish_from(info, "response", {"conversation_id": key, "post_id": post.key,
+                                        "public": public, "author": post.author_key,
+                                        "in_reply_to": f"{post.platform}:{post.parent_id}"})
         return RecordedResponse(care_case=case, post=ThreadPost.from_post(post))
 
     @strawberry.mutation(description="Mark a conversation resolved, with an optional closing "
@@ -382,6 +388,8 @@ class CareMutations:
             return _read_case(s, key)
 
         result: CareCase = await info.context.store.call(work)
+        publish_from(info, "resolution", {"conversation_id": key, "assignee": result.assignee,
+                                          "team": result.team, "note": body})
         return result
 
     @strawberry.mutation(description="Put a resolved or assigned conversation back in the "

@@ -55,6 +55,7 @@ FIELD_WEIGHTS = {
     "communities": 300,
     "influenceWithin": 500,
     "metrics": 300,
+    "alerts": 300,  # the brand's posts, the window's posts for terms and topics, scores
     "conversation": 20,
     "engagementTargets": 10,
     "shareOfVoice": 50,

@@ -182,6 +182,11 @@ def execute(store: GraphStore, payload: dict[str, Any], report: Report) -> dict[
         return erased.as_dict()
     if kind == "purge":
         return {"compacted": store.compact()}
+    if kind == "webhook":
+        return _webhook_job(store, payload)
+    if kind == "monitor":
+        return run_monitor_round(store, int(payload.get("max_pages") or 5), report,
+                                 due_only=bool(payload.get("due_only")))
     raise ValueError(f"unknown job kind {kind!r}")
 
 
@@ -203,6 +208,53 @@ def _audit(store: GraphStore, payload: dict[str, Any], action: str, summary: str
     never by the client), or ``cli`` when the CLI ran it on the database itself."""
     store.add_audit(str(payload.get("actor") or "cli"), action, summary,
                     customer_id=customer_id)
+
+
+def _webhook_job(store: GraphStore, payload: dict[str, Any]) -> dict[str, Any]:
+    """Save or remove a webhook subscription (``scrm webhooks add/remove``)."""
+    from api.webhooks import StoreWebhooks, Subscription, WebhookError, check_url
+    from graph.config import get_settings
+
+    hooks = StoreWebhooks(store)
+    fields = dict(payload["webhook"])
+    if payload.get("action") == "remove":
+        return {"removed": hooks.unsubscribe(str(fields["id"]))}
+    if payload.get("action") != "save":
+        raise JobError("a webhook job saves or removes a subscription")
+    sub = Subscription(**fields)
+    try:  # the server checks too: its own settings say whether private receivers may be
+        check_url(sub.url, allow_private=get_settings().webhook_allow_private)
+    except WebhookError as exc:
+        raise JobError(str(exc)) from None
+    hooks.save(sub)
+    return {"saved": sub.id}
+
+
+def run_monitor_round(store: GraphStore, max_pages: int, report: Report, *,
+                      due_only: bool = False) -> dict[str, Any]:
+    """Poll every enabled monitor once into ``store`` (the ``monitor`` job: ``scrm monitor
+    run`` beside a server hands each round over this way), scoring new posts' sentiment."""
+    from analytics.arrivals import ArrivalSentiment
+    from graph.config import get_settings
+    from ingest.connectors.runner import run_monitors
+    from ingest.connectors.state import MonitorFile
+
+    settings = get_settings()
+    outcomes: list[dict[str, Any]] = []
+
+    def note(outcome: Any) -> None:
+        outcomes.append({"monitor": outcome.monitor_id, "read": outcome.read,
+                         "loaded": outcome.loaded, "rejected": outcome.rejected,
+                         "error": outcome.error})
+        report(f"{outcome.monitor_id}: " + (outcome.error or f"{outcome.loaded} loaded"))
+
+    polls = run_monitors(store, MonitorFile.beside(settings.db),
+                         settings=settings.model_dump(),
+                         rejects_dir=settings.resolved_rejects_dir(), once=True,
+                         timeout=settings.monitor_timeout, report=note, max_pages=max_pages,
+                         prepare=ArrivalSentiment(store.location), due_only=due_only)
+    return {"polls": polls, "monitors": outcomes,
+            "changed": any(o["loaded"] for o in outcomes)}
 
 
 def _checked(platform: str, handle: str) -> str:
@@ -259,6 +311,9 @@ class JobRunner:
     """Runs write jobs one at a time on a worker thread with its own store handle."""
 
     def __init__(self, store: GraphStore, on_change: Callable[[], None] | None = None) -> None:
+        #: job kinds this server runs itself (``events``), before :func:`execute`'s own
+        self.handlers: dict[str, Callable[[GraphStore, dict[str, Any], Report],
+                                          dict[str, Any]]] = {}
         self._store = store
         self._jobs: dict[str, Job] = {}
         self._queue: list[Job] = []
@@ -291,7 +346,8 @@ class JobRunner:
                 job.message = message
 
             try:
-                job.result = execute(worker_store, job.payload, report)
+                handler = self.handlers.get(str(job.payload.get("kind")))
+                job.result = (handler or execute)(worker_store, job.payload, report)
                 job.status = "completed"
             except Exception as exc:  # reported to the client, never raised in the server
                 job.status = "failed"
@@ -302,7 +358,9 @@ class JobRunner:
                     traceback.print_exc()
             finally:
                 _delete_spooled(list(job.payload.get("paths") or []))
-            if self._on_change is not None:
+            # a job that says it changed nothing (an events check that found none) does
+            # not make read processes reopen the database
+            if self._on_change is not None and (job.result or {}).get("changed", True):
                 try:
                     self._on_change()
                 except OSError as exc:  # e.g. a full disk: the worker must live on
@@ -324,6 +382,10 @@ class JobRequest(BaseModel):
     link: dict[str, Any] | None = None
     customer_id: str | None = None
     account_key: str | None = None
+    action: str | None = None
+    webhook: dict[str, Any] | None = None
+    max_pages: int | None = None
+    due_only: bool | None = None
 
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])

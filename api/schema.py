@@ -28,12 +28,13 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
-from api import care, insights
+from api import alerts, care, insights
 from api.context import Info
 from api.cost import cost_rule
 from api.errors import INTERNAL_ERROR, UserError
 from api.execution import PlainFieldsExecution
 from api.network import NETWORK_CACHE
+from api.subscriptions import Subscription
 from api.types import (
     Account,
     AnalysisRun,
@@ -183,6 +184,12 @@ class Query:
         description="Influence within a community or on a topic: personalised PageRank on "
                     "the interaction graph, restarting from the community's members or from "
                     "the accounts that wrote about the topic (weighted by their posts).")
+    alerts = strawberry.field(
+        resolver=alerts.alerts,
+        description="Alerts at 'at' (default: now), newest first: volume spikes and surges "
+                    "of negative posts for the brand, a term or a topic against their own "
+                    "rolling baseline (EWMA, Poisson and binomial tests), and negative posts "
+                    "by top-influence accounts or high-value customers.")
     metrics = strawberry.field(
         resolver=insights.metrics,
         description="Awareness, sales and change metrics over [since, until); by default the "
@@ -432,7 +439,7 @@ def _validation_cache() -> ValidationCache:
     return ValidationCache(maxsize=DOCUMENT_CACHE_SIZE)
 
 
-schema = _Schema(query=Query, mutation=Mutation, extensions=[
+schema = _Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=[
     _mask_errors, _WritesNeedWriteKey, _limit_rules, _token_limiter, _parser_cache,
     _validation_cache],
     execution_context_class=PlainFieldsExecution)

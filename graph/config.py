@@ -113,6 +113,28 @@ class Settings(BaseSettings):
     # connector URLs on private, loopback or link-local addresses are refused unless allowed
     monitor_allow_private: bool = False
 
+    # Webhooks (api/webhooks.py): receivers on private addresses are refused unless
+    # allowed; tries per delivery, the first backoff (doubling, with jitter) and its cap
+    webhook_allow_private: bool = False
+    webhook_attempts: int = 6
+    webhook_backoff_seconds: float = 2.0
+    webhook_backoff_cap_seconds: float = 600.0
+    webhook_timeout: float = 10.0
+    # scrm serve: poll the enabled monitors, and look for events this often (seconds)
+    monitor_in_serve: bool = True
+    events_seconds: float = 5.0
+    # scrm serve: refresh the scores (a warm-started analysis) this often while new posts
+    # arrive (seconds; 0: only 'scrm analyze')
+    analyze_every_seconds: float = 0.0
+
+    # Alerts (analytics/alerts.py): the series watched besides the brand, and thresholds
+    alert_terms: str = ""  # comma-separated; default: the brand's competitors
+    alert_topics: str = ""  # JSON {"topic": ["term", ...]}; default: the routing rules
+    alert_bucket_minutes: int = 60
+    alert_lookback_hours: float = 14 * 24
+    alert_min_count: int = 10
+    alert_p_value: float = 1e-4
+
     # --- security (access and abuse; see README "Security") ----------------------------
     # api_key: the key the CLI sends when it hands a job to a server with keys on.
     # allowed_hosts: Host header names the server answers (comma-separated; "*": any).

@@ -160,6 +160,10 @@ class Post:
     # A copy carried inside another record (a retweeted or quoted status): when it
     # disagrees with a stored copy it is dropped, never the post that carried it.
     embedded: bool = False
+    # Sentiment scored before the post is written (a live source scores on arrival), so
+    # it is stored with the post in one transaction; None: scored later by analysis.
+    sentiment: float | None = None
+    sentiment_model: str | None = None
 
     @property
     def key(self) -> str:

@@ -37,6 +37,9 @@ NODE_LABELS: tuple[str, ...] = (
     "User",
     "Session",
     "AuditEntry",
+    "WebhookSubscription",
+    "WebhookDelivery",
+    "EventState",
 )
 
 REL_TYPES: tuple[str, ...] = (
@@ -115,6 +118,16 @@ EMBEDDED_SCHEMA: tuple[str, ...] = (
     """CREATE NODE TABLE IF NOT EXISTS AuditEntry(
         key STRING, at TIMESTAMP, actor STRING, action STRING, conversation_key STRING,
         customer_id STRING, summary STRING, PRIMARY KEY(key))""",
+    """CREATE NODE TABLE IF NOT EXISTS WebhookSubscription(
+        key STRING, url STRING, events STRING, secret STRING, enabled BOOLEAN,
+        created_at TIMESTAMP, description STRING, PRIMARY KEY(key))""",
+    """CREATE NODE TABLE IF NOT EXISTS WebhookDelivery(
+        key STRING, subscription_id STRING, event_id STRING, kind STRING, attempt INT64,
+        at TIMESTAMP, outcome STRING, http_status INT64, error STRING, duration_ms DOUBLE,
+        PRIMARY KEY(key))""",
+    """CREATE NODE TABLE IF NOT EXISTS EventState(
+        key STRING, kind STRING, item_key STRING, first_seen TIMESTAMP, last_seen TIMESTAMP,
+        active BOOLEAN, PRIMARY KEY(key))""",
     """CREATE REL TABLE IF NOT EXISTS OWNS(
         FROM Customer TO Account, confidence DOUBLE, method STRING, evidence STRING)""",
     "CREATE REL TABLE IF NOT EXISTS POSTED(FROM Account TO Post)",

@@ -520,6 +520,40 @@ class GraphStore(Protocol):
         """Erase what the log says about a customer (entries recorded against them, and
         their name, e-mail and handles anywhere), keeping every entry. Call it before the
         customer's own data is forgotten (it reads their names). Returns entries changed."""
+
+    # --- events: webhook subscriptions, their delivery log, what was told ------
+    def webhook_subscriptions(self) -> list[dict[str, Any]]:
+        """Every subscription: key, url, events (list of kinds), secret, enabled,
+        created_at (aware UTC), description; oldest first."""
+        ...
+
+    def save_webhook_subscription(self, subscription: dict[str, Any]) -> None:
+        """Create or replace a subscription (the fields of :meth:`webhook_subscriptions`)."""
+        ...
+
+    def delete_webhook_subscription(self, key: str) -> bool:
+        """Remove a subscription (its delivery log stays); False when there was none."""
+        ...
+
+    def add_webhook_deliveries(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Append tries to the delivery log: subscription_id, event_id, kind, attempt, at
+        (aware), outcome, status, error, duration_ms."""
+        ...
+
+    def webhook_deliveries(self, limit: int = 50, subscription_id: str | None = None
+                           ) -> list[dict[str, Any]]:
+        """The latest tries, newest first (the fields of :meth:`add_webhook_deliveries`)."""
+        ...
+
+    def event_states(self, kind: str) -> set[str] | None:
+        """The items of ``kind`` (``care_item``, ``alert``) that were current at the last
+        check, or None when ``kind`` was never checked."""
+        ...
+
+    def save_event_states(self, kind: str, added: Sequence[str], removed: Sequence[str]
+                          ) -> None:
+        """Record a check of ``kind``: ``added`` items became current (their first
+        sighting is kept when they come back), ``removed`` ones stopped being."""
         ...
 
     # --- privacy ------------------------------------------------------------

@@ -28,6 +28,7 @@ import typer.core
 from typer.exceptions import TyperException
 
 from api.cli import (
+    alerts,
     analyze,
     bots,
     brand,
@@ -44,6 +45,7 @@ from api.cli import (
     top,
     users,
     viz,
+    webhooks,
 )
 from api.cli.common import err
 from graph.config import get_settings
@@ -82,6 +84,8 @@ app.add_typer(monitor.app, name="monitor")
 app.add_typer(bots.app, name="bots")
 app.add_typer(intent.app, name="intent")
 app.add_typer(users.app, name="users")
+app.command("alerts")(alerts.alerts)
+app.add_typer(webhooks.app, name="webhooks")
 
 
 def _say(message: str) -> None:

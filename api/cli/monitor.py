@@ -160,19 +160,53 @@ def run(db: DbOption = None,
         url = running_server(settings.db)
         if url is None:
             fail(str(exc), code=3)
-        # the server is the one writer; it does not run monitors yet (see docs/connectors.md)
-        fail(f"the database is served by {url}, the one writer while it runs; stop it, "
-             "run 'scrm monitor run', then start it again", code=3)
+        _hand_over(url, states, once=once, max_pages=max_pages)
+        return
     except StoreError as exc:
         fail(str(exc))
+    from analytics.arrivals import ArrivalSentiment
+
     try:
         polls = run_monitors(store, states, settings=settings.model_dump(),
                              rejects_dir=settings.resolved_rejects_dir(), once=once,
                              timeout=settings.monitor_timeout, report=report,
-                             max_pages=max_pages)
+                             max_pages=max_pages, prepare=ArrivalSentiment(store.location))
     except KeyboardInterrupt:
         err.print("stopped", highlight=False)
         return
     finally:
         store.close()
     err.print(f"{polls} poll(s)", highlight=False)
+
+
+def _hand_over(url: str, states: MonitorFile, *, once: bool, max_pages: int) -> None:
+    """Beside a running server (the one writer), each round is a ``monitor`` job there."""
+    import time
+    from datetime import UTC, datetime
+
+    from api.cli.handoff import submit
+
+    err.print(f"monitor: the database is served by {url}; each round runs there as a job",
+              highlight=False)
+    rounds = 0
+    try:
+        while True:
+            try:
+                result = submit(url, {"kind": "monitor", "max_pages": max_pages},
+                                lambda m: None)
+            except RuntimeError as exc:
+                fail(f"the server could not run the round: {exc}")
+            rounds += 1
+            for m in result.get("monitors", []):
+                err.print(f"{m['monitor']}: " + (m["error"] or f"{m['read']} new, "
+                          f"{m['loaded']} loaded, {m['rejected']} rejected"), highlight=False)
+            if once:
+                break
+            now = datetime.now(UTC)
+            due = [datetime.fromisoformat(m.state.next_try) for m in states.all()
+                   if m.enabled and m.state.next_try]
+            wait = min(((d - now).total_seconds() for d in due), default=5.0)
+            time.sleep(min(60.0, max(1.0, wait)))
+    except KeyboardInterrupt:
+        err.print("stopped", highlight=False)
+    err.print(f"{rounds} round(s) run by the server", highlight=False)

@@ -57,6 +57,9 @@ def run_server(store: GraphStore, settings: Settings, host: str, port: int,
         writer_url = f"http://127.0.0.1:{listen_port}"
         processes = _start_readers(settings, host, port, writer_url, readers)
     app.state.jobs = JobRunner(store, on_change=on_change)
+    from api.live import LiveWork
+
+    live = LiveWork(app, store, settings).start()  # monitors and events, as the writer
     try:
         if store.backend == "embedded":
             announce(settings.db, writer_url)  # the CLI hands its jobs to the writer
@@ -68,6 +71,7 @@ def run_server(store: GraphStore, settings: Settings, host: str, port: int,
                   f"{url}/explore" + (f"   ({readers} read processes)" if readers else "")
                   + "   (Ctrl-C to stop)", highlight=False)
     def forget() -> None:
+        live.stop()
         if store.backend == "embedded":
             server_file(settings.db).unlink(missing_ok=True)
         for process in processes:

@@ -262,7 +262,13 @@ class ProjectionMixin(EmbeddedBase):
         frame = frame.drop_duplicates("post")
         frame = frame[~frame["author_key"].isin(set(brand))].reset_index(drop=True)
         if mark is not None:
-            self._write_cache("brandposts", pa.Table.from_pandas(frame, preserve_index=False),
+            # Posts committed by another connection after ``mark`` was read may be among
+            # the rows: they are returned, but kept only up to the mark, so the next call
+            # reads them again as new (kept past it, they broke that call's sentiment
+            # look-up: a care-queue read while a live source commits)
+            kept_rows = frame[frame["post"].astype("int64") <= int(mark)]
+            self._write_cache("brandposts", pa.Table.from_pandas(kept_rows,
+                                                                 preserve_index=False),
                               {**state, **edges, "mark": int(mark)})
         return frame.drop(columns="post")
 
@@ -313,6 +319,9 @@ class ProjectionMixin(EmbeddedBase):
             rows.column("s").to_numpy(zero_copy_only=False), dtype=float)
         del rows
         post = kept.column("post").to_numpy()
+        if len(post) and int(post.max()) > upto:  # kept past its mark by an older version
+            kept = kept.filter(pa.array(post <= upto))
+            post = kept.column("post").to_numpy()
         sentiment = pa.array(current[post], type=kept.schema.field("sentiment").type,
                              from_pandas=True)
         index = kept.schema.get_field_index("sentiment")

@@ -386,3 +386,47 @@ AUDIT_CUSTOMER_NAMES = (
     "OPTIONAL MATCH (c)-[:OWNS]->(a:Account) "
     "RETURN c.name AS name, c.email AS email, collect(a.handle) AS handles"
 )
+
+
+# ---------------------------------------------------------------- events and webhooks
+_WEBHOOK_RETURN = ("w.key AS key, w.url AS url, w.events AS events, w.secret AS secret, "
+                   "w.enabled AS enabled, w.created_at AS created_at, "
+                   "w.description AS description")
+WEBHOOK_SUBSCRIPTIONS = f"MATCH (w:WebhookSubscription) RETURN {_WEBHOOK_RETURN} " \
+    "ORDER BY created_at, key"
+SAVE_WEBHOOK_SUBSCRIPTION = (
+    "MERGE (w:WebhookSubscription {key: $key}) SET w.url = $url, w.events = $events, "
+    "w.secret = $secret, w.enabled = $enabled, w.created_at = $created_at, "
+    "w.description = $description"
+)
+DELETE_WEBHOOK_SUBSCRIPTION = (
+    "MATCH (w:WebhookSubscription {key: $key}) DELETE w RETURN count(*) AS n"
+)
+ADD_WEBHOOK_DELIVERIES = (
+    "UNWIND $rows AS r CREATE (d:WebhookDelivery {key: r.key, "
+    "subscription_id: r.subscription_id, event_id: r.event_id, kind: r.kind, "
+    "attempt: r.attempt, at: r.at, outcome: r.outcome, http_status: r.status, error: r.error, "
+    "duration_ms: r.duration_ms})"
+)
+_DELIVERY_RETURN = ("d.subscription_id AS subscription_id, d.event_id AS event_id, "
+                    "d.kind AS kind, d.attempt AS attempt, d.at AS at, d.outcome AS outcome, "
+                    "d.http_status AS status, d.error AS error, d.duration_ms AS duration_ms")
+WEBHOOK_DELIVERIES = (f"MATCH (d:WebhookDelivery) RETURN {_DELIVERY_RETURN} "
+                      "ORDER BY at DESC, d.key DESC LIMIT $limit")
+WEBHOOK_DELIVERIES_OF = (f"MATCH (d:WebhookDelivery) WHERE d.subscription_id = $sub "
+                         f"RETURN {_DELIVERY_RETURN} ORDER BY at DESC, d.key DESC LIMIT $limit")
+EVENT_STATES = ("MATCH (s:EventState) WHERE s.kind = $kind AND s.active "
+                "RETURN s.item_key AS item_key")
+EVENT_STATES_CHECKED = "MATCH (s:EventState {key: $marker}) RETURN s.key AS key"
+ADD_EVENT_STATES = (
+    "UNWIND $keys AS k MERGE (s:EventState {key: $kind + '|' + k}) "
+    "ON CREATE SET s.kind = $kind, s.item_key = k, s.first_seen = $now "
+    "SET s.last_seen = $now, s.active = true"
+)
+REMOVE_EVENT_STATES = (
+    "UNWIND $keys AS k MATCH (s:EventState {key: $kind + '|' + k}) SET s.active = false"
+)
+MARK_EVENT_STATES_CHECKED = (
+    "MERGE (s:EventState {key: $marker}) ON CREATE SET s.kind = $kind + '*', "
+    "s.first_seen = $now SET s.last_seen = $now, s.active = false"
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from graph.embedded.care import CareMixin
+from graph.embedded.events import EventsMixin
 from graph.embedded.export import ExportMixin
 from graph.embedded.identities import IdentitiesMixin
 from graph.embedded.projection import ProjectionMixin
@@ -15,7 +16,7 @@ __all__ = ["EmbeddedStore"]
 
 
 class EmbeddedStore(WritesMixin, IdentitiesMixin, ProjectionMixin, ScoresMixin, ReadsMixin,
-                    CareMixin, ExportMixin, UsersMixin):
+                    CareMixin, EventsMixin, ExportMixin, UsersMixin):
     """The store port on LadybugDB.
 
     Args:

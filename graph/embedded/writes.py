@@ -136,7 +136,6 @@ class WritesMixin(EmbeddedBase):
         plan.assign_conversations(dict(zip(found["key"].to_pylist(), found["c"].to_pylist(),
                                            strict=True)) if parents else {})
         new, new_keys = plan.posts, plan.new_keys
-        n = len(new)
         self._copy("Post", pa.table({
             "key": new_keys, "platform": plan.platforms, "post_id": [p.post_id for p in new],
             "author_key": plan.authors, "text": [p.text for p in new],
@@ -147,7 +146,8 @@ class WritesMixin(EmbeddedBase):
             "likes": [p.likes for p in new], "reposts": [p.reposts for p in new],
             "replies": [p.replies for p in new], "score": [p.score for p in new],
             "accepted": [p.accepted for p in new], "content_hash": plan.hashes,
-            "sentiment": pa.nulls(n, pa.float64()), "sentiment_model": pa.nulls(n, pa.string()),
+            "sentiment": pa.array([p.sentiment for p in new], pa.float64()),
+            "sentiment_model": pa.array([p.sentiment_model for p in new], pa.string()),
         }, schema=POST_SCHEMA))
 
         # Conversations the new posts belong to, and provisional ones that now move.

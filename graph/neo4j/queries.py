@@ -158,7 +158,8 @@ ON CREATE SET p.platform = row.platform, p.post_id = row.post_id, p.author_key =
     p.kind = row.kind, p.parent_key = row.parent_key, p.conversation_key = row.conversation_key,
     p.shared_key = row.shared_key, p.hashtags = row.hashtags, p.lang = row.lang,
     p.likes = row.likes, p.reposts = row.reposts, p.replies = row.replies, p.score = row.score,
-    p.accepted = row.accepted, p.content_hash = row.content_hash
+    p.accepted = row.accepted, p.content_hash = row.content_hash,
+    p.sentiment = row.sentiment, p.sentiment_model = row.sentiment_model
 MERGE (a)-[:POSTED]->(p)
 MERGE (c:Conversation {key: row.conversation_key})
 ON CREATE SET c.platform = row.platform, c.root_post_key = row.conversation_key
@@ -965,3 +966,69 @@ REDACT_AUDIT = """\
 UNWIND $rows AS r
 MATCH (e:AuditEntry {key: r.key})
 SET e.summary = r.summary"""
+
+# ---------------------------------------------------------------- events and webhooks
+_WEBHOOK_RETURN = """\
+w.key AS key, w.url AS url, w.events AS events, w.secret AS secret, w.enabled AS enabled,
+       w.created_at AS created_at, w.description AS description"""
+
+WEBHOOK_SUBSCRIPTIONS = f"""\
+MATCH (w:WebhookSubscription)
+RETURN {_WEBHOOK_RETURN}
+ORDER BY created_at, key"""
+
+SAVE_WEBHOOK_SUBSCRIPTION = """\
+MERGE (w:WebhookSubscription {key: $key})
+SET w.url = $url, w.events = $events, w.secret = $secret, w.enabled = $enabled,
+    w.created_at = $created_at, w.description = $description"""
+
+DELETE_WEBHOOK_SUBSCRIPTION = """\
+MATCH (w:WebhookSubscription {key: $key})
+DELETE w
+RETURN count(*) AS n"""
+
+ADD_WEBHOOK_DELIVERIES = """\
+UNWIND $rows AS row
+CREATE (d:WebhookDelivery {key: row.key, subscription_id: row.subscription_id,
+                           event_id: row.event_id, kind: row.kind, attempt: row.attempt,
+                           at: row.at, outcome: row.outcome, http_status: row.status,
+                           error: row.error, duration_ms: row.duration_ms})"""
+
+_DELIVERY_RETURN = """\
+d.subscription_id AS subscription_id, d.event_id AS event_id, d.kind AS kind,
+       d.attempt AS attempt, d.at AS at, d.outcome AS outcome, d.http_status AS status,
+       d.error AS error, d.duration_ms AS duration_ms"""
+
+WEBHOOK_DELIVERIES = f"""\
+MATCH (d:WebhookDelivery)
+RETURN {_DELIVERY_RETURN}
+ORDER BY at DESC, d.key DESC
+LIMIT $limit"""
+
+WEBHOOK_DELIVERIES_OF = f"""\
+MATCH (d:WebhookDelivery {{subscription_id: $sub}})
+RETURN {_DELIVERY_RETURN}
+ORDER BY at DESC, d.key DESC
+LIMIT $limit"""
+
+EVENT_STATES = """\
+MATCH (s:EventState {kind: $kind, active: true})
+RETURN s.item_key AS item_key"""
+
+EVENT_STATES_CHECKED = "MATCH (s:EventState {key: $marker}) RETURN s.key AS key"
+
+ADD_EVENT_STATES = """\
+UNWIND $keys AS k
+MERGE (s:EventState {key: $kind + '|' + k})
+ON CREATE SET s.kind = $kind, s.item_key = k, s.first_seen = $now
+SET s.last_seen = $now, s.active = true"""
+
+REMOVE_EVENT_STATES = """\
+UNWIND $keys AS k
+MATCH (s:EventState {key: $kind + '|' + k})
+SET s.active = false"""
+
+MARK_EVENT_STATES_CHECKED = """\
+MERGE (s:EventState {key: $marker})
+ON CREATE SET s.kind = $kind + '*', s.first_seen = $now
+SET s.last_seen = $now, s.active = false"""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from graph.neo4j.care import CareMixin
+from graph.neo4j.events import EventsMixin
 from graph.neo4j.export import ExportMixin
 from graph.neo4j.identities import IdentitiesMixin
 from graph.neo4j.projection import ProjectionMixin
@@ -15,7 +16,7 @@ __all__ = ["Neo4jStore"]
 
 
 class Neo4jStore(WritesMixin, IdentitiesMixin, ProjectionMixin, ScoresMixin, ReadsMixin,
-                 CareMixin, ExportMixin, UsersMixin):
+                 CareMixin, EventsMixin, ExportMixin, UsersMixin):
     """The store port on a Neo4j server.
 
     Args:

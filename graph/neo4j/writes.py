@@ -101,7 +101,8 @@ class WritesMixin(Neo4jBase):
             "parent_key": parent, "conversation_key": conversation, "shared_key": shared,
             "hashtags": list(p.hashtags), "lang": p.lang, "likes": p.likes,
             "reposts": p.reposts, "replies": p.replies, "score": p.score,
-            "accepted": p.accepted, "content_hash": h,
+            "accepted": p.accepted, "content_hash": h, "sentiment": p.sentiment,
+            "sentiment_model": p.sentiment_model,
         } for key, p, author, h, kind, parent, conversation, shared in zip(
             plan.new_keys, plan.posts, plan.authors, plan.hashes, plan.kinds, plan.parent_keys,
             plan.conversations, plan.shared_keys, strict=True)]

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from graph.model import Account, Post, PostKind, Record
 from ingest.connectors.base import Connector, Option, Poll, PollContext, item_unit, parse_time
 
-__all__ = ["CONNECTOR", "sse_events", "status_records"]
+__all__ = ["CONNECTOR", "sse_events", "status_records", "stream_statuses"]
 
 PLATFORM = "mastodon"
 _TAGS = re.compile(r"<[^>]+>")
@@ -145,15 +145,19 @@ def poll(ctx: PollContext) -> Poll:
 
 def _stream(ctx: PollContext) -> list[dict[str, Any]]:
     """Statuses from the streaming API for ``stream_seconds`` (default 20)."""
+    return list(stream_statuses(ctx, float(ctx.options.get("stream_seconds") or 20)))
+
+
+def stream_statuses(ctx: PollContext, seconds: float) -> Iterator[dict[str, Any]]:
+    """Statuses from the streaming API as they come, for up to ``seconds`` (a hashtag's
+    ``update`` events, or the account's mention notifications)."""
     if ctx.options.get("query"):
-        return []  # a search has no stream
+        return  # a search has no stream
     if ctx.options.get("tag"):
         path, params = "/api/v1/streaming/hashtag", {"tag": ctx.options["tag"].lstrip("#")}
         wanted = "update"
     else:
         path, params, wanted = "/api/v1/streaming/user/notification", {}, "notification"
-    seconds = float(ctx.options.get("stream_seconds") or 20)
-    out: list[dict[str, Any]] = []
     for event, data in sse_events(ctx.http.stream_lines(path, params, seconds)):
         if event != wanted:
             continue
@@ -164,8 +168,7 @@ def _stream(ctx: PollContext) -> list[dict[str, Any]]:
         status = obj.get("status") if wanted == "notification" and isinstance(obj, dict) \
             and obj.get("type") == "mention" else obj if wanted == "update" else None
         if isinstance(status, dict):
-            out.append(status)
-    return out
+            yield status
 
 
 def sse_events(lines: Iterable[str]) -> Iterator[tuple[str, str]]:

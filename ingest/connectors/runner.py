@@ -26,7 +26,7 @@ from ingest.connectors import get_connector
 from ingest.connectors.base import PollContext
 from ingest.connectors.http import Http, SourceUnavailable, backoff_seconds, private_address
 from ingest.connectors.state import Monitor, MonitorState, MonitorStore
-from ingest.loader import RejectsWriter, load_units, now_stamp
+from ingest.loader import RejectsWriter, Unit, load_units, now_stamp
 
 __all__ = ["PollOutcome", "poll_monitor", "run_monitors"]
 
@@ -71,9 +71,12 @@ def credentials_for(names: tuple[str, ...] | list[str], secrets: Mapping[str, An
 def poll_monitor(store: GraphStore, states: MonitorStore, monitor: Monitor, *,
                  client: httpx.Client, settings: Mapping[str, Any], rejects_dir: Path,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 rng: random.Random | None = None, max_pages: int = 5) -> PollOutcome:
+                 rng: random.Random | None = None, max_pages: int = 5,
+                 prepare: Callable[[list[Unit]], None] | None = None
+                 ) -> PollOutcome:
     """Poll one monitor once and store its new state; never raises for the source's
-    own failures (they go into the state), only for the database's."""
+    own failures (they go into the state), only for the database's. ``prepare`` sees
+    the units before they are written (sentiment on arrival)."""
     connector = get_connector(monitor.kind)
     outcome = PollOutcome(monitor.id)
     state = replace(monitor.state)
@@ -120,6 +123,8 @@ def poll_monitor(store: GraphStore, states: MonitorStore, monitor: Monitor, *,
     rejects = RejectsWriter(rejects_dir / f"monitor-{monitor.id}-{now_stamp()}.jsonl")
     try:
         if result.units:
+            if prepare is not None:
+                prepare(result.units)
             report = load_units(store, iter(result.units), source=connector.platform,
                                 source_file=source_file, rejects=rejects)
             outcome.read, outcome.loaded, outcome.rejected = \
@@ -163,21 +168,23 @@ def _failed(states: MonitorStore, monitor: Monitor, state: MonitorState, outcome
 def run_monitors(store: GraphStore, states: MonitorStore, *, settings: Mapping[str, Any],
                  rejects_dir: Path, once: bool = False, timeout: float = 20.0,
                  report: Callable[[PollOutcome], None] | None = None,
-                 stop: Callable[[], bool] = lambda: False, max_pages: int = 5) -> int:
+                 stop: Callable[[], bool] = lambda: False, max_pages: int = 5,
+                 prepare: Callable[[list[Unit]], None] | None = None,
+                 due_only: bool = False) -> int:
     """Poll every enabled monitor when it is due, until ``stop()`` (or one round with
-    ``once``, which polls every enabled monitor once, due or not). Returns the number
-    of polls made."""
+    ``once``, which polls every enabled monitor once, due or not; with ``due_only`` too,
+    only those that are due). Returns the number of polls made."""
     polls = 0
     with httpx.Client(timeout=timeout, follow_redirects=True,
                       headers={"User-Agent": "scrm-monitor/1"}) as client:
         while not stop():
             now = datetime.now(UTC)
             due = [m for m in states.all() if m.enabled
-                   and (once or (_parse(m.state.next_try) or now) <= now)]
+                   and ((once and not due_only) or (_parse(m.state.next_try) or now) <= now)]
             for monitor in due:
                 outcome = poll_monitor(store, states, monitor, client=client,
                                        settings=settings, rejects_dir=rejects_dir,
-                                       max_pages=max_pages)
+                                       max_pages=max_pages, prepare=prepare)
                 polls += 1
                 if report is not None:
                     report(outcome)

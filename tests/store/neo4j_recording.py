@@ -123,6 +123,15 @@ CANNED: dict[str, list[dict[str, Any]]] = {
     q.POST_FRAME_PAGE: [{**_post_row("twitter:2"), "platform": "twitter", "text": "hi",
                          "title": None}],
     q.NEWEST_POST: [{"t": NOW}],
+    q.WEBHOOK_SUBSCRIPTIONS: [{"key": "wh_1", "url": "https://example.com/h",
+                               "events": '["alert"]', "secret": "s", "enabled": True,
+                               "created_at": NOW, "description": ""}],
+    q.DELETE_WEBHOOK_SUBSCRIPTION: [{"n": 1}],
+    q.WEBHOOK_DELIVERIES: [{"subscription_id": "wh_1", "event_id": "e1", "kind": "alert",
+                            "attempt": 1, "at": NOW, "outcome": "delivered", "status": 200,
+                            "error": None, "duration_ms": 2.0}],
+    q.EVENT_STATES_CHECKED: [{"key": "alert|*"}],
+    q.EVENT_STATES: [{"item_key": "a1"}],
     q.TOPIC_AUTHORS: [{"author_key": "twitter:sam", "posts": 2}],
     q.PURCHASE_FRAME: [{"customer_id": "c1", "amount": 5.0, "purchased_at": Date(2024, 1, 2)}],
     q.BRAND_REPLY_ENGAGEMENTS: [{"account_key": "twitter:sam", "first_at": NOW}],
@@ -314,6 +323,19 @@ def workload(store: Neo4jStore) -> None:
     store.save_care_case("twitter:1", status="assigned", assignee="ana", team="pr")
     store.add_care_note("twitter:1", "ana", "called")
     store.care_notes(["twitter:1"])
+    store.save_webhook_subscription({"key": "wh_1", "url": "https://example.com/h",
+                                     "events": ["alert"], "secret": "s", "enabled": True,
+                                     "created_at": t, "description": ""})
+    store.webhook_subscriptions()
+    store.delete_webhook_subscription("wh_1")
+    store.add_webhook_deliveries([{"subscription_id": "wh_1", "event_id": "e1",
+                                   "kind": "alert", "attempt": 1, "at": t,
+                                   "outcome": "delivered", "status": 200, "error": None,
+                                   "duration_ms": 2.0}])
+    store.webhook_deliveries(10)
+    store.webhook_deliveries(10, "wh_1")
+    store.event_states("alert")
+    store.save_event_states("alert", ["a2"], ["a1"])
     store.forgotten_keys()
     store.save_user("ana", role="agent", password_hash="$argon2id$x")
     store.save_user("ana", role="viewer", disabled=True)

@@ -864,3 +864,62 @@ def test_the_privacy_salt_is_written_once(loaded: GraphStore) -> None:
     salt = loaded.get_settings()["privacy.salt"]
     loaded.set_brand([], {"privacy.salt": "guessable"})  # nothing may replace it
     assert loaded.get_settings()["privacy.salt"] == salt
+
+
+def test_webhook_subscriptions_and_deliveries(store: GraphStore) -> None:
+    from datetime import UTC, datetime
+
+    created = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
+    sub = {"key": "wh_1", "url": "https://example.com/h", "events": ["alert", "care_item"],
+           "secret": "s3", "enabled": True, "created_at": created, "description": "crm"}
+    store.save_webhook_subscription(sub)
+    store.save_webhook_subscription({**sub, "key": "wh_2", "created_at": created.replace(
+        hour=10), "enabled": False, "events": ["resolution"]})
+    assert store.webhook_subscriptions()[0] == sub
+    assert [(s["key"], s["enabled"], s["events"]) for s in store.webhook_subscriptions()] == [
+        ("wh_1", True, ["alert", "care_item"]), ("wh_2", False, ["resolution"])]
+    store.save_webhook_subscription({**sub, "enabled": False})  # replaced, not added
+    assert [s["enabled"] for s in store.webhook_subscriptions()] == [False, False]
+    assert store.delete_webhook_subscription("wh_2") is True
+    assert store.delete_webhook_subscription("wh_2") is False
+    tries = [{"subscription_id": "wh_1", "event_id": "evt_1", "kind": "alert", "attempt": n,
+              "at": created.replace(minute=n), "outcome": o, "status": c, "error": e,
+              "duration_ms": 1.5} for n, o, c, e in ((1, "retry", 500, "HTTP 500"),
+                                                    (2, "retry", None, "timed out"),
+                                                    (3, "delivered", 200, None))]
+    store.add_webhook_deliveries(tries)
+    store.add_webhook_deliveries([{**tries[0], "subscription_id": "wh_9", "event_id": "e2"}])
+    log = store.webhook_deliveries(limit=10, subscription_id="wh_1")
+    assert log == tries[::-1]
+    assert len(store.webhook_deliveries(limit=2)) == 2
+    assert store.webhook_deliveries(limit=10)[0]["attempt"] == 3
+
+
+def test_event_states(store: GraphStore) -> None:
+    assert store.event_states("alert") is None  # never checked
+    store.save_event_states("alert", [], [])
+    assert store.event_states("alert") == set()
+    store.save_event_states("alert", ["a1", "a2"], [])
+    store.save_event_states("care_item", ["twitter:1"], [])
+    assert store.event_states("alert") == {"a1", "a2"}
+    store.save_event_states("alert", ["a3"], ["a1"])
+    assert store.event_states("alert") == {"a2", "a3"}
+    store.save_event_states("alert", ["a1"], [])  # back again
+    assert store.event_states("alert") == {"a1", "a2", "a3"}
+    assert store.event_states("care_item") == {"twitter:1"}
+
+
+def test_a_post_scored_on_arrival_is_stored_with_its_sentiment(store: GraphStore) -> None:
+    from datetime import UTC, datetime
+
+    from graph.model import Post
+    from graph.store import GraphBatch
+
+    at = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
+    scored = Post("twitter", "s1", "ann", at, "awful", sentiment=-0.7, sentiment_model="vader")
+    store.write_batch(GraphBatch(posts=[scored, Post("twitter", "s2", "bob", at, "ok")]))
+    store.write_batch(GraphBatch(posts=[Post("twitter", "s1", "ann", at, "awful")]))  # again
+    frame = store.post_frame(None, None).set_index("key")
+    assert frame.loc["twitter:s1", "sentiment"] == -0.7  # kept, not cleared by the re-write
+    assert frame.loc["twitter:s2", "sentiment"] != frame.loc["twitter:s2", "sentiment"]  # NaN
+    assert [f["key"] for f in store.unscored_posts(model="vader")][0].tolist() == ["twitter:s2"]

@@ -189,3 +189,29 @@ def test_brand_posts_are_kept_and_follow_new_posts_threads_sentiment_and_brand(
         assert brand(store).equals(fresh_brand(store))
         assert "twitter:6" not in set(brand(store)["key"])
         assert brand(store, ("great",)).equals(fresh_brand(store, ("great",)))
+
+
+def test_brand_posts_read_while_another_connection_commits(tmp_path: Path) -> None:
+    """A post committed between the cache's mark and its rows (a live source writing while
+    the care queue reads) is returned, kept out of the cache, and read again next time."""
+    with EmbeddedStore(tmp_path / "db.lbdb") as store:
+        store.set_brand(["twitter:brand"], {})
+        store.write_batch(GraphBatch(posts=[post("1", "ann", 0, mentions=("brand",))]))
+        assert len(brand(store)) == 1
+        writer = store.sibling()
+        original = store._brand_post_rows  # noqa: SLF001 - the race under test
+        sneaked = iter([post("2", "bob", 1, mentions=("brand",)),
+                        post("3", "cy", 2, mentions=("brand",))])
+
+        def rows_after_a_commit(*args: object) -> pd.DataFrame:
+            nxt = next(sneaked, None)
+            if nxt is not None:
+                writer.write_batch(GraphBatch(posts=[nxt]))
+            return original(*args)  # type: ignore[arg-type]
+
+        store._brand_post_rows = rows_after_a_commit  # type: ignore[method-assign]
+        assert sorted(brand(store)["key"]) == ["twitter:1", "twitter:2"]
+        assert sorted(brand(store)["key"]) == ["twitter:1", "twitter:2", "twitter:3"]
+        store._brand_post_rows = original  # type: ignore[method-assign]
+        assert brand(store).equals(fresh_brand(store))
+        writer.close()

@@ -1,0 +1,65 @@
+"""Posts as they arrive: sentiment scored before they are written, so they reach the care
+queue in seconds.
+
+``scrm analyze`` scores every post that has no sentiment yet; a live source cannot wait
+for it (the care queue shows only negative posts, and a post without a score is not
+negative). :class:`ArrivalSentiment` scores a batch's posts with the model ``analyze``
+uses (the trained model beside the database, else VADER) *before* the batch is written,
+so each post is stored with its score in the batch's one transaction (``analyze`` later
+skips them: they have one). Writing the scores afterwards, as a second statement, is not
+safe on LadybugDB 0.22 while another connection reads (the update can be lost:
+``tests/store/test_read_while_writing.py``), and costs a second transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from analytics.job import sentiment_model_path
+from graph.model import Post
+from ingest.loader import Unit
+
+__all__ = ["ArrivalSentiment"]
+
+
+class ArrivalSentiment:
+    """Scores arriving posts (``title text``) in place, in loader units.
+
+    Args:
+        location: The store's location (where a trained model would be kept).
+    """
+
+    def __init__(self, location: str) -> None:
+        from analytics.sentiment import TrainedSentimentModel, VaderScorer
+
+        path = sentiment_model_path(location)
+        self.scorer: Any
+        if path.exists():
+            self.scorer = TrainedSentimentModel.load(path)
+            self.model = f"trained:{path.name}"
+        else:
+            self.scorer = VaderScorer()
+            self.model = "vader"
+        self.scored = 0
+
+    def score(self, posts: Sequence[Post]) -> list[Post]:
+        """The posts with their sentiment (those that have one already are kept)."""
+        todo = [i for i, p in enumerate(posts) if p.sentiment is None]
+        if not todo:
+            return list(posts)
+        texts = [f"{posts[i].title} {posts[i].text}".strip() if posts[i].title
+                 else posts[i].text for i in todo]
+        out = list(posts)
+        for i, value in zip(todo, self.scorer.score(texts), strict=True):
+            out[i] = replace(posts[i], sentiment=float(value), sentiment_model=self.model)
+        self.scored += len(todo)
+        return out
+
+    def __call__(self, units: Sequence[Unit]) -> None:
+        """Score every post of ``units`` in place (before they are loaded)."""
+        where = [(u, i) for u in units for i, r in enumerate(u.records) if isinstance(r, Post)]
+        scored = self.score([u.records[i] for u, i in where])  # type: ignore[misc]
+        for (unit, i), post in zip(where, scored, strict=True):
+            unit.records[i] = post

@@ -1,0 +1,203 @@
+"""Events: what happened, told to webhooks and to live GraphQL subscribers.
+
+The writer (``scrm serve``) is the one process that makes events: the care workflow's
+mutations (``assignment``, ``response``, ``resolution``) and :class:`EventWatcher`,
+which compares the care queue and the alerts with what it saw last (``care_item``: a
+conversation entered the queue; ``alert``: a new alert). :meth:`EventBus.publish`
+appends each to ``<db>.events.jsonl`` and hands it to the webhook dispatcher. Every
+server process (the writer and ``--readers``) follows that file and passes new events
+to its own subscribers, so a browser sees them whichever process it is connected to.
+
+The watcher keeps what it saw in the store (``EventState``): a server started again
+tells only what changed while it was away; a first start tells nothing of what was
+already there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from api.webhooks import Dispatcher, Event
+
+__all__ = ["EventBus", "EventLog", "EventWatcher", "publish_from"]
+
+log = logging.getLogger(__name__)
+
+
+class EventLog:
+    """Events as JSON lines in one file: appended by the writer, read from an offset."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    @classmethod
+    def beside(cls, db: Path) -> EventLog:
+        return cls(db.parent / (db.name + ".events.jsonl"))
+
+    def append(self, event: Event) -> None:
+        line = orjson.dumps(asdict(event), default=str) + b"\n"
+        with self._lock, open(self.path, "ab") as fh:
+            fh.write(line)  # one write of a whole line: a reader never sees half of one
+
+    def end(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def read_from(self, offset: int) -> tuple[list[Event], int]:
+        """Whole events after byte ``offset``, and the offset after the last of them."""
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(offset)
+                data = fh.read()
+        except FileNotFoundError:
+            return [], 0
+        if offset > 0 and not data and self.end() < offset:
+            return [], 0  # the file was replaced: start again
+        complete = data[:data.rfind(b"\n") + 1]
+        events = []
+        for line in complete.splitlines():
+            try:
+                events.append(Event(**orjson.loads(line)))
+            except (orjson.JSONDecodeError, TypeError):
+                log.warning("%s: a malformed event line skipped", self.path)
+        return events, offset + len(complete)
+
+
+class EventBus:
+    """Publishes events (writer) and fans them out to this process's subscribers.
+
+    Args:
+        event_log: Where published events go, and where subscribers' events come from.
+        dispatcher: Webhook delivery (the writer only).
+        poll_seconds: How often the log is looked at for new events.
+    """
+
+    def __init__(self, event_log: EventLog, dispatcher: Dispatcher | None = None,
+                 poll_seconds: float = 0.2) -> None:
+        self.log = event_log
+        self.dispatcher = dispatcher
+        self.poll_seconds = poll_seconds
+        self._subscribers: set[tuple[asyncio.Queue[Event], frozenset[str]]] = set()
+        self._offset = event_log.end()  # subscribers see what happens from now on
+        self._task: asyncio.Task[None] | None = None
+
+    def publish(self, event: Event) -> None:
+        """Record ``event`` and send it to the webhooks (from any thread)."""
+        self.log.append(event)
+        if self.dispatcher is not None:
+            self.dispatcher.publish(event)
+
+    def publish_many(self, events: Iterable[Event]) -> None:
+        for event in events:
+            self.publish(event)
+
+    async def subscribe(self, kinds: Iterable[str], max_queued: int = 1000
+                        ) -> AsyncIterator[Event]:
+        """New events of these kinds as they are recorded (a subscriber that falls
+        ``max_queued`` behind loses the oldest)."""
+        queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=max_queued)
+        entry = (queue, frozenset(kinds))
+        self._subscribers.add(entry)
+        self._ensure_following()
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._subscribers.discard(entry)
+
+    def _ensure_following(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._follow())
+
+    async def _follow(self) -> None:
+        while self._subscribers:
+            events, self._offset = self.log.read_from(self._offset)
+            for event in events:
+                self._deliver(event)
+            await asyncio.sleep(self.poll_seconds)
+
+    def _deliver(self, event: Event) -> None:
+        for queue, kinds in list(self._subscribers):
+            if event.kind not in kinds:
+                continue
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(event)
+
+    def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        if self.dispatcher is not None:
+            self.dispatcher.close()
+
+
+class EventWatcher:
+    """New care-queue conversations and new alerts, as events.
+
+    What was current at the last check is kept in the store (``EventState``, through
+    :meth:`graph.store.GraphStore.save_event_states`), so a server started again tells
+    what changed while it was away, and the very first check tells nothing.
+
+    Args:
+        care_queue: Reads the queue's items (``conversation_key``, ``post_key``, …).
+        alerts: Reads the current alerts (each with a stable ``key``).
+    """
+
+    def __init__(self, care_queue: Callable[[Any], list[Any]],
+                 alerts: Callable[[Any, datetime], list[Any]]) -> None:
+        self._care_queue = care_queue
+        self._alerts = alerts
+
+    def check(self, store: Any, now: datetime | None = None) -> list[Event]:
+        """Events for what is in the queue or alerting now and was not at the last
+        check (nothing on the very first check: it only learns what is there)."""
+        when = now or datetime.now(UTC)
+        items = {i.conversation_key: i for i in self._care_queue(store)}
+        alerts = {a.key: a for a in self._alerts(store, when)}
+        events: list[Event] = []
+        for kind, current, data in (("care_item", items, _care_item), ("alert", alerts, _alert)):
+            seen = store.event_states(kind)
+            added = sorted(set(current) - (seen or set()))
+            removed = sorted((seen or set()) - set(current))
+            if seen is not None:
+                events += [Event(kind, data(current[key])) for key in added]
+            if added or removed or seen is None:
+                store.save_event_states(kind, added, removed)
+        return events
+
+
+def _care_item(item: Any) -> dict[str, Any]:
+    return {"conversation_id": item.conversation_key, "post_id": item.post_key,
+            "author_key": item.author_key, "platform": item.platform, "text": item.text,
+            "url": item.url, "sentiment": item.sentiment, "priority": round(item.priority, 4),
+            "team": item.team,
+            "waiting_since": item.created_at.isoformat() if item.created_at else None}
+
+
+def _alert(alert: Any) -> dict[str, Any]:
+    data = asdict(alert)
+    for name in ("started_at", "ended_at"):
+        if data.get(name) is not None:
+            data[name] = data[name].isoformat()
+    return data
+
+
+def publish_from(info: Any, kind: str, data: dict[str, Any]) -> None:
+    """Publish from a GraphQL resolver, when this server makes events (``scrm serve``
+    sets ``app.state.events`` in the writer; elsewhere nothing happens)."""
+    request = getattr(info.context, "request", None)
+    bus = getattr(getattr(getattr(request, "app", None), "state", None), "events", None)
+    if isinstance(bus, EventBus):
+        bus.publish(Event(kind, data))

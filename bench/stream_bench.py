@@ -1,0 +1,276 @@
+"""Streaming benchmark: a local fake Mastodon streams posts through the connector into the
+embedded store; throughput and time from arrival to the care queue.
+
+    python bench/stream_bench.py --posts 100000 --rate 2000 [--write]
+
+A child process serves Mastodon's streaming API (``/api/v1/streaming/hashtag``, server-
+sent events) on 127.0.0.1: real-shaped statuses (the recorded public stream in
+``../shared/data/mastodon`` as templates; texts from the labelled customer complaints
+data set, each mentioning the brand account), ``created_at`` stamped with the moment the
+event is written to the socket, at ``--rate`` posts a second (0: as fast as it can).
+This process follows the stream as ``scrm serve`` will: the Mastodon connector's SSE
+reader and parser (:func:`ingest.connectors.mastodon.stream_statuses`), micro-batches
+through the loader (:func:`ingest.connectors.follow.follow`, 0.25 s), sentiment scored
+on arrival and written with the posts (:class:`analytics.arrivals.ArrivalSentiment`,
+VADER). Another thread, on a
+sibling connection, reads the care queue the way GraphQL's ``careQueue`` does
+(:func:`api.care._queue`) in a loop and notes when each negative post first appears.
+
+Reported: posts/s from the first event to the last commit, and the p50/p90/p99/max time
+from a post's ``created_at`` to the end of the care queue read that first showed it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = Path(os.environ.get("SCRM_SHARED_DATA", ROOT.parent / "shared" / "data"))
+if not DATA.exists():
+    DATA = Path("/work/wt/shared/data")
+BRAND = "brightloop"
+
+
+# ----------------------------------------------------------------- the fake source
+def _templates() -> tuple[list[dict[str, Any]], list[str]]:
+    path = DATA / "mastodon" / "streaming_public_mastodon.social_48_updates.jsonl"
+    # split on "\n" only: statuses carry U+2028 raw, which splitlines() breaks at
+    statuses = [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n")
+                if line.strip()]
+    with open(DATA / "labelled" / "complaints" / "train.csv", encoding="utf-8") as fh:
+        texts = [row["text"] for row in csv.DictReader(fh)]
+    return statuses, texts
+
+
+def _status(template: dict[str, Any], n: int, text: str) -> dict[str, Any]:
+    user = f"user{n % 20_000}"
+    body = " ".join(w for w in text.split() if not w.startswith("@"))
+    status = dict(template)
+    status.update(
+        id=str(10**17 + n), created_at=datetime.now(UTC).isoformat(timespec="microseconds")
+        .replace("+00:00", "Z"), in_reply_to_id=None, in_reply_to_account_id=None, reblog=None,
+        uri=f"https://bench.example/users/{user}/statuses/{n}",
+        url=f"https://bench.example/@{user}/{n}",
+        content=f'<p><span class="h-card"><a href="https://bench.example/@{BRAND}" '
+                f'class="u-url mention">@<span>{BRAND}</span></a></span> {body}</p>',
+        mentions=[{"id": "1", "username": BRAND, "acct": BRAND,
+                   "url": f"https://bench.example/@{BRAND}"}],
+        tags=[{"name": BRAND, "url": f"https://bench.example/tags/{BRAND}"}])
+    status["account"] = {**template["account"], "id": str(n % 20_000), "username": user,
+                         "acct": user, "display_name": f"User {n % 20_000}",
+                         "followers_count": (n * 7919) % 5000}
+    return status
+
+
+def fake_source(posts: int, rate: float) -> None:
+    """Serve one SSE stream of ``posts`` statuses at ``rate``/s, then close it."""
+    statuses, texts = _templates()
+    listener = socket.create_server(("127.0.0.1", 0))
+    print(listener.getsockname()[1], flush=True)
+    conn, _ = listener.accept()
+    conn.recv(65536)  # the request; one stream only
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                 b"Cache-Control: no-cache\r\nConnection: close\r\n\r\n")
+    started = time.monotonic()
+    sent = 0
+    while sent < posts:
+        due = posts if rate <= 0 else min(posts, int((time.monotonic() - started) * rate) + 1)
+        if due <= sent:
+            time.sleep(0.005)
+            continue
+        chunk = []
+        for n in range(sent, min(due, sent + 500)):
+            status = _status(statuses[n % len(statuses)], n, texts[n % len(texts)])
+            chunk.append(b"event: update\ndata: " + json.dumps(status).encode() + b"\n\n")
+        conn.sendall(b"".join(chunk))
+        sent += len(chunk)
+    conn.close()
+
+
+# ------------------------------------------------------------------ the follower
+class _Serialised:
+    """The store, its writes taken under ``lock`` (shared with the reader with
+    ``--serialise``); with ``checkpoint_every`` the database
+    checkpoints at most that often instead of at every commit (an experiment: the store
+    does not offer it yet)."""
+
+    def __init__(self, store: Any, lock: threading.Lock, checkpoint_every: float) -> None:
+        self._store, self._lock = store, lock
+        self._every = checkpoint_every
+        self._last = time.monotonic()
+        if checkpoint_every > 0:
+            store._exec("CALL auto_checkpoint=false")
+
+    def write_batch(self, batch: Any) -> Any:
+        with self._lock:
+            result = self._store.write_batch(batch)
+            if self._every > 0 and time.monotonic() - self._last >= self._every:
+                self._store._exec("CHECKPOINT")
+                self._last = time.monotonic()
+            return result
+
+    def write_post_sentiment(self, *args: Any) -> None:
+        with self._lock:
+            self._store.write_post_sentiment(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
+        overlap: bool = False) -> dict[str, Any]:
+    import httpx
+    import pandas as pd
+
+    from analytics.arrivals import ArrivalSentiment
+    from api.care import _queue
+    from graph.embedded import EmbeddedStore
+    from ingest.connectors.base import PollContext
+    from ingest.connectors.follow import follow
+    from ingest.connectors.http import Http
+    from ingest.connectors.mastodon import status_records, stream_statuses
+    from ingest.loader import RejectsWriter
+
+    db = workdir / "stream-bench.lbdb"
+    for old in workdir.glob("stream-bench.lbdb*"):
+        shutil.rmtree(old) if old.is_dir() else old.unlink()
+    source = subprocess.Popen([sys.executable, __file__, "--fake-source", "--posts",
+                               str(posts), "--rate", str(rate)], stdout=subprocess.PIPE,
+                              text=True)
+    assert source.stdout is not None
+    port = int(source.stdout.readline())
+    base = f"http://127.0.0.1:{port}"
+    host = f"127.0.0.1:{port}"
+    store = EmbeddedStore(db)
+    store.set_brand([f"mastodon:{BRAND}@{host}"], {"brand.name": "BrightLoop"})
+    seen: dict[str, float] = {}
+    done = threading.Event()
+    reads: list[float] = []
+    # care-queue reads and commits wait for each other: LadybugDB 0.22 loses sentiment
+    # updates committed while another connection reads (tests/store/
+    # test_read_while_writing.py); ``--overlap`` lets them run together to show it
+    lock = threading.Lock()
+    writer = _Serialised(store, lock, checkpoint_every)
+    read_lock = threading.Lock() if overlap else lock
+
+    def observe() -> None:
+        reader = store.sibling()
+        try:
+            while True:
+                finished = done.is_set()
+                started = time.monotonic()
+                with read_lock:
+                    items = _queue(reader)
+                now = time.time()
+                reads.append(time.monotonic() - started)
+                for item in items:
+                    if item.post_key not in seen and item.created_at is not None:
+                        seen[item.post_key] = now - pd.Timestamp(item.created_at).timestamp()
+                if finished:
+                    return
+        finally:
+            reader.close()
+
+    watcher = threading.Thread(target=observe, daemon=True)
+    scorer = ArrivalSentiment(str(db))
+    with httpx.Client(timeout=30) as client:
+        ctx = PollContext(http=Http(client, base), options={"tag": BRAND}, cursor=None,
+                          source_file="monitor:bench")
+        rejects = RejectsWriter(workdir / "stream-bench.rejects.jsonl")
+        watcher.start()
+        started = time.monotonic()
+        report = follow(writer, stream_statuses(ctx, seconds=3600),
+                        lambda s: status_records(s, host), source="mastodon",
+                        source_file="monitor:bench", rejects=rejects, prepare=scorer)
+        seconds = time.monotonic() - started
+        rejects.close()
+    done.set()
+    watcher.join()
+    source.wait(timeout=30)
+    negative = len(_queue(store))
+    unscored = int(store.post_frame(None, None)["sentiment"].isna().sum())
+    store.close()
+    lat = pd.Series(list(seen.values()), dtype=float)
+    return {
+        "posts": report.loaded, "read": report.read, "rejected": report.rejected,
+        "batches": report.batches, "seconds": round(seconds, 2),
+        "posts_per_s": round(report.loaded / seconds, 1), "rate": rate,
+        "checkpoint_every": checkpoint_every, "overlap": overlap,
+        "unscored": unscored,
+        "in_queue": negative, "observed": len(lat),
+        "p50": round(float(lat.quantile(0.5)), 3), "p90": round(float(lat.quantile(0.9)), 3),
+        "p99": round(float(lat.quantile(0.99)), 3), "max": round(float(lat.max()), 3),
+        "queue_read_p50": round(float(pd.Series(reads).quantile(0.5)), 3),
+        "queue_read_max": round(max(reads), 3),
+    }
+
+
+def _table(results: list[dict[str, Any]]) -> str:
+    rows = ["| offered rate | checkpoints | posts | posts/s | negative posts in queue | "
+            "queue read p50 / max s | arrival → care queue p50 / p90 / p99 / max s |",
+            "|---|---|---:|---:|---:|---:|---:|"]
+    for r in results:
+        offered = "as fast as it goes" if not r["rate"] else f"{r['rate']:,.0f}/s"
+        every = r["checkpoint_every"]
+        checkpoints = f"every {every:g} s" if every else "at every commit"
+        rows.append(f"| {offered} | {checkpoints} | "
+                    f"{r['posts']:,} | {r['posts_per_s']:,.0f} | {r['in_queue']:,} | "
+                    f"{r['queue_read_p50']} / {r['queue_read_max']} | "
+                    f"{r['p50']} / {r['p90']} / {r['p99']} / {r['max']} |")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--posts", type=int, default=100_000)
+    ap.add_argument("--rate", type=float, action="append",
+                    help="posts/s offered (repeatable; 0 = as fast as possible) [2000]")
+    ap.add_argument("--checkpoint-every", type=float, action="append",
+                    help="seconds between checkpoints (repeatable; 0 = the store's own, at "
+                         "every commit) [0]")
+    ap.add_argument("--overlap", action="store_true",
+                    help="care-queue reads overlap commits (loses sentiment updates: see "
+                         "tests/store/test_read_while_writing.py)")
+    ap.add_argument("--out", type=Path, default=Path("bench/out"))
+    ap.add_argument("--fake-source", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--write", action="store_true", help="append the results to BENCHMARKS.md")
+    args = ap.parse_args()
+    rates = args.rate or [2000.0]
+    if args.fake_source:
+        fake_source(args.posts, rates[0])
+        return
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = []
+    for every in args.checkpoint_every or [0.0]:
+        for rate in rates:
+            result = run(args.posts, rate, args.out, every, args.overlap)
+            print(json.dumps(result), flush=True)
+            results.append(result)
+    table = _table(results)
+    print(table)
+    if args.write:
+        when = datetime.now(UTC).strftime("%Y-%m-%d")
+        cmd = "python bench/stream_bench.py --posts {} {} {}".format(
+            args.posts, " ".join(f"--rate {r:g}" for r in rates),
+            " ".join(f"--checkpoint-every {c:g}" for c in args.checkpoint_every or []))
+        with open(ROOT / "BENCHMARKS.md", "a", encoding="utf-8") as fh:
+            fh.write(f"\n\nMeasured with `{cmd}` ({when}, {platform.processor() or 'cpu'}, "
+                     f"{os.cpu_count()} cores shared):\n\n{table}\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""Following a stream: items committed in micro-batches within a fraction of a second.
+
+A poll writes what it read once the poll ends; a stream (Mastodon's streaming API,
+Jetstream) never ends, so :func:`follow` reads it in a thread of its own and commits
+what came every ``flush_seconds`` (or every ``max_batch`` items, whichever is first)
+through the same loader as file ingest: the same idempotence, rejects and
+forgotten-person filter. ``prepare`` sees each batch before it is written (sentiment on
+arrival), ``on_loaded`` each committed batch's posts. The reader waits when
+``max_pending`` items are queued, so a writer that falls behind slows the stream instead
+of filling memory.
+
+Streamed items do not move a source's cursor (a stream has no way back and its order
+is not id order): the next REST catch-up reads from the last REST cursor.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from graph.model import Post, Record
+from graph.store import GraphStore
+from ingest.connectors.base import item_unit
+from ingest.loader import RejectsWriter, Unit, load_units
+
+__all__ = ["FollowReport", "follow"]
+
+log = logging.getLogger(__name__)
+_END = object()
+
+
+@dataclass(slots=True)
+class FollowReport:
+    """What following a stream did."""
+
+    read: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    batches: int = 0
+    error: str | None = None
+
+
+def follow(store: GraphStore, items: Iterator[Any], to_records: Callable[[Any], list[Record]],
+           *, source: str, source_file: str, rejects: RejectsWriter,
+           flush_seconds: float = 0.25, max_batch: int = 5_000, max_pending: int = 50_000,
+           prepare: Callable[[list[Unit]], None] | None = None,
+           on_loaded: Callable[[GraphStore, list[Post]], None] | None = None,
+           stop: Callable[[], bool] = lambda: False) -> FollowReport:
+    """Write a stream's items as they come, until it ends or ``stop()``.
+
+    Args:
+        store: Where to write (this thread is its one writer).
+        items: The stream (blocking iterator); read in a thread of its own.
+        to_records: One item as records (ValueError and friends make it a reject).
+        flush_seconds: Longest time an item waits to be committed.
+        max_batch: Most items in one transaction.
+        prepare: Called with each batch's units before they are written (sentiment on
+            arrival: the scores are written with the posts).
+        on_loaded: Called with each committed batch's posts.
+
+    Returns:
+        Counts, and the error that ended the stream, if one did.
+    """
+    pending: queue.Queue[Any] = queue.Queue(maxsize=max_pending)
+    report = FollowReport()
+    failure: list[str] = []
+
+    def read() -> None:
+        try:
+            for item in items:
+                if stop():
+                    break
+                pending.put(item)
+        except Exception as exc:  # noqa: BLE001 - said in the report, the writer goes on
+            failure.append(str(exc) or type(exc).__name__)
+        finally:
+            pending.put(_END)
+
+    reader = threading.Thread(target=read, name=f"follow-{source_file}", daemon=True)
+    reader.start()
+    ended = False
+    n = 0
+    while not ended and not stop():
+        try:
+            first = pending.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        if first is _END:
+            break
+        batch = [first]
+        deadline = time.monotonic() + flush_seconds
+        while len(batch) < max_batch:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                item = pending.get(timeout=left)
+            except queue.Empty:
+                break
+            if item is _END:
+                ended = True
+                break
+            batch.append(item)
+        units = []
+        for item in batch:
+            n += 1
+            units.append(item_unit(n, item, to_records, source_file))
+        if prepare is not None:
+            prepare(units)
+        result = load_units(store, iter(units), source=source, source_file=source_file,
+                            rejects=rejects, batch_size=max(len(units) * 8, 1_000))
+        report.read += result.read
+        report.loaded += result.loaded
+        report.rejected += result.rejected
+        report.batches += 1
+        if on_loaded is not None:
+            posts = [r for u in units for r in u.records if isinstance(r, Post)]
+            if posts:
+                on_loaded(store, posts)
+    if failure:
+        report.error = failure[0]
+        log.warning("%s: the stream ended: %s", source_file, report.error)
+    return report

@@ -1,0 +1,81 @@
+"""Following a stream: micro-batches committed as items come, sentiment on arrival, a
+malformed item rejected, a dropped connection ending the stream without losing what came."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from analytics.arrivals import ArrivalSentiment
+from graph.model import Post
+from ingest.connectors.base import PollContext
+from ingest.connectors.follow import follow
+from ingest.connectors.http import Http
+from ingest.connectors.mastodon import status_records, stream_statuses
+from ingest.loader import RejectsWriter
+from tests.connectors.replay import Canned, ReplayServer
+
+
+def test_follow_a_recorded_stream(embedded_store: Any, server: ReplayServer,
+                                  shared_data: Path, tmp_path: Path) -> None:
+    lines = [line for line in (shared_data / "mastodon/streaming_public_mastodon.social_48_"
+                                              "updates.jsonl").read_text().split("\n") if line]
+    statuses = [json.loads(line) for line in lines]
+    broken = dict(statuses[5], account=None)  # a status without its account: a reject
+    events = [f"event: update\ndata: {json.dumps(s)}\n\n".encode()
+              for s in [*statuses[:5], broken, *statuses[5:]]]
+    body = b":thump\n\n" + b"".join(events)
+    cut = len(body) - len(events[-1]) // 2  # dropped half-way through the last event
+    server.add("/api/v1/streaming/hashtag", Canned(body, cut=cut))
+    host = server.url.split("//")[1]
+    batches: list[list[Post]] = []
+    scorer = ArrivalSentiment(str(tmp_path / "test.lbdb"))
+
+    def loaded(store: Any, posts: list[Post]) -> None:
+        batches.append(posts)
+
+    rejects = RejectsWriter(tmp_path / "rejects.jsonl")
+    with httpx.Client(timeout=5) as client:
+        ctx = PollContext(http=Http(client, server.url), options={"tag": "x"}, cursor=None,
+                          source_file="monitor:test")
+        report = follow(embedded_store, stream_statuses(ctx, seconds=5),
+                        lambda s: status_records(s, host), source="mastodon",
+                        source_file="monitor:test", rejects=rejects, prepare=scorer,
+                        on_loaded=loaded, max_batch=10)
+    rejects.close()
+    assert report.error is None
+    assert (report.read, report.loaded, report.rejected) == (48, 47, 1)
+    assert report.batches >= 5  # at most 10 items a transaction
+    assert all(len(b) <= 10 for b in batches)
+    kept = [s for s in statuses if s["id"] != statuses[-1]["id"]]  # the cut event is lost
+    keys = [f"mastodon:{host}/{s['id']}" for s in kept]
+    assert len(embedded_store.post_details(keys)) == 47
+    frame = embedded_store.post_frame(None, None)
+    scored = frame[frame["key"].isin(keys)]
+    assert scored["sentiment"].notna().all() and scorer.model == "vader"  # with the posts
+    assert all(p.sentiment is not None for b in batches for p in b)
+    assert "account" in (tmp_path / "rejects.jsonl").read_text()
+
+
+def test_follow_stops_when_asked(embedded_store: Any, tmp_path: Path) -> None:
+    def endless() -> Any:
+        n = 0
+        while True:
+            n += 1
+            yield n
+
+    seen: list[int] = []
+
+    def records(n: int) -> list[Any]:
+        seen.append(n)
+        return []
+
+    rejects = RejectsWriter(tmp_path / "r.jsonl")
+    report = follow(embedded_store, endless(), records, source="x", source_file="x",
+                    rejects=rejects, max_batch=100, max_pending=200,
+                    stop=lambda: len(seen) >= 1000)
+    rejects.close()
+    assert report.error is None and 1000 <= report.read <= 1100

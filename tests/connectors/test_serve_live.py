@@ -1,0 +1,67 @@
+"""`scrm serve` as the one writer of live work: it polls the enabled monitors in the
+background, `scrm monitor run` beside it hands its round over, webhooks are added through
+it, and subscriptions' events come from it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from graph.embedded import EmbeddedStore
+from tests.cli.serving import scrm_env, start_serve
+from tests.connectors.replay import ReplayServer, recorded
+
+PAGE = "mastodon/timeline_tag_ichbinhanna_mastodon.social_page1.json"
+
+
+def _scrm(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "api.cli", *args], capture_output=True,
+                          text=True, env=scrm_env(db), timeout=300)
+
+
+def test_serve_runs_monitors_and_takes_rounds_and_webhooks(
+        tmp_path: Path, server: ReplayServer, shared_data: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    server.add("/api/v1/timelines/tag/ichbinhanna",
+               recorded(shared_data / PAGE, keep_headers=False))
+    monkeypatch.setenv("SCRM_MONITOR_ALLOW_PRIVATE", "true")
+    monkeypatch.setenv("SCRM_WEBHOOK_ALLOW_PRIVATE", "true")
+    monkeypatch.setenv("SCRM_EVENTS_SECONDS", "0.5")
+    db = tmp_path / "live.lbdb"
+    EmbeddedStore(db).close()
+    added = _scrm(db, "monitor", "add", "mastodon", "--url", server.url, "--tag",
+                  "ichbinhanna")
+    assert added.returncode == 0, added.stderr
+    expected = len(json.loads((shared_data / PAGE).read_text()))
+    serve, url, _ = start_serve(db)
+    try:
+        deadline = time.monotonic() + 60
+        posts = 0
+        while time.monotonic() < deadline:
+            posts = httpx.get(url + "/health").json()["counts"]["Post"]
+            if posts >= expected:
+                break
+            time.sleep(0.3)
+        assert posts >= expected  # polled by the server itself, in the background
+        state = json.loads(_scrm(db, "monitor", "list", "--json").stdout)[0]["state"]
+        assert state["items"] >= expected and state["last_error"] is None
+        # beside the server, a round is a job there
+        handed = _scrm(db, "monitor", "run", "--once")
+        assert handed.returncode == 0, handed.stderr
+        assert "each round runs there as a job" in handed.stderr
+        assert "1 round(s) run by the server" in handed.stderr
+        # a webhook is added through the server and read beside it
+        hook = _scrm(db, "webhooks", "add", "http://127.0.0.1:9/hook", "--event", "alert")
+        assert hook.returncode == 0, hook.stderr
+        listed = json.loads(_scrm(db, "webhooks", "list", "--json").stdout)
+        assert [w["url"] for w in listed] == ["http://127.0.0.1:9/hook"]
+        assert listed[0]["secret"] is None
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)
