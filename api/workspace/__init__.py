@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from api.workspace.collab import router as collab_router
+from api.workspace.events import router as events_router
 from api.workspace.routes import router
 
 __all__ = ["mount"]
@@ -20,3 +22,5 @@ def mount(app: FastAPI) -> None:
     """Add the workspace pages to ``app``. Its key cookie is turned into a key header by
     :class:`KeyCookieMiddleware`, which ``api.app`` places just outside the key check."""
     app.include_router(router)
+    app.include_router(collab_router)
+    app.include_router(events_router)
