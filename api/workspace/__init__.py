@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from api.workspace.collab import router as collab_router
 from api.workspace.events import router as events_router
 from api.workspace.routes import router
+from api.workspace.settings_page import router as settings_router
 
 __all__ = ["mount"]
 
@@ -24,3 +25,4 @@ def mount(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(collab_router)
     app.include_router(events_router)
+    app.include_router(settings_router)

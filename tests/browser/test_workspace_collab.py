@@ -1,7 +1,7 @@
 """Working together, in a real headless Chromium against the session's demo server: saved
 replies, link and unlink on the 360° panel, @mentions and "mentions me", a response
-marked to send by hand with its copy button, and live updates of an open inbox when a
-post arrives through the CLI hand-off (server-sent events)."""
+marked to send by hand with its copy button, the settings page, and live updates of an
+open inbox when a post arrives through the CLI hand-off (server-sent events)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,9 @@ def test_working_together_in_the_browser(demo_server: str, demo_db: Path) -> Non
     posts.write_text(json.dumps(PAGE) + "\n", encoding="utf-8")
     ingest = [sys.executable, "-m", "api.cli", "ingest", "twitter", str(posts),
               "--db", str(demo_db)]
+    subprocess.run([sys.executable, "-m", "api.cli", "monitor", "add", "rss", "--url",
+                    "https://example.org/feed.xml", "--db", str(demo_db)], check=True,
+                   capture_output=True, cwd=REPO, timeout=120)
     out = subprocess.run(["node", str(CHECK), demo_server, str(ARTIFACTS), json.dumps(ingest)],
                          capture_output=True, text=True, timeout=240, cwd=REPO)
     result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -64,5 +67,12 @@ def test_working_together_in_the_browser(demo_server: str, demo_db: Path) -> Non
     assert steps["reply_box"].startswith("Sorry about the battery.")
     assert [d.startswith("to send by hand") for d in steps["delivery"]] == [True]
     assert steps["copy_button"] == "Copied"
+    # the settings: read-only, each with the command that changes it
+    assert "Brightloop" in steps["settings_brand"] and "Loopwise" in steps["settings_brand"]
+    assert "twitter:brightloop" in steps["settings_brand"]
+    assert "example.org/feed.xml" in steps["settings_monitors"]
+    assert "not run yet" in steps["settings_monitors"]
+    assert "SCRM_REDDIT_TOKEN\tnot set" in steps["settings_credentials"]
+    assert "No API keys" in steps["settings_keys"]
     assert not any(result["axe"].values()), result["axe"]
     assert not result["external"] and not result.get("page_errors")

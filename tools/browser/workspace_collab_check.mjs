@@ -133,6 +133,16 @@ try {
   await page.screenshot({ path: `${shots}/workspace-collab.png` });
   await axe(page, "conversation_after_reply");
 
+  // --- the settings: brand, monitors with their state, credentials set or not, keys
+  await page.goto(base + "/settings");
+  await page.waitForSelector("#brand");
+  result.steps.settings_brand = await page.$eval("#brand", (el) => el.innerText);
+  result.steps.settings_monitors = await page.$eval("#monitors", (el) => el.innerText);
+  result.steps.settings_credentials = await page.$eval("#credentials", (el) => el.innerText);
+  result.steps.settings_keys = await page.$eval("#keys", (el) => el.innerText);
+  await page.screenshot({ path: `${shots}/workspace-settings.png`, fullPage: true });
+  await axe(page, "settings");
+
   result.ok = true;
 } catch (e) {
   result.ok = false;
