@@ -74,7 +74,7 @@ def _effective(case: dict[str, Any] | None, waiting_since: datetime | None) -> s
 
 
 PREVIEW_SENTIMENT_LIMIT = 2000
-QUEUE_MEMO_SECONDS = 10.0
+QUEUE_MEMO_SECONDS = 60.0
 
 
 @functools.cache
@@ -126,7 +126,7 @@ async def care_queue(info: Info, team: str | None = None, status: CareStatus | N
         items = _queue(s)
         return items, s.care_cases([i.conversation_key for i in items])
 
-    # ranked once for every page that asks within a few seconds (the waiting times it
+    # ranked once for every page that asks within a minute (the waiting times it
     # gives move by the hour); a write makes it rank again at once
     items, cases = await info.context.store.memoized("care_queue", QUEUE_MEMO_SECONDS, work)
     rows = []
