@@ -15,6 +15,7 @@ conversation tree, and the conversation stops waiting.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import uuid
 from datetime import UTC, datetime
@@ -77,6 +78,32 @@ def _effective(case: dict[str, Any] | None, waiting_since: datetime | None) -> s
     return str(case["status"])
 
 
+PREVIEW_SENTIMENT_LIMIT = 2000
+QUEUE_MEMO_SECONDS = 60.0
+
+
+@functools.cache
+def _vader() -> Any:
+    from analytics.sentiment import VaderScorer
+    return VaderScorer()
+
+
+def _preview_sentiment(store: GraphStore, posts: Any) -> Any:
+    """Posts ingested since the last analysis have no sentiment yet; so that a complaint
+    reaches the queue as it arrives (not at the next ``scrm analyze``), score those with
+    VADER for the queue only (the analysis writes the real score, with the trained model
+    where there is one). Skipped when there are many (a database never analysed)."""
+    unscored = posts["sentiment"].isna()
+    count = int(unscored.sum())
+    if count == 0 or count > PREVIEW_SENTIMENT_LIMIT:
+        return posts
+    keys = posts.loc[unscored, "key"].tolist()
+    texts = store.post_details(keys).set_index("key")["text"].reindex(keys).fillna("")
+    posts = posts.copy()
+    posts.loc[unscored, "sentiment"] = _vader().score(texts.tolist())
+    return posts
+
+
 def _queue(store: GraphStore) -> list[Any]:
     from analytics.care import RoutingRules
     from analytics.care import care_queue as rank
@@ -84,7 +111,7 @@ def _queue(store: GraphStore) -> list[Any]:
     settings = store.get_settings()
     terms = json.loads(settings.get("brand.terms", "[]")) + (
         [settings["brand.name"]] if settings.get("brand.name") else [])
-    posts = store.brand_posts(terms)
+    posts = _preview_sentiment(store, store.brand_posts(terms))
     negative = posts[posts["sentiment"].fillna(0) <= -0.05]
     return rank(negative, store.post_details(negative["key"].tolist()), store.brand_reply_times(),
                 store.score_frame(columns=("influence", "customer_value")), now=datetime.now(UTC),
@@ -104,7 +131,9 @@ async def care_queue(info: Info, team: str | None = None, status: CareStatus | N
         items = _queue(s)
         return items, s.care_cases([i.conversation_key for i in items])
 
-    items, cases = await info.context.store.call(work)
+    # ranked once for every page that asks within a minute (the waiting times it
+    # gives move by the hour); a write makes it rank again at once
+    items, cases = await info.context.store.memoized("care_queue", QUEUE_MEMO_SECONDS, work)
     rows = []
     for item in items:
         case = cases.get(item.conversation_key)

@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -46,6 +46,7 @@ from graph.store import (
 
 __all__ = ["Context", "Info", "StoreRunner"]
 
+MEMO_SIZE = 64
 T = TypeVar("T")
 
 
@@ -74,6 +75,8 @@ class StoreRunner:
         self._run_lock = threading.Lock()
         self._run_generation = 0
         self._latest_run: tuple[int, AnalysisRunInfo | None] | None = None
+        # answers that only a write changes, kept a few seconds (see memoized)
+        self._memo: dict[str, tuple[int, float, Any]] = {}
 
     @property
     def store(self) -> GraphStore:
@@ -143,11 +146,29 @@ class StoreRunner:
                 self._latest_run = (generation, run)
         return run
 
+    async def memoized(self, name: str, ttl: float, work: Callable[[GraphStore], T]) -> T:
+        """``work(store)``'s answer, computed again after a write or after ``ttl`` seconds:
+        for reads several pages ask at once that cost more than a page (the care queue
+        ranks every complaint to answer a page of it)."""
+        with self._run_lock:
+            generation, entry = self._run_generation, self._memo.get(name)
+        if entry is not None and entry[0] == generation and time.monotonic() < entry[1]:
+            return cast(T, entry[2])
+        answer = await self.call(work)
+        with self._run_lock:
+            if self._run_generation == generation:  # no write finished meanwhile
+                if len(self._memo) >= MEMO_SIZE:  # many different questions: start over
+                    self._memo.clear()
+                self._memo[name] = (generation, time.monotonic() + ttl, answer)
+        return answer
+
     def forget_latest_run(self) -> None:
-        """Something was written: read the latest run afresh. Safe from any thread."""
+        """Something was written: read the latest run (and every memoized answer) afresh.
+        Safe from any thread."""
         with self._run_lock:
             self._run_generation += 1
             self._latest_run = None
+            self._memo.clear()
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True)

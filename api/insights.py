@@ -175,5 +175,7 @@ async def metrics(info: Info, since: datetime | None = None, until: datetime | N
     start, end = _utc(since), _utc(until)
     if start and end and start >= end:
         raise UserError("'since' must be before 'until'")
-    result = await info.context.store.call(lambda s: compute_metrics(s, start, end))
+    # the dashboard's figures change only with a write: kept until one (or half a minute)
+    result = await info.context.store.memoized(
+        f"metrics:{start}:{end}", 30.0, lambda s: compute_metrics(s, start, end))
     return Metrics.from_domain(result)

@@ -27,8 +27,8 @@ import orjson
 from api.auth import ASGIApp, Message, Receive, Scope, Send, buffer_body
 from api.guard import asks_mutation
 
-__all__ = ["GenerationMiddleware", "ReaderMiddleware", "bump_generation", "generation_file",
-           "reader_socket", "run_reader"]
+__all__ = ["GenerationMiddleware", "ReaderMiddleware", "WriterFollower", "bump_generation",
+           "generation_file", "reader_socket", "run_reader"]
 
 
 _HOP_HEADERS = {b"host", b"content-length", b"connection", b"keep-alive", b"transfer-encoding"}
@@ -77,7 +77,7 @@ def _writes(scope: Scope) -> bool:
 def _workspace_action(scope: Scope) -> bool:
     # signing in and out writes sessions
     return bool(scope["method"] == "POST" and (
-        scope["path"].startswith(("/conversation/", "/users/"))
+        scope["path"].startswith(("/conversation/", "/users/", "/settings/"))
         or scope["path"] in ("/signin", "/signout")))
 
 
@@ -130,18 +130,39 @@ def _wrote(payload: bytes) -> bool:
     return any(isinstance(a, dict) and a.get("data") for a in answers)
 
 
+class WriterFollower:
+    """Reader side: ``await follower()`` opens the store again when the writer's
+    generation moved since the last call (shared by every request and by the workspace's
+    live-update streams, which have no request to trigger it)."""
+
+    def __init__(self, path: Path, refresh: Callable[[], Awaitable[None]]) -> None:
+        self.path = path
+        self.refresh = refresh
+        self._seen = _token(path)
+        self._lock = asyncio.Lock()
+
+    async def __call__(self) -> None:
+        token = _token(self.path)
+        if token == self._seen:
+            return
+        async with self._lock:
+            token = _token(self.path)
+            if token != self._seen:
+                await self.refresh()
+                self._seen = token
+
+
 class ReaderMiddleware:
     """Reader side: open the store again when the generation moved; hand writes to the
     writer and relay its answer."""
 
     def __init__(self, app: ASGIApp, path: Path, writer_url: str,
-                 refresh: Callable[[], Awaitable[None]]) -> None:
+                 refresh: Callable[[], Awaitable[None]],
+                 follower: WriterFollower | None = None) -> None:
         self.app = app
         self.path = path
         self.writer_url = writer_url.rstrip("/")
-        self.refresh = refresh
-        self._seen = _token(path)
-        self._lock = asyncio.Lock()
+        self._follow = follower or WriterFollower(path, refresh)
         self._client: Any = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -162,14 +183,7 @@ class ReaderMiddleware:
         await self.app(scope, receive, send)
 
     async def _follow_writer(self) -> None:
-        token = _token(self.path)
-        if token == self._seen:
-            return
-        async with self._lock:
-            token = _token(self.path)
-            if token != self._seen:
-                await self.refresh()
-                self._seen = token
+        await self._follow()
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send,
                        body: bytes | None = None) -> None:
@@ -248,20 +262,13 @@ def run_reader(env: dict[str, str], host: str, port: int, writer_url: str) -> No
         await runner.run(lambda: runner.store.refresh())
         cache.clear()  # and with it the latest-run cache
 
-    generation = generation_file(settings.db)
-    seen: list[tuple[int, int] | None] = [None]
-
-    async def follow_writer() -> None:
-        # The session check runs before ReaderMiddleware: a sign-in the writer has just
-        # recorded must be visible to it (api.workspace.signin.SessionMiddleware).
-        token = _token(generation)
-        if token != seen[0]:
-            await refresh()
-            seen[0] = token
-
-    app.state.follow_writer = follow_writer
+    # the workspace's live updates and the session check (api.workspace.signin, which
+    # runs before ReaderMiddleware: a sign-in the writer has just recorded must be
+    # visible to it) follow the writer through it too
+    follower = WriterFollower(generation_file(settings.db), refresh)
+    app.state.follow_writer = follower
     app.add_middleware(ReaderMiddleware, path=generation_file(settings.db),
-                       writer_url=writer_url, refresh=refresh)
+                       writer_url=writer_url, refresh=refresh, follower=follower)
     uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
                                   proxy_headers=False)).run(
         sockets=[reader_socket(host, port)])

@@ -270,6 +270,11 @@ class GraphStore(Protocol):
 
     def get_settings(self) -> dict[str, str]: ...
 
+    def save_settings(self, settings: dict[str, str]) -> None:
+        """Create or replace key-value settings (the brand's accounts unchanged); an empty
+        value is how a setting is removed by the keys that treat it so (``replies.*``)."""
+        ...
+
     def brand_accounts(self) -> list[AccountView]:
         """The brand's own accounts, by key."""
         ...

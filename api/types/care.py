@@ -71,7 +71,8 @@ class CareItem:
         return cls(
             conversation_id=item.conversation_key, post_id=item.post_key,
             priority=item.priority, team=team, platform=item.platform, text=item.text,
-            url=item.url, sentiment=item.sentiment, waiting_hours=item.waiting_hours,
+            url=item.url if isinstance(item.url, str) else None,  # a frame gives NaN
+            sentiment=item.sentiment, waiting_hours=item.waiting_hours,
             author_key=item.author_key, status=CareStatus(status), assignee=assignee,
             waiting_since=item.created_at, notes=[CareNote.from_domain(n) for n in notes],
             reasons=[ExplanationFactor.from_domain(r) for r in item.reasons])

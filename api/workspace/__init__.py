@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from api.workspace.collab import router as collab_router
+from api.workspace.events import router as events_router
 from api.workspace.routes import router
+from api.workspace.settings_page import router as settings_router
 from api.workspace.signin import router as signin_router
 from api.workspace.users import router as users_router
 
@@ -25,3 +28,6 @@ def mount(app: FastAPI) -> None:
     app.include_router(signin_router)
     app.include_router(users_router)
     app.include_router(router)
+    app.include_router(collab_router)
+    app.include_router(events_router)
+    app.include_router(settings_router)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["ADD_NOTE", "ASSIGN", "CARE_QUEUE", "CONVERSATION", "CUSTOMER_360", "METRICS",
-           "PEOPLE", "REOPEN", "REPLY", "RESOLVE", "ACCOUNT_360"]
+__all__ = ["ADD_NOTE", "ASSIGN", "CARE_QUEUE", "CONVERSATION", "CUSTOMER_360", "LINK", "METRICS",
+           "PEOPLE", "REOPEN", "REPLY", "RESOLVE", "UNLINK", "ACCOUNT_360"]
 
 CARE_QUEUE = """
 query Inbox($team: String, $status: CareStatus, $assignee: String, $first: Int!) {
@@ -11,7 +11,7 @@ query Inbox($team: String, $status: CareStatus, $assignee: String, $first: Int!)
     total
     edges { node {
       conversationId postId priority team platform text url sentiment waitingHours
-      status assignee waitingSince
+      status assignee waitingSince notes { author text }
       reasons { factor contribution }
       author { key platform handle displayName followers scores { influence } }
       customer { id name lifetimeValue }
@@ -116,3 +116,13 @@ mutation Resolve($id: ID!, $note: String) {
 
 REOPEN = """
 mutation Reopen($id: ID!) { reopenConversation(conversationId: $id) { status } }"""
+
+LINK = """
+mutation Link($customer: ID!, $platform: String!, $handle: String!) {
+  linkAccount(customerId: $customer, platform: $platform, handle: $handle) { id }
+}"""
+
+UNLINK = """
+mutation Unlink($customer: ID!, $platform: String!, $handle: String!) {
+  unlinkAccount(customerId: $customer, platform: $platform, handle: $handle)
+}"""

@@ -16,6 +16,13 @@ from fastapi.templating import Jinja2Templates
 from api.explore import explorer_fragment
 from api.workspace import queries as q
 from api.workspace.acting import acting, csrf_of, require_write
+from api.workspace.collab import (
+    delivery,
+    highlight_mentions,
+    mentions,
+    saved_replies,
+    teammates,
+)
 from api.workspace.gql import WorkspaceError, execute, mutate
 from api.workspace.view import (
     account_reasons,
@@ -28,6 +35,7 @@ from api.workspace.view import (
 __all__ = ["router", "templates"]
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+templates.env.filters["mentions"] = highlight_mentions
 router = APIRouter(include_in_schema=False)
 STATUSES = ("open", "assigned", "resolved")
 PLATFORMS = ("twitter", "reddit", "stackexchange")
@@ -49,18 +57,22 @@ async def home() -> RedirectResponse:
 
 @router.get("/inbox", response_class=HTMLResponse)
 async def inbox(request: Request, team: str = "", status: str = "", assignee: str = "",
-                platform: str = "") -> HTMLResponse:
-    """The care queue, most urgent first, each item with why it is there."""
+                platform: str = "", mentioned: str = "") -> HTMLResponse:
+    """The care queue, most urgent first, each item with why it is there; ``mentioned=me``
+    keeps the conversations whose notes mention the person acting."""
     if status and status not in STATUSES:
         raise HTTPException(422, f"status must be one of {', '.join(STATUSES)}")
     data = await execute(request, q.CARE_QUEUE, team=team or None,
                          status=status.upper() or None, assignee=assignee or None, first=100)
     queue = data["careQueue"]
     items = inbox_items(queue["edges"], platform=platform or None)
+    if mentioned:
+        me = acting(request).name.lower()
+        items = [i for i in items if any(me in mentions(n["text"]) for n in i["notes"])]
     teams = sorted({i["team"] for i in items} | ({team} if team else set()))
     return _page(request, "inbox.html", "Inbox", items=items, total=queue["total"],
                  filters={"team": team, "status": status, "assignee": assignee,
-                          "platform": platform},
+                          "platform": platform, "mentioned": mentioned},
                  teams=teams, statuses=STATUSES, platforms=PLATFORMS)
 
 
@@ -93,8 +105,10 @@ async def conversation(request: Request, conversation_id: str) -> HTMLResponse:
                    and p["author"]["customer"]), None) or next(
         (p["author"] for p in posts if p["author"] and not p["author"]["isBrand"]), None)
     profile = await _profile(request, person) if person else None
+    thread = [dict(p, delivery=delivery(p)) for p in thread_tree(posts)]
     return _page(request, "conversation.html", f"Conversation {conversation_id}",
-                 conversation_id=conversation_id, posts=thread_tree(posts),
+                 conversation_id=conversation_id, posts=thread,
+                 replies=await saved_replies(request), teammates=await teammates(request),
                  truncated=data["conversation"]["truncated"], case=data["careCase"],
                  profile=profile)
 

@@ -43,7 +43,7 @@ SESSION_COOKIE = "scrm_session"
 SIGNIN_COOKIE = "scrm_signin"  # the sign-in form's own CSRF token
 SESSION_SCOPE_KEY = "scrm.session"
 WORKSPACE_PATHS = ("/inbox", "/conversation", "/people", "/dashboard", "/network",
-                   "/users", "/signout")
+                   "/users", "/signout", "/settings", "/events")
 # the explorer's data endpoints, read by the Network page with the same cookie
 NETWORK_DATA = ("/explore/data", "/explore/account/")
 

@@ -316,6 +316,12 @@ class WritesMixin(EmbeddedBase):
             return len(account_keys)
         return self._in_transaction(work)  # type: ignore[no-any-return]
 
+    def save_settings(self, settings: dict[str, str]) -> None:
+        def work() -> None:
+            for name, value in settings.items():
+                self._exec(q.MERGE_SETTING, {"k": name, "v": value})
+        self._in_transaction(work)
+
     def get_settings(self) -> dict[str, str]:
         # projection.* belongs to this adapter's projection cache, not to the brand's
         # configuration (it is not migrated, and differs between copies)

@@ -230,6 +230,10 @@ class WritesMixin(Neo4jBase):
             return len(keys)
         return self._in_transaction(work)  # type: ignore[no-any-return]
 
+    def save_settings(self, settings: dict[str, str]) -> None:
+        rows = [{"key": k, "value": v} for k, v in settings.items()]
+        self._in_transaction(lambda run: run(q.MERGE_SETTINGS, {"rows": rows}))
+
     def get_settings(self) -> dict[str, str]:
         return {r["key"]: r["value"] for r in self._read(q.GET_SETTINGS)}
 

@@ -123,3 +123,30 @@ def test_readers_serve_and_every_write_is_read_at_once(demo_copy: Path) -> None:
         if server.poll() is None:
             server.terminate()
             server.wait(timeout=30)
+
+
+@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT (Linux)")
+def test_a_readers_live_inbox_follows_the_writer(demo_copy: Path) -> None:
+    """The workspace's event stream, served by a read process, names a write the writer
+    made: the reader follows the generation file with no request to make it look."""
+    server, url, _ = start_serve(demo_copy, "--readers", "1")
+    try:
+        queue = _fresh(url, "{ careQueue(first: 1) { edges { node { conversationId } } } }")
+        conversation = queue["data"]["careQueue"]["edges"][0]["node"][  # type: ignore[index]
+            "conversationId"]
+        seen: list[str] = []
+        with httpx.Client(base_url=url, timeout=30) as client, client.stream(
+                "GET", "/inbox/events") as stream:
+            lines = stream.iter_lines()
+            assert next(lines).startswith("retry:")
+            assert next(lines) == "event: hello"
+            _fresh(url, ASSIGN % (conversation, "lee"))
+            deadline = time.monotonic() + 20
+            for line in lines:
+                seen.append(line)
+                if line == "event: assignment" or time.monotonic() > deadline:
+                    break
+        assert "event: assignment" in seen, seen
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=60)

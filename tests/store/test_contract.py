@@ -692,6 +692,15 @@ def test_set_brand_marks_exactly_the_given_accounts(loaded: GraphStore) -> None:
     assert brand is not None and brand.is_brand is False
 
 
+def test_save_settings_keeps_the_brand_accounts(loaded: GraphStore) -> None:
+    loaded.set_brand(["twitter:brand"], {"brand.name": "Brand"})
+    loaded.save_settings({"replies.refund": "We have refunded it.", "brand.name": "Brand 2"})
+    loaded.save_settings({"replies.refund": ""})
+    settings = loaded.get_settings()
+    assert settings["brand.name"] == "Brand 2" and settings["replies.refund"] == ""
+    assert [a.key for a in loaded.brand_accounts()] == ["twitter:brand"]
+
+
 def test_brand_flag_survives_ordinary_writes(loaded: GraphStore) -> None:
     loaded.set_brand(["twitter:brand"], {})
     loaded.write_batch(GraphBatch(accounts=[Account("twitter", "brand", followers=60_000)]))

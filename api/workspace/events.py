@@ -1,0 +1,111 @@
+"""Live updates of the care queue as server-sent events (``GET /inbox/events``, also
+``/events``): what the write path changed since the page was drawn.
+
+The write path already announces itself: every mutation and every write job (an ingest
+handed over by the CLI, an analysis, a monitor's poll) clears the read cache, whose
+``version`` then moves. The stream looks at that counter once a second, and only when it
+moved reads the queue again and names what changed: a new care item, an assignment, a
+response, a resolution. A read process (``scrm serve --readers N``) first follows the
+writer's generation file (``app.state.follow_writer``), reopening its snapshot when the
+writer wrote, which clears its own cache the same way.
+
+The key (or session) is checked like any page's: the key middleware sits outside.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from api.workspace.gql import execute
+from graph.store import GraphStore
+
+__all__ = ["POLL_SECONDS", "changes", "router"]
+
+router = APIRouter(include_in_schema=False)
+POLL_SECONDS = 1.0
+KEEP_ALIVE_SECONDS = 15.0
+_QUEUE = """query { careQueue(first: 100) { total
+  edges { node { conversationId status assignee waitingSince } } } }"""
+
+Snapshot = tuple[int, dict[str, tuple[str, str | None, str | None]]]
+
+
+async def _snapshot(request: Request) -> Snapshot:
+    queue = (await execute(request, _QUEUE))["careQueue"]
+    return int(queue["total"]), {
+        e["node"]["conversationId"]: (e["node"]["status"], e["node"]["assignee"],
+                                      e["node"]["waitingSince"]) for e in queue["edges"]}
+
+
+def changes(before: dict[str, tuple[str, str | None, str | None]],
+            after: dict[str, tuple[str, str | None, str | None]],
+            resolved: set[str], *, grew: bool = True, shrank: bool = True
+            ) -> list[tuple[str, str]]:
+    """(event, conversation id) for what differs between two views of the queue (its
+    first page): a new ``care-item`` (only when the queue ``grew``; otherwise one moved up
+    into the page: ``queue``), an ``assignment`` (status or assignee changed), and for a
+    conversation that left it a ``resolution`` (in ``resolved``) or else a ``response``
+    (when the queue ``shrank``; otherwise it moved down out of the page: ``queue``).
+    Page moves come first, so the last event names the change that caused them."""
+    out = [("care-item" if grew else "queue", k) for k in after if k not in before]
+    out += [("assignment", k) for k in after if k in before
+            and after[k][:2] != before[k][:2]]
+    out += [("care-item", k) for k in after if k in before and after[k][:2] == before[k][:2]
+            and after[k][2] != before[k][2]]  # the customer wrote again
+    out += [("resolution" if k in resolved else "response" if shrank else "queue", k)
+            for k in before if k not in after]
+    return sorted(out, key=lambda change: change[0] != "queue")
+
+
+def _message(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n"
+
+
+@router.get("/events")
+@router.get("/inbox/events")
+async def events(request: Request) -> StreamingResponse:
+    """The care queue's changes as they happen (``text/event-stream``)."""
+    cache = request.app.state.read_cache
+    follow = getattr(request.app.state, "follow_writer", None)
+    seen = cache.version
+    total, view = await _snapshot(request)
+
+    async def stream() -> AsyncIterator[str]:
+        nonlocal seen, total, view
+        yield "retry: 3000\n" + _message("hello", {"total": total})
+        quiet = 0.0
+        while not await request.is_disconnected():
+            await asyncio.sleep(POLL_SECONDS)
+            if follow is not None:
+                await follow()
+            if cache.version == seen:
+                quiet += POLL_SECONDS
+                if quiet >= KEEP_ALIVE_SECONDS:  # proxies close silent connections
+                    quiet = 0.0
+                    yield ": still here\n\n"
+                continue
+            seen, quiet = cache.version, 0.0
+            new_total, new_view = await _snapshot(request)
+            gone = [k for k in view if k not in new_view]
+
+            def closed(s: GraphStore, keys: list[str] = gone) -> set[str]:
+                return {k for k, c in s.care_cases(keys).items()
+                        if c.get("status") == "resolved"}
+
+            resolved = await request.app.state.store_runner.call(closed) if gone else set()
+            found = changes(view, new_view, resolved, grew=new_total > total,
+                            shrank=new_total < total)
+            total, view = new_total, new_view
+            for event, key in found:
+                yield _message(event, {"conversationId": key, "total": total})
+            if not found:  # something else was written (an analysis): a quiet nudge
+                yield _message("queue", {"total": total})
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -1,0 +1,158 @@
+"""How fast the workspace's pages are: server time per page, first contentful paint in
+headless Chromium, and Lighthouse's performance and accessibility scores.
+
+Targets (issue #19): server time <= 200 ms and FCP <= 1 s per page; Lighthouse
+performance and accessibility >= 90 on Inbox and Dashboard.
+
+It serves DB with ``scrm serve`` on a free port (or measures a running server given with
+``--url``), asks each page ``--repeat`` times after one warm-up and reports the median and
+the worst; then runs ``tools/browser/page_speed.mjs`` (FCP) and, when installed in
+tools/browser, Lighthouse 12.2.3 (desktop preset) on Inbox and Dashboard.
+
+    python bench/workspace_bench.py --db /tmp/demo.lbdb
+    python bench/workspace_bench.py --db bench/out/brand-100k.lbdb --pages inbox,dashboard
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+BROWSER = REPO / "tools" / "browser"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def _server(db: Path, readers: int) -> Iterator[str]:
+    port = _free_port()
+    cmd = [sys.executable, "-m", "api.cli", "serve", "--db", str(db), "--port", str(port)]
+    if readers:
+        cmd += ["--readers", str(readers)]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(url + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.25)
+        else:
+            raise SystemExit("scrm serve did not start")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def _pages(url: str) -> dict[str, str]:
+    """Each page's path, with a conversation and a person from the queue's top item."""
+    pages = {"inbox": "/inbox", "dashboard": "/dashboard", "people": "/people",
+             "settings": "/settings", "network": "/network"}
+    top = httpx.post(url + "/graphql", timeout=120, json={"query": (
+        "{ careQueue(first: 1) { edges { node { conversationId customer { id } } } } }")}
+                     ).json()["data"]["careQueue"]["edges"]
+    if top:
+        pages["conversation"] = "/conversation/" + top[0]["node"]["conversationId"]
+        if top[0]["node"]["customer"]:
+            pages["person"] = "/people/customer/" + top[0]["node"]["customer"]["id"]
+    return pages
+
+
+def server_times(url: str, pages: dict[str, str], repeat: int) -> dict[str, dict[str, float]]:
+    """Median and worst wall time of each page's response (ms), after one warm-up."""
+    out = {}
+    with httpx.Client(base_url=url, timeout=120) as client:
+        for name, path in pages.items():
+            client.get(path).raise_for_status()
+            times = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                client.get(path).raise_for_status()
+                times.append((time.perf_counter() - started) * 1000)
+            out[name] = {"median_ms": round(statistics.median(times), 1),
+                         "max_ms": round(max(times), 1)}
+    return out
+
+
+def paint_times(url: str, pages: dict[str, str]) -> dict[str, dict[str, float]]:
+    """First contentful paint per page in headless Chromium (tools/browser/page_speed.mjs)."""
+    out = subprocess.run(["node", str(BROWSER / "page_speed.mjs"), url, *pages.values()],
+                         capture_output=True, text=True, timeout=600, check=True)
+    by_path = json.loads(out.stdout.strip().splitlines()[-1])
+    return {name: by_path[path] for name, path in pages.items()}
+
+
+def lighthouse(url: str, path: str) -> dict[str, float] | None:
+    """Lighthouse performance and accessibility (0-100, desktop preset), or None when it
+    is not installed (npm install --prefix tools/browser lighthouse@12.2.3)."""
+    cli = BROWSER / "node_modules" / "lighthouse" / "cli" / "index.js"
+    if not cli.exists():
+        return None
+    out = subprocess.run(
+        ["node", str(cli), url + path, "--output=json", "--quiet", "--preset=desktop",
+         "--only-categories=performance,accessibility",
+         "--chrome-flags=--headless --no-sandbox --disable-gpu"],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "CHROME_PATH": CHROMIUM})
+    if out.returncode != 0:
+        raise SystemExit("lighthouse failed: " + out.stderr[-2000:])
+    report = json.loads(out.stdout)
+    audits = report["audits"]
+    return {"performance": round(report["categories"]["performance"]["score"] * 100),
+            "accessibility": round(report["categories"]["accessibility"]["score"] * 100),
+            "fcp_ms": round(audits["first-contentful-paint"]["numericValue"]),
+            "lcp_ms": round(audits["largest-contentful-paint"]["numericValue"]),
+            "tbt_ms": round(audits["total-blocking-time"]["numericValue"])}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", type=Path, help="serve this database for the run")
+    ap.add_argument("--url", help="measure a server already running instead")
+    ap.add_argument("--readers", type=int, default=0, help="scrm serve --readers N")
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--pages", default="", help="comma-separated page names (default: all)")
+    ap.add_argument("--no-lighthouse", action="store_true")
+    args = ap.parse_args()
+    if not args.db and not args.url:
+        ap.error("give --db or --url")
+
+    def run(url: str) -> dict[str, object]:
+        pages = _pages(url)
+        if args.pages:
+            pages = {k: v for k, v in pages.items() if k in args.pages.split(",")}
+        result: dict[str, object] = {"server": server_times(url, pages, args.repeat),
+                                     "paint": paint_times(url, pages)}
+        if not args.no_lighthouse:
+            result["lighthouse"] = {name: lighthouse(url, pages[name])
+                                    for name in ("inbox", "dashboard") if name in pages}
+        return result
+
+    if args.url:
+        result = run(args.url)
+    else:
+        with _server(args.db, args.readers) as url:
+            result = run(url)
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
