@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
-__all__ = ["ROLES", "SUMMARY_CHARS", "WRITE_ROLES", "name_problem", "redact_summary",
+__all__ = ["ROLES", "SUMMARY_CHARS", "WRITE_ROLES", "audit_entry", "name_problem",
+           "redact_summary",
            "session_key", "summarize"]
 
 # Most to least powerful. Admins manage users; managers and agents work conversations;
@@ -31,6 +35,16 @@ def name_problem(name: str) -> str | None:
             c in name for c in ":,/\\?#%\n\r\t"):
         return "a user name is 1-60 characters without spaces around it or : , / \\ ? # %"
     return None
+
+
+def audit_entry(actor: str, action: str, summary: str, *, conversation_key: str | None,
+                customer_id: str | None) -> dict[str, Any]:
+    """A new audit-log entry as both adapters store it: its key sorts by time (then a
+    random tail), ``at`` is aware UTC."""
+    at = datetime.now(UTC)
+    return {"key": f"{at.isoformat()}|{uuid.uuid4().hex[:8]}", "at": at, "actor": actor,
+            "action": action, "conversation_key": conversation_key,
+            "customer_id": customer_id, "summary": summary}
 
 
 def session_key(token: str) -> str:

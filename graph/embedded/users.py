@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from graph.audit import ROLES, redact_summary
+from graph.audit import ROLES, audit_entry, redact_summary
 from graph.embedded import queries as q
 from graph.embedded.base import EmbeddedBase
 from graph.embedded.shared import aware
@@ -73,12 +72,10 @@ class UsersMixin(EmbeddedBase):
     def add_audit(self, actor: str, action: str, summary: str, *,
                   conversation_key: str | None = None,
                   customer_id: str | None = None) -> dict[str, Any]:
-        at = datetime.now(UTC)
-        entry = {"key": f"{at.isoformat()}|{uuid.uuid4().hex[:8]}", "actor": actor,
-                 "action": action, "conversation_key": conversation_key,
-                 "customer_id": customer_id, "summary": summary}
-        self._exec(q.ADD_AUDIT, {**entry, "at": _naive(at)})
-        return {**entry, "at": at}
+        entry = audit_entry(actor, action, summary, conversation_key=conversation_key,
+                            customer_id=customer_id)
+        self._exec(q.ADD_AUDIT, {**entry, "at": _naive(entry["at"])})
+        return entry
 
     def audit_log(self, *, conversation_key: str | None = None,
                   customer_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
