@@ -305,8 +305,9 @@ class GraphStore(Protocol):
     def unscored_posts(
         self, batch_size: int = 100_000, *, model: str | None = None
     ) -> Iterator[pd.DataFrame]:
-        """Posts that need a sentiment score (key, title, text): those with none, or,
-        when ``model`` is given, those scored by another model."""
+        """Posts that need understanding (key, title, text): those with no language yet
+        (never understood, whatever sentiment they have), or, when ``model`` is given,
+        also those whose sentiment another model decided."""
         ...
 
     def brand_posts(self, terms: Sequence[str]) -> pd.DataFrame:
@@ -317,7 +318,9 @@ class GraphStore(Protocol):
         ...
 
     def post_details(self, keys: Sequence[str]) -> pd.DataFrame:
-        """key, platform, conversation_key, text, url for these posts."""
+        """key, platform, conversation_key, text, url for these posts, with what
+        understanding found (language, sentiment_label,
+        intents, intent_evidence; null until understood)."""
         ...
 
     def brand_reply_times(self) -> pd.DataFrame:
@@ -331,6 +334,16 @@ class GraphStore(Protocol):
     def write_post_sentiment(
         self, keys: Sequence[str], values: Sequence[float], model: str
     ) -> None: ...
+
+    def write_post_understanding(
+        self, keys: Sequence[str], frame: pd.DataFrame, model: str
+    ) -> None:
+        """Store what :func:`analytics.understanding.understand` found for these posts
+        (``frame`` in the same order as ``keys``): sentiment (null when unscored),
+        sentiment_label, language, language_confidence, intents, intent_evidence and
+        intent_model_label (null without an intent model); ``model`` names the
+        sentiment model, as ``write_post_sentiment`` does."""
+        ...
 
     # --- analysis runs and scores -----------------------------------------
     def start_run(self, params: dict[str, Any]) -> str: ...

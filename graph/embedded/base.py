@@ -37,7 +37,7 @@ from graph.batch import (
     CUSTOMER_FIELDS,
 )
 from graph.embedded import queries as q
-from graph.schema import EMBEDDED_SCHEMA, NODE_LABELS, REL_TYPES
+from graph.schema import EMBEDDED_MIGRATIONS, EMBEDDED_SCHEMA, NODE_LABELS, REL_TYPES
 from graph.store import AccountView, StoreBusyError, StoreError
 
 _LOCK_PID = re.compile(r"Lock is held by PID (\d+)")
@@ -67,6 +67,7 @@ _CUSTOMER_SCHEMA = pa.schema([
     ("lifetime_value", pa.float64()), ("nps", pa.int64()), ("signup_date", pa.date32()),
     ("location", pa.string()), ("company", pa.string()),
 ])
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _POST_SCHEMA = pa.schema([
     ("key", pa.string()), ("platform", pa.string()), ("post_id", pa.string()),
     ("author_key", pa.string()), ("text", pa.string()), ("title", pa.string()),
@@ -226,7 +227,7 @@ class EmbeddedBase:
         self._pool_bytes = pool * 1024 * 1024
         self._shared = False  # a sibling uses this database object: never reopen it
         if not read_only:
-            for statement in EMBEDDED_SCHEMA:
+            for statement in (*EMBEDDED_SCHEMA, *EMBEDDED_MIGRATIONS):
                 self._conn.execute(statement)
 
     def _open_database(self, pool_bytes: int) -> Any:
@@ -332,8 +333,15 @@ class EmbeddedBase:
             raise StoreError(f"Unknown table {table!r}")
         if rows.num_rows == 0:
             return
-        # LadybugDB resolves the name ``rows`` from this frame's locals.
-        self._exec(f"COPY {table} FROM rows")
+        # LadybugDB resolves the name ``rows`` from this frame's locals. A node table
+        # names its columns: it may have more than the batch (columns added at open).
+        if table in NODE_LABELS:
+            names = rows.column_names
+            if not all(_IDENTIFIER.fullmatch(n) for n in names):
+                raise StoreError(f"Unknown column in {names!r}")
+            self._exec(f"COPY {table}({', '.join(names)}) FROM rows")
+        else:
+            self._exec(f"COPY {table} FROM rows")
 
     def _existing(self, label: str, keys: Sequence[str], returns: str = "n.key AS key"
                   ) -> list[dict[str, Any]]:

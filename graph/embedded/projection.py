@@ -21,6 +21,7 @@ from graph.embedded.base import (
 from graph.store import (
     ACCOUNT_PROFILE_COLUMNS,
 )
+from graph.understanding import understanding_table
 
 
 class ProjectionMixin(EmbeddedBase):
@@ -216,8 +217,8 @@ class ProjectionMixin(EmbeddedBase):
 
     def unscored_posts(self, batch_size: int = 100_000, *, model: str | None = None
                        ) -> Iterator[pd.DataFrame]:
-        where = "p.sentiment IS NULL" if model is None else \
-            "(p.sentiment IS NULL OR p.sentiment_model IS NULL OR p.sentiment_model <> $model)"
+        where = "p.language IS NULL" if model is None else \
+            "(p.language IS NULL OR p.sentiment_model IS NULL OR p.sentiment_model <> $model)"
         frame = self._df(f"MATCH (p:Post) WHERE {where} RETURN p.key AS key, "
                          "p.title AS title, p.text AS text", {"model": model} if model else None)
         for start in range(0, len(frame), batch_size):
@@ -324,7 +325,9 @@ class ProjectionMixin(EmbeddedBase):
         frame = self._df(
             q.POST_DETAILS, {"keys": list(dict.fromkeys(keys))})
         if frame.empty:
-            return pd.DataFrame(columns=["key", "platform", "conversation_key", "text", "url"])
+            return pd.DataFrame(columns=["key", "platform", "conversation_key", "text", "url",
+                                         "language", "sentiment_label", "intents",
+                                         "intent_evidence"])
         return frame
 
     def brand_reply_times(self) -> pd.DataFrame:
@@ -381,3 +384,12 @@ class ProjectionMixin(EmbeddedBase):
             for i in range(0, len(scores), 50_000):
                 self._exec(q.SET_POST_SENTIMENT, {"scan": scores.slice(i, 50_000),
                                                       "m": model})
+
+    def write_post_understanding(self, keys: Sequence[str], frame: pd.DataFrame, model: str
+                                 ) -> None:
+        """Scanned from an Arrow table like ``write_post_sentiment``."""
+        table = understanding_table(keys, frame)
+        with self._batch_connection(release_heap=len(table) >= _LARGE_BATCH):
+            for i in range(0, len(table), 50_000):
+                self._exec(q.SET_POST_UNDERSTANDING, {"scan": table.slice(i, 50_000),
+                                                          "m": model})

@@ -121,7 +121,8 @@ POST_SENTIMENT_UPTO = (
 POST_DETAILS = (
     "UNWIND $keys AS k MATCH (p:Post {key: k}) RETURN p.key AS key, "
     "p.platform AS platform, p.conversation_key AS conversation_key, p.text AS text, "
-    "p.url AS url"
+    "p.url AS url, p.language AS language, p.sentiment_label AS sentiment_label, "
+    "p.intents AS intents, p.intent_evidence AS intent_evidence"
 )
 BRAND_REPLY_TIMES = (
     "MATCH (b:Account)-[:POSTED]->(p:Post) WHERE b.is_brand "
@@ -135,6 +136,12 @@ POST_MARK_AND_COUNT = (
 SET_POST_SENTIMENT = (
     "LOAD FROM $scan MATCH (p:Post {key: k}) SET p.sentiment = s, "
     "p.sentiment_model = $m"
+)
+SET_POST_UNDERSTANDING = (
+    "LOAD FROM $scan MATCH (p:Post {key: key}) SET p.sentiment = sentiment, "
+    "p.sentiment_model = $m, p.sentiment_label = sentiment_label, p.language = language, "
+    "p.language_confidence = language_confidence, p.intents = intents, "
+    "p.intent_evidence = intent_evidence, p.intent_model_label = intent_model_label"
 )
 
 # ------------------------------------------------------------------ scores

@@ -11,6 +11,7 @@ from graph.neo4j import queries as q
 from graph.store import (
     ACCOUNT_PROFILE_COLUMNS,
 )
+from graph.understanding import understanding_table
 
 if TYPE_CHECKING:
     pass
@@ -99,7 +100,9 @@ class ProjectionMixin(Neo4jBase):
         rows: Rows = []
         for chunk in _chunks(list(dict.fromkeys(keys)), self.batch_size):
             rows.extend(self._read(q.POST_DETAILS, {"keys": list(chunk)}))
-        return pd.DataFrame(rows, columns=["key", "platform", "conversation_key", "text", "url"])
+        return pd.DataFrame(rows, columns=["key", "platform", "conversation_key", "text", "url",
+                                           "language", "sentiment_label", "intents",
+                                           "intent_evidence"])
 
     def brand_reply_times(self) -> pd.DataFrame:
         frame = pd.DataFrame(self._read(q.BRAND_REPLY_TIMES),
@@ -121,3 +124,9 @@ class ProjectionMixin(Neo4jBase):
         rows = [{"key": k, "sentiment": float(v)} for k, v in zip(keys, values, strict=True)]
         for chunk in _chunks(rows, self.batch_size):
             self._write(q.SET_POST_SENTIMENT, {"rows": list(chunk), "model": model})
+
+    def write_post_understanding(self, keys: Sequence[str], frame: pd.DataFrame, model: str
+                                 ) -> None:
+        rows = understanding_table(keys, frame).to_pylist()
+        for chunk in _chunks(rows, self.batch_size):
+            self._write(q.SET_POST_UNDERSTANDING, {"rows": list(chunk), "model": model})

@@ -280,14 +280,14 @@ RETURN p.author_key AS src, q.author_key AS dst,
 
 UNSCORED_POST_PAGE = """\
 MATCH (p:Post)
-WHERE p.key > $after AND p.sentiment IS NULL
+WHERE p.key > $after AND p.language IS NULL
 RETURN p.key AS key, p.title AS title, p.text AS text
 ORDER BY p.key LIMIT $limit"""
 
 UNSCORED_BY_MODEL_POST_PAGE = """\
 MATCH (p:Post)
 WHERE p.key > $after
-  AND (p.sentiment IS NULL OR p.sentiment_model IS NULL OR p.sentiment_model <> $model)
+  AND (p.language IS NULL OR p.sentiment_model IS NULL OR p.sentiment_model <> $model)
 RETURN p.key AS key, p.title AS title, p.text AS text
 ORDER BY p.key LIMIT $limit"""
 
@@ -333,6 +333,14 @@ SET_POST_SENTIMENT = """\
 UNWIND $rows AS row
 MATCH (p:Post {key: row.key})
 SET p.sentiment = row.sentiment, p.sentiment_model = $model"""
+
+SET_POST_UNDERSTANDING = """\
+UNWIND $rows AS row
+MATCH (p:Post {key: row.key})
+SET p.sentiment = row.sentiment, p.sentiment_model = $model,
+    p.sentiment_label = row.sentiment_label, p.language = row.language,
+    p.language_confidence = row.language_confidence, p.intents = row.intents,
+    p.intent_evidence = row.intent_evidence, p.intent_model_label = row.intent_model_label"""
 
 # ------------------------------------------------------------------ runs and scores
 CREATE_RUN = """\
@@ -634,7 +642,9 @@ POST_DETAILS = """\
 UNWIND $keys AS k
 MATCH (p:Post {key: k})
 RETURN p.key AS key, p.platform AS platform, p.conversation_key AS conversation_key,
-       p.text AS text, p.url AS url"""
+       p.text AS text, p.url AS url, p.language AS language,
+       p.sentiment_label AS sentiment_label, p.intents AS intents,
+       p.intent_evidence AS intent_evidence"""
 
 BRAND_REPLY_TIMES = """\
 MATCH (b:Account)-[:POSTED]->(p:Post)

@@ -234,6 +234,10 @@ def workload(store: Neo4jStore) -> None:
     store.brand_posts(["roast"])
     store.author_activity()
     store.write_post_sentiment(["twitter:1"], [0.5], "vader")
+    store.write_post_understanding(["twitter:1"], pd.DataFrame({
+        "language": ["en"], "language_confidence": [0.9], "sentiment": [float("nan")],
+        "sentiment_label": ["unscored"], "intents": ["question"],
+        "intent_evidence": ['{"question": ["?"]}']}), "vader")
     run_id = store.start_run({"alpha": 0.85})
     store.write_scores(run_id, pd.DataFrame(
         [{k: v for k, v in SCORE.items() if k not in ("run_id", "account_key")}],

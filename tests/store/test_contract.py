@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -395,16 +396,29 @@ def test_interaction_frame(loaded: GraphStore) -> None:
     assert reply["sentiment"].tolist() == [0.75]
 
 
+def _understood(n: int, **columns: Any) -> pd.DataFrame:
+    base: dict[str, Any] = {"language": ["en"] * n, "language_confidence": [0.9] * n,
+                            "sentiment": [0.1] * n, "sentiment_label": ["positive"] * n,
+                            "intents": [""] * n, "intent_evidence": ["{}"] * n}
+    return pd.DataFrame({**base, **columns})
+
+
 def test_unscored_posts_and_sentiment(loaded: GraphStore) -> None:
     batches = list(loaded.unscored_posts(batch_size=4))
     assert [len(b) for b in batches] == [4, 2]
     assert set(pd.concat(batches)["key"]) == {f"twitter:{i}" for i in range(1, 7)}
     assert {"key", "title", "text"} <= set(batches[0].columns)
-    loaded.write_post_sentiment([f"twitter:{i}" for i in range(1, 6)], [0.1] * 5, "vader")
+    loaded.write_post_understanding([f"twitter:{i}" for i in range(1, 6)], _understood(5),
+                                    "vader")
     left = pd.concat(loaded.unscored_posts())
     assert left["key"].tolist() == ["twitter:6"]
     assert sum(len(b) for b in loaded.unscored_posts(model="vader")) == 1
     assert sum(len(b) for b in loaded.unscored_posts(model="roberta")) == 6
+
+
+def test_sentiment_alone_leaves_a_post_to_understand(loaded: GraphStore) -> None:
+    loaded.write_post_sentiment(["twitter:1"], [0.5], "vader")
+    assert "twitter:1" in set(pd.concat(loaded.unscored_posts())["key"])
 
 
 def test_unscored_posts_can_be_scored_while_iterating(loaded: GraphStore) -> None:
@@ -412,9 +426,26 @@ def test_unscored_posts_can_be_scored_while_iterating(loaded: GraphStore) -> Non
     for batch in loaded.unscored_posts(batch_size=2):
         keys = batch["key"].tolist()
         seen.extend(keys)
-        loaded.write_post_sentiment(keys, [0.0] * len(keys), "vader")
+        loaded.write_post_understanding(keys, _understood(len(keys)), "vader")
     assert sorted(seen) == sorted(f"twitter:{i}" for i in range(1, 7))
     assert list(loaded.unscored_posts()) == []
+
+
+def test_post_understanding_round_trip(loaded: GraphStore) -> None:
+    evidence = json.dumps({"complaint": ["broken"], "question": ["?"]})
+    loaded.write_post_understanding(
+        ["twitter:1", "twitter:2"],
+        _understood(2, language=["en", "de"], sentiment=[-0.6, float("nan")],
+                    sentiment_label=["negative", "unscored"],
+                    intents=["complaint|question", ""], intent_evidence=[evidence, "{}"]),
+        "vader")
+    details = loaded.post_details(["twitter:1", "twitter:2", "twitter:3"]).set_index("key")
+    assert details.loc["twitter:1", "intents"] == "complaint|question"
+    assert json.loads(details.loc["twitter:1", "intent_evidence"]) == json.loads(evidence)
+    assert details.loc["twitter:1", "sentiment_label"] == "negative"
+    assert details.loc["twitter:2", "language"] == "de"
+    assert details.loc["twitter:2", "sentiment_label"] == "unscored"
+    assert pd.isna(details.loc["twitter:3", "language"])
 
 
 def test_brand_posts(loaded: GraphStore) -> None:
