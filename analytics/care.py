@@ -11,8 +11,9 @@ yet falls back to its sentiment score (≤ ``-0.05``). Priority, in [0, 1]:
 
     priority = need × (0.4 + 0.3·influence + 0.3·customer value) × urgency
 
-where need is the strongest of the intents' needs, the negativity of a negative post
-(its score made positive, at least 0.5) and 0.5 for an unscored one; influence and
+where need is ``0.75 × the strongest intent's need + 0.25 × negativity`` (negativity:
+a negative post's score made positive, at least 0.5; 0 otherwise), the negativity
+alone for a negative post with no such intent, and 0.5 for an unscored one; influence and
 customer value are the author's normalised factors from the latest analysis
 (log-scaled to the maximum, as in :mod:`analytics.scoring`), and urgency grows with
 waiting time, ``0.5 + 0.5 × (1 − 0.5 ** (hours waiting / 24))``: a fresh post counts
@@ -180,13 +181,16 @@ def _need(frame: pd.DataFrame, threshold: float) -> tuple[np.ndarray, list[list[
             # ("not a single problem"): the model's class decides
             names = [x for x in names if x != "complaint"]
         needing.append(names)
-        score = max((INTENT_NEED[x] for x in names), default=0.0)
+        asked = max((INTENT_NEED[x] for x in names), default=0.0)
+        negativity = 0.0
         if label == "negative" or (not isinstance(label, str) and not np.isnan(value)
                                    and value <= threshold):
-            score = max(score, 0.5, min(1.0, -value) if not np.isnan(value) else 0.0)
+            negativity = max(0.5, min(1.0, -value) if not np.isnan(value) else 0.0)
         elif label == "unscored":
-            score = max(score, 0.5)
-        need[i] = score
+            asked = max(asked, 0.5)
+        # an angry churn threat before a calm one; a negative post asking for nothing
+        # specific counts by its negativity alone
+        need[i] = 0.75 * asked + 0.25 * negativity if asked else negativity
     return need, needing
 
 
