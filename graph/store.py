@@ -180,6 +180,10 @@ class Interaction:
     counterpart: AccountView | None
     conversation_key: str | None
     url: str | None
+    language: str | None = None
+    sentiment_label: str | None = None  # negative/neutral/positive/unscored; None: not yet
+    intents: str = ""  # flagged intents, strongest first, |-joined
+    intent_evidence: str = ""  # JSON: intent → cues found
 
     @property
     def cursor_key(self) -> tuple[datetime, str, str]:
@@ -198,7 +202,8 @@ class TimelineFilter:
 
     ``platforms`` and ``kinds`` (post kinds: post, reply, comment, share, quote,
     private_reply) are lower case; ``directions`` as in :class:`Interaction`;
-    ``since`` inclusive, ``until`` exclusive.
+    ``since`` inclusive, ``until`` exclusive; ``intents`` keeps posts flagged with any
+    of them, ``languages`` posts detected in any of them (both lower case).
     """
 
     platforms: tuple[str, ...] = ()
@@ -206,6 +211,8 @@ class TimelineFilter:
     directions: tuple[str, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
+    intents: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

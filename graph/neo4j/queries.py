@@ -493,11 +493,16 @@ _TIMELINE_CURSOR = ("p.created_at IS NOT NULL "
                     "AND ($platforms IS NULL OR p.platform IN $platforms) "
                     "AND ($kinds IS NULL OR p.kind IN $kinds) "
                     "AND ($since IS NULL OR p.created_at >= $since) "
-                    "AND ($until IS NULL OR p.created_at < $until)")
+                    "AND ($until IS NULL OR p.created_at < $until) "
+                    "AND ($languages IS NULL OR p.language IN $languages) "
+                    "AND ($intents IS NULL OR any(i IN $intents "
+                    "WHERE i IN split(coalesce(p.intents, ''), '|')))")
 _TIMELINE_RETURN = """\
 RETURN k AS subject, p.key AS key, p.created_at AS time, p.platform AS platform,
        p.kind AS kind, p.text AS text, p.sentiment AS sentiment,
-       p.conversation_key AS conversation_key, p.url AS url, b.key AS counterpart
+       p.conversation_key AS conversation_key, p.url AS url, b.key AS counterpart,
+       p.language AS language, p.sentiment_label AS sentiment_label, p.intents AS intents,
+       p.intent_evidence AS intent_evidence
 ORDER BY time DESC, key DESC LIMIT $limit"""
 
 TIMELINE_AUTHORED = f"""\

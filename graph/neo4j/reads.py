@@ -111,7 +111,9 @@ class ReadsMixin(Neo4jBase):
             "platforms": [x.lower() for x in f.platforms] or None,
             "kinds": [x.lower() for x in f.kinds] or None,
             "since": _utc(f.since) if f.since else None,
-            "until": _utc(f.until) if f.until else None}
+            "until": _utc(f.until) if f.until else None,
+            "languages": [x.lower() for x in f.languages] or None,
+            "intents": [x.lower() for x in f.intents] or None}
         rows: Rows = []
         for direction, query in q.TIMELINE.items():
             if f.directions and direction not in f.directions:
@@ -127,7 +129,10 @@ class ReadsMixin(Neo4jBase):
             direction=r["direction"], text=r["text"] or "",
             sentiment=missing_to_none(r["sentiment"]), subject_key=r["subject"],
             counterpart=counterparts.get(r["counterpart"] or ""),
-            conversation_key=r["conversation_key"], url=r["url"]) for t, r in items]
+            conversation_key=r["conversation_key"], url=r["url"],
+            language=r.get("language"), sentiment_label=r.get("sentiment_label"),
+            intents=r.get("intents") or "", intent_evidence=r.get("intent_evidence") or "")
+            for t, r in items]
 
     def active_accounts(self, keys: Sequence[str], since: datetime | None,
                         until: datetime | None) -> set[str]:

@@ -121,3 +121,31 @@ def test_queue_filters_by_language(demo_server: LiveServer) -> None:
     complaints = _queue(demo_server, intent="complaint", language="en")
     assert complaints and all(i["language"] == "en" and "complaint" in
                               {n["name"] for n in i["intents"]} for i in complaints)
+
+
+TIMELINE = """query($filter: TimelineFilter) {
+  account(platform: "twitter", handle: "grumpygus") {
+    interactions(first: 50, filter: $filter) {
+      edges { node { postId text language sentimentLabel intents { name score cues } } } } } }"""
+
+
+def _timeline(server: LiveServer, **filters: list[str]) -> list[dict[str, Any]]:
+    data = server.graphql(TIMELINE, {"filter": filters or None})
+    assert "errors" not in data, data
+    return [e["node"] for e in data["data"]["account"]["interactions"]["edges"]]
+
+
+def test_timeline_items_carry_and_filter_by_intent_and_language(
+        demo_server: LiveServer) -> None:
+    everything = _timeline(demo_server)
+    assert everything and all(i["language"] for i in everything)
+    complaints = _timeline(demo_server, intents=["complaint"])
+    assert complaints and len(complaints) <= len(everything)
+    for item in complaints:
+        found = {n["name"]: n for n in item["intents"]}
+        assert "complaint" in found and found["complaint"]["cues"]
+        assert item["sentimentLabel"] in ("negative", "neutral", "positive", "unscored")
+    assert _timeline(demo_server, languages=["xx"]) == []
+    english = _timeline(demo_server, languages=["EN"], intents=["complaint", "churn"])
+    assert english and all(i["language"] == "en" and {n["name"] for n in i["intents"]}
+                           & {"complaint", "churn"} for i in english)

@@ -273,7 +273,7 @@ def workload(store: Neo4jStore) -> None:
     store.import_run(AnalysisRunInfo("r1", t, t, "completed", {}, {}))
     store.timeline(["twitter:danaw"], first=5, filters=TimelineFilter(
         platforms=("twitter",), kinds=("reply",), directions=("mention_received",),
-        since=t, until=t))
+        since=t, until=t, intents=("complaint",), languages=("en",)))
     store.active_accounts(["twitter:danaw"], t, None)
     store.post_frame(t, None)
     store.newest_post_at()

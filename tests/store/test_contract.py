@@ -711,6 +711,33 @@ def test_timeline_filters(loaded: GraphStore) -> None:
     assert keys(platforms=("reddit",)) == []
 
 
+def test_timeline_filters_by_intent_and_language(loaded: GraphStore) -> None:
+    from graph.store import TimelineFilter
+
+    loaded.write_post_understanding(
+        ["twitter:6", "twitter:5", "twitter:3", "twitter:2"],
+        _understood(4, language=["en", "de", "en", "en"],
+                    sentiment_label=["negative", "unscored", "neutral", "positive"],
+                    intents=["complaint|question", "complaint", "question", "praise"],
+                    intent_evidence=['{"complaint": ["broken"], "question": ["?"]}',
+                                     '{"complaint": ["kaputt"]}', '{"question": ["how"]}',
+                                     '{"praise": ["love"]}']), "vader")
+
+    def keys(**kw: object) -> list[str]:
+        return [i.post_key for i in loaded.timeline(["twitter:danaw"], first=20,
+                                                    filters=TimelineFilter(**kw))]  # type: ignore[arg-type]
+
+    assert keys(intents=("complaint",)) == ["twitter:6", "twitter:5"]
+    assert keys(intents=("question", "praise")) == ["twitter:6", "twitter:3", "twitter:2"]
+    assert keys(intents=("compl",)) == []  # a name, not a substring
+    assert keys(languages=("de",)) == ["twitter:5"]
+    assert keys(languages=("en",), intents=("complaint",)) == ["twitter:6"]
+    first = loaded.timeline(["twitter:danaw"], first=1)[0]
+    assert (first.language, first.sentiment_label, first.intents) == (
+        "en", "negative", "complaint|question")
+    assert json.loads(first.intent_evidence)["complaint"] == ["broken"]
+
+
 def test_active_accounts_and_post_frame(loaded: GraphStore) -> None:
     keys = ["twitter:danaw", "twitter:sam", "twitter:brand", "twitter:nobody"]
     assert loaded.active_accounts(keys, at(5), at(11)) == {"twitter:danaw", "twitter:sam"}
