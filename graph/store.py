@@ -426,7 +426,8 @@ class GraphStore(Protocol):
 
     def post_frame(self, since: datetime | None, until: datetime | None) -> pd.DataFrame:
         """Every post in the window: key, author_key, platform, kind, created_at
-        (datetime64, UTC, naive), sentiment, text, title."""
+        (datetime64, UTC, naive), sentiment, text, title, and what understanding found:
+        sentiment_label, language, intents (null until understood)."""
         ...
 
     def topic_authors(self, term: str) -> pd.DataFrame:

@@ -354,10 +354,13 @@ class ReadsMixin(EmbeddedBase):
         frame = self._df(f"MATCH (p:Post) WHERE {conditions} RETURN p.key AS key, "
                          "p.author_key AS author_key, p.platform AS platform, p.kind AS kind, "
                          "p.created_at AS created_at, p.sentiment AS sentiment, "
-                         "p.text AS text, p.title AS title", params)
+                         "p.text AS text, p.title AS title, "
+                         "p.sentiment_label AS sentiment_label, p.language AS language, "
+                         "p.intents AS intents", params)
         if frame.empty:
             return pd.DataFrame(columns=["key", "author_key", "platform", "kind", "created_at",
-                                         "sentiment", "text", "title"])
+                                         "sentiment", "text", "title", "sentiment_label",
+                                         "language", "intents"])
         return frame
 
     def topic_authors(self, term: str) -> pd.DataFrame:

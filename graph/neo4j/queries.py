@@ -676,7 +676,8 @@ POST_FRAME_PAGE = f"""\
 MATCH (p:Post)
 WHERE p.key > $after AND {_WINDOW}
 RETURN p.key AS key, p.author_key AS author_key, p.platform AS platform, p.kind AS kind,
-       p.created_at AS created_at, p.sentiment AS sentiment, p.text AS text, p.title AS title
+       p.created_at AS created_at, p.sentiment AS sentiment, p.text AS text, p.title AS title,
+       p.sentiment_label AS sentiment_label, p.language AS language, p.intents AS intents
 ORDER BY p.key LIMIT $limit"""
 
 NEWEST_POST = "MATCH (p:Post) RETURN max(p.created_at) AS t"

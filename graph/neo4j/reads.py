@@ -146,7 +146,7 @@ class ReadsMixin(Neo4jBase):
 
     def post_frame(self, since: datetime | None, until: datetime | None) -> pd.DataFrame:
         columns = ["key", "author_key", "platform", "kind", "created_at", "sentiment", "text",
-                   "title"]
+                   "title", "sentiment_label", "language", "intents"]
         window = {"since": _utc(since) if since else None,
                   "until": _utc(until) if until else None}
         frame = pd.DataFrame([r for page in self._pages(q.POST_FRAME_PAGE, window)
