@@ -402,7 +402,8 @@ class GraphStore(Protocol):
     def conversation_posts(self, conversation_key: str, limit: int = 1000
                            ) -> list[dict[str, Any]]:
         """The posts of one conversation, oldest first: key, parent_key, author_key, text,
-        title, created_at (aware), kind, sentiment, url."""
+        title, created_at (aware), kind, sentiment, url, language, sentiment_label,
+        intents, intent_evidence (null until understood)."""
         ...
 
     def timeline(

@@ -187,6 +187,12 @@ class ThreadPost:
     sentiment: float | None
     url: str | None
     author_key: strawberry.Private[str]
+    language: str | None = strawberry.field(
+        default=None, description="ISO 639-1 code, 'und' when undetermined.")
+    sentiment_label: str | None = strawberry.field(
+        default=None, description="negative, neutral, positive or unscored.")
+    intents: list[PostIntent] = strawberry.field(
+        default_factory=list, description="Intents flagged, strongest first, with their cues.")
 
     @classmethod
     def from_domain(cls, row: dict[str, Any], depth: int = 0) -> ThreadPost:
@@ -195,7 +201,9 @@ class ThreadPost:
         return cls(post_id=row["key"], parent_id=row["parent_key"], depth=depth,
                    time=row["created_at"], kind=row["kind"], text=row["text"] or "",
                    title=row["title"], sentiment=row["sentiment"], url=row["url"],
-                   author_key=row["author_key"])
+                   author_key=row["author_key"], language=row.get("language"),
+                   sentiment_label=row.get("sentiment_label"),
+                   intents=post_intents(row.get("intents"), row.get("intent_evidence")))
 
     @classmethod
     def from_post(cls, post: Post) -> ThreadPost:

@@ -169,7 +169,9 @@ CONVERSATION_POSTS = (
     "MATCH (p:Post)-[:IN_CONVERSATION]->(:Conversation {key: $k}) RETURN p.key AS key, "
     "p.parent_key AS parent_key, p.author_key AS author_key, p.text AS text, "
     "p.title AS title, p.created_at AS created_at, p.kind AS kind, "
-    "p.sentiment AS sentiment, p.url AS url ORDER BY created_at, key LIMIT $n"
+    "p.sentiment AS sentiment, p.url AS url, p.language AS language, "
+    "p.sentiment_label AS sentiment_label, p.intents AS intents, "
+    "p.intent_evidence AS intent_evidence ORDER BY created_at, key LIMIT $n"
 )
 PURCHASES = (
     "MATCH (c:Customer {key: $k})-[:PURCHASED]->(p:Purchase) "

@@ -640,7 +640,9 @@ CONVERSATION_POSTS = """\
 MATCH (p:Post)-[:IN_CONVERSATION]->(:Conversation {key: $key})
 RETURN p.key AS key, p.parent_key AS parent_key, p.author_key AS author_key, p.text AS text,
        p.title AS title, p.created_at AS created_at, p.kind AS kind,
-       p.sentiment AS sentiment, p.url AS url
+       p.sentiment AS sentiment, p.url AS url, p.language AS language,
+       p.sentiment_label AS sentiment_label, p.intents AS intents,
+       p.intent_evidence AS intent_evidence
 ORDER BY created_at, key LIMIT $limit"""
 
 POST_DETAILS = """\

@@ -149,3 +149,15 @@ def test_timeline_items_carry_and_filter_by_intent_and_language(
     english = _timeline(demo_server, languages=["EN"], intents=["complaint", "churn"])
     assert english and all(i["language"] == "en" and {n["name"] for n in i["intents"]}
                            & {"complaint", "churn"} for i in english)
+
+
+def test_thread_posts_carry_their_understanding(demo_server: LiveServer) -> None:
+    item = _queue(demo_server, intent="complaint")[0]
+    data = demo_server.graphql(
+        """query($id: ID!) { conversation(id: $id) { posts {
+             postId language sentimentLabel intents { name cues } } } }""",
+        {"id": item["conversationId"]})
+    assert "errors" not in data, data
+    posts = data["data"]["conversation"]["posts"]
+    assert posts and all(p["language"] for p in posts)
+    assert any("complaint" in {i["name"] for i in p["intents"]} for p in posts)
