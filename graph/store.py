@@ -303,9 +303,10 @@ class GraphStore(Protocol):
     def interaction_frame(self, *, sentiment: bool = True) -> pd.DataFrame:
         """Account-to-account interactions: src, dst (account keys), kind
         (reply|mention|share|quote), created_at (datetime64[us]), sentiment (of the
-        post that made the interaction; NaN until analysed; left out with
-        ``sentiment=False``, which spares reading every post's score). src, dst and
-        kind may be categoricals (ten million rows, a million distinct keys): group
+        post that made the interaction; NaN until analysed) and tone (its sentiment class:
+        -1 negative, 0 neutral, 1 positive, NaN unscored; ``graph.understanding.tone``);
+        both left out with ``sentiment=False``, which spares reading every post's score).
+        src, dst and kind may be categoricals (ten million rows, a million distinct keys): group
         with ``observed=True`` or convert first."""
         ...
 

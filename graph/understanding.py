@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["UNDERSTANDING_FIELDS", "understanding_table"]
+__all__ = ["UNDERSTANDING_FIELDS", "tone", "understanding_table"]
 
 # Post properties an understood post has, with their Arrow types, in write order.
 UNDERSTANDING_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
@@ -50,3 +50,19 @@ def understanding_table(keys: Sequence[str], frame: pd.DataFrame) -> pa.Table:
             columns[name] = pa.array(frame[name].astype(object).where(frame[name].notna(), None)
                                      .tolist(), kind)
     return pa.table(columns)
+
+
+_TONES = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}
+
+
+def tone(labels: Sequence[object], scores: np.ndarray) -> np.ndarray:
+    """Each post's sentiment class as a number: -1 negative, 0 neutral, 1 positive, NaN
+    unscored. A post not understood yet (no label) falls back to VADER's ±0.05 band on
+    its score (NaN without one)."""
+    values = np.asarray(scores, dtype=float)
+    band = np.where(np.isnan(values), np.nan,
+                    np.where(values <= -0.05, -1.0, np.where(values >= 0.05, 1.0, 0.0)))
+    out = np.array([_TONES.get(label, np.nan) if isinstance(label, str) else np.nan
+                    for label in labels], dtype=float)
+    known = np.array([isinstance(label, str) for label in labels], dtype=bool)
+    return np.where(known, out, band) if len(out) else out

@@ -21,7 +21,7 @@ from graph.embedded.base import (
 from graph.store import (
     ACCOUNT_PROFILE_COLUMNS,
 )
-from graph.understanding import understanding_table
+from graph.understanding import tone, understanding_table
 
 
 class ProjectionMixin(EmbeddedBase):
@@ -185,14 +185,17 @@ class ProjectionMixin(EmbeddedBase):
         position[offsets] = np.arange(len(offsets))
         categories = pd.Index(accounts.column("key").to_pylist(), dtype=object)
         table = self._cached_interactions(self._projection_state())
-        sentiment = np.zeros(0)
+        sentiment = classes = np.zeros(0)
         if with_sentiment:
             sentiment_rows = self._exec(q.POST_SENTIMENT_OFFSETS).get_as_arrow()
             post_offsets = sentiment_rows.column("o").to_numpy()
             sentiment = np.full(int(post_offsets.max()) + 1 if len(post_offsets) else 0,
                                 np.nan)
-            sentiment[post_offsets] = np.asarray(
-                sentiment_rows.column("s").to_numpy(zero_copy_only=False), dtype=float)
+            scores = np.asarray(sentiment_rows.column("s").to_numpy(zero_copy_only=False),
+                                dtype=float)
+            sentiment[post_offsets] = scores
+            classes = np.full(len(sentiment), np.nan)
+            classes[post_offsets] = tone(sentiment_rows.column("l").to_pylist(), scores)
             del sentiment_rows
         src = table.column("src").to_numpy()
         dst = table.column("dst").to_numpy()
@@ -213,6 +216,7 @@ class ProjectionMixin(EmbeddedBase):
         if with_sentiment:
             columns["sentiment"] = sentiment[post] if len(sentiment) else \
                 np.full(len(post), np.nan)
+            columns["tone"] = classes[post] if len(classes) else np.full(len(post), np.nan)
         return pd.DataFrame(columns)
 
     def unscored_posts(self, batch_size: int = 100_000, *, model: str | None = None

@@ -104,7 +104,7 @@ LAST_POST_OFFSET = "MATCH (p:Post) RETURN max(offset(id(p))) AS m"
 ACCOUNT_OFFSETS = "MATCH (a:Account) RETURN offset(id(a)) AS o, a.key AS key"
 POST_SENTIMENT_OFFSETS = (
     "MATCH (p:Post) RETURN offset(id(p)) AS o, "
-    "p.sentiment AS s"
+    "p.sentiment AS s, p.sentiment_label AS l"
 )
 BRAND_ACCOUNT_KEYS = (
     "MATCH (a:Account) WHERE a.is_brand "

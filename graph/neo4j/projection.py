@@ -11,7 +11,7 @@ from graph.neo4j import queries as q
 from graph.store import (
     ACCOUNT_PROFILE_COLUMNS,
 )
-from graph.understanding import understanding_table
+from graph.understanding import tone, understanding_table
 
 if TYPE_CHECKING:
     pass
@@ -46,7 +46,7 @@ class ProjectionMixin(Neo4jBase):
         return frame if profile else frame.drop(columns=list(ACCOUNT_PROFILE_COLUMNS))
 
     def interaction_frame(self, *, sentiment: bool = True) -> pd.DataFrame:
-        columns = ["src", "dst", "kind", "created_at", "sentiment"]
+        columns = ["src", "dst", "kind", "created_at", "sentiment", "sentiment_label"]
         rows: Rows = []
         for page in self._pages(q.POST_KEY_PAGE):
             keys = [r["key"] for r in page]
@@ -58,9 +58,10 @@ class ProjectionMixin(Neo4jBase):
         frame = frame.iloc[frame["kind"].map(order).argsort(kind="stable")].reset_index(drop=True)
         frame["created_at"] = _timestamps(frame["created_at"].tolist())
         if not sentiment:
-            return frame.drop(columns="sentiment")
+            return frame.drop(columns=["sentiment", "sentiment_label"])
         frame["sentiment"] = pd.to_numeric(frame["sentiment"], errors="coerce").astype("float64")
-        return frame
+        frame["tone"] = tone(frame["sentiment_label"].tolist(), frame["sentiment"].to_numpy())
+        return frame.drop(columns="sentiment_label")
 
     def unscored_posts(self, batch_size: int = 100_000, *, model: str | None = None
                        ) -> Iterator[pd.DataFrame]:

@@ -394,6 +394,14 @@ def test_interaction_frame(loaded: GraphStore) -> None:
     frame = loaded.interaction_frame()
     reply = frame[(frame["kind"] == "reply") & (frame["src"] == "twitter:danaw")]
     assert reply["sentiment"].tolist() == [0.75]
+    assert reply["tone"].tolist() == [1.0]  # not understood yet: the band on the score
+    # understood: the model's class decides, not the score
+    loaded.write_post_understanding(["twitter:2"], _understood(
+        1, sentiment=[-0.03], sentiment_label=["negative"]), "trained:x")
+    frame = loaded.interaction_frame()
+    reply = frame[(frame["kind"] == "reply") & (frame["src"] == "twitter:danaw")]
+    assert reply["tone"].tolist() == [-1.0]
+    assert "tone" not in loaded.interaction_frame(sentiment=False)
 
 
 def _understood(n: int, **columns: Any) -> pd.DataFrame:
