@@ -39,6 +39,7 @@ import pandas as pd
 
 from analytics.understanding.intents import IntentRule
 from graph.config import get_settings
+from graph.erasure import ANONYMOUS_PREFIX
 
 __all__ = ["DEFAULT_RULES", "INTENT_NEED", "CareItem", "RoutingRule", "RoutingRules",
            "care_queue"]
@@ -212,6 +213,9 @@ def care_queue(brand_posts: pd.DataFrame, details: pd.DataFrame, brand_replies: 
     """
     if brand_posts.empty:
         return []
+    # an erased person's posts (no text, an anonymous author) wait for no one
+    brand_posts = brand_posts[~brand_posts["author_key"].astype(str).str.contains(
+        f":{ANONYMOUS_PREFIX}", regex=False)]
     frame = brand_posts.merge(details, on="key", how="inner")
     if frame.empty:
         return []

@@ -43,6 +43,7 @@ from analytics.pagerank import pagerank
 from analytics.scoring import Scored, ScoreWeights, score_accounts
 from analytics.sentiment import TrainedSentimentModel, VaderScorer
 from analytics.team import excluded_authors, staff_settings, team_accounts
+from graph.erasure import ANONYMOUS_PREFIX
 from graph.errors import UserError
 from graph.schema import SCORE_KINDS
 from graph.store import GraphStore
@@ -305,7 +306,10 @@ def run_analysis(
         say("done", 1.0)
         return AnalysisResult(run_id=run_id, stats=stats)
     except BaseException as exc:
-        store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
+        try:
+            store.fail_run(run_id, f"{type(exc).__name__}: {exc}")
+        except Exception:  # noqa: BLE001 - e.g. a full disk: the first error is the news
+            pass
         raise
 
 
@@ -528,8 +532,13 @@ def _score_frame(features: pd.DataFrame, scored: Scored, membership: np.ndarray,
     frame["community"] = membership
     frame["bridge"] = bridge
     for kind in SCORE_KINDS:
-        values = scored.scores[kind].to_numpy(dtype=float)
-        frame[kind] = np.nan_to_num(values, nan=0.0)
+        frame[kind] = np.nan_to_num(scored.scores[kind].to_numpy(dtype=float), nan=0.0)
+    frame["explanation"] = pd.arrays.ArrowExtensionArray(explanation_json(scored.parts))
+    # An erased person's anonymous accounts count in others' scores, never by themselves:
+    # no score row, no rank, no figure that could point back at them.
+    erased = features["key"].astype(str).str.contains(f":{ANONYMOUS_PREFIX}", regex=False)
+    frame = frame[~erased.to_numpy()]
+    for kind in SCORE_KINDS:
         order = np.argsort(-frame[kind].to_numpy(), kind="stable")
         ranked = order[frame[kind].to_numpy()[order] > 0]
         ranks = np.zeros(len(frame), dtype=np.int64)
@@ -537,7 +546,6 @@ def _score_frame(features: pd.DataFrame, scored: Scored, membership: np.ndarray,
         rank = pd.array(ranks, dtype="Int64")
         rank[ranks == 0] = pd.NA  # unranked: this score is 0
         frame[f"{kind}_rank"] = rank
-    frame["explanation"] = pd.arrays.ArrowExtensionArray(explanation_json(scored.parts))
     frame.index.name = "account_key"
     return frame
 

@@ -13,11 +13,13 @@ References:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+
+from graph.erasure import text_fingerprint
 
 __all__ = [
     "LABELS",
@@ -119,6 +121,7 @@ class TrainedSentimentModel:
 
     classifier: Any
     trained_on: int
+    texts: list[str] = field(default_factory=list)  # fingerprints of the training texts
 
     @classmethod
     def train(cls, texts: Sequence[str], labels: Sequence[Any], *, seed: int = 0
@@ -130,7 +133,8 @@ class TrainedSentimentModel:
             raise ValueError("training needs at least two different labels")
         classifier = TextClassifier.train(texts, y, lexicon=True,
                                           C=None if len(y) <= 20_000 else 1.0, seed=seed)
-        return cls(classifier=classifier, trained_on=len(y))
+        return cls(classifier=classifier, trained_on=len(y),
+                   texts=sorted({text_fingerprint(t) for t in texts}))
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -148,7 +152,7 @@ class TrainedSentimentModel:
         import joblib
 
         joblib.dump({"version": _FORMAT_VERSION, "classifier": self.classifier,
-                     "trained_on": self.trained_on}, path)
+                     "trained_on": self.trained_on, "texts": self.texts}, path)
 
     @classmethod
     def load(cls, path: Path) -> TrainedSentimentModel:
@@ -158,7 +162,8 @@ class TrainedSentimentModel:
         if not isinstance(data, dict) or data.get("version") != _FORMAT_VERSION:
             raise ValueError(f"{path} is not a scrm sentiment model of this version; train "
                              "it again with 'scrm sentiment train'")
-        return cls(classifier=data["classifier"], trained_on=data["trained_on"])
+        return cls(classifier=data["classifier"], trained_on=data["trained_on"],
+                   texts=list(data.get("texts", ())))
 
 
 def evaluate(model: Any, texts: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:

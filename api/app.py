@@ -26,7 +26,7 @@ from api.guard import GuardMiddleware, RequestReaderMiddleware
 from api.jobs import router as jobs_router
 from api.schema import schema
 from api.workspace import mount as mount_workspace
-from api.workspace.acting import KeyCookieMiddleware
+from api.workspace.signin import SessionMiddleware
 from graph import open_store
 from graph.config import Settings, get_settings
 from graph.store import GraphStore
@@ -60,10 +60,10 @@ class _App(FastAPI):
         settings: Settings = self.state.settings
         reader = RequestReaderMiddleware(inner, settings=settings)
         keyed = ApiKeyMiddleware(reader, settings=settings, reader_follows=True)
-        # the workspace's key cookie becomes a key header (workspace paths only) before
-        # the key check
-        cookie = KeyCookieMiddleware(keyed, api_keys=settings.api_keys)
-        return GuardMiddleware(cookie, settings=settings)
+        # the workspace's session cookie becomes the signed-in user (workspace paths
+        # only) before the key check
+        session = SessionMiddleware(keyed, settings=settings)
+        return GuardMiddleware(session, settings=settings)
 
 
 def _settle_heap() -> None:

@@ -1,6 +1,9 @@
-"""API keys with roles: ``read`` for queries, ``write`` for mutations and write jobs.
+"""API keys for applications, each with a name and a role (:data:`graph.audit.ROLES`).
 
-Keys come from ``SCRM_API_KEYS`` (``key1:read,key2:write``). With no keys configured
+Keys come from ``SCRM_API_KEYS`` (``name:key:role,...``; today's ``key:read`` and
+``key:write`` still work and mean ``viewer`` and ``agent``). A viewer's key may only
+read; the others may also write, and a change made with a key is recorded under the
+key's name. With no keys configured
 the API is open, which suits a laptop; outside development a warning says so at start.
 A request sends its key as ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``, on
 every transport: a WebSocket (``ws://…/graphql``) sends it in the handshake's headers.
@@ -17,21 +20,26 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from graphql import GraphQLError, OperationType, parse
 from starlette.responses import JSONResponse
 
+from graph.audit import ROLES, WRITE_ROLES
 from graph.config import Settings
 
-__all__ = ["ApiKeyMiddleware", "RateLimiter", "buffer_body", "is_mutation", "parse_keys",
-           "role_of"]
+__all__ = ["ACTOR_KEY", "USER_KEY", "ApiKey", "ApiKeyMiddleware", "RateLimiter", "actor_of",
+           "buffer_body", "is_mutation", "may_write", "parse_keys", "role_of"]
 
 log = logging.getLogger("scrm.api")
-ROLES = ("read", "write")
+_LEGACY_ROLES = {"read": "viewer", "write": "agent"}
 _PUBLIC_UI_PREFIXES = ("/explore/static/",)
 ROLE_KEY = "scrm.role"
+ACTOR_KEY = "scrm.actor"
+# set by api.workspace.signin.SessionMiddleware on workspace paths: the signed-in user
+USER_KEY = "scrm.user"
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -40,16 +48,40 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-def parse_keys(spec: str) -> dict[str, str]:
-    """``"k1:read,k2:write"`` → ``{"k1": "read", "k2": "write"}``; refuses unknown roles."""
-    keys: dict[str, str] = {}
-    for part in (p.strip() for p in spec.split(",") if p.strip()):
-        key, _, role = part.partition(":")
-        role = role or "read"
-        if role not in ROLES or not key:
-            raise ValueError(f"SCRM_API_KEYS entry {part!r}: write it as key:read or key:write")
-        keys[key] = role
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """An application's key: changes made with it are recorded under ``name``."""
+
+    name: str
+    role: str
+
+
+def parse_keys(spec: str) -> dict[str, ApiKey]:
+    """``"crm-sync:k1:agent,k2:read"`` → key → :class:`ApiKey`; refuses unknown roles.
+
+    ``name:key:role`` is the form to use; ``key:read`` / ``key:write`` / ``key`` (today's)
+    mean a viewer or an agent named ``key-N`` after their place in the list.
+    """
+    keys: dict[str, ApiKey] = {}
+    for n, part in enumerate((p.strip() for p in spec.split(",") if p.strip()), start=1):
+        fields = part.split(":")
+        if len(fields) == 3:
+            name, key, role = (f.strip() for f in fields)
+        elif len(fields) <= 2:
+            name, key = f"key-{n}", fields[0].strip()
+            role = _LEGACY_ROLES.get(fields[1].strip() if len(fields) == 2 else "read", "")
+        else:
+            name = key = role = ""
+        if role not in ROLES or not key or not name:
+            raise ValueError(f"SCRM_API_KEYS entry {n}: write it as name:key:role with a role "
+                             f"among {', '.join(ROLES)} (or key:read, key:write)")
+        keys[key] = ApiKey(name=name, role=role)
     return keys
+
+
+def may_write(role: str | None) -> bool:
+    """Whether a request with this role (see :func:`role_of`) may change anything."""
+    return role == "open" or role in WRITE_ROLES
 
 
 def is_mutation(body: bytes) -> bool:
@@ -105,6 +137,8 @@ class ApiKeyMiddleware:
                 scope: Scope) -> bool:
         if path == "/health":
             return True  # it answers only "ok" without a key (api.app)
+        if path == "/signin" or (method == "GET" and path.startswith(_PUBLIC_UI_PREFIXES)):
+            return True  # people sign in with a password; static files hold no data
         if not self.public_ui or method != "GET":
             return False
         if path == "/graphql":
@@ -126,8 +160,15 @@ class ApiKeyMiddleware:
             await self.app(scope, receive, send)
             return
         headers = {name.lower(): value for name, value in scope["headers"]}
+        user = scope.get(USER_KEY)
+        if user is not None:  # a signed-in workspace request (api.workspace.signin)
+            scope[ROLE_KEY], scope[ACTOR_KEY] = user["role"], user["name"]
+            if await self.limiter.refuse(f"user:{user['name']}", scope, send):
+                return
+            await self.app(scope, receive, send)
+            return
         if not self.keys:
-            scope[ROLE_KEY] = "open"
+            scope[ROLE_KEY], scope[ACTOR_KEY] = "open", "anonymous"
             if await self.limiter.refuse(_client(scope), scope, send):
                 return
             await self.app(scope, receive, send)
@@ -135,8 +176,9 @@ class ApiKeyMiddleware:
         path = scope["path"]
         method = scope.get("method", "GET")
         given = self._key(headers)
-        role = next((r for k, r in self.keys.items()
-                     if given and hmac.compare_digest(k, given)), None)
+        found = next((k for key, k in self.keys.items()
+                      if given and hmac.compare_digest(key, given)), None)
+        role = found.role if found else None
         if kind == "http" and self._public(path, method, headers, scope):
             if role is not None:
                 scope[ROLE_KEY] = role  # /health tells a key holder more
@@ -152,9 +194,10 @@ class ApiKeyMiddleware:
                 status_code=401, headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
             return
         scope[ROLE_KEY] = role
+        scope[ACTOR_KEY] = found.name if found else None
         if await self.limiter.refuse(f"key:{given}", scope, send):
             return
-        if role != "write" and kind == "http":
+        if not may_write(role) and kind == "http":
             writes = path.startswith("/jobs") and method != "GET"
             if not writes and path == "/graphql" and not self.reader_follows:
                 writes = await _asks_mutation(scope, receive)
@@ -183,10 +226,18 @@ def _client(scope: Scope) -> str:
 
 
 def role_of(scope: Scope) -> str | None:
-    """The role the key check gave this request: ``read``, ``write``, ``open`` (no keys
-    configured) or ``None`` (a public page, or no key check ran)."""
+    """The role the key check gave this request: one of :data:`graph.audit.ROLES` (its
+    key's or its signed-in user's), ``open`` (no keys configured) or ``None`` (a public
+    page, or no key check ran)."""
     role: str | None = scope.get(ROLE_KEY)
     return role
+
+
+def actor_of(scope: Scope) -> str | None:
+    """Under whose name this request's changes are recorded: the signed-in user's, the
+    key's, ``anonymous`` with no keys configured, or ``None``."""
+    actor: str | None = scope.get(ACTOR_KEY)
+    return actor
 
 
 class RateLimiter:

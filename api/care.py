@@ -18,13 +18,14 @@ import base64
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
 from api.context import Info
 from api.errors import UserError
 from api.types import (
+    AuditEntry,
     CareItem,
     CareItemEdge,
     CareNote,
@@ -35,10 +36,13 @@ from api.types import (
     ThreadPost,
     check_page_size,
 )
+from api.types.audit import check_audit_size
+from graph.audit import summarize
 from graph.model import Post, PostKind
 from graph.store import GraphBatch, GraphStore
 
-__all__ = ["CareCase", "CareMutations", "RecordedResponse", "care_case", "care_queue"]
+__all__ = ["CareCase", "CareMutations", "RecordedResponse", "actor", "care_case", "care_queue",
+           "record"]
 
 MAX_NOTE_CHARS = 10_000
 MAX_RESPONSE_CHARS = 10_000
@@ -151,6 +155,14 @@ class CareCase:
         rows = await info.context.store.call(lambda s: s.conversation_posts(key, limit))
         return Conversation.from_domain(key, rows, limit) if rows else None
 
+    @strawberry.field(description="Every change to this conversation, newest first: who "
+                                  "(the signed-in user or the API key's name), when, what.")
+    async def audit(self, info: Info, first: int = 50) -> list[AuditEntry]:
+        key, limit = self.conversation_id, check_audit_size(first)
+        rows = await info.context.store.call(
+            lambda s: s.audit_log(conversation_key=key, limit=limit), quick=True)
+        return [AuditEntry.from_domain(r) for r in rows]
+
 
 def _case(key: str, case: dict[str, Any] | None, notes: list[dict[str, Any]]) -> CareCase:
     case = case or {}
@@ -177,6 +189,31 @@ async def care_case(info: Info, conversation_id: strawberry.ID) -> CareCase | No
 
 
 # ------------------------------------------------------------------ mutations
+def actor(info: Info) -> str:
+    """Under whose name a change is recorded: the signed-in user, the API key's name, or
+    ``anonymous`` on a server without keys. Never a name the client sends."""
+    return info.context.actor or "anonymous"
+
+
+def _conversation_customer(store: GraphStore, rows: list[dict[str, Any]]) -> str | None:
+    """The customer a conversation is about: the first of its non-brand authors linked to
+    one (so the change shows in that customer's audit log too)."""
+    brand = {a.key for a in store.brand_accounts()}
+    authors = list(dict.fromkeys(r["author_key"] for r in rows if r["author_key"] not in brand))
+    found = store.customers_for_accounts(authors) if authors else {}
+    return next((found[a].customer_id for a in authors if a in found), None)
+
+
+def record(store: GraphStore, who: str, action: str, summary: str, *,
+           conversation_key: str | None = None, rows: list[dict[str, Any]] | None = None,
+           customer_id: str | None = None) -> None:
+    """Add an audit entry (the conversation's customer found from its ``rows``)."""
+    if customer_id is None and rows is not None:
+        customer_id = _conversation_customer(store, rows)
+    store.add_audit(who, action, summarize(summary), conversation_key=conversation_key,
+                    customer_id=customer_id)
+
+
 def _writable(store: GraphStore) -> None:
     if getattr(store, "read_only", False):
         raise UserError("this server is read-only: run 'scrm serve' to make changes")
@@ -266,28 +303,38 @@ class CareMutations:
     async def assign_conversation(self, info: Info, conversation_id: strawberry.ID,
                                   assignee: str, team: str | None = None) -> CareCase:
         key, who = str(conversation_id), _text(assignee, "assignee", 200)
+        by = actor(info)
 
         def work(s: GraphStore) -> CareCase:
             _writable(s)
-            _conversation(s, key)
+            rows = _conversation(s, key)
             old = s.care_cases([key]).get(key) or {}
-            s.save_care_case(key, status="assigned", assignee=who,
-                             team=team.lower() if team else old.get("team"))
+            routed = team.lower() if team else old.get("team")
+            s.save_care_case(key, status="assigned", assignee=who, team=routed)
+            record(s, by, "assign", f"assigned to {who}" + (f", team {routed}" if routed
+                                                              else ""),
+                   conversation_key=key, rows=rows)
             return _read_case(s, key)
 
         result: CareCase = await info.context.store.call(work)
         return result
 
-    @strawberry.mutation(description="Add an internal note to a conversation.")
-    async def add_note(self, info: Info, conversation_id: strawberry.ID, author: str,
-                       text: str) -> CareNote:
+    @strawberry.mutation(description="Add an internal note to a conversation, under the "
+                                     "name of whoever makes the change (the signed-in user "
+                                     "or the API key's name).")
+    async def add_note(self, info: Info, conversation_id: strawberry.ID, text: str,
+                       author: Annotated[str | None, strawberry.argument(
+                           deprecation_reason="Ignored: a note is recorded under the "
+                           "signed-in user or the API key's name.")] = None) -> CareNote:
         key = str(conversation_id)
-        who, body = _text(author, "author", 200), _text(text, "text", MAX_NOTE_CHARS)
+        who, body = actor(info), _text(text, "text", MAX_NOTE_CHARS)
 
         def work(s: GraphStore) -> dict[str, Any]:
             _writable(s)
-            _conversation(s, key)
-            return s.add_care_note(key, who, body)
+            rows = _conversation(s, key)
+            note = s.add_care_note(key, who, body)
+            record(s, who, "note", f"note: {body}", conversation_key=key, rows=rows)
+            return note
 
         return CareNote.from_domain(await info.context.store.call(work))
 
@@ -303,10 +350,15 @@ class CareMutations:
                               brand_account: str | None = None) -> RecordedResponse:
         key, body = str(conversation_id), _text(text, "text", MAX_RESPONSE_CHARS)
         target = str(reply_to) if reply_to is not None else None
+        by = actor(info)
 
         def work(s: GraphStore) -> tuple[Post, CareCase]:
             _writable(s)
-            return _record_response(s, key, body, public, target, brand_account)
+            post, case = _record_response(s, key, body, public, target, brand_account)
+            record(s, by, "reply", f"{'public' if public else 'private'} reply as "
+                   f"@{post.author_handle}: {body}", conversation_key=key,
+                   rows=s.conversation_posts(key, 5000))
+            return post, _read_case(s, key)
 
         post, case = await info.context.store.call(work)
         return RecordedResponse(care_case=case, post=ThreadPost.from_post(post))
@@ -314,22 +366,25 @@ class CareMutations:
     @strawberry.mutation(description="Mark a conversation resolved, with an optional closing "
                                      "note. It leaves the queue until someone writes again.")
     async def resolve_conversation(self, info: Info, conversation_id: strawberry.ID,
-                                   note: str | None = None, author: str | None = None
-                                   ) -> CareCase:
+                                   note: str | None = None,
+                                   author: Annotated[str | None, strawberry.argument(
+                                       deprecation_reason="Ignored: the note is recorded "
+                                       "under the signed-in user or the API key's name.")
+                                   ] = None) -> CareCase:
         key = str(conversation_id)
         body = _text(note, "note", MAX_NOTE_CHARS) if note else None
-        who = _text(author, "author", 200) if author else None
-        if body and not who:
-            raise UserError("a note needs an author")
+        who = actor(info)
 
         def work(s: GraphStore) -> CareCase:
             _writable(s)
-            _conversation(s, key)
+            rows = _conversation(s, key)
             old = s.care_cases([key]).get(key) or {}
-            if body and who:
+            if body:
                 s.add_care_note(key, who, body)
             s.save_care_case(key, status="resolved", assignee=old.get("assignee"),
                              team=old.get("team"))
+            record(s, who, "resolve", "resolved" + (f" with note: {body}" if body else ""),
+                   conversation_key=key, rows=rows)
             return _read_case(s, key)
 
         result: CareCase = await info.context.store.call(work)
@@ -340,12 +395,14 @@ class CareMutations:
     async def reopen_conversation(self, info: Info, conversation_id: strawberry.ID
                                   ) -> CareCase:
         key = str(conversation_id)
+        who = actor(info)
 
         def work(s: GraphStore) -> CareCase:
             _writable(s)
-            _conversation(s, key)
+            rows = _conversation(s, key)
             old = s.care_cases([key]).get(key) or {}
             s.save_care_case(key, status="open", assignee=None, team=old.get("team"))
+            record(s, who, "reopen", "reopened", conversation_key=key, rows=rows)
             return _read_case(s, key)
 
         result: CareCase = await info.context.store.call(work)

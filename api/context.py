@@ -187,8 +187,10 @@ class Context(BaseContext):
     def __init__(self, store: StoreRunner) -> None:
         super().__init__()
         self.store = store
-        # read / write / open (no keys) / None (no key check ran): see api.auth.role_of
+        # a role, open (no keys) or None (no key check ran): see api.auth.role_of
         self.role: str | None = None
+        # under whose name changes are recorded: see api.auth.actor_of
+        self.actor: str | None = None
         self._latest_run: asyncio.Task[AnalysisRunInfo | None] | None = None
         self.accounts: DataLoader[str, AccountView | None] = DataLoader(load_fn=self._load_accounts)
         self.customers: DataLoader[str, CustomerView | None] = DataLoader(

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.requests import HTTPConnection
 
-from api.auth import role_of
+from api.auth import actor_of, role_of
 from api.context import Context, StoreRunner
 from graph.config import Settings
 
@@ -35,4 +35,5 @@ async def get_context(connection: HTTPConnection, store: StoreDep) -> Context:
     carries many)."""
     context = Context(store)
     context.role = role_of(connection.scope)
+    context.actor = actor_of(connection.scope)
     return context

@@ -204,7 +204,7 @@ class RequestReaderMiddleware(GuardMiddleware):
     async def _pass(self, scope: Scope, receive: Receive, send: Send,
                     request: GraphQLRequest) -> None:
         scope[SCOPE_KEY] = request
-        if request.mutation and scope.get("scrm.role") == "read":
+        if request.mutation and scope.get("scrm.role") == "viewer":
             await send_json(send, 403, {"error": "this key may read but not write"})
             return
         await self.app(scope, receive, send)

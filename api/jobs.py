@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 import tempfile
 import threading
 import time
@@ -24,8 +25,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
+from api.auth import actor_of
 from graph.config import Settings
-from graph.errors import ScrmError
+from graph.erasure import ErasureReport
+from graph.errors import Failure, ScrmError
 from graph.store import GraphStore, StoreError
 
 __all__ = ["JobError", "JobRunner", "execute", "ingest_roots", "job_error", "router", "server_file",
@@ -165,22 +168,49 @@ def execute(store: GraphStore, payload: dict[str, Any], report: Report) -> dict[
             raise JobError(f"no account {key} is stored; ingest its posts first")
         store.link_account(link)
         store.record_decision(link.customer_id, link.account_key, "link")
+        _audit(store, payload, "link", f"linked {key}", link.customer_id)
         return {"linked": True}
     if kind == "unlink":
         platform, _, handle = str(payload["account_key"]).partition(":")
         _checked(platform, handle)
         removed = store.unlink_account(payload["customer_id"], payload["account_key"])
         store.record_decision(payload["customer_id"], payload["account_key"], "reject")
+        if removed:
+            _audit(store, payload, "unlink", f"unlinked {payload['account_key']}",
+                   payload["customer_id"])
         return {"unlinked": removed}
     if kind == "forget":
         from api.network import NETWORK_CACHE
-
-        counts = store.forget_customer(payload["customer_id"])
-        if counts is None:
+        erased = erase(store, payload["customer_id"])
+        if erased is None:
             raise ValueError(f"no customer {payload['customer_id']}")
+        _audit(store, payload, "forget", "erased the customer's personal data",
+               payload["customer_id"])
         NETWORK_CACHE.clear()
-        return counts
+        return erased.as_dict()
+    if kind == "purge":
+        return {"compacted": store.compact()}
     raise ValueError(f"unknown job kind {kind!r}")
+
+
+def erase(store: GraphStore, customer_id: str) -> ErasureReport | None:
+    """The whole erasure of a customer (``forget`` jobs and ``forgetCustomer``): the store,
+    its rejects folders, files beside it and the sentiment model it keeps."""
+    from analytics.job import sentiment_model_path
+    from graph.erasure import erase_customer, rejects_folders
+
+    embedded = store.backend == "embedded"
+    return erase_customer(
+        store, customer_id, rejects_dirs=rejects_folders(store.location if embedded else None),
+        model_path=sentiment_model_path(store.location) if embedded else None)
+
+
+def _audit(store: GraphStore, payload: dict[str, Any], action: str, summary: str,
+           customer_id: str) -> None:
+    """Record a job's change under the key that submitted it (``actor``, set by the server,
+    never by the client), or ``cli`` when the CLI ran it on the database itself."""
+    store.add_audit(str(payload.get("actor") or "cli"), action, summary,
+                    customer_id=customer_id)
 
 
 def _checked(platform: str, handle: str) -> str:
@@ -274,11 +304,18 @@ class JobRunner:
             except Exception as exc:  # reported to the client, never raised in the server
                 job.status = "failed"
                 job.error = job_error(exc)
-                traceback.print_exc()
+                if isinstance(exc, ScrmError):  # said in words already: one line
+                    print(f"job {job.id} failed: {job.error}", file=sys.stderr, flush=True)
+                else:
+                    traceback.print_exc()
             finally:
                 _delete_spooled(list(job.payload.get("paths") or []))
             if self._on_change is not None:
-                self._on_change()
+                try:
+                    self._on_change()
+                except OSError as exc:  # e.g. a full disk: the worker must live on
+                    print(f"job {job.id}: could not publish the change: {exc}",
+                          file=sys.stderr, flush=True)
 
 
 class JobRequest(BaseModel):
@@ -319,6 +356,7 @@ def submit_job(body: JobRequest, request: Request) -> dict[str, Any]:
                                      "give an absolute path under SCRM_INGEST_ROOTS")
     # the server chooses where rejects go: a client's folder would be a place to write
     payload["rejects_dir"] = str(settings.resolved_rejects_dir())
+    payload["actor"] = actor_of(request.scope) or "anonymous"  # who the audit log names
     return runner.submit(payload).view()
 
 
@@ -331,6 +369,23 @@ def job_status(job_id: str, request: Request) -> dict[str, Any]:
 
 
 def announce(db: Path, url: str) -> Path:
+    """Write ``<db>.server.json`` naming this server, whole or not at all: a temporary
+    file beside it, flushed to disk, then renamed into place (a full disk used to leave
+    a 0-byte file that sent the CLI nowhere). A failure removes both and is a
+    :class:`Failure`."""
     path = server_file(db)
-    path.write_text(json.dumps({"pid": os.getpid(), "url": url, "db": str(db.resolve())}))
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    text = json.dumps({"pid": os.getpid(), "url": url, "db": str(db.resolve())})
+    try:
+        with open(tmp, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+        raise Failure(f"cannot write {path} ({exc.strerror or exc}): the CLI finds the "
+                      "server through it; free some space beside the database and start "
+                      "'scrm serve' again") from None
     return path

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.influence import INTERACTION_KINDS, interaction_weights, kind_weights_from_params
+from graph.erasure import ANONYMOUS_PREFIX
 from graph.store import GraphStore
 
 __all__ = [
@@ -95,6 +96,12 @@ class NetworkFrames:
         interactions["neg"] = (tone < 0).astype(float)
         interactions["neu"] = (tone == 0).astype(float)
         interactions["pos"] = (tone > 0).astype(float)
+        # an erased person's anonymous accounts take no place in the explorer
+        erased = f":{ANONYMOUS_PREFIX}"
+        accounts = accounts[~accounts["key"].astype(str).str.contains(erased, regex=False)]
+        interactions = interactions[
+            ~(interactions["src"].str.contains(erased, regex=False)
+              | interactions["dst"].str.contains(erased, regex=False))]
         scores = store.score_frame(run.run_id, columns=(
             "influence", "advocate", "influencer", "detractor", "bridge", "community",
             "brand_sentiment")) if run else pd.DataFrame()

@@ -46,8 +46,17 @@ def bump_generation(path: Path) -> None:
     except (OSError, ValueError):
         current = 0
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    tmp.write_text(str(current + 1), encoding="ascii")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(str(current + 1), encoding="ascii")
+        os.replace(tmp, path)
+    except OSError:
+        # a full disk: no room for the new number, but a new time needs none, and
+        # readers compare the file's identity (inode and time), not its text
+        tmp.unlink(missing_ok=True)
+        try:
+            os.utime(path)
+        except OSError:
+            path.touch()
 
 
 def _token(path: Path) -> tuple[int, int] | None:
@@ -66,7 +75,10 @@ def _writes(scope: Scope) -> bool:
 
 
 def _workspace_action(scope: Scope) -> bool:
-    return bool(scope["method"] == "POST" and scope["path"].startswith("/conversation/"))
+    # signing in and out writes sessions
+    return bool(scope["method"] == "POST" and (
+        scope["path"].startswith(("/conversation/", "/users/"))
+        or scope["path"] in ("/signin", "/signout")))
 
 
 class GenerationMiddleware:
@@ -186,7 +198,7 @@ class ReaderMiddleware:
             return
         await send({"type": "http.response.start", "status": answer.status_code,
                     "headers": [(k.encode("latin-1"), v.encode("latin-1"))
-                                for k, v in answer.headers.items()
+                                for k, v in answer.headers.multi_items()
                                 if k.lower().encode("latin-1") not in _HOP_HEADERS]})
         await send({"type": "http.response.body", "body": answer.content})
 
@@ -236,7 +248,20 @@ def run_reader(env: dict[str, str], host: str, port: int, writer_url: str) -> No
         await runner.run(lambda: runner.store.refresh())
         cache.clear()  # and with it the latest-run cache
 
+    generation = generation_file(settings.db)
+    seen: list[tuple[int, int] | None] = [None]
+
+    async def follow_writer() -> None:
+        # The session check runs before ReaderMiddleware: a sign-in the writer has just
+        # recorded must be visible to it (api.workspace.signin.SessionMiddleware).
+        token = _token(generation)
+        if token != seen[0]:
+            await refresh()
+            seen[0] = token
+
+    app.state.follow_writer = follow_writer
     app.add_middleware(ReaderMiddleware, path=generation_file(settings.db),
                        writer_url=writer_url, refresh=refresh)
-    uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(
+    uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
+                                  proxy_headers=False)).run(
         sockets=[reader_socket(host, port)])

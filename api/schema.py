@@ -50,6 +50,7 @@ from api.types import (
     encode_target_cursor,
 )
 from graph.config import get_settings
+from graph.erasure import ErasureReport
 from graph.model import OwnsLink, account_key
 from graph.store import CustomerView, GraphStore, ScoredAccount
 from ingest.identity import check_account
@@ -256,6 +257,8 @@ class Mutation(care.CareMutations):
                         handle=checked.split(":", 1)[1], confidence=1.0, method="manual",
                         evidence="linked through the API")
 
+        who = care.actor(info)
+
         def work(s: GraphStore) -> CustomerView | None:
             _writable(s)
             if s.get_customer(link.customer_id) is None:
@@ -264,6 +267,7 @@ class Mutation(care.CareMutations):
                 raise UserError(f"no account {checked} is stored; ingest its posts first")
             s.link_account(link)
             s.record_decision(link.customer_id, link.account_key, "link")
+            care.record(s, who, "link", f"linked {checked}", customer_id=link.customer_id)
             return s.get_customer(link.customer_id)
 
         found = await info.context.store.call(work)
@@ -276,11 +280,14 @@ class Mutation(care.CareMutations):
     async def unlink_account(self, info: Info, customer_id: strawberry.ID, platform: str,
                              handle: str) -> bool:
         key = _checked_account(platform, handle)
+        who = care.actor(info)
 
         def work(s: GraphStore) -> bool:
             _writable(s)
             removed = s.unlink_account(str(customer_id), key)
             s.record_decision(str(customer_id), key, "reject")
+            if removed:
+                care.record(s, who, "unlink", f"unlinked {key}", customer_id=str(customer_id))
             return removed
 
         result: bool = await info.context.store.call(work)
@@ -292,17 +299,24 @@ class Mutation(care.CareMutations):
                                      "stay, and later imports skip them. Cannot be undone.")
     async def forget_customer(self, info: Info, id: strawberry.ID) -> ForgetResult:
         customer_id = str(id)
+        who = care.actor(info)
 
-        def work(s: GraphStore) -> dict[str, int] | None:
+        def work(s: GraphStore) -> ErasureReport | None:
             _writable(s)
-            return s.forget_customer(customer_id)
+            from api.jobs import erase
 
-        counts = await info.context.store.call(work)
-        if counts is None:
+            report = erase(s, customer_id)
+            if report is not None:  # that it happened, never what was erased
+                care.record(s, who, "forget", "erased the customer's personal data",
+                            customer_id=customer_id)
+            return report
+
+        erased = await info.context.store.call(work)
+        if erased is None:
             raise UserError(f"no customer {customer_id}")
         NETWORK_CACHE.clear()
-        logger.info("forgot customer on request: %s", counts)
-        return ForgetResult(customer_id=customer_id, **counts)
+        logger.info("forgot a customer on request: %s", erased.counts)
+        return ForgetResult.from_report(customer_id, erased)
 
 
 @strawberry.type(description="What forgetCustomer erased.")
@@ -314,6 +328,26 @@ class ForgetResult:
     mentions_redacted: int = strawberry.field(description="Other people's posts whose "
                                                           "mention of them was blanked.")
     purchases: int = strawberry.field(description="Orders kept as anonymous amounts.")
+    copies_blanked: int = strawberry.field(description="Shares of their posts (retweets) "
+                                                       "whose copy of their words was blanked.")
+    notes_redacted: int = strawberry.field(description="Care notes that named them, redacted.")
+    reject_lines_removed: int = strawberry.field(description="Lines about them removed from "
+                                                             "the rejects files.")
+    compacted: bool = strawberry.field(description="Whether the database files were rewritten "
+                                                   "so that no deleted value stays on disk.")
+    model: str | None = strawberry.field(description="What became of a trained sentiment "
+                                                     "model that may have learnt from their "
+                                                     "words (kept or deleted), if any.")
+
+    @classmethod
+    def from_report(cls, customer_id: str, report: ErasureReport) -> ForgetResult:
+        c = report.counts
+        return cls(customer_id=customer_id, accounts=c["accounts"], posts=c["posts"],
+                   mentions_redacted=c["mentions_redacted"], purchases=c["purchases"],
+                   copies_blanked=c.get("copies_blanked", 0),
+                   notes_redacted=c.get("notes_redacted", 0),
+                   reject_lines_removed=report.reject_lines_removed,
+                   compacted=report.compacted, model=report.model)
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -356,7 +390,7 @@ class _WritesNeedWriteKey(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context
         if (self.execution_context.operation_type == OperationType.MUTATION
-                and getattr(context, "role", None) == "read"):
+                and getattr(context, "role", None) == "viewer"):
             self.execution_context.result = ExecutionResult(
                 data=None, errors=[GraphQLError("this key may read but not write; use a "
                                                 "write key")])

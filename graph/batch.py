@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from graph.model import OwnsLink, account_key
-from graph.store import GraphBatch, WriteResult
+from graph.store import Conflict, GraphBatch, WriteResult
 
 __all__ = ["ACCOUNT_FIELDS", "CUSTOMER_FIELDS", "GIVEN_ACCOUNT_FIELDS", "account_changed",
            "account_row", "merge_account_values", "merge_accounts", "merge_customers",
@@ -148,7 +148,8 @@ def plan_links(wanted: dict[tuple[str, str], OwnsLink], known_customers: set[str
         if link.method != "manual" and f"{pair[0]}|{pair[1]}" in rejected:
             continue
         if pair[0] not in known_customers:
-            result.conflicts.append((pair[1], f"customer {pair[0]!r} is not in the CRM"))
+            result.conflicts.append(Conflict(pair[1], f"customer {pair[0]!r} is not in the CRM",
+                                              "customer"))
             continue
         old = existing.get(pair)
         if old is None:

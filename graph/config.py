@@ -131,6 +131,11 @@ class Settings(BaseSettings):
     max_query_cost: int = 60_000
     rate_limit_per_minute: int = 0
     rate_limit_burst: int = 0
+    # trusted_proxies: addresses whose X-Forwarded-Proto / X-Forwarded-For is believed
+    #     (a TLS proxy in front; comma-separated); session_hours: how long a workspace
+    #     sign-in lasts.
+    trusted_proxies: str = ""
+    session_hours: float = 12.0
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from graph.store import GraphStore, StoreError
+from graph.store import Conflict, GraphStore, StoreError
 
 __all__ = ["migrate"]
 
@@ -40,7 +40,7 @@ def migrate(source: GraphStore, target: GraphStore, *, batch_size: int = 10_000,
         What was copied: a count per record kind read from the source, ``created``
         (what the target did not have yet, per kind), ``sentiments``, ``runs``,
         ``scores`` (rows written; 0 for runs the target already had) and
-        ``conflicts`` (posts the target holds with other content, as (key, reason)).
+        ``conflicts`` (posts the target holds with other content, as (key, reason, kind)).
 
     Raises:
         StoreError: An adapter lacks the export methods, or the target holds a
@@ -58,7 +58,7 @@ def migrate(source: GraphStore, target: GraphStore, *, batch_size: int = 10_000,
         raise StoreError(f"The {target.backend} store cannot import runs (import_run missing).")
     report: dict[str, Any] = dict.fromkeys(_KINDS, 0)
     report["created"] = {}
-    conflicts: list[tuple[str, str]] = []
+    conflicts: list[Conflict] = []
 
     def tell(kind: str, done: int) -> None:
         if progress is not None:

@@ -18,6 +18,7 @@ roots, a whole chain of them in reverse).
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,13 +26,41 @@ from datetime import datetime
 from typing import NamedTuple
 
 from graph.model import Post, account_key, post_key
-from graph.store import WriteResult
+from graph.store import Conflict, WriteResult
 
 __all__ = ["PostEdge", "PostPlan", "content_hash", "pending_edge_key", "post_fingerprint",
-           "split_edges"]
+           "shortened_of", "split_edges"]
 
 IN_BATCH_CONFLICT = "duplicate id with conflicting content in the same batch"
 STORED_CONFLICT = "an already stored post with this id has different author, time or text"
+
+
+_SHORTENED_TAIL = re.compile(r"(?:\s*https?://t\.co/\w+)*\s*$")
+
+
+def shortened_of(short: str, full: str) -> bool:
+    """Whether ``short`` is a platform's shortened copy of ``full``: its text up to an
+    ellipsis (``…``), then at most links, and ``full`` starts with that text."""
+    head = _SHORTENED_TAIL.sub("", short)
+    if not head.endswith(("…", "...")):
+        return False
+    head = head.rstrip("….").rstrip()
+    return bool(head) and full.startswith(head) and len(full) > len(head)
+
+
+def _shorter_copy(short: Post, full: Post) -> bool:
+    """Whether ``short`` is the same post as ``full`` with a shortened text: the same
+    author, time and title, and marked truncated (``full`` not) or visibly cut."""
+    if (short.author_key, short.created_at, short.title) != (
+            full.author_key, full.created_at, full.title):
+        return False
+    return (short.truncated and not full.truncated) or shortened_of(short.text, full.text)
+
+
+def _gives_way(copy: Post, other: Post) -> bool:
+    """Whether ``copy`` yields to ``other`` without a conflict: it is a copy carried
+    inside another record (a retweeted or quoted status), or a shortened one."""
+    return copy.embedded or _shorter_copy(copy, other)
 
 
 def content_hash(post: Post) -> int:
@@ -105,18 +134,29 @@ class PostPlan:
     conversations: list[str] = field(default_factory=list)
     # provisional conversation key -> the conversation it belongs to now
     redirects: dict[str, str] = field(default_factory=dict)
+    # stored posts this batch holds other content for: key -> stored content hash
+    differing: dict[str, int | None] = field(default_factory=dict)
+    # stored posts whose shortened text the batch's full text replaces: key, text, hash
+    replacements: list[tuple[str, str, int]] = field(default_factory=list)
 
     @classmethod
     def of(cls, posts: Sequence[Post], result: WriteResult) -> PostPlan:
-        """The batch's posts by key; a second record of a key with other content is a
-        conflict (reported in ``result``), the same content again is harmless."""
+        """The batch's posts by key. Copies of one key that differ: an embedded or
+        shortened copy gives way to the other (the fuller copy is kept, no conflict);
+        otherwise the later one is an ``in_batch`` conflict (reported in ``result``).
+        The same content again is harmless."""
         seen: dict[str, tuple[Post, str, int]] = {}
         for p in posts:
             key, author = p.key, p.author_key
             h = post_fingerprint(author, p.created_at, p.text, p.title)  # content_hash(p)
             earlier = seen.get(key)
             if earlier is not None and earlier[2] != h:
-                result.conflicts.append((key, IN_BATCH_CONFLICT))
+                if _gives_way(p, earlier[0]):
+                    continue
+                if not _gives_way(earlier[0], p):
+                    result.conflicts.append(Conflict(key, IN_BATCH_CONFLICT, "in_batch"))
+                    continue
+            elif earlier is not None and p.embedded:  # the same: keep the own copy
                 continue
             seen[key] = (p, author, h)
         return cls(seen)
@@ -127,16 +167,17 @@ class PostPlan:
         return list(self.seen)
 
     def keep_new(self, stored_hashes: Mapping[str, int | None], result: WriteResult) -> None:
-        """Keep the posts not stored yet; a stored post with other content is a conflict
-        (the same content again, new counters included, is not)."""
+        """Keep the posts not stored yet. A stored post with other content is compared
+        by :meth:`settle` (an embedded copy of it is dropped at once, no conflict); the
+        same content again, new counters included, is nothing to do."""
         for key, (p, author, h) in self.seen.items():
             if key not in stored_hashes:
                 self.new_keys.append(key)
                 self.posts.append(p)
                 self.authors.append(author)
                 self.hashes.append(h)
-            elif stored_hashes[key] != h:
-                result.conflicts.append((key, STORED_CONFLICT))
+            elif stored_hashes[key] != h and not p.embedded:
+                self.differing[key] = stored_hashes[key]
         # Columns straight from the records: no dict per row.
         self.platforms = [p.platform for p in self.posts]
         self.kinds = [str(p.kind) for p in self.posts]
@@ -145,6 +186,31 @@ class PostPlan:
         self.shared_keys = [post_key(p.platform, p.shared_id) if p.shared_id else None
                             for p in self.posts]
         result.created["posts"] = len(self.new_keys)
+
+    def texts_to_look_up(self) -> list[str]:
+        """Stored posts the batch holds other content for: their stored text decides."""
+        return list(self.differing)
+
+    def settle(self, stored_texts: Mapping[str, str | None], result: WriteResult) -> None:
+        """Decide each post of :meth:`texts_to_look_up` from its stored text.
+
+        Only the text may differ for anything but a conflict: a full text replaces a
+        stored shortened one (:attr:`replacements`, counted as updated posts), and a
+        shortened copy of a stored full text is dropped. Anything else is a
+        ``stored`` conflict and the stored post stands.
+        """
+        for key, stored_hash in self.differing.items():
+            p, author, h = self.seen[key]
+            stored = stored_texts.get(key) or ""
+            same_but_text = post_fingerprint(author, p.created_at, stored, p.title) == stored_hash
+            if same_but_text and (p.truncated or shortened_of(p.text, stored)):
+                continue
+            if same_but_text and shortened_of(stored, p.text):
+                self.replacements.append((key, p.text, h))
+                continue
+            result.conflicts.append(Conflict(key, STORED_CONFLICT, "stored"))
+        if self.replacements:
+            result.updated["posts"] = len(self.replacements)
 
     def parents_to_look_up(self) -> list[str]:
         """Parents outside the batch of new replies that name no thread: their stored

@@ -36,6 +36,9 @@ NODE_LABELS: tuple[str, ...] = (
     "CareCase",
     "CareNote",
     "Forgotten",
+    "User",
+    "Session",
+    "AuditEntry",
 )
 
 REL_TYPES: tuple[str, ...] = (
@@ -103,6 +106,17 @@ EMBEDDED_SCHEMA: tuple[str, ...] = (
         created_at TIMESTAMP, PRIMARY KEY(key))""",
     """CREATE NODE TABLE IF NOT EXISTS Forgotten(
         key STRING, kind STRING, forgotten_at TIMESTAMP, PRIMARY KEY(key))""",
+    # people and permissions: key = the user's name; a session's key is the SHA-256 of
+    # its token (the token itself is only ever in the browser's cookie)
+    """CREATE NODE TABLE IF NOT EXISTS User(
+        key STRING, role STRING, password_hash STRING, created_at TIMESTAMP,
+        disabled BOOLEAN, PRIMARY KEY(key))""",
+    """CREATE NODE TABLE IF NOT EXISTS Session(
+        key STRING, user STRING, created_at TIMESTAMP, expires_at TIMESTAMP,
+        PRIMARY KEY(key))""",
+    """CREATE NODE TABLE IF NOT EXISTS AuditEntry(
+        key STRING, at TIMESTAMP, actor STRING, action STRING, conversation_key STRING,
+        customer_id STRING, summary STRING, PRIMARY KEY(key))""",
     """CREATE REL TABLE IF NOT EXISTS OWNS(
         FROM Customer TO Account, confidence DOUBLE, method STRING, evidence STRING)""",
     "CREATE REL TABLE IF NOT EXISTS POSTED(FROM Account TO Post)",

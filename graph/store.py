@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, runtime_checkable
 
 import pandas as pd
 
 from graph.errors import BusyError, Failure
 from graph.model import Account, Customer, Follow, OwnsLink, Post, Purchase
+
+if TYPE_CHECKING:
+    from graph.erasure import PersonalData
 
 __all__ = [
     "ACCOUNT_PROFILE_COLUMNS",
@@ -72,13 +75,29 @@ class GraphBatch:
         )
 
 
+ConflictKind = Literal["in_batch", "stored", "customer"]
+
+
+class Conflict(NamedTuple):
+    """A record a batch did not write, and why.
+
+    ``kind`` says what it disagreed with: ``in_batch`` (another record of the same key in
+    the batch), ``stored`` (what the store holds under that key) or ``customer`` (a link
+    or an order whose customer is not in the CRM).
+    """
+
+    key: str
+    reason: str
+    kind: ConflictKind = "stored"
+
+
 @dataclass(slots=True)
 class WriteResult:
     """What a batch changed: created and updated counts per kind, plus pending edges."""
 
     created: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
-    conflicts: list[tuple[str, str]] = field(default_factory=list)  # (post key, reason)
+    conflicts: list[Conflict] = field(default_factory=list)
     pending_edges: int = 0
 
     def add(self, other: WriteResult) -> None:
@@ -244,7 +263,11 @@ class GraphStore(Protocol):
         """Upsert a batch atomically: nodes, edges, pending edges resolved.
 
         Re-writing the same records changes nothing. A post whose id is known
-        with different content is not written and comes back in ``conflicts``.
+        with different content is not written and comes back in ``conflicts``
+        (:class:`Conflict`, kind ``stored``, or ``in_batch`` for two copies in the
+        batch), except as :mod:`graph.planning` decides: a full text replaces a stored
+        shortened one (counted in ``updated["posts"]``), and a shortened or embedded
+        copy gives way to the fuller one without a conflict.
         """
         ...
 
@@ -471,6 +494,57 @@ class GraphStore(Protocol):
         """Notes per conversation, oldest first."""
         ...
 
+    # --- people and permissions (graph.audit says what they mean) -------------
+    def save_user(self, name: str, *, role: str, password_hash: str | None = None,
+                  disabled: bool | None = None) -> dict[str, Any]:
+        """Create a user or change one; ``None`` keeps what is stored (a new user needs
+        a password hash). Returns name, role, password_hash, created_at, disabled."""
+        ...
+
+    def get_user(self, name: str) -> dict[str, Any] | None:
+        """A user as :meth:`save_user` returns it, or None."""
+        ...
+
+    def users(self) -> list[dict[str, Any]]:
+        """Every user, by name."""
+        ...
+
+    def remove_user(self, name: str) -> bool:
+        """Delete a user and their sessions; False when there was no such user."""
+        ...
+
+    def create_session(self, key: str, user: str, expires_at: datetime) -> None:
+        """Keep a session (``key``: :func:`graph.audit.session_key` of its token), and drop
+        every expired one."""
+        ...
+
+    def session_user(self, key: str, now: datetime) -> dict[str, Any] | None:
+        """The user a session belongs to, while it has not expired and the user exists and
+        is not disabled; else None."""
+        ...
+
+    def end_sessions(self, *, key: str | None = None, user: str | None = None) -> int:
+        """Delete one session, or every session of a user; returns how many."""
+        ...
+
+    def add_audit(self, actor: str, action: str, summary: str, *,
+                  conversation_key: str | None = None,
+                  customer_id: str | None = None) -> dict[str, Any]:
+        """Record a change: returns key, at (aware UTC), actor, action, conversation_key,
+        customer_id, summary."""
+        ...
+
+    def audit_log(self, *, conversation_key: str | None = None,
+                  customer_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """Changes, newest first: of one conversation, of one customer, or all."""
+        ...
+
+    def redact_audit(self, customer_id: str) -> int:
+        """Erase what the log says about a customer (entries recorded against them, and
+        their name, e-mail and handles anywhere), keeping every entry. Call it before the
+        customer's own data is forgotten (it reads their names). Returns entries changed."""
+        ...
+
     # --- privacy ------------------------------------------------------------
     def forget_customer(self, customer_id: str) -> dict[str, int] | None:
         """Erase a customer's personal data (None when unknown).
@@ -480,10 +554,31 @@ class GraphStore(Protocol):
         profile; its posts lose text, title and URL but keep time, kind and
         sentiment (the anonymous aggregates); scores, identity candidates and
         decisions about it are deleted. Tombstones (salted hashes of the customer id
-        and account keys) make later ingests skip the same person. Returns counts.
+        and account keys, and of other people's posts redacted for them) make later
+        ingests skip the same person. Other people's posts that mention them, sit in their
+        conversations or name them have their names, e-mail, handles and words replaced by
+        ``[erased]`` (:func:`graph.erasure.redact_text`), shares of their posts are
+        blanked, care notes naming them are redacted. Returns counts (accounts, posts,
+        mentions_redacted, copies_blanked, notes_redacted, purchases).
+
+        This is the store's part only: :func:`graph.erasure.erase_customer` is the whole
+        erasure (the files rewritten, rejects and caches cleaned, a model deleted).
         """
         ...
 
     def forgotten_keys(self) -> set[str]:
         """The tombstone hashes (see :func:`graph.model.tombstone`)."""
+        ...
+
+    def personal_data(self, customer_id: str) -> PersonalData | None:
+        """What identifies a customer (None when unknown): CRM name and e-mail, their
+        accounts' handles, display names, ids and bios, their posts' texts. Read by
+        :func:`graph.erasure.erase_customer` before it erases them."""
+        ...
+
+    def compact(self) -> bool:
+        """Make deleted values unrecoverable from the store's own files; True when the
+        files were rewritten (the embedded store: a fresh database file swapped in),
+        False when the database deletes by itself (Neo4j: see the README on its
+        transaction logs)."""
         ...

@@ -12,7 +12,6 @@ import gc
 import hashlib
 import json
 import queue
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -36,7 +35,7 @@ from graph.model import (
     redact_handles,
     tombstone,
 )
-from graph.store import GraphBatch, GraphStore
+from graph.store import Conflict, GraphBatch, GraphStore
 from ingest.errors import IngestError
 
 __all__ = [
@@ -192,30 +191,15 @@ def _to_batch(records: Iterable[Record]) -> GraphBatch:
     return batch
 
 
-_SHORTENED_TAIL = re.compile(r"(?:\s*https?://t\.co/\w+)*\s*$")
-
-
-def shortened_of(short: str, full: str) -> bool:
-    """Whether ``short`` is a platform's shortened copy of ``full``: its text up to an
-    ellipsis (``…``), then at most links, and ``full`` starts with that text."""
-    head = _SHORTENED_TAIL.sub("", short)
-    if not head.endswith(("…", "...")):
-        return False
-    head = head.rstrip("….").rstrip()
-    return bool(head) and full.startswith(head) and len(full) > len(head)
-
-
-def _blamed_units(store: GraphStore, pending: list[Unit], batch: GraphBatch,
-                  conflicts: list[tuple[str, str]]
-                  ) -> tuple[dict[int, list[str]], list[tuple[Unit, str]]]:
+def _blamed_units(pending: list[Unit], batch: GraphBatch, conflicts: list[Conflict]
+                  ) -> dict[int, list[str]]:
     """Which units the store's conflicts reject, by ``id(unit)``, with the reasons.
 
-    A post's copy that is embedded (a retweeted or quoted status) or truncated never
-    costs its line: the stored copy stands, and the line's own post is kept. A full
-    copy that disagrees is a conflict for the line whose own post it is. An order
-    whose customer is not in the CRM rejects its row. A full copy whose stored copy
-    is its shortened text is kept as a warning (the second list): the store keeps the
-    first copy of a post, and does not yet replace a shortened text with a fuller one.
+    The store already let a fuller text replace a shortened one and dropped embedded
+    (retweeted or quoted) and shortened copies that disagree with what it holds, so a
+    conflict is between full copies: for an ``in_batch`` one, the lines whose own post
+    differs from the copy written; for a ``stored`` one, the lines whose own post is
+    the copy sent. An order whose customer is not in the CRM rejects its row.
     """
     holders: dict[str, list[tuple[Unit, Post]]] = {}
     orders: dict[str, Unit] = {}
@@ -229,8 +213,7 @@ def _blamed_units(store: GraphStore, pending: list[Unit], batch: GraphBatch,
     for p in batch.posts:
         sent.setdefault(p.key, p)
     bad: dict[int, list[str]] = {}
-    stored_conflicts: dict[str, list[tuple[Unit, Post]]] = {}
-    for key, reason in conflicts:
+    for key, reason, kind in conflicts:
         order = orders.get(key)
         if order is not None:
             bad.setdefault(id(order), []).append(
@@ -239,34 +222,17 @@ def _blamed_units(store: GraphStore, pending: list[Unit], batch: GraphBatch,
             continue
         own = [(u, p) for u, p in holders.get(key, []) if not p.embedded and not p.truncated]
         first = sent.get(key)
-        if first is not None and "same batch" in reason:
-            blamed = [u for u, p in own if not _same_content(p, first)]
-        elif first is not None:
-            blamed = [u for u, p in own if _same_content(p, first)]
-        else:
+        if first is None:
             blamed = []
+        elif kind == "in_batch":
+            blamed = [u for u, p in own if not _same_content(p, first)]
+        else:
+            blamed = [u for u, p in own if _same_content(p, first)]
         blamed = blamed or [u for u, _ in own]
-        if first is not None and "same batch" not in reason:
-            stored_conflicts[key] = [(u, p) for u, p in own if any(u is b for b in blamed)]
-            continue
         for unit in {id(u): u for u in blamed}.values():
             bad.setdefault(id(unit), []).append(
                 f"duplicate id with conflicting content: {key}: {reason}")
-    kept: list[tuple[Unit, str]] = []
-    if stored_conflicts:
-        details = store.post_details(list(stored_conflicts))
-        stored_text = dict(zip(details["key"], details["text"], strict=True))
-        for key, copies in stored_conflicts.items():
-            for unit, post in copies:
-                if shortened_of(str(stored_text.get(key) or ""), post.text):
-                    kept.append((unit, f"{key}: the stored copy has the platform's shortened "
-                                       "text and this line has the full text; the store keeps "
-                                       "the first copy (the full text is in 'raw')"))
-                else:
-                    bad.setdefault(id(unit), []).append(
-                        f"duplicate id with conflicting content: {key}: an already stored "
-                        "post with this id has different author, time or text")
-    return bad, kept
+    return bad
 
 
 class ForgottenFilter:
@@ -288,6 +254,11 @@ class ForgottenFilter:
             hit = self._accounts[key] = tombstone("account", key, self.salt) in self.hashes
         return hit
 
+    def _post(self, post_key: str) -> bool:
+        """Another person's post redacted or blanked because it held the erased person's
+        words or name: it is stored as it should stay."""
+        return tombstone("post", post_key, self.salt) in self.hashes
+
     def _customer(self, customer_id: str) -> bool:
         return tombstone("customer", customer_id, self.salt) in self.hashes
 
@@ -306,7 +277,7 @@ class ForgottenFilter:
                     or self._account(account_key(r.platform, r.followee_handle))):
                 continue
             if isinstance(r, Post):
-                if self._account(r.author_key):
+                if self._account(r.author_key) or self._post(r.key):
                     continue
                 gone = [m for m in r.mentions if self._account(account_key(r.platform, m))]
                 if gone:
@@ -343,13 +314,7 @@ def load_units(
             return
         batch = _to_batch(r for unit in pending for r in unit.records)
         result = store.write_batch(batch)
-        bad, kept = _blamed_units(store, pending, batch, result.conflicts) \
-            if result.conflicts else ({}, [])
-        for unit, warning in kept:
-            if id(unit) not in bad:
-                report.warnings += 1
-                rejects.write(Reject(source_file, unit.line, warning, unit.text(), field="text",
-                                     warning=True))
+        bad = _blamed_units(pending, batch, result.conflicts) if result.conflicts else {}
         for unit in pending:
             reasons = bad.get(id(unit))
             if reasons:

@@ -18,6 +18,8 @@ exit   meaning
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 import traceback
 
@@ -40,11 +42,12 @@ from api.cli import (
     sentiment,
     serve,
     top,
+    users,
     viz,
 )
 from api.cli.common import err
 from graph.config import get_settings
-from graph.errors import EXIT_UNEXPECTED, ScrmError
+from graph.errors import EXIT_UNEXPECTED, Failure, ScrmError
 
 __all__ = ["EXIT_INTERRUPTED", "app", "main"]
 
@@ -78,6 +81,7 @@ app.command("forget")(forget.forget)
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(bots.app, name="bots")
 app.add_typer(intent.app, name="intent")
+app.add_typer(users.app, name="users")
 
 
 def _say(message: str) -> None:
@@ -99,6 +103,31 @@ def main(argv: list[str] | None = None) -> None:
     unexpected as one line that says how to see the traceback.
     """
     get_settings.cache_clear()  # each run reads the environment and .env afresh
+    failures = _engine_failures()
+    try:
+        _main(argv)
+    except SystemExit as done:
+        if _engine_failures() > failures:
+            _end(done)
+        raise
+
+
+def _engine_failures() -> int:
+    faults = sys.modules.get("graph.embedded.faults")
+    return 0 if faults is None else int(faults.engine_failures())
+
+
+def _end(done: SystemExit) -> None:
+    """After a storage failure (a full disk), end the process here: LadybugDB objects
+    still alive would try to flush their log when collected, throw from a destructor and
+    abort the process (exit 134 and two lines of C++) after scrm had said what failed."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    code = done.code
+    os._exit(code if isinstance(code, int) else (0 if code is None else 1))
+
+
+def _main(argv: list[str] | None) -> None:
     try:
         code = app(args=argv, prog_name="scrm", standalone_mode=False)
     except ScrmError as exc:
@@ -117,9 +146,23 @@ def main(argv: list[str] | None = None) -> None:
             _unexpected(cause)
         err.print("interrupted", highlight=False)
         sys.exit(EXIT_INTERRUPTED)
+    except OSError as exc:
+        if not _disk_full(exc):
+            _unexpected(exc)
+        where = f" ({exc.filename})" if exc.filename else ""
+        _say(f"no space left on the disk{where}: what was being written was not saved; "
+             "everything committed before is kept. Free some space and run the command "
+             "again (a re-run completes it).")
+        sys.exit(Failure.exit_code)
     except Exception as exc:  # noqa: BLE001 - the one place that reports the unknown
         _unexpected(exc)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _disk_full(exc: OSError) -> bool:
+    """Whether ``exc`` is a full disk or quota (pyarrow's OSErrors carry only the text)."""
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT) or any(
+        os.strerror(code) in str(exc) for code in (errno.ENOSPC, errno.EDQUOT))
 
 
 def _unexpected(exc: BaseException) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,7 @@ from graph import open_store
 from graph.config import Settings
 from graph.model import account_key
 from graph.schema import SCORE_KINDS
-from graph.store import StoreError
+from graph.store import GraphStore, StoreError
 
 if TYPE_CHECKING:
     from ingest.loader import FileReport
@@ -73,13 +74,32 @@ def demo(
                   highlight=False)
         for kind in SCORE_KINDS:
             print_top(top_rows(store, kind, 5), kind)
+        accounts = _demo_users(store)
         host, port = pick(host, settings.host), pick(port, settings.port)
-        url = f"http://{host}:{port}/graphql"
-        console.print(f"GraphQL: [b]{url}[/]", highlight=False)
+        url = f"http://{host}:{port}"
+        console.print(f"Workspace: [b]{url}/[/] (GraphQL: {url}/graphql)", highlight=False)
+        for name, (role, password) in accounts.items():
+            console.print(f"  sign in as [b]{name}[/] ({role}), password [b]{password}[/]",
+                          highlight=False)
         if not no_serve:
             run_server(store, settings, host, port)
     finally:
         store.close()
+
+
+DEMO_USERS = {"admin": "admin", "agent": "agent"}
+
+
+def _demo_users(store: GraphStore) -> dict[str, tuple[str, str]]:
+    """A demo admin and agent, each with a fresh random password (printed once)."""
+    from api.passwords import hash_password
+
+    made = {}
+    for name, role in DEMO_USERS.items():
+        password = secrets.token_urlsafe(12)
+        store.save_user(name, role=role, password_hash=hash_password(password))
+        made[name] = (role, password)
+    return made
 
 
 def _is_demo(settings: Settings) -> bool:

@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 from api.cli.common import DbOption, console, err, fail, pick, run_write_job, setting, settings_for
+from graph.errors import UserError
 from ingest.errors import IngestError
 from ingest.pipeline import check_paths
 from ingest.sources import SOURCES, Source
@@ -99,7 +100,11 @@ def watch_folder(source: str, folder: Path, db: Path | None, batch_size: int,
                            "paths": [str(p.resolve()) for p in ready],
                            "rejects_dir": str(settings.resolved_rejects_dir().resolve()),
                            "batch_size": batch_size, "force": False, "options": options}
-                result = run_write_job(db, payload, f"ingest {source}")
+                try:
+                    result = run_write_job(db, payload, f"ingest {source}")
+                except UserError as exc:  # a bad file stops nothing: say so, watch on
+                    err.print(f"error: {exc}", highlight=False, soft_wrap=True, markup=False)
+                    continue
                 print_summary(result)
                 files.extend(result["files"])
             time.sleep(0.5)

@@ -57,8 +57,13 @@ def run_server(store: GraphStore, settings: Settings, host: str, port: int,
         writer_url = f"http://127.0.0.1:{listen_port}"
         processes = _start_readers(settings, host, port, writer_url, readers)
     app.state.jobs = JobRunner(store, on_change=on_change)
-    if store.backend == "embedded":
-        announce(settings.db, writer_url)  # the CLI hands its jobs to the writer
+    try:
+        if store.backend == "embedded":
+            announce(settings.db, writer_url)  # the CLI hands its jobs to the writer
+    except BaseException:
+        for process in processes:
+            process.terminate()
+        raise
     console.print(f"GraphQL API and GraphiQL: [b]{url}/graphql[/]   network explorer: "
                   f"{url}/explore" + (f"   ({readers} read processes)" if readers else "")
                   + "   (Ctrl-C to stop)", highlight=False)
@@ -77,8 +82,10 @@ def run_server(store: GraphStore, settings: Settings, host: str, port: int,
             super().handle_exit(sig, frame)
 
     try:
+        # proxy_headers off: SCRM_TRUSTED_PROXIES alone decides whose X-Forwarded-Proto
+        # counts (api.workspace.signin.is_https)
         Server(uvicorn.Config(app, host=listen_host, port=listen_port, log_level="warning",
-                              access_log=False)).run()
+                              access_log=False, proxy_headers=False)).run()
     finally:
         forget()
         for process in processes:

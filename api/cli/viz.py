@@ -36,11 +36,13 @@ def viz(
     customer / prospect, edge colour = sentiment) to one HTML file."""
     from api.explore import page_title, render_static_html
     from api.network import NetworkFrames, build_network
+    from graph.erasure import record_export
 
     with open_reader(db) as store:
         if store.latest_run() is None:
             fail("no analysis has run yet: run 'scrm analyze' first")
         frames = NetworkFrames.load(store)
+        location = store.location if store.backend == "embedded" else None
     key = center.lower().lstrip("@") if center else None
     if key and ":" not in key:
         key = "twitter:" + key
@@ -51,5 +53,7 @@ def viz(
     what = f"around {key}" if key else f"community {community}" if community is not None \
         else "network"
     output.write_text(render_static_html(view, page_title(view, what)), encoding="utf-8")
+    if location is not None:  # an erasure deletes the file if it names the person
+        record_export(location, output)
     console.print(f"wrote {output} ({len(view.nodes):,} nodes, {len(view.edges):,} edges"
                   f"{', communities' if view.aggregated else ''})", highlight=False)

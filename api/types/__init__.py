@@ -12,6 +12,7 @@ Connections follow the Relay cursor specification. Everything is re-exported her
 ``from api.types import Account`` keeps working.
 """
 
+from api.types.audit import AuditEntry
 from api.types.care import CareItem, CareItemEdge, CareNote, CareQueueConnection, CareStatus
 from api.types.insights import AnalysisRun
 from api.types.pagination import (
@@ -55,6 +56,7 @@ __all__ = [
     "Account",
     "AnalysisRun",
     "Audience",
+    "AuditEntry",
     "CareItem",
     "CareItemEdge",
     "CareNote",

@@ -11,6 +11,7 @@ from typing import Any
 import strawberry
 
 from api.context import Info
+from api.types.audit import AuditEntry, check_audit_size
 from api.types.timeline import InteractionConnection, TimelineFilter, interaction_page
 from graph import store as port
 
@@ -183,6 +184,13 @@ class Customer:
         customer_id = str(self.id)
         rows = await info.context.store.call(lambda s: s.purchases(customer_id), quick=True)
         return [Purchase.from_domain(r) for r in rows]
+
+    @strawberry.field(description="Changes recorded about this customer, newest first.")
+    async def audit(self, info: Info, first: int = 50) -> list[AuditEntry]:
+        customer_id, limit = str(self.id), check_audit_size(first)
+        rows = await info.context.store.call(
+            lambda s: s.audit_log(customer_id=customer_id, limit=limit), quick=True)
+        return [AuditEntry.from_domain(r) for r in rows]
 
     @strawberry.field(description="The customer's social accounts.")
     async def accounts(self, info: Info) -> list[LinkedAccount]:

@@ -12,11 +12,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api.workspace.routes import router
+from api.workspace.signin import router as signin_router
+from api.workspace.users import router as users_router
 
 __all__ = ["mount"]
 
 
 def mount(app: FastAPI) -> None:
-    """Add the workspace pages to ``app``. Its key cookie is turned into a key header by
-    :class:`KeyCookieMiddleware`, which ``api.app`` places just outside the key check."""
+    """Add the workspace pages and sign-in to ``app``. The session cookie becomes the
+    signed-in user in :class:`api.workspace.signin.SessionMiddleware`, which ``api.app``
+    places just outside the key check."""
+    app.include_router(signin_router)
+    app.include_router(users_router)
     app.include_router(router)

@@ -23,8 +23,12 @@ async def execute(request: Request, query: str, **variables: Any) -> dict[str, A
     Raises:
         WorkspaceError: With GraphQL's own messages when the operation failed.
     """
+    from api.workspace.acting import acting
+
+    actor = acting(request)
     context = Context(request.app.state.store_runner)
     context.request = request
+    context.role, context.actor = actor.role, actor.name  # the signed-in user
     result = await schema.execute(query, variable_values=variables, context_value=context)
     if result.errors:
         raise WorkspaceError("; ".join(e.message for e in result.errors))

@@ -58,6 +58,7 @@ query Conversation($id: ID!) {
   careCase(conversationId: $id) {
     status assignee team updatedAt resolvedAt
     notes { id author text createdAt }
+    audit(first: 100) { id at actor action summary }
   }
 }"""
 
@@ -100,8 +101,8 @@ mutation Assign($id: ID!, $assignee: String!, $team: String) {
 }"""
 
 ADD_NOTE = """
-mutation Note($id: ID!, $author: String!, $text: String!) {
-  addNote(conversationId: $id, author: $author, text: $text) { id }
+mutation Note($id: ID!, $text: String!) {
+  addNote(conversationId: $id, text: $text) { id }
 }"""
 
 REPLY = """
@@ -110,8 +111,8 @@ mutation Reply($id: ID!, $text: String!, $public: Boolean!) {
 }"""
 
 RESOLVE = """
-mutation Resolve($id: ID!, $note: String, $author: String) {
-  resolveConversation(conversationId: $id, note: $note, author: $author) { status }
+mutation Resolve($id: ID!, $note: String) {
+  resolveConversation(conversationId: $id, note: $note) { status }
 }"""
 
 REOPEN = """

@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.explore import explorer_fragment
 from api.workspace import queries as q
-from api.workspace.acting import NAME_COOKIE, acting, require_write
+from api.workspace.acting import acting, csrf_of, require_write
 from api.workspace.gql import WorkspaceError, execute, mutate
 from api.workspace.view import (
     account_reasons,
@@ -35,7 +35,7 @@ KINDS = ("advocate", "influencer", "detractor")
 
 
 def _page(request: Request, name: str, title: str, **values: Any) -> HTMLResponse:
-    values.update(request=request, actor=acting(request), title=title,
+    values.update(request=request, actor=acting(request), csrf=csrf_of(request), title=title,
                   flash=request.query_params.get("flash"),
                   error=request.query_params.get("error"))
     return templates.TemplateResponse(request, name, values)
@@ -45,17 +45,6 @@ def _page(request: Request, name: str, title: str, **values: Any) -> HTMLRespons
 async def home() -> RedirectResponse:
     """The workspace opens on the inbox."""
     return RedirectResponse("/inbox", status_code=307)
-
-
-@router.post("/agent")
-async def set_agent_name(request: Request, name: str = Form(...),
-                         next: str = Form("/inbox")) -> RedirectResponse:
-    """Remember the name this browser records changes under (until sign-in, part 2)."""
-    target = next if next.startswith("/") and not next.startswith("//") else "/inbox"
-    response = RedirectResponse(target, status_code=303)
-    response.set_cookie(NAME_COOKIE, name.strip()[:60], httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
-    return response
 
 
 @router.get("/inbox", response_class=HTMLResponse)
@@ -159,7 +148,7 @@ def _qs(**values: str) -> str:
 async def assign(request: Request, conversation_id: str, assignee: str = Form(...),
                  team: str = Form("")) -> RedirectResponse:
     """Assign the conversation (optionally to another team)."""
-    require_write(request)
+    await require_write(request)
     return await _act(request, conversation_id, q.ASSIGN, f"Assigned to {assignee}",
                       assignee=assignee, team=team or None)
 
@@ -167,17 +156,16 @@ async def assign(request: Request, conversation_id: str, assignee: str = Form(..
 @router.post("/conversation/{conversation_id:path}/note")
 async def note(request: Request, conversation_id: str, text: str = Form(...)
                ) -> RedirectResponse:
-    """Add an internal note, recorded under the acting person's name."""
-    actor = require_write(request)
-    return await _act(request, conversation_id, q.ADD_NOTE, "Note added", author=actor.name,
-                      text=text)
+    """Add an internal note, recorded under the signed-in user's name."""
+    await require_write(request)
+    return await _act(request, conversation_id, q.ADD_NOTE, "Note added", text=text)
 
 
 @router.post("/conversation/{conversation_id:path}/reply")
 async def reply(request: Request, conversation_id: str, text: str = Form(...),
                 visibility: str = Form("public")) -> RedirectResponse:
     """Record the brand's public reply or private message."""
-    require_write(request)
+    await require_write(request)
     public = visibility != "private"
     return await _act(request, conversation_id, q.REPLY,
                       "Public reply recorded" if public else "Private reply recorded",
@@ -188,15 +176,14 @@ async def reply(request: Request, conversation_id: str, text: str = Form(...),
 async def resolve(request: Request, conversation_id: str, note: str = Form("")
                   ) -> RedirectResponse:
     """Resolve the conversation, with an optional closing note."""
-    actor = require_write(request)
-    return await _act(request, conversation_id, q.RESOLVE, "Resolved", note=note or None,
-                      author=actor.name)
+    await require_write(request)
+    return await _act(request, conversation_id, q.RESOLVE, "Resolved", note=note or None)
 
 
 @router.post("/conversation/{conversation_id:path}/reopen")
 async def reopen(request: Request, conversation_id: str) -> RedirectResponse:
     """Put the conversation back in the queue."""
-    require_write(request)
+    await require_write(request)
     return await _act(request, conversation_id, q.REOPEN, "Reopened")
 
 

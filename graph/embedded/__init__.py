@@ -1,6 +1,7 @@
 """The embedded adapter (LadybugDB), one module per section of the store port.
 
-``base`` opens, locks and runs queries; ``writes``, ``identities``, ``projection``
+``base`` opens, locks and runs queries (``faults`` says what the engine's storage
+failures mean, a full disk above all); ``writes``, ``identities``, ``projection``
 (and its cache files), ``scores`` (runs and rankings), ``reads`` (timelines,
 accounts, metrics), ``care`` (care workflow and privacy) and ``export`` are the
 sections, composed into :class:`EmbeddedStore` in ``store``. Reach it through

@@ -21,75 +21,28 @@ import re
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from graph.batch import (
-    ACCOUNT_FIELDS,
-    CUSTOMER_FIELDS,
-)
+from graph.embedded import faults
 from graph.embedded import queries as q
+from graph.embedded.shared import (
+    RANK_LOCK,
+    RANK_ORDER,
+    wrote,
+)
 from graph.schema import EMBEDDED_MIGRATIONS, EMBEDDED_SCHEMA, NODE_LABELS, REL_TYPES
 from graph.store import AccountView, StoreBusyError, StoreError
 
 _LOCK_PID = re.compile(r"Lock is held by PID (\d+)")
 
-_ACCOUNT_FIELDS = ACCOUNT_FIELDS
-_CUSTOMER_FIELDS = CUSTOMER_FIELDS
-_FIELD_TYPES = {"followers": "INT64", "is_brand": "BOOLEAN", "lifetime_value": "DOUBLE",
-                "nps": "INT64", "signup_date": "DATE"}
-
-
-def _set_clause(fields: Sequence[str]) -> str:
-    """``n.f = coalesce(row.f, n.f)`` for each field, typed: UNWIND infers STRING for a
-    column that is null in every row."""
-    parts = []
-    for f in fields:
-        value = f"CAST(row.{f} AS {_FIELD_TYPES[f]})" if f in _FIELD_TYPES else f"row.{f}"
-        parts.append(f"n.{f} = coalesce({value}, n.{f})")
-    return ", ".join(parts)
-
-_ACCOUNT_SCHEMA = pa.schema([
-    ("key", pa.string()), ("platform", pa.string()), ("handle", pa.string()),
-    ("user_id", pa.string()), ("display_name", pa.string()), ("followers", pa.int64()),
-    ("is_brand", pa.bool_()), ("location", pa.string()), ("description", pa.string()),
-])
-_CUSTOMER_SCHEMA = pa.schema([
-    ("key", pa.string()), ("name", pa.string()), ("email", pa.string()),
-    ("lifetime_value", pa.float64()), ("nps", pa.int64()), ("signup_date", pa.date32()),
-    ("location", pa.string()), ("company", pa.string()),
-])
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_POST_SCHEMA = pa.schema([
-    ("key", pa.string()), ("platform", pa.string()), ("post_id", pa.string()),
-    ("author_key", pa.string()), ("text", pa.string()), ("title", pa.string()),
-    ("created_at", pa.timestamp("us")), ("url", pa.string()), ("kind", pa.string()),
-    ("parent_key", pa.string()), ("conversation_key", pa.string()),
-    ("shared_key", pa.string()), ("hashtags", pa.list_(pa.string())), ("lang", pa.string()),
-    ("likes", pa.int64()), ("reposts", pa.int64()), ("replies", pa.int64()),
-    ("score", pa.int64()), ("accepted", pa.bool_()), ("content_hash", pa.int64()),
-    ("sentiment", pa.float64()), ("sentiment_model", pa.string()),
-])
-
-
-def _naive_utc(ts: datetime) -> datetime:
-    if ts.tzinfo is not None:
-        ts = ts.astimezone(UTC).replace(tzinfo=None)
-    return ts
-
-
-def _utc_column(values: Sequence[datetime | None]) -> pa.Array:
-    """Times as naive UTC microseconds (what ``_naive_utc`` gives, one column at a time):
-    Arrow converts aware values to UTC and takes naive ones as UTC already."""
-    return pa.array(values, pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us"))
 
 
 def _heap_trimmer() -> Callable[[], object] | None:
@@ -115,75 +68,65 @@ def _query_threads() -> int:
 
 # How long a read-only open waits for another process's checkpoint to finish.
 _CHECKPOINT_WAIT_SECONDS = 60.0
-_KEYED_CACHES = ("activity", "brandposts")  # files beside the database that hold keys
-_LARGE_BATCH = 10_000  # records; after such a batch freed memory is returned to the OS
 
 
-def _aware(ts: Any) -> datetime | None:
-    if ts is None or (isinstance(ts, float) and pd.isna(ts)):
-        return None
-    if isinstance(ts, pd.Timestamp):
-        if pd.isna(ts):
-            return None
-        ts = ts.to_pydatetime()
-    if isinstance(ts, datetime):
-        return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
-    return None
+class _Gate:
+    """Who uses one open database in this process: any number of threads at once, or
+    one alone while it replaces the database file (``compact``, after an erasure).
+
+    Reentrant per thread; a thread that alone holds it shared may take it alone. A
+    waiting replacement keeps new users out, so it never waits forever.
+    """
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._users: dict[int, int] = {}
+        self._alone: int | None = None
+        self._waiting = 0
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        me = threading.get_ident()
+        with self._cv:
+            if not self._users.get(me) and self._alone != me:
+                while self._alone is not None or self._waiting:
+                    self._cv.wait()
+            self._users[me] = self._users.get(me, 0) + 1
+        try:
+            yield
+        finally:
+            with self._cv:
+                self._users[me] -= 1
+                if not self._users[me]:
+                    del self._users[me]
+                    self._cv.notify_all()
+
+    @contextmanager
+    def alone(self) -> Iterator[None]:
+        me = threading.get_ident()
+        with self._cv:
+            self._waiting += 1
+            try:
+                while self._alone is not None or any(t != me for t in self._users):
+                    self._cv.wait()
+            finally:
+                self._waiting -= 1
+            self._alone = me
+        try:
+            yield
+        finally:
+            with self._cv:
+                self._alone = None
+                self._cv.notify_all()
 
 
-def _utc_time(value: Any) -> datetime:
-    out = _aware(value)
-    if out is None:
-        raise StoreError("a timeline row without a time")
-    return out
+class _Family:
+    """The handles of one open database object (a store and its ``sibling``s) and the
+    gate they pass: replacing the database file reopens it for all of them."""
 
-
-def _group_activity(posts: pa.Table) -> pa.Table:
-    """Per author: posts, last_post_at, accepted_answers (rows: author_key,
-    last_post_at, accepted of each post)."""
-    accepted = pc.cast(pc.fill_null(posts.column("accepted"), False), pa.int64())
-    grouped = posts.set_column(2, "accepted", accepted).group_by(
-        "author_key", use_threads=False).aggregate(
-        [([], "count_all"), ("last_post_at", "max"), ("accepted", "sum")])
-    return pa.table({
-        "author_key": grouped.column("author_key"),
-        "posts": pc.cast(grouped.column("count_all"), pa.int64()),
-        "last_post_at": grouped.column("last_post_at_max"),
-        "accepted_answers": pc.cast(grouped.column("accepted_sum"), pa.int64()),
-    })
-
-
-def _add_activity(before: pa.Table, since: pa.Table) -> pa.Table:
-    """Activity of all posts from that of the earlier ones and of the posts since."""
-    if since.num_rows == 0:
-        return before
-    both = pa.concat_tables([before, since.cast(before.schema)])
-    grouped = both.group_by("author_key", use_threads=False).aggregate(
-        [("posts", "sum"), ("last_post_at", "max"), ("accepted_answers", "sum")])
-    return pa.table({
-        "author_key": grouped.column("author_key"),
-        "posts": grouped.column("posts_sum"),
-        "last_post_at": grouped.column("last_post_at_max"),
-        "accepted_answers": grouped.column("accepted_answers_sum"),
-    })
-
-
-# Rankings of completed runs, by (database path, run id, kind): see ``_rank_order``.
-_RANK_ORDER: dict[tuple[str, str, str], np.ndarray] = {}
-_RANK_LOCK = threading.Lock()
-
-# Who owns which account, by database path: the write count it was read at, and account
-# key -> customer key of the most confident link. See ``EmbeddedStore._owners``.
-_OWNERS: dict[str, tuple[int, dict[str, str]]] = {}
-_WRITES: dict[str, int] = {}  # finished write transactions (and reopens), by database path
-_OWNERS_LOCK = threading.Lock()
-
-
-def _wrote(path: Path) -> None:
-    """Something this process wrote (or a reopen) may have changed links: forget them."""
-    with _OWNERS_LOCK:
-        _WRITES[str(path)] = _WRITES.get(str(path), 0) + 1
-        _OWNERS.pop(str(path), None)
+    def __init__(self) -> None:
+        self.gate = _Gate()
+        self.handles: weakref.WeakSet[EmbeddedBase] = weakref.WeakSet()
 
 
 
@@ -226,33 +169,57 @@ class EmbeddedBase:
         self._owns_db = True
         self._pool_bytes = pool * 1024 * 1024
         self._shared = False  # a sibling uses this database object: never reopen it
+        self._family = _Family()
+        self._family.handles.add(self)
         if not read_only:
             for statement in (*EMBEDDED_SCHEMA, *EMBEDDED_MIGRATIONS):
-                self._conn.execute(statement)
+                self._exec(statement)
 
     def _open_database(self, pool_bytes: int) -> Any:
         """Open the LadybugDB database at ``self.path``; a lock held by another process
-        is a :class:`StoreBusyError` naming it, any other failure a :class:`StoreError`."""
+        is a :class:`StoreBusyError` naming it, a full disk says so, any other failure is
+        a :class:`StoreError`. Never waits longer than ``_CHECKPOINT_WAIT_SECONDS``."""
         import ladybug
 
         read_only = self.read_only
         deadline = time.monotonic() + _CHECKPOINT_WAIT_SECONDS
+        strict = True  # replay the whole log; False after it was found cut short
+        recovered = False
         try:
             while True:
                 try:
                     return ladybug.Database(str(self.path), read_only=read_only,
                                             buffer_pool_size=pool_bytes,
-                                            max_num_threads=_query_threads())
+                                            max_num_threads=_query_threads(),
+                                            throw_on_wal_replay_failure=strict)
                 except RuntimeError as exc:
+                    if strict and faults.log_torn(str(exc)):
+                        # the last log record was cut short by a failed write (a full
+                        # disk, a crash): replay up to it, as a log's reader does
+                        strict = False
+                        continue
                     if not (read_only and "recovery is pending" in str(exc)):
                         raise
                 # A read-only open fails while the log holds a checkpoint that has not
                 # finished: a writer (``scrm serve`` running an ingest) is checkpointing
                 # right now, or one was killed in the middle. A read-write open tells
                 # which: it succeeds only if no writer is alive, and then replays the log.
+                if recovered:
+                    # a read-write open succeeded and yet recovery is still pending: it
+                    # could not finish (it needs disk space); trying again only spins
+                    if faults.nearly_full(self.path):
+                        raise faults.disk_full_error(
+                            self.path, "opening it needs room to recover its last writes")
+                    raise StoreError(f"Cannot open the database {self.path}: its recovery "
+                                     "did not finish; run the command again.")
                 try:
-                    ladybug.Database(str(self.path), buffer_pool_size=pool_bytes).close()
+                    ladybug.Database(str(self.path), buffer_pool_size=pool_bytes,
+                                     throw_on_wal_replay_failure=strict).close()
+                    recovered = True
                 except RuntimeError as exc:
+                    if strict and faults.log_torn(str(exc)):
+                        strict = False
+                        continue
                     if not _LOCK_PID.search(str(exc)) or time.monotonic() > deadline:
                         raise
                     time.sleep(0.05)  # the live writer's checkpoint ends in a moment
@@ -265,6 +232,9 @@ class EmbeddedBase:
                     "work to it; this is another process, so wait for it to finish (or stop "
                     "it) and run this command again."
                 ) from None
+            if faults.disk_full(str(exc), self.path):
+                raise faults.disk_full_error(
+                    self.path, "opening it needs room to recover its last writes") from None
             raise StoreError(f"Cannot open the database {self.path}: {exc}") from None
 
     def sibling(self) -> Self:
@@ -281,6 +251,8 @@ class EmbeddedBase:
         other._owns_db = False
         other._pool_bytes = self._pool_bytes
         other._shared = self._shared = True
+        other._family = self._family
+        self._family.handles.add(other)
         return other
 
     def close(self) -> None:
@@ -302,10 +274,16 @@ class EmbeddedBase:
     def _exec(self, query: str, params: dict[str, Any] | None = None) -> Any:
         if self._conn is None:
             raise StoreError("The store is closed.")
-        conn = getattr(self._scoped, "conn", None) or self._conn
         try:
-            return conn.execute(query, params or {})
+            with self._family.gate.shared():
+                conn = getattr(self._scoped, "conn", None) or self._conn
+                return conn.execute(query, params or {})
         except RuntimeError as exc:
+            failed = faults.storage_error(exc, self.path)
+            if failed is not None:
+                if faults.is_unsaved_commit(str(exc)):
+                    faults.mark_unsaved(self._db, exc, self.path)
+                raise failed from None
             if "buffer pool is full" in str(exc):
                 pool = getattr(self, "_pool_mb", 4096)
                 raise StoreError(
@@ -316,16 +294,24 @@ class EmbeddedBase:
             raise
 
     def _rows(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        result = self._exec(query, params)
-        columns = result.get_column_names()
-        rows = []
-        while result.has_next():
-            rows.append(dict(zip(columns, result.get_next(), strict=True)))
+        with self._family.gate.shared():
+            result = self._exec(query, params)
+            columns = result.get_column_names()
+            rows = []
+            while result.has_next():
+                rows.append(dict(zip(columns, result.get_next(), strict=True)))
         return rows
 
     def _df(self, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-        df: pd.DataFrame = self._exec(query, params).get_as_df()
+        with self._family.gate.shared():
+            df: pd.DataFrame = self._exec(query, params).get_as_df()
         return df
+
+    def _arrow(self, query: str, params: dict[str, Any] | None = None) -> pa.Table:
+        """A query result as an Arrow table, read while no one replaces the database."""
+        with self._family.gate.shared():
+            table: pa.Table = self._exec(query, params).get_as_arrow()
+        return table
 
     def _copy(self, table: str, rows: pa.Table) -> None:
         """COPY an arrow table into a node or relationship table (allow-listed)."""
@@ -361,25 +347,31 @@ class EmbeddedBase:
         if label not in NODE_LABELS:
             raise StoreError(f"Unknown label {label!r}")
         scan = pa.table({"k": pa.array(keys, pa.string())})
-        table: pa.Table = self._exec(
-            f"LOAD FROM $scan MATCH (n:{label} {{key: k}}) RETURN {returns}",
-            {"scan": scan}).get_as_arrow()
-        return table
+        return self._arrow(f"LOAD FROM $scan MATCH (n:{label} {{key: k}}) RETURN {returns}",
+                           {"scan": scan})
 
     def _in_transaction(self, work: Any) -> Any:
+        """Run ``work`` in one write transaction; it has returned only once the engine
+        saved it (see :mod:`graph.embedded.faults` for when the engine's word is not
+        enough)."""
+        with self._family.gate.shared():
+            return self._transaction(work)
+
+    def _transaction(self, work: Any) -> Any:
+        faults.check_saved(self._db, self.path)
         self._exec("BEGIN TRANSACTION")
         try:
             out = work()
         except BaseException:
             try:
                 self._exec("ROLLBACK")
-            except RuntimeError:
+            except (RuntimeError, StoreError):
                 pass  # LadybugDB already rolled back the transaction that failed
             raise
         finally:
-            _wrote(self.path)  # before and after the commit: a read between sees either
+            wrote(self.path)  # before and after the commit: a read between sees either
         self._exec("COMMIT")
-        _wrote(self.path)
+        wrote(self.path)
         return out
 
     def refresh(self) -> None:
@@ -395,10 +387,10 @@ class EmbeddedBase:
         self._db, self._conn = new_db, ladybug.Connection(new_db)
         old_conn.close()
         old_db.close()
-        _wrote(self.path)
-        with _RANK_LOCK:
-            for key in [k for k in _RANK_ORDER if k[0] == str(self.path)]:
-                del _RANK_ORDER[key]
+        wrote(self.path)
+        with RANK_LOCK:
+            for key in [k for k in RANK_ORDER if k[0] == str(self.path)]:
+                del RANK_ORDER[key]
 
     def _reopen(self) -> None:
         """Close and reopen the database this store alone uses.
@@ -439,19 +431,20 @@ class EmbeddedBase:
         if getattr(self._scoped, "conn", None) is not None:
             yield
             return
-        conn = ladybug.Connection(self._db)
-        self._scoped.conn = conn
-        try:
-            yield
-        finally:
-            self._scoped.conn = None
-            conn.close()
-            if release_heap and _TRIM_HEAP is not None:
-                _TRIM_HEAP()
+        with self._family.gate.shared():
+            conn = ladybug.Connection(self._db)
+            self._scoped.conn = conn
+            try:
+                yield
+            finally:
+                self._scoped.conn = None
+                conn.close()
+        if release_heap and _TRIM_HEAP is not None:
+            _TRIM_HEAP()
 
     def _arrow_df(self, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         """A query result as a DataFrame backed by Arrow (no per-string Python objects)."""
-        table = self._exec(query, params).get_as_arrow()
+        table = self._arrow(query, params)
         frame: pd.DataFrame = table.to_pandas(types_mapper=pd.ArrowDtype)
         return frame
 
@@ -496,7 +489,14 @@ class EmbeddedBase:
         path = self._cache_path(name)
         # one temporary file per writer: two threads never write into the same one
         tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(
-                sink, table.schema.with_metadata({"scrm": json.dumps(meta)})) as writer:
-            writer.write_table(table)
-        tmp.replace(path)
+        try:
+            with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(
+                    sink, table.schema.with_metadata({"scrm": json.dumps(meta)})) as writer:
+                writer.write_table(table)
+            tmp.replace(path)
+        except OSError as exc:  # pyarrow's are OSErrors too: never leave half a file
+            tmp.unlink(missing_ok=True)
+            if faults.disk_full(str(exc), self.path) or faults.nearly_full(self.path):
+                raise faults.disk_full_error(
+                    self.path, f"its cache {path.name} could not be written") from None
+            raise

@@ -12,11 +12,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.embedded import queries as q
-from graph.embedded.base import (
-    _LARGE_BATCH,
-    EmbeddedBase,
-    _add_activity,
-    _group_activity,
+from graph.embedded.base import EmbeddedBase
+from graph.embedded.shared import (
+    LARGE_BATCH,
+    add_activity,
+    group_activity,
 )
 from graph.store import (
     ACCOUNT_PROFILE_COLUMNS,
@@ -124,7 +124,7 @@ class ProjectionMixin(EmbeddedBase):
             ("MATCH (p:Post)-[s:SHARES]->(q:Post) RETURN offset(id(p)) AS p, "
              "offset(id(q)) AS q, s.kind = 'quote' AS quote", "share"),
         ):
-            rows = self._exec(query).get_as_arrow()
+            rows = self._arrow(query)
             p = rows.column("p").to_numpy()
             src = of(p)
             dst = rows.column("b").to_numpy() if "b" in rows.column_names else \
@@ -187,7 +187,7 @@ class ProjectionMixin(EmbeddedBase):
         table = self._cached_interactions(self._projection_state())
         sentiment = classes = np.zeros(0)
         if with_sentiment:
-            sentiment_rows = self._exec(q.POST_SENTIMENT_OFFSETS).get_as_arrow()
+            sentiment_rows = self._arrow(q.POST_SENTIMENT_OFFSETS)
             post_offsets = sentiment_rows.column("o").to_numpy()
             sentiment = np.full(int(post_offsets.max()) + 1 if len(post_offsets) else 0,
                                 np.nan)
@@ -359,11 +359,11 @@ class ProjectionMixin(EmbeddedBase):
                     delta = self._activity_rows(int(meta["mark"]))
                     if int(meta.get("posts", -1)) + delta.num_rows == posts:
                         try:
-                            grouped = _add_activity(table, _group_activity(delta))
+                            grouped = add_activity(table, group_activity(delta))
                         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, KeyError):
                             grouped = None  # kept by another version: rebuilt
             if grouped is None:
-                grouped = _group_activity(self._activity_rows(None))
+                grouped = group_activity(self._activity_rows(None))
             if mark is not None:
                 self._write_cache("activity", grouped, {
                     "mark": int(mark), "generation": generation, "posts": posts})
@@ -384,7 +384,7 @@ class ProjectionMixin(EmbeddedBase):
         own (the driver would keep the table for as long as a connection lives)."""
         scores = pa.table({"k": pa.array(keys, pa.string()),
                            "s": pa.array(np.asarray(values, dtype=float), pa.float64())})
-        with self._batch_connection(release_heap=len(scores) >= _LARGE_BATCH):
+        with self._batch_connection(release_heap=len(scores) >= LARGE_BATCH):
             for i in range(0, len(scores), 50_000):
                 self._exec(q.SET_POST_SENTIMENT, {"scan": scores.slice(i, 50_000),
                                                       "m": model})
@@ -393,7 +393,7 @@ class ProjectionMixin(EmbeddedBase):
                                  ) -> None:
         """Scanned from an Arrow table like ``write_post_sentiment``."""
         table = understanding_table(keys, frame)
-        with self._batch_connection(release_heap=len(table) >= _LARGE_BATCH):
+        with self._batch_connection(release_heap=len(table) >= LARGE_BATCH):
             for i in range(0, len(table), 50_000):
                 self._exec(q.SET_POST_UNDERSTANDING, {"scan": table.slice(i, 50_000),
                                                           "m": model})

@@ -30,6 +30,18 @@ DELETE_CONVERSATION_EDGES = (
     "MATCH (:Post)-[r:IN_CONVERSATION]->(:Conversation {key: $old}) DELETE r"
 )
 DELETE_CONVERSATION = "MATCH (c:Conversation {key: $old}) DELETE c"
+# A care case and notes filed under a provisional conversation move with its posts;
+# the real conversation's own case, if it has one, stays.
+MOVE_CARE_CASE = (
+    "MATCH (old:CareCase {key: $old}) OPTIONAL MATCH (real:CareCase {key: $real}) "
+    "WITH old, real WHERE real IS NULL "
+    "CREATE (:CareCase {key: $real, status: old.status, assignee: old.assignee, "
+    "team: old.team, updated_at: old.updated_at, resolved_at: old.resolved_at})"
+)
+DELETE_CARE_CASE = "MATCH (c:CareCase {key: $old}) DELETE c"
+MOVE_CARE_NOTES = (
+    "MATCH (n:CareNote) WHERE n.conversation_key = $old SET n.conversation_key = $real"
+)
 SET_POST_CONVERSATION = (
     "UNWIND $keys AS k MATCH (p:Post {key: k}) "
     "SET p.conversation_key = $real"
@@ -50,7 +62,10 @@ EXISTING_FOLLOWS = (
 )
 CLEAR_BRANDS = "MATCH (a:Account) WHERE a.is_brand SET a.is_brand = false"
 MARK_BRANDS = "UNWIND $keys AS k MATCH (a:Account {key: k}) SET a.is_brand = true"
-MERGE_SETTING = "MERGE (s:Setting {key: $k}) SET s.value = $v"
+MERGE_SETTING = (  # privacy.salt is written once (see SET_PRIVACY_SALT), never replaced
+    "MERGE (s:Setting {key: $k}) ON CREATE SET s.value = $v ON MATCH SET s.value = "
+    "CASE WHEN $k = 'privacy.salt' THEN s.value ELSE $v END"
+)
 GET_SETTINGS = "MATCH (s:Setting) RETURN s.key AS k, s.value AS v"
 RECORD_FILE = (
     "MERGE (f:IngestFile {key: $k}) SET f.path = $path, f.source = $source, "
@@ -211,16 +226,16 @@ CARE_NOTES = (
     "n.author AS author, n.text AS text, n.created_at AS created_at "
     "ORDER BY created_at, key"
 )
-SET_PRIVACY_SALT = "MERGE (s:Setting {key: 'privacy.salt'}) SET s.value = $v"
+# write-once: a new salt would let an erased person back in through a later import
+SET_PRIVACY_SALT = "MERGE (s:Setting {key: 'privacy.salt'}) ON CREATE SET s.value = $v"
 FORGOTTEN_KEYS = "MATCH (f:Forgotten) RETURN f.key AS k"
 FORGET_LINKED_ACCOUNTS = (
     "MATCH (:Customer {key: $c})-[:OWNS]->(a:Account) "
     "WHERE NOT a.is_brand RETURN a.key AS key, a.platform AS platform, "
     "a.handle AS handle, a.followers AS followers"
 )
-CREATE_ANONYMOUS_ACCOUNT = (
-    "CREATE (:Account {key: $k, platform: $p, handle: $h, followers: $f, "
-    "is_brand: false})"
+CREATE_ANONYMOUS_ACCOUNT = (  # no follower count: an exact figure can point at a person
+    "CREATE (:Account {key: $k, platform: $p, handle: $h, is_brand: false})"
 )
 MOVE_AUTHORED_POSTS = (
     "MATCH (a:Account {key: $old})-[:POSTED]->(p:Post), (n:Account {key: $new}) "
@@ -231,6 +246,12 @@ MOVE_MENTIONS = (
     "MATCH (p:Post)-[:MENTIONS]->(a:Account {key: $old}), (n:Account {key: $new}) "
     "CREATE (p)-[:MENTIONS]->(n) RETURN p.key AS key, p.text AS text, "
     "p.title AS title, p.author_key AS author, p.created_at AS created_at"
+)
+# A stored post's shortened text replaced by its full text (graph.planning decides);
+# its sentiment was scored on the shortened text, so it is scored again.
+REPLACE_POST_TEXTS = (
+    "UNWIND $rows AS row MATCH (p:Post {key: row.k}) SET p.text = row.t, "
+    "p.content_hash = row.h, p.sentiment = NULL, p.sentiment_model = NULL"
 )
 REDACT_POSTS = (
     "UNWIND $rows AS row MATCH (p:Post {key: row.k}) SET p.text = row.t, "
@@ -289,4 +310,88 @@ IMPORT_RUN = (
     "MERGE (r:AnalysisRun {run_id: $id}) SET r.started_at = $started, "
     "r.finished_at = CAST($finished AS TIMESTAMP), r.status = $status, r.params = $params, "
     "r.stats = $stats, r.error = CAST($error AS STRING)"
+)
+
+# ------------------------------------------------------------------ erasure
+PERSON_CUSTOMER = "MATCH (c:Customer {key: $c}) RETURN c.name AS name, c.email AS email"
+PERSON_ACCOUNTS = (
+    "MATCH (:Customer {key: $c})-[:OWNS]->(a:Account) WHERE NOT a.is_brand "
+    "RETURN a.key AS key, a.handle AS handle, a.display_name AS display_name, "
+    "a.description AS description, a.user_id AS user_id"
+)
+ACCOUNT_POSTS = (
+    "MATCH (:Account {key: $a})-[:POSTED]->(p:Post) RETURN p.key AS key, p.text AS text, "
+    "p.title AS title, p.conversation_key AS conversation_key"
+)
+MENTIONS_OF_ACCOUNT = "MATCH (p:Post)-[:MENTIONS]->(:Account {key: $a}) RETURN p.key AS key"
+SHARES_OF_POST = "MATCH (s:Post)-[:SHARES]->(:Post {key: $k}) RETURN s.key AS key"
+POSTS_IN_CONVERSATION = (
+    "MATCH (p:Post)-[:IN_CONVERSATION]->(:Conversation {key: $k}) RETURN p.key AS key"
+)
+POSTS_NAMING = (
+    "MATCH (p:Post) WHERE lower(p.text) CONTAINS $t OR lower(p.title) CONTAINS $t "
+    "RETURN p.key AS key"
+)
+POSTS_BY_KEY = (
+    "UNWIND $keys AS k MATCH (p:Post {key: k}) RETURN p.key AS key, p.text AS text, "
+    "p.title AS title, p.author_key AS author, p.created_at AS created_at, p.kind AS kind"
+)
+CLEAR_POST_URLS = "UNWIND $keys AS k MATCH (p:Post {key: k}) SET p.url = NULL"
+ALL_CARE_NOTES = "MATCH (n:CareNote) RETURN n.key AS key, n.text AS text"
+REDACT_CARE_NOTES = "UNWIND $rows AS row MATCH (n:CareNote {key: row.k}) SET n.text = row.t"
+EXPORT_DATABASE = "EXPORT DATABASE '{path}' (format='parquet')"
+IMPORT_DATABASE = "IMPORT DATABASE '{path}'"
+
+# ------------------------------------------------------------------ users
+_USER_RETURN = ("u.key AS name, u.role AS role, u.password_hash AS password_hash, "
+                "u.created_at AS created_at, u.disabled AS disabled")
+GET_USER = f"MATCH (u:User {{key: $name}}) RETURN {_USER_RETURN}"
+ALL_USERS = f"MATCH (u:User) RETURN {_USER_RETURN} ORDER BY name"
+SAVE_USER = (
+    "MERGE (u:User {key: $name}) "
+    "ON CREATE SET u.created_at = $now, u.disabled = false "
+    "SET u.role = $role, u.password_hash = coalesce($hash, u.password_hash), "
+    "u.disabled = coalesce($disabled, u.disabled) "
+    f"RETURN {_USER_RETURN}"
+)
+DELETE_USER = "MATCH (u:User {key: $name}) DELETE u RETURN count(*) AS n"
+DELETE_EXPIRED_SESSIONS = "MATCH (s:Session) WHERE s.expires_at <= $now DELETE s"
+CREATE_SESSION = (
+    "CREATE (s:Session {key: $key, user: $user, created_at: $now, expires_at: $expires})"
+)
+SESSION_USER = (
+    "MATCH (s:Session {key: $key}) WHERE s.expires_at > $now "
+    "MATCH (u:User {key: s.user}) WHERE NOT u.disabled "
+    f"RETURN {_USER_RETURN}"
+)
+END_SESSION = "MATCH (s:Session {key: $key}) DELETE s RETURN count(*) AS n"
+END_USER_SESSIONS = "MATCH (s:Session) WHERE s.user = $user DELETE s RETURN count(*) AS n"
+ADD_AUDIT = (
+    "CREATE (e:AuditEntry {key: $key, at: $at, actor: $actor, action: $action, "
+    "conversation_key: $conversation_key, customer_id: $customer_id, summary: $summary})"
+)
+_AUDIT_RETURN = ("e.key AS key, e.at AS at, e.actor AS actor, e.action AS action, "
+                 "e.conversation_key AS conversation_key, e.customer_id AS customer_id, "
+                 "e.summary AS summary")
+AUDIT_ALL = f"MATCH (e:AuditEntry) RETURN {_AUDIT_RETURN} ORDER BY at DESC, key DESC LIMIT $n"
+AUDIT_OF_CONVERSATION = (
+    "MATCH (e:AuditEntry) WHERE e.conversation_key = $k "
+    f"RETURN {_AUDIT_RETURN} ORDER BY at DESC, key DESC LIMIT $n"
+)
+AUDIT_OF_CUSTOMER = (
+    "MATCH (e:AuditEntry) WHERE e.customer_id = $c "
+    f"RETURN {_AUDIT_RETURN} ORDER BY at DESC, key DESC LIMIT $n"
+)
+AUDIT_ABOUT = (
+    "MATCH (e:AuditEntry) WHERE e.customer_id = $c "
+    "OR any(t IN $terms WHERE lower(e.summary) CONTAINS t) "
+    "RETURN e.key AS key, e.customer_id AS customer_id, e.summary AS summary"
+)
+REDACT_AUDIT = (
+    "UNWIND $rows AS r MATCH (e:AuditEntry {key: r.key}) SET e.summary = r.summary"
+)
+AUDIT_CUSTOMER_NAMES = (
+    "MATCH (c:Customer {key: $c}) "
+    "OPTIONAL MATCH (c)-[:OWNS]->(a:Account) "
+    "RETURN c.name AS name, c.email AS email, collect(a.handle) AS handles"
 )

@@ -9,19 +9,19 @@ from typing import Any
 import pandas as pd
 
 from graph.batch import (
+    ACCOUNT_FIELDS,
+    CUSTOMER_FIELDS,
     select_timeline,
 )
 from graph.embedded import queries as q
-from graph.embedded.base import (
-    _ACCOUNT_FIELDS,
-    _CUSTOMER_FIELDS,
-    _OWNERS,
-    _OWNERS_LOCK,
-    _WRITES,
-    EmbeddedBase,
-    _aware,
-    _naive_utc,
-    _utc_time,
+from graph.embedded.base import EmbeddedBase
+from graph.embedded.shared import (
+    OWNERS,
+    OWNERS_LOCK,
+    WRITES,
+    aware,
+    naive_utc,
+    utc_time,
 )
 from graph.runs import (
     missing_to_none,
@@ -60,7 +60,7 @@ class ReadsMixin(EmbeddedBase):
         out["PendingEdge"] = count("MATCH (n:PendingEdge) RETURN count(*) AS n")
         return out
 
-    _ACCOUNT_RETURN = ", ".join(f"a.{f} AS {f}" for f in ("key", *_ACCOUNT_FIELDS))
+    _ACCOUNT_RETURN = ", ".join(f"a.{f} AS {f}" for f in ("key", *ACCOUNT_FIELDS))
 
     @staticmethod
     def _account(r: dict[str, Any]) -> AccountView:
@@ -84,7 +84,7 @@ class ReadsMixin(EmbeddedBase):
                           f"RETURN {self._ACCOUNT_RETURN}", {"keys": list(dict.fromkeys(keys))})
         return {r["key"]: self._account(r) for r in rows}
 
-    _CUSTOMER_RETURN = "c.key AS key, " + ", ".join(f"c.{f} AS {f}" for f in _CUSTOMER_FIELDS)
+    _CUSTOMER_RETURN = "c.key AS key, " + ", ".join(f"c.{f} AS {f}" for f in CUSTOMER_FIELDS)
 
     @staticmethod
     def _customer(r: dict[str, Any]) -> CustomerView:
@@ -104,19 +104,19 @@ class ReadsMixin(EmbeddedBase):
     def _owners(self) -> dict[str, str]:
         """Account key -> the customer of its most confident link (ties: the lower
         customer key), for every linked account, read once per process until something
-        is written (``_wrote``; read processes reopen, which counts).
+        is written (``wrote``; read processes reopen, which counts).
 
         A ranking page asks who owns each of its accounts. Twenty `{key: $k}` look-ups
         through OWNS cost 1.1 ms a page at a million accounts (and `UNWIND $keys` there
         plans a scan: 29 ms); this map answers from memory. It holds the links only
         (10,000 at a million accounts: 40 ms to read, about 100 bytes each)."""
         path = str(self.path)
-        with _OWNERS_LOCK:
-            writes = _WRITES.get(path, 0)
-            cached = _OWNERS.get(path)
+        with OWNERS_LOCK:
+            writes = WRITES.get(path, 0)
+            cached = OWNERS.get(path)
         if cached is not None and cached[0] == writes:
             return cached[1]
-        table = self._exec(q.OWNER_LINKS).get_as_arrow()
+        table = self._arrow(q.OWNER_LINKS)
         best: dict[str, tuple[float, str]] = {}
         for a, c, w in zip(table.column("a").to_pylist(), table.column("c").to_pylist(),
                            table.column("w").to_pylist(), strict=True):
@@ -124,9 +124,9 @@ class ReadsMixin(EmbeddedBase):
             if a not in best or score < best[a]:
                 best[a] = score
         owners = {a: c for a, (_, c) in best.items()}
-        with _OWNERS_LOCK:
-            if _WRITES.get(path, 0) == writes:  # nothing was written while this was read
-                _OWNERS[path] = (writes, owners)
+        with OWNERS_LOCK:
+            if WRITES.get(path, 0) == writes:  # nothing was written while this was read
+                OWNERS[path] = (writes, owners)
         return owners
 
     def customers_for_accounts(self, keys: Sequence[str]) -> dict[str, CustomerView]:
@@ -155,7 +155,7 @@ class ReadsMixin(EmbeddedBase):
             q.CONVERSATION_POSTS,
             {"k": conversation_key, "n": limit})
         for r in rows:
-            r["created_at"] = _aware(r["created_at"])
+            r["created_at"] = aware(r["created_at"])
             r["sentiment"] = missing_to_none(r["sentiment"])
         return rows
 
@@ -263,7 +263,7 @@ class ReadsMixin(EmbeddedBase):
         at = at_key = since = until = None
         if before is not None:
             conditions.append("(p.created_at < $t OR (p.created_at = $t AND p.key <= $pk))")
-            at = params["t"] = _naive_utc(before[0])
+            at = params["t"] = naive_utc(before[0])
             at_key = params["pk"] = before[1]
         platforms = kinds = None
         if f.platforms:
@@ -276,10 +276,10 @@ class ReadsMixin(EmbeddedBase):
             kinds = set(params["kinds"])
         if f.since is not None:
             conditions.append("p.created_at >= $since")
-            since = params["since"] = _naive_utc(f.since)
+            since = params["since"] = naive_utc(f.since)
         if f.until is not None:
             conditions.append("p.created_at < $until")
-            until = params["until"] = _naive_utc(f.until)
+            until = params["until"] = naive_utc(f.until)
         languages = intents = None
         if f.languages:
             conditions.append("list_contains($languages, p.language)")
@@ -309,7 +309,7 @@ class ReadsMixin(EmbeddedBase):
                 for r in self._timeline_rows(key, direction, where, params, passes, first + 3):
                     r["direction"] = direction
                     rows.append(r)
-        items = select_timeline(rows, first=first, before=before, to_time=_utc_time)
+        items = select_timeline(rows, first=first, before=before, to_time=utc_time)
         details = {r["key"]: r for r in self._rows(
             self._TIMELINE_DETAILS, {"keys": list(dict.fromkeys(r["key"] for _, r in items))})
         } if items else {}
@@ -343,10 +343,10 @@ class ReadsMixin(EmbeddedBase):
         conditions, params = ["true"], {}
         if since is not None:
             conditions.append(f"{var}.created_at >= $since")
-            params["since"] = _naive_utc(since)
+            params["since"] = naive_utc(since)
         if until is not None:
             conditions.append(f"{var}.created_at < $until")
-            params["until"] = _naive_utc(until)
+            params["until"] = naive_utc(until)
         return " AND ".join(conditions), params
 
     def post_frame(self, since: datetime | None, until: datetime | None) -> pd.DataFrame:
@@ -372,7 +372,7 @@ class ReadsMixin(EmbeddedBase):
 
     def newest_post_at(self) -> datetime | None:
         rows = self._rows(q.NEWEST_POST_AT)
-        return _aware(rows[0]["t"]) if rows else None
+        return aware(rows[0]["t"]) if rows else None
 
     def purchase_frame(self) -> pd.DataFrame:
         frame = self._df(q.PURCHASE_FRAME)

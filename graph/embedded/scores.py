@@ -12,11 +12,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.embedded import queries as q
-from graph.embedded.base import (
-    _RANK_LOCK,
-    _RANK_ORDER,
-    EmbeddedBase,
-    _aware,
+from graph.embedded.base import EmbeddedBase
+from graph.embedded.shared import (
+    RANK_LOCK,
+    RANK_ORDER,
+    aware,
 )
 from graph.runs import (
     INT_SCORE_COLUMNS,
@@ -88,7 +88,7 @@ class ScoresMixin(EmbeddedBase):
 
     @staticmethod
     def _run_info(r: dict[str, Any]) -> AnalysisRunInfo:
-        return run_info(r, _aware)
+        return run_info(r, aware)
 
     _RUN_RETURN = ("r.run_id AS run_id, r.started_at AS started_at, r.finished_at AS finished_at, "
                    "r.status AS status, r.params AS params, r.stats AS stats, r.error AS error")
@@ -112,8 +112,8 @@ class ScoresMixin(EmbeddedBase):
         primary-key lookups, where a filtered scan of every score row took half a second
         at a million accounts."""
         cache_key = (str(self.path), run_id, kind)
-        with _RANK_LOCK:
-            order = _RANK_ORDER.get(cache_key)
+        with RANK_LOCK:
+            order = RANK_ORDER.get(cache_key)
         if order is not None:
             return order
         table = self._exec(f"MATCH (s:AccountScore) WHERE s.run_id = $run AND "
@@ -122,10 +122,10 @@ class ScoresMixin(EmbeddedBase):
         ranks = table.column("r").to_numpy()
         order = np.full(int(ranks.max()) if len(ranks) else 0, None, dtype=object)
         order[ranks - 1] = table.column("k").to_pylist()
-        with _RANK_LOCK:
-            for stale in [k for k in _RANK_ORDER if k[0] == str(self.path) and k[1] != run_id]:
-                del _RANK_ORDER[stale]  # one run's rankings per database at a time
-            _RANK_ORDER[cache_key] = order
+        with RANK_LOCK:
+            for stale in [k for k in RANK_ORDER if k[0] == str(self.path) and k[1] != run_id]:
+                del RANK_ORDER[stale]  # one run's rankings per database at a time
+            RANK_ORDER[cache_key] = order
         return order
 
     def ranked_accounts(self, kind: str, *, first: int, after_rank: int = 0,

@@ -8,13 +8,14 @@ from graph.embedded.identities import IdentitiesMixin
 from graph.embedded.projection import ProjectionMixin
 from graph.embedded.reads import ReadsMixin
 from graph.embedded.scores import ScoresMixin
+from graph.embedded.users import UsersMixin
 from graph.embedded.writes import WritesMixin
 
 __all__ = ["EmbeddedStore"]
 
 
 class EmbeddedStore(WritesMixin, IdentitiesMixin, ProjectionMixin, ScoresMixin, ReadsMixin,
-                    CareMixin, ExportMixin):
+                    CareMixin, ExportMixin, UsersMixin):
     """The store port on LadybugDB.
 
     Args:

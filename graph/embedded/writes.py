@@ -9,6 +9,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.batch import (
+    ACCOUNT_FIELDS,
+    CUSTOMER_FIELDS,
     GIVEN_ACCOUNT_FIELDS,
     account_changed,
     account_row,
@@ -17,17 +19,15 @@ from graph.batch import (
     plan_links,
 )
 from graph.embedded import queries as q
-from graph.embedded.base import (
-    _ACCOUNT_FIELDS,
-    _ACCOUNT_SCHEMA,
-    _CUSTOMER_FIELDS,
-    _CUSTOMER_SCHEMA,
-    _LARGE_BATCH,
-    _POST_SCHEMA,
-    EmbeddedBase,
-    _set_clause,
-    _utc_column,
-    _wrote,
+from graph.embedded.base import EmbeddedBase
+from graph.embedded.shared import (
+    ACCOUNT_SCHEMA,
+    CUSTOMER_SCHEMA,
+    LARGE_BATCH,
+    POST_SCHEMA,
+    set_clause,
+    utc_column,
+    wrote,
 )
 from graph.model import (
     Account,
@@ -36,6 +36,7 @@ from graph.model import (
 )
 from graph.planning import PostEdge, PostPlan, pending_edge_key, split_edges
 from graph.store import (
+    Conflict,
     GraphBatch,
     StoreError,
     WriteResult,
@@ -47,7 +48,7 @@ class WritesMixin(EmbeddedBase):
 
 
     def write_batch(self, batch: GraphBatch) -> WriteResult:
-        large = len(batch) >= _LARGE_BATCH
+        large = len(batch) >= LARGE_BATCH
         with self._batch_connection(release_heap=large):
             result: WriteResult = self._in_transaction(lambda: self._write_batch(batch))
         if large:
@@ -68,17 +69,17 @@ class WritesMixin(EmbeddedBase):
         merged = merge_customers(batch)
         if not merged:
             return
-        ret = "n.key AS key, " + ", ".join(f"n.{f} AS {f}" for f in _CUSTOMER_FIELDS)
+        ret = "n.key AS key, " + ", ".join(f"n.{f} AS {f}" for f in CUSTOMER_FIELDS)
         existing = {r["key"]: r for r in self._existing("Customer", list(merged), ret)}
         new = [r for k, r in merged.items() if k not in existing]
         changed = [r for k, r in merged.items() if k in existing and any(
-            f in r and r[f] != existing[k][f] for f in _CUSTOMER_FIELDS)]
+            f in r and r[f] != existing[k][f] for f in CUSTOMER_FIELDS)]
         self._copy("Customer", pa.Table.from_pylist(
-            [{f: r.get(f) for f in _CUSTOMER_SCHEMA.names} for r in new], schema=_CUSTOMER_SCHEMA))
+            [{f: r.get(f) for f in CUSTOMER_SCHEMA.names} for r in new], schema=CUSTOMER_SCHEMA))
         if changed:
-            sets = _set_clause(_CUSTOMER_FIELDS)
+            sets = set_clause(CUSTOMER_FIELDS)
             self._exec(f"UNWIND $rows AS row MATCH (n:Customer {{key: row.key}}) SET {sets}",
-                       {"rows": [{f: r.get(f) for f in ("key", *_CUSTOMER_FIELDS)}
+                       {"rows": [{f: r.get(f) for f in ("key", *CUSTOMER_FIELDS)}
                                  for r in changed]})
         result.created["customers"] = len(new)
         result.updated["customers"] = len(changed)
@@ -100,15 +101,15 @@ class WritesMixin(EmbeddedBase):
         rows = pa.table({"key": new, "platform": [p for p, _ in parts],
                          "handle": [h for _, h in parts],
                          **dict(zip(GIVEN_ACCOUNT_FIELDS, given, strict=True))},
-                        schema=_ACCOUNT_SCHEMA)
-        brand = _ACCOUNT_SCHEMA.get_field_index("is_brand")
+                        schema=ACCOUNT_SCHEMA)
+        brand = ACCOUNT_SCHEMA.get_field_index("is_brand")
         self._copy("Account", rows.set_column(brand, "is_brand",
                                               pc.fill_null(rows["is_brand"], False)))
         if changed:
-            sets = _set_clause(_ACCOUNT_FIELDS)
+            sets = set_clause(ACCOUNT_FIELDS)
             update = [account_row(k, merged[k]) for k in changed]
             self._exec(f"UNWIND $rows AS row MATCH (n:Account {{key: row.key}}) SET {sets}",
-                       {"rows": [{f: r.get(f) for f in ("key", *_ACCOUNT_FIELDS)}
+                       {"rows": [{f: r.get(f) for f in ("key", *ACCOUNT_FIELDS)}
                                  for r in update]})
         result.created["accounts"] = len(new)
         result.updated["accounts"] = len(changed)
@@ -120,6 +121,14 @@ class WritesMixin(EmbeddedBase):
         found = self._existing_table("Post", plan.keys, "n.key AS key, n.content_hash AS h")
         plan.keep_new(dict(zip(found["key"].to_pylist(), found["h"].to_pylist(), strict=True)),
                       result)
+        if plan.differing:
+            found = self._existing_table("Post", plan.texts_to_look_up(),
+                                         "n.key AS key, n.text AS t")
+            plan.settle(dict(zip(found["key"].to_pylist(), found["t"].to_pylist(),
+                                 strict=True)), result)
+            if plan.replacements:
+                self._exec(q.REPLACE_POST_TEXTS, {"rows": [
+                    {"k": k, "t": t, "h": h} for k, t, h in plan.replacements]})
         if not plan.new_keys:
             return
         parents = plan.parents_to_look_up()
@@ -131,7 +140,7 @@ class WritesMixin(EmbeddedBase):
         self._copy("Post", pa.table({
             "key": new_keys, "platform": plan.platforms, "post_id": [p.post_id for p in new],
             "author_key": plan.authors, "text": [p.text for p in new],
-            "title": [p.title for p in new], "created_at": _utc_column([p.created_at for p in new]),
+            "title": [p.title for p in new], "created_at": utc_column([p.created_at for p in new]),
             "url": [p.url for p in new], "kind": plan.kinds, "parent_key": plan.parent_keys,
             "conversation_key": plan.conversations, "shared_key": plan.shared_keys,
             "hashtags": [p.hashtags for p in new], "lang": [p.lang for p in new],
@@ -139,7 +148,7 @@ class WritesMixin(EmbeddedBase):
             "replies": [p.replies for p in new], "score": [p.score for p in new],
             "accepted": [p.accepted for p in new], "content_hash": plan.hashes,
             "sentiment": pa.nulls(n, pa.float64()), "sentiment_model": pa.nulls(n, pa.string()),
-        }, schema=_POST_SCHEMA))
+        }, schema=POST_SCHEMA))
 
         # Conversations the new posts belong to, and provisional ones that now move.
         conversation_platform = plan.conversation_platforms()
@@ -198,7 +207,8 @@ class WritesMixin(EmbeddedBase):
 
     def _move_conversations(self, moves: dict[str, str]) -> None:
         """Move the posts filed under each provisional conversation to the real one,
-        then drop the provisional one (rare: a parent arrived after its replies)."""
+        then drop the provisional one (rare: a parent arrived after its replies). A care
+        case and notes filed under it move too (the real conversation's case stays)."""
         for old, real in moves.items():
             # one conversation at a time, from the conversation's end: an UNWIND over
             # the relationship table would be planned as a scan of every post
@@ -210,6 +220,9 @@ class WritesMixin(EmbeddedBase):
             if keys:
                 self._exec(q.SET_POST_CONVERSATION, {"keys": keys, "real": real})
                 self._copy("IN_CONVERSATION", pa.table({"from": keys, "to": [real] * len(keys)}))
+            self._exec(q.MOVE_CARE_CASE, {"old": old, "real": real})
+            self._exec(q.DELETE_CARE_CASE, {"old": old})
+            self._exec(q.MOVE_CARE_NOTES, {"old": old, "real": real})
 
     def _write_links(self, links: Sequence[OwnsLink], result: WriteResult) -> None:
         if not links:
@@ -262,7 +275,8 @@ class WritesMixin(EmbeddedBase):
         new = {k: p for k, p in rows.items() if k not in existing}
         for k, p in list(new.items()):
             if p.customer_id not in known_customers:
-                result.conflicts.append((k, f"customer {p.customer_id!r} is not in the CRM"))
+                result.conflicts.append(Conflict(
+                    k, f"customer {p.customer_id!r} is not in the CRM", "customer"))
                 del new[k]
         self._copy("Purchase", pa.table({
             "key": list(new), "customer_id": [p.customer_id for p in new.values()],
@@ -332,5 +346,5 @@ class WritesMixin(EmbeddedBase):
 
     def unlink_account(self, customer_id: str, account_key: str) -> bool:
         rows = self._rows(q.DELETE_LINK_COUNTED, {"c": customer_id, "a": account_key})
-        _wrote(self.path)
+        wrote(self.path)
         return bool(rows and rows[0]["n"])

@@ -16,59 +16,27 @@ the transaction reads, exactly as the embedded adapter does, so both report the 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self
 
-import pandas as pd
 from neo4j import RoutingControl
 
-from graph.batch import (
-    ACCOUNT_FIELDS,
-    CUSTOMER_FIELDS,
-)
 from graph.neo4j import queries as q
+from graph.neo4j.shared import chunks, native, utc
 from graph.store import AccountView, StoreError
 
 if TYPE_CHECKING:
     from graph.config import Settings
 
 
-_ACCOUNT_FIELDS = ACCOUNT_FIELDS
-_CUSTOMER_FIELDS = CUSTOMER_FIELDS
 
 Rows = list[dict[str, Any]]
 Runner = Callable[[str, dict[str, Any]], Rows]
 
 
-# ------------------------------------------------------------------ value conversion
-def _utc(ts: datetime) -> datetime:
-    """An aware UTC datetime (the driver sends it as a Neo4j DateTime); naive means UTC,
-    as in the embedded store."""
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
-
-
-def _native(value: Any) -> Any:
-    """Neo4j temporal values as Python ones (aware datetimes in UTC)."""
-    to_native = getattr(value, "to_native", None)
-    if to_native is None:
-        return value
-    out = to_native()
-    if isinstance(out, datetime):
-        return _utc(out)
-    return out
-
-
-def _timestamps(values: Sequence[Any]) -> pd.Series:
-    """Neo4j DateTimes as naive-UTC ``datetime64[us]``, the embedded store's dtype."""
-    py = [_native(v) for v in values]
-    series = pd.to_datetime(pd.Series(py, dtype="object"), utc=True)
-    return series.dt.tz_localize(None).astype("datetime64[us]")
-
-
-def _chunks(rows: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(rows), size):
-        yield rows[start:start + size]
-
+# The underscore names graph/neo4j/care.py (another engineer's file) still imports;
+# new code imports the public names from graph.neo4j.shared.
+_native = native
+_utc = utc
 
 
 class Neo4jBase:
@@ -197,11 +165,11 @@ class Neo4jBase:
 
     def _existing(self, run: Runner, query: str, keys: Sequence[str]) -> Rows:
         out: Rows = []
-        for chunk in _chunks(list(keys), self.batch_size):
+        for chunk in chunks(list(keys), self.batch_size):
             out.extend(run(query, {"keys": list(chunk)}))
         return out
 
     def _unwind(self, run: Runner, query: str, rows: Sequence[dict[str, Any]],
                 **params: Any) -> None:
-        for chunk in _chunks(rows, self.batch_size):
+        for chunk in chunks(rows, self.batch_size):
             run(query, {"rows": list(chunk), **params})

@@ -26,13 +26,9 @@ from graph.store import (
 if TYPE_CHECKING:
     pass
 
-from graph.neo4j.base import (
-    Neo4jBase,
-    Rows,
-    _native,
-    _utc,
-)
+from graph.neo4j.base import Neo4jBase, Rows
 from graph.neo4j.reads import ReadsMixin
+from graph.neo4j.shared import native, utc
 
 
 class ExportMixin(Neo4jBase):
@@ -71,8 +67,8 @@ class ExportMixin(Neo4jBase):
     def import_run(self, run: AnalysisRunInfo) -> None:
         """Create or overwrite a run record exactly as given (id, times, status, ...)."""
         self._write(q.MERGE_RUN, {
-            "run_id": run.run_id, "started_at": _utc(run.started_at),
-            "finished_at": _utc(run.finished_at) if run.finished_at else None,
+            "run_id": run.run_id, "started_at": utc(run.started_at),
+            "finished_at": utc(run.finished_at) if run.finished_at else None,
             "status": run.status, "params": json.dumps(run.params, sort_keys=True, default=str),
             "stats": json.dumps(run.stats, sort_keys=True, default=str), "error": run.error})
 
@@ -96,7 +92,7 @@ def _customer_batch(page: Rows) -> GraphBatch:
                            for link in r["links"])
         batch.purchases.extend(Purchase(customer_id=view.customer_id, order_id=p["order_id"],
                                         amount=p["amount"],
-                                        purchased_at=_native(p["purchased_at"]))
+                                        purchased_at=native(p["purchased_at"]))
                                for p in r["purchases"])
     return batch
 
@@ -116,7 +112,7 @@ def _account_batch(page: Rows) -> GraphBatch:
 def _post(r: dict[str, Any]) -> Post:
     return Post(
         platform=r["platform"], post_id=r["post_id"], author_handle=_tail(r["author_key"]) or "",
-        created_at=_native(r["created_at"]), text=r["text"] or "", kind=PostKind(r["kind"]),
+        created_at=native(r["created_at"]), text=r["text"] or "", kind=PostKind(r["kind"]),
         url=r["url"], parent_id=_tail(r["parent_key"]),
         conversation_id=_tail(r["conversation_key"]), mentions=tuple(r["mentions"] or ()),
         shared_id=_tail(r["shared_key"]), hashtags=tuple(r["hashtags"] or ()), lang=r["lang"],

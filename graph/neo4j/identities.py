@@ -16,10 +16,7 @@ from graph.store import (
 if TYPE_CHECKING:
     pass
 
-from graph.neo4j.base import (
-    Neo4jBase,
-    Runner,
-)
+from graph.neo4j.base import Neo4jBase, Runner
 
 
 class IdentitiesMixin(Neo4jBase):

@@ -16,12 +16,8 @@ from graph.understanding import tone, understanding_table
 if TYPE_CHECKING:
     pass
 
-from graph.neo4j.base import (
-    Neo4jBase,
-    Rows,
-    _chunks,
-    _timestamps,
-)
+from graph.neo4j.base import Neo4jBase, Rows
+from graph.neo4j.shared import chunks, timestamps
 
 
 class ProjectionMixin(Neo4jBase):
@@ -56,7 +52,7 @@ class ProjectionMixin(Neo4jBase):
         # The embedded store lists replies, then mentions, then shares.
         order = {"reply": 0, "mention": 1, "share": 2, "quote": 2}
         frame = frame.iloc[frame["kind"].map(order).argsort(kind="stable")].reset_index(drop=True)
-        frame["created_at"] = _timestamps(frame["created_at"].tolist())
+        frame["created_at"] = timestamps(frame["created_at"].tolist())
         if not sentiment:
             return frame.drop(columns=["sentiment", "sentiment_label"])
         frame["sentiment"] = pd.to_numeric(frame["sentiment"], errors="coerce").astype("float64")
@@ -86,11 +82,11 @@ class ProjectionMixin(Neo4jBase):
         frame = pd.DataFrame(rows, columns=columns).drop_duplicates("key")
         brand = {r["key"] for r in self._read(q.BRAND_ACCOUNT_KEYS)}
         frame = frame[~frame["author_key"].isin(brand)]
-        frame["created_at"] = _timestamps(frame["created_at"].tolist())
+        frame["created_at"] = timestamps(frame["created_at"].tolist())
         frame["sentiment"] = pd.to_numeric(frame["sentiment"], errors="coerce").astype("float64")
         reply_keys = frame.loc[frame["kind"].isin(["reply", "comment"]), "key"].tolist()
         parents = pd.DataFrame(
-            [r for chunk in _chunks(reply_keys, self.batch_size)
+            [r for chunk in chunks(reply_keys, self.batch_size)
              for r in self._read(q.PARENT_AUTHORS, {"keys": list(chunk)})],
             columns=["key", "parent_author_key"])
         frame = frame.merge(parents, on="key", how="left") if len(parents) else \
@@ -99,7 +95,7 @@ class ProjectionMixin(Neo4jBase):
 
     def post_details(self, keys: Sequence[str]) -> pd.DataFrame:
         rows: Rows = []
-        for chunk in _chunks(list(dict.fromkeys(keys)), self.batch_size):
+        for chunk in chunks(list(dict.fromkeys(keys)), self.batch_size):
             rows.extend(self._read(q.POST_DETAILS, {"keys": list(chunk)}))
         return pd.DataFrame(rows, columns=["key", "platform", "conversation_key", "text", "url",
                                            "language", "sentiment_label", "intents",
@@ -108,7 +104,7 @@ class ProjectionMixin(Neo4jBase):
     def brand_reply_times(self) -> pd.DataFrame:
         frame = pd.DataFrame(self._read(q.BRAND_REPLY_TIMES),
                              columns=["conversation_key", "last_brand_post_at"])
-        frame["last_brand_post_at"] = _timestamps(frame["last_brand_post_at"].tolist())
+        frame["last_brand_post_at"] = timestamps(frame["last_brand_post_at"].tolist())
         return frame
 
     def author_activity(self) -> pd.DataFrame:
@@ -117,17 +113,17 @@ class ProjectionMixin(Neo4jBase):
         frame["posts"] = frame["posts"].astype("int64")
         frame["accepted_answers"] = pd.to_numeric(frame["accepted_answers"]).fillna(0).astype(
             "int64")
-        frame["last_post_at"] = _timestamps(frame["last_post_at"].tolist())
+        frame["last_post_at"] = timestamps(frame["last_post_at"].tolist())
         return frame
 
     def write_post_sentiment(self, keys: Sequence[str], values: Sequence[float], model: str
                              ) -> None:
         rows = [{"key": k, "sentiment": float(v)} for k, v in zip(keys, values, strict=True)]
-        for chunk in _chunks(rows, self.batch_size):
+        for chunk in chunks(rows, self.batch_size):
             self._write(q.SET_POST_SENTIMENT, {"rows": list(chunk), "model": model})
 
     def write_post_understanding(self, keys: Sequence[str], frame: pd.DataFrame, model: str
                                  ) -> None:
         rows = understanding_table(keys, frame).to_pylist()
-        for chunk in _chunks(rows, self.batch_size):
+        for chunk in chunks(rows, self.batch_size):
             self._write(q.SET_POST_UNDERSTANDING, {"rows": list(chunk), "model": model})

@@ -36,6 +36,11 @@ INDEX_STATEMENTS: tuple[str, ...] = (
     "CREATE INDEX analysisrun_status IF NOT EXISTS FOR (n:AnalysisRun) ON (n.status)",
     "CREATE INDEX carenote_conversation_key IF NOT EXISTS FOR (n:CareNote) "
     "ON (n.conversation_key)",
+    "CREATE INDEX session_user IF NOT EXISTS FOR (n:Session) ON (n.user)",
+    "CREATE INDEX auditentry_conversation_key IF NOT EXISTS FOR (n:AuditEntry) "
+    "ON (n.conversation_key)",
+    "CREATE INDEX auditentry_customer_id IF NOT EXISTS FOR (n:AuditEntry) "
+    "ON (n.customer_id)",
 )
 
 SCHEMA_STATEMENTS: tuple[str, ...] = CONSTRAINT_STATEMENTS + INDEX_STATEMENTS
@@ -80,6 +85,20 @@ UNWIND $keys AS k
 MATCH (n:Post {key: k})
 RETURN n.key AS key, n.content_hash AS content_hash"""
 
+# Stored texts of posts a batch holds other content for (graph.planning settles them).
+STORED_POST_TEXTS = """\
+UNWIND $keys AS k
+MATCH (n:Post {key: k})
+RETURN n.key AS key, n.text AS text"""
+
+# A stored post's shortened text replaced by its full text; its sentiment was scored on
+# the shortened text, so it is scored again.
+REPLACE_POST_TEXTS = """\
+UNWIND $rows AS row
+MATCH (p:Post {key: row.key})
+SET p.text = row.text, p.content_hash = row.content_hash, p.sentiment = null,
+    p.sentiment_model = null"""
+
 EXISTING_CONVERSATIONS = """\
 UNWIND $keys AS k
 MATCH (n:Conversation {key: k})
@@ -100,6 +119,28 @@ MATCH (real:Conversation {key: row.to_key})
 SET p.conversation_key = row.to_key
 MERGE (p)-[:IN_CONVERSATION]->(real)
 DELETE r"""
+
+# A care case and notes filed under a provisional conversation move with its posts;
+# the real conversation's own case, if it has one, stays (copied, then deleted below:
+# keys are never renamed in place, so LadybugDB's twin runs it too).
+MOVE_CARE_CASES = """\
+UNWIND $rows AS row
+MATCH (old:CareCase {key: row.from_key})
+OPTIONAL MATCH (real:CareCase {key: row.to_key})
+WITH old, row, real
+WHERE real IS NULL
+CREATE (:CareCase {key: row.to_key, status: old.status, assignee: old.assignee,
+    team: old.team, updated_at: old.updated_at, resolved_at: old.resolved_at})"""
+
+DELETE_CARE_CASES = """\
+UNWIND $keys AS k
+MATCH (c:CareCase {key: k})
+DELETE c"""
+
+MOVE_CARE_NOTES = """\
+UNWIND $rows AS row
+MATCH (n:CareNote {conversation_key: row.from_key})
+SET n.conversation_key = row.to_key"""
 
 DELETE_CONVERSATIONS = """\
 UNWIND $keys AS k
@@ -216,10 +257,13 @@ UNWIND $keys AS k
 MATCH (a:Account {key: k})
 SET a.is_brand = true"""
 
+# privacy.salt is written once (see PRIVACY_SALT): a new salt would let an erased
+# person back in through a later import
 MERGE_SETTINGS = """\
 UNWIND $rows AS row
 MERGE (s:Setting {key: row.key})
-SET s.value = row.value"""
+SET s.value = CASE WHEN row.key = 'privacy.salt' AND coalesce(s.value, '') <> ''
+                   THEN s.value ELSE row.value END"""
 
 GET_SETTINGS = "MATCH (s:Setting) RETURN s.key AS key, s.value AS value"
 
@@ -495,8 +539,8 @@ _TIMELINE_CURSOR = ("p.created_at IS NOT NULL "
                     "AND ($since IS NULL OR p.created_at >= $since) "
                     "AND ($until IS NULL OR p.created_at < $until) "
                     "AND ($languages IS NULL OR p.language IN $languages) "
-                    "AND ($intents IS NULL OR any(i IN $intents "
-                    "WHERE i IN split(coalesce(p.intents, ''), '|')))")
+                    "AND ($intents IS NULL OR any(wanted IN $intents "
+                    "WHERE wanted IN split(coalesce(p.intents, ''), '|')))")
 _TIMELINE_RETURN = """\
 RETURN k AS subject, p.key AS key, p.created_at AS time, p.platform AS platform,
        p.kind AS kind, p.text AS text, p.sentiment AS sentiment,
@@ -763,16 +807,11 @@ OPTIONAL MATCH (:Customer)-[o:OWNS]->(a)
 DELETE o
 WITH DISTINCT a
 SET a.key = $new, a.handle = $handle, a.user_id = null, a.display_name = null,
-    a.location = null, a.description = null, a.is_brand = false
+    a.location = null, a.description = null, a.is_brand = false, a.followers = null
 WITH a
 OPTIONAL MATCH (a)-[:POSTED]->(p:Post)
 SET p.author_key = $new, p.text = '', p.title = null, p.url = null, p.hashtags = null
 RETURN count(p) AS posts"""
-
-MENTIONING_POSTS = """\
-MATCH (p:Post)-[:MENTIONS]->(:Account {key: $new})
-RETURN p.key AS key, p.text AS text, p.title AS title, p.author_key AS author,
-       p.created_at AS created_at"""
 
 REDACT_POSTS = """\
 UNWIND $rows AS row
@@ -813,3 +852,134 @@ ADD_TOMBSTONES = """\
 UNWIND $keys AS k
 MERGE (f:Forgotten {key: k})
 SET f.kind = 'person', f.forgotten_at = $now"""
+
+# ------------------------------------------------------------------------- erasure
+PERSON_CUSTOMER = """\
+MATCH (c:Customer {key: $customer_id})
+RETURN c.name AS name, c.email AS email"""
+
+PERSON_ACCOUNTS = """\
+MATCH (:Customer {key: $customer_id})-[:OWNS]->(a:Account)
+WHERE NOT coalesce(a.is_brand, false)
+RETURN a.key AS key, a.handle AS handle, a.display_name AS display_name,
+       a.description AS description, a.user_id AS user_id"""
+
+PERSON_POSTS = """\
+MATCH (:Customer {key: $customer_id})-[:OWNS]->(a:Account)-[:POSTED]->(p:Post)
+WHERE NOT coalesce(a.is_brand, false)
+RETURN p.key AS key, p.text AS text, p.title AS title,
+       coalesce(p.conversation_key, p.key) AS conversation_key"""
+
+# Other people's posts that may hold the person: shares of their posts, posts in
+# conversations they took part in, posts mentioning or naming them ($terms: lower-cased
+# names and e-mail). A scan of all posts: erasure is rare, and must miss nothing.
+POSTS_ABOUT_PERSON = """\
+MATCH (p:Post)
+WHERE NOT p.key IN $theirs
+  AND (EXISTS { MATCH (p)-[:SHARES]->(o:Post) WHERE o.key IN $theirs }
+       OR p.conversation_key IN $conversations
+       OR EXISTS { MATCH (p)-[:MENTIONS]->(a:Account) WHERE a.key IN $accounts }
+       OR any(t IN $terms WHERE toLower(coalesce(p.text, '')) CONTAINS t
+                             OR toLower(coalesce(p.title, '')) CONTAINS t))
+RETURN p.key AS key, p.text AS text, p.title AS title, p.author_key AS author,
+       p.created_at AS created_at, p.kind AS kind, p.conversation_key AS conversation_key,
+       EXISTS { MATCH (p)-[:SHARES]->(o:Post) WHERE o.key IN $theirs } AS shares"""
+
+# a thread they started: its posts' links carry their title (reddit permalinks)
+CLEAR_POST_URLS = """\
+UNWIND $keys AS k
+MATCH (p:Post {key: k})
+SET p.url = null"""
+
+ALL_CARE_NOTES = "MATCH (n:CareNote) RETURN n.key AS key, n.text AS text"
+
+REDACT_CARE_NOTES = """\
+UNWIND $rows AS row
+MATCH (n:CareNote {key: row.key})
+SET n.text = row.text"""
+
+
+# ------------------------------------------------------------ people and permissions
+_USER_RETURN = """\
+u.key AS name, u.role AS role, u.password_hash AS password_hash,
+       u.created_at AS created_at, u.disabled AS disabled"""
+
+GET_USER = f"MATCH (u:User {{key: $name}}) RETURN {_USER_RETURN}"
+
+ALL_USERS = f"MATCH (u:User) RETURN {_USER_RETURN} ORDER BY name"
+
+SAVE_USER = f"""\
+MERGE (u:User {{key: $name}})
+ON CREATE SET u.created_at = $now, u.disabled = false
+SET u.role = $role, u.password_hash = coalesce($hash, u.password_hash),
+    u.disabled = coalesce($disabled, u.disabled)
+RETURN {_USER_RETURN}"""
+
+DELETE_USER = """\
+OPTIONAL MATCH (s:Session {user: $name})
+DETACH DELETE s
+WITH count(*) AS sessions
+MATCH (u:User {key: $name})
+DETACH DELETE u
+RETURN count(*) AS n"""
+
+CREATE_SESSION = """\
+OPTIONAL MATCH (old:Session) WHERE old.expires_at <= $now
+DETACH DELETE old
+WITH count(*) AS expired
+CREATE (s:Session {key: $key, user: $user, created_at: $now, expires_at: $expires})"""
+
+SESSION_USER = f"""\
+MATCH (s:Session {{key: $key}}) WHERE s.expires_at > $now
+MATCH (u:User {{key: s.user}}) WHERE NOT u.disabled
+RETURN {_USER_RETURN}"""
+
+END_SESSION = """\
+MATCH (s:Session {key: $key})
+DETACH DELETE s
+RETURN count(*) AS n"""
+
+END_USER_SESSIONS = """\
+MATCH (s:Session {user: $user})
+DETACH DELETE s
+RETURN count(*) AS n"""
+
+ADD_AUDIT = """\
+CREATE (e:AuditEntry {key: $key, at: $at, actor: $actor, action: $action,
+                      conversation_key: $conversation_key, customer_id: $customer_id,
+                      summary: $summary})"""
+
+_AUDIT_RETURN = """\
+e.key AS key, e.at AS at, e.actor AS actor, e.action AS action,
+       e.conversation_key AS conversation_key, e.customer_id AS customer_id,
+       e.summary AS summary"""
+
+AUDIT_ALL = f"""\
+MATCH (e:AuditEntry)
+RETURN {_AUDIT_RETURN}
+ORDER BY at DESC, key DESC LIMIT $n"""
+
+AUDIT_OF_CONVERSATION = f"""\
+MATCH (e:AuditEntry {{conversation_key: $k}})
+RETURN {_AUDIT_RETURN}
+ORDER BY at DESC, key DESC LIMIT $n"""
+
+AUDIT_OF_CUSTOMER = f"""\
+MATCH (e:AuditEntry {{customer_id: $c}})
+RETURN {_AUDIT_RETURN}
+ORDER BY at DESC, key DESC LIMIT $n"""
+
+AUDIT_CUSTOMER_NAMES = """\
+MATCH (c:Customer {key: $c})
+OPTIONAL MATCH (c)-[:OWNS]->(a:Account)
+RETURN c.name AS name, c.email AS email, collect(a.handle) AS handles"""
+
+AUDIT_ABOUT = """\
+MATCH (e:AuditEntry)
+WHERE e.customer_id = $c OR any(t IN $terms WHERE toLower(e.summary) CONTAINS t)
+RETURN e.key AS key, e.customer_id AS customer_id, e.summary AS summary"""
+
+REDACT_AUDIT = """\
+UNWIND $rows AS r
+MATCH (e:AuditEntry {key: r.key})
+SET e.summary = r.summary"""

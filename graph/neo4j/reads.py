@@ -26,14 +26,8 @@ from graph.store import (
 if TYPE_CHECKING:
     pass
 
-from graph.neo4j.base import (
-    Neo4jBase,
-    Rows,
-    _chunks,
-    _native,
-    _timestamps,
-    _utc,
-)
+from graph.neo4j.base import Neo4jBase, Rows
+from graph.neo4j.shared import chunks, native, timestamps, utc
 
 
 class ReadsMixin(Neo4jBase):
@@ -61,7 +55,7 @@ class ReadsMixin(Neo4jBase):
 
     @staticmethod
     def _customer(r: dict[str, Any]) -> CustomerView:
-        signup = _native(r["signup_date"])
+        signup = native(r["signup_date"])
         if isinstance(signup, datetime):
             signup = signup.date()
         return CustomerView(customer_id=r["key"], name=r["name"], email=r["email"],
@@ -88,14 +82,14 @@ class ReadsMixin(Neo4jBase):
     def purchases(self, customer_id: str) -> list[dict[str, Any]]:
         rows = self._read(q.PURCHASES, {"key": customer_id})
         for r in rows:
-            r["purchased_at"] = _native(r["purchased_at"])
+            r["purchased_at"] = native(r["purchased_at"])
         return rows
 
     def conversation_posts(self, conversation_key: str, limit: int = 1000
                            ) -> list[dict[str, Any]]:
         rows = self._read(q.CONVERSATION_POSTS, {"key": conversation_key, "limit": limit})
         for r in rows:
-            r["created_at"] = _native(r["created_at"])
+            r["created_at"] = native(r["created_at"])
         return rows
 
     def timeline(self, account_keys: Sequence[str], *, first: int,
@@ -106,12 +100,12 @@ class ReadsMixin(Neo4jBase):
         f = filters or TimelineFilter()
         params: dict[str, Any] = {
             "keys": list(dict.fromkeys(account_keys)), "limit": first + 3,
-            "before_time": _utc(before[0]) if before else None,
+            "before_time": utc(before[0]) if before else None,
             "before_key": before[1] if before else None,
             "platforms": [x.lower() for x in f.platforms] or None,
             "kinds": [x.lower() for x in f.kinds] or None,
-            "since": _utc(f.since) if f.since else None,
-            "until": _utc(f.until) if f.until else None,
+            "since": utc(f.since) if f.since else None,
+            "until": utc(f.until) if f.until else None,
             "languages": [x.lower() for x in f.languages] or None,
             "intents": [x.lower() for x in f.intents] or None}
         rows: Rows = []
@@ -122,7 +116,7 @@ class ReadsMixin(Neo4jBase):
                 r["direction"] = direction
                 rows.append(r)
         items = select_timeline(rows, first=first, before=before,
-                                to_time=lambda v: _utc(_native(v)))
+                                to_time=lambda v: utc(native(v)))
         counterparts = self.get_accounts([r["counterpart"] for _, r in items if r["counterpart"]])
         return [Interaction(
             post_key=r["key"], time=t, platform=r["platform"], kind=r["kind"],
@@ -136,10 +130,10 @@ class ReadsMixin(Neo4jBase):
 
     def active_accounts(self, keys: Sequence[str], since: datetime | None,
                         until: datetime | None) -> set[str]:
-        window = {"since": _utc(since) if since else None,
-                  "until": _utc(until) if until else None}
+        window = {"since": utc(since) if since else None,
+                  "until": utc(until) if until else None}
         found: set[str] = set()
-        for chunk in _chunks(list(dict.fromkeys(keys)), self.batch_size):
+        for chunk in chunks(list(dict.fromkeys(keys)), self.batch_size):
             found |= {r["k"] for r in self._read(q.ACTIVE_ACCOUNTS,
                                                  {"keys": list(chunk), **window})}
         return found
@@ -147,17 +141,17 @@ class ReadsMixin(Neo4jBase):
     def post_frame(self, since: datetime | None, until: datetime | None) -> pd.DataFrame:
         columns = ["key", "author_key", "platform", "kind", "created_at", "sentiment", "text",
                    "title", "sentiment_label", "language", "intents"]
-        window = {"since": _utc(since) if since else None,
-                  "until": _utc(until) if until else None}
+        window = {"since": utc(since) if since else None,
+                  "until": utc(until) if until else None}
         frame = pd.DataFrame([r for page in self._pages(q.POST_FRAME_PAGE, window)
                               for r in page], columns=columns)
-        frame["created_at"] = _timestamps(frame["created_at"].tolist())
+        frame["created_at"] = timestamps(frame["created_at"].tolist())
         frame["sentiment"] = pd.to_numeric(frame["sentiment"], errors="coerce").astype("float64")
         return frame
 
     def newest_post_at(self) -> datetime | None:
         rows = self._read(q.NEWEST_POST)
-        return _native(rows[0]["t"]) if rows and rows[0]["t"] is not None else None
+        return native(rows[0]["t"]) if rows and rows[0]["t"] is not None else None
 
     def topic_authors(self, term: str) -> pd.DataFrame:
         return pd.DataFrame(self._read(q.TOPIC_AUTHORS, {"term": term.lower()}),
@@ -166,13 +160,13 @@ class ReadsMixin(Neo4jBase):
     def purchase_frame(self) -> pd.DataFrame:
         frame = pd.DataFrame(self._read(q.PURCHASE_FRAME),
                              columns=["customer_id", "amount", "purchased_at"])
-        frame["purchased_at"] = [_native(v) for v in frame["purchased_at"]]
+        frame["purchased_at"] = [native(v) for v in frame["purchased_at"]]
         return frame
 
     def brand_engagements(self) -> pd.DataFrame:
         rows = self._read(q.BRAND_REPLY_ENGAGEMENTS) + self._read(q.BRAND_MENTION_ENGAGEMENTS)
         frame = pd.DataFrame(rows, columns=["account_key", "first_at"])
-        frame["first_at"] = _timestamps(frame["first_at"].tolist())
+        frame["first_at"] = timestamps(frame["first_at"].tolist())
         return frame.groupby("account_key", as_index=False)["first_at"].min() \
             if len(frame) else frame
 

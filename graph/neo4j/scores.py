@@ -33,10 +33,8 @@ from graph.store import (
 if TYPE_CHECKING:
     pass
 
-from graph.neo4j.base import (
-    Neo4jBase,
-    _native,
-)
+from graph.neo4j.base import Neo4jBase
+from graph.neo4j.shared import native
 
 
 class ScoresMixin(Neo4jBase):
@@ -79,7 +77,7 @@ class ScoresMixin(Neo4jBase):
 
     @staticmethod
     def _run_info(r: dict[str, Any]) -> AnalysisRunInfo:
-        return run_info(r, _native)
+        return run_info(r, native)
 
     def latest_run(self) -> AnalysisRunInfo | None:
         rows = self._read(q.LATEST_RUN)

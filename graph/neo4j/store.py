@@ -8,13 +8,14 @@ from graph.neo4j.identities import IdentitiesMixin
 from graph.neo4j.projection import ProjectionMixin
 from graph.neo4j.reads import ReadsMixin
 from graph.neo4j.scores import ScoresMixin
+from graph.neo4j.users import UsersMixin
 from graph.neo4j.writes import WritesMixin
 
 __all__ = ["Neo4jStore"]
 
 
 class Neo4jStore(WritesMixin, IdentitiesMixin, ProjectionMixin, ScoresMixin, ReadsMixin,
-                 CareMixin, ExportMixin):
+                 CareMixin, ExportMixin, UsersMixin):
     """The store port on a Neo4j server.
 
     Args:

@@ -19,6 +19,7 @@ from graph.model import (
 from graph.neo4j import queries as q
 from graph.planning import PostEdge, PostPlan, pending_edge_key, split_edges
 from graph.store import (
+    Conflict,
     GraphBatch,
     StoreError,
     WriteResult,
@@ -27,15 +28,9 @@ from graph.store import (
 if TYPE_CHECKING:
     pass
 
-from graph.neo4j.base import (
-    _ACCOUNT_FIELDS,
-    _CUSTOMER_FIELDS,
-    Neo4jBase,
-    Runner,
-    _chunks,
-    _native,
-    _utc,
-)
+from graph.batch import ACCOUNT_FIELDS, CUSTOMER_FIELDS
+from graph.neo4j.base import Neo4jBase, Runner
+from graph.neo4j.shared import chunks, native, utc
 
 
 class WritesMixin(Neo4jBase):
@@ -60,13 +55,13 @@ class WritesMixin(Neo4jBase):
         merged = merge_customers(batch)
         if not merged:
             return
-        existing = {r["key"]: {k: _native(v) for k, v in r.items()}
+        existing = {r["key"]: {k: native(v) for k, v in r.items()}
                     for r in self._existing(run, q.EXISTING_CUSTOMERS, list(merged))}
         new = [r for k, r in merged.items() if k not in existing]
         changed = [r for k, r in merged.items() if k in existing and any(
-            f in r and r[f] != existing[k][f] for f in _CUSTOMER_FIELDS)]
+            f in r and r[f] != existing[k][f] for f in CUSTOMER_FIELDS)]
         self._unwind(run, q.MERGE_CUSTOMERS, [
-            {f: r.get(f) for f in ("key", *_CUSTOMER_FIELDS)} for r in new + changed])
+            {f: r.get(f) for f in ("key", *CUSTOMER_FIELDS)} for r in new + changed])
         result.created["customers"] = len(new)
         result.updated["customers"] = len(changed)
 
@@ -77,9 +72,9 @@ class WritesMixin(Neo4jBase):
         existing = {r["key"]: r for r in self._existing(run, q.EXISTING_ACCOUNTS, list(merged))}
         new = [r for k, r in merged.items() if k not in existing]
         changed = [r for k, r in merged.items() if k in existing and any(
-            f in r and r[f] != existing[k][f] for f in _ACCOUNT_FIELDS)]
+            f in r and r[f] != existing[k][f] for f in ACCOUNT_FIELDS)]
         self._unwind(run, q.MERGE_ACCOUNTS, [
-            {f: r.get(f) for f in ("key", *_ACCOUNT_FIELDS)} for r in new + changed])
+            {f: r.get(f) for f in ("key", *ACCOUNT_FIELDS)} for r in new + changed])
         result.created["accounts"] = len(new)
         result.updated["accounts"] = len(changed)
 
@@ -89,6 +84,11 @@ class WritesMixin(Neo4jBase):
             return
         plan.keep_new({r["key"]: r["content_hash"]
                        for r in self._existing(run, q.EXISTING_POSTS, plan.keys)}, result)
+        if plan.differing:
+            plan.settle({r["key"]: r["text"] for r in self._existing(
+                run, q.STORED_POST_TEXTS, plan.texts_to_look_up())}, result)
+            self._unwind(run, q.REPLACE_POST_TEXTS, [
+                {"key": k, "text": t, "content_hash": h} for k, t, h in plan.replacements])
         if not plan.new_keys:
             return
         plan.assign_conversations({
@@ -97,7 +97,7 @@ class WritesMixin(Neo4jBase):
         rows: list[dict[str, Any]] = [{
             "key": key, "platform": p.platform, "post_id": p.post_id,
             "author_key": author, "text": p.text, "title": p.title,
-            "created_at": _utc(p.created_at), "url": p.url, "kind": kind,
+            "created_at": utc(p.created_at), "url": p.url, "kind": kind,
             "parent_key": parent, "conversation_key": conversation, "shared_key": shared,
             "hashtags": list(p.hashtags), "lang": p.lang, "likes": p.likes,
             "reposts": p.reposts, "replies": p.replies, "score": p.score,
@@ -113,10 +113,13 @@ class WritesMixin(Neo4jBase):
         result.created["conversations"] = len([c for c in conversations if c not in known_conv])
         moves = plan.moves(known_conv)
         if moves:
-            self._unwind(run, q.MOVE_CONVERSATION_POSTS,
-                         [{"from_key": k, "to_key": c} for k, c in moves.items()])
-            for chunk in _chunks(list(moves), self.batch_size):
+            rows_moved = [{"from_key": k, "to_key": c} for k, c in moves.items()]
+            self._unwind(run, q.MOVE_CONVERSATION_POSTS, rows_moved)
+            self._unwind(run, q.MOVE_CARE_CASES, rows_moved)
+            self._unwind(run, q.MOVE_CARE_NOTES, rows_moved)
+            for chunk in chunks(list(moves), self.batch_size):
                 run(q.DELETE_CONVERSATIONS, {"keys": list(chunk)})
+                run(q.DELETE_CARE_CASES, {"keys": list(chunk)})
 
         m_from, m_to = plan.mentions()
         self._unwind(run, q.MERGE_MENTIONS, [{"from_key": f, "to_key": t}
@@ -134,7 +137,7 @@ class WritesMixin(Neo4jBase):
         ready.extend(PostEdge(e["rel"], e["from_key"], e["to_key"], e["share_kind"])
                      for e in resolved)
         if resolved:
-            for chunk in _chunks([e["key"] for e in resolved], self.batch_size):
+            for chunk in chunks([e["key"] for e in resolved], self.batch_size):
                 run(q.DELETE_PENDING, {"keys": list(chunk)})
         replies = [{"from_key": e.from_key, "to_key": e.to_key}
                    for e in ready if e.rel == "REPLY_TO"]
@@ -163,7 +166,7 @@ class WritesMixin(Neo4jBase):
         known_customers = {r["key"] for r in self._existing(
             run, q.EXISTING_CUSTOMERS, list({c for c, _ in wanted}))}
         existing: dict[tuple[str, str], dict[str, Any]] = {}
-        for chunk in _chunks([{"customer_id": c, "account_key": a} for c, a in wanted],
+        for chunk in chunks([{"customer_id": c, "account_key": a} for c, a in wanted],
                              self.batch_size):
             for r in run(q.EXISTING_LINKS, {"rows": list(chunk)}):
                 existing[(r["customer_id"], r["account_key"])] = r
@@ -185,7 +188,7 @@ class WritesMixin(Neo4jBase):
             return
         rows = [{"from_key": a, "to_key": b} for a, b in pairs]
         existing: set[tuple[str, str]] = set()
-        for chunk in _chunks(rows, self.batch_size):
+        for chunk in chunks(rows, self.batch_size):
             existing |= {(r["from_key"], r["to_key"])
                          for r in run(q.EXISTING_FOLLOWS, {"rows": list(chunk)})}
         new = [r for r in rows if (r["from_key"], r["to_key"]) not in existing]
@@ -202,7 +205,8 @@ class WritesMixin(Neo4jBase):
         new = {k: p for k, p in purchases.items() if k not in existing}
         for k, p in list(new.items()):
             if p.customer_id not in known_customers:
-                result.conflicts.append((k, f"customer {p.customer_id!r} is not in the CRM"))
+                result.conflicts.append(Conflict(
+                    k, f"customer {p.customer_id!r} is not in the CRM", "customer"))
                 del new[k]
         self._unwind(run, q.MERGE_PURCHASES, [
             {"key": k, "customer_id": p.customer_id, "order_id": p.order_id,

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from api_testkit import LiveServer
 
-from api.auth import is_mutation, parse_keys
+from api.auth import ApiKey, is_mutation, parse_keys
 from graph.config import Settings
 from graph.embedded import EmbeddedStore
 
@@ -61,9 +61,14 @@ def test_write_key_passes_to_the_api(secured: str) -> None:
 
 
 def test_key_spec_and_mutation_detection() -> None:
-    assert parse_keys("a:read, b:write,c") == {"a": "read", "b": "write", "c": "read"}
-    with pytest.raises(ValueError, match="key:read or key:write"):
-        parse_keys("a:admin")
+    assert parse_keys("a:read, b:write,c") == {"a": ApiKey("key-1", "viewer"),
+                                               "b": ApiKey("key-2", "agent"),
+                                               "c": ApiKey("key-3", "viewer")}
+    assert parse_keys("crm-sync:k1:manager,ops:k2:admin") == {
+        "k1": ApiKey("crm-sync", "manager"), "k2": ApiKey("ops", "admin")}
+    for wrong in ("a:admin", "n:k:owner", "n::agent", "a:b:c:d"):
+        with pytest.raises(ValueError, match="name:key:role"):
+            parse_keys(wrong)
     assert is_mutation(b'{"query": "mutation M { x }"}')
     assert not is_mutation(b'{"query": "query { mutation: latestRun { runId } }"}')
     assert not is_mutation(b"not json")

@@ -68,12 +68,18 @@ def test_assign_note_and_filter(server: LiveServer) -> None:
     mine = _queue(server, assignee="ana")
     assert [i["conversationId"] for i in mine] == [first]
     assert mine[0]["team"] == "pr" and mine[0]["status"] == "ASSIGNED"
-    assert mine[0]["notes"] == [{"author": "ana",
+    # the author a client sends is ignored: a server without keys records "anonymous"
+    assert mine[0]["notes"] == [{"author": "anonymous",
                                  "text": "Called him, waiting for the serial number"}]
     assert first in {i["conversationId"] for i in _queue(server, team="pr")}
     assert first not in {i["conversationId"] for i in _queue(server, status="OPEN")}
     case = _ok(server, CASE, id=first)["careCase"]
     assert case["status"] == "ASSIGNED" and len(case["notes"]) == 1
+    audit = _ok(server, "query($id: ID!) { careCase(conversationId: $id) { audit { actor "
+                "action summary customerId } } }", id=first)["careCase"]["audit"]
+    assert [(e["actor"], e["action"], e["summary"]) for e in audit] == [
+        ("anonymous", "note", "note: Called him, waiting for the serial number"),
+        ("anonymous", "assign", "assigned to ana, team pr")]
     assert case["conversation"]["posts"]
 
 

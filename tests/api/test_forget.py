@@ -27,6 +27,11 @@ def test_forget_customer_erases_and_stays_erased(demo_copy: Path, tmp_path: Path
         dana_posts = set(posts_before.loc[posts_before["author_key"].isin(DANA), "key"])
         orders = store.purchases("C00001")
         revenue = store.purchase_frame()["amount"].sum()
+        # the audit log: one change about her, one elsewhere that names her
+        store.add_audit("ana", "note", "note: Dana Whitfield wants a refund, call her",
+                        conversation_key="twitter:1", customer_id="C00001")
+        store.add_audit("bo", "note", "note: ask @DanaRides (dana_whitfield25@example.com)",
+                        conversation_key="twitter:2")
     assert dana_posts and orders
 
     store = EmbeddedStore(demo_copy)
@@ -49,6 +54,14 @@ def test_forget_customer_erases_and_stays_erased(demo_copy: Path, tmp_path: Path
     store.close()
 
     with EmbeddedStore(demo_copy) as store:
+        # the log keeps that each change happened, by whom and when, not what it said
+        # about her; the erasure itself is recorded, naming nobody
+        about = {e["action"]: e for e in store.audit_log(customer_id="C00001")}
+        assert about["note"]["actor"] == "ana" and "Dana" not in about["note"]["summary"]
+        assert about["forget"]["actor"] == "anonymous"
+        [elsewhere] = store.audit_log(conversation_key="twitter:2")
+        assert elsewhere["summary"] == "note: ask @[redacted] ([redacted])"
+        assert "dana" not in " ".join(e["summary"] for e in store.audit_log()).lower()
         after = store.counts()
         # the anonymous aggregates stay: as many posts, customers, orders and interactions
         for label in ("Post", "Customer", "Purchase", "Account", "REPLY_TO", "MENTIONS", "SHARES"):
@@ -63,7 +76,8 @@ def test_forget_customer_erases_and_stays_erased(demo_copy: Path, tmp_path: Path
         assert "danarides" not in text and "dana_rides" not in text
         assert "dana whitfield" not in json.dumps(store.customer_frame().to_dict("records")).lower()
         assert not store.score_frame()["explanation"].index.isin(DANA).any()
-        assert len(store.forgotten_keys()) == 3  # the customer and two accounts
+        # the customer, two accounts, and the other posts redacted because they held her
+        assert len(store.forgotten_keys()) > 3
 
         # a forced re-import of the same exports brings nothing of her back
         reports, rejects = [], ""

@@ -3,15 +3,32 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 from pathlib import Path
 
+import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# the workspace's people in the browser tests: name -> (role, password)
+USERS = {"ana": ("agent", "ana's browser password"), "vic": ("viewer", "vic's browser password"),
+         "root": ("admin", "root's browser password")}
+
+
+def signed_in(url: str, name: str) -> httpx.Client:
+    """An HTTP client signed in to the workspace at ``url`` as one of :data:`USERS`."""
+    client = httpx.Client(base_url=url, timeout=30)
+    form = client.get("/signin").text
+    csrf = re.search(r'name="csrf" value="([^"]*)"', form)
+    assert csrf is not None, form[:300]
+    answer = client.post("/signin", data={"name": name, "password": USERS[name][1],
+                                          "csrf": csrf.group(1), "next": "/inbox"})
+    assert answer.status_code == 303, answer.text[:300]
+    return client
 
 
 def browser_or_skip() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser_kit import browser_or_skip, free_port, scrm_env
+from browser_kit import USERS, browser_or_skip, free_port, scrm_env
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +20,10 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("explore") / "demo.lbdb"
     subprocess.run([sys.executable, "-m", "api.cli", "demo", "--no-serve", "--db", str(db)],
                    check=True, capture_output=True, env=scrm_env(), timeout=600)
+    for name, (role, password) in USERS.items():  # through the real CLI
+        subprocess.run([sys.executable, "-m", "api.cli", "users", "add", name, "--role", role,
+                        "--password-stdin", "--db", str(db)], input=password + "\n",
+                       check=True, capture_output=True, text=True, env=scrm_env(), timeout=120)
     return db
 
 

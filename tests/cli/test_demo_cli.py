@@ -28,7 +28,9 @@ def run(*args: str, env: dict[str, str] | None = None, check: bool = True,
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("demo") / "demo.lbdb"
     proc = run("demo", "--no-serve", "--db", str(db))
-    assert "GraphQL: " in proc.stdout
+    assert "Workspace: http://" in proc.stdout and "GraphQL: " in proc.stdout
+    assert "sign in as admin (admin), password " in proc.stdout
+    assert "sign in as agent (agent), password " in proc.stdout
     return db
 
 

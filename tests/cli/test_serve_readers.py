@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -31,6 +32,15 @@ def _fresh(url: str, query: str) -> dict[str, object]:
     return data
 
 
+PASSWORD = "page's long password"
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]*)"', html)
+    assert found is not None, html[:500]
+    return found.group(1)
+
+
 def _pids(parent: int) -> set[int]:
     out = set()
     for entry in Path("/proc").iterdir():
@@ -46,6 +56,11 @@ def _pids(parent: int) -> set[int]:
 
 @pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT (Linux)")
 def test_readers_serve_and_every_write_is_read_at_once(demo_copy: Path) -> None:
+    from api.passwords import hash_password
+    from graph.embedded import EmbeddedStore
+
+    with EmbeddedStore(demo_copy) as store:
+        store.save_user("page", role="agent", password_hash=hash_password(PASSWORD))
     server, url, before = start_serve(demo_copy, "--readers", "2")
     try:
         readers = _pids(server.pid)
@@ -65,11 +80,18 @@ def test_readers_serve_and_every_write_is_read_at_once(demo_copy: Path) -> None:
                 assert _fresh(url, CASE % conversation)["data"] == {
                     "careCase": {"status": "ASSIGNED", "assignee": who}}
 
-        # a workspace action through any process is done by the writer and read at once
+        # signing in and a workspace action through any process are done by the writer
+        # and read at once
         for n in range(4):
             with httpx.Client(base_url=url, timeout=30) as browser:
+                csrf = _csrf(browser.get("/signin").text)
+                signed_in = browser.post("/signin", data={
+                    "name": "page", "password": PASSWORD, "csrf": csrf, "next": "/inbox"})
+                assert signed_in.status_code == 303, signed_in.text
+                csrf = _csrf(browser.get(f"/conversation/{conversation}").text)
                 posted = browser.post(f"/conversation/{conversation}/assign",
-                                      data={"assignee": f"page{n}"}, headers={"Origin": url})
+                                      data={"assignee": f"page{n}", "csrf": csrf},
+                                      headers={"Origin": url})
             assert posted.status_code == 303 and "flash=Assigned" in posted.headers["location"]
             assert _fresh(url, CASE % conversation)["data"] == {
                 "careCase": {"status": "ASSIGNED", "assignee": f"page{n}"}}

@@ -93,7 +93,7 @@ def test_a_store_failure_stops_the_reader(tmp_path: Path, monkeypatch: pytest.Mo
 
 def test_a_large_batch_reopens_a_database_used_alone(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(embedded, "_LARGE_BATCH", 5)
+    monkeypatch.setattr(embedded, "LARGE_BATCH", 5)
     with EmbeddedStore(tmp_path / "db.lbdb") as store:
         first = store._db  # noqa: SLF001 - the database object under test
         store.write_batch(GraphBatch(posts=[_post(i) for i in range(10)]))

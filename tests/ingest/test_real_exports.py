@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from graph.embedded import EmbeddedStore
-from ingest.loader import shortened_of
+from graph.planning import shortened_of
 from ingest.pipeline import ingest_paths
 
 PARSER = "formats/twitter-tweet-parser"
@@ -40,19 +40,13 @@ def test_same_tweet_from_two_endpoints_is_one_tweet(tmp_path: Path, shared_data:
                                 rejects_dir=tmp_path / "rejects")[0][0] for name in order]
         text = store.post_details([LONG_TWEET])["text"].iloc[0]
     assert [r.rejected for r in reports] == [0, 0]
-    assert [r.loaded for r in reports] == [25, 20] if order[0] == FULL else [20, 25]
+    assert [r.loaded for r in reports] == ([25, 20] if order[0] == FULL else [20, 25])
+    assert all(r.warnings == 0 for r in reports)
     full = _full_text(shared_data, "867479301360205824")
-    if order[0] == FULL:
-        assert text == full
-        assert _rejects(tmp_path / "rejects") == []
-    else:
-        # The store keeps a post's first copy; until it lets a fuller text replace a
-        # shortened one, the full text waits in the rejects file as a warning.
-        assert shortened_of(text, full)
-        warnings = _rejects(tmp_path / "rejects")
-        assert warnings and all(w["warning"] is True for w in warnings)
-        assert any(LONG_TWEET in str(w["reason"]) and "867479301360205824" in str(w["raw"])
-                   for w in warnings)
+    # In either order one tweet with the full text, and nothing rejected or warned of:
+    # the fuller text replaced the shortened one, or the shortened copy was dropped.
+    assert text == full and not shortened_of(text, full)
+    assert _rejects(tmp_path / "rejects") == []
 
 
 def test_both_endpoints_in_one_file_store_the_fuller_text(tmp_path: Path,

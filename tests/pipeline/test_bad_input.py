@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -133,12 +132,18 @@ def test_watch_ingests_each_new_file_once(tmp_path: Path) -> None:
     env = {**os.environ, "SCRM_DB": str(db)}
     env.pop("SCRM_NEO4J_URI", None)
     proc = subprocess.Popen([sys.executable, "-m", "api.cli", "ingest", "twitter", "--watch",
-                             str(inbox), "--watch-seconds", "8"], env=env, text=True,
+                             str(inbox), "--watch-seconds", "12"], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    time.sleep(3)
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:  # wait for a.jsonl's summary: start-up time varies
+        lines.append(line)
+        if "Ingest summary" in line:
+            break
     (inbox / "b.jsonl").write_text(_page("2") + "\n" + _page("3") + "\n")
     (inbox / "c.jsonl").write_text((inbox / "a.jsonl").read_text())  # same bytes as a
-    out, _ = proc.communicate(timeout=60)
+    rest, _ = proc.communicate(timeout=60)
+    out = "".join(lines) + rest
     assert proc.returncode == 0, out
     assert out.count("Ingest summary") == 2  # a.jsonl, then b.jsonl + c.jsonl
     assert "already ingested" in out  # c.jsonl has a.jsonl's bytes: the ledger skips it

@@ -23,6 +23,7 @@ from neo4j.time import Date, DateTime
 from graph.model import Account, Customer, Follow, OwnsLink, Post, PostKind, Purchase
 from graph.neo4j import Neo4jStore
 from graph.neo4j import queries as q
+from graph.planning import post_fingerprint
 from graph.schema import SCORE_KINDS
 from graph.store import AnalysisRunInfo, GraphBatch, TimelineFilter
 
@@ -38,6 +39,11 @@ SCORE = {"run_id": "r1", "account_key": "twitter:danaw", "influence": 0.5, "reac
          "community": 1, "bridge": 0.0, "advocate": 0.9, "influencer": 0.4, "detractor": 0.0,
          "advocate_rank": 1, "influencer_rank": 2, "detractor_rank": 3,
          "explanation": json.dumps({"advocate": [["nps", 0.5]]})}
+
+USER = {"name": "ana", "role": "agent", "password_hash": "$argon2id$x", "created_at": NOW,
+        "disabled": False}
+AUDIT = {"key": "a1", "at": NOW, "actor": "ana", "action": "note",
+         "conversation_key": "twitter:1", "customer_id": "c1", "summary": "note: called"}
 
 
 def _run(run_id: str, status: str) -> dict[str, Any]:
@@ -63,7 +69,10 @@ CANNED: dict[str, list[dict[str, Any]]] = {
                              "share_kind": None}],
     q.EXISTING_CUSTOMERS: [CUSTOMER],
     q.EXISTING_ACCOUNTS: [ACCOUNT],
-    q.EXISTING_POSTS: [{"key": "twitter:1", "content_hash": 1}],
+    # post 1 is stored with the shortened text the workload's full text replaces
+    q.EXISTING_POSTS: [{"key": "twitter:1", "content_hash": post_fingerprint(
+        "twitter:brand", NOW.to_native(), "hel…", None)}],
+    q.STORED_POST_TEXTS: [{"key": "twitter:1", "text": "hel…"}],
     q.POST_CONVERSATIONS: [{"key": "twitter:404", "conversation_key": "twitter:400"}],
     # a conversation filed under reply 3's key before 3 arrived: it moves to 3's thread
     q.EXISTING_CONVERSATIONS: [{"key": "twitter:3"}],
@@ -130,9 +139,31 @@ CANNED: dict[str, list[dict[str, Any]]] = {
     q.FORGET_LINKED_ACCOUNTS: [{"key": "twitter:danaw", "platform": "twitter",
                                 "handle": "danaw"}],
     q.FORGET_ACCOUNT: [{"posts": 2}],
-    q.MENTIONING_POSTS: [{"key": "twitter:3", "text": "@danaw yes", "title": None,
-                          "author": "twitter:sam", "created_at": NOW}],
+    q.PERSON_CUSTOMER: [{"name": "Dana West", "email": "dana@example.com"}],
+    q.PERSON_ACCOUNTS: [ACCOUNT],
+    q.PERSON_POSTS: [{"key": "twitter:1", "text": "my bike broke on the bridge again",
+                      "title": None, "conversation_key": "twitter:1"}],
+    q.POSTS_ABOUT_PERSON: [
+        {"key": "twitter:3", "text": "@danaw yes", "title": None, "author": "twitter:sam",
+         "created_at": NOW, "kind": "reply", "conversation_key": "twitter:1", "shares": False},
+        {"key": "twitter:4", "text": "RT @danaw: my bike broke on the bridge again",
+         "title": None, "author": "twitter:sam", "created_at": NOW, "kind": "share",
+         "conversation_key": "twitter:4", "shares": True}],
+    q.ALL_CARE_NOTES: [{"key": "n1", "text": "called Dana West on dana@example.com"}],
     q.CUSTOMER_ORDERS: [{"key": "c1:o1"}],
+    q.GET_USER: [USER],
+    q.ALL_USERS: [USER],
+    q.SAVE_USER: [USER],
+    q.SESSION_USER: [USER],
+    q.DELETE_USER: [{"n": 1}],
+    q.END_SESSION: [{"n": 1}],
+    q.END_USER_SESSIONS: [{"n": 2}],
+    q.AUDIT_ALL: [AUDIT],
+    q.AUDIT_OF_CONVERSATION: [AUDIT],
+    q.AUDIT_OF_CUSTOMER: [AUDIT],
+    q.AUDIT_CUSTOMER_NAMES: [{"name": "Dana West", "email": None, "handles": ["danaw"]}],
+    q.AUDIT_ABOUT: [{"key": "a1", "customer_id": "c1", "summary": "note: called Dana"},
+                    {"key": "a2", "customer_id": None, "summary": "asked @danaw"}],
 }
 
 
@@ -288,6 +319,20 @@ def workload(store: Neo4jStore) -> None:
     store.add_care_note("twitter:1", "ana", "called")
     store.care_notes(["twitter:1"])
     store.forgotten_keys()
+    store.save_user("ana", role="agent", password_hash="$argon2id$x")
+    store.save_user("ana", role="viewer", disabled=True)
+    store.get_user("ana")
+    store.users()
+    store.create_session("s1", "ana", t)
+    store.session_user("s1", t)
+    store.end_sessions(key="s1")
+    store.end_sessions(user="ana")
+    store.remove_user("ana")
+    store.add_audit("ana", "note", "note: called", conversation_key="twitter:1",
+                    customer_id="c1")
+    store.audit_log()
+    store.audit_log(conversation_key="twitter:1")
+    store.audit_log(customer_id="c1")
     store.forget_customer("c1")
     store.sibling().close()
 

@@ -141,3 +141,29 @@ def test_from_settings_says_what_is_wrong_without_the_password() -> None:
         Neo4jStore.from_settings(settings)
     assert "bolt://127.0.0.1:9" in str(info.value)
     assert "s3cret-pw" not in str(info.value)
+
+
+def test_users_sessions_and_audit_answers(store: Neo4jStore) -> None:
+    user = store.session_user("s1", datetime(2024, 3, 1, tzinfo=UTC))
+    assert user is not None and user["name"] == "ana" and user["disabled"] is False
+    assert user["created_at"] == datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+    [entry] = store.audit_log(customer_id="c1")
+    assert entry["at"].tzinfo is not None and entry["actor"] == "ana"
+    with pytest.raises(StoreError, match="unknown role"):
+        store.save_user("ana", role="owner", password_hash="h")
+    with pytest.raises(StoreError, match="needs a session key or a user"):
+        store.end_sessions()
+
+
+def test_erasure_redacts_the_audit_log_in_the_forgetting_call() -> None:
+    driver = RecordingDriver()
+    Neo4jStore(driver, "scrm", batch_size=1000).forget_customer("c1")
+    sent = [query for query, _ in driver.calls]
+    # the log is redacted before the person's names are gone, then the forgetting runs
+    assert sent.index(q.AUDIT_CUSTOMER_NAMES) < sent.index(q.REDACT_AUDIT) < sent.index(
+        q.FORGET_LINKED_ACCOUNTS)
+    [terms] = [p["terms"] for query, p in driver.calls if query == q.AUDIT_ABOUT]
+    assert terms == ["dana west", "danaw"]
+    assert driver.rows_sent(q.REDACT_AUDIT) == [
+        {"key": "a1", "summary": "details erased with the customer's data"},
+        {"key": "a2", "summary": "asked @[redacted]"}]

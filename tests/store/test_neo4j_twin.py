@@ -7,6 +7,10 @@ same statements: they are plain Cypher both databases run), and what it sends is
 compared with what the embedded store then does with the same batch: the same
 counts, conflicts and pending edges, and every post under the same conversation. A
 divergence in planning (the orphan reply's conversation key, say) shows here.
+
+The contract suite's ``neo4j`` cases go further without a server
+(``neo4j_twin_driver.py`` runs every statement on LadybugDB); this file keeps the
+side-by-side comparison of the two adapters' plans for the same batches.
 """
 
 from __future__ import annotations

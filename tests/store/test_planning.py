@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from graph.model import Post, PostKind
 from graph.planning import PostEdge, PostPlan, content_hash, split_edges
-from graph.store import WriteResult
+from graph.store import Conflict, WriteResult
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -17,10 +17,12 @@ def tw(post_id: str, text: str = "", **kw: object) -> Post:
 
 
 def plan(posts: list[Post], stored_hashes: dict[str, int] | None = None,
-         parents: dict[str, str | None] | None = None) -> tuple[PostPlan, WriteResult]:
+         parents: dict[str, str | None] | None = None,
+         stored_texts: dict[str, str] | None = None) -> tuple[PostPlan, WriteResult]:
     result = WriteResult()
     p = PostPlan.of(posts, result)
     p.keep_new(stored_hashes or {}, result)
+    p.settle(stored_texts or {}, result)
     p.assign_conversations(parents or {})
     return p, result
 
@@ -30,7 +32,7 @@ def test_new_conflicting_and_repeated_posts() -> None:
     p, result = plan([same, same, tw("2"), tw("2", "other"), tw("3")],
                      stored_hashes={"twitter:1": content_hash(same), "twitter:3": 0})
     assert p.new_keys == ["twitter:2"]
-    assert sorted(k for k, _ in result.conflicts) == ["twitter:2", "twitter:3"]
+    assert sorted(k for k, *_ in result.conflicts) == ["twitter:2", "twitter:3"]
     assert result.created["posts"] == 1
 
 
@@ -60,3 +62,40 @@ def test_edges_wait_for_targets_not_present() -> None:
     ready, waiting = split_edges(edges, {*p.new_keys})
     assert ready == [PostEdge("REPLY_TO", "twitter:a", "twitter:b", None)]
     assert waiting == [PostEdge("SHARES", "twitter:b", "twitter:z", "quote")]
+
+
+FULL = "The whole story of the new roast, every word of it"
+CUT = "The whole story of the new… https://t.co/abc123"
+
+
+def test_a_full_text_replaces_a_stored_shortened_one() -> None:
+    p, result = plan([tw("1", FULL)], stored_hashes={"twitter:1": content_hash(tw("1", CUT))},
+                     stored_texts={"twitter:1": CUT})
+    assert result.conflicts == [] and p.new_keys == []
+    assert p.replacements == [("twitter:1", FULL, content_hash(tw("1", FULL)))]
+    assert result.updated["posts"] == 1
+
+
+def test_a_shortened_or_embedded_copy_after_the_full_one_is_no_conflict() -> None:
+    full = tw("1", FULL)
+    stored = {"twitter:1": content_hash(full)}
+    for copy in (tw("1", CUT), tw("1", "The whole", truncated=True),
+                 tw("1", "anything at all", embedded=True)):
+        p, result = plan([copy], stored_hashes=stored, stored_texts={"twitter:1": FULL})
+        assert result.conflicts == [] and p.replacements == [] and p.new_keys == []
+
+
+def test_other_author_or_text_is_a_stored_conflict() -> None:
+    p, result = plan([tw("1", FULL)], stored_hashes={"twitter:1": 1},
+                     stored_texts={"twitter:1": CUT})
+    assert result.conflicts == [Conflict("twitter:1", result.conflicts[0].reason, "stored")]
+    assert p.replacements == []
+
+
+def test_copies_in_one_batch_keep_the_fuller_one() -> None:
+    for posts in ([tw("1", CUT), tw("1", FULL)], [tw("1", FULL), tw("1", CUT)],
+                  [tw("1", "other", embedded=True), tw("1", FULL)]):
+        p, result = plan(posts)
+        assert result.conflicts == [] and [x.text for x in p.posts] == [FULL]
+    _, result = plan([tw("1", FULL), tw("1", "edited")])
+    assert [(c.key, c.kind) for c in result.conflicts] == [("twitter:1", "in_batch")]

@@ -1,6 +1,9 @@
-// Works the care queue in Debian's headless Chromium the way an agent would: with the
-// mouse, then with the keyboard alone; runs axe-core on every page; takes screenshots.
+// Works the care queue in Debian's headless Chromium the way an agent would: signs in, works
+// the top item with the mouse, then another with the keyboard alone (sign-in included);
+// signs in as a viewer, who cannot act; runs axe-core on every page; takes screenshots.
 // Usage: node workspace_check.mjs BASE_URL SCREENSHOT_DIR
+// Environment: AGENT_NAME, AGENT_PASSWORD, VIEWER_NAME, VIEWER_PASSWORD, ADMIN_NAME,
+// ADMIN_PASSWORD.
 // Prints one JSON line: what each step saw, axe's serious/critical violations per page.
 import { chromium } from "playwright-core";
 import { createRequire } from "node:module";
@@ -40,9 +43,22 @@ try {
   });
   page.on("pageerror", (e) => { (result.page_errors ||= []).push(String(e)); });
 
-  // --- the inbox, most urgent first
+  // --- signing in: the workspace opens on the sign-in page, then on the inbox
   await page.goto(base + "/");
+  await page.waitForSelector("form.signin");
+  result.steps.signin_url = new URL(page.url()).pathname;
+  await axe(page, "signin");
+  await page.fill("#signin-name", process.env.AGENT_NAME);
+  await page.fill("#signin-password", "not the password");
+  await page.click("form.signin button[type=submit]");
+  await page.waitForSelector("form.signin .error, .error[role=alert]");
+  result.steps.signin_refused = await page.$eval("[role=alert]", (el) => el.innerText);
+  await page.fill("#signin-password", process.env.AGENT_PASSWORD);
+  await page.click("form.signin button[type=submit]");
+
+  // --- the inbox, most urgent first
   await page.waitForSelector("#queue .item");
+  result.steps.signed_in_as = await page.$eval("#signed-in", (el) => el.innerText);
   result.steps.inbox_url = new URL(page.url()).pathname;
   result.steps.top = await page.$eval("#queue .item", (el) => el.innerText);
   await page.screenshot({ path: `${shots}/workspace-inbox.png` });
@@ -76,6 +92,7 @@ try {
   };
   await act(() => page.fill("#note-text", NOTE), "form.note button[type=submit]", "Note added");
   await act(() => page.fill("#assignee", "alice"), "form[action$=assign] button", "Assigned to alice");
+  result.steps.audit_on_page = await page.$eval("#audit", (el) => el.innerText);
   await act(() => page.fill("#reply-text", REPLY), "form.reply button[type=submit]", "Public reply recorded");
   result.steps.status_before_resolve = await page.$eval("#case-status", (el) => el.innerText);
   await act(() => page.fill("#closing", "Refunded."), "form[action$=resolve] button", "Resolved");
@@ -83,9 +100,16 @@ try {
   result.steps.notes_after = await page.$eval("#notes", (el) => el.innerText);
   result.steps.thread_after = await page.$eval("#thread", (el) => el.innerText);
 
-  // --- the same flow with the keyboard alone, on the top item of the whole queue
-  const keys = await context.newPage();
+  // --- the same flow with the keyboard alone (signing in too), on the top item of the queue
+  const keysContext = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const keys = await keysContext.newPage();
+  keys.on("pageerror", (e) => { (result.page_errors ||= []).push(String(e)); });
   await keys.goto(base + "/inbox");
+  await keys.waitForSelector("form.signin");
+  await keys.keyboard.type(process.env.AGENT_NAME);  // the name field has the focus
+  await keys.keyboard.press("Tab");
+  await keys.keyboard.type(process.env.AGENT_PASSWORD);
+  await keys.keyboard.press("Enter");
   await keys.waitForSelector("#queue .item");
   await keys.keyboard.press("j");
   const picked = await keys.$eval("#queue .item.selected", (el) => el.dataset.conversation);
@@ -124,6 +148,36 @@ try {
   await keys.waitForURL(/\/people\/(account|customer)\//, { timeout: 20000 });
   await keys.waitForSelector(".profile h2");
   result.steps.found = await keys.$eval(".profile h2", (el) => el.innerText);
+
+  // --- a viewer may look but not act
+  const viewerContext = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const viewer = await viewerContext.newPage();
+  await viewer.goto(base + "/signin?next=" + encodeURIComponent("/conversation/" + conversation));
+  await viewer.fill("#signin-name", process.env.VIEWER_NAME);
+  await viewer.fill("#signin-password", process.env.VIEWER_PASSWORD);
+  await viewer.click("form.signin button[type=submit]");
+  await viewer.waitForSelector("aside .profile");
+  result.steps.viewer_forms = await viewer.$$eval("form[action^='/conversation/']", (els) => els.length);
+  result.steps.viewer_hint = await viewer.$eval(".case .hint", (el) => el.innerText);
+  result.steps.viewer_post = await viewer.evaluate(async (id) => {
+    const csrf = document.querySelector("input[name=csrf]").value;  // the sign-out form's
+    const answer = await fetch(`/conversation/${id}/note`, { method: "POST",
+      body: new URLSearchParams({ text: "a viewer's note", csrf }), redirect: "manual" });
+    return answer.status;
+  }, conversation);
+  await viewerContext.close();
+
+  // --- an admin's Users page
+  const adminContext = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const admin = await adminContext.newPage();
+  await admin.goto(base + "/signin?next=%2Fusers");
+  await admin.fill("#signin-name", process.env.ADMIN_NAME);
+  await admin.fill("#signin-password", process.env.ADMIN_PASSWORD);
+  await admin.click("form.signin button[type=submit]");
+  await admin.waitForSelector("table.users");
+  result.steps.users = await admin.$$eval("table.users tbody tr td:first-child", (els) => els.map((e) => e.innerText));
+  await axe(admin, "users");
+  await adminContext.close();
 
   // --- the other pages
   for (const [name, path, wait] of [["people", "/people?kind=detractor", "table.people tbody tr"],

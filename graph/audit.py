@@ -1,0 +1,64 @@
+"""What the people-and-permissions section of the store means, above both adapters.
+
+Users have one of :data:`ROLES`; every change made through the API or the workspace
+leaves an audit entry (who, when, what, on which conversation or customer, a short
+summary). Erasing a customer keeps each entry (that a change happened, by whom, when)
+but not what it said about the person: :func:`redact_summary`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+
+__all__ = ["ROLES", "SUMMARY_CHARS", "WRITE_ROLES", "name_problem", "redact_summary",
+           "session_key", "summarize"]
+
+# Most to least powerful. Admins manage users; managers and agents work conversations;
+# viewers only look.
+ROLES: tuple[str, ...] = ("admin", "manager", "agent", "viewer")
+WRITE_ROLES: frozenset[str] = frozenset({"admin", "manager", "agent"})
+SUMMARY_CHARS = 200
+REDACTED = "[redacted]"
+ERASED = "details erased with the customer's data"
+
+
+def name_problem(name: str) -> str | None:
+    """What is wrong with a user name (None: nothing). Names appear in URLs, cookies'
+    sessions and the audit log, so they are short and plain."""
+    if not name or len(name) > 60 or name != name.strip() or any(
+            c in name for c in ":,/\\?#%\n\r\t"):
+        return "a user name is 1-60 characters without spaces around it or : , / \\ ? # %"
+    return None
+
+
+def session_key(token: str) -> str:
+    """What the store keeps of a session token: its SHA-256 (hex). A copy of the database
+    therefore lets nobody sign in as anyone."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def summarize(text: str, limit: int = SUMMARY_CHARS) -> str:
+    """One line of at most ``limit`` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[:limit - 1] + "…"
+
+
+def redact_summary(summary: str, terms: Sequence[str], *, about_person: bool) -> str:
+    """An audit summary as it may stay after a customer's erasure.
+
+    Args:
+        summary: The entry's summary.
+        terms: What names the person (name, e-mail, handles), any case.
+        about_person: The entry was recorded against that customer: its details go
+            entirely, since a note's excerpt may say anything about them.
+
+    Returns:
+        The summary to keep.
+    """
+    if about_person:
+        return ERASED
+    for term in sorted({t.strip() for t in terms if t and t.strip()}, key=len, reverse=True):
+        summary = re.sub(re.escape(term), REDACTED, summary, flags=re.IGNORECASE)
+    return summary

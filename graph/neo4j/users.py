@@ -1,0 +1,99 @@
+"""People and permissions: users, their sessions, and the audit log of every change."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from graph.audit import ROLES, redact_summary
+from graph.neo4j import queries as q
+from graph.neo4j.base import Neo4jBase, Runner, _native, _utc
+from graph.store import StoreError
+
+
+class UsersMixin(Neo4jBase):
+    """People and permissions: users, their sessions, and the audit log of every change."""
+
+    @staticmethod
+    def _user(r: dict[str, Any]) -> dict[str, Any]:
+        return {**r, "created_at": _native(r["created_at"]), "disabled": bool(r["disabled"])}
+
+    def save_user(self, name: str, *, role: str, password_hash: str | None = None,
+                  disabled: bool | None = None) -> dict[str, Any]:
+        if role not in ROLES:
+            raise StoreError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+        if password_hash is None and self.get_user(name) is None:
+            raise StoreError(f"a new user ({name}) needs a password")
+        rows = self._write(q.SAVE_USER, {"name": name, "role": role, "hash": password_hash,
+                                         "disabled": disabled, "now": datetime.now(UTC)})
+        return self._user(rows[0])
+
+    def get_user(self, name: str) -> dict[str, Any] | None:
+        rows = self._read(q.GET_USER, {"name": name})
+        return self._user(rows[0]) if rows else None
+
+    def users(self) -> list[dict[str, Any]]:
+        return [self._user(r) for r in self._read(q.ALL_USERS)]
+
+    def remove_user(self, name: str) -> bool:
+        rows = self._write(q.DELETE_USER, {"name": name})
+        return bool(rows and rows[0]["n"])
+
+    def create_session(self, key: str, user: str, expires_at: datetime) -> None:
+        self._write(q.CREATE_SESSION, {"key": key, "user": user, "now": datetime.now(UTC),
+                                       "expires": _utc(expires_at)})
+
+    def session_user(self, key: str, now: datetime) -> dict[str, Any] | None:
+        rows = self._read(q.SESSION_USER, {"key": key, "now": _utc(now)})
+        return self._user(rows[0]) if rows else None
+
+    def end_sessions(self, *, key: str | None = None, user: str | None = None) -> int:
+        if key is not None:
+            rows = self._write(q.END_SESSION, {"key": key})
+        elif user is not None:
+            rows = self._write(q.END_USER_SESSIONS, {"user": user})
+        else:
+            raise StoreError("end_sessions needs a session key or a user")
+        return int(rows[0]["n"]) if rows else 0
+
+    def add_audit(self, actor: str, action: str, summary: str, *,
+                  conversation_key: str | None = None,
+                  customer_id: str | None = None) -> dict[str, Any]:
+        at = datetime.now(UTC)
+        entry = {"key": f"{at.isoformat()}|{uuid.uuid4().hex[:8]}", "actor": actor,
+                 "action": action, "conversation_key": conversation_key,
+                 "customer_id": customer_id, "summary": summary}
+        self._write(q.ADD_AUDIT, {**entry, "at": at})
+        return {**entry, "at": at}
+
+    def audit_log(self, *, conversation_key: str | None = None,
+                  customer_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        if conversation_key is not None:
+            rows = self._read(q.AUDIT_OF_CONVERSATION, {"k": conversation_key, "n": limit})
+        elif customer_id is not None:
+            rows = self._read(q.AUDIT_OF_CUSTOMER, {"c": customer_id, "n": limit})
+        else:
+            rows = self._read(q.AUDIT_ALL, {"n": limit})
+        return [{**r, "at": _native(r["at"])} for r in rows]
+
+    def redact_audit(self, customer_id: str) -> int:
+        changed: int = self._in_transaction(lambda run: self._redact_audit(run, customer_id))
+        return changed
+
+    @staticmethod
+    def _redact_audit(run: Runner, customer_id: str) -> int:
+        names = run(q.AUDIT_CUSTOMER_NAMES, {"c": customer_id})
+        if not names:
+            return 0
+        terms = [t for t in (names[0]["name"], names[0]["email"], *names[0]["handles"]) if t]
+        rows = run(q.AUDIT_ABOUT, {"c": customer_id, "terms": [t.lower() for t in terms]})
+        changed = []
+        for r in rows:
+            summary = redact_summary(r["summary"] or "", terms,
+                                     about_person=r["customer_id"] == customer_id)
+            if summary != r["summary"]:
+                changed.append({"key": r["key"], "summary": summary})
+        if changed:
+            run(q.REDACT_AUDIT, {"rows": changed})
+        return len(changed)
