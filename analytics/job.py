@@ -57,6 +57,7 @@ __all__ = [
     "prospect_lookalikes",
     "run_analysis",
     "sentiment_model_path",
+    "understand_posts",
 ]
 
 Progress = Callable[[str, float], None]
@@ -76,6 +77,8 @@ class AnalysisParams:
         half_life_days: An interaction loses half its weight every this many days,
             counted back from the newest interaction in the data (not the wall
             clock, so an archive analysed later ranks the same).
+        understand_per_run: Posts an analysis understands at most (0: all); the rest wait
+            for the next run or the ``understand`` job.
         bot_window_days: Bot behaviour is read from the posts of this many days before the
             newest post (recent behaviour, at a cost that follows recent volume).
         decay_floor: The least an interaction's decay can fall to, so that an older era
@@ -102,6 +105,7 @@ class AnalysisParams:
     half_life_days: float = 90.0
     decay_floor: float = 0.05
     bot_window_days: float = 60.0
+    understand_per_run: int = 50_000
     alpha: float = 0.85
     seed: int = 0
     resolution: float = RESOLUTION
@@ -342,22 +346,60 @@ def _bot_list(likelihood: pd.Series, reasons: dict[str, dict[str, float]],
 
 
 def _score_sentiment(store: GraphStore, params: AnalysisParams) -> tuple[str, int]:
-    """Score the posts that have no sentiment yet (all of them with
-    ``rescore_sentiment``) with the trained model kept beside the database, or VADER."""
+    """Understand the posts not understood yet (all of them with ``rescore_sentiment``):
+    language, sentiment (the trained model kept beside the database, or VADER, which
+    reads English only) and intents (the default rules; the trained intent model's
+    class beside them when one is kept), written through ``write_post_understanding``."""
+    return understand_posts(store, rescore=params.rescore_sentiment,
+                            limit=params.understand_per_run or None)
+
+
+class _AnyLanguage(frozenset[str]):
+    """Every language: a trained model is taken to read what it was trained on."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+def understand_posts(store: GraphStore, *, rescore: bool = False,
+                     limit: int | None = None) -> tuple[str, int]:
+    """Understand the posts that have no language yet (and, with ``rescore``, those whose
+    sentiment another model decided); the step ``scrm analyze`` runs first. At most
+    ``limit`` posts (in batches) when given: an analysis stays bounded on a database whose
+    millions of posts were never understood, and the next runs (or the ``understand``
+    job) take the rest.
+
+    Returns:
+        The sentiment model's name and how many posts were understood.
+    """
+    from analytics.understanding import understand
+    from analytics.understanding.model import TextClassifier, intent_model_path
+
     model_path = sentiment_model_path(store.location)
     scorer: Any
+    languages: Any
     if model_path.exists():
         scorer = TrainedSentimentModel.load(model_path)
         model_name = f"trained:{model_path.name}"
+        languages = getattr(scorer, "languages", None) or _AnyLanguage()
     else:
         scorer = VaderScorer()
         model_name = "vader"
+        from analytics.understanding import VADER_LANGUAGES
+
+        languages = VADER_LANGUAGES
+    intent_path = intent_model_path(store.location)
+    intent_model = TextClassifier.load(intent_path) if intent_path.exists() else None
     scored = 0
-    for frame in store.unscored_posts(model=model_name if params.rescore_sentiment else None):
+    for frame in store.unscored_posts(model=model_name if rescore else None):
+        if limit is not None:
+            if scored >= limit:
+                break
+            frame = frame.iloc[:limit - scored]
         text = (frame["title"].fillna("") + " " + frame["text"].fillna("")).str.strip()
-        values = scorer.score(text.tolist())
-        store.write_post_sentiment(frame["key"].tolist(), [float(v) for v in values],
-                                   model_name)
+        understood = understand(text.tolist(), sentiment=scorer, sentiment_languages=languages,
+                                intent_model=intent_model)
+        store.write_post_understanding(frame["key"].tolist(), understood, model_name)
         scored += len(frame)
     return model_name, scored
 

@@ -11,10 +11,16 @@ Three families, as marketers report them:
 * **sales** — revenue from customers with a linked social account against all
   revenue, and purchases made *after* a brand account first engaged the customer
   (replied to or mentioned one of their accounts), with their revenue;
-* **change** — per day: volume and mean sentiment of brand-addressing posts and
-  the share that is negative; and **rising terms**: words whose frequency in the
-  second half of the window most exceeds the first half (add-one smoothed ratio,
-  at least ``min_count`` uses in the second half).
+* **change** — per day: volume and mean sentiment of brand-addressing posts, the
+  share that is negative (the sentiment model's class, ``sentiment_label``; the
+  ±0.05 band only for posts not understood yet), how many were unscored (a language
+  the model does not read) and how many carry each intent; **rising terms**: words
+  whose frequency in the second half of the window most exceeds the first half
+  (add-one smoothed ratio, at least ``min_count`` uses in the second half); and
+  **topics**: per intent (complaints, suggestions, questions, ...), the key terms of
+  its posts in the window against the window before it of the same length (the
+  same smoothed ratio; ``rising`` when the share of that intent's posts using the
+  term grew), so a product team sees "battery" rising among complaints.
 
 All functions are pure over frames; :func:`compute_metrics` reads them from a store.
 """
@@ -32,6 +38,7 @@ import pandas as pd
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from analytics.team import excluded_authors
+from analytics.understanding import DEFAULT_INTENTS
 from graph.store import GraphStore
 
 __all__ = [
@@ -43,7 +50,11 @@ __all__ = [
     "RisingTerm",
     "Sales",
     "Voice",
+    "IntentTopics",
+    "TopicTerm",
     "compute_metrics",
+    "intent_topics",
+    "negative_posts",
     "rising_terms",
     "share_of_voice",
 ]
@@ -86,6 +97,8 @@ class DailyPoint:
     posts: int
     sentiment: float | None
     negative_share: float
+    unscored: int = 0
+    intents: dict[str, int] = field(default_factory=dict)  # intent → posts that day
 
 
 @dataclass(frozen=True)
@@ -97,9 +110,27 @@ class RisingTerm:
 
 
 @dataclass(frozen=True)
+class TopicTerm:
+    term: str
+    count: int  # posts of the intent using it in the window
+    previous: int  # in the window before
+    lift: float  # smoothed share now / share before
+    rising: bool
+
+
+@dataclass(frozen=True)
+class IntentTopics:
+    intent: str
+    posts: int
+    previous_posts: int
+    terms: list[TopicTerm]
+
+
+@dataclass(frozen=True)
 class Change:
     daily: list[DailyPoint]
     rising_terms: list[RisingTerm]
+    topics: list[IntentTopics] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -169,18 +200,96 @@ def rising_terms(posts: pd.DataFrame, since: datetime, until: datetime, *, skip:
     return out[:top]
 
 
+def negative_posts(posts: pd.DataFrame) -> pd.Series:
+    """Which posts are negative: the sentiment model's class where the post was
+    understood, the ±0.05 band on the score only where it was not."""
+    sentiment = pd.to_numeric(posts["sentiment"], errors="coerce")
+    band = sentiment <= -0.05
+    if "sentiment_label" not in posts:
+        return band
+    label = posts["sentiment_label"]
+    return (label == "negative").where(label.notna(), band).astype(bool)
+
+
+def _intent_lists(posts: pd.DataFrame) -> list[list[str]]:
+    if "intents" not in posts:
+        return [[] for _ in range(len(posts))]
+    return [[x for x in v.split("|") if x] if isinstance(v, str) else []
+            for v in posts["intents"].tolist()]
+
+
 def _daily(posts: pd.DataFrame) -> list[DailyPoint]:
     if posts.empty:
         return []
     day = pd.to_datetime(posts["created_at"]).dt.strftime("%Y-%m-%d")
     sentiment = pd.to_numeric(posts["sentiment"], errors="coerce")
-    grouped = pd.DataFrame({"day": day, "s": sentiment, "neg": sentiment <= -0.05}).groupby("day")
+    unscored = (posts["sentiment_label"] == "unscored") if "sentiment_label" in posts \
+        else pd.Series(False, index=posts.index)
+    grouped = pd.DataFrame({"day": day, "s": sentiment, "neg": negative_posts(posts),
+                            "u": unscored, "i": _intent_lists(posts)}).groupby("day")
     out = []
     for d, g in grouped:
         mean = g["s"].mean()
+        counts = Counter(x for names in g["i"] for x in names)
         out.append(DailyPoint(day=str(d), posts=len(g),
                               sentiment=None if np.isnan(mean) else round(float(mean), 4),
-                              negative_share=round(float(g["neg"].mean()), 4)))
+                              negative_share=round(float(g["neg"].mean()), 4),
+                              unscored=int(g["u"].sum()),
+                              intents=dict(sorted(counts.items()))))
+    return out
+
+
+TOPIC_INTENTS: tuple[str, ...] = ("complaint", "suggestion", "question", "churn", "purchase")
+
+
+def intent_topics(posts: pd.DataFrame, previous: pd.DataFrame, *, skip: set[str],
+                  intents: tuple[str, ...] = TOPIC_INTENTS, top: int = 10,
+                  min_count: int = 2) -> list[IntentTopics]:
+    """What each intent's posts are about: their most used terms in the window (at
+    least ``min_count`` posts), most risen first, against the window before.
+
+    Args:
+        posts: Posts of the window (``intents``, ``text``, ``title``).
+        previous: Posts of the window before it, the same columns.
+        skip: Words never counted (brand names and terms).
+        intents: Which intents to describe, in this order.
+        top: Terms per intent.
+        min_count: Posts of the intent that must use a term in the window.
+    """
+    out = []
+    now_lists, before_lists = _intent_lists(posts), _intent_lists(previous)
+    now_text, before_text = (_texts(posts) if len(posts) else pd.Series(dtype=str),
+                             _texts(previous) if len(previous) else pd.Series(dtype=str))
+    # an intent's own cue words ("awful", "refund") say what it is, not what it is about
+    words_skipped = skip | {cue.lower() for rule in DEFAULT_INTENTS for cue in rule.cues
+                            if " " not in cue and not cue.endswith("*")}
+    everywhere = Counter(w for t in now_text.tolist() for w in set(_tokens(t, words_skipped)))
+    n_all = len(now_text)
+    for intent in intents:
+        now = [t for t, names in zip(now_text.tolist(), now_lists, strict=True)
+               if intent in names]
+        before = [t for t, names in zip(before_text.tolist(), before_lists, strict=True)
+                  if intent in names]
+        if not now:
+            continue
+        counts = Counter(w for t in now for w in set(_tokens(t, words_skipped)))
+        earlier = Counter(w for t in before for w in set(_tokens(t, words_skipped)))
+        n_now, n_before = len(now), len(before)
+        ranked = []
+        for term, count in counts.items():
+            # characteristic of this intent: used by a larger share of its posts than of
+            # all the window's posts
+            specific = ((count + 1) / (n_now + 1)) / ((everywhere[term] + 1) / (n_all + 1))
+            if count < min_count or specific <= 1:
+                continue
+            lift = ((count + 1) / (n_now + 1)) / ((earlier.get(term, 0) + 1) / (n_before + 1))
+            ranked.append((count * min(specific, 4.0), TopicTerm(
+                term=term, count=count, previous=earlier.get(term, 0),
+                lift=round(float(lift), 3), rising=lift > 1)))
+        ranked.sort(key=lambda r: (-r[0], -r[1].count, r[1].term))
+        terms = [t for _, t in ranked]
+        out.append(IntentTopics(intent=intent, posts=n_now, previous_posts=len(before),
+                                terms=terms[:top]))
     return out
 
 
@@ -258,6 +367,7 @@ def compute_metrics(store: GraphStore, since: datetime | None = None,
 
     posts = store.post_frame(since, until)
     posts["created_at"] = pd.to_datetime(posts["created_at"])
+    addressing = set(addressed["key"]) if len(addressed) else set()
     addressed = addressed[addressed["key"].isin(set(posts["key"]))] if len(addressed) else addressed
     authors = sorted(set(addressed["author_key"])) if len(addressed) else []
     followers = store.get_accounts(authors)
@@ -269,8 +379,11 @@ def compute_metrics(store: GraphStore, since: datetime | None = None,
 
     brand_posts = posts[posts["key"].isin(set(addressed["key"]) if len(addressed) else set())]
     skip = {t.lower().lstrip("#") for t in terms} | {"https", "http", "amp"}
+    before = store.post_frame(since - (until - since), since)
+    before = before[before["key"].isin(addressing)]
     change = Change(daily=_daily(brand_posts),
-                    rising_terms=rising_terms(brand_posts, since, until, skip=skip))
+                    rising_terms=rising_terms(brand_posts, since, until, skip=skip),
+                    topics=intent_topics(brand_posts, before, skip=skip))
     sales = _sales(store.link_frame(), store.purchase_frame(), store.brand_engagements(),
                    start, end)
     return Metrics(since=since, until=until, awareness=awareness, sales=sales, change=change,

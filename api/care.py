@@ -111,15 +111,18 @@ def _queue(store: GraphStore) -> list[Any]:
     settings = store.get_settings()
     terms = json.loads(settings.get("brand.terms", "[]")) + (
         [settings["brand.name"]] if settings.get("brand.name") else [])
+    # every brand-directed post is a candidate: intents, the sentiment model's class and
+    # unscored languages decide which need a response (analytics.care); posts that
+    # arrived since the last analysis get a provisional score first
     posts = _preview_sentiment(store, store.brand_posts(terms))
-    negative = posts[posts["sentiment"].fillna(0) <= -0.05]
-    return rank(negative, store.post_details(negative["key"].tolist()), store.brand_reply_times(),
+    return rank(posts, store.post_details(posts["key"].tolist()), store.brand_reply_times(),
                 store.score_frame(columns=("influence", "customer_value")), now=datetime.now(UTC),
                 rules=RoutingRules.load())
 
 
 async def care_queue(info: Info, team: str | None = None, status: CareStatus | None = None,
-                     assignee: str | None = None, first: int = 20, after: str | None = None
+                     assignee: str | None = None, first: int = 20, after: str | None = None,
+                     intent: str | None = None, language: str | None = None
                      ) -> CareQueueConnection:
     check_page_size(first)
     if status == CareStatus.RESOLVED:
@@ -147,6 +150,10 @@ async def care_queue(info: Info, team: str | None = None, status: CareStatus | N
         if status is not None and state != status.value:
             continue
         if assignee is not None and who != assignee:
+            continue
+        if intent is not None and intent.lower() not in item.intents:
+            continue
+        if language is not None and (item.language or "").lower() != language.lower():
             continue
         rows.append((item, state, routed, who))
     page = rows[offset:offset + first]

@@ -138,6 +138,14 @@ def execute(store: GraphStore, payload: dict[str, Any], report: Report) -> dict[
         result = run_analysis(store, params, progress=lambda step, frac: report(
             f"{step} ({frac:.0%})"))
         return {"run_id": result.run_id, "stats": result.stats}
+    if kind == "understand":
+        # the cheap incremental step between analyses: language, sentiment and intents
+        # of the posts that have none yet (new posts), as ``scrm analyze`` does first
+        from analytics.job import understand_posts
+
+        model, understood = understand_posts(store)
+        report(f"understood {understood:,} posts ({model})")
+        return {"understood": understood, "sentiment_model": model}
     if kind == "identities":
         return resolve_identities(store, **(payload.get("params") or {}))
     if kind == "brand":

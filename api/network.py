@@ -27,6 +27,7 @@ __all__ = [
     "NetworkFrames",
     "NetworkView",
     "build_network",
+    "class_colour",
     "sentiment_colour",
 ]
 
@@ -34,6 +35,17 @@ COMMUNITY_COLOURS = (
     "#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f",
     "#e15759", "#8cd17d", "#86bcb6", "#d37295", "#a0cbe8", "#ffbe7d", "#bab0ac", "#499894",
 )
+
+
+def class_colour(negative: float, neutral: float, positive: float) -> str:
+    """The colour of an edge's most common sentiment class among its posts (the model's
+    classes, not a band on the mean score): red negative, green positive, grey neutral,
+    a tie or none scored."""
+    if negative > max(neutral, positive):
+        return "#d62728"
+    if positive > max(neutral, negative):
+        return "#2ca02c"
+    return "#b0b0b0"
 
 
 def sentiment_colour(value: float | None) -> str:
@@ -54,7 +66,8 @@ class NetworkFrames:
     run_id: str | None
     accounts: pd.DataFrame  # key, platform, handle, display_name, followers, is_brand,
     # customer_id
-    interactions: pd.DataFrame  # src, dst, kind, created_at, sentiment
+    interactions: pd.DataFrame  # src, dst, kind, created_at, sentiment; neg, neu, pos: 1
+    # when the post's sentiment class is that one
     scores: pd.DataFrame  # indexed by account key
     customers: dict[str, str] = field(default_factory=dict)  # customer_id -> name
     _derived: dict[str, Any] = field(default_factory=dict)
@@ -69,13 +82,20 @@ class NetworkFrames:
     def load(cls, store: GraphStore) -> NetworkFrames:
         run = store.latest_run()
         accounts = store.account_frame()
-        interactions = store.interaction_frame()
+        raw = store.interaction_frame()
+        tone = pd.to_numeric(raw["tone"], errors="coerce").to_numpy(dtype=float) \
+            if "tone" in raw else np.full(len(raw), np.nan)
+        interactions = raw
         interactions = pd.DataFrame({
             "src": interactions["src"].astype(str), "dst": interactions["dst"].astype(str),
             "kind": interactions["kind"].astype(str),
             "created_at": pd.to_datetime(interactions["created_at"]),
             "sentiment": pd.to_numeric(interactions["sentiment"], errors="coerce"),
         })
+        del raw
+        interactions["neg"] = (tone < 0).astype(float)
+        interactions["neu"] = (tone == 0).astype(float)
+        interactions["pos"] = (tone > 0).astype(float)
         # an erased person's anonymous accounts take no place in the explorer
         erased = f":{ANONYMOUS_PREFIX}"
         accounts = accounts[~accounts["key"].astype(str).str.contains(erased, regex=False)]
@@ -182,7 +202,8 @@ def build_network(
     inter = inter[(inter["src"] != inter["dst"]) & inter["src"].isin(accounts.index)
                   & inter["dst"].isin(accounts.index)]
     edges = (inter.groupby(["src", "dst"])
-             .agg(weight=("kind", "size"), sentiment=("sentiment", "mean"))
+             .agg(weight=("kind", "size"), sentiment=("sentiment", "mean"),
+                  neg=("neg", "sum"), neu=("neu", "sum"), pos=("pos", "sum"))
              .reset_index())
     if min_weight > 1:
         edges = edges[edges["weight"] >= min_weight]
@@ -260,7 +281,7 @@ def _detailed(frames: NetworkFrames, keys: pd.Index, edges: pd.DataFrame,
         })
     edge_list = [{"from": r.src, "to": r.dst, "weight": int(r.weight),
                   "sentiment": None if pd.isna(r.sentiment) else round(float(r.sentiment), 3),
-                  "colour": sentiment_colour(None if pd.isna(r.sentiment) else r.sentiment)}
+                  "colour": class_colour(r.neg, r.neu, r.pos)}
                  for r in edges.itertuples(index=False)]
     return NetworkView(nodes, edge_list, False, len(keys), frames.run_id, communities)
 
@@ -281,10 +302,12 @@ def _aggregate(frames: NetworkFrames, keys: pd.Index, edges: pd.DataFrame,
                      b=member.reindex(edges["dst"]).to_numpy())
     e = e[e["a"] != e["b"]]
     grouped = e.groupby(["a", "b"]).agg(weight=("weight", "sum"), sentiment=("sentiment",
-                                                                              "mean"))
+                                                                              "mean"),
+                                        neg=("neg", "sum"), neu=("neu", "sum"),
+                                        pos=("pos", "sum"))
     edge_list = [{"from": f"community:{a}", "to": f"community:{b}", "weight": int(r.weight),
                   "sentiment": None if pd.isna(r.sentiment) else round(float(r.sentiment), 3),
-                  "colour": sentiment_colour(None if pd.isna(r.sentiment) else r.sentiment)}
+                  "colour": class_colour(r.neg, r.neu, r.pos)}
                  for (a, b), r in grouped.iterrows()]
     return NetworkView(nodes, edge_list, True, len(keys), frames.run_id, communities)
 

@@ -162,9 +162,11 @@ class Query:
 
     care_queue = strawberry.field(
         resolver=care.care_queue,
-        description="Conversations waiting for a brand response, most urgent first (negative "
-                    "sentiment × author influence and customer value × waiting time), each "
-                    "routed to a team; by default open and assigned ones.")
+        description="Conversations waiting for a brand response, most urgent first (need: "
+                    "churn, leaks, complaints, questions, purchase intent, suggestions, "
+                    "negative or unscored sentiment × author influence and customer value × "
+                    "waiting time), each routed to a team; by default open and assigned "
+                    "ones; 'intent' and 'language' keep those whose waiting post has them.")
     care_case = strawberry.field(
         resolver=care.care_case,
         description="A conversation's care workflow state and notes, or null if there is no "

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
         db_threads: Threads one embedded-database query may use (0: one per core).
         buffer_pool_mb: The embedded database's page cache (MB) for every command but
             ``scrm analyze``.
+        understand_per_run: Posts one analysis understands at most (language, sentiment,
+            intents; 0: all); the rest wait for the next run.
         decay_floor: The least an interaction's time decay falls to: an older era is
             outranked by recent activity, never erased.
         half_life_days: An interaction's weight halves every this many days.
@@ -81,6 +83,7 @@ class Settings(BaseSettings):
     buffer_pool_mb: int = 4096
     half_life_days: float = 90.0
     decay_floor: float = 0.05
+    understand_per_run: int = 50_000
     reply_weight: float = 1.0
     mention_weight: float = 0.5
     share_weight: float = 1.0

@@ -9,7 +9,9 @@ for any label or type that is ever spliced into a query.
 from __future__ import annotations
 
 __all__ = [
+    "EMBEDDED_MIGRATIONS",
     "EMBEDDED_SCHEMA",
+    "POST_UNDERSTANDING_COLUMNS",
     "NODE_LABELS",
     "REL_TYPES",
     "SCHEMA_VERSION",
@@ -138,3 +140,20 @@ EMBEDDED_SCHEMA: tuple[str, ...] = (
     "CREATE REL TABLE IF NOT EXISTS FOLLOWS(FROM Account TO Account)",
     "CREATE REL TABLE IF NOT EXISTS PURCHASED(FROM Customer TO Purchase)",
 )
+
+# What post understanding adds to each post (``analytics.understanding``): added to
+# databases of every age by ``ALTER TABLE ... ADD IF NOT EXISTS`` at open, so an old
+# database gains them and a new one gets them the same way. Writes that COPY posts
+# name their columns, so a table with more columns than a batch still takes it.
+POST_UNDERSTANDING_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("language", "STRING"),
+    ("language_confidence", "DOUBLE"),
+    ("sentiment_label", "STRING"),
+    ("intents", "STRING"),
+    ("intent_evidence", "STRING"),
+    ("intent_model_label", "STRING"),
+)
+
+EMBEDDED_MIGRATIONS: tuple[str, ...] = tuple(
+    f"ALTER TABLE Post ADD IF NOT EXISTS {name} {kind}"
+    for name, kind in POST_UNDERSTANDING_COLUMNS)

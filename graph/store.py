@@ -199,6 +199,10 @@ class Interaction:
     counterpart: AccountView | None
     conversation_key: str | None
     url: str | None
+    language: str | None = None
+    sentiment_label: str | None = None  # negative/neutral/positive/unscored; None: not yet
+    intents: str = ""  # flagged intents, strongest first, |-joined
+    intent_evidence: str = ""  # JSON: intent → cues found
 
     @property
     def cursor_key(self) -> tuple[datetime, str, str]:
@@ -217,7 +221,8 @@ class TimelineFilter:
 
     ``platforms`` and ``kinds`` (post kinds: post, reply, comment, share, quote,
     private_reply) are lower case; ``directions`` as in :class:`Interaction`;
-    ``since`` inclusive, ``until`` exclusive.
+    ``since`` inclusive, ``until`` exclusive; ``intents`` keeps posts flagged with any
+    of them, ``languages`` posts detected in any of them (both lower case).
     """
 
     platforms: tuple[str, ...] = ()
@@ -225,6 +230,8 @@ class TimelineFilter:
     directions: tuple[str, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
+    intents: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,17 +331,19 @@ class GraphStore(Protocol):
     def interaction_frame(self, *, sentiment: bool = True) -> pd.DataFrame:
         """Account-to-account interactions: src, dst (account keys), kind
         (reply|mention|share|quote), created_at (datetime64[us]), sentiment (of the
-        post that made the interaction; NaN until analysed; left out with
-        ``sentiment=False``, which spares reading every post's score). src, dst and
-        kind may be categoricals (ten million rows, a million distinct keys): group
+        post that made the interaction; NaN until analysed) and tone (its sentiment class:
+        -1 negative, 0 neutral, 1 positive, NaN unscored; ``graph.understanding.tone``);
+        both left out with ``sentiment=False``, which spares reading every post's score).
+        src, dst and kind may be categoricals (ten million rows, a million distinct keys): group
         with ``observed=True`` or convert first."""
         ...
 
     def unscored_posts(
         self, batch_size: int = 100_000, *, model: str | None = None
     ) -> Iterator[pd.DataFrame]:
-        """Posts that need a sentiment score (key, title, text): those with none, or,
-        when ``model`` is given, those scored by another model."""
+        """Posts that need understanding (key, title, text): those with no language yet
+        (never understood, whatever sentiment they have), or, when ``model`` is given,
+        also those whose sentiment another model decided."""
         ...
 
     def brand_posts(self, terms: Sequence[str]) -> pd.DataFrame:
@@ -345,7 +354,9 @@ class GraphStore(Protocol):
         ...
 
     def post_details(self, keys: Sequence[str]) -> pd.DataFrame:
-        """key, platform, conversation_key, text, url for these posts."""
+        """key, platform, conversation_key, text, url for these posts, with what
+        understanding found (language, sentiment_label,
+        intents, intent_evidence; null until understood)."""
         ...
 
     def brand_reply_times(self) -> pd.DataFrame:
@@ -359,6 +370,16 @@ class GraphStore(Protocol):
     def write_post_sentiment(
         self, keys: Sequence[str], values: Sequence[float], model: str
     ) -> None: ...
+
+    def write_post_understanding(
+        self, keys: Sequence[str], frame: pd.DataFrame, model: str
+    ) -> None:
+        """Store what :func:`analytics.understanding.understand` found for these posts
+        (``frame`` in the same order as ``keys``): sentiment (null when unscored),
+        sentiment_label, language, language_confidence, intents, intent_evidence and
+        intent_model_label (null without an intent model); ``model`` names the
+        sentiment model, as ``write_post_sentiment`` does."""
+        ...
 
     # --- analysis runs and scores -----------------------------------------
     def start_run(self, params: dict[str, Any]) -> str: ...
@@ -410,7 +431,8 @@ class GraphStore(Protocol):
     def conversation_posts(self, conversation_key: str, limit: int = 1000
                            ) -> list[dict[str, Any]]:
         """The posts of one conversation, oldest first: key, parent_key, author_key, text,
-        title, created_at (aware), kind, sentiment, url."""
+        title, created_at (aware), kind, sentiment, url, language, sentiment_label,
+        intents, intent_evidence (null until understood)."""
         ...
 
     def timeline(
@@ -434,7 +456,8 @@ class GraphStore(Protocol):
 
     def post_frame(self, since: datetime | None, until: datetime | None) -> pd.DataFrame:
         """Every post in the window: key, author_key, platform, kind, created_at
-        (datetime64, UTC, naive), sentiment, text, title."""
+        (datetime64, UTC, naive), sentiment, text, title, and what understanding found:
+        sentiment_label, language, intents (null until understood)."""
         ...
 
     def topic_authors(self, term: str) -> pd.DataFrame:

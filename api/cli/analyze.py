@@ -41,6 +41,7 @@ def analyze(
     settings = settings_for(db)
     params = {"half_life_days": pick(half_life_days, settings.half_life_days),
               "decay_floor": pick(decay_floor, settings.decay_floor),
+              "understand_per_run": settings.understand_per_run,
               "reply_weight": pick(reply_weight, settings.reply_weight),
               "mention_weight": pick(mention_weight, settings.mention_weight),
               "share_weight": pick(share_weight, settings.share_weight),

@@ -4,6 +4,7 @@
 # mypy: disable-error-code="untyped-decorator"
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -14,6 +15,7 @@ from analytics.care import CareItem as DomainCareItem
 from api.context import Info
 from api.types.pagination import PageInfo
 from api.types.people import Account, Customer, ExplanationFactor
+from api.types.understanding import PostIntent, post_intents
 
 __all__ = [
     "CareItem",
@@ -54,7 +56,16 @@ class CareItem:
     platform: str
     text: str
     url: str | None
-    sentiment: float
+    sentiment: float | None = strawberry.field(
+        description="The waiting post's sentiment in [-1, 1]; null when its language is "
+                    "not one the sentiment model reads.")
+    sentiment_label: str | None = strawberry.field(
+        description="negative, neutral, positive (the sentiment model's class) or unscored; "
+                    "null until the post is understood.")
+    language: str | None = strawberry.field(
+        description="ISO 639-1 code of the waiting post, 'und' when undetermined.")
+    intents: list[PostIntent] = strawberry.field(
+        description="What the waiting post asks for, strongest first, with the cues found.")
     waiting_hours: float
     reasons: list[ExplanationFactor]
     status: CareStatus
@@ -72,7 +83,10 @@ class CareItem:
             conversation_id=item.conversation_key, post_id=item.post_key,
             priority=item.priority, team=team, platform=item.platform, text=item.text,
             url=item.url if isinstance(item.url, str) else None,  # a frame gives NaN
-            sentiment=item.sentiment, waiting_hours=item.waiting_hours,
+            sentiment=None if math.isnan(item.sentiment) else item.sentiment,
+            sentiment_label=item.sentiment_label, language=item.language,
+            intents=post_intents(item.intents, item.evidence),
+            waiting_hours=item.waiting_hours,
             author_key=item.author_key, status=CareStatus(status), assignee=assignee,
             waiting_since=item.created_at, notes=[CareNote.from_domain(n) for n in notes],
             reasons=[ExplanationFactor.from_domain(r) for r in item.reasons])

@@ -190,12 +190,42 @@ class Sales:
     revenue_after_engagement: float
 
 
+@strawberry.type(description="How many posts carried an intent.")
+class IntentCount:
+    intent: str
+    posts: int
+
+
 @strawberry.type(description="One day of brand-addressing posts.")
 class DailyPoint:
     day: str
     posts: int
     sentiment: float | None
-    negative_share: float
+    negative_share: float = strawberry.field(
+        description="Share of the day's posts the sentiment model classed negative.")
+    unscored: int = strawberry.field(
+        description="Posts in a language the sentiment model does not read.")
+    intents: list[IntentCount] = strawberry.field(
+        description="Posts per intent that day (complaint, question, ...).")
+
+
+@strawberry.type(description="A key term of one intent's posts in the window.")
+class TopicTerm:
+    term: str
+    count: int = strawberry.field(description="Posts of the intent using it in the window.")
+    previous: int = strawberry.field(description="In the window before, of the same length.")
+    lift: float = strawberry.field(description="Its smoothed share of the intent's posts "
+                                               "now over before.")
+    rising: bool
+
+
+@strawberry.type(description="What one intent's posts are about in the window (e.g. what "
+                              "the complaints are about), against the window before.")
+class IntentTopics:
+    intent: str
+    posts: int
+    previous_posts: int
+    terms: list[TopicTerm]
 
 
 @strawberry.type(description="A word used more in the second half of the window.")
@@ -206,10 +236,13 @@ class RisingTerm:
     lift: float
 
 
-@strawberry.type(description="Change: trends by day and rising terms.")
+@strawberry.type(description="Change: trends by day, rising terms and topics per intent.")
 class Change:
     daily: list[DailyPoint]
     rising_terms: list[RisingTerm]
+    topics: list[IntentTopics] = strawberry.field(
+        description="Per intent (complaint, suggestion, question, churn, purchase): its "
+                    "key terms in the window, rising ones marked.")
 
 
 @strawberry.type(description="The three metric families over a date window.")
@@ -234,8 +267,17 @@ class Metrics:
                         linked_revenue=s.linked_revenue, engaged_customers=s.engaged_customers,
                         purchases_after_engagement=s.purchases_after_engagement,
                         revenue_after_engagement=s.revenue_after_engagement),
-            change=Change(daily=[DailyPoint(day=d.day, posts=d.posts, sentiment=d.sentiment,
-                                            negative_share=d.negative_share) for d in c.daily],
+            change=Change(daily=[DailyPoint(
+                day=d.day, posts=d.posts, sentiment=d.sentiment, negative_share=d.negative_share,
+                unscored=d.unscored, intents=[IntentCount(intent=k, posts=v)
+                                              for k, v in d.intents.items()])
+                for d in c.daily],
                           rising_terms=[RisingTerm(term=t.term, count=t.count,
                                                    previous=t.previous, lift=t.lift)
-                                        for t in c.rising_terms]))
+                                        for t in c.rising_terms],
+                          topics=[IntentTopics(intent=t.intent, posts=t.posts,
+                                               previous_posts=t.previous_posts, terms=[
+                                                   TopicTerm(term=x.term, count=x.count,
+                                                             previous=x.previous, lift=x.lift,
+                                                             rising=x.rising)
+                                                   for x in t.terms]) for t in c.topics]))

@@ -18,6 +18,7 @@ from api.types.pagination import (
     decode_interaction_cursor,
     encode_interaction_cursor,
 )
+from api.types.understanding import PostIntent, post_intents
 from graph import store as port
 from graph.model import Post
 
@@ -58,6 +59,12 @@ class TimelineFilter:
     directions: list[Direction] | None = None
     since: datetime | None = None
     until: datetime | None = None
+    intents: list[str] | None = strawberry.field(
+        default=None, description="Posts flagged with any of these intents (complaint, "
+                                  "question, suggestion, praise, purchase, churn, security).")
+    languages: list[str] | None = strawberry.field(
+        default=None, description="Posts detected in any of these languages (ISO 639-1, "
+                                  "'und' for undetermined).")
 
     def to_domain(self) -> port.TimelineFilter:
         if self.since and self.until and self.since >= self.until:
@@ -66,7 +73,9 @@ class TimelineFilter:
             platforms=tuple(p.lower() for p in self.platforms or ()),
             kinds=tuple(k.lower() for k in self.kinds or ()),
             directions=tuple(d.value for d in self.directions or ()),
-            since=_aware_utc(self.since), until=_aware_utc(self.until))
+            since=_aware_utc(self.since), until=_aware_utc(self.until),
+            intents=tuple(i.lower() for i in self.intents or ()),
+            languages=tuple(lang.lower() for lang in self.languages or ()))
 
 
 def _aware_utc(value: datetime | None) -> datetime | None:
@@ -97,6 +106,15 @@ class Interaction:
         description="The conversation's store key, platform:root_post_id.")
     url: str | None
     is_brand_response: bool = strawberry.field(description="A brand account replied.")
+    language: str | None = strawberry.field(
+        default=None, description="ISO 639-1 code, 'und' when undetermined; null until the "
+                                  "post is understood.")
+    sentiment_label: str | None = strawberry.field(
+        default=None, description="negative, neutral, positive (the sentiment model's class) "
+                                  "or unscored (a language it does not read).")
+    intents: list[PostIntent] = strawberry.field(
+        default_factory=list, description="What the post asks for or says, strongest first, "
+                                          "with the cues found.")
 
     @classmethod
     def from_domain(cls, i: port.Interaction) -> Interaction:
@@ -107,7 +125,9 @@ class Interaction:
                    sentiment=i.sentiment, subject_key=i.subject_key,
                    counterpart=Account.from_domain(i.counterpart) if i.counterpart else None,
                    conversation_id=i.conversation_key, url=i.url,
-                   is_brand_response=i.is_brand_response)
+                   is_brand_response=i.is_brand_response, language=i.language,
+                   sentiment_label=i.sentiment_label,
+                   intents=post_intents(i.intents, i.intent_evidence))
 
 
 @strawberry.type
@@ -167,6 +187,12 @@ class ThreadPost:
     sentiment: float | None
     url: str | None
     author_key: strawberry.Private[str]
+    language: str | None = strawberry.field(
+        default=None, description="ISO 639-1 code, 'und' when undetermined.")
+    sentiment_label: str | None = strawberry.field(
+        default=None, description="negative, neutral, positive or unscored.")
+    intents: list[PostIntent] = strawberry.field(
+        default_factory=list, description="Intents flagged, strongest first, with their cues.")
 
     @classmethod
     def from_domain(cls, row: dict[str, Any], depth: int = 0) -> ThreadPost:
@@ -175,7 +201,9 @@ class ThreadPost:
         return cls(post_id=row["key"], parent_id=row["parent_key"], depth=depth,
                    time=row["created_at"], kind=row["kind"], text=row["text"] or "",
                    title=row["title"], sentiment=row["sentiment"], url=row["url"],
-                   author_key=row["author_key"])
+                   author_key=row["author_key"], language=row.get("language"),
+                   sentiment_label=row.get("sentiment_label"),
+                   intents=post_intents(row.get("intents"), row.get("intent_evidence")))
 
     @classmethod
     def from_post(cls, post: Post) -> ThreadPost:

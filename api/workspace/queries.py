@@ -11,6 +11,7 @@ query Inbox($team: String, $status: CareStatus, $assignee: String, $first: Int!)
     total
     edges { node {
       conversationId postId priority team platform text url sentiment waitingHours
+      sentimentLabel language intents { name cues }
       status assignee waitingSince notes { author text }
       reasons { factor contribution }
       author { key platform handle displayName followers scores { influence } }

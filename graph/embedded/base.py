@@ -37,10 +37,12 @@ from graph.embedded.shared import (
     RANK_ORDER,
     wrote,
 )
-from graph.schema import EMBEDDED_SCHEMA, NODE_LABELS, REL_TYPES
+from graph.schema import EMBEDDED_MIGRATIONS, EMBEDDED_SCHEMA, NODE_LABELS, REL_TYPES
 from graph.store import AccountView, StoreBusyError, StoreError
 
 _LOCK_PID = re.compile(r"Lock is held by PID (\d+)")
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _heap_trimmer() -> Callable[[], object] | None:
@@ -170,7 +172,7 @@ class EmbeddedBase:
         self._family = _Family()
         self._family.handles.add(self)
         if not read_only:
-            for statement in EMBEDDED_SCHEMA:
+            for statement in (*EMBEDDED_SCHEMA, *EMBEDDED_MIGRATIONS):
                 self._exec(statement)
 
     def _open_database(self, pool_bytes: int) -> Any:
@@ -317,8 +319,15 @@ class EmbeddedBase:
             raise StoreError(f"Unknown table {table!r}")
         if rows.num_rows == 0:
             return
-        # LadybugDB resolves the name ``rows`` from this frame's locals.
-        self._exec(f"COPY {table} FROM rows")
+        # LadybugDB resolves the name ``rows`` from this frame's locals. A node table
+        # names its columns: it may have more than the batch (columns added at open).
+        if table in NODE_LABELS:
+            names = rows.column_names
+            if not all(_IDENTIFIER.fullmatch(n) for n in names):
+                raise StoreError(f"Unknown column in {names!r}")
+            self._exec(f"COPY {table}({', '.join(names)}) FROM rows")
+        else:
+            self._exec(f"COPY {table} FROM rows")
 
     def _existing(self, label: str, keys: Sequence[str], returns: str = "n.key AS key"
                   ) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from graph.embedded.shared import (
 from graph.store import (
     ACCOUNT_PROFILE_COLUMNS,
 )
+from graph.understanding import tone, understanding_table
 
 
 class ProjectionMixin(EmbeddedBase):
@@ -184,14 +185,17 @@ class ProjectionMixin(EmbeddedBase):
         position[offsets] = np.arange(len(offsets))
         categories = pd.Index(accounts.column("key").to_pylist(), dtype=object)
         table = self._cached_interactions(self._projection_state())
-        sentiment = np.zeros(0)
+        sentiment = classes = np.zeros(0)
         if with_sentiment:
             sentiment_rows = self._arrow(q.POST_SENTIMENT_OFFSETS)
             post_offsets = sentiment_rows.column("o").to_numpy()
             sentiment = np.full(int(post_offsets.max()) + 1 if len(post_offsets) else 0,
                                 np.nan)
-            sentiment[post_offsets] = np.asarray(
-                sentiment_rows.column("s").to_numpy(zero_copy_only=False), dtype=float)
+            scores = np.asarray(sentiment_rows.column("s").to_numpy(zero_copy_only=False),
+                                dtype=float)
+            sentiment[post_offsets] = scores
+            classes = np.full(len(sentiment), np.nan)
+            classes[post_offsets] = tone(sentiment_rows.column("l").to_pylist(), scores)
             del sentiment_rows
         src = table.column("src").to_numpy()
         dst = table.column("dst").to_numpy()
@@ -212,12 +216,13 @@ class ProjectionMixin(EmbeddedBase):
         if with_sentiment:
             columns["sentiment"] = sentiment[post] if len(sentiment) else \
                 np.full(len(post), np.nan)
+            columns["tone"] = classes[post] if len(classes) else np.full(len(post), np.nan)
         return pd.DataFrame(columns)
 
     def unscored_posts(self, batch_size: int = 100_000, *, model: str | None = None
                        ) -> Iterator[pd.DataFrame]:
-        where = "p.sentiment IS NULL" if model is None else \
-            "(p.sentiment IS NULL OR p.sentiment_model IS NULL OR p.sentiment_model <> $model)"
+        where = "p.language IS NULL" if model is None else \
+            "(p.language IS NULL OR p.sentiment_model IS NULL OR p.sentiment_model <> $model)"
         frame = self._df(f"MATCH (p:Post) WHERE {where} RETURN p.key AS key, "
                          "p.title AS title, p.text AS text", {"model": model} if model else None)
         for start in range(0, len(frame), batch_size):
@@ -333,7 +338,9 @@ class ProjectionMixin(EmbeddedBase):
         frame = self._df(
             q.POST_DETAILS, {"keys": list(dict.fromkeys(keys))})
         if frame.empty:
-            return pd.DataFrame(columns=["key", "platform", "conversation_key", "text", "url"])
+            return pd.DataFrame(columns=["key", "platform", "conversation_key", "text", "url",
+                                         "language", "sentiment_label", "intents",
+                                         "intent_evidence"])
         return frame
 
     def brand_reply_times(self) -> pd.DataFrame:
@@ -390,3 +397,12 @@ class ProjectionMixin(EmbeddedBase):
             for i in range(0, len(scores), 50_000):
                 self._exec(q.SET_POST_SENTIMENT, {"scan": scores.slice(i, 50_000),
                                                       "m": model})
+
+    def write_post_understanding(self, keys: Sequence[str], frame: pd.DataFrame, model: str
+                                 ) -> None:
+        """Scanned from an Arrow table like ``write_post_sentiment``."""
+        table = understanding_table(keys, frame)
+        with self._batch_connection(release_heap=len(table) >= LARGE_BATCH):
+            for i in range(0, len(table), 50_000):
+                self._exec(q.SET_POST_UNDERSTANDING, {"scan": table.slice(i, 50_000),
+                                                          "m": model})

@@ -119,7 +119,7 @@ LAST_POST_OFFSET = "MATCH (p:Post) RETURN max(offset(id(p))) AS m"
 ACCOUNT_OFFSETS = "MATCH (a:Account) RETURN offset(id(a)) AS o, a.key AS key"
 POST_SENTIMENT_OFFSETS = (
     "MATCH (p:Post) RETURN offset(id(p)) AS o, "
-    "p.sentiment AS s"
+    "p.sentiment AS s, p.sentiment_label AS l"
 )
 BRAND_ACCOUNT_KEYS = (
     "MATCH (a:Account) WHERE a.is_brand "
@@ -136,7 +136,8 @@ POST_SENTIMENT_UPTO = (
 POST_DETAILS = (
     "UNWIND $keys AS k MATCH (p:Post {key: k}) RETURN p.key AS key, "
     "p.platform AS platform, p.conversation_key AS conversation_key, p.text AS text, "
-    "p.url AS url"
+    "p.url AS url, p.language AS language, p.sentiment_label AS sentiment_label, "
+    "p.intents AS intents, p.intent_evidence AS intent_evidence"
 )
 BRAND_REPLY_TIMES = (
     "MATCH (b:Account)-[:POSTED]->(p:Post) WHERE b.is_brand "
@@ -150,6 +151,12 @@ POST_MARK_AND_COUNT = (
 SET_POST_SENTIMENT = (
     "LOAD FROM $scan MATCH (p:Post {key: k}) SET p.sentiment = s, "
     "p.sentiment_model = $m"
+)
+SET_POST_UNDERSTANDING = (
+    "LOAD FROM $scan MATCH (p:Post {key: key}) SET p.sentiment = sentiment, "
+    "p.sentiment_model = $m, p.sentiment_label = sentiment_label, p.language = language, "
+    "p.language_confidence = language_confidence, p.intents = intents, "
+    "p.intent_evidence = intent_evidence, p.intent_model_label = intent_model_label"
 )
 
 # ------------------------------------------------------------------ scores
@@ -177,7 +184,9 @@ CONVERSATION_POSTS = (
     "MATCH (p:Post)-[:IN_CONVERSATION]->(:Conversation {key: $k}) RETURN p.key AS key, "
     "p.parent_key AS parent_key, p.author_key AS author_key, p.text AS text, "
     "p.title AS title, p.created_at AS created_at, p.kind AS kind, "
-    "p.sentiment AS sentiment, p.url AS url ORDER BY created_at, key LIMIT $n"
+    "p.sentiment AS sentiment, p.url AS url, p.language AS language, "
+    "p.sentiment_label AS sentiment_label, p.intents AS intents, "
+    "p.intent_evidence AS intent_evidence ORDER BY created_at, key LIMIT $n"
 )
 PURCHASES = (
     "MATCH (c:Customer {key: $k})-[:PURCHASED]->(p:Purchase) "

@@ -189,11 +189,14 @@ class ReadsMixin(EmbeddedBase):
     }
     _TIMELINE_COLUMNS = ("p.key AS key, p.created_at AS time, p.platform AS platform, "
                          "p.kind AS kind, p.author_key AS author, p.parent_key AS parent_key, "
-                         "p.shared_key AS shared_key")
+                         "p.shared_key AS shared_key, p.language AS language, "
+                         "p.intents AS intents")
     _TIMELINE_CAP = 4096
     _TIMELINE_DETAILS = ("UNWIND $keys AS k MATCH (p:Post {key: k}) RETURN p.key AS key, "
                          "p.text AS text, p.sentiment AS sentiment, "
-                         "p.conversation_key AS conversation_key, p.url AS url")
+                         "p.conversation_key AS conversation_key, p.url AS url, "
+                         "p.sentiment_label AS sentiment_label, "
+                         "p.intent_evidence AS intent_evidence")
 
     def _post_authors(self, keys: Sequence[str]) -> dict[str, str]:
         if not keys:
@@ -277,6 +280,15 @@ class ReadsMixin(EmbeddedBase):
         if f.until is not None:
             conditions.append("p.created_at < $until")
             until = params["until"] = naive_utc(f.until)
+        languages = intents = None
+        if f.languages:
+            conditions.append("list_contains($languages, p.language)")
+            params["languages"] = [x.lower() for x in f.languages]
+            languages = set(params["languages"])
+        if f.intents:
+            conditions.append("list_has_any(string_split(p.intents, '|'), $intents)")
+            params["intents"] = [x.lower() for x in f.intents]
+            intents = set(params["intents"])
         where = "WHERE " + " AND ".join(conditions)
 
         def passes(r: dict[str, Any]) -> bool:
@@ -285,7 +297,9 @@ class ReadsMixin(EmbeddedBase):
                 at is None or t < at or (t == at and r["key"] <= at_key)) and (
                 platforms is None or r["platform"] in platforms) and (
                 kinds is None or r["kind"] in kinds) and (
-                since is None or t >= since) and (until is None or t < until)
+                since is None or t >= since) and (until is None or t < until) and (
+                languages is None or r["language"] in languages) and (
+                intents is None or not intents.isdisjoint((r["intents"] or "").split("|")))
 
         rows: list[dict[str, Any]] = []
         for key in dict.fromkeys(account_keys):
@@ -308,7 +322,9 @@ class ReadsMixin(EmbeddedBase):
                 direction=r["direction"], text=d.get("text") or "",
                 sentiment=missing_to_none(d.get("sentiment")), subject_key=r["subject"],
                 counterpart=counterparts.get(r["counterpart"] or ""),
-                conversation_key=d.get("conversation_key"), url=d.get("url")))
+                conversation_key=d.get("conversation_key"), url=d.get("url"),
+                language=r.get("language"), sentiment_label=d.get("sentiment_label"),
+                intents=r.get("intents") or "", intent_evidence=d.get("intent_evidence") or ""))
         return out
 
     def active_accounts(self, keys: Sequence[str], since: datetime | None,
@@ -338,10 +354,13 @@ class ReadsMixin(EmbeddedBase):
         frame = self._df(f"MATCH (p:Post) WHERE {conditions} RETURN p.key AS key, "
                          "p.author_key AS author_key, p.platform AS platform, p.kind AS kind, "
                          "p.created_at AS created_at, p.sentiment AS sentiment, "
-                         "p.text AS text, p.title AS title", params)
+                         "p.text AS text, p.title AS title, "
+                         "p.sentiment_label AS sentiment_label, p.language AS language, "
+                         "p.intents AS intents", params)
         if frame.empty:
             return pd.DataFrame(columns=["key", "author_key", "platform", "kind", "created_at",
-                                         "sentiment", "text", "title"])
+                                         "sentiment", "text", "title", "sentiment_label",
+                                         "language", "intents"])
         return frame
 
     def topic_authors(self, term: str) -> pd.DataFrame:

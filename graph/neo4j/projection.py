@@ -11,6 +11,7 @@ from graph.neo4j import queries as q
 from graph.store import (
     ACCOUNT_PROFILE_COLUMNS,
 )
+from graph.understanding import tone, understanding_table
 
 if TYPE_CHECKING:
     pass
@@ -41,7 +42,7 @@ class ProjectionMixin(Neo4jBase):
         return frame if profile else frame.drop(columns=list(ACCOUNT_PROFILE_COLUMNS))
 
     def interaction_frame(self, *, sentiment: bool = True) -> pd.DataFrame:
-        columns = ["src", "dst", "kind", "created_at", "sentiment"]
+        columns = ["src", "dst", "kind", "created_at", "sentiment", "sentiment_label"]
         rows: Rows = []
         for page in self._pages(q.POST_KEY_PAGE):
             keys = [r["key"] for r in page]
@@ -53,9 +54,10 @@ class ProjectionMixin(Neo4jBase):
         frame = frame.iloc[frame["kind"].map(order).argsort(kind="stable")].reset_index(drop=True)
         frame["created_at"] = timestamps(frame["created_at"].tolist())
         if not sentiment:
-            return frame.drop(columns="sentiment")
+            return frame.drop(columns=["sentiment", "sentiment_label"])
         frame["sentiment"] = pd.to_numeric(frame["sentiment"], errors="coerce").astype("float64")
-        return frame
+        frame["tone"] = tone(frame["sentiment_label"].tolist(), frame["sentiment"].to_numpy())
+        return frame.drop(columns="sentiment_label")
 
     def unscored_posts(self, batch_size: int = 100_000, *, model: str | None = None
                        ) -> Iterator[pd.DataFrame]:
@@ -95,7 +97,9 @@ class ProjectionMixin(Neo4jBase):
         rows: Rows = []
         for chunk in chunks(list(dict.fromkeys(keys)), self.batch_size):
             rows.extend(self._read(q.POST_DETAILS, {"keys": list(chunk)}))
-        return pd.DataFrame(rows, columns=["key", "platform", "conversation_key", "text", "url"])
+        return pd.DataFrame(rows, columns=["key", "platform", "conversation_key", "text", "url",
+                                           "language", "sentiment_label", "intents",
+                                           "intent_evidence"])
 
     def brand_reply_times(self) -> pd.DataFrame:
         frame = pd.DataFrame(self._read(q.BRAND_REPLY_TIMES),
@@ -117,3 +121,9 @@ class ProjectionMixin(Neo4jBase):
         rows = [{"key": k, "sentiment": float(v)} for k, v in zip(keys, values, strict=True)]
         for chunk in chunks(rows, self.batch_size):
             self._write(q.SET_POST_SENTIMENT, {"rows": list(chunk), "model": model})
+
+    def write_post_understanding(self, keys: Sequence[str], frame: pd.DataFrame, model: str
+                                 ) -> None:
+        rows = understanding_table(keys, frame).to_pylist()
+        for chunk in chunks(rows, self.batch_size):
+            self._write(q.SET_POST_UNDERSTANDING, {"rows": list(chunk), "model": model})

@@ -308,31 +308,31 @@ REPLY_INTERACTIONS = """\
 UNWIND $keys AS k
 MATCH (p:Post {key: k})-[:REPLY_TO]->(q:Post)
 RETURN p.author_key AS src, q.author_key AS dst, 'reply' AS kind, p.created_at AS created_at,
-       p.sentiment AS sentiment"""
+       p.sentiment AS sentiment, p.sentiment_label AS sentiment_label"""
 
 MENTION_INTERACTIONS = """\
 UNWIND $keys AS k
 MATCH (p:Post {key: k})-[:MENTIONS]->(b:Account)
 RETURN p.author_key AS src, b.key AS dst, 'mention' AS kind, p.created_at AS created_at,
-       p.sentiment AS sentiment"""
+       p.sentiment AS sentiment, p.sentiment_label AS sentiment_label"""
 
 SHARE_INTERACTIONS = """\
 UNWIND $keys AS k
 MATCH (p:Post {key: k})-[s:SHARES]->(q:Post)
 RETURN p.author_key AS src, q.author_key AS dst,
        CASE WHEN s.kind = 'quote' THEN 'quote' ELSE 'share' END AS kind,
-       p.created_at AS created_at, p.sentiment AS sentiment"""
+       p.created_at AS created_at, p.sentiment AS sentiment, p.sentiment_label AS sentiment_label"""
 
 UNSCORED_POST_PAGE = """\
 MATCH (p:Post)
-WHERE p.key > $after AND p.sentiment IS NULL
+WHERE p.key > $after AND p.language IS NULL
 RETURN p.key AS key, p.title AS title, p.text AS text
 ORDER BY p.key LIMIT $limit"""
 
 UNSCORED_BY_MODEL_POST_PAGE = """\
 MATCH (p:Post)
 WHERE p.key > $after
-  AND (p.sentiment IS NULL OR p.sentiment_model IS NULL OR p.sentiment_model <> $model)
+  AND (p.language IS NULL OR p.sentiment_model IS NULL OR p.sentiment_model <> $model)
 RETURN p.key AS key, p.title AS title, p.text AS text
 ORDER BY p.key LIMIT $limit"""
 
@@ -378,6 +378,14 @@ SET_POST_SENTIMENT = """\
 UNWIND $rows AS row
 MATCH (p:Post {key: row.key})
 SET p.sentiment = row.sentiment, p.sentiment_model = $model"""
+
+SET_POST_UNDERSTANDING = """\
+UNWIND $rows AS row
+MATCH (p:Post {key: row.key})
+SET p.sentiment = row.sentiment, p.sentiment_model = $model,
+    p.sentiment_label = row.sentiment_label, p.language = row.language,
+    p.language_confidence = row.language_confidence, p.intents = row.intents,
+    p.intent_evidence = row.intent_evidence, p.intent_model_label = row.intent_model_label"""
 
 # ------------------------------------------------------------------ runs and scores
 CREATE_RUN = """\
@@ -530,11 +538,16 @@ _TIMELINE_CURSOR = ("p.created_at IS NOT NULL "
                     "AND ($platforms IS NULL OR p.platform IN $platforms) "
                     "AND ($kinds IS NULL OR p.kind IN $kinds) "
                     "AND ($since IS NULL OR p.created_at >= $since) "
-                    "AND ($until IS NULL OR p.created_at < $until)")
+                    "AND ($until IS NULL OR p.created_at < $until) "
+                    "AND ($languages IS NULL OR p.language IN $languages) "
+                    "AND ($intents IS NULL OR any(wanted IN $intents "
+                    "WHERE wanted IN split(coalesce(p.intents, ''), '|')))")
 _TIMELINE_RETURN = """\
 RETURN k AS subject, p.key AS key, p.created_at AS time, p.platform AS platform,
        p.kind AS kind, p.text AS text, p.sentiment AS sentiment,
-       p.conversation_key AS conversation_key, p.url AS url, b.key AS counterpart
+       p.conversation_key AS conversation_key, p.url AS url, b.key AS counterpart,
+       p.language AS language, p.sentiment_label AS sentiment_label, p.intents AS intents,
+       p.intent_evidence AS intent_evidence
 ORDER BY time DESC, key DESC LIMIT $limit"""
 
 TIMELINE_AUTHORED = f"""\
@@ -672,14 +685,18 @@ CONVERSATION_POSTS = """\
 MATCH (p:Post)-[:IN_CONVERSATION]->(:Conversation {key: $key})
 RETURN p.key AS key, p.parent_key AS parent_key, p.author_key AS author_key, p.text AS text,
        p.title AS title, p.created_at AS created_at, p.kind AS kind,
-       p.sentiment AS sentiment, p.url AS url
+       p.sentiment AS sentiment, p.url AS url, p.language AS language,
+       p.sentiment_label AS sentiment_label, p.intents AS intents,
+       p.intent_evidence AS intent_evidence
 ORDER BY created_at, key LIMIT $limit"""
 
 POST_DETAILS = """\
 UNWIND $keys AS k
 MATCH (p:Post {key: k})
 RETURN p.key AS key, p.platform AS platform, p.conversation_key AS conversation_key,
-       p.text AS text, p.url AS url"""
+       p.text AS text, p.url AS url, p.language AS language,
+       p.sentiment_label AS sentiment_label, p.intents AS intents,
+       p.intent_evidence AS intent_evidence"""
 
 BRAND_REPLY_TIMES = """\
 MATCH (b:Account)-[:POSTED]->(p:Post)
@@ -706,7 +723,8 @@ POST_FRAME_PAGE = f"""\
 MATCH (p:Post)
 WHERE p.key > $after AND {_WINDOW}
 RETURN p.key AS key, p.author_key AS author_key, p.platform AS platform, p.kind AS kind,
-       p.created_at AS created_at, p.sentiment AS sentiment, p.text AS text, p.title AS title
+       p.created_at AS created_at, p.sentiment AS sentiment, p.text AS text, p.title AS title,
+       p.sentiment_label AS sentiment_label, p.language AS language, p.intents AS intents
 ORDER BY p.key LIMIT $limit"""
 
 NEWEST_POST = "MATCH (p:Post) RETURN max(p.created_at) AS t"

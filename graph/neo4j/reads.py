@@ -105,7 +105,9 @@ class ReadsMixin(Neo4jBase):
             "platforms": [x.lower() for x in f.platforms] or None,
             "kinds": [x.lower() for x in f.kinds] or None,
             "since": utc(f.since) if f.since else None,
-            "until": utc(f.until) if f.until else None}
+            "until": utc(f.until) if f.until else None,
+            "languages": [x.lower() for x in f.languages] or None,
+            "intents": [x.lower() for x in f.intents] or None}
         rows: Rows = []
         for direction, query in q.TIMELINE.items():
             if f.directions and direction not in f.directions:
@@ -121,7 +123,10 @@ class ReadsMixin(Neo4jBase):
             direction=r["direction"], text=r["text"] or "",
             sentiment=missing_to_none(r["sentiment"]), subject_key=r["subject"],
             counterpart=counterparts.get(r["counterpart"] or ""),
-            conversation_key=r["conversation_key"], url=r["url"]) for t, r in items]
+            conversation_key=r["conversation_key"], url=r["url"],
+            language=r.get("language"), sentiment_label=r.get("sentiment_label"),
+            intents=r.get("intents") or "", intent_evidence=r.get("intent_evidence") or "")
+            for t, r in items]
 
     def active_accounts(self, keys: Sequence[str], since: datetime | None,
                         until: datetime | None) -> set[str]:
@@ -135,7 +140,7 @@ class ReadsMixin(Neo4jBase):
 
     def post_frame(self, since: datetime | None, until: datetime | None) -> pd.DataFrame:
         columns = ["key", "author_key", "platform", "kind", "created_at", "sentiment", "text",
-                   "title"]
+                   "title", "sentiment_label", "language", "intents"]
         window = {"since": utc(since) if since else None,
                   "until": utc(until) if until else None}
         frame = pd.DataFrame([r for page in self._pages(q.POST_FRAME_PAGE, window)

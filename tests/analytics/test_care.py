@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analytics.care import DEFAULT_RULES, RoutingRules, care_queue
+from analytics.care import DEFAULT_RULES, RoutingRule, RoutingRules, care_queue
 
 NOW = datetime(2026, 10, 1, 12, tzinfo=UTC)
 
@@ -67,3 +67,59 @@ def test_routing_rules_file_and_platform_rules(tmp_path: Path) -> None:
     assert rules.route("talking to the press", "reddit") == "pr"
     assert rules.route("talking to the press", "twitter") == "care"
     assert DEFAULT_RULES.route("A journalist asked about the refund", "twitter") == "pr"
+
+
+def _understood(rows: list[tuple[str, str, float, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Posts (key, text, sentiment, language) understood as the analyze job does."""
+    from analytics.understanding import understand
+
+    texts = [r[1] for r in rows]
+    frame = understand(texts)
+    posts = pd.DataFrame({"key": [r[0] for r in rows], "author_key": "t:someone",
+                          "sentiment": frame["sentiment"],
+                          "created_at": pd.Timestamp("2026-09-30 12:00")})
+    details = pd.DataFrame({"key": [r[0] for r in rows], "platform": "twitter",
+                            "conversation_key": [f"c{r[0]}" for r in rows], "text": texts,
+                            "url": None, "language": frame["language"],
+                            "sentiment_label": frame["sentiment_label"],
+                            "intents": frame["intents"],
+                            "intent_evidence": frame["intent_evidence"]})
+    return posts, details
+
+
+def test_queue_admits_by_intent_and_routes_by_whole_words() -> None:
+    posts, details = _understood([
+        ("1", "I planned a long ride but the motor died", 0, "en"),
+        ("2", "How do I reset the app on my bike?", 0, "en"),
+        ("3", "Which plan includes insurance? I want to buy one for my son", 0, "en"),
+        ("4", "It would be nice to have a dark mode in the app", 0, "en"),
+        ("5", "Someone posted our internal roadmap and passwords leaked on a forum", 0, "en"),
+        ("6", "Mi bicicleta está rota otra vez, nadie responde", 0, "es"),
+        ("7", "Lovely ride today, not a single problem!", 0, "en"),
+    ])
+    items = {i.post_key: i for i in care_queue(
+        posts, details, pd.DataFrame(columns=["conversation_key", "last_brand_post_at"]),
+        pd.DataFrame(), now=NOW)}
+    assert "complaint" in items["1"].intents and items["1"].team == "support"  # not sales
+    assert "question" in items["2"].intents and items["2"].team == "support"
+    assert "purchase" in items["3"].intents and items["3"].team == "sales"
+    assert items["4"].team == "product"
+    assert "security" in items["5"].intents and items["5"].team == "pr"
+    assert items["6"].sentiment_label == "unscored" and items["6"].language == "es"
+    assert any(r[0].startswith("unscored language (es)") for r in items["6"].reasons)
+    assert "7" not in items  # praise needs no response
+    why = dict(items["1"].reasons)
+    assert any(k.startswith("complaint: ") and "died" in k for k in why)
+
+
+def test_routing_terms_are_words_not_substrings() -> None:
+    assert DEFAULT_RULES.route("I planned a long ride but the motor died", "twitter") \
+        == "support"
+    assert DEFAULT_RULES.route("what does the family plan cost", "twitter") == "sales"
+    rules = RoutingRules((RoutingRule("billing", ("refund*", "money back")),))
+    assert rules.route("Refunds take weeks", "twitter") == "billing"
+    assert rules.route("I want my money back", "twitter") == "billing"
+    assert rules.route("moneyback", "twitter") == "support"
+    intents = RoutingRules((RoutingRule("legal", intents=("security",)),), default_team="care")
+    assert intents.route("anything", "twitter", ["security"]) == "legal"
+    assert intents.route("anything", "twitter", ["question"]) == "care"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from api_testkit import LiveServer
@@ -18,6 +19,13 @@ QUERY = """query($team: String, $first: Int!, $after: String) {
     total pageInfo { hasNextPage endCursor }
     edges { node { conversationId priority team sentiment waitingHours text
                    author { handle } customer { id } reasons { factor contribution } } } } }"""
+INTENTS = """query($intent: String, $language: String) {
+  careQueue(intent: $intent, language: $language, first: 100) {
+    total
+    edges { node { conversationId team text sentiment sentimentLabel language
+                   intents { name score cues } author { handle }
+                   reasons { factor contribution } } } } }"""
+NEEDS = {"complaint", "churn", "question", "purchase", "suggestion", "security"}
 
 
 @pytest.fixture(scope="module")
@@ -45,12 +53,17 @@ def test_queue_is_ranked_routed_and_paged(demo_server: LiveServer) -> None:
     assert data["total"] >= len(items) > 5
     assert [i["priority"] for i in items] == sorted((i["priority"] for i in items),
                                                     reverse=True)
-    assert all(i["sentiment"] <= -0.05 for i in items)
+    assert all(i["sentiment"] is None or i["sentiment"] <= -0.05
+               or any(r["factor"].split(":")[0] in NEEDS for r in i["reasons"]) for i in items)
     handles = [i["author"]["handle"] for i in items]
-    assert "grumpygus" in handles[:5]  # the high-value angry customer is near the top
+    # the high-value angry customer is near the top, behind churn (threats to leave)
+    assert "grumpygus" in handles[:10]
     assert {i["team"] for i in items} <= {"support", "sales", "product", "pr"}
-    assert {r["factor"] for r in items[0]["reasons"]} >= {"negative sentiment",
-                                                          "customer value"}
+    assert "customer value" in {r["factor"] for r in items[0]["reasons"]}
+    assert any(r["factor"].split(":")[0] in NEEDS for r in items[0]["reasons"])
+    gus = items[handles.index("grumpygus")]["reasons"]
+    assert "negative sentiment" in {r["factor"] for r in gus}
+    assert any(r["factor"].startswith("complaint: ") for r in gus)
     sales = demo_server.graphql(QUERY, {"team": "sales", "first": 100})["data"]["careQueue"]
     assert all(e["node"]["team"] == "sales" for e in sales["edges"])
     first = demo_server.graphql(QUERY, {"first": 2})["data"]["careQueue"]
@@ -75,3 +88,76 @@ def test_customer_360_has_purchases_and_link_evidence(demo_server: LiveServer) -
     assert dates == sorted(dates, reverse=True)
     assert {a["key"] for a in data["accounts"]} == {"twitter:danarides", "reddit:dana_rides"}
     assert all(a["linkMethod"] == "crm" and a["linkEvidence"] for a in data["accounts"])
+
+
+def _queue(server: LiveServer, **variables: str) -> list[dict[str, Any]]:
+    data = server.graphql(INTENTS, variables)
+    assert "errors" not in data, data
+    return [e["node"] for e in data["data"]["careQueue"]["edges"]]
+
+
+def test_queue_admits_posts_that_need_a_response_by_intent(demo_server: LiveServer) -> None:
+    items = _queue(demo_server)
+    for item in items:
+        names = {i["name"] for i in item["intents"]}
+        assert names & NEEDS or item["sentimentLabel"] in ("negative", "unscored"), item
+        for intent in item["intents"]:
+            assert intent["cues"] and 0 < intent["score"] <= 1
+    # the planted detractor's complaint is a complaint, with the words that say so
+    gus = [i for i in items if i["author"]["handle"] == "grumpygus"]
+    assert gus and "complaint" in {n["name"] for n in gus[0]["intents"]}
+    # not only negative posts: questions are in the queue too, and go to support
+    questions = _queue(demo_server, intent="question")
+    assert questions and all("question" in {n["name"] for n in i["intents"]}
+                             for i in questions)
+    assert any(i["team"] == "support" for i in questions)
+    assert any(i["sentimentLabel"] != "negative" for i in items)
+
+
+def test_queue_filters_by_language(demo_server: LiveServer) -> None:
+    english = _queue(demo_server, language="en")
+    assert english and all(i["language"] == "en" for i in english)
+    assert _queue(demo_server, language="xx") == []
+    complaints = _queue(demo_server, intent="complaint", language="en")
+    assert complaints and all(i["language"] == "en" and "complaint" in
+                              {n["name"] for n in i["intents"]} for i in complaints)
+
+
+TIMELINE = """query($filter: TimelineFilter) {
+  account(platform: "twitter", handle: "grumpygus") {
+    interactions(first: 50, filter: $filter) {
+      edges { node { postId text language sentimentLabel intents { name score cues } } } } } }"""
+
+
+def _timeline(server: LiveServer, **filters: list[str]) -> list[dict[str, Any]]:
+    data = server.graphql(TIMELINE, {"filter": filters or None})
+    assert "errors" not in data, data
+    return [e["node"] for e in data["data"]["account"]["interactions"]["edges"]]
+
+
+def test_timeline_items_carry_and_filter_by_intent_and_language(
+        demo_server: LiveServer) -> None:
+    everything = _timeline(demo_server)
+    assert everything and all(i["language"] for i in everything)
+    complaints = _timeline(demo_server, intents=["complaint"])
+    assert complaints and len(complaints) <= len(everything)
+    for item in complaints:
+        found = {n["name"]: n for n in item["intents"]}
+        assert "complaint" in found and found["complaint"]["cues"]
+        assert item["sentimentLabel"] in ("negative", "neutral", "positive", "unscored")
+    assert _timeline(demo_server, languages=["xx"]) == []
+    english = _timeline(demo_server, languages=["EN"], intents=["complaint", "churn"])
+    assert english and all(i["language"] == "en" and {n["name"] for n in i["intents"]}
+                           & {"complaint", "churn"} for i in english)
+
+
+def test_thread_posts_carry_their_understanding(demo_server: LiveServer) -> None:
+    item = _queue(demo_server, intent="complaint")[0]
+    data = demo_server.graphql(
+        """query($id: ID!) { conversation(id: $id) { posts {
+             postId language sentimentLabel intents { name cues } } } }""",
+        {"id": item["conversationId"]})
+    assert "errors" not in data, data
+    posts = data["data"]["conversation"]["posts"]
+    assert posts and all(p["language"] for p in posts)
+    assert any("complaint" in {i["name"] for i in p["intents"]} for p in posts)

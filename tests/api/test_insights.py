@@ -29,7 +29,10 @@ METRICS = """query($since: DateTime, $until: DateTime) { metrics(since: $since, 
   awareness { mentionVolume uniqueAuthors reach shareOfVoice { name mentions share isBrand } }
   sales { totalRevenue linkedCustomers linkedRevenue engagedCustomers
           purchasesAfterEngagement revenueAfterEngagement }
-  change { daily { day posts sentiment negativeShare } risingTerms { term count previous lift } }
+  change { daily { day posts sentiment negativeShare unscored intents { intent posts } }
+           risingTerms { term count previous lift }
+           topics { intent posts previousPosts
+                    terms { term count previous lift rising } } }
 } }"""
 
 
@@ -126,6 +129,22 @@ def test_metrics_over_a_window(demo: tuple[LiveServer, EmbeddedStore]) -> None:
     assert sum(d["posts"] for d in c["daily"]) == a["mentionVolume"]
     assert all("2026-09-01" <= d["day"] < "2026-10-01" for d in c["daily"])
     assert all(t["lift"] > 1 and t["count"] >= 3 for t in c["risingTerms"])
+    # intents counted per day, within each day's posts
+    counted = {}
+    for d in c["daily"]:
+        for i in d["intents"]:
+            assert 0 < i["posts"] <= d["posts"]
+            counted[i["intent"]] = counted.get(i["intent"], 0) + i["posts"]
+    assert counted.get("complaint", 0) > 0 and counted.get("question", 0) > 0
+    # topics: what the complaints are about (the demo's planted problems)
+    topics = {t["intent"]: t for t in c["topics"]}
+    complaints = topics["complaint"]
+    assert complaints["posts"] == counted["complaint"]
+    words = [t["term"] for t in complaints["terms"]]
+    assert {"battery", "billing", "charge", "app"} & set(words), words
+    assert not {"awful", "terrible"} & set(words)  # the intent's own cues are not topics
+    assert all(t["rising"] == (t["lift"] > 1) and t["count"] >= 2
+               for t in complaints["terms"])
     # sales against the orders file itself
     orders = pd.read_csv(SAMPLES / "orders.csv", parse_dates=["date"])
     september = orders[(orders["date"] >= "2026-09-01") & (orders["date"] < "2026-10-01")]

@@ -274,6 +274,10 @@ def workload(store: Neo4jStore) -> None:
     store.brand_posts(["roast"])
     store.author_activity()
     store.write_post_sentiment(["twitter:1"], [0.5], "vader")
+    store.write_post_understanding(["twitter:1"], pd.DataFrame({
+        "language": ["en"], "language_confidence": [0.9], "sentiment": [float("nan")],
+        "sentiment_label": ["unscored"], "intents": ["question"],
+        "intent_evidence": ['{"question": ["?"]}']}), "vader")
     run_id = store.start_run({"alpha": 0.85})
     store.write_scores(run_id, pd.DataFrame(
         [{k: v for k, v in SCORE.items() if k not in ("run_id", "account_key")}],
@@ -309,7 +313,7 @@ def workload(store: Neo4jStore) -> None:
     store.import_run(AnalysisRunInfo("r1", t, t, "completed", {}, {}))
     store.timeline(["twitter:danaw"], first=5, filters=TimelineFilter(
         platforms=("twitter",), kinds=("reply",), directions=("mention_received",),
-        since=t, until=t))
+        since=t, until=t, intents=("complaint",), languages=("en",)))
     store.active_accounts(["twitter:danaw"], t, None)
     store.post_frame(t, None)
     store.newest_post_at()

@@ -29,7 +29,7 @@ from neo4j_recording import RecordingDriver
 
 from graph.embedded import EmbeddedStore
 from graph.neo4j import queries as q
-from graph.schema import EMBEDDED_SCHEMA
+from graph.schema import EMBEDDED_SCHEMA, POST_UNDERSTANDING_COLUMNS
 from graph.store import GraphStore
 
 
@@ -50,9 +50,10 @@ def _property_types() -> dict[str, str]:
 
 
 # The schema's properties, and the parameters that are compared with them.
-TYPES = {**_property_types(), "before_time": "TIMESTAMP", "since": "TIMESTAMP",
+TYPES = {**_property_types(), **dict(POST_UNDERSTANDING_COLUMNS),
+         "before_time": "TIMESTAMP", "since": "TIMESTAMP",
          "until": "TIMESTAMP", "now": "TIMESTAMP", "platforms": "STRING[]",
-         "kinds": "STRING[]"}
+         "kinds": "STRING[]", "languages": "STRING[]", "intents": "STRING[]"}
 _ROW_FIELD = re.compile(r"\brow\.(\w+)\b")
 _PARAM = re.compile(r"\$(\w+)\b")
 
@@ -180,7 +181,8 @@ def ladybug_dialect(query: str, params: dict[str, Any]) -> tuple[str, dict[str, 
     """
     if query in SERVER_ONLY:
         raise NotOnTwin(SERVER_ONLY[query])
-    text = DIALECT.get(query, query).replace("EXISTS { (", "EXISTS { MATCH (")
+    text = DIALECT.get(query, query).replace("EXISTS { (", "EXISTS { MATCH (") \
+        .replace(" split(", " string_split(")
     # UNWIND types a column that is null in every row as STRING; a typed property
     # refuses it, so every row field and null parameter of a typed property is cast.
     text = _ROW_FIELD.sub(

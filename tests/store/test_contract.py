@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -453,6 +454,21 @@ def test_interaction_frame(loaded: GraphStore) -> None:
     frame = loaded.interaction_frame()
     reply = frame[(frame["kind"] == "reply") & (frame["src"] == "twitter:danaw")]
     assert reply["sentiment"].tolist() == [0.75]
+    assert reply["tone"].tolist() == [1.0]  # not understood yet: the band on the score
+    # understood: the model's class decides, not the score
+    loaded.write_post_understanding(["twitter:2"], _understood(
+        1, sentiment=[-0.03], sentiment_label=["negative"]), "trained:x")
+    frame = loaded.interaction_frame()
+    reply = frame[(frame["kind"] == "reply") & (frame["src"] == "twitter:danaw")]
+    assert reply["tone"].tolist() == [-1.0]
+    assert "tone" not in loaded.interaction_frame(sentiment=False)
+
+
+def _understood(n: int, **columns: Any) -> pd.DataFrame:
+    base: dict[str, Any] = {"language": ["en"] * n, "language_confidence": [0.9] * n,
+                            "sentiment": [0.1] * n, "sentiment_label": ["positive"] * n,
+                            "intents": [""] * n, "intent_evidence": ["{}"] * n}
+    return pd.DataFrame({**base, **columns})
 
 
 def test_unscored_posts_and_sentiment(loaded: GraphStore) -> None:
@@ -460,11 +476,17 @@ def test_unscored_posts_and_sentiment(loaded: GraphStore) -> None:
     assert [len(b) for b in batches] == [4, 2]
     assert set(pd.concat(batches)["key"]) == {f"twitter:{i}" for i in range(1, 7)}
     assert {"key", "title", "text"} <= set(batches[0].columns)
-    loaded.write_post_sentiment([f"twitter:{i}" for i in range(1, 6)], [0.1] * 5, "vader")
+    loaded.write_post_understanding([f"twitter:{i}" for i in range(1, 6)], _understood(5),
+                                    "vader")
     left = pd.concat(loaded.unscored_posts())
     assert left["key"].tolist() == ["twitter:6"]
     assert sum(len(b) for b in loaded.unscored_posts(model="vader")) == 1
     assert sum(len(b) for b in loaded.unscored_posts(model="roberta")) == 6
+
+
+def test_sentiment_alone_leaves_a_post_to_understand(loaded: GraphStore) -> None:
+    loaded.write_post_sentiment(["twitter:1"], [0.5], "vader")
+    assert "twitter:1" in set(pd.concat(loaded.unscored_posts())["key"])
 
 
 def test_unscored_posts_can_be_scored_while_iterating(loaded: GraphStore) -> None:
@@ -472,9 +494,26 @@ def test_unscored_posts_can_be_scored_while_iterating(loaded: GraphStore) -> Non
     for batch in loaded.unscored_posts(batch_size=2):
         keys = batch["key"].tolist()
         seen.extend(keys)
-        loaded.write_post_sentiment(keys, [0.0] * len(keys), "vader")
+        loaded.write_post_understanding(keys, _understood(len(keys)), "vader")
     assert sorted(seen) == sorted(f"twitter:{i}" for i in range(1, 7))
     assert list(loaded.unscored_posts()) == []
+
+
+def test_post_understanding_round_trip(loaded: GraphStore) -> None:
+    evidence = json.dumps({"complaint": ["broken"], "question": ["?"]})
+    loaded.write_post_understanding(
+        ["twitter:1", "twitter:2"],
+        _understood(2, language=["en", "de"], sentiment=[-0.6, float("nan")],
+                    sentiment_label=["negative", "unscored"],
+                    intents=["complaint|question", ""], intent_evidence=[evidence, "{}"]),
+        "vader")
+    details = loaded.post_details(["twitter:1", "twitter:2", "twitter:3"]).set_index("key")
+    assert details.loc["twitter:1", "intents"] == "complaint|question"
+    assert json.loads(details.loc["twitter:1", "intent_evidence"]) == json.loads(evidence)
+    assert details.loc["twitter:1", "sentiment_label"] == "negative"
+    assert details.loc["twitter:2", "language"] == "de"
+    assert details.loc["twitter:2", "sentiment_label"] == "unscored"
+    assert pd.isna(details.loc["twitter:3", "language"])
 
 
 def test_brand_posts(loaded: GraphStore) -> None:
@@ -747,6 +786,33 @@ def test_timeline_filters(loaded: GraphStore) -> None:
     assert keys(kinds=("quote",)) == ["twitter:5"]
     assert keys(since=at(5), until=at(20)) == ["twitter:3", "twitter:2"]
     assert keys(platforms=("reddit",)) == []
+
+
+def test_timeline_filters_by_intent_and_language(loaded: GraphStore) -> None:
+    from graph.store import TimelineFilter
+
+    loaded.write_post_understanding(
+        ["twitter:6", "twitter:5", "twitter:3", "twitter:2"],
+        _understood(4, language=["en", "de", "en", "en"],
+                    sentiment_label=["negative", "unscored", "neutral", "positive"],
+                    intents=["complaint|question", "complaint", "question", "praise"],
+                    intent_evidence=['{"complaint": ["broken"], "question": ["?"]}',
+                                     '{"complaint": ["kaputt"]}', '{"question": ["how"]}',
+                                     '{"praise": ["love"]}']), "vader")
+
+    def keys(**kw: object) -> list[str]:
+        return [i.post_key for i in loaded.timeline(["twitter:danaw"], first=20,
+                                                    filters=TimelineFilter(**kw))]  # type: ignore[arg-type]
+
+    assert keys(intents=("complaint",)) == ["twitter:6", "twitter:5"]
+    assert keys(intents=("question", "praise")) == ["twitter:6", "twitter:3", "twitter:2"]
+    assert keys(intents=("compl",)) == []  # a name, not a substring
+    assert keys(languages=("de",)) == ["twitter:5"]
+    assert keys(languages=("en",), intents=("complaint",)) == ["twitter:6"]
+    first = loaded.timeline(["twitter:danaw"], first=1)[0]
+    assert (first.language, first.sentiment_label, first.intents) == (
+        "en", "negative", "complaint|question")
+    assert json.loads(first.intent_evidence)["complaint"] == ["broken"]
 
 
 def test_active_accounts_and_post_frame(loaded: GraphStore) -> None:

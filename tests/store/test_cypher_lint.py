@@ -23,7 +23,13 @@ import pytest
 from neo4j_recording import recorded
 
 from graph.neo4j import queries as neo4j_queries
-from graph.schema import EMBEDDED_SCHEMA, NODE_LABELS, REL_TYPES, SCORE_KINDS
+from graph.schema import (
+    EMBEDDED_SCHEMA,
+    NODE_LABELS,
+    POST_UNDERSTANDING_COLUMNS,
+    REL_TYPES,
+    SCORE_KINDS,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 LINT_DIR = REPO / "tools" / "cypher-lint"
@@ -70,6 +76,7 @@ def lint_schema() -> dict[str, Any]:
             word = column.split()[0] if column.split() else ""
             if word not in ("PRIMARY", "FROM"):
                 properties.add(word)
+    properties.update(name for name, _ in POST_UNDERSTANDING_COLUMNS)  # added at open
     return {"labels": list(NODE_LABELS), "relationshipTypes": list(REL_TYPES),
             "propertyKeys": sorted(properties), "graphSchema": graph_schema}
 

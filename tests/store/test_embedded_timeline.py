@@ -45,6 +45,11 @@ def test_filters(database_ordered: EmbeddedStore) -> None:
     contract.test_timeline_filters(database_ordered)
 
 
+def test_intent_and_language_filters(database_ordered: EmbeddedStore) -> None:
+    database_ordered.write_batch(contract.sample_batch())
+    contract.test_timeline_filters_by_intent_and_language(database_ordered)
+
+
 def test_both_ways_agree(database_ordered: EmbeddedStore,
                          monkeypatch: pytest.MonkeyPatch) -> None:
     store = database_ordered

@@ -215,3 +215,27 @@ def test_brand_posts_read_while_another_connection_commits(tmp_path: Path) -> No
         store._brand_post_rows = original  # type: ignore[method-assign]
         assert brand(store).equals(fresh_brand(store))
         writer.close()
+
+
+def test_a_database_from_before_understanding_gains_its_columns(tmp_path: Path) -> None:
+    """Opening an old database adds the post understanding columns; its posts are then
+    the ones left to understand, and new posts still load."""
+    import ladybug
+    from test_contract import sample_batch
+
+    from graph.schema import EMBEDDED_SCHEMA, POST_UNDERSTANDING_COLUMNS
+
+    path = tmp_path / "old.lbdb"
+    db = ladybug.Database(str(path))
+    conn = ladybug.Connection(db)
+    for statement in EMBEDDED_SCHEMA:
+        conn.execute(statement)
+    conn.execute("CREATE (:Post {key: 'twitter:1', text: 'is it broken?', sentiment: 0.2})")
+    del conn, db
+    with EmbeddedStore(path) as store:
+        columns = set(store._df("CALL table_info('Post') RETURN *")["name"])
+        assert {name for name, _ in POST_UNDERSTANDING_COLUMNS} <= columns
+        assert pd.concat(store.unscored_posts())["key"].tolist() == ["twitter:1"]
+        store.write_batch(sample_batch())
+    with EmbeddedStore(path) as store:  # applied again: nothing to add
+        assert "twitter:2" in set(pd.concat(store.unscored_posts())["key"])
