@@ -88,20 +88,29 @@ def _vader() -> Any:
     return VaderScorer()
 
 
-def _preview_sentiment(store: GraphStore, posts: Any) -> Any:
-    """Posts ingested since the last analysis have no sentiment yet; so that a complaint
-    reaches the queue as it arrives (not at the next ``scrm analyze``), score those with
-    VADER for the queue only (the analysis writes the real score, with the trained model
-    where there is one). Skipped when there are many (a database never analysed)."""
-    unscored = posts["sentiment"].isna()
-    count = int(unscored.sum())
+def _preview_understanding(posts: Any, details: Any) -> tuple[Any, Any]:
+    """Posts ingested since the last analysis are not understood yet; so that a complaint
+    reaches the queue as it arrives (not at the next ``scrm analyze``), understand those
+    (language, VADER sentiment, rule intents) for the queue only: the analysis writes the
+    real results, with the trained models where there are. Skipped when there are many
+    (a database never analysed)."""
+    from analytics.understanding import understand
+
+    if "language" not in details:
+        return posts, details
+    fresh = details["language"].isna()
+    count = int(fresh.sum())
     if count == 0 or count > PREVIEW_SENTIMENT_LIMIT:
-        return posts
-    keys = posts.loc[unscored, "key"].tolist()
-    texts = store.post_details(keys).set_index("key")["text"].reindex(keys).fillna("")
+        return posts, details
+    details = details.copy()
+    found = understand(details.loc[fresh, "text"].fillna("").tolist(), sentiment=_vader())
+    for column in ("language", "sentiment_label", "intents", "intent_evidence"):
+        details.loc[fresh, column] = found[column].to_numpy()
+    scored = dict(zip(details.loc[fresh, "key"], found["sentiment"], strict=True))
     posts = posts.copy()
-    posts.loc[unscored, "sentiment"] = _vader().score(texts.tolist())
-    return posts
+    missing = posts["sentiment"].isna() & posts["key"].isin(scored)
+    posts.loc[missing, "sentiment"] = posts.loc[missing, "key"].map(scored)
+    return posts, details
 
 
 def _queue(store: GraphStore) -> list[Any]:
@@ -113,9 +122,10 @@ def _queue(store: GraphStore) -> list[Any]:
         [settings["brand.name"]] if settings.get("brand.name") else [])
     # every brand-directed post is a candidate: intents, the sentiment model's class and
     # unscored languages decide which need a response (analytics.care); posts that
-    # arrived since the last analysis get a provisional score first
-    posts = _preview_sentiment(store, store.brand_posts(terms))
-    return rank(posts, store.post_details(posts["key"].tolist()), store.brand_reply_times(),
+    # arrived since the last analysis are understood provisionally first
+    posts = store.brand_posts(terms)
+    posts, details = _preview_understanding(posts, store.post_details(posts["key"].tolist()))
+    return rank(posts, details, store.brand_reply_times(),
                 store.score_frame(columns=("influence", "customer_value")), now=datetime.now(UTC),
                 rules=RoutingRules.load())
 

@@ -30,6 +30,10 @@ __all__ = ["LiveWork", "watch_events"]
 log = logging.getLogger(__name__)
 
 
+# how often the events check runs when nothing was written (time alone can make an alert)
+IDLE_EVENTS_SECONDS = 60.0
+
+
 def _care_queue(store: GraphStore) -> list[Any]:
     from api.care import _queue
 
@@ -76,6 +80,10 @@ class LiveWork:
         self.jobs.handlers["events"] = lambda s, payload, report: watch_events(
             s, self.bus, watcher)
         self._loaded = False  # a round loaded posts since the last analysis
+        # every write (a mutation, a job that changed something) clears the read cache and
+        # moves its version: the events check (the whole care queue and the alerts) runs
+        # after writes, and when idle only once a minute, not every few seconds
+        self._cache = getattr(app.state, "read_cache", None)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="scrm-live", daemon=True)
 
@@ -101,8 +109,15 @@ class LiveWork:
             log.warning("live %s job failed: %s", payload["kind"], job.error)
         return job
 
+    def _written_since(self, seen: int | None) -> int | None:
+        """The read cache's version when it moved since ``seen`` (None: it did not)."""
+        version = getattr(self._cache, "version", None)
+        return version if version is None or version != seen else None
+
     def _loop(self) -> None:
         last_analysis = time.monotonic()
+        seen: int | None = -1
+        last_check = 0.0
         while not self._stop.wait(max(0.5, self.settings.events_seconds)):
             try:
                 if self._monitors_due():
@@ -112,7 +127,11 @@ class LiveWork:
                 if every > 0 and self._loaded and time.monotonic() - last_analysis >= every:
                     self._run({"kind": "analyze", "params": {"warm_start": True}})
                     last_analysis, self._loaded = time.monotonic(), False
-                self._run({"kind": "events"})
+                moved = self._written_since(seen)
+                if moved is not None or time.monotonic() - last_check >= IDLE_EVENTS_SECONDS:
+                    seen = getattr(self._cache, "version", None)
+                    self._run({"kind": "events"})
+                    last_check = time.monotonic()
             except Exception:  # noqa: BLE001 - the loop outlives one bad round
                 log.exception("live work: a round failed")
 

@@ -101,6 +101,8 @@ async def events(request: Request) -> StreamingResponse:
             resolved = await request.app.state.store_runner.call(closed) if gone else set()
             found = changes(view, new_view, resolved, grew=new_total > total,
                             shrank=new_total < total)
+            if new_total > total and all(event != "care-item" for event, _ in found):
+                found.append(("care-item", ""))  # a new item below the first page
             total, view = new_total, new_view
             for event, key in found:
                 yield _message(event, {"conversationId": key, "total": total})
