@@ -66,7 +66,7 @@ def test_brand_accounts_are_never_ranked(demo_db: Path) -> None:
 def test_unknown_ranking_is_a_clear_error(demo_db: Path) -> None:
     proc = run("top", "fans", "--db", str(demo_db), check=False)
     assert proc.returncode == 2
-    assert "advocates, influencers or detractors" in proc.stderr
+    assert "advocates, influencers, detractors or lookalikes" in proc.stderr
 
 
 def test_demo_refuses_to_replace_a_database_it_did_not_make(tmp_path: Path) -> None:

@@ -165,6 +165,6 @@ def test_empty_advocates_without_a_brand_say_how_to_name_it(tmp_path: Path) -> N
     from api.app import create_app
     from graph.config import Settings
 
-    with TestClient(create_app(settings=Settings(db=db))) as client:
+    with TestClient(create_app(settings=Settings(db=db)), base_url="http://localhost") as client:
         answer = client.post("/graphql", json={"query": "{ latestRun { stats } }"}).json()
     assert "scrm brand --name" in answer["data"]["latestRun"]["stats"]["notes"][0]

@@ -129,14 +129,25 @@ def test_readers_serve_and_every_write_is_read_at_once(demo_copy: Path) -> None:
 def test_a_readers_live_inbox_follows_the_writer(demo_copy: Path) -> None:
     """The workspace's event stream, served by a read process, names a write the writer
     made: the reader follows the generation file with no request to make it look."""
+    password = "live inbox password"
+    subprocess.run([sys.executable, "-m", "api.cli", "users", "add", "lee", "--role", "agent",
+                    "--password-stdin", "--db", str(demo_copy)], input=password + "\n",
+                   text=True, check=True, capture_output=True, env=scrm_env(demo_copy), timeout=120)
     server, url, _ = start_serve(demo_copy, "--readers", "1")
     try:
         queue = _fresh(url, "{ careQueue(first: 1) { edges { node { conversationId } } } }")
         conversation = queue["data"]["careQueue"]["edges"][0]["node"][  # type: ignore[index]
             "conversationId"]
         seen: list[str] = []
-        with httpx.Client(base_url=url, timeout=30) as client, client.stream(
-                "GET", "/inbox/events") as stream:
+        with httpx.Client(base_url=url, timeout=30) as client:  # the inbox needs a session
+            form = client.get("/signin").text
+            csrf = re.search(r'name="csrf" value="([^"]*)"', form)
+            assert csrf is not None, form[:300]
+            signed = client.post("/signin", data={"name": "lee", "password": password,
+                                                  "csrf": csrf.group(1), "next": "/inbox"})
+            assert signed.status_code == 303, signed.text[:300]
+            stream_cm = client.stream("GET", "/inbox/events")
+            stream = stream_cm.__enter__()
             lines = stream.iter_lines()
             assert next(lines).startswith("retry:")
             assert next(lines) == "event: hello"
@@ -146,6 +157,7 @@ def test_a_readers_live_inbox_follows_the_writer(demo_copy: Path) -> None:
                 seen.append(line)
                 if line == "event: assignment" or time.monotonic() > deadline:
                     break
+            stream_cm.__exit__(None, None, None)
         assert "event: assignment" in seen, seen
     finally:
         server.send_signal(signal.SIGINT)
