@@ -15,9 +15,18 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["ROLES", "SUMMARY_CHARS", "WRITE_ROLES", "audit_entry", "name_problem",
-           "redact_summary",
-           "session_key", "summarize"]
+__all__ = [
+    "ROLES",
+    "SUMMARY_CHARS",
+    "WRITE_ROLES",
+    "audit_entry",
+    "audit_redactions",
+    "name_problem",
+    "redact_summary",
+    "redaction_terms",
+    "session_key",
+    "summarize",
+]
 
 # Most to least powerful. Admins manage users; managers and agents work conversations;
 # viewers only look.
@@ -45,6 +54,26 @@ def audit_entry(actor: str, action: str, summary: str, *, conversation_key: str 
     return {"key": f"{at.isoformat()}|{uuid.uuid4().hex[:8]}", "at": at, "actor": actor,
             "action": action, "conversation_key": conversation_key,
             "customer_id": customer_id, "summary": summary}
+
+
+def redaction_terms(person: dict[str, Any]) -> list[str]:
+    """What names a customer in the log: their name, e-mail and handles (a row with
+    ``name``, ``email`` and ``handles``)."""
+    return [t for t in (person["name"], person["email"], *person["handles"]) if t]
+
+
+def audit_redactions(rows: Sequence[dict[str, Any]], terms: Sequence[str],
+                     customer_id: str) -> list[dict[str, str]]:
+    """The entries (``key``, new ``summary``) whose summary erasing ``customer_id`` changes:
+    an entry recorded against them keeps only that a change happened; any other loses
+    their ``terms``."""
+    changed = []
+    for r in rows:
+        summary = redact_summary(r["summary"] or "", terms,
+                                 about_person=r["customer_id"] == customer_id)
+        if summary != r["summary"]:
+            changed.append({"key": r["key"], "summary": summary})
+    return changed
 
 
 def session_key(token: str) -> str:

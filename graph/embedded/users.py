@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from graph.audit import ROLES, audit_entry, redact_summary
+from graph.audit import ROLES, audit_entry, audit_redactions, redaction_terms
 from graph.embedded import queries as q
 from graph.embedded.base import EmbeddedBase
 from graph.embedded.shared import aware
@@ -91,13 +91,10 @@ class UsersMixin(EmbeddedBase):
         names = self._rows(q.AUDIT_CUSTOMER_NAMES, {"c": customer_id})
         if not names:
             return 0
-        terms = [t for t in (names[0]["name"], names[0]["email"], *names[0]["handles"]) if t]
+        terms = redaction_terms(names[0])
         rows = self._rows(q.AUDIT_ABOUT, {"c": customer_id,
                                           "terms": [t.lower() for t in terms]})
-        changed = [{"key": r["key"], "summary": redact_summary(
-            r["summary"] or "", terms, about_person=r["customer_id"] == customer_id)}
-            for r in rows]
-        changed = [c for c, r in zip(changed, rows, strict=True) if c["summary"] != r["summary"]]
+        changed = audit_redactions(rows, terms, customer_id)
         if changed:
             self._exec(q.REDACT_AUDIT, {"rows": changed})
         return len(changed)

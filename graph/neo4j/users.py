@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from graph.audit import ROLES, audit_entry, redact_summary
+from graph.audit import ROLES, audit_entry, audit_redactions, redaction_terms
 from graph.neo4j import queries as q
 from graph.neo4j.base import Neo4jBase, Runner, _native, _utc
 from graph.store import StoreError
@@ -83,14 +83,9 @@ class UsersMixin(Neo4jBase):
         names = run(q.AUDIT_CUSTOMER_NAMES, {"c": customer_id})
         if not names:
             return 0
-        terms = [t for t in (names[0]["name"], names[0]["email"], *names[0]["handles"]) if t]
+        terms = redaction_terms(names[0])
         rows = run(q.AUDIT_ABOUT, {"c": customer_id, "terms": [t.lower() for t in terms]})
-        changed = []
-        for r in rows:
-            summary = redact_summary(r["summary"] or "", terms,
-                                     about_person=r["customer_id"] == customer_id)
-            if summary != r["summary"]:
-                changed.append({"key": r["key"], "summary": summary})
+        changed = audit_redactions(rows, terms, customer_id)
         if changed:
             run(q.REDACT_AUDIT, {"rows": changed})
         return len(changed)
