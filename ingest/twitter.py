@@ -282,6 +282,23 @@ def _v1_status(obj: dict[str, Any], out: list[Record], seen: set[str],
         if kind == PostKind.POST:
             kind = PostKind.REPLY
     entities = obj.get("entities") or {}
+    mentions, hashtags = _v1_entities(entities, out)
+    text, truncated = _v1_text(obj)
+    return Post(
+        platform=PLATFORM, post_id=tweet_id, author_handle=author.handle,
+        created_at=_v1_time(obj.get("created_at")), text=text, kind=kind,
+        url=_url(author.handle, tweet_id), parent_id=parent,
+        conversation_id=parent or tweet_id, mentions=mentions,
+        shared_id=shared,
+        hashtags=hashtags,
+        lang=obj.get("lang"), likes=_int(obj.get("favorite_count")),
+        reposts=_int(obj.get("retweet_count")), truncated=truncated, embedded=embedded)
+
+
+def _v1_entities(entities: dict[str, Any], out: list[Record]
+                 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Mentioned handles (each also an account in ``out``) and hashtags of v1.1-shaped
+    entities (statuses, and Gnip's ``twitter_entities``)."""
     mentions = []
     for m in entities.get("user_mentions") or []:
         if isinstance(m, dict) and m.get("screen_name"):
@@ -289,17 +306,9 @@ def _v1_status(obj: dict[str, Any], out: list[Record], seen: set[str],
             out.append(Account(platform=PLATFORM, handle=m["screen_name"],
                                user_id=str(m.get("id_str") or m.get("id") or "") or None,
                                display_name=m.get("name")))
-    text, truncated = _v1_text(obj)
-    return Post(
-        platform=PLATFORM, post_id=tweet_id, author_handle=author.handle,
-        created_at=_v1_time(obj.get("created_at")), text=text, kind=kind,
-        url=_url(author.handle, tweet_id), parent_id=parent,
-        conversation_id=parent or tweet_id, mentions=tuple(dict.fromkeys(mentions)),
-        shared_id=shared,
-        hashtags=tuple(h.get("text", "") for h in entities.get("hashtags") or []
-                       if isinstance(h, dict)),
-        lang=obj.get("lang"), likes=_int(obj.get("favorite_count")),
-        reposts=_int(obj.get("retweet_count")), truncated=truncated, embedded=embedded)
+    hashtags = tuple(h.get("text", "") for h in entities.get("hashtags") or []
+                     if isinstance(h, dict))
+    return tuple(dict.fromkeys(mentions)), hashtags
 
 
 def _gnip_id(value: Any, name: str) -> str:
@@ -368,22 +377,15 @@ def _gnip_activity(obj: dict[str, Any], out: list[Record], seen: set[str],
             if kind == PostKind.POST:
                 kind = PostKind.REPLY
     entities = obj.get("twitter_entities") or {}
-    mentions = []
-    for m in entities.get("user_mentions") or []:
-        if isinstance(m, dict) and m.get("screen_name"):
-            mentions.append(m["screen_name"])
-            out.append(Account(platform=PLATFORM, handle=m["screen_name"],
-                               user_id=str(m.get("id_str") or m.get("id") or "") or None,
-                               display_name=m.get("name")))
+    mentions, hashtags = _v1_entities(entities, out)
     text, truncated = _gnip_text(obj)
     return Post(
         platform=PLATFORM, post_id=tweet_id, author_handle=author.handle,
         created_at=_v2_time(obj.get("postedTime")), text=text, kind=kind,
         url=_url(author.handle, tweet_id), parent_id=parent,
-        conversation_id=parent or tweet_id, mentions=tuple(dict.fromkeys(mentions)),
+        conversation_id=parent or tweet_id, mentions=mentions,
         shared_id=shared,
-        hashtags=tuple(h.get("text", "") for h in entities.get("hashtags") or []
-                       if isinstance(h, dict)),
+        hashtags=hashtags,
         lang=obj.get("twitter_lang"), likes=_int(obj.get("favoritesCount")),
         reposts=_int(obj.get("retweetCount")), truncated=truncated, embedded=embedded)
 
