@@ -17,13 +17,19 @@
   document.addEventListener("click", async (ev) => {
     const button = ev.target instanceof Element && ev.target.closest("button.copy");
     if (button) {
-      const text = document.getElementById(button.dataset.copy).innerText;
-      try { await navigator.clipboard.writeText(text); } catch {
-        const range = document.createRange();  // no clipboard (plain http): select it
-        range.selectNodeContents(document.getElementById(button.dataset.copy));
+      const body = document.getElementById(button.dataset.copy);
+      // a browser may never settle the clipboard promise (a permission prompt nobody
+      // answers): wait at most 1.5 s, then select the text for Ctrl+C instead
+      const write = navigator.clipboard
+        ? navigator.clipboard.writeText(body.innerText).then(() => true, () => false)
+        : Promise.resolve(false);
+      const copied = await Promise.race([write, new Promise((r) => setTimeout(() => r(false), 1500))]);
+      if (!copied) {
+        const range = document.createRange();
+        range.selectNodeContents(body);
         getSelection().removeAllRanges(); getSelection().addRange(range);
       }
-      button.textContent = "Copied";
+      button.textContent = copied ? "Copied" : "Selected: press Ctrl+C";
       return;
     }
     const option = ev.target instanceof Element && ev.target.closest("#mention-list [role=option]");

@@ -69,6 +69,7 @@ def test_working_together_in_the_browser(demo_server: str, demo_db: Path) -> Non
     assert steps["reply_box"].startswith("Sorry about the battery.")
     assert [d.startswith("to send by hand") for d in steps["delivery"]] == [True]
     assert steps["copy_button"] == "Copied"
+    assert steps["clipboard"] == steps["reply_box"]
     # the settings: read-only, each with the command that changes it
     assert "Brightloop" in steps["settings_brand"] and "Loopwise" in steps["settings_brand"]
     assert "twitter:brightloop" in steps["settings_brand"]

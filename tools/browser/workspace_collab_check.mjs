@@ -132,7 +132,10 @@ try {
   await submit(page, "form.reply button[type=submit]", "reply recorded");
   result.steps.delivery = await page.$$eval("#thread .delivery", (els) => els.map((e) => e.innerText));
   await page.click("#thread .delivery button.copy");
+  await page.waitForFunction(() => document.querySelector("#thread .delivery button.copy")
+    ?.innerText !== "Copy text", null, { timeout: 10000 });
   result.steps.copy_button = await page.$eval("#thread .delivery button.copy", (el) => el.innerText);
+  result.steps.clipboard = await page.evaluate(() => navigator.clipboard.readText().catch((e) => String(e)));
   await page.screenshot({ path: `${shots}/workspace-collab.png` });
   await axe(page, "conversation_after_reply");
 
