@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, runtime_checkable
 
-import pandas as pd
-
 from graph.errors import BusyError, Failure
 from graph.model import Account, Customer, Follow, OwnsLink, Post, Purchase
 
 if TYPE_CHECKING:
+    import pandas as pd
     from graph.erasure import PersonalData
 
 __all__ = [
