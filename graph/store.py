@@ -18,6 +18,7 @@ from graph.model import Account, Customer, Follow, OwnsLink, Post, Purchase
 
 if TYPE_CHECKING:
     import pandas as pd
+
     from graph.erasure import PersonalData
 
 __all__ = [
