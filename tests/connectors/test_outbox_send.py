@@ -133,7 +133,7 @@ def test_a_reply_is_sent_once_and_its_platform_id_recorded(
     item = _item(seeded, key)
     assert item.state == SENT and item.sent_at is not None and item.attempts == 1
     expected = {"mastodon": f"{fake.host}/200",
-                "bluesky": f"at://did:plc:brandbrandbrand/app.bsky.feed.post/",
+                "bluesky": "at://did:plc:brandbrandbrand/app.bsky.feed.post/",
                 "discourse": f"{fake.host}/t/42/5"}[platform]
     assert item.remote_id is not None and item.remote_id.startswith(expected)
     assert item.remote_url
