@@ -251,7 +251,7 @@ def _outbox_job(store: GraphStore, payload: dict[str, Any], report: Report
         try:
             item = retry_item(store, str(payload["outbox_key"]))
         except (LookupError, ValueError) as exc:
-            raise JobError(str(exc).strip("'\"")) from None
+            raise JobError(str(exc.args[0])) from None
         return {"queued": item.key}
     return run_outbox(store, get_settings(), report=report)
 

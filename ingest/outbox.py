@@ -103,6 +103,7 @@ class _Round:
         self.report, self.rng = report, rng
         self.senders: dict[str, Sender] = {}
         self.blocked: dict[str, datetime] = {}  # platform → rate limited until
+        self.private: dict[str, str | None] = {}  # base URL → a private address it has
         self.result = OutboxRound()
 
     def save(self, item: OutboxItem, now: datetime) -> None:
@@ -166,7 +167,9 @@ class _Round:
             return
         url = base_url(item.platform, self.settings)
         if not self.settings.outbox_allow_private:
-            address = private_address(url)
+            if url not in self.private:
+                self.private[url] = private_address(url)
+            address = self.private[url]
             if address is not None:
                 self.by_hand(item, f"{url} is a private or loopback address ({address}); "
                              "refused (SCRM_OUTBOX_ALLOW_PRIVATE=true allows it)", now)

@@ -306,3 +306,17 @@ def test_a_sender_killed_between_sending_and_sent_posts_exactly_once(
         assert fake.writes == 1
     finally:
         store.close()
+
+
+def test_a_platform_on_a_private_address_is_refused_unless_allowed(
+        seeded: Any, fake: FakePlatforms, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = _respond(seeded, fake, "discourse")
+    monkeypatch.setenv("SCRM_OUTBOX_ALLOW_PRIVATE", "false")
+    get_settings.cache_clear()
+    assert _round(seeded)["by_hand"] == 1 and fake.writes == 0
+    item = _item(seeded, key)
+    assert "private or loopback" in (item.error or "") and "127.0.0.1" in (item.error or "")
+    with pytest.raises(ValueError, match="only failed or by-hand"):
+        retry_item(seeded, _respond(seeded, fake, "mastodon"))
+    with pytest.raises(LookupError, match="scrm outbox list"):
+        retry_item(seeded, "mastodon:scrm-none")
