@@ -90,7 +90,6 @@ class Api:
     def call(self, method: str, path: str, *, headers: dict[str, str] | None = None,
              json: Any = None, params: Any = None, ok_missing: bool = False) -> Any:
         url = self.base_url + path
-        now = datetime.now(UTC)
         try:
             response = self.client.request(method, url, headers=headers, json=json,
                                            params=params)
@@ -98,6 +97,7 @@ class Api:
             raise SendError(f"{self.name} did not answer in time ({method} {path})") from None
         except httpx.HTTPError as exc:
             raise SendError(f"could not reach {self.name}: {type(exc).__name__}") from None
+        now = datetime.now(UTC)  # a Retry-After counts from the answer
         status = response.status_code
         if ok_missing and status in (400, 404):
             return None
