@@ -334,7 +334,18 @@ def _record_response(store: GraphStore, key: str, text: str, public: bool,
                 kind=PostKind.REPLY if public else PostKind.PRIVATE_REPLY,
                 parent_id=target["key"].split(":", 1)[1], conversation_id=root_id)
     store.write_batch(GraphBatch(posts=[post]))
+    _enqueue(store, post, key, target, public)
     return post, _read_case(store, key)
+
+
+def _enqueue(store: GraphStore, post: Post, key: str, target: dict[str, Any],
+             public: bool) -> None:
+    """Hand the response to the outbox (sent by the platform's API, or by hand)."""
+    from graph.config import get_settings
+    from ingest.outbox import enqueue_response
+
+    enqueue_response(store, response=post, conversation_key=key, target=target,
+                     public=public, settings=get_settings())
 
 
 @strawberry.type(description="The care workflow. Needs a write key when API keys are on.")

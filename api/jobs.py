@@ -192,6 +192,8 @@ def execute(store: GraphStore, payload: dict[str, Any], report: Report) -> dict[
         return {"compacted": store.compact()}
     if kind == "webhook":
         return _webhook_job(store, payload)
+    if kind == "outbox":
+        return _outbox_job(store, payload, report)
     if kind == "monitor":
         return run_monitor_round(store, int(payload.get("max_pages") or 5), report,
                                  due_only=bool(payload.get("due_only")))
@@ -236,6 +238,22 @@ def _webhook_job(store: GraphStore, payload: dict[str, Any]) -> dict[str, Any]:
         raise JobError(str(exc)) from None
     hooks.save(sub)
     return {"saved": sub.id}
+
+
+def _outbox_job(store: GraphStore, payload: dict[str, Any], report: Report
+                ) -> dict[str, Any]:
+    """A round of the outbox (``scrm serve``'s background work, ``scrm outbox send``), or
+    one item queued again (``scrm outbox retry``)."""
+    from graph.config import get_settings
+    from ingest.outbox import retry_item, run_outbox
+
+    if payload.get("action") == "retry":
+        try:
+            item = retry_item(store, str(payload["outbox_key"]))
+        except (LookupError, ValueError) as exc:
+            raise JobError(str(exc.args[0])) from None
+        return {"queued": item.key}
+    return run_outbox(store, get_settings(), report=report)
 
 
 def run_monitor_round(store: GraphStore, max_pages: int, report: Report, *,
@@ -394,6 +412,7 @@ class JobRequest(BaseModel):
     webhook: dict[str, Any] | None = None
     max_pages: int | None = None
     due_only: bool | None = None
+    outbox_key: str | None = None
 
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])

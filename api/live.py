@@ -123,6 +123,8 @@ class LiveWork:
                 if self._monitors_due():
                     job = self._run({"kind": "monitor", "due_only": True})
                     self._loaded = self._loaded or bool((job.result or {}).get("changed"))
+                if self.settings.outbox_in_serve:  # replies to send (ingest/outbox.py)
+                    self._run({"kind": "outbox"})
                 every = self.settings.analyze_every_seconds
                 if every > 0 and self._loaded and time.monotonic() - last_analysis >= every:
                     self._run({"kind": "analyze", "params": {"warm_start": True}})

@@ -113,6 +113,19 @@ class Settings(BaseSettings):
     stackexchange_url: str = "https://api.stackexchange.com"
     stackexchange_key: SecretStr | None = None
     monitor_timeout: float = 20.0
+    # Sending replies (ingest/outbox.py): Mastodon and Discourse send with the credentials
+    # above (a Mastodon token with write:statuses; a Discourse key allowed to post);
+    # Bluesky writes through the account's PDS with an app password
+    bluesky_pds_url: str = "https://bsky.social"
+    bluesky_identifier: str | None = None
+    bluesky_app_password: SecretStr | None = None
+    outbox_in_serve: bool = True
+    outbox_attempts: int = 8
+    outbox_backoff_seconds: float = 30.0
+    outbox_backoff_cap_seconds: float = 3600.0
+    outbox_timeout: float = 20.0
+    # platform URLs on private, loopback or link-local addresses are refused unless allowed
+    outbox_allow_private: bool = False
     # connector URLs on private, loopback or link-local addresses are refused unless allowed
     monitor_allow_private: bool = False
 

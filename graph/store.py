@@ -584,6 +584,24 @@ class GraphStore(Protocol):
         sighting is kept when they come back), ``removed`` ones stopped being."""
         ...
 
+    # --- the outbox (graph/outbox.py decides; see OutboxItem there) -----------
+    def save_outbox_items(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Create or replace outbox items (every field of ``graph.outbox.OutboxItem``;
+        times aware). Each call is committed before it returns."""
+        ...
+
+    def outbox_items(self, *, keys: Sequence[str] | None = None,
+                     states: Sequence[str] | None = None, limit: int = 1000
+                     ) -> list[dict[str, Any]]:
+        """Outbox items: those of ``keys`` (response post keys), or in ``states``, or all;
+        newest first (by ``keys``: any order), at most ``limit``."""
+        ...
+
+    def blank_post_texts(self, keys: Sequence[str]) -> int:
+        """Erase the text, title and URL of these posts (unsent replies of an erased
+        person); returns how many posts there were."""
+        ...
+
     # --- privacy ------------------------------------------------------------
     def forget_customer(self, customer_id: str) -> dict[str, int] | None:
         """Erase a customer's personal data (None when unknown).

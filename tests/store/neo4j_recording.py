@@ -338,6 +338,17 @@ def workload(store: Neo4jStore) -> None:
                                    "duration_ms": 2.0}])
     store.webhook_deliveries(10)
     store.webhook_deliveries(10, "wh_1")
+    store.save_outbox_items([{"key": "mastodon:scrm-1", "conversation_key": "mastodon:m/1",
+                              "platform": "mastodon", "target_key": "mastodon:m/1",
+                              "target_author": "mastodon:ana@m", "author_key": "mastodon:b@m",
+                              "state": "queued", "attempts": 0, "idempotency_key": "scrm-1",
+                              "remote_id": None, "remote_url": None, "error": None,
+                              "next_try": t, "sending_at": None, "sent_at": None,
+                              "created_at": t, "updated_at": t}])
+    store.outbox_items()
+    store.outbox_items(states=["queued"])
+    store.outbox_items(keys=["mastodon:scrm-1"])
+    store.blank_post_texts(["twitter:1"])
     store.event_states("alert")
     store.save_event_states("alert", ["a2"], ["a1"])
     store.forgotten_keys()
