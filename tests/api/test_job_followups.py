@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -40,16 +41,22 @@ def _wait(jobs: JobRunner, until: Any, seconds: float = 30) -> None:
 
 
 def test_a_burst_of_ingests_is_understood_once_after_it(tmp_path: Path) -> None:
-    jobs, ran, store = _runner(tmp_path, after=2.0)
+    jobs, ran, store = _runner(tmp_path, after=3.0)
+    gate = threading.Event()
+    jobs.handlers["hold"] = lambda s, payload, report: {"held": gate.wait(30)}
     try:
+        jobs.submit({"kind": "hold"})  # the burst queues up behind it, then runs back to back
         submitted = [jobs.submit({"kind": "ingest"}) for _ in range(20)]
+        gate.set()
         _wait(jobs, lambda: "understand" in ran)
-        time.sleep(0.5)
         assert ran == ["ingest"] * 20 + ["understand"]
         assert all(j.status == "completed" for j in submitted)
+        assert jobs._understand_due() is None  # noqa: SLF001 - nothing waits any more
         # an ingest that created no posts schedules nothing
         jobs.submit({"kind": "ingest", "posts": 0})
-        time.sleep(3)
+        after = jobs.submit({"kind": "hold"})  # done only once the ingest's follow-up was
+        _wait(jobs, lambda: after.status == "completed")
+        assert after.status == "completed" and jobs._understand_due() is None  # noqa: SLF001
         assert ran.count("understand") == 1
     finally:
         store.close()

@@ -92,7 +92,9 @@ def test_understanding_round_trips_through_either_adapter(
 
         def understanding(s: GraphStore) -> list[dict[str, object]]:
             frame = pd.concat(s.export_post_understanding())  # type: ignore[attr-defined]
-            return _plain(frame.reset_index(drop=True)).to_dict("records")
+            rows: list[dict[str, object]] = _plain(frame.reset_index(drop=True)).to_dict(
+                "records")
+            return rows
 
         assert understanding(store) == understanding(source)
         assert understanding(back) == understanding(source)
