@@ -451,6 +451,7 @@ class JobRequest(BaseModel):
     force: bool = False
     options: dict[str, Any] | None = None
     params: dict[str, Any] | None = None
+    limit: int | None = None  # understand: posts at most
     accounts: list[str] | None = None
     settings: dict[str, str] | None = None
     link: dict[str, Any] | None = None
@@ -460,7 +461,6 @@ class JobRequest(BaseModel):
     webhook: dict[str, Any] | None = None
     max_pages: int | None = None
     due_only: bool | None = None
-    limit: int | None = None
 
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
