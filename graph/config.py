@@ -45,6 +45,10 @@ class Settings(BaseSettings):
             ``scrm analyze``.
         understand_per_run: Posts one analysis understands at most (language, sentiment,
             intents; 0: all); the rest wait for the next run.
+        understand_after_seconds: After an ingest or monitor round wrote posts,
+            ``scrm serve`` understands them once no other such write came for this many
+            seconds (while posts keep coming, at the latest 10 times that after the
+            first); 0 leaves them to ``scrm analyze``.
         decay_floor: The least an interaction's time decay falls to: an older era is
             outranked by recent activity, never erased.
         half_life_days: An interaction's weight halves every this many days.
@@ -84,6 +88,7 @@ class Settings(BaseSettings):
     half_life_days: float = 90.0
     decay_floor: float = 0.05
     understand_per_run: int = 50_000
+    understand_after_seconds: float = 2.0
     reply_weight: float = 1.0
     mention_weight: float = 0.5
     share_weight: float = 1.0

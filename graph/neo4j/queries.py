@@ -621,10 +621,14 @@ RETURN p.key AS key, p.platform AS platform, p.post_id AS post_id, p.author_key 
        [(p)-[:MENTIONS]->(m:Account) | m.handle] AS mentions
 ORDER BY p.key"""
 
-EXPORT_SENTIMENT_PAGE = """\
+# graph.understanding.EXPORT_COLUMNS, for migration
+EXPORT_UNDERSTANDING_PAGE = """\
 MATCH (p:Post)
-WHERE p.key > $after AND p.sentiment IS NOT NULL
-RETURN p.key AS key, p.sentiment AS sentiment, p.sentiment_model AS sentiment_model
+WHERE p.key > $after AND (p.sentiment IS NOT NULL OR p.language IS NOT NULL)
+RETURN p.key AS key, p.sentiment_model AS sentiment_model, p.sentiment AS sentiment,
+    p.sentiment_label AS sentiment_label, p.language AS language,
+    p.language_confidence AS language_confidence, p.intents AS intents,
+    p.intent_evidence AS intent_evidence, p.intent_model_label AS intent_model_label
 ORDER BY p.key LIMIT $limit"""
 
 # --------------------------------------------------------------------------- tests

@@ -117,8 +117,11 @@ CANNED: dict[str, list[dict[str, Any]]] = {
         "parent_key": "twitter:1", "conversation_key": "twitter:1", "shared_key": None,
         "hashtags": ["x"], "lang": "en", "likes": 1, "reposts": None, "replies": None,
         "score": None, "accepted": None, "mentions": ["danaw"]}],
-    q.EXPORT_SENTIMENT_PAGE: [{"key": "twitter:2", "sentiment": 0.3,
-                               "sentiment_model": "vader"}],
+    q.EXPORT_UNDERSTANDING_PAGE: [{
+        "key": "twitter:2", "sentiment_model": "vader", "sentiment": 0.3,
+        "sentiment_label": "positive", "language": "en", "language_confidence": 0.9,
+        "intents": "praise", "intent_evidence": '{"praise": ["love"]}',
+        "intent_model_label": None}],
     q.ACTIVE_ACCOUNTS: [{"k": "twitter:danaw"}],
     q.POST_FRAME_PAGE: [{**_post_row("twitter:2"), "platform": "twitter", "text": "hi",
                          "title": None}],
@@ -309,7 +312,7 @@ def workload(store: Neo4jStore) -> None:
     store.brand_reply_times()
     store.purchases("c1")
     list(store.export_batches(batch_size=10))
-    list(store.export_post_sentiment(batch_size=10))
+    list(store.export_post_understanding(batch_size=10))
     store.import_run(AnalysisRunInfo("r1", t, t, "completed", {}, {}))
     store.timeline(["twitter:danaw"], first=5, filters=TimelineFilter(
         platforms=("twitter",), kinds=("reply",), directions=("mention_received",),
