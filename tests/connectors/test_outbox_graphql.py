@@ -22,6 +22,7 @@ from websockets.sync.client import connect
 
 from api.events import EventWatcher
 from api.webhooks import StoreWebhooks, verify
+from graph.config import get_settings
 from graph.embedded import EmbeddedStore
 from tests.cli.serving import start_serve
 from tests.connectors.test_outbox_send import _env, _seed, _targets
@@ -44,6 +45,14 @@ ALL = """query($states: [DeliveryState!]) { deliveries(states: $states, first: 1
   edges { cursor node { responseId state platform } } pageInfo { hasNextPage } } }"""
 PAGE_TWO = """query($after: String) { deliveries(first: 1, after: $after) {
   edges { node { responseId } } pageInfo { hasNextPage hasPreviousPage } } }"""
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """The environment set here must not outlive the test in the cached settings."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from websockets.sync.server import ServerConnection, serve
 
+from graph.config import get_settings
 from graph.embedded import EmbeddedStore
 from ingest.connectors.jetstream import concerns
 from tests.cli.serving import scrm_env, start_serve
@@ -53,6 +54,14 @@ class HeldFirehose:
             ws.send(text)
             sent += 1
         self.release.wait(60)  # live: open, nothing more for now
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """The environment set here must not outlive the test in the cached settings."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture
