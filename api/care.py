@@ -39,6 +39,7 @@ from api.types import (
     check_page_size,
 )
 from api.types.audit import check_audit_size
+from api.types.outbox import DeliveryConnection, conversation_deliveries
 from graph.audit import summarize
 from graph.model import Post, PostKind
 from graph.store import GraphBatch, GraphStore
@@ -195,6 +196,12 @@ class CareCase:
         key = self.conversation_id
         rows = await info.context.store.call(lambda s: s.conversation_posts(key, limit))
         return Conversation.from_domain(key, rows, limit) if rows else None
+
+    @strawberry.field(description="The responses recorded in scrm in this conversation and "
+                                  "how each reaches its platform (the outbox), newest first.")
+    async def deliveries(self, info: Info, first: int = 20, after: str | None = None
+                         ) -> DeliveryConnection:
+        return await conversation_deliveries(info, self.conversation_id, first, after)
 
     @strawberry.field(description="Every change to this conversation, newest first: who "
                                   "(the signed-in user or the API key's name), when, what.")

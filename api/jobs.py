@@ -17,7 +17,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -260,9 +260,10 @@ def _outbox_job(store: GraphStore, payload: dict[str, Any], report: Report
 
 
 def run_monitor_round(store: GraphStore, max_pages: int, report: Report, *,
-                      due_only: bool = False) -> dict[str, Any]:
+                      due_only: bool = False, skip: Collection[str] = ()) -> dict[str, Any]:
     """Poll every enabled monitor once into ``store`` (the ``monitor`` job: ``scrm monitor
-    run`` beside a server hands each round over this way), scoring new posts' sentiment."""
+    run`` beside a server hands each round over this way), scoring new posts' sentiment;
+    ``skip``: monitors the server follows as streams (:mod:`api.streams`)."""
     from analytics.arrivals import ArrivalSentiment
     from graph.config import get_settings
     from ingest.connectors.runner import run_monitors
@@ -281,7 +282,8 @@ def run_monitor_round(store: GraphStore, max_pages: int, report: Report, *,
                          settings=settings.model_dump(),
                          rejects_dir=settings.resolved_rejects_dir(), once=True,
                          timeout=settings.monitor_timeout, report=note, max_pages=max_pages,
-                         prepare=ArrivalSentiment(store.location), due_only=due_only)
+                         prepare=ArrivalSentiment(store.location), due_only=due_only,
+                         skip=skip)
     return {"polls": polls, "monitors": outcomes,
             "changed": any(o["loaded"] for o in outcomes)}
 

@@ -86,9 +86,13 @@ class LiveWork:
         self._cache = getattr(app.state, "read_cache", None)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="scrm-live", daemon=True)
+        from api.streams import ServeStreams  # streams kept open, written as jobs
+
+        self.streams = ServeStreams(self.jobs, settings)
 
     def start(self) -> LiveWork:
         self._thread.start()
+        self.streams.start()
         return self
 
     def _monitors_due(self) -> bool:
@@ -141,6 +145,7 @@ class LiveWork:
         if self._stop.is_set():
             return
         self._stop.set()
+        self.streams.stop()
         self._thread.join(timeout=10)
         self.bus.close()
         self._hooks_store.close()
