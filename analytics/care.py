@@ -297,7 +297,8 @@ def waiting_hours(created_at: np.ndarray, now: datetime) -> np.ndarray:
     """Hours from each ``created_at`` (UTC epoch nanoseconds, int64) to ``now``, at least 0."""
     now_ns = pd.Timestamp(now).tz_convert("UTC").value if pd.Timestamp(now).tzinfo else \
         pd.Timestamp(now, tz="UTC").value
-    return np.maximum(0.0, (now_ns - created_at.astype("int64")) / 3.6e12)
+    hours: np.ndarray = np.maximum(0.0, (now_ns - created_at.astype("int64")) / 3.6e12)
+    return hours
 
 
 def rank(base: np.ndarray, created_at: np.ndarray, tiebreak: np.ndarray, now: datetime
@@ -311,13 +312,14 @@ def rank(base: np.ndarray, created_at: np.ndarray, tiebreak: np.ndarray, now: da
 
 def entry_times(entries: pd.DataFrame) -> np.ndarray:
     """The entries' ``created_at`` as UTC epoch nanoseconds (what :func:`rank` takes)."""
-    return pd.to_datetime(entries["created_at"], utc=True).to_numpy(
+    times: np.ndarray = pd.to_datetime(entries["created_at"], utc=True).to_numpy(
         dtype="datetime64[ns]").astype("int64")
+    return times
 
 
 def care_item(row: dict[str, object], now: datetime, threshold: float = -0.05) -> CareItem:
     """The queue item of one entry (a row of :func:`care_entries`), as read at ``now``."""
-    created = pd.Timestamp(row["created_at"])  # type: ignore[arg-type]
+    created = pd.Timestamp(row["created_at"])
     created = created.tz_localize("UTC") if created.tzinfo is None else created
     hours = float(waiting_hours(np.array([created.value]), now)[0])
     sentiment = float(row["sentiment"]) if pd.notna(row["sentiment"]) else float("nan")  # type: ignore[arg-type]

@@ -80,9 +80,22 @@ def _queue(store: GraphStore) -> list[Any]:
     return list(_fresh_index(store).items(datetime.now(UTC)))
 
 
+def mentioned_in_notes(store: GraphStore, name: str) -> set[str]:
+    """The conversations whose notes @mention ``name`` (whole names, as the workspace
+    highlights them), among all conversations."""
+    from api.workspace.collab import mentions
+
+    me = name.lower()
+    return {key for key, texts in store.care_notes_containing(f"@{me}").items()
+            if any(me in mentions(t) for t in texts)}
+
+
 async def care_queue(info: Info, team: str | None = None, status: CareStatus | None = None,
                      assignee: str | None = None, first: int = 20, after: str | None = None,
-                     intent: str | None = None, language: str | None = None
+                     intent: str | None = None, language: str | None = None,
+                     platform: str | None = None, mentioning: Annotated[
+                         str | None, strawberry.argument(description=(
+                             "Only conversations whose notes @mention this name."))] = None
                      ) -> CareQueueConnection:
     check_page_size(first)
     if status == CareStatus.RESOLVED:
@@ -96,9 +109,14 @@ async def care_queue(info: Info, team: str | None = None, status: CareStatus | N
     # the index is brought up to date once per write (api.carequeue: from what was
     # written since, not ranked again); a view of it is an ordering of arrays
     index, cases = await info.context.store.memoized("care_queue", QUEUE_MEMO_SECONDS, work)
+    noted = None
+    if mentioning is not None:
+        name = mentioning.strip().lstrip("@")
+        noted = await info.context.store.call(lambda s: mentioned_in_notes(s, name))
     now = datetime.now(UTC)
     view = index.view(now, cases, team=team, status=status.value if status else None,
-                      assignee=assignee, intent=intent, language=language)
+                      assignee=assignee, intent=intent, language=language,
+                      platform=platform.lower() if platform else None, conversations=noted)
     page = view.rows(offset, first)
     items = index.items(now, [r.position for r in page])
     notes = await info.context.store.call(

@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -161,7 +161,7 @@ class CareQueueIndex:
         state = (tuple(terms), brand, run.run_id if run else None, rules,
                  settings.get("understanding.generation"),
                  settings.get("projection.generation"))
-        return state, store.counts().get("Post")
+        return state, store.post_count()
 
     def refresh(self, store: GraphStore) -> None:
         """Bring the queue up to date with what ``store`` holds now: built afresh when
@@ -254,7 +254,7 @@ class CareQueueIndex:
             details = details[details["conversation_key"].isin(conversations)]
         posts = self._posts.loc[self._posts.index.intersection(details.index)].reset_index()
         details = details.reset_index()
-        previewed = posts["key"].map(details.set_index("key")["preview_sentiment"])
+        previewed = posts["key"].map(details.set_index("key")["preview_sentiment"]).astype(float)
         posts["sentiment"] = posts["sentiment"].fillna(previewed)
         replies = self._replies.rename("last_brand_post_at").rename_axis(
             "conversation_key").reset_index()
@@ -281,12 +281,27 @@ class CareQueueIndex:
         order, _ = rank(base, times, tiebreak, now)
         return entries, order, columns
 
-    def items(self, now: datetime, positions: Sequence[int] | None = None) -> list[CareItem]:
+    def items(self, now: datetime, positions: Sequence[int] | np.ndarray | None = None
+              ) -> list[CareItem]:
         """The queue's items at ``now``, most urgent first (all, or those at these
         positions of :meth:`view`'s rows, in that order)."""
         _, order, columns = self._ranked(now)
         picked = order if positions is None else np.asarray(positions, dtype=int)
         return [care_item({c: v[i] for c, v in columns.items()}, now) for i in picked]
+
+    def waiting_posts(self) -> list[tuple[str, datetime]]:
+        """Every queued conversation's waiting post: (post key, created_at), unordered."""
+        with self._lock:
+            entries = self._entries
+        times = pd.to_datetime(entries["created_at"], utc=True)
+        return list(zip(entries["key"].astype(str), times.dt.to_pydatetime(), strict=True))
+
+    def waiting_since(self, positions: Sequence[int] | np.ndarray) -> list[datetime]:
+        """When the post each of these entries waits on was made."""
+        with self._lock:
+            entries = self._entries
+        times = pd.to_datetime(entries["created_at"], utc=True).to_numpy()
+        return [pd.Timestamp(times[int(p)], tz="UTC").to_pydatetime() for p in positions]
 
     def item(self, conversation_key: str, now: datetime) -> CareItem | None:
         """The queued item of one conversation (None when it waits for nothing)."""
@@ -297,13 +312,19 @@ class CareQueueIndex:
     def view(self, now: datetime, cases: dict[str, dict[str, Any]], *,
              team: str | None = None, status: str | None = None,
              assignee: str | None = None, intent: str | None = None,
-             language: str | None = None) -> QueueView:
+             language: str | None = None, platform: str | None = None,
+             conversations: Collection[str] | None = None) -> QueueView:
         """The open items, most urgent first, with their cases applied (a resolved
-        conversation is left out) and filtered; each names its entry for :meth:`items`."""
+        conversation is left out) and filtered (``conversations``: only these); each
+        names its entry for :meth:`items`."""
         entries, order, columns = self._ranked(now)
         keys = columns["conversation_key"][order]
         teams = columns["team"][order]
         keep = np.ones(len(order), dtype=bool)
+        if platform is not None:
+            keep &= columns["platform"][order] == platform
+        if conversations is not None:
+            keep &= pd.Index(keys).isin(list(conversations))
         if intent is not None:
             wrapped = "|" + entries["intents"].fillna("").astype(str) + "|"
             keep &= wrapped.str.contains(f"|{intent.lower()}|", regex=False).to_numpy()[order]
@@ -338,7 +359,7 @@ _INDEXES_LOCK = threading.Lock()
 def care_index(store: GraphStore) -> CareQueueIndex:
     """This process's index of the database ``store`` reads, shared by the handles of
     one open database (an embedded store and its siblings; a Neo4j driver's stores)."""
-    holder = getattr(store, "_family", None) or getattr(store, "_driver", None) or store
+    holder: Any = getattr(store, "_family", None) or getattr(store, "_driver", None) or store
     with _INDEXES_LOCK:
         index = getattr(holder, "_scrm_care_index", None)
         if index is None:

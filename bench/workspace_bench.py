@@ -93,6 +93,28 @@ def server_times(url: str, pages: dict[str, str], repeat: int) -> dict[str, dict
     return out
 
 
+def after_write_times(url: str, pages: dict[str, str], conversation: str, repeat: int
+                      ) -> dict[str, dict[str, float]]:
+    """Median and worst wall time of each page's first response after a write (a care
+    note added to ``conversation`` through GraphQL, which drops every memoized answer),
+    in ms."""
+    note = ("mutation($c: ID!) { addNote(conversationId: $c, text: \"bench\") "
+            "{ id } }")
+    out = {}
+    with httpx.Client(base_url=url, timeout=600) as client:
+        for name, path in pages.items():
+            times = []
+            for _ in range(repeat):
+                client.post("/graphql", json={"query": note, "variables": {
+                    "c": conversation}}).raise_for_status()
+                started = time.perf_counter()
+                client.get(path).raise_for_status()
+                times.append((time.perf_counter() - started) * 1000)
+            out[name] = {"median_ms": round(statistics.median(times), 1),
+                         "max_ms": round(max(times), 1)}
+    return out
+
+
 def paint_times(url: str, pages: dict[str, str]) -> dict[str, dict[str, float]]:
     """First contentful paint per page in headless Chromium (tools/browser/page_speed.mjs)."""
     out = subprocess.run(["node", str(BROWSER / "page_speed.mjs"), url, *pages.values()],
@@ -131,6 +153,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--pages", default="", help="comma-separated page names (default: all)")
     ap.add_argument("--no-lighthouse", action="store_true")
+    ap.add_argument("--after-write", type=int, default=0, metavar="N",
+                    help="also time each page's first response after a write, N times")
     args = ap.parse_args()
     if not args.db and not args.url:
         ap.error("give --db or --url")
@@ -139,8 +163,12 @@ def main() -> None:
         pages = _pages(url)
         if args.pages:
             pages = {k: v for k, v in pages.items() if k in args.pages.split(",")}
-        result: dict[str, object] = {"server": server_times(url, pages, args.repeat),
-                                     "paint": paint_times(url, pages)}
+        result: dict[str, object] = {"server": server_times(url, pages, args.repeat)}
+        every = _pages(url)
+        if args.after_write and "conversation" in every:
+            result["after_write"] = after_write_times(
+                url, pages, every["conversation"].rsplit("/", 1)[-1], args.after_write)
+        result["paint"] = paint_times(url, pages)
         if not args.no_lighthouse:
             result["lighthouse"] = {name: lighthouse(url, pages[name])
                                     for name in ("inbox", "dashboard") if name in pages}

@@ -130,3 +130,15 @@ def test_the_kept_queue_is_the_recomputed_queue(store: GraphStore) -> None:
     check(index, store)
     assert ("twitter:e1", "open", "support", None) in kept_view(index, store)
     assert (index.rebuilds, index.updates) == (1, 3)  # cases alone: nothing to read again
+
+
+def test_notes_mentioning_someone_are_found_across_the_queue(store: GraphStore) -> None:
+    store.write_batch(GraphBatch(posts=[tw("a1", "ann", 0, "@brand broken", -0.8),
+                                        tw("b1", "bob", 1, "@brand broken too", -0.8)]))
+    assert store.post_count() == 2
+    store.add_care_note("twitter:a1", "bo", "@Ana can you take this?")
+    store.add_care_note("twitter:b1", "bo", "ask anakin")
+    store.add_care_note("twitter:b1", "ana", "done")
+    found = store.care_notes_containing("@ana")
+    assert found == {"twitter:a1": ["@Ana can you take this?"]}
+    assert store.care_notes_containing("nobody") == {}
