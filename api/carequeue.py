@@ -300,8 +300,9 @@ class CareQueueIndex:
         """When the post each of these entries waits on was made."""
         with self._lock:
             entries = self._entries
-        times = pd.to_datetime(entries["created_at"], utc=True).to_numpy()
-        return [pd.Timestamp(times[int(p)], tz="UTC").to_pydatetime() for p in positions]
+        times = np.asarray(pd.to_datetime(entries["created_at"], utc=True).dt.to_pydatetime(),
+                           dtype=object)
+        return [times[int(p)] for p in positions]
 
     def item(self, conversation_key: str, now: datetime) -> CareItem | None:
         """The queued item of one conversation (None when it waits for nothing)."""
