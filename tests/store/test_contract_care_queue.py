@@ -9,6 +9,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pandas as pd
+
 from analytics.care import RoutingRules, care_queue
 from api.carequeue import CareQueueIndex, effective_status
 from graph.model import Account, Post, PostKind
@@ -142,3 +144,46 @@ def test_notes_mentioning_someone_are_found_across_the_queue(store: GraphStore) 
     found = store.care_notes_containing("@ana")
     assert found == {"twitter:a1": ["@Ana can you take this?"]}
     assert store.care_notes_containing("nobody") == {}
+
+
+def _scores(keys: list[str]) -> pd.DataFrame:
+    """A run's scores in the analytics job's shape (influence and value vary)."""
+    n = len(keys)
+    return pd.DataFrame({
+        "influence": [1.0 / (i + 1) for i in range(n)], "reach": [float(i) for i in range(n)],
+        "engagement": [0.5] * n, "brand_sentiment": [float("nan")] * n,
+        "brand_posts": list(range(n)), "customer_value": [100.0 * i for i in range(n)],
+        "community": [0] * n, "bridge": [0.1] * n, "advocate": [float(n - i) for i in range(n)],
+        "influencer": [float(i + 1) for i in range(n)], "detractor": [0.0] * n,
+        "advocate_rank": [i + 1 for i in range(n)], "influencer_rank": [n - i for i in range(n)],
+        "detractor_rank": [i + 1 for i in range(n)],
+        "explanation": [json.dumps({"advocate": [["reach", 0.4]]})] * n,
+    }, index=pd.Index(keys, name="account_key"))
+
+
+def test_understanding_and_a_new_run_rebuild_the_kept_queue(store: GraphStore) -> None:
+    from analytics.job import understand_posts
+
+    def plain(post_id: str, author: str, minutes: int, text: str) -> Post:
+        return Post(platform="twitter", post_id=post_id, author_handle=author,
+                    created_at=T0 + timedelta(minutes=minutes), text=text,
+                    mentions=("brand",))
+
+    store.write_batch(GraphBatch(accounts=[Account("twitter", "brand")], posts=[
+        plain("a1", "ann", 0, "@brand my order never arrived and nobody answers, awful"),
+        plain("b1", "bob", 1, "@brand how do I change my delivery address?"),
+        plain("c1", "cat", 2, "@brand I want a refund, cancel my subscription")]))
+    store.set_brand(["twitter:brand"], {})
+    index = CareQueueIndex()
+    index.refresh(store)  # not understood yet: understood provisionally for the queue
+    assert index.size == 3
+    understand_posts(store)  # the real understanding: every entry may weigh otherwise
+    check(index, store)
+    assert index.rebuilds == 1 + 1
+    run = store.start_run({})
+    store.write_scores(run, _scores(["twitter:cat", "twitter:bob", "twitter:ann"]))
+    store.finish_run(run, {"accounts": 3})
+    check(index, store)  # authors' influence and value changed
+    assert index.rebuilds == 3
+    assert {i.author_key: dict(i.reasons)["customer value"] for i in index.items(NOW)}[
+        "twitter:ann"] == 1.0
