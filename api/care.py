@@ -75,11 +75,6 @@ def _fresh_index(store: GraphStore) -> Any:
     return index
 
 
-def _queue(store: GraphStore) -> list[Any]:
-    """The whole queue, most urgent first (brought up to date with ``store`` first)."""
-    return list(_fresh_index(store).items(datetime.now(UTC)))
-
-
 def mentioned_in_notes(store: GraphStore, name: str) -> set[str]:
     """The conversations whose notes @mention ``name`` (whole names, as the workspace
     highlights them), among all conversations."""

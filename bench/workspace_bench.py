@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -154,11 +155,13 @@ def after_write_times(url: str, pages: dict[str, str], conversation: str, repeat
     return out
 
 
-def paint_times(url: str, pages: dict[str, str], session: str) -> dict[str, dict[str, float]]:
+def paint_times(url: str, pages: dict[str, str], session: str) -> dict[str, dict[str, Any]]:
     """First contentful paint per page in headless Chromium (tools/browser/page_speed.mjs)."""
     out = subprocess.run(["node", str(BROWSER / "page_speed.mjs"), url, *pages.values()],
-                         capture_output=True, text=True, timeout=900, check=True,
+                         capture_output=True, text=True, timeout=900, check=False,
                          env={**os.environ, "SCRM_SESSION": session})
+    if out.returncode != 0:  # e.g. a page slower than the browser's 30 s: say so, go on
+        return {"error": {"page_speed": (out.stderr.strip().splitlines() or ["failed"])[0]}}
     by_path = json.loads(out.stdout.strip().splitlines()[-1])
     return {name: by_path[path] for name, path in pages.items()}
 
