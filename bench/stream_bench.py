@@ -160,7 +160,8 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
     store.set_brand([f"mastodon:{BRAND}@{host}"], {"brand.name": "BrightLoop"})
     seen: dict[str, float] = {}
     done = threading.Event()
-    reads: list[float] = []
+    reads: list[float] = []  # from asking to answer, the wait for a commit included
+    updates: list[float] = []  # the kept queue's update alone
     # care-queue reads and commits wait for each other: LadybugDB 0.22 loses sentiment
     # updates committed while another connection reads (tests/store/
     # test_read_while_writing.py); ``--overlap`` lets them run together to show it
@@ -176,8 +177,10 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
                 finished = done.is_set()
                 started = time.monotonic()
                 with read_lock:
+                    held = time.monotonic()
                     index.refresh(reader)  # what GraphQL's careQueue does after a write
                     waiting = index.waiting_posts()
+                    updates.append(time.monotonic() - held)
                 now = time.time()
                 reads.append(time.monotonic() - started)
                 for post_key, created_at in waiting:
@@ -222,6 +225,8 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
         "p99": round(float(lat.quantile(0.99)), 3), "max": round(float(lat.max()), 3),
         "queue_read_p50": round(float(pd.Series(reads).quantile(0.5)), 3),
         "queue_read_max": round(max(reads), 3),
+        "queue_update_p50": round(float(pd.Series(updates).quantile(0.5)), 3),
+        "queue_update_max": round(max(updates), 3),
     }
 
 
