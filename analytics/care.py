@@ -33,16 +33,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from analytics.understanding.intents import IntentRule
+from analytics.understanding.intents import IntentRule, _Matcher, _tokens
 from graph.config import get_settings
 from graph.erasure import ANONYMOUS_PREFIX
 
-__all__ = ["DEFAULT_RULES", "INTENT_NEED", "CareItem", "RoutingRule", "RoutingRules",
-           "care_queue"]
+__all__ = ["DEFAULT_RULES", "ENTRY_COLUMNS", "INTENT_NEED", "AuthorWeights", "CareItem",
+           "RoutingRule", "RoutingRules", "care_entries", "care_item", "care_queue",
+           "entry_times", "rank", "urgency", "waiting_hours"]
 
 
 # How much a flagged intent asks for a response, in [0, 1]; intents not named here
@@ -62,20 +64,24 @@ class RoutingRule:
     terms: tuple[str, ...] = ()
     platform: str | None = None
     intents: tuple[str, ...] = ()
-    _matcher: IntentRule | None = field(init=False, repr=False, compare=False, default=None)
+    _matcher: Any = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
         terms = tuple(t.lower() for t in self.terms if t and t.strip())
         object.__setattr__(self, "terms", terms)
-        object.__setattr__(self, "_matcher", IntentRule(
-            self.team, dict.fromkeys(terms, 1.0)) if terms else None)
+        # the cue table is built once per rule, not once per post routed
+        object.__setattr__(self, "_matcher", _Matcher([IntentRule(
+            self.team, dict.fromkeys(terms, 1.0))]) if terms else None)
 
-    def matches(self, text: str, intents: Sequence[str] = ()) -> list[str]:
+    def matches(self, text: str, intents: Sequence[str] = (), *,
+                tokens: list[str] | None = None) -> list[str]:
         """Why this rule takes the post: its intents the post has, then its words found
-        in the text (whole words and phrases); empty when it does not."""
+        in the text (whole words and phrases); empty when it does not. ``tokens``: the
+        text's words when the caller has them already."""
         why = [f"intent {i}" for i in self.intents if i in intents]
         if self._matcher is not None:
-            why += self._matcher.find(text)
+            why += self._matcher.find(tokens if tokens is not None
+                                      else _tokens(text or ""))[0]
         return why
 
 
@@ -86,10 +92,11 @@ class RoutingRules:
 
     def route(self, text: str, platform: str, intents: Sequence[str] = ()) -> str:
         """The team of the first rule that matches the post's words or intents."""
+        tokens = _tokens(text or "")
         for rule in self.rules:
             if rule.platform and rule.platform != platform:
                 continue
-            if rule.matches(text or "", intents):
+            if rule.matches(text or "", intents, tokens=tokens):
                 return rule.team
         return self.default_team
 
@@ -195,10 +202,158 @@ def _need(frame: pd.DataFrame, threshold: float) -> tuple[np.ndarray, list[list[
     return need, needing
 
 
+@dataclass(frozen=True)
+class AuthorWeights:
+    """Each author's normalised influence and customer value from one run's scores
+    (log-scaled to the maximum, as in :mod:`analytics.scoring`): constant until the
+    next run, so kept with it."""
+
+    influence: pd.Series
+    value: pd.Series
+
+    @classmethod
+    def of(cls, scores: pd.DataFrame) -> AuthorWeights:
+        influence = _scale(scores["influence"] * max(len(scores), 1)) if "influence" in scores \
+            else pd.Series(dtype=float)
+        value = _scale(scores["customer_value"].fillna(0)) if "customer_value" in scores \
+            else pd.Series(dtype=float)
+        return cls(influence, value)
+
+
+ENTRY_COLUMNS = ("conversation_key", "key", "author_key", "platform", "text", "url",
+                 "sentiment", "created_at", "need", "needing", "influence", "value", "base",
+                 "team", "language", "sentiment_label", "intents", "intent_evidence")
+
+
+def care_entries(brand_posts: pd.DataFrame, details: pd.DataFrame, brand_replies: pd.DataFrame,
+                 weights: AuthorWeights, *, rules: RoutingRules = DEFAULT_RULES,
+                 threshold: float = -0.05) -> pd.DataFrame:
+    """One row per conversation waiting for the brand, with what does not change while
+    it waits: its neediest unanswered post, that post's need and author weights, its
+    ``base`` priority (``need × (0.4 + 0.3·influence + 0.3·customer value)``) and team.
+    Only urgency (:func:`rank`) depends on the time it is read.
+
+    The conversations are independent: the entries of some conversations are those
+    computed from their posts alone (how :class:`api.carequeue.CareQueueIndex` keeps
+    the queue as writes happen). Parameters as for :func:`care_queue`.
+    """
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in ENTRY_COLUMNS})
+    if brand_posts.empty:
+        return empty
+    # an erased person's posts (no text, an anonymous author) wait for no one
+    brand_posts = brand_posts[~brand_posts["author_key"].astype(str).str.contains(
+        f":{ANONYMOUS_PREFIX}", regex=False)]
+    frame = brand_posts.merge(details, on="key", how="inner")
+    if frame.empty:
+        return empty
+    frame["need"], needing = _need(frame, threshold)
+    frame["needing"] = needing
+    frame = frame[frame["need"] > 0].copy()
+    if frame.empty:
+        return empty
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+    replies = brand_replies.assign(last_brand_post_at=pd.to_datetime(
+        brand_replies["last_brand_post_at"], utc=True)).drop_duplicates(
+        "conversation_key").set_index("conversation_key")
+    # pandas cannot map through an empty datetime Series (it tries a float cast): a
+    # brand that has never replied has answered nothing
+    answered_at = frame["conversation_key"].map(replies["last_brand_post_at"]) if len(replies) \
+        else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
+    frame = frame[answered_at.isna() | (frame["created_at"] > answered_at)]
+    if frame.empty:
+        return empty
+    # one item per conversation: its neediest unanswered post (the most negative of equals)
+    frame = frame.assign(_s=pd.to_numeric(frame["sentiment"], errors="coerce").fillna(0.0))
+    frame = frame.sort_values(["need", "_s", "created_at", "key"],
+                              ascending=[False, True, True, True]
+                              ).drop_duplicates("conversation_key")
+    authors = frame["author_key"]
+    frame["influence"] = authors.map(weights.influence).astype(float).fillna(0.0).to_numpy() \
+        if len(weights.influence) else 0.0
+    frame["value"] = authors.map(weights.value).astype(float).fillna(0.0).to_numpy() \
+        if len(weights.value) else 0.0
+    frame["base"] = frame["need"].astype(float) * (
+        0.4 + 0.3 * frame["influence"] + 0.3 * frame["value"])
+    for column in ("language", "sentiment_label", "intents", "intent_evidence"):
+        if column not in frame:
+            frame[column] = None
+    frame["sentiment"] = pd.to_numeric(frame["sentiment"], errors="coerce").astype(float)
+    teams: dict[tuple[str, str, str], str] = {}  # the same text routes the same way
+    for t, p, i in zip(frame["text"], frame["platform"], frame["intents"], strict=True):
+        what = (_text(t), str(p), _text(i))
+        if what not in teams:
+            teams[what] = rules.route(what[0], what[1], [x for x in what[2].split("|") if x])
+    frame["team"] = [teams[(_text(t), str(p), _text(i))] for t, p, i in zip(
+        frame["text"], frame["platform"], frame["intents"], strict=True)]
+    return frame.loc[:, list(ENTRY_COLUMNS)].reset_index(drop=True)
+
+
+def urgency(hours: np.ndarray) -> np.ndarray:
+    """How much waiting adds: a fresh post counts half, a day three quarters."""
+    return 0.5 + 0.5 * (1 - 0.5 ** (hours / 24))
+
+
+def waiting_hours(created_at: np.ndarray, now: datetime) -> np.ndarray:
+    """Hours from each ``created_at`` (UTC epoch nanoseconds, int64) to ``now``, at least 0."""
+    now_ns = pd.Timestamp(now).tz_convert("UTC").value if pd.Timestamp(now).tzinfo else \
+        pd.Timestamp(now, tz="UTC").value
+    hours: np.ndarray = np.maximum(0.0, (now_ns - created_at.astype("int64")) / 3.6e12)
+    return hours
+
+
+def rank(base: np.ndarray, created_at: np.ndarray, tiebreak: np.ndarray, now: datetime
+         ) -> tuple[np.ndarray, np.ndarray]:
+    """The queue's order at ``now``: positions, most urgent first, and every entry's
+    priority (``base × urgency``); equal priorities by ``tiebreak`` (the conversation
+    key's place among the keys, ascending)."""
+    priority = base * urgency(waiting_hours(created_at, now))
+    return np.lexsort((tiebreak, -priority)), priority
+
+
+def entry_times(entries: pd.DataFrame) -> np.ndarray:
+    """The entries' ``created_at`` as UTC epoch nanoseconds (what :func:`rank` takes)."""
+    times: np.ndarray = pd.to_datetime(entries["created_at"], utc=True).to_numpy(
+        dtype="datetime64[ns]").astype("int64")
+    return times
+
+
+def care_item(row: dict[str, object], now: datetime, threshold: float = -0.05) -> CareItem:
+    """The queue item of one entry (a row of :func:`care_entries`), as read at ``now``."""
+    created = pd.Timestamp(row["created_at"])
+    created = created.tz_localize("UTC") if created.tzinfo is None else created
+    hours = float(waiting_hours(np.array([created.value]), now)[0])
+    sentiment = float(row["sentiment"]) if pd.notna(row["sentiment"]) else float("nan")  # type: ignore[arg-type]
+    label = row["sentiment_label"] if isinstance(row["sentiment_label"], str) else None
+    language = row["language"] if isinstance(row["language"], str) else None
+    intents = [x for x in _text(row["intents"]).split("|") if x]
+    evidence = _evidence(row["intent_evidence"])
+    inf, val = float(row["influence"]), float(row["value"])  # type: ignore[arg-type]
+    priority = float(float(row["base"]) * urgency(np.array([hours]))[0])  # type: ignore[arg-type]
+    needing = list(row["needing"])  # type: ignore[call-overload]
+    reasons: list[tuple[str, float]] = [
+        (f"{name}: {', '.join(evidence.get(name, [])) or 'flagged'}", INTENT_NEED[name])
+        for name in needing]
+    if label == "negative" or (label is None and sentiment <= threshold):
+        reasons.append(("negative sentiment", round(min(1.0, max(0.0, -sentiment)), 3)
+                        if not np.isnan(sentiment) else 0.5))
+    elif label == "unscored":
+        reasons.append((f"unscored language ({language or 'unknown'})", 0.5))
+    reasons += [("author influence", inf), ("customer value", val),
+                ("waiting hours", round(hours, 1))]
+    return CareItem(
+        conversation_key=str(row["conversation_key"]), post_key=str(row["key"]),
+        author_key=str(row["author_key"]), platform=str(row["platform"]),
+        text=_text(row["text"]), url=row["url"] if isinstance(row["url"], str) else None,
+        sentiment=sentiment, waiting_hours=hours, priority=priority, team=str(row["team"]),
+        reasons=reasons, created_at=created.to_pydatetime(), language=language,
+        sentiment_label=label, intents=intents, evidence=evidence)
+
+
 def care_queue(brand_posts: pd.DataFrame, details: pd.DataFrame, brand_replies: pd.DataFrame,
                scores: pd.DataFrame, *, now: datetime, rules: RoutingRules = DEFAULT_RULES,
                threshold: float = -0.05) -> list[CareItem]:
-    """Conversations waiting for the brand, most urgent first.
+    """Conversations waiting for the brand, most urgent first (the whole queue computed
+    afresh: :func:`care_entries`, then :func:`rank` at ``now``).
 
     Parameters:
         brand_posts: The store's brand-directed posts (key, author_key, sentiment,
@@ -211,73 +366,12 @@ def care_queue(brand_posts: pd.DataFrame, details: pd.DataFrame, brand_replies: 
         scores: The latest run's scores by account key (influence, customer_value).
         now: The time waiting is measured to.
     """
-    if brand_posts.empty:
+    entries = care_entries(brand_posts, details, brand_replies, AuthorWeights.of(scores),
+                           rules=rules, threshold=threshold)
+    if entries.empty:
         return []
-    # an erased person's posts (no text, an anonymous author) wait for no one
-    brand_posts = brand_posts[~brand_posts["author_key"].astype(str).str.contains(
-        f":{ANONYMOUS_PREFIX}", regex=False)]
-    frame = brand_posts.merge(details, on="key", how="inner")
-    if frame.empty:
-        return []
-    frame["need"], needing = _need(frame, threshold)
-    frame["needing"] = needing
-    frame = frame[frame["need"] > 0].copy()
-    if frame.empty:
-        return []
-    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
-    replies = brand_replies.assign(last_brand_post_at=pd.to_datetime(
-        brand_replies["last_brand_post_at"], utc=True)).set_index("conversation_key")
-    # pandas cannot map through an empty datetime Series (it tries a float cast): a
-    # brand that has never replied has answered nothing
-    answered_at = frame["conversation_key"].map(replies["last_brand_post_at"]) if len(replies) \
-        else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
-    frame = frame[answered_at.isna() | (frame["created_at"] > answered_at)]
-    if frame.empty:
-        return []
-    # one item per conversation: its neediest unanswered post (the most negative of equals)
-    frame = frame.assign(_s=pd.to_numeric(frame["sentiment"], errors="coerce").fillna(0.0))
-    frame = frame.sort_values(["need", "_s", "created_at"], ascending=[False, True, True]
-                              ).drop_duplicates("conversation_key")
-    influence = _scale(scores["influence"] * max(len(scores), 1)) if "influence" in scores \
-        else pd.Series(dtype=float)
-    value = _scale(scores["customer_value"].fillna(0)) if "customer_value" in scores \
-        else pd.Series(dtype=float)
-    now_ts = pd.Timestamp(now).tz_convert("UTC") if pd.Timestamp(now).tzinfo else \
-        pd.Timestamp(now, tz="UTC")
-    columns = {c: frame[c].tolist() if c in frame else [None] * len(frame)
-               for c in ("language", "sentiment_label", "intents", "intent_evidence")}
-    items = []
-    for n, row in enumerate(frame.itertuples(index=False)):
-        sentiment = float(row.sentiment) if pd.notna(row.sentiment) else float("nan")
-        label = columns["sentiment_label"][n]
-        label = label if isinstance(label, str) else None
-        intents = [x for x in _text(columns["intents"][n]).split("|") if x]
-        evidence = _evidence(columns["intent_evidence"][n])
-        language = columns["language"][n]
-        inf = float(influence.get(row.author_key, 0.0))
-        val = float(value.get(row.author_key, 0.0))
-        hours = max(0.0, (now_ts - row.created_at).total_seconds() / 3600)
-        urgency = 0.5 + 0.5 * (1 - 0.5 ** (hours / 24))
-        weight = 0.4 + 0.3 * inf + 0.3 * val
-        priority = float(row.need) * weight * urgency
-        reasons: list[tuple[str, float]] = [
-            (f"{name}: {', '.join(evidence.get(name, [])) or 'flagged'}", INTENT_NEED[name])
-            for name in row.needing]
-        if label == "negative" or (label is None and sentiment <= threshold):
-            reasons.append(("negative sentiment", round(min(1.0, max(0.0, -sentiment)), 3)
-                            if not np.isnan(sentiment) else 0.5))
-        elif label == "unscored":
-            reasons.append((f"unscored language ({language or 'unknown'})", 0.5))
-        reasons += [("author influence", inf), ("customer value", val),
-                    ("waiting hours", round(hours, 1))]
-        text = row.text if isinstance(row.text, str) else ""
-        items.append(CareItem(
-            conversation_key=row.conversation_key, post_key=row.key, author_key=row.author_key,
-            platform=row.platform, text=text, url=row.url, sentiment=sentiment,
-            waiting_hours=hours, priority=priority,
-            team=rules.route(text, row.platform, intents), reasons=reasons,
-            created_at=row.created_at.to_pydatetime(),
-            language=language if isinstance(language, str) else None,
-            sentiment_label=label, intents=intents, evidence=evidence))
-    items.sort(key=lambda i: (-i.priority, i.conversation_key))
-    return items
+    keys = entries["conversation_key"].astype(str).to_numpy()
+    order, _ = rank(entries["base"].to_numpy(dtype=float), entry_times(entries),
+                    np.argsort(np.argsort(keys, kind="stable"), kind="stable"), now)
+    rows = entries.to_dict("records")
+    return [care_item(rows[i], now, threshold) for i in order]

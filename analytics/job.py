@@ -401,6 +401,11 @@ def understand_posts(store: GraphStore, *, rescore: bool = False,
                                 intent_model=intent_model)
         store.write_post_understanding(frame["key"].tolist(), understood, model_name)
         scored += len(frame)
+    if scored:
+        # old posts' understanding changed: a kept care queue (api.carequeue) builds afresh
+        import uuid
+
+        store.save_settings({"understanding.generation": uuid.uuid4().hex})
     return model_name, scored
 
 

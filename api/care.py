@@ -15,8 +15,6 @@ conversation tree, and the conversation stops waiting.
 from __future__ import annotations
 
 import base64
-import functools
-import json
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -67,73 +65,33 @@ def _decode_offset(cursor: str | None) -> int:
     raise UserError("not a care queue cursor; start again without 'after'")
 
 
-def _effective(case: dict[str, Any] | None, waiting_since: datetime | None) -> str:
-    """The status an item shows: a resolution covers only posts made before it."""
-    if case is None:
-        return "open"
-    if case["status"] == "resolved":
-        resolved = case["resolved_at"]
-        if resolved is not None and waiting_since is not None and waiting_since > resolved:
-            return "open"  # someone wrote again after it was resolved
-        return "resolved"
-    return str(case["status"])
-
-
-PREVIEW_SENTIMENT_LIMIT = 2000
 QUEUE_MEMO_SECONDS = 60.0
 
 
-@functools.cache
-def _vader() -> Any:
-    from analytics.sentiment import VaderScorer
-    return VaderScorer()
+def _fresh_index(store: GraphStore) -> Any:
+    from api.carequeue import care_index
+
+    index = care_index(store)
+    index.refresh(store)
+    return index
 
 
-def _preview_understanding(posts: Any, details: Any) -> tuple[Any, Any]:
-    """Posts ingested since the last analysis are not understood yet; so that a complaint
-    reaches the queue as it arrives (not at the next ``scrm analyze``), understand those
-    (language, VADER sentiment, rule intents) for the queue only: the analysis writes the
-    real results, with the trained models where there are. Skipped when there are many
-    (a database never analysed)."""
-    from analytics.understanding import understand
+def mentioned_in_notes(store: GraphStore, name: str) -> set[str]:
+    """The conversations whose notes @mention ``name`` (whole names, as the workspace
+    highlights them), among all conversations."""
+    from api.workspace.collab import mentions
 
-    if "language" not in details:
-        return posts, details
-    fresh = details["language"].isna()
-    count = int(fresh.sum())
-    if count == 0 or count > PREVIEW_SENTIMENT_LIMIT:
-        return posts, details
-    details = details.copy()
-    found = understand(details.loc[fresh, "text"].fillna("").tolist(), sentiment=_vader())
-    for column in ("language", "sentiment_label", "intents", "intent_evidence"):
-        details.loc[fresh, column] = found[column].to_numpy()
-    scored = dict(zip(details.loc[fresh, "key"], found["sentiment"], strict=True))
-    posts = posts.copy()
-    missing = posts["sentiment"].isna() & posts["key"].isin(scored)
-    posts.loc[missing, "sentiment"] = posts.loc[missing, "key"].map(scored)
-    return posts, details
-
-
-def _queue(store: GraphStore) -> list[Any]:
-    from analytics.care import RoutingRules
-    from analytics.care import care_queue as rank
-
-    settings = store.get_settings()
-    terms = json.loads(settings.get("brand.terms", "[]")) + (
-        [settings["brand.name"]] if settings.get("brand.name") else [])
-    # every brand-directed post is a candidate: intents, the sentiment model's class and
-    # unscored languages decide which need a response (analytics.care); posts that
-    # arrived since the last analysis are understood provisionally first
-    posts = store.brand_posts(terms)
-    posts, details = _preview_understanding(posts, store.post_details(posts["key"].tolist()))
-    return rank(posts, details, store.brand_reply_times(),
-                store.score_frame(columns=("influence", "customer_value")), now=datetime.now(UTC),
-                rules=RoutingRules.load())
+    me = name.lower()
+    return {key for key, texts in store.care_notes_containing(f"@{me}").items()
+            if any(me in mentions(t) for t in texts)}
 
 
 async def care_queue(info: Info, team: str | None = None, status: CareStatus | None = None,
                      assignee: str | None = None, first: int = 20, after: str | None = None,
-                     intent: str | None = None, language: str | None = None
+                     intent: str | None = None, language: str | None = None,
+                     platform: str | None = None, mentioning: Annotated[
+                         str | None, strawberry.argument(description=(
+                             "Only conversations whose notes @mention this name."))] = None
                      ) -> CareQueueConnection:
     check_page_size(first)
     if status == CareStatus.RESOLVED:
@@ -141,40 +99,30 @@ async def care_queue(info: Info, team: str | None = None, status: CareStatus | N
                         "careCase(conversationId)")
     offset = _decode_offset(after)
 
-    def work(s: GraphStore) -> tuple[list[Any], dict[str, dict[str, Any]]]:
-        items = _queue(s)
-        return items, s.care_cases([i.conversation_key for i in items])
+    def work(s: GraphStore) -> tuple[Any, dict[str, dict[str, Any]]]:
+        return _fresh_index(s), s.care_cases()
 
-    # ranked once for every page that asks within a minute (the waiting times it
-    # gives move by the hour); a write makes it rank again at once
-    items, cases = await info.context.store.memoized("care_queue", QUEUE_MEMO_SECONDS, work)
-    rows = []
-    for item in items:
-        case = cases.get(item.conversation_key)
-        state = _effective(case, item.created_at)
-        if state == "resolved":
-            continue
-        routed = (case or {}).get("team") or item.team
-        who = (case or {}).get("assignee") if state == "assigned" else None
-        if team and routed != team.lower():
-            continue
-        if status is not None and state != status.value:
-            continue
-        if assignee is not None and who != assignee:
-            continue
-        if intent is not None and intent.lower() not in item.intents:
-            continue
-        if language is not None and (item.language or "").lower() != language.lower():
-            continue
-        rows.append((item, state, routed, who))
-    page = rows[offset:offset + first]
+    # the index is brought up to date once per write (api.carequeue: from what was
+    # written since, not ranked again); a view of it is an ordering of arrays
+    index, cases = await info.context.store.memoized("care_queue", QUEUE_MEMO_SECONDS, work)
+    noted = None
+    if mentioning is not None:
+        name = mentioning.strip().lstrip("@")
+        noted = await info.context.store.call(lambda s: mentioned_in_notes(s, name))
+    now = datetime.now(UTC)
+    view = index.view(now, cases, team=team, status=status.value if status else None,
+                      assignee=assignee, intent=intent, language=language,
+                      platform=platform.lower() if platform else None, conversations=noted)
+    page = view.rows(offset, first)
+    items = index.items(now, [r.position for r in page])
     notes = await info.context.store.call(
-        lambda s: s.care_notes([i.conversation_key for i, *_ in page]))
+        lambda s: s.care_notes([r.conversation_key for r in page]))
     edges = [CareItemEdge(cursor=_encode_offset(offset + n + 1), node=CareItem.from_domain(
-        i, status=state, team=routed, assignee=who, notes=notes.get(i.conversation_key, [])))
-        for n, (i, state, routed, who) in enumerate(page)]
-    return CareQueueConnection(edges=edges, total=len(rows), page_info=PageInfo.of(
-        edges, has_next=offset + first < len(rows), has_previous=offset > 0))
+        i, status=r.status, team=r.team, assignee=r.assignee,
+        notes=notes.get(i.conversation_key, [])))
+        for n, (i, r) in enumerate(zip(items, page, strict=True))]
+    return CareQueueConnection(edges=edges, total=view.total, page_info=PageInfo.of(
+        edges, has_next=offset + first < view.total, has_previous=offset > 0))
 
 
 # ------------------------------------------------------------------- the case
@@ -295,7 +243,8 @@ def _default_target(store: GraphStore, key: str, rows: list[dict[str, Any]],
     when the conversation is not queued, the newest post of its one customer. Never the
     newest post of just anyone: in a thread with two people that would answer (and file
     the response in the timeline of) someone other than the person who was waiting."""
-    queued = next((i.post_key for i in _queue(store) if i.conversation_key == key), None)
+    found = _fresh_index(store).item(key, datetime.now(UTC))
+    queued = found.post_key if found is not None else None
     if queued is not None:
         target = next((r for r in rows if r["key"] == queued), None)
         if target is not None:

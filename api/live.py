@@ -34,10 +34,35 @@ log = logging.getLogger(__name__)
 IDLE_EVENTS_SECONDS = 60.0
 
 
-def _care_queue(store: GraphStore) -> list[Any]:
-    from api.care import _queue
+class _QueuedItem:
+    """A queued conversation for the events check: its key at once, the rest of the
+    item (:class:`analytics.care.CareItem`) made only when asked for (for the few new
+    ones), not for every conversation waiting."""
 
-    return _queue(store)
+    __slots__ = ("_index", "_item", "_now", "_position", "conversation_key")
+
+    def __init__(self, index: Any, position: int, key: str, now: datetime) -> None:
+        self._index, self._position, self._now = index, position, now
+        self._item: Any = None
+        self.conversation_key = key
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._item is None:
+            self._item = self._index.items(self._now, [self._position])[0]
+        return getattr(self._item, name)
+
+
+def _care_queue(store: GraphStore) -> list[Any]:
+    from api.carequeue import care_index
+
+    index = care_index(store)
+    index.refresh(store)  # from what was written since the last check
+    now = datetime.now(UTC)
+    view = index.view(now, {})  # every conversation waiting, whatever its case
+    return [_QueuedItem(index, int(p), str(k), now)
+            for p, k in zip(view.positions, view.keys, strict=True)]
 
 
 def _alerts(store: GraphStore, now: datetime) -> list[Any]:

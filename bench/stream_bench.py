@@ -13,8 +13,9 @@ reader and parser (:func:`ingest.connectors.mastodon.stream_statuses`), micro-ba
 through the loader (:func:`ingest.connectors.follow.follow`, 0.25 s), sentiment scored
 on arrival and written with the posts (:class:`analytics.arrivals.ArrivalSentiment`,
 VADER). Another thread, on a
-sibling connection, reads the care queue the way GraphQL's ``careQueue`` does
-(:func:`api.care._queue`) in a loop and notes when each negative post first appears.
+sibling connection, brings the kept care queue up to date the way GraphQL's ``careQueue``
+does after a write (:class:`api.carequeue.CareQueueIndex`: from what was written since)
+every 50 ms and notes when each negative post first appears.
 
 Reported: posts/s from the first event to the last commit, and the p50/p90/p99/max time
 from a post's ``created_at`` to the end of the care queue read that first showed it.
@@ -137,7 +138,7 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
     import pandas as pd
 
     from analytics.arrivals import ArrivalSentiment
-    from api.care import _queue
+    from api.carequeue import care_index
     from graph.embedded import EmbeddedStore
     from ingest.connectors.base import PollContext
     from ingest.connectors.follow import follow
@@ -159,7 +160,8 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
     store.set_brand([f"mastodon:{BRAND}@{host}"], {"brand.name": "BrightLoop"})
     seen: dict[str, float] = {}
     done = threading.Event()
-    reads: list[float] = []
+    reads: list[float] = []  # from asking to answer, the wait for a commit included
+    updates: list[float] = []  # the kept queue's update alone
     # care-queue reads and commits wait for each other: LadybugDB 0.22 loses sentiment
     # updates committed while another connection reads (tests/store/
     # test_read_while_writing.py); ``--overlap`` lets them run together to show it
@@ -169,19 +171,24 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
 
     def observe() -> None:
         reader = store.sibling()
+        index = care_index(reader)
         try:
             while True:
                 finished = done.is_set()
                 started = time.monotonic()
                 with read_lock:
-                    items = _queue(reader)
+                    held = time.monotonic()
+                    index.refresh(reader)  # what GraphQL's careQueue does after a write
+                    waiting = index.waiting_posts()
+                    updates.append(time.monotonic() - held)
                 now = time.time()
                 reads.append(time.monotonic() - started)
-                for item in items:
-                    if item.post_key not in seen and item.created_at is not None:
-                        seen[item.post_key] = now - pd.Timestamp(item.created_at).timestamp()
+                for post_key, created_at in waiting:
+                    if post_key not in seen:
+                        seen[post_key] = now - created_at.timestamp()
                 if finished:
                     return
+                time.sleep(0.05)  # a reader asks again, not a spin on the lock
         finally:
             reader.close()
 
@@ -201,7 +208,9 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
     done.set()
     watcher.join()
     source.wait(timeout=30)
-    negative = len(_queue(store))
+    final = care_index(store)
+    final.refresh(store)
+    negative = final.size
     unscored = int(store.post_frame(None, None)["sentiment"].isna().sum())
     store.close()
     lat = pd.Series(list(seen.values()), dtype=float)
@@ -216,6 +225,8 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
         "p99": round(float(lat.quantile(0.99)), 3), "max": round(float(lat.max()), 3),
         "queue_read_p50": round(float(pd.Series(reads).quantile(0.5)), 3),
         "queue_read_max": round(max(reads), 3),
+        "queue_update_p50": round(float(pd.Series(updates).quantile(0.5)), 3),
+        "queue_update_max": round(max(updates), 3),
     }
 
 

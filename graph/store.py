@@ -499,6 +499,17 @@ class GraphStore(Protocol):
         """Notes per conversation, oldest first."""
         ...
 
+    def post_count(self) -> int:
+        """How many posts are stored: a cheap sign that posts were written (the kept
+        care queue, ``api.carequeue``, reads what changed only when it moved)."""
+        ...
+
+    def care_notes_containing(self, text: str) -> dict[str, list[str]]:
+        """The texts of the notes holding ``text`` (case-insensitive), by conversation
+        key: candidates for what a caller looks for in them (an ``@name``), across the
+        whole queue rather than a page of it."""
+        ...
+
     # --- people and permissions (graph.audit says what they mean) -------------
     def save_user(self, name: str, *, role: str, password_hash: str | None = None,
                   disabled: bool | None = None) -> dict[str, Any]:

@@ -90,8 +90,12 @@
   function follow() {
     const queue = document.getElementById("queue");
     if (!queue) { source?.close(); source = null; return; }
-    if (source || typeof EventSource === "undefined") return;
-    source = new EventSource("/inbox/events");
+    // the stream follows the view this page shows (its filters), all of it
+    const url = "/inbox/events" + location.search;
+    if (source && source.url.endsWith(url)) return;
+    source?.close();
+    if (typeof EventSource === "undefined") return;
+    source = new EventSource(url);
     const changed = (ev) => {
       const {total} = JSON.parse(ev.data);
       clearTimeout(redraw);

@@ -5,9 +5,12 @@ The write path already announces itself: every mutation and every write job (an 
 handed over by the CLI, an analysis, a monitor's poll) clears the read cache, whose
 ``version`` then moves. The stream looks at that counter once a second, and only when it
 moved reads the queue again and names what changed: a new care item, an assignment, a
-response, a resolution. A read process (``scrm serve --readers N``) first follows the
-writer's generation file (``app.state.follow_writer``), reopening its snapshot when the
-writer wrote, which clears its own cache the same way.
+response, a resolution, over the whole view the page shows (its filters are the stream's
+query: ``team``, ``status``, ``assignee``, ``platform``, ``mentioned``), not its first
+page: the kept queue (:mod:`api.carequeue`) makes that a read of arrays. A read process
+(``scrm serve --readers N``) first follows the writer's generation file
+(``app.state.follow_writer``), reopening its snapshot when the writer wrote, which clears
+its own cache the same way.
 
 The key (or session) is checked like any page's: the key middleware sits outside.
 """
@@ -17,12 +20,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from api.workspace.gql import execute
+from api.workspace.acting import acting
 from graph.store import GraphStore
 
 __all__ = ["POLL_SECONDS", "changes", "router"]
@@ -30,25 +34,39 @@ __all__ = ["POLL_SECONDS", "changes", "router"]
 router = APIRouter(include_in_schema=False)
 POLL_SECONDS = 1.0
 KEEP_ALIVE_SECONDS = 15.0
-_QUEUE = """query { careQueue(first: 100) { total
-  edges { node { conversationId status assignee waitingSince } } } }"""
-
 Snapshot = tuple[int, dict[str, tuple[str, str | None, str | None]]]
+FILTERS = ("team", "status", "assignee", "platform", "mentioned")
 
 
-async def _snapshot(request: Request) -> Snapshot:
-    queue = (await execute(request, _QUEUE))["careQueue"]
-    return int(queue["total"]), {
-        e["node"]["conversationId"]: (e["node"]["status"], e["node"]["assignee"],
-                                      e["node"]["waitingSince"]) for e in queue["edges"]}
+async def _snapshot(request: Request, filters: dict[str, str]) -> Snapshot:
+    """Every conversation of the view the page shows (its filters), not a page of it:
+    read from the kept queue (``api.carequeue``), brought up to date first."""
+    from api.care import _fresh_index, mentioned_in_notes
+
+    name = acting(request).name if filters.get("mentioned") else None
+    status = filters.get("status") or None
+
+    def work(s: GraphStore) -> Snapshot:
+        index = _fresh_index(s)
+        view = index.view(datetime.now(UTC), s.care_cases(), team=filters.get("team") or None,
+                          status=status.lower() if status else None,
+                          assignee=filters.get("assignee") or None,
+                          platform=filters.get("platform") or None,
+                          conversations=mentioned_in_notes(s, name) if name else None)
+        since = index.waiting_since(view.positions)
+        return view.total, {str(k): (str(state), who, when.isoformat()) for k, state, who, when
+                            in zip(view.keys, view.states, view.assignees, since, strict=True)}
+
+    answer: Snapshot = await request.app.state.store_runner.call(work)
+    return answer
 
 
 def changes(before: dict[str, tuple[str, str | None, str | None]],
             after: dict[str, tuple[str, str | None, str | None]],
             resolved: set[str], *, grew: bool = True, shrank: bool = True
             ) -> list[tuple[str, str]]:
-    """(event, conversation id) for what differs between two views of the queue (its
-    first page): a new ``care-item`` (only when the queue ``grew``; otherwise one moved up
+    """(event, conversation id) for what differs between two views of the queue (the
+    whole view): a new ``care-item`` (only when the queue ``grew``; otherwise one moved up
     into the page: ``queue``), an ``assignment`` (status or assignee changed), and for a
     conversation that left it a ``resolution`` (in ``resolved``) or else a ``response``
     (when the queue ``shrank``; otherwise it moved down out of the page: ``queue``).
@@ -74,7 +92,8 @@ async def events(request: Request) -> StreamingResponse:
     cache = request.app.state.read_cache
     follow = getattr(request.app.state, "follow_writer", None)
     seen = cache.version
-    total, view = await _snapshot(request)
+    filters = {k: request.query_params.get(k, "") for k in FILTERS}
+    total, view = await _snapshot(request, filters)
 
     async def stream() -> AsyncIterator[str]:
         nonlocal seen, total, view
@@ -91,7 +110,7 @@ async def events(request: Request) -> StreamingResponse:
                     yield ": still here\n\n"
                 continue
             seen, quiet = cache.version, 0.0
-            new_total, new_view = await _snapshot(request)
+            new_total, new_view = await _snapshot(request, filters)
             gone = [k for k in view if k not in new_view]
 
             def closed(s: GraphStore, keys: list[str] = gone) -> set[str]:

@@ -6,8 +6,10 @@ __all__ = ["ADD_NOTE", "ASSIGN", "CARE_QUEUE", "CONVERSATION", "CUSTOMER_360", "
            "PEOPLE", "REOPEN", "REPLY", "RESOLVE", "UNLINK", "ACCOUNT_360"]
 
 CARE_QUEUE = """
-query Inbox($team: String, $status: CareStatus, $assignee: String, $first: Int!) {
-  careQueue(team: $team, status: $status, assignee: $assignee, first: $first) {
+query Inbox($team: String, $status: CareStatus, $assignee: String, $first: Int!,
+            $platform: String, $mentioning: String) {
+  careQueue(team: $team, status: $status, assignee: $assignee, first: $first,
+            platform: $platform, mentioning: $mentioning) {
     total
     edges { node {
       conversationId postId priority team platform text url sentiment waitingHours

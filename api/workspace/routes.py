@@ -19,7 +19,6 @@ from api.workspace.acting import acting, csrf_of, require_write
 from api.workspace.collab import (
     delivery,
     highlight_mentions,
-    mentions,
     saved_replies,
     teammates,
 )
@@ -62,13 +61,14 @@ async def inbox(request: Request, team: str = "", status: str = "", assignee: st
     keeps the conversations whose notes mention the person acting."""
     if status and status not in STATUSES:
         raise HTTPException(422, f"status must be one of {', '.join(STATUSES)}")
+    # every filter is the queue's own, so a page is the first of the whole view (not the
+    # items of the first page that pass)
     data = await execute(request, q.CARE_QUEUE, team=team or None,
-                         status=status.upper() or None, assignee=assignee or None, first=100)
+                         status=status.upper() or None, assignee=assignee or None, first=100,
+                         platform=platform or None,
+                         mentioning=acting(request).name if mentioned else None)
     queue = data["careQueue"]
-    items = inbox_items(queue["edges"], platform=platform or None)
-    if mentioned:
-        me = acting(request).name.lower()
-        items = [i for i in items if any(me in mentions(n["text"]) for n in i["notes"])]
+    items = inbox_items(queue["edges"], platform=None)
     teams = sorted({i["team"] for i in items} | ({team} if team else set()))
     return _page(request, "inbox.html", "Inbox", items=items, total=queue["total"],
                  filters={"team": team, "status": status, "assignee": assignee,
@@ -78,17 +78,21 @@ async def inbox(request: Request, team: str = "", status: str = "", assignee: st
 
 @router.get("/inbox/waiting", response_class=HTMLResponse)
 async def inbox_waiting(request: Request, shown: int, team: str = "", status: str = "",
-                        assignee: str = "", platform: str = "") -> str:
+                        assignee: str = "", platform: str = "", mentioned: str = "") -> str:
     """Polled by the inbox (htmx, every 20 s): a link to refresh when the queue changed."""
     data = await execute(request, "query($team: String, $status: CareStatus, $assignee: "
-                         "String) { careQueue(team: $team, status: $status, assignee: "
-                         "$assignee, first: 0) { total } }", team=team or None,
-                         status=status.upper() or None, assignee=assignee or None)
+                         "String, $platform: String, $mentioning: String) { careQueue("
+                         "team: $team, status: $status, assignee: $assignee, platform: "
+                         "$platform, mentioning: $mentioning, first: 0) { total } }",
+                         team=team or None, status=status.upper() or None,
+                         assignee=assignee or None, platform=platform or None,
+                         mentioning=acting(request).name if mentioned else None)
     total = int(data["careQueue"]["total"])
     if total == shown:
         return ""
     query = _qs(**{k: v for k, v in {"team": team, "status": status, "assignee": assignee,
-                                     "platform": platform}.items() if v})
+                                     "platform": platform, "mentioned": mentioned}.items()
+                   if v})
     change = f"{total - shown} new" if total > shown else f"{shown - total} fewer"
     return (f'<a href="/inbox?{query}">The queue changed ({change}, {total} waiting): '
             "refresh</a>")

@@ -85,6 +85,16 @@ class CareMixin(EmbeddedBase):
             salt = self.get_settings()["privacy.salt"]  # written once: whoever was first
         return salt
 
+    def post_count(self) -> int:
+        rows = self._rows(q.POST_COUNT)
+        return int(rows[0]["n"]) if rows else 0
+
+    def care_notes_containing(self, text: str) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for r in self._rows(q.CARE_NOTES_CONTAINING, {"t": text.lower()}):
+            out.setdefault(r["conversation_key"], []).append(r["text"])
+        return out
+
     def forgotten_keys(self) -> set[str]:
         return {r["k"] for r in self._rows(q.FORGOTTEN_KEYS)}
 

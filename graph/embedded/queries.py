@@ -226,6 +226,11 @@ CARE_NOTES = (
     "n.author AS author, n.text AS text, n.created_at AS created_at "
     "ORDER BY created_at, key"
 )
+POST_COUNT = "MATCH (p:Post) RETURN count(*) AS n"
+CARE_NOTES_CONTAINING = (
+    "MATCH (n:CareNote) WHERE lower(n.text) CONTAINS $t "
+    "RETURN n.conversation_key AS conversation_key, n.text AS text"
+)
 # write-once: a new salt would let an erased person back in through a later import
 SET_PRIVACY_SALT = "MERGE (s:Setting {key: 'privacy.salt'}) ON CREATE SET s.value = $v"
 FORGOTTEN_KEYS = "MATCH (f:Forgotten) RETURN f.key AS k"

@@ -71,6 +71,16 @@ class CareMixin(Neo4jBase):
             out.setdefault(r["conversation_key"], []).append(r)
         return out
 
+    def post_count(self) -> int:
+        rows = self._read(q.POST_COUNT)
+        return int(rows[0]["n"]) if rows else 0
+
+    def care_notes_containing(self, text: str) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for r in self._read(q.CARE_NOTES_CONTAINING, {"text": text.lower()}):
+            out.setdefault(r["conversation_key"], []).append(r["text"])
+        return out
+
     def forgotten_keys(self) -> set[str]:
         return {r["key"] for r in self._read(q.FORGOTTEN_KEYS)}
 

@@ -33,6 +33,13 @@ RETURN n.key AS key, n.conversation_key AS conversation_key, n.author AS author,
        n.text AS text, n.created_at AS created_at
 ORDER BY created_at, key"""
 
+POST_COUNT = "MATCH (p:Post) RETURN count(p) AS n"
+
+CARE_NOTES_CONTAINING = """\
+MATCH (n:CareNote)
+WHERE toLower(n.text) CONTAINS $text
+RETURN n.conversation_key AS conversation_key, n.text AS text"""
+
 # -------------------------------------------------------------------------- privacy
 FORGOTTEN_KEYS = "MATCH (f:Forgotten) RETURN f.key AS key"
 

@@ -330,6 +330,8 @@ def workload(store: Neo4jStore) -> None:
     store.save_care_case("twitter:1", status="assigned", assignee="ana", team="pr")
     store.add_care_note("twitter:1", "ana", "called")
     store.care_notes(["twitter:1"])
+    store.care_notes_containing("@ana")
+    store.post_count()
     store.save_webhook_subscription({"key": "wh_1", "url": "https://example.com/h",
                                      "events": ["alert"], "secret": "s", "enabled": True,
                                      "created_at": t, "description": ""})

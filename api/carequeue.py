@@ -1,0 +1,369 @@
+"""The care queue kept ranked as writes happen, instead of ranked again on every read.
+
+What ranks an item is decided once, in :mod:`analytics.care`: per waiting conversation
+:func:`analytics.care.care_entries` gives everything that does not change while it waits
+(its neediest unanswered post, that post's need, its author's weights, its ``base``
+priority and team); only urgency grows with the waiting time, and :func:`analytics.care.rank`
+applies it at read time over arrays (a few milliseconds for 60,000 conversations), so a
+page of the queue is a slice of an order, not a recomputation.
+
+:class:`CareQueueIndex` keeps those entries per database in this process. It is built once
+(the first read after the process opened the store, and again whenever what weighs every
+entry changed: a new analysis run, new understanding, the brand, the routing rules, an
+erasure's new generation) and otherwise brought up to date from what was written since:
+the brand-directed posts that are new, or whose sentiment changed, have their details
+read (only they), and only the conversations they (or a new brand reply) touch are
+ranked again. Both store adapters serve it through the same port reads (``brand_posts``,
+``post_details``, ``brand_reply_times``, ``score_frame``); nothing is stored for it.
+``tests/store/test_contract_care_queue.py`` checks, on both adapters, that the order kept
+through arrivals, answers, assignments and resolutions is the order a fresh build gives.
+
+Care cases (assignment, resolution) do not change the ranking: they are applied when a
+view is read (:meth:`CareQueueIndex.view`), from one read of every case.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analytics.care import (
+    AuthorWeights,
+    CareItem,
+    RoutingRules,
+    care_entries,
+    care_item,
+    entry_times,
+    rank,
+)
+from graph.store import GraphStore
+
+__all__ = ["PREVIEW_SENTIMENT_LIMIT", "CareQueueIndex", "QueueRow", "QueueView", "care_index",
+           "effective_status"]
+
+PREVIEW_SENTIMENT_LIMIT = 2000
+_DETAIL_COLUMNS = ["key", "platform", "conversation_key", "text", "url", "language",
+                   "sentiment_label", "intents", "intent_evidence", "preview_sentiment"]
+
+
+def effective_status(case: dict[str, Any] | None, waiting_since: datetime | None) -> str:
+    """The status an item shows: a resolution covers only posts made before it."""
+    if case is None:
+        return "open"
+    if case["status"] == "resolved":
+        resolved = case["resolved_at"]
+        if resolved is not None and waiting_since is not None and waiting_since > resolved:
+            return "open"  # someone wrote again after it was resolved
+        return "resolved"
+    return str(case["status"])
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One item of a view: the entry's place in the index, its status, team, assignee."""
+
+    position: int
+    conversation_key: str
+    status: str
+    team: str
+    assignee: str | None
+
+
+@dataclass(frozen=True)
+class QueueView:
+    """The items a view keeps, most urgent first, as arrays (a row is made per item
+    asked for, not per item in the view)."""
+
+    positions: np.ndarray
+    keys: np.ndarray
+    states: np.ndarray
+    teams: np.ndarray
+    assignees: np.ndarray
+
+    @property
+    def total(self) -> int:
+        return len(self.positions)
+
+    def rows(self, offset: int = 0, count: int | None = None) -> list[QueueRow]:
+        end = self.total if count is None else min(self.total, offset + count)
+        return [QueueRow(int(self.positions[n]), str(self.keys[n]), str(self.states[n]),
+                         str(self.teams[n]), self.assignees[n]) for n in range(offset, end)]
+
+
+@functools.cache
+def _vader() -> Any:
+    from analytics.sentiment import VaderScorer
+
+    return VaderScorer()
+
+
+def _preview(details: pd.DataFrame, posts: pd.DataFrame) -> pd.DataFrame:
+    """Posts that arrived with neither understanding nor a sentiment score (not scored on
+    arrival, not analysed yet) are understood provisionally (language, VADER sentiment,
+    rule intents) so that a complaint reaches the queue as it arrives; the analysis
+    writes the real results. Skipped when more than ``PREVIEW_SENTIMENT_LIMIT`` arrive
+    at once (a database never analysed)."""
+    from analytics.understanding import understand
+
+    details = details.assign(preview_sentiment=np.nan)
+    if details.empty or "language" not in details:
+        return details
+    unscored = set(posts.loc[posts["sentiment"].isna(), "key"])
+    fresh = details["language"].isna() & details["key"].isin(unscored)
+    count = int(fresh.sum())
+    if count == 0 or count > PREVIEW_SENTIMENT_LIMIT:
+        return details
+    found = understand(details.loc[fresh, "text"].fillna("").tolist(), sentiment=_vader())
+    details = details.astype(dict.fromkeys(
+        ("language", "sentiment_label", "intents", "intent_evidence"), object))
+    for column in ("language", "sentiment_label", "intents", "intent_evidence"):
+        details.loc[fresh, column] = found[column].to_numpy()
+    details.loc[fresh, "preview_sentiment"] = found["sentiment"].to_numpy(dtype=float)
+    return details
+
+
+class CareQueueIndex:
+    """One database's care queue, kept ranked (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._state: tuple[Any, ...] | None = None
+        self._probe: Any = None
+        self._terms: list[str] = []
+        self._rules = RoutingRules.load()
+        self._weights = AuthorWeights(pd.Series(dtype=float), pd.Series(dtype=float))
+        self._posts = pd.DataFrame(columns=["author_key", "sentiment", "created_at"])
+        self._details = pd.DataFrame(columns=_DETAIL_COLUMNS).set_index("key")
+        self._replies = pd.Series(dtype="datetime64[ns, UTC]")
+        self._entries = care_entries(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+                                     self._weights)
+        self._arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._columns: dict[str, np.ndarray] | None = None
+        self.rebuilds = 0  # how often it was built from scratch (for tests and benches)
+        self.updates = 0  # how often it was brought up to date from a delta
+
+    # ------------------------------------------------------------------ keeping it
+    def _read_state(self, store: GraphStore) -> tuple[tuple[Any, ...], Any]:
+        settings = store.get_settings()
+        terms = json.loads(settings.get("brand.terms", "[]")) + (
+            [settings["brand.name"]] if settings.get("brand.name") else [])
+        run = store.latest_run()
+        rules = RoutingRules.load()
+        brand = tuple(sorted(a.key for a in store.brand_accounts()))
+        state = (tuple(terms), brand, run.run_id if run else None, rules,
+                 settings.get("understanding.generation"),
+                 settings.get("projection.generation"))
+        return state, store.post_count()
+
+    def refresh(self, store: GraphStore) -> None:
+        """Bring the queue up to date with what ``store`` holds now: built afresh when
+        what weighs every entry changed, else from the posts written since."""
+        with self._lock:
+            state, probe = self._read_state(store)
+            if state != self._state:
+                self._rebuild(store, state)
+            elif probe != self._probe:
+                self._update(store)
+            else:
+                return
+            self._state, self._probe = state, probe
+            self._arrays = self._columns = None
+
+    def _read_posts(self, store: GraphStore) -> pd.DataFrame:
+        posts = store.brand_posts(self._terms)
+        posts = posts.loc[:, ["key", "author_key", "sentiment", "created_at"]].copy()
+        posts["sentiment"] = pd.to_numeric(posts["sentiment"], errors="coerce").astype(float)
+        posts["created_at"] = pd.to_datetime(posts["created_at"], utc=True)
+        posts["author_key"] = posts["author_key"].astype(str)
+        return posts.drop_duplicates("key").set_index("key")
+
+    def _read_details(self, store: GraphStore, keys: Sequence[str], posts: pd.DataFrame
+                      ) -> pd.DataFrame:
+        details = store.post_details(list(keys)) if len(keys) else pd.DataFrame(
+            columns=_DETAIL_COLUMNS[:-1])
+        details = _preview(details, posts.loc[posts.index.intersection(list(keys))]
+                           .reset_index())
+        for column in _DETAIL_COLUMNS:
+            if column not in details:
+                details[column] = None
+        return details.loc[:, _DETAIL_COLUMNS].drop_duplicates("key").set_index("key")
+
+    def _read_replies(self, store: GraphStore) -> pd.Series:
+        replies = store.brand_reply_times()
+        return pd.Series(pd.to_datetime(replies["last_brand_post_at"], utc=True).to_numpy(),
+                         index=replies["conversation_key"].astype(str).to_numpy(),
+                         dtype="datetime64[ns, UTC]").groupby(level=0).max()
+
+    def _rebuild(self, store: GraphStore, state: tuple[Any, ...]) -> None:
+        self._terms, self._rules = list(state[0]), state[3]
+        self._weights = AuthorWeights.of(store.score_frame(columns=("influence",
+                                                                   "customer_value")))
+        self._posts = self._read_posts(store)
+        self._details = self._read_details(store, self._posts.index.tolist(), self._posts)
+        self._replies = self._read_replies(store)
+        self._entries = self._entries_of(None)
+        self.rebuilds += 1
+
+    def _update(self, store: GraphStore) -> None:
+        posts = self._read_posts(store)
+        before = self._posts
+        new = posts.index.difference(before.index)
+        common = posts.index.intersection(before.index)
+        old, now = before.loc[common], posts.loc[common]
+        changed = common[~((old["sentiment"] == now["sentiment"])
+                           | (old["sentiment"].isna() & now["sentiment"].isna()))
+                         | (old["created_at"] != now["created_at"])
+                         | (old["author_key"] != now["author_key"])]
+        removed = before.index.difference(posts.index)
+        # posts filed under a provisional conversation (their parent's key) move when the
+        # parent arrives: read their details again
+        moved = self._details.index[self._details["conversation_key"].isin(set(new))]
+        fetch = new.union(changed).union(moved)
+        touched = set(self._details["conversation_key"].reindex(
+            fetch.union(removed)).dropna())
+        details = self._read_details(store, fetch.tolist(), posts)
+        touched |= set(details["conversation_key"].dropna())
+        kept = self._details.drop(index=fetch.union(removed), errors="ignore")
+        self._details = pd.concat([kept, details]) if len(kept) else details
+        replies = self._read_replies(store)
+        both = pd.concat([self._replies.rename("a"), replies.rename("b")], axis=1)
+        touched |= set(both.index[~((both["a"] == both["b"])
+                                    | (both["a"].isna() & both["b"].isna()))])
+        self._posts, self._replies = posts, replies
+        if touched:
+            entries = self._entries
+            entries = entries[~entries["conversation_key"].isin(touched)]
+            fresh = self._entries_of(touched)
+            self._entries = pd.concat([entries, fresh], ignore_index=True) \
+                if len(entries) and len(fresh) else (fresh if len(fresh) else
+                                                     entries.reset_index(drop=True))
+        self.updates += 1
+
+    def _entries_of(self, conversations: set[str] | None) -> pd.DataFrame:
+        """The entries of these conversations (all when None) from the kept posts."""
+        details = self._details
+        if conversations is not None:
+            details = details[details["conversation_key"].isin(conversations)]
+        posts = self._posts.loc[self._posts.index.intersection(details.index)].reset_index()
+        details = details.reset_index()
+        previewed = posts["key"].map(details.set_index("key")["preview_sentiment"]).astype(float)
+        posts["sentiment"] = posts["sentiment"].fillna(previewed)
+        replies = self._replies.rename("last_brand_post_at").rename_axis(
+            "conversation_key").reset_index()
+        if conversations is not None:
+            replies = replies[replies["conversation_key"].isin(conversations)]
+        return care_entries(posts, details.drop(columns="preview_sentiment"), replies,
+                            self._weights, rules=self._rules)
+
+    # ------------------------------------------------------------------ reading it
+    @property
+    def size(self) -> int:
+        return len(self._entries)
+
+    def _ranked(self, now: datetime) -> tuple[pd.DataFrame, np.ndarray, dict[str, np.ndarray]]:
+        with self._lock:
+            entries = self._entries
+            if self._arrays is None or self._columns is None:
+                keys = entries["conversation_key"].astype(str).to_numpy()
+                self._arrays = (entries["base"].to_numpy(dtype=float), entry_times(entries),
+                                np.argsort(np.argsort(keys, kind="stable"), kind="stable"))
+                self._columns = {c: entries[c].to_numpy(dtype=object)
+                                 for c in entries.columns}
+            (base, times, tiebreak), columns = self._arrays, self._columns
+        order, _ = rank(base, times, tiebreak, now)
+        return entries, order, columns
+
+    def items(self, now: datetime, positions: Sequence[int] | np.ndarray | None = None
+              ) -> list[CareItem]:
+        """The queue's items at ``now``, most urgent first (all, or those at these
+        positions of :meth:`view`'s rows, in that order)."""
+        _, order, columns = self._ranked(now)
+        picked = order if positions is None else np.asarray(positions, dtype=int)
+        return [care_item({c: v[i] for c, v in columns.items()}, now) for i in picked]
+
+    def waiting_posts(self) -> list[tuple[str, datetime]]:
+        """Every queued conversation's waiting post: (post key, created_at), unordered."""
+        with self._lock:
+            entries = self._entries
+        times = pd.to_datetime(entries["created_at"], utc=True)
+        return list(zip(entries["key"].astype(str), times.dt.to_pydatetime(), strict=True))
+
+    def waiting_since(self, positions: Sequence[int] | np.ndarray) -> list[datetime]:
+        """When the post each of these entries waits on was made."""
+        with self._lock:
+            entries = self._entries
+        times = np.asarray(pd.to_datetime(entries["created_at"], utc=True).dt.to_pydatetime(),
+                           dtype=object)
+        return [times[int(p)] for p in positions]
+
+    def item(self, conversation_key: str, now: datetime) -> CareItem | None:
+        """The queued item of one conversation (None when it waits for nothing)."""
+        entries = self._entries
+        found = np.flatnonzero(entries["conversation_key"].to_numpy() == conversation_key)
+        return self.items(now, found[:1])[0] if len(found) else None
+
+    def view(self, now: datetime, cases: dict[str, dict[str, Any]], *,
+             team: str | None = None, status: str | None = None,
+             assignee: str | None = None, intent: str | None = None,
+             language: str | None = None, platform: str | None = None,
+             conversations: Collection[str] | None = None) -> QueueView:
+        """The open items, most urgent first, with their cases applied (a resolved
+        conversation is left out) and filtered (``conversations``: only these); each
+        names its entry for :meth:`items`."""
+        entries, order, columns = self._ranked(now)
+        keys = columns["conversation_key"][order]
+        teams = columns["team"][order]
+        keep = np.ones(len(order), dtype=bool)
+        if platform is not None:
+            keep &= columns["platform"][order] == platform
+        if conversations is not None:
+            keep &= pd.Index(keys).isin(list(conversations))
+        if intent is not None:
+            wrapped = "|" + entries["intents"].fillna("").astype(str) + "|"
+            keep &= wrapped.str.contains(f"|{intent.lower()}|", regex=False).to_numpy()[order]
+        if language is not None:
+            keep &= (entries["language"].fillna("").astype(str).str.lower()
+                     == language.lower()).to_numpy()[order]
+        states = np.full(len(order), "open", dtype=object)
+        routed = teams.astype(object).copy()
+        who = np.full(len(order), None, dtype=object)
+        if cases:
+            times = columns["created_at"][order]
+            for n in np.flatnonzero(pd.Index(keys).isin(list(cases))):
+                case = cases[keys[n]]
+                since = pd.Timestamp(times[n])
+                state = effective_status(case, since.to_pydatetime())
+                states[n] = state
+                routed[n] = case.get("team") or teams[n]
+                who[n] = case.get("assignee") if state == "assigned" else None
+        keep &= states != "resolved"
+        if team:
+            keep &= routed == team.lower()
+        if status is not None:
+            keep &= states == status
+        if assignee is not None:
+            keep &= who == assignee
+        return QueueView(order[keep], keys[keep], states[keep], routed[keep], who[keep])
+
+
+_INDEXES_LOCK = threading.Lock()
+
+
+def care_index(store: GraphStore) -> CareQueueIndex:
+    """This process's index of the database ``store`` reads, shared by the handles of
+    one open database (an embedded store and its siblings; a Neo4j driver's stores)."""
+    holder: Any = getattr(store, "_family", None) or getattr(store, "_driver", None) or store
+    with _INDEXES_LOCK:
+        index = getattr(holder, "_scrm_care_index", None)
+        if index is None:
+            index = CareQueueIndex()
+            holder._scrm_care_index = index
+        return index

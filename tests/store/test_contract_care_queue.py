@@ -1,0 +1,189 @@
+"""The kept care queue (api.carequeue) on both adapters: after arrivals, a late parent,
+brand answers, assignments and resolutions its order is the order a full recompute
+(``analytics.care.care_queue`` over fresh reads) gives, and it got there by updates,
+not by building itself again."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from analytics.care import RoutingRules, care_queue
+from api.carequeue import CareQueueIndex, effective_status
+from graph.model import Account, Post, PostKind
+from graph.store import GraphBatch, GraphStore
+
+T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+NOW = T0 + timedelta(days=2)
+
+
+def tw(post_id: str, author: str, minutes: int | datetime, text: str, sentiment: float,
+       **kw: Any) -> Post:
+    when = minutes if isinstance(minutes, datetime) else T0 + timedelta(minutes=minutes)
+    return Post(platform="twitter", post_id=post_id, author_handle=author,
+                created_at=when, text=text,
+                mentions=kw.pop("mentions", ("brand",)), sentiment=sentiment,
+                sentiment_model="vader", **kw)
+
+
+def full(store: GraphStore) -> list[tuple[str, str, str, float]]:
+    """The queue computed afresh from the store, as it was before it was kept."""
+    settings = store.get_settings()
+    terms = json.loads(settings.get("brand.terms", "[]")) + (
+        [settings["brand.name"]] if settings.get("brand.name") else [])
+    posts = store.brand_posts(terms)
+    items = care_queue(posts, store.post_details(posts["key"].tolist()),
+                       store.brand_reply_times(),
+                       store.score_frame(columns=("influence", "customer_value")), now=NOW,
+                       rules=RoutingRules.load())
+    return [(i.conversation_key, i.post_key, i.team, round(i.priority, 12)) for i in items]
+
+
+def kept(index: CareQueueIndex) -> list[tuple[str, str, str, float]]:
+    return [(i.conversation_key, i.post_key, i.team, round(i.priority, 12))
+            for i in index.items(NOW)]
+
+
+def full_view(store: GraphStore, **filters: str) -> list[tuple[str, str, str, str | None]]:
+    """What the inbox showed before: the full queue with each case applied, filtered."""
+    cases = store.care_cases()
+    out = []
+    for key, post, team, _ in full(store):
+        case = cases.get(key)
+        when = next(p["created_at"] for p in store.conversation_posts(key, 100)
+                    if p["key"] == post)
+        state = effective_status(case, when)
+        routed = (case or {}).get("team") or team
+        who = (case or {}).get("assignee") if state == "assigned" else None
+        if state == "resolved" or ("team" in filters and routed != filters["team"]) or (
+                "status" in filters and state != filters["status"]):
+            continue
+        out.append((key, state, routed, who))
+    return out
+
+
+def kept_view(index: CareQueueIndex, store: GraphStore, **filters: str
+              ) -> list[tuple[str, str, str, str | None]]:
+    return [(r.conversation_key, r.status, r.team, r.assignee)
+            for r in index.view(NOW, store.care_cases(), **filters).rows()]
+
+
+def check(index: CareQueueIndex, store: GraphStore) -> None:
+    index.refresh(store)
+    expected = full(store)
+    assert kept(index) == expected
+    fresh = CareQueueIndex()
+    fresh.refresh(store)
+    assert kept(fresh) == expected
+    for filters in ({}, {"team": "sales"}, {"status": "assigned"}, {"status": "open"}):
+        assert kept_view(index, store, **filters) == full_view(store, **filters)
+
+
+def test_the_kept_queue_is_the_recomputed_queue(store: GraphStore) -> None:
+    store.write_batch(GraphBatch(accounts=[Account("twitter", "brand", followers=9000)], posts=[
+        tw("a1", "ann", 0, "@brand my order never arrived, awful", -0.8),
+        tw("b1", "bob", 1, "@brand the app keeps crashing", -0.3),
+        tw("c1", "cat", 2, "@brand great coffee", 0.8),
+        # a reply whose parent is not here yet: filed under the parent's key
+        tw("d2", "dan", 3, "@brand still broken", -0.6, kind=PostKind.REPLY,
+           parent_id="d1")]))
+    store.set_brand(["twitter:brand"], {"brand.name": "Brand"})
+    index = CareQueueIndex()
+    check(index, store)
+    assert [k for k, *_ in full(store)] == ["twitter:a1", "twitter:d1", "twitter:b1"]
+
+    # arrivals: a worse post in a waiting thread, a new thread, the late parent (which
+    # moves its reply into its own conversation)
+    store.write_batch(GraphBatch(posts=[
+        tw("a2", "ann", 10, "@brand still nothing, I want a refund", -0.9,
+           kind=PostKind.REPLY, parent_id="a1", conversation_id="a1"),
+        tw("e1", "eve", 11, "@brand terrible service, cancel my plan", -0.95),
+        tw("d1", "dan", 2, "@brand my bike", -0.1, kind=PostKind.REPLY, parent_id="r1",
+           conversation_id="r1")]))
+    check(index, store)
+    keys = [k for k, *_ in full(store)]
+    assert "twitter:r1" in keys and "twitter:d1" not in keys
+    assert next(p for k, p, *_ in full(store) if k == "twitter:a1") == "twitter:a2"
+
+    # the brand answers one thread: it leaves the queue
+    store.write_batch(GraphBatch(posts=[
+        tw("x1", "brand", 20, "@bob sorry, try the new version", 0.3, kind=PostKind.REPLY,
+           parent_id="b1", conversation_id="b1", mentions=("bob",))]))
+    check(index, store)
+    assert "twitter:b1" not in [k for k, *_ in full(store)]
+
+    # assignments and resolutions change what a view shows, not the ranking
+    store.save_care_case("twitter:a1", status="assigned", assignee="ana", team="sales")
+    store.save_care_case("twitter:e1", status="resolved", assignee=None, team=None)
+    check(index, store)
+    assert [k for k, *_ in kept_view(index, store)] == [
+        k for k, *_ in full(store) if k != "twitter:e1"]
+    assert kept_view(index, store, status="assigned") == [
+        ("twitter:a1", "assigned", "sales", "ana")]
+
+    # the customer writes again after the resolution: the thread is open again
+    store.write_batch(GraphBatch(posts=[
+        tw("e2", "eve", datetime.now(UTC) + timedelta(seconds=1), "@brand it happened again",
+           -0.99, kind=PostKind.REPLY,
+           parent_id="e1", conversation_id="e1")]))
+    check(index, store)
+    assert ("twitter:e1", "open", "support", None) in kept_view(index, store)
+    assert (index.rebuilds, index.updates) == (1, 3)  # cases alone: nothing to read again
+
+
+def test_notes_mentioning_someone_are_found_across_the_queue(store: GraphStore) -> None:
+    store.write_batch(GraphBatch(posts=[tw("a1", "ann", 0, "@brand broken", -0.8),
+                                        tw("b1", "bob", 1, "@brand broken too", -0.8)]))
+    assert store.post_count() == 2
+    store.add_care_note("twitter:a1", "bo", "@Ana can you take this?")
+    store.add_care_note("twitter:b1", "bo", "ask anakin")
+    store.add_care_note("twitter:b1", "ana", "done")
+    found = store.care_notes_containing("@ana")
+    assert found == {"twitter:a1": ["@Ana can you take this?"]}
+    assert store.care_notes_containing("nobody") == {}
+
+
+def _scores(keys: list[str]) -> pd.DataFrame:
+    """A run's scores in the analytics job's shape (influence and value vary)."""
+    n = len(keys)
+    return pd.DataFrame({
+        "influence": [1.0 / (i + 1) for i in range(n)], "reach": [float(i) for i in range(n)],
+        "engagement": [0.5] * n, "brand_sentiment": [float("nan")] * n,
+        "brand_posts": list(range(n)), "customer_value": [100.0 * i for i in range(n)],
+        "community": [0] * n, "bridge": [0.1] * n, "advocate": [float(n - i) for i in range(n)],
+        "influencer": [float(i + 1) for i in range(n)], "detractor": [0.0] * n,
+        "advocate_rank": [i + 1 for i in range(n)], "influencer_rank": [n - i for i in range(n)],
+        "detractor_rank": [i + 1 for i in range(n)],
+        "explanation": [json.dumps({"advocate": [["reach", 0.4]]})] * n,
+    }, index=pd.Index(keys, name="account_key"))
+
+
+def test_understanding_and_a_new_run_rebuild_the_kept_queue(store: GraphStore) -> None:
+    from analytics.job import understand_posts
+
+    def plain(post_id: str, author: str, minutes: int, text: str) -> Post:
+        return Post(platform="twitter", post_id=post_id, author_handle=author,
+                    created_at=T0 + timedelta(minutes=minutes), text=text,
+                    mentions=("brand",))
+
+    store.write_batch(GraphBatch(accounts=[Account("twitter", "brand")], posts=[
+        plain("a1", "ann", 0, "@brand my order never arrived and nobody answers, awful"),
+        plain("b1", "bob", 1, "@brand how do I change my delivery address?"),
+        plain("c1", "cat", 2, "@brand I want a refund, cancel my subscription")]))
+    store.set_brand(["twitter:brand"], {})
+    index = CareQueueIndex()
+    index.refresh(store)  # not understood yet: understood provisionally for the queue
+    assert index.size == 3
+    understand_posts(store)  # the real understanding: every entry may weigh otherwise
+    check(index, store)
+    assert index.rebuilds == 1 + 1
+    run = store.start_run({})
+    store.write_scores(run, _scores(["twitter:cat", "twitter:bob", "twitter:ann"]))
+    store.finish_run(run, {"accounts": 3})
+    check(index, store)  # authors' influence and value changed
+    assert index.rebuilds == 3
+    assert {i.author_key: dict(i.reasons)["customer value"] for i in index.items(NOW)}[
+        "twitter:ann"] == 1.0
