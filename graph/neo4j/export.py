@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from graph import views
 from graph.model import (
     Account,
     Customer,
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     pass
 
 from graph.neo4j.base import Neo4jBase, Rows
-from graph.neo4j.reads import ReadsMixin
 from graph.neo4j.shared import native, utc
 
 
@@ -81,7 +81,7 @@ def _tail(key: str | None) -> str | None:
 def _customer_batch(page: Rows) -> GraphBatch:
     batch = GraphBatch()
     for r in page:
-        view = ReadsMixin._customer(r)
+        view = views.customer_view(r, native)
         batch.customers.append(Customer(
             customer_id=view.customer_id, name=view.name, email=view.email,
             lifetime_value=view.lifetime_value, nps=view.nps, signup_date=view.signup_date,
