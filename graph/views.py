@@ -29,7 +29,7 @@ from graph.store import (
 __all__ = ["ENGAGEMENT_COLUMNS", "POST_FRAME_COLUMNS", "PURCHASE_FRAME_COLUMNS",
            "TOPIC_AUTHOR_COLUMNS", "account_view", "candidate_rows", "check_decision",
            "customer_view", "decision_key", "delivery_rows", "delivery_view",
-           "first_engagements", "interaction", "linked_account", "purchase_rows",
+           "checked_marker", "first_engagements", "interaction", "linked_account", "purchase_rows",
            "subscription_row", "subscription_view", "thread_posts", "timeline_lists"]
 
 Row = Mapping[str, Any]
@@ -176,6 +176,12 @@ def delivery_rows(rows: Sequence[Mapping[str, Any]], to_stored: ToTime) -> list[
              "kind": r["kind"], "attempt": int(r["attempt"]), "at": _stored(r["at"], to_stored),
              "outcome": r["outcome"], "status": r.get("status"), "error": r.get("error"),
              "duration_ms": float(r.get("duration_ms") or 0.0)} for r in rows]
+
+
+def checked_marker(kind: str) -> str:
+    """The key of the event state that says the watcher has checked ``kind`` before (so
+    an empty set of current items is known, not just never read)."""
+    return f"{kind}|*"
 
 
 def _stored(value: Any, to_stored: ToTime) -> Any:

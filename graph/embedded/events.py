@@ -41,7 +41,7 @@ class EventsMixin(EmbeddedBase):
         return [views.delivery_view(r, aware) for r in rows]
 
     def event_states(self, kind: str) -> set[str] | None:
-        if not self._rows(q.EVENT_STATES_CHECKED, {"marker": f"{kind}|*"}):
+        if not self._rows(q.EVENT_STATES_CHECKED, {"marker": views.checked_marker(kind)}):
             return None
         return {r["item_key"] for r in self._rows(q.EVENT_STATES, {"kind": kind})}
 
@@ -52,5 +52,5 @@ class EventsMixin(EmbeddedBase):
             self._exec(q.ADD_EVENT_STATES, {"keys": list(added), "kind": kind, "now": now})
         if removed:
             self._exec(q.REMOVE_EVENT_STATES, {"keys": list(removed), "kind": kind})
-        self._exec(q.MARK_EVENT_STATES_CHECKED, {"marker": f"{kind}|*", "kind": kind,
-                                                 "now": now})
+        self._exec(q.MARK_EVENT_STATES_CHECKED,
+                   {"marker": views.checked_marker(kind), "kind": kind, "now": now})

@@ -38,7 +38,7 @@ class EventsMixin(Neo4jBase):
         return [views.delivery_view(r, _native) for r in rows]
 
     def event_states(self, kind: str) -> set[str] | None:
-        if not self._read(q.EVENT_STATES_CHECKED, {"marker": f"{kind}|*"}):
+        if not self._read(q.EVENT_STATES_CHECKED, {"marker": views.checked_marker(kind)}):
             return None
         return {r["item_key"] for r in self._read(q.EVENT_STATES, {"kind": kind})}
 
@@ -49,5 +49,5 @@ class EventsMixin(Neo4jBase):
             self._write(q.ADD_EVENT_STATES, {"keys": list(added), "kind": kind, "now": now})
         if removed:
             self._write(q.REMOVE_EVENT_STATES, {"keys": list(removed), "kind": kind})
-        self._write(q.MARK_EVENT_STATES_CHECKED, {"marker": f"{kind}|*", "kind": kind,
-                                                  "now": now})
+        self._write(q.MARK_EVENT_STATES_CHECKED,
+                    {"marker": views.checked_marker(kind), "kind": kind, "now": now})

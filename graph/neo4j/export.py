@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
@@ -19,16 +19,12 @@ from graph.model import (
     Purchase,
 )
 from graph.neo4j import queries as q
+from graph.neo4j.base import Neo4jBase, Rows
+from graph.neo4j.shared import native, utc
 from graph.store import (
     AnalysisRunInfo,
     GraphBatch,
 )
-
-if TYPE_CHECKING:
-    pass
-
-from graph.neo4j.base import Neo4jBase, Rows
-from graph.neo4j.shared import native, utc
 
 
 class ExportMixin(Neo4jBase):
