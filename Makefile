@@ -3,6 +3,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# most tests wait on servers, subprocesses and Chromium: three workers on two cores (see
+# tests/conftest.py for how files are grouped); `make test PYTEST_PARALLEL=` runs serially.
+# Bytecode is written (even where PYTHONDONTWRITEBYTECODE is set): the tests start ~300
+# `scrm` processes, and each would otherwise compile the package again.
+PYTEST_PARALLEL ?= -n 3 --dist loadgroup
 
 .PHONY: demo test check install lint typecheck bench clean tools
 
@@ -22,7 +27,7 @@ demo: install
 
 ## test: install everything the tests need (Node tools, Chromium where possible), run them
 test: install tools
-	$(PY) -m pytest -q
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -q $(PYTEST_PARALLEL)
 
 ## check: the fast lane (under a minute): ruff, mypy and the unit tests; no browser, no server
 CHECK_TESTS ?= tests/cli/test_errors.py tests/cli/test_settings.py tests/cli/test_docs.py \

@@ -39,6 +39,7 @@ from api.types import (
     check_page_size,
 )
 from api.types.audit import check_audit_size
+from api.types.outbox import DeliveryConnection, conversation_deliveries
 from graph.audit import summarize
 from graph.model import Post, PostKind
 from graph.store import GraphBatch, GraphStore
@@ -196,6 +197,12 @@ class CareCase:
         rows = await info.context.store.call(lambda s: s.conversation_posts(key, limit))
         return Conversation.from_domain(key, rows, limit) if rows else None
 
+    @strawberry.field(description="The responses recorded in scrm in this conversation and "
+                                  "how each reaches its platform (the outbox), newest first.")
+    async def deliveries(self, info: Info, first: int = 20, after: str | None = None
+                         ) -> DeliveryConnection:
+        return await conversation_deliveries(info, self.conversation_id, first, after)
+
     @strawberry.field(description="Every change to this conversation, newest first: who "
                                   "(the signed-in user or the API key's name), when, what.")
     async def audit(self, info: Info, first: int = 50) -> list[AuditEntry]:
@@ -334,7 +341,18 @@ def _record_response(store: GraphStore, key: str, text: str, public: bool,
                 kind=PostKind.REPLY if public else PostKind.PRIVATE_REPLY,
                 parent_id=target["key"].split(":", 1)[1], conversation_id=root_id)
     store.write_batch(GraphBatch(posts=[post]))
+    _enqueue(store, post, key, target, public)
     return post, _read_case(store, key)
+
+
+def _enqueue(store: GraphStore, post: Post, key: str, target: dict[str, Any],
+             public: bool) -> None:
+    """Hand the response to the outbox (sent by the platform's API, or by hand)."""
+    from graph.config import get_settings
+    from ingest.outbox import enqueue_response
+
+    enqueue_response(store, response=post, conversation_key=key, target=target,
+                     public=public, settings=get_settings())
 
 
 @strawberry.type(description="The care workflow. Needs a write key when API keys are on.")

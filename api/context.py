@@ -35,6 +35,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from api.errors import UserError
+from graph.outbox import OutboxItem
 from graph.store import (
     AccountScores,
     AccountView,
@@ -203,6 +204,7 @@ class Context(BaseContext):
         customers: The customer linked to an account, by account key (``None`` if unlinked).
         scores: An account's scores from the latest completed run, by account key.
         linked_accounts: A customer's linked accounts, by customer id.
+        deliveries: A recorded response's outbox item, by its post key.
     """
 
     def __init__(self, store: StoreRunner) -> None:
@@ -219,6 +221,8 @@ class Context(BaseContext):
         self.scores: DataLoader[str, AccountScores | None] = DataLoader(load_fn=self._load_scores)
         self.linked_accounts: DataLoader[str, list[LinkedAccount]] = DataLoader(
             load_fn=self._load_linked_accounts)
+        self.deliveries: DataLoader[str, OutboxItem | None] = DataLoader(
+            load_fn=self._load_deliveries)
 
     async def latest_run(self) -> AnalysisRunInfo | None:
         """The latest completed analysis run, read once per request so that every
@@ -245,6 +249,12 @@ class Context(BaseContext):
         # engagement targets never reaches here.
         return await self.store.call(lambda s: [s.account_scores(k, run_id) for k in keys],
                                      quick=True)
+
+    async def _load_deliveries(self, keys: list[str]) -> list[OutboxItem | None]:
+        rows = await self.store.call(lambda s: s.outbox_items(keys=keys, limit=len(keys)),
+                                     quick=True)
+        found = {r["key"]: OutboxItem.from_row(r) for r in rows}
+        return [found.get(k) for k in keys]
 
     async def _load_linked_accounts(self, customer_ids: list[str]) -> list[list[LinkedAccount]]:
         return await self.store.call(lambda s: [s.linked_accounts(c) for c in customer_ids],

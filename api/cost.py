@@ -59,6 +59,7 @@ FIELD_WEIGHTS = {
     "conversation": 20,
     "engagementTargets": 10,
     "shareOfVoice": 50,
+    "deliveries": 20,  # the outbox's items (a case's: its conversation's posts first)
 }
 
 

@@ -2,8 +2,10 @@
 
 The writer (``scrm serve``) is the one process that makes events: the care workflow's
 mutations (``assignment``, ``response``, ``resolution``) and :class:`EventWatcher`,
-which compares the care queue and the alerts with what it saw last (``care_item``: a
-conversation entered the queue; ``alert``: a new alert). :meth:`EventBus.publish`
+which compares the care queue, the alerts and the outbox with what it saw last
+(``care_item``: a conversation entered the queue; ``alert``: a new alert;
+``response_sent`` / ``response_failed``: a recorded response reached its platform, or
+was given up on after tries and is left to send by hand). :meth:`EventBus.publish`
 appends each to ``<db>.events.jsonl`` and hands it to the webhook dispatcher. Every
 server process (the writer and ``--readers``) follows that file and passes new events
 to its own subscribers, so a browser sees them whichever process it is connected to.
@@ -27,6 +29,7 @@ from typing import Any
 import orjson
 
 from api.webhooks import Dispatcher, Event
+from graph.outbox import BY_HAND, SENT, OutboxItem
 
 __all__ = ["EventBus", "EventLog", "EventWatcher", "publish_from"]
 
@@ -144,7 +147,7 @@ class EventBus:
 
 
 class EventWatcher:
-    """New care-queue conversations and new alerts, as events.
+    """New care-queue conversations, new alerts and settled deliveries, as events.
 
     What was current at the last check is kept in the store (``EventState``, through
     :meth:`graph.store.GraphStore.save_event_states`), so a server started again tells
@@ -156,9 +159,11 @@ class EventWatcher:
     """
 
     def __init__(self, care_queue: Callable[[Any], list[Any]],
-                 alerts: Callable[[Any, datetime], list[Any]]) -> None:
+                 alerts: Callable[[Any, datetime], list[Any]],
+                 deliveries: Callable[[Any], list[OutboxItem]] | None = None) -> None:
         self._care_queue = care_queue
         self._alerts = alerts
+        self._deliveries = deliveries or settled_deliveries
 
     def check(self, store: Any, now: datetime | None = None) -> list[Event]:
         """Events for what is in the queue or alerting now and was not at the last
@@ -166,16 +171,51 @@ class EventWatcher:
         when = now or datetime.now(UTC)
         items = {i.conversation_key: i for i in self._care_queue(store)}
         alerts = {a.key: a for a in self._alerts(store, when)}
+        # one state per settled delivery: ``<response key>|<state>`` (a retried reply
+        # leaves the set, and is told again when it settles again)
+        settled = {f"{d.key}|{d.state}": d for d in self._deliveries(store)}
         events: list[Event] = []
-        for kind, current, data in (("care_item", items, _care_item), ("alert", alerts, _alert)):
+        current: dict[str, Any]
+        data: Callable[[Any], Event]
+        for kind, current, data in (
+                ("care_item", items, lambda i: Event("care_item", _care_item(i))),
+                ("alert", alerts, lambda a: Event("alert", _alert(a))),
+                ("delivery", settled, _delivery)):
             seen = store.event_states(kind)
             added = sorted(set(current) - (seen or set()))
             removed = sorted((seen or set()) - set(current))
             if seen is not None:
-                events += [Event(kind, data(current[key])) for key in added]
+                events += [data(current[key]) for key in added]
             if added or removed or seen is None:
                 store.save_event_states(kind, added, removed)
         return events
+
+
+def settled_deliveries(store: Any) -> list[OutboxItem]:
+    """Recorded responses the outbox is done with: sent, or left to send by hand after
+    it tried (a reply by hand from the start, e.g. with no credentials, was never tried:
+    not an event)."""
+    rows = store.outbox_items(states=(SENT, BY_HAND), limit=MAX_SETTLED)
+    items = [OutboxItem.from_row(r) for r in rows]
+    return [i for i in items if i.state == SENT or i.attempts > 0]
+
+
+#: the most settled deliveries compared at one check
+MAX_SETTLED = 1_000_000
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _delivery(item: OutboxItem) -> Event:
+    kind = "response_sent" if item.state == SENT else "response_failed"
+    return Event(kind, {
+        "post_id": item.key, "conversation_id": item.conversation_key,
+        "in_reply_to": item.target_key, "platform": item.platform, "state": item.state,
+        "platform_id": item.remote_id, "url": item.remote_url, "reason": item.error,
+        "attempts": item.attempts, "sent_at": _iso(item.sent_at),
+        "at": _iso(item.updated_at)})
 
 
 def _care_item(item: Any) -> dict[str, Any]:

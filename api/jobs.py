@@ -17,7 +17,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,8 +31,8 @@ from graph.erasure import ErasureReport
 from graph.errors import Failure, ScrmError
 from graph.store import GraphStore, StoreError
 
-__all__ = ["JobError", "JobRunner", "execute", "ingest_roots", "job_error", "router", "server_file",
-           "spool_dir"]
+__all__ = ["JobError", "JobRunner", "execute", "ingest_roots", "job_error", "loaded_posts",
+           "router", "server_file", "spool_dir"]
 
 Report = Callable[[str], None]
 
@@ -143,9 +143,12 @@ def execute(store: GraphStore, payload: dict[str, Any], report: Report) -> dict[
         # of the posts that have none yet (new posts), as ``scrm analyze`` does first
         from analytics.job import understand_posts
 
-        model, understood = understand_posts(store)
+        limit = int(payload.get("limit") or 0) or None
+        model, understood = understand_posts(store, limit=limit)
         report(f"understood {understood:,} posts ({model})")
-        return {"understood": understood, "sentiment_model": model}
+        return {"understood": understood, "sentiment_model": model,
+                "more": limit is not None and understood >= limit,
+                "changed": understood > 0}
     if kind == "identities":
         return resolve_identities(store, **(payload.get("params") or {}))
     if kind == "brand":
@@ -192,6 +195,8 @@ def execute(store: GraphStore, payload: dict[str, Any], report: Report) -> dict[
         return {"compacted": store.compact()}
     if kind == "webhook":
         return _webhook_job(store, payload)
+    if kind == "outbox":
+        return _outbox_job(store, payload, report)
     if kind == "monitor":
         return run_monitor_round(store, int(payload.get("max_pages") or 5), report,
                                  due_only=bool(payload.get("due_only")))
@@ -238,10 +243,27 @@ def _webhook_job(store: GraphStore, payload: dict[str, Any]) -> dict[str, Any]:
     return {"saved": sub.id}
 
 
+def _outbox_job(store: GraphStore, payload: dict[str, Any], report: Report
+                ) -> dict[str, Any]:
+    """A round of the outbox (``scrm serve``'s background work, ``scrm outbox send``), or
+    one item queued again (``scrm outbox retry``)."""
+    from graph.config import get_settings
+    from ingest.outbox import retry_item, run_outbox
+
+    if payload.get("action") == "retry":
+        try:
+            item = retry_item(store, str(payload["outbox_key"]))
+        except (LookupError, ValueError) as exc:
+            raise JobError(str(exc.args[0])) from None
+        return {"queued": item.key}
+    return run_outbox(store, get_settings(), report=report)
+
+
 def run_monitor_round(store: GraphStore, max_pages: int, report: Report, *,
-                      due_only: bool = False) -> dict[str, Any]:
+                      due_only: bool = False, skip: Collection[str] = ()) -> dict[str, Any]:
     """Poll every enabled monitor once into ``store`` (the ``monitor`` job: ``scrm monitor
-    run`` beside a server hands each round over this way), scoring new posts' sentiment."""
+    run`` beside a server hands each round over this way), scoring new posts' sentiment;
+    ``skip``: monitors the server follows as streams (:mod:`api.streams`)."""
     from analytics.arrivals import ArrivalSentiment
     from graph.config import get_settings
     from ingest.connectors.runner import run_monitors
@@ -260,7 +282,8 @@ def run_monitor_round(store: GraphStore, max_pages: int, report: Report, *,
                          settings=settings.model_dump(),
                          rejects_dir=settings.resolved_rejects_dir(), once=True,
                          timeout=settings.monitor_timeout, report=note, max_pages=max_pages,
-                         prepare=ArrivalSentiment(store.location), due_only=due_only)
+                         prepare=ArrivalSentiment(store.location), due_only=due_only,
+                         skip=skip)
     return {"polls": polls, "monitors": outcomes,
             "changed": any(o["loaded"] for o in outcomes)}
 
@@ -315,10 +338,36 @@ class Job:
                 "message": self.message, "result": self.result, "error": self.error}
 
 
-class JobRunner:
-    """Runs write jobs one at a time on a worker thread with its own store handle."""
+def loaded_posts(payload: dict[str, Any], result: dict[str, Any] | None) -> bool:
+    """Whether a completed job wrote posts that need understanding: an ingest that
+    created posts, or a monitor round that loaded some."""
+    if not result:
+        return False
+    kind = payload.get("kind")
+    if kind == "ingest":
+        return any((f.get("created") or {}).get("posts", 0) for f in result.get("files") or ())
+    if kind == "monitor":
+        return bool(result.get("changed"))
+    return False
 
-    def __init__(self, store: GraphStore, on_change: Callable[[], None] | None = None) -> None:
+
+class JobRunner:
+    """Runs write jobs one at a time on a worker thread with its own store handle.
+
+    With ``understand_after`` > 0 the runner also understands new posts by itself
+    (language, sentiment, intents: the ``understand`` job, at most ``understand_limit``
+    posts a time, 0 for all): after an ingest or monitor round that wrote posts, once no
+    other such job has finished for ``understand_after`` seconds, and while they keep
+    finishing at the latest ``STREAM_FACTOR`` times that after the first one waiting,
+    so a busy stream is understood every so often, not after every batch. It runs on
+    the job thread like every write; read processes only see its result.
+    """
+
+    #: how many quiet periods a busy stream's new posts wait at most
+    STREAM_FACTOR = 10.0
+
+    def __init__(self, store: GraphStore, on_change: Callable[[], None] | None = None, *,
+                 understand_after: float = 0.0, understand_limit: int = 0) -> None:
         #: job kinds this server runs itself (``events``), before :func:`execute`'s own
         self.handlers: dict[str, Callable[[GraphStore, dict[str, Any], Report],
                                           dict[str, Any]]] = {}
@@ -327,6 +376,10 @@ class JobRunner:
         self._queue: list[Job] = []
         self._cv = threading.Condition()
         self._on_change = on_change
+        self.understand_after = understand_after
+        self.understand_limit = understand_limit
+        # monotonic times of the first and the latest write waiting to be understood
+        self._waiting: tuple[float, float] | None = None
         self._thread = threading.Thread(target=self._work, name="scrm-jobs", daemon=True)
         self._thread.start()
 
@@ -341,13 +394,44 @@ class JobRunner:
     def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
 
+    def _understand_due(self) -> float | None:
+        """When the scheduled ``understand`` job is due (monotonic), None if none is."""
+        if self._waiting is None or self.understand_after <= 0:
+            return None
+        first, last = self._waiting
+        return min(last + self.understand_after,
+                   first + self.STREAM_FACTOR * self.understand_after)
+
+    def _next(self) -> Job:
+        """The next job: the scheduled ``understand`` when it is due, else the queue's."""
+        with self._cv:
+            while True:
+                due = self._understand_due()
+                if due is not None and due <= time.monotonic():
+                    self._waiting = None
+                    payload = {"kind": "understand", "limit": self.understand_limit,
+                               "actor": "scrm serve"}
+                    job = Job(id=uuid.uuid4().hex[:12], payload=payload)
+                    self._jobs[job.id] = job
+                    return job
+                if self._queue:
+                    return self._queue.pop(0)
+                self._cv.wait(None if due is None else max(0.01, due - time.monotonic()))
+
+    def _schedule(self, job: Job) -> None:
+        """After ``job``: new posts to understand, or more than one understand job took."""
+        more = job.payload.get("kind") == "understand" and bool((job.result or {}).get("more"))
+        if self.understand_after <= 0 or not (more or loaded_posts(job.payload, job.result)):
+            return
+        now = time.monotonic()
+        with self._cv:
+            self._waiting = (now if self._waiting is None else self._waiting[0], now)
+            self._cv.notify()
+
     def _work(self) -> None:
         worker_store = self._store.sibling()
         while True:
-            with self._cv:
-                while not self._queue:
-                    self._cv.wait()
-                job = self._queue.pop(0)
+            job = self._next()
             job.status = "running"
 
             def report(message: str, job: Job = job) -> None:
@@ -366,6 +450,8 @@ class JobRunner:
                     traceback.print_exc()
             finally:
                 _delete_spooled(list(job.payload.get("paths") or []))
+            if job.status == "completed":
+                self._schedule(job)
             # a job that says it changed nothing (an events check that found none) does
             # not make read processes reopen the database
             if self._on_change is not None and (job.result or {}).get("changed", True):
@@ -385,6 +471,7 @@ class JobRequest(BaseModel):
     force: bool = False
     options: dict[str, Any] | None = None
     params: dict[str, Any] | None = None
+    limit: int | None = None  # understand: posts at most
     accounts: list[str] | None = None
     settings: dict[str, str] | None = None
     link: dict[str, Any] | None = None
@@ -394,6 +481,7 @@ class JobRequest(BaseModel):
     webhook: dict[str, Any] | None = None
     max_pages: int | None = None
     due_only: bool | None = None
+    outbox_key: str | None = None
 
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])

@@ -86,9 +86,13 @@ class LiveWork:
         self._cache = getattr(app.state, "read_cache", None)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="scrm-live", daemon=True)
+        from api.streams import ServeStreams  # streams kept open, written as jobs
+
+        self.streams = ServeStreams(self.jobs, settings)
 
     def start(self) -> LiveWork:
         self._thread.start()
+        self.streams.start()
         return self
 
     def _monitors_due(self) -> bool:
@@ -123,6 +127,8 @@ class LiveWork:
                 if self._monitors_due():
                     job = self._run({"kind": "monitor", "due_only": True})
                     self._loaded = self._loaded or bool((job.result or {}).get("changed"))
+                if self.settings.outbox_in_serve:  # replies to send (ingest/outbox.py)
+                    self._run({"kind": "outbox"})
                 every = self.settings.analyze_every_seconds
                 if every > 0 and self._loaded and time.monotonic() - last_analysis >= every:
                     self._run({"kind": "analyze", "params": {"warm_start": True}})
@@ -139,6 +145,7 @@ class LiveWork:
         if self._stop.is_set():
             return
         self._stop.set()
+        self.streams.stop()
         self._thread.join(timeout=10)
         self.bus.close()
         self._hooks_store.close()

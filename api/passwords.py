@@ -6,6 +6,8 @@ argon2-cffi's defaults follow RFC 9106's second recommended option (argon2id, 64
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -16,8 +18,13 @@ __all__ = ["MIN_PASSWORD_CHARS", "check_password", "hash_password", "needs_rehas
 
 MIN_PASSWORD_CHARS = 10
 _HASHER = PasswordHasher()
-# verified when the name is unknown, so a wrong name costs as long as a wrong password
-_DUMMY = _HASHER.hash("not a password anyone has")
+
+
+@cache
+def _dummy() -> str:
+    """A hash verified when the name is unknown, so a wrong name costs as long as a wrong
+    password; made at the first sign-in, not at import (every CLI command imports this)."""
+    return _HASHER.hash("not a password anyone has")
 
 
 def check_password(password: str) -> str:
@@ -39,7 +46,7 @@ def hash_password(password: str) -> str:
 def verify_password(stored: str | None, password: str) -> bool:
     """Whether ``password`` matches ``stored`` (``None``: no such user; still slow)."""
     try:
-        return _HASHER.verify(stored or _DUMMY, password) and stored is not None
+        return _HASHER.verify(stored or _dummy(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 

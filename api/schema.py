@@ -49,6 +49,7 @@ from api.types import (
     check_page_size,
     decode_target_cursor,
     encode_target_cursor,
+    outbox,
 )
 from graph.config import get_settings
 from graph.erasure import ErasureReport
@@ -171,6 +172,11 @@ class Query:
         resolver=care.care_case,
         description="A conversation's care workflow state and notes, or null if there is no "
                     "such conversation.")
+    deliveries = strawberry.field(
+        resolver=outbox.deliveries,
+        description="The responses recorded in scrm and how each reaches its platform (the "
+                    "outbox: queued, sending, sent, failed, by hand, erased), newest first; "
+                    "'states' and 'platform' keep those in any of these states, there.")
     network = strawberry.field(
         resolver=insights.network,
         description="Accounts and their interactions around 'center' (a key like "

@@ -1,5 +1,5 @@
-"""GraphQL subscriptions (graphql-transport-ws at ``/graphql``): new care items and alerts
-as they are found, without polling.
+"""GraphQL subscriptions (graphql-transport-ws at ``/graphql``): new care items, alerts and
+settled deliveries of recorded responses as they are found, without polling.
 
 Events come from the writer (:mod:`api.events`); every server process, read processes
 included, follows the event log, so a client sees them whichever process its WebSocket
@@ -22,9 +22,10 @@ from analytics.alerts import Alert as DomainAlert
 from api.alerts import Alert
 from api.context import Info
 from api.events import EventBus, EventLog
+from api.types.outbox import Delivery, DeliveryState
 from api.webhooks import Event
 
-__all__ = ["CareItemEvent", "Subscription", "event_bus"]
+__all__ = ["CareItemEvent", "DeliveryEvent", "Subscription", "event_bus"]
 
 
 def event_bus(info: Info) -> EventBus:
@@ -66,6 +67,27 @@ class CareItemEvent:
                    waiting_since=_time(d.get("waiting_since")))
 
 
+@strawberry.type(description="A recorded response the outbox is done with: sent (the "
+                              "platform's id and link), or given up on after trying or "
+                              "refused by the platform (left to send by hand, with why).")
+class DeliveryEvent:
+    event_id: strawberry.ID
+    kind: str = strawberry.field(description="response_sent or response_failed (the "
+                                             "webhook event's kind).")
+    delivery: Delivery
+
+    @classmethod
+    def from_event(cls, event: Event) -> DeliveryEvent:
+        d = event.data
+        return cls(event_id=strawberry.ID(event.id), kind=event.kind, delivery=Delivery(
+            response_id=d["post_id"], conversation_id=d["conversation_id"],
+            in_reply_to=d["in_reply_to"], platform=d["platform"],
+            state=DeliveryState(d["state"]), platform_id=d.get("platform_id"),
+            url=d.get("url"), reason=d.get("reason"), next_try=None,
+            attempts=int(d.get("attempts") or 0), sent_at=_time(d.get("sent_at")),
+            updated_at=_time(d.get("at"))))
+
+
 def _alert(event: Event) -> Alert:
     d = dict(event.data)
     d["started_at"] = _time(d["started_at"])
@@ -85,3 +107,10 @@ class Subscription:
     async def alerts(self, info: Info) -> AsyncGenerator[Alert, None]:
         async for event in event_bus(info).subscribe(["alert"]):
             yield _alert(event)
+
+    @strawberry.subscription(description="Recorded responses as the outbox settles them: "
+                                          "sent, or left to send by hand after trying "
+                                          "(webhook events response_sent, response_failed).")
+    async def response_deliveries(self, info: Info) -> AsyncGenerator[DeliveryEvent, None]:
+        async for event in event_bus(info).subscribe(["response_sent", "response_failed"]):
+            yield DeliveryEvent.from_event(event)

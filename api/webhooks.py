@@ -2,7 +2,9 @@
 
 Events (:data:`EVENT_KINDS`): ``care_item`` (a conversation entered the care queue),
 ``alert`` (:mod:`analytics.alerts`), ``assignment``, ``response`` and ``resolution`` (the
-care workflow). Each is POSTed as JSON::
+care workflow), ``response_sent`` (the outbox sent a recorded response: the platform's id
+and link) and ``response_failed`` (the outbox gave up on one after trying, or the platform
+refused it: it is left to send by hand, with the reason). Each is POSTed as JSON::
 
     {"id": "evt_…", "kind": "alert", "created_at": "2026-10-15T09:00:00+00:00",
      "data": {…}}
@@ -86,7 +88,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-EVENT_KINDS: tuple[str, ...] = ("care_item", "alert", "assignment", "response", "resolution")
+EVENT_KINDS: tuple[str, ...] = ("care_item", "alert", "assignment", "response", "resolution",
+                                 "response_sent", "response_failed")
 SIGNATURE_HEADER = "X-Scrm-Signature"
 EVENT_HEADER = "X-Scrm-Event"
 DELIVERY_HEADER = "X-Scrm-Delivery"

@@ -5,13 +5,17 @@ Usage (from the repository root, the shared data beside it)::
     python bench/understanding_bench.py throughput [--posts 100000]
     python bench/understanding_bench.py quality [--amazon PATH] [--only NAME,...]
     python bench/understanding_bench.py train-time
+    python bench/understanding_bench.py amazon-variants --amazon PATH
 
 ``throughput`` runs ``understand()`` (language + VADER + rule intents) on one core over
 posts drawn from the shared labelled sets (real tweets, forum sentences, bank chat; 8
 languages). ``quality`` trains models at evaluation time from ``../shared/data/labelled``
 (nothing is shipped) and prints one JSON object per figure. ``train-time`` trains the
 sentiment model on all 45,149 TweetEval train tweets in a child process and reports wall
-time, CPU time and peak memory. Results go to the end of BENCHMARKS.md by hand.
+time, CPU time and peak memory. ``amazon-variants`` compares feature and training
+variants of the sentiment model on the Amazon snippets (3-fold CV on the even lines picks
+``C``; the odd lines are scored at that ``C``). Results go to the end of BENCHMARKS.md by
+hand.
 """
 
 from __future__ import annotations
@@ -179,11 +183,7 @@ def amazon(path: Path) -> None:
     truth is 0 have no sign and are left out of both."""
     from analytics.sentiment import VaderScorer
 
-    rows = [line.rstrip("\n").split("\t")
-            for line in path.read_text(encoding="utf-8", errors="replace").splitlines()]
-    rows = [r for r in rows if len(r) >= 3]
-    even = [r for i, r in enumerate(rows, 1) if i % 2 == 0 and float(r[1]) != 0]
-    odd = [r for i, r in enumerate(rows, 1) if i % 2 == 1 and float(r[1]) != 0]
+    even, odd = _amazon_rows(path)
     model = _sentiment_model([r[2] for r in even],
                              ["positive" if float(r[1]) > 0 else "negative" for r in even])
     truth = np.array([float(r[1]) > 0 for r in odd])
@@ -192,6 +192,121 @@ def amazon(path: Path) -> None:
     _emit(figure="amazon_snippets", n_train=len(even), n_test=len(odd),
           sign_accuracy=round(float(np.mean((scores > 0) == truth)), 4),
           vader_sign_accuracy=round(float(np.mean((vader > 0) == truth)), 4))
+
+
+def _amazon_rows(path: Path) -> tuple[list[list[str]], list[list[str]]]:
+    rows = [line.rstrip("\n").split("\t")
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines()]
+    rows = [r for r in rows if len(r) >= 3]
+    even = [r for i, r in enumerate(rows, 1) if i % 2 == 0 and float(r[1]) != 0]
+    odd = [r for i, r in enumerate(rows, 1) if i % 2 == 1 and float(r[1]) != 0]
+    return even, odd
+
+
+def amazon_variants(path: Path) -> None:
+    """Sign accuracy of variants of the trained sentiment model on the Amazon snippets:
+    what each of the usual linear-model ideas buys over the shipped recipe."""
+    import re
+
+    from scipy.sparse import csr_matrix, diags, hstack
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.pipeline import FeatureUnion
+
+    from analytics.understanding.model import _TOKENS, _lexicon, _vectorizer
+
+    even, odd = _amazon_rows(path)
+    x_train, x_test = [r[2] for r in even], [r[2] for r in odd]
+    y = np.array(["positive" if float(r[1]) > 0 else "negative" for r in even])
+    strength = np.abs([float(r[1]) for r in even])
+    truth = np.array([float(r[1]) > 0 for r in odd])
+    faint = np.abs([float(r[1]) for r in odd]) < 0.5  # raters near the middle
+    clear = np.abs([float(r[1]) for r in odd]) >= 1.0
+    lex_train, lex_test = _lexicon(x_train), _lexicon(x_test)
+    negator = re.compile(r"^(?:not|no|never|nothing|nobody|none|neither|nor|cannot|without|"
+                         r"hardly)$|n't$")
+
+    def negated(text: str) -> list[str]:  # words after a negator, up to punctuation
+        out, on = [], False
+        for w in re.findall(_TOKENS, text.lower()):
+            if re.fullmatch(r"[.,!?;:]", w):
+                on = False
+                out.append(w)
+                continue
+            out.append("NOT_" + w if on else w)
+            on = on or bool(negator.search(w))
+        return out + [f"{a} {b}" for a, b in zip(out, out[1:], strict=False)]
+
+    def union(words: Any = None, chars: tuple[int, int] = (2, 5), analyzer: str = "char_wb"
+              ) -> Any:
+        return lambda: FeatureUnion([
+            ("words", words or TfidfVectorizer(ngram_range=(1, 2), token_pattern=_TOKENS,
+                                               sublinear_tf=True, dtype=np.float32)),
+            ("chars", TfidfVectorizer(analyzer=analyzer, ngram_range=chars, min_df=2,
+                                      sublinear_tf=True, dtype=np.float32))])
+
+    def log_count_ratio(a: list[str], ya: np.ndarray, b: list[str]) -> tuple[Any, Any]:
+        counts = CountVectorizer(ngram_range=(1, 2), token_pattern=_TOKENS, binary=True)
+        fa, fb = counts.fit_transform(a), counts.transform(b)
+        pos = ya == "positive"
+        p, q = 1 + np.asarray(fa[pos].sum(0)).ravel(), 1 + np.asarray(fa[~pos].sum(0)).ravel()
+        r = diags(np.log((p / p.sum()) / (q / q.sum())).astype(np.float32))
+        return fa @ r, fb @ r
+
+    def features(make: Any = _vectorizer, vader: float = 1.0, nb: bool = False,
+                 words: bool = True) -> Any:
+        def build(a: list[str], ya: np.ndarray, b: list[str], la: Any, lb: Any
+                  ) -> tuple[Any, Any]:
+            parts_a, parts_b = [csr_matrix(la * vader)], [csr_matrix(lb * vader)]
+            if words:
+                v = make()
+                parts_a.append(v.fit_transform(a))
+                parts_b.append(v.transform(b))
+            if nb:
+                na, nb_ = log_count_ratio(a, ya, b)
+                parts_a.append(na)
+                parts_b.append(nb_)
+            return hstack(parts_a, format="csr"), hstack(parts_b, format="csr")
+        return build
+
+    def measure(name: str, build: Any, weights: np.ndarray | None = None) -> None:
+        grid = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+        cv = {c: [] for c in grid}  # type: dict[float, list[float]]
+        folds = StratifiedKFold(3, shuffle=True, random_state=0)
+        for a, b in folds.split(np.zeros(len(y)), y):
+            fa, fb = build([x_train[i] for i in a], y[a], [x_train[i] for i in b],
+                           lex_train[a], lex_train[b])
+            for c in grid:
+                model = LogisticRegression(C=c, class_weight="balanced", max_iter=3000).fit(
+                    fa, y[a], sample_weight=None if weights is None else weights[a])
+                cv[c].append(float(np.mean(model.predict(fb) == y[b])))
+        best = max(grid, key=lambda c: np.mean(cv[c]))
+        fa, fb = build(x_train, y, x_test, lex_train, lex_test)
+        model = LogisticRegression(C=best, class_weight="balanced", max_iter=3000).fit(
+            fa, y, sample_weight=weights)
+        proba = model.predict_proba(fb)
+        score = proba[:, list(model.classes_).index("positive")] - proba[
+            :, list(model.classes_).index("negative")]
+        right = (score > 0) == truth
+        _emit(figure="amazon_variant", variant=name, C=best,
+              cv_accuracy=round(float(np.mean(cv[best])), 4),
+              sign_accuracy=round(float(np.mean(right)), 4),
+              faint_accuracy=round(float(np.mean(right[faint])), 3), faint=int(faint.sum()),
+              clear_accuracy=round(float(np.mean(right[clear])), 3), clear=int(clear.sum()))
+
+    measure("VADER's four scores alone", features(words=False))
+    measure("shipped: words 1-2 + chars 2-5 + VADER", features())
+    measure("VADER's scores x3", features(vader=3.0))
+    measure("negation marking (NOT_ up to punctuation)",
+            features(union(TfidfVectorizer(analyzer=negated, sublinear_tf=True,
+                                           dtype=np.float32))))
+    measure("+ NB log-count ratios of words 1-2", features(nb=True))
+    measure("NB-LR: log-count ratios + VADER only", features(nb=True, words=False))
+    measure("words 1-3", features(union(TfidfVectorizer(
+        ngram_range=(1, 3), token_pattern=_TOKENS, sublinear_tf=True, dtype=np.float32))))
+    measure("chars 1-6 across words", features(union(chars=(1, 6), analyzer="char")))
+    measure("weights sqrt|rating|", features(), weights=np.sqrt(strength))
 
 
 def umsab(fixed_c: float | None = None) -> None:
@@ -249,6 +364,9 @@ def main() -> None:
     q.add_argument("--umsab-c", type=float, help="UMSAB: fixed C per language, no tuning, "
                    "no multilingual model (quick)")
     sub.add_parser("train-time")
+    v = sub.add_parser("amazon-variants")
+    v.add_argument("--amazon", type=Path, required=True,
+                   help="amazonReviewSnippets_GroundTruth.txt")
     args = parser.parse_args()
     if not LABELLED.is_dir():
         raise SystemExit(f"{LABELLED} not present: the benchmark needs the shared data")
@@ -256,6 +374,8 @@ def main() -> None:
         throughput(args.posts)
     elif args.command == "train-time":
         train_time()
+    elif args.command == "amazon-variants":
+        amazon_variants(args.amazon)
     else:
         only = set(args.only.split(","))
         for name, run in (("complaints", complaints), ("suggestions", suggestions),

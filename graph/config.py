@@ -45,6 +45,10 @@ class Settings(BaseSettings):
             ``scrm analyze``.
         understand_per_run: Posts one analysis understands at most (language, sentiment,
             intents; 0: all); the rest wait for the next run.
+        understand_after_seconds: After an ingest or monitor round wrote posts,
+            ``scrm serve`` understands them once no other such write came for this many
+            seconds (while posts keep coming, at the latest 10 times that after the
+            first); 0 leaves them to ``scrm analyze``.
         decay_floor: The least an interaction's time decay falls to: an older era is
             outranked by recent activity, never erased.
         half_life_days: An interaction's weight halves every this many days.
@@ -84,6 +88,7 @@ class Settings(BaseSettings):
     half_life_days: float = 90.0
     decay_floor: float = 0.05
     understand_per_run: int = 50_000
+    understand_after_seconds: float = 2.0
     reply_weight: float = 1.0
     mention_weight: float = 0.5
     share_weight: float = 1.0
@@ -113,6 +118,19 @@ class Settings(BaseSettings):
     stackexchange_url: str = "https://api.stackexchange.com"
     stackexchange_key: SecretStr | None = None
     monitor_timeout: float = 20.0
+    # Sending replies (ingest/outbox.py): Mastodon and Discourse send with the credentials
+    # above (a Mastodon token with write:statuses; a Discourse key allowed to post);
+    # Bluesky writes through the account's PDS with an app password
+    bluesky_pds_url: str = "https://bsky.social"
+    bluesky_identifier: str | None = None
+    bluesky_app_password: SecretStr | None = None
+    outbox_in_serve: bool = True
+    outbox_attempts: int = 8
+    outbox_backoff_seconds: float = 30.0
+    outbox_backoff_cap_seconds: float = 3600.0
+    outbox_timeout: float = 20.0
+    # platform URLs on private, loopback or link-local addresses are refused unless allowed
+    outbox_allow_private: bool = False
     # connector URLs on private, loopback or link-local addresses are refused unless allowed
     monitor_allow_private: bool = False
 

@@ -17,10 +17,12 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from graph.model import redact_handles
+from graph.outbox import erase_unsent
 
 __all__ = [
     "ANONYMOUS_PREFIX",
@@ -246,9 +248,14 @@ def erase_customer(store: Any, customer_id: str, *, rejects_dirs: Sequence[Path]
     person = store.personal_data(customer_id)
     if person is None:
         return None
+    # their replies not sent yet are never sent, and lose their text (graph/outbox.py)
+    accounts = [link.account.key for link in store.linked_accounts(customer_id)]
+    unsent = erase_unsent(store, accounts, datetime.now(UTC))
     counts = store.forget_customer(customer_id)
     if counts is None:
         return None
+    if unsent:
+        counts["replies_unsent"] = unsent
     report = ErasureReport(counts=counts)
     terms = person.file_terms()  # held in memory only, and only until this returns
     for folder in rejects_dirs:

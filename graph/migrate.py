@@ -2,10 +2,13 @@
 
 Everything goes through the port: records are read with ``export_batches`` and written
 with ``write_batch`` (idempotent, so a copy that was interrupted is simply run again and
-picks up where it stopped, changing nothing that is already there); sentiment with
-``write_post_sentiment``; brand accounts and settings with ``set_brand``; analysis
-runs with ``import_run`` (a MERGE on the run id) and their scores with ``write_scores``,
-only for runs whose scores the target does not hold yet.
+picks up where it stopped, changing nothing that is already there); what understanding
+found (language, sentiment and its label, intents and their evidence) with
+``write_post_understanding``, and the sentiment of posts scored on arrival but not
+understood yet with ``write_post_sentiment`` (so they still wait for understanding);
+brand accounts and settings with ``set_brand``; analysis runs with ``import_run`` (a
+MERGE on the run id) and their scores with ``write_scores``, only for runs whose scores
+the target does not hold yet.
 
 The file ledger (which input files were ingested) is not copied: re-ingesting a file
 into the target is harmless, because writes are idempotent.
@@ -20,7 +23,7 @@ from graph.store import Conflict, GraphStore, StoreError
 
 __all__ = ["migrate"]
 
-_EXPORT_METHODS = ("export_batches", "export_post_sentiment")
+_EXPORT_METHODS = ("export_batches", "export_post_understanding")
 _KINDS = ("customers", "accounts", "posts", "links", "follows", "purchases")
 
 Progress = Callable[[str, int], None]
@@ -28,7 +31,8 @@ Progress = Callable[[str, int], None]
 
 def migrate(source: GraphStore, target: GraphStore, *, batch_size: int = 10_000,
             progress: Progress | None = None) -> dict[str, Any]:
-    """Copy every record, sentiment, brand setting, analysis run and score.
+    """Copy every record, post understanding and sentiment, brand setting, analysis run
+    and score.
 
     Args:
         source: The store to read (it is not changed).
@@ -38,7 +42,8 @@ def migrate(source: GraphStore, target: GraphStore, *, batch_size: int = 10_000,
 
     Returns:
         What was copied: a count per record kind read from the source, ``created``
-        (what the target did not have yet, per kind), ``sentiments``, ``runs``,
+        (what the target did not have yet, per kind), ``sentiments`` (posts with a
+        sentiment or an understanding), ``understood`` (of which understood), ``runs``,
         ``scores`` (rows written; 0 for runs the target already had) and
         ``conflicts`` (posts the target holds with other content, as (key, reason, kind)).
 
@@ -75,13 +80,18 @@ def migrate(source: GraphStore, target: GraphStore, *, batch_size: int = 10_000,
         for kind, n in result.created.items():
             report["created"][kind] = report["created"].get(kind, 0) + n
 
-    report["sentiments"] = 0
-    for frame in source.export_post_sentiment(batch_size):  # type: ignore[attr-defined]
+    report["sentiments"] = report["understood"] = 0
+    for frame in source.export_post_understanding(batch_size):  # type: ignore[attr-defined]
         frame = frame.fillna({"sentiment_model": ""})
-        for model, group in frame.groupby("sentiment_model", sort=True):
+        understood = frame["language"].notna()
+        for model, group in frame[understood].groupby("sentiment_model", sort=True):
+            target.write_post_understanding(group["key"].tolist(),
+                                            group.reset_index(drop=True), str(model))
+        for model, group in frame[~understood].groupby("sentiment_model", sort=True):
             target.write_post_sentiment(group["key"].tolist(),
                                         group["sentiment"].astype(float).tolist(), str(model))
         report["sentiments"] += len(frame)
+        report["understood"] += int(understood.sum())
         tell("sentiments", report["sentiments"])
 
     accounts = source.account_frame()

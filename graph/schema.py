@@ -42,6 +42,7 @@ NODE_LABELS: tuple[str, ...] = (
     "WebhookSubscription",
     "WebhookDelivery",
     "EventState",
+    "OutboxItem",
 )
 
 REL_TYPES: tuple[str, ...] = (
@@ -130,6 +131,13 @@ EMBEDDED_SCHEMA: tuple[str, ...] = (
     """CREATE NODE TABLE IF NOT EXISTS EventState(
         key STRING, kind STRING, item_key STRING, first_seen TIMESTAMP, last_seen TIMESTAMP,
         active BOOLEAN, PRIMARY KEY(key))""",
+    # the outbox (graph/outbox.py): one row per recorded response, keyed by its post key
+    """CREATE NODE TABLE IF NOT EXISTS OutboxItem(
+        key STRING, conversation_key STRING, platform STRING, target_key STRING,
+        target_author STRING, author_key STRING, state STRING, attempts INT64,
+        idempotency_key STRING, remote_id STRING, remote_url STRING, error STRING,
+        next_try TIMESTAMP, sending_at TIMESTAMP, sent_at TIMESTAMP, created_at TIMESTAMP,
+        updated_at TIMESTAMP, PRIMARY KEY(key))""",
     """CREATE REL TABLE IF NOT EXISTS OWNS(
         FROM Customer TO Account, confidence DOUBLE, method STRING, evidence STRING)""",
     "CREATE REL TABLE IF NOT EXISTS POSTED(FROM Account TO Post)",

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, runtime_checkable
 
-import pandas as pd
-
 from graph.errors import BusyError, Failure
 from graph.model import Account, Customer, Follow, OwnsLink, Post, Purchase
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from graph.erasure import PersonalData
 
 __all__ = [
@@ -582,6 +582,24 @@ class GraphStore(Protocol):
                           ) -> None:
         """Record a check of ``kind``: ``added`` items became current (their first
         sighting is kept when they come back), ``removed`` ones stopped being."""
+        ...
+
+    # --- the outbox (graph/outbox.py decides; see OutboxItem there) -----------
+    def save_outbox_items(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Create or replace outbox items (every field of ``graph.outbox.OutboxItem``;
+        times aware). Each call is committed before it returns."""
+        ...
+
+    def outbox_items(self, *, keys: Sequence[str] | None = None,
+                     states: Sequence[str] | None = None, limit: int = 1000
+                     ) -> list[dict[str, Any]]:
+        """Outbox items: those of ``keys`` (response post keys), or in ``states``, or all;
+        newest first (by ``keys``: any order), at most ``limit``."""
+        ...
+
+    def blank_post_texts(self, keys: Sequence[str]) -> int:
+        """Erase the text, title and URL of these posts (unsent replies of an erased
+        person); returns how many posts there were."""
         ...
 
     # --- privacy ------------------------------------------------------------

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["UNDERSTANDING_FIELDS", "tone", "understanding_table"]
+__all__ = ["EXPORT_COLUMNS", "UNDERSTANDING_FIELDS", "tone", "understanding_table"]
 
 # Post properties an understood post has, with their Arrow types, in write order.
 UNDERSTANDING_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
@@ -25,6 +25,11 @@ UNDERSTANDING_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
     ("intent_evidence", pa.string()),
     ("intent_model_label", pa.string()),
 )
+
+# What ``export_post_understanding`` gives per post (both adapters, for ``graph.migrate``):
+# a post is understood when it has a language; one scored on arrival has a sentiment only.
+EXPORT_COLUMNS: tuple[str, ...] = (
+    "key", "sentiment_model", *(name for name, _ in UNDERSTANDING_FIELDS))
 
 
 def understanding_table(keys: Sequence[str], frame: pd.DataFrame) -> pa.Table:

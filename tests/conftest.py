@@ -68,3 +68,24 @@ def demo_copy(demo_template: Path, tmp_path: Path) -> Path:
         if f.name.startswith(demo_template.name):
             shutil.copy(f, tmp_path / f.name)
     return target
+
+
+# --- parallel runs (pytest-xdist, `make test` uses `-n 3 --dist loadgroup`) --------------
+# Each test file is one group, so module and session fixtures are built once per file, as in a
+# serial run; the browser tests share one group (one demo server, one Chromium at a time). The
+# files with slow tests are handed out first, so no long file starts last and holds the run.
+BROWSER_GROUP = "browser"
+
+
+def _group(item: pytest.Item) -> str:
+    path = Path(str(item.fspath))
+    return BROWSER_GROUP if path.parent.name == "browser" else str(path.relative_to(REPO))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    slow_groups = {_group(i) for i in items if i.get_closest_marker("slow")}
+    slow_groups.add(BROWSER_GROUP)
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group(item)))
+    first = [i for i in items if _group(i) in slow_groups]
+    items[:] = first + [i for i in items if _group(i) not in slow_groups]

@@ -40,6 +40,7 @@ from api.cli import (
     intent,
     migrate,
     monitor,
+    outbox,
     sentiment,
     serve,
     top,
@@ -86,6 +87,7 @@ app.add_typer(intent.app, name="intent")
 app.add_typer(users.app, name="users")
 app.command("alerts")(alerts.alerts)
 app.add_typer(webhooks.app, name="webhooks")
+app.add_typer(outbox.app, name="outbox")
 
 
 def _say(message: str) -> None:

@@ -6,6 +6,7 @@ them into one line and an exit code. :func:`fail` is the short way to raise one.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ __all__ = [
     "open_for",
     "open_reader",
     "pick",
+    "print_evaluation",
     "progress_printer",
     "run_write_job",
     "setting",
@@ -156,3 +158,24 @@ def run_write_job(db: Path | None, payload: dict[str, Any], label: str) -> dict[
         if sys.stderr.isatty():
             err.print()
         store.close()
+
+
+def print_evaluation(result: dict[str, Any], *, as_json: bool = False) -> None:
+    """Print an evaluation (``analytics.understanding.metrics.classification_report``
+    plus ``model`` and, when known, ``decision``): JSON, or the macro figures, each
+    class's precision, recall and F1, and the confusion matrix."""
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    decision = f"; decision: {result['decision']}" if result.get("decision") else ""
+    console.print(f"model {result['model']} on {result['n']:,} posts: accuracy "
+                  f"{result['accuracy']:.3f}, macro F1 {result['macro_f1']:.3f}, macro recall "
+                  f"{result['macro_recall']:.3f} (over {', '.join(result['classes'])}"
+                  f"{decision})", highlight=False)
+    for label, row in result["per_class"].items():
+        console.print(f"  {label}: precision {row['precision']:.3f}, recall "
+                      f"{row['recall']:.3f}, F1 {row['f1']:.3f}, {row['support']:,} posts",
+                      highlight=False)
+    console.print("confusion (rows = truth, columns = predicted): " + ", ".join(
+        f"{label}: {row}" for label, row in zip(result["labels"], result["confusion"],
+                                                strict=True)), highlight=False)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from api.cli.common import DbOption, console, fail, settings_for
+from api.cli.common import DbOption, console, fail, print_evaluation, settings_for
 
 if TYPE_CHECKING:
     from analytics.understanding.model import TextClassifier
@@ -109,20 +109,7 @@ def evaluate_cmd(labelled: Labelled, db: DbOption = None, rules: RulesOption = N
         result = classification_report(labels, model.predict(texts), labels=model.classes)
         result["model"] = str(path)
         result["decision"] = model.decision
-    if as_json:
-        print(json.dumps(result, indent=2))
-        return
-    console.print(f"model {result['model']} on {result['n']:,} posts: accuracy "
-                  f"{result['accuracy']:.3f}, macro F1 {result['macro_f1']:.3f}, macro recall "
-                  f"{result['macro_recall']:.3f} (over {', '.join(result['classes'])}; "
-                  f"decision: {result['decision']})", highlight=False)
-    for label, row in result["per_class"].items():
-        console.print(f"  {label}: precision {row['precision']:.3f}, recall "
-                      f"{row['recall']:.3f}, F1 {row['f1']:.3f}, {row['support']:,} posts",
-                      highlight=False)
-    console.print("confusion (rows = truth, columns = predicted): " + ", ".join(
-        f"{label}: {row}" for label, row in zip(result["labels"], result["confusion"],
-                                                strict=True)), highlight=False)
+    print_evaluation(result, as_json=as_json)
 
 
 @app.command("score")

@@ -20,8 +20,9 @@ def migrate(
         metavar="N", min=100, help="Records per write to Neo4j.")] = 10_000,
     db: DbOption = None,
 ) -> None:
-    """Copy the whole embedded database — records, identity links, sentiment, brand
-    settings, analysis runs and scores — into Neo4j. Resumable: run it again after an
+    """Copy the whole embedded database — records, identity links, post sentiment and
+    understanding (language, intents), brand settings, analysis runs and scores — into
+    Neo4j. Resumable: run it again after an
     interruption and it continues, changing nothing already copied."""
     from graph.embedded import EmbeddedStore
     from graph.migrate import migrate as copy_into

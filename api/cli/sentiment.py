@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from api.cli.common import DbOption, console, fail, settings_for
+from api.cli.common import DbOption, console, fail, print_evaluation, settings_for
 
 __all__ = ["app"]
 
@@ -78,17 +77,11 @@ def evaluate_cmd(labelled: Labelled, db: DbOption = None, labels_names: LabelsOp
     model: Any = VaderScorer() if vader or not path.exists() else TrainedSentimentModel.load(
         path)
     result = evaluate(model, texts, labels)
-    result["model"] = "vader" if isinstance(model, VaderScorer) else str(path)
-    if as_json:
-        print(json.dumps(result, indent=2))
-        return
-    console.print(f"model {result['model']} on {result['n']:,} posts: accuracy "
-                  f"{result['accuracy']:.3f}, macro F1 {result['macro_f1']:.3f}, macro recall "
-                  f"{result['macro_recall']:.3f} (over {', '.join(result['classes'])})",
-                  highlight=False)
-    console.print("confusion (rows = truth, columns = predicted): " + ", ".join(
-        f"{label}: {row}" for label, row in zip(result["labels"], result["confusion"],
-                                                strict=True)), highlight=False)
+    if isinstance(model, VaderScorer):
+        result["model"], result["decision"] = "vader", "compound score's ±0.05 band"
+    else:
+        result["model"], result["decision"] = str(path), model.classifier.decision
+    print_evaluation(result, as_json=as_json)
 
 
 @app.command("score")

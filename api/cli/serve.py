@@ -56,7 +56,10 @@ def run_server(store: GraphStore, settings: Settings, host: str, port: int,
         listen_host, listen_port = "127.0.0.1", _free_port()
         writer_url = f"http://127.0.0.1:{listen_port}"
         processes = _start_readers(settings, host, port, writer_url, readers)
-    app.state.jobs = JobRunner(store, on_change=on_change)
+    # new posts (hand-offs, monitor rounds) are understood by the writer, debounced
+    app.state.jobs = JobRunner(store, on_change=on_change,
+                               understand_after=settings.understand_after_seconds,
+                               understand_limit=settings.understand_per_run)
     from api.live import LiveWork
 
     live = LiveWork(app, store, settings).start()  # monitors and events, as the writer

@@ -1,5 +1,5 @@
-"""``scrm webhooks``: send events (care items, alerts, assignments, responses,
-resolutions) to other systems, signed with HMAC-SHA256 and retried.
+"""``scrm webhooks``: send events (care items, alerts, assignments, responses and their
+delivery, resolutions) to other systems, signed with HMAC-SHA256 and retried.
 
 Subscriptions and the delivery log live in the store; adding or removing one is a write,
 handed to a running ``scrm serve`` like any other (docs/alerts.md has the signature
@@ -19,8 +19,8 @@ from api.cli.common import DbOption, console, fail, open_reader, run_write_job, 
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Send events (care items, alerts, assignments, responses, "
-                       "resolutions) to other systems, signed and retried.",
+app = typer.Typer(help="Send events (care items, alerts, assignments, responses and "
+                       "their delivery, resolutions) to other systems, signed and retried.",
                   no_args_is_help=True)
 
 
@@ -29,7 +29,7 @@ def add(url: Annotated[str, typer.Argument(metavar="URL", help="The receiver's h
         event: Annotated[list[str], typer.Option(
             "--event", metavar="KIND",
             help="Event kind (repeatable): care_item, alert, assignment, response, "
-                 "resolution.")],
+                 "resolution, response_sent, response_failed.")],
         secret: Annotated[str | None, typer.Option(
             "--secret", metavar="SECRET",
             help="Signing secret (default: a new random one, shown once).")]

@@ -23,10 +23,15 @@ from graph import store as port
 from graph.model import Post
 
 if TYPE_CHECKING:
+    from api.types.outbox import Delivery
     from api.types.people import Account
 
 # people.py imports this module (an account's timeline), so the account type is lazy here
 LazyAccount = Annotated["Account", strawberry.lazy("api.types.people")]
+LazyDelivery = Annotated["Delivery", strawberry.lazy("api.types.outbox")]
+_DELIVERY = ("For a response recorded in scrm (a 'scrm-' post id): how it reaches the "
+             "platform (the outbox's state, the platform's id and link once sent, why it "
+             "failed or is to send by hand); null for posts that came from the platform.")
 
 __all__ = [
     "Conversation",
@@ -129,6 +134,12 @@ class Interaction:
                    sentiment_label=i.sentiment_label,
                    intents=post_intents(i.intents, i.intent_evidence))
 
+    @strawberry.field(description=_DELIVERY)
+    async def delivery(self, info: Info) -> LazyDelivery | None:
+        from api.types.outbox import delivery_of
+
+        return await delivery_of(info, str(self.post_id))
+
 
 @strawberry.type
 class InteractionEdge:
@@ -219,6 +230,12 @@ class ThreadPost:
 
         account = await info.context.accounts.load(self.author_key)
         return Account.from_domain(account) if account else None
+
+    @strawberry.field(description=_DELIVERY)
+    async def delivery(self, info: Info) -> LazyDelivery | None:
+        from api.types.outbox import delivery_of
+
+        return await delivery_of(info, self.post_id)
 
 
 @strawberry.type(description="A thread: its posts in reply-tree order (depth-first, oldest "

@@ -42,13 +42,15 @@ def highlight_mentions(text: str) -> Markup:
     return Markup("").join(out)
 
 
-def delivery(post: dict[str, Any]) -> str | None:
-    """How a brand post recorded in the workspace reaches the platform: ``"connector"``
-    when one sent it, ``"by hand"`` when it waits to be copied there; ``None`` for posts
-    that came from the platform itself. No connector sends yet (they only read), so every
-    recorded response is to send by hand."""
+def delivery(post: dict[str, Any], item: dict[str, Any] | None = None) -> str | None:
+    """How a brand post recorded in the workspace reaches the platform: its outbox
+    state (``queued``, ``sending``, ``sent``, ``failed``, ``erased``; see
+    :mod:`graph.outbox`) when the outbox has it, else ``"by hand"`` (it waits to be
+    copied there); ``None`` for posts that came from the platform itself."""
     if not str(post.get("postId", "")).partition(":")[2].startswith("scrm-"):
         return None
+    if item is not None:
+        return str(item["state"])
     return "connector" if post.get("sentBy") else "by hand"
 
 

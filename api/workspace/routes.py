@@ -105,7 +105,11 @@ async def conversation(request: Request, conversation_id: str) -> HTMLResponse:
                    and p["author"]["customer"]), None) or next(
         (p["author"] for p in posts if p["author"] and not p["author"]["isBrand"]), None)
     profile = await _profile(request, person) if person else None
-    thread = [dict(p, delivery=delivery(p)) for p in thread_tree(posts)]
+    recorded = [p["postId"] for p in posts if delivery(p)]
+    outbox = {r["key"]: r for r in await request.app.state.store_runner.call(
+        lambda s: s.outbox_items(keys=recorded), quick=True)} if recorded else {}
+    thread = [dict(p, delivery=delivery(p, outbox.get(p["postId"])),
+                   outbox=outbox.get(p["postId"])) for p in thread_tree(posts)]
     return _page(request, "conversation.html", f"Conversation {conversation_id}",
                  conversation_id=conversation_id, posts=thread,
                  replies=await saved_replies(request), teammates=await teammates(request),

@@ -1,6 +1,6 @@
 """Export: reading a whole store back out, and writing a run record as given.
 
-``graph.migrate`` needs ``export_batches``, ``export_post_sentiment`` and ``import_run``
+``graph.migrate`` needs ``export_batches``, ``export_post_understanding`` and ``import_run``
 from both adapters.
 """
 
@@ -17,6 +17,7 @@ from graph.embedded import queries as q
 from graph.embedded.base import EmbeddedBase
 from graph.model import Account, Customer, Follow, OwnsLink, Post, PostKind, Purchase
 from graph.store import AnalysisRunInfo, GraphBatch
+from graph.understanding import EXPORT_COLUMNS
 
 
 def _aware(ts: datetime | None) -> datetime | None:
@@ -114,14 +115,15 @@ class ExportMixin(EmbeddedBase):
                 for r in page])
 
 
-    def export_post_sentiment(self, batch_size: int = 10_000
-                              ) -> Iterator[pd.DataFrame]:
-        """Posts that have a sentiment: key, sentiment, sentiment_model, in key order."""
-        for page in _pages(self, "MATCH (p:Post) WHERE p.key > $after AND p.sentiment IS NOT NULL "
-                           "RETURN p.key AS key, p.sentiment AS sentiment, p.sentiment_model AS "
-                           "sentiment_model ORDER BY p.key LIMIT $limit", batch_size):
-            yield pd.DataFrame(page, columns=["key", "sentiment", "sentiment_model"])
-
+    def export_post_understanding(self, batch_size: int = 10_000
+                                  ) -> Iterator[pd.DataFrame]:
+        """Posts that have a sentiment or were understood (a language): the columns of
+        ``graph.understanding.EXPORT_COLUMNS``, in key order."""
+        fields = ", ".join(f"p.{c} AS {c}" for c in EXPORT_COLUMNS)
+        for page in _pages(self, "MATCH (p:Post) WHERE p.key > $after AND (p.sentiment IS NOT "
+                           f"NULL OR p.language IS NOT NULL) RETURN {fields} ORDER BY p.key "
+                           "LIMIT $limit", batch_size):
+            yield pd.DataFrame(page, columns=list(EXPORT_COLUMNS))
 
     def import_run(self, run: AnalysisRunInfo) -> None:
         """Create or overwrite a run record exactly as given (id, times, status, ...)."""

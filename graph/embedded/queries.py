@@ -439,3 +439,33 @@ MARK_EVENT_STATES_CHECKED = (
     "MERGE (s:EventState {key: $marker}) ON CREATE SET s.kind = $kind + '*', "
     "s.first_seen = $now SET s.last_seen = $now, s.active = false"
 )
+
+# ------------------------------------------------------------------ outbox
+_OUTBOX_RETURN = (
+    "o.key AS key, o.conversation_key AS conversation_key, o.platform AS platform, "
+    "o.target_key AS target_key, o.target_author AS target_author, "
+    "o.author_key AS author_key, o.state AS state, o.attempts AS attempts, "
+    "o.idempotency_key AS idempotency_key, o.remote_id AS remote_id, "
+    "o.remote_url AS remote_url, o.error AS error, o.next_try AS next_try, "
+    "o.sending_at AS sending_at, o.sent_at AS sent_at, o.created_at AS created_at, "
+    "o.updated_at AS updated_at"
+)
+SAVE_OUTBOX_ITEM = (
+    "MERGE (o:OutboxItem {key: $key}) SET o.conversation_key = $conversation_key, "
+    "o.platform = $platform, o.target_key = $target_key, o.target_author = $target_author, "
+    "o.author_key = $author_key, o.state = $state, o.attempts = $attempts, "
+    "o.idempotency_key = $idempotency_key, o.remote_id = $remote_id, "
+    "o.remote_url = $remote_url, o.error = $error, o.next_try = $next_try, "
+    "o.sending_at = $sending_at, o.sent_at = $sent_at, o.created_at = $created_at, "
+    "o.updated_at = $updated_at"
+)
+OUTBOX_ITEMS = (f"MATCH (o:OutboxItem) RETURN {_OUTBOX_RETURN} "
+                "ORDER BY created_at DESC, key LIMIT $limit")
+OUTBOX_ITEMS_IN_STATES = (f"MATCH (o:OutboxItem) WHERE o.state IN $states "
+                          f"RETURN {_OUTBOX_RETURN} ORDER BY created_at DESC, key LIMIT $limit")
+OUTBOX_ITEMS_BY_KEY = (f"UNWIND $keys AS k MATCH (o:OutboxItem {{key: k}}) "
+                       f"RETURN {_OUTBOX_RETURN}")
+BLANK_POST_TEXTS = (
+    "UNWIND $keys AS k MATCH (p:Post {key: k}) SET p.text = '', p.title = NULL, p.url = NULL "
+    "RETURN count(p) AS n"
+)

@@ -6,6 +6,7 @@ from graph.embedded.care import CareMixin
 from graph.embedded.events import EventsMixin
 from graph.embedded.export import ExportMixin
 from graph.embedded.identities import IdentitiesMixin
+from graph.embedded.outbox import OutboxMixin
 from graph.embedded.projection import ProjectionMixin
 from graph.embedded.reads import ReadsMixin
 from graph.embedded.scores import ScoresMixin
@@ -16,7 +17,7 @@ __all__ = ["EmbeddedStore"]
 
 
 class EmbeddedStore(WritesMixin, IdentitiesMixin, ProjectionMixin, ScoresMixin, ReadsMixin,
-                    CareMixin, EventsMixin, ExportMixin, UsersMixin):
+                    CareMixin, EventsMixin, OutboxMixin, ExportMixin, UsersMixin):
     """The store port on LadybugDB.
 
     Args:

@@ -25,6 +25,7 @@ from graph.store import (
     AnalysisRunInfo,
     GraphBatch,
 )
+from graph.understanding import EXPORT_COLUMNS
 
 
 class ExportMixin(Neo4jBase):
@@ -50,13 +51,14 @@ class ExportMixin(Neo4jBase):
         finally:
             self.batch_size = size
 
-    def export_post_sentiment(self, batch_size: int = 10_000) -> Iterator[pd.DataFrame]:
-        """Posts that have a sentiment: key, sentiment, sentiment_model, in key order."""
+    def export_post_understanding(self, batch_size: int = 10_000) -> Iterator[pd.DataFrame]:
+        """Posts that have a sentiment or were understood (a language): the columns of
+        ``graph.understanding.EXPORT_COLUMNS``, in key order."""
         size = self.batch_size
         self.batch_size = batch_size
         try:
-            for page in self._pages(q.EXPORT_SENTIMENT_PAGE):
-                yield pd.DataFrame(page, columns=["key", "sentiment", "sentiment_model"])
+            for page in self._pages(q.EXPORT_UNDERSTANDING_PAGE):
+                yield pd.DataFrame(page, columns=list(EXPORT_COLUMNS))
         finally:
             self.batch_size = size
 

@@ -621,10 +621,14 @@ RETURN p.key AS key, p.platform AS platform, p.post_id AS post_id, p.author_key 
        [(p)-[:MENTIONS]->(m:Account) | m.handle] AS mentions
 ORDER BY p.key"""
 
-EXPORT_SENTIMENT_PAGE = """\
+# graph.understanding.EXPORT_COLUMNS, for migration
+EXPORT_UNDERSTANDING_PAGE = """\
 MATCH (p:Post)
-WHERE p.key > $after AND p.sentiment IS NOT NULL
-RETURN p.key AS key, p.sentiment AS sentiment, p.sentiment_model AS sentiment_model
+WHERE p.key > $after AND (p.sentiment IS NOT NULL OR p.language IS NOT NULL)
+RETURN p.key AS key, p.sentiment_model AS sentiment_model, p.sentiment AS sentiment,
+    p.sentiment_label AS sentiment_label, p.language AS language,
+    p.language_confidence AS language_confidence, p.intents AS intents,
+    p.intent_evidence AS intent_evidence, p.intent_model_label AS intent_model_label
 ORDER BY p.key LIMIT $limit"""
 
 # --------------------------------------------------------------------------- tests
@@ -759,3 +763,34 @@ RETURN p.author_key AS author_key, count(*) AS posts"""
 # The people-facing sections' statements live beside this file; they are part of this
 # module's namespace, so every statement of the adapter is found (and linted) here.
 from graph.neo4j.queries_people import *  # noqa: E402, F403
+
+# --------------------------------------------------------------------------- outbox
+_OUTBOX_RETURN = (
+    "o.key AS key, o.conversation_key AS conversation_key, o.platform AS platform, "
+    "o.target_key AS target_key, o.target_author AS target_author, "
+    "o.author_key AS author_key, o.state AS state, o.attempts AS attempts, "
+    "o.idempotency_key AS idempotency_key, o.remote_id AS remote_id, "
+    "o.remote_url AS remote_url, o.error AS error, o.next_try AS next_try, "
+    "o.sending_at AS sending_at, o.sent_at AS sent_at, o.created_at AS created_at, "
+    "o.updated_at AS updated_at"
+)
+SAVE_OUTBOX_ITEMS = (
+    "UNWIND $rows AS row MERGE (o:OutboxItem {key: row.key}) "
+    "SET o.conversation_key = row.conversation_key, o.platform = row.platform, "
+    "o.target_key = row.target_key, o.target_author = row.target_author, "
+    "o.author_key = row.author_key, o.state = row.state, o.attempts = row.attempts, "
+    "o.idempotency_key = row.idempotency_key, o.remote_id = row.remote_id, "
+    "o.remote_url = row.remote_url, o.error = row.error, o.next_try = row.next_try, "
+    "o.sending_at = row.sending_at, o.sent_at = row.sent_at, o.created_at = row.created_at, "
+    "o.updated_at = row.updated_at"
+)
+OUTBOX_ITEMS = (f"MATCH (o:OutboxItem) RETURN {_OUTBOX_RETURN} "
+                "ORDER BY created_at DESC, key LIMIT $limit")
+OUTBOX_ITEMS_IN_STATES = (f"MATCH (o:OutboxItem) WHERE o.state IN $states "
+                          f"RETURN {_OUTBOX_RETURN} ORDER BY created_at DESC, key LIMIT $limit")
+OUTBOX_ITEMS_BY_KEY = (f"UNWIND $keys AS k MATCH (o:OutboxItem {{key: k}}) "
+                       f"RETURN {_OUTBOX_RETURN}")
+BLANK_POST_TEXTS = (
+    "UNWIND $keys AS k MATCH (p:Post {key: k}) SET p.text = '', p.title = null, p.url = null "
+    "RETURN count(p) AS n"
+)

@@ -6,6 +6,7 @@ from graph.neo4j.care import CareMixin
 from graph.neo4j.events import EventsMixin
 from graph.neo4j.export import ExportMixin
 from graph.neo4j.identities import IdentitiesMixin
+from graph.neo4j.outbox import OutboxMixin
 from graph.neo4j.projection import ProjectionMixin
 from graph.neo4j.reads import ReadsMixin
 from graph.neo4j.scores import ScoresMixin
@@ -16,7 +17,7 @@ __all__ = ["Neo4jStore"]
 
 
 class Neo4jStore(WritesMixin, IdentitiesMixin, ProjectionMixin, ScoresMixin, ReadsMixin,
-                 CareMixin, EventsMixin, ExportMixin, UsersMixin):
+                 CareMixin, EventsMixin, OutboxMixin, ExportMixin, UsersMixin):
     """The store port on a Neo4j server.
 
     Args:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -170,16 +170,17 @@ def run_monitors(store: GraphStore, states: MonitorStore, *, settings: Mapping[s
                  report: Callable[[PollOutcome], None] | None = None,
                  stop: Callable[[], bool] = lambda: False, max_pages: int = 5,
                  prepare: Callable[[list[Unit]], None] | None = None,
-                 due_only: bool = False) -> int:
+                 due_only: bool = False, skip: Collection[str] = ()) -> int:
     """Poll every enabled monitor when it is due, until ``stop()`` (or one round with
     ``once``, which polls every enabled monitor once, due or not; with ``due_only`` too,
-    only those that are due). Returns the number of polls made."""
+    only those that are due). ``skip``: ids of monitors followed elsewhere (the streams a
+    server keeps open). Returns the number of polls made."""
     polls = 0
     with httpx.Client(timeout=timeout, follow_redirects=True,
                       headers={"User-Agent": "scrm-monitor/1"}) as client:
         while not stop():
             now = datetime.now(UTC)
-            due = [m for m in states.all() if m.enabled
+            due = [m for m in states.all() if m.enabled and m.id not in skip
                    and ((once and not due_only) or (_parse(m.state.next_try) or now) <= now)]
             for monitor in due:
                 outcome = poll_monitor(store, states, monitor, client=client,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from analytics.bots import behaviour_scores, evaluate_labelled, read_labelled
 from analytics.job import run_analysis
@@ -103,6 +104,7 @@ def test_people_posting_unlike_bots_score_low() -> None:
     assert scores.likelihood["x:person"] < 0.5
 
 
+@pytest.mark.slow
 def test_labelled_accounts_held_out(shared_data: Path) -> None:
     path = shared_data / "labelled" / "bots-gilani2017" / "train.jsonl"
     features, labels = read_labelled(path)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from analytics.community import modularity
 from analytics.job import run_analysis
@@ -29,6 +30,7 @@ def _thread_modularity(scores: pd.DataFrame, keys: list[str], edges: pd.DataFram
     return modularity(len(keys), src[ok], dst[ok], None, membership)
 
 
+@pytest.mark.slow
 def test_an_old_thread_keeps_its_communities_and_engagement(
         shared_data: Path, demo_copy: Path, tmp_path: Path) -> None:
     with EmbeddedStore(tmp_path / "alone.lbdb") as store:

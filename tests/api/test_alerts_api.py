@@ -98,6 +98,7 @@ def test_graphql_alerts_filtered_and_quiet_before(server: LiveServer) -> None:
     assert quiet["data"]["alerts"] == []
 
 
+@pytest.mark.slow
 def test_cli_alerts_json(alerts_db: Path) -> None:
     env = {**os.environ}
     env.pop("SCRM_NEO4J_URI", None)
@@ -109,6 +110,7 @@ def test_cli_alerts_json(alerts_db: Path) -> None:
     assert alert["subject"] == "brand" and alert["observed"] == 62
 
 
+@pytest.mark.slow
 def test_cli_alerts_refuses_an_unknown_kind(alerts_db: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "api.cli", "alerts", "--db", str(alerts_db),
                            "--kind", "nope"], capture_output=True, text=True, timeout=300)

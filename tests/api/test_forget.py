@@ -18,6 +18,7 @@ FORGET = """mutation($id: ID!) { forgetCustomer(id: $id) {
 DANA = ("twitter:danarides", "reddit:dana_rides")
 
 
+@pytest.mark.slow
 def test_forget_customer_erases_and_stays_erased(demo_copy: Path, tmp_path: Path) -> None:
     from api.app import create_app
 

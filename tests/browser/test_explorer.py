@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from browser_kit import ARTIFACTS, REPO, scrm_env
 
 CHECK = REPO / "tools" / "browser" / "explorer_check.mjs"
@@ -22,6 +23,7 @@ def _check(url: str, shot: Path, *extra: str) -> dict:
     return result
 
 
+@pytest.mark.slow
 def test_explorer_draws_what_the_data_endpoint_returns(demo_server: str) -> None:
     data = httpx.get(demo_server + "/explore/data", params={"center": "twitter:danarides",
                                                             "depth": 1}).json()
@@ -58,6 +60,7 @@ def test_large_selection_shows_communities_that_expand(demo_server: str) -> None
         assert result["all_nodes"] == max(members.values())
 
 
+@pytest.mark.slow
 def test_static_export_opens_from_disk_with_no_server(tmp_path: Path, demo_db: Path,
                                                       demo_server: str) -> None:
     # read-only beside the running server, as an analyst would

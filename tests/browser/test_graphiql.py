@@ -7,11 +7,13 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 from browser_kit import ARTIFACTS, REPO
 
 CHECK = REPO / "tools" / "browser" / "graphiql_check.mjs"
 
 
+@pytest.mark.slow
 def test_graphiql_page_names_only_bundled_files(demo_server: str) -> None:
     page = httpx.get(demo_server + "/graphql", headers={"Accept": "text/html"}).text
     assert "unpkg.com" not in page and "/explore/static/graphiql/graphiql.min.js" in page

@@ -15,6 +15,7 @@ import subprocess
 from typing import Any
 
 import httpx
+import pytest
 from browser_kit import ARTIFACTS, REPO, USERS, signed_in
 
 CHECK = REPO / "tools" / "browser" / "workspace_check.mjs"
@@ -34,6 +35,7 @@ def _graphql(url: str, query: str, **variables: Any) -> dict[str, Any]:
     return data
 
 
+@pytest.mark.slow
 def test_an_agent_works_the_queue_in_the_browser(demo_server: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     env = {**os.environ, "AGENT_NAME": "ana", "AGENT_PASSWORD": USERS["ana"][1],

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from browser_kit import ARTIFACTS, REPO, USERS
 
 CHECK = REPO / "tools" / "browser" / "workspace_collab_check.mjs"
@@ -33,6 +34,7 @@ PAGE = {"data": [
                             "name": "Sidekick"}]}}
 
 
+@pytest.mark.slow
 def test_working_together_in_the_browser(demo_server: str, demo_db: Path) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     posts = demo_db.parent / "live.jsonl"  # beside the database: a folder the server reads
@@ -53,7 +55,7 @@ def test_working_together_in_the_browser(demo_server: str, demo_db: Path) -> Non
     # the CLI handed the post to the server; the open inbox showed it without a reload
     assert steps["cli_code"] == 0
     assert "sending the job there" in " ".join(steps["cli_out"].split()), steps["cli_out"]
-    assert steps["live_updates"] >= 1 and steps["live_ms"] < 30_000
+    assert steps["live_updates"] >= 1 and steps["live_ms"] < 90_000  # the check waits 60 s for it
     assert "care item" in steps["status_line"]
     # link and unlink, with confidence and evidence
     assert steps["profile_title"] == "Customer C00002 Gus Grimsby"

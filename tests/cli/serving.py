@@ -20,13 +20,15 @@ def scrm_env(db: Path) -> dict[str, str]:
     return env
 
 
-def start_serve(db: Path, *args: str) -> tuple[subprocess.Popen[str], str, dict[str, Any]]:
-    """`scrm serve` on a free port: the process, its URL and its first /health answer."""
+def start_serve(db: Path, *args: str, env: dict[str, str] | None = None
+                ) -> tuple[subprocess.Popen[str], str, dict[str, Any]]:
+    """`scrm serve` on a free port: the process, its URL and its first /health answer
+    (``env``: the whole environment, ``scrm_env(db)`` unless given)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port),
-                               *args], env=scrm_env(db), stdout=subprocess.PIPE,
+                               *args], env=env or scrm_env(db), stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):

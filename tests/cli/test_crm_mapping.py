@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from graph.embedded import EmbeddedStore
 
 
@@ -18,6 +20,7 @@ def _scrm(*args: str) -> subprocess.CompletedProcess[str]:
                           text=True, env=env, timeout=120)
 
 
+@pytest.mark.slow
 def test_hubspot_preset_and_mapping_file(tmp_path: Path) -> None:
     hub = tmp_path / "hubspot.csv"
     hub.write_text("Record ID,Full Name,Email,Twitter Username,Total Revenue,Create Date\n"

@@ -39,6 +39,7 @@ def top(db: Path, kind: str, n: int = 10) -> list[dict]:
     return json.loads(out)
 
 
+@pytest.mark.slow
 def test_planted_advocate_ranks_first(demo_db: Path) -> None:
     rows = top(demo_db, "advocates")
     assert rows[0]["handle"] in ("danarides", "dana_rides")
@@ -50,6 +51,7 @@ def test_planted_advocate_ranks_first(demo_db: Path) -> None:
     assert {"rank", "score", "platform", "handle", "customer_id", "explanation"} <= set(rows[0])
 
 
+@pytest.mark.slow
 def test_planted_influencer_and_detractor(demo_db: Path) -> None:
     assert top(demo_db, "influencers")[0]["handle"] == "techwheels"
     assert top(demo_db, "influencers")[0]["customer_id"] is None  # a prospect
@@ -57,6 +59,7 @@ def test_planted_influencer_and_detractor(demo_db: Path) -> None:
     assert detractor["handle"] == "grumpygus" and detractor["customer_id"] == "C00002"
 
 
+@pytest.mark.slow
 def test_brand_accounts_are_never_ranked(demo_db: Path) -> None:
     for kind in ("advocates", "influencers", "detractors"):
         handles = {r["handle"] for r in top(demo_db, kind, 50)}
@@ -69,6 +72,7 @@ def test_unknown_ranking_is_a_clear_error(demo_db: Path) -> None:
     assert "advocates, influencers, detractors or lookalikes" in proc.stderr
 
 
+@pytest.mark.slow
 def test_demo_refuses_to_replace_a_database_it_did_not_make(tmp_path: Path) -> None:
     db = tmp_path / "mine.lbdb"
     f = tmp_path / "c.csv"
@@ -79,6 +83,7 @@ def test_demo_refuses_to_replace_a_database_it_did_not_make(tmp_path: Path) -> N
     assert "Customer" in run("info", "--db", str(db)).stdout
 
 
+@pytest.mark.slow
 def test_second_writer_gets_a_human_error_not_a_lock_trace(tmp_path: Path) -> None:
     db = tmp_path / "busy.lbdb"
     holder = subprocess.Popen(

@@ -28,6 +28,7 @@ def _docs() -> str:
     return "\n".join(p.read_text(encoding="utf-8") for p in pages)
 
 
+@pytest.mark.slow
 def test_the_command_reference_is_current(helps: dict[tuple[str, ...], str]) -> None:
     written = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     assert written == cli_docs.render(), "docs/cli.md is stale: run 'python tools/cli_docs.py'"

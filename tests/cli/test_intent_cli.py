@@ -121,3 +121,12 @@ def test_sentiment_two_class_file_averages_over_two(tmp_path: Path) -> None:
     assert report["macro_f1"] == pytest.approx((0.8 + 2 / 3) / 2)
     assert report["macro_recall"] == pytest.approx((2 / 3 + 1) / 2)
     assert report["labels"] == ["negative", "neutral", "positive"]
+    # the same figures in words, printed as intent evaluate prints them
+    text = runner.invoke(app, ["sentiment", "evaluate", str(data), "--db",
+                               str(tmp_path / "d"), "--vader"])
+    assert text.exit_code == 0
+    lines = text.stdout.strip().splitlines()
+    assert lines[0].startswith("model vader on 4 posts: accuracy 0.750, macro F1 0.733")
+    assert "decision: compound score's ±0.05 band" in lines[0]
+    assert lines[1].strip() == "negative: precision 1.000, recall 0.667, F1 0.800, 3 posts"
+    assert lines[-1].startswith("confusion (rows = truth, columns = predicted): negative:")

@@ -54,6 +54,7 @@ def _pids(parent: int) -> set[int]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT (Linux)")
 def test_readers_serve_and_every_write_is_read_at_once(demo_copy: Path) -> None:
     from api.passwords import hash_password
@@ -125,6 +126,7 @@ def test_readers_serve_and_every_write_is_read_at_once(demo_copy: Path) -> None:
             server.wait(timeout=30)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT (Linux)")
 def test_a_readers_live_inbox_follows_the_writer(demo_copy: Path) -> None:
     """The workspace's event stream, served by a read process, names a write the writer

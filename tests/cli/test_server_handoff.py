@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from serving import scrm_env, start_serve
 
 
@@ -16,6 +17,7 @@ def _scrm(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           text=True, env=scrm_env(db), timeout=300)
 
 
+@pytest.mark.slow
 def test_ingest_and_analyze_go_through_the_running_server(tmp_path: Path) -> None:
     db = tmp_path / "demo.lbdb"
     assert _scrm(db, "demo", "--no-serve").returncode == 0

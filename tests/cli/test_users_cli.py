@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from graph.embedded import EmbeddedStore
 
 SCRM = [sys.executable, "-m", "api.cli"]
@@ -18,6 +20,7 @@ def scrm(db: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[s
                           capture_output=True, text=True, env=env, timeout=120)
 
 
+@pytest.mark.slow
 def test_users_lifecycle(tmp_path: Path) -> None:
     db = tmp_path / "users.lbdb"
     added = scrm(db, "add", "ana", "--role", "admin", "--password-stdin",

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def scrm(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if not k.startswith("SCRM_")}
@@ -16,6 +18,7 @@ def scrm(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
                           text=True, env={**full, **(env or {})}, timeout=300)
 
 
+@pytest.mark.slow
 def test_webhooks_cli(tmp_path: Path) -> None:
     db = str(tmp_path / "w.lbdb")
     refused = scrm("webhooks", "add", "http://127.0.0.1:8123/hook", "--event", "alert",

@@ -69,6 +69,7 @@ def _state(db: Path) -> list[dict[str, Any]]:
                   key=lambda m: m["kind"])
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_kill_9_at_random_moments_equals_an_uninterrupted_run(
         server: ReplayServer, shared_data: Path, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ def _scrm(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           text=True, env=scrm_env(db), timeout=300)
 
 
+@pytest.mark.slow
 def test_serve_runs_monitors_and_takes_rounds_and_webhooks(
         tmp_path: Path, server: ReplayServer, shared_data: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

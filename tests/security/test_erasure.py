@@ -136,6 +136,7 @@ def _found(folder: Path, needles: list[str]) -> dict[str, list[str]]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("grep") is None, reason="grep is not installed")
 def test_forget_leaves_no_byte_of_the_person(demo_template: Path, tmp_path: Path) -> None:
     data = tmp_path / "data"  # the database's folder: everything scrm writes lives here

@@ -49,6 +49,7 @@ def _schema_text() -> str:
     return str(schema)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["POSITIVE", "NEGATIVE"])
 def test_generated_operations_never_5xx_or_leak(target: tuple[LiveServer, httpx.Client],
                                                 mode: str) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from security_kit import KEYS, READ_KEY, WRITE_KEY, bearer, start_scrm_serve, stop
 from serving import scrm_env
 
@@ -33,6 +34,7 @@ def _one_line(result: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
+@pytest.mark.slow
 def test_cli_hands_work_to_a_keyed_server(demo_copy: Path) -> None:
     server, url = start_scrm_serve(demo_copy, env={"SCRM_API_KEYS": KEYS})
     try:
@@ -58,6 +60,7 @@ def _spooled() -> list[str]:
     return [p.name for p in folder.iterdir()] if folder.is_dir() else []
 
 
+@pytest.mark.slow
 def test_a_server_killed_during_a_handed_over_job_is_one_line(demo_copy: Path) -> None:
     import threading
 
@@ -95,6 +98,7 @@ def test_a_server_killed_during_a_handed_over_job_is_one_line(demo_copy: Path) -
     assert "stopped answering" in err.splitlines()[-1], err
 
 
+@pytest.mark.slow
 def test_jobs_read_only_under_ingest_roots_and_choose_their_rejects(demo_copy: Path,
                                                                    tmp_path: Path) -> None:
     server, url = start_scrm_serve(demo_copy, env={"SCRM_API_KEYS": KEYS})
@@ -136,6 +140,7 @@ def _wait(url: str, job_id: str) -> dict[str, Any]:
     raise AssertionError("the job did not end")
 
 
+@pytest.mark.slow
 def test_privacy_salt_cannot_be_set_by_a_job(demo_copy: Path) -> None:
     server, url = start_scrm_serve(demo_copy)
     try:
@@ -155,6 +160,7 @@ def test_privacy_salt_cannot_be_set_by_a_job(demo_copy: Path) -> None:
         store.close()
 
 
+@pytest.mark.slow
 def test_identities_link_refuses_phantom_and_malformed_accounts(demo_copy: Path) -> None:
     phantom = _scrm(demo_copy, "identities", "link", "C00018", "twitter:nosuchhandle")
     assert "no account twitter:nosuchhandle" in _one_line(phantom)

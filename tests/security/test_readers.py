@@ -16,6 +16,7 @@ MUTATION = ('mutation { assignConversation(conversationId: "nope", assignee: "x"
             '{ status } }')
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT (Linux)")
 def test_readers_check_keys_and_refuse_mutations_without_a_write_key(demo_copy: Path) -> None:
     server, url = start_scrm_serve(demo_copy, "--readers", "1", env={"SCRM_API_KEYS": KEYS})

@@ -117,8 +117,11 @@ CANNED: dict[str, list[dict[str, Any]]] = {
         "parent_key": "twitter:1", "conversation_key": "twitter:1", "shared_key": None,
         "hashtags": ["x"], "lang": "en", "likes": 1, "reposts": None, "replies": None,
         "score": None, "accepted": None, "mentions": ["danaw"]}],
-    q.EXPORT_SENTIMENT_PAGE: [{"key": "twitter:2", "sentiment": 0.3,
-                               "sentiment_model": "vader"}],
+    q.EXPORT_UNDERSTANDING_PAGE: [{
+        "key": "twitter:2", "sentiment_model": "vader", "sentiment": 0.3,
+        "sentiment_label": "positive", "language": "en", "language_confidence": 0.9,
+        "intents": "praise", "intent_evidence": '{"praise": ["love"]}',
+        "intent_model_label": None}],
     q.ACTIVE_ACCOUNTS: [{"k": "twitter:danaw"}],
     q.POST_FRAME_PAGE: [{**_post_row("twitter:2"), "platform": "twitter", "text": "hi",
                          "title": None}],
@@ -309,7 +312,7 @@ def workload(store: Neo4jStore) -> None:
     store.brand_reply_times()
     store.purchases("c1")
     list(store.export_batches(batch_size=10))
-    list(store.export_post_sentiment(batch_size=10))
+    list(store.export_post_understanding(batch_size=10))
     store.import_run(AnalysisRunInfo("r1", t, t, "completed", {}, {}))
     store.timeline(["twitter:danaw"], first=5, filters=TimelineFilter(
         platforms=("twitter",), kinds=("reply",), directions=("mention_received",),
@@ -338,6 +341,17 @@ def workload(store: Neo4jStore) -> None:
                                    "duration_ms": 2.0}])
     store.webhook_deliveries(10)
     store.webhook_deliveries(10, "wh_1")
+    store.save_outbox_items([{"key": "mastodon:scrm-1", "conversation_key": "mastodon:m/1",
+                              "platform": "mastodon", "target_key": "mastodon:m/1",
+                              "target_author": "mastodon:ana@m", "author_key": "mastodon:b@m",
+                              "state": "queued", "attempts": 0, "idempotency_key": "scrm-1",
+                              "remote_id": None, "remote_url": None, "error": None,
+                              "next_try": t, "sending_at": None, "sent_at": None,
+                              "created_at": t, "updated_at": t}])
+    store.outbox_items()
+    store.outbox_items(states=["queued"])
+    store.outbox_items(keys=["mastodon:scrm-1"])
+    store.blank_post_texts(["twitter:1"])
     store.event_states("alert")
     store.save_event_states("alert", ["a2"], ["a1"])
     store.forgotten_keys()

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from test_contract import ACCOUNTS, sample_batch, score_frame, timeline_batch, tw
 
+from analytics.understanding import understand
 from graph.embedded import EmbeddedStore
 from graph.migrate import migrate
 from graph.model import OwnsLink, PostKind
@@ -29,7 +30,12 @@ def source(tmp_path: Path) -> Iterator[EmbeddedStore]:
     store.link_account(OwnsLink("c2", "twitter", "eve", confidence=1.0, method="manual",
                                 evidence="support ticket"))
     store.set_brand(["twitter:brand"], {"brand_name": "Brand", "brand_terms": "roast"})
-    store.write_post_sentiment(["twitter:2", "twitter:3"], [0.5, -0.25], "vader")
+    # understood posts (one in a language VADER does not read: unscored), and one scored on
+    # arrival that still waits for understanding
+    understood = understand(["My order never arrived, I want a refund",
+                             "Bonjour à tous, je voudrais annuler mon abonnement"])
+    understood["intent_model_label"] = ["complaint", None]
+    store.write_post_understanding(["twitter:2", "twitter:3"], understood, "vader")
     store.write_post_sentiment(["twitter:s1"], [0.1], "roberta")
     for i in range(4):
         run = store.start_run({"i": i})
@@ -53,6 +59,51 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(object).where(frame.notna(), None)
 
 
+POSTS = ["twitter:2", "twitter:3", "twitter:s1"]
+
+
+def test_understanding_is_copied(source: EmbeddedStore, target: EmbeddedStore) -> None:
+    migrate(source, target)
+    rows = {r["key"]: r for r in target.post_details(POSTS).to_dict("records")}
+    assert rows["twitter:2"]["language"] == "en"
+    assert "complaint" in rows["twitter:2"]["intents"].split("|")
+    assert rows["twitter:2"]["sentiment_label"] == "negative"
+    assert (rows["twitter:3"]["language"], rows["twitter:3"]["sentiment_label"]) == (
+        "fr", "unscored")
+    assert pd.isna(rows["twitter:s1"]["language"])  # scored on arrival, not understood
+    [copied] = list(target.export_post_understanding())
+    by_key = copied.set_index("key")
+    assert by_key.loc["twitter:2", "intent_model_label"] == "complaint"
+    assert by_key.loc["twitter:s1", "sentiment"] == 0.1
+    assert by_key.loc["twitter:s1", "sentiment_model"] == "roberta"
+    # the copy waits for understanding exactly where the source does
+    waiting = sorted(k for f in target.unscored_posts() for k in f["key"])
+    assert "twitter:s1" in waiting and "twitter:2" not in waiting and "twitter:3" not in waiting
+
+
+def test_understanding_round_trips_through_either_adapter(
+        source: EmbeddedStore, store: GraphStore, tmp_path: Path) -> None:
+    """embedded → the contract store (embedded, or Neo4j's Cypher on its twin) → embedded."""
+    migrate(source, store)
+    back = EmbeddedStore(tmp_path / "back.lbdb")
+    try:
+        report = migrate(store, back)
+        assert (report["sentiments"], report["understood"]) == (3, 2)
+
+        def understanding(s: GraphStore) -> list[dict[str, object]]:
+            frame = pd.concat(s.export_post_understanding())  # type: ignore[attr-defined]
+            rows: list[dict[str, object]] = _plain(frame.reset_index(drop=True)).to_dict(
+                "records")
+            return rows
+
+        assert understanding(store) == understanding(source)
+        assert understanding(back) == understanding(source)
+        assert sorted(k for f in back.unscored_posts() for k in f["key"]) == sorted(
+            k for f in source.unscored_posts() for k in f["key"])
+    finally:
+        back.close()
+
+
 def snapshot(store: GraphStore) -> dict[str, object]:
     """Everything the port can read, in a comparable form."""
     accounts = store.account_frame().sort_values("key").reset_index(drop=True)
@@ -72,6 +123,10 @@ def snapshot(store: GraphStore) -> dict[str, object]:
         "links": {c: store.linked_accounts(c) for c in customers},
         "settings": store.get_settings(),
         "unscored": sorted(k for f in store.unscored_posts() for k in f["key"]),
+        "understanding": _plain(pd.concat(store.export_post_understanding())  # type: ignore[attr-defined]
+                                .reset_index(drop=True)).to_dict("records"),
+        "post_details": _plain(store.post_details(POSTS).sort_values("key")
+                               .reset_index(drop=True)).to_dict("records"),
         "brand_posts": sorted(store.brand_posts(["roast"])["key"]),
         "runs": store.runs(limit=100),
         "scores": {r.run_id: _plain(store.score_frame(r.run_id).sort_index()).to_dict("index")
@@ -89,6 +144,7 @@ def test_the_copy_is_complete(source: EmbeddedStore, target: EmbeddedStore) -> N
     assert target.counts()["PendingEdge"] == 1
     assert (report["customers"], report["accounts"], report["posts"]) == (2, 4, 16)
     assert report["sentiments"] == 3 and report["brand_accounts"] == 1
+    assert report["understood"] == 2
     assert report["runs"] == 5 and report["scores"] == 9  # three kept runs of three accounts
     assert {"customers", "accounts", "posts", "sentiments", "runs"} <= set(seen)
     [eve] = [la for la in target.linked_accounts("c2") if la.account.key == "twitter:eve"]

@@ -103,9 +103,12 @@ def test_exported_records_round_trip_into_model_types(store: Neo4jStore) -> None
     assert (post.key, post.author_key, post.parent_id, post.mentions) == (
         "twitter:2", "twitter:sam", "1", ("danaw",))
     assert post.created_at.tzinfo is not None
-    [sentiment] = list(store.export_post_sentiment())
-    assert sentiment.to_dict("records") == [
-        {"key": "twitter:2", "sentiment": 0.3, "sentiment_model": "vader"}]
+    [understanding] = list(store.export_post_understanding())
+    assert understanding.to_dict("records") == [
+        {"key": "twitter:2", "sentiment_model": "vader", "sentiment": 0.3,
+         "sentiment_label": "positive", "language": "en", "language_confidence": 0.9,
+         "intents": "praise", "intent_evidence": '{"praise": ["love"]}',
+         "intent_model_label": None}]
 
 
 def test_a_batch_is_one_transaction() -> None:

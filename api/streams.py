@@ -1,0 +1,75 @@
+"""The writer's streaming monitors (:mod:`ingest.connectors.streaming`), wired into a
+server's job runner: ``stream`` jobs write what the streams read, and the ``monitor``
+round leaves the streamed monitors to them. :class:`api.live.LiveWork` starts and stops
+it with the rest of the live work (``SCRM_MONITOR_IN_SERVE``)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from graph.config import Settings, get_settings
+from ingest.connectors.state import MonitorFile
+from ingest.connectors.streaming import StreamFollower
+
+__all__ = ["ServeStreams"]
+
+
+class ServeStreams:
+    """Streaming monitors followed by the writer ``jobs`` runs for (see the module).
+
+    Args:
+        jobs: The server's :class:`api.jobs.JobRunner`.
+        settings: The server's settings (the database; whether monitors run in serve).
+    """
+
+    def __init__(self, jobs: Any, settings: Settings) -> None:
+        self.enabled = settings.monitor_in_serve
+        self.jobs = jobs
+        self._stopping = threading.Event()
+        self.follower = StreamFollower(
+            MonitorFile.beside(settings.db), self._submit,
+            settings=lambda: get_settings().model_dump(),
+            rejects_dir=lambda: get_settings().resolved_rejects_dir(),
+            prepare=self._prepare)
+        self._db = str(settings.db)
+        self._scorer: Any = None
+        if self.enabled:
+            jobs.handlers["stream"] = lambda store, payload, report: self.follower.flush(
+                store, report)
+            jobs.handlers.setdefault("monitor", self._monitor_round)
+
+    def _prepare(self, units: Any) -> None:
+        """Sentiment on arrival, as the monitor rounds score (loaded on first use)."""
+        if self._scorer is None:
+            from analytics.arrivals import ArrivalSentiment
+
+            self._scorer = ArrivalSentiment(self._db)
+        self._scorer(units)
+
+    def _monitor_round(self, store: Any, payload: dict[str, Any], report: Any
+                       ) -> dict[str, Any]:
+        from api.jobs import run_monitor_round
+
+        return run_monitor_round(store, int(payload.get("max_pages") or 5), report,
+                                 due_only=bool(payload.get("due_only")),
+                                 skip=self.follower.followed())
+
+    def _submit(self, payload: dict[str, Any]) -> Any:
+        """Run a job on the writer's job thread and wait for it (one at a time)."""
+        import time
+
+        job = self.jobs.submit(payload)
+        while job.status in ("queued", "running") and not self._stopping.is_set():
+            time.sleep(0.02)
+        return job
+
+    def start(self) -> ServeStreams:
+        if self.enabled:
+            self.follower.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self.enabled:
+            self.follower.stop()

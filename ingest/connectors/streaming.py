@@ -1,0 +1,396 @@
+"""Streaming monitors kept connected inside ``scrm serve``, written by the one writer.
+
+``scrm monitor run`` reads a stream (Bluesky Jetstream; Mastodon with ``--stream yes``)
+as a poll that listens for ``--seconds`` / ``--stream-seconds`` and writes at the end.
+Inside ``scrm serve`` that would hold the server's one job thread for the whole window
+(no outbox round, no events check, no CLI hand-off meanwhile) and show a post only when
+the window closes. So the writer follows them instead (:class:`StreamFollower`): each
+streaming monitor has a reader thread that holds the connection open and only buffers
+what arrives (it never writes), and every ``flush_seconds`` with something buffered a
+``stream`` job on the job thread writes the buffers through the loader (same
+idempotence, rejects and forgotten-person filter as every poll) and only then moves the
+source's cursor and state. The polling round skips the monitors followed this way.
+
+A dropped stream reconnects with backoff and catches up: Jetstream from the newest
+``time_us`` read, rewound by ``--rewind-seconds`` (a restarted server: from the stored
+cursor, which moves only after its events are committed); Mastodon through its REST
+timeline from the stored REST cursor (a REST catch-up runs before the first connection
+and after every drop), as the poll does.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+
+from graph.store import GraphStore
+from ingest.connectors import get_connector
+from ingest.connectors.base import PollContext, item_unit
+from ingest.connectors.bluesky import jetstream_records
+from ingest.connectors.http import Http, SourceUnavailable, backoff_seconds, private_address
+from ingest.connectors.jetstream import _GAP_US, concerns
+from ingest.connectors.mastodon import status_records, stream_statuses
+from ingest.connectors.runner import credentials_for, poll_monitor
+from ingest.connectors.state import Monitor, MonitorStore
+from ingest.loader import RejectsWriter, Unit, load_units, now_stamp
+
+__all__ = ["StreamFollower", "is_streaming"]
+
+log = logging.getLogger(__name__)
+
+#: how long one Mastodon streaming connection is held before it is opened again (a
+#: REST catch-up runs in between); a stream with no line for this long is reconnected
+MASTODON_WINDOW_SECONDS = 300.0
+#: most items buffered per stream before its reader waits for the writer
+MAX_PENDING = 50_000
+
+
+def is_streaming(monitor: Monitor) -> bool:
+    """Whether a monitor reads a stream: Jetstream, or Mastodon with ``stream: yes``
+    (a Mastodon search has no stream)."""
+    if monitor.kind == "jetstream":
+        return True
+    return (monitor.kind == "mastodon" and monitor.options.get("stream") == "yes"
+            and not monitor.options.get("query"))
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(slots=True)
+class _Buffer:
+    """What one stream's reader left for the writer (guarded by the follower's lock)."""
+
+    items: list[Any] = field(default_factory=list)
+    newest: int | None = None  # Jetstream: the highest time_us read
+    catch_up: bool = False  # Mastodon: a REST catch-up is owed (first connection, a drop)
+    gap: bool = False  # a resume found events missing
+    error: str | None = None  # why the stream is not connected
+    failures: int = 0
+
+
+class _Stream:
+    """A reader thread holding one monitor's stream open."""
+
+    def __init__(self, follower: StreamFollower, monitor: Monitor) -> None:
+        self.follower = follower
+        self.monitor = monitor
+        self.buffer = _Buffer(catch_up=monitor.kind == "mastodon")
+        self.newest_read: int | None = None  # Jetstream: where a reconnection resumes
+        self.reported: str | None = None  # the stream error the state last got
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"scrm-stream-{monitor.id}",
+                                       daemon=True)
+
+    # ------------------------------------------------------------ reader side
+    def put(self, item: Any | None, stamp: int | None = None) -> None:
+        cv = self.follower.cv
+        with cv:
+            while (len(self.buffer.items) >= self.follower.max_pending
+                   and not self.stop.is_set()):
+                cv.wait(0.5)  # the writer is behind: slow the stream, not the memory
+            if item is not None:
+                self.buffer.items.append(item)
+            if stamp is not None:
+                newest = self.buffer.newest
+                self.buffer.newest = stamp if newest is None else max(newest, stamp)
+                read = self.newest_read
+                self.newest_read = stamp if read is None else max(read, stamp)
+            self.buffer.error, self.buffer.failures = None, 0
+
+    def _failed(self, reason: str) -> float:
+        with self.follower.cv:
+            self.buffer.error = reason
+            self.buffer.failures += 1
+            failures = self.buffer.failures
+        log.warning("%s: %s", self.monitor.id, reason)
+        return backoff_seconds(failures, base=self.follower.backoff_base, cap=60.0)
+
+    def _run(self) -> None:
+        settings = self.follower.settings()
+        connector = get_connector(self.monitor.kind)
+        base = str(self.monitor.url or (settings.get(connector.base_url_setting)
+                                        if connector.base_url_setting else None)
+                   or connector.base_url)
+        if not settings.get("monitor_allow_private"):
+            address = private_address(base)
+            if address is not None:
+                self._failed(f"{base} is a private or loopback address ({address}); refused "
+                             "(SCRM_MONITOR_ALLOW_PRIVATE=true allows it)")
+                return
+        while not self.stop.is_set():
+            try:
+                if self.monitor.kind == "jetstream":
+                    self._jetstream(base)
+                else:
+                    self._mastodon(base, settings)
+                wait = self.follower.backoff_base / 5  # ended (a drop): open it again soon
+            except SourceUnavailable as exc:
+                wait = self._failed(exc.reason)
+            except Exception as exc:  # noqa: BLE001 - said in the state, the reader lives on
+                wait = self._failed(f"unexpected stream from {base}: "
+                                    f"{exc or type(exc).__name__}")
+            self.stop.wait(wait)
+
+    def _jetstream(self, base: str) -> None:
+        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+        from websockets.sync.client import connect
+
+        options = self.monitor.options
+        dids = {d.strip() for d in options.get("dids", "").split(",") if d.strip()}
+        if not dids:
+            raise SourceUnavailable("give --dids (the brand accounts' DIDs, comma-separated)")
+        rewind = int(float(options.get("rewind_seconds") or 5) * 1_000_000)
+        with self.follower.cv:
+            since = self.newest_read
+        if since is None:  # a (re)started server: from the committed cursor
+            stored = next((m for m in self.follower.states.all() if m.id == self.monitor.id),
+                          None)
+            since = int(stored.state.cursor) if stored and stored.state.cursor else None
+        query = {"wantedCollections": "app.bsky.feed.post"}
+        if since is not None:
+            query["cursor"] = str(max(0, since - rewind))
+        first = True
+        try:
+            with connect(f"{base.rstrip('/')}/subscribe?{urlencode(query)}", open_timeout=10,
+                         max_size=2**22) as ws:
+                while not self.stop.is_set():
+                    try:
+                        message = ws.recv(timeout=1.0)
+                    except TimeoutError:
+                        continue
+                    try:
+                        event = json.loads(message)
+                        stamp = int(event["time_us"])
+                    except (ValueError, KeyError, TypeError):
+                        self.put({"unreadable": str(message)[:2000]})
+                        continue
+                    if first and since is not None and stamp - since > _GAP_US + rewind:
+                        with self.follower.cv:
+                            self.buffer.gap = True
+                    first = False
+                    self.put(event if concerns(event, dids) else None, stamp)
+        except ConnectionClosed:
+            return  # dropped: resumed from the newest time_us read
+        except (OSError, InvalidHandshake, InvalidURI) as exc:
+            raise SourceUnavailable(f"could not subscribe to {base}: "
+                                    f"{type(exc).__name__}") from None
+
+    def _mastodon(self, base: str, settings: Mapping[str, Any]) -> None:
+        connector = get_connector("mastodon")
+        creds = credentials_for(tuple(connector.credentials), settings)
+        headers = connector.auth(creds) if connector.auth and creds else {}
+        with self.follower.cv:
+            self.buffer.catch_up = True  # what passed while not connected comes by REST
+        with httpx.Client(timeout=10, follow_redirects=True,
+                          headers={"User-Agent": "scrm-monitor/1"}) as client:
+            ctx = PollContext(http=Http(client, base, headers), options=self.monitor.options,
+                              cursor=None, source_file=f"monitor:{self.monitor.id}",
+                              credentials=creds)
+            for status in stream_statuses(ctx, self.follower.mastodon_window):
+                if self.stop.is_set():
+                    return
+                self.put(status)
+
+
+def _records(monitor: Monitor, settings: Mapping[str, Any]) -> Callable[[Any], Any]:
+    """How one streamed item of ``monitor`` becomes records (an error: a reject)."""
+    if monitor.kind == "jetstream":
+        def event_records(event: dict[str, Any]) -> Any:
+            if "unreadable" in event:
+                raise ValueError("not a Jetstream event (malformed JSON or no 'time_us')")
+            return jetstream_records(event)
+
+        return event_records
+    connector = get_connector(monitor.kind)
+    host = urlsplit(str(monitor.url or settings.get("mastodon_url") or connector.base_url)
+                    ).netloc
+    return lambda status: status_records(status, host)
+
+
+class StreamFollower:
+    """Follows the enabled streaming monitors of a writer (see the module's docstring).
+
+    Args:
+        states: The monitors and their states (``<db>.monitors.json``).
+        submit: Runs ``{"kind": "stream"}`` on the writer's job thread and returns when it
+            is done (the job's handler calls :meth:`flush`).
+        settings: The settings as a mapping (``Settings.model_dump()``), read afresh for
+            every connection and flush.
+        rejects_dir: Where malformed items go.
+        prepare: Sees each batch's units before they are written (sentiment on arrival).
+        flush_seconds: Longest an item waits in a buffer before a ``stream`` job.
+    """
+
+    def __init__(self, states: MonitorStore, submit: Callable[[dict[str, Any]], Any], *,
+                 settings: Callable[[], Mapping[str, Any]], rejects_dir: Callable[[], Path],
+                 prepare: Callable[[list[Unit]], None] | None = None,
+                 flush_seconds: float = 0.25, sync_seconds: float = 2.0,
+                 backoff_base: float = 5.0, max_pending: int = MAX_PENDING,
+                 mastodon_window: float = MASTODON_WINDOW_SECONDS) -> None:
+        self.states = states
+        self.submit = submit
+        self.settings = settings
+        self.rejects_dir = rejects_dir
+        self.prepare = prepare
+        self.flush_seconds = flush_seconds
+        self.sync_seconds = sync_seconds
+        self.backoff_base = backoff_base
+        self.max_pending = max_pending
+        self.mastodon_window = mastodon_window
+        self.cv = threading.Condition()
+        self.streams: dict[str, _Stream] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="scrm-streams", daemon=True)
+
+    def followed(self) -> Collection[str]:
+        """The ids of the monitors followed here, started or about to be (the polling
+        round skips them: a poll would hold the job thread for its listening window)."""
+        return frozenset(m.id for m in self.states.all() if m.enabled and is_streaming(m))
+
+    def start(self) -> StreamFollower:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        for stream in list(self.streams.values()):
+            stream.stop.set()
+        with self.cv:
+            self.cv.notify_all()
+        self._thread.join(timeout=5)
+
+    # ------------------------------------------------------------ supervision
+    def sync(self) -> None:
+        """Start a reader for each enabled streaming monitor, stop the others'."""
+        wanted = {m.id: m for m in self.states.all() if m.enabled and is_streaming(m)}
+        for monitor_id in list(self.streams):
+            stream = self.streams[monitor_id]
+            if monitor_id not in wanted or wanted[monitor_id].options != stream.monitor.options \
+                    or wanted[monitor_id].url != stream.monitor.url:
+                stream.stop.set()
+                del self.streams[monitor_id]
+        for monitor_id, monitor in wanted.items():
+            if monitor_id not in self.streams:
+                stream = self.streams[monitor_id] = _Stream(self, monitor)
+                stream.thread.start()
+
+    def _owed(self) -> bool:
+        now = datetime.now(UTC)
+        with self.cv:
+            # items, a catch-up, a gap or a new error: now; a cursor moved by events that
+            # concern no one waits for the periodic refresh below (every ``interval``)
+            if any(s.buffer.items or s.buffer.catch_up or s.buffer.gap
+                   or s.buffer.error != s.reported for s in self.streams.values()):
+                return True
+        return any(m.id in self.streams and (not m.state.next_try or
+                                             datetime.fromisoformat(m.state.next_try) <= now)
+                   for m in self.states.all())
+
+    def _loop(self) -> None:
+        last_sync = 0.0
+        while not self._stop.wait(self.flush_seconds):
+            try:
+                if time.monotonic() - last_sync >= self.sync_seconds:
+                    self.sync()
+                    last_sync = time.monotonic()
+                if self.streams and self._owed():
+                    self.submit({"kind": "stream"})
+            except Exception:  # noqa: BLE001 - the loop outlives one bad round
+                log.exception("streams: a round failed")
+
+    # ------------------------------------------------------------ writer side
+    def _take(self) -> dict[str, tuple[Monitor, _Buffer]]:
+        taken: dict[str, tuple[Monitor, _Buffer]] = {}
+        with self.cv:
+            for monitor_id, stream in self.streams.items():
+                buffer = stream.buffer
+                taken[monitor_id] = (stream.monitor, replace(buffer))
+                buffer.items, buffer.newest, buffer.catch_up, buffer.gap = [], None, False, False
+                stream.reported = buffer.error
+            self.cv.notify_all()
+        return taken
+
+    def flush(self, store: GraphStore, report: Callable[[str], None] = lambda m: None
+              ) -> dict[str, Any]:
+        """Write what the streams read, then their state (the ``stream`` job; run only
+        on the writer's job thread)."""
+        settings = self.settings()
+        loaded = 0
+        outcomes = []
+        for monitor_id, (monitor, buffer) in self._take().items():
+            done = self._write(store, monitor, buffer, settings)
+            loaded += done["loaded"]
+            outcomes.append(done)
+            if done["loaded"] or done["error"]:
+                report(f"{monitor_id}: " + (done["error"] or f"{done['loaded']} loaded"))
+        return {"streams": outcomes, "loaded": loaded, "changed": loaded > 0}
+
+    def _write(self, store: GraphStore, monitor: Monitor, buffer: _Buffer,
+               settings: Mapping[str, Any]) -> dict[str, Any]:
+        source_file = f"monitor:{monitor.id}"
+        read = stream_loaded = stream_rejected = 0
+        error = buffer.error
+        if buffer.items:
+            records = _records(monitor, settings)
+            units = [item_unit(n, item, records, source_file)
+                     for n, item in enumerate(buffer.items, start=1)]
+            if self.prepare is not None:
+                self.prepare(units)
+            rejects = RejectsWriter(self.rejects_dir() / f"monitor-{monitor.id}-"
+                                    f"{now_stamp()}.jsonl")
+            try:
+                result = load_units(store, iter(units), source=get_connector(
+                    monitor.kind).platform, source_file=source_file, rejects=rejects)
+            finally:
+                rejects.close()
+            read, stream_loaded, stream_rejected = result.read, result.loaded, result.rejected
+        loaded, rejected = stream_loaded, stream_rejected
+        if buffer.catch_up:  # REST from the stored cursor: what passed while unconnected
+            rest = replace(monitor, options={k: v for k, v in monitor.options.items()
+                                             if k != "stream"})
+            with httpx.Client(timeout=float(settings.get("monitor_timeout") or 20),
+                              follow_redirects=True,
+                              headers={"User-Agent": "scrm-monitor/1"}) as client:
+                # writes the REST items, then the REST cursor and its counts
+                polled = poll_monitor(store, self.states, rest, client=client,
+                                      settings=settings, rejects_dir=self.rejects_dir(),
+                                      prepare=self.prepare)
+            loaded += polled.loaded
+            rejected += polled.rejected
+            error = polled.error or error
+        out = {"monitor": monitor.id, "read": read, "loaded": loaded, "rejected": rejected,
+               "error": error}
+        # committed: only now may the state (and Jetstream's cursor) move
+        current = next((m for m in self.states.all() if m.id == monitor.id), None)
+        if current is None:
+            return out  # removed meanwhile
+        state = current.state
+        now = datetime.now(UTC)
+        if monitor.kind == "jetstream" and buffer.newest is not None:
+            stored = int(state.cursor) if state.cursor else None
+            state.cursor = str(buffer.newest if stored is None else max(stored, buffer.newest))
+        if buffer.gap:
+            state.gap_since = state.gap_since or state.last_success or _iso(now)
+        state.items += stream_loaded
+        state.rejected += stream_rejected
+        if error is not None and not buffer.items:
+            state.last_error = error
+            state.failures = max(state.failures, buffer.failures)
+        else:
+            state.last_error, state.failures = None, 0
+            state.last_success = _iso(now)
+        state.next_try = _iso(now + timedelta(seconds=monitor.interval))
+        self.states.save_state(monitor.id, state)
+        return out

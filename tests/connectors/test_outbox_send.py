@@ -1,0 +1,323 @@
+"""The outbox against a local fake of the platforms' write APIs (``write_fakes``, built from
+their documented response shapes): a reply is posted exactly once, whatever fails on the
+way (500s, a 429 with Retry-After, a timeout after the platform created the post, a
+sender killed with SIGKILL mid-request); without credentials it is to send by hand; an
+erased person's unsent replies are never sent; credentials reach no log and no store."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph.config import get_settings
+from graph.model import Account, Customer, OwnsLink, Post, PostKind
+from graph.outbox import BY_HAND, ERASED, FAILED, QUEUED, SENDING, SENT, OutboxItem
+from graph.store import GraphBatch
+from ingest.outbox import retry_item, run_outbox
+from tests.connectors.write_fakes import (
+    BLUESKY_JWT,
+    BLUESKY_PASSWORD,
+    DISCOURSE_KEY,
+    MASTODON_TOKEN,
+    PARENT_URI,
+    FakePlatforms,
+    fake_platforms,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRETS = (MASTODON_TOKEN, BLUESKY_PASSWORD, BLUESKY_JWT, DISCOURSE_KEY)
+T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+
+def _env(fake: FakePlatforms, db: Path) -> dict[str, str]:
+    return {"SCRM_DB": str(db),
+            "SCRM_MASTODON_URL": fake.url, "SCRM_MASTODON_TOKEN": MASTODON_TOKEN,
+            "SCRM_BLUESKY_PDS_URL": fake.url, "SCRM_BLUESKY_IDENTIFIER": "brand.bsky.social",
+            "SCRM_BLUESKY_APP_PASSWORD": BLUESKY_PASSWORD,
+            "SCRM_DISCOURSE_URL": fake.url, "SCRM_DISCOURSE_API_KEY": DISCOURSE_KEY,
+            "SCRM_DISCOURSE_API_USERNAME": "brand",
+            # the fake is on 127.0.0.1, which the outbox refuses unless allowed
+            "SCRM_OUTBOX_ALLOW_PRIVATE": "true", "SCRM_OUTBOX_TIMEOUT": "1.5",
+            "SCRM_OUTBOX_BACKOFF_SECONDS": "0.01", "SCRM_OUTBOX_BACKOFF_CAP_SECONDS": "0.05",
+            "SCRM_OUTBOX_ATTEMPTS": "3"}
+
+
+@pytest.fixture
+def fake() -> Iterator[FakePlatforms]:
+    with fake_platforms() as f:
+        yield f
+
+
+@pytest.fixture
+def env(fake: FakePlatforms, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        ) -> Iterator[dict[str, str]]:
+    values = _env(fake, tmp_path / "test.lbdb")
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    yield values
+    get_settings.cache_clear()
+
+
+def _targets(host: str) -> dict[str, tuple[str, str]]:
+    """platform → (conversation key, post key) of the customer's post to answer."""
+    return {"mastodon": (f"mastodon:{host}/100", f"mastodon:{host}/100"),
+            "bluesky": (f"bluesky:{PARENT_URI}", f"bluesky:{PARENT_URI}"),
+            "discourse": (f"discourse:{host}/t/42/1", f"discourse:{host}/t/42/3")}
+
+
+def _seed(store: Any, host: str) -> None:
+    posts = [
+        Post(platform="mastodon", post_id=f"{host}/100", author_handle=f"ana@{host}",
+             created_at=T0, text="my order never came"),
+        Post(platform="bluesky", post_id=PARENT_URI, author_handle="ana.bsky.social",
+             created_at=T0, text="this is broken"),
+        Post(platform="discourse", post_id=f"{host}/t/42/1", author_handle=f"bo@{host}",
+             created_at=T0, text="Topic", conversation_id=f"{host}/t/42/1"),
+        Post(platform="discourse", post_id=f"{host}/t/42/3", author_handle=f"ana@{host}",
+             created_at=T0 + timedelta(minutes=1), text="still broken",
+             kind=PostKind.REPLY, parent_id=f"{host}/t/42/1",
+             conversation_id=f"{host}/t/42/1")]
+    accounts = [Account(platform=p.platform, handle=p.author_handle) for p in posts]
+    brand = [Account(platform="mastodon", handle=f"brand@{host}"),
+             Account(platform="bluesky", handle="brand.bsky.social"),
+             Account(platform="discourse", handle=f"brand@{host}")]
+    store.write_batch(GraphBatch(
+        customers=[Customer(customer_id="c1", name="Ana Example", email="ana@example.com")],
+        accounts=accounts + brand, posts=posts,
+        links=[OwnsLink(customer_id="c1", platform="mastodon", handle=f"ana@{host}",
+                        confidence=1.0, method="manual")]))
+    store.set_brand([a.key for a in brand], {})
+
+
+def _respond(store: Any, fake: FakePlatforms, platform: str, text: str = "Sorry about "
+             "that, a replacement is on its way.") -> str:
+    from api.care import _record_response
+
+    conversation, target = _targets(fake.host)[platform]
+    post, _ = _record_response(store, conversation, text, True, target, None)
+    return post.key
+
+
+def _item(store: Any, key: str) -> OutboxItem:
+    return OutboxItem.from_row(store.outbox_items(keys=[key])[0])
+
+
+def _round(store: Any) -> dict[str, Any]:
+    return run_outbox(store, get_settings())
+
+
+@pytest.fixture
+def seeded(embedded_store: Any, fake: FakePlatforms, env: dict[str, str]) -> Any:
+    _seed(embedded_store, fake.host)
+    return embedded_store
+
+
+@pytest.mark.parametrize("platform", ["mastodon", "bluesky", "discourse"])
+def test_a_reply_is_sent_once_and_its_platform_id_recorded(
+        seeded: Any, fake: FakePlatforms, platform: str) -> None:
+    key = _respond(seeded, fake, platform)
+    assert _item(seeded, key).state == QUEUED
+    result = _round(seeded)
+    assert result["sent"] == 1 and fake.posted() == 1
+    item = _item(seeded, key)
+    assert item.state == SENT and item.sent_at is not None and item.attempts == 1
+    expected = {"mastodon": f"{fake.host}/200",
+                "bluesky": "at://did:plc:brandbrandbrand/app.bsky.feed.post/",
+                "discourse": f"{fake.host}/t/42/5"}[platform]
+    assert item.remote_id is not None and item.remote_id.startswith(expected)
+    assert item.remote_url
+    assert _round(seeded)["tried"] == 0 and fake.posted() == 1  # nothing left to do
+    if platform == "mastodon":
+        assert fake.statuses[0]["in_reply_to_id"] == "100"
+    if platform == "bluesky":
+        record = next(iter(fake.records.values()))["value"]
+        assert record["reply"]["parent"] == {"uri": PARENT_URI, "cid": "bafyparent"}
+        assert record["reply"]["root"]["cid"] == "bafyroot"  # the thread's root, not parent
+    if platform == "discourse":
+        assert fake.discourse_posts[0]["reply_to_post_number"] == 3
+
+
+@pytest.mark.parametrize("platform", ["mastodon", "bluesky", "discourse"])
+def test_a_500_then_success_posts_once(seeded: Any, fake: FakePlatforms,
+                                       platform: str) -> None:
+    key = _respond(seeded, fake, platform)
+    fake.plan = ["500"]
+    assert _round(seeded)["failed"] == 1
+    item = _item(seeded, key)
+    assert item.state == FAILED and "HTTP 500" in (item.error or "")
+    assert item.next_try is not None and item.next_try > item.sending_at  # type: ignore[operator]
+    time.sleep(0.1)  # the backoff (0.01 s doubling, jittered, at most 0.05 s)
+    assert _round(seeded)["sent"] == 1
+    assert fake.posted() == 1 and fake.writes == 2 and _item(seeded, key).attempts == 2
+
+
+@pytest.mark.parametrize("platform", ["mastodon", "bluesky", "discourse"])
+def test_a_timeout_after_the_platform_posted_does_not_post_twice(
+        seeded: Any, fake: FakePlatforms, platform: str) -> None:
+    key = _respond(seeded, fake, platform)
+    fake.plan = ["late:3"]  # created at once, answered after the 1.5 s timeout
+    assert _round(seeded)["failed"] == 1
+    assert "in time" in (_item(seeded, key).error or "") and fake.posted() == 1
+    time.sleep(0.1)
+    assert _round(seeded)["sent"] == 1
+    item = _item(seeded, key)
+    assert item.state == SENT and fake.posted() == 1
+    # found on the platform, not posted again (Mastodon would also have answered the
+    # repeated Idempotency-Key with the same status; here the look-up came first)
+    assert fake.writes == 1
+
+
+def test_a_429_waits_for_retry_after_and_holds_back_the_platform(
+        seeded: Any, fake: FakePlatforms) -> None:
+    first = _respond(seeded, fake, "mastodon")
+    second = _respond(seeded, fake, "mastodon", "And a second answer.")
+    fake.plan = ["429:2"]
+    _round(seeded)
+    item, other = _item(seeded, first), _item(seeded, second)
+    assert item.state == FAILED and "rate limited" in (item.error or "")
+    assert item.next_try is not None and item.updated_at is not None
+    # two seconds from the answer (saved a moment after it came)
+    assert timedelta(seconds=1.8) < item.next_try - item.updated_at <= timedelta(seconds=2)
+    assert other.state == QUEUED and other.next_try == item.next_try  # not tried meanwhile
+    assert fake.writes == 1
+    assert _round(seeded)["tried"] == 0 and fake.writes == 1  # still waiting
+    time.sleep(max(0.0, (item.next_try - datetime.now(UTC)).total_seconds()) + 0.05)
+    assert _round(seeded)["sent"] == 2
+    assert fake.posted() == 2 and fake.writes == 3
+
+
+def test_without_credentials_a_reply_is_to_send_by_hand(
+        seeded: Any, fake: FakePlatforms, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SCRM_BLUESKY_APP_PASSWORD")
+    get_settings.cache_clear()
+    key = _respond(seeded, fake, "bluesky")
+    item = _item(seeded, key)
+    assert item.state == BY_HAND and "SCRM_BLUESKY_APP_PASSWORD" in (item.error or "")
+    assert _round(seeded)["tried"] == 0 and fake.posted() == 0
+    # credentials removed after a reply was queued: by hand too, nothing sent
+    queued = _respond(seeded, fake, "mastodon")
+    monkeypatch.delenv("SCRM_MASTODON_TOKEN")
+    get_settings.cache_clear()
+    assert _round(seeded)["by_hand"] == 1 and _item(seeded, queued).state == BY_HAND
+    assert fake.posted() == 0
+    # set again, a retry sends it
+    monkeypatch.setenv("SCRM_MASTODON_TOKEN", MASTODON_TOKEN)
+    get_settings.cache_clear()
+    retry_item(seeded, queued)
+    assert _round(seeded)["sent"] == 1 and fake.posted() == 1
+
+
+def test_a_refusal_is_by_hand_and_gives_up_only_after_looking(
+        seeded: Any, fake: FakePlatforms) -> None:
+    key = _respond(seeded, fake, "discourse")
+    fake.plan = ["401"]
+    _round(seeded)
+    item = _item(seeded, key)
+    assert item.state == BY_HAND and "refused the credentials" in (item.error or "")
+    retried = _respond(seeded, fake, "mastodon")
+    fake.plan = ["500", "500", "500"]
+    for _ in range(3):
+        _round(seeded)
+        time.sleep(0.1)
+    _round(seeded)  # the 4th round looks for it, finds nothing, gives up (3 attempts)
+    gave_up = _item(seeded, retried)
+    assert gave_up.state == BY_HAND and "gave up after 3 tries" in (gave_up.error or "")
+    assert fake.posted() == 0
+
+
+def test_an_erased_persons_unsent_replies_are_never_sent(seeded: Any,
+                                                         fake: FakePlatforms) -> None:
+    from api.jobs import erase
+
+    key = _respond(seeded, fake, "mastodon", "Ana, your parcel 12345 ships today.")
+    other = _respond(seeded, fake, "bluesky")  # someone else's: unaffected
+    report = erase(seeded, "c1")
+    assert report is not None and report.counts["replies_unsent"] == 1
+    item = _item(seeded, key)
+    assert item.state == ERASED
+    assert seeded.post_details([key])["text"].iloc[0] == ""
+    assert _round(seeded)["sent"] == 1 and fake.posted() == 1
+    assert _item(seeded, other).state == SENT and fake.statuses == []
+
+
+def test_credentials_never_reach_the_log_or_the_store(
+        seeded: Any, fake: FakePlatforms, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    messages: list[str] = []
+    for platform in ("mastodon", "bluesky", "discourse"):
+        _respond(seeded, fake, platform)
+    fake.plan = ["500", "401", "late:3"]
+    for _ in range(3):
+        run_outbox(seeded, get_settings(), report=messages.append)
+        time.sleep(0.1)
+    rows = str(seeded.outbox_items())
+    seeded.close()
+    stored = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    for secret in SECRETS:
+        assert secret not in caplog.text and secret not in " ".join(messages)
+        assert secret not in rows and secret.encode() not in stored
+    # they did travel, in headers, to the platform
+    assert any(h.get("Authorization") == f"Bearer {MASTODON_TOKEN}" for h in fake.seen_headers)
+
+
+def _sender(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "outbox", "send", "--once"], cwd=ROOT,
+        env={**os.environ, **env, "SCRM_OUTBOX_TIMEOUT": "30"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+@pytest.mark.parametrize("platform", ["discourse", "bluesky", "mastodon"])
+def test_a_sender_killed_between_sending_and_sent_posts_exactly_once(
+        seeded: Any, fake: FakePlatforms, env: dict[str, str], platform: str) -> None:
+    from graph.embedded import EmbeddedStore
+
+    key = _respond(seeded, fake, platform)
+    seeded.close()
+    fake.plan = ["late:30"]  # the platform creates the post and is slow to say so
+    sender = _sender(env)
+    try:
+        deadline = time.monotonic() + 30
+        while fake.posted() == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert fake.posted() == 1, sender.stderr.read() if sender.poll() is not None else ""
+        os.kill(sender.pid, signal.SIGKILL)
+    finally:
+        sender.wait(10)
+    assert sender.returncode == -signal.SIGKILL
+    store = EmbeddedStore(Path(env["SCRM_DB"]))
+    try:
+        assert _item(store, key).state == SENDING  # committed before the request
+        result = _round(store)  # the restarted sender settles it by asking the platform
+        assert result["sent"] == 1
+        item = _item(store, key)
+        assert item.state == SENT and item.attempts == 1 and fake.posted() == 1
+        assert fake.writes == 1
+    finally:
+        store.close()
+
+
+def test_a_platform_on_a_private_address_is_refused_unless_allowed(
+        seeded: Any, fake: FakePlatforms, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = _respond(seeded, fake, "discourse")
+    monkeypatch.setenv("SCRM_OUTBOX_ALLOW_PRIVATE", "false")
+    get_settings.cache_clear()
+    assert _round(seeded)["by_hand"] == 1 and fake.writes == 0
+    item = _item(seeded, key)
+    assert "private or loopback" in (item.error or "") and "127.0.0.1" in (item.error or "")
+    with pytest.raises(ValueError, match="only failed or by-hand"):
+        retry_item(seeded, _respond(seeded, fake, "mastodon"))
+    with pytest.raises(LookupError, match="scrm outbox list"):
+        retry_item(seeded, "mastodon:scrm-none")
