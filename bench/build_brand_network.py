@@ -6,7 +6,10 @@ that mention one account (a tenth of them the brand), 10% shares. Authors and
 targets follow a heavy-tailed popularity so the graph has hubs and communities
 (accounts are grouped in blocks of 5,000 and interact mostly within their block).
 Posts are written with a sentiment already set except the newest ``--unscored``
-fraction, as after an earlier analysis run; the benchmark's run scores those.
+fraction, as after an earlier analysis run; the benchmark's run scores those. Scored
+posts are also understood already (language, sentiment class, intents: what the
+understanding step finds in their phrase), as an analysis leaves them; otherwise every
+run would first understand ``SCRM_UNDERSTAND_PER_RUN`` posts of the build.
 
 It writes with COPY through the same schema the store applies, in chunks, so
 building 10M interactions takes a couple of minutes rather than hours.
@@ -32,6 +35,22 @@ PHRASES = np.array([
     "app is slow today", "great ride to work", "anyone know how to pause?",
     "worst subscription ever", "thanks for the quick fix", "meh, it is ok", "brilliant service",
 ])
+
+
+def _understood(phrase: np.ndarray, scored: np.ndarray) -> dict[str, pa.Array]:
+    """The understanding columns of posts with these phrase indexes: what the analysis's
+    understanding step finds in each phrase for the scored posts, nothing for the rest."""
+    from analytics.job import VaderScorer
+    from analytics.understanding import understand
+
+    found = understand(PHRASES.tolist(), sentiment=VaderScorer())
+    columns: dict[str, pa.Array] = {}
+    for name, kind in (("language", pa.string()), ("language_confidence", pa.float64()),
+                       ("sentiment_label", pa.string()), ("intents", pa.string()),
+                       ("intent_evidence", pa.string())):
+        values = found[name].to_numpy(dtype=object)[phrase]
+        columns[name] = pa.array(np.where(scored, values, None), kind)
+    return columns
 
 
 def _keys(prefix: str, ids: np.ndarray) -> pa.Array:
@@ -94,7 +113,8 @@ def build(db: Path, accounts: int, interactions: int, *, seed: int = 3, unscored
                                rng.integers(0, accounts, m))
         target_acct = np.where(is_mention & (rng.random(m) < 0.1), 0, target_acct)
         created = base_s + post_ids * (300 * 86400 // max(interactions, 1))
-        text = PHRASES[rng.integers(0, len(PHRASES), m)]
+        phrase = rng.integers(0, len(PHRASES), m)
+        text = PHRASES[phrase]
         sentiment = rng.uniform(-1, 1, m)
         scored = post_ids < int(interactions * (1 - unscored))
         parent_post = np.where(post_ids > 0, rng.integers(0, np.maximum(post_ids, 1)), 0)
@@ -115,7 +135,8 @@ def build(db: Path, accounts: int, interactions: int, *, seed: int = 3, unscored
             "accepted": pa.nulls(m, pa.bool_()), "content_hash": pa.array(post_ids),
             "sentiment": pa.array(np.where(scored, sentiment, np.nan), from_pandas=True),
             "sentiment_model": pa.array(np.where(scored, "vader", None).astype(object),
-                                        pa.string())}))
+                                        pa.string()),
+            **_understood(phrase, scored)}))
         copy("Conversation", pa.table({"key": pkeys, "platform": pa.array(["twitter"] * m),
                                        "root_post_key": pkeys}))
         copy("POSTED", pa.table({"from": _keys("twitter:user", authors), "to": pkeys}))

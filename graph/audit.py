@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+from graph.store import StoreError
 
 __all__ = [
     "ROLES",
@@ -21,11 +23,16 @@ __all__ = [
     "WRITE_ROLES",
     "audit_entry",
     "audit_redactions",
+    "audit_scope",
+    "audit_view",
+    "check_user",
     "name_problem",
     "redact_summary",
     "redaction_terms",
     "session_key",
+    "sessions_to_end",
     "summarize",
+    "user_view",
 ]
 
 # Most to least powerful. Admins manage users; managers and agents work conversations;
@@ -44,6 +51,48 @@ def name_problem(name: str) -> str | None:
             c in name for c in ":,/\\?#%\n\r\t"):
         return "a user name is 1-60 characters without spaces around it or : , / \\ ? # %"
     return None
+
+
+def check_user(name: str, role: str, password_hash: str | None,
+               known: Callable[[], bool]) -> None:
+    """Refuse to save a user with an unknown role, or a new one (``known()`` is false)
+    without a password."""
+    if role not in ROLES:
+        raise StoreError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+    if password_hash is None and not known():
+        raise StoreError(f"a new user ({name}) needs a password")
+
+
+def user_view(r: Mapping[str, Any], to_time: Callable[[Any], Any]) -> dict[str, Any]:
+    """A stored ``User`` row as the port returns it (``to_time``: the adapter's stored
+    time as an aware datetime)."""
+    return {**r, "created_at": to_time(r["created_at"]), "disabled": bool(r["disabled"])}
+
+
+def sessions_to_end(key: str | None, user: str | None) -> tuple[str, dict[str, str]]:
+    """Which sessions ``end_sessions`` ends: ``("key", ...)`` one session, ``("user",
+    ...)`` every session of a user; with the query's parameters."""
+    if key is not None:
+        return "key", {"key": key}
+    if user is not None:
+        return "user", {"user": user}
+    raise StoreError("end_sessions needs a session key or a user")
+
+
+def audit_scope(conversation_key: str | None, customer_id: str | None,
+                limit: int) -> tuple[str, dict[str, Any]]:
+    """Which entries ``audit_log`` reads: a conversation's, else a customer's, else
+    all (``"conversation"``, ``"customer"``, ``"all"``); with the query's parameters."""
+    if conversation_key is not None:
+        return "conversation", {"k": conversation_key, "n": limit}
+    if customer_id is not None:
+        return "customer", {"c": customer_id, "n": limit}
+    return "all", {"n": limit}
+
+
+def audit_view(r: Mapping[str, Any], to_time: Callable[[Any], Any]) -> dict[str, Any]:
+    """A stored audit entry as the port returns it."""
+    return {**r, "at": to_time(r["at"])}
 
 
 def audit_entry(actor: str, action: str, summary: str, *, conversation_key: str | None,

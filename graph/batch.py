@@ -14,12 +14,13 @@ from typing import Any
 
 import orjson
 
-from graph.model import OwnsLink, account_key
+from graph.model import OwnsLink, Purchase, account_key
 from graph.store import Conflict, GraphBatch, WriteResult
 
 __all__ = ["ACCOUNT_FIELDS", "CUSTOMER_FIELDS", "GIVEN_ACCOUNT_FIELDS", "account_changed",
-           "account_row", "merge_account_values", "merge_accounts", "merge_customers",
-           "parse_explanation", "plan_links", "select_timeline"]
+           "account_row", "follow_pairs", "merge_account_values", "merge_accounts",
+           "merge_customers", "merge_purchases", "new_and_changed", "parse_explanation",
+           "plan_links", "plan_purchases", "select_timeline", "wanted_links"]
 
 ACCOUNT_FIELDS = ("platform", "handle", "user_id", "display_name", "followers", "is_brand",
                   "location", "description")
@@ -42,6 +43,46 @@ def merge_customers(batch: GraphBatch) -> dict[str, dict[str, Any]]:
             if v is not None:
                 row[f] = v
     return merged
+
+
+def new_and_changed(merged: dict[str, dict[str, Any]], existing: dict[str, dict[str, Any]],
+                    fields: Sequence[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The merged rows whose key is not stored yet, and the stored ones the batch gives
+    another value of one of ``fields`` (``existing``: the stored rows by key)."""
+    new = [r for k, r in merged.items() if k not in existing]
+    changed = [r for k, r in merged.items() if k in existing and any(
+        f in r and r[f] != existing[k][f] for f in fields)]
+    return new, changed
+
+
+def follow_pairs(batch: GraphBatch) -> list[tuple[str, str]]:
+    """The batch's follows as (follower, followee) account keys, each pair once."""
+    return list(dict.fromkeys(
+        (account_key(f.platform, f.follower_handle), account_key(f.platform, f.followee_handle))
+        for f in batch.follows))
+
+
+def merge_purchases(batch: GraphBatch) -> dict[str, Purchase]:
+    """The batch's purchases by key (``customer:order``; a later record wins)."""
+    return {f"{p.customer_id}:{p.order_id}": p for p in batch.purchases}
+
+
+def plan_purchases(purchases: dict[str, Purchase], existing: set[str],
+                   known_customers: set[str], result: WriteResult) -> dict[str, Purchase]:
+    """The purchases to create: not stored yet, of a customer the CRM has (a purchase
+    of another is a conflict, reported in ``result``)."""
+    new = {k: p for k, p in purchases.items() if k not in existing}
+    for k, p in list(new.items()):
+        if p.customer_id not in known_customers:
+            result.conflicts.append(Conflict(
+                k, f"customer {p.customer_id!r} is not in the CRM", "customer"))
+            del new[k]
+    return new
+
+
+def wanted_links(links: Sequence[OwnsLink]) -> dict[tuple[str, str], OwnsLink]:
+    """Identity links by (customer, account); a later one for the same pair wins."""
+    return {(link.customer_id, link.account_key): link for link in links}
 
 
 def merge_account_values(batch: GraphBatch) -> dict[str, tuple[Any, ...]]:

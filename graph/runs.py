@@ -21,7 +21,7 @@ from graph.store import AccountScores, AccountView, AnalysisRunInfo, ScoredAccou
 
 __all__ = ["INT_SCORE_COLUMNS", "KEEP_RUNS", "SCORE_COLUMNS", "check_ranking",
            "check_score_columns", "encode_json", "missing_to_none", "new_run_id", "run_info",
-           "runs_to_drop", "score_frame_columns", "score_key", "scored_account",
+           "run_or_latest", "runs_to_drop", "score_frame_columns", "score_key", "scored_account",
            "scores_from_row"]
 
 # Completed runs whose scores are kept: the newest is read, the two before it let a
@@ -40,6 +40,16 @@ INT_SCORE_COLUMNS = frozenset({"brand_posts", "community", "advocate_rank", "inf
 def new_run_id(now: datetime | None = None) -> str:
     """A run id that sorts by start time (UTC seconds) and is unique (random tail)."""
     return (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+
+def run_or_latest(run_id: str | None, latest: Callable[[], AnalysisRunInfo | None]
+                  ) -> str | None:
+    """The run a read means: the one named, else the latest completed (None: no run
+    has completed)."""
+    if run_id is not None:
+        return run_id
+    run = latest()
+    return run.run_id if run else None
 
 
 def score_key(run_id: str, account_key: str) -> str:

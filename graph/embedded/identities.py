@@ -10,13 +10,16 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from graph import views
 from graph.embedded import queries as q
 from graph.embedded.base import (
     EmbeddedBase,
 )
-from graph.store import (
-    StoreError,
-)
+
+_CANDIDATE_SCHEMA = pa.schema([
+    ("key", pa.string()), ("customer_id", pa.string()), ("account_key", pa.string()),
+    ("confidence", pa.float64()), ("evidence", pa.string()),
+    ("created_at", pa.timestamp("us"))])
 
 
 class IdentitiesMixin(EmbeddedBase):
@@ -30,13 +33,11 @@ class IdentitiesMixin(EmbeddedBase):
         return self._df(q.LINK_FRAME)
 
     def record_decision(self, customer_id: str, account_key: str, decision: str) -> None:
-        if decision not in ("link", "reject"):
-            raise StoreError(f"unknown identity decision {decision!r}")
-        self._exec(q.MERGE_DECISION,
-                   {"k": f"{customer_id}|{account_key}", "c": customer_id, "a": account_key,
-                    "d": decision, "at": datetime.now(UTC).replace(tzinfo=None)})
-        self._exec(q.DELETE_CANDIDATE,
-                   {"k": f"{customer_id}|{account_key}"})
+        views.check_decision(decision)
+        key = views.decision_key(customer_id, account_key)
+        self._exec(q.MERGE_DECISION, {"k": key, "c": customer_id, "a": account_key,
+                                      "d": decision, "at": datetime.now(UTC).replace(tzinfo=None)})
+        self._exec(q.DELETE_CANDIDATE, {"k": key})
 
     def decision_frame(self) -> pd.DataFrame:
         return self._df(q.DECISION_FRAME)
@@ -45,14 +46,9 @@ class IdentitiesMixin(EmbeddedBase):
         """Replace the review list with these (customer_id, account_key, confidence,
         evidence list) rows."""
         now = datetime.now(UTC).replace(tzinfo=None)
-        rows = {f"{c['customer_id']}|{c['account_key']}": c for c in candidates}
-        table = pa.table({
-            "key": list(rows), "customer_id": [c["customer_id"] for c in rows.values()],
-            "account_key": [c["account_key"] for c in rows.values()],
-            "confidence": pa.array([float(c["confidence"]) for c in rows.values()],
-                                   pa.float64()),
-            "evidence": [json.dumps(list(c["evidence"])) for c in rows.values()],
-            "created_at": pa.array([now] * len(rows), pa.timestamp("us"))})
+        table = pa.Table.from_pylist(
+            [{**r, "created_at": now} for r in views.candidate_rows(candidates)],
+            schema=_CANDIDATE_SCHEMA)
 
         def work() -> None:
             self._exec(q.DELETE_CANDIDATES)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
+from graph import views
 from graph.batch import (
     ACCOUNT_FIELDS,
     CUSTOMER_FIELDS,
@@ -23,16 +24,7 @@ from graph.embedded.shared import (
     naive_utc,
     utc_time,
 )
-from graph.runs import (
-    missing_to_none,
-)
-from graph.store import (
-    AccountView,
-    CustomerView,
-    Interaction,
-    LinkedAccount,
-    TimelineFilter,
-)
+from graph.store import AccountView, CustomerView, Interaction, LinkedAccount, TimelineFilter
 
 
 class ReadsMixin(EmbeddedBase):
@@ -62,17 +54,10 @@ class ReadsMixin(EmbeddedBase):
 
     _ACCOUNT_RETURN = ", ".join(f"a.{f} AS {f}" for f in ("key", *ACCOUNT_FIELDS))
 
-    @staticmethod
-    def _account(r: dict[str, Any]) -> AccountView:
-        return AccountView(key=r["key"], platform=r["platform"], handle=r["handle"],
-                           display_name=r["display_name"], followers=r["followers"],
-                           is_brand=bool(r["is_brand"]), user_id=r["user_id"],
-                           location=r["location"], description=r["description"])
-
     def brand_accounts(self) -> list[AccountView]:
         rows = self._rows(f"MATCH (a:Account) WHERE a.is_brand RETURN {self._ACCOUNT_RETURN} "
                           "ORDER BY a.key")
-        return [self._account(r) for r in rows]
+        return [views.account_view(r) for r in rows]
 
     def get_account(self, key: str) -> AccountView | None:
         return self.get_accounts([key]).get(key)
@@ -82,24 +67,14 @@ class ReadsMixin(EmbeddedBase):
             return {}
         rows = self._rows(f"UNWIND $keys AS k MATCH (a:Account {{key: k}}) "
                           f"RETURN {self._ACCOUNT_RETURN}", {"keys": list(dict.fromkeys(keys))})
-        return {r["key"]: self._account(r) for r in rows}
+        return {r["key"]: views.account_view(r) for r in rows}
 
     _CUSTOMER_RETURN = "c.key AS key, " + ", ".join(f"c.{f} AS {f}" for f in CUSTOMER_FIELDS)
-
-    @staticmethod
-    def _customer(r: dict[str, Any]) -> CustomerView:
-        signup = r["signup_date"]
-        if isinstance(signup, datetime):
-            signup = signup.date()
-        return CustomerView(customer_id=r["key"], name=r["name"], email=r["email"],
-                            lifetime_value=r["lifetime_value"], nps=r["nps"],
-                            signup_date=signup if isinstance(signup, date) else None,
-                            location=r["location"], company=r["company"])
 
     def get_customer(self, customer_id: str) -> CustomerView | None:
         rows = self._rows(f"MATCH (c:Customer {{key: $k}}) RETURN {self._CUSTOMER_RETURN}",
                           {"k": customer_id})
-        return self._customer(rows[0]) if rows else None
+        return views.customer_view(rows[0]) if rows else None
 
     def _owners(self) -> dict[str, str]:
         """Account key -> the customer of its most confident link (ties: the lower
@@ -137,7 +112,7 @@ class ReadsMixin(EmbeddedBase):
         rows = self._rows(f"UNWIND $keys AS k MATCH (c:Customer {{key: k}}) "
                           f"RETURN {self._CUSTOMER_RETURN}",
                           {"keys": list(dict.fromkeys(owner_of.values()))})
-        customers = {r["key"]: self._customer(r) for r in rows}
+        customers = {r["key"]: views.customer_view(r) for r in rows}
         return {k: customers[c] for k, c in owner_of.items() if c in customers}
 
     def linked_accounts(self, customer_id: str) -> list[LinkedAccount]:
@@ -145,27 +120,15 @@ class ReadsMixin(EmbeddedBase):
             "MATCH (c:Customer {key: $k})-[o:OWNS]->(a:Account) RETURN "
             f"{self._ACCOUNT_RETURN}, o.confidence AS confidence, o.method AS method, "
             "o.evidence AS evidence ORDER BY a.platform, a.handle", {"k": customer_id})
-        return [LinkedAccount(account=self._account(r), customer_id=customer_id,
-                              confidence=r["confidence"], method=r["method"],
-                              evidence=r["evidence"] or "") for r in rows]
+        return [views.linked_account(r, customer_id) for r in rows]
 
     def conversation_posts(self, conversation_key: str, limit: int = 1000
                            ) -> list[dict[str, Any]]:
-        rows = self._rows(
-            q.CONVERSATION_POSTS,
-            {"k": conversation_key, "n": limit})
-        for r in rows:
-            r["created_at"] = aware(r["created_at"])
-            r["sentiment"] = missing_to_none(r["sentiment"])
-        return rows
+        rows = self._rows(q.CONVERSATION_POSTS, {"k": conversation_key, "n": limit})
+        return views.thread_posts(rows, aware)
 
     def purchases(self, customer_id: str) -> list[dict[str, Any]]:
-        rows = self._rows(q.PURCHASES,
-                          {"k": customer_id})
-        for r in rows:
-            if isinstance(r["purchased_at"], datetime):
-                r["purchased_at"] = r["purchased_at"].date()
-        return rows
+        return views.purchase_rows(self._rows(q.PURCHASES, {"k": customer_id}), lambda v: v)
 
     # One account per query, and no OPTIONAL MATCH or EXISTS subquery: LadybugDB plans
     # `UNWIND $keys ... MATCH (s {key: k})-[...]`, `WHERE true`, an OPTIONAL MATCH or an
@@ -192,6 +155,12 @@ class ReadsMixin(EmbeddedBase):
                          "p.shared_key AS shared_key, p.language AS language, "
                          "p.intents AS intents")
     _TIMELINE_CAP = 4096
+    _TIMELINE_LIST_CONDITIONS = {
+        "platforms": "list_contains($platforms, p.platform)",
+        "kinds": "list_contains($kinds, p.kind)",
+        "languages": "list_contains($languages, p.language)",
+        "intents": "list_has_any(string_split(p.intents, '|'), $intents)",
+    }
     _TIMELINE_DETAILS = ("UNWIND $keys AS k MATCH (p:Post {key: k}) RETURN p.key AS key, "
                          "p.text AS text, p.sentiment AS sentiment, "
                          "p.conversation_key AS conversation_key, p.url AS url, "
@@ -265,30 +234,18 @@ class ReadsMixin(EmbeddedBase):
             conditions.append("(p.created_at < $t OR (p.created_at = $t AND p.key <= $pk))")
             at = params["t"] = naive_utc(before[0])
             at_key = params["pk"] = before[1]
-        platforms = kinds = None
-        if f.platforms:
-            conditions.append("list_contains($platforms, p.platform)")
-            params["platforms"] = [x.lower() for x in f.platforms]
-            platforms = set(params["platforms"])
-        if f.kinds:
-            conditions.append("list_contains($kinds, p.kind)")
-            params["kinds"] = [x.lower() for x in f.kinds]
-            kinds = set(params["kinds"])
+        lists = views.timeline_lists(f)
+        params.update(lists)
+        conditions += [self._TIMELINE_LIST_CONDITIONS[name] for name in lists]
+        platforms, kinds, languages, intents = (
+            set(lists[name]) if name in lists else None
+            for name in ("platforms", "kinds", "languages", "intents"))
         if f.since is not None:
             conditions.append("p.created_at >= $since")
             since = params["since"] = naive_utc(f.since)
         if f.until is not None:
             conditions.append("p.created_at < $until")
             until = params["until"] = naive_utc(f.until)
-        languages = intents = None
-        if f.languages:
-            conditions.append("list_contains($languages, p.language)")
-            params["languages"] = [x.lower() for x in f.languages]
-            languages = set(params["languages"])
-        if f.intents:
-            conditions.append("list_has_any(string_split(p.intents, '|'), $intents)")
-            params["intents"] = [x.lower() for x in f.intents]
-            intents = set(params["intents"])
         where = "WHERE " + " AND ".join(conditions)
 
         def passes(r: dict[str, Any]) -> bool:
@@ -314,18 +271,8 @@ class ReadsMixin(EmbeddedBase):
             self._TIMELINE_DETAILS, {"keys": list(dict.fromkeys(r["key"] for _, r in items))})
         } if items else {}
         counterparts = self.get_accounts([r["counterpart"] for _, r in items if r["counterpart"]])
-        out = []
-        for t, r in items:
-            d = details.get(r["key"], {})
-            out.append(Interaction(
-                post_key=r["key"], time=t, platform=r["platform"], kind=r["kind"],
-                direction=r["direction"], text=d.get("text") or "",
-                sentiment=missing_to_none(d.get("sentiment")), subject_key=r["subject"],
-                counterpart=counterparts.get(r["counterpart"] or ""),
-                conversation_key=d.get("conversation_key"), url=d.get("url"),
-                language=r.get("language"), sentiment_label=d.get("sentiment_label"),
-                intents=r.get("intents") or "", intent_evidence=d.get("intent_evidence") or ""))
-        return out
+        return [views.interaction(t, r, details.get(r["key"], {}), counterparts)
+                for t, r in items]
 
     def active_accounts(self, keys: Sequence[str], since: datetime | None,
                         until: datetime | None) -> set[str]:
@@ -351,24 +298,13 @@ class ReadsMixin(EmbeddedBase):
 
     def post_frame(self, since: datetime | None, until: datetime | None) -> pd.DataFrame:
         conditions, params = self._window("p", since, until)
-        frame = self._df(f"MATCH (p:Post) WHERE {conditions} RETURN p.key AS key, "
-                         "p.author_key AS author_key, p.platform AS platform, p.kind AS kind, "
-                         "p.created_at AS created_at, p.sentiment AS sentiment, "
-                         "p.text AS text, p.title AS title, "
-                         "p.sentiment_label AS sentiment_label, p.language AS language, "
-                         "p.intents AS intents", params)
-        if frame.empty:
-            return pd.DataFrame(columns=["key", "author_key", "platform", "kind", "created_at",
-                                         "sentiment", "text", "title", "sentiment_label",
-                                         "language", "intents"])
-        return frame
+        returns = ", ".join(f"p.{c} AS {c}" for c in views.POST_FRAME_COLUMNS)
+        frame = self._df(f"MATCH (p:Post) WHERE {conditions} RETURN {returns}", params)
+        return pd.DataFrame(columns=list(views.POST_FRAME_COLUMNS)) if frame.empty else frame
 
     def topic_authors(self, term: str) -> pd.DataFrame:
-        frame = self._df(q.TOPIC_AUTHORS,
-                         {"t": term.lower()})
-        if frame.empty:
-            return pd.DataFrame(columns=["author_key", "posts"])
-        return frame
+        frame = self._df(q.TOPIC_AUTHORS, {"t": term.lower()})
+        return pd.DataFrame(columns=list(views.TOPIC_AUTHOR_COLUMNS)) if frame.empty else frame
 
     def newest_post_at(self) -> datetime | None:
         rows = self._rows(q.NEWEST_POST_AT)
@@ -376,17 +312,11 @@ class ReadsMixin(EmbeddedBase):
 
     def purchase_frame(self) -> pd.DataFrame:
         frame = self._df(q.PURCHASE_FRAME)
-        if frame.empty:
-            return pd.DataFrame(columns=["customer_id", "amount", "purchased_at"])
-        return frame
+        return frame if not frame.empty else pd.DataFrame(
+            columns=list(views.PURCHASE_FRAME_COLUMNS))
 
     def brand_engagements(self) -> pd.DataFrame:
-        parts = [
-            self._df(q.BRAND_REPLY_ENGAGEMENTS),
-            self._df(q.BRAND_MENTION_ENGAGEMENTS),
-        ]
-        frame = pd.concat([f for f in parts if not f.empty], ignore_index=True) \
-            if any(not f.empty for f in parts) else pd.DataFrame(
-                columns=["account_key", "first_at"])
-        return frame.groupby("account_key", as_index=False)["first_at"].min() \
-            if not frame.empty else frame
+        parts = [f for f in (self._df(q.BRAND_REPLY_ENGAGEMENTS),
+                             self._df(q.BRAND_MENTION_ENGAGEMENTS)) if not f.empty]
+        return views.first_engagements(pd.concat(parts, ignore_index=True) if parts
+                                 else pd.DataFrame())

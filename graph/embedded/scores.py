@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graph import runs
 from graph.embedded import queries as q
 from graph.embedded.base import EmbeddedBase
 from graph.embedded.shared import (
@@ -18,25 +19,10 @@ from graph.embedded.shared import (
     RANK_ORDER,
     aware,
 )
-from graph.runs import (
-    INT_SCORE_COLUMNS,
-    SCORE_COLUMNS,
-    check_ranking,
-    check_score_columns,
-    encode_json,
-    new_run_id,
-    run_info,
-    runs_to_drop,
-    score_frame_columns,
-    score_key,
-    scored_account,
-    scores_from_row,
-)
-from graph.store import (
-    AccountScores,
-    AnalysisRunInfo,
-    ScoredAccount,
-)
+from graph.store import AccountScores, AnalysisRunInfo, ScoredAccount
+
+_SCORE_RETURN = ", ".join(f"s.{c} AS {c}" for c in runs.SCORE_COLUMNS) + \
+    ", s.run_id AS run_id, s.account_key AS account_key, s.explanation AS explanation"
 
 
 class ScoresMixin(EmbeddedBase):
@@ -44,14 +30,14 @@ class ScoresMixin(EmbeddedBase):
 
 
     def start_run(self, params: dict[str, Any]) -> str:
-        run_id = new_run_id()
+        run_id = runs.new_run_id()
         self._exec(q.CREATE_RUN,
                    {"id": run_id, "at": datetime.now(UTC).replace(tzinfo=None),
-                    "params": encode_json(params)})
+                    "params": runs.encode_json(params)})
         return run_id
 
     def write_scores(self, run_id: str, scores: pd.DataFrame) -> None:
-        frame = score_frame_columns(scores)
+        frame = runs.score_frame_columns(scores)
         account = pa.array(frame["account_key"].astype(str), pa.string())
         cols: dict[str, Any] = {
             # score_key(run_id, account), column-wise
@@ -59,9 +45,9 @@ class ScoresMixin(EmbeddedBase):
             "run_id": pa.array(np.full(len(frame), run_id, dtype=object), pa.string()),
             "account_key": account,
         }
-        for c in SCORE_COLUMNS:
+        for c in runs.SCORE_COLUMNS:
             values = frame[c] if c in frame.columns else pd.Series([None] * len(frame))
-            if c in INT_SCORE_COLUMNS:
+            if c in runs.INT_SCORE_COLUMNS:
                 cols[c] = pa.array(values.astype("Int64"), pa.int64(), from_pandas=True)
             else:
                 cols[c] = pa.array(values.astype("float64"), pa.float64(), from_pandas=True)
@@ -74,8 +60,8 @@ class ScoresMixin(EmbeddedBase):
     def finish_run(self, run_id: str, stats: dict[str, Any]) -> None:
         self._exec(q.COMPLETE_RUN,
                    {"id": run_id, "at": datetime.now(UTC).replace(tzinfo=None),
-                    "stats": encode_json(stats)})
-        old, failed = runs_to_drop(self.runs(limit=1000), run_id)
+                    "stats": runs.encode_json(stats)})
+        old, failed = runs.runs_to_drop(self.runs(limit=1000), run_id)
         for rid in old + failed:
             self._exec(q.DELETE_RUN_SCORES, {"id": rid})
         for rid in old:
@@ -88,7 +74,7 @@ class ScoresMixin(EmbeddedBase):
 
     @staticmethod
     def _run_info(r: dict[str, Any]) -> AnalysisRunInfo:
-        return run_info(r, aware)
+        return runs.run_info(r, aware)
 
     _RUN_RETURN = ("r.run_id AS run_id, r.started_at AS started_at, r.finished_at AS finished_at, "
                    "r.status AS status, r.params AS params, r.stats AS stats, r.error AS error")
@@ -102,9 +88,6 @@ class ScoresMixin(EmbeddedBase):
         rows = self._rows("MATCH (r:AnalysisRun) RETURN " + self._RUN_RETURN
                           + " ORDER BY r.started_at DESC LIMIT $n", {"n": limit})
         return [self._run_info(r) for r in rows]
-
-    _SCORE_RETURN = ", ".join(f"s.{c} AS {c}" for c in SCORE_COLUMNS) + \
-        ", s.run_id AS run_id, s.account_key AS account_key, s.explanation AS explanation"
 
     def _rank_order(self, run_id: str, kind: str) -> np.ndarray:
         """Account keys of a completed run's ranking, position = rank - 1, read once per
@@ -130,32 +113,28 @@ class ScoresMixin(EmbeddedBase):
 
     def ranked_accounts(self, kind: str, *, first: int, after_rank: int = 0,
                         run_id: str | None = None) -> list[ScoredAccount]:
-        check_ranking(kind)
+        runs.check_ranking(kind)
+        run_id = runs.run_or_latest(run_id, self.latest_run)
         if run_id is None:
-            run = self.latest_run()
-            if run is None:
-                return []
-            run_id = run.run_id
+            return []
         order = self._rank_order(run_id, kind)
         page = [k for k in order[after_rank:after_rank + first] if k is not None]
         rows = self._rows(
-            f"UNWIND $keys AS k MATCH (s:AccountScore {{key: k}}) RETURN {self._SCORE_RETURN}",
-            {"keys": [score_key(run_id, k) for k in page]}) if page else []
+            f"UNWIND $keys AS k MATCH (s:AccountScore {{key: k}}) RETURN {_SCORE_RETURN}",
+            {"keys": [runs.score_key(run_id, k) for k in page]}) if page else []
         rows.sort(key=lambda r: r[f"{kind}_rank"])
         accounts = self.get_accounts([r["account_key"] for r in rows])
-        return [scored_account(kind, r, accounts[r["account_key"]]) for r in rows
+        return [runs.scored_account(kind, r, accounts[r["account_key"]]) for r in rows
                 if r["account_key"] in accounts]
 
     def score_frame(self, run_id: str | None = None, columns: Sequence[str] | None = None
                     ) -> pd.DataFrame:
         """All of one run's scores (latest completed by default), indexed by account key."""
-        if run_id is None:
-            run = self.latest_run()
-            run_id = run.run_id if run else ""
+        run_id = runs.run_or_latest(run_id, self.latest_run) or ""
         if columns is None:
-            returns = self._SCORE_RETURN
+            returns = _SCORE_RETURN
         else:
-            check_score_columns(columns)
+            runs.check_score_columns(columns)
             returns = ", ".join(["s.account_key AS account_key",
                                  *(f"s.{c} AS {c}" for c in dict.fromkeys(columns))])
         with self._batch_connection(release_heap=True):
@@ -165,11 +144,9 @@ class ScoresMixin(EmbeddedBase):
 
     def account_scores(self, account_key: str, run_id: str | None = None
                        ) -> AccountScores | None:
+        run_id = runs.run_or_latest(run_id, self.latest_run)
         if run_id is None:
-            run = self.latest_run()
-            if run is None:
-                return None
-            run_id = run.run_id
-        rows = self._rows(f"MATCH (s:AccountScore {{key: $k}}) RETURN {self._SCORE_RETURN}",
-                          {"k": score_key(run_id, account_key)})
-        return scores_from_row(rows[0]) if rows else None
+            return None
+        rows = self._rows(f"MATCH (s:AccountScore {{key: $k}}) RETURN {_SCORE_RETURN}",
+                          {"k": runs.score_key(run_id, account_key)})
+        return runs.scores_from_row(rows[0]) if rows else None

@@ -14,9 +14,14 @@ from graph.batch import (
     GIVEN_ACCOUNT_FIELDS,
     account_changed,
     account_row,
+    follow_pairs,
     merge_account_values,
     merge_customers,
+    merge_purchases,
+    new_and_changed,
     plan_links,
+    plan_purchases,
+    wanted_links,
 )
 from graph.embedded import queries as q
 from graph.embedded.base import EmbeddedBase
@@ -29,18 +34,9 @@ from graph.embedded.shared import (
     utc_column,
     wrote,
 )
-from graph.model import (
-    Account,
-    OwnsLink,
-    account_key,
-)
+from graph.model import Account, OwnsLink
 from graph.planning import PostEdge, PostPlan, pending_edge_key, split_edges
-from graph.store import (
-    Conflict,
-    GraphBatch,
-    StoreError,
-    WriteResult,
-)
+from graph.store import GraphBatch, StoreError, WriteResult
 
 
 class WritesMixin(EmbeddedBase):
@@ -71,9 +67,7 @@ class WritesMixin(EmbeddedBase):
             return
         ret = "n.key AS key, " + ", ".join(f"n.{f} AS {f}" for f in CUSTOMER_FIELDS)
         existing = {r["key"]: r for r in self._existing("Customer", list(merged), ret)}
-        new = [r for k, r in merged.items() if k not in existing]
-        changed = [r for k, r in merged.items() if k in existing and any(
-            f in r and r[f] != existing[k][f] for f in CUSTOMER_FIELDS)]
+        new, changed = new_and_changed(merged, existing, CUSTOMER_FIELDS)
         self._copy("Customer", pa.Table.from_pylist(
             [{f: r.get(f) for f in CUSTOMER_SCHEMA.names} for r in new], schema=CUSTOMER_SCHEMA))
         if changed:
@@ -227,9 +221,7 @@ class WritesMixin(EmbeddedBase):
     def _write_links(self, links: Sequence[OwnsLink], result: WriteResult) -> None:
         if not links:
             return
-        wanted: dict[tuple[str, str], OwnsLink] = {}
-        for link in links:
-            wanted[(link.customer_id, link.account_key)] = link
+        wanted = wanted_links(links)
         known_customers = {r["key"] for r in self._existing(
             "Customer", list({c for c, _ in wanted}))}
         existing = {(r["c"], r["a"]): r for r in self._rows(
@@ -253,9 +245,7 @@ class WritesMixin(EmbeddedBase):
         result.updated["links"] = result.updated.get("links", 0) + len(changed)
 
     def _write_follows(self, batch: GraphBatch, result: WriteResult) -> None:
-        pairs = list(dict.fromkeys(
-            (account_key(f.platform, f.follower_handle), account_key(f.platform, f.followee_handle))
-            for f in batch.follows))
+        pairs = follow_pairs(batch)
         if not pairs:
             return
         existing = {(r["a"], r["b"]) for r in self._rows(
@@ -266,18 +256,13 @@ class WritesMixin(EmbeddedBase):
         result.created["follows"] = len(new)
 
     def _write_purchases(self, batch: GraphBatch, result: WriteResult) -> None:
-        rows = {f"{p.customer_id}:{p.order_id}": p for p in batch.purchases}
+        rows = merge_purchases(batch)
         if not rows:
             return
         known_customers = {r["key"] for r in self._existing(
             "Customer", list({p.customer_id for p in rows.values()}))}
         existing = {r["key"] for r in self._existing("Purchase", list(rows))}
-        new = {k: p for k, p in rows.items() if k not in existing}
-        for k, p in list(new.items()):
-            if p.customer_id not in known_customers:
-                result.conflicts.append(Conflict(
-                    k, f"customer {p.customer_id!r} is not in the CRM", "customer"))
-                del new[k]
+        new = plan_purchases(rows, existing, known_customers, result)
         self._copy("Purchase", pa.table({
             "key": list(new), "customer_id": [p.customer_id for p in new.values()],
             "order_id": [p.order_id for p in new.values()],

@@ -2,37 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from graph import views
 from graph.neo4j import queries as q
 from graph.neo4j.base import Neo4jBase, _native, _utc
-
-
-def _aware(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    return _utc(value if isinstance(value, datetime) else datetime.fromisoformat(str(value)))
 
 
 class EventsMixin(Neo4jBase):
     """Webhook subscriptions and deliveries, and the event watcher's state."""
 
     def webhook_subscriptions(self) -> list[dict[str, Any]]:
-        return [{**r, "events": json.loads(r["events"] or "[]"), "enabled": bool(r["enabled"]),
-                 "created_at": _native(r["created_at"]),
-                 "description": r["description"] or ""}
-                for r in self._read(q.WEBHOOK_SUBSCRIPTIONS)]
+        return [views.subscription_view(r, _native) for r in self._read(q.WEBHOOK_SUBSCRIPTIONS)]
 
     def save_webhook_subscription(self, subscription: dict[str, Any]) -> None:
-        self._write(q.SAVE_WEBHOOK_SUBSCRIPTION, {
-            "key": subscription["key"], "url": subscription["url"],
-            "events": json.dumps(list(subscription["events"])),
-            "secret": subscription["secret"], "enabled": bool(subscription["enabled"]),
-            "created_at": _aware(subscription.get("created_at")) or datetime.now(UTC),
-            "description": subscription.get("description") or ""})
+        self._write(q.SAVE_WEBHOOK_SUBSCRIPTION,
+                    views.subscription_row(subscription, _utc, datetime.now(UTC)))
 
     def delete_webhook_subscription(self, key: str) -> bool:
         rows = self._write(q.DELETE_WEBHOOK_SUBSCRIPTION, {"key": key})
@@ -41,24 +28,17 @@ class EventsMixin(Neo4jBase):
     def add_webhook_deliveries(self, rows: Sequence[dict[str, Any]]) -> None:
         if not rows:
             return
-        self._write(q.ADD_WEBHOOK_DELIVERIES, {"rows": [{
-            "key": f"{r['event_id']}|{r['subscription_id']}|{r['attempt']}|{r['outcome']}",
-            "subscription_id": r["subscription_id"], "event_id": r["event_id"],
-            "kind": r["kind"], "attempt": int(r["attempt"]), "at": _aware(r["at"]),
-            "outcome": r["outcome"], "status": r.get("status"), "error": r.get("error"),
-            "duration_ms": float(r.get("duration_ms") or 0.0)} for r in rows]})
+        self._write(q.ADD_WEBHOOK_DELIVERIES, {"rows": views.delivery_rows(rows, _utc)})
 
     def webhook_deliveries(self, limit: int = 50, subscription_id: str | None = None
                            ) -> list[dict[str, Any]]:
         rows = self._read(q.WEBHOOK_DELIVERIES, {"limit": int(limit)}) \
             if subscription_id is None else self._read(
                 q.WEBHOOK_DELIVERIES_OF, {"limit": int(limit), "sub": subscription_id})
-        return [{**r, "at": _native(r["at"]), "attempt": int(r["attempt"]),
-                 "status": None if r["status"] is None else int(r["status"]),
-                 "duration_ms": float(r["duration_ms"] or 0.0)} for r in rows]
+        return [views.delivery_view(r, _native) for r in rows]
 
     def event_states(self, kind: str) -> set[str] | None:
-        if not self._read(q.EVENT_STATES_CHECKED, {"marker": f"{kind}|*"}):
+        if not self._read(q.EVENT_STATES_CHECKED, {"marker": views.checked_marker(kind)}):
             return None
         return {r["item_key"] for r in self._read(q.EVENT_STATES, {"kind": kind})}
 
@@ -69,5 +49,5 @@ class EventsMixin(Neo4jBase):
             self._write(q.ADD_EVENT_STATES, {"keys": list(added), "kind": kind, "now": now})
         if removed:
             self._write(q.REMOVE_EVENT_STATES, {"keys": list(removed), "kind": kind})
-        self._write(q.MARK_EVENT_STATES_CHECKED, {"marker": f"{kind}|*", "kind": kind,
-                                                  "now": now})
+        self._write(q.MARK_EVENT_STATES_CHECKED,
+                    {"marker": views.checked_marker(kind), "kind": kind, "now": now})

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
+from graph import views
 from graph.model import (
     Account,
     Customer,
@@ -18,18 +19,13 @@ from graph.model import (
     Purchase,
 )
 from graph.neo4j import queries as q
+from graph.neo4j.base import Neo4jBase, Rows
+from graph.neo4j.shared import native, utc
 from graph.store import (
     AnalysisRunInfo,
     GraphBatch,
 )
 from graph.understanding import EXPORT_COLUMNS
-
-if TYPE_CHECKING:
-    pass
-
-from graph.neo4j.base import Neo4jBase, Rows
-from graph.neo4j.reads import ReadsMixin
-from graph.neo4j.shared import native, utc
 
 
 class ExportMixin(Neo4jBase):
@@ -83,7 +79,7 @@ def _tail(key: str | None) -> str | None:
 def _customer_batch(page: Rows) -> GraphBatch:
     batch = GraphBatch()
     for r in page:
-        view = ReadsMixin._customer(r)
+        view = views.customer_view(r, native)
         batch.customers.append(Customer(
             customer_id=view.customer_id, name=view.name, email=view.email,
             lifetime_value=view.lifetime_value, nps=view.nps, signup_date=view.signup_date,

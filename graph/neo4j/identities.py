@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
+from graph import views
 from graph.neo4j import queries as q
-from graph.store import (
-    StoreError,
-)
-
-if TYPE_CHECKING:
-    pass
-
 from graph.neo4j.base import Neo4jBase, Runner
 
 
@@ -33,9 +27,8 @@ class IdentitiesMixin(Neo4jBase):
                             columns=["customer_id", "account_key", "method", "confidence"])
 
     def record_decision(self, customer_id: str, account_key: str, decision: str) -> None:
-        if decision not in ("link", "reject"):
-            raise StoreError(f"unknown identity decision {decision!r}")
-        self._write(q.RECORD_DECISION, {"key": f"{customer_id}|{account_key}",
+        views.check_decision(decision)
+        self._write(q.RECORD_DECISION, {"key": views.decision_key(customer_id, account_key),
                                         "customer_id": customer_id,
                                         "account_key": account_key, "decision": decision})
 
@@ -44,10 +37,7 @@ class IdentitiesMixin(Neo4jBase):
                             columns=["customer_id", "account_key", "decision"])
 
     def replace_candidates(self, candidates: Sequence[dict[str, Any]]) -> None:
-        rows = list({f"{c['customer_id']}|{c['account_key']}": {
-            "key": f"{c['customer_id']}|{c['account_key']}", "customer_id": c["customer_id"],
-            "account_key": c["account_key"], "confidence": float(c["confidence"]),
-            "evidence": json.dumps(list(c["evidence"]))} for c in candidates}.values())
+        rows = views.candidate_rows(candidates)
 
         def work(run: Runner) -> None:
             run(q.DELETE_CANDIDATES, {})

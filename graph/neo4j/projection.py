@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from graph.neo4j import queries as q
+from graph.neo4j.base import Neo4jBase, Rows
+from graph.neo4j.shared import chunks, timestamps
 from graph.store import (
     ACCOUNT_PROFILE_COLUMNS,
 )
 from graph.understanding import tone, understanding_table
-
-if TYPE_CHECKING:
-    pass
-
-from graph.neo4j.base import Neo4jBase, Rows
-from graph.neo4j.shared import chunks, timestamps
 
 
 class ProjectionMixin(Neo4jBase):

@@ -5,25 +5,24 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from graph.audit import ROLES, audit_entry, audit_redactions, redaction_terms
+from graph import audit
 from graph.neo4j import queries as q
 from graph.neo4j.base import Neo4jBase, Runner, _native, _utc
-from graph.store import StoreError
 
 
 class UsersMixin(Neo4jBase):
     """People and permissions: users, their sessions, and the audit log of every change."""
 
+    _AUDIT = {"conversation": q.AUDIT_OF_CONVERSATION, "customer": q.AUDIT_OF_CUSTOMER,
+              "all": q.AUDIT_ALL}
+
     @staticmethod
     def _user(r: dict[str, Any]) -> dict[str, Any]:
-        return {**r, "created_at": _native(r["created_at"]), "disabled": bool(r["disabled"])}
+        return audit.user_view(r, _native)
 
     def save_user(self, name: str, *, role: str, password_hash: str | None = None,
                   disabled: bool | None = None) -> dict[str, Any]:
-        if role not in ROLES:
-            raise StoreError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
-        if password_hash is None and self.get_user(name) is None:
-            raise StoreError(f"a new user ({name}) needs a password")
+        audit.check_user(name, role, password_hash, lambda: self.get_user(name) is not None)
         rows = self._write(q.SAVE_USER, {"name": name, "role": role, "hash": password_hash,
                                          "disabled": disabled, "now": datetime.now(UTC)})
         return self._user(rows[0])
@@ -48,31 +47,22 @@ class UsersMixin(Neo4jBase):
         return self._user(rows[0]) if rows else None
 
     def end_sessions(self, *, key: str | None = None, user: str | None = None) -> int:
-        if key is not None:
-            rows = self._write(q.END_SESSION, {"key": key})
-        elif user is not None:
-            rows = self._write(q.END_USER_SESSIONS, {"user": user})
-        else:
-            raise StoreError("end_sessions needs a session key or a user")
+        scope, params = audit.sessions_to_end(key, user)
+        rows = self._write(q.END_SESSION if scope == "key" else q.END_USER_SESSIONS, params)
         return int(rows[0]["n"]) if rows else 0
 
     def add_audit(self, actor: str, action: str, summary: str, *,
                   conversation_key: str | None = None,
                   customer_id: str | None = None) -> dict[str, Any]:
-        entry = audit_entry(actor, action, summary, conversation_key=conversation_key,
-                            customer_id=customer_id)
+        entry = audit.audit_entry(actor, action, summary,
+                                  conversation_key=conversation_key, customer_id=customer_id)
         self._write(q.ADD_AUDIT, {**entry, "at": entry["at"]})
         return entry
 
     def audit_log(self, *, conversation_key: str | None = None,
                   customer_id: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
-        if conversation_key is not None:
-            rows = self._read(q.AUDIT_OF_CONVERSATION, {"k": conversation_key, "n": limit})
-        elif customer_id is not None:
-            rows = self._read(q.AUDIT_OF_CUSTOMER, {"c": customer_id, "n": limit})
-        else:
-            rows = self._read(q.AUDIT_ALL, {"n": limit})
-        return [{**r, "at": _native(r["at"])} for r in rows]
+        scope, params = audit.audit_scope(conversation_key, customer_id, limit)
+        return [audit.audit_view(r, _native) for r in self._read(self._AUDIT[scope], params)]
 
     def redact_audit(self, customer_id: str) -> int:
         changed: int = self._in_transaction(lambda run: self._redact_audit(run, customer_id))
@@ -83,9 +73,9 @@ class UsersMixin(Neo4jBase):
         names = run(q.AUDIT_CUSTOMER_NAMES, {"c": customer_id})
         if not names:
             return 0
-        terms = redaction_terms(names[0])
+        terms = audit.redaction_terms(names[0])
         rows = run(q.AUDIT_ABOUT, {"c": customer_id, "terms": [t.lower() for t in terms]})
-        changed = audit_redactions(rows, terms, customer_id)
+        changed = audit.audit_redactions(rows, terms, customer_id)
         if changed:
             run(q.REDACT_AUDIT, {"rows": changed})
         return len(changed)

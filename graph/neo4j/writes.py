@@ -4,33 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from graph.batch import (
-    merge_accounts,
-    merge_customers,
-    plan_links,
-)
-from graph.model import (
-    Account,
-    OwnsLink,
-    account_key,
-)
+from graph import batch as batching
+from graph.model import Account, OwnsLink
 from graph.neo4j import queries as q
-from graph.planning import PostEdge, PostPlan, pending_edge_key, split_edges
-from graph.store import (
-    Conflict,
-    GraphBatch,
-    StoreError,
-    WriteResult,
-)
-
-if TYPE_CHECKING:
-    pass
-
-from graph.batch import ACCOUNT_FIELDS, CUSTOMER_FIELDS
 from graph.neo4j.base import Neo4jBase, Runner
 from graph.neo4j.shared import chunks, native, utc
+from graph.planning import PostEdge, PostPlan, pending_edge_key, split_edges
+from graph.store import GraphBatch, StoreError, WriteResult
 
 
 class WritesMixin(Neo4jBase):
@@ -44,7 +26,7 @@ class WritesMixin(Neo4jBase):
     def _write_batch(self, run: Runner, batch: GraphBatch) -> WriteResult:
         result = WriteResult()
         self._write_customers(run, batch, result)
-        self._write_accounts(run, merge_accounts(batch), result)
+        self._write_accounts(run, batching.merge_accounts(batch), result)
         self._write_posts(run, batch, result)
         self._write_links(run, batch.links, result)
         self._write_follows(run, batch, result)
@@ -52,16 +34,14 @@ class WritesMixin(Neo4jBase):
         return result
 
     def _write_customers(self, run: Runner, batch: GraphBatch, result: WriteResult) -> None:
-        merged = merge_customers(batch)
+        merged = batching.merge_customers(batch)
         if not merged:
             return
         existing = {r["key"]: {k: native(v) for k, v in r.items()}
                     for r in self._existing(run, q.EXISTING_CUSTOMERS, list(merged))}
-        new = [r for k, r in merged.items() if k not in existing]
-        changed = [r for k, r in merged.items() if k in existing and any(
-            f in r and r[f] != existing[k][f] for f in CUSTOMER_FIELDS)]
+        new, changed = batching.new_and_changed(merged, existing, batching.CUSTOMER_FIELDS)
         self._unwind(run, q.MERGE_CUSTOMERS, [
-            {f: r.get(f) for f in ("key", *CUSTOMER_FIELDS)} for r in new + changed])
+            {f: r.get(f) for f in ("key", *batching.CUSTOMER_FIELDS)} for r in new + changed])
         result.created["customers"] = len(new)
         result.updated["customers"] = len(changed)
 
@@ -70,11 +50,9 @@ class WritesMixin(Neo4jBase):
         if not merged:
             return
         existing = {r["key"]: r for r in self._existing(run, q.EXISTING_ACCOUNTS, list(merged))}
-        new = [r for k, r in merged.items() if k not in existing]
-        changed = [r for k, r in merged.items() if k in existing and any(
-            f in r and r[f] != existing[k][f] for f in ACCOUNT_FIELDS)]
+        new, changed = batching.new_and_changed(merged, existing, batching.ACCOUNT_FIELDS)
         self._unwind(run, q.MERGE_ACCOUNTS, [
-            {f: r.get(f) for f in ("key", *ACCOUNT_FIELDS)} for r in new + changed])
+            {f: r.get(f) for f in ("key", *batching.ACCOUNT_FIELDS)} for r in new + changed])
         result.created["accounts"] = len(new)
         result.updated["accounts"] = len(changed)
 
@@ -161,9 +139,7 @@ class WritesMixin(Neo4jBase):
     def _write_links(self, run: Runner, links: Sequence[OwnsLink], result: WriteResult) -> None:
         if not links:
             return
-        wanted: dict[tuple[str, str], OwnsLink] = {}
-        for link in links:
-            wanted[(link.customer_id, link.account_key)] = link
+        wanted = batching.wanted_links(links)
         known_customers = {r["key"] for r in self._existing(
             run, q.EXISTING_CUSTOMERS, list({c for c, _ in wanted}))}
         existing: dict[tuple[str, str], dict[str, Any]] = {}
@@ -173,7 +149,7 @@ class WritesMixin(Neo4jBase):
                 existing[(r["customer_id"], r["account_key"])] = r
         rejected = {r["key"] for r in self._existing(
             run, q.REJECTED_LINKS, [f"{c}|{a}" for c, a in wanted])}
-        new, changed = plan_links(wanted, known_customers, existing, rejected, result)
+        new, changed = batching.plan_links(wanted, known_customers, existing, rejected, result)
         self._unwind(run, q.MERGE_LINKS, [
             {"customer_id": x.customer_id, "account_key": x.account_key,
              "confidence": x.confidence, "method": x.method, "evidence": x.evidence}
@@ -182,9 +158,7 @@ class WritesMixin(Neo4jBase):
         result.updated["links"] = result.updated.get("links", 0) + len(changed)
 
     def _write_follows(self, run: Runner, batch: GraphBatch, result: WriteResult) -> None:
-        pairs = list(dict.fromkeys(
-            (account_key(f.platform, f.follower_handle), account_key(f.platform, f.followee_handle))
-            for f in batch.follows))
+        pairs = batching.follow_pairs(batch)
         if not pairs:
             return
         rows = [{"from_key": a, "to_key": b} for a, b in pairs]
@@ -197,18 +171,13 @@ class WritesMixin(Neo4jBase):
         result.created["follows"] = len(new)
 
     def _write_purchases(self, run: Runner, batch: GraphBatch, result: WriteResult) -> None:
-        purchases = {f"{p.customer_id}:{p.order_id}": p for p in batch.purchases}
+        purchases = batching.merge_purchases(batch)
         if not purchases:
             return
         known_customers = {r["key"] for r in self._existing(
             run, q.EXISTING_CUSTOMERS, list({p.customer_id for p in purchases.values()}))}
         existing = {r["key"] for r in self._existing(run, q.EXISTING_PURCHASES, list(purchases))}
-        new = {k: p for k, p in purchases.items() if k not in existing}
-        for k, p in list(new.items()):
-            if p.customer_id not in known_customers:
-                result.conflicts.append(Conflict(
-                    k, f"customer {p.customer_id!r} is not in the CRM", "customer"))
-                del new[k]
+        new = batching.plan_purchases(purchases, existing, known_customers, result)
         self._unwind(run, q.MERGE_PURCHASES, [
             {"key": k, "customer_id": p.customer_id, "order_id": p.order_id,
              "amount": float(p.amount), "purchased_at": p.purchased_at}
@@ -222,7 +191,7 @@ class WritesMixin(Neo4jBase):
             batch = GraphBatch(accounts=[
                 Account(platform=k.split(":", 1)[0], handle=k.split(":", 1)[1], is_brand=True)
                 for k in keys])
-            self._write_accounts(run, merge_accounts(batch), WriteResult())
+            self._write_accounts(run, batching.merge_accounts(batch), WriteResult())
             run(q.CLEAR_BRANDS, {})
             run(q.MARK_BRANDS, {"keys": keys})
             run(q.MERGE_SETTINGS, {"rows": [{"key": k, "value": v}
@@ -248,7 +217,7 @@ class WritesMixin(Neo4jBase):
 
     def link_account(self, link: OwnsLink) -> None:
         def work(run: Runner) -> None:
-            self._write_accounts(run, merge_accounts(GraphBatch(links=[link])),
+            self._write_accounts(run, batching.merge_accounts(GraphBatch(links=[link])),
                                  WriteResult())
             run(q.DELETE_LINK, {"customer_id": link.customer_id,
                                 "account_key": link.account_key})

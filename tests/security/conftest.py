@@ -8,7 +8,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,39 +16,25 @@ for helper in (HERE.parent / "api", HERE.parent / "cli"):
     if str(helper) not in sys.path:
         sys.path.insert(0, str(helper))
 
-from api_testkit import LiveServer, build_graph  # noqa: E402
+from live_server_kit import LiveServer, api_graph, live_servers  # noqa: E402
 from security_kit import KEYS  # noqa: E402
 
 from graph.config import Settings  # noqa: E402
-from graph.embedded import EmbeddedStore  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def graph_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """The API test database (built once per module) and its run id."""
-    path = tmp_path_factory.mktemp("security") / "graph.lbdb"
-    return path, build_graph(path)
+    return api_graph(tmp_path_factory, "security")
 
 
 @pytest.fixture(scope="module")
 def serve(graph_db: tuple[Path, str]) -> Iterator[Callable[..., LiveServer]]:
     """Start a real uvicorn server on the test database with settings overrides
     (``serve(api_keys=KEYS, public_graphiql=False)``); writable when ``write=True``."""
-    from api.app import create_app
-
-    opened: list[tuple[LiveServer, EmbeddedStore]] = []
-
-    def start(write: bool = False, **overrides: Any) -> LiveServer:
-        store = EmbeddedStore(graph_db[0], read_only=not write)
-        settings = Settings(db=graph_db[0], **overrides)
-        server = LiveServer(create_app(store=store, settings=settings))
-        opened.append((server.__enter__(), store))
-        return server
-
-    yield start
-    for server, store in opened:
-        server.__exit__(None, None, None)
-        store.close()
+    with live_servers(graph_db[0]) as start:
+        yield lambda write=False, **overrides: start(
+            write=write, settings=Settings(db=graph_db[0], **overrides))
 
 
 @pytest.fixture(scope="module")
