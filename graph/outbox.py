@@ -210,15 +210,21 @@ def plan_item(*, response_key: str, conversation_key: str, target_key: str,
 def erase_unsent(store: Any, account_keys: Sequence[str], now: datetime) -> int:
     """An erased person's replies that were not sent are never sent, and their texts
     are erased: items answering ``account_keys`` in an :data:`UNSENT` state become
-    ``erased`` and their response posts lose their text. Returns how many."""
+    ``erased`` and their response posts lose their text. Every item answering them, sent
+    or not, forgets whom it answered (the account key names the person). Returns how many
+    unsent items were erased."""
     wanted = set(account_keys)
     if not wanted:
         return 0
-    items = [OutboxItem.from_row(r) for r in store.outbox_items(states=UNSENT)]
-    hit = [i for i in items if i.target_author in wanted]
-    for item in hit:
-        item.state, item.error, item.next_try, item.updated_at = ERASED, None, None, now
-    if hit:
-        store.blank_post_texts([i.key for i in hit])
-        store.save_outbox_items([i.row() for i in hit])
-    return len(hit)
+    items = [OutboxItem.from_row(r) for r in store.outbox_items(limit=2**62)]
+    answering = [i for i in items if i.target_author in wanted]
+    unsent = [i for i in answering if i.state in UNSENT]
+    for item in unsent:
+        item.state, item.error, item.next_try = ERASED, None, None
+    for item in answering:
+        item.target_author, item.updated_at = "", now
+    if unsent:
+        store.blank_post_texts([i.key for i in unsent])
+    if answering:
+        store.save_outbox_items([i.row() for i in answering])
+    return len(unsent)
