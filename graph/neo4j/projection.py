@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from graph.batch import PROFILE_COLUMNS, profile_frame
 from graph.neo4j import queries as q
 from graph.store import (
     ACCOUNT_PROFILE_COLUMNS,
@@ -23,6 +24,14 @@ from graph.neo4j.shared import chunks, timestamps
 class ProjectionMixin(Neo4jBase):
     """The analysis projection: frames read page by page for the analytics job."""
 
+
+    def account_profiles(self, keys: Sequence[str]) -> pd.DataFrame:
+        rows: Rows = []
+        for chunk in chunks(list(dict.fromkeys(keys)), self.batch_size):
+            rows.extend(self._read(q.ACCOUNT_PROFILES, {"keys": list(chunk)}))
+        frame = pd.DataFrame(rows, columns=list(PROFILE_COLUMNS))
+        frame["created_at"] = timestamps(frame["created_at"].tolist())
+        return profile_frame(frame)
 
     def account_frame(self, *, profile: bool = True) -> pd.DataFrame:
         columns = ["key", "platform", "handle", "followers", "is_brand", "display_name",

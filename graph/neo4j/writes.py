@@ -71,8 +71,11 @@ class WritesMixin(Neo4jBase):
             return
         existing = {r["key"]: r for r in self._existing(run, q.EXISTING_ACCOUNTS, list(merged))}
         new = [r for k, r in merged.items() if k not in existing]
+        for r in merged.values():
+            if r.get("created_at") is not None:
+                r["created_at"] = utc(r["created_at"])
         changed = [r for k, r in merged.items() if k in existing and any(
-            f in r and r[f] != existing[k][f] for f in ACCOUNT_FIELDS)]
+            f in r and r[f] != native(existing[k][f]) for f in ACCOUNT_FIELDS)]
         self._unwind(run, q.MERGE_ACCOUNTS, [
             {f: r.get(f) for f in ("key", *ACCOUNT_FIELDS)} for r in new + changed])
         result.created["accounts"] = len(new)
