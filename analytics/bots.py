@@ -34,11 +34,15 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "CLIENT_CATEGORIES",
     "FLAG_AT",
     "MODEL_FEATURES",
     "BotModel",
     "BotScores",
+    "account_features",
     "behaviour_scores",
+    "bot_model_path",
+    "client_category",
     "evaluate_labelled",
     "read_labelled",
 ]
@@ -46,17 +50,70 @@ __all__ = [
 FLAG_AT = 0.5
 """Likelihood at which an account is flagged as a bot (and left out of rankings)."""
 
+CLIENT_CATEGORIES = 7
+"""Client (posting app) categories, as the labelled set codes them (``source_identity``):
+0 an app not in the list below, 1 the web site, 2 a phone or tablet app, 3 a
+social-media management or desktop tool, 4 an automation service, 5 another network
+cross-posting, 6 advertising tools. Stweeler's own list of sources is not published;
+this grouping follows the codes' shares among the set's bots and humans (2 is in 85%
+of humans' timelines, 4 mostly in bots')."""
+
 MODEL_FEATURES: tuple[str, ...] = (
-    "user_tweeted", "user_retweeted", "user_replied", "likes_per_tweet",
-    "retweets_per_tweet", "lists_per_user", "follower_friend_ratio", "tweet_frequency",
-    "age_of_account_in_days", "urls_count", "sources_count")
-"""The labelled set's features that scrm can compute for its own accounts: posts,
-reposts and replies counted from ingested posts; likes and reposts received per post
-from their counters; listed count per follower, follower/following ratio and account
-age from the profile (where the platform gives them); posts per day; URLs posted;
-distinct posting clients. Left out: likes given (``user_favourited``,
-``favourite_tweet_ratio``), media size (``cdn_content_in_kb``) and the client
-categories (``source_identity``), which ingested posts do not carry."""
+    "user_tweeted", "user_retweeted", "user_replied", "lists_per_user",
+    "follower_friend_ratio", "tweet_frequency", "age_of_account_in_days", "urls_count",
+    *(f"client_{i}" for i in range(CLIENT_CATEGORIES)))
+"""What the trained model reads, all of it computable for scrm's own accounts
+(:func:`account_features`): posts, reposts and replies counted from ingested posts,
+posts per day, URLs posted; from the account's profile, where the platform gives it,
+listed count per follower, follower/following ratio, the account's age at its last
+post, and the category of the app it posts from (``client_0`` … ``client_6``, one-hot).
+Left out: likes given (``user_favourited``, ``favourite_tweet_ratio``) and media size
+(``cdn_content_in_kb``), which ingested posts do not carry; likes and reposts received
+per post (not read with the posts) and the number of distinct apps (scrm keeps the
+latest), which added nothing measurable."""
+
+_CLIENTS: Mapping[str, int] = {
+    **dict.fromkeys(("twitter web client", "twitter web app", "mobile web", "mobile web (m2)",
+                     "mobile web (m5)", "twitter lite", "web", "bsky.app"), 1),
+    **dict.fromkeys(("twitter for iphone", "twitter for android", "twitter for ipad",
+                     "twitter for windows phone", "twitter for blackberry",
+                     "twitter for android tablets", "tweetbot for ios",
+                     "twitterrific", "echofon", "fenix for android", "talon android",
+                     "ubersocial for android", "tusky", "ivory for ios", "mastodon for ios",
+                     "mastodon for android", "ice cubes", "metatext", "toot!", "megalodon",
+                     "fedilab", "moshidon", "mona"), 2),
+    **dict.fromkeys(("tweetdeck", "tweetdeck web app", "hootsuite", "hootsuite inc.", "buffer",
+                     "sprout social", "twitter for mac", "tweetbot for mac", "socialflow",
+                     "falcon social media management", "khoros", "sprinklr",
+                     "brandwatch", "agorapulse", "later", "sendible", "twitter for windows",
+                     "tweetlogix", "janetter"), 3),
+    **dict.fromkeys(("ifttt", "dlvr.it", "twitterfeed", "zapier.com", "zapier", "botize",
+                     "roundteam", "twittascope", "twibble.io", "cheap bots, done quick!",
+                     "tweetadder", "socialoomph", "recurpost", "publer", "feedly"), 4),
+    **dict.fromkeys(("facebook", "instagram", "linkedin", "wordpress.com", "tumblr",
+                     "paper.li", "google", "youtube", "foursquare", "swarm", "pinterest",
+                     "medium", "soundcloud", "spotify", "vine - make a scene"), 5),
+    **dict.fromkeys(("twitter ads", "twitter for advertisers", "twitter media studio",
+                     "twitter for advertisers.", "advertiser-interface"), 6),
+}
+_AUTOMATION = re.compile(r"\bbots?\b|\bfeed\b|\brss\b|\bauto|schedul|\bapi\b", re.I)
+
+
+def client_category(client: str | None) -> int | None:
+    """The category (0–6, see :data:`CLIENT_CATEGORIES`) of a posting app's name; None
+    when the app is not known.
+
+    Example:
+        >>> client_category("Twitter for iPhone"), client_category("My RSS Bot")
+        (2, 4)
+    """
+    if not isinstance(client, str) or not client.strip():
+        return None
+    name = client.strip().lower()
+    if name in _CLIENTS:
+        return _CLIENTS[name]
+    return 4 if _AUTOMATION.search(name) else 0
+
 
 # Signal weights: how far one signal alone moves the likelihood.
 _WEIGHTS: Mapping[str, float] = {
@@ -94,14 +151,20 @@ def _normalise(texts: pd.Series) -> pd.Series:
 
 
 def behaviour_scores(posts: pd.DataFrame, shares: pd.DataFrame, *,
-                     min_posts: int = 10) -> BotScores:
-    """Bot likelihood of every author from their posting behaviour.
+                     min_posts: int = 10, model: BotModel | None = None,
+                     profiles: pd.DataFrame | None = None) -> BotScores:
+    """Bot likelihood of every author from their posting behaviour (and, with a
+    trained ``model``, from its verdict on their :func:`account_features`).
 
     Args:
         posts: One row per post: ``author_key``, ``kind`` (``share`` for reposts),
             ``created_at`` (datetime) and ``text``.
         shares: One row per repost: ``src`` (who shared), ``dst`` (whose post).
         min_posts: Fewer posts than this say nothing about behaviour (likelihood 0).
+        model: A trained :class:`BotModel` (``scrm bots train``); its verdict is one
+            more signal, ``trained model`` (alone enough to flag).
+        profiles: The authors' profiles (``GraphStore.account_profiles``) the model
+            reads; without them it reads the training set's medians.
 
     Returns:
         :class:`BotScores` for every author in ``posts``.
@@ -109,7 +172,7 @@ def behaviour_scores(posts: pd.DataFrame, shares: pd.DataFrame, *,
     Example:
         >>> p = pd.DataFrame({"author_key": ["a"] * 12, "kind": ["post"] * 12,
         ...     "created_at": pd.date_range("2026-01-01", periods=12, freq="h"),
-        ...     "text": ["Best bike ever!"] * 12})
+        ...     "text": ["Best bike I have ever owned!"] * 12})
         >>> s = behaviour_scores(p, pd.DataFrame({"src": [], "dst": []}))
         >>> bool(s.likelihood["a"] > 0.5), sorted(s.reasons["a"])[0]
         (True, 'duplicate texts')
@@ -148,9 +211,15 @@ def behaviour_scores(posts: pd.DataFrame, shares: pd.DataFrame, *,
     signals["posting regularity"] = (1.0 - cv / 0.5).clip(0.0, 1.0).reindex(
         count.index).fillna(0.0)
     signals["reciprocal repost ring"] = _ring_strength(shares).reindex(count.index).fillna(0.0)
+    if model is not None:
+        if profiles is None:
+            profiles = pd.DataFrame({"key": [], "followers": [], "created_at": [],
+                                     "following": [], "listed": [], "client": []})
+        signals["trained model"] = model.strength(
+            account_features(posts, profiles).reindex(count.index)).to_numpy()
     enough = (count >= min_posts).to_numpy()
     signals.loc[~enough, :] = 0.0
-    weights = np.array([_WEIGHTS[c] for c in signals.columns])
+    weights = np.array([_WEIGHTS.get(c, 1.0) for c in signals.columns])
     likelihood = 1.0 - np.prod(1.0 - signals.to_numpy() * weights, axis=1)
     reasons = {
         str(k): {name: round(float(v), 3) for name, v in row.items() if v > 0}
@@ -177,6 +246,12 @@ def _ring_strength(shares: pd.DataFrame, *, min_each_way: int = 2) -> pd.Series:
 # --- the trained model ------------------------------------------------------------
 
 
+def bot_model_path(location: str) -> Path:
+    """Where a trained bot model is kept: beside the database (``scrm bots train``)."""
+    p = Path(location)
+    return p.parent / (p.name + ".bots.joblib")
+
+
 def read_labelled(path: str | Path) -> tuple[pd.DataFrame, np.ndarray]:
     """Labelled accounts in the bots-gilani2017 format (one JSON object a line, the
     :data:`MODEL_FEATURES` among its fields, ``label`` ``bot`` or ``human``).
@@ -191,9 +266,64 @@ def read_labelled(path: str | Path) -> tuple[pd.DataFrame, np.ndarray]:
     if bad:
         raise ValueError(f"{path}: labels must be bot or human, found {', '.join(bad)}")
     frame = pd.DataFrame(rows)
-    features = pd.DataFrame({c: pd.to_numeric(frame.get(c), errors="coerce")
-                             for c in MODEL_FEATURES}, index=frame.index).astype(float)
+    columns: dict[str, Any] = {c: pd.to_numeric(frame.get(c), errors="coerce")
+                               for c in MODEL_FEATURES}
+    codes = frame.get("source_identity")
+    if codes is not None:  # the set's list of client categories, one-hot
+        for i in range(CLIENT_CATEGORIES):
+            columns[f"client_{i}"] = [float(i in v) if isinstance(v, list) else np.nan
+                                      for v in codes]
+    features = pd.DataFrame(columns, index=frame.index).astype(float)
     return features, (frame["label"] == "bot").to_numpy(dtype=np.int64)
+
+
+def account_features(posts: pd.DataFrame, profiles: pd.DataFrame) -> pd.DataFrame:
+    """:data:`MODEL_FEATURES` of scrm's own accounts, from their posts and profiles.
+
+    Args:
+        posts: One row per post (as :func:`behaviour_scores` reads them): ``author_key``,
+            ``kind``, ``created_at``, ``text``.
+        profiles: ``GraphStore.account_profiles`` of those authors: ``key``,
+            ``followers``, ``created_at`` (when the account was opened), ``following``,
+            ``listed``, ``client``. What a platform does not give is NaN, and the
+            model reads it as the training set's median.
+
+    Returns:
+        One row per author, indexed by account key.
+    """
+    if posts.empty:
+        return pd.DataFrame(columns=list(MODEL_FEATURES), dtype=float)
+    kind = posts["kind"].astype(str).to_numpy()
+    author = posts["author_key"].astype(str).to_numpy()
+    when = pd.to_datetime(posts["created_at"]).astype("datetime64[ns]")
+    frame = pd.DataFrame({
+        "author": author, "share": kind == "share",
+        "reply": np.isin(kind, ("reply", "comment")),
+        "t": when.astype(np.int64).to_numpy() / 1e9,
+        "urls": posts["text"].fillna("").astype(str).str.count(_URL).to_numpy()})
+    by = frame.groupby("author", sort=True)
+    count = by.size()
+    out = pd.DataFrame(index=count.index)
+    out["user_retweeted"] = by["share"].sum().astype(float)
+    out["user_replied"] = by["reply"].sum().astype(float)
+    out["user_tweeted"] = count - out["user_retweeted"] - out["user_replied"]
+    span_days = (by["t"].max() - by["t"].min()) / 86400.0
+    out["tweet_frequency"] = count / span_days.clip(lower=1.0)
+    out["urls_count"] = by["urls"].sum().astype(float)
+    prof = profiles.drop_duplicates("key").set_index("key").reindex(out.index)
+    followers = pd.to_numeric(prof["followers"], errors="coerce")
+    following = pd.to_numeric(prof["following"], errors="coerce")
+    listed = pd.to_numeric(prof["listed"], errors="coerce")
+    out["lists_per_user"] = listed / followers.where(followers > 0)
+    out["follower_friend_ratio"] = followers / following.where(following > 0)
+    opened = pd.to_datetime(prof["created_at"], utc=True, errors="coerce").dt.tz_localize(None)
+    last = pd.to_datetime(by["t"].max(), unit="s")
+    out["age_of_account_in_days"] = ((last - opened).dt.total_seconds() / 86400.0).clip(
+        lower=0.0)
+    category = prof["client"].map(client_category)
+    for i in range(CLIENT_CATEGORIES):
+        out[f"client_{i}"] = np.where(category.isna(), np.nan, (category == i).astype(float))
+    return out.reindex(columns=list(MODEL_FEATURES)).astype(float)
 
 
 def _design(features: pd.DataFrame, medians: Mapping[str, float]) -> np.ndarray:
@@ -235,7 +365,19 @@ class BotModel:
 
     def probability(self, features: pd.DataFrame) -> np.ndarray:
         """Bot probability per row of ``features``."""
+        if not len(features):
+            return np.zeros(0)
         return np.asarray(self.forest.predict_proba(_design(features, self.medians))[:, 1])
+
+    def strength(self, features: pd.DataFrame) -> pd.Series:
+        """The model's verdict per row as a 0–1 signal: 0 below its threshold, from
+        :data:`FLAG_AT` at the threshold up to 1 at probability 1, so the model alone
+        flags exactly what it calls a bot."""
+        p = self.probability(features)
+        room = max(1.0 - self.threshold, 1e-9)
+        s = np.where(p >= self.threshold,
+                     FLAG_AT + (1.0 - FLAG_AT) * (p - self.threshold) / room, 0.0)
+        return pd.Series(s, index=features.index, name="trained model")
 
     def save(self, path: str | Path) -> None:
         import joblib

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analytics.advocacy import fit_advocate_model, nps_labels
-from analytics.bots import FLAG_AT, behaviour_scores
+from analytics.bots import FLAG_AT, BotScores, behaviour_scores
 from analytics.community import (
     RESOLUTION,
     extend_partition,
@@ -206,7 +206,7 @@ def run_analysis(
         # recent volume rather than the whole history (every post's text at 10M posts)
         newest = store.newest_post_at()
         since = newest - timedelta(days=params.bot_window_days) if newest else None
-        bots = behaviour_scores(store.post_frame(since, None), shares)
+        bots = _bot_scores(store, store.post_frame(since, None), shares)
         decisions = json.loads(settings.get("bots.decisions", "{}"))
         flagged = bots.flagged(decisions, FLAG_AT) - brand_keys
         domains, named = staff_settings(settings)
@@ -314,6 +314,20 @@ def run_analysis(
         except Exception:  # noqa: BLE001 - e.g. a full disk: the first error is the news
             pass
         raise
+
+
+def _bot_scores(store: GraphStore, posts: pd.DataFrame, shares: pd.DataFrame) -> BotScores:
+    """Bot likelihoods from behaviour, and from the trained model kept beside the
+    database (``scrm bots train``) when there is one, which reads the authors'
+    profiles."""
+    from analytics.bots import BotModel, bot_model_path
+
+    path = bot_model_path(store.location)
+    if not path.exists() or posts.empty:
+        return behaviour_scores(posts, shares)
+    authors = posts["author_key"].astype(str).unique().tolist()
+    return behaviour_scores(posts, shares, model=BotModel.load(path),
+                            profiles=store.account_profiles(authors))
 
 
 def _leave_out(ranked: Scored, index: pd.Index, accounts: set[str]) -> None:
