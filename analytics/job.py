@@ -42,7 +42,12 @@ from analytics.lookalike import Lookalikes, lookalike_features, lookalikes
 from analytics.pagerank import pagerank
 from analytics.scoring import Scored, ScoreWeights, score_accounts
 from analytics.sentiment import TrainedSentimentModel, VaderScorer
-from analytics.team import excluded_authors, staff_settings, team_accounts
+from analytics.team import (
+    excluded_authors,
+    staff_customer_ids,
+    staff_settings,
+    team_accounts,
+)
 from graph.erasure import ANONYMOUS_PREFIX
 from graph.errors import UserError
 from graph.schema import SCORE_KINDS
@@ -210,9 +215,10 @@ def run_analysis(
         decisions = json.loads(settings.get("bots.decisions", "{}"))
         flagged = bots.flagged(decisions, FLAG_AT) - brand_keys
         domains, named = staff_settings(settings)
+        staff_ids = staff_customer_ids(settings)
         team = (team_accounts(accounts, store.customer_frame() if domains else pd.DataFrame(),
-                              domains=domains, named=named) | brand_keys) \
-            if domains or named else set(brand_keys)
+                              domains=domains, named=named, staff_ids=staff_ids) | brand_keys) \
+            if domains or named or staff_ids else set(brand_keys)
         flagged -= team
         del shares
         t = mark("bots", t)
