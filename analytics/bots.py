@@ -25,26 +25,32 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 __all__ = [
     "CLIENT_CATEGORIES",
+    "SIGNATURE_COLUMNS",
     "FLAG_AT",
     "MODEL_FEATURES",
     "BotModel",
     "BotScores",
     "account_features",
     "behaviour_scores",
+    "bot_cache_path",
     "bot_model_path",
+    "post_signatures",
     "client_category",
     "evaluate_labelled",
     "read_labelled",
+    "window_signatures",
 ]
 
 FLAG_AT = 0.5
@@ -120,8 +126,7 @@ _WEIGHTS: Mapping[str, float] = {
     "duplicate texts": 0.8, "reciprocal repost ring": 0.8, "share of reposts": 0.4,
     "posting rate": 0.6, "posting regularity": 0.5}
 _URL = re.compile(r"https?://\S+")
-_MENTION = re.compile(r"[@#]\w+")
-_NOISE = re.compile(r"[^a-z ]+")
+_REST = re.compile(r"^rt\s+|[@#]\w+|[^a-z @#]+|[@#]")
 
 
 @dataclass
@@ -144,10 +149,48 @@ class BotScores:
 
 def _normalise(texts: pd.Series) -> pd.Series:
     """Text reduced to what makes it the same message: lower case, no links, mentions,
-    hashtags, digits or punctuation, and no "RT " prefix."""
-    t = texts.fillna("").astype(str).str.lower().str.replace(r"^rt\s+", "", regex=True)
-    t = t.str.replace(_URL, " ", regex=True).str.replace(_MENTION, " ", regex=True)
-    return t.str.replace(_NOISE, " ", regex=True).str.split().str.join(" ")
+    hashtags, digits or punctuation, and no "RT " prefix.
+
+    Each distinct text is reduced once (copies are what this looks for), in two
+    passes: links first (a link's own ``@`` or ``#`` is not a mention), then an "RT "
+    prefix, mentions, hashtags and everything but letters together."""
+    codes, uniques = pd.factorize(texts.fillna("").astype(str))
+    t = pd.Series(uniques, dtype=object).str.lower().str.replace(_URL, " ", regex=True)
+    t = t.str.replace(_REST, " ", regex=True).str.split().str.join(" ")
+    return pd.Series(t.to_numpy(dtype=object)[codes] if len(t) else np.array([], dtype=object),
+                     index=texts.index, dtype=object)
+
+
+SIGNATURE_COLUMNS = ("key", "author", "share", "reply", "t", "words", "text_hash", "urls")
+
+
+def post_signatures(posts: pd.DataFrame) -> pd.DataFrame:
+    """What bot detection keeps of each post (no text): ``key``, ``author``, ``share``
+    and ``reply`` (its kind), ``t`` (seconds since 1970), and of its text reduced by
+    :func:`_normalise` (own posts only: a repost's text is another's) the number of
+    ``words`` and a 64-bit ``text_hash``, and the number of ``urls`` it holds.
+
+    Args:
+        posts: One row per post: ``author_key``, ``kind``, ``created_at``, ``text``
+            and, where known, ``key``.
+    """
+    kind = posts["kind"].astype(str).to_numpy()
+    share = kind == "share"
+    text = posts["text"].fillna("").astype(str)
+    reduced = pd.Series("", index=posts.index, dtype=object)
+    if (~share).any():
+        reduced[~share] = _normalise(text[~share])
+    keys = posts["key"].astype(str).to_numpy() if "key" in posts else np.arange(
+        len(posts)).astype(str)
+    return pd.DataFrame({
+        "key": keys, "author": posts["author_key"].astype(str).to_numpy(),
+        "share": share, "reply": np.isin(kind, ("reply", "comment")),
+        "t": pd.to_datetime(posts["created_at"]).astype("datetime64[ns]").astype(
+            np.int64).to_numpy() / 1e9,
+        "words": (reduced.str.count(" ") + (reduced != "")).to_numpy(dtype=np.int64),
+        "text_hash": pd.util.hash_pandas_object(reduced, index=False).to_numpy().view(
+            np.int64),
+        "urls": text.str.count(_URL).to_numpy(dtype=np.int64)})
 
 
 def behaviour_scores(posts: pd.DataFrame, shares: pd.DataFrame, *,
@@ -179,45 +222,59 @@ def behaviour_scores(posts: pd.DataFrame, shares: pd.DataFrame, *,
     """
     if posts.empty:
         return BotScores(pd.Series(dtype=float))
-    frame = pd.DataFrame({
-        "author": posts["author_key"].astype(str).to_numpy(),
-        "share": (posts["kind"].astype(str) == "share").to_numpy(),
-        "t": pd.to_datetime(posts["created_at"]).astype("datetime64[ns]").astype(
-            np.int64).to_numpy() / 1e9,
-        "text": _normalise(posts["text"]).to_numpy()})
-    by = frame.groupby("author", sort=True)
-    count = by.size()
-    signals = pd.DataFrame(index=count.index)
+    frame = posts if "text_hash" in posts else post_signatures(posts)
+    # authors as integer codes (sorted names), every per-author sum a bincount
+    code, names = pd.factorize(frame["author"].astype(str), sort=True)
+    n = len(names)
+    authors = pd.Index(names, name="author")
+    share = frame["share"].to_numpy(dtype=bool)
+    t = frame["t"].to_numpy(dtype=float)
+    count = np.bincount(code, minlength=n).astype(float)
+    signals = pd.DataFrame(index=authors)
     # Duplicates: the share of an author's own texts (reposts aside, 5+ words) that
     # repeat one they posted before. People repeat themselves too (a complaint sent
     # again, a stock "thanks!"): half their texts repeated counts nothing, all of them
     # counts fully.
-    own = frame[~frame["share"] & (frame["text"].str.count(" ") >= 4)]
-    repeated = own.duplicated(["author", "text"])
-    dup = repeated.groupby(own["author"]).mean() if len(own) else pd.Series(dtype=float)
-    signals["duplicate texts"] = ((dup.reindex(count.index).fillna(0.0) - 0.5) / 0.4).clip(
-        0.0, 1.0)
-    repost = by["share"].mean()
-    signals["share of reposts"] = ((repost - 0.5) / 0.5).clip(0.0, 1.0)
+    own = ~share & (frame["words"].to_numpy() >= 5)
+    own_code = code[own]
+    repeated = pd.DataFrame({"a": own_code, "h": frame["text_hash"].to_numpy()[own]}
+                            ).duplicated().to_numpy(dtype=float)
+    own_n = np.bincount(own_code, minlength=n)
+    dup = np.divide(np.bincount(own_code, weights=repeated, minlength=n), own_n,
+                    out=np.zeros(n), where=own_n > 0)
+    signals["duplicate texts"] = np.clip((dup - 0.5) / 0.4, 0.0, 1.0)
+    repost = np.bincount(code, weights=share, minlength=n) / count
+    signals["share of reposts"] = np.clip((repost - 0.5) / 0.5, 0.0, 1.0)
     # Posting rate (posts per day over the active span) and regularity (coefficient
     # of variation of the gaps: people post in bursts, ≥ 1; schedulers near 0).
-    span_days = (by["t"].max() - by["t"].min()) / 86400.0
-    rate = count / span_days.clip(lower=1.0)
-    signals["posting rate"] = ((rate - 50.0) / 100.0).clip(0.0, 1.0)
-    ordered = frame.sort_values(["author", "t"], kind="stable")
-    gaps = ordered.groupby("author")["t"].diff().dropna()
-    gap_by = gaps.groupby(ordered.loc[gaps.index, "author"])
-    cv = gap_by.std() / gap_by.mean().replace(0.0, np.nan)
-    signals["posting regularity"] = (1.0 - cv / 0.5).clip(0.0, 1.0).reindex(
-        count.index).fillna(0.0)
-    signals["reciprocal repost ring"] = _ring_strength(shares).reindex(count.index).fillna(0.0)
+    order = np.lexsort((t, code))
+    by_code, by_time = code[order], t[order]
+    first = np.searchsorted(by_code, np.arange(n), "left")
+    last = np.searchsorted(by_code, np.arange(n), "right") - 1
+    span_days = (by_time[last] - by_time[first]) / 86400.0
+    rate = count / np.maximum(span_days, 1.0)
+    signals["posting rate"] = np.clip((rate - 50.0) / 100.0, 0.0, 1.0)
+    same = by_code[1:] == by_code[:-1]
+    gaps = np.diff(by_time)[same]
+    gap_code = by_code[1:][same]
+    gap_n = np.bincount(gap_code, minlength=n).astype(float)
+    gap_sum = np.bincount(gap_code, weights=gaps, minlength=n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = gap_sum / gap_n
+        var = (np.bincount(gap_code, weights=gaps * gaps, minlength=n)
+               - gap_n * mean * mean) / (gap_n - 1.0)
+        cv = np.sqrt(np.maximum(var, 0.0)) / np.where(mean > 0, mean, np.nan)
+    cv[gap_n < 2] = np.nan  # one gap has no spread (as pandas' std says)
+    signals["posting regularity"] = np.nan_to_num(np.clip(1.0 - cv / 0.5, 0.0, 1.0))
+    signals["reciprocal repost ring"] = _ring_strength(shares).reindex(authors).fillna(
+        0.0).to_numpy()
     if model is not None:
         if profiles is None:
             profiles = pd.DataFrame({"key": [], "followers": [], "created_at": [],
                                      "following": [], "listed": [], "client": []})
         signals["trained model"] = model.strength(
-            account_features(posts, profiles).reindex(count.index)).to_numpy()
-    enough = (count >= min_posts).to_numpy()
+            account_features(frame, profiles).reindex(authors)).to_numpy()
+    enough = count >= min_posts
     signals.loc[~enough, :] = 0.0
     weights = np.array([_WEIGHTS.get(c, 1.0) for c in signals.columns])
     likelihood = 1.0 - np.prod(1.0 - signals.to_numpy() * weights, axis=1)
@@ -282,7 +339,7 @@ def account_features(posts: pd.DataFrame, profiles: pd.DataFrame) -> pd.DataFram
 
     Args:
         posts: One row per post (as :func:`behaviour_scores` reads them): ``author_key``,
-            ``kind``, ``created_at``, ``text``.
+            ``kind``, ``created_at``, ``text``; or their :func:`post_signatures`.
         profiles: ``GraphStore.account_profiles`` of those authors: ``key``,
             ``followers``, ``created_at`` (when the account was opened), ``following``,
             ``listed``, ``client``. What a platform does not give is NaN, and the
@@ -293,14 +350,7 @@ def account_features(posts: pd.DataFrame, profiles: pd.DataFrame) -> pd.DataFram
     """
     if posts.empty:
         return pd.DataFrame(columns=list(MODEL_FEATURES), dtype=float)
-    kind = posts["kind"].astype(str).to_numpy()
-    author = posts["author_key"].astype(str).to_numpy()
-    when = pd.to_datetime(posts["created_at"]).astype("datetime64[ns]")
-    frame = pd.DataFrame({
-        "author": author, "share": kind == "share",
-        "reply": np.isin(kind, ("reply", "comment")),
-        "t": when.astype(np.int64).to_numpy() / 1e9,
-        "urls": posts["text"].fillna("").astype(str).str.count(_URL).to_numpy()})
+    frame = posts if "text_hash" in posts else post_signatures(posts)
     by = frame.groupby("author", sort=True)
     count = by.size()
     out = pd.DataFrame(index=count.index)
@@ -415,3 +465,93 @@ def evaluate_labelled(features: pd.DataFrame, labels: np.ndarray, *, seed: int =
             "auc": round(float(roc_auc_score(labels[test], p)), 4),
             "threshold": model.threshold, "train": int(len(train)), "test": int(len(test)),
             "features": list(MODEL_FEATURES)}
+
+
+# --- the window of posts, kept between runs --------------------------------------
+
+_OVERLAP_S = 86_400.0
+"""A warm start reads again the posts of the day before the last run's newest post."""
+
+
+def bot_cache_path(location: str) -> Path:
+    """Where the last run's post signatures are kept: beside the database."""
+    p = Path(location)
+    return p.parent / (p.name + ".bots.arrow")
+
+
+def window_signatures(read: Callable[[datetime | None], pd.DataFrame],
+                      since: datetime | None, newest: datetime | None, *,
+                      cache: Path | None = None, identity: str = "",
+                      reuse: bool = True, total: int | None = None
+                      ) -> tuple[pd.DataFrame, int]:
+    """:func:`post_signatures` of the posts from ``since`` on, incrementally.
+
+    The signatures of the last run's window are kept in ``cache`` (uncompressed Arrow
+    beside the database, no texts, only their hashes; it names accounts, so an erasure
+    finds the person's handle in it and deletes it). With ``reuse`` and a cache made
+    under the same ``identity`` (the analysis window), only the posts from a day before
+    the cached newest post on are read, replacing their cached copies by key; posts
+    that fell out of the window are dropped. When the store holds more new posts than
+    that read found (``total``, the number of posts now, against the cached number: a
+    late import of older posts), the whole window is read again.
+
+    Args:
+        read: Reads the posts from a time on (``GraphStore.post_frame(since, None)``).
+        since: Start of the window (None: every post).
+        newest: The newest post's time now.
+        total: How many posts the store holds now (None: never reuse the cache).
+
+    Returns:
+        (the window's signatures, how many posts were read).
+    """
+    frame: pd.DataFrame | None = None
+    read_count = 0
+    if reuse and cache is not None and cache.is_file():
+        try:
+            with pa.memory_map(str(cache)) as source:
+                table = pa.ipc.open_file(source).read_all()
+            meta = table.schema.metadata or {}
+            if meta.get(b"identity", b"").decode() == identity and b"newest" in meta \
+                    and total is not None and b"total" in meta:
+                start = datetime.fromtimestamp(float(meta[b"newest"]) - _OVERLAP_S, UTC)
+                if since is not None:
+                    start = max(start, since)
+                posts = read(start)
+                read_count = len(posts)
+                fresh = post_signatures(posts) if len(posts) else pd.DataFrame(
+                    columns=list(SIGNATURE_COLUMNS))
+                kept = table.to_pandas()
+                known = fresh["key"].isin(kept["key"])
+                if total - int(meta[b"total"]) == int((~known).sum()):
+                    kept = kept[~kept["key"].isin(fresh["key"])]
+                    frame = pd.concat([kept, fresh], ignore_index=True) if len(fresh) \
+                        else kept
+        except (OSError, ValueError, KeyError, pa.ArrowException):
+            frame = None
+    if frame is None:
+        posts = read(since)
+        read_count = len(posts)
+        frame = post_signatures(posts) if len(posts) else pd.DataFrame(
+            columns=list(SIGNATURE_COLUMNS))
+    if since is not None and len(frame):
+        frame = frame[frame["t"].to_numpy(dtype=float) >= since.timestamp()]
+    frame = frame.reset_index(drop=True)
+    if cache is not None and total is not None:
+        _keep(frame, cache, identity, newest, total)
+    return frame, read_count
+
+
+def _keep(frame: pd.DataFrame, cache: Path, identity: str, newest: datetime | None,
+          total: int) -> None:
+    table = pa.Table.from_pandas(frame.reindex(columns=list(SIGNATURE_COLUMNS)),
+                                 preserve_index=False)
+    table = table.replace_schema_metadata({
+        "identity": identity,
+        "newest": repr(newest.timestamp() if newest else 0.0), "total": str(total)})
+    part = cache.with_name(cache.name + ".part")
+    try:
+        with pa.OSFile(str(part), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
+            out.write_table(table)
+        part.replace(cache)
+    except OSError:  # a cache: the next run reads the window again
+        part.unlink(missing_ok=True)

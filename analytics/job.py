@@ -14,7 +14,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -211,7 +211,8 @@ def run_analysis(
         # recent volume rather than the whole history (every post's text at 10M posts)
         newest = store.newest_post_at()
         since = newest - timedelta(days=params.bot_window_days) if newest else None
-        bots = _bot_scores(store, store.post_frame(since, None), shares)
+        bots, bot_posts_read = _bot_scores(store, params, since, newest, shares,
+                                           int(activity["posts"].sum()) if len(activity) else 0)
         decisions = json.loads(settings.get("bots.decisions", "{}"))
         flagged = bots.flagged(decisions, FLAG_AT) - brand_keys
         domains, named = staff_settings(settings)
@@ -304,6 +305,7 @@ def run_analysis(
             "advocate_model": learned,
             "warm_start": start is not None,
             "bots": _bot_list(bots.likelihood, bots.reasons, flagged, decisions),
+            "bot_posts_read": bot_posts_read,
             "team": [{"key": k, "brand": k in brand_keys} for k in sorted(team)],
             "communities_from": "carried over from the previous run, new accounts placed by "
             "their neighbours" if base is not None else "detected",
@@ -322,18 +324,28 @@ def run_analysis(
         raise
 
 
-def _bot_scores(store: GraphStore, posts: pd.DataFrame, shares: pd.DataFrame) -> BotScores:
-    """Bot likelihoods from behaviour, and from the trained model kept beside the
-    database (``scrm bots train``) when there is one, which reads the authors'
-    profiles."""
-    from analytics.bots import BotModel, bot_model_path
+def _bot_scores(store: GraphStore, params: AnalysisParams, since: datetime | None,
+                newest: datetime | None, shares: pd.DataFrame, total: int
+                ) -> tuple[BotScores, int]:
+    """Bot likelihoods from behaviour in the window, and from the trained model kept
+    beside the database (``scrm bots train``) when there is one, which reads the
+    authors' profiles; and how many posts were read. The window's post signatures are
+    kept beside an embedded database, so a warm start reads only the newest posts
+    (:func:`analytics.bots.window_signatures`; ``total``: the posts the store holds)."""
+    from analytics.bots import BotModel, bot_cache_path, bot_model_path, window_signatures
 
+    embedded = store.backend == "embedded"
+    posts, read = window_signatures(
+        lambda start: store.post_frame(start, None), since, newest,
+        cache=bot_cache_path(store.location) if embedded else None,
+        identity=f"window {params.bot_window_days} days",
+        reuse=params.warm_start, total=total)
     path = bot_model_path(store.location)
     if not path.exists() or posts.empty:
-        return behaviour_scores(posts, shares)
-    authors = posts["author_key"].astype(str).unique().tolist()
+        return behaviour_scores(posts, shares), read
+    authors = posts["author"].astype(str).unique().tolist()
     return behaviour_scores(posts, shares, model=BotModel.load(path),
-                            profiles=store.account_profiles(authors))
+                            profiles=store.account_profiles(authors)), read
 
 
 def _leave_out(ranked: Scored, index: pd.Index, accounts: set[str]) -> None:

@@ -19,10 +19,12 @@ from analytics.bots import (
     BotModel,
     account_features,
     behaviour_scores,
+    bot_cache_path,
     bot_model_path,
     client_category,
     evaluate_labelled,
     read_labelled,
+    window_signatures,
 )
 from analytics.job import run_analysis
 from graph.embedded import EmbeddedStore
@@ -205,3 +207,61 @@ def test_account_features_follow_the_labelled_sets_definitions() -> None:
                               "urls_count", "tweet_frequency"]).isna().all()
     assert [client_category(c) for c in ("Twitter Web App", "Hootsuite Inc.", "Instagram",
                                          "Some New App", None)] == [1, 3, 5, 0, None]
+
+
+def test_texts_are_compared_without_links_mentions_tags_digits_or_rt() -> None:
+    from analytics.bots import _normalise
+
+    texts = pd.Series(["RT @ann: Best bike EVER!!! https://t.co/x#y #ebike 2024",
+                       "best   bike, ever", None, "# @ lone marks", "rt"],
+                      index=[5, 6, 7, 8, 9])
+    assert _normalise(texts).to_dict() == {5: "best bike ever", 6: "best bike ever", 7: "",
+                                           8: "lone marks", 9: "rt"}
+
+
+def test_a_warm_start_reads_only_the_newest_posts(tmp_path: Path) -> None:
+    """The window's post signatures are kept beside the database: the next run reads
+    the posts of the last day on, and gets what reading the whole window gives."""
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    texts = [" ".join(np.random.default_rng(i).choice(WORDS, 7)) for i in range(12)]
+    kinds = [PostKind.POST, PostKind.REPLY, PostKind.SHARE]
+    with EmbeddedStore(tmp_path / "scrm.lbdb") as store:
+        store.write_batch(GraphBatch(posts=[
+            *_account_posts("ann", start, 60, 20.0, texts, kinds),
+            *_account_posts("bob", start, 30, 40.0, [PRAISE], [PostKind.POST])]))
+        cache = bot_cache_path(store.location)
+
+        def window(**kw: object) -> tuple[pd.DataFrame, int]:
+            newest = store.newest_post_at()
+            assert newest is not None
+            return window_signatures(lambda since: store.post_frame(since, None),
+                                     newest - timedelta(days=30), newest,
+                                     total=store.counts()["Post"], **kw)  # type: ignore[arg-type]
+
+        first, read = window(cache=cache)
+        assert read == len(first) and cache.is_file()
+        later = (store.newest_post_at() or start) + timedelta(hours=2)
+        store.write_batch(GraphBatch(posts=_account_posts("cy", later, 5, 3.0, texts, kinds)))
+        warm, read_warm = window(cache=cache)
+        full, read_full = window()
+        assert read_warm < read_full / 4
+        assert set(warm["author"]) == {"twitter:ann", "twitter:bob", "twitter:cy"}
+        order = ["key"]
+        pd.testing.assert_frame_equal(warm.sort_values(order).reset_index(drop=True),
+                                      full.sort_values(order).reset_index(drop=True))
+        # a late import of older posts (the planted ring of the test above): read again
+        store.write_batch(GraphBatch(posts=_account_posts(
+            "late", start + timedelta(days=40), 3, 2.0, texts, kinds)))
+        late, read_late = window(cache=cache)
+        assert read_late == len(late) and "twitter:late" in set(late["author"])
+        assert window(cache=cache)[1] < read_late / 4
+        # another window (or a damaged file) reads it all again
+        read_full = len(late)
+        assert window(cache=cache, identity="window 7 days")[1] == read_full
+        cache.write_bytes(b"not arrow")
+        assert window(cache=cache)[1] == read_full
+        shares = pd.DataFrame({"src": [], "dst": []})
+        assert behaviour_scores(late, shares).likelihood.round(9).equals(
+            behaviour_scores(store.post_frame(
+                (store.newest_post_at() or start) - timedelta(days=30), None),
+                shares).likelihood.round(9))
