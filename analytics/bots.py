@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = [
     "CLIENT_CATEGORIES",
@@ -520,12 +521,17 @@ def window_signatures(read: Callable[[datetime | None], pd.DataFrame],
                 read_count = len(posts)
                 fresh = post_signatures(posts) if len(posts) else pd.DataFrame(
                     columns=list(SIGNATURE_COLUMNS))
-                kept = table.to_pandas()
-                known = fresh["key"].isin(kept["key"])
-                if total - int(meta[b"total"]) == int((~known).sum()):
-                    kept = kept[~kept["key"].isin(fresh["key"])]
-                    frame = pd.concat([kept, fresh], ignore_index=True) if len(fresh) \
-                        else kept
+                # key look-ups in Arrow (pandas' isin on Arrow strings loops in Python)
+                fresh_keys = pa.array(fresh["key"].astype(str).to_numpy(dtype=object),
+                                      pa.string())
+                cached = table.column("key")
+                unseen = len(fresh) - int(pc.sum(pc.is_in(fresh_keys, value_set=cached)
+                                                 ).as_py() or 0)
+                if total - int(meta[b"total"]) == unseen:
+                    kept = table.filter(pc.invert(pc.is_in(cached, value_set=fresh_keys)))
+                    frame = kept.to_pandas()
+                    if len(fresh):
+                        frame = pd.concat([frame, fresh], ignore_index=True)
         except (OSError, ValueError, KeyError, pa.ArrowException):
             frame = None
     if frame is None:

@@ -49,8 +49,13 @@ def main() -> None:
         assert newest is not None
         since = newest - timedelta(days=60)
         prev = newest - timedelta(days=1)  # the kept signatures of a run a day earlier
+        total = store.counts()["Post"]
+        kept, _ = new.window_signatures(lambda s: store.post_frame(s, prev),
+                                        since - timedelta(days=1), prev)
+        later = store.post_frame(prev - timedelta(days=1), None)
+        unseen = int((~later["key"].isin(kept["key"])).sum())  # stored after that run
         new.window_signatures(lambda s: store.post_frame(s, prev), since - timedelta(days=1),
-                              prev, cache=cache, identity="w")
+                              prev, cache=cache, identity="w", total=total - unseen)
         shutil.copy(cache, seed)
         for n in range(args.rounds):
             t = time.monotonic()
@@ -59,7 +64,7 @@ def main() -> None:
             shutil.copy(seed, cache)
             t = time.monotonic()
             sig, read = new.window_signatures(lambda s: store.post_frame(s, None), since,
-                                              newest, cache=cache, identity="w")
+                                              newest, cache=cache, identity="w", total=total)
             b = new.behaviour_scores(sig, shares)
             t_warm = time.monotonic() - t
             t = time.monotonic()
