@@ -25,46 +25,109 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = [
+    "CLIENT_CATEGORIES",
+    "SIGNATURE_COLUMNS",
     "FLAG_AT",
     "MODEL_FEATURES",
     "BotModel",
     "BotScores",
+    "account_features",
     "behaviour_scores",
+    "bot_cache_path",
+    "bot_model_path",
+    "post_signatures",
+    "client_category",
     "evaluate_labelled",
     "read_labelled",
+    "window_signatures",
 ]
 
 FLAG_AT = 0.5
 """Likelihood at which an account is flagged as a bot (and left out of rankings)."""
 
+CLIENT_CATEGORIES = 7
+"""Client (posting app) categories, as the labelled set codes them (``source_identity``):
+0 an app not in the list below, 1 the web site, 2 a phone or tablet app, 3 a
+social-media management or desktop tool, 4 an automation service, 5 another network
+cross-posting, 6 advertising tools. Stweeler's own list of sources is not published;
+this grouping follows the codes' shares among the set's bots and humans (2 is in 85%
+of humans' timelines, 4 mostly in bots')."""
+
 MODEL_FEATURES: tuple[str, ...] = (
-    "user_tweeted", "user_retweeted", "user_replied", "likes_per_tweet",
-    "retweets_per_tweet", "lists_per_user", "follower_friend_ratio", "tweet_frequency",
-    "age_of_account_in_days", "urls_count", "sources_count")
-"""The labelled set's features that scrm can compute for its own accounts: posts,
-reposts and replies counted from ingested posts; likes and reposts received per post
-from their counters; listed count per follower, follower/following ratio and account
-age from the profile (where the platform gives them); posts per day; URLs posted;
-distinct posting clients. Left out: likes given (``user_favourited``,
-``favourite_tweet_ratio``), media size (``cdn_content_in_kb``) and the client
-categories (``source_identity``), which ingested posts do not carry."""
+    "user_tweeted", "user_retweeted", "user_replied", "lists_per_user",
+    "follower_friend_ratio", "tweet_frequency", "age_of_account_in_days", "urls_count",
+    *(f"client_{i}" for i in range(CLIENT_CATEGORIES)))
+"""What the trained model reads, all of it computable for scrm's own accounts
+(:func:`account_features`): posts, reposts and replies counted from ingested posts,
+posts per day, URLs posted; from the account's profile, where the platform gives it,
+listed count per follower, follower/following ratio, the account's age at its last
+post, and the category of the app it posts from (``client_0`` … ``client_6``, one-hot).
+Left out: likes given (``user_favourited``, ``favourite_tweet_ratio``) and media size
+(``cdn_content_in_kb``), which ingested posts do not carry; likes and reposts received
+per post (not read with the posts) and the number of distinct apps (scrm keeps the
+latest), which added nothing measurable."""
+
+_CLIENTS: Mapping[str, int] = {
+    **dict.fromkeys(("twitter web client", "twitter web app", "mobile web", "mobile web (m2)",
+                     "mobile web (m5)", "twitter lite", "web", "bsky.app"), 1),
+    **dict.fromkeys(("twitter for iphone", "twitter for android", "twitter for ipad",
+                     "twitter for windows phone", "twitter for blackberry",
+                     "twitter for android tablets", "tweetbot for ios",
+                     "twitterrific", "echofon", "fenix for android", "talon android",
+                     "ubersocial for android", "tusky", "ivory for ios", "mastodon for ios",
+                     "mastodon for android", "ice cubes", "metatext", "toot!", "megalodon",
+                     "fedilab", "moshidon", "mona"), 2),
+    **dict.fromkeys(("tweetdeck", "tweetdeck web app", "hootsuite", "hootsuite inc.", "buffer",
+                     "sprout social", "twitter for mac", "tweetbot for mac", "socialflow",
+                     "falcon social media management", "khoros", "sprinklr",
+                     "brandwatch", "agorapulse", "later", "sendible", "twitter for windows",
+                     "tweetlogix", "janetter"), 3),
+    **dict.fromkeys(("ifttt", "dlvr.it", "twitterfeed", "zapier.com", "zapier", "botize",
+                     "roundteam", "twittascope", "twibble.io", "cheap bots, done quick!",
+                     "tweetadder", "socialoomph", "recurpost", "publer", "feedly"), 4),
+    **dict.fromkeys(("facebook", "instagram", "linkedin", "wordpress.com", "tumblr",
+                     "paper.li", "google", "youtube", "foursquare", "swarm", "pinterest",
+                     "medium", "soundcloud", "spotify", "vine - make a scene"), 5),
+    **dict.fromkeys(("twitter ads", "twitter for advertisers", "twitter media studio",
+                     "twitter for advertisers.", "advertiser-interface"), 6),
+}
+_AUTOMATION = re.compile(r"\bbots?\b|\bfeed\b|\brss\b|\bauto|schedul|\bapi\b", re.I)
+
+
+def client_category(client: str | None) -> int | None:
+    """The category (0–6, see :data:`CLIENT_CATEGORIES`) of a posting app's name; None
+    when the app is not known.
+
+    Example:
+        >>> client_category("Twitter for iPhone"), client_category("My RSS Bot")
+        (2, 4)
+    """
+    if not isinstance(client, str) or not client.strip():
+        return None
+    name = client.strip().lower()
+    if name in _CLIENTS:
+        return _CLIENTS[name]
+    return 4 if _AUTOMATION.search(name) else 0
+
 
 # Signal weights: how far one signal alone moves the likelihood.
 _WEIGHTS: Mapping[str, float] = {
     "duplicate texts": 0.8, "reciprocal repost ring": 0.8, "share of reposts": 0.4,
     "posting rate": 0.6, "posting regularity": 0.5}
 _URL = re.compile(r"https?://\S+")
-_MENTION = re.compile(r"[@#]\w+")
-_NOISE = re.compile(r"[^a-z ]+")
+_REST = re.compile(r"^rt\s+|[@#]\w+|[^a-z @#]+|[@#]")
 
 
 @dataclass
@@ -87,21 +150,65 @@ class BotScores:
 
 def _normalise(texts: pd.Series) -> pd.Series:
     """Text reduced to what makes it the same message: lower case, no links, mentions,
-    hashtags, digits or punctuation, and no "RT " prefix."""
-    t = texts.fillna("").astype(str).str.lower().str.replace(r"^rt\s+", "", regex=True)
-    t = t.str.replace(_URL, " ", regex=True).str.replace(_MENTION, " ", regex=True)
-    return t.str.replace(_NOISE, " ", regex=True).str.split().str.join(" ")
+    hashtags, digits or punctuation, and no "RT " prefix.
+
+    Each distinct text is reduced once (copies are what this looks for), in two
+    passes: links first (a link's own ``@`` or ``#`` is not a mention), then an "RT "
+    prefix, mentions, hashtags and everything but letters together."""
+    codes, uniques = pd.factorize(texts.fillna("").astype(str))
+    t = pd.Series(uniques, dtype=object).str.lower().str.replace(_URL, " ", regex=True)
+    t = t.str.replace(_REST, " ", regex=True).str.split().str.join(" ")
+    return pd.Series(t.to_numpy(dtype=object)[codes] if len(t) else np.array([], dtype=object),
+                     index=texts.index, dtype=object)
+
+
+SIGNATURE_COLUMNS = ("key", "author", "share", "reply", "t", "words", "text_hash", "urls")
+
+
+def post_signatures(posts: pd.DataFrame) -> pd.DataFrame:
+    """What bot detection keeps of each post (no text): ``key``, ``author``, ``share``
+    and ``reply`` (its kind), ``t`` (seconds since 1970), and of its text reduced by
+    :func:`_normalise` (own posts only: a repost's text is another's) the number of
+    ``words`` and a 64-bit ``text_hash``, and the number of ``urls`` it holds.
+
+    Args:
+        posts: One row per post: ``author_key``, ``kind``, ``created_at``, ``text``
+            and, where known, ``key``.
+    """
+    kind = posts["kind"].astype(str).to_numpy()
+    share = kind == "share"
+    text = posts["text"].fillna("").astype(str)
+    reduced = pd.Series("", index=posts.index, dtype=object)
+    if (~share).any():
+        reduced[~share] = _normalise(text[~share])
+    keys = posts["key"].astype(str).to_numpy() if "key" in posts else np.arange(
+        len(posts)).astype(str)
+    return pd.DataFrame({
+        "key": keys, "author": posts["author_key"].astype(str).to_numpy(),
+        "share": share, "reply": np.isin(kind, ("reply", "comment")),
+        "t": pd.to_datetime(posts["created_at"]).astype("datetime64[ns]").astype(
+            np.int64).to_numpy() / 1e9,
+        "words": (reduced.str.count(" ") + (reduced != "")).to_numpy(dtype=np.int64),
+        "text_hash": pd.util.hash_pandas_object(reduced, index=False).to_numpy().view(
+            np.int64),
+        "urls": text.str.count(_URL).to_numpy(dtype=np.int64)})
 
 
 def behaviour_scores(posts: pd.DataFrame, shares: pd.DataFrame, *,
-                     min_posts: int = 10) -> BotScores:
-    """Bot likelihood of every author from their posting behaviour.
+                     min_posts: int = 10, model: BotModel | None = None,
+                     profiles: pd.DataFrame | None = None) -> BotScores:
+    """Bot likelihood of every author from their posting behaviour (and, with a
+    trained ``model``, from its verdict on their :func:`account_features`).
 
     Args:
         posts: One row per post: ``author_key``, ``kind`` (``share`` for reposts),
             ``created_at`` (datetime) and ``text``.
         shares: One row per repost: ``src`` (who shared), ``dst`` (whose post).
         min_posts: Fewer posts than this say nothing about behaviour (likelihood 0).
+        model: A trained :class:`BotModel` (``scrm bots train``); its verdict is one
+            more signal, ``trained model`` (alone enough to flag).
+        profiles: The authors' profiles (``GraphStore.account_profiles``) the model
+            reads; without them it reads the training set's medians.
 
     Returns:
         :class:`BotScores` for every author in ``posts``.
@@ -109,48 +216,68 @@ def behaviour_scores(posts: pd.DataFrame, shares: pd.DataFrame, *,
     Example:
         >>> p = pd.DataFrame({"author_key": ["a"] * 12, "kind": ["post"] * 12,
         ...     "created_at": pd.date_range("2026-01-01", periods=12, freq="h"),
-        ...     "text": ["Best bike ever!"] * 12})
+        ...     "text": ["Best bike I have ever owned!"] * 12})
         >>> s = behaviour_scores(p, pd.DataFrame({"src": [], "dst": []}))
         >>> bool(s.likelihood["a"] > 0.5), sorted(s.reasons["a"])[0]
         (True, 'duplicate texts')
     """
     if posts.empty:
         return BotScores(pd.Series(dtype=float))
-    frame = pd.DataFrame({
-        "author": posts["author_key"].astype(str).to_numpy(),
-        "share": (posts["kind"].astype(str) == "share").to_numpy(),
-        "t": pd.to_datetime(posts["created_at"]).astype("datetime64[ns]").astype(
-            np.int64).to_numpy() / 1e9,
-        "text": _normalise(posts["text"]).to_numpy()})
-    by = frame.groupby("author", sort=True)
-    count = by.size()
-    signals = pd.DataFrame(index=count.index)
+    frame = posts if "text_hash" in posts else post_signatures(posts)
+    # authors as integer codes (sorted names), every per-author sum a bincount
+    code, names = pd.factorize(frame["author"].astype(str), sort=True)
+    n = len(names)
+    authors = pd.Index(names, name="author")
+    share = frame["share"].to_numpy(dtype=bool)
+    t = frame["t"].to_numpy(dtype=float)
+    count = np.bincount(code, minlength=n).astype(float)
+    signals = pd.DataFrame(index=authors)
     # Duplicates: the share of an author's own texts (reposts aside, 5+ words) that
     # repeat one they posted before. People repeat themselves too (a complaint sent
     # again, a stock "thanks!"): half their texts repeated counts nothing, all of them
     # counts fully.
-    own = frame[~frame["share"] & (frame["text"].str.count(" ") >= 4)]
-    repeated = own.duplicated(["author", "text"])
-    dup = repeated.groupby(own["author"]).mean() if len(own) else pd.Series(dtype=float)
-    signals["duplicate texts"] = ((dup.reindex(count.index).fillna(0.0) - 0.5) / 0.4).clip(
-        0.0, 1.0)
-    repost = by["share"].mean()
-    signals["share of reposts"] = ((repost - 0.5) / 0.5).clip(0.0, 1.0)
+    own = ~share & (frame["words"].to_numpy() >= 5)
+    own_code = code[own]
+    repeated = pd.DataFrame({"a": own_code, "h": frame["text_hash"].to_numpy()[own]}
+                            ).duplicated().to_numpy(dtype=float)
+    own_n = np.bincount(own_code, minlength=n)
+    dup = np.divide(np.bincount(own_code, weights=repeated, minlength=n), own_n,
+                    out=np.zeros(n), where=own_n > 0)
+    signals["duplicate texts"] = np.clip((dup - 0.5) / 0.4, 0.0, 1.0)
+    repost = np.bincount(code, weights=share, minlength=n) / count
+    signals["share of reposts"] = np.clip((repost - 0.5) / 0.5, 0.0, 1.0)
     # Posting rate (posts per day over the active span) and regularity (coefficient
     # of variation of the gaps: people post in bursts, ≥ 1; schedulers near 0).
-    span_days = (by["t"].max() - by["t"].min()) / 86400.0
-    rate = count / span_days.clip(lower=1.0)
-    signals["posting rate"] = ((rate - 50.0) / 100.0).clip(0.0, 1.0)
-    ordered = frame.sort_values(["author", "t"], kind="stable")
-    gaps = ordered.groupby("author")["t"].diff().dropna()
-    gap_by = gaps.groupby(ordered.loc[gaps.index, "author"])
-    cv = gap_by.std() / gap_by.mean().replace(0.0, np.nan)
-    signals["posting regularity"] = (1.0 - cv / 0.5).clip(0.0, 1.0).reindex(
-        count.index).fillna(0.0)
-    signals["reciprocal repost ring"] = _ring_strength(shares).reindex(count.index).fillna(0.0)
-    enough = (count >= min_posts).to_numpy()
+    order = np.lexsort((t, code))
+    by_code, by_time = code[order], t[order]
+    first = np.searchsorted(by_code, np.arange(n), "left")
+    last = np.searchsorted(by_code, np.arange(n), "right") - 1
+    span_days = (by_time[last] - by_time[first]) / 86400.0
+    rate = count / np.maximum(span_days, 1.0)
+    signals["posting rate"] = np.clip((rate - 50.0) / 100.0, 0.0, 1.0)
+    same = by_code[1:] == by_code[:-1]
+    gaps = np.diff(by_time)[same]
+    gap_code = by_code[1:][same]
+    gap_n = np.bincount(gap_code, minlength=n).astype(float)
+    gap_sum = np.bincount(gap_code, weights=gaps, minlength=n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = gap_sum / gap_n
+        var = (np.bincount(gap_code, weights=gaps * gaps, minlength=n)
+               - gap_n * mean * mean) / (gap_n - 1.0)
+        cv = np.sqrt(np.maximum(var, 0.0)) / np.where(mean > 0, mean, np.nan)
+    cv[gap_n < 2] = np.nan  # one gap has no spread (as pandas' std says)
+    signals["posting regularity"] = np.nan_to_num(np.clip(1.0 - cv / 0.5, 0.0, 1.0))
+    signals["reciprocal repost ring"] = _ring_strength(shares).reindex(authors).fillna(
+        0.0).to_numpy()
+    if model is not None:
+        if profiles is None:
+            profiles = pd.DataFrame({"key": [], "followers": [], "created_at": [],
+                                     "following": [], "listed": [], "client": []})
+        signals["trained model"] = model.strength(
+            account_features(frame, profiles).reindex(authors)).to_numpy()
+    enough = count >= min_posts
     signals.loc[~enough, :] = 0.0
-    weights = np.array([_WEIGHTS[c] for c in signals.columns])
+    weights = np.array([_WEIGHTS.get(c, 1.0) for c in signals.columns])
     likelihood = 1.0 - np.prod(1.0 - signals.to_numpy() * weights, axis=1)
     reasons = {
         str(k): {name: round(float(v), 3) for name, v in row.items() if v > 0}
@@ -177,6 +304,12 @@ def _ring_strength(shares: pd.DataFrame, *, min_each_way: int = 2) -> pd.Series:
 # --- the trained model ------------------------------------------------------------
 
 
+def bot_model_path(location: str) -> Path:
+    """Where a trained bot model is kept: beside the database (``scrm bots train``)."""
+    p = Path(location)
+    return p.parent / (p.name + ".bots.joblib")
+
+
 def read_labelled(path: str | Path) -> tuple[pd.DataFrame, np.ndarray]:
     """Labelled accounts in the bots-gilani2017 format (one JSON object a line, the
     :data:`MODEL_FEATURES` among its fields, ``label`` ``bot`` or ``human``).
@@ -191,9 +324,57 @@ def read_labelled(path: str | Path) -> tuple[pd.DataFrame, np.ndarray]:
     if bad:
         raise ValueError(f"{path}: labels must be bot or human, found {', '.join(bad)}")
     frame = pd.DataFrame(rows)
-    features = pd.DataFrame({c: pd.to_numeric(frame.get(c), errors="coerce")
-                             for c in MODEL_FEATURES}, index=frame.index).astype(float)
+    columns: dict[str, Any] = {c: pd.to_numeric(frame.get(c), errors="coerce")
+                               for c in MODEL_FEATURES}
+    codes = frame.get("source_identity")
+    if codes is not None:  # the set's list of client categories, one-hot
+        for i in range(CLIENT_CATEGORIES):
+            columns[f"client_{i}"] = [float(i in v) if isinstance(v, list) else np.nan
+                                      for v in codes]
+    features = pd.DataFrame(columns, index=frame.index).astype(float)
     return features, (frame["label"] == "bot").to_numpy(dtype=np.int64)
+
+
+def account_features(posts: pd.DataFrame, profiles: pd.DataFrame) -> pd.DataFrame:
+    """:data:`MODEL_FEATURES` of scrm's own accounts, from their posts and profiles.
+
+    Args:
+        posts: One row per post (as :func:`behaviour_scores` reads them): ``author_key``,
+            ``kind``, ``created_at``, ``text``; or their :func:`post_signatures`.
+        profiles: ``GraphStore.account_profiles`` of those authors: ``key``,
+            ``followers``, ``created_at`` (when the account was opened), ``following``,
+            ``listed``, ``client``. What a platform does not give is NaN, and the
+            model reads it as the training set's median.
+
+    Returns:
+        One row per author, indexed by account key.
+    """
+    if posts.empty:
+        return pd.DataFrame(columns=list(MODEL_FEATURES), dtype=float)
+    frame = posts if "text_hash" in posts else post_signatures(posts)
+    by = frame.groupby("author", sort=True)
+    count = by.size()
+    out = pd.DataFrame(index=count.index)
+    out["user_retweeted"] = by["share"].sum().astype(float)
+    out["user_replied"] = by["reply"].sum().astype(float)
+    out["user_tweeted"] = count - out["user_retweeted"] - out["user_replied"]
+    span_days = (by["t"].max() - by["t"].min()) / 86400.0
+    out["tweet_frequency"] = count / span_days.clip(lower=1.0)
+    out["urls_count"] = by["urls"].sum().astype(float)
+    prof = profiles.drop_duplicates("key").set_index("key").reindex(out.index)
+    followers = pd.to_numeric(prof["followers"], errors="coerce")
+    following = pd.to_numeric(prof["following"], errors="coerce")
+    listed = pd.to_numeric(prof["listed"], errors="coerce")
+    out["lists_per_user"] = listed / followers.where(followers > 0)
+    out["follower_friend_ratio"] = followers / following.where(following > 0)
+    opened = pd.to_datetime(prof["created_at"], utc=True, errors="coerce").dt.tz_localize(None)
+    last = pd.to_datetime(by["t"].max(), unit="s")
+    out["age_of_account_in_days"] = ((last - opened).dt.total_seconds() / 86400.0).clip(
+        lower=0.0)
+    category = prof["client"].map(client_category)
+    for i in range(CLIENT_CATEGORIES):
+        out[f"client_{i}"] = np.where(category.isna(), np.nan, (category == i).astype(float))
+    return out.reindex(columns=list(MODEL_FEATURES)).astype(float)
 
 
 def _design(features: pd.DataFrame, medians: Mapping[str, float]) -> np.ndarray:
@@ -235,7 +416,19 @@ class BotModel:
 
     def probability(self, features: pd.DataFrame) -> np.ndarray:
         """Bot probability per row of ``features``."""
+        if not len(features):
+            return np.zeros(0)
         return np.asarray(self.forest.predict_proba(_design(features, self.medians))[:, 1])
+
+    def strength(self, features: pd.DataFrame) -> pd.Series:
+        """The model's verdict per row as a 0–1 signal: 0 below its threshold, from
+        :data:`FLAG_AT` at the threshold up to 1 at probability 1, so the model alone
+        flags exactly what it calls a bot."""
+        p = self.probability(features)
+        room = max(1.0 - self.threshold, 1e-9)
+        s = np.where(p >= self.threshold,
+                     FLAG_AT + (1.0 - FLAG_AT) * (p - self.threshold) / room, 0.0)
+        return pd.Series(s, index=features.index, name="trained model")
 
     def save(self, path: str | Path) -> None:
         import joblib
@@ -273,3 +466,98 @@ def evaluate_labelled(features: pd.DataFrame, labels: np.ndarray, *, seed: int =
             "auc": round(float(roc_auc_score(labels[test], p)), 4),
             "threshold": model.threshold, "train": int(len(train)), "test": int(len(test)),
             "features": list(MODEL_FEATURES)}
+
+
+# --- the window of posts, kept between runs --------------------------------------
+
+_OVERLAP_S = 86_400.0
+"""A warm start reads again the posts of the day before the last run's newest post."""
+
+
+def bot_cache_path(location: str) -> Path:
+    """Where the last run's post signatures are kept: beside the database."""
+    p = Path(location)
+    return p.parent / (p.name + ".bots.arrow")
+
+
+def window_signatures(read: Callable[[datetime | None], pd.DataFrame],
+                      since: datetime | None, newest: datetime | None, *,
+                      cache: Path | None = None, identity: str = "",
+                      reuse: bool = True, total: int | None = None
+                      ) -> tuple[pd.DataFrame, int]:
+    """:func:`post_signatures` of the posts from ``since`` on, incrementally.
+
+    The signatures of the last run's window are kept in ``cache`` (uncompressed Arrow
+    beside the database, no texts, only their hashes; it names accounts, so an erasure
+    finds the person's handle in it and deletes it). With ``reuse`` and a cache made
+    under the same ``identity`` (the analysis window), only the posts from a day before
+    the cached newest post on are read, replacing their cached copies by key; posts
+    that fell out of the window are dropped. When the store holds more new posts than
+    that read found (``total``, the number of posts now, against the cached number: a
+    late import of older posts), the whole window is read again.
+
+    Args:
+        read: Reads the posts from a time on (``GraphStore.post_frame(since, None)``).
+        since: Start of the window (None: every post).
+        newest: The newest post's time now.
+        total: How many posts the store holds now (None: never reuse the cache).
+
+    Returns:
+        (the window's signatures, how many posts were read).
+    """
+    frame: pd.DataFrame | None = None
+    read_count = 0
+    if reuse and cache is not None and cache.is_file():
+        try:
+            with pa.memory_map(str(cache)) as source:
+                table = pa.ipc.open_file(source).read_all()
+            meta = table.schema.metadata or {}
+            if meta.get(b"identity", b"").decode() == identity and b"newest" in meta \
+                    and total is not None and b"total" in meta:
+                start = datetime.fromtimestamp(float(meta[b"newest"]) - _OVERLAP_S, UTC)
+                if since is not None:
+                    start = max(start, since)
+                posts = read(start)
+                read_count = len(posts)
+                fresh = post_signatures(posts) if len(posts) else pd.DataFrame(
+                    columns=list(SIGNATURE_COLUMNS))
+                # key look-ups in Arrow (pandas' isin on Arrow strings loops in Python)
+                fresh_keys = pa.array(fresh["key"].astype(str).to_numpy(dtype=object),
+                                      pa.string())
+                cached = table.column("key")
+                unseen = len(fresh) - int(pc.sum(pc.is_in(fresh_keys, value_set=cached)
+                                                 ).as_py() or 0)
+                if total - int(meta[b"total"]) == unseen:
+                    kept = table.filter(pc.invert(pc.is_in(cached, value_set=fresh_keys)))
+                    frame = kept.to_pandas()
+                    if len(fresh):
+                        frame = pd.concat([frame, fresh], ignore_index=True)
+        except (OSError, ValueError, KeyError, pa.ArrowException):
+            frame = None
+    if frame is None:
+        posts = read(since)
+        read_count = len(posts)
+        frame = post_signatures(posts) if len(posts) else pd.DataFrame(
+            columns=list(SIGNATURE_COLUMNS))
+    if since is not None and len(frame):
+        frame = frame[frame["t"].to_numpy(dtype=float) >= since.timestamp()]
+    frame = frame.reset_index(drop=True)
+    if cache is not None and total is not None:
+        _keep(frame, cache, identity, newest, total)
+    return frame, read_count
+
+
+def _keep(frame: pd.DataFrame, cache: Path, identity: str, newest: datetime | None,
+          total: int) -> None:
+    table = pa.Table.from_pandas(frame.reindex(columns=list(SIGNATURE_COLUMNS)),
+                                 preserve_index=False)
+    table = table.replace_schema_metadata({
+        "identity": identity,
+        "newest": repr(newest.timestamp() if newest else 0.0), "total": str(total)})
+    part = cache.with_name(cache.name + ".part")
+    try:
+        with pa.OSFile(str(part), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
+            out.write_table(table)
+        part.replace(cache)
+    except OSError:  # a cache: the next run reads the window again
+        part.unlink(missing_ok=True)

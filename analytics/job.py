@@ -14,7 +14,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analytics.advocacy import fit_advocate_model, nps_labels
-from analytics.bots import FLAG_AT, behaviour_scores
+from analytics.bots import FLAG_AT, BotScores, behaviour_scores
 from analytics.community import (
     RESOLUTION,
     extend_partition,
@@ -42,7 +42,12 @@ from analytics.lookalike import Lookalikes, lookalike_features, lookalikes
 from analytics.pagerank import pagerank
 from analytics.scoring import Scored, ScoreWeights, score_accounts
 from analytics.sentiment import TrainedSentimentModel, VaderScorer
-from analytics.team import excluded_authors, staff_settings, team_accounts
+from analytics.team import (
+    excluded_authors,
+    staff_customer_ids,
+    staff_settings,
+    team_accounts,
+)
 from graph.erasure import ANONYMOUS_PREFIX
 from graph.errors import UserError
 from graph.schema import SCORE_KINDS
@@ -206,13 +211,15 @@ def run_analysis(
         # recent volume rather than the whole history (every post's text at 10M posts)
         newest = store.newest_post_at()
         since = newest - timedelta(days=params.bot_window_days) if newest else None
-        bots = behaviour_scores(store.post_frame(since, None), shares)
+        bots, bot_posts_read = _bot_scores(store, params, since, newest, shares,
+                                           int(activity["posts"].sum()) if len(activity) else 0)
         decisions = json.loads(settings.get("bots.decisions", "{}"))
         flagged = bots.flagged(decisions, FLAG_AT) - brand_keys
         domains, named = staff_settings(settings)
+        staff_ids = staff_customer_ids(settings)
         team = (team_accounts(accounts, store.customer_frame() if domains else pd.DataFrame(),
-                              domains=domains, named=named) | brand_keys) \
-            if domains or named else set(brand_keys)
+                              domains=domains, named=named, staff_ids=staff_ids) | brand_keys) \
+            if domains or named or staff_ids else set(brand_keys)
         flagged -= team
         del shares
         t = mark("bots", t)
@@ -298,6 +305,7 @@ def run_analysis(
             "advocate_model": learned,
             "warm_start": start is not None,
             "bots": _bot_list(bots.likelihood, bots.reasons, flagged, decisions),
+            "bot_posts_read": bot_posts_read,
             "team": [{"key": k, "brand": k in brand_keys} for k in sorted(team)],
             "communities_from": "carried over from the previous run, new accounts placed by "
             "their neighbours" if base is not None else "detected",
@@ -314,6 +322,30 @@ def run_analysis(
         except Exception:  # noqa: BLE001 - e.g. a full disk: the first error is the news
             pass
         raise
+
+
+def _bot_scores(store: GraphStore, params: AnalysisParams, since: datetime | None,
+                newest: datetime | None, shares: pd.DataFrame, total: int
+                ) -> tuple[BotScores, int]:
+    """Bot likelihoods from behaviour in the window, and from the trained model kept
+    beside the database (``scrm bots train``) when there is one, which reads the
+    authors' profiles; and how many posts were read. The window's post signatures are
+    kept beside an embedded database, so a warm start reads only the newest posts
+    (:func:`analytics.bots.window_signatures`; ``total``: the posts the store holds)."""
+    from analytics.bots import BotModel, bot_cache_path, bot_model_path, window_signatures
+
+    embedded = store.backend == "embedded"
+    posts, read = window_signatures(
+        lambda start: store.post_frame(start, None), since, newest,
+        cache=bot_cache_path(store.location) if embedded else None,
+        identity=f"window {params.bot_window_days} days",
+        reuse=params.warm_start, total=total)
+    path = bot_model_path(store.location)
+    if not path.exists() or posts.empty:
+        return behaviour_scores(posts, shares), read
+    authors = posts["author"].astype(str).unique().tolist()
+    return behaviour_scores(posts, shares, model=BotModel.load(path),
+                            profiles=store.account_profiles(authors)), read
 
 
 def _leave_out(ranked: Scored, index: pd.Index, accounts: set[str]) -> None:

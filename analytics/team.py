@@ -3,7 +3,9 @@ metrics and shown on their own (as Orbit and Common Room do).
 
 Pure functions over frames; the settings that name the team are ``brand.staff_domains``
 (e-mail domains, JSON list) and ``brand.staff_accounts`` (``platform:handle`` keys, JSON
-list), both set by ``scrm brand --staff-domain / --staff-account``.
+list), both set by ``scrm brand --staff-domain / --staff-account``, and
+``brand.staff_customers`` (CRM customer ids, JSON list), set from a CRM column by
+``scrm ingest crm FILE --staff-column COLUMN[=VALUE]``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-__all__ = ["excluded_authors", "staff_settings", "team_accounts"]
+__all__ = ["excluded_authors", "staff_customer_ids", "staff_settings", "team_accounts"]
 
 
 def staff_settings(settings: Mapping[str, str]) -> tuple[list[str], list[str]]:
@@ -24,8 +26,14 @@ def staff_settings(settings: Mapping[str, str]) -> tuple[list[str], list[str]]:
     return domains, named
 
 
+def staff_customer_ids(settings: Mapping[str, str]) -> set[str]:
+    """CRM customers marked staff by a CRM column (``scrm ingest crm --staff-column``)."""
+    return {str(c) for c in json.loads(settings.get("brand.staff_customers", "[]")) if c}
+
+
 def team_accounts(accounts: pd.DataFrame, customers: pd.DataFrame, *,
-                  domains: Iterable[str], named: Iterable[str]) -> set[str]:
+                  domains: Iterable[str], named: Iterable[str],
+                  staff_ids: Iterable[str] = ()) -> set[str]:
     """Account keys that belong to the team.
 
     Args:
@@ -34,6 +42,8 @@ def team_accounts(accounts: pd.DataFrame, customers: pd.DataFrame, *,
         domains: Staff e-mail domains: an account owned by a customer whose e-mail is at
             one of them (or a subdomain) is staff.
         named: Account keys that are staff whatever the CRM says.
+        staff_ids: CRM customer ids that are staff (from a CRM column): their
+            accounts are staff.
 
     Returns:
         The staff accounts' keys (brand accounts are the caller's to add).
@@ -46,6 +56,10 @@ def team_accounts(accounts: pd.DataFrame, customers: pd.DataFrame, *,
         ['x:ann', 'x:zed']
     """
     out = {str(k) for k in named}
+    ids = {str(c) for c in staff_ids}
+    if ids and not accounts.empty:
+        owned = accounts["customer_id"].astype("string").isin(ids).fillna(False)
+        out |= set(accounts.loc[owned.to_numpy(dtype=bool), "key"].astype(str))
     suffixes = tuple(d.lower() for d in domains)
     if not suffixes or customers.empty or accounts.empty:
         return out

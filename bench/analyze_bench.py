@@ -111,8 +111,8 @@ def main() -> None:
         "| step (the run's own timings, s) | full | incremental |",
         "|---|---:|---:|",
         *[f"| {step} | {full_steps.get(step, 0):.1f} | {inc_steps.get(step, 0):.1f} |"
-          for step in ("projection", "sentiment", "influence", "communities", "scores",
-                       "write")],
+          for step in ("projection", "sentiment", "bots", "influence", "communities",
+                       "scores", "write")],
         "",
         f"Slice of {args.slice:,} accounts / {args.slice * 10:,} interactions, same algorithms:",
         "",

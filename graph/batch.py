@@ -13,6 +13,7 @@ from operator import attrgetter
 from typing import Any
 
 import orjson
+import pandas as pd
 
 from graph.model import OwnsLink, Purchase, account_key
 from graph.store import Conflict, GraphBatch, WriteResult
@@ -20,10 +21,11 @@ from graph.store import Conflict, GraphBatch, WriteResult
 __all__ = ["ACCOUNT_FIELDS", "CUSTOMER_FIELDS", "GIVEN_ACCOUNT_FIELDS", "account_changed",
            "account_row", "follow_pairs", "merge_account_values", "merge_accounts",
            "merge_customers", "merge_purchases", "new_and_changed", "parse_explanation",
-           "plan_links", "plan_purchases", "select_timeline", "wanted_links"]
+           "plan_links", "plan_purchases", "PROFILE_COLUMNS", "profile_frame", "select_timeline",
+           "wanted_links"]
 
 ACCOUNT_FIELDS = ("platform", "handle", "user_id", "display_name", "followers", "is_brand",
-                  "location", "description")
+                  "location", "description", "created_at", "following", "listed", "client")
 CUSTOMER_FIELDS = ("name", "email", "lifetime_value", "nps", "signup_date", "location",
                    "company")
 # What an account record gives besides its key (platform and handle make the key).
@@ -143,6 +145,22 @@ def merge_accounts(batch: GraphBatch) -> dict[str, dict[str, Any]]:
     """Every account the batch names, merged (see :func:`merge_account_values`), as rows
     holding the fields given."""
     return {key: account_row(key, values) for key, values in merge_account_values(batch).items()}
+
+
+PROFILE_COLUMNS = ("key", "followers", "created_at", "following", "listed", "client")
+
+
+def profile_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Account profiles as ``GraphStore.account_profiles`` gives them, whichever store
+    read them: counts as float64 (NaN unknown), opening times as naive-UTC
+    ``datetime64[us]``."""
+    out = frame.reindex(columns=list(PROFILE_COLUMNS))
+    for col in ("followers", "following", "listed"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
+    opened = pd.to_datetime(out["created_at"], utc=True, errors="coerce")
+    out["created_at"] = opened.dt.tz_localize(None).astype("datetime64[us]")
+    out["client"] = out["client"].astype(object).where(out["client"].notna(), None)
+    return out.reset_index(drop=True)
 
 
 def select_timeline(rows: Sequence[dict[str, Any]], *, first: int,

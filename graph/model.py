@@ -104,8 +104,9 @@ class Account:
     names the account); the store never overwrites a known value with ``None``.
     ``created_at`` (when the account was opened), ``following``, ``listed`` (how many
     lists name it) and ``client`` (the app it last posted from) are what bot detection
-    reads where a platform gives them; parsers set them, the stores do not keep them
-    yet.
+    reads where a platform gives them (Twitter v1.1, API v2 and Gnip; Mastodon; Bluesky's
+    opening date); both stores keep them like the other fields (a later known value
+    replaces an earlier one, ``None`` never erases).
     """
 
     platform: str

@@ -9,6 +9,7 @@ for any label or type that is ever spliced into a query.
 from __future__ import annotations
 
 __all__ = [
+    "ACCOUNT_PLATFORM_COLUMNS",
     "EMBEDDED_MIGRATIONS",
     "EMBEDDED_SCHEMA",
     "POST_UNDERSTANDING_COLUMNS",
@@ -162,6 +163,19 @@ POST_UNDERSTANDING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("intent_model_label", "STRING"),
 )
 
-EMBEDDED_MIGRATIONS: tuple[str, ...] = tuple(
-    f"ALTER TABLE Post ADD IF NOT EXISTS {name} {kind}"
-    for name, kind in POST_UNDERSTANDING_COLUMNS)
+# What platforms say about an account besides its name (``graph.model.Account``): when
+# it was opened, how many it follows, how many lists name it, the app it last posted
+# from. Bot detection reads them (``analytics.bots``); added the same way.
+ACCOUNT_PLATFORM_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("created_at", "TIMESTAMP"),
+    ("following", "INT64"),
+    ("listed", "INT64"),
+    ("client", "STRING"),
+)
+
+EMBEDDED_MIGRATIONS: tuple[str, ...] = (
+    *(f"ALTER TABLE Post ADD IF NOT EXISTS {name} {kind}"
+      for name, kind in POST_UNDERSTANDING_COLUMNS),
+    *(f"ALTER TABLE Account ADD IF NOT EXISTS {name} {kind}"
+      for name, kind in ACCOUNT_PLATFORM_COLUMNS),
+)

@@ -320,6 +320,13 @@ class GraphStore(Protocol):
     def pending_candidates(self, limit: int = 100) -> list[dict[str, Any]]: ...
 
     # --- projection for analytics -----------------------------------------
+    def account_profiles(self, keys: Sequence[str]) -> pd.DataFrame:
+        """What the platforms said about the ``keys`` accounts (stored ones only): key,
+        followers, created_at (when the account was opened; ``datetime64[us]`` naive
+        UTC, NaT unknown), following, listed (float64, NaN unknown) and client (the
+        app it last posted from, or None). Bot detection reads them."""
+        ...
+
     def account_frame(self, *, profile: bool = True) -> pd.DataFrame:
         """Every account: key, platform, handle, followers, is_brand, display_name,
         location, description, customer_id, lifetime_value, nps, link_confidence,

@@ -157,6 +157,45 @@ def parse(path: Path | str, mapping: dict[str, str] | None = None) -> Iterator[R
             yield from dropped
 
 
+_STAFF_WORDS = frozenset({"1", "true", "yes", "y", "x", "staff", "employee", "team"})
+
+
+def staff_customers(path: Path | str, column: str, mapping: dict[str, str] | None = None
+                    ) -> tuple[set[str], set[str]]:
+    """Which of a CRM file's customers are staff, by one of its columns.
+
+    Args:
+        path: The CRM CSV (as :func:`parse` reads it).
+        column: ``COLUMN`` (a cell of 1, true, yes, y, x, staff, employee or team, any
+            case, means staff) or ``COLUMN=VALUE`` (``|`` between several: the cell
+            equals one of them, any case), e.g. ``department=Support|Marketing``.
+        mapping: The same field → column mapping the import used (for customer_id).
+
+    Returns:
+        (staff ids, the file's other customer ids).
+
+    Raises:
+        SourceFormatError: The file has no such column (or no customer_id column).
+    """
+    name, _, wanted = column.partition("=")
+    values = {v.strip().lower() for v in wanted.split("|") if v.strip()} or _STAFF_WORDS
+    mapping = {**{f: f for f in _FIELDS}, **(mapping or {}), "staff": name.strip()}
+    reader, fh = _reader(path)
+    staff: set[str] = set()
+    others: set[str] = set()
+    with fh:
+        columns = _columns(path, reader.fieldnames, mapping, ("customer_id",))
+        if "staff" not in columns:
+            raise SourceFormatError(str(path), f"no {name.strip()!r} column in the header for "
+                                    "--staff-column; name one of its columns")
+        for row in reader:
+            customer_id = (row.get(columns["customer_id"]) or "").strip()
+            if customer_id:
+                cell = (row.get(columns["staff"]) or "").strip().lower()
+                (staff if cell in values else others).add(customer_id)
+    return staff, others - staff
+
+
 def _nps(text: str) -> int | None:
     """The score 0-10, None when empty, -1 when it is not a whole number 0-10."""
     if not text:

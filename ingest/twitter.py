@@ -141,6 +141,9 @@ def _v2_post(tweet: dict[str, Any], users_by_id: dict[str, Account],
         author = found or Account(platform=PLATFORM, handle=f"id:{author_id}", user_id=author_id)
         if found is None:
             out.append(author)
+    client = _client(tweet.get("source"))
+    if client:  # the app this tweet was sent from: the author's latest
+        out.append(replace(author, client=client))
     kind, parent, shared = PostKind.POST, None, None
     for ref in tweet.get("referenced_tweets") or []:
         if not isinstance(ref, dict):
@@ -256,10 +259,8 @@ def _v1_status(obj: dict[str, Any], out: list[Record], seen: set[str],
     if not isinstance(user, dict):
         raise _Bad("missing required field 'user'", "user")
     author = _v1_account(user)
-    source = obj.get("source")
-    if isinstance(source, str) and source:
-        # "<a href=...>Twitter for iPhone</a>": the app's name
-        author = replace(author, client=re.sub(r"<[^>]+>", "", source).strip() or None)
+    if _client(obj.get("source")):
+        author = replace(author, client=_client(obj.get("source")))
     out.append(author)
     kind, parent, shared = PostKind.POST, None, None
     retweeted = obj.get("retweeted_status")
@@ -328,7 +329,18 @@ def _gnip_account(actor: Any) -> Account:
                    display_name=actor.get("displayName"),
                    followers=_int(actor.get("followersCount")),
                    location=location.get("displayName") if isinstance(location, dict) else None,
-                   description=actor.get("summary") or None)
+                   description=actor.get("summary") or None,
+                   created_at=_opened(actor.get("postedTime")),
+                   following=_int(actor.get("friendsCount")),
+                   listed=_int(actor.get("listedCount")))
+
+
+def _client(source: Any) -> str | None:
+    """The posting app's name from a tweet's ``source`` (v1.1: ``<a href=...>Twitter for
+    iPhone</a>``; v2: the plain name), or None."""
+    if not isinstance(source, str):
+        return None
+    return re.sub(r"<[^>]+>", "", source).strip() or None
 
 
 def _gnip_text(activity: dict[str, Any]) -> tuple[str, bool]:
@@ -355,6 +367,9 @@ def _gnip_activity(obj: dict[str, Any], out: list[Record], seen: set[str],
                    embedded: bool = False) -> Post:
     tweet_id = _gnip_id(obj.get("id"), "id")
     author = _gnip_account(obj.get("actor"))
+    generator = obj.get("generator")
+    if isinstance(generator, dict) and _client(generator.get("displayName")):
+        author = replace(author, client=_client(generator.get("displayName")))
     out.append(author)
     kind, parent, shared = PostKind.POST, None, None
     inner = obj.get("object")

@@ -22,9 +22,10 @@ app = typer.Typer(help="Bots: who is flagged and why, your decisions, a trained 
 
 
 def model_path(db: Path | None) -> Path:
-    """Where a trained bot model is kept: beside the database."""
-    p = Path(str(settings_for(db).db))
-    return p.parent / (p.name + ".bots.joblib")
+    """Where a trained bot model is kept: beside the database (the analysis reads it)."""
+    from analytics.bots import bot_model_path
+
+    return bot_model_path(str(settings_for(db).db))
 
 
 def _labelled(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[str] | None]:

@@ -42,6 +42,11 @@ Mapping = Annotated[Path | None, typer.Option(
     metavar="FILE", help="A JSON file mapping scrm fields to your column names, e.g. "
     '{"customer_id": "Contact ID", "twitter": "Twitter Handle"}.')]
 
+StaffColumn = Annotated[str | None, typer.Option(
+    metavar="COLUMN[=VALUE]", help="A CRM column that marks staff (their accounts are the "
+    "team: not ranked): 'is_staff' (yes, true, 1, x, staff, employee) or "
+    "'department=Support|Sales'.")]
+
 
 def run_ingest(source: str, paths: list[str] | None, db: Path | None, force: bool,
                batch_size: int | None, options: dict[str, Any] | None = None,
@@ -144,13 +149,46 @@ def _command(source: Source) -> Callable[..., None]:
     def ingest_mapped(paths: Paths = None, db: DbOption = None, force: Force = False,
                       batch_size: Batch = None, watch: Watch = None,
                       watch_seconds: WatchLimit = None, preset: Preset = None,
-                      mapping: Mapping = None) -> None:
+                      mapping: Mapping = None, staff_column: StaffColumn = None) -> None:
+        options = _mapping_options(preset, mapping)
+        if staff_column and (watch is not None or not paths or "-" in paths):
+            fail("--staff-column reads the named files again: name them (no --watch, no '-')",
+                 code=2)
         run_ingest(source.name, paths, db, force, batch_size, watch=watch,
-                   watch_seconds=watch_seconds, options=_mapping_options(preset, mapping))
+                   watch_seconds=watch_seconds, options=options)
+        if staff_column and paths:
+            _mark_staff(paths, staff_column, (options or {}).get("mapping"), db)
 
     command = ingest_mapped if source.column_mapping else ingest_source
     command.__doc__ = source.description + "."
     return command
+
+
+def _mark_staff(paths: list[str], column: str, mapping: dict[str, str] | None,
+                db: Path | None) -> None:
+    """Customers the files' staff column names are staff from the next analysis on
+    (setting ``brand.staff_customers``); the files' other customers are not."""
+    from api.cli.common import open_reader
+    from ingest.crm import staff_customers
+    from ingest.errors import SourceFormatError
+
+    staff: set[str] = set()
+    others: set[str] = set()
+    try:
+        for path in paths:
+            found, rest = staff_customers(path, column, mapping)
+            staff, others = (staff - rest) | found, (others - found) | rest
+    except (OSError, SourceFormatError) as exc:
+        fail(str(exc), code=2)
+    with open_reader(db) as store:
+        known = set(json.loads(store.get_settings().get("brand.staff_customers", "[]")))
+        brand = [a.key for a in store.brand_accounts()]
+    marked = sorted((known - others) | staff)
+    run_write_job(db, {"kind": "brand", "accounts": brand,
+                       "settings": {"brand.staff_customers": json.dumps(marked)}}, "staff")
+    console.print(f"{len(staff):,} customer(s) marked staff by column {column!r} "
+                  f"({len(marked):,} in all): their accounts are the team, not ranked",
+                  highlight=False)
 
 
 def _mapping_options(preset: str | None, mapping: Path | None) -> dict[str, Any] | None:

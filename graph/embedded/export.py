@@ -83,7 +83,9 @@ class ExportMixin(EmbeddedBase):
             batch = GraphBatch(accounts=[Account(
                 platform=r["platform"], handle=r["handle"], user_id=r["user_id"],
                 display_name=r["display_name"], followers=r["followers"],
-                is_brand=bool(r["is_brand"]), location=r["location"], description=r["description"])
+                is_brand=bool(r["is_brand"]), location=r["location"], description=r["description"],
+                created_at=_aware(r["created_at"]),
+                following=r["following"], listed=r["listed"], client=r["client"])
                 for r in page])
             batch.follows = [Follow(platform=r["platform"], follower_handle=r["a"],
                                     followee_handle=r["b"])

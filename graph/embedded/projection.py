@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graph.batch import profile_frame
 from graph.embedded import queries as q
 from graph.embedded.base import EmbeddedBase
 from graph.embedded.shared import (
@@ -27,6 +28,10 @@ from graph.understanding import tone, understanding_table
 class ProjectionMixin(EmbeddedBase):
     """The analysis projection and its cache files beside the database."""
 
+
+    def account_profiles(self, keys: Sequence[str]) -> pd.DataFrame:
+        frame = self._df(q.ACCOUNT_PROFILES, {"keys": list(dict.fromkeys(keys))})
+        return profile_frame(frame)
 
     def account_frame(self, *, profile: bool = True) -> pd.DataFrame:
         columns = [c for c in ("key", "platform", "handle", "followers", "is_brand",

@@ -103,6 +103,11 @@ PENDING_CANDIDATES = (
 )
 
 # ------------------------------------------------------------------ projection
+ACCOUNT_PROFILES = (
+    "UNWIND $keys AS k MATCH (a:Account {key: k}) RETURN a.key AS key, "
+    "a.followers AS followers, a.created_at AS created_at, a.following AS following, "
+    "a.listed AS listed, a.client AS client"
+)
 ACCOUNT_OWNER_LINKS = (
     "MATCH (c:Customer)-[o:OWNS]->(a:Account) RETURN a.key AS key, c.key AS customer_id, "
     "c.lifetime_value AS lifetime_value, c.nps AS nps, o.confidence AS link_confidence"

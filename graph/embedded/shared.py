@@ -27,7 +27,8 @@ __all__ = ["ACCOUNT_SCHEMA", "CUSTOMER_SCHEMA", "KEYED_CACHES", "LARGE_BATCH", "
            "wrote"]
 
 _FIELD_TYPES = {"followers": "INT64", "is_brand": "BOOLEAN", "lifetime_value": "DOUBLE",
-                "nps": "INT64", "signup_date": "DATE"}
+                "nps": "INT64", "signup_date": "DATE", "created_at": "TIMESTAMP",
+                "following": "INT64", "listed": "INT64"}
 
 
 def set_clause(fields: Sequence[str]) -> str:
@@ -43,6 +44,8 @@ ACCOUNT_SCHEMA = pa.schema([
     ("key", pa.string()), ("platform", pa.string()), ("handle", pa.string()),
     ("user_id", pa.string()), ("display_name", pa.string()), ("followers", pa.int64()),
     ("is_brand", pa.bool_()), ("location", pa.string()), ("description", pa.string()),
+    ("created_at", pa.timestamp("us")), ("following", pa.int64()), ("listed", pa.int64()),
+    ("client", pa.string()),
 ])
 CUSTOMER_SCHEMA = pa.schema([
     ("key", pa.string()), ("name", pa.string()), ("email", pa.string()),

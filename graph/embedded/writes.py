@@ -30,6 +30,7 @@ from graph.embedded.shared import (
     CUSTOMER_SCHEMA,
     LARGE_BATCH,
     POST_SCHEMA,
+    naive_utc,
     set_clause,
     utc_column,
     wrote,
@@ -37,6 +38,8 @@ from graph.embedded.shared import (
 from graph.model import Account, OwnsLink
 from graph.planning import PostEdge, PostPlan, pending_edge_key, split_edges
 from graph.store import GraphBatch, StoreError, WriteResult
+
+_OPENED = GIVEN_ACCOUNT_FIELDS.index("created_at")
 
 
 class WritesMixin(EmbeddedBase):
@@ -79,7 +82,10 @@ class WritesMixin(EmbeddedBase):
         result.updated["customers"] = len(changed)
 
     def _write_accounts(self, batch: GraphBatch, result: WriteResult) -> None:
-        merged = merge_account_values(batch)
+        # opening times as stored (naive UTC), so an unchanged one compares equal
+        merged = {k: v if v[_OPENED] is None else
+                  (*v[:_OPENED], naive_utc(v[_OPENED]), *v[_OPENED + 1:])
+                  for k, v in merge_account_values(batch).items()}
         if not merged:
             return
         ret = "n.key AS key, " + ", ".join(f"n.{f} AS {f}" for f in GIVEN_ACCOUNT_FIELDS)

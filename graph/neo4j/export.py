@@ -101,7 +101,9 @@ def _account_batch(page: Rows) -> GraphBatch:
         batch.accounts.append(Account(
             platform=r["platform"], handle=r["handle"], user_id=r["user_id"],
             display_name=r["display_name"], followers=r["followers"],
-            is_brand=bool(r["is_brand"]), location=r["location"], description=r["description"]))
+            is_brand=bool(r["is_brand"]), location=r["location"], description=r["description"],
+            created_at=native(r["created_at"]), following=r["following"],
+            listed=r["listed"], client=r["client"]))
         batch.follows.extend(Follow(platform=r["platform"], follower_handle=r["handle"],
                                     followee_handle=h) for h in r["follows"])
     return batch

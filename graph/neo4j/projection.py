@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 
 import pandas as pd
 
+from graph.batch import PROFILE_COLUMNS, profile_frame
 from graph.neo4j import queries as q
 from graph.neo4j.base import Neo4jBase, Rows
 from graph.neo4j.shared import chunks, timestamps
@@ -18,6 +19,14 @@ from graph.understanding import tone, understanding_table
 class ProjectionMixin(Neo4jBase):
     """The analysis projection: frames read page by page for the analytics job."""
 
+
+    def account_profiles(self, keys: Sequence[str]) -> pd.DataFrame:
+        rows: Rows = []
+        for chunk in chunks(list(dict.fromkeys(keys)), self.batch_size):
+            rows.extend(self._read(q.ACCOUNT_PROFILES, {"keys": list(chunk)}))
+        frame = pd.DataFrame(rows, columns=list(PROFILE_COLUMNS))
+        frame["created_at"] = timestamps(frame["created_at"].tolist())
+        return profile_frame(frame)
 
     def account_frame(self, *, profile: bool = True) -> pd.DataFrame:
         columns = ["key", "platform", "handle", "followers", "is_brand", "display_name",

@@ -65,7 +65,8 @@ UNWIND $keys AS k
 MATCH (n:Account {key: k})
 RETURN n.key AS key, n.platform AS platform, n.handle AS handle, n.user_id AS user_id,
        n.display_name AS display_name, n.followers AS followers, n.is_brand AS is_brand,
-       n.location AS location, n.description AS description"""
+       n.location AS location, n.description AS description, n.created_at AS created_at,
+       n.following AS following, n.listed AS listed, n.client AS client"""
 
 # A stub (a mention, a link's target) never overwrites what is known: every field is
 # coalesced, and only an explicit True marks a brand.
@@ -78,7 +79,10 @@ SET n.platform = coalesce(row.platform, n.platform), n.handle = coalesce(row.han
     n.followers = coalesce(row.followers, n.followers),
     n.is_brand = coalesce(row.is_brand, n.is_brand, false),
     n.location = coalesce(row.location, n.location),
-    n.description = coalesce(row.description, n.description)"""
+    n.description = coalesce(row.description, n.description),
+    n.created_at = coalesce(row.created_at, n.created_at),
+    n.following = coalesce(row.following, n.following),
+    n.listed = coalesce(row.listed, n.listed), n.client = coalesce(row.client, n.client)"""
 
 EXISTING_POSTS = """\
 UNWIND $keys AS k
@@ -276,6 +280,12 @@ SET f.path = $path, f.source = $source, f.read = $read, f.loaded = $loaded,
     f.rejected = $rejected, f.ingested_at = $ingested_at"""
 
 # ----------------------------------------------------------------------- projection
+ACCOUNT_PROFILES = """\
+UNWIND $keys AS k
+MATCH (a:Account {key: k})
+RETURN a.key AS key, a.followers AS followers, a.created_at AS created_at,
+       a.following AS following, a.listed AS listed, a.client AS client"""
+
 ACCOUNT_FRAME_PAGE = """\
 MATCH (a:Account)
 WHERE a.key > $after
@@ -451,7 +461,8 @@ s.run_id AS run_id, s.account_key AS account_key, s.influence AS influence, s.re
 _ACCOUNT_RETURN = """\
 a.key AS key, a.platform AS platform, a.handle AS handle, a.user_id AS user_id,
        a.display_name AS display_name, a.followers AS followers, a.is_brand AS is_brand,
-       a.location AS location, a.description AS description"""
+       a.location AS location, a.description AS description, a.created_at AS created_at,
+       a.following AS following, a.listed AS listed, a.client AS client"""
 
 SCORE_FRAME = f"""\
 MATCH (s:AccountScore)

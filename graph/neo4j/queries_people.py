@@ -64,7 +64,8 @@ OPTIONAL MATCH (:Customer)-[o:OWNS]->(a)
 DELETE o
 WITH DISTINCT a
 SET a.key = $new, a.handle = $handle, a.user_id = null, a.display_name = null,
-    a.location = null, a.description = null, a.is_brand = false, a.followers = null
+    a.location = null, a.description = null, a.is_brand = false, a.followers = null,
+    a.created_at = null, a.following = null, a.listed = null, a.client = null
 WITH a
 OPTIONAL MATCH (a)-[:POSTED]->(p:Post)
 SET p.author_key = $new, p.text = '', p.title = null, p.url = null, p.hashtags = null

@@ -50,6 +50,10 @@ class WritesMixin(Neo4jBase):
         if not merged:
             return
         existing = {r["key"]: r for r in self._existing(run, q.EXISTING_ACCOUNTS, list(merged))}
+        for r in merged.values():
+            if r.get("created_at") is not None:
+                r["created_at"] = utc(r["created_at"])
+        existing = {k: {f: native(v) for f, v in r.items()} for k, r in existing.items()}
         new, changed = batching.new_and_changed(merged, existing, batching.ACCOUNT_FIELDS)
         self._unwind(run, q.MERGE_ACCOUNTS, [
             {f: r.get(f) for f in ("key", *batching.ACCOUNT_FIELDS)} for r in new + changed])

@@ -83,6 +83,14 @@ def _post(uri: str, handle: str, record: dict[str, Any], view: dict[str, Any]) -
         if view.get("repostCount") is not None else None)
 
 
+def _opened(value: Any) -> datetime | None:
+    """When an account was opened (a profile's ``createdAt``; optional)."""
+    try:
+        return parse_time(value, "author.createdAt")
+    except ValueError:
+        return None
+
+
 def post_records(view: dict[str, Any]) -> list[Record]:
     """A PostView (or a notification, same fields) as its post and accounts."""
     uri = view["uri"]
@@ -95,7 +103,8 @@ def post_records(view: dict[str, Any]) -> list[Record]:
     post = _post(uri, author["handle"], record, view)
     out: list[Record] = [Account(platform=PLATFORM, handle=author["handle"],
                                  user_id=author.get("did"),
-                                 display_name=author.get("displayName") or None)]
+                                 display_name=author.get("displayName") or None,
+                                 created_at=_opened(author.get("createdAt")))]
     out.extend(Account(platform=PLATFORM, handle=m) for m in post.mentions)
     out.append(post)
     return out

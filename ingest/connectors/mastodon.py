@@ -14,6 +14,7 @@ import html
 import json
 import re
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,6 +40,24 @@ def _acct(account: dict[str, Any], host: str) -> str:
     return acct if "@" in acct else f"{acct}@{host}"
 
 
+def _opened(value: Any) -> datetime | None:
+    """When an account was opened (optional: None when absent or unreadable)."""
+    try:
+        return parse_time(value, "account.created_at")
+    except ValueError:
+        return None
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _app(application: Any) -> str | None:
+    """The app a status was posted from (Mastodon shows it for some statuses only)."""
+    name = application.get("name") if isinstance(application, dict) else None
+    return name.strip() or None if isinstance(name, str) else None
+
+
 def status_records(status: dict[str, Any], host: str) -> list[Record]:
     """A status (and the status it boosts) as posts and accounts."""
     out: list[Record] = []
@@ -49,7 +68,10 @@ def status_records(status: dict[str, Any], host: str) -> list[Record]:
     out.append(Account(platform=PLATFORM, handle=handle, user_id=str(author.get("id") or "")
                        or None, display_name=author.get("display_name") or None,
                        followers=author.get("followers_count"),
-                       description=_plain(author.get("note") or "") or None))
+                       description=_plain(author.get("note") or "") or None,
+                       created_at=_opened(author.get("created_at")),
+                       following=_count(author.get("following_count")),
+                       client=_app(status.get("application"))))
     status_id = status.get("id")
     if not isinstance(status_id, str) or not status_id:
         raise ValueError("field 'id' is missing")

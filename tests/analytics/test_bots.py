@@ -4,16 +4,32 @@ person's decision wins, and the labelled-accounts model is measured."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.bots import behaviour_scores, evaluate_labelled, read_labelled
+from analytics.bots import (
+    FLAG_AT,
+    MODEL_FEATURES,
+    BotModel,
+    account_features,
+    behaviour_scores,
+    bot_cache_path,
+    bot_model_path,
+    client_category,
+    evaluate_labelled,
+    read_labelled,
+    window_signatures,
+)
 from analytics.job import run_analysis
 from graph.embedded import EmbeddedStore
+from graph.model import Account, Post, PostKind
+from graph.store import GraphBatch
 from ingest.pipeline import ingest_paths
 
 WORDS = ("bike ride river hill rain sun commute battery app dock friend coffee work "
@@ -28,7 +44,7 @@ def _ring_file(path: Path, start: datetime, members: int = 5, posts: int = 60) -
               "public_metrics": {"followers_count": 900, "following_count": 900,
                                  "tweet_count": 5000, "listed_count": 0}}
              for i in range(members)]
-    tweets = []
+    tweets: list[dict[str, Any]] = []
     for i in range(members):
         for j in range(posts):
             at = start + timedelta(hours=6 * j, minutes=i)
@@ -108,8 +124,145 @@ def test_people_posting_unlike_bots_score_low() -> None:
 def test_labelled_accounts_held_out(shared_data: Path) -> None:
     path = shared_data / "labelled" / "bots-gilani2017" / "train.jsonl"
     features, labels = read_labelled(path)
+    assert list(features.columns) == list(MODEL_FEATURES)
+    # the set's client categories are one-hot columns
+    assert features.filter(like="client_").sum(axis=1).min() >= 1
     bands = [json.loads(line)["band"] for line in path.read_text().splitlines()]
     result = evaluate_labelled(features, labels, seed=0, strata=bands)
-    # Measured 0.704-0.724 (seeds 0-2); the published random forest on every feature
-    # is about 0.74 (the README's target), which these scrm-computable ones miss.
-    assert result["bot_f1"] >= 0.68 and result["auc"] >= 0.80
+    # Measured 0.752, 0.787, 0.798 (seeds 0-2, BENCHMARKS.md); the issue's target 0.74.
+    assert result["bot_f1"] >= 0.74 and result["auc"] >= 0.85
+
+
+@pytest.fixture
+def trained(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model trained on the whole labelled set, as ``scrm bots train`` keeps it."""
+    features, labels = read_labelled(
+        shared_data / "labelled" / "bots-gilani2017" / "train.jsonl")
+    path = tmp_path_factory.mktemp("bots") / "model.joblib"
+    BotModel.fit(features, labels, seed=0).save(path)
+    return path
+
+
+def _account_posts(handle: str, start: datetime, n: int, hours: float, texts: list[str],
+                   kinds: list[PostKind]) -> list[Post]:
+    """``n`` posts, on average ``hours`` apart, at irregular times (as people post)."""
+    gaps = np.cumsum(np.random.default_rng(len(handle)).exponential(hours, n))
+    return [Post("twitter", f"{handle}-{i}", handle, start + timedelta(hours=float(gaps[i])),
+                 texts[i % len(texts)], kind=kinds[i % len(kinds)],
+                 shared_id="news-1" if kinds[i % len(kinds)] == PostKind.SHARE else None,
+                 parent_id="news-1" if kinds[i % len(kinds)] == PostKind.REPLY else None)
+            for i in range(n)]
+
+
+def test_the_trained_model_scores_scrms_own_accounts(trained: Path, tmp_path: Path) -> None:
+    """Profiles stored from ingest (opening date, following and listed counts, client)
+    are what the trained model reads in ``scrm analyze``: an account a week old,
+    reposting links from an automation service, following 60 times as many as follow
+    it, is flagged by the model; a person of ten years on a phone app is not."""
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    rng = np.random.default_rng(1)
+    human_texts = [" ".join(rng.choice(WORDS, 9)) for _ in range(30)]
+    feed_texts = [f"Top story {i} https://t.co/{i:04d}" for i in range(60)]
+    batch = GraphBatch(
+        accounts=[
+            Account("twitter", "newsfeed4u", followers=50, following=3000, listed=0,
+                    created_at=start - timedelta(days=7), client="dlvr.it"),
+            Account("twitter", "rider", followers=420, following=300, listed=9,
+                    created_at=start - timedelta(days=3650), client="Twitter for iPhone")],
+        posts=[Post("twitter", "news-1", "rider", start, "a ride by the river"),
+               *_account_posts("newsfeed4u", start, 60, 5.3, feed_texts,
+                               [PostKind.SHARE, PostKind.SHARE, PostKind.POST]),
+               *_account_posts("rider", start, 30, 23.0, human_texts,
+                               [PostKind.POST, PostKind.REPLY])])
+    with EmbeddedStore(tmp_path / "scrm.lbdb") as store:
+        store.write_batch(batch)
+        before = run_analysis(store)
+        assert not before.stats["bots"]  # behaviour alone says nothing here
+        shutil.copy(trained, bot_model_path(store.location))
+        result = run_analysis(store)
+        flagged = {b["key"]: b for b in result.stats["bots"]}
+        assert set(flagged) == {"twitter:newsfeed4u"}
+        assert flagged["twitter:newsfeed4u"]["reasons"]["trained model"] >= FLAG_AT
+
+
+def test_account_features_follow_the_labelled_sets_definitions() -> None:
+    t = pd.Timestamp("2026-03-01")
+    posts = pd.DataFrame({
+        "author_key": ["x:a"] * 4 + ["x:b"],
+        "kind": ["post", "share", "reply", "post", "post"],
+        "created_at": [t, t + pd.Timedelta(days=1), t + pd.Timedelta(days=2),
+                       t + pd.Timedelta(days=4), t],
+        "text": ["see https://a.example https://b.example", "RT x", "yes", "ok", "hi"]})
+    profiles = pd.DataFrame({"key": ["x:a"], "followers": [100.0],
+                             "created_at": [t - pd.Timedelta(days=96)], "following": [50.0],
+                             "listed": [5.0], "client": ["IFTTT"]})
+    f = account_features(posts, profiles)
+    a = f.loc["x:a"]
+    assert (a["user_tweeted"], a["user_retweeted"], a["user_replied"]) == (2, 1, 1)
+    assert (a["urls_count"], a["tweet_frequency"]) == (2, 1.0)
+    assert (a["lists_per_user"], a["follower_friend_ratio"]) == (0.05, 2.0)
+    assert a["age_of_account_in_days"] == 100.0
+    assert a.filter(like="client_").tolist() == [0, 0, 0, 0, 1, 0, 0]
+    # no profile: NaN, which the model reads as the training set's median
+    assert f.loc["x:b"].drop(["user_tweeted", "user_retweeted", "user_replied",
+                              "urls_count", "tweet_frequency"]).isna().all()
+    assert [client_category(c) for c in ("Twitter Web App", "Hootsuite Inc.", "Instagram",
+                                         "Some New App", None)] == [1, 3, 5, 0, None]
+
+
+def test_texts_are_compared_without_links_mentions_tags_digits_or_rt() -> None:
+    from analytics.bots import _normalise
+
+    texts = pd.Series(["RT @ann: Best bike EVER!!! https://t.co/x#y #ebike 2024",
+                       "best   bike, ever", None, "# @ lone marks", "rt"],
+                      index=[5, 6, 7, 8, 9])
+    assert _normalise(texts).to_dict() == {5: "best bike ever", 6: "best bike ever", 7: "",
+                                           8: "lone marks", 9: "rt"}
+
+
+def test_a_warm_start_reads_only_the_newest_posts(tmp_path: Path) -> None:
+    """The window's post signatures are kept beside the database: the next run reads
+    the posts of the last day on, and gets what reading the whole window gives."""
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    texts = [" ".join(np.random.default_rng(i).choice(WORDS, 7)) for i in range(12)]
+    kinds = [PostKind.POST, PostKind.REPLY, PostKind.SHARE]
+    with EmbeddedStore(tmp_path / "scrm.lbdb") as store:
+        store.write_batch(GraphBatch(posts=[
+            *_account_posts("ann", start, 60, 20.0, texts, kinds),
+            *_account_posts("bob", start, 30, 40.0, [PRAISE], [PostKind.POST])]))
+        cache = bot_cache_path(store.location)
+
+        def window(**kw: object) -> tuple[pd.DataFrame, int]:
+            newest = store.newest_post_at()
+            assert newest is not None
+            return window_signatures(lambda since: store.post_frame(since, None),
+                                     newest - timedelta(days=30), newest,
+                                     total=store.counts()["Post"], **kw)  # type: ignore[arg-type]
+
+        first, read = window(cache=cache)
+        assert read == len(first) and cache.is_file()
+        later = (store.newest_post_at() or start) + timedelta(hours=2)
+        store.write_batch(GraphBatch(posts=_account_posts("cy", later, 5, 3.0, texts, kinds)))
+        warm, read_warm = window(cache=cache)
+        full, read_full = window()
+        assert read_warm < read_full / 4
+        assert set(warm["author"]) == {"twitter:ann", "twitter:bob", "twitter:cy"}
+        order = ["key"]
+        pd.testing.assert_frame_equal(warm.sort_values(order).reset_index(drop=True),
+                                      full.sort_values(order).reset_index(drop=True))
+        # a late import of older posts (the planted ring of the test above): read again
+        store.write_batch(GraphBatch(posts=_account_posts(
+            "late", start + timedelta(days=40), 3, 2.0, texts, kinds)))
+        late, read_late = window(cache=cache)
+        assert read_late == len(late) and "twitter:late" in set(late["author"])
+        assert window(cache=cache)[1] < read_late / 4
+        # another window (or a damaged file) reads it all again
+        read_full = len(late)
+        assert window(cache=cache, identity="window 7 days")[1] == read_full
+        cache.write_bytes(b"not arrow")
+        assert window(cache=cache)[1] == read_full
+        shares = pd.DataFrame({"src": [], "dst": []})
+        assert behaviour_scores(late, shares).likelihood.round(9).equals(
+            behaviour_scores(store.post_frame(
+                (store.newest_post_at() or start) - timedelta(days=30), None),
+                shares).likelihood.round(9))

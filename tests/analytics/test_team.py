@@ -34,3 +34,38 @@ def test_staff_by_domain_and_by_name_leave_the_rankings(demo_copy: Path) -> None
         assert {named, by_mail} <= team and set(brands) <= team
         assert not {named, by_mail} & set(after)
         assert compute_metrics(store).awareness.unique_authors < authors_before
+
+
+def test_staff_from_a_crm_column_leave_the_rankings(demo_copy: Path, tmp_path: Path) -> None:
+    """``scrm ingest crm FILE --staff-column is_staff``: the customers the column marks
+    are staff (their accounts the team); re-importing with the mark gone undoes it."""
+    import os
+    import subprocess
+    import sys
+
+    with EmbeddedStore(demo_copy) as store:
+        top = _top_advocates(store)[2]
+        owner = str(store.account_frame(profile=False).set_index("key").loc[top, "customer_id"])
+    crm = tmp_path / "crm.csv"
+    crm.write_text(f"customer_id,is_staff\n{owner},Yes\nnobody-1,no\n")
+    env = {k: v for k, v in os.environ.items() if k != "SCRM_NEO4J_URI"}
+
+    def scrm(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "api.cli", *args, "--db", str(demo_copy)],
+                              capture_output=True, text=True, env=env, timeout=300)
+
+    done = scrm("ingest", "crm", str(crm), "--staff-column", "is_staff")
+    assert done.returncode == 0, done.stderr
+    assert "1 customer(s) marked staff" in done.stdout
+    bad = scrm("ingest", "crm", str(crm), "--staff-column", "role")
+    assert bad.returncode == 2 and "no 'role' column" in bad.stderr
+    with EmbeddedStore(demo_copy) as store:
+        result = run_analysis(store)
+        assert top in {t["key"] for t in result.stats["team"]}
+        assert top not in _top_advocates(store)
+    crm.write_text(f"customer_id,department\n{owner},Sales\n")
+    assert scrm("ingest", "crm", str(crm), "--staff-column", "department=Support|Marketing"
+                ).returncode == 0
+    with EmbeddedStore(demo_copy) as store:
+        result = run_analysis(store)
+        assert top not in {t["key"] for t in result.stats["team"]}

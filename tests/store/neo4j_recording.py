@@ -31,7 +31,8 @@ NOW = DateTime.from_native(datetime(2024, 3, 1, 12, 0, tzinfo=UTC))
 
 ACCOUNT = {"key": "twitter:danaw", "platform": "twitter", "handle": "danaw", "user_id": "2",
            "display_name": "Dana", "followers": 300, "is_brand": False, "location": None,
-           "description": None}
+           "description": None, "created_at": NOW, "following": 120, "listed": 1,
+           "client": "Twitter for Android"}
 CUSTOMER = {"key": "c1", "name": "Dana West", "email": None, "lifetime_value": 10.0, "nps": 9,
             "signup_date": Date(2021, 5, 4), "location": None, "company": None}
 SCORE = {"run_id": "r1", "account_key": "twitter:danaw", "influence": 0.5, "reach": 1.0,
@@ -85,6 +86,8 @@ CANNED: dict[str, list[dict[str, Any]]] = {
     q.ACCOUNT_FRAME_PAGE: [{"key": "twitter:danaw", "platform": "twitter", "handle": "danaw",
                             "followers": 3, "is_brand": None, "customer_id": "c1",
                             "lifetime_value": 10.0, "nps": 9, "link_confidence": 1.0}],
+    q.ACCOUNT_PROFILES: [{k: ACCOUNT[k] for k in (
+        "key", "followers", "created_at", "following", "listed", "client")}],
     q.PURCHASE_PAGE: [{"key": "c1:o1", "customer_id": "c1", "amount": 5.0}],
     q.POST_KEY_PAGE: [{"key": "twitter:1"}],
     q.REPLY_INTERACTIONS: [{"src": "twitter:sam", "dst": "twitter:danaw", "kind": "reply",
@@ -253,7 +256,8 @@ def workload(store: Neo4jStore) -> None:
     t = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
     store.write_batch(GraphBatch(
         customers=[Customer("c1", name="Dana West", nps=10), Customer("c2")],
-        accounts=[Account("twitter", "DanaW", followers=301), Account("twitter", "sam")],
+        accounts=[Account("twitter", "DanaW", followers=301, created_at=t, following=120,
+                          listed=1, client="Twitter for Android"), Account("twitter", "sam")],
         posts=[Post("twitter", "1", "brand", t, "hello"),
                Post("twitter", "3", "sam", t, "@danaw yes", kind=PostKind.REPLY, parent_id="1",
                     mentions=("danaw",)),
@@ -271,6 +275,7 @@ def workload(store: Neo4jStore) -> None:
     store.link_account(OwnsLink("c1", "twitter", "danaw", method="manual"))
     store.unlink_account("c1", "twitter:danaw")
     store.account_frame()
+    store.account_profiles(["twitter:danaw", "twitter:sam"])
     store.interaction_frame()
     list(store.unscored_posts(batch_size=1))
     list(store.unscored_posts(model="vader"))

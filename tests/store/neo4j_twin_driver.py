@@ -29,7 +29,11 @@ from neo4j_recording import RecordingDriver
 
 from graph.embedded import EmbeddedStore
 from graph.neo4j import queries as q
-from graph.schema import EMBEDDED_SCHEMA, POST_UNDERSTANDING_COLUMNS
+from graph.schema import (
+    ACCOUNT_PLATFORM_COLUMNS,
+    EMBEDDED_SCHEMA,
+    POST_UNDERSTANDING_COLUMNS,
+)
 from graph.store import GraphStore
 
 
@@ -51,6 +55,7 @@ def _property_types() -> dict[str, str]:
 
 # The schema's properties, and the parameters that are compared with them.
 TYPES = {**_property_types(), **dict(POST_UNDERSTANDING_COLUMNS),
+         **dict(ACCOUNT_PLATFORM_COLUMNS),
          "before_time": "TIMESTAMP", "since": "TIMESTAMP",
          "until": "TIMESTAMP", "now": "TIMESTAMP", "platforms": "STRING[]",
          "kinds": "STRING[]", "languages": "STRING[]", "intents": "STRING[]"}
@@ -113,7 +118,8 @@ OPTIONAL MATCH (a)-[:FOLLOWS]->(b:Account)
 WITH a, collect(b.handle) AS follows
 RETURN a.key AS key, a.platform AS platform, a.handle AS handle, a.user_id AS user_id,
        a.display_name AS display_name, a.followers AS followers, a.is_brand AS is_brand,
-       a.location AS location, a.description AS description, follows
+       a.location AS location, a.description AS description, a.created_at AS created_at,
+       a.following AS following, a.listed AS listed, a.client AS client, follows
 ORDER BY a.key""",
     q.EXPORT_POST_PAGE: """\
 MATCH (p:Post)

@@ -24,6 +24,7 @@ from neo4j_recording import recorded
 
 from graph.neo4j import queries as neo4j_queries
 from graph.schema import (
+    ACCOUNT_PLATFORM_COLUMNS,
     EMBEDDED_SCHEMA,
     NODE_LABELS,
     POST_UNDERSTANDING_COLUMNS,
@@ -76,7 +77,8 @@ def lint_schema() -> dict[str, Any]:
             word = column.split()[0] if column.split() else ""
             if word not in ("PRIMARY", "FROM"):
                 properties.add(word)
-    properties.update(name for name, _ in POST_UNDERSTANDING_COLUMNS)  # added at open
+    # added at open
+    properties.update(name for name, _ in (*POST_UNDERSTANDING_COLUMNS, *ACCOUNT_PLATFORM_COLUMNS))
     return {"labels": list(NODE_LABELS), "relationshipTypes": list(REL_TYPES),
             "propertyKeys": sorted(properties), "graphSchema": graph_schema}
 
