@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,39 @@ def embedded_store(tmp_path: Path) -> Iterator[EmbeddedStore]:  # noqa: F821
     store = EmbeddedStore(tmp_path / "test.lbdb")
     yield store
     store.close()
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
+    """A local webhook endpoint (``http://127.0.0.1:PORT/hook``) and what it received:
+    each POST's headers (lower-case names) and body; it answers 204."""
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            received.append(({k.lower(): v for k, v in self.headers.items()},
+                             self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def fresh_settings() -> Iterator[None]:
+    """Settings the test puts in the environment do not outlive it in the cached object."""
+    from graph.config import get_settings
+
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 SAMPLES = Path(__file__).resolve().parents[1] / "ingest" / "samples" / "demo"

@@ -181,6 +181,12 @@ class LiveServer:
         body: dict[str, Any] = response.json()
         return body
 
+    def data(self, query: str, **variables: Any) -> dict[str, Any]:
+        """The ``data`` of a GraphQL request that must not answer with errors."""
+        result = self.graphql(query, variables)
+        assert "errors" not in result, result
+        return result["data"]  # type: ignore[no-any-return]
+
 
 class CountingStore:
     """A spy around a real store: delegates every call and counts them by method name.

@@ -38,12 +38,6 @@ def server(demo_copy: Path) -> Iterator[LiveServer]:
     store.close()
 
 
-def _ok(server: LiveServer, query: str, **variables: Any) -> dict[str, Any]:
-    result = server.graphql(query, variables)
-    assert "errors" not in result, result
-    return result["data"]  # type: ignore[no-any-return]
-
-
 def _signed_in(server: LiveServer) -> httpx.Client:
     client = httpx.Client(base_url=server.url, timeout=60)
     form = client.get("/signin").text
@@ -59,7 +53,7 @@ def _whole_queue(server: LiveServer) -> list[dict[str, Any]]:
     nodes: list[dict[str, Any]] = []
     after = None
     while True:
-        queue = _ok(server, PAGE, after=after)["careQueue"]
+        queue = server.data(PAGE, after=after)["careQueue"]
         nodes += [e["node"] for e in queue["edges"]]
         if not queue["pageInfo"]["hasNextPage"]:
             return nodes
@@ -70,9 +64,9 @@ def test_mentions_and_platform_filter_the_whole_queue(server: LiveServer) -> Non
     nodes = _whole_queue(server)
     assert len(nodes) > 120
     far = nodes[-1]["conversationId"]  # ranked past the inbox's first page of 100
-    _ok(server, NOTE, id=far, text="@Lee could you look at this one?")
-    _ok(server, NOTE, id=nodes[0]["conversationId"], text="ask @leeway")  # not a mention
-    mine = _ok(server, """{ careQueue(first: 5, mentioning: "lee") { total
+    server.data(NOTE, id=far, text="@Lee could you look at this one?")
+    server.data(NOTE, id=nodes[0]["conversationId"], text="ask @leeway")  # not a mention
+    mine = server.data("""{ careQueue(first: 5, mentioning: "lee") { total
       edges { node { conversationId } } } }""")["careQueue"]
     assert mine["total"] == 1 and mine["edges"][0]["node"]["conversationId"] == far
     client = _signed_in(server)
@@ -82,7 +76,7 @@ def test_mentions_and_platform_filter_the_whole_queue(server: LiveServer) -> Non
     assert page.text.count('data-conversation="') == 1
     platforms = {n["platform"] for n in nodes}
     for platform in platforms:
-        total = _ok(server, "query($p: String) { careQueue(first: 0, platform: $p) { total } }",
+        total = server.data("query($p: String) { careQueue(first: 0, platform: $p) { total } }",
                     p=platform)["careQueue"]["total"]
         assert total == sum(n["platform"] == platform for n in nodes)
 
@@ -96,7 +90,7 @@ def test_the_live_stream_follows_the_whole_view(server: LiveServer) -> None:
             lines = stream.iter_lines()
             assert next(lines).startswith("retry:")
             assert next(lines) == "event: hello"
-            _ok(server, ASSIGN, id=far)
+            server.data(ASSIGN, id=far)
             deadline = time.monotonic() + 30
             for line in lines:
                 seen.append(line)

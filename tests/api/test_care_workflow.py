@@ -47,24 +47,18 @@ def server(demo_copy: Path) -> Iterator[LiveServer]:
     store.close()
 
 
-def _ok(server: LiveServer, query: str, **variables: Any) -> dict[str, Any]:
-    result = server.graphql(query, variables)
-    assert "errors" not in result, result
-    return result["data"]  # type: ignore[no-any-return]
-
-
 def _queue(server: LiveServer, **variables: Any) -> list[dict[str, Any]]:
-    return [e["node"] for e in _ok(server, QUEUE, **variables)["careQueue"]["edges"]]
+    return [e["node"] for e in server.data(QUEUE, **variables)["careQueue"]["edges"]]
 
 
 def test_assign_note_and_filter(server: LiveServer) -> None:
     items = _queue(server)
     assert items and all(i["status"] == "OPEN" and i["assignee"] is None for i in items)
     first = items[0]["conversationId"]
-    assigned = _ok(server, ASSIGN, id=first, who="ana", team="PR")["assignConversation"]
+    assigned = server.data(ASSIGN, id=first, who="ana", team="PR")["assignConversation"]
     assert assigned == {"status": "ASSIGNED", "assignee": "ana", "team": "pr",
                         "updatedAt": assigned["updatedAt"]}
-    _ok(server, NOTE, id=first, who="ana", text="Called him, waiting for the serial number")
+    server.data(NOTE, id=first, who="ana", text="Called him, waiting for the serial number")
     mine = _queue(server, assignee="ana")
     assert [i["conversationId"] for i in mine] == [first]
     assert mine[0]["team"] == "pr" and mine[0]["status"] == "ASSIGNED"
@@ -73,9 +67,9 @@ def test_assign_note_and_filter(server: LiveServer) -> None:
                                  "text": "Called him, waiting for the serial number"}]
     assert first in {i["conversationId"] for i in _queue(server, team="pr")}
     assert first not in {i["conversationId"] for i in _queue(server, status="OPEN")}
-    case = _ok(server, CASE, id=first)["careCase"]
+    case = server.data(CASE, id=first)["careCase"]
     assert case["status"] == "ASSIGNED" and len(case["notes"]) == 1
-    audit = _ok(server, "query($id: ID!) { careCase(conversationId: $id) { audit { actor "
+    audit = server.data("query($id: ID!) { careCase(conversationId: $id) { audit { actor "
                 "action summary customerId } } }", id=first)["careCase"]["audit"]
     assert [(e["actor"], e["action"], e["summary"]) for e in audit] == [
         ("anonymous", "note", "note: Called him, waiting for the serial number"),
@@ -85,16 +79,16 @@ def test_assign_note_and_filter(server: LiveServer) -> None:
 
 def test_resolve_hides_until_reopened(server: LiveServer) -> None:
     items = _queue(server)
-    total = _ok(server, QUEUE)["careQueue"]["total"]
+    total = server.data(QUEUE)["careQueue"]["total"]
     target = items[1]["conversationId"]
-    resolved = _ok(server, RESOLVE, id=target, note="Refund issued", who="bo")
+    resolved = server.data(RESOLVE, id=target, note="Refund issued", who="bo")
     assert resolved["resolveConversation"]["status"] == "RESOLVED"
     assert resolved["resolveConversation"]["notes"] == [{"text": "Refund issued"}]
     after = _queue(server)
     assert target not in {i["conversationId"] for i in after}
-    assert _ok(server, QUEUE)["careQueue"]["total"] == total - 1
-    assert _ok(server, CASE, id=target)["careCase"]["status"] == "RESOLVED"
-    assert _ok(server, REOPEN, id=target)["reopenConversation"] == {"status": "OPEN",
+    assert server.data(QUEUE)["careQueue"]["total"] == total - 1
+    assert server.data(CASE, id=target)["careCase"]["status"] == "RESOLVED"
+    assert server.data(REOPEN, id=target)["reopenConversation"] == {"status": "OPEN",
                                                                     "assignee": None}
     assert target in {i["conversationId"] for i in _queue(server)}
 
@@ -103,25 +97,25 @@ def test_a_response_joins_the_history_and_stops_the_wait(server: LiveServer) -> 
     items = _queue(server)
     item = next(i for i in items if i["conversationId"].startswith("twitter:"))
     conversation, author = item["conversationId"], item["author"]["key"]
-    recorded = _ok(server, RESPOND, id=conversation, text="So sorry! DM us your order number.",
+    recorded = server.data(RESPOND, id=conversation, text="So sorry! DM us your order number.",
                    public=True, to=item["postId"])["recordResponse"]
     post = recorded["post"]
     assert post["parentId"] == item["postId"]
     assert post["kind"] == "reply" and post["author"]["isBrand"]
     assert post["author"]["key"] == "twitter:brightloop"
     assert conversation not in {i["conversationId"] for i in _queue(server)}
-    thread = _ok(server, CASE, id=conversation)["careCase"]["conversation"]["posts"]
+    thread = server.data(CASE, id=conversation)["careCase"]["conversation"]["posts"]
     assert post["postId"] in {p["postId"] for p in thread}
     # the answer is in the customer's timeline as a brand response, when they are a customer
     with_customer = server.graphql("""query($k: String!) { account(platform: "twitter",
         handle: $k) { customer { id } } }""", {"k": author.split(":", 1)[1]})
     customer = with_customer["data"]["account"]["customer"]
     if customer:
-        timeline = _ok(server, TIMELINE, c=customer["id"])["customer"]["interactions"]["edges"]
+        timeline = server.data(TIMELINE, c=customer["id"])["customer"]["interactions"]["edges"]
         newest = timeline[0]["node"]
         assert newest["postId"] == post["postId"] and newest["isBrandResponse"]
     other = next(i for i in items if i["conversationId"] != conversation)
-    private = _ok(server, RESPOND, id=other["conversationId"], text="Sent you a DM",
+    private = server.data(RESPOND, id=other["conversationId"], text="Sent you a DM",
                   public=False)["recordResponse"]
     assert private["post"]["kind"] == "private_reply"
     assert private["post"]["parentId"] is not None
@@ -135,7 +129,7 @@ def test_bad_requests_are_explained(server: LiveServer) -> None:
     assert empty["errors"][0]["message"] == "text must not be empty"
     resolved = server.graphql(QUEUE, {"status": "RESOLVED"})
     assert "careCase" in resolved["errors"][0]["message"]
-    assert _ok(server, CASE, id="twitter:nope")["careCase"] is None
+    assert server.data(CASE, id="twitter:nope")["careCase"] is None
 
 
 def test_read_only_server_refuses_care_changes(demo_template: Path) -> None:

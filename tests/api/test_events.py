@@ -4,16 +4,12 @@ a webhook receiver through a real server on the demo database."""
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import orjson
-import pytest
 from api_testkit import LiveServer
 
 from api.events import EventBus, EventLog, EventWatcher
@@ -107,26 +103,6 @@ def test_subscribers_get_published_events_of_their_kinds(tmp_path: Path) -> None
     assert [e.data["n"] for e in got] == [1, 3]
 
 
-@pytest.fixture
-def receiver() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
-    received: list[tuple[dict[str, str], bytes]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            received.append(({k.lower(): v for k, v in self.headers.items()},
-                             self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
-    server.shutdown()
-    server.server_close()
-
 
 ASSIGN = """mutation($id: ID!) { assignConversation(conversationId: $id, assignee: "kim") {
   status } }"""
@@ -135,10 +111,10 @@ QUEUE = "{ careQueue(first: 1) { edges { node { conversationId } } } }"
 
 
 def test_care_workflow_events_reach_a_webhook(demo_copy: Path, tmp_path: Path,
-                                              receiver: tuple[str, list[Any]]) -> None:
+                                              webhook_receiver: tuple[str, list[Any]]) -> None:
     from api.app import create_app
 
-    url, received = receiver
+    url, received = webhook_receiver
     store = EmbeddedStore(demo_copy)
     hooks = StoreWebhooks(store.sibling())
     hooks.subscribe(url, ["assignment", "resolution"], secret="s")

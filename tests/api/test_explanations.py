@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from api_testkit import LiveServer
 
 EXPLAIN = """explanation { advocate { factor contribution } influencer { factor contribution }
@@ -24,14 +22,8 @@ STORED = {
 }
 
 
-def _ok(server: LiveServer, query: str, **variables: Any) -> dict[str, Any]:
-    result = server.graphql(query, variables)
-    assert "errors" not in result, result
-    return result["data"]  # type: ignore[no-any-return]
-
-
 def test_a_customers_accounts_carry_their_explanations(server: LiveServer) -> None:
-    accounts = _ok(server, CUSTOMER, id="C1")["customer"]["accounts"]
+    accounts = server.data(CUSTOMER, id="C1")["customer"]["accounts"]
     assert {a["key"] for a in accounts} == {"twitter:danaw", "reddit:dana_w"}
     for a in accounts:
         assert a["scores"]["explanation"] == STORED
@@ -39,10 +31,10 @@ def test_a_customers_accounts_carry_their_explanations(server: LiveServer) -> No
 
 
 def test_an_account_carries_its_explanation(server: LiveServer) -> None:
-    scores = _ok(server, ACCOUNT, p="reddit", h="eve")["account"]["scores"]
+    scores = server.data(ACCOUNT, p="reddit", h="eve")["account"]["scores"]
     assert scores["explanation"] == STORED
 
 
 def test_a_rankings_explanation_is_the_scores_own(server: LiveServer) -> None:
-    node = _ok(server, TARGETS)["engagementTargets"]["edges"][0]["node"]
+    node = server.data(TARGETS)["engagementTargets"]["edges"][0]["node"]
     assert node["explanation"] == node["scores"]["explanation"]["advocate"] == STORED["advocate"]

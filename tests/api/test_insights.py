@@ -6,7 +6,6 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
@@ -46,15 +45,9 @@ def demo(demo_template: Path) -> Iterator[tuple[LiveServer, EmbeddedStore]]:
     store.close()
 
 
-def _ok(server: LiveServer, query: str, **variables: Any) -> dict[str, Any]:
-    result = server.graphql(query, variables)
-    assert "errors" not in result, result
-    return result["data"]  # type: ignore[no-any-return]
-
-
 def test_network_around_an_account(demo: tuple[LiveServer, EmbeddedStore]) -> None:
     server, store = demo
-    view = _ok(server, NETWORK, c="@DanaRides", d=1, l=2000, w=1)["network"]
+    view = server.data(NETWORK, c="@DanaRides", d=1, l=2000, w=1)["network"]
     ids = {n["id"] for n in view["nodes"]}
     centre = [n for n in view["nodes"] if n["isCenter"]]
     assert [n["id"] for n in centre] == ["twitter:danarides"]
@@ -70,18 +63,18 @@ def test_network_around_an_account(demo: tuple[LiveServer, EmbeddedStore]) -> No
     for e in view["edges"][:50]:
         assert e["weight"] == pairs[(e["source"], e["target"])]
 
-    small = _ok(server, NETWORK, c="twitter:danarides", d=1, l=10, w=1)["network"]
+    small = server.data(NETWORK, c="twitter:danarides", d=1, l=10, w=1)["network"]
     assert len(small["nodes"]) == 10 and small["truncated"]
     assert any(n["isCenter"] for n in small["nodes"])  # the centre always stays
     kept = sorted((n["influence"] for n in view["nodes"] if not n["isCenter"]), reverse=True)
     assert sorted((n["influence"] for n in small["nodes"] if not n["isCenter"]),
                   reverse=True) == kept[:9]
 
-    heavy = _ok(server, NETWORK, c="twitter:danarides", d=1, l=2000, w=3)["network"]
+    heavy = server.data(NETWORK, c="twitter:danarides", d=1, l=2000, w=3)["network"]
     assert heavy["edges"] and all(e["weight"] >= 3 for e in heavy["edges"])
     assert len(heavy["nodes"]) < len(view["nodes"])
 
-    top = _ok(server, NETWORK, c=None, d=1, l=25, w=1)["network"]
+    top = server.data(NETWORK, c=None, d=1, l=25, w=1)["network"]
     assert len(top["nodes"]) == 25 and top["totalNodes"] > 25
 
 
@@ -95,7 +88,7 @@ def test_network_errors(demo: tuple[LiveServer, EmbeddedStore]) -> None:
 
 def test_communities_cover_the_scored_accounts(demo: tuple[LiveServer, EmbeddedStore]) -> None:
     server, store = demo
-    data = _ok(server, COMMUNITIES, first=500)["communities"]
+    data = server.data(COMMUNITIES, first=500)["communities"]
     run = store.latest_run()
     assert run is not None and data["runId"] == run.run_id
     assert data["modularity"] == pytest.approx(run.stats["modularity"])
@@ -118,7 +111,7 @@ def test_communities_cover_the_scored_accounts(demo: tuple[LiveServer, EmbeddedS
 
 def test_metrics_over_a_window(demo: tuple[LiveServer, EmbeddedStore]) -> None:
     server, store = demo
-    m = _ok(server, METRICS, since="2026-09-01T00:00:00Z", until="2026-10-01T00:00:00Z")["metrics"]
+    m = server.data(METRICS, since="2026-09-01T00:00:00Z", until="2026-10-01T00:00:00Z")["metrics"]
     a, s, c = m["awareness"], m["sales"], m["change"]
     assert a["mentionVolume"] > 100 and 0 < a["uniqueAuthors"] <= a["mentionVolume"]
     assert a["reach"] >= 250_000  # @techwheels alone has 250k followers
@@ -159,7 +152,7 @@ def test_metrics_over_a_window(demo: tuple[LiveServer, EmbeddedStore]) -> None:
 
 def test_metrics_default_window_and_errors(demo: tuple[LiveServer, EmbeddedStore]) -> None:
     server, store = demo
-    m = _ok(server, METRICS)["metrics"]
+    m = server.data(METRICS)["metrics"]
     settings = store.get_settings()
     terms = json.loads(settings.get("brand.terms", "[]")) + [settings["brand.name"]]
     newest = pd.to_datetime(store.brand_posts(terms)["created_at"], utc=True).max()
@@ -185,7 +178,7 @@ def test_influence_within_a_community_and_a_topic(
     server, store = demo
     scores = store.score_frame(columns=("community", "influence"))
     community = int(scores["community"].value_counts().index[0])
-    data = _ok(server, WITHIN, c=community, t=None, first=10)["influenceWithin"]
+    data = server.data(WITHIN, c=community, t=None, first=10)["influenceWithin"]
     members = set(scores.index[scores["community"] == community])
     assert data["seeds"] == len(members)
     top = data["accounts"]
@@ -211,11 +204,11 @@ def test_influence_within_a_community_and_a_topic(
     best = sorted(expected, key=lambda k: -expected[k])[:5]
     assert [a["account"]["key"] for a in top[:5]] == best
 
-    topic = _ok(server, WITHIN, c=None, t="battery", first=5)["influenceWithin"]
+    topic = server.data(WITHIN, c=None, t="battery", first=5)["influenceWithin"]
     writers = store.topic_authors("battery")
     assert topic["seeds"] == len(writers) > 0
     assert any(a["inGroup"] for a in topic["accounts"])
     both = server.graphql(WITHIN, {"c": 1, "t": "battery", "first": 5})
     assert both["errors"][0]["message"] == "give either 'community' or 'topic'"
-    nobody = _ok(server, WITHIN, c=None, t="zzzz-no-such-topic", first=5)["influenceWithin"]
+    nobody = server.data(WITHIN, c=None, t="zzzz-no-such-topic", first=5)["influenceWithin"]
     assert nobody == {"runId": run.run_id, "seeds": 0, "accounts": []}

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from api_testkit import LiveServer
@@ -68,28 +67,22 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
     store.close()
 
 
-def _ok(server: LiveServer, query: str, **variables: Any) -> dict[str, Any]:
-    result = server.graphql(query, variables)
-    assert "errors" not in result, result
-    return result["data"]  # type: ignore[no-any-return]
-
-
 def _received(server: LiveServer, customer: str) -> dict[str, str]:
-    edges = _ok(server, TIMELINE, c=customer)["customer"]["interactions"]["edges"]
+    edges = server.data(TIMELINE, c=customer)["customer"]["interactions"]["edges"]
     return {e["node"]["postId"]: e["node"]["kind"] for e in edges
             if e["node"]["isBrandResponse"]}
 
 
 def test_a_response_answers_the_queued_post_not_the_newest(server: LiveServer) -> None:
-    queued = [e["node"] for e in _ok(server, QUEUE)["careQueue"]["edges"]]
+    queued = [e["node"] for e in server.data(QUEUE)["careQueue"]["edges"]]
     assert [(q["conversationId"], q["postId"]) for q in queued] == [(THREAD, "twitter:k1")]
-    public = _ok(server, RESPOND, id=THREAD, text="Sorry Dana, we will fix it",
+    public = server.data(RESPOND, id=THREAD, text="Sorry Dana, we will fix it",
                  public=True)["recordResponse"]["post"]
     assert public["parentId"] == "twitter:k1" and public["kind"] == "reply"
     assert public["author"]["key"] == "twitter:acme"
     # answered now, so no longer queued: a private message still goes to Dana, whose
     # post the thread was waiting on, not to Bob, who wrote last
-    private = _ok(server, RESPOND, id=THREAD, text="Dana, DM us your order number",
+    private = server.data(RESPOND, id=THREAD, text="Dana, DM us your order number",
                   public=False, to="twitter:k1")["recordResponse"]["post"]
     assert private["parentId"] == "twitter:k1" and private["kind"] == "private_reply"
     dana = _received(server, "C1")
@@ -99,7 +92,7 @@ def test_a_response_answers_the_queued_post_not_the_newest(server: LiveServer) -
 
 def test_a_private_response_to_the_queued_post_reaches_that_customer(
         server: LiveServer) -> None:
-    private = _ok(server, RESPOND, id=THREAD, text="Dana, we sent a new kettle",
+    private = server.data(RESPOND, id=THREAD, text="Dana, we sent a new kettle",
                   public=False)["recordResponse"]["post"]
     assert private["parentId"] == "twitter:k1" and private["kind"] == "private_reply"
     assert _received(server, "C1") == {private["postId"]: "private_reply"}
@@ -107,7 +100,7 @@ def test_a_private_response_to_the_queued_post_reaches_that_customer(
 
 
 def test_reply_to_names_the_other_person(server: LiveServer) -> None:
-    post = _ok(server, RESPOND, id=THREAD, text="Thanks Bob!", public=True,
+    post = server.data(RESPOND, id=THREAD, text="Thanks Bob!", public=True,
                to="twitter:k2")["recordResponse"]["post"]
     assert post["parentId"] == "twitter:k2"
     assert _received(server, "C2") == {post["postId"]: "reply"}
@@ -115,16 +108,16 @@ def test_reply_to_names_the_other_person(server: LiveServer) -> None:
 
 
 def test_an_unqueued_thread_of_two_people_needs_reply_to(server: LiveServer) -> None:
-    _ok(server, RESPOND, id=THREAD, text="Sorry Dana", public=True)
+    server.data(RESPOND, id=THREAD, text="Sorry Dana", public=True)
     again = server.graphql(RESPOND, {"id": THREAD, "text": "And?", "public": True})
     assert "pass replyTo" in again["errors"][0]["message"]
 
 
 def test_a_recorded_response_does_not_empty_the_dashboard(server: LiveServer) -> None:
-    before = _ok(server, METRICS)["metrics"]
+    before = server.data(METRICS)["metrics"]
     assert before["awareness"]["mentionVolume"] == 3
-    _ok(server, RESPOND, id=THREAD, text="Sorry Dana, we will fix it", public=True)
-    after = _ok(server, METRICS)["metrics"]
+    server.data(RESPOND, id=THREAD, text="Sorry Dana, we will fix it", public=True)
+    after = server.data(METRICS)["metrics"]
     assert after == before
     assert after["notes"] == ["the window ends at the newest post addressing the brand"]
     assert datetime.fromisoformat(after["until"]) < _at(3, 0)
@@ -134,7 +127,7 @@ def test_analyzed_scores_carry_explanations_that_sum_to_them(server: LiveServer)
     query = """{ customer(id: "C1") { accounts { key scores { advocate influencer detractor
       explanation { advocate { contribution } influencer { contribution }
                     detractor { contribution } } } } } }"""
-    (account,) = _ok(server, query)["customer"]["accounts"]
+    (account,) = server.data(query)["customer"]["accounts"]
     scores = account["scores"]
     assert scores["detractor"] > 0
     for kind in ("advocate", "influencer", "detractor"):

@@ -41,13 +41,14 @@ class Firehose:
         time.sleep(3)  # live: nothing more for now
 
 
-@pytest.fixture
-def firehose(shared_data: Path) -> Iterator[tuple[str, Firehose, list[dict[str, Any]]]]:
+def jetstream_window(shared_data: Path) -> tuple[list[str], list[dict[str, Any]], dict[str, Any]]:
+    """The recorded Jetstream window (its lines, parsed) and a planted mention of the brand
+    inserted after the 61st event (line index 61): no recorded event mentions anyone, so
+    this one follows the documented facet shape (lexicon app.bsky.richtext.facet) and sits
+    inside the recorded window."""
     lines = (shared_data / "bluesky/jetstream_v1_window_152_events.jsonl").read_text()
     events = [line for line in lines.split("\n") if line]
     parsed = [json.loads(e) for e in events]
-    # No recorded event mentions anyone: this one follows the documented facet shape
-    # (lexicon app.bsky.richtext.facet) and sits inside the recorded window.
     mention = {"did": "did:plc:fan", "time_us": parsed[60]["time_us"] + 1, "kind": "commit",
                "commit": {"operation": "create", "collection": "app.bsky.feed.post",
                           "rkey": "3mention", "record": {
@@ -57,6 +58,12 @@ def firehose(shared_data: Path) -> Iterator[tuple[str, Firehose, list[dict[str, 
                                       "$type": "app.bsky.richtext.facet#mention",
                                       "did": "did:plc:i5y2f3gtpjxs3qg6fwgb6jb4"}]}]}}}
     events.insert(61, json.dumps(mention))
+    return events, parsed, mention
+
+
+@pytest.fixture
+def firehose(shared_data: Path) -> Iterator[tuple[str, Firehose, list[dict[str, Any]]]]:
+    events, parsed, mention = jetstream_window(shared_data)
     events.insert(10, "not json")
     parsed.append(mention)
     hose = Firehose(events, drop_after=50)

@@ -9,10 +9,7 @@ no key, no answer. The platforms are the local fake of their write APIs
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +19,13 @@ from websockets.sync.client import connect
 
 from api.events import EventWatcher
 from api.webhooks import StoreWebhooks, verify
-from graph.config import get_settings
 from graph.embedded import EmbeddedStore
 from tests.cli.serving import start_serve
 from tests.connectors.test_outbox_send import _env, _seed, _targets
 from tests.connectors.write_fakes import fake_platforms
 
+# settings put in the environment here must not outlive a test in the cached object
+pytestmark = pytest.mark.usefixtures("fresh_settings")
 AGENT, VIEWER, SECRET = "agent-key-for-deliveries", "viewer-key-for-deliveries", "hook-secret"
 RESPOND = """mutation($id: ID!, $to: ID) { recordResponse(conversationId: $id,
   text: "So sorry, a new one ships today.", replyTo: $to) {
@@ -47,33 +45,6 @@ PAGE_TWO = """query($after: String) { deliveries(first: 1, after: $after) {
   edges { node { responseId } } pageInfo { hasNextPage hasPreviousPage } } }"""
 
 
-@pytest.fixture(autouse=True)
-def _fresh_settings() -> Iterator[None]:
-    """The environment set here must not outlive the test in the cached settings."""
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def hook() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
-    received: list[tuple[dict[str, str], bytes]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
-            received.append(({k.lower(): v for k, v in self.headers.items()},
-                             self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
-    server.shutdown()
-    server.server_close()
 
 
 def _gql(url: str, key: str | None, query: str, **variables: Any) -> httpx.Response:
@@ -104,9 +75,9 @@ def _next(ws: Any, timeout: float = 60) -> dict[str, Any]:
 
 
 def test_delivery_state_and_events_over_graphql(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                hook: tuple[str, list[Any]]) -> None:
+                                                webhook_receiver: tuple[str, list[Any]]) -> None:
     db = tmp_path / "deliveries.lbdb"
-    hook_url, received = hook
+    hook_url, received = webhook_receiver
     with fake_platforms() as fake:
         for name, value in {**_env(fake, db), "SCRM_EVENTS_SECONDS": "0.3",
                             "SCRM_MONITOR_IN_SERVE": "false", "SCRM_WEBHOOK_ALLOW_PRIVATE": "true",

@@ -20,12 +20,14 @@ import httpx
 import pytest
 from websockets.sync.server import ServerConnection, serve
 
-from graph.config import get_settings
 from graph.embedded import EmbeddedStore
 from ingest.connectors.jetstream import concerns
 from tests.cli.serving import scrm_env, start_serve
 from tests.connectors.replay import Canned, ReplayServer
+from tests.connectors.test_jetstream import jetstream_window
 
+# settings put in the environment here must not outlive a test in the cached object
+pytestmark = pytest.mark.usefixtures("fresh_settings")
 BRAND = {"did:plc:i5y2f3gtpjxs3qg6fwgb6jb4", "did:plc:vqr6qcne2dya6o46z2citxdk"}
 STREAM = "mastodon/streaming_public_mastodon.social_48_updates.jsonl"
 
@@ -56,30 +58,10 @@ class HeldFirehose:
         self.release.wait(60)  # live: open, nothing more for now
 
 
-@pytest.fixture(autouse=True)
-def _fresh_settings() -> Iterator[None]:
-    """The environment set here must not outlive the test in the cached settings."""
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
 
 @pytest.fixture
 def held(shared_data: Path) -> Iterator[tuple[str, HeldFirehose, list[dict[str, Any]]]]:
-    lines = (shared_data / "bluesky/jetstream_v1_window_152_events.jsonl").read_text()
-    events = [line for line in lines.split("\n") if line]
-    parsed = [json.loads(e) for e in events]
-    # No recorded event mentions anyone: this one follows the documented facet shape
-    # (lexicon app.bsky.richtext.facet) and sits inside the recorded window.
-    mention = {"did": "did:plc:fan", "time_us": parsed[60]["time_us"] + 1, "kind": "commit",
-               "commit": {"operation": "create", "collection": "app.bsky.feed.post",
-                          "rkey": "3mention", "record": {
-                              "text": "hi @brand.bsky.social", "createdAt":
-                              "2026-07-04T12:00:00Z", "facets": [{
-                                  "index": {"byteStart": 3, "byteEnd": 21}, "features": [{
-                                      "$type": "app.bsky.richtext.facet#mention",
-                                      "did": "did:plc:i5y2f3gtpjxs3qg6fwgb6jb4"}]}]}}}
-    events.insert(61, json.dumps(mention))
+    events, parsed, mention = jetstream_window(shared_data)
     parsed.append(mention)
     hose = HeldFirehose(events, drop_after=50)
     server = serve(hose.handler, "127.0.0.1", 0)
