@@ -179,3 +179,15 @@ EMBEDDED_MIGRATIONS: tuple[str, ...] = (
     *(f"ALTER TABLE Account ADD IF NOT EXISTS {name} {kind}"
       for name, kind in ACCOUNT_PLATFORM_COLUMNS),
 )
+
+
+# The outbox's columns (graph/outbox.py ``OutboxItem``), in the order both adapters return them.
+OUTBOX_COLUMNS = (
+    "key", "conversation_key", "platform", "target_key", "target_author", "author_key",
+    "state", "attempts", "idempotency_key", "remote_id", "remote_url", "error", "next_try",
+    "sending_at", "sent_at", "created_at", "updated_at")
+
+
+def return_list(var: str, columns: tuple[str, ...]) -> str:
+    """``var.c AS c, …`` for a RETURN clause of ``columns`` (the same in both dialects)."""
+    return ", ".join(f"{var}.{c} AS {c}" for c in columns)

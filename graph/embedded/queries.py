@@ -8,6 +8,8 @@ Values always travel as ``$parameters``.
 
 from __future__ import annotations
 
+from graph import schema
+
 # ------------------------------------------------------------------ base
 PROJECTION_GENERATION = (
     "MATCH (s:Setting {key: 'projection.generation'}) "
@@ -451,15 +453,7 @@ MARK_EVENT_STATES_CHECKED = (
 )
 
 # ------------------------------------------------------------------ outbox
-_OUTBOX_RETURN = (
-    "o.key AS key, o.conversation_key AS conversation_key, o.platform AS platform, "
-    "o.target_key AS target_key, o.target_author AS target_author, "
-    "o.author_key AS author_key, o.state AS state, o.attempts AS attempts, "
-    "o.idempotency_key AS idempotency_key, o.remote_id AS remote_id, "
-    "o.remote_url AS remote_url, o.error AS error, o.next_try AS next_try, "
-    "o.sending_at AS sending_at, o.sent_at AS sent_at, o.created_at AS created_at, "
-    "o.updated_at AS updated_at"
-)
+_OUTBOX_RETURN = schema.return_list("o", schema.OUTBOX_COLUMNS)
 SAVE_OUTBOX_ITEM = (
     "MERGE (o:OutboxItem {key: $key}) SET o.conversation_key = $conversation_key, "
     "o.platform = $platform, o.target_key = $target_key, o.target_author = $target_author, "

@@ -78,3 +78,12 @@ def test_plan_item_says_why_a_reply_is_by_hand() -> None:
     bare = plan_item(response_key="bluesky:scrm-4", target_key="bluesky:at://did:x/p/1",
                      public=True, **common)
     assert bare.state == BY_HAND and "SCRM_BLUESKY_APP_PASSWORD" in (bare.error or "")
+
+
+def test_the_stores_return_every_field_of_an_outbox_item() -> None:
+    from dataclasses import fields
+
+    from graph import schema
+    from graph.outbox import OutboxItem
+
+    assert [f.name for f in fields(OutboxItem)] == list(schema.OUTBOX_COLUMNS)
