@@ -22,6 +22,7 @@ from typing import Annotated, Any
 import pandas as pd
 import strawberry
 
+from analytics.care import waiting_hours
 from api.context import Info, StoreRunner
 from api.errors import UserError
 from api.events import publish_from
@@ -111,10 +112,8 @@ async def care_backlog(runner: StoreRunner, now: datetime | None = None
     view = index.view(now, cases)
     if not view.total:
         return []
-    since = pd.to_datetime(pd.Series(index.waiting_since(view.positions)), utc=True)
-    frame = pd.DataFrame({
-        "team": view.teams.astype(str), "status": view.states.astype(str),
-        "hours": ((pd.Timestamp(now) - since).dt.total_seconds() / 3600).clip(lower=0)})
+    frame = pd.DataFrame({"team": view.teams.astype(str), "status": view.states.astype(str),
+                          "hours": waiting_hours(view.times, now)})
     rows = [{"team": str(team), "waiting": len(group),
              "open": int((group["status"] == "open").sum()),
              "assigned": int((group["status"] == "assigned").sum()),

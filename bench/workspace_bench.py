@@ -74,6 +74,20 @@ def _sign_in(url: str) -> str:
     return str(token)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, and its finished children's
+    (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # after the name: state is field 3, utime 14, stime 15, cutime 16, cstime 17
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+SERVER_PID: list[int] = []  # the served process, when the bench started it
+
+
 @contextmanager
 def _server(db: Path, readers: int) -> Iterator[str]:
     _bench_user(db)
@@ -83,6 +97,7 @@ def _server(db: Path, readers: int) -> Iterator[str]:
         cmd += ["--readers", str(readers)]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    SERVER_PID.append(proc.pid)
     try:
         for _ in range(600):
             try:
@@ -201,21 +216,36 @@ def main() -> None:
     ap.add_argument("--no-lighthouse", action="store_true")
     ap.add_argument("--after-write", type=int, default=0, metavar="N",
                     help="also time each page's first response after a write, N times")
+    ap.add_argument("--idle", type=float, default=0, metavar="S",
+                    help="with --db: then the server's CPU seconds over S idle seconds "
+                         "(after 15 s for the checks that follow the last write)")
     args = ap.parse_args()
     if not args.db and not args.url:
         ap.error("give --db or --url")
+
+    def cpu() -> float:
+        return cpu_seconds(SERVER_PID[-1]) if SERVER_PID else 0.0
 
     def run(url: str) -> dict[str, object]:
         pages = _pages(url)
         if args.pages:
             pages = {k: v for k, v in pages.items() if k in args.pages.split(",")}
         session = args.session or _sign_in(url)
+        used = cpu()
         result: dict[str, object] = {"server": server_times(url, pages, args.repeat, session)}
+        result["server_cpu_s"] = round(cpu() - used, 1)  # the warm-up's included
         every = _pages(url)
         if args.after_write and "conversation" in every:
+            used = cpu()
             result["after_write"] = after_write_times(
                 url, pages, every["conversation"].rsplit("/", 1)[-1], args.after_write,
                 session)
+            result["after_write_cpu_s"] = round(cpu() - used, 1)
+        if args.idle and SERVER_PID:
+            time.sleep(15)
+            used = cpu()
+            time.sleep(args.idle)
+            result["idle"] = {"seconds": args.idle, "server_cpu_s": round(cpu() - used, 1)}
         result["paint"] = paint_times(url, pages, session)
         if not args.no_lighthouse:
             result["lighthouse"] = {name: lighthouse(url, pages[name])
