@@ -151,8 +151,8 @@ def server_times(url: str, pages: dict[str, str], repeat: int, session: str
 def after_write_times(url: str, pages: dict[str, str], conversation: str, repeat: int,
                       session: str) -> dict[str, dict[str, float]]:
     """Median and worst wall time of each page's first response after a write (a care
-    note added to ``conversation`` through GraphQL, which drops every memoized answer),
-    in ms."""
+    note added to ``conversation`` through GraphQL: it drops the read cache and what reads
+    the care workflow, e.g. the queue, not the dashboard's metrics), in ms."""
     note = ("mutation($c: ID!) { addNote(conversationId: $c, text: \"bench\") "
             "{ id } }")
     out = {}
