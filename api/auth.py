@@ -30,8 +30,9 @@ from starlette.responses import JSONResponse
 from graph.audit import ROLES, WRITE_ROLES
 from graph.config import Settings
 
-__all__ = ["ACTOR_KEY", "USER_KEY", "ApiKey", "ApiKeyMiddleware", "RateLimiter", "actor_of",
-           "buffer_body", "is_mutation", "may_write", "parse_keys", "role_of"]
+__all__ = ["ACTOR_KEY", "CARE", "CONTENT", "EVERYTHING", "USER_KEY", "ApiKey",
+           "ApiKeyMiddleware", "RateLimiter", "actor_of", "buffer_body", "is_mutation",
+           "may_write", "mutation_writes", "parse_keys", "query_writes", "role_of"]
 
 log = logging.getLogger("scrm.api")
 _LEGACY_ROLES = {"read": "viewer", "write": "agent"}
@@ -117,6 +118,56 @@ def _parse_has_mutation(query: str) -> bool:
         return False
     return any(getattr(definition, "operation", None) == OperationType.MUTATION
                for definition in tree.definitions)
+
+
+#: What a write may change, for the caches of what reads derive from it: ``care``, the
+#: care workflow (cases, notes, assignments); ``content``, everything else (posts,
+#: links, purchases, analysis runs, settings, ...). A write says which it touched; one
+#: that does not know touched both.
+CARE, CONTENT = "care", "content"
+EVERYTHING: frozenset[str] = frozenset({CARE, CONTENT})
+
+#: Mutations that only work the care workflow: they write a case or a note, never a post
+#: (``recordResponse`` writes the brand's answer as a post, so it is content).
+CARE_ONLY_MUTATIONS = frozenset({
+    "addNote", "assignConversation", "resolveConversation", "reopenConversation"})
+
+
+def mutation_writes(body: bytes) -> frozenset[str]:
+    """What the mutations of a GraphQL POST body may change (:data:`EVERYTHING` unless
+    each of them is a care-only one)."""
+    try:
+        payload = json.loads(body or b"{}")
+        documents = payload if isinstance(payload, list) else [payload]
+        queries = [str(doc.get("query") or "") for doc in documents]
+    except (ValueError, AttributeError):
+        return EVERYTHING
+    return frozenset().union(*(query_writes(q) for q in queries)) if queries else EVERYTHING
+
+
+def query_writes(query: str) -> frozenset[str]:
+    """What a GraphQL document's mutations may change (see :func:`mutation_writes`)."""
+    if len(query) > _CACHED_QUERY_CHARS:
+        return EVERYTHING
+    return _query_writes_cached(query)
+
+
+@lru_cache(maxsize=256)
+def _query_writes_cached(query: str) -> frozenset[str]:
+    try:
+        tree = parse(query)
+    except GraphQLError:
+        return EVERYTHING
+    fields: set[str] = set()
+    for definition in tree.definitions:
+        if getattr(definition, "operation", None) != OperationType.MUTATION:
+            continue
+        for selection in definition.selection_set.selections:  # type: ignore[attr-defined]
+            name = getattr(getattr(selection, "name", None), "value", None)
+            if name is None:  # a fragment spread: do not guess what it holds
+                return EVERYTHING
+            fields.add(name)
+    return frozenset({CARE}) if fields and fields <= CARE_ONLY_MUTATIONS else EVERYTHING
 
 
 class ApiKeyMiddleware:

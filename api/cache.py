@@ -8,6 +8,12 @@ from memory for ``ttl`` seconds. Any mutation through this app and every write j
 the server is the database's only writer while it runs (the CLI hands it its
 writes), so nothing else can make an answer stale for longer than ``ttl``.
 
+A write says what it touched (:data:`api.auth.EVERYTHING` unless it knows better: a
+care note or an assignment touches only the care workflow); the answers here are all
+dropped either way, but the listeners (:class:`api.context.StoreRunner`'s memo of the
+dashboard's metrics) and :attr:`ReadCache.content_version` keep what only content
+changes.
+
 It is plain ASGI (no per-request middleware object) and sits inside the API-key
 check, so a cached answer is only ever given to a request that was let through.
 """
@@ -21,7 +27,17 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from api.auth import ASGIApp, Message, Receive, Scope, Send, buffer_body
+from api.auth import (
+    CONTENT,
+    EVERYTHING,
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    buffer_body,
+    mutation_writes,
+)
 from api.guard import asks_mutation
 
 __all__ = ["ReadCache", "ReadCacheMiddleware"]
@@ -36,21 +52,26 @@ class ReadCache:
         self.size = size
         self._entries: OrderedDict[bytes, tuple[float, int, list[Message]]] = OrderedDict()
         self._lock = threading.Lock()
-        self.version = 0
+        self.version = 0  # moved by every write
+        self.content_version = 0  # moved by a write of more than the care workflow
         self.hits = 0
-        self._on_clear: list[Callable[[], None]] = []
+        self._on_clear: list[Callable[[frozenset[str]], None]] = []
 
-    def on_clear(self, listener: Callable[[], None]) -> None:
-        """Call ``listener`` after every :meth:`clear` (other caches of what writes change)."""
+    def on_clear(self, listener: Callable[[frozenset[str]], None]) -> None:
+        """Call ``listener(touched)`` after every :meth:`clear` (other caches of what
+        writes change)."""
         self._on_clear.append(listener)
 
-    def clear(self) -> None:
-        """Forget every answer: something was written. Safe from any thread."""
+    def clear(self, touched: frozenset[str] = EVERYTHING) -> None:
+        """Forget every answer: something was written (``touched``: what it may have
+        changed, see :data:`api.auth.EVERYTHING`). Safe from any thread."""
         with self._lock:
             self.version += 1
+            if CONTENT in touched:
+                self.content_version += 1
             self._entries.clear()
         for listener in self._on_clear:
-            listener()
+            listener(touched)
 
     def get(self, key: bytes) -> list[Message] | None:
         with self._lock:
@@ -93,7 +114,7 @@ class ReadCacheMiddleware:
             try:
                 await self.app(scope, replay, send)
             finally:
-                self.cache.clear()
+                self.cache.clear(mutation_writes(body))
             return
         if self.cache.ttl <= 0:
             await self.app(scope, replay, send)

@@ -19,9 +19,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import pandas as pd
 import strawberry
 
-from api.context import Info
+from analytics.care import waiting_hours
+from api.context import Info, StoreRunner
 from api.errors import UserError
 from api.events import publish_from
 from api.types import (
@@ -42,8 +44,8 @@ from graph.audit import summarize
 from graph.model import Post, PostKind
 from graph.store import GraphBatch, GraphStore
 
-__all__ = ["CareCase", "CareMutations", "RecordedResponse", "actor", "care_case", "care_queue",
-           "record"]
+__all__ = ["CareCase", "CareMutations", "RecordedResponse", "actor", "care_backlog", "care_case",
+           "care_queue", "queue_state", "record"]
 
 MAX_NOTE_CHARS = 10_000
 MAX_RESPONSE_CHARS = 10_000
@@ -86,6 +88,41 @@ def mentioned_in_notes(store: GraphStore, name: str) -> set[str]:
             if any(me in mentions(t) for t in texts)}
 
 
+async def queue_state(runner: StoreRunner) -> tuple[Any, dict[str, dict[str, Any]]]:
+    """The queue's index (:class:`api.carequeue.CareQueueIndex`) and every conversation's
+    case, as of the last write.
+
+    The index is brought up to date once per write (api.carequeue: from what was written
+    since, not ranked again); a view of it is an ordering of arrays."""
+
+    def work(s: GraphStore) -> tuple[Any, dict[str, dict[str, Any]]]:
+        return _fresh_index(s), s.care_cases()
+
+    state: tuple[Any, dict[str, dict[str, Any]]] = await runner.memoized(
+        "care_queue", QUEUE_MEMO_SECONDS, work)
+    return state
+
+
+async def care_backlog(runner: StoreRunner, now: datetime | None = None
+                       ) -> list[dict[str, Any]]:
+    """The whole queue's backlog per team (most items first): how many wait, how many of
+    them are open and assigned, and their median and longest waiting time in hours."""
+    index, cases = await queue_state(runner)
+    now = now or datetime.now(UTC)
+    view = index.view(now, cases)
+    if not view.total:
+        return []
+    frame = pd.DataFrame({"team": view.teams.astype(str), "status": view.states.astype(str),
+                          "hours": waiting_hours(view.times, now)})
+    rows = [{"team": str(team), "waiting": len(group),
+             "open": int((group["status"] == "open").sum()),
+             "assigned": int((group["status"] == "assigned").sum()),
+             "median_hours": float(group["hours"].median()),
+             "max_hours": float(group["hours"].max())}
+            for team, group in frame.groupby("team", sort=True)]
+    return sorted(rows, key=lambda r: -int(r["waiting"]))
+
+
 async def care_queue(info: Info, team: str | None = None, status: CareStatus | None = None,
                      assignee: str | None = None, first: int = 20, after: str | None = None,
                      intent: str | None = None, language: str | None = None,
@@ -99,12 +136,7 @@ async def care_queue(info: Info, team: str | None = None, status: CareStatus | N
                         "careCase(conversationId)")
     offset = _decode_offset(after)
 
-    def work(s: GraphStore) -> tuple[Any, dict[str, dict[str, Any]]]:
-        return _fresh_index(s), s.care_cases()
-
-    # the index is brought up to date once per write (api.carequeue: from what was
-    # written since, not ranked again); a view of it is an ordering of arrays
-    index, cases = await info.context.store.memoized("care_queue", QUEUE_MEMO_SECONDS, work)
+    index, cases = await queue_state(info.context.store)
     noted = None
     if mentioning is not None:
         name = mentioning.strip().lstrip("@")

@@ -87,6 +87,7 @@ class QueueView:
     states: np.ndarray
     teams: np.ndarray
     assignees: np.ndarray
+    times: np.ndarray  # when each item's waiting post was made (UTC epoch nanoseconds)
 
     @property
     def total(self) -> int:
@@ -319,6 +320,9 @@ class CareQueueIndex:
         conversation is left out) and filtered (``conversations``: only these); each
         names its entry for :meth:`items`."""
         entries, order, columns = self._ranked(now)
+        with self._lock:  # the arrays of that same ranking (a refresh makes new ones)
+            entry_ns = self._arrays[1] if self._arrays is not None and \
+                self._entries is entries else entry_times(entries)
         keys = columns["conversation_key"][order]
         teams = columns["team"][order]
         keep = np.ones(len(order), dtype=bool)
@@ -351,7 +355,8 @@ class CareQueueIndex:
             keep &= states == status
         if assignee is not None:
             keep &= who == assignee
-        return QueueView(order[keep], keys[keep], states[keep], routed[keep], who[keep])
+        return QueueView(order[keep], keys[keep], states[keep], routed[keep], who[keep],
+                         entry_ns[order][keep])
 
 
 _INDEXES_LOCK = threading.Lock()

@@ -34,6 +34,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
+from api.auth import CONTENT, EVERYTHING
 from api.errors import UserError
 from graph.outbox import OutboxItem
 from graph.store import (
@@ -76,8 +77,12 @@ class StoreRunner:
         self._run_lock = threading.Lock()
         self._run_generation = 0
         self._latest_run: tuple[int, AnalysisRunInfo | None] | None = None
-        # answers that only a write changes, kept a few seconds (see memoized)
-        self._memo: dict[str, tuple[int, float, Any]] = {}
+        # what each kind of write has moved (api.auth.EVERYTHING): a memoized answer
+        # names the kinds it reads, so a care note keeps the dashboard's metrics
+        self._generations: dict[str, int] = dict.fromkeys(EVERYTHING, 0)
+        # answers that only a write changes, kept a while (see memoized)
+        self._memo: dict[str, tuple[tuple[int, ...], float, Any]] = {}
+        self.memo_misses: dict[str, int] = {}  # answers computed, by name before any ':'
 
     @property
     def store(self) -> GraphStore:
@@ -147,29 +152,41 @@ class StoreRunner:
                 self._latest_run = (generation, run)
         return run
 
-    async def memoized(self, name: str, ttl: float, work: Callable[[GraphStore], T]) -> T:
-        """``work(store)``'s answer, computed again after a write or after ``ttl`` seconds:
-        for reads several pages ask at once that cost more than a page (the care queue
-        ranks every complaint to answer a page of it)."""
+    def _generation(self, reads: frozenset[str]) -> tuple[int, ...]:
+        return tuple(self._generations[kind] for kind in sorted(reads))
+
+    async def memoized(self, name: str, ttl: float, work: Callable[[GraphStore], T], *,
+                       reads: frozenset[str] = EVERYTHING) -> T:
+        """``work(store)``'s answer, computed again after a write of what it ``reads``
+        (:data:`api.auth.EVERYTHING`; the metrics read only ``content``) or after ``ttl``
+        seconds: for reads several pages ask at once that cost more than a page (the
+        care queue ranks every complaint to answer a page of it)."""
         with self._run_lock:
-            generation, entry = self._run_generation, self._memo.get(name)
+            generation, entry = self._generation(reads), self._memo.get(name)
         if entry is not None and entry[0] == generation and time.monotonic() < entry[1]:
             return cast(T, entry[2])
         answer = await self.call(work)
         with self._run_lock:
-            if self._run_generation == generation:  # no write finished meanwhile
+            family = name.partition(":")[0]  # "metrics", not one per window asked
+            self.memo_misses[family] = self.memo_misses.get(family, 0) + 1
+            if self._generation(reads) == generation:  # no such write finished meanwhile
                 if len(self._memo) >= MEMO_SIZE:  # many different questions: start over
                     self._memo.clear()
                 self._memo[name] = (generation, time.monotonic() + ttl, answer)
         return answer
 
-    def forget_latest_run(self) -> None:
-        """Something was written: read the latest run (and every memoized answer) afresh.
-        Safe from any thread."""
+    def forget_latest_run(self, touched: frozenset[str] = EVERYTHING) -> None:
+        """Something was written (``touched``: what it may have changed, see
+        :data:`api.auth.EVERYTHING`): read the latest run (after a content write) and the
+        memoized answers that read what it touched afresh. Safe from any thread."""
         with self._run_lock:
-            self._run_generation += 1
-            self._latest_run = None
-            self._memo.clear()
+            for kind in touched:
+                self._generations[kind] += 1
+            if CONTENT in touched:  # an analysis run, or accounts forgotten
+                self._run_generation += 1
+                self._latest_run = None
+            if touched >= EVERYTHING:  # nothing memoized holds any more
+                self._memo.clear()
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Collection, Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +31,7 @@ import orjson
 from api.webhooks import Dispatcher, Event
 from graph.outbox import BY_HAND, SENT, OutboxItem
 
-__all__ = ["EventBus", "EventLog", "EventWatcher", "publish_from"]
+__all__ = ["CHECK_PARTS", "EventBus", "EventLog", "EventWatcher", "publish_from"]
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +146,10 @@ class EventBus:
             self.dispatcher.close()
 
 
+#: what an events check compares: the care queue, the alerts, the outbox's settled items
+CHECK_PARTS = ("care_item", "alert", "delivery")
+
+
 class EventWatcher:
     """New care-queue conversations, new alerts and settled deliveries, as events.
 
@@ -165,22 +169,28 @@ class EventWatcher:
         self._alerts = alerts
         self._deliveries = deliveries or settled_deliveries
 
-    def check(self, store: Any, now: datetime | None = None) -> list[Event]:
+    def check(self, store: Any, now: datetime | None = None,
+              parts: Collection[str] = CHECK_PARTS) -> list[Event]:
         """Events for what is in the queue or alerting now and was not at the last
-        check (nothing on the very first check: it only learns what is there)."""
+        check (nothing on the very first check: it only learns what is there).
+
+        ``parts`` (of :data:`CHECK_PARTS`) are compared; the others are neither read nor
+        moved on (a check when nothing was written compares only the alerts)."""
         when = now or datetime.now(UTC)
-        items = {i.conversation_key: i for i in self._care_queue(store)}
-        alerts = {a.key: a for a in self._alerts(store, when)}
-        # one state per settled delivery: ``<response key>|<state>`` (a retried reply
-        # leaves the set, and is told again when it settles again)
-        settled = {f"{d.key}|{d.state}": d for d in self._deliveries(store)}
+        found: list[tuple[str, dict[str, Any], Callable[[Any], Event]]] = []
+        if "care_item" in parts:
+            items = {i.conversation_key: i for i in self._care_queue(store)}
+            found.append(("care_item", items, lambda i: Event("care_item", _care_item(i))))
+        if "alert" in parts:
+            alerts = {a.key: a for a in self._alerts(store, when)}
+            found.append(("alert", alerts, lambda a: Event("alert", _alert(a))))
+        if "delivery" in parts:
+            # one state per settled delivery: ``<response key>|<state>`` (a retried reply
+            # leaves the set, and is told again when it settles again)
+            settled = {f"{d.key}|{d.state}": d for d in self._deliveries(store)}
+            found.append(("delivery", settled, _delivery))
         events: list[Event] = []
-        current: dict[str, Any]
-        data: Callable[[Any], Event]
-        for kind, current, data in (
-                ("care_item", items, lambda i: Event("care_item", _care_item(i))),
-                ("alert", alerts, lambda a: Event("alert", _alert(a))),
-                ("delivery", settled, _delivery)):
+        for kind, current, data in found:
             seen = store.event_states(kind)
             added = sorted(set(current) - (seen or set()))
             removed = sorted((seen or set()) - set(current))

@@ -17,6 +17,7 @@ import pandas as pd
 
 from analytics.influence import group_influence
 from analytics.metrics import compute_metrics
+from api.auth import CONTENT
 from api.context import Info
 from api.errors import UserError
 from api.network import NETWORK_CACHE, NetworkFrames, build_network, interaction_graph
@@ -166,6 +167,9 @@ async def influence_within(info: Info, community: int | None = None, topic: str 
 
 
 # ---------------------------------------------------------------------- metrics
+METRICS_MEMO_SECONDS = 600.0
+
+
 def _utc(value: datetime | None) -> datetime | None:
     return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
@@ -175,7 +179,12 @@ async def metrics(info: Info, since: datetime | None = None, until: datetime | N
     start, end = _utc(since), _utc(until)
     if start and end and start >= end:
         raise UserError("'since' must be before 'until'")
-    # the dashboard's figures change only with a write: kept until one (or half a minute)
+    # The dashboard's figures read posts, scores, links, purchases and the brand settings:
+    # kept until a write of those ("content"; a care note, an assignment, a resolution
+    # or a saved reply is not one). Without a write they are a function of the data
+    # alone (the default window ends at the newest post, not now), so the lifetime is
+    # only a bound on what a write that did not say so could leave stale.
     result = await info.context.store.memoized(
-        f"metrics:{start}:{end}", 30.0, lambda s: compute_metrics(s, start, end))
+        f"metrics:{start}:{end}", METRICS_MEMO_SECONDS,
+        lambda s: compute_metrics(s, start, end), reads=frozenset({CONTENT}))
     return Metrics.from_domain(result)

@@ -366,7 +366,7 @@ class JobRunner:
     #: how many quiet periods a busy stream's new posts wait at most
     STREAM_FACTOR = 10.0
 
-    def __init__(self, store: GraphStore, on_change: Callable[[], None] | None = None, *,
+    def __init__(self, store: GraphStore, on_change: Callable[..., None] | None = None, *,
                  understand_after: float = 0.0, understand_limit: int = 0) -> None:
         #: job kinds this server runs itself (``events``), before :func:`execute`'s own
         self.handlers: dict[str, Callable[[GraphStore, dict[str, Any], Report],
@@ -455,8 +455,10 @@ class JobRunner:
             # a job that says it changed nothing (an events check that found none) does
             # not make read processes reopen the database
             if self._on_change is not None and (job.result or {}).get("changed", True):
+                touched = (job.result or {}).get("touched")
                 try:
-                    self._on_change()
+                    # what it wrote, when it says (api.auth.EVERYTHING); else anything
+                    self._on_change(*(() if touched is None else (frozenset(touched),)))
                 except OSError as exc:  # e.g. a full disk: the worker must live on
                     print(f"job {job.id}: could not publish the change: {exc}",
                           file=sys.stderr, flush=True)

@@ -1,15 +1,30 @@
 """The writer's live work in ``scrm serve``: monitors polled in the background, and
-events (new care items, new alerts) watched for and told to webhooks and subscribers.
+events (new care items, new alerts, settled replies) watched for and told to webhooks
+and subscribers.
 
 Everything that writes runs as a job on the server's one job thread (:class:`JobRunner`),
 so a monitor round, an events check, an ingest sent by the CLI and an analysis never
 write at the same time. Every ``SCRM_EVENTS_SECONDS`` (5) the loop submits a ``monitor``
-round when an enabled monitor is due (``SCRM_MONITOR_IN_SERVE``) and then an ``events``
-check; a check that found nothing new changes nothing, so read processes are not told
-to reopen the database for it (they reopen at most once per round). With
-``SCRM_ANALYZE_EVERY_SECONDS`` set, a warm-started ``analyze`` job refreshes the scores
-that often while rounds load new posts; the API keeps answering from the previous run
-until the new one completes.
+round when an enabled monitor is due (``SCRM_MONITOR_IN_SERVE``) and the outbox's sends;
+the ``events`` check itself runs only when there is something to compare:
+
+* after any write (the read cache's version moved): the care queue and the outbox's
+  settled replies, which only writes change; and the alerts too when the write was of
+  content (posts, scores, settings: ``ReadCache.content_version``), not a care note,
+  an assignment or a resolution;
+* with nothing written, only the alerts, at most every ``SCRM_EVENTS_IDLE_SECONDS``
+  (900). Time alone can end an alert but never start one: a new bucket holds no posts
+  (below ``min_count``), the bucket holding ``now`` is tested against a baseline scaled
+  by how much of it has passed (so the same posts only grow less significant), and a
+  person's post only ages out of ``person_hours``. An idle re-run therefore only lets
+  the remembered alerts follow those that ended; it publishes nothing new, so it need
+  not run often (it costs a whole-store pass: 7 s of CPU at 100k accounts).
+
+A check that found nothing changes nothing, so read processes are not told to reopen
+the database for it, and one that found something says it touched no cached answer.
+With ``SCRM_ANALYZE_EVERY_SECONDS`` set, a warm-started ``analyze`` job refreshes the
+scores that often while rounds load new posts; the API keeps answering from the previous
+run until the new one completes.
 """
 
 from __future__ import annotations
@@ -17,10 +32,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
-from api.events import EventBus, EventLog, EventWatcher
+from api.events import CHECK_PARTS, EventBus, EventLog, EventWatcher
 from api.webhooks import Dispatcher, StoreWebhooks
 from graph.config import Settings
 from graph.store import GraphStore
@@ -28,10 +44,6 @@ from graph.store import GraphStore
 __all__ = ["LiveWork", "watch_events"]
 
 log = logging.getLogger(__name__)
-
-
-# how often the events check runs when nothing was written (time alone can make an alert)
-IDLE_EVENTS_SECONDS = 60.0
 
 
 class _QueuedItem:
@@ -74,12 +86,14 @@ def _alerts(store: GraphStore, now: datetime) -> list[Any]:
     return compute_alerts(store, now=now, settings=alert_settings(settings), series=series)
 
 
-def watch_events(store: GraphStore, bus: EventBus, watcher: EventWatcher | None = None
-                 ) -> dict[str, Any]:
-    """One events check: publish what is new; the ``events`` job's result."""
-    events = (watcher or EventWatcher(_care_queue, _alerts)).check(store)
+def watch_events(store: GraphStore, bus: EventBus, watcher: EventWatcher | None = None,
+                 parts: Collection[str] = CHECK_PARTS) -> dict[str, Any]:
+    """One events check of ``parts`` (all by default): publish what is new; the ``events``
+    job's result (what it wrote, the remembered states, is read by no cached answer)."""
+    events = (watcher or EventWatcher(_care_queue, _alerts)).check(store, parts=parts)
     bus.publish_many(events)
-    return {"events": len(events), "changed": bool(events)}
+    return {"events": len(events), "changed": bool(events), "touched": [],
+            "parts": list(parts)}
 
 
 class LiveWork:
@@ -103,12 +117,13 @@ class LiveWork:
         self.jobs = app.state.jobs
         watcher = EventWatcher(_care_queue, _alerts)
         self.jobs.handlers["events"] = lambda s, payload, report: watch_events(
-            s, self.bus, watcher)
+            s, self.bus, watcher, payload.get("parts") or CHECK_PARTS)
         self._loaded = False  # a round loaded posts since the last analysis
         # every write (a mutation, a job that changed something) clears the read cache and
-        # moves its version: the events check (the whole care queue and the alerts) runs
-        # after writes, and when idle only once a minute, not every few seconds
+        # moves its version, and a write of content its content version: the events
+        # check runs the parts that a write may have changed (see the module docstring)
         self._cache = getattr(app.state, "read_cache", None)
+        self.checks: list[list[str]] = []  # the parts of each check submitted (tests)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="scrm-live", daemon=True)
         from api.streams import ServeStreams  # streams kept open, written as jobs
@@ -138,15 +153,28 @@ class LiveWork:
             log.warning("live %s job failed: %s", payload["kind"], job.error)
         return job
 
-    def _written_since(self, seen: int | None) -> int | None:
-        """The read cache's version when it moved since ``seen`` (None: it did not)."""
-        version = getattr(self._cache, "version", None)
-        return version if version is None or version != seen else None
+    def _versions(self) -> tuple[int | None, int | None]:
+        """The read cache's (version, content version): (None, None) without a cache,
+        which makes every check a whole one."""
+        return (getattr(self._cache, "version", None),
+                getattr(self._cache, "content_version", None))
+
+    def _parts_due(self, seen: tuple[int | None, int | None], last_alerts: float
+                   ) -> list[str]:
+        """What the events check must compare now (empty: nothing to check)."""
+        version, content = self._versions()
+        written = version is None or version != seen[0]
+        parts = ["care_item", "delivery"] if written else []
+        idle = self.settings.events_idle_seconds
+        if content is None or content != seen[1] or (
+                idle > 0 and time.monotonic() - last_alerts >= idle):
+            parts.append("alert")
+        return [p for p in CHECK_PARTS if p in parts]
 
     def _loop(self) -> None:
         last_analysis = time.monotonic()
-        seen: int | None = -1
-        last_check = 0.0
+        seen: tuple[int | None, int | None] = (-1, -1)  # the first check compares all
+        last_alerts = 0.0
         while not self._stop.wait(max(0.5, self.settings.events_seconds)):
             try:
                 if self._monitors_due():
@@ -158,11 +186,13 @@ class LiveWork:
                 if every > 0 and self._loaded and time.monotonic() - last_analysis >= every:
                     self._run({"kind": "analyze", "params": {"warm_start": True}})
                     last_analysis, self._loaded = time.monotonic(), False
-                moved = self._written_since(seen)
-                if moved is not None or time.monotonic() - last_check >= IDLE_EVENTS_SECONDS:
-                    seen = getattr(self._cache, "version", None)
-                    self._run({"kind": "events"})
-                    last_check = time.monotonic()
+                parts = self._parts_due(seen, last_alerts)
+                if parts:
+                    seen = self._versions()  # a write during the check: checked again
+                    self.checks.append(parts)
+                    self._run({"kind": "events", "parts": parts})
+                    if "alert" in parts:
+                        last_alerts = time.monotonic()
             except Exception:  # noqa: BLE001 - the loop outlives one bad round
                 log.exception("live work: a round failed")
 

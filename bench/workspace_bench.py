@@ -74,6 +74,20 @@ def _sign_in(url: str) -> str:
     return str(token)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, and its finished children's
+    (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # after the name: state is field 3, utime 14, stime 15, cutime 16, cstime 17
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+SERVER_PID: list[int] = []  # the served process, when the bench started it
+
+
 @contextmanager
 def _server(db: Path, readers: int) -> Iterator[str]:
     _bench_user(db)
@@ -83,6 +97,7 @@ def _server(db: Path, readers: int) -> Iterator[str]:
         cmd += ["--readers", str(readers)]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    SERVER_PID.append(proc.pid)
     try:
         for _ in range(600):
             try:
@@ -136,8 +151,8 @@ def server_times(url: str, pages: dict[str, str], repeat: int, session: str
 def after_write_times(url: str, pages: dict[str, str], conversation: str, repeat: int,
                       session: str) -> dict[str, dict[str, float]]:
     """Median and worst wall time of each page's first response after a write (a care
-    note added to ``conversation`` through GraphQL, which drops every memoized answer),
-    in ms."""
+    note added to ``conversation`` through GraphQL: it drops the read cache and what reads
+    the care workflow, e.g. the queue, not the dashboard's metrics), in ms."""
     note = ("mutation($c: ID!) { addNote(conversationId: $c, text: \"bench\") "
             "{ id } }")
     out = {}
@@ -201,21 +216,36 @@ def main() -> None:
     ap.add_argument("--no-lighthouse", action="store_true")
     ap.add_argument("--after-write", type=int, default=0, metavar="N",
                     help="also time each page's first response after a write, N times")
+    ap.add_argument("--idle", type=float, default=0, metavar="S",
+                    help="with --db: then the server's CPU seconds over S idle seconds "
+                         "(after 15 s for the checks that follow the last write)")
     args = ap.parse_args()
     if not args.db and not args.url:
         ap.error("give --db or --url")
+
+    def cpu() -> float:
+        return cpu_seconds(SERVER_PID[-1]) if SERVER_PID else 0.0
 
     def run(url: str) -> dict[str, object]:
         pages = _pages(url)
         if args.pages:
             pages = {k: v for k, v in pages.items() if k in args.pages.split(",")}
         session = args.session or _sign_in(url)
+        used = cpu()
         result: dict[str, object] = {"server": server_times(url, pages, args.repeat, session)}
+        result["server_cpu_s"] = round(cpu() - used, 1)  # the warm-up's included
         every = _pages(url)
         if args.after_write and "conversation" in every:
+            used = cpu()
             result["after_write"] = after_write_times(
                 url, pages, every["conversation"].rsplit("/", 1)[-1], args.after_write,
                 session)
+            result["after_write_cpu_s"] = round(cpu() - used, 1)
+        if args.idle and SERVER_PID:
+            time.sleep(15)
+            used = cpu()
+            time.sleep(args.idle)
+            result["idle"] = {"seconds": args.idle, "server_cpu_s": round(cpu() - used, 1)}
         result["paint"] = paint_times(url, pages, session)
         if not args.no_lighthouse:
             result["lighthouse"] = {name: lighthouse(url, pages[name])

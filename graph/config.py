@@ -144,6 +144,10 @@ class Settings(BaseSettings):
     # scrm serve: poll the enabled monitors, and look for events this often (seconds)
     monitor_in_serve: bool = True
     events_seconds: float = 5.0
+    # scrm serve, nothing written: compare the alerts again at most this often (seconds;
+    # 0: never). Time alone only ends an alert (api/live.py), so this only moves on
+    # what the events check remembers; a write is checked within events_seconds.
+    events_idle_seconds: float = 900.0
     # scrm serve: refresh the scores (a warm-started analysis) this often while new posts
     # arrive (seconds; 0: only 'scrm analyze')
     analyze_every_seconds: float = 0.0

@@ -35,13 +35,14 @@ def run_server(store: GraphStore, settings: Settings, host: str, port: int,
     import uvicorn
 
     from api.app import create_app
+    from api.auth import EVERYTHING
     from api.jobs import JobRunner, announce, server_file
 
     app = create_app(store=store, settings=settings)
     read_cache = app.state.read_cache
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     processes: list[Any] = []
-    on_change: Callable[[], None] = read_cache.clear
+    on_change: Callable[..., None] = read_cache.clear
     listen_host, listen_port, writer_url = host, port, url
     if readers:
         from api.readers import GenerationMiddleware, bump_generation, generation_file
@@ -49,8 +50,8 @@ def run_server(store: GraphStore, settings: Settings, host: str, port: int,
         generation = generation_file(settings.db)
         app.add_middleware(GenerationMiddleware, path=generation)
 
-        def on_change() -> None:
-            read_cache.clear()
+        def on_change(touched: frozenset[str] = EVERYTHING) -> None:
+            read_cache.clear(touched)
             bump_generation(generation)
 
         listen_host, listen_port = "127.0.0.1", _free_port()

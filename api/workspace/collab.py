@@ -144,6 +144,7 @@ async def save_reply(request: Request, name: str = Form(...), text: str = Form("
         return _back("/settings/replies", error=f"At most {MAX_REPLIES} saved replies")
     await request.app.state.store_runner.call(
         lambda s: s.save_settings({REPLY_PREFIX + name: text.strip()}))
-    request.app.state.read_cache.clear()
+    # a saved reply is read by no memoized answer (neither the metrics nor the queue)
+    request.app.state.read_cache.clear(frozenset())
     return _back("/settings/replies", flash=f"Saved reply {name!r} "
                  + ("saved" if text.strip() else "removed"))

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import Request
 
+from api.auth import query_writes
 from api.context import Context
 from api.schema import schema
 
@@ -41,4 +42,4 @@ async def mutate(request: Request, query: str, **variables: Any) -> dict[str, An
     try:
         return await execute(request, query, **variables)
     finally:
-        request.app.state.read_cache.clear()
+        request.app.state.read_cache.clear(query_writes(query))

@@ -91,10 +91,6 @@ query Dashboard($since: DateTime, $until: DateTime) {
     change { daily { day posts sentiment negativeShare }
              risingTerms { term count previous lift } }
   }
-  careQueue(first: 100) {
-    total
-    edges { node { team status waitingHours } }
-  }
 }"""
 
 ASSIGN = """

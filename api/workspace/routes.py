@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from api.care import care_backlog
 from api.explore import explorer_fragment
 from api.workspace import queries as q
 from api.workspace.acting import acting, csrf_of, require_write
@@ -25,7 +26,6 @@ from api.workspace.collab import (
 from api.workspace.gql import WorkspaceError, execute, mutate
 from api.workspace.view import (
     account_reasons,
-    backlog_by_team,
     inbox_items,
     thread_tree,
     timeline_rows,
@@ -319,9 +319,10 @@ async def dashboard(request: Request, days: str = "30", until: str = "") -> HTML
                              since=(newest - timedelta(days=WINDOWS[days])).isoformat(),
                              until=newest.isoformat())
         metrics = data["metrics"]
-    care = backlog_by_team(data["careQueue"]["edges"])
+    # the whole queue's counts, from its index in memory (not a first page of it)
+    care = await care_backlog(request.app.state.store_runner)
     return _page(request, "dashboard.html", "Dashboard", metrics=metrics, care=care,
-                 care_total=data["careQueue"]["total"], days=days, until=until,
+                 care_total=sum(t["waiting"] for t in care), days=days, until=until,
                  windows=WINDOWS)
 
 

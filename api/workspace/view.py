@@ -4,13 +4,12 @@ timeline, backlog by team, and the scores' reasons read through the store port."
 from __future__ import annotations
 
 from collections import defaultdict
-from statistics import median
 from typing import Any
 
 from api.context import StoreRunner
 from graph.store import GraphStore
 
-__all__ = ["account_reasons", "backlog_by_team", "inbox_items", "thread_tree",
+__all__ = ["account_reasons", "inbox_items", "thread_tree",
            "timeline_rows"]
 
 # what the ranking model's factors mean to an agent
@@ -73,16 +72,6 @@ def thread_tree(posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def timeline_rows(edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A person's cross-channel interactions, newest first."""
     return [edge["node"] for edge in edges]
-
-
-def backlog_by_team(edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Waiting items per team, with their median and longest waiting time (hours)."""
-    waits: dict[str, list[float]] = defaultdict(list)
-    for edge in edges:
-        waits[edge["node"]["team"]].append(float(edge["node"]["waitingHours"]))
-    return [{"team": team, "waiting": len(hours), "median_hours": median(hours),
-             "max_hours": max(hours)} for team, hours in sorted(
-                 waits.items(), key=lambda kv: -len(kv[1]))]
 
 
 async def account_reasons(runner: StoreRunner, keys: list[str]

@@ -56,3 +56,76 @@ def test_the_loop_runs_rounds_analyses_and_checks_as_jobs(tmp_path: Path) -> Non
 def jobs_done(jobs: JobRunner, kind: str) -> bool:
     return any(j.payload.get("kind") == kind and j.status == "completed"
                for j in list(jobs._jobs.values()))  # noqa: SLF001 - what ran, for the test
+
+
+def test_the_events_check_compares_only_what_a_write_may_have_changed(tmp_path: Path) -> None:
+    """Idle: no check at all (the alerts again only every SCRM_EVENTS_IDLE_SECONDS); a care
+    note: the queue and the replies; new content: the alerts too."""
+    from api.auth import CARE
+    from api.cache import ReadCache
+
+    db = tmp_path / "idle.lbdb"
+    store = EmbeddedStore(db)
+    settings = Settings(db=db, events_seconds=0.5, events_idle_seconds=900,
+                        monitor_in_serve=False)
+    cache = ReadCache()
+    app = SimpleNamespace(state=SimpleNamespace(jobs=JobRunner(store), read_cache=cache))
+    live = LiveWork(app, store, settings).start()
+    everything = ["care_item", "alert", "delivery"]
+    try:
+        wait_for(lambda: len(live.checks) >= 1)
+        assert live.checks == [everything]  # the first check learns what is there
+        time.sleep(2.0)  # four rounds of the loop with nothing written
+        assert live.checks == [everything]
+        cache.clear(frozenset({CARE}))  # a note, an assignment, a resolution
+        wait_for(lambda: len(live.checks) >= 2)
+        assert live.checks[1] == ["care_item", "delivery"]
+        cache.clear()  # new posts, a run, settings: anything
+        wait_for(lambda: len(live.checks) >= 3)
+        assert live.checks[2] == everything
+        # idle for longer than SCRM_EVENTS_IDLE_SECONDS: the alerts alone
+        seen = live._versions()  # noqa: SLF001 - the loop's decision, for the test
+        assert live._parts_due(seen, time.monotonic()) == []  # noqa: SLF001
+        assert live._parts_due(seen, time.monotonic() - 901) == ["alert"]  # noqa: SLF001
+        live.settings = Settings(db=db, events_idle_seconds=0)  # 0: never when idle
+        assert live._parts_due(seen, time.monotonic() - 10**6) == []  # noqa: SLF001
+    finally:
+        live.stop()
+        store.close()
+
+
+def test_a_check_of_some_parts_reads_and_moves_on_only_those(tmp_path: Path) -> None:
+    from api.events import EventWatcher
+
+    read: list[str] = []
+
+    def queue(store: Any) -> list[Any]:
+        read.append("care_item")
+        return []
+
+    def alerts(store: Any, now: Any) -> list[Any]:
+        read.append("alert")
+        return []
+
+    def deliveries(store: Any) -> list[Any]:
+        read.append("delivery")
+        return []
+
+    store = EmbeddedStore(tmp_path / "parts.lbdb")
+    try:
+        watcher = EventWatcher(queue, alerts, deliveries)
+        assert watcher.check(store, parts=["alert"]) == []
+        assert read == ["alert"]
+        assert store.event_states("alert") == set()  # learned (empty), not unknown
+        assert store.event_states("care_item") is None  # not compared yet
+        watcher.check(store)
+        assert read == ["alert", "care_item", "alert", "delivery"]
+    finally:
+        store.close()
+
+
+def wait_for(done: Any, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert done(), "not within a minute"
