@@ -40,6 +40,10 @@ from graph.embedded.shared import (
 from graph.schema import EMBEDDED_MIGRATIONS, EMBEDDED_SCHEMA, NODE_LABELS, REL_TYPES
 from graph.store import AccountView, StoreBusyError, StoreError
 
+# LadybugDB's refusal of a second write transaction while one is open (it does not wait)
+_ONE_WRITER = "Only one write transaction at a time"
+WRITE_WAIT_SECONDS = 60.0  # how long a write waits for a sibling's before giving up
+
 _LOCK_PID = re.compile(r"Lock is held by PID (\d+)")
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -274,24 +278,43 @@ class EmbeddedBase:
     def _exec(self, query: str, params: dict[str, Any] | None = None) -> Any:
         if self._conn is None:
             raise StoreError("The store is closed.")
-        try:
-            with self._family.gate.shared():
-                conn = getattr(self._scoped, "conn", None) or self._conn
-                return conn.execute(query, params or {})
-        except RuntimeError as exc:
-            failed = faults.storage_error(exc, self.path)
-            if failed is not None:
-                if faults.is_unsaved_commit(str(exc)):
-                    faults.mark_unsaved(self._db, exc, self.path)
-                raise failed from None
-            if "buffer pool is full" in str(exc):
-                pool = getattr(self, "_pool_mb", 4096)
-                raise StoreError(
-                    f"The embedded database ran out of memory for one query (its buffer pool "
-                    f"is {pool} MB). Set SCRM_BUFFER_POOL_MB (SCRM_ANALYZE_BUFFER_POOL_MB for "
-                    f"'scrm analyze') higher, e.g. {int(pool) * 2}, and run the command "
-                    "again.") from None
-            raise
+        waited_until: float | None = None
+        while True:
+            try:
+                with self._family.gate.shared():
+                    conn = getattr(self._scoped, "conn", None) or self._conn
+                    return conn.execute(query, params or {})
+            except RuntimeError as exc:
+                # A sibling's write transaction is open (the server's jobs write through a
+                # sibling while GraphQL mutations write through the store): LadybugDB
+                # refuses a second one instead of waiting, before it changes anything, so
+                # wait for the first to end and start again.
+                if _ONE_WRITER not in str(exc):
+                    self._raise_storage_error(exc)
+                    raise
+                now = time.monotonic()
+                waited_until = waited_until or now + WRITE_WAIT_SECONDS
+                if now >= waited_until:
+                    raise StoreError(
+                        f"another write to this database took longer than "
+                        f"{WRITE_WAIT_SECONDS:.0f} s; try again when it is done") from None
+                time.sleep(0.005)
+
+    def _raise_storage_error(self, exc: RuntimeError) -> None:
+        """Raise the product's error for an engine error that has one (disk, memory);
+        return for any other (the caller raises it as it is)."""
+        failed = faults.storage_error(exc, self.path)
+        if failed is not None:
+            if faults.is_unsaved_commit(str(exc)):
+                faults.mark_unsaved(self._db, exc, self.path)
+            raise failed from None
+        if "buffer pool is full" in str(exc):
+            pool = getattr(self, "_pool_mb", 4096)
+            raise StoreError(
+                f"The embedded database ran out of memory for one query (its buffer pool "
+                f"is {pool} MB). Set SCRM_BUFFER_POOL_MB (SCRM_ANALYZE_BUFFER_POOL_MB for "
+                f"'scrm analyze') higher, e.g. {int(pool) * 2}, and run the command "
+                "again.") from None
 
     def _rows(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         with self._family.gate.shared():

@@ -163,9 +163,14 @@ def test_delivery_state_and_events_over_graphql(tmp_path: Path, monkeypatch: pyt
             deadline = time.monotonic() + 30
             while len(received) < 2 and time.monotonic() < deadline:
                 time.sleep(0.1)  # the writer's dispatcher delivers them
-        finally:
+        except BaseException as failed:  # the server's own account of it, in the report
             serve.terminate()
-            serve.communicate(timeout=30)
+            failed.add_note("scrm serve said:\n" + serve.communicate(timeout=30)[0][-6000:])
+            raise
+        finally:
+            if serve.poll() is None:
+                serve.terminate()
+                serve.communicate(timeout=30)
         # the webhook got both, signed
         kinds = sorted(json.loads(body)["kind"] for _, body in received)
         assert kinds == ["response_failed", "response_sent"], kinds
