@@ -38,6 +38,9 @@ class Firehose:
                 return  # the connection drops
             ws.send(text)
             sent += 1
+        self.hold()
+
+    def hold(self) -> None:
         time.sleep(3)  # live: nothing more for now
 
 

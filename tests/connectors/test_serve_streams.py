@@ -14,17 +14,16 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from websockets.sync.server import ServerConnection, serve
+from websockets.sync.server import serve
 
 from graph.embedded import EmbeddedStore
 from ingest.connectors.jetstream import concerns
 from tests.cli.serving import scrm_env, start_serve
 from tests.connectors.replay import Canned, ReplayServer
-from tests.connectors.test_jetstream import jetstream_window
+from tests.connectors.test_jetstream import Firehose, jetstream_window
 
 # settings put in the environment here must not outlive a test in the cached object
 pytestmark = pytest.mark.usefixtures("fresh_settings")
@@ -32,29 +31,14 @@ BRAND = {"did:plc:i5y2f3gtpjxs3qg6fwgb6jb4", "did:plc:vqr6qcne2dya6o46z2citxdk"}
 STREAM = "mastodon/streaming_public_mastodon.social_48_updates.jsonl"
 
 
-class HeldFirehose:
-    """Sends the events at or after the subscriber's cursor, then holds the connection
-    open until ``release`` is set; the first connection drops after ``drop_after``."""
+class HeldFirehose(Firehose):
+    """A :class:`Firehose` that holds the connection open until ``release`` is set."""
 
     def __init__(self, events: list[str], drop_after: int) -> None:
-        self.events = events
-        self.drop_after = drop_after
-        self.cursors: list[int | None] = []
+        super().__init__(events, drop_after)
         self.release = threading.Event()
 
-    def handler(self, ws: ServerConnection) -> None:
-        query = parse_qs(urlsplit(ws.request.path if ws.request else "").query)
-        cursor = int(query["cursor"][0]) if "cursor" in query else None
-        self.cursors.append(cursor)
-        sent = 0
-        for text in self.events:
-            stamp = json.loads(text).get("time_us", 0) if text.startswith("{") else 0
-            if cursor is not None and stamp < cursor:
-                continue
-            if len(self.cursors) == 1 and sent == self.drop_after:
-                return  # the connection drops
-            ws.send(text)
-            sent += 1
+    def hold(self) -> None:
         self.release.wait(60)  # live: open, nothing more for now
 
 
