@@ -23,7 +23,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -42,6 +42,9 @@ from graph.store import AccountView, StoreBusyError, StoreError
 
 # LadybugDB's refusal of a second write transaction while one is open (it does not wait)
 _ONE_WRITER = "Only one write transaction at a time"
+# statements that may write (they take the family's write lock; a read never waits for one)
+_WRITING = re.compile(r"\b(CREATE|MERGE|SET|DELETE|REMOVE|COPY|DROP|ALTER|BEGIN|COMMIT|"
+                      r"ROLLBACK|CHECKPOINT|IMPORT|EXPORT|INSTALL|LOAD EXTENSION)\b")
 WRITE_WAIT_SECONDS = 60.0  # how long a write waits for a sibling's before giving up
 
 _LOCK_PID = re.compile(r"Lock is held by PID (\d+)")
@@ -131,6 +134,10 @@ class _Family:
     def __init__(self) -> None:
         self.gate = _Gate()
         self.handles: weakref.WeakSet[EmbeddedBase] = weakref.WeakSet()
+        # One writer at a time among the handles: LadybugDB refuses a second write
+        # transaction rather than waiting, and concurrent writes through two connections
+        # of one database have left a transaction open. Taken before the gate, always.
+        self.write_lock = threading.RLock()
 
 
 
@@ -279,9 +286,10 @@ class EmbeddedBase:
         if self._conn is None:
             raise StoreError("The store is closed.")
         waited_until: float | None = None
+        writes = self._writes(query)
         while True:
             try:
-                with self._family.gate.shared():
+                with writes, self._family.gate.shared():
                     conn = getattr(self._scoped, "conn", None) or self._conn
                     return conn.execute(query, params or {})
             except RuntimeError as exc:
@@ -300,6 +308,11 @@ class EmbeddedBase:
                         f"{WRITE_WAIT_SECONDS:.0f} s; try again when it is done") from None
                 time.sleep(0.005)
 
+    def _writes(self, query: str) -> Any:
+        """The family's write lock if ``query`` may write (taken before the gate), else
+        nothing to take."""
+        return self._family.write_lock if _WRITING.search(query) else nullcontext()
+
     def _raise_storage_error(self, exc: RuntimeError) -> None:
         """Raise the product's error for an engine error that has one (disk, memory);
         return for any other (the caller raises it as it is)."""
@@ -317,7 +330,7 @@ class EmbeddedBase:
                 "again.") from None
 
     def _rows(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        with self._family.gate.shared():
+        with self._writes(query), self._family.gate.shared():
             result = self._exec(query, params)
             columns = result.get_column_names()
             rows = []
@@ -326,13 +339,13 @@ class EmbeddedBase:
         return rows
 
     def _df(self, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-        with self._family.gate.shared():
+        with self._writes(query), self._family.gate.shared():
             df: pd.DataFrame = self._exec(query, params).get_as_df()
         return df
 
     def _arrow(self, query: str, params: dict[str, Any] | None = None) -> pa.Table:
         """A query result as an Arrow table, read while no one replaces the database."""
-        with self._family.gate.shared():
+        with self._writes(query), self._family.gate.shared():
             table: pa.Table = self._exec(query, params).get_as_arrow()
         return table
 
@@ -377,10 +390,14 @@ class EmbeddedBase:
         """Run ``work`` in one write transaction; it has returned only once the engine
         saved it (see :mod:`graph.embedded.faults` for when the engine's word is not
         enough)."""
-        with self._family.gate.shared():
+        with self._family.write_lock, self._family.gate.shared():
             return self._transaction(work)
 
     def _transaction(self, work: Any) -> Any:
+        with self._family.write_lock:
+            return self._transaction_body(work)
+
+    def _transaction_body(self, work: Any) -> Any:
         faults.check_saved(self._db, self.path)
         self._exec("BEGIN TRANSACTION")
         try:

@@ -244,7 +244,7 @@ class CareMixin(EmbeddedBase):
             raise StoreError(f"cannot compact {self.path}: its path holds a quote")
         work = self.path.parent / f"{self.path.name}.compact-{os.getpid()}"
         fresh = work / "fresh.lbdb"
-        with self._family.gate.alone():
+        with self._family.write_lock, self._family.gate.alone():
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir()
             try:
