@@ -117,6 +117,7 @@ def _group(item: pytest.Item) -> str:
     return BROWSER_GROUP if path.parent.name == "browser" else str(path.relative_to(REPO))
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups off the items
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     slow_groups = {_group(i) for i in items if i.get_closest_marker("slow")}
     slow_groups.add(BROWSER_GROUP)
