@@ -332,6 +332,9 @@ class Job:
     result: dict[str, Any] | None = None
     error: str | None = None
     created: float = field(default_factory=time.time)
+    # submitted by the server itself (monitor rounds, streams, events checks, scheduled
+    # understanding), not by a client waiting to read what it wrote
+    background: bool = False
 
     def view(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.payload.get("kind"), "status": self.status,
@@ -367,6 +370,7 @@ class JobRunner:
     STREAM_FACTOR = 10.0
 
     def __init__(self, store: GraphStore, on_change: Callable[..., None] | None = None, *,
+                 on_background_change: Callable[..., None] | None = None,
                  understand_after: float = 0.0, understand_limit: int = 0) -> None:
         #: job kinds this server runs itself (``events``), before :func:`execute`'s own
         self.handlers: dict[str, Callable[[GraphStore, dict[str, Any], Report],
@@ -376,6 +380,9 @@ class JobRunner:
         self._queue: list[Job] = []
         self._cv = threading.Condition()
         self._on_change = on_change
+        # a background job's change (default: as any other); with read processes, the
+        # server publishes those at a bounded pace (api.readers.GenerationPublisher)
+        self._on_background_change = on_background_change
         self.understand_after = understand_after
         self.understand_limit = understand_limit
         # monotonic times of the first and the latest write waiting to be understood
@@ -383,8 +390,8 @@ class JobRunner:
         self._thread = threading.Thread(target=self._work, name="scrm-jobs", daemon=True)
         self._thread.start()
 
-    def submit(self, payload: dict[str, Any]) -> Job:
-        job = Job(id=uuid.uuid4().hex[:12], payload=payload)
+    def submit(self, payload: dict[str, Any], *, background: bool = False) -> Job:
+        job = Job(id=uuid.uuid4().hex[:12], payload=payload, background=background)
         with self._cv:
             self._jobs[job.id] = job
             self._queue.append(job)
@@ -411,7 +418,7 @@ class JobRunner:
                     self._waiting = None
                     payload = {"kind": "understand", "limit": self.understand_limit,
                                "actor": "scrm serve"}
-                    job = Job(id=uuid.uuid4().hex[:12], payload=payload)
+                    job = Job(id=uuid.uuid4().hex[:12], payload=payload, background=True)
                     self._jobs[job.id] = job
                     return job
                 if self._queue:
@@ -454,11 +461,13 @@ class JobRunner:
                 self._schedule(job)
             # a job that says it changed nothing (an events check that found none) does
             # not make read processes reopen the database
-            if self._on_change is not None and (job.result or {}).get("changed", True):
+            publish = (self._on_background_change if job.background
+                       and self._on_background_change is not None else self._on_change)
+            if publish is not None and (job.result or {}).get("changed", True):
                 touched = (job.result or {}).get("touched")
                 try:
                     # what it wrote, when it says (api.auth.EVERYTHING); else anything
-                    self._on_change(*(() if touched is None else (frozenset(touched),)))
+                    publish(*(() if touched is None else (frozenset(touched),)))
                 except OSError as exc:  # e.g. a full disk: the worker must live on
                     print(f"job {job.id}: could not publish the change: {exc}",
                           file=sys.stderr, flush=True)

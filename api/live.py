@@ -146,7 +146,7 @@ class LiveWork:
                    for m in MonitorFile.beside(self.settings.db).all())
 
     def _run(self, payload: dict[str, Any]) -> Any:
-        job = self.jobs.submit(payload)
+        job = self.jobs.submit(payload, background=True)
         while job.status in ("queued", "running") and not self._stop.is_set():
             time.sleep(0.1)
         if job.status == "failed":

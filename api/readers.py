@@ -27,8 +27,8 @@ import orjson
 from api.auth import ASGIApp, Message, Receive, Scope, Send, buffer_body
 from api.guard import asks_mutation
 
-__all__ = ["GenerationMiddleware", "ReaderMiddleware", "WriterFollower", "bump_generation",
-           "generation_file", "reader_socket", "run_reader"]
+__all__ = ["GenerationMiddleware", "GenerationPublisher", "ReaderMiddleware", "WriterFollower",
+           "bump_generation", "generation_file", "reader_socket", "run_reader"]
 
 
 _HOP_HEADERS = {b"host", b"content-length", b"connection", b"keep-alive", b"transfer-encoding"}
@@ -59,6 +59,76 @@ def bump_generation(path: Path) -> None:
             path.touch()
 
 
+class GenerationPublisher:
+    """Writer side: publish the server's own background writes (stream batches every
+    0.25 s, monitor rounds, events checks) to the readers at most once per ``interval``
+    seconds. Every publication makes each reader open its handle again and drop its
+    caches, so a stream must not cause one per batch; the last write waiting is published
+    at most ``interval`` after the one before. A client's own mutation or job is still
+    published at once (:meth:`now`): it reads what it wrote on its next request."""
+
+    def __init__(self, path: Path, interval: float) -> None:
+        import threading
+
+        self.path = path
+        self.interval = max(0.0, interval)
+        self._lock = threading.Lock()
+        self._last = float("-inf")  # monotonic time of the last publication
+        self._pending: Any = None  # a threading.Timer for the write waiting
+        self.published = 0  # publications so far (tests, benchmarks)
+
+    def now(self) -> None:
+        """Publish at once (and the write waiting with it)."""
+        with self._lock:
+            self._cancel()
+            self._bump()
+
+    def soon(self) -> None:
+        """Publish now if the last publication is ``interval`` old, else when it is."""
+        import threading
+        import time
+
+        with self._lock:
+            if self._pending is not None:
+                return  # already due: it will carry this write too
+            wait = self._last + self.interval - time.monotonic()
+            if wait <= 0:
+                self._bump()
+                return
+            self._pending = threading.Timer(wait, self._due)
+            self._pending.daemon = True
+            self._pending.start()
+
+    def close(self) -> None:
+        """Publish the write waiting, if any (the server is stopping)."""
+        with self._lock:
+            if self._pending is not None:
+                self._cancel()
+                self._bump()
+
+    def _due(self) -> None:
+        with self._lock:
+            if self._pending is None:  # published meanwhile
+                return
+            self._pending = None
+            try:
+                self._bump()
+            except OSError:  # e.g. a full disk: the next write tries again
+                pass
+
+    def _cancel(self) -> None:
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+
+    def _bump(self) -> None:
+        import time
+
+        bump_generation(self.path)
+        self._last = time.monotonic()
+        self.published += 1
+
+
 def _token(path: Path) -> tuple[int, int] | None:
     try:
         st = os.stat(path)
@@ -85,9 +155,11 @@ class GenerationMiddleware:
     """Writer side: bump the generation before a mutation's answer leaves (the write is
     committed by then), so no reader can be asked before it knows."""
 
-    def __init__(self, app: ASGIApp, path: Path) -> None:
+    def __init__(self, app: ASGIApp, path: Path,
+                 publisher: GenerationPublisher | None = None) -> None:
         self.app = app
         self.path = path
+        self.publisher = publisher
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or (
@@ -115,7 +187,10 @@ class GenerationMiddleware:
                                if m["type"] == "http.response.body")
             if start is not None and (workspace and start["status"] < 400
                                       or start["status"] == 200 and _wrote(payload)):
-                bump_generation(self.path)
+                if self.publisher is not None:
+                    self.publisher.now()
+                else:
+                    bump_generation(self.path)
             for message in held:
                 await send(message)
 

@@ -59,7 +59,7 @@ class ServeStreams:
         """Run a job on the writer's job thread and wait for it (one at a time)."""
         import time
 
-        job = self.jobs.submit(payload)
+        job = self.jobs.submit(payload, background=True)
         while job.status in ("queued", "running") and not self._stopping.is_set():
             time.sleep(0.02)
         return job

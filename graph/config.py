@@ -40,6 +40,9 @@ class Settings(BaseSettings):
             memory (any write clears it; 0 turns the cache off).
         debug: Show the Python traceback of an unexpected error.
         readers: Read-only API processes beside the writer (``scrm serve --readers``).
+        reader_refresh_seconds: With read processes, how often at most the server's own
+            background writes (streams, monitor rounds) make them open the database
+            again; a client's own write is visible to them at once.
         db_threads: Threads one embedded-database query may use (0: one per core).
         buffer_pool_mb: The embedded database's page cache (MB) for every command but
             ``scrm analyze``.
@@ -83,6 +86,7 @@ class Settings(BaseSettings):
     read_cache_seconds: float = 2.0
     debug: bool = False
     readers: int = 0
+    reader_refresh_seconds: float = 1.0
     db_threads: int = 0
     buffer_pool_mb: int = 4096
     half_life_days: float = 90.0

@@ -43,22 +43,29 @@ def run_server(store: GraphStore, settings: Settings, host: str, port: int,
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     processes: list[Any] = []
     on_change: Callable[..., None] = read_cache.clear
+    on_background_change: Callable[..., None] | None = None
     listen_host, listen_port, writer_url = host, port, url
     if readers:
-        from api.readers import GenerationMiddleware, bump_generation, generation_file
+        from api.readers import GenerationMiddleware, GenerationPublisher, generation_file
 
         generation = generation_file(settings.db)
-        app.add_middleware(GenerationMiddleware, path=generation)
+        publisher = GenerationPublisher(generation, settings.reader_refresh_seconds)
+        app.add_middleware(GenerationMiddleware, path=generation, publisher=publisher)
 
         def on_change(touched: frozenset[str] = EVERYTHING) -> None:
             read_cache.clear(touched)
-            bump_generation(generation)
+            publisher.now()
+
+        def on_background_change(touched: frozenset[str] = EVERYTHING) -> None:
+            read_cache.clear(touched)
+            publisher.soon()  # a stream's batches: readers reopen at a bounded pace
 
         listen_host, listen_port = "127.0.0.1", _free_port()
         writer_url = f"http://127.0.0.1:{listen_port}"
         processes = _start_readers(settings, host, port, writer_url, readers)
     # new posts (hand-offs, monitor rounds) are understood by the writer, debounced
     app.state.jobs = JobRunner(store, on_change=on_change,
+                               on_background_change=on_background_change,
                                understand_after=settings.understand_after_seconds,
                                understand_limit=settings.understand_per_run)
     from api.live import LiveWork
