@@ -2,14 +2,19 @@
 
 Positive-unlabelled learning (Elkan and Noto 2008): a logistic regression separates
 the accounts linked to customers (positives) from everyone else (unlabelled); the
-unlabelled accounts it scores highest look most like customers. Features, each a
-column anyone can read back as a reason:
+unlabelled accounts it scores highest look most like customers. Each unlabelled account
+is scored by a model fitted without it (cross-fitting), and accounts nothing was seen
+from (no post, no interaction: named only by a CRM file) are left out, since the only
+such accounts are customers' and keeping them would teach "silent means customer".
+Features, each a column anyone can read back as a reason:
 
 * **neighbourhood** — the share of an account's interaction weight that is with
-  customers, and with the top advocates;
+  customers, and with the top advocates; how near it is to the customers
+  (personalised PageRank restarting at them, read off its neighbours);
 * **topics** — cosine similarity of its words (TF-IDF) to the customers' words;
-* **engagement** — posts addressing the brand, brand sentiment, engagement received,
-  influence and reach (log-scaled).
+* **engagement** — posts addressing the brand, interactions with the brand's own
+  accounts and their answers, brand sentiment, engagement received, influence and
+  reach (log-scaled).
 
 Pure functions over frames; the CLI and the API call :func:`lookalikes` with what the
 store gives.
@@ -17,10 +22,12 @@ store gives.
 References:
     Elkan, Noto. Learning classifiers from only positive and unlabeled data (KDD 2008).
     Salton, Buckley. Term-weighting approaches in automatic text retrieval (1988).
+    Haveliwala. Topic-sensitive PageRank (WWW 2002).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,9 +36,10 @@ import pandas as pd
 __all__ = ["FEATURES", "Lookalikes", "lookalike_features", "lookalikes"]
 
 FEATURES: tuple[str, ...] = (
-    "talks with customers", "talks with advocates", "in a community of customers",
-    "on a platform of customers", "writes like customers",
-    "posts to the brand", "brand sentiment", "engagement received", "influence", "reach")
+    "talks with customers", "talks with advocates", "near customers",
+    "in a community of customers", "on a platform of customers", "writes like customers",
+    "posts to the brand", "engages with the brand's accounts", "answered by the brand",
+    "brand sentiment", "engagement received", "influence", "reach")
 
 
 @dataclass
@@ -45,7 +53,8 @@ class Lookalikes:
 
 
 def lookalike_features(scores: pd.DataFrame, customers: pd.Series, advocates: set[str],
-                       edges: pd.DataFrame, texts: pd.DataFrame) -> pd.DataFrame:
+                       edges: pd.DataFrame, texts: pd.DataFrame,
+                       brand: Collection[str] = ()) -> pd.DataFrame:
     """The :data:`FEATURES` of every account.
 
     Args:
@@ -55,6 +64,7 @@ def lookalike_features(scores: pd.DataFrame, customers: pd.Series, advocates: se
         advocates: The top advocates' keys.
         edges: ``src``, ``dst``, ``weight`` (interactions, either direction counts).
         texts: ``author_key``, ``text``.
+        brand: The brand's own accounts.
     """
     keys = scores.index.astype(str)
     is_customer = customers.reindex(keys).fillna(False).to_numpy(dtype=bool)
@@ -71,6 +81,7 @@ def lookalike_features(scores: pd.DataFrame, customers: pd.Series, advocates: se
                         ("talks with advocates", advocates)):
         part = both[both["b"].isin(group)].groupby("a")["w"].sum()
         out[name] = (part / total).reindex(keys).fillna(0.0).to_numpy()
+    out["near customers"] = _proximity(keys, both, is_customer)
     # The share of customers among the others in the account's community and on its
     # platform (leaving the account itself out, so a customer does not count itself).
     platforms = np.asarray([k.split(":", 1)[0] for k in keys], dtype=object)
@@ -83,6 +94,12 @@ def lookalike_features(scores: pd.DataFrame, customers: pd.Series, advocates: se
     out["writes like customers"] = _text_similarity(keys, texts, customer_keys)
     out["posts to the brand"] = np.log1p(pd.to_numeric(scores["brand_posts"],
                                                         errors="coerce").fillna(0.0))
+    directed = edges[edges["src"].astype(str) != edges["dst"].astype(str)]
+    for name, mine, theirs in (("engages with the brand's accounts", "src", "dst"),
+                               ("answered by the brand", "dst", "src")):
+        part = directed[directed[theirs].astype(str).isin(list(brand))]
+        weight = part["weight"].astype(float).groupby(part[mine].astype(str)).sum()
+        out[name] = np.log1p(weight.reindex(keys).fillna(0.0).to_numpy())
     out["brand sentiment"] = pd.to_numeric(scores["brand_sentiment"],
                                            errors="coerce").fillna(0.0)
     out["engagement received"] = np.log1p(pd.to_numeric(scores["engagement"],
@@ -91,6 +108,33 @@ def lookalike_features(scores: pd.DataFrame, customers: pd.Series, advocates: se
     out["influence"] = np.log1p(influence / max(float(influence.median()), 1e-12))
     out["reach"] = np.log1p(pd.to_numeric(scores["reach"], errors="coerce").fillna(0.0))
     return out
+
+
+def _proximity(keys: pd.Index, both: pd.DataFrame, is_customer: np.ndarray, *,
+               alpha: float = 0.85, rounds: int = 30) -> np.ndarray:
+    """How close an account is to the customers in the interaction graph: personalised
+    PageRank restarting at the customers, read off the account's neighbours (their
+    mean, weighted by interaction) so that a customer's own restarts do not count for
+    it, log-scaled."""
+    import scipy.sparse as sp
+
+    n = len(keys)
+    if not is_customer.any() or both.empty:
+        return np.zeros(n)
+    index = pd.Series(np.arange(n), index=keys)
+    a = index.reindex(both["a"].to_numpy()).to_numpy()
+    b = index.reindex(both["b"].to_numpy()).to_numpy()
+    ok = ~(np.isnan(a) | np.isnan(b))
+    adjacency = sp.csr_matrix((both["w"].to_numpy(dtype=float)[ok],
+                               (a[ok].astype(int), b[ok].astype(int))), shape=(n, n))
+    degree = np.asarray(adjacency.sum(axis=1)).ravel()
+    step = sp.diags(1.0 / np.where(degree > 0, degree, 1.0)) @ adjacency  # row-stochastic
+    restart = is_customer / is_customer.sum()
+    x = restart.copy()
+    for _ in range(rounds):
+        x = (1 - alpha) * restart + alpha * (step.T @ x)
+    around = step @ (x / np.where(degree > 0, degree, 1.0))
+    return np.asarray(np.log1p(around * n), dtype=float)
 
 
 def _text_similarity(keys: pd.Index, texts: pd.DataFrame, positives: set[str]) -> np.ndarray:
@@ -115,30 +159,53 @@ def _text_similarity(keys: pd.Index, texts: pd.DataFrame, positives: set[str]) -
 
 
 def lookalikes(features: pd.DataFrame, customers: pd.Series, *, exclude: set[str],
-               seed: int = 0) -> Lookalikes:
+               silent: Collection[str] = (), folds: int = 5, seed: int = 0) -> Lookalikes:
     """Non-customers ranked by how much they look like customers.
+
+    A logistic regression of customers against everyone else (positive-unlabelled
+    learning); every unlabelled account is scored by a model fitted without it
+    (``folds``-fold), so that having been a negative in training does not pull down
+    the customers among them, whom the ranking is meant to find.
 
     Args:
         features: :func:`lookalike_features`.
         customers: Per account key, True for customers (the positives).
         exclude: Accounts never offered as prospects (brand, team, flagged bots).
-        seed: For the solver (results do not depend on it in practice).
+        silent: Accounts with no posts and no interactions (known only from a CRM
+            file, say): neither learned from nor offered, as nothing about them is known.
+        folds: Cross-fitting folds over the unlabelled accounts.
+        seed: For the folds and the solver.
 
     Returns:
-        :class:`Lookalikes` over the accounts that are neither customers nor excluded.
+        :class:`Lookalikes` over the accounts that are neither customers, nor excluded,
+        nor silent.
     """
     from sklearn.linear_model import LogisticRegression
 
+    empty = Lookalikes(pd.DataFrame(columns=["score", "rank"]), {})
+    known = ~features.index.isin(list(silent))
+    features = features[known]
     y = customers.reindex(features.index).fillna(False).to_numpy(dtype=bool)
     x = features.to_numpy(dtype=float)
-    mean, std = x.mean(axis=0), x.std(axis=0)
+    mean, std = x.mean(axis=0) if len(x) else 0.0, x.std(axis=0) if len(x) else 1.0
     z = (x - mean) / np.where(std > 0, std, 1.0)
-    empty = Lookalikes(pd.DataFrame(columns=["score", "rank"]), {})
     if y.sum() < 2 or (~y).sum() < 2:
         return empty
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000,
-                               random_state=seed).fit(z, y)
+
+    def fit(rows: np.ndarray) -> LogisticRegression:
+        return LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000,
+                                  random_state=seed).fit(z[rows], y[rows])
+
+    model = fit(np.ones(len(y), dtype=bool))
     p = model.predict_proba(z)[:, 1]
+    unlabelled = np.flatnonzero(~y)
+    fold = np.random.default_rng(seed).permutation(len(unlabelled)) % max(folds, 1)
+    if folds > 1 and len(unlabelled) >= 2 * folds:
+        for k in range(folds):
+            held = unlabelled[fold == k]
+            rows = np.ones(len(y), dtype=bool)
+            rows[held] = False
+            p[held] = fit(rows).predict_proba(z[held])[:, 1]
     prospect = ~y & ~features.index.isin(list(exclude))
     order = np.flatnonzero(prospect)[np.argsort(-p[prospect], kind="stable")]
     keys = features.index[order]
