@@ -3,15 +3,22 @@
 Positive-unlabelled learning (Elkan and Noto 2008): a logistic regression separates
 the accounts linked to customers (positives) from everyone else (unlabelled); the
 unlabelled accounts it scores highest look most like customers. Each unlabelled account
-is scored by a model fitted without it (cross-fitting), and accounts nothing was seen
-from (no post, no interaction: named only by a CRM file) are left out, since the only
-such accounts are customers' and keeping them would teach "silent means customer".
+is scored by a model fitted without it, and the two sparse models below score every
+account from models fitted on the other folds (cross-fitting), so that being a negative
+in training does not pull down the customers among the unlabelled. Accounts nothing
+was seen from (no post, no interaction: named only by a CRM file) are left out, since
+the only such accounts are customers' and keeping them would teach "silent means
+customer".
 Features, each a column anyone can read back as a reason:
 
 * **neighbourhood** — the share of an account's interaction weight that is with
   customers, and with the top advocates; how near it is to the customers
-  (personalised PageRank restarting at them, read off its neighbours);
-* **topics** — cosine similarity of its words (TF-IDF) to the customers' words;
+  (personalised PageRank restarting at them, read off its neighbours); whether it talks
+  with the people customers talk with (a logistic regression over whom each account
+  interacts with);
+* **topics** — cosine similarity of its words (TF-IDF) to the customers' words, and
+  whether it uses the words that tell customers apart (a logistic regression over
+  TF-IDF words and word pairs; reposts are someone else's words and left out);
 * **engagement** — posts addressing the brand, interactions with the brand's own
   accounts and their answers, brand sentiment, engagement received, influence and
   reach (log-scaled).
@@ -32,12 +39,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 __all__ = ["FEATURES", "Lookalikes", "lookalike_features", "lookalikes"]
 
 FEATURES: tuple[str, ...] = (
     "talks with customers", "talks with advocates", "near customers",
-    "in a community of customers", "on a platform of customers", "writes like customers",
+    "talks with the people customers talk with", "in a community of customers",
+    "on a platform of customers", "writes like customers", "uses customers' words",
     "posts to the brand", "engages with the brand's accounts", "answered by the brand",
     "brand sentiment", "engagement received", "influence", "reach")
 
@@ -91,7 +100,13 @@ def lookalike_features(scores: pd.DataFrame, customers: pd.Series, advocates: se
         size = frame.groupby("g")["c"].transform("size").to_numpy()
         total_c = frame.groupby("g")["c"].transform("sum").to_numpy()
         out[name] = np.where(size > 1, (total_c - is_customer) / np.maximum(size - 1, 1), 0.0)
-    out["writes like customers"] = _text_similarity(keys, texts, customer_keys)
+    docs = _documents(keys, texts)
+    out["writes like customers"] = _text_similarity(docs, customer_keys)
+    neighbours = _neighbour_matrix(keys, both)
+    words = _word_matrix(docs)
+    live = (docs.to_numpy() != "") | (np.asarray(neighbours.sum(axis=1)).ravel() > 0)
+    out["uses customers' words"] = _cross_fitted(words, is_customer, live)
+    out["talks with the people customers talk with"] = _cross_fitted(neighbours, is_customer, live)
     out["posts to the brand"] = np.log1p(pd.to_numeric(scores["brand_posts"],
                                                         errors="coerce").fillna(0.0))
     directed = edges[edges["src"].astype(str) != edges["dst"].astype(str)]
@@ -116,8 +131,6 @@ def _proximity(keys: pd.Index, both: pd.DataFrame, is_customer: np.ndarray, *,
     PageRank restarting at the customers, read off the account's neighbours (their
     mean, weighted by interaction) so that a customer's own restarts do not count for
     it, log-scaled."""
-    import scipy.sparse as sp
-
     n = len(keys)
     if not is_customer.any() or both.empty:
         return np.zeros(n)
@@ -137,14 +150,67 @@ def _proximity(keys: pd.Index, both: pd.DataFrame, is_customer: np.ndarray, *,
     return np.asarray(np.log1p(around * n), dtype=float)
 
 
-def _text_similarity(keys: pd.Index, texts: pd.DataFrame, positives: set[str]) -> np.ndarray:
+def _documents(keys: pd.Index, texts: pd.DataFrame) -> pd.Series:
+    """Each account's own words: its posts' texts joined, reposts left out (their words
+    are someone else's)."""
+    if texts.empty:
+        return pd.Series("", index=keys)
+    text = texts["text"].fillna("").astype(str)
+    own = ~text.str.startswith("RT @")
+    docs = text[own].groupby(texts.loc[own, "author_key"].astype(str)).apply(" ".join)
+    return docs.reindex(keys).fillna("")
+
+
+def _word_matrix(docs: pd.Series) -> sp.csr_matrix:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    if texts.empty:
-        return np.zeros(len(keys))
-    docs = texts.assign(text=texts["text"].fillna("").astype(str)).groupby(
-        texts["author_key"].astype(str))["text"].apply(" ".join)
-    docs = docs.reindex(keys).fillna("")
+    try:
+        matrix = TfidfVectorizer(min_df=2, max_features=50_000, sublinear_tf=True,
+                                 ngram_range=(1, 2)).fit_transform(docs.to_numpy())
+    except ValueError:  # no words at all
+        return sp.csr_matrix((len(docs), 0))
+    return sp.csr_matrix(matrix)
+
+
+def _neighbour_matrix(keys: pd.Index, both: pd.DataFrame) -> sp.csr_matrix:
+    """Who each account interacts with (either way), as a 0/1 row over all accounts."""
+    n = len(keys)
+    index = pd.Series(np.arange(n), index=keys)
+    a = index.reindex(both["a"].to_numpy()).to_numpy()
+    b = index.reindex(both["b"].to_numpy()).to_numpy()
+    ok = ~(np.isnan(a) | np.isnan(b))
+    matrix = sp.csr_matrix((np.ones(int(ok.sum())), (a[ok].astype(int), b[ok].astype(int))),
+                           shape=(n, n))
+    return sp.csr_matrix((matrix > 0).astype(float))
+
+
+def _cross_fitted(x: sp.csr_matrix, positive: np.ndarray, rows: np.ndarray, *,
+                  folds: int = 5, seed: int = 0) -> np.ndarray:
+    """A logistic regression's log-odds of ``positive`` from the sparse ``x`` (words, or
+    whom one talks with), each of ``rows`` scored by a model fitted on the other folds,
+    so customers and the others are scored alike; 0 elsewhere."""
+    from sklearn.linear_model import LogisticRegression
+
+    out = np.zeros(len(positive))
+    held_rows = np.flatnonzero(rows)
+    y = positive[held_rows]
+    if x.shape[1] == 0 or len(held_rows) < 2 * folds or y.sum() < folds or (~y).sum() < folds:
+        return out
+    fold = np.random.default_rng(seed).permutation(len(held_rows)) % folds
+    for k in range(folds):
+        train, test = held_rows[fold != k], held_rows[fold == k]
+        if positive[train].all() or not positive[train].any():
+            continue
+        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000,
+                                   random_state=seed).fit(x[train], positive[train])
+        out[test] = model.decision_function(x[test])
+    return out
+
+
+def _text_similarity(docs: pd.Series, positives: set[str]) -> np.ndarray:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    keys = docs.index
     try:
         matrix = TfidfVectorizer(min_df=2, max_features=20_000, stop_words="english",
                                  sublinear_tf=True).fit_transform(docs.to_numpy())
