@@ -627,8 +627,9 @@ def explanation_json(parts: dict[str, tuple[list[str], np.ndarray]]) -> pa.Array
 def prospect_lookalikes(store: GraphStore, *, advocates: int = 20, seed: int = 0
                         ) -> Lookalikes:
     """Lookalike prospects from the latest run's scores, the customer links, the
-    interactions (undecayed kind weights) and the posts' words; the brand, the team and
-    flagged bots are never offered (:func:`analytics.lookalike.lookalikes`)."""
+    interactions (undecayed kind weights) and the posts' words; the brand, the team,
+    flagged bots and accounts with no posts or interactions are never offered
+    (:func:`analytics.lookalike.lookalikes`)."""
     run = store.latest_run()
     scores = store.score_frame(columns=("influence", "reach", "engagement",
                                         "brand_sentiment", "brand_posts", "community",
@@ -643,7 +644,10 @@ def prospect_lookalikes(store: GraphStore, *, advocates: int = 20, seed: int = 0
     edges = pd.DataFrame({"src": inter["src"].astype(str), "dst": inter["dst"].astype(str),
                           "weight": inter["kind"].astype(str).map(per_kind).fillna(0.0)})
     texts = store.post_frame(None, None)[["author_key", "text"]]
-    features = lookalike_features(scores, customers, best, edges, texts)
-    exclude = excluded_authors(run.stats if run else {}) | set(
-        accounts.loc[accounts["is_brand"].astype(bool), "key"].astype(str))
-    return lookalikes(features, customers, exclude=exclude, seed=seed)
+    brand = set(accounts.loc[accounts["is_brand"].astype(bool), "key"].astype(str))
+    features = lookalike_features(scores, customers, best, edges, texts, brand)
+    exclude = excluded_authors(run.stats if run else {}) | brand
+    # Accounts nothing was seen from (named only by a CRM file) are no one's lookalike.
+    seen = set(texts["author_key"].astype(str)) | set(edges["src"]) | set(edges["dst"])
+    silent = set(features.index.astype(str)) - seen
+    return lookalikes(features, customers, exclude=exclude, silent=silent, seed=seed)

@@ -65,14 +65,15 @@ def fresh_settings() -> Iterator[None]:
 SAMPLES = Path(__file__).resolve().parents[1] / "ingest" / "samples" / "demo"
 
 
-def build_demo(path: Path) -> None:
-    """The analyzed demo database (brand, CRM, orders, Twitter, Reddit) at ``path``."""
+def build_demo(path: Path, samples: Path = SAMPLES) -> None:
+    """The analyzed demo database (brand, CRM, orders, Twitter, Reddit) at ``path``,
+    from the demo files in ``samples``."""
     import json
 
     from analytics.job import run_analysis
     from ingest.pipeline import ingest_paths
 
-    brand = json.loads((SAMPLES / "brand.json").read_text())
+    brand = json.loads((samples / "brand.json").read_text())
     from graph.embedded import EmbeddedStore
 
     with EmbeddedStore(path) as store:
@@ -81,7 +82,7 @@ def build_demo(path: Path) -> None:
             "brand.competitors": json.dumps(brand["competitors"])})
         for source, name in (("crm", "crm.csv"), ("orders", "orders.csv"),
                              ("twitter", "twitter.jsonl"), ("reddit", "reddit.jsonl")):
-            ingest_paths(store, source, [SAMPLES / name], rejects_dir=path.parent)
+            ingest_paths(store, source, [samples / name], rejects_dir=path.parent)
         run_analysis(store)
 
 

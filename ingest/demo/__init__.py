@@ -37,6 +37,11 @@ Planted accounts, so the rankings can be checked by eye and by the tests:
   built from the name (``identity_truth.csv`` lists them). Three prospects share
   a customer's name but not a name-built handle (namesakes, not matches).
 
+A variant that is not shipped, ``generate(..., owners_speak=True)`` (``python -m
+ingest.demo --out DIR --owners-speak``), lets customers alone praise, complain and agree
+with complaints, and ask most how-to questions, beside 420 prospects; the shipped demo
+draws customers and prospects alike (the lookalike benchmark uses both).
+
 Everything comes from one ``random.Random(seed)`` and a fixed clock starting
 2026-09-01T00:00:00Z, so the same seed writes byte-identical files. Regenerate
 the shipped copy with ``python -m ingest.demo`` (or ``python -m ingest.demo_data``).

@@ -14,6 +14,7 @@ from ingest.demo.world import (
     FAN_IDS,
     HIDDEN_COUNT,
     NAMESAKES,
+    OWNERS_SPEAK_PROSPECTS,
     PLANTED_NAMES,
     REDDIT_PROSPECTS,
     TWITTER_PROSPECTS,
@@ -111,7 +112,9 @@ def add_people(w: World, customers: int) -> None:
 
     customer_names = {p.name for p in w.people if p.customer_id}
     spare = [n for n in names if n not in customer_names]
-    for k in range(TWITTER_PROSPECTS):
+    twitter_prospects, reddit_prospects = (OWNERS_SPEAK_PROSPECTS if w.owners_speak else
+                                           (TWITTER_PROSPECTS, REDDIT_PROSPECTS))
+    for k in range(twitter_prospects):
         handle = f"{rng.choice(PROSPECT_A)}{rng.choice(('', '_'))}{rng.choice(PROSPECT_B)}"
         if rng.random() < 0.4:
             handle += str(rng.randrange(1, 999))
@@ -125,7 +128,7 @@ def add_people(w: World, customers: int) -> None:
                       mood=rng.choices(("happy", "neutral", "unhappy"), (0.35, 0.5, 0.15))[0],
                       followers=max(3, min(40_000, int(math.exp(rng.gauss(5.6, 1.4))))),
                       description=rng.choice(BIOS), weight=rng.paretovariate(1.6)))
-    for _ in range(REDDIT_PROSPECTS):
+    for _ in range(reddit_prospects):
         handle = f"{rng.choice(PROSPECT_A)}_{rng.choice(PROSPECT_B)}_{rng.randrange(1, 9999)}"
         w.add(Person(spare.pop(), reddit=_unique(handle, w, 20),
                       role="prospect",

@@ -191,6 +191,10 @@ def twitter_story(w: World) -> None:
     customers = [p for p in crowd if p.customer_id]
     happy = [p for p in crowd if p.mood == "happy"]
     unhappy = [p for p in crowd if p.mood == "unhappy"]
+    # In the owners_speak variant, what riding a Brightloop is like, good or bad, and
+    # mostly how to use the subscription, is told and asked by the people who have one.
+    owners_happy = [p for p in happy if p.customer_id] if w.owners_speak else happy
+    owners_unhappy = [p for p in unhappy if p.customer_id] if w.owners_speak else unhappy
 
     # The advocate: delighted posts that others answer, quote and retweet.
     for k in range(32):
@@ -210,11 +214,11 @@ def twitter_story(w: World) -> None:
         if rng.random() < 0.5:
             tw.quote(rng.choice(crowd), t, rng.choice(DANA_QUOTES))
     for text in SHOUTOUTS * 3:
-        tw.post(_pick(rng, happy)[0], text, tw.at())
+        tw.post(_pick(rng, owners_happy)[0], text, tw.at())
 
     # Questions: the advocate answers most, fans and support some; askers say thanks.
     for _ in range(75):
-        asker = _pick(rng, crowd)[0]
+        asker = _pick(rng, customers if w.owners_speak and rng.random() < 0.8 else crowd)[0]
         text, answer = _question(rng, rng.random() < 0.4)
         q = tw.post(asker, text, tw.at())
         roll = rng.random()
@@ -245,7 +249,7 @@ def twitter_story(w: World) -> None:
         t = tw.post(gus, _complaint(rng, gus=True), tw.at())
         for p in _pick(rng, unhappy + crowd[:40], rng.randrange(2, 6)):
             tw.retweet(p, t)
-        for p in _pick(rng, unhappy, rng.randrange(1, 4)):
+        for p in _pick(rng, owners_unhappy, rng.randrange(1, 4)):
             tw.reply(p, t, rng.choice(AGREE))
         if rng.random() < 0.7:
             h = tw.reply(helpdesk, t, rng.choice(HELP_REPLY), 10)
@@ -283,14 +287,14 @@ def twitter_story(w: World) -> None:
 
     # Ordinary praise, complaints, comparisons and chatter.
     for _ in range(115):
-        t = tw.post(_pick(rng, happy)[0], _praise(rng, rng.choice(("@brightloop",
+        t = tw.post(_pick(rng, owners_happy)[0], _praise(rng, rng.choice(("@brightloop",
                                                                     "Brightloop"))), tw.at())
         if rng.random() < 0.25:
             tw.reply(_pick(rng, crowd, exclude=[t["author"]])[0], t, rng.choice(CHEERS))
         for p in _pick(rng, crowd, rng.choice((0, 0, 0, 1, 2)), exclude=[t["author"]]):
             tw.retweet(p, t)
     for _ in range(45):
-        t = tw.post(_pick(rng, unhappy)[0], _complaint(rng), tw.at())
+        t = tw.post(_pick(rng, owners_unhappy)[0], _complaint(rng), tw.at())
         if rng.random() < 0.75:
             h = tw.reply(helpdesk, t, rng.choice(HELP_REPLY), 10)
             if rng.random() < 0.3:
@@ -449,6 +453,9 @@ def reddit_story(w: World) -> None:
     crowd = [p for p in w.people if p.reddit and p.role in ("ordinary", "prospect", "fan")]
     happy = [p for p in crowd if p.mood == "happy"]
     unhappy = [p for p in crowd if p.mood == "unhappy"]
+    customers = [p for p in crowd if p.customer_id]
+    owners_happy = [p for p in happy if p.customer_id] if w.owners_speak else happy
+    owners_unhappy = [p for p in unhappy if p.customer_id] if w.owners_speak else unhappy
 
     def sub() -> str:
         return rng.choice(("ebikes", "bikecommuting", "brightloop", "brightloop"))
@@ -462,7 +469,7 @@ def reddit_story(w: World) -> None:
                            rng.choice(CHATTER_REPLY).capitalize(), rng.randrange(0, 10))
 
     for _ in range(58):
-        asker = _pick(rng, crowd)[0]
+        asker = _pick(rng, customers if w.owners_speak and rng.random() < 0.8 else crowd)[0]
         q, answer = rng.choice(QA)
         title = rng.choice(ASK).format(q=q)
         s = rd.submission(asker, sub(), title, rng.choice((
@@ -484,7 +491,7 @@ def reddit_story(w: World) -> None:
         chatter(s, rng.randrange(1, 5))
 
     for _ in range(25):
-        author = _pick(rng, happy)[0]
+        author = _pick(rng, owners_happy)[0]
         b = "Brightloop"
         s = rd.submission(author, sub(), rng.choice((
             f"{rng.randrange(2, 14)} months with a {b} e-bike: honest thoughts",
@@ -498,13 +505,13 @@ def reddit_story(w: World) -> None:
         chatter(s, rng.randrange(0, 3))
 
     for k in range(25):
-        author = gus if k < 10 else _pick(rng, unhappy)[0]
+        author = gus if k < 10 else _pick(rng, owners_unhappy)[0]
         text = _complaint(rng, gus=author is gus).replace("@brightloop", "Brightloop")
         s = rd.submission(author, "brightloop" if author is gus else sub(),
                           rng.choice(("Brightloop support is a joke", "Anyone else having "
                                       "problems with Brightloop?", "Done with Brightloop")),
                           text, rng.randrange(20, 400))
-        for p in _pick(rng, unhappy, rng.randrange(2, 5), exclude=[author]):
+        for p in _pick(rng, owners_unhappy, rng.randrange(2, 5), exclude=[author]):
             rd.comment(p, s, rng.choice(AGREE).capitalize(), rng.randrange(3, 80))
         if rng.random() < 0.7:
             h = rd.comment(team, s, rng.choice(HELP_REPLY), rng.randrange(-8, 10), 10)

@@ -19,6 +19,7 @@ __all__ = [
     "HIDDEN_COUNT",
     "MIN_CUSTOMERS",
     "NAMESAKES",
+    "OWNERS_SPEAK_PROSPECTS",
     "PAGE_SIZE",
     "PLANTED",
     "PLANTED_NAMES",
@@ -68,6 +69,8 @@ HIDDEN_COUNT = 20
 NAMESAKES = 3
 TWITTER_PROSPECTS = 100
 REDDIT_PROSPECTS = 50
+OWNERS_SPEAK_PROSPECTS = (300, 120)
+"""Twitter and Reddit prospects in the ``owners_speak`` variant (see :func:`generate`)."""
 
 PLANTED_NAMES = frozenset(p.name for p in PLANTED)
 
@@ -96,6 +99,7 @@ class Person:
 @dataclass
 class World:
     rng: Random
+    owners_speak: bool = False
     people: list[Person] = field(default_factory=list)
     by_twitter: dict[str, Person] = field(default_factory=dict)
     by_reddit: dict[str, Person] = field(default_factory=dict)

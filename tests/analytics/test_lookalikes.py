@@ -1,5 +1,5 @@
 """Lookalike prospects proven by hiding: customers whose CRM link is removed (chosen at
-random) rank among the top prospects far more often than chance."""
+random) should rank among the top prospects far more often than chance."""
 
 from __future__ import annotations
 
@@ -8,24 +8,48 @@ import random
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from lookalike_bench import hide_and_rank  # noqa: E402
+from lookalike_bench import NETWORKS, hide_and_rank, network_trial  # noqa: E402
+
+from analytics.lookalike import lookalikes  # noqa: E402
 
 
-@pytest.mark.xfail(reason="issue 17's goal (3x chance) is not reached on the demo: "
-                   "1.0-2.1x measured, ceiling 2.8x (BENCHMARKS.md, Lookalike prospects)",
-                   strict=False)
+@pytest.mark.xfail(reason="issue 17's goal (3x chance) is not reached on the demo: 0.8-1.6x "
+                   "measured, its customers and prospects being drawn alike (BENCHMARKS.md, "
+                   "Lookalike prospects)", strict=False)
 def test_hidden_customers_rank_high_among_prospects(demo_copy: Path) -> None:
     result = hide_and_rank(demo_copy, seed=random.SystemRandom().randrange(1 << 30))
-    # Every hidden account is offered as a prospect.
-    assert result["ranked"] == result["hidden"] > 0
-    # 20% of customers hidden are ~80 accounts among ~220 prospects: the top 10% (22)
-    # cannot hold more than 22/80 of them, a ceiling of 2.8x chance.
-    assert result["lift"] >= min(3.0, 0.9 * result["ceiling"])
+    # Every hidden account seen in the social data (a post or an interaction) is offered.
+    assert result["ranked"] == result["seen"] > 0
+    assert result["lift"] >= 3.0
+
+
+@pytest.mark.skipif(not (NETWORKS / "email-Eu-core.txt").exists(),
+                    reason="the SNAP email-Eu-core files are not in ../shared/data/networks")
+def test_hidden_members_rank_high_on_a_public_network() -> None:
+    # Departments of email-Eu-core as the "customers", 20% of them hidden at random.
+    rng = random.SystemRandom()
+    lifts = [network_trial(seed=rng.randrange(1 << 30))["lift"] for _ in range(3)]
+    assert float(np.mean(lifts)) >= 3.0, lifts
+
+
+def test_silent_accounts_are_neither_learned_from_nor_offered() -> None:
+    keys = [f"a{i}" for i in range(40)]
+    rng = np.random.default_rng(0)
+    features = pd.DataFrame({"talks with customers": rng.random(40)}, index=keys)
+    features.loc["a0", "talks with customers"] = 0.0
+    customers = pd.Series(features["talks with customers"] > 0.5)
+    result = lookalikes(features, customers, exclude={"a1"}, silent={"a0", "a2"})
+    offered = set(result.ranking.index)
+    assert offered and not offered & {"a0", "a1", "a2"} and not offered & set(
+        customers.index[customers])
+    assert list(result.ranking["rank"]) == list(range(1, len(offered) + 1))
 
 
 def test_top_lookalikes_cli(demo_copy: Path) -> None:
