@@ -50,7 +50,7 @@ def _identifier() -> Any:
                     data["ptc"], data["pc"], data["classes"].tolist(),
                     _typed(data["nextmove"]), data["output"].tolist(), norm_probs=True,
                     tk_row=_typed(data["row"]))
-        except (OSError, ValueError, KeyError):
+        except Exception:  # noqa: BLE001 - a cache (a damaged zip raises BadZipFile too)
             pass  # unreadable: unpacked again below
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     if cache is not None:
