@@ -163,6 +163,22 @@ def _normalise(texts: pd.Series) -> pd.Series:
 
 
 SIGNATURE_COLUMNS = ("key", "author", "share", "reply", "t", "words", "text_hash", "urls")
+POST_COLUMNS = ("key", "author_key", "kind", "created_at", "text")
+"""What :func:`post_signatures` reads of each post (``GraphStore.post_frame(columns=)``)."""
+
+
+def _url_counts(text: pd.Series) -> np.ndarray:
+    """How many links each text holds; only texts with ``http`` in them are searched."""
+    values = text.to_numpy(dtype=object)
+    out = np.zeros(len(values), dtype=np.int64)
+    if not len(values):
+        return out
+    maybe = np.flatnonzero(pc.match_substring(pa.array(values, pa.string()), "http")
+                           .to_numpy(zero_copy_only=False))
+    findall = _URL.findall
+    for i in maybe.tolist():
+        out[i] = len(findall(values[i]))
+    return out
 
 
 def post_signatures(posts: pd.DataFrame) -> pd.DataFrame:
@@ -188,10 +204,13 @@ def post_signatures(posts: pd.DataFrame) -> pd.DataFrame:
         "share": share, "reply": np.isin(kind, ("reply", "comment")),
         "t": pd.to_datetime(posts["created_at"]).astype("datetime64[ns]").astype(
             np.int64).to_numpy() / 1e9,
-        "words": (reduced.str.count(" ") + (reduced != "")).to_numpy(dtype=np.int64),
+        # a reduced text is words of letters joined by single spaces
+        "words": (pc.count_substring(pa.array(reduced.to_numpy(dtype=object), pa.string()),
+                                     " ").to_numpy(zero_copy_only=False).astype(np.int64)
+                  + (reduced != "").to_numpy(dtype=np.int64)),
         "text_hash": pd.util.hash_pandas_object(reduced, index=False).to_numpy().view(
             np.int64),
-        "urls": text.str.count(_URL).to_numpy(dtype=np.int64)})
+        "urls": _url_counts(text)})
 
 
 def behaviour_scores(posts: pd.DataFrame, shares: pd.DataFrame, *,

@@ -332,11 +332,17 @@ def _bot_scores(store: GraphStore, params: AnalysisParams, since: datetime | Non
     authors' profiles; and how many posts were read. The window's post signatures are
     kept beside an embedded database, so a warm start reads only the newest posts
     (:func:`analytics.bots.window_signatures`; ``total``: the posts the store holds)."""
-    from analytics.bots import BotModel, bot_cache_path, bot_model_path, window_signatures
+    from analytics.bots import (
+        POST_COLUMNS,
+        BotModel,
+        bot_cache_path,
+        bot_model_path,
+        window_signatures,
+    )
 
     embedded = store.backend == "embedded"
     posts, read = window_signatures(
-        lambda start: store.post_frame(start, None), since, newest,
+        lambda start: store.post_frame(start, None, columns=POST_COLUMNS), since, newest,
         cache=bot_cache_path(store.location) if embedded else None,
         identity=f"window {params.bot_window_days} days",
         reuse=params.warm_start, total=total)

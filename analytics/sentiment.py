@@ -39,6 +39,17 @@ class SentimentScorer(Protocol):
     def score(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+def score_and_predict(model: Any, texts: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """A model's scores and classes of ``texts``, from one pass when the model offers
+    ``classify`` (both scorers here: VADER's class is its score's band, a trained
+    model's both come from one ``predict_proba``), else ``score`` and ``predict``."""
+    classify = getattr(model, "classify", None)
+    if classify is not None:
+        values, labels = classify(texts)
+        return np.asarray(values, dtype=float), list(labels)
+    return np.asarray(model.score(texts), dtype=float), list(model.predict(texts))
+
+
 def parse_label(value: Any) -> str:
     """``positive``/``negative``/``neutral`` (any case, or pos/neg/neu), or a number
     whose sign is the polarity."""
@@ -104,6 +115,11 @@ class VaderScorer:
     def predict(self, texts: Sequence[str]) -> list[str]:
         return [_label(s) for s in self.score(texts)]
 
+    def classify(self, texts: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+        """``score`` and ``predict`` from one pass over the texts."""
+        values = self.score(texts)
+        return values, [_label(s) for s in values.tolist()]
+
 
 def _label(score: float, band: float = 0.05) -> str:
     return "positive" if score >= band else "negative" if score <= -band else "neutral"
@@ -139,7 +155,9 @@ class TrainedSentimentModel:
     def score(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros(0)
-        proba = self.classifier.predict_proba(texts)
+        return self._score(self.classifier.predict_proba(texts))
+
+    def _score(self, proba: np.ndarray) -> np.ndarray:
         classes = self.classifier.classes
         pos = proba[:, classes.index("positive")] if "positive" in classes else 0.0
         neg = proba[:, classes.index("negative")] if "negative" in classes else 0.0
@@ -147,6 +165,14 @@ class TrainedSentimentModel:
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         return [str(x) for x in self.classifier.predict(list(texts))] if texts else []
+
+    def classify(self, texts: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+        """``score`` and ``predict`` from one ``predict_proba`` (the features, VADER's
+        among them, are computed once)."""
+        if not texts:
+            return np.zeros(0), []
+        proba = self.classifier.predict_proba(list(texts))
+        return self._score(proba), [str(x) for x in self.classifier.decide(proba)]
 
     def save(self, path: Path) -> None:
         import joblib

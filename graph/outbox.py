@@ -216,8 +216,7 @@ def erase_unsent(store: Any, account_keys: Sequence[str], now: datetime) -> int:
     wanted = set(account_keys)
     if not wanted:
         return 0
-    items = [OutboxItem.from_row(r) for r in store.outbox_items(limit=2**62)]
-    answering = [i for i in items if i.target_author in wanted]
+    answering = [OutboxItem.from_row(r) for r in store.outbox_items_answering(sorted(wanted))]
     unsent = [i for i in answering if i.state in UNSENT]
     for item in unsent:
         item.state, item.error, item.next_try = ERASED, None, None

@@ -461,10 +461,12 @@ class GraphStore(Protocol):
         exclusive; None leaves that side open)."""
         ...
 
-    def post_frame(self, since: datetime | None, until: datetime | None) -> pd.DataFrame:
+    def post_frame(self, since: datetime | None, until: datetime | None, *,
+                   columns: Sequence[str] | None = None) -> pd.DataFrame:
         """Every post in the window: key, author_key, platform, kind, created_at
         (datetime64, UTC, naive), sentiment, text, title, and what understanding found:
-        sentiment_label, language, intents (null until understood)."""
+        sentiment_label, language, intents (null until understood). ``columns``: only
+        these of them (in that order), e.g. what the bots step reads."""
         ...
 
     def topic_authors(self, term: str) -> pd.DataFrame:
@@ -613,6 +615,11 @@ class GraphStore(Protocol):
                      ) -> list[dict[str, Any]]:
         """Outbox items: those of ``keys`` (response post keys), or in ``states``, or all;
         newest first (by ``keys``: any order), at most ``limit``."""
+        ...
+
+    def outbox_items_answering(self, account_keys: Sequence[str]) -> list[dict[str, Any]]:
+        """Every outbox item whose ``target_author`` is one of ``account_keys`` (the
+        replies to a person's posts, for an erasure), newest first."""
         ...
 
     def blank_post_texts(self, keys: Sequence[str]) -> int:

@@ -28,6 +28,7 @@ from graph.store import (
 
 __all__ = ["ENGAGEMENT_COLUMNS", "POST_FRAME_COLUMNS", "PURCHASE_FRAME_COLUMNS",
            "TOPIC_AUTHOR_COLUMNS", "account_view", "candidate_rows", "check_decision",
+           "post_frame_columns",
            "customer_view", "decision_key", "delivery_rows", "delivery_view",
            "checked_marker", "first_engagements", "interaction", "linked_account", "purchase_rows",
            "subscription_row", "subscription_view", "thread_posts", "timeline_lists"]
@@ -38,6 +39,20 @@ ToTime = Callable[[Any], Any]
 # The columns of the frames the port returns (an empty frame has them too).
 POST_FRAME_COLUMNS = ("key", "author_key", "platform", "kind", "created_at", "sentiment",
                       "text", "title", "sentiment_label", "language", "intents")
+
+
+def post_frame_columns(columns: Sequence[str] | None) -> list[str]:
+    """The columns a ``post_frame`` call returns: all, or the ones asked for.
+
+    Raises:
+        ValueError: A column that is not one of ``POST_FRAME_COLUMNS``.
+    """
+    if columns is None:
+        return list(POST_FRAME_COLUMNS)
+    unknown = [c for c in columns if c not in POST_FRAME_COLUMNS]
+    if unknown:
+        raise ValueError(f"post_frame has no column {', '.join(map(repr, unknown))}")
+    return list(dict.fromkeys(columns))
 PURCHASE_FRAME_COLUMNS = ("customer_id", "amount", "purchased_at")
 TOPIC_AUTHOR_COLUMNS = ("author_key", "posts")
 ENGAGEMENT_COLUMNS = ("account_key", "first_at")

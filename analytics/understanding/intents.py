@@ -97,19 +97,27 @@ class _Matcher:
                 self.stems.setdefault(stem, []).append((j, cue))
         self.longest = max((k.count(" ") + 1 for k in self.table), default=1)
         self.stem_lengths = sorted({len(s) for s in self.stems}, reverse=True)
+        # the first words of the phrases of each length: a window starting with any
+        # other word cannot be a cue, so it is never joined and looked up
+        self.firsts: dict[int, frozenset[str]] = {}
+        for key in self.table:
+            words = key.split(" ")
+            if len(words) > 1:
+                self.firsts[len(words)] = self.firsts.get(len(words), frozenset()) | {words[0]}
 
     def find(self, tokens: list[str]) -> list[list[str]]:
         found: list[list[str]] = [[] for _ in range(self.n_rules)]
         table, n = self.table, len(tokens)
         covered = bytearray(n)
         for size in range(min(self.longest, n), 0, -1):
+            firsts = self.firsts.get(size, frozenset())
             for i in range(n - size + 1):
                 if size == 1:
                     if covered[i]:
                         continue
                     key = tokens[i]
                 else:
-                    if all(covered[i:i + size]):
+                    if tokens[i] not in firsts or all(covered[i:i + size]):
                         continue
                     key = " ".join(tokens[i:i + size])
                 hits = table.get(key)

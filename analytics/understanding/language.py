@@ -12,9 +12,12 @@ References:
 
 from __future__ import annotations
 
+import os
 import re
+from array import array
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,13 +30,174 @@ _NOISE = re.compile(r"https?://\S+|www\.\S+|[@#]\w+|\bRT\b|&\w+;|\\u[0-9a-fA-F]{
 
 @lru_cache(maxsize=1)
 def _identifier() -> Any:
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    """py3langid's identifier (normalised probabilities). Its model ships LZMA-packed,
+    and unpacking it costs ~1 s of CPU in every process that reads a language (each
+    analysis, ingest, server); the unpacked arrays are kept in the user's cache
+    directory (``$XDG_CACHE_HOME/scrm``, else ``~/.cache/scrm``), named after the
+    model file's size and time, and read from there (~0.1 s) when present."""
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    source = Path(MODEL_DIR) / MODEL_FILE
+    try:
+        stat = source.stat()
+        cache = _cache_dir() / f"py3langid-{stat.st_size}-{stat.st_mtime_ns}.npz"
+    except OSError:
+        cache = None
+    if cache is not None and cache.is_file():
+        try:
+            with np.load(cache, allow_pickle=False) as data:
+                return LanguageIdentifier(
+                    data["ptc"], data["pc"], data["classes"].tolist(),
+                    _typed(data["nextmove"]), data["output"].tolist(), norm_probs=True,
+                    tk_row=_typed(data["row"]))
+        except Exception:  # noqa: BLE001 - a cache (a damaged zip raises BadZipFile too)
+            pass  # unreadable: unpacked again below
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    if cache is not None:
+        _keep_model(identifier, cache)
+    return identifier
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "scrm"
+
+
+def _typed(values: np.ndarray) -> array[int]:
+    """An unsigned integer array as the stdlib ``array`` py3langid walks."""
+    out = array({2: "H", 4: "I", 8: "Q"}[values.dtype.itemsize])
+    out.frombytes(np.ascontiguousarray(values).tobytes())
+    return out
+
+
+def _numbers(values: array[int]) -> np.ndarray:
+    """A view of a stdlib unsigned integer array as NumPy's."""
+    return np.frombuffer(values, dtype=f"u{values.itemsize}")
+
+
+def _keep_model(identifier: Any, cache: Path) -> None:
+    """Write the unpacked model for the next process (a cache: a failure is ignored)."""
+    part = cache.with_name(f"{cache.name}.{os.getpid()}.part")
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with part.open("wb") as fh:
+            np.savez(fh, ptc=np.asarray(identifier.nb_ptc), pc=np.asarray(identifier.nb_pc),
+                     classes=np.array(identifier.nb_classes),
+                     nextmove=_numbers(identifier.tk_nextmove),
+                     row=_numbers(identifier.tk_row),
+                     output=np.asarray(identifier.tk_output, dtype=np.int32))
+        part.replace(cache)
+    except (OSError, KeyError, AttributeError):
+        part.unlink(missing_ok=True)
+
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The identifier's byte automaton and naive Bayes tables as arrays: the next-state
+    table (a view of py3langid's), each state's row offset and feature (-1: none),
+    P(feature | language) and the class priors."""
+    ident = _identifier()
+    nextmove = _numbers(ident.tk_nextmove)
+    rowbase = np.asarray(ident.tk_row, dtype=np.int64) << 8
+    output = np.asarray(ident.tk_output, dtype=np.int64)
+    return (nextmove, rowbase, output, np.asarray(ident.nb_ptc),
+            np.asarray(ident.nb_pc, dtype=np.float32))
+
+
+def _has_letters(text: str, n: int) -> bool:
+    """Whether ``text`` has at least ``n`` letters (stops at the ``n``-th)."""
+    if n <= 0:
+        return True
+    for ch in text:
+        if ch.isalpha():
+            n -= 1
+            if not n:
+                return True
+    return False
+
+
+def _classify_batch(encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """py3langid's ``classify`` (normalised probabilities) over many texts at once.
+
+    The byte automaton is walked for all texts in lockstep (one array step per byte
+    position, over the texts still that long); the few longest texts finish one by one
+    as py3langid walks them. Feature counts become one sparse matrix, scored against
+    the model with one product. Same arithmetic as ``classify`` up to the order of
+    float32 additions.
+
+    Returns:
+        The index of each text's best class and its probability.
+    """
+    from scipy.sparse import csr_matrix
+
+    ident = _identifier()
+    nextmove, rowbase, output, ptc, pc = _tables()
+    n = len(encoded)
+    lengths = np.fromiter((len(b) for b in encoded), dtype=np.int64, count=n)
+    order = np.argsort(-lengths, kind="stable")
+    sorted_len = lengths[order]
+    buffer = np.frombuffer(b"".join(encoded[i] for i in order.tolist()), dtype=np.uint8)
+    starts = np.zeros(n, dtype=np.int64)
+    np.cumsum(sorted_len[:-1], out=starts[1:])
+    rows: list[np.ndarray] = []
+    features: list[np.ndarray] = []
+    values: list[np.ndarray] = []  # feature counts (summed per text and feature below)
+    state = np.zeros(n, dtype=np.int64)
+    # texts longer than the 32nd longest are walked alone at the end
+    lockstep = int(sorted_len[min(31, n - 1)]) if n else 0
+    alone = int(np.searchsorted(-sorted_len, -lockstep, side="left"))
+    for j in range(lockstep):
+        active = int(np.searchsorted(-sorted_len, -j, side="left"))  # lengths > j
+        if active <= alone:
+            break
+        sl = slice(alone, active)
+        state[sl] = nextmove[rowbase[state[sl]] + buffer[starts[sl] + j]]
+        found = output[state[sl]]
+        hit = found >= 0
+        if hit.any():
+            rows.append(np.flatnonzero(hit) + alone)
+            features.append(found[hit])
+            values.append(np.ones(len(rows[-1]), dtype=np.float32))
+    from py3langid.langid import visit_counts
+
+    for i in range(alone):
+        counts = visit_counts(ident.tk_nextmove, ident._rowbase, ident.tk_output,
+                              encoded[int(order[i])])
+        if counts:
+            rows.append(np.full(len(counts), i, dtype=np.int64))
+            features.append(np.fromiter(counts.keys(), dtype=np.int64, count=len(counts)))
+            values.append(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))
+    row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    feature = np.concatenate(features) if features else np.zeros(0, dtype=np.int64)
+    value = np.concatenate(values) if values else np.zeros(0, dtype=np.float32)
+    # only the features these texts have, as float32 (the model keeps float16)
+    present, column = np.unique(feature, return_inverse=True)
+    counts_matrix = csr_matrix((value, (row, column.ravel())), shape=(n, len(present)))
+    counts_matrix.sum_duplicates()
+    np.log1p(counts_matrix.data, out=counts_matrix.data)
+    scores = np.asarray(counts_matrix @ ptc[present].astype(np.float32), dtype=np.float32)
+    has = np.diff(counts_matrix.indptr) > 0
+    scores[has] += pc
+    scores[~has] = 0.0  # no features: uniform, as py3langid's norm_probs abstains
+    scores *= (1.0 / np.sqrt(np.maximum(sorted_len, 1))).astype(np.float32)[:, None]
+    scores -= scores.max(axis=1, keepdims=True)
+    np.exp(scores, out=scores)
+    scores /= scores.sum(axis=1, keepdims=True)
+    for i, j in ident._alias_pairs:
+        scores[:, i] += scores[:, j]
+        scores[:, j] = 0.0
+    best = scores.argmax(axis=1)
+    probability = scores[np.arange(n), best]
+    out_best = np.empty(n, dtype=np.int64)
+    out_prob = np.empty(n, dtype=np.float64)
+    out_best[order] = best
+    out_prob[order] = probability
+    return out_best, out_prob
 
 
 def detect_languages(texts: Sequence[str], *, min_letters: int = 3,
-                     min_confidence: float = 0.5) -> tuple[list[str], np.ndarray]:
+                     min_confidence: float = 0.5, batch: int = 20_000
+                     ) -> tuple[list[str], np.ndarray]:
     """ISO 639-1 code (or ``und``) and its probability for each text.
 
     Args:
@@ -41,6 +205,7 @@ def detect_languages(texts: Sequence[str], *, min_letters: int = 3,
         min_letters: Fewer letters than this (after removing mentions and links) give
             ``und``.
         min_confidence: A best language less probable than this gives ``und``.
+        batch: Texts classified together (one sparse product each).
 
     Returns:
         The codes and a float array of confidences (0 for texts too short to read).
@@ -49,15 +214,23 @@ def detect_languages(texts: Sequence[str], *, min_letters: int = 3,
         >>> detect_languages(["Das ist wirklich ein schöner Tag heute", "👍"])[0]
         ['de', 'und']
     """
-    classify = _identifier().classify
-    codes: list[str] = []
+    ident = _identifier()
+    encode = ident._encode
+    classes = ident.nb_classes
+    codes: list[str] = [UNDETERMINED] * len(texts)
     confidence = np.zeros(len(texts))
+    readable: list[int] = []
+    encoded: list[bytes] = []
     for i, text in enumerate(texts):
         cleaned = _NOISE.sub(" ", text or "")
-        if sum(ch.isalpha() for ch in cleaned) < min_letters:
-            codes.append(UNDETERMINED)
-            continue
-        code, conf = classify(cleaned)
-        confidence[i] = conf
-        codes.append(code if conf >= min_confidence else UNDETERMINED)
+        if _has_letters(cleaned, min_letters):
+            readable.append(i)
+            encoded.append(encode(cleaned))
+    for start in range(0, len(readable), batch):
+        best, probability = _classify_batch(encoded[start:start + batch])
+        for i, b, p in zip(readable[start:start + batch], best.tolist(),
+                           probability.tolist(), strict=True):
+            confidence[i] = p
+            if p >= min_confidence:
+                codes[i] = classes[b]
     return codes, confidence

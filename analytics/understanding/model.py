@@ -148,7 +148,10 @@ class TextClassifier:
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         """The decided class of each text (see :attr:`decision`)."""
-        proba = self.predict_proba(texts)
+        return self.decide(self.predict_proba(texts))
+
+    def decide(self, proba: np.ndarray) -> list[str]:
+        """The decided class of each row of :meth:`predict_proba`'s probabilities."""
         return _decide(proba, self.classes, self.positive_class, self.threshold)
 
     def explain(self, text: str, top: int = 5) -> list[tuple[str, float]]:

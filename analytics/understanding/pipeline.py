@@ -73,8 +73,9 @@ def understand(texts: Sequence[str], *, rules: Sequence[IntentRule] = DEFAULT_IN
     labels = np.full(len(texts), "unscored", dtype=object)
     chosen = [texts[i] for i in np.flatnonzero(readable)]
     if chosen:
-        values[readable] = sentiment.score(chosen)
-        labels[readable] = sentiment.predict(chosen)
+        from analytics.sentiment import score_and_predict
+
+        values[readable], labels[readable] = score_and_predict(sentiment, chosen)
     intents = score_intents(texts, rules)
     frame = pd.DataFrame({"language": languages, "language_confidence": confidence,
                           "sentiment": values, "sentiment_label": labels})

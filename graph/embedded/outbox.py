@@ -51,6 +51,12 @@ class OutboxMixin(EmbeddedBase):
             rows = self._rows(q.OUTBOX_ITEMS, {"limit": int(limit)})
         return [_row(r) for r in rows]
 
+    def outbox_items_answering(self, account_keys: Sequence[str]) -> list[dict[str, Any]]:
+        authors = list(dict.fromkeys(account_keys))
+        if not authors:
+            return []
+        return [_row(r) for r in self._rows(q.OUTBOX_ITEMS_ANSWERING, {"authors": authors})]
+
     def blank_post_texts(self, keys: Sequence[str]) -> int:
         if not keys:
             return 0

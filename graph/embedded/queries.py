@@ -469,6 +469,9 @@ OUTBOX_ITEMS_IN_STATES = (f"MATCH (o:OutboxItem) WHERE o.state IN $states "
                           f"RETURN {_OUTBOX_RETURN} ORDER BY created_at DESC, key LIMIT $limit")
 OUTBOX_ITEMS_BY_KEY = (f"UNWIND $keys AS k MATCH (o:OutboxItem {{key: k}}) "
                        f"RETURN {_OUTBOX_RETURN}")
+# the items answering an erased person's accounts (a few keys: a scan of the outbox)
+OUTBOX_ITEMS_ANSWERING = (f"MATCH (o:OutboxItem) WHERE o.target_author IN $authors "
+                          f"RETURN {_OUTBOX_RETURN} ORDER BY created_at DESC, key")
 BLANK_POST_TEXTS = (
     "UNWIND $keys AS k MATCH (p:Post {key: k}) SET p.text = '', p.title = NULL, p.url = NULL "
     "RETURN count(p) AS n"

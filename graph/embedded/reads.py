@@ -296,11 +296,13 @@ class ReadsMixin(EmbeddedBase):
             params["until"] = naive_utc(until)
         return " AND ".join(conditions), params
 
-    def post_frame(self, since: datetime | None, until: datetime | None) -> pd.DataFrame:
+    def post_frame(self, since: datetime | None, until: datetime | None, *,
+                   columns: Sequence[str] | None = None) -> pd.DataFrame:
+        names = views.post_frame_columns(columns)
         conditions, params = self._window("p", since, until)
-        returns = ", ".join(f"p.{c} AS {c}" for c in views.POST_FRAME_COLUMNS)
+        returns = ", ".join(f"p.{c} AS {c}" for c in names)
         frame = self._df(f"MATCH (p:Post) WHERE {conditions} RETURN {returns}", params)
-        return pd.DataFrame(columns=list(views.POST_FRAME_COLUMNS)) if frame.empty else frame
+        return pd.DataFrame(columns=names) if frame.empty else frame
 
     def topic_authors(self, term: str) -> pd.DataFrame:
         frame = self._df(q.TOPIC_AUTHORS, {"t": term.lower()})

@@ -17,6 +17,11 @@ def _aware(value: Any) -> datetime | None:
     return _utc(out) if isinstance(out, datetime) else None
 
 
+def _row(r: dict[str, Any]) -> dict[str, Any]:
+    return {**r, "attempts": int(r["attempts"] or 0),
+            **{name: _aware(r[name]) for name in _TIMES}}
+
+
 class OutboxMixin(Neo4jBase):
     """Outbox items, one per recorded response."""
 
@@ -41,8 +46,13 @@ class OutboxMixin(Neo4jBase):
                                                          "limit": int(limit)})
         else:
             rows = self._read(q.OUTBOX_ITEMS, {"limit": int(limit)})
-        return [{**r, "attempts": int(r["attempts"] or 0),
-                 **{name: _aware(r[name]) for name in _TIMES}} for r in rows]
+        return [_row(r) for r in rows]
+
+    def outbox_items_answering(self, account_keys: Sequence[str]) -> list[dict[str, Any]]:
+        authors = list(dict.fromkeys(account_keys))
+        if not authors:
+            return []
+        return [_row(r) for r in self._read(q.OUTBOX_ITEMS_ANSWERING, {"authors": authors})]
 
     def blank_post_texts(self, keys: Sequence[str]) -> int:
         if not keys:

@@ -93,14 +93,16 @@ class ReadsMixin(Neo4jBase):
                                                  {"keys": list(chunk), **window})}
         return found
 
-    def post_frame(self, since: datetime | None, until: datetime | None) -> pd.DataFrame:
+    def post_frame(self, since: datetime | None, until: datetime | None, *,
+                   columns: Sequence[str] | None = None) -> pd.DataFrame:
+        names = views.post_frame_columns(columns)
         window = {"since": utc(since) if since else None,
                   "until": utc(until) if until else None}
         frame = pd.DataFrame([r for page in self._pages(q.POST_FRAME_PAGE, window)
                               for r in page], columns=list(views.POST_FRAME_COLUMNS))
         frame["created_at"] = timestamps(frame["created_at"].tolist())
         frame["sentiment"] = pd.to_numeric(frame["sentiment"], errors="coerce").astype("float64")
-        return frame
+        return frame[names]
 
     def newest_post_at(self) -> datetime | None:
         rows = self._read(q.NEWEST_POST)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -109,6 +110,44 @@ def test_languages_and_unscored_posts() -> None:
     assert np.isnan(frame.loc[0, "sentiment"]) and frame.loc[1, "sentiment"] > 0
 
 
+def test_languages_in_one_batch_are_py3langid_s_one_by_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lockstep walk (and the longest texts' walk alone) gives py3langid's own
+    answer per text, from the packed model and from the unpacked copy kept in the cache
+    directory alike."""
+    from analytics.understanding import language
+
+    words = ["the", "service", "était", "très", "lent", "aber", "sehr", "gut", "muy",
+             "bueno", "grazie", "mille", "obrigado", "dank", "je", "wel", "😀", "@you",
+             "https://x.example/a", "ÉTÉ", "RT"]
+    rng = np.random.default_rng(7)
+    texts = [" ".join(rng.choice(words, size=int(n)))
+             for n in rng.integers(0, 120, size=300)] + ["", "ab", "a" * 3000]
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    language._identifier.cache_clear()
+    language._tables.cache_clear()
+    try:
+        first = detect_languages(texts)
+        assert list(tmp_path.glob("scrm/py3langid-*.npz"))  # the unpacked copy is kept
+        language._identifier.cache_clear()
+        language._tables.cache_clear()
+        again = detect_languages(texts)
+        classify = language._identifier().classify
+    finally:
+        language._identifier.cache_clear()
+        language._tables.cache_clear()
+    expected: list[str] = []
+    for text in texts:
+        cleaned = language._NOISE.sub(" ", text)
+        if sum(ch.isalpha() for ch in cleaned) < 3:
+            expected.append("und")
+            continue
+        code, conf = classify(cleaned)
+        expected.append(code if conf >= 0.5 else "und")
+    assert first[0] == again[0] == expected
+    assert np.allclose(first[1], again[1])
+
+
 def test_understand_on_nothing() -> None:
     assert len(understand([])) == 0
 
@@ -134,3 +173,18 @@ def test_rules_and_languages_on_real_posts(shared_data) -> None:  # type: ignore
     codes, _ = detect_languages([r["text"] for r in rows])
     hits = sum(c == r["lang"][:2] for c, r in zip(codes, rows, strict=True))
     assert hits / len(rows) > 0.9
+
+
+def test_a_sentiment_model_scores_and_classes_in_one_pass() -> None:
+    """``classify`` is ``score`` and ``predict`` together, for VADER and a trained model;
+    ``understand`` takes both from it."""
+    from analytics.sentiment import TrainedSentimentModel, VaderScorer, score_and_predict
+
+    texts = ["love it, thank you", "awful, broken again", "it is a bike", "great ride",
+             "worst service", "ok I guess"] * 4
+    labels = ["positive", "negative", "neutral", "positive", "negative", "neutral"] * 4
+    for model in (VaderScorer(), TrainedSentimentModel.train(texts, labels)):
+        values, classes = score_and_predict(model, texts)
+        assert np.allclose(values, model.score(texts)) and classes == model.predict(texts)
+        frame = understand(texts[:3], sentiment=model, sentiment_languages={"en", "und"})
+        assert frame["sentiment_label"].tolist() == model.predict(texts[:3])

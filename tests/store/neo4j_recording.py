@@ -358,6 +358,7 @@ def workload(store: Neo4jStore) -> None:
     store.outbox_items()
     store.outbox_items(states=["queued"])
     store.outbox_items(keys=["mastodon:scrm-1"])
+    store.outbox_items_answering(["mastodon:ana@m"])
     store.blank_post_texts(["twitter:1"])
     store.event_states("alert")
     store.save_event_states("alert", ["a2"], ["a1"])

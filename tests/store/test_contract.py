@@ -824,6 +824,13 @@ def test_active_accounts_and_post_frame(loaded: GraphStore) -> None:
     assert sorted(frame["key"]) == ["twitter:3", "twitter:4", "twitter:5", "twitter:6"]
     assert set(frame.columns) >= {"key", "author_key", "platform", "kind", "created_at",
                                   "sentiment", "text", "title"}
+    few = loaded.post_frame(at(10), None, columns=("key", "kind", "text"))
+    assert list(few.columns) == ["key", "kind", "text"]
+    assert few.set_index("key")["text"].to_dict() == frame.set_index("key")["text"].to_dict()
+    empty = loaded.post_frame(at(99), None, columns=("key", "created_at"))
+    assert list(empty.columns) == ["key", "created_at"] and empty.empty
+    with pytest.raises(ValueError, match="no column 'password'"):
+        loaded.post_frame(None, None, columns=("key", "password"))
     assert loaded.newest_post_at() == at(25)
     orders = loaded.purchase_frame()
     assert sorted(orders["amount"]) == [20.0, 30.5] and set(orders["customer_id"]) == {"c1"}

@@ -52,6 +52,22 @@ def test_outbox_items_are_saved_replaced_and_read(store: GraphStore) -> None:
     assert len(store.outbox_items(limit=2)) == 2
 
 
+def test_outbox_items_answering_an_account(store: GraphStore) -> None:
+    older = _item("mastodon:scrm-a", SENT, target_author="mastodon:ana@m.example")
+    newer = _item("mastodon:scrm-b", QUEUED, target_author="mastodon:ana@m.example",
+                  created_at=T0.replace(minute=3))
+    other = _item("mastodon:scrm-c", QUEUED, target_author="mastodon:bo@m.example")
+    nobody = _item("mastodon:scrm-d", BY_HAND, target_author=None)
+    store.save_outbox_items([i.row() for i in (older, newer, other, nobody)])
+    assert store.outbox_items_answering([]) == []
+    assert store.outbox_items_answering(["mastodon:none@m.example"]) == []
+    rows = store.outbox_items_answering(["mastodon:ana@m.example", "mastodon:ana@m.example"])
+    assert [r["key"] for r in rows] == ["mastodon:scrm-b", "mastodon:scrm-a"]
+    assert OutboxItem.from_row(rows[0]) == newer
+    both = store.outbox_items_answering(["mastodon:bo@m.example", "mastodon:ana@m.example"])
+    assert {r["key"] for r in both} == {"mastodon:scrm-a", "mastodon:scrm-b", "mastodon:scrm-c"}
+
+
 def test_blank_post_texts(loaded: GraphStore) -> None:
     assert loaded.blank_post_texts([]) == 0
     assert loaded.blank_post_texts(["twitter:1", "twitter:none"]) == 1
