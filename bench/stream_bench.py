@@ -106,8 +106,8 @@ def fake_source(posts: int, rate: float) -> None:
 class _Serialised:
     """The store, its writes taken under ``lock`` (shared with the reader with
     ``--serialise``); with ``checkpoint_every`` the database
-    checkpoints at most that often instead of at every commit (an experiment: the store
-    does not offer it yet)."""
+    checkpoints at most that often instead of when the engine does (an experiment: the
+    store does not offer it)."""
 
     def __init__(self, store: Any, lock: threading.Lock, checkpoint_every: float) -> None:
         self._store, self._lock = store, lock
@@ -277,7 +277,7 @@ def _table(results: list[dict[str, Any]]) -> str:
     for r in results:
         offered = "as fast as it goes" if not r["rate"] else f"{r['rate']:,.0f}/s"
         every = r["checkpoint_every"]
-        checkpoints = f"every {every:g} s" if every else "at every commit"
+        checkpoints = f"every {every:g} s" if every else "the store's own"
         rows.append(f"| {offered} | {checkpoints} | "
                     f"{r['posts']:,} | {r['posts_per_s']:,.0f} | {r['in_queue']:,} | "
                     f"{r['queue_read_p50']} / {r['queue_read_max']} | "
@@ -291,8 +291,8 @@ def main() -> None:
     ap.add_argument("--rate", type=float, action="append",
                     help="posts/s offered (repeatable; 0 = as fast as possible) [2000]")
     ap.add_argument("--checkpoint-every", type=float, action="append",
-                    help="seconds between checkpoints (repeatable; 0 = the store's own, at "
-                         "every commit) [0]")
+                    help="seconds between checkpoints (repeatable; 0 = the store's own: after a "
+                         "COPY's commit, else when the log passes its threshold) [0]")
     ap.add_argument("--overlap", action="store_true",
                     help="care-queue reads overlap commits (loses sentiment updates: see "
                          "tests/store/test_read_while_writing.py)")
