@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from analytics.care import (
     AuthorWeights,
@@ -131,6 +132,16 @@ def _preview(details: pd.DataFrame, posts: pd.DataFrame) -> pd.DataFrame:
     return details
 
 
+def _utc_times(values: pd.Series) -> pd.Series:
+    """Times as ``datetime64[.., UTC]``; naive values are UTC. An Arrow timestamp column
+    (the embedded store's) is cast, not converted value by value (0.4 s at 100,000)."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.ArrowDtype) and pa.types.is_timestamp(dtype.pyarrow_dtype) \
+            and dtype.pyarrow_dtype.tz is None:
+        values = values.astype(f"datetime64[{dtype.pyarrow_dtype.unit}]")
+    return pd.to_datetime(values, utc=True)
+
+
 class CareQueueIndex:
     """One database's care queue, kept ranked (see the module's docstring)."""
 
@@ -182,7 +193,7 @@ class CareQueueIndex:
         posts = store.brand_posts(self._terms)
         posts = posts.loc[:, ["key", "author_key", "sentiment", "created_at"]].copy()
         posts["sentiment"] = pd.to_numeric(posts["sentiment"], errors="coerce").astype(float)
-        posts["created_at"] = pd.to_datetime(posts["created_at"], utc=True)
+        posts["created_at"] = _utc_times(posts["created_at"])
         posts["author_key"] = posts["author_key"].astype(str)
         return posts.drop_duplicates("key").set_index("key")
 
@@ -190,8 +201,8 @@ class CareQueueIndex:
                       ) -> pd.DataFrame:
         details = store.post_details(list(keys)) if len(keys) else pd.DataFrame(
             columns=_DETAIL_COLUMNS[:-1])
-        details = _preview(details, posts.loc[posts.index.intersection(list(keys))]
-                           .reset_index())
+        # a mask over the kept index, not an intersection: that hashes every kept key
+        details = _preview(details, posts[posts.index.isin(list(keys))].reset_index())
         for column in _DETAIL_COLUMNS:
             if column not in details:
                 details[column] = None
@@ -216,23 +227,30 @@ class CareQueueIndex:
     def _update(self, store: GraphStore) -> None:
         posts = self._read_posts(store)
         before = self._posts
-        new = posts.index.difference(before.index)
-        common = posts.index.intersection(before.index)
-        old, now = before.loc[common], posts.loc[common]
-        changed = common[~((old["sentiment"] == now["sentiment"])
-                           | (old["sentiment"].isna() & now["sentiment"].isna()))
-                         | (old["created_at"] != now["created_at"])
-                         | (old["author_key"] != now["author_key"])]
-        removed = before.index.difference(posts.index)
+        kept = len(before)
+        if len(posts) >= kept and posts.index[:kept].equals(before.index):
+            # the usual case: posts were only added, after the kept ones; compared by
+            # position (matching 100,000 keys by value took most of an update's time)
+            new, common, removed = posts.index[kept:], before.index, before.index[:0]
+            old, now = before, posts.iloc[:kept]
+        else:
+            new = posts.index.difference(before.index)
+            common = posts.index.intersection(before.index)
+            old, now = before.loc[common], posts.loc[common]
+            removed = before.index.difference(posts.index)
+        same = ((old["sentiment"].to_numpy() == now["sentiment"].to_numpy())
+                | (old["sentiment"].isna().to_numpy() & now["sentiment"].isna().to_numpy()))
+        changed = common[~same | np.asarray(old["created_at"].array != now["created_at"].array)
+                         | (old["author_key"].to_numpy() != now["author_key"].to_numpy())]
         # posts filed under a provisional conversation (their parent's key) move when the
         # parent arrives: read their details again
         moved = self._details.index[self._details["conversation_key"].isin(set(new))]
         fetch = new.union(changed).union(moved)
-        touched = set(self._details["conversation_key"].reindex(
-            fetch.union(removed)).dropna())
+        touched = set(self._details["conversation_key"][
+            self._details.index.isin(fetch.union(removed))].dropna())
         details = self._read_details(store, fetch.tolist(), posts)
         touched |= set(details["conversation_key"].dropna())
-        kept = self._details.drop(index=fetch.union(removed), errors="ignore")
+        kept = self._details[~self._details.index.isin(fetch.union(removed))]
         self._details = pd.concat([kept, details]) if len(kept) else details
         replies = self._read_replies(store)
         both = pd.concat([self._replies.rename("a"), replies.rename("b")], axis=1)
@@ -253,7 +271,7 @@ class CareQueueIndex:
         details = self._details
         if conversations is not None:
             details = details[details["conversation_key"].isin(conversations)]
-        posts = self._posts.loc[self._posts.index.intersection(details.index)].reset_index()
+        posts = self._posts[self._posts.index.isin(details.index)].reset_index()
         details = details.reset_index()
         previewed = posts["key"].map(details.set_index("key")["preview_sentiment"]).astype(float)
         posts["sentiment"] = posts["sentiment"].fillna(previewed)

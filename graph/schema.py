@@ -14,6 +14,7 @@ __all__ = [
     "EMBEDDED_SCHEMA",
     "POST_UNDERSTANDING_COLUMNS",
     "NODE_LABELS",
+    "REL_ENDS",
     "REL_TYPES",
     "SCHEMA_VERSION",
     "SCORE_KINDS",
@@ -56,6 +57,19 @@ REL_TYPES: tuple[str, ...] = (
     "FOLLOWS",
     "PURCHASED",
 )
+
+# Each relationship type's ends (FROM label, TO label), as the DDL below declares them:
+# a write through the log matches both ends by key (``tests/store`` checks they agree).
+REL_ENDS: dict[str, tuple[str, str]] = {
+    "OWNS": ("Customer", "Account"),
+    "POSTED": ("Account", "Post"),
+    "REPLY_TO": ("Post", "Post"),
+    "IN_CONVERSATION": ("Post", "Conversation"),
+    "MENTIONS": ("Post", "Account"),
+    "SHARES": ("Post", "Post"),
+    "FOLLOWS": ("Account", "Account"),
+    "PURCHASED": ("Customer", "Purchase"),
+}
 
 # The score kinds a ranking can be asked for; each maps to its own columns, so
 # this tuple is the allow-list for ``<kind>`` and ``<kind>_rank`` in queries.

@@ -50,7 +50,7 @@ class CareMixin(EmbeddedBase):
         if status not in CARE_STATUSES:
             raise StoreError(f"unknown care status {status!r}")
         now = datetime.now(UTC).replace(tzinfo=None)
-        rows = self._rows(
+        rows = self._write_rows(
             "MERGE (c:CareCase {key: $k}) SET c.status = $status, c.assignee = $assignee, "
             "c.team = $team, c.updated_at = $now, c.resolved_at = CASE WHEN $status = "
             "'resolved' THEN $now ELSE NULL END "
@@ -62,7 +62,7 @@ class CareMixin(EmbeddedBase):
     def add_care_note(self, conversation_key: str, author: str, text: str) -> dict[str, Any]:
         now = datetime.now(UTC).replace(tzinfo=None)
         key = f"{conversation_key}|{now.isoformat()}|{uuid.uuid4().hex[:8]}"
-        self._exec(q.CREATE_CARE_NOTE,
+        self._write(q.CREATE_CARE_NOTE,
                    {"key": key, "c": conversation_key, "a": author, "t": text, "now": now})
         return {"key": key, "conversation_key": conversation_key, "author": author,
                 "text": text, "created_at": aware(now)}
@@ -81,7 +81,7 @@ class CareMixin(EmbeddedBase):
     def _privacy_salt(self) -> str:
         salt: str | None = self.get_settings().get("privacy.salt")
         if not salt:
-            self._exec(q.SET_PRIVACY_SALT, {"v": secrets.token_hex(16)})
+            self._write(q.SET_PRIVACY_SALT, {"v": secrets.token_hex(16)})
             salt = self.get_settings()["privacy.salt"]  # written once: whoever was first
         return salt
 
@@ -160,20 +160,20 @@ class CareMixin(EmbeddedBase):
                     r["author"], utc_time(r["created_at"]), text, title)})
                 counts["copies_blanked" if r["key"] in shares else "mentions_redacted"] += 1
         if redacted:
-            self._exec(q.REDACT_POSTS, {"rows": redacted})
+            self._write(q.REDACT_POSTS, {"rows": redacted})
         # a thread they started: its posts' links carry their title (reddit permalinks)
         linked = [r["key"] for c in sorted(conversations & theirs)
                   for r in self._rows(q.POSTS_IN_CONVERSATION, {"k": c})
                   if r["key"] not in theirs]
         if linked:
-            self._exec(q.CLEAR_POST_URLS, {"keys": linked})
+            self._write(q.CLEAR_POST_URLS, {"keys": linked})
         notes = []
         for n in self._rows(q.ALL_CARE_NOTES):
             note = redact_text(n["text"], person)
             if note != n["text"]:
                 notes.append({"k": n["key"], "t": note})
         if notes:
-            self._exec(q.REDACT_CARE_NOTES, {"rows": notes})
+            self._write(q.REDACT_CARE_NOTES, {"rows": notes})
         counts["notes_redacted"] = len(notes)
         return [r["k"] for r in redacted]
 
@@ -193,35 +193,35 @@ class CareMixin(EmbeddedBase):
             old, anon = a["key"], f"forgotten-{uuid.uuid4().hex[:12]}"
             new = f"{a['platform']}:{anon}"
             tombstones.append(tombstone("account", old, salt))
-            self._exec(q.CREATE_ANONYMOUS_ACCOUNT,
+            self._write(q.CREATE_ANONYMOUS_ACCOUNT,
                        {"k": new, "p": a["platform"], "h": anon})
             params = {"old": old, "new": new}
-            posted = self._rows(
+            posted = self._write_rows(
                 q.MOVE_AUTHORED_POSTS, params)
             counts["posts"] += posted[0]["n"] if posted else 0
-            self._exec(q.MOVE_MENTIONS, params)  # their texts were redacted above
-            self._exec(q.MOVE_FOLLOWING, params)
-            self._exec(q.MOVE_FOLLOWERS, params)
+            self._write(q.MOVE_MENTIONS, params)  # their texts were redacted above
+            self._write(q.MOVE_FOLLOWING, params)
+            self._write(q.MOVE_FOLLOWERS, params)
             for label in ("AccountScore", "IdentityCandidate", "IdentityDecision"):
-                self._exec(f"MATCH (x:{label}) WHERE x.account_key = $old DELETE x", params)
-            self._exec(q.DELETE_ACCOUNT, params)
+                self._write(f"MATCH (x:{label}) WHERE x.account_key = $old DELETE x", params)
+            self._write(q.DELETE_ACCOUNT, params)
             counts["accounts"] += 1
         anon_customer = f"forgotten-{uuid.uuid4().hex[:12]}"
-        self._exec(q.CREATE_ANONYMOUS_CUSTOMER,
+        self._write(q.CREATE_ANONYMOUS_CUSTOMER,
                    {"c": customer_id, "n": anon_customer})
         orders = self._rows(q.CUSTOMER_ORDERS, {"c": customer_id})
         for n, o in enumerate(orders):
-            self._exec(q.CREATE_ANONYMOUS_ORDER,
+            self._write(q.CREATE_ANONYMOUS_ORDER,
                        {"c": anon_customer, "k": f"{anon_customer}:{n}", "o": str(n),
                         "a": o["amount"], "d": o["purchased_at"]})
-            self._exec(q.DELETE_PURCHASE, {"k": o["key"]})
+            self._write(q.DELETE_PURCHASE, {"k": o["key"]})
         counts["purchases"] = len(orders)
         for label in ("IdentityCandidate", "IdentityDecision"):
-            self._exec(f"MATCH (x:{label}) WHERE x.customer_id = $c DELETE x", {"c": customer_id})
-        self._exec(q.DELETE_CUSTOMER, {"c": customer_id})
-        self._exec(q.SET_PROJECTION_GENERATION,
+            self._write(f"MATCH (x:{label}) WHERE x.customer_id = $c DELETE x", {"c": customer_id})
+        self._write(q.DELETE_CUSTOMER, {"c": customer_id})
+        self._write(q.SET_PROJECTION_GENERATION,
                    {"g": uuid.uuid4().hex})  # accounts were re-keyed: rebuild projections
-        self._exec(q.ADD_TOMBSTONES,
+        self._write(q.ADD_TOMBSTONES,
                    {"keys": tombstones, "now": now})
         return counts
 
@@ -249,8 +249,8 @@ class CareMixin(EmbeddedBase):
             work.mkdir()
             try:
                 # node offsets change in the fresh file: kept projections must not be reused
-                self._exec(q.SET_PROJECTION_GENERATION, {"g": uuid.uuid4().hex})
-                self._exec("CHECKPOINT")
+                self._write(q.SET_PROJECTION_GENERATION, {"g": uuid.uuid4().hex})
+                self._write("CHECKPOINT")
                 self._exec(q.EXPORT_DATABASE.format(path=work / "export"))
                 new_db = ladybug.Database(str(fresh), buffer_pool_size=self._pool_bytes)
                 try:

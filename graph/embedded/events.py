@@ -19,17 +19,17 @@ class EventsMixin(EmbeddedBase):
         return [views.subscription_view(r, aware) for r in self._rows(q.WEBHOOK_SUBSCRIPTIONS)]
 
     def save_webhook_subscription(self, subscription: dict[str, Any]) -> None:
-        self._exec(q.SAVE_WEBHOOK_SUBSCRIPTION,
+        self._write(q.SAVE_WEBHOOK_SUBSCRIPTION,
                    views.subscription_row(subscription, naive_utc, datetime.now(UTC)))
 
     def delete_webhook_subscription(self, key: str) -> bool:
-        rows = self._rows(q.DELETE_WEBHOOK_SUBSCRIPTION, {"key": key})
+        rows = self._write_rows(q.DELETE_WEBHOOK_SUBSCRIPTION, {"key": key})
         return bool(rows and rows[0]["n"])
 
     def add_webhook_deliveries(self, rows: Sequence[dict[str, Any]]) -> None:
         if not rows:
             return
-        self._exec(q.ADD_WEBHOOK_DELIVERIES, {"rows": views.delivery_rows(rows, naive_utc)})
+        self._write(q.ADD_WEBHOOK_DELIVERIES, {"rows": views.delivery_rows(rows, naive_utc)})
 
     def webhook_deliveries(self, limit: int = 50, subscription_id: str | None = None
                            ) -> list[dict[str, Any]]:
@@ -49,8 +49,8 @@ class EventsMixin(EmbeddedBase):
                           ) -> None:
         now = datetime.now(UTC).replace(tzinfo=None)
         if added:
-            self._exec(q.ADD_EVENT_STATES, {"keys": list(added), "kind": kind, "now": now})
+            self._write(q.ADD_EVENT_STATES, {"keys": list(added), "kind": kind, "now": now})
         if removed:
-            self._exec(q.REMOVE_EVENT_STATES, {"keys": list(removed), "kind": kind})
-        self._exec(q.MARK_EVENT_STATES_CHECKED,
+            self._write(q.REMOVE_EVENT_STATES, {"keys": list(removed), "kind": kind})
+        self._write(q.MARK_EVENT_STATES_CHECKED,
                    {"marker": views.checked_marker(kind), "kind": kind, "now": now})

@@ -129,7 +129,7 @@ class ExportMixin(EmbeddedBase):
 
     def import_run(self, run: AnalysisRunInfo) -> None:
         """Create or overwrite a run record exactly as given (id, times, status, ...)."""
-        self._exec(
+        self._write(
             q.IMPORT_RUN,
             {"id": run.run_id, "started": _naive(run.started_at),
              "finished": _naive(run.finished_at), "status": run.status,

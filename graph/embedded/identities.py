@@ -35,9 +35,9 @@ class IdentitiesMixin(EmbeddedBase):
     def record_decision(self, customer_id: str, account_key: str, decision: str) -> None:
         views.check_decision(decision)
         key = views.decision_key(customer_id, account_key)
-        self._exec(q.MERGE_DECISION, {"k": key, "c": customer_id, "a": account_key,
+        self._write(q.MERGE_DECISION, {"k": key, "c": customer_id, "a": account_key,
                                       "d": decision, "at": datetime.now(UTC).replace(tzinfo=None)})
-        self._exec(q.DELETE_CANDIDATE, {"k": key})
+        self._write(q.DELETE_CANDIDATE, {"k": key})
 
     def decision_frame(self) -> pd.DataFrame:
         return self._df(q.DECISION_FRAME)
@@ -51,7 +51,7 @@ class IdentitiesMixin(EmbeddedBase):
             schema=_CANDIDATE_SCHEMA)
 
         def work() -> None:
-            self._exec(q.DELETE_CANDIDATES)
+            self._write(q.DELETE_CANDIDATES)
             self._copy("IdentityCandidate", table)
         self._in_transaction(work)
 

@@ -31,7 +31,7 @@ class OutboxMixin(EmbeddedBase):
 
     def save_outbox_items(self, rows: Sequence[dict[str, Any]]) -> None:
         for r in rows:  # a few at a time; one statement each keeps every column's type
-            self._exec(q.SAVE_OUTBOX_ITEM, {
+            self._write(q.SAVE_OUTBOX_ITEM, {
                 **{k: r.get(k) for k in (
                     "key", "conversation_key", "platform", "target_key", "target_author",
                     "author_key", "state", "idempotency_key", "remote_id", "remote_url",
@@ -60,5 +60,5 @@ class OutboxMixin(EmbeddedBase):
     def blank_post_texts(self, keys: Sequence[str]) -> int:
         if not keys:
             return 0
-        rows = self._rows(q.BLANK_POST_TEXTS, {"keys": list(keys)})
+        rows = self._write_rows(q.BLANK_POST_TEXTS, {"keys": list(keys)})
         return int(rows[0]["n"]) if rows else 0

@@ -400,7 +400,7 @@ class ProjectionMixin(EmbeddedBase):
                            "s": pa.array(np.asarray(values, dtype=float), pa.float64())})
         with self._batch_connection(release_heap=len(scores) >= LARGE_BATCH):
             for i in range(0, len(scores), 50_000):
-                self._exec(q.SET_POST_SENTIMENT, {"scan": scores.slice(i, 50_000),
+                self._write(q.SET_POST_SENTIMENT, {"scan": scores.slice(i, 50_000),
                                                       "m": model})
 
     def write_post_understanding(self, keys: Sequence[str], frame: pd.DataFrame, model: str
@@ -409,5 +409,5 @@ class ProjectionMixin(EmbeddedBase):
         table = understanding_table(keys, frame)
         with self._batch_connection(release_heap=len(table) >= LARGE_BATCH):
             for i in range(0, len(table), 50_000):
-                self._exec(q.SET_POST_UNDERSTANDING, {"scan": table.slice(i, 50_000),
+                self._write(q.SET_POST_UNDERSTANDING, {"scan": table.slice(i, 50_000),
                                                           "m": model})

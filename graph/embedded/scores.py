@@ -31,7 +31,7 @@ class ScoresMixin(EmbeddedBase):
 
     def start_run(self, params: dict[str, Any]) -> str:
         run_id = runs.new_run_id()
-        self._exec(q.CREATE_RUN,
+        self._write(q.CREATE_RUN,
                    {"id": run_id, "at": datetime.now(UTC).replace(tzinfo=None),
                     "params": runs.encode_json(params)})
         return run_id
@@ -58,18 +58,18 @@ class ScoresMixin(EmbeddedBase):
             self._in_transaction(lambda: self._copy("AccountScore", table))
 
     def finish_run(self, run_id: str, stats: dict[str, Any]) -> None:
-        self._exec(q.COMPLETE_RUN,
+        self._write(q.COMPLETE_RUN,
                    {"id": run_id, "at": datetime.now(UTC).replace(tzinfo=None),
                     "stats": runs.encode_json(stats)})
         old, failed = runs.runs_to_drop(self.runs(limit=1000), run_id)
         for rid in old + failed:
-            self._exec(q.DELETE_RUN_SCORES, {"id": rid})
+            self._write(q.DELETE_RUN_SCORES, {"id": rid})
         for rid in old:
-            self._exec(q.EXPIRE_RUN, {"id": rid})
+            self._write(q.EXPIRE_RUN, {"id": rid})
 
     def fail_run(self, run_id: str, error: str) -> None:
-        self._exec(q.DELETE_RUN_SCORES, {"id": run_id})
-        self._exec(q.FAIL_RUN,
+        self._write(q.DELETE_RUN_SCORES, {"id": run_id})
+        self._write(q.FAIL_RUN,
                    {"id": run_id, "e": error, "at": datetime.now(UTC).replace(tzinfo=None)})
 
     @staticmethod

@@ -28,7 +28,7 @@ class UsersMixin(EmbeddedBase):
     def save_user(self, name: str, *, role: str, password_hash: str | None = None,
                   disabled: bool | None = None) -> dict[str, Any]:
         audit.check_user(name, role, password_hash, lambda: self.get_user(name) is not None)
-        rows = self._rows(q.SAVE_USER, {"name": name, "role": role, "hash": password_hash,
+        rows = self._write_rows(q.SAVE_USER, {"name": name, "role": role, "hash": password_hash,
                                         "disabled": disabled,
                                         "now": _naive(datetime.now(UTC))})
         return self._user(rows[0])
@@ -42,8 +42,8 @@ class UsersMixin(EmbeddedBase):
 
     def remove_user(self, name: str) -> bool:
         def work() -> bool:
-            self._exec(q.END_USER_SESSIONS, {"user": name})
-            rows = self._rows(q.DELETE_USER, {"name": name})
+            self._write(q.END_USER_SESSIONS, {"user": name})
+            rows = self._write_rows(q.DELETE_USER, {"name": name})
             return bool(rows and rows[0]["n"])
 
         found: bool = self._in_transaction(work)
@@ -51,8 +51,8 @@ class UsersMixin(EmbeddedBase):
 
     def create_session(self, key: str, user: str, expires_at: datetime) -> None:
         now = _naive(datetime.now(UTC))
-        self._exec(q.DELETE_EXPIRED_SESSIONS, {"now": now})
-        self._exec(q.CREATE_SESSION, {"key": key, "user": user, "now": now,
+        self._write(q.DELETE_EXPIRED_SESSIONS, {"now": now})
+        self._write(q.CREATE_SESSION, {"key": key, "user": user, "now": now,
                                       "expires": _naive(expires_at)})
 
     def session_user(self, key: str, now: datetime) -> dict[str, Any] | None:
@@ -69,7 +69,7 @@ class UsersMixin(EmbeddedBase):
                   customer_id: str | None = None) -> dict[str, Any]:
         entry = audit.audit_entry(actor, action, summary,
                                   conversation_key=conversation_key, customer_id=customer_id)
-        self._exec(q.ADD_AUDIT, {**entry, "at": _naive(entry["at"])})
+        self._write(q.ADD_AUDIT, {**entry, "at": _naive(entry["at"])})
         return entry
 
     def audit_log(self, *, conversation_key: str | None = None,
@@ -86,5 +86,5 @@ class UsersMixin(EmbeddedBase):
                                           "terms": [t.lower() for t in terms]})
         changed = audit.audit_redactions(rows, terms, customer_id)
         if changed:
-            self._exec(q.REDACT_AUDIT, {"rows": changed})
+            self._write(q.REDACT_AUDIT, {"rows": changed})
         return len(changed)

@@ -23,15 +23,18 @@ from graph.batch import (
     plan_purchases,
     wanted_links,
 )
+from graph.embedded import faults
 from graph.embedded import queries as q
 from graph.embedded.base import EmbeddedBase
 from graph.embedded.shared import (
     ACCOUNT_SCHEMA,
     CUSTOMER_SCHEMA,
     LARGE_BATCH,
+    LOGGED_BATCH,
     POST_SCHEMA,
     naive_utc,
-    set_clause,
+    scan_table,
+    scan_update,
     utc_column,
     wrote,
 )
@@ -48,7 +51,11 @@ class WritesMixin(EmbeddedBase):
 
     def write_batch(self, batch: GraphBatch) -> WriteResult:
         large = len(batch) >= LARGE_BATCH
-        with self._batch_connection(release_heap=large):
+        # a small batch (a stream's, a poll's) goes through the log: its commit is synced
+        # without the checkpoint a COPY forces; a large one (a file) is COPYed, and so is
+        # any batch when the disk is nearly full (a failed log write aborts the process)
+        logged = len(batch) < LOGGED_BATCH and faults.room_for_log(self.path, len(batch))
+        with self._batch_connection(release_heap=large), self._logged(logged):
             result: WriteResult = self._in_transaction(lambda: self._write_batch(batch))
         if large:
             self._reopen()
@@ -74,10 +81,8 @@ class WritesMixin(EmbeddedBase):
         self._copy("Customer", pa.Table.from_pylist(
             [{f: r.get(f) for f in CUSTOMER_SCHEMA.names} for r in new], schema=CUSTOMER_SCHEMA))
         if changed:
-            sets = set_clause(CUSTOMER_FIELDS)
-            self._exec(f"UNWIND $rows AS row MATCH (n:Customer {{key: row.key}}) SET {sets}",
-                       {"rows": [{f: r.get(f) for f in ("key", *CUSTOMER_FIELDS)}
-                                 for r in changed]})
+            self._write(scan_update("Customer", CUSTOMER_FIELDS),
+                       {"scan": scan_table(changed, CUSTOMER_SCHEMA, CUSTOMER_FIELDS)})
         result.created["customers"] = len(new)
         result.updated["customers"] = len(changed)
 
@@ -106,11 +111,9 @@ class WritesMixin(EmbeddedBase):
         self._copy("Account", rows.set_column(brand, "is_brand",
                                               pc.fill_null(rows["is_brand"], False)))
         if changed:
-            sets = set_clause(ACCOUNT_FIELDS)
             update = [account_row(k, merged[k]) for k in changed]
-            self._exec(f"UNWIND $rows AS row MATCH (n:Account {{key: row.key}}) SET {sets}",
-                       {"rows": [{f: r.get(f) for f in ("key", *ACCOUNT_FIELDS)}
-                                 for r in update]})
+            self._write(scan_update("Account", ACCOUNT_FIELDS),
+                       {"scan": scan_table(update, ACCOUNT_SCHEMA, ACCOUNT_FIELDS)})
         result.created["accounts"] = len(new)
         result.updated["accounts"] = len(changed)
 
@@ -127,7 +130,7 @@ class WritesMixin(EmbeddedBase):
             plan.settle(dict(zip(found["key"].to_pylist(), found["t"].to_pylist(),
                                  strict=True)), result)
             if plan.replacements:
-                self._exec(q.REPLACE_POST_TEXTS, {"rows": [
+                self._write(q.REPLACE_POST_TEXTS, {"rows": [
                     {"k": k, "t": t, "h": h} for k, t, h in plan.replacements]})
         if not plan.new_keys:
             return
@@ -182,7 +185,7 @@ class WritesMixin(EmbeddedBase):
             ready.extend(PostEdge(*e) for e in zip(
                 *(resolved[c].to_pylist() for c in ("rel", "from_key", "to_key", "kind")),
                 strict=True))
-            self._exec(q.DELETE_PENDING,
+            self._write(q.DELETE_PENDING,
                        {"keys": resolved["key"].to_pylist()})
         pending_keys = set(pending["key"].to_pylist()) if waiting and pending.num_rows else set()
         replies = [e for e in ready if e.rel == "REPLY_TO"]
@@ -214,15 +217,15 @@ class WritesMixin(EmbeddedBase):
             # the relationship table would be planned as a scan of every post
             keys = [r["k"] for r in self._rows(
                 q.CONVERSATION_POST_KEYS, {"old": old})]
-            self._exec(q.DELETE_CONVERSATION_EDGES,
+            self._write(q.DELETE_CONVERSATION_EDGES,
                        {"old": old})
-            self._exec(q.DELETE_CONVERSATION, {"old": old})
+            self._write(q.DELETE_CONVERSATION, {"old": old})
             if keys:
-                self._exec(q.SET_POST_CONVERSATION, {"keys": keys, "real": real})
+                self._write(q.SET_POST_CONVERSATION, {"keys": keys, "real": real})
                 self._copy("IN_CONVERSATION", pa.table({"from": keys, "to": [real] * len(keys)}))
-            self._exec(q.MOVE_CARE_CASE, {"old": old, "real": real})
-            self._exec(q.DELETE_CARE_CASE, {"old": old})
-            self._exec(q.MOVE_CARE_NOTES, {"old": old, "real": real})
+            self._write(q.MOVE_CARE_CASE, {"old": old, "real": real})
+            self._write(q.DELETE_CARE_CASE, {"old": old})
+            self._write(q.MOVE_CARE_NOTES, {"old": old, "real": real})
 
     def _write_links(self, links: Sequence[OwnsLink], result: WriteResult) -> None:
         if not links:
@@ -243,7 +246,7 @@ class WritesMixin(EmbeddedBase):
             "method": pa.array([x.method for x in new], pa.string()),
             "evidence": pa.array([x.evidence for x in new], pa.string())}))
         if changed:
-            self._exec(
+            self._write(
                 q.UPDATE_LINKS,
                 {"rows": [{"c": x.customer_id, "a": x.account_key, "confidence": x.confidence,
                            "method": x.method, "evidence": x.evidence} for x in changed]})
@@ -299,18 +302,18 @@ class WritesMixin(EmbeddedBase):
                 Account(platform=k.split(":", 1)[0], handle=k.split(":", 1)[1], is_brand=True)
                 for k in account_keys])
             self._write_accounts(batch, WriteResult())
-            self._exec(q.CLEAR_BRANDS)
-            self._exec(q.MARK_BRANDS,
+            self._write(q.CLEAR_BRANDS)
+            self._write(q.MARK_BRANDS,
                        {"keys": list(account_keys)})
             for name, value in settings.items():
-                self._exec(q.MERGE_SETTING, {"k": name, "v": value})
+                self._write(q.MERGE_SETTING, {"k": name, "v": value})
             return len(account_keys)
         return self._in_transaction(work)  # type: ignore[no-any-return]
 
     def save_settings(self, settings: dict[str, str]) -> None:
         def work() -> None:
             for name, value in settings.items():
-                self._exec(q.MERGE_SETTING, {"k": name, "v": value})
+                self._write(q.MERGE_SETTING, {"k": name, "v": value})
         self._in_transaction(work)
 
     def get_settings(self) -> dict[str, str]:
@@ -325,7 +328,7 @@ class WritesMixin(EmbeddedBase):
 
     def record_file(self, fingerprint: str, path: str, source: str, read: int, loaded: int,
                     rejected: int) -> None:
-        self._exec(
+        self._write(
             q.RECORD_FILE,
             {"k": fingerprint, "path": path, "source": source, "read": read, "loaded": loaded,
              "rejected": rejected, "at": datetime.now(UTC).replace(tzinfo=None)})
@@ -333,7 +336,7 @@ class WritesMixin(EmbeddedBase):
     def link_account(self, link: OwnsLink) -> None:
         def work() -> None:
             self._write_accounts(GraphBatch(links=[link]), WriteResult())
-            self._exec(q.DELETE_LINK,
+            self._write(q.DELETE_LINK,
                        {"c": link.customer_id, "a": link.account_key})
             result = WriteResult()
             self._write_links([link], result)
@@ -342,6 +345,6 @@ class WritesMixin(EmbeddedBase):
         self._in_transaction(work)
 
     def unlink_account(self, customer_id: str, account_key: str) -> bool:
-        rows = self._rows(q.DELETE_LINK_COUNTED, {"c": customer_id, "a": account_key})
+        rows = self._write_rows(q.DELETE_LINK_COUNTED, {"c": customer_id, "a": account_key})
         wrote(self.path)
         return bool(rows and rows[0]["n"])

@@ -4,10 +4,12 @@ A poll writes what it read once the poll ends; a stream (Mastodon's streaming AP
 Jetstream) never ends, so :func:`follow` reads it in a thread of its own and commits
 what came every ``flush_seconds`` (or every ``max_batch`` items, whichever is first)
 through the same loader as file ingest: the same idempotence, rejects and
-forgotten-person filter. ``prepare`` sees each batch before it is written (sentiment on
-arrival), ``on_loaded`` each committed batch's posts. The reader waits when
-``max_pending`` items are queued, so a writer that falls behind slows the stream instead
-of filling memory.
+forgotten-person filter. Parsing and ``prepare`` (sentiment on arrival) run on a thread
+of their own, so the writer commits one batch while the next is made; batches that
+wait for the writer are committed together (up to ``max_batch`` items), so a writer
+that fell behind catches up with fewer, larger commits. ``on_loaded`` sees each
+committed batch's posts. The reader waits when ``max_pending`` items are queued, so a
+writer that falls behind slows the stream instead of filling memory.
 
 Streamed items do not move a source's cursor (a stream has no way back and its order
 is not id order): the next REST catch-up reads from the last REST cursor.
@@ -32,6 +34,8 @@ __all__ = ["FollowReport", "follow"]
 
 log = logging.getLogger(__name__)
 _END = object()
+#: prepared batches that may wait for the writer
+READY_BATCHES = 4
 
 
 @dataclass(slots=True)
@@ -67,6 +71,9 @@ def follow(store: GraphStore, items: Iterator[Any], to_records: Callable[[Any], 
         Counts, and the error that ended the stream, if one did.
     """
     pending: queue.Queue[Any] = queue.Queue(maxsize=max_pending)
+    # prepared batches (parsed, scored) waiting for the writer; a few at most, so a
+    # writer that falls behind slows the preparing and then the reading
+    ready: queue.Queue[Any] = queue.Queue(maxsize=READY_BATCHES)
     report = FollowReport()
     failure: list[str] = []
 
@@ -81,37 +88,73 @@ def follow(store: GraphStore, items: Iterator[Any], to_records: Callable[[Any], 
         finally:
             pending.put(_END)
 
-    reader = threading.Thread(target=read, name=f"follow-{source_file}", daemon=True)
-    reader.start()
-    ended = False
-    n = 0
-    while not ended and not stop():
+    def prepared() -> None:
+        """Batches of what came within ``flush_seconds``, parsed and prepared here, off
+        the writer's thread: it writes one while the next is made."""
+        n = 0
         try:
-            first = pending.get(timeout=0.1)
-        except queue.Empty:
-            continue
-        if first is _END:
+            ended = False
+            while not ended and not stop():
+                try:
+                    first = pending.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if first is _END:
+                    break
+                batch = [first]
+                deadline = time.monotonic() + flush_seconds
+                while len(batch) < max_batch:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    try:
+                        item = pending.get(timeout=left)
+                    except queue.Empty:
+                        break
+                    if item is _END:
+                        ended = True
+                        break
+                    batch.append(item)
+                units = []
+                for item in batch:
+                    n += 1
+                    units.append(item_unit(n, item, to_records, source_file))
+                if prepare is not None:
+                    prepare(units)
+                ready.put(units)
+        except BaseException as exc:  # raised on the writer's thread
+            ready.put(exc)
+        finally:
+            ready.put(_END)
+
+    reader = threading.Thread(target=read, name=f"follow-{source_file}", daemon=True)
+    preparer = threading.Thread(target=prepared, name=f"follow-prepare-{source_file}",
+                                daemon=True)
+    reader.start()
+    preparer.start()
+    carried: Any = None  # taken from ``ready`` but too many for the last transaction
+    ended = False
+    while not ended:
+        units = carried if carried is not None else ready.get()
+        carried = None
+        if units is _END:
             break
-        batch = [first]
-        deadline = time.monotonic() + flush_seconds
-        while len(batch) < max_batch:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
+        if isinstance(units, BaseException):
+            raise units
+        # what else is ready joins this transaction (up to ``max_batch`` items): a writer
+        # that fell behind catches up with fewer, larger commits
+        while True:
             try:
-                item = pending.get(timeout=left)
+                more = ready.get_nowait()
             except queue.Empty:
                 break
-            if item is _END:
+            if more is _END:
                 ended = True
                 break
-            batch.append(item)
-        units = []
-        for item in batch:
-            n += 1
-            units.append(item_unit(n, item, to_records, source_file))
-        if prepare is not None:
-            prepare(units)
+            if isinstance(more, BaseException) or len(units) + len(more) > max_batch:
+                carried = more
+                break
+            units = units + more
         result = load_units(store, iter(units), source=source, source_file=source_file,
                             rejects=rejects, batch_size=max(len(units) * 8, 1_000))
         report.read += result.read
@@ -122,6 +165,7 @@ def follow(store: GraphStore, items: Iterator[Any], to_records: Callable[[Any], 
             posts = [r for u in units for r in u.records if isinstance(r, Post)]
             if posts:
                 on_loaded(store, posts)
+    preparer.join(timeout=5)
     if failure:
         report.error = failure[0]
         log.warning("%s: the stream ended: %s", source_file, report.error)

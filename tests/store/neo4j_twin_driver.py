@@ -61,6 +61,7 @@ TYPES = {**_property_types(), **dict(POST_UNDERSTANDING_COLUMNS),
          "kinds": "STRING[]", "languages": "STRING[]", "intents": "STRING[]"}
 _ROW_FIELD = re.compile(r"\brow\.(\w+)\b")
 _PARAM = re.compile(r"\$(\w+)\b")
+_WRITES = re.compile(r"\b(CREATE|MERGE|SET|DELETE|REMOVE)\b")
 
 # LadybugDB's spelling of the statements whose Neo4j text it does not parse. Each is
 # the same question; the twin answers it as Neo4j would.
@@ -232,7 +233,10 @@ class TwinDriver(RecordingDriver):
         for name in ("rows", "keys"):  # an empty list has no element type to bind
             if text.startswith(f"UNWIND ${name} ") and not params.get(name):
                 return []
-        rows = self.twin._rows(text, sent)
+        # a server orders its writers itself; on the twin a statement that writes takes
+        # the embedded family's write lock, as the embedded adapter's writes say they do
+        run = self.twin._write_rows if _WRITES.search(text) else self.twin._rows
+        rows = run(text, sent)
         if query == q.COUNTS:
             return [{r["name"]: r["n"] for r in rows}]
         return [{k: _to_neo4j(v) for k, v in r.items()} for r in rows]
@@ -256,16 +260,17 @@ class TwinSession:
 
     def execute_write(self, work: Callable[[Any], Any]) -> Any:
         twin = self.driver.twin
-        twin._exec("BEGIN TRANSACTION")
-        try:
-            out = work(self)  # the session stands in for the transaction
-        except BaseException:
+        with twin._writing():
+            twin._exec("BEGIN TRANSACTION")
             try:
-                twin._exec("ROLLBACK")
-            except RuntimeError:  # LadybugDB already rolled back the failed statement's
-                pass
-            raise
-        twin._exec("COMMIT")
+                out = work(self)  # the session stands in for the transaction
+            except BaseException:
+                try:
+                    twin._exec("ROLLBACK")
+                except RuntimeError:  # LadybugDB already rolled back the failed statement's
+                    pass
+                raise
+            twin._exec("COMMIT")
         return out
 
     def run(self, query: str, parameters: dict[str, Any] | None = None) -> Iterator[Record]:

@@ -72,14 +72,20 @@ def test_a_database_killed_before_its_tables_reads_as_empty(tmp_path: Path) -> N
                    "committed while another connection of the same database reads; found by "
                    "bench/stream_bench.py. Until it is fixed, readers and writers of one "
                    "process must not overlap (or sentiment be written with the posts)")
-def test_sentiment_written_while_a_sibling_reads_is_kept(tmp_path: Path) -> None:
+def test_sentiment_written_while_a_sibling_reads_is_kept(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
     import threading
     from datetime import UTC, datetime, timedelta
 
-    from graph.embedded import EmbeddedStore
+    from graph.embedded import EmbeddedStore, writes
     from graph.model import Post
     from graph.store import GraphBatch
 
+    # the posts COPYed, as every batch was when this was found: it loses updates at every
+    # run. Small batches are now logged instead (CREATE); the update was lost there too,
+    # though not at every run (1 of 2 on 2026-12-01), so the race is the engine's
+    monkeypatch.setattr(writes, "LOGGED_BATCH", 0)
     store = EmbeddedStore(tmp_path / "race.lbdb")
     done = threading.Event()
 
