@@ -1,21 +1,30 @@
-"""Lookalike prospects as a ranking page (``engagementTargets(kind: LOOKALIKE)``):
-computed per request by :func:`analytics.job.prospect_lookalikes`."""
+"""Lookalike prospects as a ranking page (``engagementTargets(kind: LOOKALIKE)``): the
+ranking of :func:`analytics.job.prospect_lookalikes`, computed once and kept by the
+server until content is written (:data:`LOOKALIKE_MEMO_SECONDS`), then sliced per page."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from graph.store import GraphStore, ScoredAccount
 
-__all__ = ["lookalike_page"]
+__all__ = ["LOOKALIKE_MEMO_SECONDS", "lookalike_page"]
+
+#: how long a server keeps a lookalike ranking it computed when nothing is written (a
+#: content write, such as new posts, a link or an analysis run, drops it at once)
+LOOKALIKE_MEMO_SECONDS = 600.0
 
 
-def lookalike_page(store: GraphStore, first: int, after_rank: int) -> list[ScoredAccount]:
+def lookalike_page(store: GraphStore, first: int, after_rank: int,
+                   result: Any = None) -> list[ScoredAccount]:
     """Up to ``first`` prospects ranked after ``after_rank``, each with the latest run's
-    scores and the lookalike reasons as its explanation (``explanations["lookalike"]``)."""
-    from analytics.job import prospect_lookalikes
+    scores and the lookalike reasons as its explanation (``explanations["lookalike"]``).
+    ``result``: a ranking computed before (else computed here)."""
+    if result is None:
+        from analytics.job import prospect_lookalikes
 
-    result = prospect_lookalikes(store)
+        result = prospect_lookalikes(store)
     page = result.ranking.iloc[after_rank:after_rank + first]
     keys = [str(k) for k in page.index]
     accounts = store.get_accounts(keys)

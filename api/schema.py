@@ -105,7 +105,7 @@ class Query:
             if kind == TargetKind.LOOKALIKE:
                 from api.lookalikes import lookalike_page
 
-                ranked = lookalike_page(s, first + 1, after_rank)
+                ranked = lookalike_page(s, first + 1, after_rank, lookalikes)
             elif filtered:
                 ranked = _filtered_ranking(s, kind.value, first + 1, after_rank, run_id,
                                            platform, audience, min_score, community, window)
@@ -121,6 +121,15 @@ class Query:
         if kind == TargetKind.LOOKALIKE and filtered:
             raise UserError("filters do not apply to the LOOKALIKE ranking: leave them out")
         quick = not filtered and kind != TargetKind.LOOKALIKE
+        lookalikes = None
+        if kind == TargetKind.LOOKALIKE and first:  # computed once, kept until content changes
+            from analytics.job import prospect_lookalikes
+            from api.auth import CONTENT
+            from api.lookalikes import LOOKALIKE_MEMO_SECONDS
+
+            lookalikes = await context.store.memoized(
+                "lookalikes", LOOKALIKE_MEMO_SECONDS, prospect_lookalikes,
+                reads=frozenset({CONTENT}))
         ranked, customers = await context.store.call(page, quick=quick)
         has_next = len(ranked) > first
         ranked = ranked[:first]
