@@ -261,11 +261,11 @@ class Context(BaseContext):
         if run is None:
             return [None] * len(keys)
         run_id = run.run_id
-        # The port reads scores one account at a time; the batch still costs a single
-        # trip to the store thread. Rankings prime this loader, so a page of
-        # engagement targets never reaches here.
-        return await self.store.call(lambda s: [s.account_scores(k, run_id) for k in keys],
-                                     quick=True)
+        # One read for the batch (a page of the inbox asks for its authors' scores).
+        # Rankings prime this loader, so a page of engagement targets never reaches here.
+        found = await self.store.call(lambda s: s.scores_for_accounts(keys, run_id),
+                                      quick=True)
+        return [found.get(k) for k in keys]
 
     async def _load_deliveries(self, keys: list[str]) -> list[OutboxItem | None]:
         rows = await self.store.call(lambda s: s.outbox_items(keys=keys, limit=len(keys)),

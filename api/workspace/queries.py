@@ -7,8 +7,8 @@ __all__ = ["ADD_NOTE", "ASSIGN", "CARE_QUEUE", "CONVERSATION", "CUSTOMER_360", "
 
 CARE_QUEUE = """
 query Inbox($team: String, $status: CareStatus, $assignee: String, $first: Int!,
-            $platform: String, $mentioning: String) {
-  careQueue(team: $team, status: $status, assignee: $assignee, first: $first,
+            $after: String, $platform: String, $mentioning: String) {
+  careQueue(team: $team, status: $status, assignee: $assignee, first: $first, after: $after,
             platform: $platform, mentioning: $mentioning) {
     total
     edges { node {
