@@ -82,8 +82,8 @@ query People($kind: TargetKind!, $first: Int!, $platform: String, $audience: Aud
 
 METRICS = """
 query Dashboard($since: DateTime, $until: DateTime) {
-  metrics(since: $since, until: $until) {
-    since until notes
+  metrics(since: $since, until: $until, whileUpdating: true) {
+    since until notes computedAt updating
     awareness { mentionVolume uniqueAuthors reach
                 shareOfVoice { name mentions share isBrand } }
     sales { totalRevenue linkedCustomers linkedRevenue engagedCustomers
