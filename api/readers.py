@@ -11,6 +11,10 @@ Consistency: a read-only handle reads the snapshot of its open. The writer bumps
 after every write job; a reader compares it on every request and opens its handle again
 when it moved, forgetting its cached answers. So a client that wrote through any
 process reads its write through any other on its next request.
+
+The file also says what was written (:data:`api.auth.EVERYTHING`: ``care``, ``content``),
+as a count of writes per kind: a reader that sees only ``care`` move keeps what reads
+content alone (the dashboard's metrics), as the writer does (``StoreRunner.memoized``).
 """
 
 from __future__ import annotations
@@ -18,17 +22,19 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from api.auth import ASGIApp, Message, Receive, Scope, Send, buffer_body
+from api.auth import EVERYTHING, ASGIApp, Message, Receive, Scope, Send, buffer_body
 from api.guard import asks_mutation
 
-__all__ = ["GenerationMiddleware", "ReaderMiddleware", "WriterFollower", "bump_generation",
-           "generation_file", "reader_socket", "run_reader"]
+__all__ = ["GenerationMiddleware", "ReaderMiddleware", "WriteGeneration", "WriterFollower",
+           "bump_generation", "generation_file", "read_generation", "reader_socket",
+           "run_reader"]
 
 
 _HOP_HEADERS = {b"host", b"content-length", b"connection", b"keep-alive", b"transfer-encoding"}
@@ -39,24 +45,69 @@ def generation_file(db: Path) -> Path:
     return db.parent / (db.name + ".generation")
 
 
-def bump_generation(path: Path) -> None:
-    """Publish that something was written (atomically: readers never see half a file)."""
+def read_generation(path: Path) -> dict[str, int] | None:
+    """The counts the file holds (``n``: every bump; one per kind written; none yet when
+    there is no file), or None when it holds none (unreadable, or an older server's bare
+    number)."""
     try:
-        current = int(path.read_text(encoding="ascii") or 0)
-    except (OSError, ValueError):
-        current = 0
+        found = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        return {"n": 0}
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    if not isinstance(found, dict) or not all(isinstance(v, int) for v in found.values()):
+        return None
+    return found
+
+
+def bump_generation(path: Path, touched: frozenset[str] = EVERYTHING) -> None:
+    """Publish that something was written, and what (``touched``: an empty set for a
+    write no cached answer reads, e.g. a session), atomically: readers never see half a
+    file."""
+    counts = read_generation(path) or {}
+    counts["n"] = counts.get("n", 0) + 1
+    for kind in touched:
+        counts[kind] = counts.get(kind, 0) + 1
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     try:
-        tmp.write_text(str(current + 1), encoding="ascii")
+        tmp.write_bytes(orjson.dumps(counts, option=orjson.OPT_SORT_KEYS))
         os.replace(tmp, path)
     except OSError:
-        # a full disk: no room for the new number, but a new time needs none, and
-        # readers compare the file's identity (inode and time), not its text
+        # a full disk: no room for the new counts, but a new time needs none, and
+        # readers compare the file's identity (inode and time), not its text; one whose
+        # counts did not move takes it as a write of everything
         tmp.unlink(missing_ok=True)
         try:
             os.utime(path)
         except OSError:
             path.touch()
+
+
+class WriteGeneration:
+    """Writer side: what was written since the last bump (every clear of the writer's read
+    cache says what it touched), published with the next bump. Safe from any thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._pending: set[str] = set()
+        self._lock = threading.Lock()
+
+    def touched(self, kinds: frozenset[str]) -> None:
+        with self._lock:
+            self._pending |= kinds
+
+    def bump(self) -> None:
+        with self._lock:
+            kinds, self._pending = frozenset(self._pending), set()
+            bump_generation(self.path, kinds)
+
+
+def _moved(before: dict[str, int] | None, after: dict[str, int] | None) -> frozenset[str]:
+    """What the writes between two readings of the file touched (everything when either
+    reading has no counts, or the counts did not move: a bump that could not write)."""
+    if before is None or after is None or after.get("n") == before.get("n"):
+        return EVERYTHING
+    return frozenset(k for k in EVERYTHING if after.get(k, 0) != before.get(k, 0))
 
 
 def _token(path: Path) -> tuple[int, int] | None:
@@ -85,9 +136,9 @@ class GenerationMiddleware:
     """Writer side: bump the generation before a mutation's answer leaves (the write is
     committed by then), so no reader can be asked before it knows."""
 
-    def __init__(self, app: ASGIApp, path: Path) -> None:
+    def __init__(self, app: ASGIApp, generation: WriteGeneration) -> None:
         self.app = app
-        self.path = path
+        self.generation = generation
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or (
@@ -115,7 +166,7 @@ class GenerationMiddleware:
                                if m["type"] == "http.response.body")
             if start is not None and (workspace and start["status"] < 400
                                       or start["status"] == 200 and _wrote(payload)):
-                bump_generation(self.path)
+                self.generation.bump()
             for message in held:
                 await send(message)
 
@@ -133,12 +184,15 @@ def _wrote(payload: bytes) -> bool:
 class WriterFollower:
     """Reader side: ``await follower()`` opens the store again when the writer's
     generation moved since the last call (shared by every request and by the workspace's
-    live-update streams, which have no request to trigger it)."""
+    live-update streams, which have no request to trigger it); ``refresh`` is told what
+    the writes since touched."""
 
-    def __init__(self, path: Path, refresh: Callable[[], Awaitable[None]]) -> None:
+    def __init__(self, path: Path,
+                 refresh: Callable[[frozenset[str]], Awaitable[None]]) -> None:
         self.path = path
         self.refresh = refresh
         self._seen = _token(path)
+        self._counts = read_generation(path)
         self._lock = asyncio.Lock()
 
     async def __call__(self) -> None:
@@ -148,8 +202,9 @@ class WriterFollower:
         async with self._lock:
             token = _token(self.path)
             if token != self._seen:
-                await self.refresh()
-                self._seen = token
+                counts = read_generation(self.path)
+                await self.refresh(_moved(self._counts, counts))
+                self._seen, self._counts = token, counts
 
 
 class ReaderMiddleware:
@@ -157,7 +212,7 @@ class ReaderMiddleware:
     writer and relay its answer."""
 
     def __init__(self, app: ASGIApp, path: Path, writer_url: str,
-                 refresh: Callable[[], Awaitable[None]],
+                 refresh: Callable[[frozenset[str]], Awaitable[None]],
                  follower: WriterFollower | None = None) -> None:
         self.app = app
         self.path = path
@@ -258,9 +313,11 @@ def run_reader(env: dict[str, str], host: str, port: int, writer_url: str) -> No
     runner = app.state.store_runner
     cache = app.state.read_cache
 
-    async def refresh() -> None:
+    async def refresh(touched: frozenset[str]) -> None:
         await runner.run(lambda: runner.store.refresh())
-        cache.clear()  # and with it the latest-run cache
+        # and with it the latest-run cache and the memoized answers that read what was
+        # written (a care note keeps the dashboard's metrics)
+        cache.clear(touched)
 
     # the workspace's live updates and the session check (api.workspace.signin, which
     # runs before ReaderMiddleware: a sign-in the writer has just recorded must be

@@ -45,14 +45,15 @@ def run_server(store: GraphStore, settings: Settings, host: str, port: int,
     on_change: Callable[..., None] = read_cache.clear
     listen_host, listen_port, writer_url = host, port, url
     if readers:
-        from api.readers import GenerationMiddleware, bump_generation, generation_file
+        from api.readers import GenerationMiddleware, WriteGeneration, generation_file
 
-        generation = generation_file(settings.db)
-        app.add_middleware(GenerationMiddleware, path=generation)
+        generation = WriteGeneration(generation_file(settings.db))
+        read_cache.on_clear(generation.touched)  # what each write touched, for the readers
+        app.add_middleware(GenerationMiddleware, generation=generation)
 
         def on_change(touched: frozenset[str] = EVERYTHING) -> None:
             read_cache.clear(touched)
-            bump_generation(generation)
+            generation.bump()
 
         listen_host, listen_port = "127.0.0.1", _free_port()
         writer_url = f"http://127.0.0.1:{listen_port}"
