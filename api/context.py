@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -232,7 +233,8 @@ class StoreRunner:
         with self._run_lock:
             generation = self._generation(reads)
         if self._aside is None:
-            self._aside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scrm-aside")
+            self._aside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scrm-aside",
+                                             initializer=_lower_priority)
         try:
             answer = await asyncio.get_running_loop().run_in_executor(
                 self._aside, lambda: work(self._aside_handle()))
@@ -291,6 +293,15 @@ class StoreRunner:
             if self._aside_store is not None:
                 self._aside_store.close()
                 self._aside_store = None
+
+
+def _lower_priority() -> None:
+    """Run this thread at a lower priority (Linux schedules threads on their own): what is
+    computed aside should take the processor when the pages do not need it."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the same priority
+        pass
 
 
 def _timed_out(timeout: float | None) -> UserError:
