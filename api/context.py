@@ -104,7 +104,8 @@ class StoreRunner:
         # successor is computed on a handle and thread of their own
         self._aside_memo: dict[str, tuple[tuple[int, ...], float, Any, datetime]] = {}
         self._aside_tasks: dict[str, asyncio.Future[tuple[tuple[int, ...], Any, datetime]]] = {}
-        self._aside: ThreadPoolExecutor | None = None
+        self._aside_lock = threading.Lock()  # one aside computation on the handle at a time
+        self._aside_closed = False
         self._aside_store: GraphStore | None = None
         self._aside_outdated = False  # a read-only handle to open again before next use
 
@@ -232,12 +233,31 @@ class StoreRunner:
                              reads: frozenset[str]) -> tuple[tuple[int, ...], T, datetime]:
         with self._run_lock:
             generation = self._generation(reads)
-        if self._aside is None:
-            self._aside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scrm-aside",
-                                             initializer=_lower_priority)
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[T] = loop.create_future()
+
+        def settle(outcome: Callable[[], None]) -> None:
+            if not done.done():
+                outcome()
+
+        def aside() -> None:
+            # a daemon thread, not an executor's: stopping the server never waits minutes
+            # for figures nobody will see (an executor's threads are joined at exit)
+            _lower_priority()
+            try:
+                with self._aside_lock:
+                    if self._aside_closed:
+                        raise RuntimeError("the server is stopping")
+                    answer = work(self._aside_handle())
+            except BaseException as exc:  # handed to the waiters
+                error = exc
+                loop.call_soon_threadsafe(settle, lambda: done.set_exception(error))
+                return
+            loop.call_soon_threadsafe(settle, lambda: done.set_result(answer))
+
+        threading.Thread(target=aside, name=f"scrm-aside-{name}", daemon=True).start()
         try:
-            answer = await asyncio.get_running_loop().run_in_executor(
-                self._aside, lambda: work(self._aside_handle()))
+            answer = await done
         except Exception:
             log.exception("computing %s failed", name)
             raise
@@ -288,11 +308,15 @@ class StoreRunner:
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True)
-        if self._aside is not None:
-            self._aside.shutdown(wait=True)
-            if self._aside_store is not None:
-                self._aside_store.close()
-                self._aside_store = None
+        # an aside computation still running after 5 s keeps its handle: nobody waits for it
+        if self._aside_lock.acquire(timeout=5):
+            try:
+                self._aside_closed = True
+                if self._aside_store is not None:
+                    self._aside_store.close()
+                    self._aside_store = None
+            finally:
+                self._aside_lock.release()
 
 
 def _lower_priority() -> None:
