@@ -45,14 +45,18 @@ from graph.model import Post, PostKind
 from graph.store import GraphBatch, GraphStore
 
 __all__ = ["CareCase", "CareMutations", "RecordedResponse", "actor", "care_backlog", "care_case",
-           "care_queue", "queue_state", "record"]
+           "care_queue", "queue_cursor", "queue_state", "record"]
 
 MAX_NOTE_CHARS = 10_000
 MAX_RESPONSE_CHARS = 10_000
 
 
-def _encode_offset(n: int) -> str:
+def queue_cursor(n: int) -> str:
+    """The cursor after the queue's first ``n`` items (``careQueue(after:)``)."""
     return base64.b64encode(f"care:{n}".encode()).decode()
+
+
+_encode_offset = queue_cursor
 
 
 def _decode_offset(cursor: str | None) -> int:

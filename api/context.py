@@ -8,7 +8,9 @@ run right on the event loop whenever nothing else is using the store. Everything
 else (networks, metrics, the care queue, a reader's reopen) runs on one dedicated
 worker thread, and while it does, quick calls queue behind it there, so the
 connection is still never used from two threads at once. Write jobs use their own
-connection (:meth:`graph.store.GraphStore.sibling`) on their own thread.
+connection (:meth:`graph.store.GraphStore.sibling`) on their own thread, and so do the
+answers computed aside (:meth:`StoreRunner.memoized_aside`: the dashboard's metrics),
+so that seconds of computation never hold up the pages' store calls.
 
 Why not every call on the worker: a call there needs the interpreter lock back
 several times per query, and each time it waits up to the interpreter's switch
@@ -24,11 +26,15 @@ number of store calls rather than one per row.
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar, cast
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar, cast
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -46,10 +52,21 @@ from graph.store import (
     LinkedAccount,
 )
 
-__all__ = ["Context", "Info", "StoreRunner"]
+__all__ = ["Context", "Info", "Memo", "StoreRunner"]
 
 MEMO_SIZE = 64
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Memo(Generic[T]):
+    """A memoized answer, when it was computed, and whether a newer one is being
+    computed (a write of what it reads came after it)."""
+
+    answer: T
+    computed_at: datetime
+    updating: bool
 
 
 class StoreRunner:
@@ -83,6 +100,14 @@ class StoreRunner:
         # answers that only a write changes, kept a while (see memoized)
         self._memo: dict[str, tuple[tuple[int, ...], float, Any]] = {}
         self.memo_misses: dict[str, int] = {}  # answers computed, by name before any ':'
+        # memoized_aside: answers kept through writes (marked updating) until their
+        # successor is computed on a handle and thread of their own
+        self._aside_memo: dict[str, tuple[tuple[int, ...], float, Any, datetime]] = {}
+        self._aside_tasks: dict[str, asyncio.Future[tuple[tuple[int, ...], Any, datetime]]] = {}
+        self._aside_lock = threading.Lock()  # one aside computation on the handle at a time
+        self._aside_closed = False
+        self._aside_store: GraphStore | None = None
+        self._aside_outdated = False  # a read-only handle to open again before next use
 
     @property
     def store(self) -> GraphStore:
@@ -175,6 +200,97 @@ class StoreRunner:
                 self._memo[name] = (generation, time.monotonic() + ttl, answer)
         return answer
 
+    async def memoized_aside(self, name: str, ttl: float, work: Callable[[GraphStore], T], *,
+                             reads: frozenset[str] = EVERYTHING, wait: bool = True
+                             ) -> Memo[T]:
+        """Like :meth:`memoized`, for answers that take seconds (the dashboard's metrics
+        at a million accounts): computed on a handle of their own
+        (:meth:`graph.store.GraphStore.sibling`; a read-only store opens the database
+        once more) on a thread of their own, one at a time per name, so the other store
+        calls never wait for them. After a write of what it ``reads``, a caller that
+        does not ``wait`` gets the previous answer at once, marked ``updating``, while
+        its successor is computed; one that waits gets the successor (the first answer
+        is always waited for)."""
+        while True:
+            with self._run_lock:
+                generation, entry = self._generation(reads), self._aside_memo.get(name)
+            if entry is not None and entry[0] == generation and time.monotonic() < entry[1]:
+                return Memo(entry[2], entry[3], updating=False)
+            task = self._aside_tasks.get(name)
+            if task is None:
+                task = asyncio.ensure_future(self._compute_aside(name, ttl, work, reads))
+                # a failure nobody waited for is logged there, not "never retrieved"
+                task.add_done_callback(lambda t: t.cancelled() or t.exception())
+                self._aside_tasks[name] = task
+            if entry is not None and not wait:
+                return Memo(entry[2], entry[3], updating=True)
+            done_at, answer, computed_at = await asyncio.shield(task)
+            if done_at == self._generation(reads):
+                return Memo(answer, computed_at, updating=False)
+            # a write came while it was computed: wait for the next one
+
+    async def _compute_aside(self, name: str, ttl: float, work: Callable[[GraphStore], T],
+                             reads: frozenset[str]) -> tuple[tuple[int, ...], T, datetime]:
+        with self._run_lock:
+            generation = self._generation(reads)
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[T] = loop.create_future()
+
+        def settle(outcome: Callable[[], None]) -> None:
+            if not done.done():
+                outcome()
+
+        def aside() -> None:
+            # a daemon thread, not an executor's: stopping the server never waits minutes
+            # for figures nobody will see (an executor's threads are joined at exit)
+            _lower_priority()
+            try:
+                with self._aside_lock:
+                    if self._aside_closed:
+                        raise RuntimeError("the server is stopping")
+                    answer = work(self._aside_handle())
+            except BaseException as exc:  # handed to the waiters
+                error = exc
+                loop.call_soon_threadsafe(settle, lambda: done.set_exception(error))
+                return
+            loop.call_soon_threadsafe(settle, lambda: done.set_result(answer))
+
+        threading.Thread(target=aside, name=f"scrm-aside-{name}", daemon=True).start()
+        try:
+            answer = await done
+        except Exception:
+            log.exception("computing %s failed", name)
+            raise
+        finally:
+            self._aside_tasks.pop(name, None)
+        computed_at = datetime.now(UTC)
+        with self._run_lock:
+            family = name.partition(":")[0]
+            self.memo_misses[family] = self.memo_misses.get(family, 0) + 1
+            if len(self._aside_memo) >= MEMO_SIZE and name not in self._aside_memo:
+                self._aside_memo.clear()
+            # kept under the generation it read: a write meanwhile leaves it updating
+            self._aside_memo[name] = (generation, time.monotonic() + ttl, answer, computed_at)
+        return generation, answer, computed_at
+
+    def _aside_handle(self) -> GraphStore:
+        """The aside thread's own handle on the database (made on first use; a read-only
+        one is opened again after the store it follows was)."""
+        store = self.store
+        handle = self._aside_store
+        if handle is None:
+            if store.backend == "embedded" and getattr(store, "read_only", False):
+                handle = type(store)(store.path, read_only=True)  # type: ignore[call-arg,attr-defined]
+            else:
+                handle = store.sibling()
+            self._aside_store, self._aside_outdated = handle, False
+        elif self._aside_outdated:
+            self._aside_outdated = False
+            refresh = getattr(handle, "refresh", None)
+            if refresh is not None:
+                refresh()
+        return handle
+
     def forget_latest_run(self, touched: frozenset[str] = EVERYTHING) -> None:
         """Something was written (``touched``: what it may have changed, see
         :data:`api.auth.EVERYTHING`): read the latest run (after a content write) and the
@@ -182,6 +298,8 @@ class StoreRunner:
         with self._run_lock:
             for kind in touched:
                 self._generations[kind] += 1
+            if touched:  # a read-only aside handle reads a snapshot: open it again
+                self._aside_outdated = True
             if CONTENT in touched:  # an analysis run, or accounts forgotten
                 self._run_generation += 1
                 self._latest_run = None
@@ -190,6 +308,24 @@ class StoreRunner:
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True)
+        # an aside computation still running after 5 s keeps its handle: nobody waits for it
+        if self._aside_lock.acquire(timeout=5):
+            try:
+                self._aside_closed = True
+                if self._aside_store is not None:
+                    self._aside_store.close()
+                    self._aside_store = None
+            finally:
+                self._aside_lock.release()
+
+
+def _lower_priority() -> None:
+    """Run this thread at a lower priority (Linux schedules threads on their own): what is
+    computed aside should take the processor when the pages do not need it."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the same priority
+        pass
 
 
 def _timed_out(timeout: float | None) -> UserError:
@@ -261,11 +397,11 @@ class Context(BaseContext):
         if run is None:
             return [None] * len(keys)
         run_id = run.run_id
-        # The port reads scores one account at a time; the batch still costs a single
-        # trip to the store thread. Rankings prime this loader, so a page of
-        # engagement targets never reaches here.
-        return await self.store.call(lambda s: [s.account_scores(k, run_id) for k in keys],
-                                     quick=True)
+        # One read for the batch (a page of the inbox asks for its authors' scores).
+        # Rankings prime this loader, so a page of engagement targets never reaches here.
+        found = await self.store.call(lambda s: s.scores_for_accounts(keys, run_id),
+                                      quick=True)
+        return [found.get(k) for k in keys]
 
     async def _load_deliveries(self, keys: list[str]) -> list[OutboxItem | None]:
         rows = await self.store.call(lambda s: s.outbox_items(keys=keys, limit=len(keys)),

@@ -10,10 +10,11 @@ run loads it and later calls are in-memory selections.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
+import strawberry
 
 from analytics.influence import group_influence
 from analytics.metrics import compute_metrics
@@ -174,7 +175,11 @@ def _utc(value: datetime | None) -> datetime | None:
     return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
-async def metrics(info: Info, since: datetime | None = None, until: datetime | None = None
+async def metrics(info: Info, since: datetime | None = None, until: datetime | None = None,
+                  while_updating: Annotated[bool, strawberry.argument(description=(
+                      "After a write, answer at once with the figures from before it "
+                      "(marked updating) while the new ones are computed, instead of "
+                      "waiting for them."))] = False
                   ) -> Metrics:
     start, end = _utc(since), _utc(until)
     if start and end and start >= end:
@@ -183,8 +188,11 @@ async def metrics(info: Info, since: datetime | None = None, until: datetime | N
     # kept until a write of those ("content"; a care note, an assignment, a resolution
     # or a saved reply is not one). Without a write they are a function of the data
     # alone (the default window ends at the newest post, not now), so the lifetime is
-    # only a bound on what a write that did not say so could leave stale.
-    result = await info.context.store.memoized(
+    # only a bound on what a write that did not say so could leave stale. They take
+    # seconds at a million accounts: computed aside, never holding up other store calls.
+    memo = await info.context.store.memoized_aside(
         f"metrics:{start}:{end}", METRICS_MEMO_SECONDS,
-        lambda s: compute_metrics(s, start, end), reads=frozenset({CONTENT}))
-    return Metrics.from_domain(result)
+        lambda s: compute_metrics(s, start, end), reads=frozenset({CONTENT}),
+        wait=not while_updating)
+    return Metrics.from_domain(memo.answer, computed_at=memo.computed_at,
+                               updating=memo.updating)

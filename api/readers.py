@@ -11,6 +11,10 @@ Consistency: a read-only handle reads the snapshot of its open. The writer bumps
 after every write job; a reader compares it on every request and opens its handle again
 when it moved, forgetting its cached answers. So a client that wrote through any
 process reads its write through any other on its next request.
+
+The file also says what was written (:data:`api.auth.EVERYTHING`: ``care``, ``content``),
+as a count of writes per kind: a reader that sees only ``care`` move keeps what reads
+content alone (the dashboard's metrics), as the writer does (``StoreRunner.memoized``).
 """
 
 from __future__ import annotations
@@ -18,17 +22,20 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from api.auth import ASGIApp, Message, Receive, Scope, Send, buffer_body
+from api.auth import EVERYTHING, ASGIApp, Message, Receive, Scope, Send, buffer_body
 from api.guard import asks_mutation
 
-__all__ = ["GenerationMiddleware", "GenerationPublisher", "ReaderMiddleware", "WriterFollower",
-           "bump_generation", "generation_file", "reader_socket", "run_reader"]
+__all__ = ["GenerationMiddleware", "ReaderMiddleware", "WriteGeneration", "WriterFollower",
+           "bump_generation", "generation_file", "read_generation", "reader_socket",
+           "run_reader"]
 
 
 _HOP_HEADERS = {b"host", b"content-length", b"connection", b"keep-alive", b"transfer-encoding"}
@@ -39,19 +46,37 @@ def generation_file(db: Path) -> Path:
     return db.parent / (db.name + ".generation")
 
 
-def bump_generation(path: Path) -> None:
-    """Publish that something was written (atomically: readers never see half a file)."""
+def read_generation(path: Path) -> dict[str, int] | None:
+    """The counts the file holds (``n``: every bump; one per kind written; none yet when
+    there is no file), or None when it holds none (unreadable, or an older server's bare
+    number)."""
     try:
-        current = int(path.read_text(encoding="ascii") or 0)
-    except (OSError, ValueError):
-        current = 0
+        found = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        return {"n": 0}
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    if not isinstance(found, dict) or not all(isinstance(v, int) for v in found.values()):
+        return None
+    return found
+
+
+def bump_generation(path: Path, touched: frozenset[str] = EVERYTHING) -> None:
+    """Publish that something was written, and what (``touched``: an empty set for a
+    write no cached answer reads, e.g. a session), atomically: readers never see half a
+    file."""
+    counts = read_generation(path) or {}
+    counts["n"] = counts.get("n", 0) + 1
+    for kind in touched:
+        counts[kind] = counts.get(kind, 0) + 1
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     try:
-        tmp.write_text(str(current + 1), encoding="ascii")
+        tmp.write_bytes(orjson.dumps(counts, option=orjson.OPT_SORT_KEYS))
         os.replace(tmp, path)
     except OSError:
-        # a full disk: no room for the new number, but a new time needs none, and
-        # readers compare the file's identity (inode and time), not its text
+        # a full disk: no room for the new counts, but a new time needs none, and
+        # readers compare the file's identity (inode and time), not its text; one whose
+        # counts did not move takes it as a write of everything
         tmp.unlink(missing_ok=True)
         try:
             os.utime(path)
@@ -59,74 +84,84 @@ def bump_generation(path: Path) -> None:
             path.touch()
 
 
-class GenerationPublisher:
-    """Writer side: publish the server's own background writes (stream batches every
-    0.25 s, monitor rounds, events checks) to the readers at most once per ``interval``
-    seconds. Every publication makes each reader open its handle again and drop its
-    caches, so a stream must not cause one per batch; the last write waiting is published
-    at most ``interval`` after the one before. A client's own mutation or job is still
-    published at once (:meth:`now`): it reads what it wrote on its next request."""
+class WriteGeneration:
+    """Writer side: what was written since the last bump (every clear of the writer's read
+    cache says what it touched), published with the next bump. Safe from any thread.
 
-    def __init__(self, path: Path, interval: float) -> None:
-        import threading
+    A client's own mutation or job is published at once (:meth:`bump`): it reads what it
+    wrote on its next request, whichever process answers. The server's own background
+    writes (stream batches every 0.25 s, monitor rounds, events checks) are published at
+    most once per ``interval`` seconds (:meth:`soon`): every publication makes each
+    reader open its handle again and drop its caches, so a stream must not cause one per
+    batch; the last write waiting goes out at most ``interval`` after the one before."""
 
+    def __init__(self, path: Path, interval: float = 0.0) -> None:
         self.path = path
         self.interval = max(0.0, interval)
+        self._pending: set[str] = set()
         self._lock = threading.Lock()
         self._last = float("-inf")  # monotonic time of the last publication
-        self._pending: Any = None  # a threading.Timer for the write waiting
+        self._timer: threading.Timer | None = None  # a background write waiting
         self.published = 0  # publications so far (tests, benchmarks)
 
-    def now(self) -> None:
-        """Publish at once (and the write waiting with it)."""
+    def touched(self, kinds: frozenset[str]) -> None:
+        with self._lock:
+            self._pending |= kinds
+
+    def bump(self) -> None:
+        """Publish at once (with any background write waiting)."""
         with self._lock:
             self._cancel()
-            self._bump()
+            self._publish()
 
     def soon(self) -> None:
         """Publish now if the last publication is ``interval`` old, else when it is."""
-        import threading
-        import time
-
         with self._lock:
-            if self._pending is not None:
-                return  # already due: it will carry this write too
+            if self._timer is not None:
+                return  # already due: it carries this write too
             wait = self._last + self.interval - time.monotonic()
             if wait <= 0:
-                self._bump()
+                self._publish()
                 return
-            self._pending = threading.Timer(wait, self._due)
-            self._pending.daemon = True
-            self._pending.start()
+            self._timer = threading.Timer(wait, self._due)
+            self._timer.daemon = True
+            self._timer.start()
 
     def close(self) -> None:
-        """Publish the write waiting, if any (the server is stopping)."""
+        """Publish the background write waiting, if any (the server is stopping)."""
         with self._lock:
-            if self._pending is not None:
+            if self._timer is not None:
                 self._cancel()
-                self._bump()
+                self._publish()
 
     def _due(self) -> None:
         with self._lock:
-            if self._pending is None:  # published meanwhile
+            if self._timer is None:  # published meanwhile
                 return
-            self._pending = None
+            self._timer = None
             try:
-                self._bump()
-            except OSError:  # e.g. a full disk: the next write tries again
+                self._publish()
+            except OSError:  # e.g. a full disk: the next write publishes it
                 pass
 
     def _cancel(self) -> None:
-        if self._pending is not None:
-            self._pending.cancel()
-            self._pending = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
-    def _bump(self) -> None:
-        import time
-
-        bump_generation(self.path)
+    def _publish(self) -> None:
+        kinds, self._pending = frozenset(self._pending), set()
+        bump_generation(self.path, kinds)
         self._last = time.monotonic()
         self.published += 1
+
+
+def _moved(before: dict[str, int] | None, after: dict[str, int] | None) -> frozenset[str]:
+    """What the writes between two readings of the file touched (everything when either
+    reading has no counts, or the counts did not move: a bump that could not write)."""
+    if before is None or after is None or after.get("n") == before.get("n"):
+        return EVERYTHING
+    return frozenset(k for k in EVERYTHING if after.get(k, 0) != before.get(k, 0))
 
 
 def _token(path: Path) -> tuple[int, int] | None:
@@ -155,11 +190,9 @@ class GenerationMiddleware:
     """Writer side: bump the generation before a mutation's answer leaves (the write is
     committed by then), so no reader can be asked before it knows."""
 
-    def __init__(self, app: ASGIApp, path: Path,
-                 publisher: GenerationPublisher | None = None) -> None:
+    def __init__(self, app: ASGIApp, generation: WriteGeneration) -> None:
         self.app = app
-        self.path = path
-        self.publisher = publisher
+        self.generation = generation
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or (
@@ -187,10 +220,7 @@ class GenerationMiddleware:
                                if m["type"] == "http.response.body")
             if start is not None and (workspace and start["status"] < 400
                                       or start["status"] == 200 and _wrote(payload)):
-                if self.publisher is not None:
-                    self.publisher.now()
-                else:
-                    bump_generation(self.path)
+                self.generation.bump()
             for message in held:
                 await send(message)
 
@@ -208,12 +238,15 @@ def _wrote(payload: bytes) -> bool:
 class WriterFollower:
     """Reader side: ``await follower()`` opens the store again when the writer's
     generation moved since the last call (shared by every request and by the workspace's
-    live-update streams, which have no request to trigger it)."""
+    live-update streams, which have no request to trigger it); ``refresh`` is told what
+    the writes since touched."""
 
-    def __init__(self, path: Path, refresh: Callable[[], Awaitable[None]]) -> None:
+    def __init__(self, path: Path,
+                 refresh: Callable[[frozenset[str]], Awaitable[None]]) -> None:
         self.path = path
         self.refresh = refresh
         self._seen = _token(path)
+        self._counts = read_generation(path)
         self._lock = asyncio.Lock()
 
     async def __call__(self) -> None:
@@ -223,8 +256,9 @@ class WriterFollower:
         async with self._lock:
             token = _token(self.path)
             if token != self._seen:
-                await self.refresh()
-                self._seen = token
+                counts = read_generation(self.path)
+                await self.refresh(_moved(self._counts, counts))
+                self._seen, self._counts = token, counts
 
 
 class ReaderMiddleware:
@@ -232,7 +266,7 @@ class ReaderMiddleware:
     writer and relay its answer."""
 
     def __init__(self, app: ASGIApp, path: Path, writer_url: str,
-                 refresh: Callable[[], Awaitable[None]],
+                 refresh: Callable[[frozenset[str]], Awaitable[None]],
                  follower: WriterFollower | None = None) -> None:
         self.app = app
         self.path = path
@@ -333,9 +367,11 @@ def run_reader(env: dict[str, str], host: str, port: int, writer_url: str) -> No
     runner = app.state.store_runner
     cache = app.state.read_cache
 
-    async def refresh() -> None:
+    async def refresh(touched: frozenset[str]) -> None:
         await runner.run(lambda: runner.store.refresh())
-        cache.clear()  # and with it the latest-run cache
+        # and with it the latest-run cache and the memoized answers that read what was
+        # written (a care note keeps the dashboard's metrics)
+        cache.clear(touched)
 
     # the workspace's live updates and the session check (api.workspace.signin, which
     # runs before ReaderMiddleware: a sign-in the writer has just recorded must be

@@ -11,6 +11,11 @@ posts are also understood already (language, sentiment class, intents: what the
 understanding step finds in their phrase), as an analysis leaves them; otherwise every
 run would first understand ``SCRM_UNDERSTAND_PER_RUN`` posts of the build.
 
+So that the workspace pages have real work (``bench/workspace_bench.py``), the brand has
+two competitors that 3% of posts name (drawn from a generator of their own, so every other
+column is what it was before), and each CRM customer has 0-6 purchases over the posts'
+300 days; the brand's negative mentions are the open care items.
+
 It writes with COPY through the same schema the store applies, in chunks, so
 building 10M interactions takes a couple of minutes rather than hours.
 
@@ -21,6 +26,7 @@ building 10M interactions takes a couple of minutes rather than hours.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import time
 from pathlib import Path
@@ -34,7 +40,13 @@ PHRASES = np.array([
     "love my brightloop bike", "battery died again, not happy", "support was helpful",
     "app is slow today", "great ride to work", "anyone know how to pause?",
     "worst subscription ever", "thanks for the quick fix", "meh, it is ok", "brilliant service",
+    # named by a post only through ``COMPETITOR_SHARE`` below
+    "switched to voltwheel, cheaper", "pedalco support answered in minutes",
+    "voltwheel or brightloop?",
 ])
+BASE_PHRASES = 10  # the phrases every post draws from; the rest name a competitor
+COMPETITORS = ["Voltwheel", "Pedalco"]
+COMPETITOR_SHARE = 0.03
 
 
 def _understood(phrase: np.ndarray, scored: np.ndarray) -> dict[str, pa.Array]:
@@ -93,7 +105,23 @@ def build(db: Path, accounts: int, interactions: int, *, seed: int = 3, unscored
                            "confidence": pa.array(np.ones(len(customers))),
                            "method": pa.array(["crm"] * len(customers)),
                            "evidence": pa.array(["bench"] * len(customers))}))
-    store.set_brand(["twitter:user0", "twitter:user1"], {"brand.name": "Brightloop"})
+    extra = np.random.default_rng(seed + 1000)  # competitors and purchases: the main draws stay
+    n_buys = extra.integers(0, 7, len(customers))
+    buyer = np.repeat(customers, n_buys)
+    order = np.arange(len(buyer))
+    bought = np.datetime64("2026-01-01") + extra.integers(0, 300, len(buyer)).astype(
+        "timedelta64[D]")
+    purchase_keys = np.char.add(np.char.add(np.char.add("C", buyer.astype(str)), ":O"),
+                                order.astype(str)).astype(object)
+    copy("Purchase", pa.table({
+        "key": pa.array(purchase_keys, pa.string()), "customer_id": _keys("C", buyer),
+        "order_id": _keys("O", order),
+        "amount": pa.array(np.round(extra.lognormal(4.5, 0.8, len(buyer)), 2)),
+        "purchased_at": pa.array(bought, pa.date32())}))
+    copy("PURCHASED", pa.table({"from": _keys("C", buyer),
+                                "to": pa.array(purchase_keys, pa.string())}))
+    store.set_brand(["twitter:user0", "twitter:user1"], {
+        "brand.name": "Brightloop", "brand.competitors": json.dumps(COMPETITORS)})
     timings["accounts"] = time.monotonic() - t0
 
     block = 5_000
@@ -113,7 +141,9 @@ def build(db: Path, accounts: int, interactions: int, *, seed: int = 3, unscored
                                rng.integers(0, accounts, m))
         target_acct = np.where(is_mention & (rng.random(m) < 0.1), 0, target_acct)
         created = base_s + post_ids * (300 * 86400 // max(interactions, 1))
-        phrase = rng.integers(0, len(PHRASES), m)
+        phrase = rng.integers(0, BASE_PHRASES, m)
+        phrase = np.where(extra.random(m) < COMPETITOR_SHARE,
+                          extra.integers(BASE_PHRASES, len(PHRASES), m), phrase)
         text = PHRASES[phrase]
         sentiment = rng.uniform(-1, 1, m)
         scored = post_ids < int(interactions * (1 - unscored))
@@ -190,7 +220,7 @@ def grow(db: Path, accounts: int, interactions: int, *, fraction: float = 0.01,
     store.bulk_load("Post", pa.table({
         "key": pkeys, "platform": pa.array(["twitter"] * m), "post_id": _keys("", post_ids),
         "author_key": _keys("twitter:user", authors),
-        "text": pa.array(PHRASES[rng.integers(0, len(PHRASES), m)].astype(object)),
+        "text": pa.array(PHRASES[rng.integers(0, BASE_PHRASES, m)].astype(object)),
         "title": pa.nulls(m, pa.string()),
         "created_at": pa.array(created * 1_000_000, pa.int64()).cast(pa.timestamp("us")),
         "url": pa.nulls(m, pa.string()), "kind": pa.array(["post"] * m),

@@ -131,37 +131,43 @@ def _pages(url: str) -> dict[str, str]:
     return pages
 
 
-def server_times(url: str, pages: dict[str, str], repeat: int, session: str
+NOTE = 'mutation($c: ID!) { addNote(conversationId: $c, text: "bench") { id } }'
+# a new post by the brand: content (the dashboard's metrics read it); it answers the top
+# conversation, which then leaves the queue, so each one answers another
+REPLY = ('mutation($c: ID!) { recordResponse(conversationId: $c, text: "bench reply", '
+         'public: true) { post { postId } } }')
+TOP = "{ careQueue(first: 1) { edges { node { conversationId } } } }"
+
+
+def _write(client: httpx.Client, kind: str, conversation: str) -> None:
+    """One write through GraphQL: a care note on ``conversation`` (``care``: the queue's
+    memo is dropped, the dashboard's metrics are kept) or a public reply to the queue's top
+    item (``content``: both are)."""
+    if kind == "content":
+        conversation = client.post("/graphql", json={"query": TOP}).json()[
+            "data"]["careQueue"]["edges"][0]["node"]["conversationId"]
+    answer = client.post("/graphql", json={"query": NOTE if kind == "care" else REPLY,
+                                           "variables": {"c": conversation}})
+    answer.raise_for_status()
+    if answer.json().get("errors"):
+        raise SystemExit(f"the bench's {kind} write failed: {answer.json()['errors']}")
+
+
+def server_times(url: str, pages: dict[str, str], repeat: int, session: str, *,
+                 write: str | None = None, conversation: str = "", warm_up: bool = True
                  ) -> dict[str, dict[str, float]]:
-    """Median and worst wall time of each page's response (ms), after one warm-up."""
+    """Median and worst wall time of each page's response (ms): ``repeat`` times after
+    one warm-up, or with ``write`` (``care`` or ``content``, see :func:`_write`) each the
+    first response after a write, the case a user meets after acting."""
     out = {}
     with httpx.Client(base_url=url, timeout=900, cookies={"scrm_session": session}) as client:
         for name, path in pages.items():
-            client.get(path).raise_for_status()
-            times = []
-            for _ in range(repeat):
-                started = time.perf_counter()
+            if warm_up and write is None:
                 client.get(path).raise_for_status()
-                times.append((time.perf_counter() - started) * 1000)
-            out[name] = {"median_ms": round(statistics.median(times), 1),
-                         "max_ms": round(max(times), 1)}
-    return out
-
-
-def after_write_times(url: str, pages: dict[str, str], conversation: str, repeat: int,
-                      session: str) -> dict[str, dict[str, float]]:
-    """Median and worst wall time of each page's first response after a write (a care
-    note added to ``conversation`` through GraphQL: it drops the read cache and what reads
-    the care workflow, e.g. the queue, not the dashboard's metrics), in ms."""
-    note = ("mutation($c: ID!) { addNote(conversationId: $c, text: \"bench\") "
-            "{ id } }")
-    out = {}
-    with httpx.Client(base_url=url, timeout=900, cookies={"scrm_session": session}) as client:
-        for name, path in pages.items():
             times = []
             for _ in range(repeat):
-                client.post("/graphql", json={"query": note, "variables": {
-                    "c": conversation}}).raise_for_status()
+                if write is not None:
+                    _write(client, write, conversation)
                 started = time.perf_counter()
                 client.get(path).raise_for_status()
                 times.append((time.perf_counter() - started) * 1000)
@@ -216,6 +222,9 @@ def main() -> None:
     ap.add_argument("--no-lighthouse", action="store_true")
     ap.add_argument("--after-write", type=int, default=0, metavar="N",
                     help="also time each page's first response after a write, N times")
+    ap.add_argument("--write", default="care",
+                    help="with --after-write: which writes, comma-separated: care (a note), "
+                         "content (a public reply: a new post)")
     ap.add_argument("--idle", type=float, default=0, metavar="S",
                     help="with --db: then the server's CPU seconds over S idle seconds "
                          "(after 15 s for the checks that follow the last write)")
@@ -236,11 +245,13 @@ def main() -> None:
         result["server_cpu_s"] = round(cpu() - used, 1)  # the warm-up's included
         every = _pages(url)
         if args.after_write and "conversation" in every:
-            used = cpu()
-            result["after_write"] = after_write_times(
-                url, pages, every["conversation"].rsplit("/", 1)[-1], args.after_write,
-                session)
-            result["after_write_cpu_s"] = round(cpu() - used, 1)
+            for kind in args.write.split(","):
+                used = cpu()
+                label = "after_write" if kind == "care" else f"after_{kind}_write"
+                result[label] = server_times(
+                    url, pages, args.after_write, session, write=kind,
+                    conversation=every["conversation"].rsplit("/", 1)[-1])
+                result[label + "_cpu_s"] = round(cpu() - used, 1)
         if args.idle and SERVER_PID:
             time.sleep(15)
             used = cpu()

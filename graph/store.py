@@ -411,6 +411,13 @@ class GraphStore(Protocol):
         self, account_key: str, run_id: str | None = None
     ) -> AccountScores | None: ...
 
+    def scores_for_accounts(
+        self, account_keys: Sequence[str], run_id: str | None = None
+    ) -> dict[str, AccountScores]:
+        """The scores of each of these accounts that one run (latest completed by default)
+        has, by account key: one read for a page of accounts."""
+        ...
+
     def score_frame(self, run_id: str | None = None, columns: Sequence[str] | None = None
                     ) -> pd.DataFrame:
         """All scores of a run (latest completed by default), indexed by account key,

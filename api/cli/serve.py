@@ -46,19 +46,20 @@ def run_server(store: GraphStore, settings: Settings, host: str, port: int,
     on_background_change: Callable[..., None] | None = None
     listen_host, listen_port, writer_url = host, port, url
     if readers:
-        from api.readers import GenerationMiddleware, GenerationPublisher, generation_file
+        from api.readers import GenerationMiddleware, WriteGeneration, generation_file
 
-        generation = generation_file(settings.db)
-        publisher = GenerationPublisher(generation, settings.reader_refresh_seconds)
-        app.add_middleware(GenerationMiddleware, path=generation, publisher=publisher)
+        generation = WriteGeneration(generation_file(settings.db),
+                                     settings.reader_refresh_seconds)
+        read_cache.on_clear(generation.touched)  # what each write touched, for the readers
+        app.add_middleware(GenerationMiddleware, generation=generation)
 
         def on_change(touched: frozenset[str] = EVERYTHING) -> None:
             read_cache.clear(touched)
-            publisher.now()
+            generation.bump()
 
         def on_background_change(touched: frozenset[str] = EVERYTHING) -> None:
             read_cache.clear(touched)
-            publisher.soon()  # a stream's batches: readers reopen at a bounded pace
+            generation.soon()  # a stream's batches: readers reopen at a bounded pace
 
         listen_host, listen_port = "127.0.0.1", _free_port()
         writer_url = f"http://127.0.0.1:{listen_port}"

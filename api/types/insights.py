@@ -253,12 +253,20 @@ class Metrics:
     sales: Sales
     change: Change
     notes: list[str]
+    computed_at: datetime = strawberry.field(
+        description="When these figures were computed (they are kept until a write of "
+                    "posts, scores, links, purchases or the brand).")
+    updating: bool = strawberry.field(
+        description="True when a write came after these figures and newer ones are being "
+                    "computed (only when asked with whileUpdating: true).")
 
     @classmethod
-    def from_domain(cls, m: DomainMetrics) -> Metrics:
+    def from_domain(cls, m: DomainMetrics, *, computed_at: datetime,
+                    updating: bool = False) -> Metrics:
         a, s, c = m.awareness, m.sales, m.change
         return cls(
-            since=m.since, until=m.until, notes=m.notes,
+            since=m.since, until=m.until, notes=m.notes, computed_at=computed_at,
+            updating=updating,
             awareness=Awareness(mention_volume=a.mention_volume, unique_authors=a.unique_authors,
                                 reach=a.reach, share_of_voice=[
                                     Voice(name=v.name, mentions=v.mentions, share=v.share,

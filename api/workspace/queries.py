@@ -7,8 +7,8 @@ __all__ = ["ADD_NOTE", "ASSIGN", "CARE_QUEUE", "CONVERSATION", "CUSTOMER_360", "
 
 CARE_QUEUE = """
 query Inbox($team: String, $status: CareStatus, $assignee: String, $first: Int!,
-            $platform: String, $mentioning: String) {
-  careQueue(team: $team, status: $status, assignee: $assignee, first: $first,
+            $after: String, $platform: String, $mentioning: String) {
+  careQueue(team: $team, status: $status, assignee: $assignee, first: $first, after: $after,
             platform: $platform, mentioning: $mentioning) {
     total
     edges { node {
@@ -82,8 +82,8 @@ query People($kind: TargetKind!, $first: Int!, $platform: String, $audience: Aud
 
 METRICS = """
 query Dashboard($since: DateTime, $until: DateTime) {
-  metrics(since: $since, until: $until) {
-    since until notes
+  metrics(since: $since, until: $until, whileUpdating: true) {
+    since until notes computedAt updating
     awareness { mentionVolume uniqueAuthors reach
                 shareOfVoice { name mentions share isBrand } }
     sales { totalRevenue linkedCustomers linkedRevenue engagedCustomers

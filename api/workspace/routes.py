@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from api.care import care_backlog
+from api.care import care_backlog, queue_cursor
 from api.explore import explorer_fragment
 from api.workspace import queries as q
 from api.workspace.acting import acting, csrf_of, require_write
@@ -37,6 +37,9 @@ templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templat
 templates.env.filters["mentions"] = highlight_mentions
 router = APIRouter(include_in_schema=False)
 STATUSES = ("open", "assigned", "resolved")
+# items per inbox page: an agent works the top of the queue; 50 items with their authors,
+# customers and notes answer in about half the time of 100 (BENCHMARKS.md, issue 19)
+INBOX_PAGE = 50
 PLATFORMS = ("twitter", "reddit", "stackexchange")
 KINDS = ("advocate", "influencer", "detractor")
 
@@ -56,23 +59,33 @@ async def home() -> RedirectResponse:
 
 @router.get("/inbox", response_class=HTMLResponse)
 async def inbox(request: Request, team: str = "", status: str = "", assignee: str = "",
-                platform: str = "", mentioned: str = "") -> HTMLResponse:
-    """The care queue, most urgent first, each item with why it is there; ``mentioned=me``
-    keeps the conversations whose notes mention the person acting."""
+                platform: str = "", mentioned: str = "", page: int = 1) -> HTMLResponse:
+    """The care queue, most urgent first, each item with why it is there, ``INBOX_PAGE``
+    items a page; ``mentioned=me`` keeps the conversations whose notes mention the person
+    acting."""
     if status and status not in STATUSES:
         raise HTTPException(422, f"status must be one of {', '.join(STATUSES)}")
-    # every filter is the queue's own, so a page is the first of the whole view (not the
+    if page < 1:
+        raise HTTPException(422, "page must be 1 or more")
+    # every filter is the queue's own, so a page is a page of the whole view (not the
     # items of the first page that pass)
+    offset = (page - 1) * INBOX_PAGE
     data = await execute(request, q.CARE_QUEUE, team=team or None,
-                         status=status.upper() or None, assignee=assignee or None, first=100,
+                         status=status.upper() or None, assignee=assignee or None,
+                         first=INBOX_PAGE, after=queue_cursor(offset) if offset else None,
                          platform=platform or None,
                          mentioning=acting(request).name if mentioned else None)
     queue = data["careQueue"]
     items = inbox_items(queue["edges"], platform=None)
     teams = sorted({i["team"] for i in items} | ({team} if team else set()))
+    filters = {"team": team, "status": status, "assignee": assignee, "platform": platform,
+               "mentioned": mentioned}
+    here = {k: v for k, v in filters.items() if v}
+    pages = {"previous": f"/inbox?{_qs(**here, page=str(page - 1))}" if page > 1 else None,
+             "next": f"/inbox?{_qs(**here, page=str(page + 1))}"
+             if offset + INBOX_PAGE < queue["total"] else None}
     return _page(request, "inbox.html", "Inbox", items=items, total=queue["total"],
-                 filters={"team": team, "status": status, "assignee": assignee,
-                          "platform": platform, "mentioned": mentioned},
+                 first=offset + 1, filters=filters, pages=pages,
                  teams=teams, statuses=STATUSES, platforms=PLATFORMS)
 
 

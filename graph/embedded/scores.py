@@ -150,3 +150,15 @@ class ScoresMixin(EmbeddedBase):
         rows = self._rows(f"MATCH (s:AccountScore {{key: $k}}) RETURN {_SCORE_RETURN}",
                           {"k": runs.score_key(run_id, account_key)})
         return runs.scores_from_row(rows[0]) if rows else None
+
+    def scores_for_accounts(self, account_keys: Sequence[str], run_id: str | None = None
+                            ) -> dict[str, AccountScores]:
+        run_id = runs.run_or_latest(run_id, self.latest_run)
+        if run_id is None or not account_keys:
+            return {}
+        # UNWIND over primary keys: a lookup each (never ``IN $list`` on LadybugDB)
+        rows = self._rows(f"UNWIND $keys AS k MATCH (s:AccountScore {{key: k}}) "
+                          f"RETURN {_SCORE_RETURN}",
+                          {"keys": [runs.score_key(run_id, k) for k in
+                                    dict.fromkeys(account_keys)]})
+        return {r["account_key"]: runs.scores_from_row(r) for r in rows}

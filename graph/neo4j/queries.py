@@ -474,6 +474,11 @@ ACCOUNT_SCORE = f"""\
 MATCH (s:AccountScore {{key: $key}})
 RETURN {_SCORE_RETURN}"""
 
+ACCOUNT_SCORES = f"""\
+UNWIND $keys AS k
+MATCH (s:AccountScore {{key: k}})
+RETURN {_SCORE_RETURN}"""
+
 
 def ranked_accounts_query(kind: str) -> str:
     """The ranking read for one score kind (from :data:`SCORE_KINDS`, never user text).

@@ -98,3 +98,12 @@ class ScoresMixin(Neo4jBase):
             return None
         rows = self._read(q.ACCOUNT_SCORE, {"key": runs.score_key(run_id, account_key)})
         return runs.scores_from_row(rows[0]) if rows else None
+
+    def scores_for_accounts(self, account_keys: Sequence[str], run_id: str | None = None
+                            ) -> dict[str, AccountScores]:
+        run_id = self._run_or_latest(run_id)
+        if run_id is None or not account_keys:
+            return {}
+        rows = self._read(q.ACCOUNT_SCORES, {"keys": [
+            runs.score_key(run_id, k) for k in dict.fromkeys(account_keys)]})
+        return {r["account_key"]: runs.scores_from_row(r) for r in rows}

@@ -99,3 +99,31 @@ def test_the_live_stream_follows_the_whole_view(server: LiveServer) -> None:
     finally:
         client.close()
     assert "event: assignment" in seen and far in seen[-1], seen
+
+
+def test_the_inbox_pages_the_whole_queue_by_50(server: LiveServer) -> None:
+    """Page after page, the inbox shows the queue's order 50 items at a time, each page
+    linking to the next and the previous one, and the filters stay in its links."""
+    order = [n["conversationId"] for n in _whole_queue(server)]
+    client = _signed_in(server)
+    shown: list[str] = []
+    url: str | None = "/inbox"
+    pages = 0
+    while url is not None:
+        page = client.get(url)
+        assert page.status_code == 200, page.text[:300]
+        here = re.findall(r'data-conversation="([^"]+)"', page.text)
+        assert 0 < len(here) <= 50
+        assert f"{len(shown) + 1:,}–{len(shown) + len(here):,} shown of {len(order):,}" \
+            in page.text
+        assert ('rel="prev"' in page.text) == (pages > 0)
+        shown += here
+        pages += 1
+        found = re.search(r'<a href="([^"]+)" rel="next"', page.text)
+        url = found.group(1).replace("&amp;", "&") if found else None
+    assert shown == order and pages == -(-len(order) // 50)
+    # a filter is kept from page to page
+    platform = client.get("/inbox", params={"status": "open"})
+    assert 'href="/inbox?status=open&amp;page=2" rel="next"' in platform.text
+    assert client.get("/inbox", params={"page": 0}).status_code == 422
+    client.close()

@@ -1,6 +1,6 @@
 """With read processes, the server's own background writes (a stream's batches every
 0.25 s) are published to the readers at a bounded pace, while a client's own write is
-published at once (api.readers.GenerationPublisher, with real timers)."""
+published at once (api.readers.WriteGeneration, with real timers)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,19 @@ import time
 from pathlib import Path
 
 from api.jobs import JobRunner
-from api.readers import GenerationPublisher, generation_file
+from api.readers import WriteGeneration, generation_file, read_generation
 from graph.embedded import EmbeddedStore
 
 
 def _generation(path: Path) -> int:
-    return int(path.read_text(encoding="ascii")) if path.exists() else 0
+    counts = read_generation(path)
+    assert counts is not None
+    return counts["n"]
 
 
 def test_a_burst_of_background_writes_is_published_at_a_bounded_pace(tmp_path: Path) -> None:
     path = generation_file(tmp_path / "x.lbdb")
-    publisher = GenerationPublisher(path, interval=0.4)
+    publisher = WriteGeneration(path, interval=0.4)
     started = time.monotonic()
     while time.monotonic() - started < 1.0:  # a stream committing every 20 ms for 1 s
         publisher.soon()
@@ -28,9 +30,9 @@ def test_a_burst_of_background_writes_is_published_at_a_bounded_pace(tmp_path: P
     # (fewer if a loaded machine runs the timers late)
     assert 1 <= _generation(path) <= 3
     # the last write waiting is published about one interval after the one before
-    while publisher._pending is not None and time.monotonic() - burst_end < 5:
+    while publisher._timer is not None and time.monotonic() - burst_end < 5:
         time.sleep(0.02)
-    assert publisher._pending is None
+    assert publisher._timer is None
     assert 2 <= _generation(path) <= 4
     assert publisher.published == _generation(path)
     settled = _generation(path)
@@ -41,13 +43,17 @@ def test_a_burst_of_background_writes_is_published_at_a_bounded_pace(tmp_path: P
 def test_a_clients_write_is_published_at_once_and_carries_the_waiting_one(
         tmp_path: Path) -> None:
     path = generation_file(tmp_path / "x.lbdb")
-    publisher = GenerationPublisher(path, interval=5.0)
+    publisher = WriteGeneration(path, interval=5.0)
     publisher.soon()
     assert _generation(path) == 1  # the first background write: at once
+    publisher.touched(frozenset({"content"}))  # a stream batch's posts
     publisher.soon()  # within the interval: waits
     assert _generation(path) == 1
-    publisher.now()  # a mutation: at once, and it carries the waiting write
+    publisher.touched(frozenset({"care"}))  # a note
+    publisher.bump()  # a mutation: at once, and it carries the waiting write
     assert _generation(path) == 2
+    counts = read_generation(path)
+    assert counts is not None and counts.get("content") == 1 and counts.get("care") == 1
     time.sleep(0.2)
     publisher.close()  # nothing waits any more
     assert _generation(path) == 2

@@ -164,3 +164,77 @@ def test_a_readers_live_inbox_follows_the_writer(demo_copy: Path) -> None:
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=60)
+
+
+METRICS_AT = "{ metrics { computedAt } }"
+REPLY = ('mutation { recordResponse(conversationId: "%s", text: "We are on it.", public: true)'
+         ' { post { postId } } }')
+
+
+def _computed_at(url: str, readers: int) -> set[str]:
+    """When each reader computed the metrics it answers with (asked on new connections
+    until every reader answered, or 40 tries)."""
+    seen: set[str] = set()
+    for _ in range(40):
+        seen.add(_fresh(url, METRICS_AT)["data"]["metrics"]["computedAt"])  # type: ignore[index]
+        if len(seen) >= readers:
+            break
+    return seen
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT (Linux)")
+def test_readers_keep_the_metrics_through_care_writes(demo_copy: Path) -> None:
+    """The generation file says what was written: after an assignment (care) the readers
+    keep the metrics they computed; after a public reply (a new post: content) they compute
+    them again."""
+    from api.readers import generation_file, read_generation
+
+    server, url, _ = start_serve(demo_copy, "--readers", "2")
+    try:
+        before = _computed_at(url, 2)
+        assert len(before) == 2, before  # one computation per reader
+        queue = _fresh(url, "{ careQueue(first: 1) { edges { node { conversationId } } } }")
+        conversation = queue["data"]["careQueue"]["edges"][0]["node"][  # type: ignore[index]
+            "conversationId"]
+        for who in ("sam", "kim"):
+            _fresh(url, ASSIGN % (conversation, who))
+        counts = read_generation(generation_file(demo_copy))
+        assert counts is not None and counts["care"] >= 2 and counts.get("content", 0) == 0
+        for _ in range(8):  # every reader answers with the figures it had
+            assert _fresh(url, METRICS_AT)["data"]["metrics"]["computedAt"] in before  # type: ignore[index]
+
+        _fresh(url, REPLY % conversation)
+        counts = read_generation(generation_file(demo_copy))
+        assert counts is not None and counts["content"] == 1
+        after = _computed_at(url, 2)
+        assert len(after) == 2 and not after & before, (before, after)
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=60)
+
+
+def test_what_the_generation_file_says(tmp_path: Path) -> None:
+    """Counts per kind of write; a reader takes a file it cannot read, or counts that did
+    not move while the file did (a full disk), as a write of everything."""
+    from api.auth import CARE, CONTENT, EVERYTHING
+    from api.readers import _moved, bump_generation, read_generation
+
+    path = tmp_path / "db.generation"
+    assert read_generation(path) == {"n": 0}  # nothing written yet
+    bump_generation(path, frozenset({CARE}))
+    first = read_generation(path)
+    assert first == {"n": 1, "care": 1}
+    assert _moved({"n": 0}, first) == {CARE}
+    bump_generation(path, frozenset())  # a session: nothing cached reads it
+    second = read_generation(path)
+    assert _moved(first, second) == frozenset()
+    bump_generation(path)
+    third = read_generation(path)
+    assert third == {"n": 3, "care": 2, "content": 1}
+    assert _moved(second, third) == EVERYTHING and _moved(first, second | {"n": 1}) == EVERYTHING
+    assert _moved(None, third) == EVERYTHING
+    path.write_text("41", encoding="ascii")  # an older server's bare number
+    assert read_generation(path) is None
+    bump_generation(path, frozenset({CONTENT}))
+    assert read_generation(path) == {"n": 1, "content": 1}

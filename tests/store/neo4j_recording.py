@@ -102,6 +102,7 @@ CANNED: dict[str, list[dict[str, Any]]] = {
     q.RUNS: [_run(f"r{i}", "completed") for i in range(1, 6)] + [_run("r0", "failed")],
     q.SCORE_FRAME: [SCORE],
     q.ACCOUNT_SCORE: [SCORE],
+    q.ACCOUNT_SCORES: [SCORE],
     **{q.ranked_accounts_query(kind): [{**SCORE, **ACCOUNT}] for kind in SCORE_KINDS},
     q.GET_ACCOUNTS: [ACCOUNT],
     q.GET_CUSTOMER: [CUSTOMER],
@@ -297,6 +298,7 @@ def workload(store: Neo4jStore) -> None:
     for kind in SCORE_KINDS:
         store.ranked_accounts(kind, first=5)
     store.account_scores("twitter:danaw")
+    store.scores_for_accounts(["twitter:danaw", "twitter:sam"])
     store.score_frame()
     store.counts()
     store.get_account("twitter:danaw")

@@ -580,6 +580,12 @@ def test_run_lifecycle_and_ranked_reads(loaded: GraphStore) -> None:
     sam = loaded.account_scores("twitter:sam", run_id=run)
     assert sam is not None and sam.brand_sentiment is None
     assert loaded.account_scores("twitter:eve") is None
+    # a page of accounts in one read: those the run scored, by key
+    page = loaded.scores_for_accounts(["twitter:sam", "twitter:eve", "twitter:danaw",
+                                       "twitter:sam"])
+    assert sorted(page) == ["twitter:danaw", "twitter:sam"]
+    assert page["twitter:danaw"] == scores and page["twitter:sam"] == sam
+    assert loaded.scores_for_accounts([]) == {}
 
     frame = loaded.score_frame()
     assert sorted(frame.index) == sorted(ACCOUNTS)
