@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from typing import Any
 
 _WRAPPER = (
     "import json, resource, subprocess, sys\n"
@@ -33,3 +34,21 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, f
         sys.stderr.write(proc.stdout + proc.stderr)
         raise SystemExit(f"command failed ({info['rc']}): {' '.join(cmd)}")
     return seconds, info["peak_kib"] / 1024.0, (proc.stdout + proc.stderr)[-2000:]
+
+
+def wait_for_health(url: str, proc: subprocess.Popen[Any], tries: int = 600) -> None:
+    """Wait until the server at ``url`` answers ``/health`` (0.2-0.25 s between tries);
+    stop with its last output if it ends first or never answers."""
+    import httpx
+
+    for _ in range(tries):
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            if proc.poll() is not None:
+                out = proc.communicate()[0]
+                tail = out[-800:] if isinstance(out, str) else ""
+                raise SystemExit(f"scrm serve ended before answering: {tail}") from None
+            time.sleep(0.25)
+    raise SystemExit("scrm serve did not start")

@@ -33,7 +33,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 sys.path.insert(0, str(ROOT / "bench"))
+from _measure import wait_for_health  # noqa: E402
 from stream_bench import BRAND, _status, _templates  # noqa: E402
+
+from api.readers import generation_file, read_generation  # noqa: E402
 
 QUERY = ("{ careQueue(first: 20) { edges { node { conversationId postId priority team "
          "text sentiment waitingHours } } } }")
@@ -96,10 +99,8 @@ def _scrm(*args: str, env: dict[str, str]) -> None:
 
 
 def _generation(db: Path) -> int:
-    try:
-        return int((db.parent / (db.name + ".generation")).read_text(encoding="ascii"))
-    except (OSError, ValueError):
-        return 0
+    """How many times the writer told the readers to open the database again."""
+    return (read_generation(generation_file(db)) or {}).get("n", 0)
 
 
 def run_one(seed_db: Path, workdir: Path, refresh: float, args: argparse.Namespace
@@ -126,15 +127,7 @@ def run_one(seed_db: Path, workdir: Path, refresh: float, args: argparse.Namespa
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                if server.poll() is not None:
-                    output = server.communicate()[0][-800:]
-                    raise SystemExit(f"scrm serve ended: {output}") from None
-            time.sleep(0.2)
+        wait_for_health(url, server)
         time.sleep(args.warmup)
         generation0 = _generation(db)
         latencies: list[float] = []

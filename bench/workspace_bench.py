@@ -30,6 +30,9 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _measure import wait_for_health  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 BROWSER = REPO / "tools" / "browser"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -99,14 +102,7 @@ def _server(db: Path, readers: int) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     SERVER_PID.append(proc.pid)
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.25)
-        else:
-            raise SystemExit("scrm serve did not start")
+        wait_for_health(url, proc)
         yield url
     finally:
         proc.terminate()
