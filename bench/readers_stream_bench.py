@@ -7,7 +7,7 @@ Builds the demo database once, then per ``--refresh`` value (``SCRM_READER_REFRE
 a local fake Mastodon (REST timeline empty, then the hashtag stream: real-shaped statuses
 from ``bench/stream_bench.py`` at ``--rate`` a second) followed by a streaming monitor inside
 `scrm serve --readers N`; a client asks the care queue's first 20 items through the public
-port ``--reads`` times a second and times each answer. Reported: read p50/p90/p99/max,
+port ``--reads`` times a second (``--query``) and times each answer. Reported: read p50/p90/p99/max,
 how often the readers were told to open the database again (the write generation's count)
 and how many posts the stream wrote in the window.
 """
@@ -38,8 +38,12 @@ from stream_bench import BRAND, _status, _templates  # noqa: E402
 
 from api.readers import generation_file, read_generation  # noqa: E402
 
-QUERY = ("{ careQueue(first: 20) { edges { node { conversationId postId priority team "
-         "text sentiment waitingHours } } } }")
+QUERIES = {
+    "care": ("{ careQueue(first: 20) { edges { node { conversationId postId priority team "
+             "text sentiment waitingHours } } } }"),
+    "targets": ("{ engagementTargets(kind: ADVOCATE, first: 20) { edges { node { rank score "
+                "account { key handle } } } } }"),
+}
 
 
 def _fake_mastodon(rate: float, stop: threading.Event) -> ThreadingHTTPServer:
@@ -141,7 +145,7 @@ def run_one(seed_db: Path, workdir: Path, refresh: float, args: argparse.Namespa
                 if due > time.monotonic():
                     time.sleep(due - time.monotonic())
                 t0 = time.perf_counter()
-                answer = client.post("/graphql", json={"query": QUERY})
+                answer = client.post("/graphql", json={"query": QUERIES[args.query]})
                 latencies.append((time.perf_counter() - t0) * 1000)
                 if answer.status_code != 200 or "errors" in answer.json():
                     errors += 1
@@ -169,7 +173,8 @@ def run_one(seed_db: Path, workdir: Path, refresh: float, args: argparse.Namespa
     def pct(q: float) -> float:
         return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 1)
 
-    return {"refresh_s": refresh, "readers": args.readers, "rate": args.rate,
+    return {"refresh_s": refresh, "query": args.query, "readers": args.readers,
+            "rate": args.rate,
             "reads": len(latencies), "errors": errors, "p50_ms": pct(0.5),
             "p90_ms": pct(0.9), "p99_ms": pct(0.99), "max_ms": round(latencies[-1], 1),
             "reopens_per_s": round(bumps / elapsed, 2), "posts_in_db": posts,
@@ -183,6 +188,8 @@ def main() -> None:
     ap.add_argument("--warmup", type=float, default=10, help="seconds before reading")
     ap.add_argument("--reads", type=float, default=20, help="reads a second")
     ap.add_argument("--readers", type=int, default=2)
+    ap.add_argument("--query", choices=sorted(QUERIES), default="care",
+                    help="what the client reads: the care queue's first page or a ranking")
     ap.add_argument("--refresh", type=float, action="append",
                     help="SCRM_READER_REFRESH_SECONDS values to compare (default 0 and 1)")
     ap.add_argument("--workdir", type=Path, default=None)
