@@ -1,4 +1,5 @@
-"""Helpers for the API tests: a small real graph on disk, a live server, a store spy.
+"""Helpers for the API tests: a small real graph on disk, a live server, a store spy, and
+signing a client in to the workspace (:func:`sign_in`).
 
 The graph (every time UTC):
 
@@ -26,6 +27,7 @@ The graph (every time UTC):
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -144,6 +146,22 @@ def build_graph(path: Path) -> str:
         return record_run(store)
     finally:
         store.close()
+
+
+def form_csrf(html: str) -> str:
+    """The CSRF token of a workspace page's form."""
+    found = re.search(r'name="csrf" value="([^"]*)"', html)
+    assert found is not None, f"no CSRF field on the page: {html[:300]}"
+    return found.group(1)
+
+
+def sign_in(browser: httpx.Client, name: str, password: str, next_url: str = "/inbox",
+            **headers: str) -> httpx.Response:
+    """Sign ``browser`` in to the workspace as ``name`` (the form's token read first);
+    the answer (303 to ``next_url`` when the name and password match)."""
+    form = browser.get("/signin", params={"next": next_url})
+    return browser.post("/signin", headers=headers, data={
+        "name": name, "password": password, "csrf": form_csrf(form.text), "next": next_url})
 
 
 class LiveServer:

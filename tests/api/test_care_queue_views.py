@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from api_testkit import LiveServer
+from api_testkit import LiveServer, sign_in
 
 from api.passwords import hash_password
 from graph.embedded import EmbeddedStore
@@ -40,11 +40,7 @@ def server(demo_copy: Path) -> Iterator[LiveServer]:
 
 def _signed_in(server: LiveServer) -> httpx.Client:
     client = httpx.Client(base_url=server.url, timeout=60)
-    form = client.get("/signin").text
-    csrf = re.search(r'name="csrf" value="([^"]*)"', form)
-    assert csrf is not None, form[:300]
-    signed = client.post("/signin", data={"name": "lee", "password": PASSWORD,
-                                          "csrf": csrf.group(1), "next": "/inbox"})
+    signed = sign_in(client, "lee", PASSWORD)
     assert signed.status_code == 303, signed.text[:300]
     return client
 

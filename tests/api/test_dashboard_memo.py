@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from api_testkit import CountingStore, LiveServer
+from api_testkit import CountingStore, LiveServer, sign_in
 
 from api.passwords import hash_password
 from graph.config import Settings
@@ -26,11 +26,7 @@ QUEUE = "{ careQueue(first: 100) { total edges { node { conversationId team } } 
 
 
 def _sign_in(client: httpx.Client) -> None:
-    form = client.get("/signin", params={"next": "/dashboard"})
-    csrf = re.search(r'name="csrf" value="([^"]*)"', form.text)
-    assert csrf is not None
-    answer = client.post("/signin", data={"name": "ana", "password": PASSWORD,
-                                          "csrf": csrf.group(1), "next": "/dashboard"})
+    answer = sign_in(client, "ana", PASSWORD, "/dashboard")
     assert answer.status_code in (200, 303), answer.text
 
 

@@ -6,13 +6,13 @@ working for applications, each change recorded under the key's name."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from api_testkit import LiveServer
+from api_testkit import LiveServer, form_csrf
+from api_testkit import sign_in as kit_sign_in
 
 from api.passwords import hash_password
 from graph.config import Settings
@@ -41,18 +41,10 @@ def secured(graph_db: tuple[Path, str]) -> Iterator[str]:
     store.close()
 
 
-def form_csrf(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]*)"', html)
-    assert found is not None, "no CSRF field on the page"
-    return found.group(1)
-
-
 def sign_in(browser: httpx.Client, name: str, password: str | None = None,
             next_url: str = "/inbox", **headers: str) -> httpx.Response:
-    form = browser.get("/signin", params={"next": next_url})
-    return browser.post("/signin", headers=headers, data={
-        "name": name, "password": PASSWORDS.get(name, "") if password is None else password,
-        "csrf": form_csrf(form.text), "next": next_url})
+    return kit_sign_in(browser, name, PASSWORDS.get(name, "") if password is None
+                       else password, next_url, **headers)
 
 
 def conversation(browser: httpx.Client) -> str:

@@ -17,6 +17,8 @@ import httpx
 import pytest
 from serving import scrm_env, start_serve
 
+from tests.api.api_testkit import sign_in
+
 CASE = '{ careCase(conversationId: "%s") { status assignee } }'
 ASSIGN = ('mutation { assignConversation(conversationId: "%s", assignee: "%s") '
           '{ status assignee } }')
@@ -142,11 +144,7 @@ def test_a_readers_live_inbox_follows_the_writer(demo_copy: Path) -> None:
             "conversationId"]
         seen: list[str] = []
         with httpx.Client(base_url=url, timeout=30) as client:  # the inbox needs a session
-            form = client.get("/signin").text
-            csrf = re.search(r'name="csrf" value="([^"]*)"', form)
-            assert csrf is not None, form[:300]
-            signed = client.post("/signin", data={"name": "lee", "password": password,
-                                                  "csrf": csrf.group(1), "next": "/inbox"})
+            signed = sign_in(client, "lee", password)
             assert signed.status_code == 303, signed.text[:300]
             stream_cm = client.stream("GET", "/inbox/events")
             stream = stream_cm.__enter__()

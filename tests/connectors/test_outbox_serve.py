@@ -6,7 +6,6 @@ fake of their write APIs (``write_fakes``, from their documented response shapes
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import pytest
 
 from api.passwords import hash_password
 from graph.embedded import EmbeddedStore
+from tests.api.api_testkit import sign_in
 from tests.cli.serving import scrm_env, start_serve
 from tests.connectors.test_outbox_send import _env, _seed, _targets
 from tests.connectors.write_fakes import MASTODON_TOKEN, fake_platforms
@@ -63,12 +63,7 @@ def test_serve_sends_recorded_replies_and_shows_where_they_went(
             assert [(i["key"], i["state"]) for i in items] == [(key, "sent")]
             assert fake.posted() == 1
             browser = httpx.Client(base_url=url, timeout=30)
-            form = browser.get("/signin").text
-            csrf = re.search(r'name="csrf" value="([^"]*)"', form)
-            assert csrf is not None
-            assert browser.post("/signin", data={
-                "name": "ana", "password": PASSWORD, "csrf": csrf.group(1),
-                "next": "/inbox"}).status_code == 303
+            assert sign_in(browser, "ana", PASSWORD).status_code == 303
             reply = browser.get(f"/conversation/{conversation}")
             page = reply.text
             assert reply.status_code == 200, (reply.status_code, reply.headers)
