@@ -10,7 +10,7 @@ passes its own conversion (``to_time``: a stored time as an aware UTC datetime;
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -31,7 +31,8 @@ __all__ = ["ENGAGEMENT_COLUMNS", "POST_FRAME_COLUMNS", "PURCHASE_FRAME_COLUMNS",
            "post_frame_columns",
            "customer_view", "decision_key", "delivery_rows", "delivery_view",
            "checked_marker", "first_engagements", "interaction", "linked_account", "purchase_rows",
-           "subscription_row", "subscription_view", "thread_posts", "timeline_lists"]
+           "subscription_row", "subscription_view", "texts_by_conversation", "thread_posts",
+           "timeline_lists"]
 
 Row = Mapping[str, Any]
 ToTime = Callable[[Any], Any]
@@ -191,6 +192,14 @@ def delivery_rows(rows: Sequence[Mapping[str, Any]], to_stored: ToTime) -> list[
              "kind": r["kind"], "attempt": int(r["attempt"]), "at": _stored(r["at"], to_stored),
              "outcome": r["outcome"], "status": r.get("status"), "error": r.get("error"),
              "duration_ms": float(r.get("duration_ms") or 0.0)} for r in rows]
+
+
+def texts_by_conversation(rows: Iterable[Row]) -> dict[str, list[str]]:
+    """Rows of (``conversation_key``, ``text``) grouped by conversation, in row order."""
+    out: dict[str, list[str]] = {}
+    for r in rows:
+        out.setdefault(r["conversation_key"], []).append(r["text"])
+    return out
 
 
 def checked_marker(kind: str) -> str:

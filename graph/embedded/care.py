@@ -20,6 +20,7 @@ from graph.store import (
     CARE_STATUSES,
     StoreError,
 )
+from graph.views import texts_by_conversation
 
 
 class CareMixin(EmbeddedBase):
@@ -90,10 +91,7 @@ class CareMixin(EmbeddedBase):
         return int(rows[0]["n"]) if rows else 0
 
     def care_notes_containing(self, text: str) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for r in self._rows(q.CARE_NOTES_CONTAINING, {"t": text.lower()}):
-            out.setdefault(r["conversation_key"], []).append(r["text"])
-        return out
+        return texts_by_conversation(self._rows(q.CARE_NOTES_CONTAINING, {"t": text.lower()}))
 
     def forgotten_keys(self) -> set[str]:
         return {r["k"] for r in self._rows(q.FORGOTTEN_KEYS)}

@@ -16,6 +16,7 @@ from graph.store import (
     CARE_STATUSES,
     StoreError,
 )
+from graph.views import texts_by_conversation
 
 if TYPE_CHECKING:
     pass
@@ -76,10 +77,7 @@ class CareMixin(Neo4jBase):
         return int(rows[0]["n"]) if rows else 0
 
     def care_notes_containing(self, text: str) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for r in self._read(q.CARE_NOTES_CONTAINING, {"text": text.lower()}):
-            out.setdefault(r["conversation_key"], []).append(r["text"])
-        return out
+        return texts_by_conversation(self._read(q.CARE_NOTES_CONTAINING, {"text": text.lower()}))
 
     def forgotten_keys(self) -> set[str]:
         return {r["key"] for r in self._read(q.FORGOTTEN_KEYS)}
