@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 _WRAPPER = (
@@ -36,9 +37,11 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, f
     return seconds, info["peak_kib"] / 1024.0, (proc.stdout + proc.stderr)[-2000:]
 
 
-def wait_for_health(url: str, proc: subprocess.Popen[Any], tries: int = 600) -> None:
-    """Wait until the server at ``url`` answers ``/health`` (0.2-0.25 s between tries);
-    stop with its last output if it ends first or never answers."""
+def wait_for_health(url: str, proc: subprocess.Popen[Any], tries: int = 600,
+                    log: Path | None = None) -> None:
+    """Wait until the server at ``url`` answers ``/health`` (0.25 s between tries); stop
+    with the end of its output (``log``, where it writes) if it ends first or never
+    answers."""
     import httpx
 
     for _ in range(tries):
@@ -47,8 +50,18 @@ def wait_for_health(url: str, proc: subprocess.Popen[Any], tries: int = 600) -> 
                 return
         except httpx.HTTPError:
             if proc.poll() is not None:
-                out = proc.communicate()[0]
-                tail = out[-800:] if isinstance(out, str) else ""
+                tail = log.read_text(errors="replace")[-800:] if log is not None else ""
                 raise SystemExit(f"scrm serve ended before answering: {tail}") from None
             time.sleep(0.25)
     raise SystemExit("scrm serve did not start")
+
+
+def stop_server(proc: subprocess.Popen[Any], timeout: float = 60) -> None:
+    """Stop a served process: asked first, killed if it has not ended within ``timeout``."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

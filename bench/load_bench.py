@@ -48,6 +48,9 @@ from pathlib import Path
 from typing import Any
 from urllib import request
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _measure import stop_server  # noqa: E402
+
 TARGETS = """query($after: String) { engagementTargets(kind: ADVOCATE, first: 20, after: $after) {
   edges { cursor node { rank score account { key handle platform followers }
                         customer { id name } explanation { factor contribution } } }
@@ -231,16 +234,6 @@ def _start_server(db: Path, port: int, cache_seconds: float | None, log: Path,
     raise SystemExit("scrm serve did not answer /health within 10 minutes")
 
 
-def _stop(server: subprocess.Popen[bytes]) -> None:
-    if server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
 def _target_inputs(url: str, count: int) -> list[dict[str, Any]]:
     """``count`` different pages of the advocate ranking (page 1 first)."""
     variables: list[dict[str, Any]] = [{"after": None}]
@@ -419,7 +412,7 @@ def main() -> None:
                     print(result.raw, flush=True)
                     results.append(result)
         finally:
-            _stop(server)
+            stop_server(server)
     command = shlex.join(["python", "bench/load_bench.py", *sys.argv[1:]])
     cache = "off" if args.cache_seconds == 0 else (
         "2 s (default)" if args.cache_seconds is None else f"{args.cache_seconds:g} s")

@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _measure import wait_for_health  # noqa: E402
+from _measure import stop_server, wait_for_health  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 BROWSER = REPO / "tools" / "browser"
@@ -105,12 +105,7 @@ def _server(db: Path, readers: int) -> Iterator[str]:
         wait_for_health(url, proc)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=300)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_server(proc, timeout=300)
 
 
 def _pages(url: str) -> dict[str, str]:
