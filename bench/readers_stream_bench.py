@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 sys.path.insert(0, str(ROOT / "bench"))
-from _measure import wait_for_health  # noqa: E402
+from _measure import stop_server, wait_for_health  # noqa: E402
 from stream_bench import BRAND, _status, _templates  # noqa: E402
 
 from api.readers import generation_file, read_generation  # noqa: E402
@@ -112,7 +112,10 @@ def run_one(seed_db: Path, workdir: Path, refresh: float, args: argparse.Namespa
     import httpx
 
     db = workdir / f"refresh-{refresh:g}.lbdb"
-    shutil.rmtree(db, ignore_errors=True)
+    # the last run's database and everything beside it (its log, caches, monitors): a
+    # stale log beside a fresh copy is not a database LadybugDB can open
+    for old in [db, *db.parent.glob(db.name + ".*")]:
+        shutil.rmtree(old) if old.is_dir() else old.unlink(missing_ok=True)
     if seed_db.is_dir():
         shutil.copytree(seed_db, db)
     else:
@@ -126,12 +129,14 @@ def run_one(seed_db: Path, workdir: Path, refresh: float, args: argparse.Namespa
     _scrm("monitor", "add", "mastodon", "--url", f"http://127.0.0.1:{fake.server_port}",
           "--tag", BRAND, "--stream", "yes", "--stream-seconds", "3600", env=env)
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port),
-                               "--readers", str(args.readers)], env=env, cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = workdir / f"serve-refresh-{refresh:g}.log"
+    with log.open("wb") as out:  # a file, not a pipe nobody reads while it serves
+        server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port",
+                                   str(port), "--readers", str(args.readers)], env=env,
+                                  cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for_health(url, server)
+        wait_for_health(url, server, log=log)
         time.sleep(args.warmup)
         generation0 = _generation(db)
         latencies: list[float] = []
@@ -155,11 +160,7 @@ def run_one(seed_db: Path, workdir: Path, refresh: float, args: argparse.Namespa
         bumps = _generation(db) - generation0
     finally:
         stop.set()
-        server.terminate()
-        try:
-            server.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
         fake.shutdown()
     from graph.embedded import EmbeddedStore
 
