@@ -5,8 +5,8 @@ server until content is written (:data:`LOOKALIKE_MEMO_SECONDS`), then sliced pe
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
+from analytics.lookalike import Lookalikes
 from graph.store import GraphStore, ScoredAccount
 
 __all__ = ["LOOKALIKE_MEMO_SECONDS", "lookalike_page"]
@@ -17,20 +17,17 @@ LOOKALIKE_MEMO_SECONDS = 600.0
 
 
 def lookalike_page(store: GraphStore, first: int, after_rank: int,
-                   result: Any = None) -> list[ScoredAccount]:
-    """Up to ``first`` prospects ranked after ``after_rank``, each with the latest run's
-    scores and the lookalike reasons as its explanation (``explanations["lookalike"]``).
-    ``result``: a ranking computed before (else computed here)."""
-    if result is None:
-        from analytics.job import prospect_lookalikes
-
-        result = prospect_lookalikes(store)
+                   result: Lookalikes) -> list[ScoredAccount]:
+    """Up to ``first`` prospects of ``result`` ranked after ``after_rank``, each with the
+    latest run's scores and the lookalike reasons as its explanation
+    (``explanations["lookalike"]``)."""
     page = result.ranking.iloc[after_rank:after_rank + first]
     keys = [str(k) for k in page.index]
     accounts = store.get_accounts(keys)
+    scored = store.scores_for_accounts(keys)  # one read for the page
     out = []
     for key, row in zip(keys, page.itertuples(), strict=True):
-        scores = store.account_scores(key)
+        scores = scored.get(key)
         if key not in accounts or scores is None:
             continue
         reasons = result.reasons.get(key, [])

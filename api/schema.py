@@ -105,6 +105,7 @@ class Query:
             if kind == TargetKind.LOOKALIKE:
                 from api.lookalikes import lookalike_page
 
+                assert lookalikes is not None  # computed below for any page with rows
                 ranked = lookalike_page(s, first + 1, after_rank, lookalikes)
             elif filtered:
                 ranked = _filtered_ranking(s, kind.value, first + 1, after_rank, run_id,
