@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 sys.path.insert(0, str(ROOT / "bench"))
 from _measure import stop_server, wait_for_health  # noqa: E402
-from stream_bench import BRAND, _status, _templates  # noqa: E402
+from stream_bench import BRAND, sse_chunks  # noqa: E402
 
 from api.readers import generation_file, read_generation  # noqa: E402
 
@@ -47,8 +47,6 @@ QUERIES = {
 
 
 def _fake_mastodon(rate: float, stop: threading.Event) -> ThreadingHTTPServer:
-    statuses, texts = _templates()
-
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -68,19 +66,10 @@ def _fake_mastodon(rate: float, stop: threading.Event) -> ThreadingHTTPServer:
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Connection", "close")
             self.end_headers()
-            started, sent = time.monotonic(), 0
             try:
-                while not stop.is_set():
-                    due = int((time.monotonic() - started) * rate) + 1
-                    if due <= sent:
-                        time.sleep(0.005)
-                        continue
-                    chunk = [b"event: update\ndata: " + json.dumps(_status(
-                        statuses[n % len(statuses)], n, texts[n % len(texts)])).encode()
-                        + b"\n\n" for n in range(sent, due)]
-                    self.wfile.write(b"".join(chunk))
+                for chunk in sse_chunks(rate, stop=stop):
+                    self.wfile.write(chunk)
                     self.wfile.flush()
-                    sent = due
             except OSError:
                 pass
 

@@ -34,6 +34,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -77,19 +78,18 @@ def _status(template: dict[str, Any], n: int, text: str) -> dict[str, Any]:
     return status
 
 
-def fake_source(posts: int, rate: float) -> None:
-    """Serve one SSE stream of ``posts`` statuses at ``rate``/s, then close it."""
+def sse_chunks(rate: float, posts: int | None = None,
+               stop: threading.Event | None = None) -> Iterator[bytes]:
+    """The stream's events as SSE bytes, paced at ``rate`` a second from the first call
+    (0: as fast as they are asked for), in chunks of at most 500, until ``posts`` were
+    given (None: for ever) or ``stop`` is set. Each status is made when its chunk is,
+    so ``created_at`` is the moment it leaves."""
     statuses, texts = _templates()
-    listener = socket.create_server(("127.0.0.1", 0))
-    print(listener.getsockname()[1], flush=True)
-    conn, _ = listener.accept()
-    conn.recv(65536)  # the request; one stream only
-    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-                 b"Cache-Control: no-cache\r\nConnection: close\r\n\r\n")
     started = time.monotonic()
     sent = 0
-    while sent < posts:
-        due = posts if rate <= 0 else min(posts, int((time.monotonic() - started) * rate) + 1)
+    while (posts is None or sent < posts) and not (stop is not None and stop.is_set()):
+        due = (sent + 500) if rate <= 0 else int((time.monotonic() - started) * rate) + 1
+        due = due if posts is None else min(posts, due)
         if due <= sent:
             time.sleep(0.005)
             continue
@@ -97,8 +97,20 @@ def fake_source(posts: int, rate: float) -> None:
         for n in range(sent, min(due, sent + 500)):
             status = _status(statuses[n % len(statuses)], n, texts[n % len(texts)])
             chunk.append(b"event: update\ndata: " + json.dumps(status).encode() + b"\n\n")
-        conn.sendall(b"".join(chunk))
+        yield b"".join(chunk)
         sent += len(chunk)
+
+
+def fake_source(posts: int, rate: float) -> None:
+    """Serve one SSE stream of ``posts`` statuses at ``rate``/s, then close it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    print(listener.getsockname()[1], flush=True)
+    conn, _ = listener.accept()
+    conn.recv(65536)  # the request; one stream only
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                 b"Cache-Control: no-cache\r\nConnection: close\r\n\r\n")
+    for chunk in sse_chunks(rate, posts):
+        conn.sendall(chunk)
     conn.close()
 
 

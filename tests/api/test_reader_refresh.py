@@ -20,21 +20,21 @@ def _generation(path: Path) -> int:
 
 def test_a_burst_of_background_writes_is_published_at_a_bounded_pace(tmp_path: Path) -> None:
     path = generation_file(tmp_path / "x.lbdb")
-    publisher = WriteGeneration(path, interval=0.4)
+    generation = WriteGeneration(path, interval=0.4)
     started = time.monotonic()
     while time.monotonic() - started < 1.0:  # a stream committing every 20 ms for 1 s
-        publisher.soon()
+        generation.soon()
         time.sleep(0.02)
     burst_end = time.monotonic()
     # the first at once, then at most one per 0.4 s: 3 within the second (0, 0.4, 0.8)
     # (fewer if a loaded machine runs the timers late)
     assert 1 <= _generation(path) <= 3
     # the last write waiting is published about one interval after the one before
-    while publisher._timer is not None and time.monotonic() - burst_end < 5:
+    while generation._timer is not None and time.monotonic() - burst_end < 5:
         time.sleep(0.02)
-    assert publisher._timer is None
+    assert generation._timer is None
     assert 2 <= _generation(path) <= 4
-    assert publisher.published == _generation(path)
+    assert generation.published == _generation(path)
     settled = _generation(path)
     time.sleep(0.5)
     assert _generation(path) == settled  # nothing waiting, nothing published
@@ -43,22 +43,22 @@ def test_a_burst_of_background_writes_is_published_at_a_bounded_pace(tmp_path: P
 def test_a_clients_write_is_published_at_once_and_carries_the_waiting_one(
         tmp_path: Path) -> None:
     path = generation_file(tmp_path / "x.lbdb")
-    publisher = WriteGeneration(path, interval=5.0)
-    publisher.soon()
+    generation = WriteGeneration(path, interval=5.0)
+    generation.soon()
     assert _generation(path) == 1  # the first background write: at once
-    publisher.touched(frozenset({"content"}))  # a stream batch's posts
-    publisher.soon()  # within the interval: waits
+    generation.touched(frozenset({"content"}))  # a stream batch's posts
+    generation.soon()  # within the interval: waits
     assert _generation(path) == 1
-    publisher.touched(frozenset({"care"}))  # a note
-    publisher.bump()  # a mutation: at once, and it carries the waiting write
+    generation.touched(frozenset({"care"}))  # a note
+    generation.bump()  # a mutation: at once, and it carries the waiting write
     assert _generation(path) == 2
     counts = read_generation(path)
     assert counts is not None and counts.get("content") == 1 and counts.get("care") == 1
     time.sleep(0.2)
-    publisher.close()  # nothing waits any more
+    generation.close()  # nothing waits any more
     assert _generation(path) == 2
-    publisher.soon()
-    publisher.close()  # a waiting write is published when the server stops
+    generation.soon()
+    generation.close()  # a waiting write is published when the server stops
     assert _generation(path) == 3
 
 
