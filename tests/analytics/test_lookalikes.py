@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import sys
 from pathlib import Path
 
@@ -20,14 +21,25 @@ from lookalike_bench import NETWORKS, hide_and_rank, network_trial  # noqa: E402
 from analytics.lookalike import lookalikes  # noqa: E402
 
 
-@pytest.mark.xfail(reason="issue 17's goal (3x chance) is not reached on the demo: 0.8-1.6x "
-                   "measured, its customers and prospects being drawn alike (BENCHMARKS.md, "
-                   "Lookalike prospects)", strict=False)
-def test_hidden_customers_rank_high_among_prospects(demo_copy: Path) -> None:
-    result = hide_and_rank(demo_copy, seed=random.SystemRandom().randrange(1 << 30))
-    # Every hidden account seen in the social data (a post or an interaction) is offered.
-    assert result["ranked"] == result["seen"] > 0
-    assert result["lift"] >= 3.0
+def test_hidden_customers_rank_high_among_prospects(demo_template: Path,
+                                                   tmp_path: Path) -> None:
+    # Issue 17: hide a random 20% of the linked customers (random seeds), three times;
+    # their accounts should rank in the top 10% of prospects at least three times as
+    # often as chance on average. About 10 s a trial (BENCHMARKS.md, Lookalike prospects).
+    rng = random.SystemRandom()
+    results = []
+    for trial in range(3):
+        work = tmp_path / f"t{trial}"
+        work.mkdir()
+        for f in demo_template.parent.iterdir():
+            if f.name.startswith(demo_template.name):
+                shutil.copy(f, work / f.name)
+        seed = rng.randrange(1 << 30)
+        result = hide_and_rank(work / demo_template.name, seed=seed)
+        # Every hidden account seen in the social data (a post or an interaction) is offered.
+        assert result["ranked"] == result["seen"] > 0, (seed, result)
+        results.append((seed, result["lift"]))
+    assert float(np.mean([lift for _seed, lift in results])) >= 3.0, results
 
 
 @pytest.mark.skipif(not (NETWORKS / "email-Eu-core.txt").exists(),
