@@ -19,10 +19,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import pandas as pd
 import strawberry
 
-from analytics.care import waiting_hours
 from api.context import Info, StoreRunner
 from api.errors import UserError
 from api.events import publish_from
@@ -112,19 +110,8 @@ async def care_backlog(runner: StoreRunner, now: datetime | None = None
     """The whole queue's backlog per team (most items first): how many wait, how many of
     them are open and assigned, and their median and longest waiting time in hours."""
     index, cases = await queue_state(runner)
-    now = now or datetime.now(UTC)
-    view = index.view(now, cases)
-    if not view.total:
-        return []
-    frame = pd.DataFrame({"team": view.teams.astype(str), "status": view.states.astype(str),
-                          "hours": waiting_hours(view.times, now)})
-    rows = [{"team": str(team), "waiting": len(group),
-             "open": int((group["status"] == "open").sum()),
-             "assigned": int((group["status"] == "assigned").sum()),
-             "median_hours": float(group["hours"].median()),
-             "max_hours": float(group["hours"].max())}
-            for team, group in frame.groupby("team", sort=True)]
-    return sorted(rows, key=lambda r: -int(r["waiting"]))
+    backlog: list[dict[str, Any]] = index.backlog(now or datetime.now(UTC), cases)
+    return backlog
 
 
 async def care_queue(info: Info, team: str | None = None, status: CareStatus | None = None,

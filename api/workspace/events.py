@@ -34,35 +34,39 @@ __all__ = ["POLL_SECONDS", "changes", "router"]
 router = APIRouter(include_in_schema=False)
 POLL_SECONDS = 1.0
 KEEP_ALIVE_SECONDS = 15.0
-Snapshot = tuple[int, dict[str, tuple[str, str | None, str | None]]]
+Snapshot = tuple[int, dict[str, tuple[str, str | None, int]]]
 FILTERS = ("team", "status", "assignee", "platform", "mentioned")
 
 
 async def _snapshot(request: Request, filters: dict[str, str]) -> Snapshot:
     """Every conversation of the view the page shows (its filters), not a page of it:
-    read from the kept queue (``api.carequeue``), brought up to date first."""
-    from api.care import _fresh_index, mentioned_in_notes
+    read from the kept queue (``api.carequeue``) and the cases the pages read (one
+    read per write, ``api.care.queue_state``)."""
+    from api.care import mentioned_in_notes, queue_state
 
     name = acting(request).name if filters.get("mentioned") else None
     status = filters.get("status") or None
+    runner = request.app.state.store_runner
+    index, cases = await queue_state(runner)
 
     def work(s: GraphStore) -> Snapshot:
-        index = _fresh_index(s)
-        view = index.view(datetime.now(UTC), s.care_cases(), team=filters.get("team") or None,
+        view = index.view(datetime.now(UTC), cases, team=filters.get("team") or None,
                           status=status.lower() if status else None,
                           assignee=filters.get("assignee") or None,
                           platform=filters.get("platform") or None,
                           conversations=mentioned_in_notes(s, name) if name else None)
-        since = index.waiting_since(view.positions)
-        return view.total, {str(k): (str(state), who, when.isoformat()) for k, state, who, when
-                            in zip(view.keys, view.states, view.assignees, since, strict=True)}
+        # whole arrays into one dict (the waiting post's time as epoch nanoseconds: it is
+        # only compared), a fraction of a second for 240,000 items
+        return view.total, dict(zip(view.keys.tolist(), zip(
+            view.states.tolist(), view.assignees.tolist(), view.times.tolist(), strict=True),
+            strict=True))
 
-    answer: Snapshot = await request.app.state.store_runner.call(work)
+    answer: Snapshot = await runner.call(work)
     return answer
 
 
-def changes(before: dict[str, tuple[str, str | None, str | None]],
-            after: dict[str, tuple[str, str | None, str | None]],
+def changes(before: dict[str, tuple[str, str | None, Any]],
+            after: dict[str, tuple[str, str | None, Any]],
             resolved: set[str], *, grew: bool = True, shrank: bool = True
             ) -> list[tuple[str, str]]:
     """(event, conversation id) for what differs between two views of the queue (the
