@@ -140,7 +140,7 @@ async def care_queue(info: Info, team: str | None = None, status: CareStatus | N
                       assignee=assignee, intent=intent, language=language,
                       platform=platform.lower() if platform else None, conversations=noted)
     page = view.rows(offset, first)
-    items = index.items(now, [r.position for r in page])
+    items = view.items(now, page)
     notes = await info.context.store.call(
         lambda s: s.care_notes([r.conversation_key for r in page]))
     edges = [CareItemEdge(cursor=_encode_offset(offset + n + 1), node=CareItem.from_domain(
