@@ -12,10 +12,12 @@ This process follows the stream as ``scrm serve`` will: the Mastodon connector's
 reader and parser (:func:`ingest.connectors.mastodon.stream_statuses`), micro-batches
 through the loader (:func:`ingest.connectors.follow.follow`, 0.25 s), sentiment scored
 on arrival and written with the posts (:class:`analytics.arrivals.ArrivalSentiment`,
-VADER). Another thread, on a
-sibling connection, brings the kept care queue up to date the way GraphQL's ``careQueue``
-does after a write (:class:`api.carequeue.CareQueueIndex`: from what was written since)
-every 50 ms and notes when each negative post first appears.
+VADER), each batch telling the kept care queue what it wrote, as the server's stream job
+does (:meth:`api.carequeue.CareQueueIndex.writing`; ``--full-updates``: not told, so
+each update reads every brand post). Another thread, on a sibling connection, brings the
+kept care queue up to date the way GraphQL's ``careQueue`` does after a write
+(:class:`api.carequeue.CareQueueIndex`: from the batches told) every 50 ms and notes when
+each negative post first appears.
 
 Reported: posts/s from the first event to the last commit, and the p50/p90/p99/max time
 from a post's ``created_at`` to the end of the care queue read that first showed it.
@@ -160,6 +162,7 @@ class _EachCallLocked:
 
     def __init__(self, store: Any, lock: threading.Lock) -> None:
         self._store, self._lock = store, lock
+        self.waited = 0.0  # seconds spent waiting for the lock (a commit), all calls
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._store, name)
@@ -167,13 +170,15 @@ class _EachCallLocked:
             return value
 
         def locked(*args: Any, **kwargs: Any) -> Any:
+            asked = time.monotonic()
             with self._lock:
+                self.waited += time.monotonic() - asked
                 return value(*args, **kwargs)
         return locked
 
 
 def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
-        overlap: bool = False) -> dict[str, Any]:
+        overlap: bool = False, full_updates: bool = False) -> dict[str, Any]:
     import httpx
     import pandas as pd
 
@@ -202,6 +207,8 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
     done = threading.Event()
     reads: list[float] = []  # from asking to answer, the wait for a commit included
     updates: list[float] = []  # the kept queue's update alone
+    own: list[float] = []  # the same, less the waits for a commit
+    cpus: list[float] = []  # the CPU time the observing thread spent on it
     # care-queue reads and commits wait for each other: LadybugDB 0.22 loses sentiment
     # updates committed while another connection reads (tests/store/
     # test_read_while_writing.py); ``--overlap`` lets them run together to show it
@@ -218,10 +225,12 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
         try:
             while True:
                 finished = done.is_set()
-                started = time.monotonic()
+                started, thread0, waited = time.monotonic(), time.thread_time(), calls.waited
                 index.refresh(calls)  # what GraphQL's careQueue does after a write
                 waiting = index.waiting_posts()
                 updates.append(time.monotonic() - started)
+                own.append(updates[-1] - (calls.waited - waited))
+                cpus.append(time.thread_time() - thread0)
                 now = time.time()
                 reads.append(time.monotonic() - started)
                 for post_key, created_at in waiting:
@@ -242,15 +251,18 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
         rejects = RejectsWriter(workdir / "stream-bench.rejects.jsonl")
         watcher.start()
         started = time.monotonic()
+        # each batch tells the kept queue what it wrote, as the server's stream job does
         report = follow(writer, stream_statuses(ctx, seconds=3600),
                         lambda s: status_records(s, host), source="mastodon",
-                        source_file="monitor:bench", rejects=rejects, prepare=scorer)
+                        source_file="monitor:bench", rejects=rejects, prepare=scorer,
+                        writing=None if full_updates else care_index(store).writing)
         seconds = time.monotonic() - started
         rejects.close()
     done.set()
     watcher.join()
     source.wait(timeout=30)
     final = care_index(store)
+    batch_updates, all_updates = final.batch_updates, final.updates
     final.refresh(store)
     negative = final.size
     unscored = int(store.post_frame(None, None)["sentiment"].isna().sum())
@@ -264,6 +276,7 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
         "batches": report.batches, "seconds": round(seconds, 2),
         "posts_per_s": round(report.loaded / seconds, 1), "rate": rate,
         "checkpoint_every": checkpoint_every, "overlap": overlap,
+        "full_updates": full_updates,
         "unscored": unscored,
         "in_queue": negative, "observed": len(lat),
         "p50": round(float(lat.quantile(0.5)), 3), "p90": round(float(lat.quantile(0.9)), 3),
@@ -272,6 +285,14 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
         "queue_read_max": round(max(reads), 3),
         "queue_update_p50": round(float(pd.Series(updates).quantile(0.5)), 3),
         "queue_update_max": round(max(updates), 3),
+        "queue_update_p99": round(float(pd.Series(updates).quantile(0.99)), 3),
+        # less the waits for a commit, and the CPU the update itself took (p50 / p99)
+        "queue_update_own_p50_p99": [round(float(pd.Series(own).quantile(q)), 3)
+                                     for q in (0.5, 0.99)],
+        "queue_update_cpu_p50_p99": [round(float(pd.Series(cpus).quantile(q)), 3)
+                                     for q in (0.5, 0.99)],
+        "queue_updates_from_batches": batch_updates,
+        "queue_updates_whole": all_updates - batch_updates,
         "commit_posts_p50": int(pd.Series(writer.posts).quantile(0.5)),
         "commit_s_p50": round(float(writes.quantile(0.5)), 3),
         "commit_s_max": round(float(writes.max()), 3),
@@ -308,6 +329,9 @@ def main() -> None:
     ap.add_argument("--overlap", action="store_true",
                     help="care-queue reads overlap commits (loses sentiment updates: see "
                          "tests/store/test_read_while_writing.py)")
+    ap.add_argument("--full-updates", action="store_true",
+                    help="batches tell the kept queue nothing: each update reads every brand "
+                         "post (as before the queue was kept from the batches)")
     ap.add_argument("--out", type=Path, default=Path("bench/out"))
     ap.add_argument("--fake-source", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--write", action="store_true", help="append the results to BENCHMARKS.md")
@@ -320,7 +344,7 @@ def main() -> None:
     results = []
     for every in args.checkpoint_every or [0.0]:
         for rate in rates:
-            result = run(args.posts, rate, args.out, every, args.overlap)
+            result = run(args.posts, rate, args.out, every, args.overlap, args.full_updates)
             print(json.dumps(result), flush=True)
             results.append(result)
     table = _table(results)

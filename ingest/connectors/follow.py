@@ -21,16 +21,17 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 from graph.model import Post, Record
 from graph.store import GraphStore
 from ingest.connectors.base import item_unit
-from ingest.loader import RejectsWriter, Unit, load_units
+from ingest.loader import FileReport, RejectsWriter, Unit, load_units
 
-__all__ = ["FollowReport", "follow"]
+__all__ = ["FollowReport", "Writing", "follow", "written"]
 
 log = logging.getLogger(__name__)
 _END = object()
@@ -49,11 +50,32 @@ class FollowReport:
     error: str | None = None
 
 
+#: opened around a write of posts; gives what is told the written posts' keys and how
+#: many of them were new (``CareQueueIndex.writing``)
+Writing = Callable[[], AbstractContextManager[Callable[[Sequence[str], int], None]]]
+
+
+def written(store: GraphStore, units: list[Unit], writing: Writing | None, *, source: str,
+            source_file: str, rejects: RejectsWriter, batch_size: int) -> FileReport:
+    """``load_units`` of ``units``, inside ``writing()`` when given, which is then told
+    what was written."""
+    if writing is None:
+        return load_units(store, iter(units), source=source, source_file=source_file,
+                          rejects=rejects, batch_size=batch_size)
+    with writing() as tell:
+        result = load_units(store, iter(units), source=source, source_file=source_file,
+                            rejects=rejects, batch_size=batch_size)
+        tell([r.key for u in units for r in u.records if isinstance(r, Post)],
+             result.created.get("posts", 0))
+    return result
+
+
 def follow(store: GraphStore, items: Iterator[Any], to_records: Callable[[Any], list[Record]],
            *, source: str, source_file: str, rejects: RejectsWriter,
            flush_seconds: float = 0.25, max_batch: int = 5_000, max_pending: int = 50_000,
            prepare: Callable[[list[Unit]], None] | None = None,
            on_loaded: Callable[[GraphStore, list[Post]], None] | None = None,
+           writing: Writing | None = None,
            stop: Callable[[], bool] = lambda: False) -> FollowReport:
     """Write a stream's items as they come, until it ends or ``stop()``.
 
@@ -66,6 +88,10 @@ def follow(store: GraphStore, items: Iterator[Any], to_records: Callable[[Any], 
         prepare: Called with each batch's units before they are written (sentiment on
             arrival: the scores are written with the posts).
         on_loaded: Called with each committed batch's posts.
+        writing: Opened around each batch's write; what it gives is told the keys of the
+            batch's posts and how many of them were new once they are committed
+            (:meth:`api.carequeue.CareQueueIndex.writing`: the care queue is then brought
+            up to date from the batch).
 
     Returns:
         Counts, and the error that ended the stream, if one did.
@@ -155,8 +181,8 @@ def follow(store: GraphStore, items: Iterator[Any], to_records: Callable[[Any], 
                 carried = more
                 break
             units = units + more
-        result = load_units(store, iter(units), source=source, source_file=source_file,
-                            rejects=rejects, batch_size=max(len(units) * 8, 1_000))
+        result = written(store, units, writing, source=source, source_file=source_file,
+                         rejects=rejects, batch_size=max(len(units) * 8, 1_000))
         report.read += result.read
         report.loaded += result.loaded
         report.rejected += result.rejected
