@@ -355,7 +355,8 @@ class ProjectionMixin(EmbeddedBase):
         written = posts.loc[posts["author_key"].isin(list(brand)), "key"].astype(str).tolist()
         return brand_posts_among(
             posts, brand, terms,
-            mentioning={r["key"] for r in self._rows(q.MENTIONING_BRAND_AMONG, {"keys": keys})},
+            mentioning={r["key"] for r in self._rows(q.MENTIONING_BRAND_FROM, {
+                "low": int(posts["o"].min())})} & set(keys),
             replying={r["key"] for r in self._rows(q.REPLYING_TO_BRAND_AMONG, {"keys": keys})},
             brand_started=started,
             thread=self._arrow_df(q.THREAD_POSTS_OF, {"keys": written}) if written else None)

@@ -484,10 +484,12 @@ _AMONG_COLUMNS = ("p.key AS key, p.author_key AS author_key, p.sentiment AS sent
                   "p.conversation_key AS conversation_key")
 POSTS_AMONG = (
     f"UNWIND $keys AS k MATCH (p:Post {{key: k}}) RETURN {_AMONG_COLUMNS}, "
-    "p.text AS text, p.title AS title"
+    "p.text AS text, p.title AS title, offset(id(p)) AS o"
 )
-MENTIONING_BRAND_AMONG = (
-    "UNWIND $keys AS k MATCH (p:Post {key: k})-[:MENTIONS]->(b:Account) WHERE b.is_brand "
+# from the oldest of the written posts on (they are the newest: a stream's), not by key:
+# the engine joined every brand mention to the keys (0.17 s at 100k posts; this 0.02 s)
+MENTIONING_BRAND_FROM = (
+    "MATCH (p:Post)-[:MENTIONS]->(b:Account) WHERE offset(id(p)) >= $low AND b.is_brand "
     "RETURN DISTINCT p.key AS key"
 )
 REPLYING_TO_BRAND_AMONG = (

@@ -4,12 +4,14 @@ malformed item rejected, a dropped connection ending the stream without losing w
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from analytics.arrivals import ArrivalSentiment
+from api.carequeue import CareQueueIndex
 from graph.model import Post
 from ingest.connectors.base import PollContext
 from ingest.connectors.follow import follow
@@ -33,9 +35,14 @@ def test_follow_a_recorded_stream(embedded_store: Any, server: ReplayServer,
     host = server.url.split("//")[1]
     batches: list[list[Post]] = []
     scorer = ArrivalSentiment(str(tmp_path / "test.lbdb"))
+    # the kept care queue, told each batch: brought up to date from the batch alone
+    embedded_store.set_brand([], {"brand.terms": json.dumps(["the"])})
+    queue = CareQueueIndex()
+    queue.refresh(embedded_store)
 
     def loaded(store: Any, posts: list[Post]) -> None:
         batches.append(posts)
+        queue.refresh(store)
 
     rejects = RejectsWriter(tmp_path / "rejects.jsonl")
     with httpx.Client(timeout=5) as client:
@@ -44,7 +51,7 @@ def test_follow_a_recorded_stream(embedded_store: Any, server: ReplayServer,
         report = follow(embedded_store, stream_statuses(ctx, seconds=5),
                         lambda s: status_records(s, host), source="mastodon",
                         source_file="monitor:test", rejects=rejects, prepare=scorer,
-                        on_loaded=loaded, max_batch=10)
+                        on_loaded=loaded, max_batch=10, writing=queue.writing)
     rejects.close()
     assert report.error is None
     assert (report.read, report.loaded, report.rejected) == (48, 47, 1)
@@ -58,6 +65,11 @@ def test_follow_a_recorded_stream(embedded_store: Any, server: ReplayServer,
     assert scored["sentiment"].notna().all() and scorer.model == "vader"  # with the posts
     assert all(p.sentiment is not None for b in batches for p in b)
     assert "account" in (tmp_path / "rejects.jsonl").read_text()
+    fresh = CareQueueIndex()
+    fresh.refresh(embedded_store)
+    now = datetime.now(UTC)
+    assert [i.post_key for i in queue.items(now)] == [i.post_key for i in fresh.items(now)]
+    assert queue.size > 0 and queue.batch_updates == report.batches
 
 
 def test_follow_stops_when_asked(embedded_store: Any, tmp_path: Path) -> None:
