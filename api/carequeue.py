@@ -10,13 +10,21 @@ page of the queue is a slice of an order, not a recomputation.
 :class:`CareQueueIndex` keeps those entries per database in this process. It is built once
 (the first read after the process opened the store, and again whenever what weighs every
 entry changed: a new analysis run, new understanding, the brand, the routing rules, an
-erasure's new generation) and otherwise brought up to date from what was written since:
-the brand-directed posts that are new, or whose sentiment changed, have their details
-read (only they), and only the conversations they (or a new brand reply) touch are
-ranked again. Both store adapters serve it through the same port reads (``brand_posts``,
-``post_details``, ``brand_reply_times``, ``score_frame``); nothing is stored for it.
+erasure's new generation) and otherwise brought up to date from what was written since.
+A writer that tells it what it wrote (:meth:`CareQueueIndex.writing`: the stream job, the
+stream bench) has it brought up to date from those posts alone
+(:meth:`CareQueueIndex._update_from`: ``brand_posts_among`` and ``post_details`` of the
+batch, the brand replies among it, the conversations it touches ranked again), at a cost
+proportional to the batch; posts nobody told of (another writer, another process) or a
+parent that arrived after its replies are found by reading every brand post and brand
+reply time: the brand-directed posts that are new, or whose sentiment changed, have
+their details read (only they), and only the conversations they (or a new brand reply)
+touch are ranked again. Both store adapters serve it through the same port reads
+(``brand_posts``, ``brand_posts_among``, ``replies_to``, ``post_details``,
+``brand_reply_times``, ``score_frame``); nothing is stored for it.
 ``tests/store/test_contract_care_queue.py`` checks, on both adapters, that the order kept
-through arrivals, answers, assignments and resolutions is the order a fresh build gives.
+through arrivals, answers, assignments and resolutions, told or not, is the order a fresh
+build gives.
 
 Care cases (assignment, resolution) do not change the ranking: they are applied when a
 view is read (:meth:`CareQueueIndex.view`), from one read of every case.

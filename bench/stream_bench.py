@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
+import multiprocessing
 import os
 import platform
 import shutil
@@ -37,6 +39,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -178,7 +181,8 @@ class _EachCallLocked:
 
 
 def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
-        overlap: bool = False, full_updates: bool = False) -> dict[str, Any]:
+        overlap: bool = False, full_updates: bool = False, workers: int = 1
+        ) -> dict[str, Any]:
     import httpx
     import pandas as pd
 
@@ -186,7 +190,7 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
     from api.carequeue import care_index
     from graph.embedded import EmbeddedStore
     from ingest.connectors.base import PollContext
-    from ingest.connectors.follow import follow
+    from ingest.connectors.follow import follow, prepared_units
     from ingest.connectors.http import Http
     from ingest.connectors.mastodon import status_records, stream_statuses
     from ingest.loader import RejectsWriter
@@ -243,8 +247,16 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
             reader.close()
 
     watcher = threading.Thread(target=observe, daemon=True)
-    cpu0, load0 = time.process_time(), os.getloadavg()[0]
     scorer = ArrivalSentiment(str(db))
+    records = functools.partial(status_records, host=host)
+    pool = None
+    if workers > 0:  # parsing and scoring in other processes, loaded before the stream
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        warm = [_status(_templates()[0][0], 0, "warming up")]
+        for loading in [pool.submit(prepared_units, 1, warm, records, "warm", scorer)
+                        for _ in range(workers)]:
+            loading.result()
+    cpu0, load0 = time.process_time(), os.getloadavg()[0]
     with httpx.Client(timeout=30) as client:
         ctx = PollContext(http=Http(client, base), options={"tag": BRAND}, cursor=None,
                           source_file="monitor:bench")
@@ -252,14 +264,16 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
         watcher.start()
         started = time.monotonic()
         # each batch tells the kept queue what it wrote, as the server's stream job does
-        report = follow(writer, stream_statuses(ctx, seconds=3600),
-                        lambda s: status_records(s, host), source="mastodon",
-                        source_file="monitor:bench", rejects=rejects, prepare=scorer,
+        report = follow(writer, stream_statuses(ctx, seconds=3600), records,
+                        source="mastodon", source_file="monitor:bench", rejects=rejects,
+                        prepare=scorer, pool=pool,
                         writing=None if full_updates else care_index(store).writing)
         seconds = time.monotonic() - started
         rejects.close()
     done.set()
     watcher.join()
+    if pool is not None:
+        pool.shutdown()
     source.wait(timeout=30)
     final = care_index(store)
     batch_updates, all_updates = final.batch_updates, final.updates
@@ -276,7 +290,7 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
         "batches": report.batches, "seconds": round(seconds, 2),
         "posts_per_s": round(report.loaded / seconds, 1), "rate": rate,
         "checkpoint_every": checkpoint_every, "overlap": overlap,
-        "full_updates": full_updates,
+        "full_updates": full_updates, "workers": workers,
         "unscored": unscored,
         "in_queue": negative, "observed": len(lat),
         "p50": round(float(lat.quantile(0.5)), 3), "p90": round(float(lat.quantile(0.9)), 3),
@@ -332,6 +346,9 @@ def main() -> None:
     ap.add_argument("--full-updates", action="store_true",
                     help="batches tell the kept queue nothing: each update reads every brand "
                          "post (as before the queue was kept from the batches)")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="processes that parse and score the stream's batches (0: a thread of "
+                         "this process, sharing its GIL with the writer) [1]")
     ap.add_argument("--out", type=Path, default=Path("bench/out"))
     ap.add_argument("--fake-source", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--write", action="store_true", help="append the results to BENCHMARKS.md")
@@ -344,7 +361,8 @@ def main() -> None:
     results = []
     for every in args.checkpoint_every or [0.0]:
         for rate in rates:
-            result = run(args.posts, rate, args.out, every, args.overlap, args.full_updates)
+            result = run(args.posts, rate, args.out, every, args.overlap, args.full_updates,
+                         args.workers)
             print(json.dumps(result), flush=True)
             results.append(result)
     table = _table(results)

@@ -8,8 +8,11 @@ forgotten-person filter. Parsing and ``prepare`` (sentiment on arrival) run on a
 of their own, so the writer commits one batch while the next is made; batches that
 wait for the writer are committed together (up to ``max_batch`` items), so a writer
 that fell behind catches up with fewer, larger commits. ``on_loaded`` sees each
-committed batch's posts. The reader waits when ``max_pending`` items are queued, so a
-writer that falls behind slows the stream instead of filling memory.
+committed batch's posts, and ``writing`` (the kept care queue's) is told each batch's
+posts so that the queue is brought up to date from the batch alone; with a ``pool`` (a
+process pool) the parsing and scoring run in another process, leaving this process's
+GIL to the writer and the readers. The reader waits when ``max_pending`` items are
+queued, so a writer that falls behind slows the stream instead of filling memory.
 
 Streamed items do not move a source's cursor (a stream has no way back and its order
 is not id order): the next REST catch-up reads from the last REST cursor.
@@ -22,6 +25,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +35,7 @@ from graph.store import GraphStore
 from ingest.connectors.base import item_unit
 from ingest.loader import FileReport, RejectsWriter, Unit, load_units
 
-__all__ = ["FollowReport", "Writing", "follow", "written"]
+__all__ = ["FollowReport", "Writing", "follow", "prepared_units", "written"]
 
 log = logging.getLogger(__name__)
 _END = object()
@@ -70,12 +74,24 @@ def written(store: GraphStore, units: list[Unit], writing: Writing | None, *, so
     return result
 
 
+def prepared_units(first: int, items: list[Any], to_records: Callable[[Any], list[Record]],
+                   source_file: str, prepare: Callable[[list[Unit]], None] | None
+                   ) -> list[Unit]:
+    """A batch of stream items as loader units numbered from ``first``, prepared (run on
+    :func:`follow`'s preparing thread, or in its ``pool``)."""
+    units = [item_unit(n, item, to_records, source_file)
+             for n, item in enumerate(items, start=first)]
+    if prepare is not None:
+        prepare(units)
+    return units
+
+
 def follow(store: GraphStore, items: Iterator[Any], to_records: Callable[[Any], list[Record]],
            *, source: str, source_file: str, rejects: RejectsWriter,
            flush_seconds: float = 0.25, max_batch: int = 5_000, max_pending: int = 50_000,
            prepare: Callable[[list[Unit]], None] | None = None,
            on_loaded: Callable[[GraphStore, list[Post]], None] | None = None,
-           writing: Writing | None = None,
+           writing: Writing | None = None, pool: Executor | None = None,
            stop: Callable[[], bool] = lambda: False) -> FollowReport:
     """Write a stream's items as they come, until it ends or ``stop()``.
 
@@ -92,6 +108,10 @@ def follow(store: GraphStore, items: Iterator[Any], to_records: Callable[[Any], 
             batch's posts and how many of them were new once they are committed
             (:meth:`api.carequeue.CareQueueIndex.writing`: the care queue is then brought
             up to date from the batch).
+        pool: Where each batch is parsed and prepared (:func:`prepared_units`) instead of
+            on a thread here: a process pool leaves this process's GIL to the writer
+            (``to_records`` and ``prepare`` must then pickle, e.g. a ``functools.partial``
+            of a module function and :class:`analytics.arrivals.ArrivalSentiment`).
 
     Returns:
         Counts, and the error that ended the stream, if one did.
@@ -141,12 +161,12 @@ def follow(store: GraphStore, items: Iterator[Any], to_records: Callable[[Any], 
                         ended = True
                         break
                     batch.append(item)
-                units = []
-                for item in batch:
-                    n += 1
-                    units.append(item_unit(n, item, to_records, source_file))
-                if prepare is not None:
-                    prepare(units)
+                if pool is None:
+                    units = prepared_units(n + 1, batch, to_records, source_file, prepare)
+                else:  # this thread waits without the GIL while another process works
+                    units = pool.submit(prepared_units, n + 1, batch, to_records,
+                                        source_file, prepare).result()
+                n += len(batch)
                 ready.put(units)
         except BaseException as exc:  # raised on the writer's thread
             ready.put(exc)

@@ -3,7 +3,10 @@ malformed item rejected, a dropped connection ending the stream without losing w
 
 from __future__ import annotations
 
+import functools
 import json
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -91,3 +94,24 @@ def test_follow_stops_when_asked(embedded_store: Any, tmp_path: Path) -> None:
                     stop=lambda: len(seen) >= 1000)
     rejects.close()
     assert report.error is None and 1000 <= report.read <= 1100
+
+
+def test_follow_prepares_in_another_process(embedded_store: Any, shared_data: Path,
+                                            tmp_path: Path) -> None:
+    """With a process pool the batches are parsed and scored there (the scorer travels as
+    its location), and written here as without one."""
+    lines = [line for line in (shared_data / "mastodon/streaming_public_mastodon.social_48_"
+                                              "updates.jsonl").read_text().split("\n") if line]
+    statuses = [json.loads(line) for line in lines]
+    rejects = RejectsWriter(tmp_path / "rejects.jsonl")
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        report = follow(embedded_store, iter(statuses),
+                        functools.partial(status_records, host="example.social"),
+                        source="mastodon", source_file="monitor:test", rejects=rejects,
+                        prepare=ArrivalSentiment(str(tmp_path / "test.lbdb")), pool=pool,
+                        max_batch=20)
+    rejects.close()
+    assert (report.read, report.loaded, report.rejected) == (48, 48, 0)
+    keys = [f"mastodon:example.social/{s['id']}" for s in statuses]
+    frame = embedded_store.post_frame(None, None)
+    assert frame[frame["key"].isin(keys)]["sentiment"].notna().sum() == 48
