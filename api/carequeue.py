@@ -259,16 +259,18 @@ class CareQueueIndex:
             if state != self._state:
                 self._rebuild(store, state)
             elif probe != self._probe:
-                created = sum(n for _, n in told)
-                if told and self._probe is not None and probe == self._probe + created:
-                    self._update_from(store, [k for keys, _ in told for k in keys])
-                else:
-                    with self._told_lock:
-                        under_way = self._writing > 0 or bool(self._told)
-                        if under_way:  # those posts are told soon: until then, as it was
-                            self._told[:0] = told
-                    if under_way:
+                expected = (self._probe or 0) + sum(n for _, n in told)
+                with self._told_lock:
+                    under_way = self._writing > 0 or bool(self._told)
+                    if under_way and not (told and probe >= expected):
+                        self._told[:0] = told  # told soon: until then, as it was
                         return
+                if told and (probe == expected or under_way and probe > expected):
+                    self._update_from(store, [k for keys, _ in told for k in keys])
+                    # what is more was committed by a write that tells it next (a writer
+                    # that is always writing would otherwise never be caught up with)
+                    probe = expected
+                else:
                     self._update(store)
             else:
                 return

@@ -260,3 +260,16 @@ def test_the_queue_kept_from_told_batches_is_the_recomputed_queue(store: GraphSt
         tell(["twitter:k1"], result.created.get("posts", 0))
     check(index, store)
     assert index.batch_updates == 4 and index.rebuilds == 1
+
+    # a writer that is always writing: what it told is applied while its next batch is
+    # committed but not told yet, and that one when it is told
+    told(index, store, [tw("m1", "max", 60, "@brand refund me now", -0.9)])
+    with index.writing() as tell:
+        result = store.write_batch(GraphBatch(posts=[
+            tw("m2", "mia", 61, "@brand awful support", -0.9)]))
+        index.refresh(store)
+        waiting = [i.conversation_key for i in index.items(NOW)]
+        assert "twitter:m1" in waiting and "twitter:m2" not in waiting
+        tell(["twitter:m2"], result.created.get("posts", 0))
+    check(index, store)
+    assert index.batch_updates == 6 and index.rebuilds == 1
