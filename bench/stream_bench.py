@@ -32,6 +32,7 @@ import json
 import multiprocessing
 import os
 import platform
+import resource
 import shutil
 import socket
 import subprocess
@@ -272,8 +273,12 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
         rejects.close()
     done.set()
     watcher.join()
-    if pool is not None:
+    workers_cpu = 0.0
+    if pool is not None:  # their CPU: counted once they are reaped (the source is not yet)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         pool.shutdown()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        workers_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     source.wait(timeout=30)
     final = care_index(store)
     batch_updates, all_updates = final.batch_updates, final.updates
@@ -312,7 +317,10 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
         "commit_s_max": round(float(writes.max()), 3),
         "commit_ms_per_post_p50": round(float(per_post.quantile(0.5)) * 1000, 3),
         "commit_lock_wait_s": round(sum(writer.waits), 1),
+        # this process, and the processes that parsed and scored (``--workers``)
         "cpu_s": round(cpu, 1), "cpu_ms_per_post": round(cpu / max(report.loaded, 1) * 1000, 3),
+        "workers_cpu_s": round(workers_cpu, 1),
+        "all_cpu_ms_per_post": round((cpu + workers_cpu) / max(report.loaded, 1) * 1000, 3),
         "load_avg_start_end": [round(load0, 1), round(os.getloadavg()[0], 1)],
     }
 
