@@ -60,6 +60,8 @@ __all__ = ["PREVIEW_SENTIMENT_LIMIT", "CareQueueIndex", "QueueRow", "QueueView",
            "effective_status"]
 
 PREVIEW_SENTIMENT_LIMIT = 2000
+#: most post keys told (:meth:`CareQueueIndex.writing`) and kept until a refresh
+MAX_TOLD = 200_000
 _DETAIL_COLUMNS = ["key", "platform", "conversation_key", "text", "url", "language",
                    "sentiment_label", "intents", "intent_evidence", "preview_sentiment"]
 
@@ -241,6 +243,10 @@ class CareQueueIndex:
         def tell(keys: Sequence[str], created: int) -> None:
             with self._told_lock:
                 self._told.append((list(keys), int(created)))
+                if sum(len(k) for k, _ in self._told) > MAX_TOLD:
+                    # nobody refreshed for a long while: forget them (the next refresh
+                    # then reads everything) rather than hold every key written
+                    self._told.clear()
 
         try:
             yield tell
@@ -382,10 +388,12 @@ class CareQueueIndex:
         # provisional conversation (their parent's key) that moved when it arrived
         again = [k for k in keys if k in kept_keys]
         moved = [k for c in keys for k in by_conversation.get(c, ())]
+        in_hand = None
         if again or moved:
             touched = self._replace(store, keys, posts, again, moved)
         else:  # the usual case: new posts only, appended
             details = self._read_details(store, posts.index.tolist(), posts)
+            in_hand = (posts, details)
             if len(posts):
                 self._posts = _stacked(self._posts, posts.astype(
                     self._posts.dtypes.to_dict())) if len(self._posts) else posts
@@ -409,7 +417,8 @@ class CareQueueIndex:
             entries = self._entries
             entries = entries[~entries["conversation_key"].isin(touched)]
             fresh = self._entries_of(touched, [k for c in touched
-                                               for k in self._kept()[1].get(c, ())])
+                                               for k in self._kept()[1].get(c, ())],
+                                     written=in_hand)
             self._entries = pd.concat([entries, fresh], ignore_index=True) \
                 if len(entries) and len(fresh) else (fresh if len(fresh) else
                                                      entries.reset_index(drop=True))
@@ -451,15 +460,28 @@ class CareQueueIndex:
         return touched
 
     def _entries_of(self, conversations: set[str] | None,
-                    keys: Collection[str] | None = None) -> pd.DataFrame:
+                    keys: Collection[str] | None = None,
+                    written: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> pd.DataFrame:
         """The entries of these conversations (all when None) from the kept posts (those
-        of ``keys``, their kept posts, when the caller knows them)."""
+        of ``keys``, their kept posts, when the caller knows them; ``written``: the
+        posts and details of some of them, in hand, so not looked for among the kept)."""
         details = self._details
         if keys is not None:
-            details = details[details.index.isin(list(keys))]
+            have = set(written[1].index) if written is not None else set()
+            others = [k for k in keys if k not in have]
+            details = details[details.index.isin(others)] if others else details.iloc[:0]
+            if written is not None:
+                details = _stacked(details, written[1]) if len(details) else written[1]
         elif conversations is not None:
             details = details[details["conversation_key"].isin(conversations)]
-        posts = self._posts[self._posts.index.isin(details.index)].reset_index()
+        if written is not None and keys is not None:
+            posts = written[0]
+            if len(details) > len(written[1]):
+                posts = _stacked(self._posts[self._posts.index.isin(
+                    details.index.difference(written[0].index))], posts)
+            posts = posts[posts.index.isin(details.index)].reset_index()
+        else:
+            posts = self._posts[self._posts.index.isin(details.index)].reset_index()
         details = details.reset_index()
         previewed = posts["key"].map(details.set_index("key")["preview_sentiment"]).astype(float)
         posts["sentiment"] = posts["sentiment"].fillna(previewed)

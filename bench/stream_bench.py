@@ -17,7 +17,8 @@ does (:meth:`api.carequeue.CareQueueIndex.writing`; ``--full-updates``: not told
 each update reads every brand post). Another thread, on a sibling connection, brings the
 kept care queue up to date the way GraphQL's ``careQueue`` does after a write
 (:class:`api.carequeue.CareQueueIndex`: from the batches told) every 50 ms and notes when
-each negative post first appears.
+each negative post first appears. ``--workers N`` parses and scores in N spawned processes
+(``follow(pool=...)``) instead of a thread of this one.
 
 Reported: posts/s from the first event to the last commit, and the p50/p90/p99/max time
 from a post's ``created_at`` to the end of the care queue read that first showed it.
@@ -182,7 +183,7 @@ class _EachCallLocked:
 
 
 def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
-        overlap: bool = False, full_updates: bool = False, workers: int = 1
+        overlap: bool = False, full_updates: bool = False, workers: int = 0
         ) -> dict[str, Any]:
     import httpx
     import pandas as pd
@@ -354,9 +355,9 @@ def main() -> None:
     ap.add_argument("--full-updates", action="store_true",
                     help="batches tell the kept queue nothing: each update reads every brand "
                          "post (as before the queue was kept from the batches)")
-    ap.add_argument("--workers", type=int, default=1,
+    ap.add_argument("--workers", type=int, default=0,
                     help="processes that parse and score the stream's batches (0: a thread of "
-                         "this process, sharing its GIL with the writer) [1]")
+                         "this process, sharing its GIL with the writer) [0]")
     ap.add_argument("--out", type=Path, default=Path("bench/out"))
     ap.add_argument("--fake-source", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--write", action="store_true", help="append the results to BENCHMARKS.md")
