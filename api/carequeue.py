@@ -234,9 +234,9 @@ class CareQueueIndex:
         posts it wrote and how many of them were new (``WriteResult.created["posts"]``)
         once they are committed, and the next :meth:`refresh` brings the queue up to date
         from those posts alone (:meth:`_update_from`) instead of reading every brand post.
-        A refresh that sees posts nobody told of while a write is under way leaves the
-        queue as it was (that write tells them at once); one that sees posts nobody
-        told of, with no write under way, reads everything (:meth:`_update`)."""
+        A refresh that sees more posts than were told while a write is under way applies
+        what was told and leaves the rest to that write's telling; one that sees posts
+        nobody told of, with no write under way, reads everything (:meth:`_update`)."""
         with self._told_lock:
             self._writing += 1
 
