@@ -357,7 +357,7 @@ def _table(results: list[Result], args: argparse.Namespace) -> str:
         lines.append(
             f"| {r.name} | {r.inputs:,} | {load} | {r.rps:,.1f} | {r.p50 * 1e3:.1f} | "
             f"{r.p90 * 1e3:.1f} | {r.p99 * 1e3:.1f} | {r.max * 1e3:.1f} | {errors} | "
-            f"{r.server_cpu_ms:.1f} | {'yes' if r.met(args.rate) else 'no'} |")
+            f"{r.server_cpu_ms:.2f} | {'yes' if r.met(args.rate) else 'no'} |")
     return "\n".join(lines)
 
 
