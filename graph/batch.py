@@ -97,7 +97,7 @@ def merge_account_values(batch: GraphBatch) -> dict[str, tuple[Any, ...]]:
     """
     merged: dict[str, tuple[Any, ...]] = {}
     for a in batch.accounts:
-        key = a.key
+        key = account_key(a.platform, a.handle)  # a.key
         values = _given_values(a)
         old = merged.get(key)
         if old is None or old == values:  # every page of an export repeats its users
@@ -111,10 +111,12 @@ def merge_account_values(batch: GraphBatch) -> dict[str, tuple[Any, ...]]:
         if key not in merged:
             merged[key] = _NOTHING_GIVEN
 
-    for p in batch.posts:
-        stub(p.platform, p.author_handle)
+    nothing = _NOTHING_GIVEN
+    for p in batch.posts:  # stub() inlined: every post names its author
+        platform = p.platform
+        merged.setdefault(account_key(platform, p.author_handle), nothing)
         for m in p.mentions:
-            stub(p.platform, m)
+            merged.setdefault(account_key(platform, m), nothing)
     for link in batch.links:
         stub(link.platform, link.handle)
     for follow in batch.follows:

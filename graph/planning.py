@@ -19,11 +19,12 @@ roots, a whole chain of them in reverse).
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property, partial
 from typing import NamedTuple
+from zlib import adler32, crc32
 
 from graph.model import Post, account_key, post_key
 from graph.store import Conflict, WriteResult
@@ -84,7 +85,7 @@ def post_fingerprint(author_key: str, created_at: datetime, text: str | None,
     """
     joined = "\x1f".join((author_key, created_at.isoformat(), text or "", title or ""))
     data = joined.encode("utf-8", "surrogatepass")
-    return (zlib.crc32(data) << 31) ^ zlib.adler32(data)
+    return (crc32(data) << 31) ^ adler32(data)
 
 
 class PostEdge(NamedTuple):
@@ -101,14 +102,20 @@ def pending_edge_key(edge: PostEdge) -> str:
     return f"{edge.rel}|{edge.from_key}|{edge.to_key}"
 
 
-def split_edges(edges: Iterable[PostEdge], present: Collection[str]
-                ) -> tuple[list[PostEdge], list[PostEdge]]:
-    """Edges whose target is ``present`` (written now) and the rest (kept pending)."""
+def split_edges(edges: Iterable[PostEdge], present: Collection[str],
+                stored: Collection[str] = ()) -> tuple[list[PostEdge], list[PostEdge]]:
+    """Edges whose target is ``present`` or ``stored`` (written now) and the rest (kept
+    pending). Two collections, so a batch's keys need not be copied into one."""
     ready: list[PostEdge] = []
     waiting: list[PostEdge] = []
     for e in edges:
-        (ready if e.to_key in present else waiting).append(e)
+        to = e[2]  # e.to_key
+        (ready if to in present or to in stored else waiting).append(e)
     return ready, waiting
+
+
+# A PostEdge from its four values without the Python-level __new__ of a NamedTuple.
+_edge = partial(tuple.__new__, PostEdge)
 
 
 @dataclass
@@ -147,19 +154,29 @@ class PostPlan:
         The same content again is harmless."""
         seen: dict[str, tuple[Post, str, int]] = {}
         for p in posts:
-            key, author = p.key, p.author_key
-            h = post_fingerprint(author, p.created_at, p.text, p.title)  # content_hash(p)
+            platform = p.platform
+            key, author = post_key(platform, p.post_id), account_key(platform, p.author_handle)
+            # content_hash(p), inline: this runs for every post of every batch
+            data = "\x1f".join((author, p.created_at.isoformat(), p.text or "",
+                                p.title or "")).encode("utf-8", "surrogatepass")
+            h = (crc32(data) << 31) ^ adler32(data)
             earlier = seen.get(key)
-            if earlier is not None and earlier[2] != h:
-                if _gives_way(p, earlier[0]):
+            if earlier is not None:
+                if earlier[2] != h:
+                    if _gives_way(p, earlier[0]):
+                        continue
+                    if not _gives_way(earlier[0], p):
+                        result.conflicts.append(Conflict(key, IN_BATCH_CONFLICT, "in_batch"))
+                        continue
+                elif p.embedded:  # the same: keep the own copy
                     continue
-                if not _gives_way(earlier[0], p):
-                    result.conflicts.append(Conflict(key, IN_BATCH_CONFLICT, "in_batch"))
-                    continue
-            elif earlier is not None and p.embedded:  # the same: keep the own copy
-                continue
             seen[key] = (p, author, h)
         return cls(seen)
+
+    @cached_property
+    def new_key_set(self) -> frozenset[str]:
+        """:attr:`new_keys` as a set (read after :meth:`keep_new`)."""
+        return frozenset(self.new_keys)
 
     @property
     def keys(self) -> list[str]:
@@ -215,10 +232,10 @@ class PostPlan:
     def parents_to_look_up(self) -> list[str]:
         """Parents outside the batch of new replies that name no thread: their stored
         conversation decides the reply's."""
-        in_batch = set(self.new_keys)
+        in_batch = self.new_key_set
         return list(dict.fromkeys(
             parent for p, parent in zip(self.posts, self.parent_keys, strict=True)
-            if p.conversation_id is None and parent and parent not in in_batch))
+            if parent and p.conversation_id is None and parent not in in_batch))
 
     def _own_conversation(self, i: int) -> str | None:
         p = self.posts[i]
@@ -236,9 +253,15 @@ class PostPlan:
         an unknown parent lends its own key (provisional). A cycle of replies takes the
         parent where it closes as the root.
         """
-        index = {k: i for i, k in enumerate(self.new_keys)}
-        found: list[str | None] = [None] * len(self.new_keys)
-        for i in range(len(self.new_keys)):
+        # Most posts know their thread (they name it, or they are its root): only the
+        # replies that name none follow their parents.
+        found: list[str | None] = [
+            post_key(p.platform, p.conversation_id) if p.conversation_id is not None
+            else key if parent is None else None
+            for p, key, parent in zip(self.posts, self.new_keys, self.parent_keys, strict=True)]
+        followers = [i for i, c in enumerate(found) if c is None]
+        index = {k: i for i, k in enumerate(self.new_keys)} if followers else {}
+        for i in followers:
             if found[i] is not None:
                 continue
             chain: list[int] = []
@@ -270,7 +293,8 @@ class PostPlan:
         # they move to its conversation.
         redirects = {k: c for k, c in zip(self.new_keys, found, strict=True)
                      if c is not None and c != k}
-        self.redirects = {k: _follow(redirects, k) for k in redirects}
+        self.redirects = {k: c if c not in redirects else _follow(redirects, k)
+                          for k, c in redirects.items()}
         self.conversations = [self.redirects.get(c, c) for c in found if c is not None]
 
     def conversation_platforms(self) -> dict[str, str]:
@@ -305,16 +329,16 @@ class PostPlan:
         for key, kind, parent, shared in zip(self.new_keys, self.kinds, self.parent_keys,
                                              self.shared_keys, strict=True):
             if parent:
-                wanted.append(PostEdge("REPLY_TO", key, parent, None))
+                wanted.append(_edge(("REPLY_TO", key, parent, None)))
             if shared:
-                wanted.append(PostEdge("SHARES", key, shared,
-                                       "quote" if kind == "quote" else "retweet"))
+                wanted.append(_edge(("SHARES", key, shared,
+                                     "quote" if kind == "quote" else "retweet")))
         return wanted
 
     def targets_to_look_up(self, edges: Iterable[PostEdge]) -> list[str]:
         """Edge targets outside the batch: whether they are stored decides the rest."""
-        in_batch = set(self.new_keys)
-        return list({e.to_key for e in edges if e.to_key not in in_batch})
+        in_batch = self.new_key_set
+        return list({e[2] for e in edges if e[2] not in in_batch})  # e.to_key
 
 
 def _follow(redirects: Mapping[str, str], key: str) -> str:

@@ -158,6 +158,8 @@ def best_copies(posts: list[Post]) -> list[Post]:
     embedded copy that disagrees with it is dropped here. Two full copies that
     disagree are both kept, so the store reports the conflict.
     """
+    if len({p.post_id for p in posts}) == len(posts):
+        return posts  # no id twice, so no key twice: the usual batch, checked cheaply
     groups: dict[str, list[Post]] = {}
     for p in posts:
         groups.setdefault(p.key, []).append(p)
@@ -174,8 +176,14 @@ def best_copies(posts: list[Post]) -> list[Post]:
 
 def _to_batch(records: Iterable[Record]) -> GraphBatch:
     batch = GraphBatch()
+    lists: dict[type, list[Any]] = {Post: batch.posts, Account: batch.accounts,
+                                    Customer: batch.customers, OwnsLink: batch.links,
+                                    Follow: batch.follows, Purchase: batch.purchases}
     for r in records:
-        if isinstance(r, Post):
+        into = lists.get(type(r))
+        if into is not None:  # the record types themselves, sorted without isinstance
+            into.append(r)
+        elif isinstance(r, Post):
             batch.posts.append(r)
         elif isinstance(r, Account):
             batch.accounts.append(r)

@@ -98,15 +98,43 @@ def _opened(value: Any) -> datetime | None:
         return None
 
 
+# Accounts already made from a v2 user object, by what was read from it: every page of an
+# export repeats its users (authors and mentioned accounts), and making an Account again
+# cost more than reading the page. Bounded; emptied when full.
+_V2_ACCOUNTS: dict[tuple[Any, ...], Account] = {}
+_V2_ACCOUNTS_MAX = 1 << 15
+
+
 def _v2_account(user: dict[str, Any]) -> Account:
     metrics = user.get("public_metrics") or {}
-    return Account(platform=PLATFORM, handle=_id(user, "username"), user_id=_id(user, "id"),
-                   display_name=user.get("name"), followers=_int(metrics.get("followers_count")),
-                   location=user.get("location") or None,
-                   description=user.get("description") or None,
-                   created_at=_opened(user.get("created_at")),
-                   following=_int(metrics.get("following_count")),
-                   listed=_int(metrics.get("listed_count")))
+    given = (user.get("username"), user.get("id"), user.get("name"), user.get("location"),
+             user.get("description"), user.get("created_at"), metrics.get("followers_count"),
+             metrics.get("following_count"), metrics.get("listed_count"))
+    handle, user_id, name, location, description, opened, followers, following, listed = given
+    # only values of these exact types make the same Account whenever they compare equal
+    # (1 == 1.0 == True, which _int tells apart)
+    plain = (type(handle) is str and handle and type(user_id) is str and user_id
+             and (name is None or type(name) is str)
+             and (location is None or type(location) is str)
+             and (description is None or type(description) is str)
+             and (opened is None or type(opened) is str)
+             and (followers is None or type(followers) is int)
+             and (following is None or type(following) is int)
+             and (listed is None or type(listed) is int))
+    if plain:
+        known = _V2_ACCOUNTS.get(given)
+        if known is not None:
+            return known
+    account = Account(platform=PLATFORM, handle=_id(user, "username"), user_id=_id(user, "id"),
+                      display_name=name, followers=_int(followers),
+                      location=location or None, description=description or None,
+                      created_at=_opened(opened), following=_int(following),
+                      listed=_int(listed))
+    if plain:
+        if len(_V2_ACCOUNTS) >= _V2_ACCOUNTS_MAX:
+            _V2_ACCOUNTS.clear()
+        _V2_ACCOUNTS[given] = account
+    return account
 
 
 def _v1_account(user: dict[str, Any]) -> Account:
@@ -127,7 +155,9 @@ def _url(handle: str, tweet_id: str) -> str:
 def _v2_post(tweet: dict[str, Any], users_by_id: dict[str, Account],
              out: list[Record], embedded: bool = False) -> Post:
     """One v2 tweet; the author comes from ``author`` (flat) or ``includes.users``."""
-    tweet_id = _id(tweet, "id")
+    tweet_id = tweet.get("id")
+    if type(tweet_id) is not str or not tweet_id:
+        tweet_id = _id(tweet, "id")
     if not isinstance(tweet.get("text", ""), str):
         raise _Bad("field 'text' must be a string", "text")
     author_obj = tweet.get("author")
@@ -136,12 +166,15 @@ def _v2_post(tweet: dict[str, Any], users_by_id: dict[str, Account],
         users_by_id[author.user_id or ""] = author
         out.append(author)
     else:
-        author_id = _id(tweet, "author_id")
+        author_id = tweet.get("author_id")
+        if type(author_id) is not str or not author_id:
+            author_id = _id(tweet, "author_id")
         found = users_by_id.get(author_id)
         author = found or Account(platform=PLATFORM, handle=f"id:{author_id}", user_id=author_id)
         if found is None:
             out.append(author)
-    client = _client(tweet.get("source"))
+    source = tweet.get("source")
+    client = _client(source) if source else None
     if client:  # the app this tweet was sent from: the author's latest
         out.append(replace(author, client=client))
     kind, parent, shared = PostKind.POST, None, None
@@ -169,22 +202,28 @@ def _v2_post(tweet: dict[str, Any], users_by_id: dict[str, Account],
             elif not m.get("id"):
                 out.append(Account(platform=PLATFORM, handle=handle))
     metrics = tweet.get("public_metrics") or {}
-    note = tweet.get("note_tweet") or {}
-    reposts = _int(metrics.get("retweet_count"))
+    note = tweet.get("note_tweet")
+    retweets, quotes, likes, replies = (metrics.get("retweet_count"), metrics.get("quote_count"),
+                                        metrics.get("like_count"), metrics.get("reply_count"))
+    reposts = retweets if type(retweets) is int else _int(retweets)
     if reposts is not None:
-        reposts += _int(metrics.get("quote_count")) or 0
+        reposts += (quotes if type(quotes) is int else _int(quotes)) or 0
     tags = entities.get("hashtags")
+    conversation = tweet.get("conversation_id")
+    handle = author.handle
+    # by position (the fields' order in graph.model.Post, platform to replies): this
+    # runs for every tweet, and binding 17 keywords made parsing a page measurably slower
     return Post(
-        platform=PLATFORM, post_id=tweet_id, author_handle=author.handle,
-        created_at=_v2_time(tweet.get("created_at")),
-        text=str(note["text"]) if isinstance(note.get("text"), str)
+        PLATFORM, tweet_id, handle, _v2_time(tweet.get("created_at")),
+        str(note["text"]) if note and isinstance(note.get("text"), str)
         else str(tweet.get("text") or ""),
-        kind=kind, url=_url(author.handle, tweet_id), parent_id=parent,
-        conversation_id=str(tweet["conversation_id"]) if tweet.get("conversation_id") else None,
-        mentions=tuple(dict.fromkeys(mentions)) if mentions else (), shared_id=shared,
-        hashtags=tuple(h.get("tag", "") for h in tags if isinstance(h, dict)) if tags else (),
-        lang=tweet.get("lang"), likes=_int(metrics.get("like_count")), reposts=reposts,
-        replies=_int(metrics.get("reply_count")), embedded=embedded)
+        kind, f"https://twitter.com/{handle}/status/{tweet_id}", parent,
+        str(conversation) if conversation else None,
+        tuple(dict.fromkeys(mentions)) if mentions else (), shared,
+        tuple(h.get("tag", "") for h in tags if isinstance(h, dict)) if tags else (),
+        tweet.get("lang"), likes if type(likes) is int else _int(likes),
+        reposts, replies if type(replies) is int else _int(replies),
+        embedded=embedded)
 
 
 def _v2_page(obj: dict[str, Any]) -> list[Record]:
@@ -203,13 +242,15 @@ def _v2_page(obj: dict[str, Any]) -> list[Record]:
         return out
     seen: set[str] = set()
     included = includes.get("tweets") or []
+    own = len(items)
     for n, tweet in enumerate([*items, *included]):
         if not isinstance(tweet, dict):
             raise _Bad("field 'data' must hold tweet objects", "data")
-        if tweet.get("id") in seen:
+        tweet_id = tweet.get("id")
+        if tweet_id in seen:
             continue
-        seen.add(str(tweet.get("id")))
-        out.append(_v2_post(tweet, users_by_id, out, embedded=n >= len(items)))
+        seen.add(str(tweet_id))
+        out.append(_v2_post(tweet, users_by_id, out, embedded=n >= own))
     return out
 
 

@@ -176,7 +176,7 @@ class WritesMixin(EmbeddedBase):
         wanted = plan.post_edges()
         stored_targets = self._existing_table("Post", plan.targets_to_look_up(wanted))[
             "key"].to_pylist()
-        ready, waiting = split_edges(wanted, {*new_keys, *stored_targets})
+        ready, waiting = split_edges(wanted, plan.new_key_set, set(stored_targets))
 
         pending = self._exec(q.PENDING_EDGES).get_as_arrow()
         resolved = pending.filter(pc.is_in(pending["to_key"], value_set=pa.array(
