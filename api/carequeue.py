@@ -20,6 +20,15 @@ through arrivals, answers, assignments and resolutions is the order a fresh buil
 
 Care cases (assignment, resolution) do not change the ranking: they are applied when a
 view is read (:meth:`CareQueueIndex.view`), from one read of every case.
+
+Reading costs a page, not the queue: what a read derives from one frame of entries is
+kept beside it (``_ReadSide``: keys, teams and platforms as integer codes, a mask per
+intent and language asked for), the cases become arrays of codes once per read of them
+(``_Cases``), and the order at a new ``now`` is the last order sorted again (nearly
+sorted: urgency only grows), which gives exactly :func:`analytics.care.rank`'s order. A
+filter is a comparison of codes; a :class:`QueueView` gathers keys, states and teams only
+for the rows asked for. At 1M accounts (239,000 items) a view takes ~30 ms, down from
+0.6-0.9 s (BENCHMARKS.md, issue 19).
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from analytics.care import (
     AuthorWeights,
@@ -43,7 +53,8 @@ from analytics.care import (
     care_entries,
     care_item,
     entry_times,
-    rank,
+    urgency,
+    waiting_hours,
 )
 from graph.store import GraphStore
 
@@ -91,26 +102,60 @@ class QueueRow:
     assignee: str | None
 
 
-@dataclass(frozen=True)
 class QueueView:
-    """The items a view keeps, most urgent first, as arrays (a row is made per item
-    asked for, not per item in the view)."""
+    """The items a view keeps, most urgent first: their positions in the index; their
+    keys, states, teams, assignees and waiting times are gathered for the rows asked for
+    (:meth:`rows`), or as whole arrays only when a caller reads those."""
 
-    positions: np.ndarray
-    keys: np.ndarray
-    states: np.ndarray
-    teams: np.ndarray
-    assignees: np.ndarray
-    times: np.ndarray  # when each item's waiting post was made (UTC epoch nanoseconds)
+    def __init__(self, positions: np.ndarray, side: _ReadSide, cased: _Cases) -> None:
+        self.positions = positions
+        self._side, self._cased = side, cased
 
     @property
     def total(self) -> int:
         return len(self.positions)
 
+    @functools.cached_property
+    def keys(self) -> np.ndarray:
+        keys: np.ndarray = self._side.keys[self.positions]
+        return keys
+
+    @functools.cached_property
+    def states(self) -> np.ndarray:
+        states: np.ndarray = self._cased.state_names[self._cased.states[self.positions]]
+        return states
+
+    @functools.cached_property
+    def teams(self) -> np.ndarray:
+        teams: np.ndarray = self._cased.team_names[self._cased.teams[self.positions]]
+        return teams
+
+    @functools.cached_property
+    def assignees(self) -> np.ndarray:
+        assignees: np.ndarray = self._cased.who_names[self._cased.who[self.positions]]
+        return assignees
+
+    @functools.cached_property
+    def times(self) -> np.ndarray:
+        """When each item's waiting post was made (UTC epoch nanoseconds)."""
+        times: np.ndarray = self._side.times[self.positions]
+        return times
+
+    def items(self, now: datetime, rows: Sequence[QueueRow]) -> list[CareItem]:
+        """The items of these rows at ``now``, from the entries this view was made of
+        (a refresh meanwhile makes the index's positions those of new entries)."""
+        columns = self._side.columns(np.asarray([r.position for r in rows], dtype=int))
+        return [care_item({c: v[n] for c, v in columns.items()}, now)
+                for n in range(len(rows))]
+
     def rows(self, offset: int = 0, count: int | None = None) -> list[QueueRow]:
         end = self.total if count is None else min(self.total, offset + count)
-        return [QueueRow(int(self.positions[n]), str(self.keys[n]), str(self.states[n]),
-                         str(self.teams[n]), self.assignees[n]) for n in range(offset, end)]
+        picked = self.positions[offset:end]
+        cased = self._cased
+        return [QueueRow(int(p), str(k), str(s), str(t), a) for p, k, s, t, a in zip(
+            picked.tolist(), self._side.keys[picked], cased.state_names[cased.states[picked]],
+            cased.team_names[cased.teams[picked]], cased.who_names[cased.who[picked]],
+            strict=True)]
 
 
 @functools.cache
@@ -286,30 +331,43 @@ class CareQueueIndex:
                             self._weights, rules=self._rules)
 
     # ------------------------------------------------------------------ reading it
+    # What a read derives from the kept entries (:class:`_ReadSide`) is made once per
+    # entries frame (refresh and update make a new one), the cases' arrays once per read
+    # of the cases, and the order once per ``now``, from the last order (see ``_order``).
+    _read: _ReadSide | None = None
+
     @property
     def size(self) -> int:
         return len(self._entries)
 
+    def _side(self) -> _ReadSide:
+        # not under the index's lock, which a refresh holds while it reads the store
+        # (the events check's, after every write: the brand's accounts alone took
+        # 0.3-0.6 s at 1M accounts); a refresh only ever replaces the entries frame
+        entries, side = self._entries, self._read
+        if side is not None and side.entries is entries:
+            return side
+        with _SIDES_LOCK:
+            side = self._read
+            if side is None or side.entries is not entries:
+                side = self._read = _ReadSide(entries)
+            return side
+
     def _ranked(self, now: datetime) -> tuple[pd.DataFrame, np.ndarray, dict[str, np.ndarray]]:
-        with self._lock:
-            entries = self._entries
-            if self._arrays is None or self._columns is None:
-                keys = entries["conversation_key"].astype(str).to_numpy()
-                self._arrays = (entries["base"].to_numpy(dtype=float), entry_times(entries),
-                                np.argsort(np.argsort(keys, kind="stable"), kind="stable"))
-                self._columns = {c: entries[c].to_numpy(dtype=object)
-                                 for c in entries.columns}
-            (base, times, tiebreak), columns = self._arrays, self._columns
-        order, _ = rank(base, times, tiebreak, now)
-        return entries, order, columns
+        """The entries, their order at ``now`` and every column as an array (all of
+        them: for a caller that reads whole columns)."""
+        side = self._side()
+        return side.entries, side.order(now), side.columns(np.arange(len(side.keys)))
 
     def items(self, now: datetime, positions: Sequence[int] | np.ndarray | None = None
               ) -> list[CareItem]:
         """The queue's items at ``now``, most urgent first (all, or those at these
         positions of :meth:`view`'s rows, in that order)."""
-        _, order, columns = self._ranked(now)
-        picked = order if positions is None else np.asarray(positions, dtype=int)
-        return [care_item({c: v[i] for c, v in columns.items()}, now) for i in picked]
+        side = self._side()
+        picked = side.order(now) if positions is None else np.asarray(positions, dtype=int)
+        columns = side.columns(picked)
+        return [care_item({c: v[n] for c, v in columns.items()}, now)
+                for n in range(len(picked))]
 
     def waiting_posts(self) -> list[tuple[str, datetime]]:
         """Every queued conversation's waiting post: (post key, created_at), unordered."""
@@ -320,16 +378,14 @@ class CareQueueIndex:
 
     def waiting_since(self, positions: Sequence[int] | np.ndarray) -> list[datetime]:
         """When the post each of these entries waits on was made."""
-        with self._lock:
-            entries = self._entries
-        times = np.asarray(pd.to_datetime(entries["created_at"], utc=True).dt.to_pydatetime(),
-                           dtype=object)
-        return [times[int(p)] for p in positions]
+        side = self._side()
+        picked = np.asarray(positions, dtype=int)
+        times = pd.to_datetime(side.entries["created_at"].take(picked), utc=True)
+        return list(np.asarray(times.dt.to_pydatetime(), dtype=object))
 
     def item(self, conversation_key: str, now: datetime) -> CareItem | None:
         """The queued item of one conversation (None when it waits for nothing)."""
-        entries = self._entries
-        found = np.flatnonzero(entries["conversation_key"].to_numpy() == conversation_key)
+        found = self._side().positions_of([conversation_key])
         return self.items(now, found[:1])[0] if len(found) else None
 
     def view(self, now: datetime, cases: dict[str, dict[str, Any]], *,
@@ -339,45 +395,234 @@ class CareQueueIndex:
              conversations: Collection[str] | None = None) -> QueueView:
         """The open items, most urgent first, with their cases applied (a resolved
         conversation is left out) and filtered (``conversations``: only these); each
-        names its entry for :meth:`items`."""
-        entries, order, columns = self._ranked(now)
-        with self._lock:  # the arrays of that same ranking (a refresh makes new ones)
-            entry_ns = self._arrays[1] if self._arrays is not None and \
-                self._entries is entries else entry_times(entries)
-        keys = columns["conversation_key"][order]
-        teams = columns["team"][order]
-        keep = np.ones(len(order), dtype=bool)
+        names its entry for :meth:`items`.
+
+        Every filter is a comparison of small integer codes (or a mask kept per intent
+        and language) over the entries, and the order at ``now`` is the last order
+        sorted again (nearly sorted already), so a view costs a few passes over arrays;
+        its keys, states and teams are gathered only for the rows asked for."""
+        side = self._side()
+        order = side.order(now)
+        cased = side.cased(cases)
+        keep = cased.states != cased.code_of("state", "resolved")
         if platform is not None:
-            keep &= columns["platform"][order] == platform
+            keep &= side.platforms == side.platform_code(platform)
         if conversations is not None:
-            keep &= pd.Index(keys).isin(list(conversations))
+            wanted = np.zeros(len(keep), dtype=bool)
+            wanted[side.positions_of(conversations)] = True
+            keep &= wanted
         if intent is not None:
-            wrapped = "|" + entries["intents"].fillna("").astype(str) + "|"
-            keep &= wrapped.str.contains(f"|{intent.lower()}|", regex=False).to_numpy()[order]
+            keep &= side.intent_mask(intent)
         if language is not None:
-            keep &= (entries["language"].fillna("").astype(str).str.lower()
-                     == language.lower()).to_numpy()[order]
-        states = np.full(len(order), "open", dtype=object)
-        routed = teams.astype(object).copy()
-        who = np.full(len(order), None, dtype=object)
-        if cases:
-            times = columns["created_at"][order]
-            for n in np.flatnonzero(pd.Index(keys).isin(list(cases))):
-                case = cases[keys[n]]
-                since = pd.Timestamp(times[n])
-                state = effective_status(case, since.to_pydatetime())
-                states[n] = state
-                routed[n] = case.get("team") or teams[n]
-                who[n] = case.get("assignee") if state == "assigned" else None
-        keep &= states != "resolved"
+            keep &= side.language_mask(language)
         if team:
-            keep &= routed == team.lower()
+            keep &= cased.teams == cased.code_of("team", team.lower())
         if status is not None:
-            keep &= states == status
+            keep &= cased.states == cased.code_of("state", status)
         if assignee is not None:
-            keep &= who == assignee
-        return QueueView(order[keep], keys[keep], states[keep], routed[keep], who[keep],
-                         entry_ns[order][keep])
+            keep &= cased.who == cased.code_of("who", assignee)
+        return QueueView(order[keep[order]], side, cased)
+
+    def backlog(self, now: datetime, cases: dict[str, dict[str, Any]]
+                ) -> list[dict[str, Any]]:
+        """The whole queue's backlog per team (most items first, then by name): how many
+        wait, how many of them are open and assigned, their median and longest waiting
+        time in hours; from the codes, without ordering the queue."""
+        side = self._side()
+        cased = side.cased(cases)
+        keep = cased.states != cased.code_of("state", "resolved")
+        teams, states = cased.teams[keep], cased.states[keep]
+        hours = waiting_hours(side.times[keep], now)
+        opened, assigned = cased.code_of("state", "open"), cased.code_of("state", "assigned")
+        rows: list[dict[str, Any]] = []
+        for code in np.unique(teams):
+            mine = teams == code
+            rows.append({"team": str(cased.team_names[code]), "waiting": int(mine.sum()),
+                         "open": int((states[mine] == opened).sum()),
+                         "assigned": int((states[mine] == assigned).sum()),
+                         "median_hours": float(np.median(hours[mine])),
+                         "max_hours": float(hours[mine].max())})
+        rows.sort(key=lambda r: str(r["team"]))
+        return sorted(rows, key=lambda r: -int(r["waiting"]))
+
+
+_SIDES_LOCK = threading.Lock()  # one read side made at a time
+
+
+def _codes(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """Each value's code (int32) and the values by code (missing values are a value)."""
+    codes, names = pd.factorize(values, use_na_sentinel=False)
+    return codes.astype(np.int32), list(names)
+
+
+class _ReadSide:
+    """What the read side derives from one frame of entries: the keys, the ranking's
+    arrays, teams and platforms as codes; the order at the last ``now`` asked for; the
+    masks per intent and language asked for; the cases' arrays of the last cases."""
+
+    MASKS_KEPT = 32  # per kind: intents and languages asked for
+
+    def __init__(self, entries: pd.DataFrame) -> None:
+        self.entries = entries
+        self.keys = entries["conversation_key"].astype(str).to_numpy(dtype=object)
+        self.base = entries["base"].to_numpy(dtype=float)
+        self.times = entry_times(entries)
+        self.teams, self.team_names = _codes(entries["team"].to_numpy(dtype=object))
+        self.platforms, platform_names = _codes(entries["platform"].to_numpy(dtype=object))
+        self._platform_codes = {v: n for n, v in enumerate(platform_names)}
+        self._lock = threading.Lock()
+        self._ordered: tuple[datetime, np.ndarray] | None = None
+        self._tiebreak: np.ndarray | None = None
+        self._key_index: pd.Index | None = None
+        self._masks: dict[tuple[str, str], np.ndarray] = {}
+        self._cased: _Cases | None = None
+
+    def platform_code(self, platform: str) -> int:
+        """The code of a platform (-2, which no entry has, for one no entry is on)."""
+        return self._platform_codes.get(platform, -2)
+
+    def positions_of(self, keys: Collection[str]) -> np.ndarray:
+        """The entries of these conversation keys (those queued), in no set order."""
+        with self._lock:
+            if self._key_index is None:
+                self._key_index = pd.Index(self.keys)
+            index = self._key_index
+        wanted = list(keys)
+        if not wanted:
+            return np.zeros(0, dtype=int)
+        if index.is_unique:
+            found: np.ndarray = index.get_indexer(wanted)
+            return found[found >= 0]
+        return np.flatnonzero(index.isin(wanted)).astype(int)
+
+    def order(self, now: datetime) -> np.ndarray:
+        """The entries' order at ``now``, most urgent first: what
+        :func:`analytics.care.rank` gives. The first is ranked in full; the next ones
+        sort the last order again: urgency only grows with waiting, so it is nearly
+        sorted and a stable sort (timsort) takes a pass or two, after which only runs of
+        equal priorities out of their keys' order (``rank``'s tie-break) are sorted."""
+        with self._lock:
+            last = self._ordered
+        if last is not None and last[0] == now:
+            return last[1]
+        priority = self.base * urgency(waiting_hours(self.times, now))
+        if last is None:
+            order = np.lexsort((self.tiebreak(), -priority))
+        else:
+            order = last[1][np.argsort(-priority[last[1]], kind="stable")]
+            order = self._mend_ties(order, priority[order])
+        with self._lock:
+            self._ordered = (now, order)
+        return order
+
+    def tiebreak(self) -> np.ndarray:
+        """Each entry's place among the keys (ascending; Arrow compares UTF-8 bytes,
+        which is the order of Python's strings)."""
+        with self._lock:
+            if self._tiebreak is None:
+                ranks = pc.rank(pa.array(self.keys, type=pa.string()),
+                                sort_keys="ascending", tiebreaker="first")
+                self._tiebreak = ranks.to_numpy().astype(np.int64) - 1
+            return self._tiebreak
+
+    def _mend_ties(self, order: np.ndarray, ranked: np.ndarray) -> np.ndarray:
+        nan = np.isnan(ranked)
+        same = (ranked[1:] == ranked[:-1]) | (nan[1:] & nan[:-1])
+        if not same.any():
+            return order
+        tiebreak = self.tiebreak()
+        places = tiebreak[order]
+        bad = same & (places[1:] < places[:-1])
+        if not bad.any():
+            return order
+        # the runs of equal priorities (order[start:end + 1]) holding a pair out of order
+        edges = np.diff(np.concatenate(([0], same.astype(np.int8), [0])))
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        runs = np.unique(np.searchsorted(starts, np.flatnonzero(bad), side="right") - 1)
+        order = order.copy()
+        for run in runs.tolist():
+            start, end = int(starts[run]), int(ends[run]) + 1
+            segment = order[start:end]
+            order[start:end] = segment[np.argsort(tiebreak[segment], kind="stable")]
+        return order
+
+    def columns(self, picked: np.ndarray) -> dict[str, np.ndarray]:
+        """Every column of these entries, as object arrays (what ``care_item`` reads)."""
+        return {c: self.entries[c].take(picked).to_numpy(dtype=object)
+                for c in self.entries.columns}
+
+    def _mask(self, kind: str, value: str) -> np.ndarray:
+        with self._lock:
+            found = self._masks.get((kind, value))
+        if found is not None:
+            return found
+        column = self.entries["intents" if kind == "intent" else "language"]
+        mask: np.ndarray
+        if kind == "intent":
+            wrapped = "|" + column.fillna("").astype(str) + "|"
+            mask = wrapped.str.contains(f"|{value}|", regex=False).to_numpy(dtype=bool)
+        else:
+            mask = (column.fillna("").astype(str).str.lower() == value).to_numpy(dtype=bool)
+        with self._lock:
+            if len(self._masks) >= 2 * self.MASKS_KEPT:
+                self._masks.clear()
+            self._masks[(kind, value)] = mask
+        return mask
+
+    def intent_mask(self, intent: str) -> np.ndarray:
+        return self._mask("intent", intent.lower())
+
+    def language_mask(self, language: str) -> np.ndarray:
+        return self._mask("language", language.lower())
+
+    def cased(self, cases: dict[str, dict[str, Any]]) -> _Cases:
+        """The cases applied (kept while the same cases are asked with)."""
+        with self._lock:
+            found = self._cased
+        if found is not None and found.cases is cases:
+            return found
+        found = _Cases(self, cases)
+        with self._lock:
+            self._cased = found
+        return found
+
+
+class _Cases:
+    """Each entry's status, team and assignee with the cases applied, as codes."""
+
+    def __init__(self, side: _ReadSide, cases: dict[str, dict[str, Any]]) -> None:
+        self.cases = cases
+        size = len(side.keys)
+        names: dict[str, list[Any]] = {"state": ["open"], "team": list(side.team_names),
+                                       "who": []}
+        self._codes = {kind: {v: n for n, v in enumerate(values)}
+                       for kind, values in names.items()}
+        self.states = np.zeros(size, dtype=np.int32)
+        self.teams = side.teams.copy()
+        self.who = np.full(size, -1, dtype=np.int32)
+        for position in side.positions_of(cases).tolist():
+            case = cases[side.keys[position]]
+            since = pd.Timestamp(int(side.times[position]), tz="UTC").to_pydatetime()
+            state = effective_status(case, since)
+            self.states[position] = self._code(names, "state", state)
+            if case.get("team"):
+                self.teams[position] = self._code(names, "team", case["team"])
+            if state == "assigned" and case.get("assignee") is not None:
+                self.who[position] = self._code(names, "who", case["assignee"])
+        self.state_names = np.array(names["state"] + [None], dtype=object)
+        self.team_names = np.array(names["team"] + [None], dtype=object)
+        self.who_names = np.array(names["who"] + [None], dtype=object)  # -1: nobody
+
+    def _code(self, names: dict[str, list[Any]], kind: str, value: Any) -> int:
+        codes = self._codes[kind]
+        if value not in codes:
+            codes[value] = len(names[kind])
+            names[kind].append(value)
+        return codes[value]
+
+    def code_of(self, kind: str, value: Any) -> int:
+        """The code of a value (-2, which no entry has, for a value no entry has)."""
+        return self._codes[kind].get(value, -2)
 
 
 _INDEXES_LOCK = threading.Lock()

@@ -229,10 +229,14 @@ class StoreRunner:
                 return Memo(answer, computed_at, updating=False)
             # a write came while it was computed: wait for the next one
 
-    async def _compute_aside(self, name: str, ttl: float, work: Callable[[GraphStore], T],
-                             reads: frozenset[str]) -> tuple[tuple[int, ...], T, datetime]:
-        with self._run_lock:
-            generation = self._generation(reads)
+    async def aside(self, work: Callable[[GraphStore], T], name: str = "call") -> T:
+        """``work(store)`` on the aside handle and a thread of its own, as the memoized
+        asides are computed, but not kept: for reads that take seconds and differ with
+        each question (the explorer's data at a million accounts), so that they never
+        hold up the store thread the pages wait for."""
+        return await self._on_aside_thread(work, name)
+
+    async def _on_aside_thread(self, work: Callable[[GraphStore], T], name: str) -> T:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[T] = loop.create_future()
 
@@ -256,8 +260,14 @@ class StoreRunner:
             loop.call_soon_threadsafe(settle, lambda: done.set_result(answer))
 
         threading.Thread(target=aside, name=f"scrm-aside-{name}", daemon=True).start()
+        return await done
+
+    async def _compute_aside(self, name: str, ttl: float, work: Callable[[GraphStore], T],
+                             reads: frozenset[str]) -> tuple[tuple[int, ...], T, datetime]:
+        with self._run_lock:
+            generation = self._generation(reads)
         try:
-            answer = await done
+            answer = await self._on_aside_thread(work, name)
         except Exception:
             log.exception("computing %s failed", name)
             raise

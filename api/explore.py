@@ -91,7 +91,12 @@ async def explore_data(
                              expand_community=expand)
         return view.as_dict()
 
-    result: dict[str, Any] = await _call(request, work)
+    # on a handle and thread of their own (minutes at a million accounts the first
+    # time): the pages' store calls never wait behind the explorer's
+    try:
+        result: dict[str, Any] = await _runner(request).aside(work, "explore")
+    except UserError as exc:
+        raise HTTPException(503, str(exc)) from None
     return result
 
 

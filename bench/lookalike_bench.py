@@ -1,6 +1,6 @@
 """Lookalike prospects proven by hiding (issue 17).
 
-    python bench/lookalike_bench.py demo [--trials 5] [--samples DIR | --owners-speak]
+    python bench/lookalike_bench.py demo [--trials 5] [--samples DIR]
     python bench/lookalike_bench.py network [--trials 20]
 
 ``demo``: builds the analysed demo (or the demo files in ``--samples``), then per trial
@@ -10,9 +10,7 @@ customers' accounts that are prospects (seen in the social data: a post or an
 interaction) and rank in the top 10% of prospects, against the 10% chance gives; the
 ceiling a perfect ranking would reach; the ranking's ROC AUC for the hidden accounts;
 and per hidden customer, whether any of its accounts is in the top 10% (chance
-``1 - 0.9^k`` for ``k`` accounts). ``--owners-speak`` builds the demo generator's variant
-in which customers alone praise, complain and ask most how-to questions, beside 420
-prospects (:func:`ingest.demo.generate`).
+``1 - 0.9^k`` for ``k`` accounts).
 
 ``network``: the same hiding on a public network no one here generated, SNAP's
 email-Eu-core (``../shared/data/networks``): the members of randomly drawn departments
@@ -148,8 +146,6 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=5)
     parser.add_argument("--samples", type=Path, default=None,
                         help="demo files to build from (default: the shipped demo)")
-    parser.add_argument("--owners-speak", action="store_true",
-                        help="build the demo generator's owners_speak variant")
     parser.add_argument("--first-seed", type=int, default=0)
     args = parser.parse_args()
     print(HEADER)
@@ -164,13 +160,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             template = Path(tmp) / "template" / "demo.lbdb"
             template.parent.mkdir()
-            samples = args.samples or SAMPLES
-            if args.owners_speak:
-                from ingest.demo import generate
-
-                samples = Path(tmp) / "owners-speak"
-                generate(samples, owners_speak=True)
-            build_demo(template, samples)
+            build_demo(template, args.samples or SAMPLES)
             for trial in range(args.first_seed, args.first_seed + args.trials):
                 work = Path(tmp) / f"t{trial}"
                 shutil.copytree(template.parent, work)

@@ -23,6 +23,8 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
@@ -34,35 +36,60 @@ __all__ = ["POLL_SECONDS", "changes", "router"]
 router = APIRouter(include_in_schema=False)
 POLL_SECONDS = 1.0
 KEEP_ALIVE_SECONDS = 15.0
-Snapshot = tuple[int, dict[str, tuple[str, str | None, str | None]]]
+Item = tuple[str, str | None, int]  # status, assignee, when its waiting post was made (ns)
 FILTERS = ("team", "status", "assignee", "platform", "mentioned")
 
 
-async def _snapshot(request: Request, filters: dict[str, str]) -> Snapshot:
-    """Every conversation of the view the page shows (its filters), not a page of it:
-    read from the kept queue (``api.carequeue``), brought up to date first."""
-    from api.care import _fresh_index, mentioned_in_notes
+async def _snapshot(request: Request, filters: dict[str, str]) -> tuple[int, Any]:
+    """The view the page shows (its filters), the whole of it, not a page: a
+    :class:`api.carequeue.QueueView` of the kept queue (``api.carequeue``) with the cases
+    the pages read (one read per write, ``api.care.queue_state``); arrays, compared with
+    the next one by :func:`differing` only when something was written."""
+    from api.care import mentioned_in_notes, queue_state
 
     name = acting(request).name if filters.get("mentioned") else None
     status = filters.get("status") or None
-
-    def work(s: GraphStore) -> Snapshot:
-        index = _fresh_index(s)
-        view = index.view(datetime.now(UTC), s.care_cases(), team=filters.get("team") or None,
-                          status=status.lower() if status else None,
-                          assignee=filters.get("assignee") or None,
-                          platform=filters.get("platform") or None,
-                          conversations=mentioned_in_notes(s, name) if name else None)
-        since = index.waiting_since(view.positions)
-        return view.total, {str(k): (str(state), who, when.isoformat()) for k, state, who, when
-                            in zip(view.keys, view.states, view.assignees, since, strict=True)}
-
-    answer: Snapshot = await request.app.state.store_runner.call(work)
-    return answer
+    runner = request.app.state.store_runner
+    index, cases = await queue_state(runner)
+    noted = await runner.call(lambda s: mentioned_in_notes(s, name)) if name else None
+    view = index.view(datetime.now(UTC), cases, team=filters.get("team") or None,
+                      status=status.lower() if status else None,
+                      assignee=filters.get("assignee") or None,
+                      platform=filters.get("platform") or None, conversations=noted)
+    return view.total, view
 
 
-def changes(before: dict[str, tuple[str, str | None, str | None]],
-            after: dict[str, tuple[str, str | None, str | None]],
+def _items(view: Any, picked: np.ndarray) -> dict[str, Item]:
+    return dict(zip(view.keys[picked].tolist(), zip(
+        view.states[picked].tolist(), view.assignees[picked].tolist(),
+        view.times[picked].tolist(), strict=True), strict=True))
+
+
+def differing(before: Any, after: Any) -> tuple[dict[str, Item], dict[str, Item]]:
+    """The items of two views of the queue that are not the same in both (gone, new, or
+    with another status, assignee or waiting post), each view's in its order: what
+    :func:`changes` names, found over arrays (a dict of every item took 0.3-0.4 s at
+    240,000 items)."""
+    every = np.arange(before.total), np.arange(after.total)
+    if not before.total or not after.total:
+        return _items(before, every[0]), _items(after, every[1])
+    later = pd.Index(after.keys)
+    if not later.is_unique:
+        return _items(before, every[0]), _items(after, every[1])
+    place = later.get_indexer(before.keys)  # each item's place in the later view (-1: gone)
+    kept = np.flatnonzero(place >= 0)
+    there = place[kept]
+    same = np.zeros(before.total, dtype=bool)
+    same[kept] = ((before.states[kept] == after.states[there])
+                  & (before.assignees[kept] == after.assignees[there])
+                  & (before.times[kept] == after.times[there]))
+    unchanged = np.zeros(after.total, dtype=bool)
+    unchanged[place[same]] = True
+    return _items(before, np.flatnonzero(~same)), _items(after, np.flatnonzero(~unchanged))
+
+
+def changes(before: dict[str, tuple[str, str | None, Any]],
+            after: dict[str, tuple[str, str | None, Any]],
             resolved: set[str], *, grew: bool = True, shrank: bool = True
             ) -> list[tuple[str, str]]:
     """(event, conversation id) for what differs between two views of the queue (the
@@ -111,14 +138,15 @@ async def events(request: Request) -> StreamingResponse:
                 continue
             seen, quiet = cache.version, 0.0
             new_total, new_view = await _snapshot(request, filters)
-            gone = [k for k in view if k not in new_view]
+            was, now = differing(view, new_view)
+            gone = [k for k in was if k not in now]
 
             def closed(s: GraphStore, keys: list[str] = gone) -> set[str]:
                 return {k for k, c in s.care_cases(keys).items()
                         if c.get("status") == "resolved"}
 
             resolved = await request.app.state.store_runner.call(closed) if gone else set()
-            found = changes(view, new_view, resolved, grew=new_total > total,
+            found = changes(was, now, resolved, grew=new_total > total,
                             shrank=new_total < total)
             if new_total > total and all(event != "care-item" for event, _ in found):
                 found.append(("care-item", ""))  # a new item below the first page

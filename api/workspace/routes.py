@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
+import time
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from api.care import care_backlog, queue_cursor
@@ -35,7 +38,27 @@ __all__ = ["router", "templates"]
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 templates.env.filters["mentions"] = highlight_mentions
-router = APIRouter(include_in_schema=False)
+
+
+class _TimedRoute(APIRoute):
+    """A page says how long the server took to make it (``Server-Timing: app;dur=`` in
+    ms, what the browser's devtools and bench/workspace_bench.py read), so its server
+    time is told apart from the network and the browser."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def timed(request: Request) -> Response:
+            started = time.perf_counter()
+            response = await handler(request)
+            took = (time.perf_counter() - started) * 1000
+            response.headers["Server-Timing"] = f"app;dur={took:.1f}"
+            return response
+
+        return timed
+
+
+router = APIRouter(include_in_schema=False, route_class=_TimedRoute)
 STATUSES = ("open", "assigned", "resolved")
 # items per inbox page: an agent works the top of the queue; 50 items with their authors,
 # customers and notes answer in about half the time of 100 (BENCHMARKS.md, issue 19)

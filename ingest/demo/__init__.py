@@ -37,10 +37,29 @@ Planted accounts, so the rankings can be checked by eye and by the tests:
   built from the name (``identity_truth.csv`` lists them). Three prospects share
   a customer's name but not a name-built handle (namesakes, not matches).
 
-A variant that is not shipped, ``generate(..., owners_speak=True)`` (``python -m
-ingest.demo --out DIR --owners-speak``), lets customers alone praise, complain and agree
-with complaints, and ask most how-to questions, beside 420 prospects; the shipped demo
-draws customers and prospects alike (the lookalike benchmark uses both).
+Who speaks about what follows how customers and prospects differ on social media, so
+that "who looks like a customer" can be learned from the data (the lookalike ranking,
+``bench/lookalike_bench.py``), as it can from a real brand's:
+
+* **owners talk about what they own.** Praise, complaints and agreeing with a
+  complaint come from customers, as do support questions (pausing the plan, a flat
+  tyre, the payment card, an error code, the lock): people complain about a delivery,
+  a bill or a device they have, not one they do not. Customers ask 60% of the
+  questions, 85% of theirs about their own bike and plan;
+* **prospects are still choosing.** They ask pre-sale questions (price, test rides,
+  the minimum contract, the student discount, taking it on a train), write most of the
+  posts comparing Brightloop with Loopwise and Cyclify (75%), and answer the brand's
+  marketing (offers, news, new docks); what subscribers need to know (maintenance,
+  how to pause, winter tyres) is shared and answered by subscribers;
+* **the audience outnumbers the customers:** 420 prospects (300 on Twitter, 120 on
+  Reddit) beside 300 customers;
+* **customers cluster.** Everyone makes 2–6 friends, of their own kind 75% of the
+  time, and 60% of the answers and shares an ordinary post gets come from the
+  author's friends: friends of customers are more often customers (word of mouth,
+  referrals).
+
+The rest is drawn from the whole crowd, customers and prospects alike: the influencer's
+and the advocate's audiences, retweets of the detractor, chatter.
 
 Everything comes from one ``random.Random(seed)`` and a fixed clock starting
 2026-09-01T00:00:00Z, so the same seed writes byte-identical files. Regenerate

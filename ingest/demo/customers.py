@@ -14,9 +14,9 @@ from ingest.demo.world import (
     FAN_IDS,
     HIDDEN_COUNT,
     NAMESAKES,
-    OWNERS_SPEAK_PROSPECTS,
     PLANTED_NAMES,
     REDDIT_PROSPECTS,
+    SAME_CIRCLE,
     TWITTER_PROSPECTS,
     Person,
     World,
@@ -112,9 +112,7 @@ def add_people(w: World, customers: int) -> None:
 
     customer_names = {p.name for p in w.people if p.customer_id}
     spare = [n for n in names if n not in customer_names]
-    twitter_prospects, reddit_prospects = (OWNERS_SPEAK_PROSPECTS if w.owners_speak else
-                                           (TWITTER_PROSPECTS, REDDIT_PROSPECTS))
-    for k in range(twitter_prospects):
+    for k in range(TWITTER_PROSPECTS):
         handle = f"{rng.choice(PROSPECT_A)}{rng.choice(('', '_'))}{rng.choice(PROSPECT_B)}"
         if rng.random() < 0.4:
             handle += str(rng.randrange(1, 999))
@@ -128,12 +126,31 @@ def add_people(w: World, customers: int) -> None:
                       mood=rng.choices(("happy", "neutral", "unhappy"), (0.35, 0.5, 0.15))[0],
                       followers=max(3, min(40_000, int(math.exp(rng.gauss(5.6, 1.4))))),
                       description=rng.choice(BIOS), weight=rng.paretovariate(1.6)))
-    for _ in range(reddit_prospects):
+    for _ in range(REDDIT_PROSPECTS):
         handle = f"{rng.choice(PROSPECT_A)}_{rng.choice(PROSPECT_B)}_{rng.randrange(1, 9999)}"
         w.add(Person(spare.pop(), reddit=_unique(handle, w, 20),
                       role="prospect",
                       mood=rng.choices(("happy", "neutral", "unhappy"), (0.35, 0.5, 0.15))[0],
                       weight=rng.paretovariate(1.6)))
+    _befriend(w)
+
+
+def _befriend(w: World) -> None:
+    """Friendships among ordinary people (customers, fans, prospects), 2 to 6 made by
+    each, both ways, of their own kind with chance :data:`SAME_CIRCLE`: customers
+    cluster, as friends of customers more often are customers (word of mouth,
+    referrals). Friends are who answers and shares someone's posts first."""
+    rng = w.rng
+    crowd = [p for p in w.people if p.role in ("ordinary", "fan", "prospect")]
+    owners = [p for p in crowd if p.customer_id]
+    others = [p for p in crowd if not p.customer_id]
+    for p in crowd:
+        mine, theirs = (owners, others) if p.customer_id else (others, owners)
+        for _ in range(rng.randrange(2, 7)):
+            q = rng.choice(mine if rng.random() < SAME_CIRCLE else theirs)
+            if q is not p and q not in p.friends:
+                p.friends.append(q)
+                q.friends.append(p)
 
 
 # --------------------------------------------------------------------------- CRM
@@ -166,6 +183,8 @@ def crm_rows(w: World) -> tuple[list[list[str]], list[list[str]]]:
     # The planted rows are written by hand, one of each spelling.
     planted_handles = {"C00001": ("@DanaRides", "u/dana_rides"),
                        "C00002": ("grumpygus", "gus_grimsby"), "C00003": ("@meganholt", "")}
+    planted_emails = {"C00001": "dana_whitfield25@example.com",
+                      "C00002": "gus_grimsby46@example.com", "C00003": "megan.holt@example.com"}
     # A survey answer only loosely follows what someone posts: the chance of being a
     # detractor (0-6), passive (7-8) or promoter (9-10) shifts a little with mood.
     nps_by_mood = {"happy": (0.25, 0.30, 0.45), "neutral": (0.30, 0.35, 0.35),
@@ -196,6 +215,7 @@ def crm_rows(w: World) -> tuple[list[list[str]], list[list[str]]]:
             f=p.name.split()[0].lower(), l=p.name.split()[-1].lower().replace("ö", "o"),
             f0=p.name[0].lower(), d=rng.randrange(1, 99))
         email = f"{email_local}@{rng.choice(('example.com', 'example.org', 'example.net'))}"
+        email = planted_emails.get(p.customer_id, email)
         twitter = _crm_handle(p.twitter, rng) if p.twitter and p.crm_twitter else ""
         reddit = _crm_reddit(p.reddit, rng) if p.reddit else ""
         twitter, reddit = planted_handles.get(p.customer_id, (twitter, reddit))

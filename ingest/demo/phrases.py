@@ -9,18 +9,23 @@ __all__ = [
     "AGREE",
     "ANNOUNCE",
     "ANNOUNCE_REPLY",
+    "ANNOUNCE_REPLY_SHOPPER",
     "ANSWER_CLOSE",
     "ANSWER_OPEN",
     "AREAS",
     "ASK",
+    "ASK_BODY",
+    "ASK_BODY_SHOPPER",
     "ASPECTS",
     "BIOS",
     "CHATTER",
     "CHATTER_OPEN",
     "CHATTER_REPLY",
     "CHEERS",
+    "CHEERS_SHOPPER",
     "CITIES",
     "COMPARE",
+    "COMPARE_SHOPPER",
     "COMPLAINTS",
     "DANA_POSTS",
     "DANA_QUOTES",
@@ -34,6 +39,7 @@ __all__ = [
     "HASHTAG",
     "HELP_REPLY",
     "LAST",
+    "MARKETING",
     "MENTION",
     "MILD",
     "PRAISE_CLOSE",
@@ -42,7 +48,8 @@ __all__ = [
     "PRAISE_THING",
     "PROSPECT_A",
     "PROSPECT_B",
-    "QA",
+    "QA_OWNER",
+    "QA_SHOPPER",
     "REVIEW",
     "SHOUTOUTS",
     "SPANISH",
@@ -51,6 +58,7 @@ __all__ = [
     "TECH_QUOTE",
     "TECH_REPLY",
     "THANKS",
+    "THANKS_SHOPPER",
 ]
 
 # --------------------------------------------------------------------------- vocabulary
@@ -108,40 +116,49 @@ DANA_POSTS = (
     "Grocery run on the {b} cargo bike, kids in the back, everyone happy. Love this thing.",
     "One year with {b} today. Best money I spend every month, no regrets at all!",
 )
-QA = (
+# What owners ask is about the bike and plan they have (support); what prospects ask
+# is what one wants to know before signing up (pre-sale).
+QA_OWNER = (
     ("how to pause a Brightloop subscription",
      "you can pause it in the Brightloop app under Account > Plan > Pause. No fee, and your "
      "bike stays reserved."),
     ("how long a Brightloop battery takes to charge",
      "about 3.5 hours from empty on the standard pack. Swapping at a dock is even quicker."),
-    ("if you can take a Brightloop bike on the train",
-     "yes, the folding model is allowed on most commuter trains, the standard one off-peak."),
     ("what to do about a flat tyre on a Brightloop",
      "report it in the app and Brightloop swaps the bike at your door, usually next day. "
      "Happened to me once, super easy."),
-    ("whether two people can share one Brightloop plan",
-     "the Duo plan covers two riders and two bikes, it works out cheaper than two singles."),
-    ("if Brightloop bikes are OK in heavy rain",
-     "mine has been fine all autumn. The fenders are great, just dry the saddle."),
     ("how to find the nearest Brightloop dock",
      "the map tab in the app shows every dock with live battery counts. Really handy."),
-    ("if there is a student discount for Brightloop",
-     "yes! 20% off with a student email, you add it under Plans."),
     ("where to change the payment card on Brightloop",
      "Account > Billing > Payment method. Took me 30 seconds."),
     ("how to upgrade to the Brightloop cargo bike",
      "request a swap in the app and pick Cargo. They delivered mine in two days, totally "
      "worth it."),
-    ("how the Brightloop theft cover works",
-     "theft cover is included: file a report in the app within 24 hours and they replace "
-     "the bike."),
     ("how to reset the Brightloop lock when it sticks",
      "hold the lock button for 10 seconds until it blinks green, then unlock from the app. "
      "Works every time."),
-    ("what the Brightloop minimum contract is",
-     "there is no minimum, it is month to month. You can pause or cancel any time."),
     ("how to clear the E04 error on a Brightloop display",
      "hold power and mode together for 5 seconds and E04 clears. Had the same, no worries."),
+)
+QA_SHOPPER = (
+    ("if you can take a Brightloop bike on the train",
+     "yes, the folding model is allowed on most commuter trains, the standard one off-peak."),
+    ("whether two people can share one Brightloop plan",
+     "the Duo plan covers two riders and two bikes, it works out cheaper than two singles."),
+    ("if Brightloop bikes are OK in heavy rain",
+     "mine has been fine all autumn. The fenders are great, just dry the saddle."),
+    ("if there is a student discount for Brightloop",
+     "yes! 20% off with a student email, you add it under Plans."),
+    ("how the Brightloop theft cover works",
+     "theft cover is included: file a report in the app within 24 hours and they replace "
+     "the bike."),
+    ("what the Brightloop minimum contract is",
+     "there is no minimum, it is month to month. You can pause or cancel any time."),
+    ("how much a Brightloop plan costs a month",
+     "the standard plan is 59 a month and cargo is 89, and the first month is often "
+     "discounted."),
+    ("if you can test ride a Brightloop before signing up",
+     "yes, book a free test ride in the app and they bring a bike to your door."),
 )
 ASK = ("Does anyone know {q}?", "Quick question: does anyone know {q}?",
         "Anyone figured out {q}?", "Help please, does anyone know {q}?",
@@ -152,9 +169,12 @@ ANSWER_CLOSE = (" Happy riding!", " Hope that helps!", " Enjoy the ride!",
 THANKS = ("thank you so much, that worked perfectly!", "legend, thanks a lot!",
            "that is really helpful, thank you!", "you are the best, sorted in a minute.",
            "brilliant, that fixed it. Thanks!")
+THANKS_SHOPPER = ("thanks, that helps me decide!", "good to know, thank you!",
+                   "that is really helpful, thank you!", "great, might sign up then. Thanks!")
 CHEERS = ("love this! Same experience here.", "so true, best commute ever.",
-           "you convinced me, signing up today!", "great tip, thanks!",
            "agreed, love mine too!", "this is awesome, enjoy!")
+CHEERS_SHOPPER = ("you convinced me, signing up today!", "great tip, thanks!",
+                   "this is awesome, enjoy!", "ok now I want one.")
 DANA_QUOTES = ("Couldn't agree more.", "This is exactly why I signed up.",
                 "Listen to Dana, she knows her stuff!", "Great thread, worth a read.")
 SHOUTOUTS = (
@@ -219,16 +239,21 @@ TECH_QUOTE = ("Solid comparison, pretty much my experience.",
                "Fair review. Still happy with Brightloop.", "This is why I am on Cyclify.")
 TECH_BACK = ("Good question, covered at 4:10 in the video.", "Noted, next round.",
               "Fair point, it depends on the route.")
+# Owners compare from the bike they have; prospects are still choosing.
 COMPARE = (
     "Switched from Loopwise to @brightloop last month and the difference is huge. Better "
     "bikes, better app.",
     "Tried Cyclify for a week, went straight back to Brightloop. Not even close.",
-    "Cyclify is cheaper than Brightloop but the bikes feel heavy.",
     "Thinking about leaving Brightloop for Loopwise, their plans are cheaper where I live.",
+    "My partner has Loopwise, I have Brightloop. Mine is faster, hers is lighter.",
+)
+COMPARE_SHOPPER = (
+    "Cyclify is cheaper than Brightloop but the bikes feel heavy.",
     "Loopwise vs Brightloop vs Cyclify, which one should I get for a 10 km commute?",
     "Honestly Loopwise support has been better than Brightloop for me.",
     "Brightloop or Cyclify for a hilly city? Leaning Brightloop for the battery.",
-    "My partner has Loopwise, I have Brightloop. Mine is faster, hers is lighter.",
+    "Test rode a Loopwise and a Brightloop this weekend. Still can't decide.",
+    "Is Brightloop worth it over Cyclify if I only ride twice a week?",
 )
 CHATTER = (
     "Saw a whole row of Brightloop bikes outside the station this morning.",
@@ -261,6 +286,17 @@ ANNOUNCE = (
 AREAS = ("Eastside", "Riverside", "the Pearl District", "Midtown", "the university campus")
 ANNOUNCE_REPLY = ("Great news!", "Finally, thank you!", "About time...",
                    "Love this, booked mine.", "Any plans for the north side?")
+ANNOUNCE_REPLY_SHOPPER = ("Great news!", "Is the offer for new riders only?",
+                           "Tempting. Does it cover the cargo bike?",
+                           "How does this compare to the Loopwise deal?",
+                           "Any plans for the north side?")
+MARKETING = (0, 1, 2)
+"""The announcements (indexes into :data:`ANNOUNCE`) that market to everyone; the others
+speak to subscribers."""
+ASK_BODY = ("Thanks in advance!", "Could not find it in the FAQ.", "",
+             "Just got my first bike last week, still learning.")
+ASK_BODY_SHOPPER = ("Thanks in advance!", "Thinking of signing up next month.", "",
+                     "Comparing plans before I commit.")
 GUS_QUOTE = ("Maybe fix my bike first, useless.", "How about answering your tickets? Pathetic.",
               "Cool. Mine is still broken. Ridiculous.")
 

@@ -14,16 +14,21 @@ from ingest.demo.phrases import (
     AGREE,
     ANNOUNCE,
     ANNOUNCE_REPLY,
+    ANNOUNCE_REPLY_SHOPPER,
     ANSWER_CLOSE,
     ANSWER_OPEN,
     AREAS,
     ASK,
+    ASK_BODY,
+    ASK_BODY_SHOPPER,
     ASPECTS,
     CHATTER,
     CHATTER_OPEN,
     CHATTER_REPLY,
     CHEERS,
+    CHEERS_SHOPPER,
     COMPARE,
+    COMPARE_SHOPPER,
     COMPLAINTS,
     DANA_POSTS,
     DANA_QUOTES,
@@ -34,13 +39,15 @@ from ingest.demo.phrases import (
     GUS_QUOTE,
     HASHTAG,
     HELP_REPLY,
+    MARKETING,
     MENTION,
     MILD,
     PRAISE_CLOSE,
     PRAISE_DETAIL,
     PRAISE_OPEN,
     PRAISE_THING,
-    QA,
+    QA_OWNER,
+    QA_SHOPPER,
     REVIEW,
     SHOUTOUTS,
     SPANISH,
@@ -49,8 +56,18 @@ from ingest.demo.phrases import (
     TECH_QUOTE,
     TECH_REPLY,
     THANKS,
+    THANKS_SHOPPER,
 )
-from ingest.demo.world import BASE, END, PAGE_SIZE, TWITTER_EPOCH_MS, Person, World, iso
+from ingest.demo.world import (
+    BASE,
+    END,
+    FRIENDS_FIRST,
+    PAGE_SIZE,
+    TWITTER_EPOCH_MS,
+    Person,
+    World,
+    iso,
+)
 
 __all__ = [
     "reddit_json",
@@ -139,13 +156,66 @@ def _pick(rng: Random, pool: Sequence[Person], k: int = 1,
     return chosen
 
 
+def _respond(rng: Random, author: Person, pool: Sequence[Person], k: int = 1,
+             exclude: Sequence[Person] = ()) -> list[Person]:
+    """``k`` distinct accounts of ``pool`` answering or sharing ``author``'s post: each
+    one of the author's friends with chance :data:`FRIENDS_FIRST` (word of mouth), else
+    anyone, busier ones more often."""
+    left = set(exclude) | {author}
+    candidates = [p for p in pool if p not in left]
+    members = set(candidates)
+    friends = [f for f in author.friends if f in members]
+    chosen: list[Person] = []
+    k = min(k, len(candidates))
+    while len(chosen) < k:
+        free = [f for f in friends if f not in chosen]
+        if free and rng.random() < FRIENDS_FIRST:
+            p = rng.choice(free)
+        else:
+            p = rng.choices(candidates, [c.weight for c in candidates])[0]
+        if p not in chosen:
+            chosen.append(p)
+    return chosen
+
+
+OWNER_QUESTIONS = 0.6
+"""The share of questions asked by customers (support questions about their bike and
+plan, mostly); prospects ask the rest (pre-sale questions)."""
+SHOPPERS_COMPARE = 0.75
+"""The share of posts comparing Brightloop with its competitors written by prospects."""
+
+
+def _asker(rng: Random, customers: Sequence[Person], prospects: Sequence[Person]) -> Person:
+    return _pick(rng, customers if rng.random() < OWNER_QUESTIONS else prospects)[0]
+
+
+def _cheer(rng: Random, p: Person) -> str:
+    """A reply to someone's praise: owners agree, prospects are tempted."""
+    return rng.choice(CHEERS if p.customer_id else CHEERS_SHOPPER)
+
+
+def _thanks(rng: Random, p: Person) -> str:
+    return rng.choice(THANKS if p.customer_id else THANKS_SHOPPER)
+
+
+def _compare(rng: Random, p: Person) -> str:
+    """Owners compare from the bike they have; prospects are still choosing."""
+    return rng.choice(COMPARE if p.customer_id else COMPARE_SHOPPER)
+
+
 def _praise(rng: Random, b: str) -> str:
     return (f"{rng.choice(PRAISE_OPEN)} {rng.choice(PRAISE_THING).format(b=b)}, "
             f"{rng.choice(PRAISE_DETAIL)}{rng.choice(PRAISE_CLOSE)}")
 
 
-def _question(rng: Random, tag: bool) -> tuple[str, str]:
-    q, answer = rng.choice(QA)
+def _qa(rng: Random, asker: Person) -> tuple[str, str]:
+    """An owner asks mostly about the bike and plan they have, a prospect before buying."""
+    owner = asker.customer_id is not None and rng.random() < 0.85
+    return rng.choice(QA_OWNER if owner else QA_SHOPPER)
+
+
+def _question(rng: Random, asker: Person, tag: bool) -> tuple[str, str]:
+    q, answer = _qa(rng, asker)
     text = rng.choice(ASK).format(q=q)
     if tag:
         text += rng.choice((" @brightloop", " #brightloop"))
@@ -189,12 +259,11 @@ def twitter_story(w: World) -> None:
     fans = [p for p in w.people if p.role == "fan"]
     crowd = [p for p in w.people if p.twitter and p.role in ("ordinary", "prospect", "fan")]
     customers = [p for p in crowd if p.customer_id]
-    happy = [p for p in crowd if p.mood == "happy"]
+    prospects = [p for p in crowd if not p.customer_id]
     unhappy = [p for p in crowd if p.mood == "unhappy"]
-    # In the owners_speak variant, what riding a Brightloop is like, good or bad, and
-    # mostly how to use the subscription, is told and asked by the people who have one.
-    owners_happy = [p for p in happy if p.customer_id] if w.owners_speak else happy
-    owners_unhappy = [p for p in unhappy if p.customer_id] if w.owners_speak else unhappy
+    # What riding a Brightloop is like, good or bad, is told by the people who have one.
+    owners_happy = [p for p in customers if p.mood == "happy"]
+    owners_unhappy = [p for p in customers if p.mood == "unhappy"]
 
     # The advocate: delighted posts that others answer, quote and retweet.
     for k in range(32):
@@ -207,7 +276,7 @@ def twitter_story(w: World) -> None:
         for fan_of_dana in _pick(rng, crowd, rng.randrange(3, 8)):
             tw.retweet(fan_of_dana, t)
         for p in _pick(rng, crowd, rng.randrange(1, 5)):
-            r = tw.reply(p, t, rng.choice(CHEERS))
+            r = tw.reply(p, t, _cheer(rng, p))
             if rng.random() < 0.3:
                 tw.reply(dana, r, rng.choice(("thank you! Enjoy your rides!",
                                               "so glad to hear it, have fun out there!")), 8)
@@ -218,8 +287,8 @@ def twitter_story(w: World) -> None:
 
     # Questions: the advocate answers most, fans and support some; askers say thanks.
     for _ in range(75):
-        asker = _pick(rng, customers if w.owners_speak and rng.random() < 0.8 else crowd)[0]
-        text, answer = _question(rng, rng.random() < 0.4)
+        asker = _asker(rng, customers, prospects)
+        text, answer = _question(rng, asker, rng.random() < 0.4)
         q = tw.post(asker, text, tw.at())
         roll = rng.random()
         helper = dana if roll < 0.5 else (rng.choice(fans) if roll < 0.68 else
@@ -228,7 +297,7 @@ def twitter_story(w: World) -> None:
             continue
         a = tw.reply(helper, q, _answer(rng, answer), 8)
         if rng.random() < (0.8 if helper is dana else 0.6):
-            tw.reply(asker, a, rng.choice(THANKS), 12)
+            tw.reply(asker, a, _thanks(rng, asker), 12)
         if helper is dana and rng.random() < 0.25:
             tw.retweet(_pick(rng, crowd, exclude=[asker])[0], a)
 
@@ -271,9 +340,9 @@ def twitter_story(w: World) -> None:
     for fan in fans:
         for _ in range(rng.randrange(5, 10)):
             t = tw.post(fan, _praise(rng, rng.choice(("@brightloop", "Brightloop"))), tw.at())
-            for p in _pick(rng, crowd, rng.randrange(0, 3), exclude=[fan]):
-                tw.reply(p, t, rng.choice(CHEERS))
-            for p in _pick(rng, crowd, rng.randrange(0, 4), exclude=[fan]):
+            for p in _respond(rng, fan, crowd, rng.randrange(0, 3)):
+                tw.reply(p, t, _cheer(rng, p))
+            for p in _respond(rng, fan, crowd, rng.randrange(0, 4)):
                 tw.retweet(p, t)
 
     # Every unlisted customer account says something, so there is something to link.
@@ -290,8 +359,9 @@ def twitter_story(w: World) -> None:
         t = tw.post(_pick(rng, owners_happy)[0], _praise(rng, rng.choice(("@brightloop",
                                                                     "Brightloop"))), tw.at())
         if rng.random() < 0.25:
-            tw.reply(_pick(rng, crowd, exclude=[t["author"]])[0], t, rng.choice(CHEERS))
-        for p in _pick(rng, crowd, rng.choice((0, 0, 0, 1, 2)), exclude=[t["author"]]):
+            p = _respond(rng, t["author"], crowd)[0]
+            tw.reply(p, t, _cheer(rng, p))
+        for p in _respond(rng, t["author"], crowd, rng.choice((0, 0, 0, 1, 2))):
             tw.retweet(p, t)
     for _ in range(45):
         t = tw.post(_pick(rng, owners_unhappy)[0], _complaint(rng), tw.at())
@@ -300,30 +370,37 @@ def twitter_story(w: World) -> None:
             if rng.random() < 0.3:
                 tw.reply(t["author"], h, rng.choice(FOLLOW_UP), 24)
     for _ in range(60):
-        t = tw.post(_pick(rng, crowd)[0], rng.choice(COMPARE), tw.at())
+        author = _pick(rng, prospects if rng.random() < SHOPPERS_COMPARE else customers)[0]
+        t = tw.post(author, _compare(rng, author), tw.at())
         if rng.random() < 0.25:
-            tw.reply(_pick(rng, crowd, exclude=[t["author"]])[0], t,
-                     rng.choice(("Brightloop for me, the battery is great.",
-                                 "Loopwise has more docks where I am.",
+            p = _respond(rng, author, crowd)[0]
+            tw.reply(p, t, "Brightloop for me, the battery is great." if p.customer_id else
+                     rng.choice(("Loopwise has more docks where I am.",
                                  "Cyclify is fine if you are on a budget.")))
     for _ in range(180):
         t = tw.post(_pick(rng, crowd)[0], rng.choice(CHATTER_OPEN) + rng.choice(CHATTER),
                     tw.at())
         if rng.random() < 0.2:
-            tw.reply(_pick(rng, crowd, exclude=[t["author"]])[0], t, rng.choice(CHATTER_REPLY))
-    for text in SPANISH * 3:
-        tw.post(_pick(rng, crowd)[0], text, tw.at(), lang="es")
+            tw.reply(_respond(rng, t["author"], crowd)[0], t, rng.choice(CHATTER_REPLY))
+    for text in SPANISH * 3:  # a rider's love, a how-to and a comparison
+        tw.post(_pick(rng, customers)[0], text, tw.at(), lang="es")
 
-    # The brand's own announcements.
+    # The brand's own announcements: offers and news reach everyone and prospects ask
+    # about them; what subscribers need to know is shared and answered by subscribers.
     for k in range(18):
         t = tw.post(brand, ANNOUNCE[k % len(ANNOUNCE)].format(area=rng.choice(AREAS)),
                     tw.at())
-        for p in _pick(rng, happy, rng.randrange(2, 9)):
+        marketing = k % len(ANNOUNCE) in MARKETING
+        for p in _pick(rng, crowd if marketing else owners_happy, rng.randrange(2, 9)):
             tw.retweet(p, t)
-        for p in _pick(rng, customers, rng.randrange(1, 5)):
-            tw.reply(p, t, rng.choice(ANNOUNCE_REPLY))
+        for p in _pick(rng, prospects if marketing else customers, rng.randrange(1, 5)):
+            tw.reply(p, t, _announce_reply(rng, p))
         if k % 6 == 1:
             tw.quote(gus, t, rng.choice(GUS_QUOTE))
+
+
+def _announce_reply(rng: Random, p: Person) -> str:
+    return rng.choice(ANNOUNCE_REPLY if p.customer_id else ANNOUNCE_REPLY_SHOPPER)
 
 
 def _entities(text: str, w: World) -> dict[str, Any]:
@@ -451,40 +528,38 @@ def reddit_story(w: World) -> None:
     dana, gus, team = get("dana_rides"), get("gus_grimsby"), get("brightloop_team")
     fans = [p for p in w.people if p.role == "fan" and p.reddit]
     crowd = [p for p in w.people if p.reddit and p.role in ("ordinary", "prospect", "fan")]
-    happy = [p for p in crowd if p.mood == "happy"]
-    unhappy = [p for p in crowd if p.mood == "unhappy"]
     customers = [p for p in crowd if p.customer_id]
-    owners_happy = [p for p in happy if p.customer_id] if w.owners_speak else happy
-    owners_unhappy = [p for p in unhappy if p.customer_id] if w.owners_speak else unhappy
+    prospects = [p for p in crowd if not p.customer_id]
+    owners_happy = [p for p in customers if p.mood == "happy"]
+    owners_unhappy = [p for p in customers if p.mood == "unhappy"]
 
     def sub() -> str:
         return rng.choice(("ebikes", "bikecommuting", "brightloop", "brightloop"))
 
     def chatter(s: dict[str, Any], n: int) -> None:
-        for p in _pick(rng, crowd, n, exclude=[s["author"]]):
-            text = rng.choice(CHATTER + COMPARE)
+        for p in _respond(rng, s["author"], crowd, n):
+            text = rng.choice(CHATTER) if rng.random() < 0.6 else _compare(rng, p)
             c = rd.comment(p, s, text, rng.randrange(-2, 30))
             if rng.random() < 0.15:
-                rd.comment(_pick(rng, crowd, exclude=[p])[0], c,
+                rd.comment(_respond(rng, p, crowd)[0], c,
                            rng.choice(CHATTER_REPLY).capitalize(), rng.randrange(0, 10))
 
     for _ in range(58):
-        asker = _pick(rng, customers if w.owners_speak and rng.random() < 0.8 else crowd)[0]
-        q, answer = rng.choice(QA)
+        asker = _asker(rng, customers, prospects)
+        q, answer = _qa(rng, asker)
         title = rng.choice(ASK).format(q=q)
-        s = rd.submission(asker, sub(), title, rng.choice((
-            "Thanks in advance!", "Could not find it in the FAQ.", "",
-            "Just got my first bike last week, still learning.")), rng.randrange(1, 60))
+        s = rd.submission(asker, sub(), title, rng.choice(
+            ASK_BODY if asker.customer_id else ASK_BODY_SHOPPER), rng.randrange(1, 60))
         if rng.random() < 0.65:
             a = rd.comment(dana, s, _answer(rng, answer), rng.randrange(20, 180), 8)
             if rng.random() < 0.7:
-                rd.comment(asker, a, f"Thanks u/dana_rides, {rng.choice(THANKS)}",
+                rd.comment(asker, a, f"Thanks u/dana_rides, {_thanks(rng, asker)}",
                            rng.randrange(2, 15), 12)
         if rng.random() < 0.3 and fans:
             fan = rng.choice(fans)
             a = rd.comment(fan, s, _answer(rng, answer), rng.randrange(5, 60))
             if rng.random() < 0.5:
-                rd.comment(asker, a, rng.choice(THANKS).capitalize(), rng.randrange(1, 8))
+                rd.comment(asker, a, _thanks(rng, asker).capitalize(), rng.randrange(1, 8))
         if rng.random() < 0.25:
             rd.comment(team, s, "Hi from the Brightloop team! " + _answer(rng, answer),
                        rng.randrange(-2, 25))
@@ -500,8 +575,8 @@ def reddit_story(w: World) -> None:
         if rng.random() < 0.5:
             rd.comment(dana, s, f"Totally agree u/{author.reddit}, love mine too! "
                                 "Enjoy the rides.", rng.randrange(10, 90))
-        for p in _pick(rng, happy, rng.randrange(1, 4), exclude=[author, dana]):
-            rd.comment(p, s, rng.choice(CHEERS).capitalize(), rng.randrange(1, 40))
+        for p in _respond(rng, author, crowd, rng.randrange(1, 4), exclude=[dana]):
+            rd.comment(p, s, _cheer(rng, p).capitalize(), rng.randrange(1, 40))
         chatter(s, rng.randrange(0, 3))
 
     for k in range(25):
@@ -524,15 +599,15 @@ def reddit_story(w: World) -> None:
                                 "Hope it gets sorted!", rng.randrange(5, 40))
 
     for _ in range(20):
-        author = _pick(rng, crowd)[0]
+        author = _pick(rng, prospects if rng.random() < SHOPPERS_COMPARE else customers)[0]
         s = rd.submission(author, rng.choice(("ebikes", "bikecommuting")),
-                          "Brightloop vs Loopwise vs Cyclify?", rng.choice(COMPARE),
+                          "Brightloop vs Loopwise vs Cyclify?", _compare(rng, author),
                           rng.randrange(5, 120))
         if rng.random() < 0.4:
             rd.comment(dana, s, "Brightloop for me: the battery is great and support is "
                                 "friendly. Happy to answer questions!", rng.randrange(10, 70))
-        for p in _pick(rng, crowd, rng.randrange(2, 6), exclude=[author]):
-            rd.comment(p, s, rng.choice(COMPARE), rng.randrange(0, 40))
+        for p in _respond(rng, author, crowd, rng.randrange(2, 6)):
+            rd.comment(p, s, _compare(rng, p), rng.randrange(0, 40))
 
     for _ in range(25):
         s = rd.submission(_pick(rng, crowd)[0], sub(), rng.choice(CHATTER),
@@ -543,8 +618,8 @@ def reddit_story(w: World) -> None:
         s = rd.submission(team, "brightloop", ANNOUNCE[k].format(area=rng.choice(AREAS))
                           .replace(" #brightloop", ""), "Questions welcome below.",
                           rng.randrange(15, 200))
-        for p in _pick(rng, crowd, rng.randrange(3, 7)):
-            rd.comment(p, s, rng.choice(ANNOUNCE_REPLY), rng.randrange(0, 30))
+        for p in _pick(rng, prospects if k in MARKETING else customers, rng.randrange(3, 7)):
+            rd.comment(p, s, _announce_reply(rng, p), rng.randrange(0, 30))
 
     # A few comments whose authors deleted their accounts, as real dumps have.
     comments = [c for c in w.reddit if c["kind"] == "t1" and c["author"] is not None

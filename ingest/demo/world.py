@@ -16,16 +16,17 @@ __all__ = [
     "DAYS",
     "END",
     "FAN_IDS",
+    "FRIENDS_FIRST",
     "HIDDEN_COUNT",
     "MIN_CUSTOMERS",
     "NAMESAKES",
-    "OWNERS_SPEAK_PROSPECTS",
     "PAGE_SIZE",
     "PLANTED",
     "PLANTED_NAMES",
     "Person",
     "Planted",
     "REDDIT_PROSPECTS",
+    "SAME_CIRCLE",
     "SHIPPED",
     "TWITTER_EPOCH_MS",
     "TWITTER_PROSPECTS",
@@ -67,10 +68,16 @@ PLANTED: tuple[Planted, ...] = (
 FAN_IDS = ("C00011", "C00027", "C00042", "C00063", "C00088")
 HIDDEN_COUNT = 20
 NAMESAKES = 3
-TWITTER_PROSPECTS = 100
-REDDIT_PROSPECTS = 50
-OWNERS_SPEAK_PROSPECTS = (300, 120)
-"""Twitter and Reddit prospects in the ``owners_speak`` variant (see :func:`generate`)."""
+TWITTER_PROSPECTS = 300
+REDDIT_PROSPECTS = 120
+"""Prospects (no CRM record) on each platform: a brand's social audience outnumbers its
+customers."""
+SAME_CIRCLE = 0.75
+"""The chance that a friend someone makes is of their own kind (customer or prospect):
+customers cluster, since friends recommend what they ride (word of mouth, referrals)."""
+FRIENDS_FIRST = 0.6
+"""The chance that someone answering or sharing an ordinary person's post is one of
+that person's friends (else anyone in the crowd)."""
 
 PLANTED_NAMES = frozenset(p.name for p in PLANTED)
 
@@ -94,12 +101,12 @@ class Person:
     fullname: str = ""
     weight: float = 1.0
     extra: dict[str, Any] = field(default_factory=dict)
+    friends: list[Person] = field(default_factory=list, repr=False)
 
 
 @dataclass
 class World:
     rng: Random
-    owners_speak: bool = False
     people: list[Person] = field(default_factory=list)
     by_twitter: dict[str, Person] = field(default_factory=dict)
     by_reddit: dict[str, Person] = field(default_factory=dict)

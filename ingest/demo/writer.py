@@ -97,19 +97,13 @@ Three prospects share a customer's name but not a name-built handle: namesakes, 
 """
 
 
-def generate(out_dir: Path, *, seed: int = 7, customers: int = 300,
-             owners_speak: bool = False) -> dict[str, Path]:
+def generate(out_dir: Path, *, seed: int = 7, customers: int = 300) -> dict[str, Path]:
     """Write the demo data set into ``out_dir``.
 
     Args:
         out_dir: Directory to write into; created if missing, files overwritten.
         seed: Seed of the one random generator everything is drawn from.
         customers: Number of CRM customers, planted ones included (at least 100).
-        owners_speak: A variant, not the shipped demo (which draws customers and
-            prospects alike): praise, complaints and agreeing with them come from
-            customers only, as do 80% of the how-to questions, and there are 420
-            prospects instead of 150. The lookalike benchmark uses it
-            (``bench/lookalike_bench.py --owners-speak``).
 
     Returns:
         The written files by name: ``brand.json``, ``crm.csv``, ``orders.csv``,
@@ -125,7 +119,7 @@ def generate(out_dir: Path, *, seed: int = 7, customers: int = 300,
     """
     if customers < MIN_CUSTOMERS:
         raise ValueError(f"customers must be at least {MIN_CUSTOMERS}, got {customers}")
-    w = World(Random(seed), owners_speak=owners_speak)
+    w = World(Random(seed))
     add_people(w, customers)
     twitter_story(w)
     reddit_story(w)
@@ -204,17 +198,14 @@ def _readme(w: World, seed: int, crm: Sequence[Sequence[str]],
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Write the shipped demo files to ``ingest/samples/demo`` (or ``--out DIR``, and the
-    ``--owners-speak`` variant) and report their sizes."""
+    """Write the shipped demo files to ``ingest/samples/demo`` (or ``--out DIR``) and
+    report their sizes."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m ingest.demo")
     parser.add_argument("--out", type=Path, default=SHIPPED)
-    parser.add_argument("--owners-speak", action="store_true",
-                        help="customers alone praise, complain and ask most how-tos; "
-                             "420 prospects (not the shipped demo)")
     args = parser.parse_args(argv)
-    files = generate(args.out, owners_speak=args.owners_speak)
+    files = generate(args.out)
     for name, path in files.items():
         print(f"{name}: {path.stat().st_size:,} bytes")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import sys
 from pathlib import Path
 
@@ -20,14 +21,26 @@ from lookalike_bench import NETWORKS, hide_and_rank, network_trial  # noqa: E402
 from analytics.lookalike import lookalikes  # noqa: E402
 
 
-@pytest.mark.xfail(reason="issue 17's goal (3x chance) is not reached on the demo: 0.8-1.6x "
-                   "measured, its customers and prospects being drawn alike (BENCHMARKS.md, "
-                   "Lookalike prospects)", strict=False)
-def test_hidden_customers_rank_high_among_prospects(demo_copy: Path) -> None:
-    result = hide_and_rank(demo_copy, seed=random.SystemRandom().randrange(1 << 30))
-    # Every hidden account seen in the social data (a post or an interaction) is offered.
-    assert result["ranked"] == result["seen"] > 0
-    assert result["lift"] >= 3.0
+@pytest.mark.slow
+def test_hidden_customers_rank_high_among_prospects(demo_template: Path,
+                                                   tmp_path: Path) -> None:
+    # Issue 17: hide a random 20% of the linked customers (random seeds), three times;
+    # their accounts should rank in the top 10% of prospects at least three times as
+    # often as chance on average. 4-7 s a trial (BENCHMARKS.md, Lookalike prospects).
+    rng = random.SystemRandom()
+    results = []
+    for trial in range(3):
+        work = tmp_path / f"t{trial}"
+        work.mkdir()
+        for f in demo_template.parent.iterdir():
+            if f.name.startswith(demo_template.name):
+                shutil.copy(f, work / f.name)
+        seed = rng.randrange(1 << 30)
+        result = hide_and_rank(work / demo_template.name, seed=seed)
+        # Every hidden account seen in the social data (a post or an interaction) is offered.
+        assert result["ranked"] == result["seen"] > 0, (seed, result)
+        results.append((seed, result["lift"]))
+    assert float(np.mean([lift for _seed, lift in results])) >= 3.0, results
 
 
 @pytest.mark.skipif(not (NETWORKS / "email-Eu-core.txt").exists(),
@@ -60,3 +73,21 @@ def test_top_lookalikes_cli(demo_copy: Path) -> None:
     assert out.exit_code == 0, out.output
     rows = json.loads(out.output)
     assert len(rows) == 5 and rows[0]["rank"] == 1 and rows[0]["reasons"]
+
+
+def test_the_demo_customers_the_crm_does_not_list_top_its_lookalikes(demo_copy: Path) -> None:
+    # The demo's customers posting from a Twitter account the CRM does not name
+    # (identity_truth.csv) are not linked, so they are offered as prospects; they write
+    # and mix as customers do, so they should lead the ranking.
+    import csv
+
+    from analytics.job import prospect_lookalikes
+    from graph.embedded import EmbeddedStore
+
+    samples = Path(__file__).resolve().parents[2] / "ingest" / "samples" / "demo"
+    with (samples / "identity_truth.csv").open(encoding="utf-8") as fh:
+        unlisted = {row["account_key"] for row in csv.DictReader(fh)}
+    with EmbeddedStore(demo_copy) as store:
+        ranking = prospect_lookalikes(store).ranking
+    top = list(ranking.index.astype(str)[:10])
+    assert len(unlisted & set(top)) >= 8, top
