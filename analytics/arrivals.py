@@ -21,7 +21,7 @@ from analytics.job import sentiment_model_path
 from graph.model import Post
 from ingest.loader import Unit
 
-__all__ = ["ArrivalSentiment"]
+__all__ = ["ArrivalSentiment", "arrival_sentiment"]
 
 
 class ArrivalSentiment:
@@ -34,6 +34,7 @@ class ArrivalSentiment:
     def __init__(self, location: str) -> None:
         from analytics.sentiment import TrainedSentimentModel, VaderScorer
 
+        self.location = location
         path = sentiment_model_path(location)
         self.scorer: Any
         if path.exists():
@@ -43,6 +44,11 @@ class ArrivalSentiment:
             self.scorer = VaderScorer()
             self.model = "vader"
         self.scored = 0
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        """Pickled as its location: another process (``follow``'s pool) loads the model
+        once and keeps it."""
+        return arrival_sentiment, (self.location,)
 
     def score(self, posts: Sequence[Post]) -> list[Post]:
         """The posts with their sentiment (those that have one already are kept)."""
@@ -63,3 +69,14 @@ class ArrivalSentiment:
         scored = self.score([u.records[i] for u, i in where])  # type: ignore[misc]
         for (unit, i), post in zip(where, scored, strict=True):
             unit.records[i] = post
+
+
+_LOADED: dict[str, ArrivalSentiment] = {}
+
+
+def arrival_sentiment(location: str) -> ArrivalSentiment:
+    """This process's :class:`ArrivalSentiment` for ``location`` (loaded once)."""
+    found = _LOADED.get(location)
+    if found is None:
+        found = _LOADED[location] = ArrivalSentiment(location)
+    return found

@@ -31,7 +31,7 @@ class ServeStreams:
             MonitorFile.beside(settings.db), self._submit,
             settings=lambda: get_settings().model_dump(),
             rejects_dir=lambda: get_settings().resolved_rejects_dir(),
-            prepare=self._prepare)
+            prepare=self._prepare, writing=self._writing)
         self._db = str(settings.db)
         self._scorer: Any = None
         if self.enabled:
@@ -46,6 +46,14 @@ class ServeStreams:
 
             self._scorer = ArrivalSentiment(self._db)
         self._scorer(units)
+
+    @staticmethod
+    def _writing(store: Any) -> Any:
+        """Each stream batch tells the server's kept care queue what it wrote, which
+        then brings itself up to date from the batch alone (``CareQueueIndex.writing``)."""
+        from api.carequeue import care_index
+
+        return care_index(store).writing()
 
     def _monitor_round(self, store: Any, payload: dict[str, Any], report: Any
                        ) -> dict[str, Any]:

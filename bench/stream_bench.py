@@ -12,10 +12,13 @@ This process follows the stream as ``scrm serve`` will: the Mastodon connector's
 reader and parser (:func:`ingest.connectors.mastodon.stream_statuses`), micro-batches
 through the loader (:func:`ingest.connectors.follow.follow`, 0.25 s), sentiment scored
 on arrival and written with the posts (:class:`analytics.arrivals.ArrivalSentiment`,
-VADER). Another thread, on a
-sibling connection, brings the kept care queue up to date the way GraphQL's ``careQueue``
-does after a write (:class:`api.carequeue.CareQueueIndex`: from what was written since)
-every 50 ms and notes when each negative post first appears.
+VADER), each batch telling the kept care queue what it wrote, as the server's stream job
+does (:meth:`api.carequeue.CareQueueIndex.writing`; ``--full-updates``: not told, so
+each update reads every brand post). Another thread, on a sibling connection, brings the
+kept care queue up to date the way GraphQL's ``careQueue`` does after a write
+(:class:`api.carequeue.CareQueueIndex`: from the batches told) every 50 ms and notes when
+each negative post first appears. ``--workers N`` parses and scores in N spawned processes
+(``follow(pool=...)``) instead of a thread of this one.
 
 Reported: posts/s from the first event to the last commit, and the p50/p90/p99/max time
 from a post's ``created_at`` to the end of the care queue read that first showed it.
@@ -25,9 +28,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
+import multiprocessing
 import os
 import platform
+import resource
 import shutil
 import socket
 import subprocess
@@ -35,6 +41,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -160,6 +167,7 @@ class _EachCallLocked:
 
     def __init__(self, store: Any, lock: threading.Lock) -> None:
         self._store, self._lock = store, lock
+        self.waited = 0.0  # seconds spent waiting for the lock (a commit), all calls
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._store, name)
@@ -167,13 +175,16 @@ class _EachCallLocked:
             return value
 
         def locked(*args: Any, **kwargs: Any) -> Any:
+            asked = time.monotonic()
             with self._lock:
+                self.waited += time.monotonic() - asked
                 return value(*args, **kwargs)
         return locked
 
 
 def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
-        overlap: bool = False) -> dict[str, Any]:
+        overlap: bool = False, full_updates: bool = False, workers: int = 0
+        ) -> dict[str, Any]:
     import httpx
     import pandas as pd
 
@@ -181,7 +192,7 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
     from api.carequeue import care_index
     from graph.embedded import EmbeddedStore
     from ingest.connectors.base import PollContext
-    from ingest.connectors.follow import follow
+    from ingest.connectors.follow import follow, prepared_units
     from ingest.connectors.http import Http
     from ingest.connectors.mastodon import status_records, stream_statuses
     from ingest.loader import RejectsWriter
@@ -202,6 +213,8 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
     done = threading.Event()
     reads: list[float] = []  # from asking to answer, the wait for a commit included
     updates: list[float] = []  # the kept queue's update alone
+    own: list[float] = []  # the same, less the waits for a commit
+    cpus: list[float] = []  # the CPU time the observing thread spent on it
     # care-queue reads and commits wait for each other: LadybugDB 0.22 loses sentiment
     # updates committed while another connection reads (tests/store/
     # test_read_while_writing.py); ``--overlap`` lets them run together to show it
@@ -218,10 +231,12 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
         try:
             while True:
                 finished = done.is_set()
-                started = time.monotonic()
+                started, thread0, waited = time.monotonic(), time.thread_time(), calls.waited
                 index.refresh(calls)  # what GraphQL's careQueue does after a write
                 waiting = index.waiting_posts()
                 updates.append(time.monotonic() - started)
+                own.append(updates[-1] - (calls.waited - waited))
+                cpus.append(time.thread_time() - thread0)
                 now = time.time()
                 reads.append(time.monotonic() - started)
                 for post_key, created_at in waiting:
@@ -234,23 +249,40 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
             reader.close()
 
     watcher = threading.Thread(target=observe, daemon=True)
-    cpu0, load0 = time.process_time(), os.getloadavg()[0]
     scorer = ArrivalSentiment(str(db))
+    records = functools.partial(status_records, host=host)
+    pool = None
+    if workers > 0:  # parsing and scoring in other processes, loaded before the stream
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        warm = [_status(_templates()[0][0], 0, "warming up")]
+        for loading in [pool.submit(prepared_units, 1, warm, records, "warm", scorer)
+                        for _ in range(workers)]:
+            loading.result()
+    cpu0, load0 = time.process_time(), os.getloadavg()[0]
     with httpx.Client(timeout=30) as client:
         ctx = PollContext(http=Http(client, base), options={"tag": BRAND}, cursor=None,
                           source_file="monitor:bench")
         rejects = RejectsWriter(workdir / "stream-bench.rejects.jsonl")
         watcher.start()
         started = time.monotonic()
-        report = follow(writer, stream_statuses(ctx, seconds=3600),
-                        lambda s: status_records(s, host), source="mastodon",
-                        source_file="monitor:bench", rejects=rejects, prepare=scorer)
+        # each batch tells the kept queue what it wrote, as the server's stream job does
+        report = follow(writer, stream_statuses(ctx, seconds=3600), records,
+                        source="mastodon", source_file="monitor:bench", rejects=rejects,
+                        prepare=scorer, pool=pool,
+                        writing=None if full_updates else care_index(store).writing)
         seconds = time.monotonic() - started
         rejects.close()
     done.set()
     watcher.join()
+    workers_cpu = 0.0
+    if pool is not None:  # their CPU: counted once they are reaped (the source is not yet)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        pool.shutdown()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        workers_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     source.wait(timeout=30)
     final = care_index(store)
+    batch_updates, all_updates = final.batch_updates, final.updates
     final.refresh(store)
     negative = final.size
     unscored = int(store.post_frame(None, None)["sentiment"].isna().sum())
@@ -264,6 +296,7 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
         "batches": report.batches, "seconds": round(seconds, 2),
         "posts_per_s": round(report.loaded / seconds, 1), "rate": rate,
         "checkpoint_every": checkpoint_every, "overlap": overlap,
+        "full_updates": full_updates, "workers": workers,
         "unscored": unscored,
         "in_queue": negative, "observed": len(lat),
         "p50": round(float(lat.quantile(0.5)), 3), "p90": round(float(lat.quantile(0.9)), 3),
@@ -272,12 +305,23 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
         "queue_read_max": round(max(reads), 3),
         "queue_update_p50": round(float(pd.Series(updates).quantile(0.5)), 3),
         "queue_update_max": round(max(updates), 3),
+        "queue_update_p99": round(float(pd.Series(updates).quantile(0.99)), 3),
+        # less the waits for a commit, and the CPU the update itself took (p50 / p99)
+        "queue_update_own_p50_p99": [round(float(pd.Series(own).quantile(q)), 3)
+                                     for q in (0.5, 0.99)],
+        "queue_update_cpu_p50_p99": [round(float(pd.Series(cpus).quantile(q)), 3)
+                                     for q in (0.5, 0.99)],
+        "queue_updates_from_batches": batch_updates,
+        "queue_updates_whole": all_updates - batch_updates,
         "commit_posts_p50": int(pd.Series(writer.posts).quantile(0.5)),
         "commit_s_p50": round(float(writes.quantile(0.5)), 3),
         "commit_s_max": round(float(writes.max()), 3),
         "commit_ms_per_post_p50": round(float(per_post.quantile(0.5)) * 1000, 3),
         "commit_lock_wait_s": round(sum(writer.waits), 1),
+        # this process, and the processes that parsed and scored (``--workers``)
         "cpu_s": round(cpu, 1), "cpu_ms_per_post": round(cpu / max(report.loaded, 1) * 1000, 3),
+        "workers_cpu_s": round(workers_cpu, 1),
+        "all_cpu_ms_per_post": round((cpu + workers_cpu) / max(report.loaded, 1) * 1000, 3),
         "load_avg_start_end": [round(load0, 1), round(os.getloadavg()[0], 1)],
     }
 
@@ -308,6 +352,12 @@ def main() -> None:
     ap.add_argument("--overlap", action="store_true",
                     help="care-queue reads overlap commits (loses sentiment updates: see "
                          "tests/store/test_read_while_writing.py)")
+    ap.add_argument("--full-updates", action="store_true",
+                    help="batches tell the kept queue nothing: each update reads every brand "
+                         "post (as before the queue was kept from the batches)")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="processes that parse and score the stream's batches (0: a thread of "
+                         "this process, sharing its GIL with the writer) [0]")
     ap.add_argument("--out", type=Path, default=Path("bench/out"))
     ap.add_argument("--fake-source", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--write", action="store_true", help="append the results to BENCHMARKS.md")
@@ -320,7 +370,8 @@ def main() -> None:
     results = []
     for every in args.checkpoint_every or [0.0]:
         for rate in rates:
-            result = run(args.posts, rate, args.out, every, args.overlap)
+            result = run(args.posts, rate, args.out, every, args.overlap, args.full_updates,
+                         args.workers)
             print(json.dumps(result), flush=True)
             results.append(result)
     table = _table(results)

@@ -370,6 +370,19 @@ class GraphStore(Protocol):
         """Per conversation the brand posted in: conversation_key, last_brand_post_at."""
         ...
 
+    def brand_posts_among(self, terms: Sequence[str], keys: Sequence[str]) -> pd.DataFrame:
+        """What :meth:`brand_posts` and :meth:`brand_reply_times` hold now about these
+        (just written) posts, without reading the others: those of them that address the
+        brand, the posts that sit in the conversation of a brand post among them, and,
+        with ``by_brand`` true, those of them a brand account wrote. Columns: key,
+        author_key, sentiment, created_at, kind, conversation_key, by_brand
+        (``graph.views.BRAND_AMONG_COLUMNS``)."""
+        ...
+
+    def replies_to(self, keys: Sequence[str]) -> list[str]:
+        """The keys of the posts that reply to one of these posts (each once)."""
+        ...
+
     def author_activity(self) -> pd.DataFrame:
         """Per author: author_key, posts (count), last_post_at, accepted_answers."""
         ...

@@ -10,7 +10,7 @@ passes its own conversion (``to_time``: a stored time as an aware UTC datetime;
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -26,9 +26,9 @@ from graph.store import (
     TimelineFilter,
 )
 
-__all__ = ["ENGAGEMENT_COLUMNS", "POST_FRAME_COLUMNS", "PURCHASE_FRAME_COLUMNS",
-           "TOPIC_AUTHOR_COLUMNS", "account_view", "candidate_rows", "check_decision",
-           "post_frame_columns",
+__all__ = ["BRAND_AMONG_COLUMNS", "ENGAGEMENT_COLUMNS", "POST_FRAME_COLUMNS",
+           "PURCHASE_FRAME_COLUMNS", "TOPIC_AUTHOR_COLUMNS", "account_view",
+           "brand_posts_among", "candidate_rows", "check_decision", "post_frame_columns",
            "customer_view", "decision_key", "delivery_rows", "delivery_view",
            "checked_marker", "first_engagements", "interaction", "linked_account", "purchase_rows",
            "subscription_row", "subscription_view", "texts_by_conversation", "thread_posts",
@@ -57,6 +57,42 @@ def post_frame_columns(columns: Sequence[str] | None) -> list[str]:
 PURCHASE_FRAME_COLUMNS = ("customer_id", "amount", "purchased_at")
 TOPIC_AUTHOR_COLUMNS = ("author_key", "posts")
 ENGAGEMENT_COLUMNS = ("account_key", "first_at")
+BRAND_AMONG_COLUMNS = ("key", "author_key", "sentiment", "created_at", "kind",
+                       "conversation_key", "by_brand")
+
+
+def brand_posts_among(posts: pd.DataFrame, brand: Collection[str], terms: Sequence[str], *,
+                      mentioning: Collection[str], replying: Collection[str],
+                      brand_started: Collection[str], thread: pd.DataFrame | None
+                      ) -> pd.DataFrame:
+    """``GraphStore.brand_posts_among`` from what an adapter read about the written
+    posts: ``posts`` (key, author_key, sentiment, created_at, kind, conversation_key,
+    text, title), the brand account keys, which of them mention a brand account or reply
+    to a brand post, the conversations (among theirs) a brand post started, and
+    ``thread``: the posts of the conversations the brand posts among them started."""
+    lowered = [t.lower() for t in dict.fromkeys(terms) if t]
+    by_brand = posts["author_key"].isin(list(brand)).to_numpy(dtype=bool)
+
+    def names_a_term(text: Any, title: Any) -> bool:
+        said = (str(text).lower() if isinstance(text, str) else "",
+                str(title).lower() if isinstance(title, str) else "")
+        return any(t in said[0] or t in said[1] for t in lowered)
+
+    named = [names_a_term(t, h) for t, h in zip(posts["text"], posts["title"], strict=True)] \
+        if lowered else [False] * len(posts)
+    addresses = (posts["key"].isin(list(mentioning)) | posts["key"].isin(list(replying))
+                 | posts["conversation_key"].isin(list(brand_started))).to_numpy(dtype=bool) \
+        | pd.Series(named, dtype=bool).to_numpy()
+    columns = list(BRAND_AMONG_COLUMNS[:-1])
+    parts = [posts.loc[addresses & ~by_brand, columns].assign(by_brand=False)]
+    if thread is not None and len(thread):
+        parts.append(thread.loc[~thread["author_key"].isin(list(brand)), columns].assign(
+            by_brand=False))
+    parts.append(posts.loc[by_brand, columns].assign(by_brand=True))
+    found = [p for p in parts if len(p)]
+    if not found:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in BRAND_AMONG_COLUMNS})
+    return pd.concat(found, ignore_index=True).drop_duplicates("key").reset_index(drop=True)
 
 
 # ------------------------------------------------------------------ people and accounts

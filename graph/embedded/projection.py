@@ -23,6 +23,7 @@ from graph.store import (
     ACCOUNT_PROFILE_COLUMNS,
 )
 from graph.understanding import tone, understanding_table
+from graph.views import brand_posts_among
 
 
 class ProjectionMixin(EmbeddedBase):
@@ -338,6 +339,31 @@ class ProjectionMixin(EmbeddedBase):
         frame: pd.DataFrame = kept.set_column(index, "sentiment", sentiment).to_pandas(
             types_mapper=pd.ArrowDtype)
         return frame
+
+    def brand_posts_among(self, terms: Sequence[str], keys: Sequence[str]) -> pd.DataFrame:
+        keys = list(dict.fromkeys(keys))
+        posts = self._arrow_df(q.POSTS_AMONG, {"keys": keys})
+        brand = {r["k"] for r in self._rows(q.BRAND_ACCOUNT_KEYS)}
+        if posts.empty:
+            return brand_posts_among(posts.assign(text=None, title=None), brand, terms,
+                                     mentioning=(), replying=(), brand_started=(),
+                                     thread=None)
+        conversations = list(dict.fromkeys(posts["conversation_key"].dropna().astype(str)))
+        started = {r["key"] for r in self._rows(q.BRAND_POSTS_AMONG,
+                                                {"keys": conversations})} \
+            if conversations and brand else set()
+        written = posts.loc[posts["author_key"].isin(list(brand)), "key"].astype(str).tolist()
+        return brand_posts_among(
+            posts, brand, terms,
+            mentioning={r["key"] for r in self._rows(q.MENTIONING_BRAND_FROM, {
+                "low": int(posts["o"].min())})} & set(keys),
+            replying={r["key"] for r in self._rows(q.REPLYING_TO_BRAND_AMONG, {"keys": keys})},
+            brand_started=started,
+            thread=self._arrow_df(q.THREAD_POSTS_OF, {"keys": written}) if written else None)
+
+    def replies_to(self, keys: Sequence[str]) -> list[str]:
+        return [r["key"] for r in self._rows(q.REPLIES_TO,
+                                             {"keys": list(dict.fromkeys(keys))})]
 
     def post_details(self, keys: Sequence[str]) -> pd.DataFrame:
         frame = self._df(

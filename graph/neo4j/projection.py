@@ -14,6 +14,7 @@ from graph.store import (
     ACCOUNT_PROFILE_COLUMNS,
 )
 from graph.understanding import tone, understanding_table
+from graph.views import brand_posts_among
 
 
 class ProjectionMixin(Neo4jBase):
@@ -85,7 +86,9 @@ class ProjectionMixin(Neo4jBase):
             rows.extend(self._read(q.TERM_POSTS, {"term": term}))
         frame = pd.DataFrame(rows, columns=columns).drop_duplicates("key")
         brand = {r["key"] for r in self._read(q.BRAND_ACCOUNT_KEYS)}
-        frame = frame[~frame["author_key"].isin(brand)]
+        # positions again: the times below are set by position (a brand post left out
+        # of the middle made every later post's time NaT)
+        frame = frame[~frame["author_key"].isin(brand)].reset_index(drop=True)
         frame["created_at"] = timestamps(frame["created_at"].tolist())
         frame["sentiment"] = pd.to_numeric(frame["sentiment"], errors="coerce").astype("float64")
         reply_keys = frame.loc[frame["kind"].isin(["reply", "comment"]), "key"].tolist()
@@ -96,6 +99,43 @@ class ProjectionMixin(Neo4jBase):
         frame = frame.merge(parents, on="key", how="left") if len(parents) else \
             frame.assign(parent_author_key=None)
         return frame.reset_index(drop=True)
+
+    def brand_posts_among(self, terms: Sequence[str], keys: Sequence[str]) -> pd.DataFrame:
+        keys = list(dict.fromkeys(keys))
+        rows: Rows = []
+        for chunk in chunks(keys, self.batch_size):
+            rows.extend(self._read(q.POSTS_AMONG, {"keys": list(chunk)}))
+        posts = pd.DataFrame(rows, columns=["key", "author_key", "sentiment", "created_at",
+                                            "kind", "conversation_key", "text", "title"])
+        brand = {r["key"] for r in self._read(q.BRAND_ACCOUNT_KEYS)}
+
+        def keys_of(query: str, among: list[str]) -> set[str]:
+            return {r["key"] for chunk in chunks(among, self.batch_size)
+                    for r in self._read(query, {"keys": list(chunk)})}
+
+        conversations = list(dict.fromkeys(posts["conversation_key"].dropna().astype(str)))
+        written = posts.loc[posts["author_key"].isin(list(brand)), "key"].astype(str).tolist()
+        thread = None
+        if written:
+            thread = pd.DataFrame([r for chunk in chunks(written, self.batch_size)
+                                   for r in self._read(q.THREAD_POSTS_OF, {"keys": list(chunk)})],
+                                  columns=["key", "author_key", "sentiment", "created_at", "kind",
+                                           "conversation_key"])
+            thread["created_at"] = timestamps(thread["created_at"].tolist())
+            thread["sentiment"] = pd.to_numeric(thread["sentiment"], errors="coerce").astype(
+                "float64")
+        posts["created_at"] = timestamps(posts["created_at"].tolist())
+        posts["sentiment"] = pd.to_numeric(posts["sentiment"], errors="coerce").astype("float64")
+        return brand_posts_among(
+            posts, brand, terms, mentioning=keys_of(q.MENTIONING_BRAND_AMONG, keys),
+            replying=keys_of(q.REPLYING_TO_BRAND_AMONG, keys),
+            brand_started=keys_of(q.BRAND_POSTS_AMONG, conversations) if brand else set(),
+            thread=thread)
+
+    def replies_to(self, keys: Sequence[str]) -> list[str]:
+        return list(dict.fromkeys(
+            r["key"] for chunk in chunks(list(dict.fromkeys(keys)), self.batch_size)
+            for r in self._read(q.REPLIES_TO, {"keys": list(chunk)})))
 
     def post_details(self, keys: Sequence[str]) -> pd.DataFrame:
         rows: Rows = []

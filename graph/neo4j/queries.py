@@ -805,3 +805,41 @@ BLANK_POST_TEXTS = (
     "UNWIND $keys AS k MATCH (p:Post {key: k}) SET p.text = '', p.title = null, p.url = null "
     "RETURN count(p) AS n"
 )
+
+# What a care-queue update reads about the posts a batch wrote (brand_posts_among): each
+# starts from the written posts' keys, never from every post.
+POSTS_AMONG = """\
+UNWIND $keys AS k
+MATCH (p:Post {key: k})
+RETURN p.key AS key, p.author_key AS author_key, p.sentiment AS sentiment,
+       p.created_at AS created_at, p.kind AS kind, p.conversation_key AS conversation_key,
+       p.text AS text, p.title AS title"""
+
+MENTIONING_BRAND_AMONG = """\
+UNWIND $keys AS k
+MATCH (p:Post {key: k})-[:MENTIONS]->(b:Account)
+WHERE b.is_brand
+RETURN DISTINCT p.key AS key"""
+
+REPLYING_TO_BRAND_AMONG = """\
+UNWIND $keys AS k
+MATCH (p:Post {key: k})-[:REPLY_TO]->(:Post)<-[:POSTED]-(b:Account)
+WHERE b.is_brand
+RETURN DISTINCT p.key AS key"""
+
+BRAND_POSTS_AMONG = """\
+UNWIND $keys AS k
+MATCH (b:Account)-[:POSTED]->(r:Post {key: k})
+WHERE b.is_brand
+RETURN DISTINCT r.key AS key"""
+
+THREAD_POSTS_OF = """\
+UNWIND $keys AS k
+MATCH (:Conversation {key: k})<-[:IN_CONVERSATION]-(p:Post)
+RETURN p.key AS key, p.author_key AS author_key, p.sentiment AS sentiment,
+       p.created_at AS created_at, p.kind AS kind, p.conversation_key AS conversation_key"""
+
+REPLIES_TO = """\
+UNWIND $keys AS k
+MATCH (c:Post)-[:REPLY_TO]->(:Post {key: k})
+RETURN DISTINCT c.key AS key"""

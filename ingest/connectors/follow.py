@@ -8,8 +8,11 @@ forgotten-person filter. Parsing and ``prepare`` (sentiment on arrival) run on a
 of their own, so the writer commits one batch while the next is made; batches that
 wait for the writer are committed together (up to ``max_batch`` items), so a writer
 that fell behind catches up with fewer, larger commits. ``on_loaded`` sees each
-committed batch's posts. The reader waits when ``max_pending`` items are queued, so a
-writer that falls behind slows the stream instead of filling memory.
+committed batch's posts, and ``writing`` (the kept care queue's) is told each batch's
+posts so that the queue is brought up to date from the batch alone; with a ``pool`` (a
+process pool) the parsing and scoring run in another process, leaving this process's
+GIL to the writer and the readers. The reader waits when ``max_pending`` items are
+queued, so a writer that falls behind slows the stream instead of filling memory.
 
 Streamed items do not move a source's cursor (a stream has no way back and its order
 is not id order): the next REST catch-up reads from the last REST cursor.
@@ -21,16 +24,18 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 from graph.model import Post, Record
 from graph.store import GraphStore
 from ingest.connectors.base import item_unit
-from ingest.loader import RejectsWriter, Unit, load_units
+from ingest.loader import FileReport, RejectsWriter, Unit, load_units
 
-__all__ = ["FollowReport", "follow"]
+__all__ = ["FollowReport", "Writing", "follow", "prepared_units", "written"]
 
 log = logging.getLogger(__name__)
 _END = object()
@@ -49,11 +54,44 @@ class FollowReport:
     error: str | None = None
 
 
+#: opened around a write of posts; gives what is told the written posts' keys and how
+#: many of them were new (``CareQueueIndex.writing``)
+Writing = Callable[[], AbstractContextManager[Callable[[Sequence[str], int], None]]]
+
+
+def written(store: GraphStore, units: list[Unit], writing: Writing | None, *, source: str,
+            source_file: str, rejects: RejectsWriter, batch_size: int) -> FileReport:
+    """``load_units`` of ``units``, inside ``writing()`` when given, which is then told
+    what was written."""
+    if writing is None:
+        return load_units(store, iter(units), source=source, source_file=source_file,
+                          rejects=rejects, batch_size=batch_size)
+    with writing() as tell:
+        result = load_units(store, iter(units), source=source, source_file=source_file,
+                            rejects=rejects, batch_size=batch_size)
+        tell([r.key for u in units for r in u.records if isinstance(r, Post)],
+             result.created.get("posts", 0))
+    return result
+
+
+def prepared_units(first: int, items: list[Any], to_records: Callable[[Any], list[Record]],
+                   source_file: str, prepare: Callable[[list[Unit]], None] | None
+                   ) -> list[Unit]:
+    """A batch of stream items as loader units numbered from ``first``, prepared (run on
+    :func:`follow`'s preparing thread, or in its ``pool``)."""
+    units = [item_unit(n, item, to_records, source_file)
+             for n, item in enumerate(items, start=first)]
+    if prepare is not None:
+        prepare(units)
+    return units
+
+
 def follow(store: GraphStore, items: Iterator[Any], to_records: Callable[[Any], list[Record]],
            *, source: str, source_file: str, rejects: RejectsWriter,
            flush_seconds: float = 0.25, max_batch: int = 5_000, max_pending: int = 50_000,
            prepare: Callable[[list[Unit]], None] | None = None,
            on_loaded: Callable[[GraphStore, list[Post]], None] | None = None,
+           writing: Writing | None = None, pool: Executor | None = None,
            stop: Callable[[], bool] = lambda: False) -> FollowReport:
     """Write a stream's items as they come, until it ends or ``stop()``.
 
@@ -66,6 +104,14 @@ def follow(store: GraphStore, items: Iterator[Any], to_records: Callable[[Any], 
         prepare: Called with each batch's units before they are written (sentiment on
             arrival: the scores are written with the posts).
         on_loaded: Called with each committed batch's posts.
+        writing: Opened around each batch's write; what it gives is told the keys of the
+            batch's posts and how many of them were new once they are committed
+            (:meth:`api.carequeue.CareQueueIndex.writing`: the care queue is then brought
+            up to date from the batch).
+        pool: Where each batch is parsed and prepared (:func:`prepared_units`) instead of
+            on a thread here: a process pool leaves this process's GIL to the writer
+            (``to_records`` and ``prepare`` must then pickle, e.g. a ``functools.partial``
+            of a module function and :class:`analytics.arrivals.ArrivalSentiment`).
 
     Returns:
         Counts, and the error that ended the stream, if one did.
@@ -115,12 +161,12 @@ def follow(store: GraphStore, items: Iterator[Any], to_records: Callable[[Any], 
                         ended = True
                         break
                     batch.append(item)
-                units = []
-                for item in batch:
-                    n += 1
-                    units.append(item_unit(n, item, to_records, source_file))
-                if prepare is not None:
-                    prepare(units)
+                if pool is None:
+                    units = prepared_units(n + 1, batch, to_records, source_file, prepare)
+                else:  # this thread waits without the GIL while another process works
+                    units = pool.submit(prepared_units, n + 1, batch, to_records,
+                                        source_file, prepare).result()
+                n += len(batch)
                 ready.put(units)
         except BaseException as exc:  # raised on the writer's thread
             ready.put(exc)
@@ -155,8 +201,8 @@ def follow(store: GraphStore, items: Iterator[Any], to_records: Callable[[Any], 
                 carried = more
                 break
             units = units + more
-        result = load_units(store, iter(units), source=source, source_file=source_file,
-                            rejects=rejects, batch_size=max(len(units) * 8, 1_000))
+        result = written(store, units, writing, source=source, source_file=source_file,
+                         rejects=rejects, batch_size=max(len(units) * 8, 1_000))
         report.read += result.read
         report.loaded += result.loaded
         report.rejected += result.rejected

@@ -24,7 +24,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,12 +38,13 @@ from graph.store import GraphStore
 from ingest.connectors import get_connector
 from ingest.connectors.base import PollContext, item_unit
 from ingest.connectors.bluesky import jetstream_records
+from ingest.connectors.follow import written
 from ingest.connectors.http import Http, SourceUnavailable, backoff_seconds, private_address
 from ingest.connectors.jetstream import _GAP_US, concerns
 from ingest.connectors.mastodon import status_records, stream_statuses
 from ingest.connectors.runner import credentials_for, poll_monitor
 from ingest.connectors.state import Monitor, MonitorStore
-from ingest.loader import RejectsWriter, Unit, load_units, now_stamp
+from ingest.loader import RejectsWriter, Unit, now_stamp
 
 __all__ = ["StreamFollower", "is_streaming"]
 
@@ -230,12 +232,17 @@ class StreamFollower:
             every connection and flush.
         rejects_dir: Where malformed items go.
         prepare: Sees each batch's units before they are written (sentiment on arrival).
+        writing: Opened around each stream batch's write to a store, and told what it
+            wrote (``follow.Writing``; the server's care queue is then brought up to
+            date from the batch).
         flush_seconds: Longest an item waits in a buffer before a ``stream`` job.
     """
 
     def __init__(self, states: MonitorStore, submit: Callable[[dict[str, Any]], Any], *,
                  settings: Callable[[], Mapping[str, Any]], rejects_dir: Callable[[], Path],
                  prepare: Callable[[list[Unit]], None] | None = None,
+                 writing: Callable[[GraphStore], AbstractContextManager[
+                     Callable[[Sequence[str], int], None]]] | None = None,
                  flush_seconds: float = 0.25, sync_seconds: float = 2.0,
                  backoff_base: float = 5.0, max_pending: int = MAX_PENDING,
                  mastodon_window: float = MASTODON_WINDOW_SECONDS) -> None:
@@ -244,6 +251,7 @@ class StreamFollower:
         self.settings = settings
         self.rejects_dir = rejects_dir
         self.prepare = prepare
+        self.writing = writing
         self.flush_seconds = flush_seconds
         self.sync_seconds = sync_seconds
         self.backoff_base = backoff_base
@@ -350,9 +358,13 @@ class StreamFollower:
                 self.prepare(units)
             rejects = RejectsWriter(self.rejects_dir() / f"monitor-{monitor.id}-"
                                     f"{now_stamp()}.jsonl")
+            writing = self.writing
             try:
-                result = load_units(store, iter(units), source=get_connector(
-                    monitor.kind).platform, source_file=source_file, rejects=rejects)
+                result = written(store, units, None if writing is None else
+                                 lambda: writing(store),
+                                 source=get_connector(monitor.kind).platform,
+                                 source_file=source_file, rejects=rejects,
+                                 batch_size=200_000)
             finally:
                 rejects.close()
             read, stream_loaded, stream_rejected = result.read, result.loaded, result.rejected

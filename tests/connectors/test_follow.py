@@ -3,13 +3,18 @@ malformed item rejected, a dropped connection ending the stream without losing w
 
 from __future__ import annotations
 
+import functools
 import json
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from analytics.arrivals import ArrivalSentiment
+from api.carequeue import CareQueueIndex
 from graph.model import Post
 from ingest.connectors.base import PollContext
 from ingest.connectors.follow import follow
@@ -33,9 +38,14 @@ def test_follow_a_recorded_stream(embedded_store: Any, server: ReplayServer,
     host = server.url.split("//")[1]
     batches: list[list[Post]] = []
     scorer = ArrivalSentiment(str(tmp_path / "test.lbdb"))
+    # the kept care queue, told each batch: brought up to date from the batch alone
+    embedded_store.set_brand([], {"brand.terms": json.dumps(["the"])})
+    queue = CareQueueIndex()
+    queue.refresh(embedded_store)
 
     def loaded(store: Any, posts: list[Post]) -> None:
         batches.append(posts)
+        queue.refresh(store)
 
     rejects = RejectsWriter(tmp_path / "rejects.jsonl")
     with httpx.Client(timeout=5) as client:
@@ -44,7 +54,7 @@ def test_follow_a_recorded_stream(embedded_store: Any, server: ReplayServer,
         report = follow(embedded_store, stream_statuses(ctx, seconds=5),
                         lambda s: status_records(s, host), source="mastodon",
                         source_file="monitor:test", rejects=rejects, prepare=scorer,
-                        on_loaded=loaded, max_batch=10)
+                        on_loaded=loaded, max_batch=10, writing=queue.writing)
     rejects.close()
     assert report.error is None
     assert (report.read, report.loaded, report.rejected) == (48, 47, 1)
@@ -58,6 +68,11 @@ def test_follow_a_recorded_stream(embedded_store: Any, server: ReplayServer,
     assert scored["sentiment"].notna().all() and scorer.model == "vader"  # with the posts
     assert all(p.sentiment is not None for b in batches for p in b)
     assert "account" in (tmp_path / "rejects.jsonl").read_text()
+    fresh = CareQueueIndex()
+    fresh.refresh(embedded_store)
+    now = datetime.now(UTC)
+    assert [i.post_key for i in queue.items(now)] == [i.post_key for i in fresh.items(now)]
+    assert queue.size > 0 and queue.batch_updates == report.batches
 
 
 def test_follow_stops_when_asked(embedded_store: Any, tmp_path: Path) -> None:
@@ -79,3 +94,24 @@ def test_follow_stops_when_asked(embedded_store: Any, tmp_path: Path) -> None:
                     stop=lambda: len(seen) >= 1000)
     rejects.close()
     assert report.error is None and 1000 <= report.read <= 1100
+
+
+def test_follow_prepares_in_another_process(embedded_store: Any, shared_data: Path,
+                                            tmp_path: Path) -> None:
+    """With a process pool the batches are parsed and scored there (the scorer travels as
+    its location), and written here as without one."""
+    lines = [line for line in (shared_data / "mastodon/streaming_public_mastodon.social_48_"
+                                              "updates.jsonl").read_text().split("\n") if line]
+    statuses = [json.loads(line) for line in lines]
+    rejects = RejectsWriter(tmp_path / "rejects.jsonl")
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        report = follow(embedded_store, iter(statuses),
+                        functools.partial(status_records, host="example.social"),
+                        source="mastodon", source_file="monitor:test", rejects=rejects,
+                        prepare=ArrivalSentiment(str(tmp_path / "test.lbdb")), pool=pool,
+                        max_batch=20)
+    rejects.close()
+    assert (report.read, report.loaded, report.rejected) == (48, 48, 0)
+    keys = [f"mastodon:example.social/{s['id']}" for s in statuses]
+    frame = embedded_store.post_frame(None, None)
+    assert frame[frame["key"].isin(keys)]["sentiment"].notna().sum() == 48

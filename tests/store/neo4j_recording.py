@@ -97,6 +97,12 @@ CANNED: dict[str, list[dict[str, Any]]] = {
     q.BRAND_MENTION_POSTS: [_post_row("twitter:2")],
     q.TERM_POSTS: [_post_row("twitter:3")],
     q.PARENT_AUTHORS: [{"key": "twitter:2", "parent_author_key": "twitter:brand"}],
+    # a batch told to the care queue: a customer's post and the brand's answer
+    q.POSTS_AMONG: [{**_post_row("twitter:2"), "conversation_key": "twitter:1", "title": None,
+                     "text": "@brand hi"},
+                    {**_post_row("twitter:9"), "author_key": "twitter:brand",
+                     "conversation_key": "twitter:1", "title": None, "text": "hello"}],
+    q.BRAND_ACCOUNT_KEYS: [{"key": "twitter:brand"}],
     q.AUTHOR_ACTIVITY: [{"author_key": "twitter:sam", "posts": 2, "last_post_at": NOW}],
     q.LATEST_RUN: [_run("r1", "completed")],
     q.RUNS: [_run(f"r{i}", "completed") for i in range(1, 6)] + [_run("r0", "failed")],
@@ -317,6 +323,8 @@ def workload(store: Neo4jStore) -> None:
     store.conversation_posts("twitter:1")
     store.post_details(["twitter:1"])
     store.brand_reply_times()
+    store.brand_posts_among(["roast"], ["twitter:2", "twitter:9"])
+    store.replies_to(["twitter:2"])
     store.purchases("c1")
     list(store.export_batches(batch_size=10))
     list(store.export_post_understanding(batch_size=10))

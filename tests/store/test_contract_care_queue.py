@@ -187,3 +187,89 @@ def test_understanding_and_a_new_run_rebuild_the_kept_queue(store: GraphStore) -
     assert index.rebuilds == 3
     assert {i.author_key: dict(i.reasons)["customer value"] for i in index.items(NOW)}[
         "twitter:ann"] == 1.0
+
+
+def told(index: CareQueueIndex, store: GraphStore, posts: list[Post]) -> None:
+    """Write ``posts`` as the stream job does: inside ``index.writing()``, telling it
+    which posts were written and how many were new."""
+    with index.writing() as tell:
+        result = store.write_batch(GraphBatch(posts=posts))
+        tell([p.key for p in posts], result.created.get("posts", 0))
+
+
+def test_the_queue_kept_from_told_batches_is_the_recomputed_queue(store: GraphStore) -> None:
+    store.write_batch(GraphBatch(accounts=[Account("twitter", "brand", followers=9000)], posts=[
+        tw("a1", "ann", 0, "@brand my order never arrived, awful", -0.8),
+        tw("b1", "bob", 1, "@brand the app keeps crashing", -0.3),
+        # the brand starts a thread: what is posted in it addresses the brand
+        tw("r1", "brand", 2, "our new plans are out", 0.5, mentions=())]))
+    store.set_brand(["twitter:brand"], {"brand.name": "Brand",
+                                        "brand.terms": json.dumps(["sprocket"])})
+    index = CareQueueIndex()
+    check(index, store)
+
+    # arrivals: a worse post in a waiting thread, a new thread, a post that only names a
+    # term, one that only sits in the brand's thread, one that addresses no one
+    told(index, store, [
+        tw("a2", "ann", 10, "@brand still nothing, I want a refund", -0.9,
+           kind=PostKind.REPLY, parent_id="a1", conversation_id="a1"),
+        tw("e1", "eve", 11, "@brand terrible service, cancel my plan", -0.95),
+        tw("s1", "sam", 12, "my Sprocket broke on day one, useless", -0.7, mentions=()),
+        tw("t1", "tom", 13, "these plans are a rip-off", -0.6, mentions=(),
+           kind=PostKind.REPLY, parent_id="r1", conversation_id="r1"),
+        tw("n1", "nia", 14, "what a terrible day", -0.9, mentions=())])
+    check(index, store)
+    keys = [k for k, *_ in full(store)]
+    assert {"twitter:s1", "twitter:r1", "twitter:e1"} <= set(keys)
+    assert "twitter:n1" not in keys
+    assert index.batch_updates == 1
+
+    # the brand answers one thread (a brand post told in a batch): it leaves the queue;
+    # the same batch again changes nothing
+    answer = [tw("x1", "brand", 20, "@bob sorry, try the new version", 0.3,
+                 kind=PostKind.REPLY, parent_id="b1", conversation_id="b1",
+                 mentions=("bob",)),
+              tw("f1", "fay", 21, "@brand my card was charged twice", -0.8)]
+    told(index, store, answer)
+    check(index, store)
+    assert "twitter:b1" not in [k for k, *_ in full(store)]
+    told(index, store, answer)
+    check(index, store)
+    assert index.batch_updates == 2
+
+    # a late parent moves its replies: read the whole way, and still the same queue
+    told(index, store, [tw("d2", "dan", 30, "@brand still broken", -0.6,
+                           kind=PostKind.REPLY, parent_id="d1")])
+    told(index, store, [tw("d1", "dan", 25, "@brand my bike", -0.1, kind=PostKind.REPLY,
+                           parent_id="g1", conversation_id="g1")])
+    check(index, store)
+    assert index.batch_updates == 3 and index.rebuilds == 1
+
+    # posts nobody told of (another writer): read the whole way
+    updates = index.updates
+    store.write_batch(GraphBatch(posts=[tw("h1", "hal", 40, "@brand where is my order", -0.5)]))
+    check(index, store)
+    assert index.updates == updates + 1 and index.batch_updates == 3
+
+    # a write under way that has not told its posts yet: the queue stays as it was
+    with index.writing() as tell:
+        result = store.write_batch(GraphBatch(posts=[
+            tw("k1", "kim", 50, "@brand nothing works", -0.9)]))
+        index.refresh(store)
+        assert "twitter:k1" not in [i.conversation_key for i in index.items(NOW)]
+        tell(["twitter:k1"], result.created.get("posts", 0))
+    check(index, store)
+    assert index.batch_updates == 4 and index.rebuilds == 1
+
+    # a writer that is always writing: what it told is applied while its next batch is
+    # committed but not told yet, and that one when it is told
+    told(index, store, [tw("m1", "max", 60, "@brand refund me now", -0.9)])
+    with index.writing() as tell:
+        result = store.write_batch(GraphBatch(posts=[
+            tw("m2", "mia", 61, "@brand awful support", -0.9)]))
+        index.refresh(store)
+        waiting = [i.conversation_key for i in index.items(NOW)]
+        assert "twitter:m1" in waiting and "twitter:m2" not in waiting
+        tell(["twitter:m2"], result.created.get("posts", 0))
+    check(index, store)
+    assert index.batch_updates == 6 and index.rebuilds == 1
