@@ -143,8 +143,8 @@ class BotScores:
         """Accounts to keep out of rankings: at or above ``threshold``, unless a person
         said ``human``; plus every account a person said is a ``bot``."""
         decided = dict(decisions or {})
-        out = {str(k) for k, v in self.likelihood.items()
-               if v >= threshold and decided.get(str(k)) != "human"}
+        over = self.likelihood.index[self.likelihood.to_numpy(dtype=float) >= threshold]
+        out = {str(k) for k in over} - {k for k, v in decided.items() if v == "human"}
         return out | {k for k, v in decided.items() if v == "bot"}
 
 
@@ -298,9 +298,12 @@ def behaviour_scores(posts: pd.DataFrame, shares: pd.DataFrame, *,
     signals.loc[~enough, :] = 0.0
     weights = np.array([_WEIGHTS.get(c, 1.0) for c in signals.columns])
     likelihood = 1.0 - np.prod(1.0 - signals.to_numpy() * weights, axis=1)
+    some = likelihood > 0
+    names = signals.columns.tolist()
     reasons = {
-        str(k): {name: round(float(v), 3) for name, v in row.items() if v > 0}
-        for k, row in signals[likelihood > 0].iterrows()}
+        str(k): {name: round(v, 3) for name, v in zip(names, row, strict=True) if v > 0}
+        for k, row in zip(signals.index[some], signals.to_numpy(dtype=float)[some].tolist(),
+                          strict=True)}
     return BotScores(pd.Series(likelihood, index=signals.index, name="bot_likelihood"),
                      reasons)
 
@@ -310,14 +313,21 @@ def _ring_strength(shares: pd.DataFrame, *, min_each_way: int = 2) -> pd.Series:
     ``min_each_way`` times), as 0–1 (3 such partners: 1)."""
     if shares.empty:
         return pd.Series(dtype=float)
-    pairs = pd.DataFrame({"a": shares["src"].astype(str).to_numpy(),
-                          "b": shares["dst"].astype(str).to_numpy()})
-    pairs = pairs[pairs["a"] != pairs["b"]]
-    counted = pairs.value_counts().rename("n").reset_index()
-    counted = counted[counted["n"] >= min_each_way]
-    back = counted.merge(counted, left_on=["a", "b"], right_on=["b", "a"])
-    partners = back.groupby("a_x").size()
-    return (partners / 3.0).clip(upper=1.0)
+    # accounts as integer codes, a pair as one integer
+    src = shares["src"].astype(str).to_numpy(dtype=object)
+    codes, names = pd.factorize(np.concatenate([src, shares["dst"].astype(str).to_numpy(
+        dtype=object)]))
+    n = len(names)
+    a, b = codes[:len(src)].astype(np.int64), codes[len(src):].astype(np.int64)
+    apart = a != b
+    pair, count = np.unique(a[apart] * n + b[apart], return_counts=True)
+    pair = pair[count >= min_each_way]
+    a, b = pair // n, pair % n
+    mutual = a[np.isin(b * n + a, pair)]
+    partners = np.bincount(mutual, minlength=n)
+    who = np.flatnonzero(partners)
+    return pd.Series(np.minimum(partners[who] / 3.0, 1.0), index=pd.Index(names[who]),
+                     dtype=float)
 
 
 # --- the trained model ------------------------------------------------------------

@@ -66,6 +66,19 @@ def understand(texts: Sequence[str], *, rules: Sequence[IntentRule] = DEFAULT_IN
 
         sentiment = VaderScorer()
     texts = ["" if t is None else str(t) for t in texts]
+    # Each distinct text is understood once: every step reads one text at a time, and
+    # copies are common (reposts, a stock reply, a bot's message).
+    codes, distinct = pd.factorize(pd.Series(texts, dtype=object), sort=False)
+    if len(distinct) < len(texts):
+        frame = _understand(distinct.tolist(), rules, sentiment, sentiment_languages,
+                            intent_model)
+        return frame.take(codes).reset_index(drop=True)
+    return _understand(texts, rules, sentiment, sentiment_languages, intent_model)
+
+
+def _understand(texts: list[str], rules: Sequence[IntentRule], sentiment: SentimentModel,
+                sentiment_languages: Collection[str], intent_model: Any | None
+                ) -> pd.DataFrame:
     languages, confidence = detect_languages(texts)
     readable = np.fromiter((lang in sentiment_languages for lang in languages), dtype=bool,
                            count=len(texts))

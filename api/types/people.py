@@ -44,8 +44,13 @@ class Scores:
     advocate_rank: int | None
     influencer_rank: int | None
     detractor_rank: int | None
-    explanation: ScoreExplanation = strawberry.field(
-        description="The factors behind each score, largest first.")
+    # made into factors only when a query asks (a ranking page built every row's three
+    # explanations, asked or not)
+    explanations: strawberry.Private[dict[str, list[tuple[str, float]]]]
+
+    @strawberry.field(description="The factors behind each score, largest first.")
+    def explanation(self) -> ScoreExplanation:
+        return ScoreExplanation.from_domain(self.explanations)
 
     @classmethod
     def from_domain(cls, s: port.AccountScores) -> Scores:
@@ -55,8 +60,7 @@ class Scores:
             customer_value=s.customer_value, community=s.community, bridge=s.bridge,
             advocate=s.advocate, influencer=s.influencer, detractor=s.detractor,
             advocate_rank=s.ranks.get("advocate"), influencer_rank=s.ranks.get("influencer"),
-            detractor_rank=s.ranks.get("detractor"),
-            explanation=ScoreExplanation.from_domain(s.explanations))
+            detractor_rank=s.ranks.get("detractor"), explanations=s.explanations)
 
 
 @strawberry.type(description="One factor of a score and how much it added.")

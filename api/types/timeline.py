@@ -117,9 +117,15 @@ class Interaction:
     sentiment_label: str | None = strawberry.field(
         default=None, description="negative, neutral, positive (the sentiment model's class) "
                                   "or unscored (a language it does not read).")
-    intents: list[PostIntent] = strawberry.field(
-        default_factory=list, description="What the post asks for or says, strongest first, "
-                                          "with the cues found.")
+    # as stored: read into PostIntents only when a query asks for them (a timeline page
+    # of 50 parsed every entry's evidence, asked or not)
+    stored_intents: strawberry.Private[str | None] = None
+    intent_evidence: strawberry.Private[str | None] = None
+
+    @strawberry.field(description="What the post asks for or says, strongest first, with "
+                                  "the cues found.")
+    def intents(self) -> list[PostIntent]:
+        return post_intents(self.stored_intents, self.intent_evidence)
 
     @classmethod
     def from_domain(cls, i: port.Interaction) -> Interaction:
@@ -131,8 +137,8 @@ class Interaction:
                    counterpart=Account.from_domain(i.counterpart) if i.counterpart else None,
                    conversation_id=i.conversation_key, url=i.url,
                    is_brand_response=i.is_brand_response, language=i.language,
-                   sentiment_label=i.sentiment_label,
-                   intents=post_intents(i.intents, i.intent_evidence))
+                   sentiment_label=i.sentiment_label, stored_intents=i.intents,
+                   intent_evidence=i.intent_evidence)
 
     @strawberry.field(description=_DELIVERY)
     async def delivery(self, info: Info) -> LazyDelivery | None:

@@ -120,6 +120,17 @@ def test_people_posting_unlike_bots_score_low() -> None:
     assert scores.likelihood["x:person"] < 0.5
 
 
+def test_a_ring_counts_partners_who_repost_each_other_twice_or_more() -> None:
+    from analytics.bots import _ring_strength
+
+    pairs = [("a", "b"), ("b", "a")] * 2 + [("a", "c"), ("a", "c"), ("c", "a"),  # once back
+                                             ("d", "d"), ("d", "d")]  # oneself: no ring
+    pairs += [(x, y) for x in "aefg" for y in "aefg" if x != y] * 2
+    ring = _ring_strength(pd.DataFrame(pairs, columns=["src", "dst"]))
+    assert ring.to_dict() == pytest.approx({"a": 1.0, "b": 1 / 3, "e": 1.0, "f": 1.0,
+                                            "g": 1.0})
+
+
 @pytest.mark.slow
 def test_labelled_accounts_held_out(shared_data: Path) -> None:
     path = shared_data / "labelled" / "bots-gilani2017" / "train.jsonl"

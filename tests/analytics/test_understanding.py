@@ -148,6 +148,16 @@ def test_languages_in_one_batch_are_py3langid_s_one_by_one(
     assert np.allclose(first[1], again[1])
 
 
+def test_copies_of_a_text_are_understood_as_the_text_alone() -> None:
+    texts = ["My order never arrived, I want a refund", "This is a lovely day",
+             "My order never arrived, I want a refund", None, "", "This is a lovely day"]
+    frame = understand(texts)
+    for i, text in enumerate(texts):
+        alone = understand([text]).iloc[0]
+        assert frame.iloc[i].to_dict() == pytest.approx(alone.to_dict(), nan_ok=True)
+    assert frame.index.tolist() == list(range(len(texts)))
+
+
 def test_understand_on_nothing() -> None:
     assert len(understand([])) == 0
 
