@@ -9,11 +9,19 @@ so each post is stored with its score in the batch's one transaction (``analyze`
 skips them: they have one). Writing the scores afterwards, as a second statement, is not
 safe on LadybugDB 0.22 while another connection reads (the update can be lost:
 ``tests/store/test_read_while_writing.py``), and costs a second transaction.
+
+Scoring is pure Python (VADER: about a fifth of the GIL a 2,000 posts/s stream takes in
+the writer), so the server scores in a process of its own (:func:`scoring_process`,
+``SCRM_SCORING_PROCESS``): only the texts go there and only the numbers come back, so
+the writer's GIL is left to writes and requests. Should that process die, the posts are
+scored here and the stream goes on.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -21,7 +29,9 @@ from analytics.job import sentiment_model_path
 from graph.model import Post
 from ingest.loader import Unit
 
-__all__ = ["ArrivalSentiment", "arrival_sentiment"]
+__all__ = ["ArrivalSentiment", "arrival_sentiment", "score_texts", "scoring_process"]
+
+log = logging.getLogger(__name__)
 
 
 class ArrivalSentiment:
@@ -29,12 +39,14 @@ class ArrivalSentiment:
 
     Args:
         location: The store's location (where a trained model would be kept).
+        pool: Where the texts are scored (:func:`scoring_process`); None: here.
     """
 
-    def __init__(self, location: str) -> None:
+    def __init__(self, location: str, pool: Executor | None = None) -> None:
         from analytics.sentiment import TrainedSentimentModel, VaderScorer
 
         self.location = location
+        self.pool = pool
         path = sentiment_model_path(location)
         self.scorer: Any
         if path.exists():
@@ -58,10 +70,21 @@ class ArrivalSentiment:
         texts = [f"{posts[i].title} {posts[i].text}".strip() if posts[i].title
                  else posts[i].text for i in todo]
         out = list(posts)
-        for i, value in zip(todo, self.scorer.score(texts), strict=True):
+        for i, value in zip(todo, self._values(texts), strict=True):
             out[i] = replace(posts[i], sentiment=float(value), sentiment_model=self.model)
         self.scored += len(todo)
         return out
+
+    def _values(self, texts: list[str]) -> Sequence[float]:
+        if self.pool is not None:
+            try:
+                return self.pool.submit(score_texts, self.location, texts).result()
+            except Exception as exc:  # noqa: BLE001 - a dead process, never the stream
+                log.warning("The scoring process failed (%s); scoring here from now on.",
+                            exc)
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                self.pool = None
+        return self.scorer.score(texts)  # type: ignore[no-any-return]
 
     def __call__(self, units: Sequence[Unit]) -> None:
         """Score every post of ``units`` in place (before they are loaded)."""
@@ -80,3 +103,17 @@ def arrival_sentiment(location: str) -> ArrivalSentiment:
     if found is None:
         found = _LOADED[location] = ArrivalSentiment(location)
     return found
+
+
+def score_texts(location: str, texts: list[str]) -> list[float]:
+    """Scores of ``texts`` by this process's scorer for ``location`` (a pool's worker)."""
+    return [float(v) for v in arrival_sentiment(location).scorer.score(texts)]
+
+
+def scoring_process() -> ProcessPoolExecutor:
+    """One process that scores texts for :class:`ArrivalSentiment` (spawned, so it holds
+    no copy of the server's threads or database handles; it loads its model on first
+    use and keeps it)."""
+    import multiprocessing
+
+    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))

@@ -23,7 +23,7 @@ from api.deps import StoreDep, get_context
 from api.explore import router as explore_router
 from api.graphiql import offline_graphiql_html
 from api.guard import GuardMiddleware, RequestReaderMiddleware
-from api.jobs import router as jobs_router
+from api.job_routes import router as jobs_router
 from api.schema import schema
 from api.workspace import mount as mount_workspace
 from api.workspace.signin import SessionMiddleware

@@ -576,12 +576,14 @@ class CareQueueIndex:
         return [care_item({c: v[n] for c, v in columns.items()}, now)
                 for n in range(len(picked))]
 
-    def waiting_posts(self) -> list[tuple[str, datetime]]:
-        """Every queued conversation's waiting post: (post key, created_at), unordered."""
+    def waiting_posts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every queued conversation's waiting post, unordered: the post keys (objects)
+        and their times (UTC epoch seconds), as arrays (the stream bench asks after every
+        batch, and a Python pair per entry held the GIL it measures)."""
         with self._lock:
             entries = self._entries
-        times = pd.to_datetime(entries["created_at"], utc=True)
-        return list(zip(entries["key"].astype(str), times.dt.to_pydatetime(), strict=True))
+        keys = entries["key"].astype(str).to_numpy(dtype=object)
+        return keys, entry_times(entries).astype("int64") / 1e9
 
     def waiting_since(self, positions: Sequence[int] | np.ndarray) -> list[datetime]:
         """When the post each of these entries waits on was made."""

@@ -15,6 +15,13 @@ process reads its write through any other on its next request.
 The file also says what was written (:data:`api.auth.EVERYTHING`: ``care``, ``content``),
 as a count of writes per kind: a reader that sees only ``care`` move keeps what reads
 content alone (the dashboard's metrics), as the writer does (``StoreRunner.memoized``).
+It counts the writes a client asked for (``asked``: a mutation, a handed-over job, a
+sign-in) apart from the server's own background writes (stream batches, monitor rounds):
+after a client's write a reader opens its handle again before it answers, so the client
+reads what it wrote; after background writes alone it opens the new snapshot beside the
+old one and swaps them when it is open (:class:`WriterFollower`), answering from the old
+one meanwhile: opening waits out the writer's checkpoint, which took seconds while a
+stream was written, and no request should wait for a write nobody asked to read.
 """
 
 from __future__ import annotations
@@ -61,12 +68,16 @@ def read_generation(path: Path) -> dict[str, int] | None:
     return found
 
 
-def bump_generation(path: Path, touched: frozenset[str] = EVERYTHING) -> None:
+def bump_generation(path: Path, touched: frozenset[str] = EVERYTHING, *,
+                    asked: bool = True) -> None:
     """Publish that something was written, and what (``touched``: an empty set for a
     write no cached answer reads, e.g. a session), atomically: readers never see half a
-    file."""
+    file. ``asked``: a client asked for the write and will read it next (False for the
+    server's own background writes)."""
     counts = read_generation(path) or {}
     counts["n"] = counts.get("n", 0) + 1
+    if asked:
+        counts["asked"] = counts.get("asked", 0) + 1
     for kind in touched:
         counts[kind] = counts.get(kind, 0) + 1
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
@@ -109,10 +120,10 @@ class WriteGeneration:
             self._pending |= kinds
 
     def bump(self) -> None:
-        """Publish at once (with any background write waiting)."""
+        """Publish a client's write at once (with any background write waiting)."""
         with self._lock:
             self._cancel()
-            self._publish()
+            self._publish(asked=True)
 
     def soon(self) -> None:
         """Publish now if the last publication is ``interval`` old, else when it is."""
@@ -149,9 +160,9 @@ class WriteGeneration:
             self._timer.cancel()
             self._timer = None
 
-    def _publish(self) -> None:
+    def _publish(self, *, asked: bool = False) -> None:
         kinds, self._pending = frozenset(self._pending), set()
-        bump_generation(self.path, kinds)
+        bump_generation(self.path, kinds, asked=asked)
         self._last = time.monotonic()
         self.published += 1
 
@@ -235,30 +246,62 @@ def _wrote(payload: bytes) -> bool:
     return any(isinstance(a, dict) and a.get("data") for a in answers)
 
 
+def _asked(before: dict[str, int] | None, after: dict[str, int] | None) -> bool:
+    """Whether a client's write is among those between two readings (yes when either
+    reading has no counts, or the counts did not move: a bump that could not write)."""
+    return (before is None or after is None or after.get("n") == before.get("n")
+            or after.get("asked", 0) != before.get("asked", 0))
+
+
 class WriterFollower:
     """Reader side: ``await follower()`` opens the store again when the writer's
     generation moved since the last call (shared by every request and by the workspace's
     live-update streams, which have no request to trigger it); ``refresh`` is told what
-    the writes since touched."""
+    the writes since touched, and whether to open the new snapshot beside the old one
+    (``background``: only the server's own writes moved it) or at once.
+
+    After a client's write the call returns once the handle was opened again. After
+    background writes alone it starts the refresh as a task and returns at once: the
+    request is answered from the snapshot it has, and the next one after the swap
+    from the new one (at most one such task at a time; a client's write arriving
+    meanwhile waits for it and then opens again if it must)."""
 
     def __init__(self, path: Path,
-                 refresh: Callable[[frozenset[str]], Awaitable[None]]) -> None:
+                 refresh: Callable[[frozenset[str], bool], Awaitable[None]]) -> None:
         self.path = path
         self.refresh = refresh
         self._seen = _token(path)
         self._counts = read_generation(path)
         self._lock = asyncio.Lock()
+        self._background: asyncio.Task[None] | None = None
 
     async def __call__(self) -> None:
         token = _token(self.path)
         if token == self._seen:
             return
+        if self._background is not None and not self._background.done():
+            if not _asked(self._counts, read_generation(self.path)):
+                return  # background writes only, and their refresh is under way
+        elif not _asked(self._counts, read_generation(self.path)):
+            self._background = asyncio.get_running_loop().create_task(self._follow(True))
+            return
+        await self._follow(False)
+
+    async def settle(self) -> None:
+        """Wait for a background refresh under way (tests, shutting down)."""
+        if self._background is not None:
+            await asyncio.shield(self._background)
+
+    async def _follow(self, background: bool) -> None:
         async with self._lock:
             token = _token(self.path)
-            if token != self._seen:
-                counts = read_generation(self.path)
-                await self.refresh(_moved(self._counts, counts))
-                self._seen, self._counts = token, counts
+            if token == self._seen:
+                return
+            counts = read_generation(self.path)
+            if background and _asked(self._counts, counts):
+                background = False  # a client wrote meanwhile: at once, after all
+            await self.refresh(_moved(self._counts, counts), background)
+            self._seen, self._counts = token, counts
 
 
 class ReaderMiddleware:
@@ -266,7 +309,7 @@ class ReaderMiddleware:
     writer and relay its answer."""
 
     def __init__(self, app: ASGIApp, path: Path, writer_url: str,
-                 refresh: Callable[[frozenset[str]], Awaitable[None]],
+                 refresh: Callable[[frozenset[str], bool], Awaitable[None]],
                  follower: WriterFollower | None = None) -> None:
         self.app = app
         self.path = path
@@ -367,8 +410,15 @@ def run_reader(env: dict[str, str], host: str, port: int, writer_url: str) -> No
     runner = app.state.store_runner
     cache = app.state.read_cache
 
-    async def refresh(touched: frozenset[str]) -> None:
-        await runner.run(lambda: runner.store.refresh())
+    async def refresh(touched: frozenset[str], background: bool) -> None:
+        store = runner.store
+        if background:
+            # opened on a thread of its own while the store thread keeps answering from
+            # the old snapshot; only the swap waits for the store thread
+            opened = await asyncio.to_thread(store.open_snapshot)
+            await runner.run(lambda: store.adopt_snapshot(opened))
+        else:
+            await runner.run(lambda: store.refresh())
         # and with it the latest-run cache and the memoized answers that read what was
         # written (a care note keeps the dashboard's metrics)
         cache.clear(touched)

@@ -34,17 +34,20 @@ class ServeStreams:
             prepare=self._prepare, writing=self._writing)
         self._db = str(settings.db)
         self._scorer: Any = None
+        self._scoring_process = settings.scoring_process
         if self.enabled:
             jobs.handlers["stream"] = lambda store, payload, report: self.follower.flush(
                 store, report)
             jobs.handlers.setdefault("monitor", self._monitor_round)
 
     def _prepare(self, units: Any) -> None:
-        """Sentiment on arrival, as the monitor rounds score (loaded on first use)."""
+        """Sentiment on arrival, as the monitor rounds score (loaded on first use; in a
+        process of its own with ``SCRM_SCORING_PROCESS``)."""
         if self._scorer is None:
-            from analytics.arrivals import ArrivalSentiment
+            from analytics.arrivals import ArrivalSentiment, scoring_process
 
-            self._scorer = ArrivalSentiment(self._db)
+            self._scorer = ArrivalSentiment(
+                self._db, scoring_process() if self._scoring_process else None)
         self._scorer(units)
 
     @staticmethod
@@ -81,3 +84,6 @@ class ServeStreams:
         self._stopping.set()
         if self.enabled:
             self.follower.stop()
+        pool = getattr(self._scorer, "pool", None)
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)

@@ -16,8 +16,11 @@ VADER), each batch telling the kept care queue what it wrote, as the server's st
 does (:meth:`api.carequeue.CareQueueIndex.writing`; ``--full-updates``: not told, so
 each update reads every brand post). Another thread, on a sibling connection, brings the
 kept care queue up to date the way GraphQL's ``careQueue`` does after a write
-(:class:`api.carequeue.CareQueueIndex`: from the batches told) every 50 ms and notes when
-each negative post first appears. ``--workers N`` parses and scores in N spawned processes
+(:class:`api.carequeue.CareQueueIndex`: from the batches told) every 50 ms after a commit
+(between commits the server answers from the kept queue, memoized until a write) and notes
+when each negative post first appears. Sentiment is scored in a process of its own, as the
+server does (``SCRM_SCORING_PROCESS``; ``--score-here``: on a thread of this one).
+``--workers N`` parses and scores in N spawned processes
 (``follow(pool=...)``) instead of a thread of this one.
 
 Reported: posts/s from the first event to the last commit, and the p50/p90/p99/max time
@@ -183,12 +186,12 @@ class _EachCallLocked:
 
 
 def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
-        overlap: bool = False, full_updates: bool = False, workers: int = 0
-        ) -> dict[str, Any]:
+        overlap: bool = False, full_updates: bool = False, workers: int = 0,
+        score_here: bool = False) -> dict[str, Any]:
     import httpx
     import pandas as pd
 
-    from analytics.arrivals import ArrivalSentiment
+    from analytics.arrivals import ArrivalSentiment, score_texts, scoring_process
     from api.carequeue import care_index
     from graph.embedded import EmbeddedStore
     from ingest.connectors.base import PollContext
@@ -228,9 +231,17 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
         # each store call of the update waits for (and holds off) a commit; with
         # ``--overlap`` they run beside commits
         calls = _EachCallLocked(reader, read_lock)
+        known = -1  # commits the kept queue was last brought up to date after
         try:
             while True:
                 finished = done.is_set()
+                commits = len(writer.writes)
+                if commits == known and not finished:
+                    # nothing committed since: the server answers careQueue from the
+                    # queue it keeps (memoized until a write of content), as here
+                    time.sleep(0.05)
+                    continue
+                known = commits
                 started, thread0, waited = time.monotonic(), time.thread_time(), calls.waited
                 index.refresh(calls)  # what GraphQL's careQueue does after a write
                 waiting = index.waiting_posts()
@@ -239,9 +250,9 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
                 cpus.append(time.thread_time() - thread0)
                 now = time.time()
                 reads.append(time.monotonic() - started)
-                for post_key, created_at in waiting:
-                    if post_key not in seen:
-                        seen[post_key] = now - created_at.timestamp()
+                keys, created = waiting
+                for i in [i for i, key in enumerate(keys) if key not in seen]:
+                    seen[keys[i]] = now - float(created[i])
                 if finished:
                     return
                 time.sleep(0.05)  # a reader asks again, not a spin on the lock
@@ -249,7 +260,12 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
             reader.close()
 
     watcher = threading.Thread(target=observe, daemon=True)
-    scorer = ArrivalSentiment(str(db))
+    # scored in a process of their own, as `scrm serve` does (SCRM_SCORING_PROCESS),
+    # loaded before the stream; ``--score-here``: on the preparing thread of this one
+    scoring = None if score_here or workers > 0 else scoring_process()
+    if scoring is not None:
+        scoring.submit(score_texts, str(db), ["warming up"]).result()
+    scorer = ArrivalSentiment(str(db), scoring)
     records = functools.partial(status_records, host=host)
     pool = None
     if workers > 0:  # parsing and scoring in other processes, loaded before the stream
@@ -275,9 +291,12 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
     done.set()
     watcher.join()
     workers_cpu = 0.0
-    if pool is not None:  # their CPU: counted once they are reaped (the source is not yet)
+    if pool is not None or scoring is not None:
+        # their CPU: counted once they are reaped (the source is not yet)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        pool.shutdown()
+        for executor in (pool, scoring):
+            if executor is not None:
+                executor.shutdown()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         workers_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     source.wait(timeout=30)
@@ -297,6 +316,7 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
         "posts_per_s": round(report.loaded / seconds, 1), "rate": rate,
         "checkpoint_every": checkpoint_every, "overlap": overlap,
         "full_updates": full_updates, "workers": workers,
+        "scoring_process": scoring is not None and scorer.pool is not None,
         "unscored": unscored,
         "in_queue": negative, "observed": len(lat),
         "p50": round(float(lat.quantile(0.5)), 3), "p90": round(float(lat.quantile(0.9)), 3),
@@ -318,7 +338,7 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
         "commit_s_max": round(float(writes.max()), 3),
         "commit_ms_per_post_p50": round(float(per_post.quantile(0.5)) * 1000, 3),
         "commit_lock_wait_s": round(sum(writer.waits), 1),
-        # this process, and the processes that parsed and scored (``--workers``)
+        # this process, and the processes that parsed or scored (``--workers``, scoring)
         "cpu_s": round(cpu, 1), "cpu_ms_per_post": round(cpu / max(report.loaded, 1) * 1000, 3),
         "workers_cpu_s": round(workers_cpu, 1),
         "all_cpu_ms_per_post": round((cpu + workers_cpu) / max(report.loaded, 1) * 1000, 3),
@@ -358,6 +378,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=0,
                     help="processes that parse and score the stream's batches (0: a thread of "
                          "this process, sharing its GIL with the writer) [0]")
+    ap.add_argument("--score-here", action="store_true",
+                    help="score sentiment on a thread of this process, not in a scoring "
+                         "process of its own as `scrm serve` does (SCRM_SCORING_PROCESS)")
     ap.add_argument("--out", type=Path, default=Path("bench/out"))
     ap.add_argument("--fake-source", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--write", action="store_true", help="append the results to BENCHMARKS.md")
@@ -371,7 +394,7 @@ def main() -> None:
     for every in args.checkpoint_every or [0.0]:
         for rate in rates:
             result = run(args.posts, rate, args.out, every, args.overlap, args.full_updates,
-                         args.workers)
+                         args.workers, args.score_here)
             print(json.dumps(result), flush=True)
             results.append(result)
     table = _table(results)

@@ -147,6 +147,9 @@ class Settings(BaseSettings):
     webhook_timeout: float = 10.0
     # scrm serve: poll the enabled monitors, and look for events this often (seconds)
     monitor_in_serve: bool = True
+    # scrm serve: score streamed posts' sentiment in a process of its own (the writer's
+    # GIL is left to writes and requests; analytics/arrivals.py)
+    scoring_process: bool = True
     events_seconds: float = 5.0
     # scrm serve, nothing written: compare the alerts again at most this often (seconds;
     # 0: never). Time alone only ends an alert (api/live.py), so this only moves on

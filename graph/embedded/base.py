@@ -478,11 +478,26 @@ class EmbeddedBase:
         """Open a read-only store again, so it sees what was written since it opened (a
         read-only handle reads the snapshot of its open). ``scrm serve --readers`` calls
         it when the writer says something changed."""
+        self.adopt_snapshot(self.open_snapshot())
+
+    def open_snapshot(self) -> Any:
+        """The database opened read-only once more, beside the handle in use (which goes
+        on answering meanwhile, from any thread): the first half of :meth:`refresh`, for
+        a caller that opens on a thread of its own. None for a store that writes."""
+        if not self.read_only or self._db is None:
+            return None
+        return self._open_database(self._pool_bytes)
+
+    def adopt_snapshot(self, new_db: Any) -> None:
+        """Swap in what :meth:`open_snapshot` opened, on the thread that runs this store's
+        calls, and forget what was read from the old one."""
         import ladybug
 
-        if not self.read_only or self._db is None:
+        if new_db is None:
             return
-        new_db = self._open_database(self._pool_bytes)  # the old one serves until then
+        if self._db is None:  # closed meanwhile
+            new_db.close()
+            return
         old_conn, old_db = self._conn, self._db
         self._db, self._conn = new_db, ladybug.Connection(new_db)
         old_conn.close()

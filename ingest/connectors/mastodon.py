@@ -11,12 +11,13 @@ the streaming API's server-sent events (an event cut off mid-way is not returned
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
+
+import orjson
 
 from graph.model import Account, Post, PostKind, Record
 from ingest.connectors.base import Connector, Option, Poll, PollContext, item_unit, parse_time
@@ -184,7 +185,7 @@ def stream_statuses(ctx: PollContext, seconds: float) -> Iterator[dict[str, Any]
         if event != wanted:
             continue
         try:
-            obj = json.loads(data)
+            obj = orjson.loads(data)
         except ValueError:
             continue  # a malformed event: the next REST catch-up reads that status
         status = obj.get("status") if wanted == "notification" and isinstance(obj, dict) \

@@ -20,7 +20,6 @@ and after every drop), as the poll does.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -33,6 +32,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
+import orjson
 
 from graph.store import GraphStore
 from ingest.connectors import get_connector
@@ -173,7 +173,7 @@ class _Stream:
                     except TimeoutError:
                         continue
                     try:
-                        event = json.loads(message)
+                        event = orjson.loads(message)
                         stamp = int(event["time_us"])
                     except (ValueError, KeyError, TypeError):
                         self.put({"unreadable": str(message)[:2000]})

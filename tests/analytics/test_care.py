@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analytics.care import DEFAULT_RULES, RoutingRule, RoutingRules, care_queue
@@ -123,3 +124,40 @@ def test_routing_terms_are_words_not_substrings() -> None:
     intents = RoutingRules((RoutingRule("legal", intents=("security",)),), default_team="care")
     assert intents.route("anything", "twitter", ["security"]) == "legal"
     assert intents.route("anything", "twitter", ["question"]) == "care"
+
+
+def _need_of_one(label: object, value: float, intents: object) -> tuple[float, list[str]]:
+    """What one post needs, written out the plain way (the oracle for the array version)."""
+    from analytics.care import INTENT_NEED
+
+    names = [x for x in (intents if isinstance(intents, str) else "").split("|")
+             if x in INTENT_NEED]
+    if label == "positive":
+        names = [x for x in names if x != "complaint"]
+    asked = max((INTENT_NEED[x] for x in names), default=0.0)
+    negativity = 0.0
+    if label == "negative" or (not isinstance(label, str) and not np.isnan(value)
+                               and value <= -0.05):
+        negativity = max(0.5, min(1.0, -value) if not np.isnan(value) else 0.0)
+    elif label == "unscored":
+        asked = max(asked, 0.5)
+    return (0.75 * asked + 0.25 * negativity if asked else negativity), names
+
+
+def test_each_posts_need_is_what_the_plain_rule_gives() -> None:
+    from analytics.care import _need
+
+    rng = np.random.default_rng(7)
+    n = 3000
+    labels = rng.choice(np.array(["positive", "negative", "neutral", "unscored", None, np.nan],
+                                 dtype=object), n)
+    values = rng.choice(np.array([np.nan, -0.9, -0.05, -0.04, 0.0, 0.3, -2.0]), n)
+    intents = rng.choice(np.array([None, "", "complaint", "question|complaint", "churn",
+                                   "purchase|suggestion", np.nan, "question", "other"],
+                                  dtype=object), n)
+    frame = pd.DataFrame({"sentiment": values, "sentiment_label": labels, "intents": intents})
+    need, needing = _need(frame, -0.05)
+    expected = [_need_of_one(*row) for row in zip(labels, values, intents, strict=True)]
+    assert np.allclose(need, [e[0] for e in expected])
+    assert needing == [e[1] for e in expected]
+    assert need.max() > 0.5 and (need == 0).any()  # the sample has both kinds

@@ -4,12 +4,17 @@ published at once (api.readers.WriteGeneration, with real timers)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from api.jobs import JobRunner
-from api.readers import WriteGeneration, generation_file, read_generation
+from api.readers import WriteGeneration, WriterFollower, generation_file, read_generation
 from graph.embedded import EmbeddedStore
+from graph.model import Post
+from graph.store import GraphBatch
 
 
 def _generation(path: Path) -> int:
@@ -82,3 +87,82 @@ def test_the_job_runner_publishes_background_jobs_through_their_own_hook(
         assert seen == ["client", "background"]
     finally:
         store.close()
+
+
+def _follower(tmp_path: Path) -> tuple[WriteGeneration, WriterFollower, list[bool],
+                                       asyncio.Event]:
+    """A writer's generation and a reader's follower whose refresh records how it was
+    asked and waits until the test lets it finish (an open that waits out a checkpoint)."""
+    path = generation_file(tmp_path / "x.lbdb")
+    generation = WriteGeneration(path, interval=0.0)
+    calls: list[bool] = []
+    release = asyncio.Event()
+
+    async def refresh(touched: frozenset[str], background: bool) -> None:
+        calls.append(background)
+        await release.wait()
+
+    return generation, WriterFollower(path, refresh), calls, release
+
+
+def test_background_writes_never_hold_a_readers_request(tmp_path: Path) -> None:
+    async def run() -> None:
+        generation, follow, calls, release = _follower(tmp_path)
+        generation.touched(frozenset({"content"}))
+        generation.soon()  # a stream batch
+        await asyncio.wait_for(follow(), 1)  # answered from the old snapshot
+        assert calls == [True]  # the new one is being opened beside it
+        generation.soon()
+        await asyncio.wait_for(follow(), 1)  # still opening: no second refresh
+        assert calls == [True]
+        release.set()
+        await follow.settle()
+        await asyncio.wait_for(follow(), 1)  # the second batch: another background open
+        await follow.settle()
+        assert calls == [True, True]
+
+    asyncio.run(run())
+
+
+def test_a_clients_write_is_read_at_once_even_during_a_background_open(
+        tmp_path: Path) -> None:
+    async def run() -> None:
+        generation, follow, calls, release = _follower(tmp_path)
+        generation.soon()
+        await follow()
+        await asyncio.sleep(0.01)  # the background open starts
+        assert calls == [True]
+        generation.touched(frozenset({"care"}))
+        generation.bump()  # a note, through another process
+        waiting = asyncio.get_running_loop().create_task(follow())
+        await asyncio.sleep(0.05)
+        assert not waiting.done()  # the client's next read waits for the open under way
+        release.set()
+        await asyncio.wait_for(waiting, 1)
+        assert calls == [True, False]  # and then for one that sees the note
+
+        generation.bump()
+        await asyncio.wait_for(follow(), 1)
+        assert calls == [True, False, False]
+        await asyncio.wait_for(follow(), 1)  # nothing new: nothing opened
+        assert calls == [True, False, False]
+
+    asyncio.run(run())
+
+
+def test_a_snapshot_opened_on_another_thread_is_swapped_in(tmp_path: Path) -> None:
+    db = tmp_path / "swap.lbdb"
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    with EmbeddedStore(db) as writer:
+        writer.write_batch(GraphBatch(posts=[Post("twitter", "1", "ann", t0, "first")]))
+        with EmbeddedStore(db, read_only=True) as reader:
+            before = reader.counts()
+            writer.write_batch(GraphBatch(posts=[
+                Post("twitter", "2", "bob", t0 + timedelta(minutes=1), "second")]))
+            with ThreadPoolExecutor(1) as pool:
+                opened = pool.submit(reader.open_snapshot)
+                assert reader.counts() == before  # the old snapshot answers meanwhile
+                reader.adopt_snapshot(opened.result(timeout=60))
+            after = reader.counts()
+            assert after != before
+            assert writer.counts() == after

@@ -216,23 +216,26 @@ def test_what_the_generation_file_says(tmp_path: Path) -> None:
     """Counts per kind of write; a reader takes a file it cannot read, or counts that did
     not move while the file did (a full disk), as a write of everything."""
     from api.auth import CARE, CONTENT, EVERYTHING
-    from api.readers import _moved, bump_generation, read_generation
+    from api.readers import _asked, _moved, bump_generation, read_generation
 
     path = tmp_path / "db.generation"
     assert read_generation(path) == {"n": 0}  # nothing written yet
     bump_generation(path, frozenset({CARE}))
     first = read_generation(path)
-    assert first == {"n": 1, "care": 1}
+    assert first == {"n": 1, "care": 1, "asked": 1}
     assert _moved({"n": 0}, first) == {CARE}
     bump_generation(path, frozenset())  # a session: nothing cached reads it
     second = read_generation(path)
     assert _moved(first, second) == frozenset()
     bump_generation(path)
     third = read_generation(path)
-    assert third == {"n": 3, "care": 2, "content": 1}
+    assert third == {"n": 3, "care": 2, "content": 1, "asked": 3}
     assert _moved(second, third) == EVERYTHING and _moved(first, second | {"n": 1}) == EVERYTHING
     assert _moved(None, third) == EVERYTHING
     path.write_text("41", encoding="ascii")  # an older server's bare number
     assert read_generation(path) is None
-    bump_generation(path, frozenset({CONTENT}))
+    bump_generation(path, frozenset({CONTENT}), asked=False)  # a stream batch
     assert read_generation(path) == {"n": 1, "content": 1}
+    assert not _asked({"n": 0}, read_generation(path))  # readers open it beside the old
+    assert _asked({"n": 0, "asked": 0}, {"n": 2, "asked": 1})
+    assert _asked(None, read_generation(path))  # unreadable before: at once, to be sure

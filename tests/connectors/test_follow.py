@@ -115,3 +115,30 @@ def test_follow_prepares_in_another_process(embedded_store: Any, shared_data: Pa
     keys = [f"mastodon:example.social/{s['id']}" for s in statuses]
     frame = embedded_store.post_frame(None, None)
     assert frame[frame["key"].isin(keys)]["sentiment"].notna().sum() == 48
+
+
+def test_a_scoring_process_gives_the_scores_scoring_here_gives(tmp_path: Path) -> None:
+    """The server's scoring process (SCRM_SCORING_PROCESS): texts go there, numbers come
+    back, equal to scoring in this process; if that process dies, the posts are scored
+    here and nothing is lost."""
+    from analytics.arrivals import scoring_process
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    posts = [Post("mastodon", str(i), "ann", t0, text) for i, text in enumerate(
+        ["I love this, it works great!", "Worst support ever. Still broken.", "ok", ""])]
+    location = str(tmp_path / "test.lbdb")
+    here = ArrivalSentiment(location).score(posts)
+    pool = scoring_process()
+    try:
+        there = ArrivalSentiment(location, pool)
+        assert [p.sentiment for p in there.score(posts)] == [p.sentiment for p in here]
+        assert here[0].sentiment is not None and here[0].sentiment > 0.5
+        assert here[1].sentiment is not None and here[1].sentiment < -0.5
+        for process in list(pool._processes.values()):  # the scoring process dies
+            process.kill()
+            process.join()
+        again = there.score(posts)
+        assert [p.sentiment for p in again] == [p.sentiment for p in here]
+        assert there.pool is None  # scored here from now on
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
