@@ -149,11 +149,13 @@ class WriteGeneration:
         with self._lock:
             if self._timer is None:  # published meanwhile
                 return
-            self._timer = None
             try:
                 self._publish()
             except OSError:  # e.g. a full disk: the next write publishes it
                 pass
+            finally:
+                # only once published: who sees no timer waiting sees its publication
+                self._timer = None
 
     def _cancel(self) -> None:
         if self._timer is not None:
