@@ -150,6 +150,17 @@ def _reply_times(replies: pd.DataFrame) -> pd.Series:
     return pd.Series(times.to_numpy(), index=_strings(times.index), dtype="datetime64[ns, UTC]")
 
 
+def _file_by_conversation(details: pd.DataFrame, by_conversation: dict[str, list[str]]
+                          ) -> set[str]:
+    """Add each detail row's post key under its conversation; the conversations named."""
+    named: set[str] = set()
+    for key, conversation in zip(details.index, details["conversation_key"], strict=True):
+        if isinstance(conversation, str):
+            by_conversation.setdefault(conversation, []).append(key)
+            named.add(conversation)
+    return named
+
+
 class CareQueueIndex:
     """One database's care queue, kept ranked (see the module's docstring)."""
 
@@ -165,8 +176,6 @@ class CareQueueIndex:
         self._replies = pd.Series(dtype="datetime64[ns, UTC]")
         self._entries = care_entries(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
                                      self._weights)
-        self._arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._columns: dict[str, np.ndarray] | None = None
         self.rebuilds = 0  # how often it was built from scratch (for tests and benches)
         self.updates = 0  # how often it was brought up to date from a delta
         self.batch_updates = 0  # of those, how many from the batches told (:meth:`writing`)
@@ -245,7 +254,6 @@ class CareQueueIndex:
             else:
                 return
             self._state, self._probe = state, probe
-            self._arrays = self._columns = None
 
     def _read_posts(self, store: GraphStore) -> pd.DataFrame:
         return self._posts_frame(store.brand_posts(self._terms))
@@ -363,13 +371,8 @@ class CareQueueIndex:
                     self._posts.dtypes.to_dict())) if len(self._posts) else posts
                 self._details = _stacked(self._details, details) if len(self._details) \
                     else details
-            touched = set()
             kept_keys.update(posts.index)
-            for key, conversation in zip(details.index, details["conversation_key"],
-                                         strict=True):
-                if isinstance(conversation, str):
-                    by_conversation.setdefault(conversation, []).append(key)
-                    touched.add(conversation)
+            touched = _file_by_conversation(details, by_conversation)
         if len(brand):
             times = _reply_times(brand.rename(columns={"created_at": "last_brand_post_at"}))
             replies = pd.concat([self._replies, times]).groupby(level=0).max() \
@@ -380,8 +383,9 @@ class CareQueueIndex:
         if touched:
             entries = self._entries
             entries = entries[~entries["conversation_key"].isin(touched)]
+            by_conversation = self._kept()[1]  # made again when _replace replaced rows
             fresh = self._entries_of(touched, [k for c in touched
-                                               for k in self._kept()[1].get(c, ())],
+                                               for k in by_conversation.get(c, ())],
                                      written=in_hand)
             self._entries = pd.concat([entries, fresh], ignore_index=True) \
                 if len(entries) and len(fresh) else (fresh if len(fresh) else
@@ -394,12 +398,8 @@ class CareQueueIndex:
         kept details when they were replaced wholesale, then kept with them)."""
         if self._by_conversation is None or self._kept_keys is None:
             self._kept_keys = set(self._posts.index)
-            by_conversation: dict[str, list[str]] = {}
-            for key, conversation in zip(self._details.index,
-                                         self._details["conversation_key"], strict=True):
-                if isinstance(conversation, str):
-                    by_conversation.setdefault(conversation, []).append(key)
-            self._by_conversation = by_conversation
+            self._by_conversation = {}
+            _file_by_conversation(self._details, self._by_conversation)
         return self._kept_keys, self._by_conversation
 
     def _replace(self, store: GraphStore, keys: list[str], posts: pd.DataFrame,
@@ -479,12 +479,6 @@ class CareQueueIndex:
                 side = self._read = _ReadSide(entries)
             return side
 
-    def _ranked(self, now: datetime) -> tuple[pd.DataFrame, np.ndarray, dict[str, np.ndarray]]:
-        """The entries, their order at ``now`` and every column as an array (all of
-        them: for a caller that reads whole columns)."""
-        side = self._side()
-        return side.entries, side.order(now), side.columns(np.arange(len(side.keys)))
-
     def items(self, now: datetime, positions: Sequence[int] | np.ndarray | None = None
               ) -> list[CareItem]:
         """The queue's items at ``now``, most urgent first (all, or those at these
@@ -503,13 +497,6 @@ class CareQueueIndex:
             entries = self._entries
         keys = entries["key"].astype(str).to_numpy(dtype=object)
         return keys, entry_times(entries).astype("int64") / 1e9
-
-    def waiting_since(self, positions: Sequence[int] | np.ndarray) -> list[datetime]:
-        """When the post each of these entries waits on was made."""
-        side = self._side()
-        picked = np.asarray(positions, dtype=int)
-        times = pd.to_datetime(side.entries["created_at"].take(picked), utc=True)
-        return list(np.asarray(times.dt.to_pydatetime(), dtype=object))
 
     def item(self, conversation_key: str, now: datetime) -> CareItem | None:
         """The queued item of one conversation (None when it waits for nothing)."""
