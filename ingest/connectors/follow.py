@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,14 +63,12 @@ def written(store: GraphStore, units: list[Unit], writing: Writing | None, *, so
             source_file: str, rejects: RejectsWriter, batch_size: int) -> FileReport:
     """``load_units`` of ``units``, inside ``writing()`` when given, which is then told
     what was written."""
-    if writing is None:
-        return load_units(store, iter(units), source=source, source_file=source_file,
-                          rejects=rejects, batch_size=batch_size)
-    with writing() as tell:
+    with writing() if writing is not None else nullcontext(None) as tell:
         result = load_units(store, iter(units), source=source, source_file=source_file,
                             rejects=rejects, batch_size=batch_size)
-        tell([r.key for u in units for r in u.records if isinstance(r, Post)],
-             result.created.get("posts", 0))
+        if tell is not None:
+            tell([r.key for u in units for r in u.records if isinstance(r, Post)],
+                 result.created.get("posts", 0))
     return result
 
 
