@@ -19,6 +19,8 @@ exit   meaning
 from __future__ import annotations
 
 import errno
+import functools
+import importlib
 import os
 import sys
 import traceback
@@ -27,27 +29,6 @@ import typer
 import typer.core
 from typer.exceptions import TyperException
 
-from api.cli import (
-    alerts,
-    analyze,
-    bots,
-    brand,
-    demo,
-    forget,
-    identities,
-    info,
-    ingest,
-    intent,
-    migrate,
-    monitor,
-    outbox,
-    sentiment,
-    serve,
-    top,
-    users,
-    viz,
-    webhooks,
-)
 from api.cli.common import err
 from graph.config import get_settings
 from graph.errors import EXIT_UNEXPECTED, Failure, ScrmError
@@ -60,34 +41,84 @@ EXIT_INTERRUPTED = 130
 # metavar each argument sets already says what it takes.
 typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
 
-app = typer.Typer(
-    name="scrm",
-    help="Social-CRM graph analyzer: who to engage, the whole history with a person, "
-    "and how the network looks.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    rich_markup_mode=None,
+# Every command in the order ``scrm --help`` lists them: (name, module of api.cli, the
+# module's attribute, whether it is a group of subcommands). A run imports only the
+# module of the command it runs (``scrm ingest`` needs no web client, password hashing
+# or analytics); help, the docs and tests get the whole app (:func:`full_app`).
+COMMANDS: tuple[tuple[str, str, str, bool], ...] = (
+    ("demo", "demo", "demo", False),
+    ("ingest", "ingest", "app", True),
+    ("brand", "brand", "brand", False),
+    ("identities", "identities", "app", True),
+    ("analyze", "analyze", "analyze", False),
+    ("top", "top", "top", False),
+    ("info", "info", "info", False),
+    ("serve", "serve", "serve", False),
+    ("viz", "viz", "viz", False),
+    ("sentiment", "sentiment", "app", True),
+    ("migrate", "migrate", "migrate", False),
+    ("forget", "forget", "forget", False),
+    ("monitor", "monitor", "app", True),
+    ("bots", "bots", "app", True),
+    ("intent", "intent", "app", True),
+    ("users", "users", "app", True),
+    ("alerts", "alerts", "alerts", False),
+    ("webhooks", "webhooks", "app", True),
+    ("outbox", "outbox", "app", True),
 )
-app.command("demo")(demo.demo)
-app.add_typer(ingest.app, name="ingest")
-app.command("brand")(brand.brand)
-app.add_typer(identities.app, name="identities")
-app.command("analyze")(analyze.analyze)
-app.command("top")(top.top)
-app.command("info")(info.info)
-app.command("serve")(serve.serve)
-app.command("viz")(viz.viz)
-app.add_typer(sentiment.app, name="sentiment")
-app.command("migrate")(migrate.migrate)
-app.command("forget")(forget.forget)
-app.add_typer(monitor.app, name="monitor")
-app.add_typer(bots.app, name="bots")
-app.add_typer(intent.app, name="intent")
-app.add_typer(users.app, name="users")
-app.command("alerts")(alerts.alerts)
-app.add_typer(webhooks.app, name="webhooks")
-app.add_typer(outbox.app, name="outbox")
+
+
+def _scrm(only: str | None = None) -> typer.Typer:
+    """The ``scrm`` app with every command, or with ``only`` that one (still a group,
+    so ``scrm <command> ...`` parses as it does in the whole app)."""
+    app = typer.Typer(
+        name="scrm",
+        help="Social-CRM graph analyzer: who to engage, the whole history with a person, "
+        "and how the network looks.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        rich_markup_mode=None,
+    )
+    for name, module_name, attribute, group in COMMANDS:
+        if only is not None and name != only:
+            continue
+        found = getattr(importlib.import_module(f"api.cli.{module_name}"), attribute)
+        if group:
+            app.add_typer(found, name=name)
+        else:
+            app.command(name)(found)
+    if only is not None and not COMMANDS[_INDEX[only]][3]:
+        # a command alone would make typer run it as the program itself (no name first)
+        app.command("_", hidden=True)(_nothing)
+    return app
+
+
+def _nothing() -> None:
+    """Never run: keeps a one-command app a group."""
+
+
+_INDEX = {name: i for i, (name, *_rest) in enumerate(COMMANDS)}
+
+
+@functools.cache
+def full_app() -> typer.Typer:
+    """The app with every command (``--help``, ``tools/cli_docs.py``, tests)."""
+    return _scrm()
+
+
+def __getattr__(name: str) -> typer.Typer:
+    if name == "app":  # built on first use: importing api.cli imports no command
+        return full_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _app_for(argv: list[str] | None) -> typer.Typer:
+    """The app for one run: only the command ``argv`` names, if it names one first."""
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in _INDEX:
+        return _scrm(args[0])
+    return full_app()
 
 
 def _say(message: str) -> None:
@@ -135,7 +166,7 @@ def _end(done: SystemExit) -> None:
 
 def _main(argv: list[str] | None) -> None:
     try:
-        code = app(args=argv, prog_name="scrm", standalone_mode=False)
+        code = _app_for(argv)(args=argv, prog_name="scrm", standalone_mode=False)
     except ScrmError as exc:
         _say(str(exc))
         sys.exit(exc.exit_code)

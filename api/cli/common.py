@@ -127,7 +127,6 @@ def progress_printer(label: str, total: float | None = None) -> Callable[..., No
 
 def run_write_job(db: Path | None, payload: dict[str, Any], label: str) -> dict[str, Any]:
     """Run a write job here, or hand it to the ``scrm serve`` that holds the database."""
-    from api.cli.handoff import running_server, stdin_to_file, submit
     from api.jobs import execute
 
     settings = settings_for(db)
@@ -137,6 +136,8 @@ def run_write_job(db: Path | None, payload: dict[str, Any], label: str) -> dict[
     try:
         store = open_store(settings, buffer_pool_mb=pool)
     except StoreBusyError:
+        from api.cli.handoff import running_server, stdin_to_file, submit  # its web client
+
         url = running_server(settings.db)
         if url is None:
             raise

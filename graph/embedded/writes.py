@@ -134,10 +134,11 @@ class WritesMixin(EmbeddedBase):
                     {"k": k, "t": t, "h": h} for k, t, h in plan.replacements]})
         if not plan.new_keys:
             return
-        parents = plan.parents_to_look_up()
-        found = self._existing_table("Post", parents, "n.key AS key, n.conversation_key AS c")
-        plan.assign_conversations(dict(zip(found["key"].to_pylist(), found["c"].to_pylist(),
-                                           strict=True)) if parents else {})
+        parents = plan.parents_to_look_up()  # usually none: replies name their thread
+        found = self._existing_table("Post", parents, "n.key AS key, n.conversation_key AS c"
+                                     ) if parents else None
+        plan.assign_conversations({} if found is None else dict(zip(
+            found["key"].to_pylist(), found["c"].to_pylist(), strict=True)))
         new, new_keys = plan.posts, plan.new_keys
         self._copy("Post", pa.table({
             "key": new_keys, "platform": plan.platforms, "post_id": [p.post_id for p in new],
