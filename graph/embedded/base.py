@@ -55,6 +55,30 @@ _LOCK_PID = re.compile(r"Lock is held by PID (\d+)")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+# a statement that scans a Python object: ``COPY t FROM rows``, ``LOAD FROM $scan``
+_SCANS = re.compile(r"\bFROM\s+\$?[A-Za-z_]", re.IGNORECASE)
+
+
+def _forget_scans(conn: Any) -> None:
+    """Drop the prepared statements LadybugDB 0.22 keeps for a scanned Python object.
+
+    The driver caches every prepared statement by its parameters' types, and a scanned
+    Arrow table or frame is "typed" by a new generation number per object, so each
+    ``COPY``/``LOAD FROM`` adds an entry, with the object bound in it, that is never
+    used again and is freed only when the connection closes: a stream's writer
+    connection grew by every batch it wrote (``tests/store/test_scan_memory.py``). The
+    statement has run to the end when ``execute`` returns (its result is materialised),
+    so nothing needs the entry after it.
+    """
+    cache = getattr(conn, "_pybind_implicit_prepared_cache", None)
+    lock = getattr(conn, "_prepared_cache_lock", None)
+    if not cache or lock is None:
+        return
+    with lock:
+        for key in [k for k in cache if any(sig[:1] == ("pointer",) for _, sig in k[1])]:
+            del cache[key]
+
+
 def _heap_trimmer() -> Callable[[], object] | None:
     """glibc's ``malloc_trim(0)``, which returns freed heap pages to the OS; None elsewhere."""
     try:
@@ -293,7 +317,10 @@ class EmbeddedBase:
             try:
                 with self._family.gate.shared():
                     conn = getattr(self._scoped, "conn", None) or self._conn
-                    return conn.execute(query, params or {})
+                    result = conn.execute(query, params or {})
+                    if _SCANS.search(query):
+                        _forget_scans(conn)
+                    return result
             except RuntimeError as exc:
                 # A sibling's write transaction is open (the server's jobs write through a
                 # sibling while GraphQL mutations write through the store): LadybugDB
