@@ -141,11 +141,12 @@ class _Serialised:
         self.waits: list[float] = []  # per commit: waiting for the lock
         self.writes: list[float] = []  # per commit: the write itself (wall)
         self.posts: list[int] = []  # per commit: posts in it
+        self.spans: list[tuple[float, float]] = []  # per commit: wall clock start, end
 
     def write_batch(self, batch: Any) -> Any:
         asked = time.monotonic()
         with self._lock:
-            held = time.monotonic()
+            held, begun = time.monotonic(), time.time()
             result = self._store.write_batch(batch)
             if self._every > 0 and time.monotonic() - self._last >= self._every:
                 self._store._write("CHECKPOINT")
@@ -153,6 +154,7 @@ class _Serialised:
             self.waits.append(held - asked)
             self.writes.append(time.monotonic() - held)
             self.posts.append(len(batch.posts))
+            self.spans.append((begun, time.time()))
             return result
 
     def write_post_sentiment(self, *args: Any) -> None:
@@ -187,7 +189,7 @@ class _EachCallLocked:
 
 def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
         overlap: bool = False, full_updates: bool = False, workers: int = 0,
-        score_here: bool = False) -> dict[str, Any]:
+        score_here: bool = False, timeline: Path | None = None) -> dict[str, Any]:
     import httpx
     import pandas as pd
 
@@ -212,12 +214,16 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
     host = f"127.0.0.1:{port}"
     store = EmbeddedStore(db)
     store.set_brand([f"mastodon:{BRAND}@{host}"], {"brand.name": "BrightLoop"})
+    if os.environ.get("CP_MB"):
+        store._write(f"CALL checkpoint_threshold={int(os.environ['CP_MB']) << 20}")
     seen: dict[str, float] = {}
     done = threading.Event()
     reads: list[float] = []  # from asking to answer, the wait for a commit included
     updates: list[float] = []  # the kept queue's update alone
     own: list[float] = []  # the same, less the waits for a commit
     cpus: list[float] = []  # the CPU time the observing thread spent on it
+    spans: list[tuple[float, float]] = []  # each update's wall clock start and end
+    arrived: dict[str, float] = {}  # each seen post's created_at (wall clock)
     # care-queue reads and commits wait for each other: LadybugDB 0.22 loses sentiment
     # updates committed while another connection reads (tests/store/
     # test_read_while_writing.py); ``--overlap`` lets them run together to show it
@@ -243,16 +249,19 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
                     continue
                 known = commits
                 started, thread0, waited = time.monotonic(), time.thread_time(), calls.waited
+                begun = time.time()
                 index.refresh(calls)  # what GraphQL's careQueue does after a write
                 waiting = index.waiting_posts()
                 updates.append(time.monotonic() - started)
                 own.append(updates[-1] - (calls.waited - waited))
                 cpus.append(time.thread_time() - thread0)
                 now = time.time()
+                spans.append((begun, now))
                 reads.append(time.monotonic() - started)
                 keys, created = waiting
                 for i in [i for i, key in enumerate(keys) if key not in seen]:
                     seen[keys[i]] = now - float(created[i])
+                    arrived[keys[i]] = float(created[i])
                 if finished:
                     return
                 time.sleep(0.05)  # a reader asks again, not a spin on the lock
@@ -308,6 +317,12 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
     store.close()
     cpu = time.process_time() - cpu0
     lat = pd.Series(list(seen.values()), dtype=float)
+    if timeline is not None:  # for looking at what held the slowest posts up
+        timeline.write_text(json.dumps({
+            "commits": [[a, b, n] for (a, b), n in zip(writer.spans, writer.posts,
+                                                        strict=True)],
+            "updates": spans, "posts": [[arrived[k], arrived[k] + v] for k, v in seen.items()],
+        }))
     writes = pd.Series(writer.writes, dtype=float)
     per_post = pd.Series(writer.writes, dtype=float) / pd.Series(writer.posts).clip(lower=1)
     return {
@@ -381,6 +396,9 @@ def main() -> None:
     ap.add_argument("--score-here", action="store_true",
                     help="score sentiment on a thread of this process, not in a scoring "
                          "process of its own as `scrm serve` does (SCRM_SCORING_PROCESS)")
+    ap.add_argument("--timeline", type=Path,
+                    help="write each commit's and queue update's start and end and each "
+                         "post's arrival and first sighting (wall clock) to this JSON file")
     ap.add_argument("--out", type=Path, default=Path("bench/out"))
     ap.add_argument("--fake-source", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--write", action="store_true", help="append the results to BENCHMARKS.md")
@@ -394,7 +412,7 @@ def main() -> None:
     for every in args.checkpoint_every or [0.0]:
         for rate in rates:
             result = run(args.posts, rate, args.out, every, args.overlap, args.full_updates,
-                         args.workers, args.score_here)
+                         args.workers, args.score_here, args.timeline)
             print(json.dumps(result), flush=True)
             results.append(result)
     table = _table(results)
