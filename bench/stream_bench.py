@@ -214,8 +214,6 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
     host = f"127.0.0.1:{port}"
     store = EmbeddedStore(db)
     store.set_brand([f"mastodon:{BRAND}@{host}"], {"brand.name": "BrightLoop"})
-    if os.environ.get("CP_MB"):
-        store._write(f"CALL checkpoint_threshold={int(os.environ['CP_MB']) << 20}")
     seen: dict[str, float] = {}
     done = threading.Event()
     reads: list[float] = []  # from asking to answer, the wait for a commit included
