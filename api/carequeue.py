@@ -13,14 +13,14 @@ entry changed: a new analysis run, new understanding, the brand, the routing rul
 erasure's new generation) and otherwise brought up to date from what was written since.
 A writer that tells it what it wrote (:meth:`CareQueueIndex.writing`: the stream job, the
 stream bench) has it brought up to date from those posts alone
-(:meth:`CareQueueIndex._update_from`: ``brand_posts_among`` and ``post_details`` of the
-batch, the brand replies among it, the conversations it touches ranked again), at a cost
-proportional to the batch; posts nobody told of (another writer, another process) or a
-parent that arrived after its replies are found by reading every brand post and brand
-reply time: the brand-directed posts that are new, or whose sentiment changed, have
-their details read (only they), and only the conversations they (or a new brand reply)
-touch are ranked again. Both store adapters serve it through the same port reads
-(``brand_posts``, ``brand_posts_among``, ``replies_to``, ``post_details``,
+(:meth:`CareQueueIndex._update_from`: ``brand_posts_among`` of the batch, which carries
+the posts' details, the brand replies among it, the conversations it touches ranked
+again), at a cost proportional to the batch; posts nobody told of (another writer,
+another process) or a parent that arrived after its replies are found by reading every
+brand post and brand reply time: the brand-directed posts that are new, or whose
+sentiment changed, have their details read (only they), and only the conversations they
+(or a new brand reply) touch are ranked again. Both store adapters serve it through the
+same port reads (``brand_posts``, ``brand_posts_among``, ``replies_to``, ``post_details``,
 ``brand_reply_times``, ``score_frame``); nothing is stored for it.
 ``tests/store/test_contract_care_queue.py`` checks, on both adapters, that the order kept
 through arrivals, answers, assignments and resolutions, told or not, is the order a fresh
@@ -64,6 +64,7 @@ from analytics.care import (
 )
 from api.carequeue_read import _SIDES_LOCK, QueueRow, QueueView, _ReadSide, effective_status
 from graph.store import GraphStore
+from graph.views import POST_DETAIL_COLUMNS
 
 __all__ = ["PREVIEW_SENTIMENT_LIMIT", "CareQueueIndex", "QueueRow", "QueueView", "care_index",
            "effective_status"]
@@ -267,10 +268,18 @@ class CareQueueIndex:
         posts["author_key"] = posts["author_key"].astype(str)
         return _keyed(posts.drop_duplicates("key"))
 
-    def _read_details(self, store: GraphStore, keys: Sequence[str], posts: pd.DataFrame
-                      ) -> pd.DataFrame:
-        details = store.post_details(list(keys)) if len(keys) else pd.DataFrame(
-            columns=_DETAIL_COLUMNS[:-1])
+    def _read_details(self, store: GraphStore, keys: Sequence[str], posts: pd.DataFrame,
+                      known: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The details of these posts (``known``: read already, with ``brand_posts_among``,
+        so not read again), previewed where unscored, indexed by key."""
+        if known is not None:
+            details = known.loc[known["key"].isin(list(keys)), list(POST_DETAIL_COLUMNS)]
+            # as post_details gives them: Python objects, None for nothing
+            details = details.astype(object).where(details.notna(), None)
+        elif len(keys):
+            details = store.post_details(list(keys))
+        else:
+            details = pd.DataFrame(columns=_DETAIL_COLUMNS[:-1])
         # a mask over the kept index, not an intersection: that hashes every kept key
         details = _preview(details, posts[posts.index.isin(list(keys))].reset_index())
         for column in _DETAIL_COLUMNS:
@@ -353,8 +362,9 @@ class CareQueueIndex:
             self._update(store)  # a late parent: its replies moved with it
             return
         found = store.brand_posts_among(self._terms, keys)
-        brand = found[found["by_brand"].astype(bool)]
-        posts = self._posts_frame(found[~found["by_brand"].astype(bool)])
+        by_brand = found["by_brand"].astype(bool)
+        brand, addressing = found[by_brand], found[~by_brand]
+        posts = self._posts_frame(addressing)
         kept_keys, by_conversation = self._kept()
         # kept posts told again (a copy, a fuller text), and kept posts filed under a
         # provisional conversation (their parent's key) that moved when it arrived
@@ -364,7 +374,7 @@ class CareQueueIndex:
         if again or moved:
             touched = self._replace(store, keys, posts, again, moved)
         else:  # the usual case: new posts only, appended
-            details = self._read_details(store, posts.index.tolist(), posts)
+            details = self._read_details(store, posts.index.tolist(), posts, addressing)
             in_hand = (posts, details)
             if len(posts):
                 self._posts = _stacked(self._posts, posts.astype(

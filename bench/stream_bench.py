@@ -173,6 +173,8 @@ class _EachCallLocked:
     def __init__(self, store: Any, lock: threading.Lock) -> None:
         self._store, self._lock = store, lock
         self.waited = 0.0  # seconds spent waiting for the lock (a commit), all calls
+        # per store operation: calls, seconds in it (lock held), seconds waiting for it
+        self.calls: dict[str, list[float]] = {}
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._store, name)
@@ -182,8 +184,15 @@ class _EachCallLocked:
         def locked(*args: Any, **kwargs: Any) -> Any:
             asked = time.monotonic()
             with self._lock:
-                self.waited += time.monotonic() - asked
-                return value(*args, **kwargs)
+                held = time.monotonic()
+                self.waited += held - asked
+                try:
+                    return value(*args, **kwargs)
+                finally:
+                    spent = self.calls.setdefault(name, [0, 0.0, 0.0])
+                    spent[0] += 1
+                    spent[1] += time.monotonic() - held
+                    spent[2] += held - asked
         return locked
 
 
@@ -235,6 +244,7 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
         # each store call of the update waits for (and holds off) a commit; with
         # ``--overlap`` they run beside commits
         calls = _EachCallLocked(reader, read_lock)
+        calls_of.append(calls)
         known = -1  # commits the kept queue was last brought up to date after
         try:
             while True:
@@ -266,6 +276,7 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
         finally:
             reader.close()
 
+    calls_of: list[_EachCallLocked] = []
     watcher = threading.Thread(target=observe, daemon=True)
     # scored in a process of their own, as `scrm serve` does (SCRM_SCORING_PROCESS),
     # loaded before the stream; ``--score-here``: on the preparing thread of this one
@@ -346,6 +357,9 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
                                      for q in (0.5, 0.99)],
         "queue_updates_from_batches": batch_updates,
         "queue_updates_whole": all_updates - batch_updates,
+        # the queue updates' store operations: calls, seconds in them, seconds waiting
+        "queue_update_store_calls": {k: [int(v[0]), round(v[1], 2), round(v[2], 2)]
+                                     for k, v in sorted(calls_of[0].calls.items())},
         "commit_posts_p50": int(pd.Series(writer.posts).quantile(0.5)),
         "commit_s_p50": round(float(writes.quantile(0.5)), 3),
         "commit_s_max": round(float(writes.max()), 3),
