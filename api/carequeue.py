@@ -133,13 +133,24 @@ def _strings(index: pd.Index) -> pd.Index:
     return pd.Index(index.to_numpy(dtype=object), dtype=object, name=index.name)
 
 
-def _stacked(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
+def _stacked(first: pd.DataFrame, *more: pd.DataFrame) -> pd.DataFrame:
     """Kept rows and new ones, still indexed by Python strings (``pd.concat`` of two
     such indexes makes pandas' string dtype)."""
-    both = pd.concat([first, second], ignore_index=True)  # (its index append: 35 ms)
-    return both.set_axis(pd.Index(np.concatenate([first.index.to_numpy(dtype=object),
-                                                  second.index.to_numpy(dtype=object)]),
+    frames = (first, *more)
+    both = pd.concat(frames, ignore_index=True)  # (its index append: 35 ms)
+    return both.set_axis(pd.Index(np.concatenate([f.index.to_numpy(dtype=object)
+                                                  for f in frames]),
                                   dtype=object, name=first.index.name), axis=0)
+
+
+MAX_PARTS = 64  # kept frames appended before they are joined into one
+
+
+def _joined(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The one frame of ``parts`` (joined once, in place, when there are several)."""
+    if len(parts) > 1:
+        parts[:] = [_stacked(*parts)]
+    return parts[0]
 
 
 def _reply_times(replies: pd.DataFrame) -> pd.Series:
@@ -172,8 +183,10 @@ class CareQueueIndex:
         self._terms: list[str] = []
         self._rules = RoutingRules.load()
         self._weights = AuthorWeights(pd.Series(dtype=float), pd.Series(dtype=float))
-        self._posts = pd.DataFrame(columns=["author_key", "sentiment", "created_at"])
-        self._details = pd.DataFrame(columns=_DETAIL_COLUMNS).set_index("key")
+        # the kept posts and their details, each kept as the parts that updates from
+        # batches appended (see :meth:`_append`), joined when a whole frame is asked for
+        self._posts_parts = [pd.DataFrame(columns=["author_key", "sentiment", "created_at"])]
+        self._details_parts = [pd.DataFrame(columns=_DETAIL_COLUMNS).set_index("key")]
         self._replies = pd.Series(dtype="datetime64[ns, UTC]")
         self._entries = care_entries(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
                                      self._weights)
@@ -190,6 +203,38 @@ class CareQueueIndex:
         self._writing = 0
 
     # ------------------------------------------------------------------ keeping it
+    @property
+    def _posts(self) -> pd.DataFrame:
+        """The kept brand posts: key (the index), author_key, sentiment, created_at."""
+        return _joined(self._posts_parts)
+
+    @_posts.setter
+    def _posts(self, frame: pd.DataFrame) -> None:
+        self._posts_parts = [frame]
+
+    @property
+    def _details(self) -> pd.DataFrame:
+        """The kept posts' details (``_DETAIL_COLUMNS``, indexed by key)."""
+        return _joined(self._details_parts)
+
+    @_details.setter
+    def _details(self, frame: pd.DataFrame) -> None:
+        self._details_parts = [frame]
+
+    def _append(self, posts: pd.DataFrame, details: pd.DataFrame) -> None:
+        """New posts and their details after the kept ones, without copying the kept
+        rows: an update from a batch then costs the batch, not the queue's size."""
+        first = self._posts_parts[0]
+        if len(first):
+            posts = posts.astype(first.dtypes.to_dict())
+        for parts, frame in ((self._posts_parts, posts), (self._details_parts, details)):
+            if not any(len(p) for p in parts):
+                parts[:] = [frame]
+            else:
+                parts.append(frame)
+                if len(parts) > MAX_PARTS:
+                    _joined(parts)
+
     def _read_state(self, store: GraphStore) -> tuple[tuple[Any, ...], Any]:
         settings = store.get_settings()
         terms = json.loads(settings.get("brand.terms", "[]")) + (
@@ -273,9 +318,10 @@ class CareQueueIndex:
         """The details of these posts (``known``: read already, with ``brand_posts_among``,
         so not read again), previewed where unscored, indexed by key."""
         if known is not None:
-            details = known.loc[known["key"].isin(list(keys)), list(POST_DETAIL_COLUMNS)]
+            rows = known[known["key"].isin(list(keys))]
             # as post_details gives them: Python objects, None for nothing
-            details = details.astype(object).where(details.notna(), None)
+            details = pd.DataFrame({c: rows[c].to_numpy(dtype=object, na_value=None)
+                                    for c in POST_DETAIL_COLUMNS})
         elif len(keys):
             details = store.post_details(list(keys))
         else:
@@ -377,10 +423,7 @@ class CareQueueIndex:
             details = self._read_details(store, posts.index.tolist(), posts, addressing)
             in_hand = (posts, details)
             if len(posts):
-                self._posts = _stacked(self._posts, posts.astype(
-                    self._posts.dtypes.to_dict())) if len(self._posts) else posts
-                self._details = _stacked(self._details, details) if len(self._details) \
-                    else details
+                self._append(posts, details)
             kept_keys.update(posts.index)
             touched = _file_by_conversation(details, by_conversation)
         if len(brand):
@@ -439,15 +482,18 @@ class CareQueueIndex:
         """The entries of these conversations (all when None) from the kept posts (those
         of ``keys``, their kept posts, when the caller knows them; ``written``: the
         posts and details of some of them, in hand, so not looked for among the kept)."""
-        details = self._details
         if keys is not None:
             have = set(written[1].index) if written is not None else set()
             others = [k for k in keys if k not in have]
-            details = details[details.index.isin(others)] if others else details.iloc[:0]
+            # the kept details only when some of the posts are not in hand
+            details = self._details[self._details.index.isin(others)] if others else (
+                written[1] if written is not None else self._details).iloc[:0]
             if written is not None:
                 details = _stacked(details, written[1]) if len(details) else written[1]
         elif conversations is not None:
-            details = details[details["conversation_key"].isin(conversations)]
+            details = self._details[self._details["conversation_key"].isin(conversations)]
+        else:
+            details = self._details
         if written is not None and keys is not None:
             posts = written[0]
             if len(details) > len(written[1]):
