@@ -93,10 +93,13 @@ class RoutingRules:
     def route(self, text: str, platform: str, intents: Sequence[str] = ()) -> str:
         """The team of the first rule that matches the post's words or intents."""
         tokens = _tokens(text or "")
+        words = set(tokens)
         for rule in self.rules:
             if rule.platform and rule.platform != platform:
                 continue
-            if rule.matches(text or "", intents, tokens=tokens):
+            if any(i in intents for i in rule.intents) or (
+                    rule._matcher is not None and rule._matcher.may_find(words)
+                    and rule._matcher.find(tokens)[0]):
                 return rule.team
         return self.default_team
 

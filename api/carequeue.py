@@ -13,14 +13,14 @@ entry changed: a new analysis run, new understanding, the brand, the routing rul
 erasure's new generation) and otherwise brought up to date from what was written since.
 A writer that tells it what it wrote (:meth:`CareQueueIndex.writing`: the stream job, the
 stream bench) has it brought up to date from those posts alone
-(:meth:`CareQueueIndex._update_from`: ``brand_posts_among`` and ``post_details`` of the
-batch, the brand replies among it, the conversations it touches ranked again), at a cost
-proportional to the batch; posts nobody told of (another writer, another process) or a
-parent that arrived after its replies are found by reading every brand post and brand
-reply time: the brand-directed posts that are new, or whose sentiment changed, have
-their details read (only they), and only the conversations they (or a new brand reply)
-touch are ranked again. Both store adapters serve it through the same port reads
-(``brand_posts``, ``brand_posts_among``, ``replies_to``, ``post_details``,
+(:meth:`CareQueueIndex._update_from`: ``brand_posts_among`` of the batch, which carries
+the posts' details, the brand replies among it, the conversations it touches ranked
+again), at a cost proportional to the batch; posts nobody told of (another writer,
+another process) or a parent that arrived after its replies are found by reading every
+brand post and brand reply time: the brand-directed posts that are new, or whose
+sentiment changed, have their details read (only they), and only the conversations they
+(or a new brand reply) touch are ranked again. Both store adapters serve it through the
+same port reads (``brand_posts``, ``brand_posts_among``, ``replies_to``, ``post_details``,
 ``brand_reply_times``, ``score_frame``); nothing is stored for it.
 ``tests/store/test_contract_care_queue.py`` checks, on both adapters, that the order kept
 through arrivals, answers, assignments and resolutions, told or not, is the order a fresh
@@ -64,6 +64,7 @@ from analytics.care import (
 )
 from api.carequeue_read import _SIDES_LOCK, QueueRow, QueueView, _ReadSide, effective_status
 from graph.store import GraphStore
+from graph.views import POST_DETAIL_COLUMNS
 
 __all__ = ["PREVIEW_SENTIMENT_LIMIT", "CareQueueIndex", "QueueRow", "QueueView", "care_index",
            "effective_status"]
@@ -132,13 +133,24 @@ def _strings(index: pd.Index) -> pd.Index:
     return pd.Index(index.to_numpy(dtype=object), dtype=object, name=index.name)
 
 
-def _stacked(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
+def _stacked(first: pd.DataFrame, *more: pd.DataFrame) -> pd.DataFrame:
     """Kept rows and new ones, still indexed by Python strings (``pd.concat`` of two
     such indexes makes pandas' string dtype)."""
-    both = pd.concat([first, second], ignore_index=True)  # (its index append: 35 ms)
-    return both.set_axis(pd.Index(np.concatenate([first.index.to_numpy(dtype=object),
-                                                  second.index.to_numpy(dtype=object)]),
+    frames = (first, *more)
+    both = pd.concat(frames, ignore_index=True)  # (its index append: 35 ms)
+    return both.set_axis(pd.Index(np.concatenate([f.index.to_numpy(dtype=object)
+                                                  for f in frames]),
                                   dtype=object, name=first.index.name), axis=0)
+
+
+MAX_PARTS = 64  # kept frames appended before they are joined into one
+
+
+def _joined(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The one frame of ``parts`` (joined once, in place, when there are several)."""
+    if len(parts) > 1:
+        parts[:] = [_stacked(*parts)]
+    return parts[0]
 
 
 def _reply_times(replies: pd.DataFrame) -> pd.Series:
@@ -171,8 +183,10 @@ class CareQueueIndex:
         self._terms: list[str] = []
         self._rules = RoutingRules.load()
         self._weights = AuthorWeights(pd.Series(dtype=float), pd.Series(dtype=float))
-        self._posts = pd.DataFrame(columns=["author_key", "sentiment", "created_at"])
-        self._details = pd.DataFrame(columns=_DETAIL_COLUMNS).set_index("key")
+        # the kept posts and their details, each kept as the parts that updates from
+        # batches appended (see :meth:`_append`), joined when a whole frame is asked for
+        self._posts_parts = [pd.DataFrame(columns=["author_key", "sentiment", "created_at"])]
+        self._details_parts = [pd.DataFrame(columns=_DETAIL_COLUMNS).set_index("key")]
         self._replies = pd.Series(dtype="datetime64[ns, UTC]")
         self._entries = care_entries(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
                                      self._weights)
@@ -189,6 +203,38 @@ class CareQueueIndex:
         self._writing = 0
 
     # ------------------------------------------------------------------ keeping it
+    @property
+    def _posts(self) -> pd.DataFrame:
+        """The kept brand posts: key (the index), author_key, sentiment, created_at."""
+        return _joined(self._posts_parts)
+
+    @_posts.setter
+    def _posts(self, frame: pd.DataFrame) -> None:
+        self._posts_parts = [frame]
+
+    @property
+    def _details(self) -> pd.DataFrame:
+        """The kept posts' details (``_DETAIL_COLUMNS``, indexed by key)."""
+        return _joined(self._details_parts)
+
+    @_details.setter
+    def _details(self, frame: pd.DataFrame) -> None:
+        self._details_parts = [frame]
+
+    def _append(self, posts: pd.DataFrame, details: pd.DataFrame) -> None:
+        """New posts and their details after the kept ones, without copying the kept
+        rows: an update from a batch then costs the batch, not the queue's size."""
+        first = self._posts_parts[0]
+        if len(first):
+            posts = posts.astype(first.dtypes.to_dict())
+        for parts, frame in ((self._posts_parts, posts), (self._details_parts, details)):
+            if not any(len(p) for p in parts):
+                parts[:] = [frame]
+            else:
+                parts.append(frame)
+                if len(parts) > MAX_PARTS:
+                    _joined(parts)
+
     def _read_state(self, store: GraphStore) -> tuple[tuple[Any, ...], Any]:
         settings = store.get_settings()
         terms = json.loads(settings.get("brand.terms", "[]")) + (
@@ -267,10 +313,19 @@ class CareQueueIndex:
         posts["author_key"] = posts["author_key"].astype(str)
         return _keyed(posts.drop_duplicates("key"))
 
-    def _read_details(self, store: GraphStore, keys: Sequence[str], posts: pd.DataFrame
-                      ) -> pd.DataFrame:
-        details = store.post_details(list(keys)) if len(keys) else pd.DataFrame(
-            columns=_DETAIL_COLUMNS[:-1])
+    def _read_details(self, store: GraphStore, keys: Sequence[str], posts: pd.DataFrame,
+                      known: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The details of these posts (``known``: read already, with ``brand_posts_among``,
+        so not read again), previewed where unscored, indexed by key."""
+        if known is not None:
+            rows = known[known["key"].isin(list(keys))]
+            # as post_details gives them: Python objects, None for nothing
+            details = pd.DataFrame({c: rows[c].to_numpy(dtype=object, na_value=None)
+                                    for c in POST_DETAIL_COLUMNS})
+        elif len(keys):
+            details = store.post_details(list(keys))
+        else:
+            details = pd.DataFrame(columns=_DETAIL_COLUMNS[:-1])
         # a mask over the kept index, not an intersection: that hashes every kept key
         details = _preview(details, posts[posts.index.isin(list(keys))].reset_index())
         for column in _DETAIL_COLUMNS:
@@ -353,8 +408,9 @@ class CareQueueIndex:
             self._update(store)  # a late parent: its replies moved with it
             return
         found = store.brand_posts_among(self._terms, keys)
-        brand = found[found["by_brand"].astype(bool)]
-        posts = self._posts_frame(found[~found["by_brand"].astype(bool)])
+        by_brand = found["by_brand"].astype(bool)
+        brand, addressing = found[by_brand], found[~by_brand]
+        posts = self._posts_frame(addressing)
         kept_keys, by_conversation = self._kept()
         # kept posts told again (a copy, a fuller text), and kept posts filed under a
         # provisional conversation (their parent's key) that moved when it arrived
@@ -364,13 +420,10 @@ class CareQueueIndex:
         if again or moved:
             touched = self._replace(store, keys, posts, again, moved)
         else:  # the usual case: new posts only, appended
-            details = self._read_details(store, posts.index.tolist(), posts)
+            details = self._read_details(store, posts.index.tolist(), posts, addressing)
             in_hand = (posts, details)
             if len(posts):
-                self._posts = _stacked(self._posts, posts.astype(
-                    self._posts.dtypes.to_dict())) if len(self._posts) else posts
-                self._details = _stacked(self._details, details) if len(self._details) \
-                    else details
+                self._append(posts, details)
             kept_keys.update(posts.index)
             touched = _file_by_conversation(details, by_conversation)
         if len(brand):
@@ -429,15 +482,18 @@ class CareQueueIndex:
         """The entries of these conversations (all when None) from the kept posts (those
         of ``keys``, their kept posts, when the caller knows them; ``written``: the
         posts and details of some of them, in hand, so not looked for among the kept)."""
-        details = self._details
         if keys is not None:
             have = set(written[1].index) if written is not None else set()
             others = [k for k in keys if k not in have]
-            details = details[details.index.isin(others)] if others else details.iloc[:0]
+            # the kept details only when some of the posts are not in hand
+            details = self._details[self._details.index.isin(others)] if others else (
+                written[1] if written is not None else self._details).iloc[:0]
             if written is not None:
                 details = _stacked(details, written[1]) if len(details) else written[1]
         elif conversations is not None:
-            details = details[details["conversation_key"].isin(conversations)]
+            details = self._details[self._details["conversation_key"].isin(conversations)]
+        else:
+            details = self._details
         if written is not None and keys is not None:
             posts = written[0]
             if len(details) > len(written[1]):

@@ -385,8 +385,18 @@ class JobRunner:
         self.understand_limit = understand_limit
         # monotonic times of the first and the latest write waiting to be understood
         self._waiting: tuple[float, float] | None = None
+        self._stopping = False
         self._thread = threading.Thread(target=self._work, name="scrm-jobs", daemon=True)
         self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Start no more jobs; wait up to ``timeout`` s for the one running (the server
+        is stopping: its store must not close under a job). Whether it ended."""
+        with self._cv:
+            self._stopping = True
+            self._cv.notify_all()
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
 
     def submit(self, payload: dict[str, Any], *, background: bool = False) -> Job:
         job = Job(id=uuid.uuid4().hex[:12], payload=payload, background=background)
@@ -407,10 +417,13 @@ class JobRunner:
         return min(last + self.understand_after,
                    first + self.STREAM_FACTOR * self.understand_after)
 
-    def _next(self) -> Job:
-        """The next job: the scheduled ``understand`` when it is due, else the queue's."""
+    def _next(self) -> Job | None:
+        """The next job: the scheduled ``understand`` when it is due, else the queue's;
+        None once stopping."""
         with self._cv:
             while True:
+                if self._stopping:
+                    return None
                 due = self._understand_due()
                 if due is not None and due <= time.monotonic():
                     self._waiting = None
@@ -437,6 +450,9 @@ class JobRunner:
         worker_store = self._store.sibling()
         while True:
             job = self._next()
+            if job is None:
+                worker_store.close()
+                return
             job.status = "running"
 
             def report(message: str, job: Job = job) -> None:

@@ -141,11 +141,12 @@ class _Serialised:
         self.waits: list[float] = []  # per commit: waiting for the lock
         self.writes: list[float] = []  # per commit: the write itself (wall)
         self.posts: list[int] = []  # per commit: posts in it
+        self.spans: list[tuple[float, float]] = []  # per commit: wall clock start, end
 
     def write_batch(self, batch: Any) -> Any:
         asked = time.monotonic()
         with self._lock:
-            held = time.monotonic()
+            held, begun = time.monotonic(), time.time()
             result = self._store.write_batch(batch)
             if self._every > 0 and time.monotonic() - self._last >= self._every:
                 self._store._write("CHECKPOINT")
@@ -153,6 +154,7 @@ class _Serialised:
             self.waits.append(held - asked)
             self.writes.append(time.monotonic() - held)
             self.posts.append(len(batch.posts))
+            self.spans.append((begun, time.time()))
             return result
 
     def write_post_sentiment(self, *args: Any) -> None:
@@ -171,6 +173,8 @@ class _EachCallLocked:
     def __init__(self, store: Any, lock: threading.Lock) -> None:
         self._store, self._lock = store, lock
         self.waited = 0.0  # seconds spent waiting for the lock (a commit), all calls
+        # per store operation: calls, seconds in it (lock held), seconds waiting for it
+        self.calls: dict[str, list[float]] = {}
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._store, name)
@@ -180,14 +184,21 @@ class _EachCallLocked:
         def locked(*args: Any, **kwargs: Any) -> Any:
             asked = time.monotonic()
             with self._lock:
-                self.waited += time.monotonic() - asked
-                return value(*args, **kwargs)
+                held = time.monotonic()
+                self.waited += held - asked
+                try:
+                    return value(*args, **kwargs)
+                finally:
+                    spent = self.calls.setdefault(name, [0, 0.0, 0.0])
+                    spent[0] += 1
+                    spent[1] += time.monotonic() - held
+                    spent[2] += held - asked
         return locked
 
 
 def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
         overlap: bool = False, full_updates: bool = False, workers: int = 0,
-        score_here: bool = False) -> dict[str, Any]:
+        score_here: bool = False, timeline: Path | None = None) -> dict[str, Any]:
     import httpx
     import pandas as pd
 
@@ -218,6 +229,8 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
     updates: list[float] = []  # the kept queue's update alone
     own: list[float] = []  # the same, less the waits for a commit
     cpus: list[float] = []  # the CPU time the observing thread spent on it
+    spans: list[tuple[float, float]] = []  # each update's wall clock start and end
+    arrived: dict[str, float] = {}  # each seen post's created_at (wall clock)
     # care-queue reads and commits wait for each other: LadybugDB 0.22 loses sentiment
     # updates committed while another connection reads (tests/store/
     # test_read_while_writing.py); ``--overlap`` lets them run together to show it
@@ -231,6 +244,7 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
         # each store call of the update waits for (and holds off) a commit; with
         # ``--overlap`` they run beside commits
         calls = _EachCallLocked(reader, read_lock)
+        calls_of.append(calls)
         known = -1  # commits the kept queue was last brought up to date after
         try:
             while True:
@@ -243,22 +257,26 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
                     continue
                 known = commits
                 started, thread0, waited = time.monotonic(), time.thread_time(), calls.waited
+                begun = time.time()
                 index.refresh(calls)  # what GraphQL's careQueue does after a write
                 waiting = index.waiting_posts()
                 updates.append(time.monotonic() - started)
                 own.append(updates[-1] - (calls.waited - waited))
                 cpus.append(time.thread_time() - thread0)
                 now = time.time()
+                spans.append((begun, now))
                 reads.append(time.monotonic() - started)
                 keys, created = waiting
                 for i in [i for i, key in enumerate(keys) if key not in seen]:
                     seen[keys[i]] = now - float(created[i])
+                    arrived[keys[i]] = float(created[i])
                 if finished:
                     return
                 time.sleep(0.05)  # a reader asks again, not a spin on the lock
         finally:
             reader.close()
 
+    calls_of: list[_EachCallLocked] = []
     watcher = threading.Thread(target=observe, daemon=True)
     # scored in a process of their own, as `scrm serve` does (SCRM_SCORING_PROCESS),
     # loaded before the stream; ``--score-here``: on the preparing thread of this one
@@ -308,6 +326,12 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
     store.close()
     cpu = time.process_time() - cpu0
     lat = pd.Series(list(seen.values()), dtype=float)
+    if timeline is not None:  # for looking at what held the slowest posts up
+        timeline.write_text(json.dumps({
+            "commits": [[a, b, n] for (a, b), n in zip(writer.spans, writer.posts,
+                                                        strict=True)],
+            "updates": spans, "posts": [[arrived[k], arrived[k] + v] for k, v in seen.items()],
+        }))
     writes = pd.Series(writer.writes, dtype=float)
     per_post = pd.Series(writer.writes, dtype=float) / pd.Series(writer.posts).clip(lower=1)
     return {
@@ -333,6 +357,9 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
                                      for q in (0.5, 0.99)],
         "queue_updates_from_batches": batch_updates,
         "queue_updates_whole": all_updates - batch_updates,
+        # the queue updates' store operations: calls, seconds in them, seconds waiting
+        "queue_update_store_calls": {k: [int(v[0]), round(v[1], 2), round(v[2], 2)]
+                                     for k, v in sorted(calls_of[0].calls.items())},
         "commit_posts_p50": int(pd.Series(writer.posts).quantile(0.5)),
         "commit_s_p50": round(float(writes.quantile(0.5)), 3),
         "commit_s_max": round(float(writes.max()), 3),
@@ -381,6 +408,9 @@ def main() -> None:
     ap.add_argument("--score-here", action="store_true",
                     help="score sentiment on a thread of this process, not in a scoring "
                          "process of its own as `scrm serve` does (SCRM_SCORING_PROCESS)")
+    ap.add_argument("--timeline", type=Path,
+                    help="write each commit's and queue update's start and end and each "
+                         "post's arrival and first sighting (wall clock) to this JSON file")
     ap.add_argument("--out", type=Path, default=Path("bench/out"))
     ap.add_argument("--fake-source", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--write", action="store_true", help="append the results to BENCHMARKS.md")
@@ -394,7 +424,7 @@ def main() -> None:
     for every in args.checkpoint_every or [0.0]:
         for rate in rates:
             result = run(args.posts, rate, args.out, every, args.overlap, args.full_updates,
-                         args.workers, args.score_here)
+                         args.workers, args.score_here, args.timeline)
             print(json.dumps(result), flush=True)
             results.append(result)
     table = _table(results)

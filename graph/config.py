@@ -46,6 +46,9 @@ class Settings(BaseSettings):
         db_threads: Threads one embedded-database query may use (0: one per core).
         buffer_pool_mb: The embedded database's page cache (MB) for every command but
             ``scrm analyze``.
+        checkpoint_mb: How much the embedded database's log grows (MB) before a write
+            checkpoints it; larger: fewer, longer pauses of a stream's writes, more memory
+            and a longer replay after a crash.
         understand_per_run: Posts one analysis understands at most (language, sentiment,
             intents; 0: all); the rest wait for the next run.
         understand_after_seconds: After an ingest or monitor round wrote posts,
@@ -89,6 +92,7 @@ class Settings(BaseSettings):
     reader_refresh_seconds: float = 1.0
     db_threads: int = 0
     buffer_pool_mb: int = 4096
+    checkpoint_mb: int = 16
     half_life_days: float = 90.0
     decay_floor: float = 0.05
     understand_per_run: int = 50_000

@@ -375,8 +375,9 @@ class GraphStore(Protocol):
         (just written) posts, without reading the others: those of them that address the
         brand, the posts that sit in the conversation of a brand post among them, and,
         with ``by_brand`` true, those of them a brand account wrote. Columns: key,
-        author_key, sentiment, created_at, kind, conversation_key, by_brand
-        (``graph.views.BRAND_AMONG_COLUMNS``)."""
+        author_key, sentiment, created_at, kind, conversation_key, what
+        :meth:`post_details` gives (platform, text, url, language, sentiment_label,
+        intents, intent_evidence) and by_brand (``graph.views.BRAND_AMONG_COLUMNS``)."""
         ...
 
     def replies_to(self, keys: Sequence[str]) -> list[str]:

@@ -26,7 +26,7 @@ from graph.store import (
     TimelineFilter,
 )
 
-__all__ = ["BRAND_AMONG_COLUMNS", "ENGAGEMENT_COLUMNS", "POST_FRAME_COLUMNS",
+__all__ = ["BRAND_AMONG_COLUMNS", "POST_DETAIL_COLUMNS", "ENGAGEMENT_COLUMNS", "POST_FRAME_COLUMNS",
            "PURCHASE_FRAME_COLUMNS", "TOPIC_AUTHOR_COLUMNS", "account_view",
            "brand_posts_among", "candidate_rows", "check_decision", "post_frame_columns",
            "customer_view", "decision_key", "delivery_rows", "delivery_view",
@@ -57,8 +57,14 @@ def post_frame_columns(columns: Sequence[str] | None) -> list[str]:
 PURCHASE_FRAME_COLUMNS = ("customer_id", "amount", "purchased_at")
 TOPIC_AUTHOR_COLUMNS = ("author_key", "posts")
 ENGAGEMENT_COLUMNS = ("account_key", "first_at")
+# what GraphStore.post_details gives for each post
+POST_DETAIL_COLUMNS = ("key", "platform", "conversation_key", "text", "url", "language",
+                       "sentiment_label", "intents", "intent_evidence")
+# what GraphStore.brand_posts_among gives: the brand-post columns, each post's details
+# (so a care-queue update needs no second read of the same posts) and by_brand
 BRAND_AMONG_COLUMNS = ("key", "author_key", "sentiment", "created_at", "kind",
-                       "conversation_key", "by_brand")
+                       "conversation_key", "platform", "text", "url", "language",
+                       "sentiment_label", "intents", "intent_evidence", "by_brand")
 
 
 def brand_posts_among(posts: pd.DataFrame, brand: Collection[str], terms: Sequence[str], *,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -104,6 +105,17 @@ class _Matcher:
             words = key.split(" ")
             if len(words) > 1:
                 self.firsts[len(words)] = self.firsts.get(len(words), frozenset()) | {words[0]}
+        # every cue's first word: a text with none of them and no stem finds nothing
+        self.starts = frozenset(key.split(" ")[0] for key in self.table)
+
+    def may_find(self, words: AbstractSet[str]) -> bool:
+        """False when :meth:`find` is sure to find nothing among these words (a text's
+        set of tokens): none starts a cue, and none begins with a stem."""
+        if not self.starts.isdisjoint(words):
+            return True
+        return bool(self.stems) and any(
+            word[:length] in self.stems for word in words for length in self.stem_lengths
+            if len(word) >= length)
 
     def find(self, tokens: list[str]) -> list[list[str]]:
         found: list[list[str]] = [[] for _ in range(self.n_rules)]

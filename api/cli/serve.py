@@ -104,6 +104,10 @@ def run_server(store: GraphStore, settings: Settings, host: str, port: int,
                               access_log=False, proxy_headers=False)).run()
     finally:
         forget()
+        # the store closes after this: let the running job (an events check, a stream's
+        # batch) end first rather than fail under it
+        if not app.state.jobs.stop():
+            console.print("A write job was still running after 30 s; stopping anyway.")
         for process in processes:
             process.join(timeout=10)
 

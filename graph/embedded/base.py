@@ -55,6 +55,51 @@ _LOCK_PID = re.compile(r"Lock is held by PID (\d+)")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+# a statement that scans a Python object: ``COPY t FROM rows``, ``LOAD FROM $scan``
+_SCANS = re.compile(r"\bFROM\s+\$?[A-Za-z_]", re.IGNORECASE)
+
+
+def _forget_scans(conn: Any) -> None:
+    """Drop the prepared statements LadybugDB 0.22 keeps for a scanned Python object.
+
+    The driver caches every prepared statement by its parameters' types, and a scanned
+    Arrow table or frame is "typed" by a new generation number per object, so each
+    ``COPY``/``LOAD FROM`` adds an entry, with the object bound in it, that is never
+    used again and is freed only when the connection closes: a stream's writer
+    connection grew by every batch it wrote (``tests/store/test_embedded_connection.py``). The
+    statement has run to the end when ``execute`` returns (its result is materialised),
+    so nothing needs the entry after it.
+    """
+    cache = getattr(conn, "_pybind_implicit_prepared_cache", None)
+    lock = getattr(conn, "_prepared_cache_lock", None)
+    if not cache or lock is None:
+        return
+    with lock:
+        for key in [k for k in cache if any(sig[:1] == ("pointer",) for _, sig in k[1])]:
+            del cache[key]
+
+
+def _set_checkpoint_threshold(db: Any) -> None:
+    """How much log the engine lets a writer's commits add before one of them
+    checkpoints (``SCRM_CHECKPOINT_MB``; a database-wide setting, not kept in the file).
+
+    A checkpoint rewrites the string columns of every node group the log touched, so a
+    stream that appends posts pays a fixed part that grows with the last node group (up
+    to ~131,000 posts): 0.7-1.2 s at 100,000 posts every 6,000 posts with the engine's
+    16 MB. Fewer, larger checkpoints hold the writer up less often; what a larger log
+    costs is memory until the checkpoint and a longer replay after a crash or when a
+    reader opens the database (BENCHMARKS.md, "Fewer checkpoints")."""
+    import ladybug
+
+    from graph.config import get_settings
+
+    conn = ladybug.Connection(db)
+    try:
+        conn.execute(f"CALL checkpoint_threshold={int(get_settings().checkpoint_mb) << 20}")
+    finally:
+        conn.close()
+
+
 def _heap_trimmer() -> Callable[[], object] | None:
     """glibc's ``malloc_trim(0)``, which returns freed heap pages to the OS; None elsewhere."""
     try:
@@ -202,10 +247,13 @@ class EmbeddedBase:
         try:
             while True:
                 try:
-                    return ladybug.Database(str(self.path), read_only=read_only,
-                                            buffer_pool_size=pool_bytes,
-                                            max_num_threads=_query_threads(),
-                                            throw_on_wal_replay_failure=strict)
+                    db = ladybug.Database(str(self.path), read_only=read_only,
+                                          buffer_pool_size=pool_bytes,
+                                          max_num_threads=_query_threads(),
+                                          throw_on_wal_replay_failure=strict)
+                    if not read_only:
+                        _set_checkpoint_threshold(db)
+                    return db
                 except RuntimeError as exc:
                     if strict and faults.log_torn(str(exc)):
                         # the last log record was cut short by a failed write (a full
@@ -293,7 +341,10 @@ class EmbeddedBase:
             try:
                 with self._family.gate.shared():
                     conn = getattr(self._scoped, "conn", None) or self._conn
-                    return conn.execute(query, params or {})
+                    result = conn.execute(query, params or {})
+                    if _SCANS.search(query):
+                        _forget_scans(conn)
+                    return result
             except RuntimeError as exc:
                 # A sibling's write transaction is open (the server's jobs write through a
                 # sibling while GraphQL mutations write through the store): LadybugDB

@@ -23,7 +23,7 @@ from graph.store import (
     ACCOUNT_PROFILE_COLUMNS,
 )
 from graph.understanding import tone, understanding_table
-from graph.views import brand_posts_among
+from graph.views import POST_DETAIL_COLUMNS, brand_posts_among
 
 
 class ProjectionMixin(EmbeddedBase):
@@ -345,7 +345,7 @@ class ProjectionMixin(EmbeddedBase):
         posts = self._arrow_df(q.POSTS_AMONG, {"keys": keys})
         brand = {r["k"] for r in self._rows(q.BRAND_ACCOUNT_KEYS)}
         if posts.empty:
-            return brand_posts_among(posts.assign(text=None, title=None), brand, terms,
+            return brand_posts_among(posts, brand, terms,
                                      mentioning=(), replying=(), brand_started=(),
                                      thread=None)
         conversations = list(dict.fromkeys(posts["conversation_key"].dropna().astype(str)))
@@ -369,9 +369,7 @@ class ProjectionMixin(EmbeddedBase):
         frame = self._df(
             q.POST_DETAILS, {"keys": list(dict.fromkeys(keys))})
         if frame.empty:
-            return pd.DataFrame(columns=["key", "platform", "conversation_key", "text", "url",
-                                         "language", "sentiment_label", "intents",
-                                         "intent_evidence"])
+            return pd.DataFrame(columns=list(POST_DETAIL_COLUMNS))
         return frame
 
     def brand_reply_times(self) -> pd.DataFrame:

@@ -481,10 +481,13 @@ BLANK_POST_TEXTS = (
 # starts from the written posts' keys (a primary-key look-up), never from every post.
 _AMONG_COLUMNS = ("p.key AS key, p.author_key AS author_key, p.sentiment AS sentiment, "
                   "p.created_at AS created_at, p.kind AS kind, "
-                  "p.conversation_key AS conversation_key")
+                  "p.conversation_key AS conversation_key, p.platform AS platform, "
+                  "p.text AS text, p.url AS url, p.language AS language, "
+                  "p.sentiment_label AS sentiment_label, p.intents AS intents, "
+                  "p.intent_evidence AS intent_evidence")
 POSTS_AMONG = (
     f"UNWIND $keys AS k MATCH (p:Post {{key: k}}) RETURN {_AMONG_COLUMNS}, "
-    "p.text AS text, p.title AS title, offset(id(p)) AS o"
+    "p.title AS title, offset(id(p)) AS o"
 )
 # from the oldest of the written posts on (they are the newest: a stream's), not by key:
 # the engine joined every brand mention to the keys (0.17 s at 100k posts; this 0.02 s)

@@ -55,9 +55,11 @@ class ReadsMixin(EmbeddedBase):
     _ACCOUNT_RETURN = ", ".join(f"a.{f} AS {f}" for f in ("key", *ACCOUNT_FIELDS))
 
     def brand_accounts(self) -> list[AccountView]:
-        rows = self._rows(f"MATCH (a:Account) WHERE a.is_brand RETURN {self._ACCOUNT_RETURN} "
-                          "ORDER BY a.key")
-        return [views.account_view(r) for r in rows]
+        # the keys first, then each account by its key: the engine projected every
+        # account's columns before filtering (0.26-0.37 s at 1M accounts; this 0.07 s),
+        # and the care queue asks on every refresh
+        found = self.get_accounts([r["k"] for r in self._rows(q.BRAND_ACCOUNT_KEYS)])
+        return [found[k] for k in sorted(found)]
 
     def get_account(self, key: str) -> AccountView | None:
         return self.get_accounts([key]).get(key)

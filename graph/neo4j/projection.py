@@ -14,7 +14,7 @@ from graph.store import (
     ACCOUNT_PROFILE_COLUMNS,
 )
 from graph.understanding import tone, understanding_table
-from graph.views import brand_posts_among
+from graph.views import BRAND_AMONG_COLUMNS, POST_DETAIL_COLUMNS, brand_posts_among
 
 
 class ProjectionMixin(Neo4jBase):
@@ -105,8 +105,7 @@ class ProjectionMixin(Neo4jBase):
         rows: Rows = []
         for chunk in chunks(keys, self.batch_size):
             rows.extend(self._read(q.POSTS_AMONG, {"keys": list(chunk)}))
-        posts = pd.DataFrame(rows, columns=["key", "author_key", "sentiment", "created_at",
-                                            "kind", "conversation_key", "text", "title"])
+        posts = pd.DataFrame(rows, columns=[*BRAND_AMONG_COLUMNS[:-1], "title"])
         brand = {r["key"] for r in self._read(q.BRAND_ACCOUNT_KEYS)}
 
         def keys_of(query: str, among: list[str]) -> set[str]:
@@ -119,8 +118,7 @@ class ProjectionMixin(Neo4jBase):
         if written:
             thread = pd.DataFrame([r for chunk in chunks(written, self.batch_size)
                                    for r in self._read(q.THREAD_POSTS_OF, {"keys": list(chunk)})],
-                                  columns=["key", "author_key", "sentiment", "created_at", "kind",
-                                           "conversation_key"])
+                                  columns=list(BRAND_AMONG_COLUMNS[:-1]))
             thread["created_at"] = timestamps(thread["created_at"].tolist())
             thread["sentiment"] = pd.to_numeric(thread["sentiment"], errors="coerce").astype(
                 "float64")
@@ -141,9 +139,7 @@ class ProjectionMixin(Neo4jBase):
         rows: Rows = []
         for chunk in chunks(list(dict.fromkeys(keys)), self.batch_size):
             rows.extend(self._read(q.POST_DETAILS, {"keys": list(chunk)}))
-        return pd.DataFrame(rows, columns=["key", "platform", "conversation_key", "text", "url",
-                                           "language", "sentiment_label", "intents",
-                                           "intent_evidence"])
+        return pd.DataFrame(rows, columns=list(POST_DETAIL_COLUMNS))
 
     def brand_reply_times(self) -> pd.DataFrame:
         frame = pd.DataFrame(self._read(q.BRAND_REPLY_TIMES),

@@ -813,7 +813,9 @@ UNWIND $keys AS k
 MATCH (p:Post {key: k})
 RETURN p.key AS key, p.author_key AS author_key, p.sentiment AS sentiment,
        p.created_at AS created_at, p.kind AS kind, p.conversation_key AS conversation_key,
-       p.text AS text, p.title AS title"""
+       p.platform AS platform, p.text AS text, p.url AS url, p.language AS language,
+       p.sentiment_label AS sentiment_label, p.intents AS intents,
+       p.intent_evidence AS intent_evidence, p.title AS title"""
 
 MENTIONING_BRAND_AMONG = """\
 UNWIND $keys AS k
@@ -837,7 +839,10 @@ THREAD_POSTS_OF = """\
 UNWIND $keys AS k
 MATCH (:Conversation {key: k})<-[:IN_CONVERSATION]-(p:Post)
 RETURN p.key AS key, p.author_key AS author_key, p.sentiment AS sentiment,
-       p.created_at AS created_at, p.kind AS kind, p.conversation_key AS conversation_key"""
+       p.created_at AS created_at, p.kind AS kind, p.conversation_key AS conversation_key,
+       p.platform AS platform, p.text AS text, p.url AS url, p.language AS language,
+       p.sentiment_label AS sentiment_label, p.intents AS intents,
+       p.intent_evidence AS intent_evidence"""
 
 REPLIES_TO = """\
 UNWIND $keys AS k

@@ -161,3 +161,34 @@ def test_each_posts_need_is_what_the_plain_rule_gives() -> None:
     assert np.allclose(need, [e[0] for e in expected])
     assert needing == [e[1] for e in expected]
     assert need.max() > 0.5 and (need == 0).any()  # the sample has both kinds
+
+
+def test_routing_skips_rules_that_cannot_match_and_routes_as_each_rule_says() -> None:
+    """``route`` skips a rule whose cues start with none of the text's words; the team
+    is the first whose own ``matches`` says yes, on texts made of cues, parts of
+    phrases, stems, near-stems and other words, on every platform."""
+    import random
+
+    rules = RoutingRules((
+        RoutingRule("press", ("press", "viral"), platform="twitter"),
+        RoutingRule("billing", ("refund*", "money back", "charged twice"),
+                    intents=("churn",)),
+        RoutingRule("product", ("would be nice", "app update", "roadmap"),
+                    intents=("suggestion",)),
+        RoutingRule("support", ("broken", "?", "ticket")),
+        *DEFAULT_RULES.rules,
+    ), default_team="care")
+    vocabulary = ["press", "viral", "refunds", "refund", "ref", "money", "back", "charged",
+                  "twice", "would", "be", "nice", "app", "update", "roadmap", "broken", "?",
+                  "ticket", "battery", "the", "my", "order", "late", "!", "cancel",
+                  "billing", "lawyer", "Money", "BACK", "refunded."]
+    intents = ["churn", "suggestion", "question", "complaint", "security", "purchase"]
+    draw = random.Random(7)
+    for _ in range(3_000):
+        text = " ".join(draw.choice(vocabulary) for _ in range(draw.randint(0, 9)))
+        platform = draw.choice(["twitter", "reddit"])
+        said = draw.sample(intents, draw.randint(0, 2))
+        expected = next((r.team for r in rules.rules
+                         if not (r.platform and r.platform != platform)
+                         and r.matches(text, said)), rules.default_team)
+        assert rules.route(text, platform, said) == expected, (text, platform, said)

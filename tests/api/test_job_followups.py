@@ -83,3 +83,19 @@ def test_which_jobs_wrote_posts() -> None:
     assert not loaded_posts({"kind": "monitor"}, {"changed": False})
     assert not loaded_posts({"kind": "analyze"}, {"run_id": "r"})
     assert not loaded_posts({"kind": "ingest"}, None)
+
+
+def test_stopping_lets_the_running_job_end_and_starts_no_other(tmp_path: Path) -> None:
+    """The server stops its runner before it closes the store: the job under way ends
+    on an open store, the queued ones never start."""
+    jobs, ran, store = _runner(tmp_path, after=0)
+    running = jobs.submit({"kind": "ingest", "sleep": 0.5})
+    queued = jobs.submit({"kind": "ingest"})
+    _wait(jobs, lambda: running.status == "running")
+    assert jobs.stop(timeout=10)
+    assert running.status == "completed" and ran == ["ingest"]
+    assert queued.status == "queued"
+    late = jobs.submit({"kind": "ingest"})
+    time.sleep(0.2)
+    assert late.status == "queued" and ran == ["ingest"]
+    store.close()
