@@ -162,8 +162,8 @@ def _normalise(texts: pd.Series) -> pd.Series:
                      index=texts.index, dtype=object)
 
 
-SIGNATURE_COLUMNS = ("key", "author", "share", "reply", "t", "words", "text_hash", "urls")
-POST_COLUMNS = ("key", "author_key", "kind", "created_at", "text")
+SIGNATURE_COLUMNS = ("author", "share", "reply", "t", "words", "text_hash", "urls")
+POST_COLUMNS = ("author_key", "kind", "created_at", "text")
 """What :func:`post_signatures` reads of each post (``GraphStore.post_frame(columns=)``)."""
 
 
@@ -181,15 +181,43 @@ def _url_counts(text: pd.Series) -> np.ndarray:
     return out
 
 
+def _categorical(author: pd.Series) -> pd.Categorical:
+    """Account keys as a categorical over their string forms (as ``astype(str)``
+    gives them), without a string per row when they come as one already."""
+    if isinstance(author.dtype, pd.CategoricalDtype) and not author.isna().any():
+        values = author.array
+        assert isinstance(values, pd.Categorical)
+        if pd.api.types.is_string_dtype(values.categories.dtype):
+            return values
+    return pd.Categorical(author.astype(str).to_numpy(dtype=object))
+
+
+def _author_codes(author: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(author.astype(str), sort=True)``: each row's author as the rank
+    of its name among the names present, and those names in order. A categorical
+    (what :func:`post_signatures` keeps) is ranked by its few categories, not by a
+    string per row."""
+    if isinstance(author.dtype, pd.CategoricalDtype) and not author.isna().any():
+        codes = author.cat.codes.to_numpy()
+        used = np.flatnonzero(np.bincount(codes, minlength=len(author.cat.categories)))
+        names = np.asarray(author.cat.categories.to_numpy(dtype=object)[used], dtype=object)
+        order = np.argsort(names, kind="stable")
+        rank = np.full(len(author.cat.categories), -1, dtype=np.int64)
+        rank[used[order]] = np.arange(len(used))
+        return rank[codes], names[order]
+    code, names = pd.factorize(author.astype(str), sort=True)
+    return code, np.asarray(names, dtype=object)
+
+
 def post_signatures(posts: pd.DataFrame) -> pd.DataFrame:
-    """What bot detection keeps of each post (no text): ``key``, ``author``, ``share``
-    and ``reply`` (its kind), ``t`` (seconds since 1970), and of its text reduced by
-    :func:`_normalise` (own posts only: a repost's text is another's) the number of
+    """What bot detection keeps of each post (no text, no key): ``author`` (a
+    categorical), ``share`` and ``reply`` (its kind), ``t`` (seconds since 1970), and
+    of its text reduced by :func:`_normalise` (own posts only: a repost's text is
+    another's) the number of
     ``words`` and a 64-bit ``text_hash``, and the number of ``urls`` it holds.
 
     Args:
-        posts: One row per post: ``author_key``, ``kind``, ``created_at``, ``text``
-            and, where known, ``key``.
+        posts: One row per post: ``author_key``, ``kind``, ``created_at``, ``text``.
     """
     kind = posts["kind"].astype(str).to_numpy()
     share = kind == "share"
@@ -197,10 +225,8 @@ def post_signatures(posts: pd.DataFrame) -> pd.DataFrame:
     reduced = pd.Series("", index=posts.index, dtype=object)
     if (~share).any():
         reduced[~share] = _normalise(text[~share])
-    keys = posts["key"].astype(str).to_numpy() if "key" in posts else np.arange(
-        len(posts)).astype(str)
     return pd.DataFrame({
-        "key": keys, "author": posts["author_key"].astype(str).to_numpy(),
+        "author": _categorical(posts["author_key"]),
         "share": share, "reply": np.isin(kind, ("reply", "comment")),
         "t": pd.to_datetime(posts["created_at"]).astype("datetime64[ns]").astype(
             np.int64).to_numpy() / 1e9,
@@ -244,7 +270,7 @@ def behaviour_scores(posts: pd.DataFrame, shares: pd.DataFrame, *,
         return BotScores(pd.Series(dtype=float))
     frame = posts if "text_hash" in posts else post_signatures(posts)
     # authors as integer codes (sorted names), every per-author sum a bincount
-    code, names = pd.factorize(frame["author"].astype(str), sort=True)
+    code, names = _author_codes(frame["author"])
     n = len(names)
     authors = pd.Index(names, name="author")
     share = frame["share"].to_numpy(dtype=bool)
@@ -381,6 +407,7 @@ def account_features(posts: pd.DataFrame, profiles: pd.DataFrame) -> pd.DataFram
     if posts.empty:
         return pd.DataFrame(columns=list(MODEL_FEATURES), dtype=float)
     frame = posts if "text_hash" in posts else post_signatures(posts)
+    frame = frame.assign(author=frame["author"].astype(str))
     by = frame.groupby("author", sort=True)
     count = by.size()
     out = pd.DataFrame(index=count.index)
@@ -520,10 +547,12 @@ def window_signatures(read: Callable[[datetime | None], pd.DataFrame],
     beside the database, no texts, only their hashes; it names accounts, so an erasure
     finds the person's handle in it and deletes it). With ``reuse`` and a cache made
     under the same ``identity`` (the analysis window), only the posts from a day before
-    the cached newest post on are read, replacing their cached copies by key; posts
+    the cached newest post on are read, replacing the kept signatures of the posts
+    from that time on (no keys are kept: the read gives each of them again); posts
     that fell out of the window are dropped. When the store holds more new posts than
     that read found (``total``, the number of posts now, against the cached number: a
-    late import of older posts), the whole window is read again.
+    late import of older posts), the whole window is read again. Authors are kept as
+    a categorical (a dictionary in the file), not a string per post.
 
     Args:
         read: Reads the posts from a time on (``GraphStore.post_frame(since, None)``).
@@ -542,25 +571,22 @@ def window_signatures(read: Callable[[datetime | None], pd.DataFrame],
                 table = pa.ipc.open_file(source).read_all()
             meta = table.schema.metadata or {}
             if meta.get(b"identity", b"").decode() == identity and b"newest" in meta \
-                    and total is not None and b"total" in meta:
+                    and total is not None and b"total" in meta \
+                    and table.column_names == list(SIGNATURE_COLUMNS):
                 start = datetime.fromtimestamp(float(meta[b"newest"]) - _OVERLAP_S, UTC)
                 if since is not None:
                     start = max(start, since)
                 posts = read(start)
                 read_count = len(posts)
-                fresh = post_signatures(posts) if len(posts) else pd.DataFrame(
-                    columns=list(SIGNATURE_COLUMNS))
-                # key look-ups in Arrow (pandas' isin on Arrow strings loops in Python)
-                fresh_keys = pa.array(fresh["key"].astype(str).to_numpy(dtype=object),
-                                      pa.string())
-                cached = table.column("key")
-                unseen = len(fresh) - int(pc.sum(pc.is_in(fresh_keys, value_set=cached)
-                                                 ).as_py() or 0)
-                if total - int(meta[b"total"]) == unseen:
-                    kept = table.filter(pc.invert(pc.is_in(cached, value_set=fresh_keys)))
-                    frame = kept.to_pandas()
-                    if len(fresh):
-                        frame = pd.concat([frame, fresh], ignore_index=True)
+                # the kept posts from ``start`` on are the ones read again (the same
+                # arithmetic as post_signatures' ``t``, so the same side of ``start``)
+                again = pc.greater_equal(table.column("t"), _seconds(start))
+                kept_again = int(pc.sum(again).as_py() or 0)
+                # posts stored since the last run all from ``start`` on: nothing older
+                # came late
+                if total - int(meta[b"total"]) == read_count - kept_again:
+                    kept = table.filter(pc.invert(again)).to_pandas()
+                    frame = _joined(kept, post_signatures(posts)) if read_count else kept
         except (OSError, ValueError, KeyError, pa.ArrowException):
             frame = None
     if frame is None:
@@ -576,10 +602,31 @@ def window_signatures(read: Callable[[datetime | None], pd.DataFrame],
     return frame, read_count
 
 
+def _seconds(at: datetime) -> float:
+    """``at`` as :func:`post_signatures` computes a post's ``t`` from its time (so a
+    post at ``at`` or later has a ``t`` at least this)."""
+    stamp = pd.Timestamp(at)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return float((np.array([stamp.as_unit("ns").value], dtype=np.int64) / 1e9)[0])
+
+
+def _joined(kept: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
+    """Kept and fresh signatures as one frame, authors as one categorical."""
+    author = pd.api.types.union_categoricals(
+        [_categorical(kept["author"]), _categorical(fresh["author"])])
+    frame = pd.concat([kept.drop(columns="author"), fresh.drop(columns="author")],
+                      ignore_index=True)
+    frame.insert(0, "author", author)
+    return frame
+
+
 def _keep(frame: pd.DataFrame, cache: Path, identity: str, newest: datetime | None,
           total: int) -> None:
-    table = pa.Table.from_pandas(frame.reindex(columns=list(SIGNATURE_COLUMNS)),
-                                 preserve_index=False)
+    frame = frame.reindex(columns=list(SIGNATURE_COLUMNS))
+    if isinstance(frame["author"].dtype, pd.CategoricalDtype):  # the window's authors only
+        frame = frame.assign(author=frame["author"].cat.remove_unused_categories())
+    table = pa.Table.from_pandas(frame, preserve_index=False)
     table = table.replace_schema_metadata({
         "identity": identity,
         "newest": repr(newest.timestamp() if newest else 0.0), "total": str(total)})
