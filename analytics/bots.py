@@ -340,11 +340,19 @@ def _ring_strength(shares: pd.DataFrame, *, min_each_way: int = 2) -> pd.Series:
     if shares.empty:
         return pd.Series(dtype=float)
     # accounts as integer codes, a pair as one integer
-    src = shares["src"].astype(str).to_numpy(dtype=object)
-    codes, names = pd.factorize(np.concatenate([src, shares["dst"].astype(str).to_numpy(
-        dtype=object)]))
+    src_type, dst_type = shares["src"].dtype, shares["dst"].dtype
+    if isinstance(src_type, pd.CategoricalDtype) and src_type == dst_type \
+            and not shares[["src", "dst"]].isna().any().any():
+        # one categorical over the accounts (what the analysis hands over): its codes
+        names = np.asarray(src_type.categories.to_numpy(dtype=object), dtype=object)
+        a = shares["src"].cat.codes.to_numpy().astype(np.int64)
+        b = shares["dst"].cat.codes.to_numpy().astype(np.int64)
+    else:
+        src = shares["src"].astype(str).to_numpy(dtype=object)
+        codes, names = pd.factorize(np.concatenate([src, shares["dst"].astype(str).to_numpy(
+            dtype=object)]))
+        a, b = codes[:len(src)].astype(np.int64), codes[len(src):].astype(np.int64)
     n = len(names)
-    a, b = codes[:len(src)].astype(np.int64), codes[len(src):].astype(np.int64)
     apart = a != b
     pair, count = np.unique(a[apart] * n + b[apart], return_counts=True)
     pair = pair[count >= min_each_way]
@@ -585,8 +593,9 @@ def window_signatures(read: Callable[[datetime | None], pd.DataFrame],
                 # posts stored since the last run all from ``start`` on: nothing older
                 # came late
                 if total - int(meta[b"total"]) == read_count - kept_again:
-                    kept = table.filter(pc.invert(again)).to_pandas()
-                    frame = _joined(kept, post_signatures(posts)) if read_count else kept
+                    kept = table.filter(pc.invert(again))
+                    frame = _joined(kept, post_signatures(posts)) if read_count \
+                        else kept.to_pandas()
         except (OSError, ValueError, KeyError, pa.ArrowException):
             frame = None
     if frame is None:
@@ -611,14 +620,34 @@ def _seconds(at: datetime) -> float:
     return float((np.array([stamp.as_unit("ns").value], dtype=np.int64) / 1e9)[0])
 
 
-def _joined(kept: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
-    """Kept and fresh signatures as one frame, authors as one categorical."""
-    author = pd.api.types.union_categoricals(
-        [_categorical(kept["author"]), _categorical(fresh["author"])])
-    frame = pd.concat([kept.drop(columns="author"), fresh.drop(columns="author")],
-                      ignore_index=True)
-    frame.insert(0, "author", author)
-    return frame
+def _joined(kept: pa.Table, fresh: pd.DataFrame) -> pd.DataFrame:
+    """Kept and fresh signatures as one frame, authors as one categorical: joined in
+    Arrow (the two dictionaries unified there), and each column handed to pandas as
+    an array (pandas' union of categoricals and Arrow's own ``to_pandas`` check string
+    categories in Python)."""
+    fresh_table = pa.Table.from_pandas(fresh.reindex(columns=list(SIGNATURE_COLUMNS)),
+                                       preserve_index=False)
+    author = pa.chunked_array([kept.column("author").combine_chunks(),
+                               fresh_table.column("author").combine_chunks().cast(
+                                   kept.schema.field("author").type)]
+                              ).unify_dictionaries().combine_chunks()
+    rest = pa.concat_tables([kept.drop_columns(["author"]),
+                             fresh_table.drop_columns(["author"]).cast(
+                                 kept.drop_columns(["author"]).schema)]).combine_chunks()
+    return _frame(author, rest)
+
+
+def _frame(author: pa.DictionaryArray, rest: pa.Table) -> pd.DataFrame:
+    """Signatures as a frame: ``author`` a categorical over the dictionary's names,
+    the other columns NumPy arrays."""
+    categories = pd.Index(np.asarray(author.dictionary.to_numpy(zero_copy_only=False),
+                                     dtype=object), dtype=object)
+    codes = pc.fill_null(author.indices, -1).to_numpy().astype(np.int64)
+    columns: dict[str, Any] = {"author": pd.Categorical.from_codes(
+        codes, dtype=pd.CategoricalDtype(categories))}
+    for name in rest.column_names:
+        columns[name] = rest.column(name).to_numpy()
+    return pd.DataFrame(columns)
 
 
 def _keep(frame: pd.DataFrame, cache: Path, identity: str, newest: datetime | None,
