@@ -189,6 +189,8 @@ def _categorical(author: pd.Series) -> pd.Categorical:
         assert isinstance(values, pd.Categorical)
         if pd.api.types.is_string_dtype(values.categories.dtype):
             return values
+    if pd.api.types.is_string_dtype(author.dtype) and not author.isna().any():
+        return pd.Categorical(author)  # strings as they are (Arrow's: encoded there)
     return pd.Categorical(author.astype(str).to_numpy(dtype=object))
 
 
