@@ -162,8 +162,8 @@ def _normalise(texts: pd.Series) -> pd.Series:
                      index=texts.index, dtype=object)
 
 
-SIGNATURE_COLUMNS = ("key", "author", "share", "reply", "t", "words", "text_hash", "urls")
-POST_COLUMNS = ("key", "author_key", "kind", "created_at", "text")
+SIGNATURE_COLUMNS = ("author", "share", "reply", "t", "words", "text_hash", "urls")
+POST_COLUMNS = ("author_key", "kind", "created_at", "text")
 """What :func:`post_signatures` reads of each post (``GraphStore.post_frame(columns=)``)."""
 
 
@@ -181,15 +181,45 @@ def _url_counts(text: pd.Series) -> np.ndarray:
     return out
 
 
+def _categorical(author: pd.Series) -> pd.Categorical:
+    """Account keys as a categorical over their string forms (as ``astype(str)``
+    gives them), without a string per row when they come as one already."""
+    if isinstance(author.dtype, pd.CategoricalDtype) and not author.isna().any():
+        values = author.array
+        assert isinstance(values, pd.Categorical)
+        if pd.api.types.is_string_dtype(values.categories.dtype):
+            return values
+    if pd.api.types.is_string_dtype(author.dtype) and not author.isna().any():
+        return pd.Categorical(author)  # strings as they are (Arrow's: encoded there)
+    return pd.Categorical(author.astype(str).to_numpy(dtype=object))
+
+
+def _author_codes(author: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(author.astype(str), sort=True)``: each row's author as the rank
+    of its name among the names present, and those names in order. A categorical
+    (what :func:`post_signatures` keeps) is ranked by its few categories, not by a
+    string per row."""
+    if isinstance(author.dtype, pd.CategoricalDtype) and not author.isna().any():
+        codes = author.cat.codes.to_numpy()
+        used = np.flatnonzero(np.bincount(codes, minlength=len(author.cat.categories)))
+        names = np.asarray(author.cat.categories.to_numpy(dtype=object)[used], dtype=object)
+        order = np.argsort(names, kind="stable")
+        rank = np.full(len(author.cat.categories), -1, dtype=np.int64)
+        rank[used[order]] = np.arange(len(used))
+        return rank[codes], names[order]
+    code, names = pd.factorize(author.astype(str), sort=True)
+    return code, np.asarray(names, dtype=object)
+
+
 def post_signatures(posts: pd.DataFrame) -> pd.DataFrame:
-    """What bot detection keeps of each post (no text): ``key``, ``author``, ``share``
-    and ``reply`` (its kind), ``t`` (seconds since 1970), and of its text reduced by
-    :func:`_normalise` (own posts only: a repost's text is another's) the number of
+    """What bot detection keeps of each post (no text, no key): ``author`` (a
+    categorical), ``share`` and ``reply`` (its kind), ``t`` (seconds since 1970), and
+    of its text reduced by :func:`_normalise` (own posts only: a repost's text is
+    another's) the number of
     ``words`` and a 64-bit ``text_hash``, and the number of ``urls`` it holds.
 
     Args:
-        posts: One row per post: ``author_key``, ``kind``, ``created_at``, ``text``
-            and, where known, ``key``.
+        posts: One row per post: ``author_key``, ``kind``, ``created_at``, ``text``.
     """
     kind = posts["kind"].astype(str).to_numpy()
     share = kind == "share"
@@ -197,10 +227,8 @@ def post_signatures(posts: pd.DataFrame) -> pd.DataFrame:
     reduced = pd.Series("", index=posts.index, dtype=object)
     if (~share).any():
         reduced[~share] = _normalise(text[~share])
-    keys = posts["key"].astype(str).to_numpy() if "key" in posts else np.arange(
-        len(posts)).astype(str)
     return pd.DataFrame({
-        "key": keys, "author": posts["author_key"].astype(str).to_numpy(),
+        "author": _categorical(posts["author_key"]),
         "share": share, "reply": np.isin(kind, ("reply", "comment")),
         "t": pd.to_datetime(posts["created_at"]).astype("datetime64[ns]").astype(
             np.int64).to_numpy() / 1e9,
@@ -244,7 +272,7 @@ def behaviour_scores(posts: pd.DataFrame, shares: pd.DataFrame, *,
         return BotScores(pd.Series(dtype=float))
     frame = posts if "text_hash" in posts else post_signatures(posts)
     # authors as integer codes (sorted names), every per-author sum a bincount
-    code, names = pd.factorize(frame["author"].astype(str), sort=True)
+    code, names = _author_codes(frame["author"])
     n = len(names)
     authors = pd.Index(names, name="author")
     share = frame["share"].to_numpy(dtype=bool)
@@ -314,11 +342,19 @@ def _ring_strength(shares: pd.DataFrame, *, min_each_way: int = 2) -> pd.Series:
     if shares.empty:
         return pd.Series(dtype=float)
     # accounts as integer codes, a pair as one integer
-    src = shares["src"].astype(str).to_numpy(dtype=object)
-    codes, names = pd.factorize(np.concatenate([src, shares["dst"].astype(str).to_numpy(
-        dtype=object)]))
+    src_type, dst_type = shares["src"].dtype, shares["dst"].dtype
+    if isinstance(src_type, pd.CategoricalDtype) and src_type == dst_type \
+            and not shares[["src", "dst"]].isna().any().any():
+        # one categorical over the accounts (what the analysis hands over): its codes
+        names = np.asarray(src_type.categories.to_numpy(dtype=object), dtype=object)
+        a = shares["src"].cat.codes.to_numpy().astype(np.int64)
+        b = shares["dst"].cat.codes.to_numpy().astype(np.int64)
+    else:
+        src = shares["src"].astype(str).to_numpy(dtype=object)
+        codes, names = pd.factorize(np.concatenate([src, shares["dst"].astype(str).to_numpy(
+            dtype=object)]))
+        a, b = codes[:len(src)].astype(np.int64), codes[len(src):].astype(np.int64)
     n = len(names)
-    a, b = codes[:len(src)].astype(np.int64), codes[len(src):].astype(np.int64)
     apart = a != b
     pair, count = np.unique(a[apart] * n + b[apart], return_counts=True)
     pair = pair[count >= min_each_way]
@@ -381,6 +417,7 @@ def account_features(posts: pd.DataFrame, profiles: pd.DataFrame) -> pd.DataFram
     if posts.empty:
         return pd.DataFrame(columns=list(MODEL_FEATURES), dtype=float)
     frame = posts if "text_hash" in posts else post_signatures(posts)
+    frame = frame.assign(author=frame["author"].astype(str))
     by = frame.groupby("author", sort=True)
     count = by.size()
     out = pd.DataFrame(index=count.index)
@@ -520,10 +557,12 @@ def window_signatures(read: Callable[[datetime | None], pd.DataFrame],
     beside the database, no texts, only their hashes; it names accounts, so an erasure
     finds the person's handle in it and deletes it). With ``reuse`` and a cache made
     under the same ``identity`` (the analysis window), only the posts from a day before
-    the cached newest post on are read, replacing their cached copies by key; posts
+    the cached newest post on are read, replacing the kept signatures of the posts
+    from that time on (no keys are kept: the read gives each of them again); posts
     that fell out of the window are dropped. When the store holds more new posts than
     that read found (``total``, the number of posts now, against the cached number: a
-    late import of older posts), the whole window is read again.
+    late import of older posts), the whole window is read again. Authors are kept as
+    a categorical (a dictionary in the file), not a string per post.
 
     Args:
         read: Reads the posts from a time on (``GraphStore.post_frame(since, None)``).
@@ -542,25 +581,23 @@ def window_signatures(read: Callable[[datetime | None], pd.DataFrame],
                 table = pa.ipc.open_file(source).read_all()
             meta = table.schema.metadata or {}
             if meta.get(b"identity", b"").decode() == identity and b"newest" in meta \
-                    and total is not None and b"total" in meta:
+                    and total is not None and b"total" in meta \
+                    and table.column_names == list(SIGNATURE_COLUMNS):
                 start = datetime.fromtimestamp(float(meta[b"newest"]) - _OVERLAP_S, UTC)
                 if since is not None:
                     start = max(start, since)
                 posts = read(start)
                 read_count = len(posts)
-                fresh = post_signatures(posts) if len(posts) else pd.DataFrame(
-                    columns=list(SIGNATURE_COLUMNS))
-                # key look-ups in Arrow (pandas' isin on Arrow strings loops in Python)
-                fresh_keys = pa.array(fresh["key"].astype(str).to_numpy(dtype=object),
-                                      pa.string())
-                cached = table.column("key")
-                unseen = len(fresh) - int(pc.sum(pc.is_in(fresh_keys, value_set=cached)
-                                                 ).as_py() or 0)
-                if total - int(meta[b"total"]) == unseen:
-                    kept = table.filter(pc.invert(pc.is_in(cached, value_set=fresh_keys)))
-                    frame = kept.to_pandas()
-                    if len(fresh):
-                        frame = pd.concat([frame, fresh], ignore_index=True)
+                # the kept posts from ``start`` on are the ones read again (the same
+                # arithmetic as post_signatures' ``t``, so the same side of ``start``)
+                again = pc.greater_equal(table.column("t"), _seconds(start))
+                kept_again = int(pc.sum(again).as_py() or 0)
+                # posts stored since the last run all from ``start`` on: nothing older
+                # came late
+                if total - int(meta[b"total"]) == read_count - kept_again:
+                    kept = table.filter(pc.invert(again))
+                    frame = _joined(kept, post_signatures(posts)) if read_count \
+                        else kept.to_pandas()
         except (OSError, ValueError, KeyError, pa.ArrowException):
             frame = None
     if frame is None:
@@ -576,10 +613,51 @@ def window_signatures(read: Callable[[datetime | None], pd.DataFrame],
     return frame, read_count
 
 
+def _seconds(at: datetime) -> float:
+    """``at`` as :func:`post_signatures` computes a post's ``t`` from its time (so a
+    post at ``at`` or later has a ``t`` at least this)."""
+    stamp = pd.Timestamp(at)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return float((np.array([stamp.as_unit("ns").value], dtype=np.int64) / 1e9)[0])
+
+
+def _joined(kept: pa.Table, fresh: pd.DataFrame) -> pd.DataFrame:
+    """Kept and fresh signatures as one frame, authors as one categorical: joined in
+    Arrow (the two dictionaries unified there), and each column handed to pandas as
+    an array (pandas' union of categoricals and Arrow's own ``to_pandas`` check string
+    categories in Python)."""
+    fresh_table = pa.Table.from_pandas(fresh.reindex(columns=list(SIGNATURE_COLUMNS)),
+                                       preserve_index=False)
+    author = pa.chunked_array([kept.column("author").combine_chunks(),
+                               fresh_table.column("author").combine_chunks().cast(
+                                   kept.schema.field("author").type)]
+                              ).unify_dictionaries().combine_chunks()
+    rest = pa.concat_tables([kept.drop_columns(["author"]),
+                             fresh_table.drop_columns(["author"]).cast(
+                                 kept.drop_columns(["author"]).schema)]).combine_chunks()
+    return _frame(author, rest)
+
+
+def _frame(author: pa.DictionaryArray, rest: pa.Table) -> pd.DataFrame:
+    """Signatures as a frame: ``author`` a categorical over the dictionary's names,
+    the other columns NumPy arrays."""
+    categories = pd.Index(np.asarray(author.dictionary.to_numpy(zero_copy_only=False),
+                                     dtype=object), dtype=object)
+    codes = pc.fill_null(author.indices, -1).to_numpy().astype(np.int64)
+    columns: dict[str, Any] = {"author": pd.Categorical.from_codes(
+        codes, dtype=pd.CategoricalDtype(categories))}
+    for name in rest.column_names:
+        columns[name] = rest.column(name).to_numpy()
+    return pd.DataFrame(columns)
+
+
 def _keep(frame: pd.DataFrame, cache: Path, identity: str, newest: datetime | None,
           total: int) -> None:
-    table = pa.Table.from_pandas(frame.reindex(columns=list(SIGNATURE_COLUMNS)),
-                                 preserve_index=False)
+    frame = frame.reindex(columns=list(SIGNATURE_COLUMNS))
+    if isinstance(frame["author"].dtype, pd.CategoricalDtype):  # the window's authors only
+        frame = frame.assign(author=frame["author"].cat.remove_unused_categories())
+    table = pa.Table.from_pandas(frame, preserve_index=False)
     table = table.replace_schema_metadata({
         "identity": identity,
         "newest": repr(newest.timestamp() if newest else 0.0), "total": str(total)})

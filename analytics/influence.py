@@ -96,6 +96,8 @@ def interaction_weights(
     seconds = np.asarray(created_s, dtype=float)
     if not len(seconds):
         return np.zeros(0)
+    if floor >= 1.0:  # a decay is at most 1: the floor is every interaction's
+        return np.asarray(kind_weight * float(floor))
     ok = np.ones(len(seconds), dtype=bool) if valid is None else np.asarray(valid, dtype=bool)
     now_s = float(seconds[ok].max()) if ok.any() else 0.0
     decay = np.maximum(time_decay_weights(seconds, now_s, half_life_days), float(floor))

@@ -192,7 +192,11 @@ def run_analysis(
         created_s = _epoch_seconds(interactions["created_at"])
         share = ok & (kind == INTERACTION_KINDS.index("share"))
         key_text = np.asarray(keys.to_numpy(zero_copy_only=False), dtype=object)
-        shares = pd.DataFrame({"src": key_text[src[share]], "dst": key_text[dst[share]]})
+        # one categorical over the accounts: the bots step counts pairs by their codes
+        account_type = pd.CategoricalDtype(pd.Index(key_text, dtype=object))
+        shares = pd.DataFrame({
+            "src": pd.Categorical.from_codes(src[share], dtype=account_type),
+            "dst": pd.Categorical.from_codes(dst[share], dtype=account_type)})
         # The projection's Arrow buffers live in the database's buffer pool: release them
         # before the next queries need the room.
         del interactions

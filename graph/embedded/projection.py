@@ -22,7 +22,7 @@ from graph.embedded.shared import (
 from graph.store import (
     ACCOUNT_PROFILE_COLUMNS,
 )
-from graph.understanding import tone, understanding_table
+from graph.understanding import UNDERSTANDING_FIELDS, tone, understanding_table
 from graph.views import POST_DETAIL_COLUMNS, brand_posts_among
 
 
@@ -429,9 +429,31 @@ class ProjectionMixin(EmbeddedBase):
 
     def write_post_understanding(self, keys: Sequence[str], frame: pd.DataFrame, model: str
                                  ) -> None:
-        """Scanned from an Arrow table like ``write_post_sentiment``."""
+        """Scanned from an Arrow table like ``write_post_sentiment``. A column with no
+        value at all (``intent_model_label`` without an intent model) is not set from
+        the scan: a second statement clears it only on the posts that have one (each
+        column set costs about as much as finding the posts: 8 columns 0.3 s, 7 and
+        the check 0.23 s, for 10,000 posts)."""
         table = understanding_table(keys, frame)
+        empty = [name for name, _ in UNDERSTANDING_FIELDS
+                 if table.column(name).null_count == len(table)]
+        statements: list[tuple[str, pa.Table]] = []
+        if not empty:
+            statements.append((q.SET_POST_UNDERSTANDING, table))
+        else:
+            sets = ", ".join(["p.sentiment_model = $m"] + [
+                f"p.{name} = {name}" for name, _ in UNDERSTANDING_FIELDS if name not in empty])
+            statements.append((f"LOAD FROM $scan MATCH (p:Post {{key: key}}) SET {sets}",
+                               table.drop_columns(empty)))
+            statements.append((
+                "LOAD FROM $scan MATCH (p:Post {key: key}) WHERE "
+                + " OR ".join(f"p.{name} IS NOT NULL" for name in empty)
+                + " SET " + ", ".join(f"p.{name} = NULL" for name in empty),
+                table.select(["key"])))
         with self._batch_connection(release_heap=len(table) >= LARGE_BATCH):
-            for i in range(0, len(table), 50_000):
-                self._write(q.SET_POST_UNDERSTANDING, {"scan": table.slice(i, 50_000),
-                                                          "m": model})
+            for query, rows in statements:
+                for i in range(0, len(rows), 50_000):
+                    params: dict[str, Any] = {"scan": rows.slice(i, 50_000)}
+                    if "$m" in query:
+                        params["m"] = model
+                    self._write(query, params)

@@ -124,18 +124,17 @@ def test_languages_in_one_batch_are_py3langid_s_one_by_one(
     texts = [" ".join(rng.choice(words, size=int(n)))
              for n in rng.integers(0, 120, size=300)] + ["", "ab", "a" * 3000]
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    language._identifier.cache_clear()
-    language._tables.cache_clear()
+    language._model.cache_clear()
     try:
         first = detect_languages(texts)
-        assert list(tmp_path.glob("scrm/py3langid-*.npz"))  # the unpacked copy is kept
-        language._identifier.cache_clear()
-        language._tables.cache_clear()
+        kept = list(tmp_path.glob("scrm/py3langid-*"))
+        assert kept and (kept[0] / "nextmove.npy").is_file()  # the unpacked copy is kept
+        language._model.cache_clear()
         again = detect_languages(texts)
+        assert isinstance(language._model().ptc, np.memmap)  # mapped, not read
         classify = language._identifier().classify
     finally:
-        language._identifier.cache_clear()
-        language._tables.cache_clear()
+        language._model.cache_clear()
     expected: list[str] = []
     for text in texts:
         cleaned = language._NOISE.sub(" ", text)

@@ -516,6 +516,22 @@ def test_post_understanding_round_trip(loaded: GraphStore) -> None:
     assert pd.isna(details.loc["twitter:3", "language"])
 
 
+def test_understanding_written_again_clears_what_the_frame_lacks(loaded: GraphStore) -> None:
+    """A column the frame lacks (no intent model now), or holds no value of, is cleared
+    on the posts written, and only there."""
+    loaded.write_post_understanding(["twitter:1", "twitter:2"], _understood(
+        2, intent_model_label=["complaint", "praise"]), "trained:x")
+    loaded.write_post_understanding(["twitter:1"], _understood(
+        1, sentiment=[float("nan")], sentiment_label=["unscored"]), "vader")
+    rows = pd.concat(loaded.export_post_understanding()).set_index("key")
+    assert pd.isna(rows.loc["twitter:1", "intent_model_label"])
+    assert pd.isna(rows.loc["twitter:1", "sentiment"])
+    assert rows.loc["twitter:1", "sentiment_model"] == "vader"
+    assert rows.loc["twitter:1", "language"] == "en"
+    assert rows.loc["twitter:2", "intent_model_label"] == "praise"
+    assert rows.loc["twitter:2", "sentiment"] == 0.1
+
+
 def test_brand_posts(loaded: GraphStore) -> None:
     loaded.write_batch(GraphBatch(posts=[tw("8", "zed", 40, "Thinking about the ROAST"),
                                          tw("9", "zed", 41, "unrelated")]))
