@@ -114,7 +114,9 @@ def _numbers(values: array[int]) -> np.ndarray:
 
 def _keep_model(arrays: dict[str, np.ndarray], cache: Path) -> None:
     """Write the unpacked model for the next process, one ``.npy`` file per array, into
-    a folder renamed into place whole (a cache: a failure is ignored)."""
+    a folder renamed into place whole (a cache: a failure is ignored), and remove the
+    copies of other versions of the model (each 68 MB; a process still mapping one
+    keeps its pages until it ends)."""
     part = cache.with_name(f"{cache.name}.{os.getpid()}.part")
     try:
         part.mkdir(parents=True, exist_ok=True)
@@ -123,6 +125,13 @@ def _keep_model(arrays: dict[str, np.ndarray], cache: Path) -> None:
         part.rename(cache)
     except OSError:
         shutil.rmtree(part, ignore_errors=True)
+        return
+    for stale in cache.parent.glob("py3langid-*"):
+        if stale != cache and not stale.name.endswith(".part"):
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
 
 
 def _has_letters(text: str, n: int) -> bool:

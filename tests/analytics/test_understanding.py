@@ -124,11 +124,14 @@ def test_languages_in_one_batch_are_py3langid_s_one_by_one(
     texts = [" ".join(rng.choice(words, size=int(n)))
              for n in rng.integers(0, 120, size=300)] + ["", "ab", "a" * 3000]
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    (tmp_path / "scrm" / "py3langid-1-2").mkdir(parents=True)  # another version's copies
+    (tmp_path / "scrm" / "py3langid-1-3.npz").write_bytes(b"old")
     language._model.cache_clear()
     try:
         first = detect_languages(texts)
         kept = list(tmp_path.glob("scrm/py3langid-*"))
-        assert kept and (kept[0] / "nextmove.npy").is_file()  # the unpacked copy is kept
+        # the unpacked copy is kept, those of other versions are gone
+        assert len(kept) == 1 and (kept[0] / "nextmove.npy").is_file()
         language._model.cache_clear()
         again = detect_languages(texts)
         assert isinstance(language._model().ptc, np.memmap)  # mapped, not read
