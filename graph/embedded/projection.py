@@ -38,8 +38,13 @@ class ProjectionMixin(EmbeddedBase):
         columns = [c for c in ("key", "platform", "handle", "followers", "is_brand",
                                "display_name", "location", "description")
                    if profile or c not in ACCOUNT_PROFILE_COLUMNS]
-        accounts = self._df("MATCH (a:Account) RETURN "
+        accounts = self._df("MATCH (a:Account) RETURN offset(id(a)) AS o, "
                             + ", ".join(f"a.{c} AS {c}" for c in columns))
+        # in storage order, whatever order the engine's threads hand rows over in: the
+        # analysis numbers its graph's nodes by this order (two analyses of one
+        # database then agree on every community)
+        accounts = accounts.iloc[np.argsort(accounts["o"].to_numpy(), kind="stable")
+                                 ].drop(columns="o").reset_index(drop=True)
         links = self._df(
             q.ACCOUNT_OWNER_LINKS)
         spend = self._df(q.CUSTOMER_SPEND)
@@ -77,7 +82,13 @@ class ProjectionMixin(EmbeddedBase):
         return state
 
     def _interaction_rows(self, after_post: int | None) -> pa.Table:
-        """Interactions as account and post offsets, from posts after ``after_post``."""
+        """Interactions as account and post offsets, from posts after ``after_post``, in
+        one order whatever order the engine's threads hand them over in (by post, kind,
+        target): the analysis sums weights in this order, and graph detection numbers
+        nodes by it, so two analyses of one database agree bit for bit."""
+        return _canonical(self._unordered_interaction_rows(after_post))
+
+    def _unordered_interaction_rows(self, after_post: int | None) -> pa.Table:
         if after_post is None:
             table = self._interaction_scan()
             if table is not None:
@@ -186,6 +197,9 @@ class ProjectionMixin(EmbeddedBase):
     def _interaction_frame(self, with_sentiment: bool) -> pd.DataFrame:
         accounts = self._exec(q.ACCOUNT_OFFSETS
                               ).get_as_arrow()
+        # by offset: the categories' order is the analysis's node numbering (the engine
+        # hands rows over in the order its threads finish)
+        accounts = accounts.take(np.argsort(accounts.column("o").to_numpy(), kind="stable"))
         offsets = accounts.column("o").to_numpy()
         position = np.full(int(offsets.max()) + 1 if len(offsets) else 0, -1, dtype=np.int64)
         position[offsets] = np.arange(len(offsets))
@@ -270,7 +284,9 @@ class ProjectionMixin(EmbeddedBase):
         if kept is not None and since is not None:
             frame = pd.concat([self._with_current_sentiment(kept, since), frame],
                               ignore_index=True)
-        frame = frame.drop_duplicates("post")
+        # by post offset: the engine's threads hand rows over in any order, and the
+        # analysis sums each author's sentiment in the frame's order
+        frame = frame.sort_values("post", kind="stable").drop_duplicates("post")
         frame = frame[~frame["author_key"].isin(set(brand))].reset_index(drop=True)
         if mark is not None:
             # Posts committed by another connection after ``mark`` was read may be among
@@ -457,3 +473,14 @@ class ProjectionMixin(EmbeddedBase):
                     if "$m" in query:
                         params["m"] = model
                     self._write(query, params)
+
+
+def _canonical(table: pa.Table) -> pa.Table:
+    """Interaction rows sorted by post, kind and target (one row per triple)."""
+    if table.num_rows < 2:
+        return table
+    order = np.lexsort((table.column("dst").to_numpy(), table.column("kind").to_numpy(),
+                        table.column("post").to_numpy()))
+    if np.array_equal(order, np.arange(len(order))):
+        return table
+    return table.take(order)
