@@ -72,8 +72,7 @@ __all__ = ["PREVIEW_SENTIMENT_LIMIT", "CareQueueIndex", "QueueRow", "QueueView",
 PREVIEW_SENTIMENT_LIMIT = 2000
 #: most post keys told (:meth:`CareQueueIndex.writing`) and kept until a refresh
 MAX_TOLD = 200_000
-_DETAIL_COLUMNS = ["key", "platform", "conversation_key", "text", "url", "language",
-                   "sentiment_label", "intents", "intent_evidence", "preview_sentiment"]
+_DETAIL_COLUMNS = [*POST_DETAIL_COLUMNS, "preview_sentiment"]
 
 
 def utc_times(values: pd.Series) -> pd.Series:
