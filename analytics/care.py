@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -74,12 +75,14 @@ class RoutingRule:
             self.team, dict.fromkeys(terms, 1.0))]) if terms else None)
 
     def matches(self, text: str, intents: Sequence[str] = (), *,
-                tokens: list[str] | None = None) -> list[str]:
+                tokens: list[str] | None = None,
+                words: AbstractSet[str] | None = None) -> list[str]:
         """Why this rule takes the post: its intents the post has, then its words found
         in the text (whole words and phrases); empty when it does not. ``tokens``: the
-        text's words when the caller has them already."""
+        text's words when the caller has them already; ``words``: the same as a set, so
+        a text none of whose words starts a cue is not searched."""
         why = [f"intent {i}" for i in self.intents if i in intents]
-        if self._matcher is not None:
+        if self._matcher is not None and (words is None or self._matcher.may_find(words)):
             why += self._matcher.find(tokens if tokens is not None
                                       else _tokens(text or ""))[0]
         return why
@@ -97,9 +100,7 @@ class RoutingRules:
         for rule in self.rules:
             if rule.platform and rule.platform != platform:
                 continue
-            if any(i in intents for i in rule.intents) or (
-                    rule._matcher is not None and rule._matcher.may_find(words)
-                    and rule._matcher.find(tokens)[0]):
+            if rule.matches(text or "", intents, tokens=tokens, words=words):
                 return rule.team
         return self.default_team
 

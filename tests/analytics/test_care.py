@@ -164,9 +164,10 @@ def test_each_posts_need_is_what_the_plain_rule_gives() -> None:
 
 
 def test_routing_skips_rules_that_cannot_match_and_routes_as_each_rule_says() -> None:
-    """``route`` skips a rule whose cues start with none of the text's words; the team
-    is the first whose own ``matches`` says yes, on texts made of cues, parts of
-    phrases, stems, near-stems and other words, on every platform."""
+    """``route`` skips the word search of a rule whose cues start with none of the text's
+    words; the team is still the first whose own ``matches`` (searching every text) says
+    yes, on texts made of cues, parts of phrases, stems, near-stems and other words, on
+    every platform."""
     import random
 
     rules = RoutingRules((
