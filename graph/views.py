@@ -72,10 +72,10 @@ def brand_posts_among(posts: pd.DataFrame, brand: Collection[str], terms: Sequen
                       brand_started: Collection[str], thread: pd.DataFrame | None
                       ) -> pd.DataFrame:
     """``GraphStore.brand_posts_among`` from what an adapter read about the written
-    posts: ``posts`` (key, author_key, sentiment, created_at, kind, conversation_key,
-    text, title), the brand account keys, which of them mention a brand account or reply
-    to a brand post, the conversations (among theirs) a brand post started, and
-    ``thread``: the posts of the conversations the brand posts among them started."""
+    posts: ``posts`` (:data:`BRAND_AMONG_COLUMNS` but by_brand, and title), the brand
+    account keys, which of them mention a brand account or reply to a brand post, the
+    conversations (among theirs) a brand post started, and ``thread``: the posts of the
+    conversations the brand posts among them started (the same columns, no title)."""
     lowered = [t.lower() for t in dict.fromkeys(terms) if t]
     by_brand = posts["author_key"].isin(list(brand)).to_numpy(dtype=bool)
 

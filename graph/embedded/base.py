@@ -88,7 +88,8 @@ def _set_checkpoint_threshold(db: Any) -> None:
     to ~131,000 posts): 0.7-1.2 s at 100,000 posts every 6,000 posts with the engine's
     16 MB. Fewer, larger checkpoints hold the writer up less often; what a larger log
     costs is memory until the checkpoint and a longer replay after a crash or when a
-    reader opens the database (BENCHMARKS.md, "Fewer checkpoints")."""
+    reader opens the database (BENCHMARKS.md, "The stream path made cheaper, and fewer
+    checkpoints")."""
     import ladybug
 
     from graph.config import get_settings
