@@ -124,6 +124,9 @@ def _query_threads() -> int:
 
 # How long a read-only open waits for another process's checkpoint to finish.
 _CHECKPOINT_WAIT_SECONDS = 60.0
+# how long a read-only open tries again after an engine error a writer's checkpoint in
+# another process can cause (``_open_database``)
+_SETTLE_SECONDS = 2.0
 
 
 class _Gate:
@@ -243,6 +246,7 @@ class EmbeddedBase:
 
         read_only = self.read_only
         deadline = time.monotonic() + _CHECKPOINT_WAIT_SECONDS
+        settle = time.monotonic() + _SETTLE_SECONDS
         strict = True  # replay the whole log; False after it was found cut short
         recovered = False
         try:
@@ -260,6 +264,14 @@ class EmbeddedBase:
                         # the last log record was cut short by a failed write (a full
                         # disk, a crash): replay up to it, as a log's reader does
                         strict = False
+                        continue
+                    if (read_only and time.monotonic() < settle
+                            and "recovery is pending" not in str(exc)):
+                        # LadybugDB opens without a lock: a live writer's checkpoint
+                        # emptied the log or rewrote pages under this open ("Cannot read
+                        # from file ….wal", "invalid local node offset"); a moment later
+                        # the files agree again. A broken file still fails, 2 s later.
+                        time.sleep(0.02)
                         continue
                     if not (read_only and "recovery is pending" in str(exc)):
                         raise
