@@ -18,7 +18,8 @@ each update reads every brand post). Another thread, on a sibling connection, br
 kept care queue up to date the way GraphQL's ``careQueue`` does after a write
 (:class:`api.carequeue.CareQueueIndex`: from the batches told) every 50 ms after a commit
 (between commits the server answers from the kept queue, memoized until a write) and notes
-when each negative post first appears. Sentiment is scored in a process of its own, as the
+when each negative post first appears; its reads run beside the commits, as the server's
+do (``--serialise``: one waits for the other). Sentiment is scored in a process of its own, as the
 server does (``SCRM_SCORING_PROCESS``; ``--score-here``: on a thread of this one).
 ``--workers N`` parses and scores in N spawned processes
 (``follow(pool=...)``) instead of a thread of this one.
@@ -197,7 +198,7 @@ class _EachCallLocked:
 
 
 def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
-        overlap: bool = False, full_updates: bool = False, workers: int = 0,
+        overlap: bool = True, full_updates: bool = False, workers: int = 0,
         score_here: bool = False, timeline: Path | None = None) -> dict[str, Any]:
     import httpx
     import pandas as pd
@@ -231,9 +232,10 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
     cpus: list[float] = []  # the CPU time the observing thread spent on it
     spans: list[tuple[float, float]] = []  # each update's wall clock start and end
     arrived: dict[str, float] = {}  # each seen post's created_at (wall clock)
-    # care-queue reads and commits wait for each other: LadybugDB 0.22 loses sentiment
-    # updates committed while another connection reads (tests/store/
-    # test_read_while_writing.py); ``--overlap`` lets them run together to show it
+    # care-queue reads run beside commits, as in the server (GraphQL reads on their own
+    # connection while the stream job writes); ``--serialise`` makes them wait for each
+    # other, which LadybugDB 0.22's lost update would need if sentiment were written apart
+    # from the posts (tests/store/test_read_while_writing.py)
     lock = threading.Lock()
     writer = _Serialised(store, lock, checkpoint_every)
     read_lock = threading.Lock() if overlap else lock
@@ -241,8 +243,8 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
     def observe() -> None:
         reader = store.sibling()
         index = care_index(reader)
-        # each store call of the update waits for (and holds off) a commit; with
-        # ``--overlap`` they run beside commits
+        # each store call of the update runs beside commits; with ``--serialise`` it
+        # waits for (and holds off) one
         calls = _EachCallLocked(reader, read_lock)
         calls_of.append(calls)
         known = -1  # commits the kept queue was last brought up to date after
@@ -396,9 +398,12 @@ def main() -> None:
     ap.add_argument("--checkpoint-every", type=float, action="append",
                     help="seconds between checkpoints (repeatable; 0 = the store's own: after a "
                          "COPY's commit, else when the log passes its threshold) [0]")
-    ap.add_argument("--overlap", action="store_true",
-                    help="care-queue reads overlap commits (loses sentiment updates: see "
-                         "tests/store/test_read_while_writing.py)")
+    ap.add_argument("--serialise", action="store_true",
+                    help="each care-queue read waits for the commit under way and holds the "
+                         "next one off (the server lets them run together, as this bench does "
+                         "by default: the stream writes sentiment with its posts, so the "
+                         "LadybugDB lost update of tests/store/test_read_while_writing.py "
+                         "cannot happen)")
     ap.add_argument("--full-updates", action="store_true",
                     help="batches tell the kept queue nothing: each update reads every brand "
                          "post (as before the queue was kept from the batches)")
@@ -423,8 +428,8 @@ def main() -> None:
     results = []
     for every in args.checkpoint_every or [0.0]:
         for rate in rates:
-            result = run(args.posts, rate, args.out, every, args.overlap, args.full_updates,
-                         args.workers, args.score_here, args.timeline)
+            result = run(args.posts, rate, args.out, every, not args.serialise,
+                         args.full_updates, args.workers, args.score_here, args.timeline)
             print(json.dumps(result), flush=True)
             results.append(result)
     table = _table(results)

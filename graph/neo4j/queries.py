@@ -318,20 +318,23 @@ REPLY_INTERACTIONS = """\
 UNWIND $keys AS k
 MATCH (p:Post {key: k})-[:REPLY_TO]->(q:Post)
 RETURN p.author_key AS src, q.author_key AS dst, 'reply' AS kind, p.created_at AS created_at,
-       p.sentiment AS sentiment, p.sentiment_label AS sentiment_label"""
+       p.sentiment AS sentiment, p.sentiment_label AS sentiment_label
+ORDER BY k, dst"""
 
 MENTION_INTERACTIONS = """\
 UNWIND $keys AS k
 MATCH (p:Post {key: k})-[:MENTIONS]->(b:Account)
 RETURN p.author_key AS src, b.key AS dst, 'mention' AS kind, p.created_at AS created_at,
-       p.sentiment AS sentiment, p.sentiment_label AS sentiment_label"""
+       p.sentiment AS sentiment, p.sentiment_label AS sentiment_label
+ORDER BY k, dst"""
 
 SHARE_INTERACTIONS = """\
 UNWIND $keys AS k
 MATCH (p:Post {key: k})-[s:SHARES]->(q:Post)
 RETURN p.author_key AS src, q.author_key AS dst,
        CASE WHEN s.kind = 'quote' THEN 'quote' ELSE 'share' END AS kind,
-       p.created_at AS created_at, p.sentiment AS sentiment, p.sentiment_label AS sentiment_label"""
+       p.created_at AS created_at, p.sentiment AS sentiment, p.sentiment_label AS sentiment_label
+ORDER BY k, dst"""
 
 UNSCORED_POST_PAGE = """\
 MATCH (p:Post)
