@@ -304,9 +304,10 @@ class ProjectionMixin(EmbeddedBase):
         None), plus every reply to a brand post and, for a brand post written after
         ``since``, its whole thread."""
         # Each part brings its posts' parent author along (one OPTIONAL MATCH per row
-        # found) rather than looking a million parents up afterwards; the brand's threads
-        # are found by the conversation_key property (a scan) rather than through
-        # IN_CONVERSATION, which LadybugDB walks from the wrong end.
+        # found) rather than looking a million parents up afterwards (the posts written
+        # since the kept rows: ``_new_brand_post_rows``); the brand's threads are found by
+        # the conversation_key property (a scan) rather than through IN_CONVERSATION,
+        # which LadybugDB walks from the wrong end.
         cols = ("p.key AS key, p.author_key AS author_key, p.sentiment AS sentiment, "
                 "p.created_at AS created_at, p.kind AS kind, q.author_key AS parent_author_key, "
                 "offset(id(p)) AS post")  # duplicates are found by this number, not the key
@@ -338,8 +339,11 @@ class ProjectionMixin(EmbeddedBase):
         """Of the posts written after ``since``: those that mention a brand account, name
         a term or join a thread a brand post at or before ``since`` started, with their
         parent's author; the columns of ``_brand_post_rows``' parts."""
-        rows = self._arrow(q.NEW_POSTS_ADDRESSING,
-                           {"mark": since, "terms": terms, "roots": old_roots})
+        params = {"mark": since, "terms": terms, "roots": old_roots}
+        rows = self._each_new_post_once(self._arrow(q.NEW_POSTS_ADDRESSING_BY_AUTHOR, params),
+                                        since)
+        if rows is None:
+            rows = self._arrow(q.NEW_POSTS_ADDRESSING, params)
         mentioning = self._arrow(q.NEW_POSTS_MENTIONING_BRAND, {"mark": since})
         hit = pc.or_(pc.or_(pc.fill_null(rows.column("named"), False),
                             pc.fill_null(rows.column("threaded"), False)),
@@ -445,7 +449,22 @@ class ProjectionMixin(EmbeddedBase):
         frame: pd.DataFrame = grouped.to_pandas()
         return frame
 
+    def _each_new_post_once(self, rows: pa.Table, since: int) -> pa.Table | None:
+        """``rows`` (a ``post`` offset column) when they hold every post after ``since``
+        exactly once, which a read of the posts through their POSTED edge does when
+        each has one author (as every write makes it); else None."""
+        posts = rows.column("post")
+        if len(posts) != self._rows(q.NEW_POST_COUNT, {"mark": since})[0]["n"] or \
+                len(posts) != len(pc.unique(posts)):
+            return None
+        return rows
+
     def _activity_rows(self, after_post: int | None) -> pa.Table:
+        if after_post is not None:
+            by_author = self._each_new_post_once(self._arrow(
+                q.NEW_POST_ACTIVITY_BY_AUTHOR, {"mark": after_post}), after_post)
+            if by_author is not None:
+                return by_author.drop_columns(["post"])
         where = "" if after_post is None else "WHERE offset(id(p)) > $mark "
         rows: pa.Table = self._exec(
             f"MATCH (p:Post) {where}RETURN p.author_key AS author_key, "
