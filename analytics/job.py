@@ -185,8 +185,7 @@ def run_analysis(
                 "no social accounts yet: ingest posts first (the analysis needs replies, "
                 "mentions or shares between accounts)")
         n = len(keys)
-        src = _positions(interactions["src"], keys)
-        dst = _positions(interactions["dst"], keys)
+        src, dst = _ends(interactions, keys)
         ok = (src >= 0) & (dst >= 0) & (src != dst)
         kind = _positions(interactions["kind"], pa.array(INTERACTION_KINDS))
         created_s = _epoch_seconds(interactions["created_at"])
@@ -581,6 +580,19 @@ def _positions(column: pd.Series, keys: pa.Array) -> np.ndarray:
         column.array._pa_array  # noqa: SLF001 - zero-copy view of the Arrow data
     found = pc.index_in(values, value_set=keys)
     return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _ends(interactions: pd.DataFrame, keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in ``keys`` of each interaction's ``src`` and ``dst``; when both are
+    categoricals over one index (the embedded store's), its keys are looked up once."""
+    src, dst = interactions["src"], interactions["dst"]
+    if isinstance(src.dtype, pd.CategoricalDtype) and isinstance(dst.dtype, pd.CategoricalDtype) \
+            and src.cat.categories is dst.cat.categories:
+        per_category = _positions(pd.Series(src.cat.categories), keys)
+        src_codes, dst_codes = src.cat.codes.to_numpy(), dst.cat.codes.to_numpy()
+        return (np.where(src_codes >= 0, per_category[np.maximum(src_codes, 0)], -1),
+                np.where(dst_codes >= 0, per_category[np.maximum(dst_codes, 0)], -1))
+    return _positions(src, keys), _positions(dst, keys)
 
 
 def _score_frame(features: pd.DataFrame, scored: Scored, membership: np.ndarray,
