@@ -209,7 +209,7 @@ def test_brand_posts_read_while_another_connection_commits(tmp_path: Path) -> No
                 writer.write_batch(GraphBatch(posts=[nxt]))
             return original(*args)  # type: ignore[arg-type]
 
-        store._brand_post_rows = rows_after_a_commit  # type: ignore[method-assign]
+        store._brand_post_rows = rows_after_a_commit  # type: ignore[method-assign, assignment]
         assert sorted(brand(store)["key"]) == ["twitter:1", "twitter:2"]
         assert sorted(brand(store)["key"]) == ["twitter:1", "twitter:2", "twitter:3"]
         store._brand_post_rows = original  # type: ignore[method-assign]
