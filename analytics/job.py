@@ -185,8 +185,7 @@ def run_analysis(
                 "no social accounts yet: ingest posts first (the analysis needs replies, "
                 "mentions or shares between accounts)")
         n = len(keys)
-        src = _positions(interactions["src"], keys)
-        dst = _positions(interactions["dst"], keys)
+        src, dst = _ends(interactions, keys)
         ok = (src >= 0) & (dst >= 0) & (src != dst)
         kind = _positions(interactions["kind"], pa.array(INTERACTION_KINDS))
         created_s = _epoch_seconds(interactions["created_at"])
@@ -583,6 +582,19 @@ def _positions(column: pd.Series, keys: pa.Array) -> np.ndarray:
     return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
+def _ends(interactions: pd.DataFrame, keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in ``keys`` of each interaction's ``src`` and ``dst``; when both are
+    categoricals over one index (the embedded store's), its keys are looked up once."""
+    src, dst = interactions["src"], interactions["dst"]
+    if isinstance(src.dtype, pd.CategoricalDtype) and isinstance(dst.dtype, pd.CategoricalDtype) \
+            and src.cat.categories is dst.cat.categories:
+        per_category = _positions(pd.Series(src.cat.categories), keys)
+        src_codes, dst_codes = src.cat.codes.to_numpy(), dst.cat.codes.to_numpy()
+        return (np.where(src_codes >= 0, per_category[np.maximum(src_codes, 0)], -1),
+                np.where(dst_codes >= 0, per_category[np.maximum(dst_codes, 0)], -1))
+    return _positions(src, keys), _positions(dst, keys)
+
+
 def _score_frame(features: pd.DataFrame, scored: Scored, membership: np.ndarray,
                  bridge: np.ndarray) -> pd.DataFrame:
     frame = features.set_index("key")[
@@ -614,24 +626,31 @@ def explanation_json(parts: dict[str, tuple[list[str], np.ndarray]]) -> pa.Array
     ``{"advocate": [["brand sentiment", 0.12], ...], ...}``, built column-wise in Arrow
     (no Python object per account). Factors that add nothing are left out; readers
     order the rest by size."""
-    # Appended to one column factor by factor, so that no more than two million-row
-    # string columns are alive at a time.
-    body: pa.Array = pa.array(np.full(len(next(iter(parts.values()))[1]) if parts else 0, "{",
-                                      dtype=object), pa.string())
+    # Each kind's list is built factor by factor (no more than two of its million-row
+    # string columns alive at a time), from the accounts the factor counts for: a value
+    # is formatted only where it is not zero (a third of them, or fewer) and set into a
+    # column of empty strings (100k accounts: 0.3 against 0.45 s).
+    rows = len(next(iter(parts.values()))[1]) if parts else 0
+    empty = pa.repeat(pa.scalar("", pa.string()), rows)
+    kinds = []
     for i, (kind, (names, matrix)) in enumerate(parts.items()):
-        body = pc.binary_join_element_wise(
-            body, pa.scalar(f"{', ' if i else ''}{json.dumps(kind)}: ["), "")
+        body = empty
         for j, name in enumerate(names):
             values = np.round(np.nan_to_num(matrix[:, j], nan=0.0), 6)
-            text = pc.cast(pa.array(values), pa.string())
+            counts = values != 0
+            if not counts.any():
+                continue
             item = pc.binary_join_element_wise(
-                pa.scalar(f"[{json.dumps(name)}, "), text, pa.scalar("], "), "")
-            item = pc.if_else(pa.array(values != 0), item, pa.scalar(""))
-            body = pc.binary_join_element_wise(body, item, "")
-            del item, text
-        body = pc.binary_join_element_wise(pc.utf8_rtrim(body, characters=", "),
-                                           pa.scalar("]"), "")
-    return pc.binary_join_element_wise(body, pa.scalar("}"), "")
+                pa.scalar(f"[{json.dumps(name)}, "),
+                pc.cast(pa.array(values[counts]), pa.string()), pa.scalar("], "), "")
+            body = pc.binary_join_element_wise(
+                body, pc.replace_with_mask(empty, pa.array(counts), item), "")
+            del item
+        kinds.append(pc.binary_join_element_wise(
+            pa.scalar(f"{', ' if i else ''}{json.dumps(kind)}: ["),
+            pc.utf8_rtrim(body, characters=", "), pa.scalar("]"), ""))
+        del body
+    return pc.binary_join_element_wise(pa.scalar("{"), *kinds, pa.scalar("}"), "")
 
 
 def prospect_lookalikes(store: GraphStore, *, advocates: int = 20, seed: int = 0

@@ -304,19 +304,15 @@ class ProjectionMixin(EmbeddedBase):
         None), plus every reply to a brand post and, for a brand post written after
         ``since``, its whole thread."""
         # Each part brings its posts' parent author along (one OPTIONAL MATCH per row
-        # found) rather than looking a million parents up afterwards; the brand's threads
-        # are found by the conversation_key property (a scan) rather than through
-        # IN_CONVERSATION, which LadybugDB walks from the wrong end.
+        # found) rather than looking a million parents up afterwards (the posts written
+        # since the kept rows: ``_new_brand_post_rows``); the brand's threads are found by
+        # the conversation_key property (a scan) rather than through IN_CONVERSATION,
+        # which LadybugDB walks from the wrong end.
         cols = ("p.key AS key, p.author_key AS author_key, p.sentiment AS sentiment, "
                 "p.created_at AS created_at, p.kind AS kind, q.author_key AS parent_author_key, "
                 "offset(id(p)) AS post")  # duplicates are found by this number, not the key
         parent = "OPTIONAL MATCH (p)-[:REPLY_TO]->(q:Post)"
-        # the offset test first: the engine then skips the text of older posts
-        new = "" if since is None else "offset(id(p)) > $mark AND "
-        mark = {} if since is None else {"mark": since}
         parts = [
-            self._arrow_df(f"MATCH (p:Post)-[:MENTIONS]->(b:Account) WHERE {new}b.is_brand "
-                           f"{parent} RETURN {cols}", mark or None),
             self._arrow_df("MATCH (q:Post)<-[:REPLY_TO]-(p:Post), (q)<-[:POSTED]-(b:Account) "
                            f"WHERE b.is_brand RETURN {cols}"),
         ]
@@ -326,15 +322,44 @@ class ProjectionMixin(EmbeddedBase):
         thread = f"list_contains($keys, p.conversation_key) {parent} RETURN {cols}"
         if new_roots:
             parts.append(self._arrow_df(f"MATCH (p:Post) WHERE {thread}", {"keys": new_roots}))
-        if old_roots:
-            parts.append(self._arrow_df(f"MATCH (p:Post) WHERE offset(id(p)) > $mark AND "
-                                        f"{thread}", {"keys": old_roots, **mark}))
-        for term in terms:
-            parts.append(self._arrow_df(
-                f"MATCH (p:Post) WHERE {new}(lower(p.text) CONTAINS $t OR lower(p.title) "
-                f"CONTAINS $t) {parent} RETURN {cols}", {"t": term, **mark}))
+        if since is not None:
+            parts.append(self._new_brand_post_rows(terms, since, old_roots))
+        else:
+            parts.append(self._arrow_df(f"MATCH (p:Post)-[:MENTIONS]->(b:Account) WHERE "
+                                        f"b.is_brand {parent} RETURN {cols}"))
+            for term in terms:
+                parts.append(self._arrow_df(
+                    f"MATCH (p:Post) WHERE (lower(p.text) CONTAINS $t OR lower(p.title) "
+                    f"CONTAINS $t) {parent} RETURN {cols}", {"t": term}))
         found = [p for p in parts if len(p)]
         return pd.concat(found, ignore_index=True) if found else parts[0]
+
+    def _new_brand_post_rows(self, terms: list[str], since: int, old_roots: list[str]
+                             ) -> pd.DataFrame:
+        """Of the posts written after ``since``: those that mention a brand account, name
+        a term or join a thread a brand post at or before ``since`` started, with their
+        parent's author; the columns of ``_brand_post_rows``' parts."""
+        params = {"mark": since, "terms": terms, "roots": old_roots}
+        rows = self._each_new_post_once(self._arrow(q.NEW_POSTS_ADDRESSING_BY_AUTHOR, params),
+                                        since)
+        if rows is None:
+            rows = self._arrow(q.NEW_POSTS_ADDRESSING, params)
+        mentioning = self._arrow(q.NEW_POSTS_MENTIONING_BRAND, {"mark": since})
+        hit = pc.or_(pc.or_(pc.fill_null(rows.column("named"), False),
+                            pc.fill_null(rows.column("threaded"), False)),
+                     pc.is_in(rows.column("post"), value_set=mentioning.column("post")))
+        rows = rows.filter(hit).drop_columns(["named", "threaded"])
+        parents = self._arrow(q.NEW_REPLY_PARENT_AUTHORS, {"mark": since})
+        if rows.num_rows and parents.num_rows:
+            rows = rows.join(parents, "post", join_type="left outer")
+        else:
+            rows = rows.append_column(
+                "parent_author_key",
+                pa.nulls(rows.num_rows, parents.schema.field("parent_author_key").type))
+        frame: pd.DataFrame = rows.select(
+            ["key", "author_key", "sentiment", "created_at", "kind", "parent_author_key",
+             "post"]).to_pandas(types_mapper=pd.ArrowDtype)
+        return frame
 
     def _with_current_sentiment(self, kept: pa.Table, upto: int) -> pd.DataFrame:
         """Kept brand posts (all at or below offset ``upto``) with the sentiment their
@@ -424,7 +449,22 @@ class ProjectionMixin(EmbeddedBase):
         frame: pd.DataFrame = grouped.to_pandas()
         return frame
 
+    def _each_new_post_once(self, rows: pa.Table, since: int) -> pa.Table | None:
+        """``rows`` (a ``post`` offset column) when they hold every post after ``since``
+        exactly once, which a read of the posts through their POSTED edge does when
+        each has one author (as every write makes it); else None."""
+        posts = rows.column("post")
+        if len(posts) != self._rows(q.NEW_POST_COUNT, {"mark": since})[0]["n"] or \
+                len(posts) != len(pc.unique(posts)):
+            return None
+        return rows
+
     def _activity_rows(self, after_post: int | None) -> pa.Table:
+        if after_post is not None:
+            by_author = self._each_new_post_once(self._arrow(
+                q.NEW_POST_ACTIVITY_BY_AUTHOR, {"mark": after_post}), after_post)
+            if by_author is not None:
+                return by_author.drop_columns(["post"])
         where = "" if after_post is None else "WHERE offset(id(p)) > $mark "
         rows: pa.Table = self._exec(
             f"MATCH (p:Post) {where}RETURN p.author_key AS author_key, "

@@ -209,7 +209,7 @@ def test_brand_posts_read_while_another_connection_commits(tmp_path: Path) -> No
                 writer.write_batch(GraphBatch(posts=[nxt]))
             return original(*args)  # type: ignore[arg-type]
 
-        store._brand_post_rows = rows_after_a_commit  # type: ignore[method-assign]
+        store._brand_post_rows = rows_after_a_commit  # type: ignore[method-assign, assignment]
         assert sorted(brand(store)["key"]) == ["twitter:1", "twitter:2"]
         assert sorted(brand(store)["key"]) == ["twitter:1", "twitter:2", "twitter:3"]
         store._brand_post_rows = original  # type: ignore[method-assign]
@@ -239,3 +239,32 @@ def test_a_database_from_before_understanding_gains_its_columns(tmp_path: Path) 
         store.write_batch(sample_batch())
     with EmbeddedStore(path) as store:  # applied again: nothing to add
         assert "twitter:2" in set(pd.concat(store.unscored_posts())["key"])
+
+
+def test_new_posts_without_one_author_edge_are_read_by_their_author_key(
+        tmp_path: Path) -> None:
+    """The kept activity and brand posts read the new posts' authors through POSTED only
+    when each new post has exactly one such edge; a post with none, or with two, is read
+    by its author_key, as from scratch."""
+    with EmbeddedStore(tmp_path / "db.lbdb") as store:
+        store.write_batch(GraphBatch(posts=[post("1", "shop", 0),
+                                            post("2", "ann", 1, mentions=("shop",))]))
+        store.set_brand(["twitter:shop"], {})
+        brand(store)
+        activity(store)
+        store.write_batch(GraphBatch(posts=[post("3", "bob", 2, mentions=("shop",))]))
+        store._write(  # noqa: SLF001 - a post no write makes: no author edge
+            "CREATE (:Post {key: 'twitter:4', author_key: 'twitter:zed', "
+            "text: 'the roast', kind: 'post', created_at: timestamp('2024-03-01 00:03:00')})")
+        assert "twitter:4" in set(brand(store)["key"])
+        assert brand(store).equals(fresh_brand(store))
+        assert "twitter:zed" in set(activity(store)["author_key"])
+        assert activity(store).equals(fresh_activity(store))
+        store.write_batch(GraphBatch(posts=[post("5", "cat", 4, mentions=("shop",))]))
+        store._write(  # noqa: SLF001 - and a post with two author edges
+            "MATCH (a:Account {key: 'twitter:ann'}), (p:Post {key: 'twitter:5'}) "
+            "CREATE (a)-[:POSTED]->(p)")
+        grown = brand(store)
+        assert grown.set_index("key").loc["twitter:5", "author_key"] == "twitter:cat"
+        assert grown.equals(fresh_brand(store))
+        assert activity(store).equals(fresh_activity(store))
