@@ -1,8 +1,10 @@
 """Neo4j Cypher of the people-facing sections: care workflow, privacy and erasure,
-users, sessions and the audit log, events and webhooks. Re-exported by
+users, sessions and the audit log, events and webhooks, the outbox. Re-exported by
 :mod:`graph.neo4j.queries`, where every statement of the adapter is found (and linted)."""
 
 from __future__ import annotations
+
+from graph import schema
 
 # -------------------------------------------------------------------- care workflow
 _CASE_RETURN = """\
@@ -307,3 +309,73 @@ MARK_EVENT_STATES_CHECKED = """\
 MERGE (s:EventState {key: $marker})
 ON CREATE SET s.kind = $kind + '*', s.first_seen = $now
 SET s.last_seen = $now, s.active = false"""
+
+
+# --------------------------------------------------------------------------- outbox
+_OUTBOX_RETURN = schema.return_list("o", schema.OUTBOX_COLUMNS)
+SAVE_OUTBOX_ITEMS = (
+    "UNWIND $rows AS row MERGE (o:OutboxItem {key: row.key}) "
+    "SET o.conversation_key = row.conversation_key, o.platform = row.platform, "
+    "o.target_key = row.target_key, o.target_author = row.target_author, "
+    "o.author_key = row.author_key, o.state = row.state, o.attempts = row.attempts, "
+    "o.idempotency_key = row.idempotency_key, o.remote_id = row.remote_id, "
+    "o.remote_url = row.remote_url, o.error = row.error, o.next_try = row.next_try, "
+    "o.sending_at = row.sending_at, o.sent_at = row.sent_at, o.created_at = row.created_at, "
+    "o.updated_at = row.updated_at"
+)
+OUTBOX_ITEMS = (f"MATCH (o:OutboxItem) RETURN {_OUTBOX_RETURN} "
+                "ORDER BY created_at DESC, key LIMIT $limit")
+OUTBOX_ITEMS_IN_STATES = (f"MATCH (o:OutboxItem) WHERE o.state IN $states "
+                          f"RETURN {_OUTBOX_RETURN} ORDER BY created_at DESC, key LIMIT $limit")
+OUTBOX_ITEMS_BY_KEY = (f"UNWIND $keys AS k MATCH (o:OutboxItem {{key: k}}) "
+                       f"RETURN {_OUTBOX_RETURN}")
+# the items answering an erased person's accounts (a few keys: a scan of the outbox)
+OUTBOX_ITEMS_ANSWERING = (f"MATCH (o:OutboxItem) WHERE o.target_author IN $authors "
+                          f"RETURN {_OUTBOX_RETURN} ORDER BY created_at DESC, key")
+BLANK_POST_TEXTS = (
+    "UNWIND $keys AS k MATCH (p:Post {key: k}) SET p.text = '', p.title = null, p.url = null "
+    "RETURN count(p) AS n"
+)
+
+# What a care-queue update reads about the posts a batch wrote (brand_posts_among): each
+# starts from the written posts' keys, never from every post.
+POSTS_AMONG = """\
+UNWIND $keys AS k
+MATCH (p:Post {key: k})
+RETURN p.key AS key, p.author_key AS author_key, p.sentiment AS sentiment,
+       p.created_at AS created_at, p.kind AS kind, p.conversation_key AS conversation_key,
+       p.platform AS platform, p.text AS text, p.url AS url, p.language AS language,
+       p.sentiment_label AS sentiment_label, p.intents AS intents,
+       p.intent_evidence AS intent_evidence, p.title AS title"""
+
+MENTIONING_BRAND_AMONG = """\
+UNWIND $keys AS k
+MATCH (p:Post {key: k})-[:MENTIONS]->(b:Account)
+WHERE b.is_brand
+RETURN DISTINCT p.key AS key"""
+
+REPLYING_TO_BRAND_AMONG = """\
+UNWIND $keys AS k
+MATCH (p:Post {key: k})-[:REPLY_TO]->(:Post)<-[:POSTED]-(b:Account)
+WHERE b.is_brand
+RETURN DISTINCT p.key AS key"""
+
+BRAND_POSTS_AMONG = """\
+UNWIND $keys AS k
+MATCH (b:Account)-[:POSTED]->(r:Post {key: k})
+WHERE b.is_brand
+RETURN DISTINCT r.key AS key"""
+
+THREAD_POSTS_OF = """\
+UNWIND $keys AS k
+MATCH (:Conversation {key: k})<-[:IN_CONVERSATION]-(p:Post)
+RETURN p.key AS key, p.author_key AS author_key, p.sentiment AS sentiment,
+       p.created_at AS created_at, p.kind AS kind, p.conversation_key AS conversation_key,
+       p.platform AS platform, p.text AS text, p.url AS url, p.language AS language,
+       p.sentiment_label AS sentiment_label, p.intents AS intents,
+       p.intent_evidence AS intent_evidence"""
+
+REPLIES_TO = """\
+UNWIND $keys AS k
+MATCH (c:Post)-[:REPLY_TO]->(:Post {key: k})
+RETURN DISTINCT c.key AS key"""
