@@ -143,8 +143,12 @@ class PostPlan:
     redirects: dict[str, str] = field(default_factory=dict)
     # stored posts this batch holds other content for: key -> stored content hash
     differing: dict[str, int | None] = field(default_factory=dict)
-    # stored posts whose shortened text the batch's full text replaces: key, text, hash
-    replacements: list[tuple[str, str, int]] = field(default_factory=list)
+    # stored posts whose shortened text the batch's full text replaces: key, text, hash,
+    # and the sentiment the batch brings for it (scored on arrival; else None): what was
+    # understood of the shortened text is cleared, so the next analysis understands the
+    # post again
+    replacements: list[tuple[str, str, int, float | None, str | None]] = field(
+        default_factory=list)
 
     @classmethod
     def of(cls, posts: Sequence[Post], result: WriteResult) -> PostPlan:
@@ -223,7 +227,9 @@ class PostPlan:
             if same_but_text and (p.truncated or shortened_of(p.text, stored)):
                 continue
             if same_but_text and shortened_of(stored, p.text):
-                self.replacements.append((key, p.text, h))
+                self.replacements.append((key, p.text, h, p.sentiment,
+                                          p.sentiment_model if p.sentiment is not None
+                                          else None))
                 continue
             result.conflicts.append(Conflict(key, STORED_CONFLICT, "stored"))
         if self.replacements:

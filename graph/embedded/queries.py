@@ -259,11 +259,14 @@ MOVE_MENTIONS = (
     "CREATE (p)-[:MENTIONS]->(n) RETURN p.key AS key, p.text AS text, "
     "p.title AS title, p.author_key AS author, p.created_at AS created_at"
 )
-# A stored post's shortened text replaced by its full text (graph.planning decides);
-# its sentiment was scored on the shortened text, so it is scored again.
+# A stored post's shortened text replaced by its full text (graph.planning decides).
+# What was understood of the shortened text goes (the next analysis understands the post
+# again: it has no language); its sentiment is the one the batch brings, if any.
 REPLACE_POST_TEXTS = (
-    "UNWIND $rows AS row MATCH (p:Post {key: row.k}) SET p.text = row.t, "
-    "p.content_hash = row.h, p.sentiment = NULL, p.sentiment_model = NULL"
+    "LOAD FROM $scan MATCH (p:Post {key: k}) SET p.text = t, p.content_hash = h, "
+    "p.sentiment = s, p.sentiment_model = m, p.sentiment_label = NULL, p.language = NULL, "
+    "p.language_confidence = NULL, p.intents = NULL, p.intent_evidence = NULL, "
+    "p.intent_model_label = NULL"
 )
 REDACT_POSTS = (
     "UNWIND $rows AS row MATCH (p:Post {key: row.k}) SET p.text = row.t, "

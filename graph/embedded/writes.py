@@ -130,8 +130,11 @@ class WritesMixin(EmbeddedBase):
             plan.settle(dict(zip(found["key"].to_pylist(), found["t"].to_pylist(),
                                  strict=True)), result)
             if plan.replacements:
-                self._write(q.REPLACE_POST_TEXTS, {"rows": [
-                    {"k": k, "t": t, "h": h} for k, t, h in plan.replacements]})
+                k, t, h, s, m = zip(*plan.replacements, strict=True)
+                self._write(q.REPLACE_POST_TEXTS, {"scan": pa.table({
+                    "k": pa.array(k, pa.string()), "t": pa.array(t, pa.string()),
+                    "h": pa.array(h, pa.int64()), "s": pa.array(s, pa.float64()),
+                    "m": pa.array(m, pa.string())})})
         if not plan.new_keys:
             return
         parents = plan.parents_to_look_up()  # usually none: replies name their thread

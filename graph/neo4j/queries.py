@@ -95,13 +95,16 @@ UNWIND $keys AS k
 MATCH (n:Post {key: k})
 RETURN n.key AS key, n.text AS text"""
 
-# A stored post's shortened text replaced by its full text; its sentiment was scored on
-# the shortened text, so it is scored again.
+# A stored post's shortened text replaced by its full text. What was understood of the
+# shortened text goes (the next analysis understands the post again: it has no language);
+# its sentiment is the one the batch brings, if any.
 REPLACE_POST_TEXTS = """\
 UNWIND $rows AS row
 MATCH (p:Post {key: row.key})
-SET p.text = row.text, p.content_hash = row.content_hash, p.sentiment = null,
-    p.sentiment_model = null"""
+SET p.text = row.text, p.content_hash = row.content_hash, p.sentiment = row.sentiment,
+    p.sentiment_model = row.sentiment_model, p.sentiment_label = null, p.language = null,
+    p.language_confidence = null, p.intents = null, p.intent_evidence = null,
+    p.intent_model_label = null"""
 
 EXISTING_CONVERSATIONS = """\
 UNWIND $keys AS k

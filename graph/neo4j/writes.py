@@ -70,7 +70,8 @@ class WritesMixin(Neo4jBase):
             plan.settle({r["key"]: r["text"] for r in self._existing(
                 run, q.STORED_POST_TEXTS, plan.texts_to_look_up())}, result)
             self._unwind(run, q.REPLACE_POST_TEXTS, [
-                {"key": k, "text": t, "content_hash": h} for k, t, h in plan.replacements])
+                {"key": k, "text": t, "content_hash": h, "sentiment": s, "sentiment_model": m}
+                for k, t, h, s, m in plan.replacements])
         if not plan.new_keys:
             return
         plan.assign_conversations({

@@ -324,6 +324,23 @@ def test_the_fuller_text_wins_in_either_order(store: GraphStore, full_first: boo
     assert embedded.conflicts == []
 
 
+@pytest.mark.parametrize("arrival", [None, -0.7])
+def test_a_replaced_text_is_understood_again(store: GraphStore, arrival: float | None) -> None:
+    cut = tw("7", "sam", 0, "Loving the new roast so… https://t.co/abc123", truncated=True)
+    full = tw("7", "sam", 0, "Loving the new roast so far, but the grinder broke twice",
+              sentiment=arrival, sentiment_model=None if arrival is None else "vader")
+    store.write_batch(GraphBatch(posts=[cut]))
+    store.write_post_understanding(["twitter:7"], _understood(1, intents=["praise"]), "vader")
+    assert [len(f) for f in store.unscored_posts()] == []
+    assert store.write_batch(GraphBatch(posts=[full])).updated.get("posts") == 1
+    # understood from the shortened text: all of it goes, so the next analysis reads the
+    # full text; the sentiment is the one scored on arrival, if the batch brought one
+    assert [f["key"].tolist() for f in store.unscored_posts()] == [["twitter:7"]]
+    [post] = store.conversation_posts("twitter:7")
+    assert post["text"] == full.text and post["sentiment"] == arrival
+    assert post["intents"] is None and post["language"] is None
+
+
 def test_new_counters_alone_are_not_a_conflict(loaded: GraphStore) -> None:
     result = loaded.write_batch(GraphBatch(posts=[tw("1", "brand", 0, "Our new roast is out",
                                                      likes=999)]))

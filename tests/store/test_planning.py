@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from graph.model import Post, PostKind
@@ -72,8 +73,12 @@ def test_a_full_text_replaces_a_stored_shortened_one() -> None:
     p, result = plan([tw("1", FULL)], stored_hashes={"twitter:1": content_hash(tw("1", CUT))},
                      stored_texts={"twitter:1": CUT})
     assert result.conflicts == [] and p.new_keys == []
-    assert p.replacements == [("twitter:1", FULL, content_hash(tw("1", FULL)))]
+    assert p.replacements == [("twitter:1", FULL, content_hash(tw("1", FULL)), None, None)]
     assert result.updated["posts"] == 1
+    scored = replace(tw("1", FULL), sentiment=-0.5, sentiment_model="vader")
+    p, _ = plan([scored], stored_hashes={"twitter:1": content_hash(tw("1", CUT))},
+                stored_texts={"twitter:1": CUT})
+    assert p.replacements[0][3:] == (-0.5, "vader")  # scored on arrival: kept
 
 
 def test_a_shortened_or_embedded_copy_after_the_full_one_is_no_conflict() -> None:
