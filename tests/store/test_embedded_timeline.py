@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import test_contract as contract
+import test_contract_timelines as timelines
 
 from graph.embedded import EmbeddedStore
 from graph.store import TimelineFilter
@@ -31,29 +32,29 @@ def database_ordered(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterato
 
 
 def test_newest_first_with_reply_over_mention(database_ordered: EmbeddedStore) -> None:
-    contract.test_timeline_newest_first_with_reply_over_mention(database_ordered)
+    timelines.test_timeline_newest_first_with_reply_over_mention(database_ordered)
 
 
 @pytest.mark.parametrize("page_size", [1, 3])
 def test_cursor_pages_have_no_gaps_or_duplicates(database_ordered: EmbeddedStore,
                                                  page_size: int) -> None:
-    contract.test_timeline_cursor_pages_have_no_gaps_or_duplicates(database_ordered, page_size)
+    timelines.test_timeline_cursor_pages_have_no_gaps_or_duplicates(database_ordered, page_size)
 
 
 def test_filters(database_ordered: EmbeddedStore) -> None:
     database_ordered.write_batch(contract.sample_batch())
-    contract.test_timeline_filters(database_ordered)
+    timelines.test_timeline_filters(database_ordered)
 
 
 def test_intent_and_language_filters(database_ordered: EmbeddedStore) -> None:
     database_ordered.write_batch(contract.sample_batch())
-    contract.test_timeline_filters_by_intent_and_language(database_ordered)
+    timelines.test_timeline_filters_by_intent_and_language(database_ordered)
 
 
 def test_both_ways_agree(database_ordered: EmbeddedStore,
                          monkeypatch: pytest.MonkeyPatch) -> None:
     store = database_ordered
-    store.write_batch(contract.timeline_batch())
+    store.write_batch(timelines.timeline_batch())
     store.write_batch(contract.sample_batch())
     accounts = ["twitter:danaw", "twitter:brand", "twitter:sam"]
     everything = store.timeline(accounts, first=100)

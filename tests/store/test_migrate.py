@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_contract import ACCOUNTS, sample_batch, score_frame, timeline_batch, tw
+from test_contract import ACCOUNTS, sample_batch, score_frame, tw
+from test_contract_timelines import timeline_batch
 
 from analytics.understanding import understand
 from graph.embedded import EmbeddedStore
