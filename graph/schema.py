@@ -205,3 +205,17 @@ OUTBOX_COLUMNS = (
 def return_list(var: str, columns: tuple[str, ...]) -> str:
     """``var.c AS c, …`` for a RETURN clause of ``columns`` (the same in both dialects)."""
     return ", ".join(f"{var}.{c} AS {c}" for c in columns)
+
+
+# The outbox's reads, the same in both dialects; each adapter's ``queries`` module
+# re-exports them beside its other statements.
+_OUTBOX_RETURN = return_list("o", OUTBOX_COLUMNS)
+OUTBOX_ITEMS = (f"MATCH (o:OutboxItem) RETURN {_OUTBOX_RETURN} "
+                "ORDER BY created_at DESC, key LIMIT $limit")
+OUTBOX_ITEMS_IN_STATES = (f"MATCH (o:OutboxItem) WHERE o.state IN $states "
+                          f"RETURN {_OUTBOX_RETURN} ORDER BY created_at DESC, key LIMIT $limit")
+OUTBOX_ITEMS_BY_KEY = (f"UNWIND $keys AS k MATCH (o:OutboxItem {{key: k}}) "
+                       f"RETURN {_OUTBOX_RETURN}")
+# the items answering an erased person's accounts (a few keys: a scan of the outbox)
+OUTBOX_ITEMS_ANSWERING = (f"MATCH (o:OutboxItem) WHERE o.target_author IN $authors "
+                          f"RETURN {_OUTBOX_RETURN} ORDER BY created_at DESC, key")

@@ -456,7 +456,6 @@ MARK_EVENT_STATES_CHECKED = (
 )
 
 # ------------------------------------------------------------------ outbox
-_OUTBOX_RETURN = schema.return_list("o", schema.OUTBOX_COLUMNS)
 SAVE_OUTBOX_ITEM = (
     "MERGE (o:OutboxItem {key: $key}) SET o.conversation_key = $conversation_key, "
     "o.platform = $platform, o.target_key = $target_key, o.target_author = $target_author, "
@@ -466,15 +465,12 @@ SAVE_OUTBOX_ITEM = (
     "o.sending_at = $sending_at, o.sent_at = $sent_at, o.created_at = $created_at, "
     "o.updated_at = $updated_at"
 )
-OUTBOX_ITEMS = (f"MATCH (o:OutboxItem) RETURN {_OUTBOX_RETURN} "
-                "ORDER BY created_at DESC, key LIMIT $limit")
-OUTBOX_ITEMS_IN_STATES = (f"MATCH (o:OutboxItem) WHERE o.state IN $states "
-                          f"RETURN {_OUTBOX_RETURN} ORDER BY created_at DESC, key LIMIT $limit")
-OUTBOX_ITEMS_BY_KEY = (f"UNWIND $keys AS k MATCH (o:OutboxItem {{key: k}}) "
-                       f"RETURN {_OUTBOX_RETURN}")
-# the items answering an erased person's accounts (a few keys: a scan of the outbox)
-OUTBOX_ITEMS_ANSWERING = (f"MATCH (o:OutboxItem) WHERE o.target_author IN $authors "
-                          f"RETURN {_OUTBOX_RETURN} ORDER BY created_at DESC, key")
+# the outbox's reads are the same in both dialects (graph.schema)
+OUTBOX_ITEMS = schema.OUTBOX_ITEMS
+OUTBOX_ITEMS_IN_STATES = schema.OUTBOX_ITEMS_IN_STATES
+OUTBOX_ITEMS_BY_KEY = schema.OUTBOX_ITEMS_BY_KEY
+OUTBOX_ITEMS_ANSWERING = schema.OUTBOX_ITEMS_ANSWERING
+
 BLANK_POST_TEXTS = (
     "UNWIND $keys AS k MATCH (p:Post {key: k}) SET p.text = '', p.title = NULL, p.url = NULL "
     "RETURN count(p) AS n"

@@ -312,7 +312,6 @@ SET s.last_seen = $now, s.active = false"""
 
 
 # --------------------------------------------------------------------------- outbox
-_OUTBOX_RETURN = schema.return_list("o", schema.OUTBOX_COLUMNS)
 SAVE_OUTBOX_ITEMS = (
     "UNWIND $rows AS row MERGE (o:OutboxItem {key: row.key}) "
     "SET o.conversation_key = row.conversation_key, o.platform = row.platform, "
@@ -323,15 +322,12 @@ SAVE_OUTBOX_ITEMS = (
     "o.sending_at = row.sending_at, o.sent_at = row.sent_at, o.created_at = row.created_at, "
     "o.updated_at = row.updated_at"
 )
-OUTBOX_ITEMS = (f"MATCH (o:OutboxItem) RETURN {_OUTBOX_RETURN} "
-                "ORDER BY created_at DESC, key LIMIT $limit")
-OUTBOX_ITEMS_IN_STATES = (f"MATCH (o:OutboxItem) WHERE o.state IN $states "
-                          f"RETURN {_OUTBOX_RETURN} ORDER BY created_at DESC, key LIMIT $limit")
-OUTBOX_ITEMS_BY_KEY = (f"UNWIND $keys AS k MATCH (o:OutboxItem {{key: k}}) "
-                       f"RETURN {_OUTBOX_RETURN}")
-# the items answering an erased person's accounts (a few keys: a scan of the outbox)
-OUTBOX_ITEMS_ANSWERING = (f"MATCH (o:OutboxItem) WHERE o.target_author IN $authors "
-                          f"RETURN {_OUTBOX_RETURN} ORDER BY created_at DESC, key")
+# the outbox's reads are the same in both dialects (graph.schema)
+OUTBOX_ITEMS = schema.OUTBOX_ITEMS
+OUTBOX_ITEMS_IN_STATES = schema.OUTBOX_ITEMS_IN_STATES
+OUTBOX_ITEMS_BY_KEY = schema.OUTBOX_ITEMS_BY_KEY
+OUTBOX_ITEMS_ANSWERING = schema.OUTBOX_ITEMS_ANSWERING
+
 BLANK_POST_TEXTS = (
     "UNWIND $keys AS k MATCH (p:Post {key: k}) SET p.text = '', p.title = null, p.url = null "
     "RETURN count(p) AS n"
