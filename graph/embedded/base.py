@@ -124,9 +124,6 @@ def _query_threads() -> int:
 
 # How long a read-only open waits for another process's checkpoint to finish.
 _CHECKPOINT_WAIT_SECONDS = 60.0
-# how long a read-only open tries again after an engine error a writer's checkpoint in
-# another process can cause (``_open_database``)
-_SETTLE_SECONDS = 2.0
 
 
 class _Gate:
@@ -246,7 +243,6 @@ class EmbeddedBase:
 
         read_only = self.read_only
         deadline = time.monotonic() + _CHECKPOINT_WAIT_SECONDS
-        settle = time.monotonic() + _SETTLE_SECONDS
         strict = True  # replay the whole log; False after it was found cut short
         recovered = False
         try:
@@ -265,23 +261,21 @@ class EmbeddedBase:
                         # disk, a crash): replay up to it, as a log's reader does
                         strict = False
                         continue
-                    if (read_only and time.monotonic() < settle
-                            and "recovery is pending" not in str(exc)):
-                        # LadybugDB opens without a lock: a live writer's checkpoint
-                        # emptied the log or rewrote pages under this open ("Cannot read
-                        # from file ….wal", "invalid local node offset"); a moment later
-                        # the files agree again. A broken file still fails, 2 s later.
-                        time.sleep(0.02)
-                        continue
-                    if not (read_only and "recovery is pending" in str(exc)):
+                    if not read_only:
                         raise
-                # A read-only open fails while the log holds a checkpoint that has not
-                # finished: a writer (``scrm serve`` running an ingest) is checkpointing
-                # right now, or one was killed in the middle. A read-write open tells
-                # which: it succeeds only if no writer is alive, and then replays the log.
+                    failure = str(exc)
+                # A read-only open takes no lock, so it fails while another process's
+                # writer (``scrm serve`` running an ingest) checkpoints or appends under
+                # it: "recovery is pending", the log emptied or cut mid-record, pages
+                # rewritten ("invalid local node offset"). Or a writer was killed in the
+                # middle of a checkpoint. A read-write open tells which: it fails on the
+                # lock while a writer is alive (wait for it, then read the whole log
+                # again), and otherwise succeeds and replays what the dead one left.
                 if recovered:
-                    # a read-write open succeeded and yet recovery is still pending: it
-                    # could not finish (it needs disk space); trying again only spins
+                    if "recovery is pending" not in failure:
+                        raise RuntimeError(failure)
+                    # recovered, and yet recovery is still pending: it could not finish
+                    # (it needs disk space); trying again only spins
                     if faults.nearly_full(self.path):
                         raise faults.disk_full_error(
                             self.path, "opening it needs room to recover its last writes")
@@ -297,6 +291,7 @@ class EmbeddedBase:
                         continue
                     if not _LOCK_PID.search(str(exc)) or time.monotonic() > deadline:
                         raise
+                    strict = True  # the log was cut by the live writer's append, not lost
                     time.sleep(0.05)  # the live writer's checkpoint ends in a moment
         except RuntimeError as exc:
             match = _LOCK_PID.search(str(exc))
