@@ -111,7 +111,9 @@ try {
   await keys.keyboard.type(process.env.AGENT_PASSWORD);
   await keys.keyboard.press("Enter");
   await keys.waitForSelector("#queue .item");
+  await settled(keys);  // the page's keys are bound once its scripts ran (a loaded CI machine)
   await keys.keyboard.press("j");
+  await keys.waitForSelector("#queue .item.selected");
   const picked = await keys.$eval("#queue .item.selected", (el) => el.dataset.conversation);
   result.steps.keyboard_conversation = picked;
   await keys.keyboard.press("Enter");
