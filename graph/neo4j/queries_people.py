@@ -312,6 +312,10 @@ SET s.last_seen = $now, s.active = false"""
 
 
 # --------------------------------------------------------------------------- outbox
+# its reads are the same in both dialects (graph.schema); its writes are not
+OUTBOX_ITEMS, OUTBOX_ITEMS_IN_STATES = schema.OUTBOX_ITEMS, schema.OUTBOX_ITEMS_IN_STATES
+OUTBOX_ITEMS_BY_KEY, OUTBOX_ITEMS_ANSWERING = (schema.OUTBOX_ITEMS_BY_KEY,
+                                              schema.OUTBOX_ITEMS_ANSWERING)
 SAVE_OUTBOX_ITEMS = (
     "UNWIND $rows AS row MERGE (o:OutboxItem {key: row.key}) "
     "SET o.conversation_key = row.conversation_key, o.platform = row.platform, "
@@ -322,12 +326,6 @@ SAVE_OUTBOX_ITEMS = (
     "o.sending_at = row.sending_at, o.sent_at = row.sent_at, o.created_at = row.created_at, "
     "o.updated_at = row.updated_at"
 )
-# the outbox's reads are the same in both dialects (graph.schema)
-OUTBOX_ITEMS = schema.OUTBOX_ITEMS
-OUTBOX_ITEMS_IN_STATES = schema.OUTBOX_ITEMS_IN_STATES
-OUTBOX_ITEMS_BY_KEY = schema.OUTBOX_ITEMS_BY_KEY
-OUTBOX_ITEMS_ANSWERING = schema.OUTBOX_ITEMS_ANSWERING
-
 BLANK_POST_TEXTS = (
     "UNWIND $keys AS k MATCH (p:Post {key: k}) SET p.text = '', p.title = null, p.url = null "
     "RETURN count(p) AS n"
