@@ -263,7 +263,7 @@ class EmbeddedBase:
                         continue
                     if not read_only:
                         raise
-                    failure = str(exc)
+                    failure = exc
                 # A read-only open takes no lock, so it fails while another process's
                 # writer (``scrm serve`` running an ingest) checkpoints or appends under
                 # it: "recovery is pending", the log emptied or cut mid-record, pages
@@ -272,8 +272,8 @@ class EmbeddedBase:
                 # lock while a writer is alive (wait for it, then read the whole log
                 # again), and otherwise succeeds and replays what the dead one left.
                 if recovered:
-                    if "recovery is pending" not in failure:
-                        raise RuntimeError(failure)
+                    if "recovery is pending" not in str(failure):
+                        raise failure
                     # recovered, and yet recovery is still pending: it could not finish
                     # (it needs disk space); trying again only spins
                     if faults.nearly_full(self.path):
