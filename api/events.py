@@ -21,7 +21,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Collection, Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ import orjson
 from api.webhooks import Dispatcher, Event
 from graph.outbox import BY_HAND, SENT, OutboxItem
 
-__all__ = ["CHECK_PARTS", "EventBus", "EventLog", "EventWatcher", "publish_from"]
+__all__ = ["CHECK_PARTS", "EventBus", "EventLog", "EventWatcher", "Observed", "publish_from"]
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +48,14 @@ class EventLog:
         return cls(db.parent / (db.name + ".events.jsonl"))
 
     def append(self, event: Event) -> None:
-        line = orjson.dumps(asdict(event), default=str) + b"\n"
+        self.append_many([event])
+
+    def append_many(self, events: Iterable[Event]) -> None:
+        lines = b"".join(orjson.dumps(asdict(e), default=str) + b"\n" for e in events)
+        if not lines:
+            return
         with self._lock, open(self.path, "ab") as fh:
-            fh.write(line)  # one write of a whole line: a reader never sees half of one
+            fh.write(lines)  # whole lines: a reader takes only up to the last newline
 
     def end(self) -> int:
         try:
@@ -103,8 +108,12 @@ class EventBus:
             self.dispatcher.publish(event)
 
     def publish_many(self, events: Iterable[Event]) -> None:
-        for event in events:
-            self.publish(event)
+        """:meth:`publish` for many: one append, one read of the subscriptions (a
+        stream brings thousands of care items between two checks)."""
+        events = list(events)
+        self.log.append_many(events)
+        if self.dispatcher is not None:
+            self.dispatcher.publish_many(events)
 
     async def subscribe(self, kinds: Iterable[str], max_queued: int = 1000
                         ) -> AsyncIterator[Event]:
@@ -176,6 +185,15 @@ class EventWatcher:
 
         ``parts`` (of :data:`CHECK_PARTS`) are compared; the others are neither read nor
         moved on (a check when nothing was written compares only the alerts)."""
+        return self.record(store, self.observe(store, now, parts))
+
+    def observe(self, store: Any, now: datetime | None = None,
+                parts: Collection[str] = CHECK_PARTS) -> Observed:
+        """The reading half of :meth:`check` (the queue, the alerts, the settled
+        deliveries, what the last check kept, and the events for what is new), which
+        ``scrm serve`` runs beside the writer's jobs (an alerts pass over 100,000 posts
+        takes seconds, which a stream's writes would otherwise wait for); what it found
+        is kept by :meth:`record`, which only writes."""
         when = now or datetime.now(UTC)
         found: list[tuple[str, dict[str, Any], Callable[[Any], Event]]] = []
         if "care_item" in parts:
@@ -189,16 +207,42 @@ class EventWatcher:
             # leaves the set, and is told again when it settles again)
             settled = {f"{d.key}|{d.state}": d for d in self._deliveries(store)}
             found.append(("delivery", settled, _delivery))
-        events: list[Event] = []
+        observed = Observed()
         for kind, current, data in found:
             seen = store.event_states(kind)
             added = sorted(set(current) - (seen or set()))
             removed = sorted((seen or set()) - set(current))
             if seen is not None:
-                events += [data(current[key]) for key in added]
+                observed.events += [data(i) for i in _whole([current[k] for k in added])]
             if added or removed or seen is None:
-                store.save_event_states(kind, added, removed)
-        return events
+                observed.changes.append((kind, added, removed))
+        return observed
+
+    @staticmethod
+    def record(store: Any, observed: Observed) -> list[Event]:
+        """Keep what :meth:`observe` found as the states the next check compares with;
+        its events."""
+        for kind, added, removed in observed.changes:
+            store.save_event_states(kind, added, removed)
+        return observed.events
+
+
+@dataclass
+class Observed:
+    """What one events check found (:meth:`EventWatcher.observe`): its events, and for
+    each kind compared the item keys that came and went (``changes``)."""
+
+    events: list[Event] = field(default_factory=list)
+    changes: list[tuple[str, list[str], list[str]]] = field(default_factory=list)
+
+
+def _whole(items: list[Any]) -> list[Any]:
+    """The new items, made whole together when their type says how (``fill``: the
+    events check's queue items, made from one ranking rather than one each)."""
+    fill = getattr(type(items[0]), "fill", None) if items else None
+    if fill is not None:
+        fill(items)
+    return items
 
 
 def settled_deliveries(store: Any) -> list[OutboxItem]:

@@ -333,6 +333,8 @@ class Job:
     # submitted by the server itself (monitor rounds, streams, events checks, scheduled
     # understanding), not by a client waiting to read what it wrote
     background: bool = False
+    #: set once it has ended and its change was published
+    done: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
 
     def view(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.payload.get("kind"), "status": self.status,
@@ -485,6 +487,7 @@ class JobRunner:
                 except OSError as exc:  # e.g. a full disk: the worker must live on
                     print(f"job {job.id}: could not publish the change: {exc}",
                           file=sys.stderr, flush=True)
+            job.done.set()
 
 
 def announce(db: Path, url: str) -> Path:

@@ -5,6 +5,7 @@ it with the rest of the live work (``SCRM_MONITOR_IN_SERVE``)."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -13,6 +14,8 @@ from ingest.connectors.state import MonitorFile
 from ingest.connectors.streaming import StreamFollower
 
 __all__ = ["ServeStreams"]
+
+log = logging.getLogger(__name__)
 
 
 class ServeStreams:
@@ -34,21 +37,39 @@ class ServeStreams:
             prepare=self._prepare, writing=self._writing)
         self._db = str(settings.db)
         self._scorer: Any = None
+        self._scorer_lock = threading.Lock()
         self._scoring_process = settings.scoring_process
         if self.enabled:
             jobs.handlers["stream"] = lambda store, payload, report: self.follower.flush(
                 store, report)
             jobs.handlers.setdefault("monitor", self._monitor_round)
 
-    def _prepare(self, units: Any) -> None:
-        """Sentiment on arrival, as the monitor rounds score (loaded on first use; in a
-        process of its own with ``SCRM_SCORING_PROCESS``)."""
-        if self._scorer is None:
-            from analytics.arrivals import ArrivalSentiment, scoring_process
+    def _scoring(self) -> Any:
+        """The scorer of sentiment on arrival (made on first use; in a process of its
+        own with ``SCRM_SCORING_PROCESS``)."""
+        with self._scorer_lock:
+            if self._scorer is None:
+                from analytics.arrivals import ArrivalSentiment, scoring_process
 
-            self._scorer = ArrivalSentiment(
-                self._db, scoring_process() if self._scoring_process else None)
-        self._scorer(units)
+                self._scorer = ArrivalSentiment(
+                    self._db, scoring_process() if self._scoring_process else None)
+            return self._scorer
+
+    def _prepare(self, units: Any) -> None:
+        """Sentiment on arrival, as the monitor rounds score."""
+        self._scoring()(units)
+
+    def _warm(self) -> None:
+        """Load the scorer (and its process's model) before the first streamed batch,
+        which would otherwise wait for it (a second or more)."""
+        from analytics.arrivals import score_texts
+
+        try:
+            scorer = self._scoring()
+            if scorer.pool is not None:
+                scorer.pool.submit(score_texts, self._db, ["warming up"]).result()
+        except Exception as exc:  # noqa: BLE001 - the first batch loads it instead
+            log.warning("streams: could not load the sentiment scorer ahead (%s)", exc)
 
     @staticmethod
     def _writing(store: Any) -> Any:
@@ -68,16 +89,17 @@ class ServeStreams:
 
     def _submit(self, payload: dict[str, Any]) -> Any:
         """Run a job on the writer's job thread and wait for it (one at a time)."""
-        import time
-
         job = self.jobs.submit(payload, background=True)
-        while job.status in ("queued", "running") and not self._stopping.is_set():
-            time.sleep(0.02)
+        while not job.done.wait(0.5) and not self._stopping.is_set():
+            pass
         return job
 
     def start(self) -> ServeStreams:
         if self.enabled:
             self.follower.start()
+            if self.follower.followed():
+                threading.Thread(target=self._warm, name="scrm-streams-warm",
+                                 daemon=True).start()
         return self
 
     def stop(self) -> None:

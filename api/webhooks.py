@@ -409,17 +409,27 @@ class Dispatcher:
 
     def publish(self, event: Event) -> int:
         """Queue ``event`` for every enabled subscription to its kind; returns how many."""
-        subs = [s for s in self.store.subscriptions() if s.wants(event.kind)]
+        return self.publish_many([event])
+
+    def publish_many(self, events: Sequence[Event]) -> int:
+        """Queue each event for every enabled subscription to its kind (the
+        subscriptions read once); returns how many tries were queued."""
+        if not events:
+            return 0
+        subscriptions = self.store.subscriptions()
+        queued = 0
         with self._cond:
-            for sub in subs:
-                if len(self._queue) >= self.max_pending:
-                    log.warning("webhooks: %d tries already queued; %s to %s dropped",
-                                len(self._queue), event.id, sub.id)
-                    continue
-                heapq.heappush(self._queue, _Due(time.monotonic(), next(self._order),
-                                                 sub.id, event))
+            for event in events:
+                for sub in [s for s in subscriptions if s.wants(event.kind)]:
+                    if len(self._queue) >= self.max_pending:
+                        log.warning("webhooks: %d tries already queued; %s to %s dropped",
+                                    len(self._queue), event.id, sub.id)
+                        continue
+                    heapq.heappush(self._queue, _Due(time.monotonic(), next(self._order),
+                                                     sub.id, event))
+                    queued += 1
             self._cond.notify_all()
-        return len(subs)
+        return queued
 
     def _work(self) -> None:
         while True:

@@ -1,51 +1,44 @@
-"""Streaming benchmark: a local fake Mastodon streams posts through the connector into the
-embedded store; throughput and time from arrival to the care queue.
+"""Streaming benchmark: `scrm serve`'s own writer follows a local fake Mastodon stream;
+throughput and time from arrival to the care queue.
 
-    python bench/stream_bench.py --posts 100000 --rate 2000 [--write]
+    python bench/stream_bench.py --posts 100000 --rate 2000 [--timeline FILE] [--write]
 
-A child process serves Mastodon's streaming API (``/api/v1/streaming/hashtag``, server-
-sent events) on 127.0.0.1: real-shaped statuses (the recorded public stream in
+A child process serves Mastodon's API on 127.0.0.1: the hashtag timeline (REST, empty:
+the catch-up before the stream) and the streaming API (``/api/v1/streaming/hashtag``,
+server-sent events): real-shaped statuses (the recorded public stream in
 ``../shared/data/mastodon`` as templates; texts from the labelled customer complaints
 data set, each mentioning the brand account), ``created_at`` stamped with the moment the
 event is written to the socket, at ``--rate`` posts a second (0: as fast as it can).
-This process follows the stream as ``scrm serve`` will: the Mastodon connector's SSE
-reader and parser (:func:`ingest.connectors.mastodon.stream_statuses`), micro-batches
-through the loader (:func:`ingest.connectors.follow.follow`, 0.25 s), sentiment scored
-on arrival and written with the posts (:class:`analytics.arrivals.ArrivalSentiment`,
-VADER), each batch telling the kept care queue what it wrote, as the server's stream job
-does (:meth:`api.carequeue.CareQueueIndex.writing`; ``--full-updates``: not told, so
-each update reads every brand post). Another thread, on a sibling connection, brings the
-kept care queue up to date the way GraphQL's ``careQueue`` does after a write
-(:class:`api.carequeue.CareQueueIndex`: from the batches told) every 50 ms after a commit
-(between commits the server answers from the kept queue, memoized until a write) and notes
-when each negative post first appears; its reads run beside the commits, as the server's
-do (``--serialise``: one waits for the other). Sentiment is scored in a process of its own, as the
-server does (``SCRM_SCORING_PROCESS``; ``--score-here``: on a thread of this one).
-``--workers N`` parses and scores in N spawned processes
-(``follow(pool=...)``) instead of a thread of this one.
+
+This process is the server without its HTTP listener, wired as ``scrm serve`` wires it
+(:func:`api.cli.serve.run_server`): the app (:func:`api.app.create_app`), its job runner
+(:class:`api.jobs.JobRunner`, the one writer) and its live work
+(:class:`api.live.LiveWork`: the events checks, the outbox and monitor rounds, and the
+streaming monitors, :class:`api.streams.ServeStreams`) with the server's settings, a
+Mastodon monitor with ``--stream yes`` on the fake source. So the stream is read, parsed
+and scored (in the scoring process) and written as the server does it, beside whatever
+else the server's job thread runs meanwhile. Another thread reads the care queue the
+way GraphQL's ``careQueue`` does (:func:`api.care.queue_state`: the kept queue brought
+up to date after each write of content, which the read cache's content version tells)
+and notes when each negative post first appears in it.
 
 Reported: posts/s from the first event to the last commit, and the p50/p90/p99/max time
-from a post's ``created_at`` to the end of the care queue read that first showed it.
+from a post's ``created_at`` to the end of the care-queue read that first showed it.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import functools
 import json
-import multiprocessing
 import os
 import platform
-import resource
 import shutil
-import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -113,104 +106,109 @@ def sse_chunks(rate: float, posts: int | None = None,
 
 
 def fake_source(posts: int, rate: float) -> None:
-    """Serve one SSE stream of ``posts`` statuses at ``rate``/s, then close it."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    print(listener.getsockname()[1], flush=True)
-    conn, _ = listener.accept()
-    conn.recv(65536)  # the request; one stream only
-    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-                 b"Cache-Control: no-cache\r\nConnection: close\r\n\r\n")
-    for chunk in sse_chunks(rate, posts):
-        conn.sendall(chunk)
-    conn.close()
+    """Serve Mastodon's hashtag timeline (empty) and one SSE stream of ``posts`` statuses
+    at ``rate``/s, then keep that stream open with heartbeats until it is closed."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import urlsplit
+
+    streamed = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            path = urlsplit(self.path).path
+            if path.startswith("/api/v1/timelines/tag/"):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"[]")
+                return
+            if path != "/api/v1/streaming/hashtag":
+                self.send_error(404)
+                return
+            first = not streamed.is_set()
+            streamed.set()
+            self.close_connection = True
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            try:
+                if first:
+                    for chunk in sse_chunks(rate, posts):
+                        self.wfile.write(chunk)
+                        self.wfile.flush()
+                while True:  # open, quiet: as a live stream between posts
+                    self.wfile.write(b":thump\n\n")
+                    self.wfile.flush()
+                    time.sleep(1.0)
+            except OSError:
+                return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
 
 
-# ------------------------------------------------------------------ the follower
-class _Serialised:
-    """The store, its writes taken under ``lock`` (shared with the reader with
-    ``--serialise``); with ``checkpoint_every`` the database
-    checkpoints at most that often instead of when the engine does (an experiment: the
-    store does not offer it)."""
+# ------------------------------------------------------------------ the server
+def _server(db: Path, source_url: str) -> tuple[Any, Any, Any, Any]:
+    """The store, app, job runner and live work of a writing ``scrm serve`` on ``db``
+    (as :func:`api.cli.serve.run_server` makes them, without the HTTP listener), with a
+    streaming Mastodon monitor on the fake source."""
+    from api.app import create_app
+    from api.cli.serve import open_writer
+    from api.jobs import JobRunner
+    from api.live import LiveWork
+    from graph.config import get_settings
+    from ingest.connectors.state import MonitorFile
 
-    def __init__(self, store: Any, lock: threading.Lock, checkpoint_every: float) -> None:
-        self._store, self._lock = store, lock
-        self._every = checkpoint_every
-        self._last = time.monotonic()
-        if checkpoint_every > 0:
-            store._write("CALL auto_checkpoint=false")
+    os.environ.update(SCRM_DB=str(db), SCRM_MONITOR_ALLOW_PRIVATE="true")
+    get_settings.cache_clear()
+    settings = get_settings()
+    store = open_writer(settings)
+    host = source_url.split("//", 1)[1]
+    store.set_brand([f"mastodon:{BRAND}@{host}"], {"brand.name": "BrightLoop"})
+    MonitorFile.beside(db).add("mastodon", {"tag": BRAND, "stream": "yes"}, source_url,
+                               interval=300.0)
+    app = create_app(store=store, settings=settings)
+    app.state.jobs = JobRunner(store, on_change=app.state.read_cache.clear,
+                               understand_after=settings.understand_after_seconds,
+                               understand_limit=settings.understand_per_run)
+    return store, app, app.state.jobs, LiveWork(app, store, settings)
 
-        self.waits: list[float] = []  # per commit: waiting for the lock
-        self.writes: list[float] = []  # per commit: the write itself (wall)
-        self.posts: list[int] = []  # per commit: posts in it
-        self.spans: list[tuple[float, float]] = []  # per commit: wall clock start, end
 
-    def write_batch(self, batch: Any) -> Any:
-        asked = time.monotonic()
-        with self._lock:
-            held, begun = time.monotonic(), time.time()
-            result = self._store.write_batch(batch)
-            if self._every > 0 and time.monotonic() - self._last >= self._every:
-                self._store._write("CHECKPOINT")
-                self._last = time.monotonic()
-            self.waits.append(held - asked)
-            self.writes.append(time.monotonic() - held)
-            self.posts.append(len(batch.posts))
-            self.spans.append((begun, time.time()))
+def _timed_jobs(jobs: Any, spans: list[tuple[str, float, float, int]]) -> None:
+    """Note each job the server's own handlers run: kind, wall clock start and end, and
+    the posts a stream job loaded."""
+    import api.jobs
+
+    def timing(handler: Any) -> Any:
+        def timed(store: Any, payload: Any, report: Any) -> Any:
+            begun = time.time()
+            result = handler(store, payload, report)
+            spans.append((str(payload.get("kind")), begun, time.time(),
+                          int((result or {}).get("loaded") or 0)))
             return result
+        return timed
 
-    def write_post_sentiment(self, *args: Any) -> None:
-        with self._lock:
-            self._store.write_post_sentiment(*args)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-
-class _EachCallLocked:
-    """A reading store whose every call is made under ``lock`` (the writer's commits
-    take it too): store reads never overlap a write, and what the caller computes
-    from them (the kept queue's ranking) does not hold the writer up."""
-
-    def __init__(self, store: Any, lock: threading.Lock) -> None:
-        self._store, self._lock = store, lock
-        self.waited = 0.0  # seconds spent waiting for the lock (a commit), all calls
-        # per store operation: calls, seconds in it (lock held), seconds waiting for it
-        self.calls: dict[str, list[float]] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        value = getattr(self._store, name)
-        if not callable(value):
-            return value
-
-        def locked(*args: Any, **kwargs: Any) -> Any:
-            asked = time.monotonic()
-            with self._lock:
-                held = time.monotonic()
-                self.waited += held - asked
-                try:
-                    return value(*args, **kwargs)
-                finally:
-                    spent = self.calls.setdefault(name, [0, 0.0, 0.0])
-                    spent[0] += 1
-                    spent[1] += time.monotonic() - held
-                    spent[2] += held - asked
-        return locked
+    for kind, handler in list(jobs.handlers.items()):
+        jobs.handlers[kind] = timing(handler)
+    # the kinds the server has no handler of its own for (outbox, understand, ...)
+    api.jobs.execute = timing(api.jobs.execute)  # type: ignore[assignment]
 
 
-def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
-        overlap: bool = True, full_updates: bool = False, workers: int = 0,
-        score_here: bool = False, timeline: Path | None = None) -> dict[str, Any]:
-    import httpx
+def run(posts: int, rate: float, workdir: Path, timeline: Path | None = None
+        ) -> dict[str, Any]:
     import pandas as pd
 
-    from analytics.arrivals import ArrivalSentiment, score_texts, scoring_process
-    from api.carequeue import care_index
-    from graph.embedded import EmbeddedStore
-    from ingest.connectors.base import PollContext
-    from ingest.connectors.follow import follow, prepared_units
-    from ingest.connectors.http import Http
-    from ingest.connectors.mastodon import status_records, stream_statuses
-    from ingest.loader import RejectsWriter
+    from api.carequeue import CareQueueIndex, care_index
 
     db = workdir / "stream-bench.lbdb"
     for old in workdir.glob("stream-bench.lbdb*"):
@@ -219,173 +217,115 @@ def run(posts: int, rate: float, workdir: Path, checkpoint_every: float = 0.0,
                                str(posts), "--rate", str(rate)], stdout=subprocess.PIPE,
                               text=True)
     assert source.stdout is not None
-    port = int(source.stdout.readline())
-    base = f"http://127.0.0.1:{port}"
-    host = f"127.0.0.1:{port}"
-    store = EmbeddedStore(db)
-    store.set_brand([f"mastodon:{BRAND}@{host}"], {"brand.name": "BrightLoop"})
-    seen: dict[str, float] = {}
+    url = f"http://127.0.0.1:{int(source.stdout.readline())}"
+    store, app, jobs, live = _server(db, url)
+    spans: list[tuple[str, float, float, int]] = []
+    _timed_jobs(jobs, spans)
+    cache = app.state.read_cache
+    seen: dict[str, float] = {}  # each negative post's key: arrival to first sighting
+    arrived: dict[str, float] = {}  # its created_at (wall clock)
+    updates: list[float] = []  # each care-queue update's wall time
+    cpus: list[float] = []  # and the CPU its thread spent on it
+    update_spans: list[tuple[float, float]] = []
     done = threading.Event()
-    reads: list[float] = []  # from asking to answer, the wait for a commit included
-    updates: list[float] = []  # the kept queue's update alone
-    own: list[float] = []  # the same, less the waits for a commit
-    cpus: list[float] = []  # the CPU time the observing thread spent on it
-    spans: list[tuple[float, float]] = []  # each update's wall clock start and end
-    arrived: dict[str, float] = {}  # each seen post's created_at (wall clock)
-    # care-queue reads run beside commits, as in the server (GraphQL reads on their own
-    # connection while the stream job writes); ``--serialise`` makes them wait for each
-    # other, which LadybugDB 0.22's lost update would need if sentiment were written apart
-    # from the posts (tests/store/test_read_while_writing.py)
-    lock = threading.Lock()
-    writer = _Serialised(store, lock, checkpoint_every)
-    read_lock = threading.Lock() if overlap else lock
 
     def observe() -> None:
-        reader = store.sibling()
-        index = care_index(reader)
-        # each store call of the update runs beside commits; with ``--serialise`` it
-        # waits for (and holds off) one
-        calls = _EachCallLocked(reader, read_lock)
-        calls_of.append(calls)
-        known = -1  # commits the kept queue was last brought up to date after
-        try:
-            while True:
-                finished = done.is_set()
-                commits = len(writer.writes)
-                if commits == known and not finished:
-                    # nothing committed since: the server answers careQueue from the
-                    # queue it keeps (memoized until a write of content), as here
-                    time.sleep(0.05)
-                    continue
-                known = commits
-                started, thread0, waited = time.monotonic(), time.thread_time(), calls.waited
-                begun = time.time()
-                index.refresh(calls)  # what GraphQL's careQueue does after a write
-                waiting = index.waiting_posts()
-                updates.append(time.monotonic() - started)
-                own.append(updates[-1] - (calls.waited - waited))
-                cpus.append(time.thread_time() - thread0)
-                now = time.time()
-                spans.append((begun, now))
-                reads.append(time.monotonic() - started)
-                keys, created = waiting
-                for i in [i for i, key in enumerate(keys) if key not in seen]:
-                    seen[keys[i]] = now - float(created[i])
-                    arrived[keys[i]] = float(created[i])
-                if finished:
-                    return
-                time.sleep(0.05)  # a reader asks again, not a spin on the lock
-        finally:
-            reader.close()
+        index = care_index(store)
+        known = -1  # the content version the queue was last brought up to date at
+        while True:
+            finished = done.is_set()
+            version = cache.content_version
+            if version == known and not finished:
+                time.sleep(0.01)  # a client asking again; answered from the kept queue
+                continue
+            known = version
+            started, cpu0, begun = time.monotonic(), time.thread_time(), time.time()
+            index.refresh(store)  # what careQueue does after a write of content
+            keys, created = index.waiting_posts()
+            now = time.time()
+            updates.append(time.monotonic() - started)
+            cpus.append(time.thread_time() - cpu0)
+            update_spans.append((begun, now))
+            for i in [i for i, key in enumerate(keys) if key not in seen]:
+                seen[keys[i]] = now - float(created[i])
+                arrived[keys[i]] = float(created[i])
+            if finished:
+                return
 
-    calls_of: list[_EachCallLocked] = []
     watcher = threading.Thread(target=observe, daemon=True)
-    # scored in a process of their own, as `scrm serve` does (SCRM_SCORING_PROCESS),
-    # loaded before the stream; ``--score-here``: on the preparing thread of this one
-    scoring = None if score_here or workers > 0 else scoring_process()
-    if scoring is not None:
-        scoring.submit(score_texts, str(db), ["warming up"]).result()
-    scorer = ArrivalSentiment(str(db), scoring)
-    records = functools.partial(status_records, host=host)
-    pool = None
-    if workers > 0:  # parsing and scoring in other processes, loaded before the stream
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-        warm = [_status(_templates()[0][0], 0, "warming up")]
-        for loading in [pool.submit(prepared_units, 1, warm, records, "warm", scorer)
-                        for _ in range(workers)]:
-            loading.result()
     cpu0, load0 = time.process_time(), os.getloadavg()[0]
-    with httpx.Client(timeout=30) as client:
-        ctx = PollContext(http=Http(client, base), options={"tag": BRAND}, cursor=None,
-                          source_file="monitor:bench")
-        rejects = RejectsWriter(workdir / "stream-bench.rejects.jsonl")
-        watcher.start()
-        started = time.monotonic()
-        # each batch tells the kept queue what it wrote, as the server's stream job does
-        report = follow(writer, stream_statuses(ctx, seconds=3600), records,
-                        source="mastodon", source_file="monitor:bench", rejects=rejects,
-                        prepare=scorer, pool=pool,
-                        writing=None if full_updates else care_index(store).writing)
-        seconds = time.monotonic() - started
-        rejects.close()
-    done.set()
-    watcher.join()
-    workers_cpu = 0.0
-    if pool is not None or scoring is not None:
-        # their CPU: counted once they are reaped (the source is not yet)
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        for executor in (pool, scoring):
-            if executor is not None:
-                executor.shutdown()
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        workers_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    source.wait(timeout=30)
+    watcher.start()
+    live.start()
+    deadline = time.monotonic() + 60 + (posts / rate * 3 if rate > 0 else posts / 500)
+    try:
+        while store.post_count() < posts:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"only {store.post_count():,} of {posts:,} posts were "
+                                 "written in time")
+            time.sleep(0.25)
+    finally:
+        # the writer stops first: its last batch is told to the queue before the last read
+        live.stop()
+        jobs.stop()
+        done.set()
+        watcher.join()
+        source.terminate()
+        source.wait(timeout=30)
+    cpu = time.process_time() - cpu0
     final = care_index(store)
-    batch_updates, all_updates = final.batch_updates, final.updates
+    rebuilds = final.rebuilds
     final.refresh(store)
-    negative = final.size
+    afresh = CareQueueIndex()  # the kept queue must equal one read afresh
+    afresh.refresh(store)
     unscored = int(store.post_frame(None, None)["sentiment"].isna().sum())
     store.close()
-    cpu = time.process_time() - cpu0
+    stream = [(a, b, n) for kind, a, b, n in spans if kind == "stream" and n]
+    others = [(kind, b - a) for kind, a, b, _ in spans if kind != "stream"]
     lat = pd.Series(list(seen.values()), dtype=float)
+    seconds = stream[-1][1] - min(arrived.values())
     if timeline is not None:  # for looking at what held the slowest posts up
         timeline.write_text(json.dumps({
-            "commits": [[a, b, n] for (a, b), n in zip(writer.spans, writer.posts,
-                                                        strict=True)],
-            "updates": spans, "posts": [[arrived[k], arrived[k] + v] for k, v in seen.items()],
-        }))
-    writes = pd.Series(writer.writes, dtype=float)
-    per_post = pd.Series(writer.writes, dtype=float) / pd.Series(writer.posts).clip(lower=1)
+            "commits": [[a, b, n] for a, b, n in stream],
+            "jobs": [[kind, a, b] for kind, a, b, _ in spans if kind != "stream"],
+            "updates": update_spans,
+            "posts": [[arrived[k], arrived[k] + v] for k, v in seen.items()]}))
+    job_s = pd.Series([b - a for a, b, _ in stream], dtype=float)
     return {
-        "posts": report.loaded, "read": report.read, "rejected": report.rejected,
-        "batches": report.batches, "seconds": round(seconds, 2),
-        "posts_per_s": round(report.loaded / seconds, 1), "rate": rate,
-        "checkpoint_every": checkpoint_every, "overlap": overlap,
-        "full_updates": full_updates, "workers": workers,
-        "scoring_process": scoring is not None and scorer.pool is not None,
-        "unscored": unscored,
-        "in_queue": negative, "observed": len(lat),
+        "posts": sum(n for _, _, n in stream), "seconds": round(seconds, 2),
+        "posts_per_s": round(posts / seconds, 1), "rate": rate, "unscored": unscored,
+        "in_queue": final.size, "in_queue_afresh": afresh.size, "observed": len(lat),
         "p50": round(float(lat.quantile(0.5)), 3), "p90": round(float(lat.quantile(0.9)), 3),
         "p99": round(float(lat.quantile(0.99)), 3), "max": round(float(lat.max()), 3),
-        "queue_read_p50": round(float(pd.Series(reads).quantile(0.5)), 3),
-        "queue_read_max": round(max(reads), 3),
         "queue_update_p50": round(float(pd.Series(updates).quantile(0.5)), 3),
         "queue_update_max": round(max(updates), 3),
-        "queue_update_p99": round(float(pd.Series(updates).quantile(0.99)), 3),
-        # less the waits for a commit, and the CPU the update itself took (p50 / p99)
-        "queue_update_own_p50_p99": [round(float(pd.Series(own).quantile(q)), 3)
-                                     for q in (0.5, 0.99)],
-        "queue_update_cpu_p50_p99": [round(float(pd.Series(cpus).quantile(q)), 3)
-                                     for q in (0.5, 0.99)],
-        "queue_updates_from_batches": batch_updates,
-        "queue_updates_whole": all_updates - batch_updates,
-        # the queue updates' store operations: calls, seconds in them, seconds waiting
-        "queue_update_store_calls": {k: [int(v[0]), round(v[1], 2), round(v[2], 2)]
-                                     for k, v in sorted(calls_of[0].calls.items())},
-        "commit_posts_p50": int(pd.Series(writer.posts).quantile(0.5)),
-        "commit_s_p50": round(float(writes.quantile(0.5)), 3),
-        "commit_s_max": round(float(writes.max()), 3),
-        "commit_ms_per_post_p50": round(float(per_post.quantile(0.5)) * 1000, 3),
-        "commit_lock_wait_s": round(sum(writer.waits), 1),
-        # this process, and the processes that parsed or scored (``--workers``, scoring)
-        "cpu_s": round(cpu, 1), "cpu_ms_per_post": round(cpu / max(report.loaded, 1) * 1000, 3),
-        "workers_cpu_s": round(workers_cpu, 1),
-        "all_cpu_ms_per_post": round((cpu + workers_cpu) / max(report.loaded, 1) * 1000, 3),
+        "queue_update_cpu_p50": round(float(pd.Series(cpus).quantile(0.5)), 3),
+        # the kept queue made afresh (the first read, and whenever what weighs every
+        # entry changed: the brand, settings, an analysis) and brought up to date
+        "queue_rebuilds_updates": [rebuilds, final.updates],
+        "stream_jobs": len(stream),
+        "stream_job_posts_p50": int(pd.Series([n for _, _, n in stream]).quantile(0.5)),
+        "stream_job_s_p50": round(float(job_s.quantile(0.5)), 3),
+        "stream_job_s_max": round(float(job_s.max()), 3),
+        # what else the job thread ran meanwhile: how many, and the longest
+        "other_jobs": {k: [sum(1 for x, _ in others if x == k),
+                           round(max(v for x, v in others if x == k), 3)]
+                       for k in sorted({x for x, _ in others})},
+        "cpu_s": round(cpu, 1), "cpu_ms_per_post": round(cpu / max(posts, 1) * 1000, 3),
         "load_avg_start_end": [round(load0, 1), round(os.getloadavg()[0], 1)],
     }
 
 
 def _table(results: list[dict[str, Any]]) -> str:
-    rows = ["| offered rate | checkpoints | posts | posts/s | negative posts in queue | "
-            "queue read p50 / max s | arrival → care queue p50 / p90 / p99 / max s |",
-            "|---|---|---:|---:|---:|---:|---:|"]
+    rows = ["| offered rate | posts | posts/s | negative posts in queue | "
+            "stream jobs: p50 posts, p50 / max s | queue update p50 / max s | "
+            "arrival → care queue p50 / p90 / p99 / max s |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         offered = "as fast as it goes" if not r["rate"] else f"{r['rate']:,.0f}/s"
-        every = r["checkpoint_every"]
-        checkpoints = f"every {every:g} s" if every else "the store's own"
-        rows.append(f"| {offered} | {checkpoints} | "
-                    f"{r['posts']:,} | {r['posts_per_s']:,.0f} | {r['in_queue']:,} | "
-                    f"{r['queue_read_p50']} / {r['queue_read_max']} | "
+        rows.append(f"| {offered} | {r['posts']:,} | {r['posts_per_s']:,.0f} | "
+                    f"{r['in_queue']:,} | {r['stream_job_posts_p50']:,}, "
+                    f"{r['stream_job_s_p50']} / {r['stream_job_s_max']} | "
+                    f"{r['queue_update_p50']} / {r['queue_update_max']} | "
                     f"{r['p50']} / {r['p90']} / {r['p99']} / {r['max']} |")
     return "\n".join(rows)
 
@@ -395,27 +335,10 @@ def main() -> None:
     ap.add_argument("--posts", type=int, default=100_000)
     ap.add_argument("--rate", type=float, action="append",
                     help="posts/s offered (repeatable; 0 = as fast as possible) [2000]")
-    ap.add_argument("--checkpoint-every", type=float, action="append",
-                    help="seconds between checkpoints (repeatable; 0 = the store's own: after a "
-                         "COPY's commit, else when the log passes its threshold) [0]")
-    ap.add_argument("--serialise", action="store_true",
-                    help="each care-queue read waits for the commit under way and holds the "
-                         "next one off (the server lets them run together, as this bench does "
-                         "by default: the stream writes sentiment with its posts, so the "
-                         "LadybugDB lost update of tests/store/test_read_while_writing.py "
-                         "cannot happen)")
-    ap.add_argument("--full-updates", action="store_true",
-                    help="batches tell the kept queue nothing: each update reads every brand "
-                         "post (as before the queue was kept from the batches)")
-    ap.add_argument("--workers", type=int, default=0,
-                    help="processes that parse and score the stream's batches (0: a thread of "
-                         "this process, sharing its GIL with the writer) [0]")
-    ap.add_argument("--score-here", action="store_true",
-                    help="score sentiment on a thread of this process, not in a scoring "
-                         "process of its own as `scrm serve` does (SCRM_SCORING_PROCESS)")
     ap.add_argument("--timeline", type=Path,
-                    help="write each commit's and queue update's start and end and each "
-                         "post's arrival and first sighting (wall clock) to this JSON file")
+                    help="write each stream job's and queue update's start and end, the "
+                         "other jobs', and each negative post's arrival and first sighting "
+                         "(wall clock) to this JSON file")
     ap.add_argument("--out", type=Path, default=Path("bench/out"))
     ap.add_argument("--fake-source", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--write", action="store_true", help="append the results to BENCHMARKS.md")
@@ -426,19 +349,16 @@ def main() -> None:
         return
     args.out.mkdir(parents=True, exist_ok=True)
     results = []
-    for every in args.checkpoint_every or [0.0]:
-        for rate in rates:
-            result = run(args.posts, rate, args.out, every, not args.serialise,
-                         args.full_updates, args.workers, args.score_here, args.timeline)
-            print(json.dumps(result), flush=True)
-            results.append(result)
+    for rate in rates:
+        result = run(args.posts, rate, args.out.resolve(), args.timeline)
+        print(json.dumps(result), flush=True)
+        results.append(result)
     table = _table(results)
     print(table)
     if args.write:
         when = datetime.now(UTC).strftime("%Y-%m-%d")
-        cmd = "python bench/stream_bench.py --posts {} {} {}".format(
-            args.posts, " ".join(f"--rate {r:g}" for r in rates),
-            " ".join(f"--checkpoint-every {c:g}" for c in args.checkpoint_every or []))
+        cmd = "python bench/stream_bench.py --posts {} {}".format(
+            args.posts, " ".join(f"--rate {r:g}" for r in rates))
         with open(ROOT / "BENCHMARKS.md", "a", encoding="utf-8") as fh:
             fh.write(f"\n\nMeasured with `{cmd}` ({when}, {platform.processor() or 'cpu'}, "
                      f"{os.cpu_count()} cores shared):\n\n{table}\n")

@@ -159,6 +159,11 @@ class Settings(BaseSettings):
     # 0: never). Time alone only ends an alert (api/live.py), so this only moves on
     # what the events check remembers; a write is checked within events_seconds.
     events_idle_seconds: float = 900.0
+    # scrm serve, new content written: compare the alerts again at most this often
+    # (seconds; they count posts in alert_bucket_minutes buckets, and a pass over
+    # 100,000 posts takes seconds, which a stream writing every second would pay again
+    # and again)
+    events_alert_seconds: float = 60.0
     # scrm serve: refresh the scores (a warm-started analysis) this often while new posts
     # arrive (seconds; 0: only 'scrm analyze')
     analyze_every_seconds: float = 0.0

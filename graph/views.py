@@ -244,10 +244,16 @@ def texts_by_conversation(rows: Iterable[Row]) -> dict[str, list[str]]:
     return out
 
 
+def event_state_key(kind: str, item_key: str) -> str:
+    """The key of the event state of one item of ``kind`` (the Neo4j adapter's Cypher
+    joins the same two the same way)."""
+    return f"{kind}|{item_key}"
+
+
 def checked_marker(kind: str) -> str:
     """The key of the event state that says the watcher has checked ``kind`` before (so
     an empty set of current items is known, not just never read)."""
-    return f"{kind}|*"
+    return event_state_key(kind, "*")
 
 
 def _stored(value: Any, to_stored: ToTime) -> Any:

@@ -442,14 +442,11 @@ WEBHOOK_DELIVERIES_OF = (f"MATCH (d:WebhookDelivery) WHERE d.subscription_id = $
 EVENT_STATES = ("MATCH (s:EventState) WHERE s.kind = $kind AND s.active "
                 "RETURN s.item_key AS item_key")
 EVENT_STATES_CHECKED = "MATCH (s:EventState {key: $marker}) RETURN s.key AS key"
-ADD_EVENT_STATES = (
-    "UNWIND $keys AS k MERGE (s:EventState {key: $kind + '|' + k}) "
-    "ON CREATE SET s.kind = $kind, s.item_key = k, s.first_seen = $now "
-    "SET s.last_seen = $now, s.active = true"
+# (save_event_states appends the states new to the table from an Arrow scan)
+ACTIVATE_EVENT_STATES = (
+    "LOAD FROM $scan MATCH (s:EventState {key: k}) SET s.last_seen = $now, s.active = true"
 )
-REMOVE_EVENT_STATES = (
-    "UNWIND $keys AS k MATCH (s:EventState {key: $kind + '|' + k}) SET s.active = false"
-)
+DEACTIVATE_EVENT_STATES = "LOAD FROM $scan MATCH (s:EventState {key: k}) SET s.active = false"
 MARK_EVENT_STATES_CHECKED = (
     "MERGE (s:EventState {key: $marker}) ON CREATE SET s.kind = $kind + '*', "
     "s.first_seen = $now SET s.last_seen = $now, s.active = false"

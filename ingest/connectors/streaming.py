@@ -6,10 +6,13 @@ Inside ``scrm serve`` that would hold the server's one job thread for the whole 
 (no outbox round, no events check, no CLI hand-off meanwhile) and show a post only when
 the window closes. So the writer follows them instead (:class:`StreamFollower`): each
 streaming monitor has a reader thread that holds the connection open and only buffers
-what arrives (it never writes), and every ``flush_seconds`` with something buffered a
-``stream`` job on the job thread writes the buffers through the loader (same
-idempotence, rejects and forgotten-person filter as every poll) and only then moves the
-source's cursor and state. The polling round skips the monitors followed this way.
+what arrives (it never writes). A preparing thread makes loader units of what each
+stream buffered once its oldest item has waited ``flush_seconds`` (parsed, and scored
+for sentiment on arrival), off the job thread, so that the writer commits one batch
+while the next is made; as soon as prepared units wait, a ``stream`` job on the job
+thread writes all of them through the loader (same idempotence, rejects and
+forgotten-person filter as every poll) and only then moves the source's cursor and
+state. The polling round skips the monitors followed this way.
 
 A dropped stream reconnects with backoff and catches up: Jetstream from the newest
 ``time_us`` read, rewound by ``--rewind-seconds`` (a restarted server: from the stored
@@ -24,7 +27,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,19 +37,19 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 import orjson
 
+from graph.model import Post
 from graph.store import GraphStore
 from ingest.connectors import get_connector
 from ingest.connectors.base import PollContext, item_unit
 from ingest.connectors.bluesky import jetstream_records
-from ingest.connectors.follow import written
 from ingest.connectors.http import Http, SourceUnavailable, backoff_seconds, private_address
 from ingest.connectors.jetstream import _GAP_US, concerns
 from ingest.connectors.mastodon import status_records, stream_statuses
 from ingest.connectors.runner import credentials_for, poll_monitor
 from ingest.connectors.state import Monitor, MonitorStore
-from ingest.loader import RejectsWriter, Unit, now_stamp
+from ingest.loader import FileReport, RejectsWriter, Unit, load_units, now_stamp
 
-__all__ = ["StreamFollower", "is_streaming"]
+__all__ = ["StreamFollower", "Writing", "is_streaming", "written"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,24 @@ log = logging.getLogger(__name__)
 MASTODON_WINDOW_SECONDS = 300.0
 #: most items buffered per stream before its reader waits for the writer
 MAX_PENDING = 50_000
+
+
+#: opened around a write of posts; gives what is told the written posts' keys and how
+#: many of them were new (``CareQueueIndex.writing``)
+Writing = Callable[[], AbstractContextManager[Callable[[Sequence[str], int], None]]]
+
+
+def written(store: GraphStore, units: list[Unit], writing: Writing | None, *, source: str,
+            source_file: str, rejects: RejectsWriter, batch_size: int) -> FileReport:
+    """``load_units`` of ``units``, inside ``writing()`` when given, which is then told
+    the keys of the posts written and how many were new."""
+    with writing() if writing is not None else nullcontext(None) as tell:
+        result = load_units(store, iter(units), source=source, source_file=source_file,
+                            rejects=rejects, batch_size=batch_size)
+        if tell is not None:
+            tell([r.key for u in units for r in u.records if isinstance(r, Post)],
+                 result.created.get("posts", 0))
+    return result
 
 
 def is_streaming(monitor: Monitor) -> bool:
@@ -72,7 +93,8 @@ def _iso(when: datetime) -> str:
 
 @dataclass(slots=True)
 class _Buffer:
-    """What one stream's reader left for the writer (guarded by the follower's lock)."""
+    """What one stream's reader left for the writer (guarded by the follower's lock):
+    items as read, and units prepared from earlier ones (``ready``)."""
 
     items: list[Any] = field(default_factory=list)
     newest: int | None = None  # Jetstream: the highest time_us read
@@ -80,6 +102,15 @@ class _Buffer:
     gap: bool = False  # a resume found events missing
     error: str | None = None  # why the stream is not connected
     failures: int = 0
+    since: float | None = None  # when the oldest of ``items`` arrived (monotonic)
+    ready: list[Unit] = field(default_factory=list)  # prepared, waiting for the writer
+    ready_newest: int | None = None  # Jetstream: the highest time_us the ready units cover
+    preparing: bool = False  # items taken by the preparing thread, not yet ready
+    numbered: int = 0  # units numbered so far (their line in a rejects file)
+
+
+def _newer(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
 
 
 class _Stream:
@@ -103,6 +134,9 @@ class _Stream:
                    and not self.stop.is_set()):
                 cv.wait(0.5)  # the writer is behind: slow the stream, not the memory
             if item is not None:
+                if not self.buffer.items:
+                    self.buffer.since = time.monotonic()
+                    cv.notify_all()  # the preparing thread times its batch from now
                 self.buffer.items.append(item)
             if stamp is not None:
                 newest = self.buffer.newest
@@ -261,6 +295,8 @@ class StreamFollower:
         self.streams: dict[str, _Stream] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="scrm-streams", daemon=True)
+        self._preparer = threading.Thread(target=self._prepare_loop,
+                                          name="scrm-streams-prepare", daemon=True)
 
     def followed(self) -> Collection[str]:
         """The ids of the monitors followed here, started or about to be (the polling
@@ -268,6 +304,7 @@ class StreamFollower:
         return frozenset(m.id for m in self.states.all() if m.enabled and is_streaming(m))
 
     def start(self) -> StreamFollower:
+        self._preparer.start()
         self._thread.start()
         return self
 
@@ -277,7 +314,9 @@ class StreamFollower:
             stream.stop.set()
         with self.cv:
             self.cv.notify_all()
-        self._thread.join(timeout=5)
+        for thread in (self._thread, self._preparer):
+            if thread.ident is not None:  # started
+                thread.join(timeout=5)
 
     # ------------------------------------------------------------ supervision
     def sync(self) -> None:
@@ -296,19 +335,33 @@ class StreamFollower:
 
     def _owed(self) -> bool:
         now = datetime.now(UTC)
+        preparing = self._preparer.is_alive()
         with self.cv:
-            # items, a catch-up, a gap or a new error: now; a cursor moved by events that
-            # concern no one waits for the periodic refresh below (every ``interval``)
-            if any(s.buffer.items or s.buffer.catch_up or s.buffer.gap
-                   or s.buffer.error != s.reported for s in self.streams.values()):
+            # prepared units (items as read, when nothing prepares them), a catch-up, a
+            # gap or a new error: now; a cursor moved by events that concern no one waits
+            # for the periodic refresh below (every ``interval``)
+            if any(s.buffer.ready or (s.buffer.items and not preparing) or s.buffer.catch_up
+                   or s.buffer.gap or s.buffer.error != s.reported
+                   for s in self.streams.values()):
                 return True
         return any(m.id in self.streams and (not m.state.next_try or
                                              datetime.fromisoformat(m.state.next_try) <= now)
                    for m in self.states.all())
 
+    def _ready(self) -> bool:
+        """Whether prepared units wait for the writer (under the lock)."""
+        return any(s.buffer.ready for s in self.streams.values())
+
     def _loop(self) -> None:
         last_sync = 0.0
-        while not self._stop.wait(self.flush_seconds):
+        while not self._stop.is_set():
+            with self.cv:
+                # prepared units: a job at once, the next ones being made meanwhile;
+                # otherwise a look every flush_seconds (a catch-up, an error, the state)
+                self.cv.wait_for(lambda: self._stop.is_set() or self._ready(),
+                                 timeout=self.flush_seconds)
+            if self._stop.is_set():
+                break
             try:
                 if time.monotonic() - last_sync >= self.sync_seconds:
                     self.sync()
@@ -318,14 +371,79 @@ class StreamFollower:
             except Exception:  # noqa: BLE001 - the loop outlives one bad round
                 log.exception("streams: a round failed")
 
+    # ------------------------------------------------------------ preparing side
+    def _prepare_loop(self) -> None:
+        """Units of each stream's items once the oldest has waited ``flush_seconds``:
+        parsed and prepared (sentiment on arrival) here, while the job thread writes
+        the units made before; it waits while ``max_pending`` units wait for it."""
+        while not self._stop.is_set():
+            with self.cv:
+                now = time.monotonic()
+                # each stream with items: when its batch is due
+                waiting = [(s, since + self.flush_seconds) for s in self.streams.values()
+                           if s.buffer.items and (since := s.buffer.since) is not None]
+                behind = sum(len(s.buffer.ready) for s in self.streams.values()) \
+                    >= self.max_pending
+                due = [s for s, when in waiting if when <= now]
+                if behind or not due:
+                    soonest = min((when for _, when in waiting), default=now + 0.5)
+                    self.cv.wait(0.1 if behind else max(0.005, soonest - now))
+                    continue
+                taken = []
+                for stream in due:
+                    buffer = stream.buffer
+                    taken.append((stream, buffer.items, buffer.newest, buffer.numbered + 1))
+                    buffer.numbered += len(buffer.items)
+                    buffer.items, buffer.newest, buffer.since = [], None, None
+                    buffer.preparing = True
+                self.cv.notify_all()  # a reader waiting for room
+            settings = self.settings()
+            for stream, items, newest, first in taken:
+                units = self._units(stream.monitor, items, first, settings)
+                with self.cv:
+                    buffer = stream.buffer
+                    buffer.ready.extend(units)
+                    buffer.ready_newest = _newer(buffer.ready_newest, newest)
+                    buffer.preparing = False
+                    self.cv.notify_all()  # the loop submits the job that writes them
+
+    def _units(self, monitor: Monitor, items: list[Any], first: int,
+               settings: Mapping[str, Any]) -> list[Unit]:
+        """Streamed items as loader units numbered from ``first``, prepared."""
+        records = _records(monitor, settings)
+        units = [item_unit(n, item, records, f"monitor:{monitor.id}")
+                 for n, item in enumerate(items, start=first)]
+        if self.prepare is not None and units:
+            try:
+                self.prepare(units)
+            except Exception as exc:  # noqa: BLE001 - written unscored, understood later
+                log.warning("%s: sentiment on arrival failed (%s); the posts are written "
+                            "without it", monitor.id, exc or type(exc).__name__)
+        return units
+
     # ------------------------------------------------------------ writer side
     def _take(self) -> dict[str, tuple[Monitor, _Buffer]]:
+        """What each stream has for the writer: its prepared units (and, when no thread
+        prepares them, its items as read), the flags, and the Jetstream cursor they
+        allow: the ready units', and past events that concerned no one only while no
+        item read before them is still to be written."""
         taken: dict[str, tuple[Monitor, _Buffer]] = {}
+        preparing = self._preparer.is_alive()
         with self.cv:
             for monitor_id, stream in self.streams.items():
                 buffer = stream.buffer
-                taken[monitor_id] = (stream.monitor, replace(buffer))
-                buffer.items, buffer.newest, buffer.catch_up, buffer.gap = [], None, False, False
+                snapshot = replace(buffer, items=[] if preparing else buffer.items)
+                if not preparing:
+                    buffer.numbered += len(buffer.items)
+                    buffer.items, buffer.since = [], None
+                pending = bool(buffer.items) or buffer.preparing
+                snapshot.newest = _newer(buffer.ready_newest,
+                                         None if pending else buffer.newest)
+                if not pending:
+                    buffer.newest = None
+                buffer.ready, buffer.ready_newest = [], None
+                buffer.catch_up, buffer.gap = False, False
+                taken[monitor_id] = (stream.monitor, snapshot)
                 stream.reported = buffer.error
             self.cv.notify_all()
         return taken
@@ -350,12 +468,10 @@ class StreamFollower:
         source_file = f"monitor:{monitor.id}"
         read = stream_loaded = stream_rejected = 0
         error = buffer.error
-        if buffer.items:
-            records = _records(monitor, settings)
-            units = [item_unit(n, item, records, source_file)
-                     for n, item in enumerate(buffer.items, start=1)]
-            if self.prepare is not None:
-                self.prepare(units)
+        # prepared by the preparing thread, and what was read when nothing prepares
+        units = buffer.ready + self._units(monitor, buffer.items, buffer.numbered + 1,
+                                           settings)
+        if units:
             rejects = RejectsWriter(self.rejects_dir() / f"monitor-{monitor.id}-"
                                     f"{now_stamp()}.jsonl")
             writing = self.writing
@@ -397,7 +513,7 @@ class StreamFollower:
             state.gap_since = state.gap_since or state.last_success or _iso(now)
         state.items += stream_loaded
         state.rejected += stream_rejected
-        if error is not None and not buffer.items:
+        if error is not None and not units:
             state.last_error = error
             state.failures = max(state.failures, buffer.failures)
         else:

@@ -67,7 +67,7 @@ def test_the_events_check_compares_only_what_a_write_may_have_changed(tmp_path: 
     db = tmp_path / "idle.lbdb"
     store = EmbeddedStore(db)
     settings = Settings(db=db, events_seconds=0.5, events_idle_seconds=900,
-                        monitor_in_serve=False)
+                        events_alert_seconds=0, monitor_in_serve=False)
     cache = ReadCache()
     app = SimpleNamespace(state=SimpleNamespace(jobs=JobRunner(store), read_cache=cache))
     live = LiveWork(app, store, settings).start()
@@ -89,6 +89,13 @@ def test_the_events_check_compares_only_what_a_write_may_have_changed(tmp_path: 
         assert live._parts_due(seen, time.monotonic() - 901) == ["alert"]  # noqa: SLF001
         live.settings = Settings(db=db, events_idle_seconds=0)  # 0: never when idle
         assert live._parts_due(seen, time.monotonic() - 10**6) == []  # noqa: SLF001
+        # new content: the alerts at most every SCRM_EVENTS_ALERT_SECONDS (60), the
+        # queue at once; the content stays owed to the alerts until they run
+        live.settings = Settings(db=db, events_idle_seconds=900)
+        cache.clear()
+        assert live._parts_due(seen, time.monotonic() - 30) == [  # noqa: SLF001
+            "care_item", "delivery"]
+        assert live._parts_due(seen, time.monotonic() - 61) == everything  # noqa: SLF001
     finally:
         live.stop()
         store.close()

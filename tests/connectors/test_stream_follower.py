@@ -1,0 +1,165 @@
+"""The server's stream follower (:class:`ingest.connectors.streaming.StreamFollower`) on
+its own: items are parsed and scored on its preparing thread while the writer writes
+the units prepared before, a malformed item becomes a reject, the kept care queue is
+brought up to date from each batch, and a Jetstream cursor never moves past an item
+that is still being prepared. The stream is the replay server's SSE of the recorded
+Mastodon public stream; ``tests/connectors/test_serve_streams.py`` runs the same
+follower inside ``scrm serve``."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from analytics.arrivals import ArrivalSentiment, scoring_process
+from api.carequeue import CareQueueIndex
+from graph.model import Post
+from ingest.connectors.state import MonitorFile
+from ingest.connectors.streaming import StreamFollower, _Stream
+from ingest.loader import Unit
+from tests.connectors.replay import Canned, ReplayServer
+
+STREAM = "mastodon/streaming_public_mastodon.social_48_updates.jsonl"
+
+
+def _until(check: Any, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_items_are_prepared_off_the_writer_and_written_in_batches(
+        embedded_store: Any, server: ReplayServer, shared_data: Path, tmp_path: Path) -> None:
+    lines = [line for line in (shared_data / STREAM).read_text().split("\n") if line]
+    statuses = [json.loads(line) for line in lines]
+    broken = dict(statuses[5], account=None)  # a status without its account: a reject
+    events = [f"event: update\ndata: {json.dumps(s)}\n\n".encode()
+              for s in [*statuses[:5], broken, *statuses[5:]]]
+    # the first connection brings every event, later ones only keep the stream open
+    server.add("/api/v1/streaming/hashtag", Canned(b":thump\n\n" + b"".join(events)),
+               Canned(b":thump\n\n"))
+    server.route("/api/v1/timelines/tag/x", lambda query: Canned(b"[]"))
+    host = server.url.split("//")[1]
+    monitors = MonitorFile(tmp_path / "monitors.json")
+    monitor = monitors.add("mastodon", {"tag": "x", "stream": "yes"}, server.url, 300.0)
+    embedded_store.set_brand([], {"brand.terms": json.dumps(["the"])})
+    queue = CareQueueIndex()
+    queue.refresh(embedded_store)
+    pool = scoring_process()  # as the server scores: in a process of its own
+    scorer = ArrivalSentiment(str(tmp_path / "test.lbdb"), pool)
+    prepared_on: set[str] = set()
+    written_on: set[str] = set()
+
+    def prepare(units: list[Unit]) -> None:
+        prepared_on.add(threading.current_thread().name)
+        scorer(units)
+
+    writer = embedded_store.sibling()  # as the job runner writes: its own handle
+
+    def submit(payload: dict[str, Any]) -> Any:
+        assert payload == {"kind": "stream"}
+        written_on.add(threading.current_thread().name)
+        return follower.flush(writer)
+
+    rejects = tmp_path / "rejects"
+    rejects.mkdir()
+    follower = StreamFollower(
+        monitors, submit, settings=lambda: {"monitor_allow_private": True},
+        rejects_dir=lambda: rejects, prepare=prepare,
+        writing=lambda store: queue.writing(), flush_seconds=0.05, backoff_base=0.5)
+    keys = [f"mastodon:{host}/{s['id']}" for s in statuses]
+    follower.start()
+    try:
+        assert _until(lambda: len(embedded_store.post_details(keys)) == 48), \
+            monitors.all()[0].state
+        assert _until(lambda: monitors.all()[0].state.items == 48)
+    finally:
+        follower.stop()
+        writer.close()
+        pool.shutdown()
+    # parsed and scored on the preparing thread only; written by the follower's loop
+    assert prepared_on == {"scrm-streams-prepare"}, prepared_on
+    assert written_on == {"scrm-streams"}, written_on
+    state = monitors.all()[0].state
+    assert (state.items, state.rejected, state.last_error) == (48, 1, None), state
+    assert monitors.all()[0].id == monitor.id
+    frame = embedded_store.post_frame(None, None)
+    assert frame[frame["key"].isin(keys)]["sentiment"].notna().sum() == 48
+    assert (scorer.pool is not None, scorer.scored) == (True, 48)  # none scored twice
+    found = [json.loads(line) for f in rejects.iterdir()
+             for line in f.read_text().splitlines()]
+    assert len(found) == 1 and "account" in found[0]["reason"]
+    # the queue kept from the batches told equals one read afresh
+    queue.refresh(embedded_store)
+    fresh = CareQueueIndex()
+    fresh.refresh(embedded_store)
+    now = datetime.now(UTC)
+    assert queue.size > 0 and queue.batch_updates >= 1
+    # the same conversations waiting (the order of equal priorities is the contract
+    # test's business: tests/store/test_contract_care_queue.py)
+    assert sorted(i.post_key for i in queue.items(now)) == \
+        sorted(i.post_key for i in fresh.items(now))
+
+
+def test_a_jetstream_cursor_never_moves_past_an_item_being_prepared(tmp_path: Path) -> None:
+    monitors = MonitorFile(tmp_path / "monitors.json")
+    monitor = monitors.add("jetstream", {"dids": "did:plc:brand"}, "ws://127.0.0.1:9", 300.0)
+    entered, release = threading.Event(), threading.Event()
+
+    def prepare(units: list[Unit]) -> None:
+        entered.set()
+        assert release.wait(10)
+
+    follower = StreamFollower(monitors, lambda payload: None, settings=dict,
+                              rejects_dir=lambda: tmp_path, prepare=prepare,
+                              flush_seconds=0.01)
+    stream = follower.streams[monitor.id] = _Stream(follower, monitor)  # not connected
+    follower._preparer.start()  # the preparing thread alone: this test takes by hand
+    try:
+        stream.put({"unreadable": "x"}, stamp=100)  # read, then being prepared
+        assert entered.wait(10)
+        stream.put(None, stamp=200)  # an event that concerns no one, read after it
+        taken = follower._take()[monitor.id][1]
+        # nothing ready: no unit, and no cursor (200 would skip the item at 100 if the
+        # server stopped before writing it)
+        assert (taken.ready, taken.newest) == ([], None)
+        release.set()
+        assert _until(lambda: bool(stream.buffer.ready))
+        taken = follower._take()[monitor.id][1]
+        assert len(taken.ready) == 1 and taken.newest == 200  # both read before it now
+        assert follower._take()[monitor.id][1].newest is None  # taken once
+    finally:
+        release.set()
+        follower.stop()
+
+
+def test_a_scoring_process_gives_the_scores_scoring_here_gives(tmp_path: Path) -> None:
+    """The server's scoring process (SCRM_SCORING_PROCESS): texts go there, numbers come
+    back, equal to scoring in this process; if that process dies, the posts are scored
+    here and nothing is lost."""
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    posts = [Post("mastodon", str(i), "ann", t0, text) for i, text in enumerate(
+        ["I love this, it works great!", "Worst support ever. Still broken.", "ok", ""])]
+    location = str(tmp_path / "test.lbdb")
+    here = ArrivalSentiment(location).score(posts)
+    pool = scoring_process()
+    try:
+        there = ArrivalSentiment(location, pool)
+        assert [p.sentiment for p in there.score(posts)] == [p.sentiment for p in here]
+        assert here[0].sentiment is not None and here[0].sentiment > 0.5
+        assert here[1].sentiment is not None and here[1].sentiment < -0.5
+        for process in list(pool._processes.values()):  # the scoring process dies
+            process.kill()
+            process.join()
+        again = there.score(posts)
+        assert [p.sentiment for p in again] == [p.sentiment for p in here]
+        assert there.pool is None  # scored here from now on
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
