@@ -277,6 +277,11 @@ def run(posts: int, rate: float, workdir: Path, timeline: Path | None = None
     final.refresh(store)
     afresh = CareQueueIndex()  # the kept queue must equal one read afresh
     afresh.refresh(store)
+    kept_keys, afresh_keys = set(final.waiting_posts()[0]), set(afresh.waiting_posts()[0])
+    if kept_keys != afresh_keys:
+        print(f"the kept queue differs from one read afresh: {len(afresh_keys - kept_keys)} "
+              f"posts missing, {len(kept_keys - afresh_keys)} too many, e.g. "
+              f"{sorted(afresh_keys ^ kept_keys)[:5]}", file=sys.stderr, flush=True)
     unscored = int(store.post_frame(None, None)["sentiment"].isna().sum())
     store.close()
     stream = [(a, b, n) for kind, a, b, n in spans if kind == "stream" and n]
