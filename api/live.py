@@ -11,7 +11,8 @@ the ``events`` check itself runs only when there is something to compare:
 * after any write (the read cache's version moved): the care queue and the outbox's
   settled replies, which only writes change; and the alerts too when the write was of
   content (posts, scores, settings: ``ReadCache.content_version``), not a care note,
-  an assignment or a resolution;
+  an assignment or a resolution, at most every ``SCRM_EVENTS_ALERT_SECONDS`` (60: a
+  stream writes every second, and an alerts pass over 100,000 posts takes seconds);
 * with nothing written, only the alerts, at most every ``SCRM_EVENTS_IDLE_SECONDS``
   (900). Time alone can end an alert but never start one: a new bucket holds no posts
   (below ``min_count``), the bucket holding ``now`` is tested against a baseline scaled
@@ -19,6 +20,10 @@ the ``events`` check itself runs only when there is something to compare:
   person's post only ages out of ``person_hours``. An idle re-run therefore only lets
   the remembered alerts follow those that ended; it publishes nothing new, so it need
   not run often (it costs a whole-store pass: 7 s of CPU at 100k accounts).
+
+A check reads (:meth:`EventWatcher.observe`) here, on a store handle of its own, beside
+the job thread; only what it keeps (:meth:`EventWatcher.record`) and the publishing run
+as the ``events`` job, so a stream's writes never wait for an alerts pass.
 
 A check that found nothing changes nothing, so read processes are not told to reopen
 the database for it, and one that found something says it touched no cached answer.

@@ -397,9 +397,19 @@ class StreamFollower:
                     buffer.items, buffer.newest, buffer.since = [], None, None
                     buffer.preparing = True
                 self.cv.notify_all()  # a reader waiting for room
-            settings = self.settings()
             for stream, items, newest, first in taken:
-                units = self._units(stream.monitor, items, first, settings)
+                try:
+                    units = self._units(stream.monitor, items, first, self.settings())
+                except Exception:  # noqa: BLE001 - the items go back; the thread lives on
+                    log.exception("streams: preparing %s's items failed", stream.monitor.id)
+                    with self.cv:
+                        buffer = stream.buffer
+                        buffer.items[:0] = items
+                        buffer.newest = _newer(buffer.newest, newest)
+                        buffer.since = time.monotonic()
+                        buffer.preparing = False
+                        self.cv.wait(1.0)
+                    continue
                 with self.cv:
                     buffer = stream.buffer
                     buffer.ready.extend(units)

@@ -163,3 +163,31 @@ def test_a_scoring_process_gives_the_scores_scoring_here_gives(tmp_path: Path) -
         assert there.pool is None  # scored here from now on
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def test_items_whose_preparing_failed_are_prepared_again(tmp_path: Path) -> None:
+    """A round of the preparing thread that fails (here: the settings cannot be read)
+    gives its items back and the thread lives on: the next round prepares them."""
+    monitors = MonitorFile(tmp_path / "monitors.json")
+    monitor = monitors.add("jetstream", {"dids": "did:plc:brand"}, "ws://127.0.0.1:9", 300.0)
+    calls: list[int] = []
+
+    def settings() -> dict[str, Any]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("the settings file is being replaced")
+        return {}
+
+    follower = StreamFollower(monitors, lambda payload: None, settings=settings,
+                              rejects_dir=lambda: tmp_path, flush_seconds=0.01)
+    stream = follower.streams[monitor.id] = _Stream(follower, monitor)  # not connected
+    follower._preparer.start()
+    try:
+        stream.put({"unreadable": "x"}, stamp=100)
+        assert _until(lambda: bool(stream.buffer.ready), 10)
+        taken = follower._take()[monitor.id][1]
+        assert len(calls) >= 2 and follower._preparer.is_alive()
+        assert [u.line for u in taken.ready] == [2]  # numbered again, not lost
+        assert taken.newest == 100
+    finally:
+        follower.stop()
