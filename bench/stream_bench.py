@@ -10,9 +10,10 @@ server-sent events): real-shaped statuses (the recorded public stream in
 data set, each mentioning the brand account), ``created_at`` stamped with the moment the
 event is written to the socket, at ``--rate`` posts a second (0: as fast as it can).
 
-This process is the server without its HTTP listener, wired as ``scrm serve`` wires it
-(:func:`api.cli.serve.run_server`): the app (:func:`api.app.create_app`), its job runner
-(:class:`api.jobs.JobRunner`, the one writer) and its live work
+This process is the server without its HTTP listener, wired by the function ``scrm
+serve`` wires itself with (:func:`api.cli.serve.writer_work`): the app
+(:func:`api.app.create_app`), its job runner (:class:`api.jobs.JobRunner`, the one
+writer) and its live work
 (:class:`api.live.LiveWork`: the events checks, the outbox and monitor rounds, and the
 streaming monitors, :class:`api.streams.ServeStreams`) with the server's settings, a
 Mastodon monitor with ``--stream yes`` on the fake source. So the stream is read, parsed
@@ -160,12 +161,11 @@ def fake_source(posts: int, rate: float) -> None:
 # ------------------------------------------------------------------ the server
 def _server(db: Path, source_url: str) -> tuple[Any, Any, Any, Any]:
     """The store, app, job runner and live work of a writing ``scrm serve`` on ``db``
-    (as :func:`api.cli.serve.run_server` makes them, without the HTTP listener), with a
-    streaming Mastodon monitor on the fake source."""
+    (:func:`api.cli.serve.writer_work`, as ``scrm serve`` makes them, without the HTTP
+    listener and without read processes), with a streaming Mastodon monitor on the fake
+    source."""
     from api.app import create_app
-    from api.cli.serve import open_writer
-    from api.jobs import JobRunner
-    from api.live import LiveWork
+    from api.cli.serve import open_writer, writer_work
     from graph.config import get_settings
     from ingest.connectors.state import MonitorFile
 
@@ -178,10 +178,8 @@ def _server(db: Path, source_url: str) -> tuple[Any, Any, Any, Any]:
     MonitorFile.beside(db).add("mastodon", {"tag": BRAND, "stream": "yes"}, source_url,
                                interval=300.0)
     app = create_app(store=store, settings=settings)
-    app.state.jobs = JobRunner(store, on_change=app.state.read_cache.clear,
-                               understand_after=settings.understand_after_seconds,
-                               understand_limit=settings.understand_per_run)
-    return store, app, app.state.jobs, LiveWork(app, store, settings)
+    live = writer_work(app, store, settings, app.state.read_cache.clear)
+    return store, app, app.state.jobs, live
 
 
 def _timed_jobs(jobs: Any, spans: list[tuple[str, float, float, int]]) -> None:

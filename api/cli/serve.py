@@ -10,7 +10,7 @@ from graph import open_store
 from graph.config import Settings
 from graph.store import GraphStore, StoreBusyError
 
-__all__ = ["Host", "Port", "open_writer", "run_server", "serve"]
+__all__ = ["Host", "Port", "open_writer", "run_server", "serve", "writer_work"]
 
 Host = Annotated[str | None, setting("host", "Interface to listen on.", metavar="HOST")]
 Port = Annotated[int | None, setting("port", "Port to listen on.", metavar="PORT",
@@ -36,7 +36,7 @@ def run_server(store: GraphStore, settings: Settings, host: str, port: int,
 
     from api.app import create_app
     from api.auth import EVERYTHING
-    from api.jobs import JobRunner, announce, server_file
+    from api.jobs import announce, server_file
 
     app = create_app(store=store, settings=settings)
     read_cache = app.state.read_cache
@@ -64,14 +64,7 @@ def run_server(store: GraphStore, settings: Settings, host: str, port: int,
         listen_host, listen_port = "127.0.0.1", _free_port()
         writer_url = f"http://127.0.0.1:{listen_port}"
         processes = _start_readers(settings, host, port, writer_url, readers)
-    # new posts (hand-offs, monitor rounds) are understood by the writer, debounced
-    app.state.jobs = JobRunner(store, on_change=on_change,
-                               on_background_change=on_background_change,
-                               understand_after=settings.understand_after_seconds,
-                               understand_limit=settings.understand_per_run)
-    from api.live import LiveWork
-
-    live = LiveWork(app, store, settings).start()  # monitors and events, as the writer
+    live = writer_work(app, store, settings, on_change, on_background_change).start()
     try:
         if store.backend == "embedded":
             announce(settings.db, writer_url)  # the CLI hands its jobs to the writer
@@ -110,6 +103,24 @@ def run_server(store: GraphStore, settings: Settings, host: str, port: int,
             console.print("A write job was still running after 30 s; stopping anyway.")
         for process in processes:
             process.join(timeout=10)
+
+
+def writer_work(app: Any, store: GraphStore, settings: Settings,
+                on_change: Callable[..., None],
+                on_background_change: Callable[..., None] | None = None) -> Any:
+    """Make ``app`` the database's writer: its job runner (``app.state.jobs``, which
+    publishes each job's change through ``on_change``, or ``on_background_change`` for the
+    server's own jobs) and its live work (monitors, streams, events), not yet started.
+    ``bench/stream_bench.py`` builds the server with it too."""
+    from api.jobs import JobRunner
+    from api.live import LiveWork
+
+    # new posts (hand-offs, monitor rounds) are understood by the writer, debounced
+    app.state.jobs = JobRunner(store, on_change=on_change,
+                               on_background_change=on_background_change,
+                               understand_after=settings.understand_after_seconds,
+                               understand_limit=settings.understand_per_run)
+    return LiveWork(app, store, settings)  # monitors and events, as the writer
 
 
 def _free_port() -> int:

@@ -133,3 +133,13 @@ def replay_server() -> Iterator[ReplayServer]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def until(check: Callable[[], bool], seconds: float = 60, every: float = 0.2) -> bool:
+    """Whether ``check()`` came true within ``seconds`` (asked every ``every`` s)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(every)
+    return False

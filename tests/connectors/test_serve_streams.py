@@ -10,8 +10,7 @@ import json
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from websockets.sync.server import serve
 from graph.embedded import EmbeddedStore
 from ingest.connectors.jetstream import concerns
 from tests.cli.serving import scrm_env, start_serve
-from tests.connectors.replay import Canned, ReplayServer
+from tests.connectors.replay import Canned, ReplayServer, until
 from tests.connectors.test_jetstream import Firehose, jetstream_window
 
 # settings put in the environment here must not outlive a test in the cached object
@@ -69,15 +68,6 @@ def _state(db: Path) -> dict[str, Any]:
     return state
 
 
-def _until(check: Callable[[], bool], seconds: float = 60) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def _live_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {"SCRM_MONITOR_ALLOW_PRIVATE": "true", "SCRM_EVENTS_SECONDS": "0.3",
                         "SCRM_OUTBOX_IN_SERVE": "false"}.items():
@@ -112,7 +102,7 @@ def test_serve_writes_a_jetstream_while_it_is_open_and_resumes_after_a_drop(
                 "variables": {"id": mention}}, timeout=30).json()
             return bool((answer.get("data") or {}).get("conversation"))
 
-        assert _until(visible), (hose.cursors, _state(db))
+        assert until(visible), (hose.cursors, _state(db))
         assert not hose.release.is_set()  # the stream is still open
         # the first connection dropped after 50 events; the second resumed from the
         # newest one read, rewound 5 s (Jetstream's advice), not from the start
@@ -165,7 +155,7 @@ def test_serve_follows_a_mastodon_stream_and_catches_up_through_rest(
     newest = max((s["id"] for s in statuses), key=int)
     process, _, _ = start_serve(db)
     try:
-        assert _until(lambda: _state(db)["cursor"] == newest), _state(db)
+        assert until(lambda: _state(db)["cursor"] == newest), _state(db)
         state = _state(db)
     finally:
         process.terminate()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,18 +20,9 @@ from graph.model import Post
 from ingest.connectors.state import MonitorFile
 from ingest.connectors.streaming import StreamFollower, _Stream
 from ingest.loader import Unit
-from tests.connectors.replay import Canned, ReplayServer
+from tests.connectors.replay import Canned, ReplayServer, until
 
 STREAM = "mastodon/streaming_public_mastodon.social_48_updates.jsonl"
-
-
-def _until(check: Any, seconds: float = 30) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_items_are_prepared_off_the_writer_and_written_in_batches(
@@ -77,9 +67,9 @@ def test_items_are_prepared_off_the_writer_and_written_in_batches(
     keys = [f"mastodon:{host}/{s['id']}" for s in statuses]
     follower.start()
     try:
-        assert _until(lambda: len(embedded_store.post_details(keys)) == 48), \
+        assert until(lambda: len(embedded_store.post_details(keys)) == 48, 30, 0.05), \
             monitors.all()[0].state
-        assert _until(lambda: monitors.all()[0].state.items == 48)
+        assert until(lambda: monitors.all()[0].state.items == 48, 30, 0.05)
     finally:
         follower.stop()
         writer.close()
@@ -131,7 +121,7 @@ def test_a_jetstream_cursor_never_moves_past_an_item_being_prepared(tmp_path: Pa
         # server stopped before writing it)
         assert (taken.ready, taken.newest) == ([], None)
         release.set()
-        assert _until(lambda: bool(stream.buffer.ready))
+        assert until(lambda: bool(stream.buffer.ready), 30, 0.05)
         taken = follower._take()[monitor.id][1]
         assert len(taken.ready) == 1 and taken.newest == 200  # both read before it now
         assert follower._take()[monitor.id][1].newest is None  # taken once
@@ -184,7 +174,7 @@ def test_items_whose_preparing_failed_are_prepared_again(tmp_path: Path) -> None
     follower._preparer.start()
     try:
         stream.put({"unreadable": "x"}, stamp=100)
-        assert _until(lambda: bool(stream.buffer.ready), 10)
+        assert until(lambda: bool(stream.buffer.ready), 10, 0.05)
         taken = follower._take()[monitor.id][1]
         assert len(calls) >= 2 and follower._preparer.is_alive()
         assert [u.line for u in taken.ready] == [2]  # numbered again, not lost
