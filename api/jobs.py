@@ -368,6 +368,10 @@ class JobRunner:
 
     #: how many quiet periods a busy stream's new posts wait at most
     STREAM_FACTOR = 10.0
+    #: finished jobs kept for ``GET /jobs/{id}``: a client's, and the server's own
+    #: (a stream's batches, events checks: several a second, never asked for by id)
+    KEPT_FINISHED = 1000
+    KEPT_FINISHED_BACKGROUND = 100
 
     def __init__(self, store: GraphStore, on_change: Callable[..., None] | None = None, *,
                  on_background_change: Callable[..., None] | None = None,
@@ -488,6 +492,18 @@ class JobRunner:
                     print(f"job {job.id}: could not publish the change: {exc}",
                           file=sys.stderr, flush=True)
             job.done.set()
+            self._forget_finished()
+
+    def _forget_finished(self) -> None:
+        """Drop the oldest finished jobs past what is kept (they were kept for ever: a
+        stream's jobs alone grew the table by hundreds of thousands a day)."""
+        with self._cv:
+            for background, kept in ((False, self.KEPT_FINISHED),
+                                     (True, self.KEPT_FINISHED_BACKGROUND)):
+                finished = [k for k, j in self._jobs.items() if j.background == background
+                            and j.status in ("completed", "failed")]
+                for key in finished[:max(0, len(finished) - kept)]:
+                    del self._jobs[key]
 
 
 def announce(db: Path, url: str) -> Path:

@@ -144,7 +144,7 @@ class LiveWork:
         self._reads = store.sibling()
         self.jobs.handlers["events"] = lambda s, payload, report: watch_events(
             s, self.bus, watcher, payload.get("parts") or CHECK_PARTS,
-            payload.get("observed"))
+            payload.pop("observed", None))  # not kept with the finished job
         self._loaded = False  # a round loaded posts since the last analysis
         # every write (a mutation, a job that changed something) clears the read cache and
         # moves its version, and a write of content its content version: the events

@@ -99,3 +99,23 @@ def test_stopping_lets_the_running_job_end_and_starts_no_other(tmp_path: Path) -
     time.sleep(0.2)
     assert late.status == "queued" and ran == ["ingest"]
     store.close()
+
+
+def test_finished_jobs_are_kept_only_so_many(tmp_path: Path) -> None:
+    """The server's own jobs (a stream's batches, events checks) come several a second:
+    only the latest finished ones are kept, and a client's job is kept longer."""
+    jobs, ran, store = _runner(tmp_path, after=0)
+    jobs.KEPT_FINISHED_BACKGROUND = 5
+    try:
+        mine = jobs.submit({"kind": "ingest"})
+        for _ in range(20):
+            jobs.submit({"kind": "ingest"}, background=True)
+        last = jobs.submit({"kind": "ingest"}, background=True)
+        assert last.done.wait(30)
+        assert len(ran) == 22
+        kept = [j for j in jobs._jobs.values() if j.background]  # noqa: SLF001
+        assert len(kept) == 5 and kept[-1] is last  # the latest ones
+        assert jobs.get(mine.id) is mine and mine.status == "completed"
+    finally:
+        jobs.stop()
+        store.close()
