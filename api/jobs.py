@@ -412,6 +412,14 @@ class JobRunner:
             self._cv.notify()
         return job
 
+    def run(self, payload: dict[str, Any], stopping: threading.Event) -> Job:
+        """Run one of the server's own jobs and wait until it has ended (or ``stopping``
+        is set: the server is stopping and will not wait for it)."""
+        job = self.submit(payload, background=True)
+        while not job.done.wait(0.1) and not stopping.is_set():
+            pass
+        return job
+
     def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
 

@@ -173,9 +173,7 @@ class LiveWork:
                    for m in MonitorFile.beside(self.settings.db).all())
 
     def _run(self, payload: dict[str, Any]) -> Any:
-        job = self.jobs.submit(payload, background=True)
-        while job.status in ("queued", "running") and not self._stop.is_set():
-            time.sleep(0.1)
+        job = self.jobs.run(payload, self._stop)
         if job.status == "failed":
             log.warning("live %s job failed: %s", payload["kind"], job.error)
         return job

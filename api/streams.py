@@ -89,10 +89,7 @@ class ServeStreams:
 
     def _submit(self, payload: dict[str, Any]) -> Any:
         """Run a job on the writer's job thread and wait for it (one at a time)."""
-        job = self.jobs.submit(payload, background=True)
-        while not job.done.wait(0.5) and not self._stopping.is_set():
-            pass
-        return job
+        return self.jobs.run(payload, self._stopping)
 
     def start(self) -> ServeStreams:
         if self.enabled:

@@ -420,10 +420,12 @@ class StreamFollower:
     def _units(self, monitor: Monitor, items: list[Any], first: int,
                settings: Mapping[str, Any]) -> list[Unit]:
         """Streamed items as loader units numbered from ``first``, prepared."""
+        if not items:
+            return []
         records = _records(monitor, settings)
         units = [item_unit(n, item, records, f"monitor:{monitor.id}")
                  for n, item in enumerate(items, start=first)]
-        if self.prepare is not None and units:
+        if self.prepare is not None:
             try:
                 self.prepare(units)
             except Exception as exc:  # noqa: BLE001 - written unscored, understood later
