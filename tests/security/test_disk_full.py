@@ -58,6 +58,8 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
             if _run("umount", str(mountpoint), check=False).returncode == 0:
                 break
             time.sleep(0.1)
+        else:  # still held: detached now, let go by the kernel once nothing holds it
+            _run("umount", "-l", str(mountpoint), check=False)
         image.unlink(missing_ok=True)
 
 
