@@ -9,10 +9,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.batch import (
-    ACCOUNT_FIELDS,
     CUSTOMER_FIELDS,
     GIVEN_ACCOUNT_FIELDS,
-    account_changed,
+    account_changes,
     account_row,
     follow_pairs,
     merge_account_values,
@@ -98,8 +97,11 @@ class WritesMixin(EmbeddedBase):
         stored = dict(zip(found["key"].to_pylist(), zip(
             *(found[f].to_pylist() for f in GIVEN_ACCOUNT_FIELDS), strict=True), strict=True))
         new = [k for k in merged if k not in stored]
-        changed = [k for k, values in merged.items()
-                   if k in stored and account_changed(values, stored[k])]
+        # the changed accounts by the fields that changed: each group sets those alone
+        changed: dict[tuple[str, ...], list[str]] = {}
+        for k, values in merged.items():
+            if k in stored and (fields := account_changes(values, stored[k])):
+                changed.setdefault(fields, []).append(k)
         parts = [k.split(":", 1) for k in new]
         given = list(zip(*(merged[k] for k in new), strict=True)) or [()] * len(
             GIVEN_ACCOUNT_FIELDS)
@@ -110,12 +112,12 @@ class WritesMixin(EmbeddedBase):
         brand = ACCOUNT_SCHEMA.get_field_index("is_brand")
         self._copy("Account", rows.set_column(brand, "is_brand",
                                               pc.fill_null(rows["is_brand"], False)))
-        if changed:
-            update = [account_row(k, merged[k]) for k in changed]
-            self._write(scan_update("Account", ACCOUNT_FIELDS),
-                       {"scan": scan_table(update, ACCOUNT_SCHEMA, ACCOUNT_FIELDS)})
+        for fields, keys in changed.items():
+            update = [account_row(k, merged[k]) for k in keys]
+            self._write(scan_update("Account", fields),
+                       {"scan": scan_table(update, ACCOUNT_SCHEMA, fields)})
         result.created["accounts"] = len(new)
-        result.updated["accounts"] = len(changed)
+        result.updated["accounts"] = sum(len(keys) for keys in changed.values())
 
     def _write_posts(self, batch: GraphBatch, result: WriteResult) -> None:
         plan = PostPlan.of(batch.posts, result)

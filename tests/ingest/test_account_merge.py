@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from graph.batch import GIVEN_ACCOUNT_FIELDS, account_changed, merge_account_values, merge_accounts
+from graph.batch import GIVEN_ACCOUNT_FIELDS, account_changes, merge_account_values, merge_accounts
 from graph.model import Account, Post
 from graph.store import GraphBatch
 
@@ -39,7 +39,9 @@ def test_stubs_give_nothing_and_never_override_a_given_account() -> None:
 
 def test_a_change_is_a_given_field_that_differs() -> None:
     stored = _values(user_id="7", display_name="Dana", followers=10, is_brand=True)
-    assert not account_changed(_values(), stored)
-    assert not account_changed(_values(followers=10, is_brand=False), stored)
-    assert account_changed(_values(followers=11), stored)
-    assert account_changed(_values(location="Oslo"), stored)
+    assert account_changes(_values(), stored) == ()
+    assert account_changes(_values(followers=10, is_brand=False), stored) == ()
+    assert account_changes(_values(followers=11), stored) == ("followers",)
+    assert account_changes(_values(location="Oslo"), stored) == ("location",)
+    assert account_changes(_values(followers=11, location="Oslo"), stored) == (
+        "followers", "location")
