@@ -63,7 +63,12 @@ def _templates() -> tuple[list[dict[str, Any]], list[str]]:
     return statuses, texts
 
 
-def _status(template: dict[str, Any], n: int, text: str) -> dict[str, Any]:
+def _status(template: dict[str, Any], n: int, text: str,
+            profile: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Status ``n`` (by user ``n % 20,000``) shaped as ``template``, saying ``text``; the
+    author's profile (note, opening date, ...) and app from ``profile``, the same template
+    for each of a user's statuses, as a person's profile is the same in all of them (only
+    the follower count moves)."""
     user = f"user{n % 20_000}"
     body = " ".join(w for w in text.split() if not w.startswith("@"))
     status = dict(template)
@@ -77,9 +82,12 @@ def _status(template: dict[str, Any], n: int, text: str) -> dict[str, Any]:
         mentions=[{"id": "1", "username": BRAND, "acct": BRAND,
                    "url": f"https://bench.example/@{BRAND}"}],
         tags=[{"name": BRAND, "url": f"https://bench.example/tags/{BRAND}"}])
-    status["account"] = {**template["account"], "id": str(n % 20_000), "username": user,
+    status["account"] = {**(profile or template)["account"], "id": str(n % 20_000),
+                         "username": user,
                          "acct": user, "display_name": f"User {n % 20_000}",
                          "followers_count": (n * 7919) % 5000}
+    if profile is not None:  # and the app they post from
+        status["application"] = profile.get("application")
     return status
 
 
@@ -100,7 +108,8 @@ def sse_chunks(rate: float, posts: int | None = None,
             continue
         chunk = []
         for n in range(sent, min(due, sent + 500)):
-            status = _status(statuses[n % len(statuses)], n, texts[n % len(texts)])
+            status = _status(statuses[n % len(statuses)], n, texts[n % len(texts)],
+                             statuses[n % 20_000 % len(statuses)])
             chunk.append(b"event: update\ndata: " + json.dumps(status).encode() + b"\n\n")
         yield b"".join(chunk)
         sent += len(chunk)

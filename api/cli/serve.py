@@ -120,7 +120,27 @@ def writer_work(app: Any, store: GraphStore, settings: Settings,
                                on_background_change=on_background_change,
                                understand_after=settings.understand_after_seconds,
                                understand_limit=settings.understand_per_run)
-    return LiveWork(app, store, settings)  # monitors and events, as the writer
+    live = LiveWork(app, store, settings)  # monitors and events, as the writer
+    settle_heap()
+    return live
+
+
+def settle_heap() -> None:
+    """Leave what the server made at its start out of the cyclic garbage collector's
+    passes, and make its young passes rarer.
+
+    A writer following a stream makes millions of short-lived objects (the parsed
+    statuses), and every full pass of the collector also walked the hundreds of thousands
+    of objects the imports made: 0.1-0.24 s each at 2,000 posts/s, with every thread of
+    the server stopped. ``gc.freeze`` moves what exists now to a permanent generation, and
+    a young pass every 10,000 allocations rather than 700 makes the older passes rarer:
+    in ``bench/stream_bench.py`` the collector's time fell from 3.6 s to 2.0 s of the
+    writer's 50 s, and its longest pause from 0.24 s to 0.14 s (BENCHMARKS.md)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 def _free_port() -> int:
