@@ -101,7 +101,7 @@ class WriteGeneration:
 
     A client's own mutation or job is published at once (:meth:`bump`): it reads what it
     wrote on its next request, whichever process answers. The server's own background
-    writes (stream batches every 0.25 s, monitor rounds, events checks) are published at
+    writes (stream batches every 0.12 s or so, monitor rounds, events checks) are published at
     most once per ``interval`` seconds (:meth:`soon`): every publication makes each
     reader open its handle again and drop its caches, so a stream must not cause one per
     batch; the last write waiting goes out at most ``interval`` after the one before."""

@@ -1,5 +1,5 @@
 """With read processes, the server's own background writes (a stream's batches every
-0.25 s) are published to the readers at a bounded pace, while a client's own write is
+0.12 s or so) are published to the readers at a bounded pace, while a client's own write is
 published at once (api.readers.WriteGeneration, with real timers)."""
 
 from __future__ import annotations
