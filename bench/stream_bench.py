@@ -174,7 +174,7 @@ def _server(db: Path, source_url: str) -> tuple[Any, Any, Any, Any]:
     listener and without read processes), with a streaming Mastodon monitor on the fake
     source."""
     from api.app import create_app
-    from api.cli.serve import open_writer, writer_work
+    from api.cli.serve import open_writer, settle_heap, writer_work
     from graph.config import get_settings
     from ingest.connectors.state import MonitorFile
 
@@ -188,6 +188,7 @@ def _server(db: Path, source_url: str) -> tuple[Any, Any, Any, Any]:
                                interval=300.0)
     app = create_app(store=store, settings=settings)
     live = writer_work(app, store, settings, app.state.read_cache.clear)
+    settle_heap()  # as run_server does before it starts the live work
     return store, app, app.state.jobs, live
 
 

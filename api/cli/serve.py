@@ -10,7 +10,7 @@ from graph import open_store
 from graph.config import Settings
 from graph.store import GraphStore, StoreBusyError
 
-__all__ = ["Host", "Port", "open_writer", "run_server", "serve", "writer_work"]
+__all__ = ["Host", "Port", "open_writer", "run_server", "serve", "settle_heap", "writer_work"]
 
 Host = Annotated[str | None, setting("host", "Interface to listen on.", metavar="HOST")]
 Port = Annotated[int | None, setting("port", "Port to listen on.", metavar="PORT",
@@ -64,7 +64,9 @@ def run_server(store: GraphStore, settings: Settings, host: str, port: int,
         listen_host, listen_port = "127.0.0.1", _free_port()
         writer_url = f"http://127.0.0.1:{listen_port}"
         processes = _start_readers(settings, host, port, writer_url, readers)
-    live = writer_work(app, store, settings, on_change, on_background_change).start()
+    live = writer_work(app, store, settings, on_change, on_background_change)
+    settle_heap()  # what exists now lives as long as the server
+    live.start()
     try:
         if store.backend == "embedded":
             announce(settings.db, writer_url)  # the CLI hands its jobs to the writer
@@ -120,14 +122,13 @@ def writer_work(app: Any, store: GraphStore, settings: Settings,
                                on_background_change=on_background_change,
                                understand_after=settings.understand_after_seconds,
                                understand_limit=settings.understand_per_run)
-    live = LiveWork(app, store, settings)  # monitors and events, as the writer
-    settle_heap()
-    return live
+    return LiveWork(app, store, settings)  # monitors and events, as the writer
 
 
 def settle_heap() -> None:
     """Leave what the server made at its start out of the cyclic garbage collector's
-    passes, and make its young passes rarer.
+    passes, and make its young passes rarer (for a process that serves until it ends:
+    what is frozen is never collected).
 
     A writer following a stream makes millions of short-lived objects (the parsed
     statuses), and every full pass of the collector also walked the hundreds of thousands
