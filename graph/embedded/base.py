@@ -35,6 +35,7 @@ from graph.embedded import queries as q
 from graph.embedded.shared import (
     RANK_LOCK,
     RANK_ORDER,
+    key_scan,
     wrote,
 )
 from graph.schema import (
@@ -501,9 +502,8 @@ class EmbeddedBase:
         """
         if label not in NODE_LABELS:
             raise StoreError(f"Unknown label {label!r}")
-        scan = pa.table({"k": pa.array(keys, pa.string())})
         return self._arrow(f"LOAD FROM $scan MATCH (n:{label} {{key: k}}) RETURN {returns}",
-                           {"scan": scan})
+                           {"scan": key_scan(keys)})
 
     def _in_transaction(self, work: Any) -> Any:
         """Run ``work`` in one write transaction; it has returned only once the engine

@@ -11,7 +11,7 @@ import pyarrow as pa
 from graph import views
 from graph.embedded import queries as q
 from graph.embedded.base import EmbeddedBase
-from graph.embedded.shared import aware, naive_utc
+from graph.embedded.shared import aware, key_scan, naive_utc
 
 
 class EventsMixin(EmbeddedBase):
@@ -71,17 +71,12 @@ class EventsMixin(EmbeddedBase):
                 "active": pa.array([True] * len(new), pa.bool_())}))
             again = [key for key in keys if key in known]
             if again:
-                self._exec(q.ACTIVATE_EVENT_STATES, {"scan": _keys(again), "now": now})
+                self._exec(q.ACTIVATE_EVENT_STATES, {"scan": key_scan(again), "now": now})
             gone = [views.event_state_key(kind, k) for k in dict.fromkeys(removed)]
             if gone:
-                self._exec(q.DEACTIVATE_EVENT_STATES, {"scan": _keys(gone)})
+                self._exec(q.DEACTIVATE_EVENT_STATES, {"scan": key_scan(gone)})
             self._exec(q.MARK_EVENT_STATES_CHECKED,
                        {"marker": views.checked_marker(kind), "kind": kind, "now": now})
 
         with self._logged():
             self._in_transaction(save)
-
-
-def _keys(keys: list[str]) -> pa.Table:
-    """Keys as the one-column scan the state updates match by."""
-    return pa.table({"k": pa.array(keys, pa.string())})
