@@ -169,14 +169,21 @@ class EventWatcher:
     Args:
         care_queue: Reads the queue's items (``conversation_key``, ``post_key``, …).
         alerts: Reads the current alerts (each with a stable ``key``).
+        deliveries: Reads the settled deliveries (:func:`settled_deliveries`).
+        fill: Makes the new care items whole at once, before their events are made
+            (``scrm serve``'s queue items are read lazily: filled one at a time, each
+            took 3.5 ms with 25,000 conversations waiting, and a stream brings
+            thousands between two checks).
     """
 
     def __init__(self, care_queue: Callable[[Any], list[Any]],
                  alerts: Callable[[Any, datetime], list[Any]],
-                 deliveries: Callable[[Any], list[OutboxItem]] | None = None) -> None:
+                 deliveries: Callable[[Any], list[OutboxItem]] | None = None,
+                 fill: Callable[[list[Any]], None] | None = None) -> None:
         self._care_queue = care_queue
         self._alerts = alerts
         self._deliveries = deliveries or settled_deliveries
+        self._fill = fill
 
     def check(self, store: Any, now: datetime | None = None,
               parts: Collection[str] = CHECK_PARTS) -> list[Event]:
@@ -199,6 +206,7 @@ class EventWatcher:
         if "care_item" in parts:
             items = {i.conversation_key: i for i in self._care_queue(store)}
             found.append(("care_item", items, lambda i: Event("care_item", _care_item(i))))
+        fill = {"care_item": self._fill} if self._fill is not None else {}
         if "alert" in parts:
             alerts = {a.key: a for a in self._alerts(store, when)}
             found.append(("alert", alerts, lambda a: Event("alert", _alert(a))))
@@ -213,7 +221,10 @@ class EventWatcher:
             added = sorted(set(current) - (seen or set()))
             removed = sorted((seen or set()) - set(current))
             if seen is not None:
-                observed.events += [data(i) for i in _whole([current[k] for k in added])]
+                new = [current[k] for k in added]
+                if new and kind in fill:
+                    fill[kind](new)
+                observed.events += [data(i) for i in new]
             if added or removed or seen is None:
                 observed.changes.append((kind, added, removed))
         return observed
@@ -234,15 +245,6 @@ class Observed:
 
     events: list[Event] = field(default_factory=list)
     changes: list[tuple[str, list[str], list[str]]] = field(default_factory=list)
-
-
-def _whole(items: list[Any]) -> list[Any]:
-    """The new items, made whole together when their type says how (``fill``: the
-    events check's queue items, made from one ranking rather than one each)."""
-    fill = getattr(type(items[0]), "fill", None) if items else None
-    if fill is not None:
-        fill(items)
-    return items
 
 
 def settled_deliveries(store: Any) -> list[OutboxItem]:

@@ -114,7 +114,7 @@ def watch_events(store: GraphStore, bus: EventBus, watcher: EventWatcher | None 
     only its writing half runs here, and the caller publishes the events once the job
     is done (thousands of care items a stream brings took up to 0.9 s to log and hand
     to the webhooks, which the stream's next write waited for)."""
-    watcher = watcher or EventWatcher(_care_queue, _alerts)
+    watcher = watcher or EventWatcher(_care_queue, _alerts, fill=_QueuedItem.fill)
     events = watcher.record(store, observed) if observed is not None else \
         watcher.check(store, parts=parts)
     if observed is None:
@@ -142,7 +142,7 @@ class LiveWork:
         self.bus = EventBus(EventLog.beside(settings.db), dispatcher)
         app.state.events = self.bus
         self.jobs = app.state.jobs
-        self._watcher = watcher = EventWatcher(_care_queue, _alerts)
+        self._watcher = watcher = EventWatcher(_care_queue, _alerts, fill=_QueuedItem.fill)
         # the events check reads here, beside the job thread (see _loop)
         self._reads = store.sibling()
         self.jobs.handlers["events"] = lambda s, payload, report: watch_events(

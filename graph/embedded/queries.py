@@ -514,28 +514,23 @@ REPLIES_TO = (
 # brand post started), so each post's strings are read once rather than once per part,
 # which reading them cost most of (10,000 new posts: 0.2 against 0.7 s); the parts that
 # start from an edge return offsets only.
-NEW_POSTS_ADDRESSING = (
-    "MATCH (p:Post) WHERE offset(id(p)) > $mark "
-    "WITH p, lower(p.text) AS text, lower(p.title) AS title "
+_NEW_POSTS_ADDRESSING = (
+    "{match} WHERE offset(id(p)) > $mark "
+    "WITH {carry}p, lower(p.text) AS text, lower(p.title) AS title "
     "RETURN offset(id(p)) AS post, "
     "any(t IN CAST($terms, 'STRING[]') WHERE text CONTAINS t OR title CONTAINS t) AS named, "
     "list_contains(CAST($roots, 'STRING[]'), p.conversation_key) AS threaded, "
-    "p.key AS key, p.author_key AS author_key, p.sentiment AS sentiment, "
+    "p.key AS key, {author} AS author_key, p.sentiment AS sentiment, "
     "p.created_at AS created_at, p.kind AS kind"
 )
+NEW_POSTS_ADDRESSING = _NEW_POSTS_ADDRESSING.format(
+    match="MATCH (p:Post)", carry="", author="p.author_key")
 # The same with each post's author key read from its POSTED edge's account: the
 # post's own author_key strings cost the most to read (10,000 new posts: 0.03 against
 # 0.1 s). Used only when every new post has exactly one such edge (NEW_POST_COUNT),
 # as every write makes it (an author_key always names its POSTED account).
-NEW_POSTS_ADDRESSING_BY_AUTHOR = (
-    "MATCH (a:Account)-[:POSTED]->(p:Post) WHERE offset(id(p)) > $mark "
-    "WITH a, p, lower(p.text) AS text, lower(p.title) AS title "
-    "RETURN offset(id(p)) AS post, "
-    "any(t IN CAST($terms, 'STRING[]') WHERE text CONTAINS t OR title CONTAINS t) AS named, "
-    "list_contains(CAST($roots, 'STRING[]'), p.conversation_key) AS threaded, "
-    "p.key AS key, a.key AS author_key, p.sentiment AS sentiment, "
-    "p.created_at AS created_at, p.kind AS kind"
-)
+NEW_POSTS_ADDRESSING_BY_AUTHOR = _NEW_POSTS_ADDRESSING.format(
+    match="MATCH (a:Account)-[:POSTED]->(p:Post)", carry="a, ", author="a.key")
 NEW_POST_COUNT = "MATCH (p:Post) WHERE offset(id(p)) > $mark RETURN count(*) AS n"
 # author_activity's rows of the posts written since its kept file, authors likewise
 NEW_POST_ACTIVITY_BY_AUTHOR = (

@@ -77,6 +77,25 @@ def test_watcher_tells_only_what_changed(tmp_path: Path) -> None:
         store.close()
 
 
+def test_watcher_fills_only_the_new_care_items_and_all_at_once(tmp_path: Path) -> None:
+    queue: list[_Item] = [_Item("c1")]
+    filled: list[list[str]] = []
+    watcher = EventWatcher(care_queue=lambda s: list(queue), alerts=lambda s, t: [],
+                           fill=lambda items: filled.append(
+                               [i.conversation_key for i in items]))
+    store = EmbeddedStore(tmp_path / "x.lbdb")
+    try:
+        watcher.check(store)  # learns c1: no event, nothing to fill
+        assert filled == []
+        queue += [_Item("c3"), _Item("c2")]
+        assert [e.data["conversation_id"] for e in watcher.check(store)] == ["c2", "c3"]
+        assert filled == [["c2", "c3"]]  # one call for the new ones, not one each
+        watcher.check(store)  # nothing new: not called
+        assert filled == [["c2", "c3"]]
+    finally:
+        store.close()
+
+
 def test_subscribers_get_published_events_of_their_kinds(tmp_path: Path) -> None:
     async def scenario() -> list[Event]:
         writer = EventBus(EventLog.beside(tmp_path / "x.lbdb"))
