@@ -504,8 +504,10 @@ BRAND_POSTS_AMONG = (
 THREAD_POSTS_OF = (
     f"MATCH (p:Post) WHERE list_contains($keys, p.conversation_key) RETURN {_AMONG_COLUMNS}"
 )
+# the parent first, then its replies: one pattern from the reply's end was planned as a
+# scan of the replies (500 keys: 14 ms against 3 ms, with no reply among them)
 REPLIES_TO = (
-    "UNWIND $keys AS k MATCH (c:Post)-[:REPLY_TO]->(:Post {key: k}) "
+    "UNWIND $keys AS k MATCH (p:Post {key: k}) MATCH (c:Post)-[:REPLY_TO]->(p) "
     "RETURN DISTINCT c.key AS key"
 )
 

@@ -565,6 +565,18 @@ def test_brand_posts(loaded: GraphStore) -> None:
     assert pd.isna(parents["twitter:8"])
 
 
+def test_replies_to_names_the_stored_replies_of_the_posts_asked_for(loaded: GraphStore) -> None:
+    # 2 replies to 1 and 3 to 2; 4 shares 1 and 5 quotes it (not replies); 6 has none
+    assert loaded.replies_to(["twitter:1"]) == ["twitter:2"]
+    assert sorted(loaded.replies_to(["twitter:1", "twitter:2", "twitter:6", "twitter:404"])
+                  ) == ["twitter:2", "twitter:3"]
+    assert loaded.replies_to(["twitter:3", "twitter:4", "twitter:5"]) == []
+    assert loaded.replies_to([]) == []
+    loaded.write_batch(GraphBatch(posts=[tw("7", "sam", 30, "me too", kind=PostKind.REPLY,
+                                            parent_id="1", conversation_id="1")]))
+    assert sorted(loaded.replies_to(["twitter:1", "twitter:1"])) == ["twitter:2", "twitter:7"]
+
+
 def test_author_activity(loaded: GraphStore) -> None:
     frame = loaded.author_activity().set_index("author_key").sort_index()
     assert frame["posts"].to_dict() == {"twitter:brand": 1, "twitter:danaw": 2,
