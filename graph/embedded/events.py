@@ -45,7 +45,7 @@ class EventsMixin(EmbeddedBase):
     def event_states(self, kind: str) -> set[str] | None:
         if not self._rows(q.EVENT_STATES_CHECKED, {"marker": views.checked_marker(kind)}):
             return None
-        return {r["item_key"] for r in self._rows(q.EVENT_STATES, {"kind": kind})}
+        return set(self._column(q.EVENT_STATES, {"kind": kind}))
 
     def save_event_states(self, kind: str, added: Sequence[str], removed: Sequence[str]
                           ) -> None:
