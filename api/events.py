@@ -206,7 +206,6 @@ class EventWatcher:
         if "care_item" in parts:
             items = {i.conversation_key: i for i in self._care_queue(store)}
             found.append(("care_item", items, lambda i: Event("care_item", _care_item(i))))
-        fill = {"care_item": self._fill} if self._fill is not None else {}
         if "alert" in parts:
             alerts = {a.key: a for a in self._alerts(store, when)}
             found.append(("alert", alerts, lambda a: Event("alert", _alert(a))))
@@ -222,8 +221,8 @@ class EventWatcher:
             removed = sorted((seen or set()) - set(current))
             if seen is not None:
                 new = [current[k] for k in added]
-                if new and kind in fill:
-                    fill[kind](new)
+                if new and kind == "care_item" and self._fill is not None:
+                    self._fill(new)
                 observed.events += [data(i) for i in new]
             if added or removed or seen is None:
                 observed.changes.append((kind, added, removed))
