@@ -19,6 +19,7 @@ from rich.table import Table
 from api.cli.common import DbOption, console, err, fail, settings_for
 from ingest.connectors import CONNECTORS, get_connector
 from ingest.connectors.base import Connector
+from ingest.connectors.http import source_url_refusal
 from ingest.connectors.runner import PollOutcome, credentials_for, run_monitors
 from ingest.connectors.state import MonitorFile
 
@@ -52,6 +53,10 @@ def _add_command(connector: Connector) -> None:
                       if connector.base_url_setting else None)
         if not (url or configured or connector.base_url):
             fail(f"{connector.kind}: give --url (the site or feed to follow)", code=2)
+        refusal = url and source_url_refusal(url, schemes=connector.schemes,
+                                             allow_private=settings.monitor_allow_private)
+        if refusal:
+            fail(refusal, code=2)
         monitor = _monitors(db).add(connector.kind, options, url, interval)
         absent = [n for n in connector.credentials
                   if n not in credentials_for([n], settings.model_dump())]

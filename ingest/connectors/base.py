@@ -90,6 +90,12 @@ class Connector:
     credentials: Sequence[str] = ()
     auth: Callable[[dict[str, str]], dict[str, str]] | None = None
 
+    @property
+    def schemes(self) -> tuple[str, ...]:
+        """The URL schemes its base URL may have: a WebSocket stream's (``wss://``, the
+        Jetstream firehose) or a web API's."""
+        return ("ws", "wss") if (self.base_url or "").startswith("ws") else ("http", "https")
+
 
 def item_unit(n: int, item: Any, to_records: Callable[[Any], list[Record]],
               source_file: str) -> Unit:

@@ -25,7 +25,7 @@ import httpx
 import orjson
 
 __all__ = ["Http", "Reply", "SourceUnavailable", "backoff_seconds", "private_address",
-           "reset_time"]
+           "reset_time", "source_url_refusal"]
 
 _REMAINING = ("x-ratelimit-remaining", "ratelimit-remaining", "x-rate-limit-remaining")
 _RESET = ("x-ratelimit-reset", "ratelimit-reset", "x-rate-limit-reset")
@@ -113,6 +113,26 @@ def private_address(url: str) -> str | None:
         address = ipaddress.ip_address(info[4][0])
         if not address.is_global:
             return str(address)
+    return None
+
+
+def source_url_refusal(url: str, *, allow_private: bool,
+                       schemes: tuple[str, ...] = ("http", "https")) -> str | None:
+    """Why a source's base URL may not be followed, in one line, or None: not one of
+    ``schemes`` (a stream's may be ``ws``/``wss``), no host, or a private or loopback
+    address while ``SCRM_MONITOR_ALLOW_PRIVATE`` is off. ``monitor add`` refuses such a
+    URL at once; a poll or stream refuses it again each time, as the name may resolve
+    elsewhere by then."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in schemes or not parts.hostname:
+        return (f"{url} is not an address this source can follow: it needs "
+                f"{' or '.join(f'{scheme}://' for scheme in schemes)} and a host, e.g. "
+                f"{schemes[-1]}://example.com")
+    if not allow_private:
+        address = private_address(url)
+        if address is not None:
+            return (f"{url} is a private or loopback address ({address}); refused "
+                    "(SCRM_MONITOR_ALLOW_PRIVATE=true allows it)")
     return None
 
 

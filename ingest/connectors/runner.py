@@ -24,7 +24,7 @@ import httpx
 from graph.store import GraphStore, StoreError
 from ingest.connectors import get_connector
 from ingest.connectors.base import PollContext
-from ingest.connectors.http import Http, SourceUnavailable, backoff_seconds, private_address
+from ingest.connectors.http import Http, SourceUnavailable, backoff_seconds, source_url_refusal
 from ingest.connectors.state import Monitor, MonitorState, MonitorStore
 from ingest.loader import RejectsWriter, Unit, load_units, now_stamp
 
@@ -87,12 +87,10 @@ def poll_monitor(store: GraphStore, states: MonitorStore, monitor: Monitor, *,
         outcome.error = state.last_error
         states.save_state(monitor.id, state)
         return outcome
-    if not settings.get("monitor_allow_private"):
-        address = private_address(str(base))
-        if address is not None:
-            return _failed(states, monitor, state, outcome,
-                           f"{base} is a private or loopback address ({address}); refused "
-                           "(SCRM_MONITOR_ALLOW_PRIVATE=true allows it)", None, now(), rng)
+    refusal = source_url_refusal(str(base), schemes=connector.schemes,
+                                 allow_private=bool(settings.get("monitor_allow_private")))
+    if refusal is not None:
+        return _failed(states, monitor, state, outcome, refusal, None, now(), rng)
     creds = credentials_for(tuple(connector.credentials), settings)
     headers = connector.auth(creds) if connector.auth and creds else {}
     source_file = f"monitor:{monitor.id}"

@@ -42,7 +42,7 @@ from graph.store import GraphStore
 from ingest.connectors import get_connector
 from ingest.connectors.base import PollContext, item_unit
 from ingest.connectors.bluesky import jetstream_records
-from ingest.connectors.http import Http, SourceUnavailable, backoff_seconds, private_address
+from ingest.connectors.http import Http, SourceUnavailable, backoff_seconds, source_url_refusal
 from ingest.connectors.jetstream import _GAP_US, concerns
 from ingest.connectors.mastodon import status_records, stream_statuses
 from ingest.connectors.runner import credentials_for, poll_monitor
@@ -164,12 +164,11 @@ class _Stream:
         base = str(self.monitor.url or (settings.get(connector.base_url_setting)
                                         if connector.base_url_setting else None)
                    or connector.base_url)
-        if not settings.get("monitor_allow_private"):
-            address = private_address(base)
-            if address is not None:
-                self._failed(f"{base} is a private or loopback address ({address}); refused "
-                             "(SCRM_MONITOR_ALLOW_PRIVATE=true allows it)")
-                return
+        refusal = source_url_refusal(base, schemes=connector.schemes,
+                                     allow_private=bool(settings.get("monitor_allow_private")))
+        if refusal is not None:
+            self._failed(refusal)
+            return
         while not self.stop.is_set():
             try:
                 if self.monitor.kind == "jetstream":

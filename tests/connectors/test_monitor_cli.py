@@ -45,6 +45,26 @@ def test_add_refuses_missing_options(tmp_path: Path) -> None:
     assert run.code == 2 and "--url" in run.err
 
 
+def test_add_refuses_a_url_no_poll_could_follow(tmp_path: Path) -> None:
+    """Refused when added, with what to do, instead of failing on every poll later."""
+    db = tmp_path / "m.lbdb"
+    for kind, url, extra, says in (
+            ("rss", "ftp://blog.example/feed.xml", (), "needs http:// or https://"),
+            ("rss", "blog.example/feed.xml", (), "needs http:// or https://"),
+            ("rss", "http://127.0.0.1:9/feed.xml", (), "SCRM_MONITOR_ALLOW_PRIVATE"),
+            ("discourse", "https://10.1.2.3", (), "private or loopback address (10.1.2.3)"),
+            ("jetstream", "https://jetstream.example", ("--dids", "did:plc:x"),
+             "needs ws:// or wss://")):
+        run = scrm("monitor", "add", kind, "--url", url, *extra, "--db", db)
+        assert run.code == 2 and says in run.err, (url, run.err)
+        assert "Traceback" not in run.err and len(run.err.strip().splitlines()) == 1
+    assert MonitorFile.beside(db).all() == []
+    allowed = scrm("monitor", "add", "rss", "--url", "http://127.0.0.1:9/feed.xml", "--db", db,
+                   env={"SCRM_MONITOR_ALLOW_PRIVATE": "true"})
+    assert allowed.code == 0, allowed.err
+    assert [m.url for m in MonitorFile.beside(db).all()] == ["http://127.0.0.1:9/feed.xml"]
+
+
 def test_private_addresses_are_refused_unless_allowed(poller: Any,
                                                       server: ReplayServer) -> None:
     from ingest.connectors.runner import poll_monitor
