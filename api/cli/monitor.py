@@ -53,7 +53,7 @@ def _add_command(connector: Connector) -> None:
                       if connector.base_url_setting else None)
         if not (url or configured or connector.base_url):
             fail(f"{connector.kind}: give --url (the site or feed to follow)", code=2)
-        refusal = url and source_url_refusal(url, schemes=connector.schemes,
+        refusal = url and source_url_refusal(url, schemes=connector.schemes, resolve=False,
                                              allow_private=settings.monitor_allow_private)
         if refusal:
             fail(refusal, code=2)

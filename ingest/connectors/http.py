@@ -98,13 +98,22 @@ def _exhausted(headers: httpx.Headers) -> bool:
     return False
 
 
-def private_address(url: str) -> str | None:
+def private_address(url: str, *, resolve: bool = True) -> str | None:
     """The private, loopback, link-local or reserved address ``url``'s host resolves to,
     or None when every address is public (a connector must not be turned against the
-    operator's own network)."""
+    operator's own network). ``resolve=False``: only a host that is an address itself
+    or ``localhost`` is looked at (no name lookup)."""
     host = urlsplit(url).hostname
     if not host:
         return "no host"
+    if not resolve:
+        if host.lower().rstrip(".") == "localhost":
+            return "localhost"
+        try:
+            literal = ipaddress.ip_address(host)
+        except ValueError:
+            return None
+        return None if literal.is_global else str(literal)
     try:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except OSError:
@@ -117,19 +126,20 @@ def private_address(url: str) -> str | None:
 
 
 def source_url_refusal(url: str, *, allow_private: bool,
-                       schemes: tuple[str, ...] = ("http", "https")) -> str | None:
+                       schemes: tuple[str, ...] = ("http", "https"),
+                       resolve: bool = True) -> str | None:
     """Why a source's base URL may not be followed, in one line, or None: not one of
     ``schemes`` (a stream's may be ``ws``/``wss``), no host, or a private or loopback
     address while ``SCRM_MONITOR_ALLOW_PRIVATE`` is off. ``monitor add`` refuses such a
-    URL at once; a poll or stream refuses it again each time, as the name may resolve
-    elsewhere by then."""
+    URL at once, looking only at the URL (``resolve=False``: an address or localhost);
+    a poll or stream looks the name up before each try, as it may resolve elsewhere."""
     parts = urlsplit(url)
     if parts.scheme.lower() not in schemes or not parts.hostname:
         return (f"{url} is not an address this source can follow: it needs "
                 f"{' or '.join(f'{scheme}://' for scheme in schemes)} and a host, e.g. "
                 f"{schemes[-1]}://example.com")
     if not allow_private:
-        address = private_address(url)
+        address = private_address(url, resolve=resolve)
         if address is not None:
             return (f"{url} is a private or loopback address ({address}); refused "
                     "(SCRM_MONITOR_ALLOW_PRIVATE=true allows it)")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
@@ -53,6 +55,8 @@ def test_add_refuses_a_url_no_poll_could_follow(tmp_path: Path) -> None:
             ("rss", "blog.example/feed.xml", (), "needs http:// or https://"),
             ("rss", "http://127.0.0.1:9/feed.xml", (), "SCRM_MONITOR_ALLOW_PRIVATE"),
             ("discourse", "https://10.1.2.3", (), "private or loopback address (10.1.2.3)"),
+            ("mastodon", "http://localhost:3000", (), "SCRM_MONITOR_ALLOW_PRIVATE"),
+            ("rss", "http://[::1]/feed.xml", (), "private or loopback address (::1)"),
             ("jetstream", "https://jetstream.example", ("--dids", "did:plc:x"),
              "needs ws:// or wss://")):
         run = scrm("monitor", "add", kind, "--url", url, *extra, "--db", db)
@@ -63,6 +67,17 @@ def test_add_refuses_a_url_no_poll_could_follow(tmp_path: Path) -> None:
                    env={"SCRM_MONITOR_ALLOW_PRIVATE": "true"})
     assert allowed.code == 0, allowed.err
     assert [m.url for m in MonitorFile.beside(db).all()] == ["http://127.0.0.1:9/feed.xml"]
+
+
+def test_add_looks_no_name_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A name is looked up before each poll, not when added (no wait on a slow resolver)."""
+    def no_lookup(*args: object, **kwargs: object) -> object:
+        raise AssertionError(f"looked up {args[0]!r}")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_lookup)
+    run = scrm("monitor", "add", "rss", "--url", "https://blog.example/feed.xml",
+               "--db", tmp_path / "m.lbdb")
+    assert run.code == 0, run.err
 
 
 def test_private_addresses_are_refused_unless_allowed(poller: Any,
