@@ -501,9 +501,13 @@ class StreamFollower:
                 rejects.close()
             read, stream_loaded, stream_rejected = result.read, result.loaded, result.rejected
         loaded, rejected = stream_loaded, stream_rejected
-        if buffer.catch_up:  # REST from the stored cursor: what passed while unconnected
-            rest = replace(monitor, options={k: v for k, v in monitor.options.items()
-                                             if k != "stream"})
+        # REST from the stored cursor: what passed while unconnected. The state is the
+        # stored one: the stream's copy is the one it started with, and the poll saves it
+        latest = next((m for m in self.states.all() if m.id == monitor.id), None) \
+            if buffer.catch_up else None
+        if latest is not None:
+            rest = replace(latest, options={k: v for k, v in latest.options.items()
+                                            if k != "stream"})
             with httpx.Client(timeout=float(settings.get("monitor_timeout") or 20),
                               follow_redirects=True,
                               headers={"User-Agent": "scrm-monitor/1"}) as client:

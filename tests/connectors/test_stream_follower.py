@@ -181,3 +181,41 @@ def test_items_whose_preparing_failed_are_prepared_again(tmp_path: Path) -> None
         assert taken.newest == 100
     finally:
         follower.stop()
+
+
+def test_a_catch_up_after_a_reconnect_keeps_what_the_stream_counted(
+        embedded_store: Any, server: ReplayServer, shared_data: Path, tmp_path: Path) -> None:
+    """Each reconnect catches up through REST from the stored state. It polled with the
+    state the stream started with (no items, no cursor) and saved that back: after the
+    first reconnect, the source's counts read 0 again (found by CI, once)."""
+    lines = [line for line in (shared_data / STREAM).read_text().split("\n") if line]
+    events = b"".join(f"event: update\ndata: {line}\n\n".encode() for line in lines)
+    # the first connection brings every event; the later ones end at once: reconnects
+    server.add("/api/v1/streaming/hashtag", Canned(b":thump\n\n" + events),
+               Canned(b":thump\n\n"))
+    server.route("/api/v1/timelines/tag/x", lambda query: Canned(b"[]"))
+    monitors = MonitorFile(tmp_path / "monitors.json")
+    monitor = monitors.add("mastodon", {"tag": "x", "stream": "yes"}, server.url, 300.0)
+    writer = embedded_store.sibling()
+    rejects = tmp_path / "rejects"
+    rejects.mkdir()
+    follower = StreamFollower(
+        monitors, lambda payload: follower.flush(writer),
+        settings=lambda: {"monitor_allow_private": True}, rejects_dir=lambda: rejects,
+        flush_seconds=0.05, backoff_base=0.25)
+    follower.start()
+    try:
+        assert until(lambda: monitors.all()[0].state.items == 48, 30, 0.02), \
+            monitors.all()[0].state
+        catch_ups = server.hits("/api/v1/timelines/tag/x")
+        # two more reconnects, each caught up through REST and its state saved
+        assert until(lambda: server.hits("/api/v1/timelines/tag/x") >= catch_ups + 2, 30,
+                     0.02)
+        saved = monitors.all()[0].state.last_success
+        assert until(lambda: monitors.all()[0].state.last_success != saved, 30, 0.02)
+    finally:
+        follower.stop()
+        writer.close()
+    state = monitors.all()[0].state
+    assert (state.items, state.rejected, state.last_error) == (48, 0, None), state
+    assert monitors.all()[0].id == monitor.id
