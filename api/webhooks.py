@@ -183,7 +183,13 @@ def verify(secret: str, header: str, body: bytes, *, now: float | None = None,
 
 def check_url(url: str, *, allow_private: bool) -> None:
     """Refuse a URL that is not http(s) or that reaches a private address (WebhookError)."""
-    parts = urlsplit(url)
+    try:  # a malformed one (bracket, port, empty label) would fail every try instead
+        parts = urlsplit(url)
+        _ = parts.port
+        if parts.hostname:
+            parts.hostname.encode("idna")
+    except ValueError:  # UnicodeError too
+        raise WebhookError(f"{url!r} is not a valid http(s) URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise WebhookError(f"{url!r} is not an http(s) URL")
     if not allow_private:

@@ -98,6 +98,19 @@ def test_private_addresses_refused_unless_allowed(hooks: StoreWebhooks) -> None:
     check_url("http://127.0.0.1:9/hook", allow_private=True)
 
 
+def test_a_malformed_url_is_refused_in_one_line(hooks: StoreWebhooks) -> None:
+    for url in ("http://[::1/hook", "http://127.0.0.1:abc/hook", "http://a..b/hook"):
+        for allow in (True, False):
+            with pytest.raises(WebhookError, match="not a valid http"):
+                check_url(url, allow_private=allow)
+    # one kept from before is refused at delivery, and the log says so
+    sub = hooks.subscribe("http://127.0.0.1:abc/hook", ["alert"])
+    with httpx.Client(timeout=5) as client:
+        assert not deliver(sub, Event("alert", {}), client=client, record=hooks.record,
+                           allow_private=True, sleep=lambda s: None)
+    assert [(r.outcome, r.attempt) for r in hooks.deliveries()] == [("refused", 1)]
+
+
 def test_delivered_signed_with_headers(receiver: Receiver, hooks: StoreWebhooks) -> None:
     store = hooks
     sub = store.subscribe(receiver.url, ["alert"], secret="topsecret")
