@@ -178,7 +178,8 @@ def verify(secret: str, header: str, body: bytes, *, now: float | None = None,
     if abs((time.time() if now is None else now) - stamp) > tolerance:
         return False
     expected = sign(secret, body, stamp).split("v1=", 1)[1]
-    return hmac.compare_digest(expected, given)
+    # bytes: compare_digest raises on a str with non-ASCII characters (a forged header)
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "backslashreplace"))
 
 
 def check_url(url: str, *, allow_private: bool) -> None:

@@ -86,6 +86,10 @@ def test_signature_known_answer_and_verification() -> None:
     assert not verify("s3cret", header, b'{"a":2}', now=1700000100)
     assert not verify("s3cret", header, b'{"a":1}', now=1700000000 + 301)  # replayed late
     assert not verify("s3cret", "garbage", b'{"a":1}', now=1700000000)
+    # a forged header with non-ASCII bytes (as a server decodes them: latin-1) is refused,
+    # not an exception in the receiver
+    assert not verify("s3cret", "t=1700000000,v1=\xe9" + "0" * 63, b'{"a":1}',
+                      now=1700000000)
 
 
 def test_private_addresses_refused_unless_allowed(hooks: StoreWebhooks) -> None:
