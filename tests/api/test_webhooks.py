@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from collections.abc import Iterator
@@ -226,6 +227,31 @@ def test_gone_disables_the_subscription(receiver: Receiver, hooks: StoreWebhooks
     finally:
         dispatcher.close()
     assert [s.enabled for s in store.subscriptions() if s.id == sub.id] == [False]
+
+
+def test_url_credentials_stay_out_of_the_logs(receiver: Receiver, hooks: StoreWebhooks,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    url = receiver.url.replace("http://", "http://hook:pa55word@")
+    sub = hooks.subscribe(url, ["alert"])
+    receiver.statuses = [410]
+    dispatcher = Dispatcher(hooks, allow_private=True)
+    try:
+        with caplog.at_level(logging.WARNING, logger="api.webhooks"):
+            dispatcher.publish(Event("alert", {}))
+            assert dispatcher.drain(10)
+    finally:
+        dispatcher.close()
+    assert receiver.received[0][0]["authorization"].startswith("Basic ")  # still sent
+    assert "410 Gone" in caplog.text and "pa55word" not in caplog.text
+    # refused at delivery: the delivery log says where, not with which password
+    with httpx.Client(timeout=5) as client:
+        assert not deliver(sub, Event("alert", {}), client=client, record=hooks.record)
+    row = hooks.deliveries()[0]
+    assert row.outcome == "refused" and "127.0.0.1" in (row.error or "")
+    assert "pa55word" not in (row.error or "")
+    with pytest.raises(WebhookError) as refused:
+        check_url(url, allow_private=False)
+    assert "pa55word" not in str(refused.value)
 
 
 def test_subscriptions_in_the_store(hooks: StoreWebhooks) -> None:
