@@ -67,6 +67,9 @@ def test_a_subscription_needs_a_key(keyed: tuple[LiveServer, Path]) -> None:
         _subscribe(live.url, {}, CARE, lambda: None, 1)
     with pytest.raises(InvalidStatus):
         _subscribe(live.url, {"Authorization": "Bearer wrong"}, CARE, lambda: None, 1)
+    with pytest.raises(InvalidStatus) as odd:  # refused before the handshake, not an error
+        _subscribe(live.url, {"X-API-Key": "r\xe9ad"}, CARE, lambda: None, 1)
+    assert odd.value.response.status_code == 403
 
 
 def test_care_items_and_alerts_reach_subscribers(keyed: tuple[LiveServer, Path]) -> None:
