@@ -49,7 +49,7 @@ def add(url: Annotated[str, typer.Argument(metavar="URL", help="The receiver's h
     run_write_job(db, {"kind": "webhook", "action": "save", "webhook": asdict(sub)},
                   "webhooks")
     console.print(f"added {sub.id} → {url} for {', '.join(sub.events)}", highlight=False)
-    if secret is None:
+    if not secret:  # made here (an empty --secret too): the receiver needs it
         console.print(f"signing secret (shown once): {sub.secret}", highlight=False)
 
 
