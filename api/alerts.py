@@ -56,6 +56,10 @@ def watched_series(store_settings: Mapping[str, str], terms: str = "", topics: s
                             '{"billing": ["refund", "charged"]}') from None
         if not isinstance(table, dict):
             raise UserError('SCRM_ALERT_TOPICS must be an object: {"billing": ["refund"]}')
+        for name, words in table.items():  # a string would watch each of its letters
+            if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+                raise UserError(f"SCRM_ALERT_TOPICS: topic {name!r} must list its terms: "
+                                f'{{"{name}": ["refund", "charged"]}}')
         series |= {f"topic:{name}": [str(t) for t in words] for name, words in table.items()}
     else:
         rules = RoutingRules.load()

@@ -227,8 +227,11 @@ class ApiKeyMiddleware:
         path = scope["path"]
         method = scope.get("method", "GET")
         given = self._key(headers)
+        # as bytes (the header's own, decoded latin-1 above): compare_digest raises on a
+        # str with non-ASCII characters, which a client may send
         found = next((k for key, k in self.keys.items()
-                      if given and hmac.compare_digest(key, given)), None)
+                      if given and hmac.compare_digest(key.encode(), given.encode("latin-1"))),
+                     None)
         role = found.role if found else None
         if kind == "http" and self._public(path, method, headers, scope):
             if role is not None:

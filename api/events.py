@@ -131,6 +131,9 @@ class EventBus:
 
     def _ensure_following(self) -> None:
         if self._task is None or self._task.done():
+            # nobody followed the log since the last subscriber left: what was recorded
+            # meanwhile is not for those who subscribe now
+            self._offset = self.log.end()
             self._task = asyncio.get_running_loop().create_task(self._follow())
 
     async def _follow(self) -> None:

@@ -52,7 +52,7 @@ class CareItemEvent:
     platform: str
     text: str
     url: str | None
-    sentiment: float
+    sentiment: float | None = strawberry.field(description="Null when not scored yet.")
     priority: float
     team: str
     waiting_since: datetime | None
@@ -62,7 +62,8 @@ class CareItemEvent:
         d = event.data
         return cls(event_id=strawberry.ID(event.id), conversation_id=d["conversation_id"],
                    post_id=d["post_id"], author_key=d["author_key"], platform=d["platform"],
-                   text=d["text"], url=d.get("url"), sentiment=float(d["sentiment"]),
+                   text=d["text"], url=d.get("url"),
+                   sentiment=None if d["sentiment"] is None else float(d["sentiment"]),
                    priority=float(d["priority"]), team=d["team"],
                    waiting_since=_time(d.get("waiting_since")))
 

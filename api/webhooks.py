@@ -51,6 +51,7 @@ import hmac
 import itertools
 import logging
 import random
+import re
 import secrets
 import threading
 import time
@@ -82,6 +83,7 @@ __all__ = [
     "check_url",
     "deliver",
     "new_subscription",
+    "shown_url",
     "sign",
     "verify",
 ]
@@ -178,19 +180,41 @@ def verify(secret: str, header: str, body: bytes, *, now: float | None = None,
     if abs((time.time() if now is None else now) - stamp) > tolerance:
         return False
     expected = sign(secret, body, stamp).split("v1=", 1)[1]
-    return hmac.compare_digest(expected, given)
+    # bytes: compare_digest raises on a str with non-ASCII characters (a forged header)
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "backslashreplace"))
+
+
+_USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/?#]*@", re.IGNORECASE)
+
+
+def shown_url(url: str) -> str:
+    """``url`` for logs and messages: without the user and password it may carry (the
+    receiver gets them as Basic auth; the logs need not).
+
+    Example:
+        >>> shown_url("https://hook:pw@example.com/in")
+        'https://***@example.com/in'
+    """
+    return _USERINFO.sub(r"\1***@", url)
 
 
 def check_url(url: str, *, allow_private: bool) -> None:
     """Refuse a URL that is not http(s) or that reaches a private address (WebhookError)."""
-    parts = urlsplit(url)
+    try:  # a malformed one (bracket, port, empty label) would fail every try instead
+        parts = urlsplit(url)
+        _ = parts.port
+        if parts.hostname:
+            parts.hostname.encode("idna")
+    except ValueError:  # UnicodeError too
+        raise WebhookError(f"{shown_url(url)!r} is not a valid http(s) URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise WebhookError(f"{url!r} is not an http(s) URL")
+        raise WebhookError(f"{shown_url(url)!r} is not an http(s) URL")
     if not allow_private:
         address = private_address(url)
         if address is not None:
-            raise WebhookError(f"{url} is a private or loopback address ({address}); refused "
-                               "(SCRM_WEBHOOK_ALLOW_PRIVATE=true allows it)")
+            raise WebhookError(f"{shown_url(url)} is a private or loopback address "
+                               f"({address}); refused (SCRM_WEBHOOK_ALLOW_PRIVATE=true "
+                               "allows it)")
 
 
 def _now_iso() -> str:
@@ -463,7 +487,7 @@ class Dispatcher:
         if row.status == 410:
             self.store.set_enabled(sub.id, False)
             log.warning("webhooks: %s answered 410 Gone; subscription %s disabled",
-                        sub.url, sub.id)
+                        shown_url(sub.url), sub.id)
         if retry:
             wait = min(self.cap, after) if after is not None else backoff_seconds(
                 due.attempt, base=self.base, cap=self.cap, rng=self._rng)

@@ -49,7 +49,7 @@ def add(url: Annotated[str, typer.Argument(metavar="URL", help="The receiver's h
     run_write_job(db, {"kind": "webhook", "action": "save", "webhook": asdict(sub)},
                   "webhooks")
     console.print(f"added {sub.id} → {url} for {', '.join(sub.events)}", highlight=False)
-    if secret is None:
+    if not secret:  # made here (an empty --secret too): the receiver needs it
         console.print(f"signing secret (shown once): {sub.secret}", highlight=False)
 
 
@@ -120,7 +120,7 @@ def test_hook(subscription_id: Annotated[str, typer.Argument(
     answered."""
     import httpx
 
-    from api.webhooks import Event, StoreWebhooks, attempt_once
+    from api.webhooks import Event, StoreWebhooks, attempt_once, shown_url
 
     settings = settings_for(db)
     with open_reader(db) as store:
@@ -133,6 +133,6 @@ def test_hook(subscription_id: Annotated[str, typer.Argument(
         row, _, _ = attempt_once(sub, event, client=client, attempt=1,
                                  allow_private=settings.webhook_allow_private)
     if row.outcome != "delivered":
-        fail(f"{sub.url}: {row.error or row.outcome}")
-    console.print(f"{sub.url} answered HTTP {row.status} in {row.duration_ms:.0f} ms",
-                  highlight=False)
+        fail(f"{shown_url(sub.url)}: {row.error or row.outcome}")
+    console.print(f"{shown_url(sub.url)} answered HTTP {row.status} in "
+                  f"{row.duration_ms:.0f} ms", highlight=False)

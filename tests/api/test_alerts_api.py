@@ -115,3 +115,22 @@ def test_cli_alerts_refuses_an_unknown_kind(alerts_db: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "api.cli", "alerts", "--db", str(alerts_db),
                            "--kind", "nope"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and "unknown alert kind 'nope'" in proc.stderr
+
+
+@pytest.mark.parametrize("topics", ['{"billing": 5}', '{"billing": "refund"}',
+                                    '{"billing": ["refund", 3]}'])
+def test_topics_that_do_not_list_their_terms_are_refused_in_one_line(topics: str) -> None:
+    from api.alerts import watched_series
+    from api.errors import UserError
+
+    with pytest.raises(UserError, match="'billing' must list its terms"):
+        watched_series({}, "", topics)
+
+
+@pytest.mark.slow
+def test_cli_alerts_refuses_topics_without_a_list(alerts_db: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "api.cli", "alerts", "--db", str(alerts_db),
+                           "--topics", '{"billing": 5}'], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 2 and "'billing' must list its terms" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -40,6 +40,14 @@ def test_no_key_is_refused_but_health_and_ui_pages_are_public(secured: str) -> N
     assert httpx.get(secured + "/explore/data").status_code == 401
 
 
+def test_a_key_with_non_ascii_bytes_is_refused_not_an_error(secured: str) -> None:
+    refused = httpx.post(secured + "/graphql", json=QUERY, headers={"X-API-Key": b"r\xe9ader"})
+    assert refused.status_code == 401 and "API key" in refused.json()["error"]
+    bearer = httpx.post(secured + "/graphql", json=QUERY,
+                        headers={"Authorization": b"Bearer \xc3\xa9"})
+    assert bearer.status_code == 401
+
+
 def test_read_key_reads_and_cannot_write(secured: str) -> None:
     ok = httpx.post(secured + "/graphql", json=QUERY,
                     headers={"Authorization": "Bearer reader-key"})

@@ -158,3 +158,38 @@ def test_care_workflow_events_reach_a_webhook(demo_copy: Path, tmp_path: Path,
     assert all(verify("s", h[SIGNATURE_HEADER.lower()], b) for h, b in received)
     assert [e.kind for e in EventLog.beside(demo_copy).read_from(0)[0]] == [
         "assignment", "resolution"]
+
+
+def test_a_subscriber_after_a_quiet_spell_gets_only_what_happens_from_then_on(
+        tmp_path: Path) -> None:
+    async def scenario() -> list[int]:
+        log = EventLog.beside(tmp_path / "x.lbdb")
+        bus = EventBus(log, poll_seconds=0.01)
+
+        async def first_of(listener: Any) -> int:
+            event = await listener.__anext__()
+            await listener.aclose()
+            return int(event.data["n"])
+
+        async def listening() -> None:  # the subscriber is registered
+            while not bus._subscribers:
+                await asyncio.sleep(0)
+
+        got = []
+        early = asyncio.create_task(first_of(bus.subscribe(["alert"])))
+        await listening()
+        log.append(Event("alert", {"n": 1}))
+        got.append(await asyncio.wait_for(early, 5))
+        follower = bus._task
+        assert follower is not None
+        await asyncio.wait_for(follower, 5)  # nobody listens: the bus stopped following
+        log.append(Event("alert", {"n": 2}))  # published while nobody listened
+        late = asyncio.create_task(first_of(bus.subscribe(["alert"])))
+        await listening()
+        log.append(Event("alert", {"n": 3}))
+        got.append(await asyncio.wait_for(late, 5))
+        bus.close()
+        return got
+
+    # the later subscriber was not handed the event from before it subscribed
+    assert asyncio.run(scenario()) == [1, 3]

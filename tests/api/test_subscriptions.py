@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,9 @@ def test_a_subscription_needs_a_key(keyed: tuple[LiveServer, Path]) -> None:
         _subscribe(live.url, {}, CARE, lambda: None, 1)
     with pytest.raises(InvalidStatus):
         _subscribe(live.url, {"Authorization": "Bearer wrong"}, CARE, lambda: None, 1)
+    with pytest.raises(InvalidStatus) as odd:  # refused before the handshake, not an error
+        _subscribe(live.url, {"X-API-Key": "r\xe9ad"}, CARE, lambda: None, 1)
+    assert odd.value.response.status_code == 403
 
 
 def test_care_items_and_alerts_reach_subscribers(keyed: tuple[LiveServer, Path]) -> None:
@@ -96,3 +100,26 @@ def test_care_items_and_alerts_reach_subscribers(keyed: tuple[LiveServer, Path])
     assert got[0]["data"]["alerts"] == {
         "id": alert["key"], "kind": "VOLUME_SPIKE", "subject": "brand", "observed": 62.0,
         "expected": 5.9, "message": alert["message"]}
+
+
+def test_an_unscored_care_item_reaches_subscribers(keyed: tuple[LiveServer, Path]) -> None:
+    from analytics.care import CareItem
+    from api.events import _care_item
+
+    live, db = keyed
+    writer = EventBus(EventLog.beside(db))
+    unscored = CareItem(conversation_key="twitter:tw3", post_key="twitter:tw3",
+                        author_key="twitter:bob", platform="twitter", text="hello?", url=None,
+                        sentiment=float("nan"), waiting_hours=1.0, priority=0.3, team="support")
+
+    def publish_items() -> None:  # as the events check tells them: NaN is JSON null
+        writer.publish(Event("care_item", _care_item(unscored)))
+        writer.publish(Event("care_item", _care_item(replace(unscored, sentiment=-0.5,
+                                                             conversation_key="twitter:tw4"))))
+
+    got = _subscribe(live.url, {"X-API-Key": KEY},
+                     "subscription { careItems { conversationId sentiment } }",
+                     publish_items, 2)
+    assert [p["data"]["careItems"] for p in got] == [
+        {"conversationId": "twitter:tw3", "sentiment": None},
+        {"conversationId": "twitter:tw4", "sentiment": -0.5}]

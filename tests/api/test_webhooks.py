@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from collections.abc import Iterator
@@ -86,6 +87,10 @@ def test_signature_known_answer_and_verification() -> None:
     assert not verify("s3cret", header, b'{"a":2}', now=1700000100)
     assert not verify("s3cret", header, b'{"a":1}', now=1700000000 + 301)  # replayed late
     assert not verify("s3cret", "garbage", b'{"a":1}', now=1700000000)
+    # a forged header with non-ASCII bytes (as a server decodes them: latin-1) is refused,
+    # not an exception in the receiver
+    assert not verify("s3cret", "t=1700000000,v1=\xe9" + "0" * 63, b'{"a":1}',
+                      now=1700000000)
 
 
 def test_private_addresses_refused_unless_allowed(hooks: StoreWebhooks) -> None:
@@ -96,6 +101,19 @@ def test_private_addresses_refused_unless_allowed(hooks: StoreWebhooks) -> None:
     with pytest.raises(WebhookError, match="not an http"):
         check_url("file:///etc/passwd", allow_private=True)
     check_url("http://127.0.0.1:9/hook", allow_private=True)
+
+
+def test_a_malformed_url_is_refused_in_one_line(hooks: StoreWebhooks) -> None:
+    for url in ("http://[::1/hook", "http://127.0.0.1:abc/hook", "http://a..b/hook"):
+        for allow in (True, False):
+            with pytest.raises(WebhookError, match="not a valid http"):
+                check_url(url, allow_private=allow)
+    # one kept from before is refused at delivery, and the log says so
+    sub = hooks.subscribe("http://127.0.0.1:abc/hook", ["alert"])
+    with httpx.Client(timeout=5) as client:
+        assert not deliver(sub, Event("alert", {}), client=client, record=hooks.record,
+                           allow_private=True, sleep=lambda s: None)
+    assert [(r.outcome, r.attempt) for r in hooks.deliveries()] == [("refused", 1)]
 
 
 def test_delivered_signed_with_headers(receiver: Receiver, hooks: StoreWebhooks) -> None:
@@ -209,6 +227,31 @@ def test_gone_disables_the_subscription(receiver: Receiver, hooks: StoreWebhooks
     finally:
         dispatcher.close()
     assert [s.enabled for s in store.subscriptions() if s.id == sub.id] == [False]
+
+
+def test_url_credentials_stay_out_of_the_logs(receiver: Receiver, hooks: StoreWebhooks,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    url = receiver.url.replace("http://", "http://hook:pa55word@")
+    sub = hooks.subscribe(url, ["alert"])
+    receiver.statuses = [410]
+    dispatcher = Dispatcher(hooks, allow_private=True)
+    try:
+        with caplog.at_level(logging.WARNING, logger="api.webhooks"):
+            dispatcher.publish(Event("alert", {}))
+            assert dispatcher.drain(10)
+    finally:
+        dispatcher.close()
+    assert receiver.received[0][0]["authorization"].startswith("Basic ")  # still sent
+    assert "410 Gone" in caplog.text and "pa55word" not in caplog.text
+    # refused at delivery: the delivery log says where, not with which password
+    with httpx.Client(timeout=5) as client:
+        assert not deliver(sub, Event("alert", {}), client=client, record=hooks.record)
+    row = hooks.deliveries()[0]
+    assert row.outcome == "refused" and "127.0.0.1" in (row.error or "")
+    assert "pa55word" not in (row.error or "")
+    with pytest.raises(WebhookError) as refused:
+        check_url(url, allow_private=False)
+    assert "pa55word" not in str(refused.value)
 
 
 def test_subscriptions_in_the_store(hooks: StoreWebhooks) -> None:

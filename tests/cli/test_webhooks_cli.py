@@ -33,6 +33,11 @@ def test_webhooks_cli(tmp_path: Path) -> None:
     assert [(w["url"], w["events"], w["secret"]) for w in listed] == [
         ("http://127.0.0.1:8123/hook", ["alert", "care_item"], None)]
     assert secret not in scrm("webhooks", "list", "--db", db).stdout
+    # an empty --secret (a variable not set: --secret "$SECRET") gets a new one: shown
+    unset = scrm("webhooks", "add", "http://127.0.0.1:8124/hook", "--event", "alert",
+                 "--secret", "", "--db", db, env={"SCRM_WEBHOOK_ALLOW_PRIVATE": "true"})
+    assert unset.returncode == 0 and "signing secret (shown once): " in unset.stdout
+    assert scrm("webhooks", "remove", unset.stdout.split()[1], "--db", db).returncode == 0
     bad = scrm("webhooks", "add", "https://example.com/h", "--event", "nope", "--db", db)
     assert bad.returncode == 2 and "unknown event 'nope'" in bad.stderr
     # nothing listens there: one try, its failure said in one line
