@@ -32,7 +32,8 @@ from graph.config import Settings
 
 __all__ = ["ACTOR_KEY", "CARE", "CONTENT", "EVERYTHING", "USER_KEY", "ApiKey",
            "ApiKeyMiddleware", "RateLimiter", "actor_of", "buffer_body", "is_mutation",
-           "may_write", "mutation_writes", "parse_keys", "query_writes", "role_of"]
+           "may_write", "mutation_writes", "parse_keys", "query_writes", "role_of",
+           "same_secret"]
 
 log = logging.getLogger("scrm.api")
 _LEGACY_ROLES = {"read": "viewer", "write": "agent"}
@@ -168,6 +169,12 @@ def _query_writes_cached(query: str) -> frozenset[str]:
                 return EVERYTHING
             fields.add(name)
     return frozenset({CARE}) if fields and fields <= CARE_ONLY_MUTATIONS else EVERYTHING
+
+
+def same_secret(expected: str, given: str) -> bool:
+    """``hmac.compare_digest`` of two texts, as UTF-8 bytes: on ``str`` it raises for a
+    non-ASCII character, which a form or header may carry (a 500 instead of a refusal)."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))
 
 
 class ApiKeyMiddleware:

@@ -10,12 +10,11 @@ user's role must allow changes (a viewer only looks).
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
 
-from api.auth import USER_KEY, may_write
+from api.auth import USER_KEY, may_write, same_secret
 from api.workspace.signin import SESSION_SCOPE_KEY, csrf_token
 
 __all__ = ["Actor", "acting", "csrf_of", "require_write"]
@@ -79,7 +78,7 @@ async def require_write(request: Request) -> Actor:
     form = await request.form()
     given = str(form.get("csrf") or "")
     expected = csrf_of(request)
-    if not expected or not hmac.compare_digest(expected, given):
+    if not expected or not same_secret(expected, given):
         raise HTTPException(403, "this form has expired: reload the page and try again")
     if not actor.can_write:
         raise HTTPException(403, f"{actor.name} is a {actor.role} and may only look; ask an "

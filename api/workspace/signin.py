@@ -30,7 +30,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import USER_KEY, ASGIApp, Receive, Scope, Send
+from api.auth import USER_KEY, ASGIApp, Receive, Scope, Send, same_secret
 from api.passwords import hash_password, needs_rehash, verify_password
 from graph.audit import session_key
 from graph.config import Settings
@@ -210,7 +210,7 @@ async def signin(request: Request, name: str = Form(""), password: str = Form(""
     """Check the name and password; on success start a session and go on."""
     target = safe_next(next)
     expected = request.cookies.get(SIGNIN_COOKIE) or ""
-    if not expected or not hmac.compare_digest(expected, csrf):
+    if not expected or not same_secret(expected, csrf):
         return _signin_page(request, target, "The form expired; please sign in again.",
                             400, name)
     runner = request.app.state.store_runner
@@ -251,7 +251,7 @@ async def signin(request: Request, name: str = Form(""), password: str = Form(""
 async def signout(request: Request, csrf: str = Form("")) -> Response:
     """End this browser's session."""
     token = request.scope.get(SESSION_SCOPE_KEY)
-    if not token or not hmac.compare_digest(csrf_token(token), csrf):
+    if not token or not same_secret(csrf_token(token), csrf):
         # an error status: the writer then tells no read process to reopen (api.readers)
         return HTMLResponse("Not signed out: reload the page and try again.", status_code=403)
     key = session_key(token)

@@ -83,6 +83,8 @@ def test_a_password_opens_the_pages_with_a_safe_cookie(secured: str) -> None:
         assert browser.post("/graphql", json={"query": "{ latestRun { runId } }"}
                             ).status_code == 401
         assert browser.post("/signout", data={"csrf": "forged"}).status_code == 403
+        # a token with a character no token has is refused too, not a server error
+        assert browser.post("/signout", data={"csrf": "f\u00f6rged"}).status_code == 403
         assert httpx.post(secured + "/signout").status_code in (401, 403)  # nobody is in
         assert browser.get("/inbox").status_code == 200  # still signed in
         signed_out = browser.post("/signout", data={"csrf": form_csrf(
@@ -104,6 +106,9 @@ def test_wrong_passwords_unknown_and_disabled_users_are_refused(secured: str) ->
                                               "csrf": "made-up"})
         assert stale.status_code == 400 and "scrm_session" not in stale.headers.get(
             "set-cookie", "")
+        odd = browser.post("/signin", data={"name": "ana", "password": PASSWORDS["ana"],
+                                            "csrf": "m\u00e4de-up \u2603"})
+        assert odd.status_code == 400 and "The form expired" in odd.text
 
 
 def test_the_cookie_is_secure_over_https_from_a_trusted_proxy_only(secured: str) -> None:
@@ -127,7 +132,7 @@ def test_every_form_needs_the_session_csrf_token(secured: str) -> None:
         target = conversation(browser)
         page = browser.get(f"/conversation/{target}")
         assert page.text.count('name="csrf"') >= 4  # assign, resolve, reply, note, sign out
-        for token in ("", "0" * 64):
+        for token in ("", "0" * 64, "\u00e9" * 64):
             refused = browser.post(f"/conversation/{target}/note",
                                    data={"text": "forged", "csrf": token})
             assert refused.status_code == 403
