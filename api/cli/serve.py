@@ -190,6 +190,11 @@ def serve(host: Host = None, port: Port = None, db: DbOption = None,
     """
     settings = settings_for(db)
     readers = pick(readers, settings.readers)
+    from api.alerts import watched_series
+
+    # said now, in one line: the events check would otherwise fail every round (and with
+    # it every care-item and alert event), each time with a traceback in the log
+    watched_series({}, settings.alert_terms, settings.alert_topics)
     store = open_writer(settings)
     try:
         if readers and store.backend != "embedded":
