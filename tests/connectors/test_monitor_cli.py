@@ -136,3 +136,18 @@ def test_an_unexpected_response_fails_only_its_source(poller: Any, server: Repla
     assert [o.error is None for o in seen] == [False, True]
     assert seen[1].loaded == 20
     assert "unexpected response" in (poller.get(broken.id).state.last_error or "")
+
+
+def test_a_source_with_no_base_url_backs_off(poller: Any) -> None:
+    """A Discourse source added while SCRM_DISCOURSE_URL was set, run after it was unset,
+    has no base URL: it fails and backs off as any failing source does. It kept no next
+    try, so every round found it due again: a continuous run asked (and said the error)
+    every 0.2 s, and a server ran a monitor job for it every few seconds."""
+    monitor = poller.states.add("discourse", {}, None, 60.0)
+    seen: list[Any] = []
+    for _ in range(2):  # two rounds of the due sources, as a server's loop runs them
+        run_monitors(poller.store, poller.states, settings={}, rejects_dir=poller.rejects_dir,
+                     once=True, due_only=True, report=seen.append)
+    assert len(seen) == 1 and "no base URL" in (seen[0].error or ""), seen
+    state = poller.get(monitor.id).state
+    assert state.failures == 1 and state.next_try is not None, state
