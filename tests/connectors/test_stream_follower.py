@@ -259,3 +259,19 @@ def test_a_batch_whose_write_failed_is_written_by_the_next_job(
     state = monitors.all()[0].state
     assert (state.cursor, state.items, state.rejected) == ("200", 1, 1), state
     assert len(list(rejects.iterdir())) == 1
+
+
+def test_a_stream_down_for_hours_keeps_trying(tmp_path: Path) -> None:
+    """A stream that failed 1,024 times in a row (about 13 hours down, one try every
+    30-60 s) still backs off at most a minute. 5 * 2**1024 overflowed a float: the
+    reader thread died of the OverflowError and the stream was never opened again
+    until the server restarted."""
+    monitors = MonitorFile(tmp_path / "monitors.json")
+    monitor = monitors.add("jetstream", {"dids": "did:plc:brand"}, "ws://127.0.0.1:9", 300.0)
+    follower = StreamFollower(monitors, lambda payload: None, settings=dict,
+                              rejects_dir=lambda: tmp_path)
+    stream = _Stream(follower, monitor)  # not connected
+    stream.buffer.failures = 1024
+    wait = stream._failed("could not subscribe to ws://127.0.0.1:9: ConnectionRefusedError")
+    assert 30.0 <= wait <= 60.0
+    assert stream.buffer.failures == 1025
