@@ -127,6 +127,9 @@ class _Stream:
         self.buffer = _Buffer(catch_up=monitor.kind == "mastodon")
         self.newest_read: int | None = None  # Jetstream: where a reconnection resumes
         self.reported: str | None = None  # the stream error the state last got
+        #: Mastodon: no REST catch-up before this (a failed one's rate-limit reset or
+        #: backoff; a catch-up owed meanwhile is made at the first reconnect after it)
+        self.rest_after: datetime | None = None
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"scrm-stream-{monitor.id}",
                                        daemon=True)
@@ -534,8 +537,12 @@ class StreamFollower:
         loaded, rejected = stream_loaded, stream_rejected
         # REST from the stored cursor: what passed while unconnected. The state is the
         # stored one: the stream's copy is the one it started with, and the poll saves it
+        stream = self.streams.get(monitor.id)
+        put_off = stream is not None and stream.rest_after is not None \
+            and stream.rest_after > datetime.now(UTC)
         latest = next((m for m in self.states.all() if m.id == monitor.id), None) \
-            if buffer.catch_up else None
+            if buffer.catch_up and not put_off else None
+        polled = None
         if latest is not None:
             rest = replace(latest, options={k: v for k, v in latest.options.items()
                                             if k != "stream"})
@@ -556,6 +563,9 @@ class StreamFollower:
         if current is None:
             return out  # removed meanwhile
         state = current.state
+        if polled is not None and stream is not None:  # the time the failed poll gave
+            stream.rest_after = datetime.fromisoformat(state.next_try) \
+                if polled.error and state.next_try else None
         now = datetime.now(UTC)
         if monitor.kind == "jetstream" and buffer.newest is not None:
             stored = int(state.cursor) if state.cursor else None

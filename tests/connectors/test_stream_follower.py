@@ -275,3 +275,33 @@ def test_a_stream_down_for_hours_keeps_trying(tmp_path: Path) -> None:
     wait = stream._failed("could not subscribe to ws://127.0.0.1:9: ConnectionRefusedError")
     assert 30.0 <= wait <= 60.0
     assert stream.buffer.failures == 1025
+
+
+def test_a_catch_up_waits_for_the_time_a_rate_limit_gave(
+        embedded_store: Any, server: ReplayServer, tmp_path: Path) -> None:
+    """A REST catch-up answered 429 with Retry-After is not made again before that time,
+    whatever the stream does meanwhile. Each reconnect caught up at once: a stream that
+    kept dropping asked the rate-limited timeline again every second."""
+    server.add("/api/v1/timelines/tag/x", Canned(b'{"error": "Too many requests"}', 429,
+                                                 {"retry-after": "3600"}))
+    monitors = MonitorFile(tmp_path / "monitors.json")
+    monitor = monitors.add("mastodon", {"tag": "x", "stream": "yes"}, server.url, 300.0)
+    follower = StreamFollower(monitors, lambda payload: None,
+                              settings=lambda: {"monitor_allow_private": True},
+                              rejects_dir=lambda: tmp_path / "rejects")
+    stream = follower.streams[monitor.id] = _Stream(follower, monitor)  # not connected
+    writer = embedded_store.sibling()
+    try:
+        assert stream.buffer.catch_up  # owed before the first connection
+        follower.flush(writer)
+        assert server.hits("/api/v1/timelines/tag/x") == 1
+        assert "rate limited" in (monitors.all()[0].state.last_error or "")
+        for _ in range(3):  # three reconnects, each owing a catch-up
+            with follower.cv:
+                stream.buffer.catch_up = True
+            follower.flush(writer)
+    finally:
+        follower.stop()
+        writer.close()
+    assert server.hits("/api/v1/timelines/tag/x") == 1
+    assert monitors.all()[0].state.cursor is None
