@@ -196,9 +196,13 @@ def _hand_over(url: str, states: MonitorFile, *, once: bool, max_pages: int) -> 
     rounds = 0
     try:
         while True:
+            # --once: every source once, due or not; otherwise only those due (a source
+            # backing off, or put off until a platform's reset, waits as it does alone)
+            payload: dict[str, Any] = {"kind": "monitor", "max_pages": max_pages}
+            if not once:
+                payload["due_only"] = True
             try:
-                result = submit(url, {"kind": "monitor", "max_pages": max_pages},
-                                lambda m: None)
+                result = submit(url, payload, lambda m: None)
             except RuntimeError as exc:
                 fail(f"the server could not run the round: {exc}")
             rounds += 1

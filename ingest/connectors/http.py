@@ -57,7 +57,8 @@ def backoff_seconds(failures: int, *, base: float = 5.0, cap: float = 3600.0,
                     rng: random.Random | None = None) -> float:
     """Exponential backoff with jitter: between half and all of ``base * 2**(n-1)``,
     capped at ``cap`` (so sources failing together do not retry together)."""
-    top = min(cap, base * 2 ** max(0, failures - 1))
+    # the exponent capped too: 2**1024 no longer fits a float (a source failing for weeks)
+    top = min(cap, base * 2 ** min(max(0, failures - 1), 64))
     return (rng or random).uniform(top / 2, top)
 
 

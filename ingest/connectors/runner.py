@@ -82,11 +82,9 @@ def poll_monitor(store: GraphStore, states: MonitorStore, monitor: Monitor, *,
     state = replace(monitor.state)
     base = monitor.url or (settings.get(connector.base_url_setting)
                            if connector.base_url_setting else None) or connector.base_url
-    if not base:
-        state.last_error = f"{monitor.kind}: no base URL; give --url"
-        outcome.error = state.last_error
-        states.save_state(monitor.id, state)
-        return outcome
+    if not base:  # a failure like any other: it backs off
+        return _failed(states, monitor, state, outcome,
+                       f"{monitor.kind}: no base URL; give --url", None, now(), rng)
     refusal = source_url_refusal(str(base), schemes=connector.schemes,
                                  allow_private=bool(settings.get("monitor_allow_private")))
     if refusal is not None:

@@ -127,6 +127,9 @@ class _Stream:
         self.buffer = _Buffer(catch_up=monitor.kind == "mastodon")
         self.newest_read: int | None = None  # Jetstream: where a reconnection resumes
         self.reported: str | None = None  # the stream error the state last got
+        #: Mastodon: no REST catch-up before this (a failed one's rate-limit reset or
+        #: backoff; a catch-up owed meanwhile is made at the first reconnect after it)
+        self.rest_after: datetime | None = None
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"scrm-stream-{monitor.id}",
                                        daemon=True)
@@ -297,6 +300,7 @@ class StreamFollower:
         self.mastodon_window = mastodon_window
         self.cv = threading.Condition()
         self.streams: dict[str, _Stream] = {}
+        self._paused_until = 0.0  # a stream job failed: the next waits until then
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="scrm-streams", daemon=True)
         self._preparer = threading.Thread(target=self._prepare_loop,
@@ -362,15 +366,17 @@ class StreamFollower:
             with self.cv:
                 # prepared units: a job at once, the next ones being made meanwhile;
                 # otherwise a look every flush_seconds (a catch-up, an error, the state)
-                self.cv.wait_for(lambda: self._stop.is_set() or self._ready(),
-                                 timeout=self.flush_seconds)
+                self.cv.wait_for(lambda: self._stop.is_set() or (
+                    self._ready() and time.monotonic() >= self._paused_until),
+                    timeout=self.flush_seconds)
             if self._stop.is_set():
                 break
             try:
                 if time.monotonic() - last_sync >= self.sync_seconds:
                     self.sync()
                     last_sync = time.monotonic()
-                if self.streams and self._owed():
+                if self.streams and time.monotonic() >= self._paused_until \
+                        and self._owed():
                     self.submit({"kind": "stream"})
             except Exception:  # noqa: BLE001 - the loop outlives one bad round
                 log.exception("streams: a round failed")
@@ -471,13 +477,41 @@ class StreamFollower:
         settings = self.settings()
         loaded = 0
         outcomes = []
-        for monitor_id, (monitor, buffer) in self._take().items():
-            done = self._write(store, monitor, buffer, settings)
+        taken = list(self._take().items())
+        for n, (monitor_id, (monitor, buffer)) in enumerate(taken):
+            try:
+                done = self._write(store, monitor, buffer, settings)
+            except BaseException:
+                # not committed (or not known to be): what was taken goes back to its
+                # stream, so no cursor moves past it; the next job writes it again
+                # (what was written is written as nothing new), after a pause
+                self._give_back(taken[n:])
+                raise
             loaded += done["loaded"]
             outcomes.append(done)
             if done["loaded"] or done["error"]:
                 report(f"{monitor_id}: " + (done["error"] or f"{done['loaded']} loaded"))
         return {"streams": outcomes, "loaded": loaded, "changed": loaded > 0}
+
+    def _give_back(self, taken: list[tuple[str, tuple[Monitor, _Buffer]]]) -> None:
+        """Put what :meth:`_take` took back in front of what was read since, and hold
+        the next ``stream`` job back for ``backoff_base`` seconds."""
+        with self.cv:
+            for monitor_id, (monitor, snapshot) in taken:
+                stream = self.streams.get(monitor_id)
+                if stream is None or stream.monitor is not monitor:
+                    continue  # stopped meanwhile: a new stream reads from the cursor
+                buffer = stream.buffer
+                buffer.ready[:0] = snapshot.ready
+                if snapshot.items:  # read when nothing prepares them
+                    buffer.items[:0] = snapshot.items
+                    buffer.since = buffer.since or time.monotonic()
+                buffer.ready_newest = _newer(buffer.ready_newest, snapshot.newest)
+                buffer.catch_up = buffer.catch_up or snapshot.catch_up
+                buffer.gap = buffer.gap or snapshot.gap
+                stream.reported = None  # its error, if any, is not in the state yet
+            self._paused_until = time.monotonic() + self.backoff_base
+            self.cv.notify_all()
 
     def _write(self, store: GraphStore, monitor: Monitor, buffer: _Buffer,
                settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -503,8 +537,12 @@ class StreamFollower:
         loaded, rejected = stream_loaded, stream_rejected
         # REST from the stored cursor: what passed while unconnected. The state is the
         # stored one: the stream's copy is the one it started with, and the poll saves it
+        stream = self.streams.get(monitor.id)
+        put_off = stream is not None and stream.rest_after is not None \
+            and stream.rest_after > datetime.now(UTC)
         latest = next((m for m in self.states.all() if m.id == monitor.id), None) \
-            if buffer.catch_up else None
+            if buffer.catch_up and not put_off else None
+        polled = None
         if latest is not None:
             rest = replace(latest, options={k: v for k, v in latest.options.items()
                                             if k != "stream"})
@@ -525,6 +563,9 @@ class StreamFollower:
         if current is None:
             return out  # removed meanwhile
         state = current.state
+        if polled is not None and stream is not None:  # the time the failed poll gave
+            stream.rest_after = datetime.fromisoformat(state.next_try) \
+                if polled.error and state.next_try else None
         now = datetime.now(UTC)
         if monitor.kind == "jetstream" and buffer.newest is not None:
             stored = int(state.cursor) if state.cursor else None

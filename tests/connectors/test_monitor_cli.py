@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +138,34 @@ def test_an_unexpected_response_fails_only_its_source(poller: Any, server: Repla
     assert [o.error is None for o in seen] == [False, True]
     assert seen[1].loaded == 20
     assert "unexpected response" in (poller.get(broken.id).state.last_error or "")
+
+
+def test_a_source_with_no_base_url_backs_off(poller: Any) -> None:
+    """A Discourse source added while SCRM_DISCOURSE_URL was set, run after it was unset,
+    has no base URL: it fails and backs off as any failing source does. It kept no next
+    try, so every round found it due again: a continuous run asked (and said the error)
+    every 0.2 s, and a server ran a monitor job for it every few seconds."""
+    monitor = poller.states.add("discourse", {}, None, 60.0)
+    seen: list[Any] = []
+    for _ in range(2):  # two rounds of the due sources, as a server's loop runs them
+        run_monitors(poller.store, poller.states, settings={}, rejects_dir=poller.rejects_dir,
+                     once=True, due_only=True, report=seen.append)
+    assert len(seen) == 1 and "no base URL" in (seen[0].error or ""), seen
+    state = poller.get(monitor.id).state
+    assert state.failures == 1 and state.next_try is not None, state
+
+
+def test_a_source_failing_for_weeks_still_backs_off(poller: Any, server: ReplayServer) -> None:
+    """After 1,024 failures in a row (six weeks of a forum that went away, one try an
+    hour) the backoff still caps at an hour. 5 * 2**1024 overflowed a float: the poll
+    raised OverflowError before saving its state, so the round stopped there (the other
+    sources were not polled) and the next found the source due again."""
+    server.add("/api/v1/timelines/tag/x", Canned(b"down", 500))
+    monitor = poller.add("mastodon", server.url, tag="x")
+    poller.states.save_state(monitor.id, replace(monitor.state, failures=1024))
+    before = datetime.now(UTC)
+    outcome = poller.poll(monitor)
+    assert outcome.error is not None and "HTTP 500" in outcome.error
+    state = poller.get(monitor.id).state
+    assert state.failures == 1025 and state.next_try is not None
+    assert datetime.fromisoformat(state.next_try) <= before + timedelta(seconds=3601)

@@ -5,17 +5,21 @@ it, and subscriptions' events come from it."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
 from graph.embedded import EmbeddedStore
+from ingest.connectors.state import MonitorFile
 from tests.cli.serving import scrm_env, start_serve
-from tests.connectors.replay import ReplayServer, recorded
+from tests.connectors.replay import ReplayServer, recorded, until
 
 PAGE = "mastodon/timeline_tag_ichbinhanna_mastodon.social_page1.json"
 
@@ -63,6 +67,45 @@ def test_serve_runs_monitors_and_takes_rounds_and_webhooks(
         listed = json.loads(_scrm(db, "webhooks", "list", "--json").stdout)
         assert [w["url"] for w in listed] == ["http://127.0.0.1:9/hook"]
         assert listed[0]["secret"] is None
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_a_continuous_run_beside_the_server_polls_only_the_sources_that_are_due(
+        tmp_path: Path, server: ReplayServer, shared_data: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`scrm monitor run` (no --once) beside a server polls each source when it is due,
+    as it does alone. Its rounds polled every source, due or not: one that a 429 had
+    put off until the platform's reset was asked again every round."""
+    page = recorded(shared_data / PAGE, keep_headers=False)
+    server.add("/api/v1/timelines/tag/due", page)
+    server.add("/api/v1/timelines/tag/later", page)
+    monkeypatch.setenv("SCRM_MONITOR_ALLOW_PRIVATE", "true")
+    monkeypatch.setenv("SCRM_MONITOR_IN_SERVE", "false")  # only the handed rounds poll
+    db = tmp_path / "live.lbdb"
+    EmbeddedStore(db).close()
+    monitors = MonitorFile.beside(db)
+    monitors.add("mastodon", {"tag": "due"}, server.url, 0.5)
+    later = monitors.add("mastodon", {"tag": "later"}, server.url, 60.0)
+    # rate limited: not to be asked before the platform's reset, an hour from now
+    reset = (datetime.now(UTC) + timedelta(hours=1)).isoformat(timespec="seconds")
+    monitors.save_state(later.id, replace(later.state, next_try=reset,
+                                          last_error="rate limited", failures=1))
+    serve, _, _ = start_serve(db)
+    try:
+        run = subprocess.Popen([sys.executable, "-m", "api.cli", "monitor", "run"],
+                               env=scrm_env(db), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+        try:
+            assert until(lambda: server.hits("/api/v1/timelines/tag/due") >= 2, 120, 0.1)
+        finally:
+            run.send_signal(signal.SIGINT)
+            _, stderr = run.communicate(timeout=60)
+        assert "each round runs there as a job" in stderr, stderr
+        assert server.hits("/api/v1/timelines/tag/later") == 0
+        assert next(m for m in monitors.all() if m.id == later.id).state.next_try == reset
     finally:
         serve.terminate()
         serve.wait(timeout=30)

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from analytics.arrivals import ArrivalSentiment, scoring_process
 from api.carequeue import CareQueueIndex
 from graph.model import Post
@@ -219,3 +221,87 @@ def test_a_catch_up_after_a_reconnect_keeps_what_the_stream_counted(
     state = monitors.all()[0].state
     assert (state.items, state.rejected, state.last_error) == (48, 0, None), state
     assert monitors.all()[0].id == monitor.id
+
+
+def test_a_batch_whose_write_failed_is_written_by_the_next_job(
+        embedded_store: Any, tmp_path: Path) -> None:
+    """A stream job that fails before its batch is committed (here: the rejects folder
+    cannot be made) leaves that batch to the next job. It was dropped: the next job
+    moved the Jetstream cursor past it, so neither the running server nor a restarted
+    one ever wrote the post."""
+    monitors = MonitorFile(tmp_path / "monitors.json")
+    monitor = monitors.add("jetstream", {"dids": "did:plc:brand"}, "ws://127.0.0.1:9", 300.0)
+    rejects = tmp_path / "rejects"
+    rejects.write_text("a file where the folder should be")
+    follower = StreamFollower(monitors, lambda payload: None, settings=dict,
+                              rejects_dir=lambda: rejects, flush_seconds=0.01)
+    stream = follower.streams[monitor.id] = _Stream(follower, monitor)  # not connected
+    follower._preparer.start()  # the preparing thread alone: this test writes by hand
+    post = {"did": "did:plc:fan", "time_us": 100, "kind": "commit", "commit": {
+        "operation": "create", "collection": "app.bsky.feed.post", "rkey": "3kept",
+        "record": {"text": "hi @brand", "createdAt": "2026-07-04T12:00:00Z"}}}
+    writer = embedded_store.sibling()
+    try:
+        stream.put({"unreadable": "x"}, stamp=100)  # a reject: the folder is needed
+        stream.put(post, stamp=100)
+        assert until(lambda: len(stream.buffer.ready) == 2, 10, 0.02)
+        with pytest.raises(OSError):
+            follower.flush(writer)
+        assert monitors.all()[0].state.cursor is None  # nothing committed, nothing moved
+        rejects.unlink()  # the operator makes room
+        stream.put(None, stamp=200)  # later: an event that concerns no one
+        done = follower.flush(writer)
+    finally:
+        follower.stop()
+        writer.close()
+    assert done["loaded"] == 1, done
+    assert len(embedded_store.post_frame(None, None)) == 1
+    state = monitors.all()[0].state
+    assert (state.cursor, state.items, state.rejected) == ("200", 1, 1), state
+    assert len(list(rejects.iterdir())) == 1
+
+
+def test_a_stream_down_for_hours_keeps_trying(tmp_path: Path) -> None:
+    """A stream that failed 1,024 times in a row (about 13 hours down, one try every
+    30-60 s) still backs off at most a minute. 5 * 2**1024 overflowed a float: the
+    reader thread died of the OverflowError and the stream was never opened again
+    until the server restarted."""
+    monitors = MonitorFile(tmp_path / "monitors.json")
+    monitor = monitors.add("jetstream", {"dids": "did:plc:brand"}, "ws://127.0.0.1:9", 300.0)
+    follower = StreamFollower(monitors, lambda payload: None, settings=dict,
+                              rejects_dir=lambda: tmp_path)
+    stream = _Stream(follower, monitor)  # not connected
+    stream.buffer.failures = 1024
+    wait = stream._failed("could not subscribe to ws://127.0.0.1:9: ConnectionRefusedError")
+    assert 30.0 <= wait <= 60.0
+    assert stream.buffer.failures == 1025
+
+
+def test_a_catch_up_waits_for_the_time_a_rate_limit_gave(
+        embedded_store: Any, server: ReplayServer, tmp_path: Path) -> None:
+    """A REST catch-up answered 429 with Retry-After is not made again before that time,
+    whatever the stream does meanwhile. Each reconnect caught up at once: a stream that
+    kept dropping asked the rate-limited timeline again every second."""
+    server.add("/api/v1/timelines/tag/x", Canned(b'{"error": "Too many requests"}', 429,
+                                                 {"retry-after": "3600"}))
+    monitors = MonitorFile(tmp_path / "monitors.json")
+    monitor = monitors.add("mastodon", {"tag": "x", "stream": "yes"}, server.url, 300.0)
+    follower = StreamFollower(monitors, lambda payload: None,
+                              settings=lambda: {"monitor_allow_private": True},
+                              rejects_dir=lambda: tmp_path / "rejects")
+    stream = follower.streams[monitor.id] = _Stream(follower, monitor)  # not connected
+    writer = embedded_store.sibling()
+    try:
+        assert stream.buffer.catch_up  # owed before the first connection
+        follower.flush(writer)
+        assert server.hits("/api/v1/timelines/tag/x") == 1
+        assert "rate limited" in (monitors.all()[0].state.last_error or "")
+        for _ in range(3):  # three reconnects, each owing a catch-up
+            with follower.cv:
+                stream.buffer.catch_up = True
+            follower.flush(writer)
+    finally:
+        follower.stop()
+        writer.close()
+    assert server.hits("/api/v1/timelines/tag/x") == 1
+    assert monitors.all()[0].state.cursor is None
