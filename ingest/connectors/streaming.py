@@ -167,12 +167,14 @@ class _Stream:
         base = str(self.monitor.url or (settings.get(connector.base_url_setting)
                                         if connector.base_url_setting else None)
                    or connector.base_url)
-        refusal = source_url_refusal(base, schemes=connector.schemes,
-                                     allow_private=bool(settings.get("monitor_allow_private")))
-        if refusal is not None:
-            self._failed(refusal)
-            return
+        allow_private = bool(settings.get("monitor_allow_private"))
         while not self.stop.is_set():
+            # before every connection: the name may resolve to a private address by now
+            refusal = source_url_refusal(base, schemes=connector.schemes,
+                                         allow_private=allow_private)
+            if refusal is not None:
+                self.stop.wait(self._failed(refusal))
+                continue
             try:
                 if self.monitor.kind == "jetstream":
                     self._jetstream(base)

@@ -305,3 +305,25 @@ def test_a_catch_up_waits_for_the_time_a_rate_limit_gave(
         writer.close()
     assert server.hits("/api/v1/timelines/tag/x") == 1
     assert monitors.all()[0].state.cursor is None
+
+
+def test_a_stream_to_a_private_address_is_refused_before_every_connection(
+        server: ReplayServer, tmp_path: Path) -> None:
+    """Refused without a request, said in the state, and looked at again before each
+    try (a name may resolve elsewhere later): the reader lives on, backing off. It
+    was checked once, when the reader started, which then ended for good."""
+    server.route("/api/v1/streaming/hashtag", lambda query: Canned(b":thump\n\n"))
+    monitors = MonitorFile(tmp_path / "monitors.json")
+    monitor = monitors.add("mastodon", {"tag": "x", "stream": "yes"}, server.url, 300.0)
+    follower = StreamFollower(monitors, lambda payload: None, settings=dict,
+                              rejects_dir=lambda: tmp_path, backoff_base=0.05)
+    stream = follower.streams[monitor.id] = _Stream(follower, monitor)  # 127.0.0.1
+    stream.thread.start()
+    try:
+        assert until(lambda: stream.buffer.failures >= 3, 10, 0.01), stream.buffer
+        assert stream.thread.is_alive()
+    finally:
+        stream.stop.set()
+        stream.thread.join(5)
+    assert "SCRM_MONITOR_ALLOW_PRIVATE" in (stream.buffer.error or "")
+    assert server.requests == []
