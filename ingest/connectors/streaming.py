@@ -332,16 +332,23 @@ class StreamFollower:
     def sync(self) -> None:
         """Start a reader for each enabled streaming monitor, stop the others'."""
         wanted = {m.id: m for m in self.states.all() if m.enabled and is_streaming(m)}
-        for monitor_id in list(self.streams):
-            stream = self.streams[monitor_id]
-            if monitor_id not in wanted or wanted[monitor_id].options != stream.monitor.options \
-                    or wanted[monitor_id].url != stream.monitor.url:
-                stream.stop.set()
-                del self.streams[monitor_id]
-        for monitor_id, monitor in wanted.items():
-            if monitor_id not in self.streams:
-                stream = self.streams[monitor_id] = _Stream(self, monitor)
-                stream.thread.start()
+        started = []
+        # under the lock the preparing thread and the writer read the streams with (a
+        # change in the middle of their loop over them would end the preparing thread)
+        with self.cv:
+            for monitor_id in list(self.streams):
+                stream = self.streams[monitor_id]
+                if monitor_id not in wanted \
+                        or wanted[monitor_id].options != stream.monitor.options \
+                        or wanted[monitor_id].url != stream.monitor.url:
+                    stream.stop.set()
+                    del self.streams[monitor_id]
+            for monitor_id, monitor in wanted.items():
+                if monitor_id not in self.streams:
+                    self.streams[monitor_id] = _Stream(self, monitor)
+                    started.append(self.streams[monitor_id])
+        for stream in started:
+            stream.thread.start()
 
     def _owed(self) -> bool:
         now = datetime.now(UTC)
