@@ -186,7 +186,10 @@ class _Round:
             try:
                 existing = sender.find(reply)
             except SendError as exc:
-                self.failed(item, exc, now)
+                if exc.permanent:  # refused (credentials revoked, say): asking again cannot help
+                    self.by_hand(item, exc.reason, now)
+                else:
+                    self.failed(item, exc, now)
                 return
             if existing is not None:
                 self.sent(item, existing, now, "was already sent as")

@@ -321,3 +321,26 @@ def test_a_platform_on_a_private_address_is_refused_unless_allowed(
         retry_item(seeded, _respond(seeded, fake, "mastodon"))
     with pytest.raises(LookupError, match="scrm outbox list"):
         retry_item(seeded, "mastodon:scrm-none")
+
+
+def test_a_refusal_while_looking_before_a_retry_is_by_hand_not_retried_for_ever(
+        seeded: Any, fake: FakePlatforms, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = _respond(seeded, fake, "bluesky")
+    fake.plan = ["500"]
+    _round(seeded)
+    assert _item(seeded, key).state == FAILED and _item(seeded, key).attempts == 1
+    # the app password is revoked meanwhile: the look-up before the retry is refused
+    monkeypatch.setenv("SCRM_BLUESKY_APP_PASSWORD", "revoked-password")
+    get_settings.cache_clear()
+    time.sleep(0.1)
+    assert _round(seeded)["by_hand"] == 1
+    item = _item(seeded, key)
+    assert item.state == BY_HAND and "refused the credentials" in (item.error or "")
+    assert "revoked-password" not in (item.error or "")
+    assert _round(seeded)["tried"] == 0 and fake.posted() == 0
+    # set right again, a retry looks first, then sends it once
+    monkeypatch.setenv("SCRM_BLUESKY_APP_PASSWORD", BLUESKY_PASSWORD)
+    get_settings.cache_clear()
+    retry_item(seeded, key)
+    assert _round(seeded)["sent"] == 1 and fake.posted() == 1
+
