@@ -21,7 +21,8 @@ it before any retry, and for a try cut short, so a reply is never posted twice):
 Credentials come from the settings (environment or ``.env``) on every round, travel only
 in request headers or bodies to the configured host, and never appear in an error.
 Failures are :class:`SendError`: ``permanent`` (the platform refused the request: trying
-again cannot help) or not, with ``retry_at`` from ``Retry-After`` or the rate-limit reset.
+again cannot help) or not, with ``retry_at`` from ``Retry-After`` or (a 429's) the
+rate-limit reset.
 """
 
 from __future__ import annotations
@@ -108,7 +109,10 @@ class Api:
                 raise SendError(f"{self.name} answered {method} {path} with malformed "
                                 "JSON") from None
         retry = response.headers.get("retry-after")
-        at = _when(retry, now) if retry else reset_time(response.headers, now)
+        # a window's reset is when to come back only when rate limited (Bluesky's PDS and
+        # Mastodon send it on every answer: a 5xx would wait, and hold the platform, for it)
+        at = _when(retry, now) if retry else \
+            reset_time(response.headers, now) if status == 429 else None
         if status == 429 or status >= 500 or status in _RETRY_STATUS:
             raise SendError(f"{self.name} answered HTTP {status} to {method} {path}"
                             + (" (rate limited)" if status == 429 else ""), retry_at=at)

@@ -344,3 +344,18 @@ def test_a_refusal_while_looking_before_a_retry_is_by_hand_not_retried_for_ever(
     retry_item(seeded, key)
     assert _round(seeded)["sent"] == 1 and fake.posted() == 1
 
+def test_a_5xx_with_rate_limit_headers_is_retried_after_the_backoff(
+        seeded: Any, fake: FakePlatforms) -> None:
+    first = _respond(seeded, fake, "bluesky")
+    second = _respond(seeded, fake, "bluesky", "And a second answer.")
+    # a server error: the window's reset (an hour away, hardly used) is no time to wait
+    fake.plan = ["500reset:3600"]
+    _round(seeded)
+    item, other = _item(seeded, first), _item(seeded, second)
+    assert item.state == FAILED and "HTTP 500" in (item.error or "")
+    assert item.next_try is not None and item.updated_at is not None
+    assert item.next_try - item.updated_at <= timedelta(seconds=0.05)  # the backoff cap
+    assert other.state == SENT  # the platform was not held back
+    time.sleep(0.1)
+    assert _round(seeded)["sent"] == 1 and fake.posted() == 2
+

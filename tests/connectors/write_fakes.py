@@ -43,7 +43,9 @@ class FakePlatforms:
 
     ``plan`` is a list of behaviours taken one per write request (``POST`` of a status,
     a record or a post), then ``ok``: ``500``, ``429:<seconds>`` (with ``Retry-After``),
-    ``late:<seconds>`` (create, then answer after that long), ``401``.
+    ``late:<seconds>`` (create, then answer after that long), ``401``, ``500reset:<seconds>``
+    (a 500 carrying the rate-limit headers of a window, far from exhausted, that resets
+    that long from now: Bluesky's PDS and Mastodon send them on every answer).
     """
 
     port: int = 0
@@ -107,6 +109,11 @@ class _Handler(BaseHTTPRequestHandler):
                        {"Retry-After": behaviour.split(":", 1)[1]})
         elif behaviour == "401":
             self._send(401, {"error": "The access token is invalid"})
+        elif behaviour.startswith("500reset:"):
+            reset = int(time.time() + float(behaviour.split(":", 1)[1]))
+            self._send(500, {"error": "InternalServerError"},
+                       {"ratelimit-limit": "5000", "ratelimit-remaining": "4999",
+                        "ratelimit-reset": str(reset), "ratelimit-policy": "5000;w=3600"})
         else:
             return False
         return True
