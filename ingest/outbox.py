@@ -3,8 +3,11 @@
 :func:`enqueue_response` gives a newly recorded response its item (``queued``, or
 ``by hand`` with the reason: :mod:`graph.outbox`). :func:`run_outbox` is one round: every
 due item is tried once. It runs as the ``outbox`` job, so in ``scrm serve`` it is the
-one writer's work on the job thread, never beside an ingest or an erasure, and
-``scrm outbox send`` hands its rounds to a running server like every write.
+one writer's work on the job thread, never beside an ingest or a ``forget`` job, and
+``scrm outbox send`` hands its rounds to a running server like every write. The
+``forgetCustomer`` mutation erases on the API's own thread, though, maybe mid-round: a
+reply's text is read again after asking the platform, just before it is posted, and a
+save keeps the stored ``target_author`` (an erasure's blank is never undone).
 
 Never twice: ``sending`` is committed before each request. Before any retry, and for a
 ``sending`` left by a process that died mid-request, the platform is asked whether the
@@ -108,6 +111,11 @@ class _Round:
 
     def save(self, item: OutboxItem, now: datetime) -> None:
         item.updated_at = now
+        # whom it answers is never the round's to change, and an erasure on another thread
+        # (forgetCustomer) may have forgotten it since the round read the item
+        stored = self.store.outbox_items(keys=[item.key])
+        if stored:
+            item.target_author = stored[0]["target_author"]
         self.store.save_outbox_items([item.row()])  # committed before anything else
         self.result.outcomes[item.key] = item.state
 
@@ -147,6 +155,14 @@ class _Round:
         value = details["text"].iloc[0]
         return value if isinstance(value, str) else ""
 
+    def gone(self, item: OutboxItem, text: str, now: datetime) -> bool:
+        """Whether the reply's text is gone (its person erased): then it is never sent."""
+        if text.strip():
+            return False
+        item.state, item.error, item.next_try = ERASED, "the reply's text is gone", None
+        self.save(item, now)
+        return True
+
     def sender(self, platform: str) -> Sender:
         if platform not in self.senders:
             self.senders[platform] = sender_for(platform, self.client, self.settings)
@@ -175,9 +191,7 @@ class _Round:
                              "refused (SCRM_OUTBOX_ALLOW_PRIVATE=true allows it)", now)
                 return
         text = self.text(item)
-        if not text.strip():
-            item.state, item.error, item.next_try = ERASED, "the reply's text is gone", None
-            self.save(item, now)
+        if self.gone(item, text, now):
             return
         reply = Reply(item, text)
         sender = self.sender(item.platform)
@@ -193,6 +207,9 @@ class _Round:
                 return
             if existing is not None:
                 self.sent(item, existing, now, "was already sent as")
+                return
+            # its person may have been erased while the platform was asked
+            if self.gone(item, self.text(item), now):
                 return
             if item.attempts >= self.settings.outbox_attempts:
                 self.by_hand(item, f"gave up after {item.attempts} tries: "

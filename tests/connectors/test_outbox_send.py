@@ -344,6 +344,7 @@ def test_a_refusal_while_looking_before_a_retry_is_by_hand_not_retried_for_ever(
     retry_item(seeded, key)
     assert _round(seeded)["sent"] == 1 and fake.posted() == 1
 
+
 def test_a_5xx_with_rate_limit_headers_is_retried_after_the_backoff(
         seeded: Any, fake: FakePlatforms) -> None:
     first = _respond(seeded, fake, "bluesky")
@@ -359,3 +360,74 @@ def test_a_5xx_with_rate_limit_headers_is_retried_after_the_backoff(
     time.sleep(0.1)
     assert _round(seeded)["sent"] == 1 and fake.posted() == 2
 
+
+def test_an_erasure_during_a_round_is_not_undone_by_it(
+        seeded: Any, fake: FakePlatforms) -> None:
+    from api.jobs import erase
+
+    others = _respond(seeded, fake, "bluesky")  # someone else's, sent first
+    anas = _respond(seeded, fake, "mastodon", "Ana, your parcel 12345 ships today.")
+    assert _item(seeded, anas).target_author == f"mastodon:ana@{fake.host}"
+    erased: list[Any] = []
+
+    def meanwhile(message: str) -> None:  # forgetCustomer, on the API's store thread
+        if message.startswith(others) and not erased:
+            erased.append(erase(seeded, "c1"))
+
+    run_outbox(seeded, get_settings(), report=meanwhile)
+    assert erased and erased[0].counts["replies_unsent"] == 1
+    item = _item(seeded, anas)
+    assert item.state == ERASED and fake.statuses == []
+    assert item.target_author == ""  # whom it answered stays forgotten
+
+
+def test_an_erasure_while_looking_before_a_retry_is_never_sent(
+        seeded: Any, fake: FakePlatforms) -> None:
+    from api.jobs import erase
+
+    key = _respond(seeded, fake, "mastodon", "Ana, your parcel 12345 ships today.")
+    fake.plan = ["500"]
+    _round(seeded)
+    assert _item(seeded, key).state == FAILED
+    other = seeded.sibling()  # forgetCustomer runs on another thread, its own handle
+    erased: list[Any] = []
+
+    def meanwhile(method: str, path: str) -> None:
+        if method == "GET" and path.endswith("/context") and not erased:
+            erased.append(erase(other, "c1"))
+
+    fake.on_request = meanwhile
+    time.sleep(0.1)
+    try:
+        _round(seeded)
+    finally:
+        fake.on_request = None
+        other.close()
+    assert erased and erased[0].counts["replies_unsent"] == 1
+    item = _item(seeded, key)
+    assert fake.statuses == [] and fake.writes == 1
+    assert item.state == ERASED and item.target_author == ""
+
+
+def test_an_erasure_while_a_reply_is_sent_keeps_whom_it_answered_forgotten(
+        seeded: Any, fake: FakePlatforms) -> None:
+    from api.jobs import erase
+
+    key = _respond(seeded, fake, "mastodon", "Ana, your parcel 12345 ships today.")
+    other = seeded.sibling()
+    erased: list[Any] = []
+
+    def meanwhile(method: str, path: str) -> None:
+        if method == "POST" and not erased:
+            erased.append(erase(other, "c1"))
+
+    fake.on_request = meanwhile
+    try:
+        _round(seeded)
+    finally:
+        fake.on_request = None
+        other.close()
+    assert erased
+    item = _item(seeded, key)
+    assert item.state == SENT and fake.posted() == 1  # it did reach the platform
+    assert item.target_author == ""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,6 +46,8 @@ class FakePlatforms:
     ``late:<seconds>`` (create, then answer after that long), ``401``, ``500reset:<seconds>``
     (a 500 carrying the rate-limit headers of a window, far from exhausted, that resets
     that long from now: Bluesky's PDS and Mastodon send them on every answer).
+    ``on_request`` is called with the method and path of each request before it is
+    answered (a test does what another writer would do meanwhile).
     """
 
     port: int = 0
@@ -57,6 +59,7 @@ class FakePlatforms:
     seen_headers: list[dict[str, str]] = field(default_factory=list)
     idempotency: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    on_request: Callable[[str, str], None] | None = None
 
     @property
     def url(self) -> str:
@@ -126,6 +129,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         self.fake.seen_headers.append(dict(self.headers))
         url = urlsplit(self.path)
+        if self.fake.on_request is not None:
+            self.fake.on_request("GET", url.path)
         query = parse_qs(url.query)
         path = url.path
         if path == "/api/v1/accounts/verify_credentials":
@@ -168,6 +173,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.fake.seen_headers.append(dict(self.headers))
         path = urlsplit(self.path).path
         body = self._body()
+        if self.fake.on_request is not None:
+            self.fake.on_request("POST", path)
         if path == "/xrpc/com.atproto.server.createSession":
             if body.get("password") != BLUESKY_PASSWORD:
                 self._send(401, {"error": "AuthenticationRequired",
