@@ -14,9 +14,10 @@ it before any retry, and for a try cut short, so a reply is never posted twice):
   fixed by the response (:func:`graph.outbox.bluesky_rkey`): a second create of it
   fails, and ``find`` is ``com.atproto.repo.getRecord`` of that key.
 - **Discourse**: ``POST /posts.json`` with ``topic_id`` / ``reply_to_post_number`` and
-  the ``Api-Key`` / ``Api-Username`` headers; ``find`` reads the topic's latest posts
-  (``/t/:id.json`` for the ids, ``/t/:id/posts.json?post_ids[]=…``) for one by that user,
-  replying to the same post, made since the try began, with the same words.
+  the ``Api-Key`` / ``Api-Username`` headers; ``find`` reads that user's latest posts in
+  the topic (``/t/:id.json?username_filters=…`` for the ids, then
+  ``/t/:id/posts.json?post_ids[]=…``) for one replying to the same post, made since the
+  try began, with the same words.
 
 Credentials come from the settings (environment or ``.env``) on every round, travel only
 in request headers or bodies to the configured host, and never appear in an error.
@@ -323,7 +324,9 @@ class DiscourseSender(Sender):
 
     def find(self, reply: Reply) -> Sent | None:
         topic, number = self._where(reply)
+        # only the first post and this user's: the topic's own latest 30 may all be newer
         view = self.api.call("GET", f"/t/{topic}.json", headers=self._auth(),
+                             params={"username_filters": self.username},
                              ok_missing=True) or {}
         ids = ((view.get("post_stream") or {}).get("stream") or [])[-30:]
         if not ids:

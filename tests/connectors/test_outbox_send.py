@@ -431,3 +431,20 @@ def test_an_erasure_while_a_reply_is_sent_keeps_whom_it_answered_forgotten(
     item = _item(seeded, key)
     assert item.state == SENT and fake.posted() == 1  # it did reach the platform
     assert item.target_author == ""
+
+
+def test_a_discourse_reply_is_found_after_a_busy_topic_moved_on(
+        seeded: Any, fake: FakePlatforms) -> None:
+    key = _respond(seeded, fake, "discourse")
+    fake.plan = ["late:3"]  # created, answered too late
+    assert _round(seeded)["failed"] == 1 and len(fake.discourse_posts) == 1
+    for n in range(40):  # the topic goes on before the retry
+        fake.discourse_posts.append({
+            "id": 2000 + n, "topic_id": 42, "post_number": 100 + n, "username": f"u{n}",
+            "created_at": datetime.now(UTC).isoformat(), "cooked": "<p>me too</p>",
+            "raw": "me too", "reply_to_post_number": None})
+    time.sleep(0.1)
+    assert _round(seeded)["sent"] == 1
+    assert _item(seeded, key).remote_id == f"{fake.host}/t/42/5"  # the first try's post
+    assert fake.writes == 1  # found, not posted again
+    assert sum(p["username"] == "brand" for p in fake.discourse_posts) == 1

@@ -164,6 +164,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif path.startswith("/t/") and path.endswith(".json"):
             topic = int(path.split("/")[2].removesuffix(".json"))
             mine = [p for p in self.fake.discourse_posts if p["topic_id"] == topic]
+            if "username_filters" in query:  # the first post and theirs (TopicView)
+                users = {u.lower() for u in query["username_filters"]}
+                mine = [p for p in mine if str(p["username"]).lower() in users]
             self._send(200, {"id": topic, "post_stream": {
                 "posts": mine[:20], "stream": [900, *(p["id"] for p in mine)]}})
         else:
