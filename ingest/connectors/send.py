@@ -46,7 +46,7 @@ __all__ = ["SENDERS", "SendError", "Sender", "Sent", "sender_for"]
 
 _RETRY_STATUS = frozenset({408, 425, 429})
 _TAGS = re.compile(r"<[^>]+>")
-_WORDS = re.compile(r"[^0-9a-z]+")
+_WORDS = re.compile(r"[\W_]+")  # letters and digits of every script stay
 
 
 class SendError(Exception):
@@ -70,8 +70,8 @@ class Sent:
 
 
 def _words(text: str) -> str:
-    """Text reduced to its lower-case letters and digits (markup and spacing differ
-    between what was sent and what a platform shows)."""
+    """Text reduced to its lower-case letters and digits, in any script (markup,
+    punctuation and spacing differ between what was sent and what a platform shows)."""
     return _WORDS.sub("", html.unescape(_TAGS.sub(" ", text)).lower())
 
 

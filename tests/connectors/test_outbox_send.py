@@ -448,3 +448,15 @@ def test_a_discourse_reply_is_found_after_a_busy_topic_moved_on(
     assert _item(seeded, key).remote_id == f"{fake.host}/t/42/5"  # the first try's post
     assert fake.writes == 1  # found, not posted again
     assert sum(p["username"] == "brand" for p in fake.discourse_posts) == 1
+
+
+@pytest.mark.parametrize("platform", ["mastodon", "discourse"])
+def test_a_reply_in_another_script_is_found_not_posted_twice(
+        seeded: Any, fake: FakePlatforms, platform: str) -> None:
+    key = _respond(seeded, fake, platform, "Извините, замена уже в пути.")
+    fake.plan = ["late:3"]  # created, answered too late
+    assert _round(seeded)["failed"] == 1 and fake.posted() == 1
+    time.sleep(0.1)
+    assert _round(seeded)["sent"] == 1 and _item(seeded, key).state == SENT
+    # found by its words, not posted again (Mastodon's Idempotency-Key lasts an hour only)
+    assert fake.writes == 1 and fake.posted() == 1
