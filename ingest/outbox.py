@@ -107,6 +107,7 @@ class _Round:
         self.senders: dict[str, Sender] = {}
         self.blocked: dict[str, datetime] = {}  # platform → rate limited until
         self.private: dict[str, str | None] = {}  # base URL → a private address it has
+        self._taken: set[str] | None = None  # platform ids replies were sent as
         self.result = OutboxRound()
 
     def save(self, item: OutboxItem, now: datetime) -> None:
@@ -123,6 +124,8 @@ class _Round:
         item.state, item.remote_id, item.remote_url = SENT, sent.remote_id, sent.url
         item.sent_at, item.error, item.next_try = now, None, None
         self.save(item, now)
+        if self._taken is not None:
+            self._taken.add(sent.remote_id)
         self.report(f"{item.key}: {how} {sent.url or sent.remote_id}")
         log.info("outbox: %s %s as %s", item.key, how, sent.remote_id)
 
@@ -163,6 +166,13 @@ class _Round:
         self.save(item, now)
         return True
 
+    def taken(self) -> set[str]:
+        """The platform ids sent replies have (read once a round, when a look-up needs them)."""
+        if self._taken is None:
+            self._taken = {str(r["remote_id"]) for r in self.store.outbox_items(
+                states=(SENT,), limit=100_000) if r["remote_id"]}
+        return self._taken
+
     def sender(self, platform: str) -> Sender:
         if platform not in self.senders:
             self.senders[platform] = sender_for(platform, self.client, self.settings)
@@ -198,7 +208,7 @@ class _Round:
         if item.state == SENDING or item.attempts > 0:
             # a try may have reached the platform: ask before posting again
             try:
-                existing = sender.find(reply)
+                existing = sender.find(Reply(item, text, self.taken()))
             except SendError as exc:
                 if exc.permanent:  # refused (credentials revoked, say): asking again cannot help
                     self.by_hand(item, exc.reason, now)

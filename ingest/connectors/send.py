@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -143,10 +143,13 @@ def _detail(response: httpx.Response) -> str:
 
 @dataclass(slots=True)
 class Reply:
-    """What a sender needs about one reply: the item and the text to post."""
+    """What a sender needs about one reply: the item and the text to post, and the
+    platform ids other replies were sent as (``find`` never takes one of those for this
+    one: two replies to a post may begin alike)."""
 
     item: OutboxItem
     text: str
+    taken: Collection[str] = ()
 
 
 class Sender:
@@ -207,7 +210,8 @@ class MastodonSender(Sender):
                 continue
             if str(status.get("in_reply_to_id")) == in_reply_to \
                     and str((status.get("account") or {}).get("id")) == self._me \
-                    and same_text(str(status.get("content") or ""), reply.text):
+                    and same_text(str(status.get("content") or ""), reply.text) \
+                    and self._sent(status).remote_id not in reply.taken:
                 return self._sent(status)
         return None
 
@@ -347,7 +351,8 @@ class DiscourseSender(Sender):
             if str(post.get("username", "")).lower() == self.username.lower() \
                     and answers == number and made >= since \
                     and same_text(str(post.get("raw") or post.get("cooked") or ""),
-                                  reply.text):
+                                  reply.text) \
+                    and self._sent(topic, post).remote_id not in reply.taken:
                 return self._sent(topic, post)
         return None
 

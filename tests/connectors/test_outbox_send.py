@@ -460,3 +460,18 @@ def test_a_reply_in_another_script_is_found_not_posted_twice(
     assert _round(seeded)["sent"] == 1 and _item(seeded, key).state == SENT
     # found by its words, not posted again (Mastodon's Idempotency-Key lasts an hour only)
     assert fake.writes == 1 and fake.posted() == 1
+
+
+@pytest.mark.parametrize("platform", ["mastodon", "discourse"])
+def test_an_earlier_reply_starting_alike_is_not_taken_for_a_retried_one(
+        seeded: Any, fake: FakePlatforms, platform: str) -> None:
+    opening = "Hi Ana, thank you for reaching out, we are sorry to hear that."
+    first = _respond(seeded, fake, platform, f"{opening} Your parcel ships today.")
+    assert _round(seeded)["sent"] == 1
+    second = _respond(seeded, fake, platform, f"{opening} Your refund is on its way.")
+    fake.plan = ["500"]
+    assert _round(seeded)["failed"] == 1
+    time.sleep(0.1)
+    assert _round(seeded)["sent"] == 1
+    assert fake.posted() == 2  # the second reply did reach the platform
+    assert _item(seeded, second).remote_id != _item(seeded, first).remote_id
