@@ -3,8 +3,11 @@
 :func:`enqueue_response` gives a newly recorded response its item (``queued``, or
 ``by hand`` with the reason: :mod:`graph.outbox`). :func:`run_outbox` is one round: every
 due item is tried once. It runs as the ``outbox`` job, so in ``scrm serve`` it is the
-one writer's work on the job thread, never beside an ingest or an erasure, and
-``scrm outbox send`` hands its rounds to a running server like every write.
+one writer's work on the job thread, never beside an ingest or a ``forget`` job, and
+``scrm outbox send`` hands its rounds to a running server like every write. The
+``forgetCustomer`` mutation erases on the API's own thread, though, maybe mid-round: a
+reply's text is read again after asking the platform, just before it is posted, and a
+save keeps the stored ``target_author`` (an erasure's blank is never undone).
 
 Never twice: ``sending`` is committed before each request. Before any retry, and for a
 ``sending`` left by a process that died mid-request, the platform is asked whether the
@@ -104,10 +107,16 @@ class _Round:
         self.senders: dict[str, Sender] = {}
         self.blocked: dict[str, datetime] = {}  # platform → rate limited until
         self.private: dict[str, str | None] = {}  # base URL → a private address it has
+        self._taken: set[str] | None = None  # platform ids replies were sent as
         self.result = OutboxRound()
 
     def save(self, item: OutboxItem, now: datetime) -> None:
         item.updated_at = now
+        # whom it answers is never the round's to change, and an erasure on another thread
+        # (forgetCustomer) may have forgotten it since the round read the item
+        stored = self.store.outbox_items(keys=[item.key])
+        if stored:
+            item.target_author = stored[0]["target_author"]
         self.store.save_outbox_items([item.row()])  # committed before anything else
         self.result.outcomes[item.key] = item.state
 
@@ -115,6 +124,8 @@ class _Round:
         item.state, item.remote_id, item.remote_url = SENT, sent.remote_id, sent.url
         item.sent_at, item.error, item.next_try = now, None, None
         self.save(item, now)
+        if self._taken is not None:
+            self._taken.add(sent.remote_id)
         self.report(f"{item.key}: {how} {sent.url or sent.remote_id}")
         log.info("outbox: %s %s as %s", item.key, how, sent.remote_id)
 
@@ -147,6 +158,21 @@ class _Round:
         value = details["text"].iloc[0]
         return value if isinstance(value, str) else ""
 
+    def gone(self, item: OutboxItem, text: str, now: datetime) -> bool:
+        """Whether the reply's text is gone (its person erased): then it is never sent."""
+        if text.strip():
+            return False
+        item.state, item.error, item.next_try = ERASED, "the reply's text is gone", None
+        self.save(item, now)
+        return True
+
+    def taken(self) -> set[str]:
+        """The platform ids sent replies have (read once a round, when a look-up needs them)."""
+        if self._taken is None:
+            self._taken = {str(r["remote_id"]) for r in self.store.outbox_items(
+                states=(SENT,), limit=100_000) if r["remote_id"]}
+        return self._taken
+
     def sender(self, platform: str) -> Sender:
         if platform not in self.senders:
             self.senders[platform] = sender_for(platform, self.client, self.settings)
@@ -175,21 +201,25 @@ class _Round:
                              "refused (SCRM_OUTBOX_ALLOW_PRIVATE=true allows it)", now)
                 return
         text = self.text(item)
-        if not text.strip():
-            item.state, item.error, item.next_try = ERASED, "the reply's text is gone", None
-            self.save(item, now)
+        if self.gone(item, text, now):
             return
         reply = Reply(item, text)
         sender = self.sender(item.platform)
         if item.state == SENDING or item.attempts > 0:
             # a try may have reached the platform: ask before posting again
             try:
-                existing = sender.find(reply)
+                existing = sender.find(Reply(item, text, self.taken()))
             except SendError as exc:
-                self.failed(item, exc, now)
+                if exc.permanent:  # refused (credentials revoked, say): asking again cannot help
+                    self.by_hand(item, exc.reason, now)
+                else:
+                    self.failed(item, exc, now)
                 return
             if existing is not None:
                 self.sent(item, existing, now, "was already sent as")
+                return
+            # its person may have been erased while the platform was asked
+            if self.gone(item, self.text(item), now):
                 return
             if item.attempts >= self.settings.outbox_attempts:
                 self.by_hand(item, f"gave up after {item.attempts} tries: "

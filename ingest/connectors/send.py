@@ -14,21 +14,23 @@ it before any retry, and for a try cut short, so a reply is never posted twice):
   fixed by the response (:func:`graph.outbox.bluesky_rkey`): a second create of it
   fails, and ``find`` is ``com.atproto.repo.getRecord`` of that key.
 - **Discourse**: ``POST /posts.json`` with ``topic_id`` / ``reply_to_post_number`` and
-  the ``Api-Key`` / ``Api-Username`` headers; ``find`` reads the topic's latest posts
-  (``/t/:id.json`` for the ids, ``/t/:id/posts.json?post_ids[]=…``) for one by that user,
-  replying to the same post, made since the try began, with the same words.
+  the ``Api-Key`` / ``Api-Username`` headers; ``find`` reads that user's latest posts in
+  the topic (``/t/:id.json?username_filters=…`` for the ids, then
+  ``/t/:id/posts.json?post_ids[]=…``) for one replying to the same post, made since the
+  try began, with the same words.
 
 Credentials come from the settings (environment or ``.env``) on every round, travel only
 in request headers or bodies to the configured host, and never appear in an error.
 Failures are :class:`SendError`: ``permanent`` (the platform refused the request: trying
-again cannot help) or not, with ``retry_at`` from ``Retry-After`` or the rate-limit reset.
+again cannot help) or not, with ``retry_at`` from ``Retry-After`` or (a 429's) the
+rate-limit reset.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,7 +46,7 @@ __all__ = ["SENDERS", "SendError", "Sender", "Sent", "sender_for"]
 
 _RETRY_STATUS = frozenset({408, 425, 429})
 _TAGS = re.compile(r"<[^>]+>")
-_WORDS = re.compile(r"[^0-9a-z]+")
+_WORDS = re.compile(r"[\W_]+")  # letters and digits of every script stay
 
 
 class SendError(Exception):
@@ -68,8 +70,8 @@ class Sent:
 
 
 def _words(text: str) -> str:
-    """Text reduced to its lower-case letters and digits (markup and spacing differ
-    between what was sent and what a platform shows)."""
+    """Text reduced to its lower-case letters and digits, in any script (markup,
+    punctuation and spacing differ between what was sent and what a platform shows)."""
     return _WORDS.sub("", html.unescape(_TAGS.sub(" ", text)).lower())
 
 
@@ -108,7 +110,10 @@ class Api:
                 raise SendError(f"{self.name} answered {method} {path} with malformed "
                                 "JSON") from None
         retry = response.headers.get("retry-after")
-        at = _when(retry, now) if retry else reset_time(response.headers, now)
+        # a window's reset is when to come back only when rate limited (Bluesky's PDS and
+        # Mastodon send it on every answer: a 5xx would wait, and hold the platform, for it)
+        at = _when(retry, now) if retry else \
+            reset_time(response.headers, now) if status == 429 else None
         if status == 429 or status >= 500 or status in _RETRY_STATUS:
             raise SendError(f"{self.name} answered HTTP {status} to {method} {path}"
                             + (" (rate limited)" if status == 429 else ""), retry_at=at)
@@ -138,10 +143,13 @@ def _detail(response: httpx.Response) -> str:
 
 @dataclass(slots=True)
 class Reply:
-    """What a sender needs about one reply: the item and the text to post."""
+    """What a sender needs about one reply: the item and the text to post, and the
+    platform ids other replies were sent as (``find`` never takes one of those for this
+    one: two replies to a post may begin alike)."""
 
     item: OutboxItem
     text: str
+    taken: Collection[str] = ()
 
 
 class Sender:
@@ -202,7 +210,8 @@ class MastodonSender(Sender):
                 continue
             if str(status.get("in_reply_to_id")) == in_reply_to \
                     and str((status.get("account") or {}).get("id")) == self._me \
-                    and same_text(str(status.get("content") or ""), reply.text):
+                    and same_text(str(status.get("content") or ""), reply.text) \
+                    and self._sent(status).remote_id not in reply.taken:
                 return self._sent(status)
         return None
 
@@ -319,7 +328,9 @@ class DiscourseSender(Sender):
 
     def find(self, reply: Reply) -> Sent | None:
         topic, number = self._where(reply)
+        # only the first post and this user's: the topic's own latest 30 may all be newer
         view = self.api.call("GET", f"/t/{topic}.json", headers=self._auth(),
+                             params={"username_filters": self.username},
                              ok_missing=True) or {}
         ids = ((view.get("post_stream") or {}).get("stream") or [])[-30:]
         if not ids:
@@ -340,7 +351,8 @@ class DiscourseSender(Sender):
             if str(post.get("username", "")).lower() == self.username.lower() \
                     and answers == number and made >= since \
                     and same_text(str(post.get("raw") or post.get("cooked") or ""),
-                                  reply.text):
+                                  reply.text) \
+                    and self._sent(topic, post).remote_id not in reply.taken:
                 return self._sent(topic, post)
         return None
 

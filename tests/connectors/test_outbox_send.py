@@ -321,3 +321,157 @@ def test_a_platform_on_a_private_address_is_refused_unless_allowed(
         retry_item(seeded, _respond(seeded, fake, "mastodon"))
     with pytest.raises(LookupError, match="scrm outbox list"):
         retry_item(seeded, "mastodon:scrm-none")
+
+
+def test_a_refusal_while_looking_before_a_retry_is_by_hand_not_retried_for_ever(
+        seeded: Any, fake: FakePlatforms, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = _respond(seeded, fake, "bluesky")
+    fake.plan = ["500"]
+    _round(seeded)
+    assert _item(seeded, key).state == FAILED and _item(seeded, key).attempts == 1
+    # the app password is revoked meanwhile: the look-up before the retry is refused
+    monkeypatch.setenv("SCRM_BLUESKY_APP_PASSWORD", "revoked-password")
+    get_settings.cache_clear()
+    time.sleep(0.1)
+    assert _round(seeded)["by_hand"] == 1
+    item = _item(seeded, key)
+    assert item.state == BY_HAND and "refused the credentials" in (item.error or "")
+    assert "revoked-password" not in (item.error or "")
+    assert _round(seeded)["tried"] == 0 and fake.posted() == 0
+    # set right again, a retry looks first, then sends it once
+    monkeypatch.setenv("SCRM_BLUESKY_APP_PASSWORD", BLUESKY_PASSWORD)
+    get_settings.cache_clear()
+    retry_item(seeded, key)
+    assert _round(seeded)["sent"] == 1 and fake.posted() == 1
+
+
+def test_a_5xx_with_rate_limit_headers_is_retried_after_the_backoff(
+        seeded: Any, fake: FakePlatforms) -> None:
+    first = _respond(seeded, fake, "bluesky")
+    second = _respond(seeded, fake, "bluesky", "And a second answer.")
+    # a server error: the window's reset (an hour away, hardly used) is no time to wait
+    fake.plan = ["500reset:3600"]
+    _round(seeded)
+    item, other = _item(seeded, first), _item(seeded, second)
+    assert item.state == FAILED and "HTTP 500" in (item.error or "")
+    assert item.next_try is not None and item.updated_at is not None
+    assert item.next_try - item.updated_at <= timedelta(seconds=0.05)  # the backoff cap
+    assert other.state == SENT  # the platform was not held back
+    time.sleep(0.1)
+    assert _round(seeded)["sent"] == 1 and fake.posted() == 2
+
+
+def test_an_erasure_during_a_round_is_not_undone_by_it(
+        seeded: Any, fake: FakePlatforms) -> None:
+    from api.jobs import erase
+
+    others = _respond(seeded, fake, "bluesky")  # someone else's, sent first
+    anas = _respond(seeded, fake, "mastodon", "Ana, your parcel 12345 ships today.")
+    assert _item(seeded, anas).target_author == f"mastodon:ana@{fake.host}"
+    erased: list[Any] = []
+
+    def meanwhile(message: str) -> None:  # forgetCustomer, on the API's store thread
+        if message.startswith(others) and not erased:
+            erased.append(erase(seeded, "c1"))
+
+    run_outbox(seeded, get_settings(), report=meanwhile)
+    assert erased and erased[0].counts["replies_unsent"] == 1
+    item = _item(seeded, anas)
+    assert item.state == ERASED and fake.statuses == []
+    assert item.target_author == ""  # whom it answered stays forgotten
+
+
+def test_an_erasure_while_looking_before_a_retry_is_never_sent(
+        seeded: Any, fake: FakePlatforms) -> None:
+    from api.jobs import erase
+
+    key = _respond(seeded, fake, "mastodon", "Ana, your parcel 12345 ships today.")
+    fake.plan = ["500"]
+    _round(seeded)
+    assert _item(seeded, key).state == FAILED
+    other = seeded.sibling()  # forgetCustomer runs on another thread, its own handle
+    erased: list[Any] = []
+
+    def meanwhile(method: str, path: str) -> None:
+        if method == "GET" and path.endswith("/context") and not erased:
+            erased.append(erase(other, "c1"))
+
+    fake.on_request = meanwhile
+    time.sleep(0.1)
+    try:
+        _round(seeded)
+    finally:
+        fake.on_request = None
+        other.close()
+    assert erased and erased[0].counts["replies_unsent"] == 1
+    item = _item(seeded, key)
+    assert fake.statuses == [] and fake.writes == 1
+    assert item.state == ERASED and item.target_author == ""
+
+
+def test_an_erasure_while_a_reply_is_sent_keeps_whom_it_answered_forgotten(
+        seeded: Any, fake: FakePlatforms) -> None:
+    from api.jobs import erase
+
+    key = _respond(seeded, fake, "mastodon", "Ana, your parcel 12345 ships today.")
+    other = seeded.sibling()
+    erased: list[Any] = []
+
+    def meanwhile(method: str, path: str) -> None:
+        if method == "POST" and not erased:
+            erased.append(erase(other, "c1"))
+
+    fake.on_request = meanwhile
+    try:
+        _round(seeded)
+    finally:
+        fake.on_request = None
+        other.close()
+    assert erased
+    item = _item(seeded, key)
+    assert item.state == SENT and fake.posted() == 1  # it did reach the platform
+    assert item.target_author == ""
+
+
+def test_a_discourse_reply_is_found_after_a_busy_topic_moved_on(
+        seeded: Any, fake: FakePlatforms) -> None:
+    key = _respond(seeded, fake, "discourse")
+    fake.plan = ["late:3"]  # created, answered too late
+    assert _round(seeded)["failed"] == 1 and len(fake.discourse_posts) == 1
+    for n in range(40):  # the topic goes on before the retry
+        fake.discourse_posts.append({
+            "id": 2000 + n, "topic_id": 42, "post_number": 100 + n, "username": f"u{n}",
+            "created_at": datetime.now(UTC).isoformat(), "cooked": "<p>me too</p>",
+            "raw": "me too", "reply_to_post_number": None})
+    time.sleep(0.1)
+    assert _round(seeded)["sent"] == 1
+    assert _item(seeded, key).remote_id == f"{fake.host}/t/42/5"  # the first try's post
+    assert fake.writes == 1  # found, not posted again
+    assert sum(p["username"] == "brand" for p in fake.discourse_posts) == 1
+
+
+@pytest.mark.parametrize("platform", ["mastodon", "discourse"])
+def test_a_reply_in_another_script_is_found_not_posted_twice(
+        seeded: Any, fake: FakePlatforms, platform: str) -> None:
+    key = _respond(seeded, fake, platform, "Извините, замена уже в пути.")
+    fake.plan = ["late:3"]  # created, answered too late
+    assert _round(seeded)["failed"] == 1 and fake.posted() == 1
+    time.sleep(0.1)
+    assert _round(seeded)["sent"] == 1 and _item(seeded, key).state == SENT
+    # found by its words, not posted again (Mastodon's Idempotency-Key lasts an hour only)
+    assert fake.writes == 1 and fake.posted() == 1
+
+
+@pytest.mark.parametrize("platform", ["mastodon", "discourse"])
+def test_an_earlier_reply_starting_alike_is_not_taken_for_a_retried_one(
+        seeded: Any, fake: FakePlatforms, platform: str) -> None:
+    opening = "Hi Ana, thank you for reaching out, we are sorry to hear that."
+    first = _respond(seeded, fake, platform, f"{opening} Your parcel ships today.")
+    assert _round(seeded)["sent"] == 1
+    second = _respond(seeded, fake, platform, f"{opening} Your refund is on its way.")
+    fake.plan = ["500"]
+    assert _round(seeded)["failed"] == 1
+    time.sleep(0.1)
+    assert _round(seeded)["sent"] == 1
+    assert fake.posted() == 2  # the second reply did reach the platform
+    assert _item(seeded, second).remote_id != _item(seeded, first).remote_id

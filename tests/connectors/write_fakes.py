@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,7 +43,11 @@ class FakePlatforms:
 
     ``plan`` is a list of behaviours taken one per write request (``POST`` of a status,
     a record or a post), then ``ok``: ``500``, ``429:<seconds>`` (with ``Retry-After``),
-    ``late:<seconds>`` (create, then answer after that long), ``401``.
+    ``late:<seconds>`` (create, then answer after that long), ``401``, ``500reset:<seconds>``
+    (a 500 carrying the rate-limit headers of a window, far from exhausted, that resets
+    that long from now: Bluesky's PDS and Mastodon send them on every answer).
+    ``on_request`` is called with the method and path of each request before it is
+    answered (a test does what another writer would do meanwhile).
     """
 
     port: int = 0
@@ -55,6 +59,7 @@ class FakePlatforms:
     seen_headers: list[dict[str, str]] = field(default_factory=list)
     idempotency: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    on_request: Callable[[str, str], None] | None = None
 
     @property
     def url(self) -> str:
@@ -107,6 +112,11 @@ class _Handler(BaseHTTPRequestHandler):
                        {"Retry-After": behaviour.split(":", 1)[1]})
         elif behaviour == "401":
             self._send(401, {"error": "The access token is invalid"})
+        elif behaviour.startswith("500reset:"):
+            reset = int(time.time() + float(behaviour.split(":", 1)[1]))
+            self._send(500, {"error": "InternalServerError"},
+                       {"ratelimit-limit": "5000", "ratelimit-remaining": "4999",
+                        "ratelimit-reset": str(reset), "ratelimit-policy": "5000;w=3600"})
         else:
             return False
         return True
@@ -119,6 +129,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         self.fake.seen_headers.append(dict(self.headers))
         url = urlsplit(self.path)
+        if self.fake.on_request is not None:
+            self.fake.on_request("GET", url.path)
         query = parse_qs(url.query)
         path = url.path
         if path == "/api/v1/accounts/verify_credentials":
@@ -152,6 +164,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif path.startswith("/t/") and path.endswith(".json"):
             topic = int(path.split("/")[2].removesuffix(".json"))
             mine = [p for p in self.fake.discourse_posts if p["topic_id"] == topic]
+            if "username_filters" in query:  # the first post and theirs (TopicView)
+                users = {u.lower() for u in query["username_filters"]}
+                mine = [p for p in mine if str(p["username"]).lower() in users]
             self._send(200, {"id": topic, "post_stream": {
                 "posts": mine[:20], "stream": [900, *(p["id"] for p in mine)]}})
         else:
@@ -161,6 +176,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.fake.seen_headers.append(dict(self.headers))
         path = urlsplit(self.path).path
         body = self._body()
+        if self.fake.on_request is not None:
+            self.fake.on_request("POST", path)
         if path == "/xrpc/com.atproto.server.createSession":
             if body.get("password") != BLUESKY_PASSWORD:
                 self._send(401, {"error": "AuthenticationRequired",
