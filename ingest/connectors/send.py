@@ -6,8 +6,10 @@ it before any retry, and for a try cut short, so a reply is never posted twice):
 
 - **Mastodon**: ``POST /api/v1/statuses`` with ``in_reply_to_id`` and an
   ``Idempotency-Key`` header (the server answers a repeat of the key with the status it
-  created, for an hour); ``find`` reads ``GET /api/v1/statuses/:id/context`` for a
-  reply by the token's account (``verify_credentials``) with the same text.
+  created, for an hour); the status begins with the customer's ``@user@host`` unless the
+  reply names them (Mastodon notifies mentioned accounts only); ``find`` reads
+  ``GET /api/v1/statuses/:id/context`` for a reply by the token's account
+  (``verify_credentials``) with the same text after its leading mentions.
 - **Bluesky**: ``com.atproto.server.createSession`` (identifier + app password) on the
   account's PDS, the parent's ``cid`` and thread root from ``app.bsky.feed.getPosts``,
   then ``com.atproto.repo.createRecord`` of an ``app.bsky.feed.post`` under a record key
@@ -73,6 +75,15 @@ def _words(text: str) -> str:
     """Text reduced to its lower-case letters and digits, in any script (markup,
     punctuation and spacing differ between what was sent and what a platform shows)."""
     return _WORDS.sub("", html.unescape(_TAGS.sub(" ", text)).lower())
+
+
+_LEADING_MENTIONS = re.compile(r"^\s*(?:@[\w.-]+(?:@[\w.-]+(?::\d+)?)?[\s,:]*)+")
+
+
+def unmentioned(text: str) -> str:
+    """A post's text (markup removed) without the @mentions it begins with: Mastodon
+    shows ``@user`` for the ``@user@host`` that was sent."""
+    return _LEADING_MENTIONS.sub("", html.unescape(_TAGS.sub(" ", text)))
 
 
 def same_text(shown: str, sent: str) -> bool:
@@ -187,12 +198,25 @@ class MastodonSender(Sender):
     def _sent(self, status: dict[str, Any]) -> Sent:
         return Sent(f"{self.host}/{status['id']}", status.get("url") or status.get("uri"))
 
+    @staticmethod
+    def status_text(reply: Reply) -> str:
+        """The status: the reply with its person's ``@user@host`` in front, unless it
+        names them already. Mastodon notifies the accounts a status mentions, not the
+        author of the status it answers: without it the customer was never told."""
+        author = reply.item.target_author or ""
+        handle = author.partition(":")[2] if author.startswith("mastodon:") else ""
+        user = handle.split("@", 1)[0]
+        if not user or re.search(rf"(?<![\w@])@{re.escape(user)}(?![\w-])", reply.text,
+                                 re.IGNORECASE):
+            return reply.text
+        return f"@{handle} {reply.text}"
+
     def send(self, reply: Reply) -> Sent:
         in_reply_to = reply.item.target_id.split("/", 1)[1]
         status = self.api.call(
             "POST", "/api/v1/statuses",
             headers={**self._auth(), "Idempotency-Key": reply.item.idempotency_key},
-            json={"status": reply.text, "in_reply_to_id": in_reply_to})
+            json={"status": self.status_text(reply), "in_reply_to_id": in_reply_to})
         if not isinstance(status, dict) or not status.get("id"):
             raise SendError("Mastodon answered the post without a status id")
         return self._sent(status)
@@ -210,7 +234,8 @@ class MastodonSender(Sender):
                 continue
             if str(status.get("in_reply_to_id")) == in_reply_to \
                     and str((status.get("account") or {}).get("id")) == self._me \
-                    and same_text(str(status.get("content") or ""), reply.text) \
+                    and same_text(unmentioned(str(status.get("content") or "")),
+                                  unmentioned(reply.text)) \
                     and self._sent(status).remote_id not in reply.taken:
                 return self._sent(status)
         return None

@@ -140,6 +140,10 @@ def test_a_reply_is_sent_once_and_its_platform_id_recorded(
     assert _round(seeded)["tried"] == 0 and fake.posted() == 1  # nothing left to do
     if platform == "mastodon":
         assert fake.statuses[0]["in_reply_to_id"] == "100"
+        # the customer is mentioned: Mastodon notifies mentioned accounts, not the author
+        # of the status a reply answers
+        assert fake.statuses[0]["content"] == \
+            f"<p>@ana@{fake.host} Sorry about that, a replacement is on its way.</p>"
     if platform == "bluesky":
         record = next(iter(fake.records.values()))["value"]
         assert record["reply"]["parent"] == {"uri": PARENT_URI, "cid": "bafyparent"}
@@ -475,3 +479,25 @@ def test_an_earlier_reply_starting_alike_is_not_taken_for_a_retried_one(
     assert _round(seeded)["sent"] == 1
     assert fake.posted() == 2  # the second reply did reach the platform
     assert _item(seeded, second).remote_id != _item(seeded, first).remote_id
+
+
+def test_a_mastodon_reply_that_names_its_person_is_sent_as_written(
+        seeded: Any, fake: FakePlatforms) -> None:
+    """Not mentioned twice; and a retry after a timeout finds the status as Mastodon
+    shows it (``@ana``, a link, for the ``@ana@host`` sent), so it is not posted again."""
+    key = _respond(seeded, fake, "mastodon", "@Ana sorry about that, it is on its way.")
+    assert _round(seeded)["sent"] == 1
+    assert fake.statuses[0]["content"] == "<p>@Ana sorry about that, it is on its way.</p>"
+    key = _respond(seeded, fake, "mastodon", "We are sorry: a replacement is on its way "
+                   "to you today, tracked.")
+    fake.plan = ["late:3"]  # created at once, answered after the timeout
+    assert _round(seeded)["failed"] == 1
+    status = fake.statuses[-1]
+    assert status["content"].startswith(f"<p>@ana@{fake.host} We are sorry")
+    # as a real instance renders the mention
+    status["content"] = (f'<p><span class="h-card"><a href="{fake.url}/@ana" '
+                         'class="u-url mention">@<span>ana</span></a></span> We are sorry: '
+                         "a replacement is on its way to you today, tracked.</p>")
+    time.sleep(0.1)
+    assert _round(seeded)["sent"] == 1
+    assert fake.posted() == 2 and _item(seeded, key).remote_id == f"{fake.host}/201"
