@@ -170,8 +170,8 @@ def test_empty_advocates_without_a_brand_say_how_to_name_it(tmp_path: Path) -> N
     assert "scrm brand --name" in answer["data"]["latestRun"]["stats"]["notes"][0]
 
 
-@pytest.mark.parametrize("topics", ['{"billing": 5}', "not json"])
-def test_serve_refuses_alert_topics_it_could_not_watch(tmp_path: Path, topics: str) -> None:
+@pytest.mark.slow
+def test_serve_refuses_alert_topics_it_could_not_watch(tmp_path: Path) -> None:
     """Said at start, in one line, before the database is opened: the events check would
     fail every round otherwise, and no care-item or alert event would be told."""
     import os
@@ -182,7 +182,7 @@ def test_serve_refuses_alert_topics_it_could_not_watch(tmp_path: Path, topics: s
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCRM_")}
     run = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--db", str(db),
                           "--port", "0"], capture_output=True, text=True, timeout=120,
-                         env={**env, "SCRM_ALERT_TOPICS": topics})
+                         env={**env, "SCRM_ALERT_TOPICS": '{"billing": 5}'})
     assert run.returncode == EXIT_USER, run.stderr
     assert "SCRM_ALERT_TOPICS" in run.stderr and "Traceback" not in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1, run.stderr
