@@ -69,9 +69,11 @@ def test_items_are_prepared_off_the_writer_and_written_in_batches(
     keys = [f"mastodon:{host}/{s['id']}" for s in statuses]
     follower.start()
     try:
-        assert until(lambda: len(embedded_store.post_details(keys)) == 48, 30, 0.05), \
+        # 90 s: the scoring process's first model load, on a loaded machine
+        assert until(lambda: len(embedded_store.post_details(keys)) == 48, 90, 0.05), \
             monitors.all()[0].state
-        assert until(lambda: monitors.all()[0].state.items == 48, 30, 0.05)
+        assert until(lambda: monitors.all()[0].state.items == 48, 90, 0.05), \
+            monitors.all()[0].state
     finally:
         follower.stop()
         writer.close()
