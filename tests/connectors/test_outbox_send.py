@@ -182,13 +182,20 @@ def test_a_timeout_after_the_platform_posted_does_not_post_twice(
     assert fake.writes == 1
 
 
+def _two_replies_and_a_round(store: Any, fake: FakePlatforms, platform: str, plan: str
+                             ) -> tuple[OutboxItem, OutboxItem]:
+    """Two replies on one platform, a round whose first request answers as ``plan``
+    says; the items after it."""
+    first = _respond(store, fake, platform)
+    second = _respond(store, fake, platform, "And a second answer.")
+    fake.plan = [plan]
+    _round(store)
+    return _item(store, first), _item(store, second)
+
+
 def test_a_429_waits_for_retry_after_and_holds_back_the_platform(
         seeded: Any, fake: FakePlatforms) -> None:
-    first = _respond(seeded, fake, "mastodon")
-    second = _respond(seeded, fake, "mastodon", "And a second answer.")
-    fake.plan = ["429:2"]
-    _round(seeded)
-    item, other = _item(seeded, first), _item(seeded, second)
+    item, other = _two_replies_and_a_round(seeded, fake, "mastodon", "429:2")
     assert item.state == FAILED and "rate limited" in (item.error or "")
     assert item.next_try is not None and item.updated_at is not None
     # two seconds from the answer (saved a moment after it came)
@@ -351,12 +358,8 @@ def test_a_refusal_while_looking_before_a_retry_is_by_hand_not_retried_for_ever(
 
 def test_a_5xx_with_rate_limit_headers_is_retried_after_the_backoff(
         seeded: Any, fake: FakePlatforms) -> None:
-    first = _respond(seeded, fake, "bluesky")
-    second = _respond(seeded, fake, "bluesky", "And a second answer.")
     # a server error: the window's reset (an hour away, hardly used) is no time to wait
-    fake.plan = ["500reset:3600"]
-    _round(seeded)
-    item, other = _item(seeded, first), _item(seeded, second)
+    item, other = _two_replies_and_a_round(seeded, fake, "bluesky", "500reset:3600")
     assert item.state == FAILED and "HTTP 500" in (item.error or "")
     assert item.next_try is not None and item.updated_at is not None
     assert item.next_try - item.updated_at <= timedelta(seconds=0.05)  # the backoff cap
