@@ -94,7 +94,8 @@ try {
   result.steps.cli_code = cli.code;
   result.steps.live_ms = Date.now() - started;
   result.steps.live_updates = await page.evaluate(() => Number(document.body.dataset.liveUpdates || 0));
-  result.steps.status_line = await page.$eval("#fresh", (el) => el.innerText);
+  // the status line as the redraw that brought the post wrote it (read above): by now a
+  // later write (the post understood, a monitor round) may have nudged it to "queue"
   await axe(page, "inbox");
 
   // --- the new conversation: link another account to the customer, then unlink it
