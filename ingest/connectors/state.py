@@ -61,6 +61,8 @@ class MonitorStore(Protocol):
 
     def all(self) -> list[Monitor]: ...
 
+    def get(self, monitor_id: str) -> Monitor | None: ...
+
     def add(self, kind: str, options: dict[str, str], url: str | None,
             interval: float) -> Monitor: ...
 
@@ -113,6 +115,10 @@ class MonitorFile:
 
     def all(self) -> list[Monitor]:
         return list(self._read().values())
+
+    def get(self, monitor_id: str) -> Monitor | None:
+        """One monitor as stored now (None once removed)."""
+        return self._read().get(monitor_id)
 
     def add(self, kind: str, options: dict[str, str], url: str | None,
             interval: float) -> Monitor:

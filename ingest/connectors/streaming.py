@@ -200,8 +200,7 @@ class _Stream:
         with self.follower.cv:
             since = self.newest_read
         if since is None:  # a (re)started server: from the committed cursor
-            stored = next((m for m in self.follower.states.all() if m.id == self.monitor.id),
-                          None)
+            stored = self.follower.states.get(self.monitor.id)
             since = int(stored.state.cursor) if stored and stored.state.cursor else None
         query = {"wantedCollections": "app.bsky.feed.post"}
         if since is not None:
@@ -549,8 +548,7 @@ class StreamFollower:
         stream = self.streams.get(monitor.id)
         put_off = stream is not None and stream.rest_after is not None \
             and stream.rest_after > datetime.now(UTC)
-        latest = next((m for m in self.states.all() if m.id == monitor.id), None) \
-            if buffer.catch_up and not put_off else None
+        latest = self.states.get(monitor.id) if buffer.catch_up and not put_off else None
         polled = None
         if latest is not None:
             rest = replace(latest, options={k: v for k, v in latest.options.items()
@@ -568,7 +566,7 @@ class StreamFollower:
         out = {"monitor": monitor.id, "read": read, "loaded": loaded, "rejected": rejected,
                "error": error}
         # committed: only now may the state (and Jetstream's cursor) move
-        current = next((m for m in self.states.all() if m.id == monitor.id), None)
+        current = self.states.get(monitor.id)
         if current is None:
             return out  # removed meanwhile
         state = current.state

@@ -34,7 +34,9 @@ class Poller:
         return self.states.add(kind, options, url, 60.0)
 
     def get(self, monitor_id: str) -> Monitor:
-        return next(m for m in self.states.all() if m.id == monitor_id)
+        found = self.states.get(monitor_id)
+        assert found is not None, monitor_id
+        return found
 
     def poll(self, monitor: Monitor | str, settings: dict[str, Any] | None = None,
              max_pages: int = 5) -> PollOutcome:
