@@ -171,10 +171,12 @@ def _query_writes_cached(query: str) -> frozenset[str]:
     return frozenset({CARE}) if fields and fields <= CARE_ONLY_MUTATIONS else EVERYTHING
 
 
-def same_secret(expected: str, given: str) -> bool:
-    """``hmac.compare_digest`` of two texts, as UTF-8 bytes: on ``str`` it raises for a
-    non-ASCII character, which a form or header may carry (a 500 instead of a refusal)."""
-    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))
+def same_secret(expected: str, given: str, *, given_as: str = "utf-8") -> bool:
+    """``hmac.compare_digest`` of two texts, as bytes: on ``str`` it raises for a
+    non-ASCII character, which a form or header may carry (a 500 instead of a refusal).
+    ``expected`` is UTF-8; ``given`` is encoded as it was decoded (``latin-1``: a header's
+    own bytes)."""
+    return hmac.compare_digest(expected.encode(), given.encode(given_as, "surrogatepass"))
 
 
 class ApiKeyMiddleware:
@@ -234,11 +236,9 @@ class ApiKeyMiddleware:
         path = scope["path"]
         method = scope.get("method", "GET")
         given = self._key(headers)
-        # as bytes (the header's own, decoded latin-1 above): compare_digest raises on a
-        # str with non-ASCII characters, which a client may send
+        # the header's own bytes (decoded latin-1 above), which may be any
         found = next((k for key, k in self.keys.items()
-                      if given and hmac.compare_digest(key.encode(), given.encode("latin-1"))),
-                     None)
+                      if given and same_secret(key, given, given_as="latin-1")), None)
         role = found.role if found else None
         if kind == "http" and self._public(path, method, headers, scope):
             if role is not None:
