@@ -107,23 +107,17 @@ def private_address(url: str, *, resolve: bool = True) -> str | None:
     host = urlsplit(url).hostname
     if not host:
         return "no host"
-    if not resolve:
-        if host.lower().rstrip(".") == "localhost":
-            return "localhost"
-        try:
-            literal = ipaddress.ip_address(host)
-        except ValueError:
-            return None
-        return None if literal.is_global else str(literal)
+    if not resolve and host.lower().rstrip(".") == "localhost":
+        return "localhost"
     try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        addresses = [info[4][0] for info in socket.getaddrinfo(
+            host, None, proto=socket.IPPROTO_TCP)] if resolve else [host]
+        found = [ipaddress.ip_address(a) for a in addresses]
     except OSError:
         return None  # unresolvable: the request itself will fail and say so
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            return str(address)
-    return None
+    except ValueError:
+        return None  # a name, not looked up
+    return next((str(a) for a in found if not a.is_global), None)
 
 
 def source_url_refusal(url: str, *, allow_private: bool,
