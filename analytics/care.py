@@ -45,7 +45,7 @@ from graph.erasure import ANONYMOUS_PREFIX
 
 __all__ = ["DEFAULT_RULES", "ENTRY_COLUMNS", "INTENT_NEED", "AuthorWeights", "CareItem",
            "RoutingRule", "RoutingRules", "care_entries", "care_item", "care_queue",
-           "entry_times", "rank", "urgency", "waiting_hours"]
+           "entry_times", "needs_answer_on_arrival", "rank", "urgency", "waiting_hours"]
 
 
 # How much a flagged intent asks for a response, in [0, 1]; intents not named here
@@ -332,6 +332,13 @@ def entry_times(entries: pd.DataFrame) -> np.ndarray:
     times: np.ndarray = pd.to_datetime(entries["created_at"], utc=True).to_numpy(
         dtype="datetime64[ns]").astype("int64")
     return times
+
+
+def needs_answer_on_arrival(sentiment: float | None, threshold: float = -0.05) -> bool:
+    """Whether a post may wait for an answer as soon as it is written: what the queue
+    weighs it by then is its sentiment on arrival alone (intents and labels come with
+    understanding, later), and it waits when that is negative (:func:`care_entries`)."""
+    return sentiment is not None and sentiment <= threshold
 
 
 def care_item(row: dict[str, object], now: datetime, threshold: float = -0.05) -> CareItem:

@@ -60,9 +60,11 @@ from analytics.care import (
     care_entries,
     care_item,
     entry_times,
+    needs_answer_on_arrival,
     waiting_hours,
 )
 from api.carequeue_read import _SIDES_LOCK, QueueRow, QueueView, _ReadSide, effective_status
+from graph.model import Post
 from graph.store import GraphStore
 from graph.views import POST_DETAIL_COLUMNS
 
@@ -271,6 +273,14 @@ class CareQueueIndex:
         finally:
             with self._told_lock:
                 self._writing -= 1
+
+    def waits_on_arrival(self) -> Callable[[Post], bool]:
+        """Which posts just arrived this queue shows (or changes for) as soon as they are
+        written: the negative ones (:func:`analytics.care.needs_answer_on_arrival`), and
+        the brand's own, whose answer takes a conversation out of it. A stream writes
+        them before the rest of their batch (``ingest.connectors.streaming.care_first``)."""
+        brand = frozenset(self._state[1]) if self._state is not None else frozenset()
+        return lambda post: post.author_key in brand or needs_answer_on_arrival(post.sentiment)
 
     def refresh(self, store: GraphStore) -> None:
         """Bring the queue up to date with what ``store`` holds now: built afresh when

@@ -420,6 +420,18 @@ class JobRunner:
             pass
         return job
 
+    def committed(self, *, background: bool = True) -> None:
+        """Tell what a finished job's change tells (the read cache, read processes) of a
+        write a job committed before it ends: a stream job's first part, the posts the
+        care queue waits for, is shown before the rest of its batch is written."""
+        publish = (self._on_background_change if background
+                   and self._on_background_change is not None else self._on_change)
+        if publish is not None:
+            try:
+                publish()
+            except OSError as exc:  # e.g. a full disk: the job goes on
+                print(f"could not publish a change: {exc}", file=sys.stderr, flush=True)
+
     def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
 

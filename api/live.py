@@ -38,6 +38,7 @@ import logging
 import threading
 import time
 from collections.abc import Collection
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -142,12 +143,10 @@ class LiveWork:
         self.bus = EventBus(EventLog.beside(settings.db), dispatcher)
         app.state.events = self.bus
         self.jobs = app.state.jobs
-        self._watcher = watcher = EventWatcher(_care_queue, _alerts, fill=_QueuedItem.fill)
+        self._watcher = EventWatcher(_care_queue, _alerts, fill=_QueuedItem.fill)
         # the events check reads here, beside the job thread (see _loop)
         self._reads = store.sibling()
-        self.jobs.handlers["events"] = lambda s, payload, report: watch_events(
-            s, self.bus, watcher, payload.get("parts") or CHECK_PARTS,
-            payload.pop("observed", None))  # not kept with the finished job
+        self.jobs.handlers["events"] = self._events_job
         self._loaded = False  # a round loaded posts since the last analysis
         # every write (a mutation, a job that changed something) clears the read cache and
         # moves its version, and a write of content its content version: the events
@@ -159,6 +158,17 @@ class LiveWork:
         from api.streams import ServeStreams  # streams kept open, written as jobs
 
         self.streams = ServeStreams(self.jobs, settings)
+
+    def _events_job(self, store: GraphStore, payload: dict[str, Any], report: Any
+                    ) -> dict[str, Any]:
+        """The ``events`` job: what the check found, kept. While streams are followed its
+        commit leaves the checkpoint to the next stream batch's: a checkpoint here (up
+        to a second at 100,000 posts) held the stream's next batch up, and its posts
+        missed the care queue's two seconds (BENCHMARKS.md)."""
+        with store.deferring_checkpoint() if self.streams.flowing() else nullcontext():
+            return watch_events(store, self.bus, self._watcher,
+                                payload.get("parts") or CHECK_PARTS,
+                                payload.pop("observed", None))  # not kept with the job
 
     def start(self) -> LiveWork:
         self._thread.start()

@@ -34,7 +34,8 @@ class ServeStreams:
             MonitorFile.beside(settings.db), self._submit,
             settings=lambda: get_settings().model_dump(),
             rejects_dir=lambda: get_settings().resolved_rejects_dir(),
-            prepare=self._prepare, writing=self._writing)
+            prepare=self._prepare, writing=self._writing, first=self._first,
+            committed=jobs.committed)
         self._db = str(settings.db)
         self._scorer: Any = None
         self._scorer_lock = threading.Lock()
@@ -79,6 +80,14 @@ class ServeStreams:
 
         return care_index(store).writing()
 
+    @staticmethod
+    def _first(store: Any) -> Any:
+        """The posts the server's kept care queue waits for, which each stream batch
+        writes first (``CareQueueIndex.waits_on_arrival``)."""
+        from api.carequeue import care_index
+
+        return care_index(store).waits_on_arrival()
+
     def _monitor_round(self, store: Any, payload: dict[str, Any], report: Any
                        ) -> dict[str, Any]:
         from api.jobs import run_monitor_round
@@ -90,6 +99,11 @@ class ServeStreams:
     def _submit(self, payload: dict[str, Any]) -> Any:
         """Run a job on the writer's job thread and wait for it (one at a time)."""
         return self.jobs.run(payload, self._stopping)
+
+    def flowing(self) -> bool:
+        """Whether streams are followed here: their batches, every second or so, will
+        checkpoint what other jobs' commits leave (``GraphStore.deferring_checkpoint``)."""
+        return self.enabled and bool(self.follower.streams)
 
     def start(self) -> ServeStreams:
         if self.enabled:

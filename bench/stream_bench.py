@@ -229,6 +229,16 @@ def run(posts: int, rate: float, workdir: Path, timeline: Path | None = None
     store, app, jobs, live = _server(db, url)
     spans: list[tuple[str, float, float, int]] = []
     _timed_jobs(jobs, spans)
+    firsts: list[float] = []  # when each batch's first part (care first) was committed
+    follower = live.streams.follower
+    told = follower.committed
+
+    def noted() -> None:
+        firsts.append(time.time())
+        if told is not None:
+            told()
+
+    follower.committed = noted
     cache = app.state.read_cache
     seen: dict[str, float] = {}  # each negative post's key: arrival to first sighting
     arrived: dict[str, float] = {}  # its created_at (wall clock)
@@ -298,7 +308,7 @@ def run(posts: int, rate: float, workdir: Path, timeline: Path | None = None
     seconds = stream[-1][1] - min(arrived.values())
     if timeline is not None:  # for looking at what held the slowest posts up
         timeline.write_text(json.dumps({
-            "commits": [[a, b, n] for a, b, n in stream],
+            "commits": [[a, b, n] for a, b, n in stream], "first_parts": firsts,
             "jobs": [[kind, a, b] for kind, a, b, _ in spans if kind != "stream"],
             "updates": update_spans,
             "posts": [[arrived[k], arrived[k] + v] for k, v in seen.items()]}))
@@ -349,9 +359,10 @@ def main() -> None:
     ap.add_argument("--rate", type=float, action="append",
                     help="posts/s offered (repeatable; 0 = as fast as possible) [2000]")
     ap.add_argument("--timeline", type=Path,
-                    help="write each stream job's and queue update's start and end, the "
-                         "other jobs', and each negative post's arrival and first sighting "
-                         "(wall clock) to this JSON file")
+                    help="write each stream job's and queue update's start and end, when "
+                         "each job's first part was committed, the other jobs', and each "
+                         "negative post's arrival and first sighting (wall clock) to this "
+                         "JSON file")
     ap.add_argument("--out", type=Path, default=Path("bench/out"))
     ap.add_argument("--fake-source", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--write", action="store_true", help="append the results to BENCHMARKS.md")

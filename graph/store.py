@@ -9,6 +9,7 @@ from the settings.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, runtime_checkable
@@ -259,6 +260,14 @@ class GraphStore(Protocol):
         ...
 
     # --- writes -----------------------------------------------------------
+    def deferring_checkpoint(self) -> AbstractContextManager[None]:
+        """Around writes whose commits must return as soon as they are durable: the
+        database's checkpoint (the embedded store's pause of every write, up to a second
+        at 100,000 posts) is left to the first commit after it. A stream writes the posts
+        its care queue waits for this way, then the rest of the batch. Neo4j has no such
+        pause: nothing to defer."""
+        ...
+
     def write_batch(self, batch: GraphBatch) -> WriteResult:
         """Upsert a batch atomically: nodes, edges, pending edges resolved.
 

@@ -80,6 +80,16 @@ def _forget_scans(conn: Any) -> None:
             del cache[key]
 
 
+#: a log size no commit reaches: the threshold within :meth:`EmbeddedBase.deferring_checkpoint`
+_NO_CHECKPOINT = 1 << 62
+
+
+def _checkpoint_bytes() -> int:
+    from graph.config import get_settings
+
+    return int(get_settings().checkpoint_mb) << 20
+
+
 def _set_checkpoint_threshold(db: Any) -> None:
     """How much log the engine lets a writer's commits add before one of them
     checkpoints (``SCRM_CHECKPOINT_MB``; a database-wide setting, not kept in the file).
@@ -93,11 +103,9 @@ def _set_checkpoint_threshold(db: Any) -> None:
     checkpoints")."""
     import ladybug
 
-    from graph.config import get_settings
-
     conn = ladybug.Connection(db)
     try:
-        conn.execute(f"CALL checkpoint_threshold={int(get_settings().checkpoint_mb) << 20}")
+        conn.execute(q.CHECKPOINT_THRESHOLD.format(bytes=_checkpoint_bytes()))
     finally:
         conn.close()
 
@@ -376,6 +384,23 @@ class EmbeddedBase:
         handles (taken before the gate; reentrant). Writers say so; reads never wait
         for it."""
         return self._family.write_lock
+
+    @contextmanager
+    def deferring_checkpoint(self) -> Iterator[None]:
+        """Within it, no commit checkpoints (see :meth:`GraphStore.deferring_checkpoint`):
+        the engine's threshold is set past any log, then back to ``SCRM_CHECKPOINT_MB``,
+        so the first commit after it checkpoints if the log has passed that. The write
+        lock is held throughout: another handle's commit meanwhile is not left its
+        checkpoint either."""
+        if self.read_only:
+            yield
+            return
+        with self._writing():
+            self._exec(q.CHECKPOINT_THRESHOLD.format(bytes=_NO_CHECKPOINT))
+            try:
+                yield
+            finally:
+                self._exec(q.CHECKPOINT_THRESHOLD.format(bytes=_checkpoint_bytes()))
 
     def _write(self, query: str, params: dict[str, Any] | None = None) -> Any:
         """Run a statement that writes (in its own transaction unless one is open)."""

@@ -11,6 +11,10 @@ from __future__ import annotations
 from graph import schema
 
 # ------------------------------------------------------------------ base
+# how much log the engine lets commits add before one checkpoints (a database-wide
+# setting; the engine takes no parameter here: an int is formatted in)
+CHECKPOINT_THRESHOLD = "CALL checkpoint_threshold={bytes:d}"
+
 PROJECTION_GENERATION = (
     "MATCH (s:Setting {key: 'projection.generation'}) "
     "RETURN s.value AS v"

@@ -16,6 +16,7 @@ the transaction reads, exactly as the embedded adapter does, so both report the 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any, Self
 
 from neo4j import RoutingControl
@@ -111,6 +112,10 @@ class Neo4jBase:
         """Another handle on the same driver (drivers are thread-safe)."""
         return type(self)(self._driver, self.database, self.batch_size,
                           location=self.location, apply_schema=False)
+
+    def deferring_checkpoint(self) -> AbstractContextManager[None]:
+        """Nothing to defer: a Neo4j server checkpoints beside its writes."""
+        return nullcontext()
 
     def close(self) -> None:
         if self._driver is not None and self._owns_driver:

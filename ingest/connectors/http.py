@@ -89,6 +89,18 @@ def reset_time(headers: httpx.Headers, now: datetime) -> datetime | None:
     return None
 
 
+def rate_limited(status: int, headers: Any, now: datetime, source: str
+                 ) -> SourceUnavailable | None:
+    """The error for an answer that says the rate limit is spent (429, or 403 with none
+    left), with when to try again (``Retry-After``, else the window's reset); None for
+    any other answer. ``headers``: any case-insensitive mapping (httpx's, websockets')."""
+    if status == 429 or (status == 403 and _exhausted(headers)):
+        retry = headers.get("retry-after")
+        at = _when(retry, now) if retry else reset_time(headers, now)
+        return SourceUnavailable(f"rate limited by {source} (HTTP {status})", at)
+    return None
+
+
 def _exhausted(headers: httpx.Headers) -> bool:
     for name in _REMAINING:
         if name in headers:
@@ -174,6 +186,10 @@ class Http:
         try:
             with self.client.stream("GET", url, params=clean or None, headers=self._headers,
                                     timeout=timeout) as response:
+                limited = rate_limited(response.status_code, response.headers,
+                                       datetime.now(UTC), self.base_url)
+                if limited is not None:
+                    raise limited
                 if response.status_code >= 400:
                     raise SourceUnavailable(f"{url} answered HTTP {response.status_code}")
                 # split on line ends only: iter_lines() also splits at U+2028, which
@@ -205,10 +221,9 @@ class Http:
         except httpx.HTTPError as exc:
             raise SourceUnavailable(f"could not reach {url}: {type(exc).__name__}") from None
         status = response.status_code
-        if status == 429 or (status == 403 and _exhausted(response.headers)):
-            retry = response.headers.get("retry-after")
-            at = _when(retry, now) if retry else reset_time(response.headers, now)
-            raise SourceUnavailable(f"rate limited by {self.base_url} (HTTP {status})", at)
+        limited = rate_limited(status, response.headers, now, self.base_url)
+        if limited is not None:
+            raise limited
         if status in (401, 403):
             raise SourceUnavailable(f"{self.base_url} refused the credentials (HTTP {status}); "
                                     "check the token in the environment")

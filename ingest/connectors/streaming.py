@@ -37,19 +37,25 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 import orjson
 
-from graph.model import Post
+from graph.model import Post, post_key
 from graph.store import GraphStore
 from ingest.connectors import get_connector
 from ingest.connectors.base import PollContext, item_unit
 from ingest.connectors.bluesky import jetstream_records
-from ingest.connectors.http import Http, SourceUnavailable, backoff_seconds, source_url_refusal
+from ingest.connectors.http import (
+    Http,
+    SourceUnavailable,
+    backoff_seconds,
+    rate_limited,
+    source_url_refusal,
+)
 from ingest.connectors.jetstream import _GAP_US, concerns
 from ingest.connectors.mastodon import status_records, stream_statuses
 from ingest.connectors.runner import credentials_for, poll_monitor
 from ingest.connectors.state import Monitor, MonitorStore
 from ingest.loader import FileReport, RejectsWriter, Unit, load_units, now_stamp
 
-__all__ = ["StreamFollower", "Writing", "is_streaming", "written"]
+__all__ = ["StreamFollower", "Writing", "care_first", "is_streaming", "written"]
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +69,13 @@ MAX_PENDING = 50_000
 #: posts), a shorter one less latency; at 2,000 posts/s, 0.12 s gave p99 1.80-2.42 s
 #: against 0.25 s's 1.86-3.20 s in four alternating pairs (BENCHMARKS.md)
 FLUSH_SECONDS = 0.12
+#: a stream that ends sooner than this after it opened, having brought nothing, failed:
+#: the next connection waits as after an error (with backoff), not a moment
+QUICK_DROP_SECONDS = 10.0
+#: fewest units a batch must have to be written in two parts (posts needing an answer
+#: first): a commit costs the writer ~0.1 s besides its posts, which a small batch's
+#: rest does not take to write, and the writer of a fast stream is seldom idle
+FIRST_PART_UNITS = 1_000
 
 
 #: opened around a write of posts; gives what is told the written posts' keys and how
@@ -81,6 +94,39 @@ def written(store: GraphStore, units: list[Unit], writing: Writing | None, *, so
             tell([r.key for u in units for r in u.records if isinstance(r, Post)],
                  result.created.get("posts", 0))
     return result
+
+
+def care_first(units: list[Unit], first: Callable[[Post], bool]) -> list[list[Unit]]:
+    """``units`` as the parts to write one after the other: the units holding a post
+    ``first`` picks (those the care queue waits for), with the units of the posts they
+    reply to within the batch, up to their conversation's root (a reply written before
+    its parent is filed under a provisional conversation, and moving it costs the queue
+    a whole read), then the rest. One part when either would be empty. Order within
+    each part is kept."""
+    of_post: dict[str, int] = {}
+    above: dict[str, tuple[str, ...]] = {}  # each post's parent and conversation root
+    for n, unit in enumerate(units):
+        for record in unit.records:
+            if isinstance(record, Post):
+                of_post[record.key] = n
+                above[record.key] = tuple(post_key(record.platform, i) for i in (
+                    record.parent_id, record.conversation_id) if i)
+    chosen: set[int] = set()
+    for n, unit in enumerate(units):
+        if n in chosen or not any(isinstance(r, Post) and first(r) for r in unit.records):
+            continue
+        chosen.add(n)
+        todo = [k for r in unit.records if isinstance(r, Post) for k in above[r.key]]
+        while todo:
+            key = todo.pop()
+            if key in of_post and of_post[key] not in chosen:
+                chosen.add(of_post[key])
+                todo.extend(k for r in units[of_post[key]].records
+                            if isinstance(r, Post) for k in above[r.key])
+    if not chosen or len(chosen) == len(units):
+        return [units]
+    return [[u for n, u in enumerate(units) if n in chosen],
+            [u for n, u in enumerate(units) if n not in chosen]]
 
 
 def is_streaming(monitor: Monitor) -> bool:
@@ -130,6 +176,7 @@ class _Stream:
         #: Mastodon: no REST catch-up before this (a failed one's rate-limit reset or
         #: backoff; a catch-up owed meanwhile is made at the first reconnect after it)
         self.rest_after: datetime | None = None
+        self.received = 0  # events read (of any kind), to tell a stream that brought none
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"scrm-stream-{monitor.id}",
                                        daemon=True)
@@ -141,6 +188,7 @@ class _Stream:
             while (len(self.buffer.items) >= self.follower.max_pending
                    and not self.stop.is_set()):
                 cv.wait(0.5)  # the writer is behind: slow the stream, not the memory
+            self.received += 1
             if item is not None:
                 if not self.buffer.items:
                     self.buffer.since = time.monotonic()
@@ -175,21 +223,36 @@ class _Stream:
             if refusal is not None:
                 self.stop.wait(self._failed(refusal))
                 continue
+            opened, received = time.monotonic(), self.received
             try:
                 if self.monitor.kind == "jetstream":
                     self._jetstream(base)
                 else:
                     self._mastodon(base, settings)
-                wait = self.follower.backoff_base / 5  # ended (a drop): open it again soon
+                # ended (a drop): open it again soon, unless it ended as soon as it opened
+                # with nothing (a proxy that closes it, a server turning us away): each
+                # reconnection also costs a REST catch-up, so that backs off as a failure
+                lasted = time.monotonic() - opened
+                wait = self.follower.backoff_base / 5
+                if self.received == received and lasted < QUICK_DROP_SECONDS:
+                    wait = self._failed(f"{base} closed the stream {lasted:.1f} s after it "
+                                        "opened, with nothing on it")
             except SourceUnavailable as exc:
                 wait = self._failed(exc.reason)
+                if exc.retry_at is not None:  # a rate limit's own time, if later
+                    wait = max(wait, (exc.retry_at - datetime.now(UTC)).total_seconds())
             except Exception as exc:  # noqa: BLE001 - said in the state, the reader lives on
                 wait = self._failed(f"unexpected stream from {base}: "
                                     f"{exc or type(exc).__name__}")
             self.stop.wait(wait)
 
     def _jetstream(self, base: str) -> None:
-        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+        from websockets.exceptions import (
+            ConnectionClosed,
+            InvalidHandshake,
+            InvalidStatus,
+            InvalidURI,
+        )
         from websockets.sync.client import connect
 
         options = self.monitor.options
@@ -227,6 +290,11 @@ class _Stream:
                     self.put(event if concerns(event, dids) else None, stamp)
         except ConnectionClosed:
             return  # dropped: resumed from the newest time_us read
+        except InvalidStatus as exc:  # turned away at the handshake
+            answer = exc.response
+            raise rate_limited(answer.status_code, answer.headers, datetime.now(UTC), base) \
+                or SourceUnavailable(f"could not subscribe to {base}: HTTP "
+                                     f"{answer.status_code}") from None
         except (OSError, InvalidHandshake, InvalidURI) as exc:
             raise SourceUnavailable(f"could not subscribe to {base}: "
                                     f"{type(exc).__name__}") from None
@@ -277,6 +345,14 @@ class StreamFollower:
         writing: Opened around each stream batch's write to a store, and told what it
             wrote (``follow.Writing``; the server's care queue is then brought up to
             date from the batch).
+        first: Gives, for a store, which posts its care queue waits for: each batch
+            writes and commits those first (:func:`care_first`), leaving the
+            checkpoint to the rest (:meth:`GraphStore.deferring_checkpoint`), so that
+            a post needing an answer is not held up by the rest of its batch nor by a
+            checkpoint its own commit would start. The state moves after both. Only
+            batches of ``first_part_units`` or more are split.
+        committed: Called once the first of a batch's two parts is committed (the
+            server's readers are told then, not when the job ends).
         flush_seconds: Longest an item waits in a buffer before a ``stream`` job.
     """
 
@@ -285,6 +361,9 @@ class StreamFollower:
                  prepare: Callable[[list[Unit]], None] | None = None,
                  writing: Callable[[GraphStore], AbstractContextManager[
                      Callable[[Sequence[str], int], None]]] | None = None,
+                 first: Callable[[GraphStore], Callable[[Post], bool]] | None = None,
+                 committed: Callable[[], None] | None = None,
+                 first_part_units: int = FIRST_PART_UNITS,
                  flush_seconds: float = FLUSH_SECONDS, sync_seconds: float = 2.0,
                  backoff_base: float = 5.0, max_pending: int = MAX_PENDING,
                  mastodon_window: float = MASTODON_WINDOW_SECONDS) -> None:
@@ -294,6 +373,9 @@ class StreamFollower:
         self.rejects_dir = rejects_dir
         self.prepare = prepare
         self.writing = writing
+        self.first = first
+        self.committed = committed
+        self.first_part_units = first_part_units
         self.flush_seconds = flush_seconds
         self.sync_seconds = sync_seconds
         self.backoff_base = backoff_base
@@ -533,15 +615,25 @@ class StreamFollower:
             rejects = RejectsWriter(self.rejects_dir() / f"monitor-{monitor.id}-"
                                     f"{now_stamp()}.jsonl")
             writing = self.writing
+            parts = [units] if self.first is None or len(units) < self.first_part_units \
+                else care_first(units, self.first(store))
             try:
-                result = written(store, units, None if writing is None else
-                                 lambda: writing(store),
-                                 source=get_connector(monitor.kind).platform,
-                                 source_file=source_file, rejects=rejects,
-                                 batch_size=200_000)
+                for n, part in enumerate(parts):
+                    # the first of two parts leaves the checkpoint to the second
+                    with store.deferring_checkpoint() if n + 1 < len(parts) \
+                            else nullcontext():
+                        result = written(store, part, None if writing is None else
+                                         lambda: writing(store),
+                                         source=get_connector(monitor.kind).platform,
+                                         source_file=source_file, rejects=rejects,
+                                         batch_size=200_000)
+                    read += result.read
+                    stream_loaded += result.loaded
+                    stream_rejected += result.rejected
+                    if n + 1 < len(parts) and self.committed is not None:
+                        self.committed()
             finally:
                 rejects.close()
-            read, stream_loaded, stream_rejected = result.read, result.loaded, result.rejected
         loaded, rejected = stream_loaded, stream_rejected
         # REST from the stored cursor: what passed while unconnected. The state is the
         # stored one: the stream's copy is the one it started with, and the poll saves it

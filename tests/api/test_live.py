@@ -8,6 +8,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from api.jobs import JobRunner
 from api.live import LiveWork
 from graph.config import Settings
@@ -136,3 +138,42 @@ def wait_for(done: Any, seconds: float = 60.0) -> None:
     while not done() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert done(), "not within a minute"
+
+
+def test_an_events_check_leaves_the_checkpoint_to_the_streams_while_they_flow(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While streams are followed, the events job's commit defers the checkpoint to the
+    next stream batch (a checkpoint there, up to a second, held the stream's next batch
+    up); with no stream, its commits checkpoint as any other's."""
+    import threading
+    from collections.abc import Iterator
+    from contextlib import contextmanager
+
+    db = tmp_path / "defer.lbdb"
+    store = EmbeddedStore(db)
+    # the loop's first round is 600 s away: the jobs here are run by hand
+    settings = Settings(db=db, events_seconds=600, monitor_in_serve=False)
+    jobs = JobRunner(store)
+    app = SimpleNamespace(state=SimpleNamespace(jobs=jobs))
+    live = LiveWork(app, store, settings).start()
+    deferred: list[str] = []
+    real = EmbeddedStore.deferring_checkpoint
+
+    @contextmanager
+    def noting(self: EmbeddedStore) -> Iterator[None]:
+        with real(self):
+            deferred.append(threading.current_thread().name)
+            yield
+
+    monkeypatch.setattr(EmbeddedStore, "deferring_checkpoint", noting)
+    stop = threading.Event()
+    try:
+        assert jobs.run({"kind": "events", "parts": ["care_item"]}, stop).status == "completed"
+        assert deferred == []  # no stream: nothing to leave it to
+        monkeypatch.setattr(live.streams, "flowing", lambda: True)
+        assert jobs.run({"kind": "events", "parts": ["care_item"]}, stop).status == "completed"
+        assert deferred == ["scrm-jobs"]
+    finally:
+        live.stop()
+        jobs.stop()
+        store.close()

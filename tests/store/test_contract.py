@@ -119,6 +119,16 @@ def test_write_batch_creates_every_kind(store: GraphStore) -> None:
     assert store.counts() == EXPECTED_COUNTS
 
 
+def test_a_batch_written_while_deferring_the_checkpoint_is_the_same(store: GraphStore) -> None:
+    """``deferring_checkpoint`` (a stream's first commit) changes when the database
+    checkpoints, never what is written; a write after it is as usual."""
+    with store.deferring_checkpoint():
+        result = store.write_batch(sample_batch())
+    assert result.created["posts"] == 6 and result.created["replies"] == 2
+    assert store.counts() == EXPECTED_COUNTS
+    assert sum(store.write_batch(sample_batch()).created.values()) == 0
+
+
 def test_writing_the_same_batch_twice_changes_nothing(loaded: GraphStore) -> None:
     before = loaded.counts()
     again = loaded.write_batch(sample_batch())

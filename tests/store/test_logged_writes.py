@@ -9,10 +9,15 @@ import subprocess
 import sys
 import textwrap
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from graph.embedded import EmbeddedStore
+from graph.model import Post
 from graph.schema import EMBEDDED_SCHEMA, REL_ENDS, REL_TYPES
+from graph.store import GraphBatch
 
 WRITER = textwrap.dedent("""
     import os, signal, sys
@@ -82,3 +87,53 @@ def test_reads_do_not_take_the_write_lock(embedded_store: EmbeddedStore) -> None
     finally:
         release.set()
         thread.join()
+
+
+def _wal(db: Path) -> int:
+    wal = Path(f"{db}.wal")
+    return wal.stat().st_size if wal.exists() else 0
+
+
+def _threshold(store: EmbeddedStore) -> int:
+    return int(store._rows("CALL current_setting('checkpoint_threshold') RETURN *")[0][
+        "checkpoint_threshold"])
+
+
+def test_commits_inside_deferring_checkpoint_leave_it_to_the_next(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A commit that takes the log past ``SCRM_CHECKPOINT_MB`` checkpoints, except
+    inside ``deferring_checkpoint`` (a stream's posts the care queue waits for): then
+    the first commit after it does. The threshold comes back even when the block
+    fails."""
+    from graph.config import get_settings
+
+    monkeypatch.setenv("SCRM_CHECKPOINT_MB", "1")
+    get_settings.cache_clear()
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    made = iter(range(10**6))
+
+    def batch(n: int) -> GraphBatch:  # ~1.5 KB of log a post
+        return GraphBatch(posts=[Post("twitter", str(i := next(made)), f"u{i % 50}",
+                                      t0 + timedelta(seconds=i), f"{i} " + "x" * 1500)
+                                 for _ in range(n)])
+
+    db = tmp_path / "db.lbdb"
+    try:
+        with EmbeddedStore(db) as store:
+            assert _threshold(store) == 1 << 20
+            store.write_batch(batch(1000))  # past 1 MB: this commit checkpointed
+            assert _wal(db) < 1 << 20
+            with store.deferring_checkpoint():
+                store.write_batch(batch(1000))
+                store.write_batch(batch(1000))
+                assert _wal(db) > 2 << 20  # both commits left the log as it was
+            assert _threshold(store) == 1 << 20
+            store.write_batch(batch(1))  # the first commit after it checkpoints
+            assert _wal(db) < 1 << 20
+            with pytest.raises(ZeroDivisionError), store.deferring_checkpoint():
+                store.write_batch(batch(1000))
+                raise ZeroDivisionError
+            assert _threshold(store) == 1 << 20
+            assert store.counts()["Post"] == 4001
+    finally:
+        get_settings.cache_clear()
