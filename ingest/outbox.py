@@ -76,9 +76,11 @@ def retry_item(store: GraphStore, key: str, now: datetime | None = None) -> Outb
     if item.state not in (FAILED, BY_HAND):
         raise ValueError(f"{key} is {item.state}; only failed or by-hand replies are retried")
     when = now or datetime.now(UTC)
-    # tries so far may have posted it: keep one, so the next round looks first
+    # tries so far may have posted it: the round looks first, as ``sending_at`` says a
+    # try was made; they are not counted against the new ones (with SCRM_OUTBOX_ATTEMPTS=1
+    # a retry kept one, and the round gave up again before trying)
     item.state, item.next_try, item.updated_at = QUEUED, None, when
-    item.attempts = min(item.attempts, 1)
+    item.attempts = 0
     store.save_outbox_items([item.row()])
     return item
 
@@ -205,7 +207,7 @@ class _Round:
             return
         reply = Reply(item, text)
         sender = self.sender(item.platform)
-        if item.state == SENDING or item.attempts > 0:
+        if item.state == SENDING or item.attempts > 0 or item.sending_at is not None:
             # a try may have reached the platform: ask before posting again
             try:
                 existing = sender.find(Reply(item, text, self.taken()))

@@ -356,6 +356,27 @@ def test_a_refusal_while_looking_before_a_retry_is_by_hand_not_retried_for_ever(
     assert _round(seeded)["sent"] == 1 and fake.posted() == 1
 
 
+def test_a_retry_after_giving_up_tries_again_even_with_one_attempt_allowed(
+        seeded: Any, fake: FakePlatforms, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``scrm outbox retry`` counts the tries afresh. It kept one (so that the round
+    would look for the reply first), and with SCRM_OUTBOX_ATTEMPTS=1 the round then gave
+    up again without trying: the operator's retry could never send."""
+    monkeypatch.setenv("SCRM_OUTBOX_ATTEMPTS", "1")
+    monkeypatch.setenv("SCRM_OUTBOX_BACKOFF_SECONDS", "0.05")
+    get_settings.cache_clear()
+    key = _respond(seeded, fake, "mastodon")
+    fake.plan = ["500"]
+    _round(seeded)
+    assert _item(seeded, key).state == FAILED
+    time.sleep(0.1)
+    assert _round(seeded)["by_hand"] == 1  # looked, not there, out of tries
+    assert "gave up after 1" in (_item(seeded, key).error or "") and fake.posted() == 0
+    retry_item(seeded, key)
+    assert _round(seeded)["sent"] == 1 and fake.posted() == 1
+    item = _item(seeded, key)
+    assert item.state == SENT and item.attempts == 1
+
+
 def test_a_5xx_with_rate_limit_headers_is_retried_after_the_backoff(
         seeded: Any, fake: FakePlatforms) -> None:
     # a server error: the window's reset (an hour away, hardly used) is no time to wait
