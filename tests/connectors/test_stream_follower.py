@@ -426,6 +426,7 @@ def test_a_batch_writes_the_posts_its_care_queue_waits_for_first(
                                if isinstance(r, Post) else r for r in unit.records]
 
     deferred: list[bool] = []
+    committed: list[int] = []  # how many parts were told when the first was committed
     writer = embedded_store.sibling()
     deferring = writer.deferring_checkpoint
 
@@ -439,6 +440,7 @@ def test_a_batch_writes_the_posts_its_care_queue_waits_for_first(
     follower = StreamFollower(monitors, lambda payload: None, settings=dict,
                               rejects_dir=lambda: tmp_path, prepare=prepare,
                               writing=writing, first=lambda store: queue.waits_on_arrival(),
+                              committed=lambda: committed.append(len(told)),
                               first_part_units=4, flush_seconds=0.01)
     stream = follower.streams[monitor.id] = _Stream(follower, monitor)  # not connected
     follower._preparer.start()  # the preparing thread alone: this test writes by hand
@@ -471,6 +473,7 @@ def test_a_batch_writes_the_posts_its_care_queue_waits_for_first(
     assert told[:2] == [[key["1root"], key["3angry"]], [key["2calm"], key["4happy"]]], told
     assert len(told) == 3 and len(told[2]) == 2  # the small batch: as it came
     assert deferred == [True]  # the first commit left the checkpoint to the second
+    assert committed == [1]  # said once the first part was in, before the rest
     state = monitors.all()[0].state
     assert (state.cursor, state.items) == ("105", 6), state
     queue.refresh(embedded_store)
