@@ -90,6 +90,28 @@ def _checkpoint_bytes() -> int:
     return int(get_settings().checkpoint_mb) << 20
 
 
+_STATEMENT_LOCKS = threading.Lock()
+
+
+def _statement_lock(conn: Any) -> threading.Lock:
+    """The lock held around every statement a connection runs, so that threads sharing a
+    handle take turns in Python, with the GIL let go, not inside the engine. LadybugDB
+    0.22 prepares a statement holding the GIL while it waits for the connection, and runs
+    a statement without parameters beside that: one holding the connection waits for
+    the engine's task scheduler, whose worker, copying a ``LOAD FROM $scan`` of another
+    connection's query, waits for the GIL. ``bench/stream_bench.py`` hung that way once
+    (its main thread's ``post_count`` and the care queue's reads on one handle, the
+    stream's writes on another); ``tests/store/test_embedded_connection.py`` hung within
+    30 s of the same mix before this lock."""
+    lock: threading.Lock | None = getattr(conn, "_scrm_statement_lock", None)
+    if lock is None:
+        with _STATEMENT_LOCKS:
+            lock = getattr(conn, "_scrm_statement_lock", None)
+            if lock is None:
+                lock = conn._scrm_statement_lock = threading.Lock()
+    return lock
+
+
 def _set_checkpoint_threshold(db: Any) -> None:
     """How much log the engine lets a writer's commits add before one of them
     checkpoints (``SCRM_CHECKPOINT_MB``; a database-wide setting, not kept in the file).
@@ -358,7 +380,8 @@ class EmbeddedBase:
             try:
                 with self._family.gate.shared():
                     conn = getattr(self._scoped, "conn", None) or self._conn
-                    result = conn.execute(query, params or {})
+                    with _statement_lock(conn):
+                        result = conn.execute(query, params or {})
                     if _SCANS.search(query):
                         _forget_scans(conn)
                     return result
