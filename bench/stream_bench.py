@@ -275,6 +275,18 @@ def run(posts: int, rate: float, workdir: Path, timeline: Path | None = None
     watcher.start()
     live.start()
     deadline = time.monotonic() + 60 + (posts / rate * 3 if rate > 0 else posts / 500)
+    ended = threading.Event()
+
+    def watchdog() -> None:
+        # the loop below cannot see its deadline if a read never returns (a deadlock in
+        # the engine hung a run once, BENCHMARKS.md): end the process, saying how to look
+        if not ended.wait(max(0.0, deadline - time.monotonic()) + 120):
+            print(f"the bench is stuck: no end 120 s past its deadline; `py-spy dump "
+                  f"--native --pid {os.getpid()}` shows where", file=sys.stderr, flush=True)
+            source.kill()
+            os._exit(3)
+
+    threading.Thread(target=watchdog, name="bench-watchdog", daemon=True).start()
     try:
         while store.post_count() < posts:
             if time.monotonic() > deadline:
@@ -289,6 +301,7 @@ def run(posts: int, rate: float, workdir: Path, timeline: Path | None = None
         watcher.join()
         source.terminate()
         source.wait(timeout=30)
+        ended.set()
     cpu = time.process_time() - cpu0
     final = care_index(store)
     rebuilds = final.rebuilds
