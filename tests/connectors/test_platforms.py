@@ -197,10 +197,53 @@ def test_discourse_latest_posts_with_reply_structure(poller: Any, server: Replay
 
 
 def test_discourse_topic(poller: Any, server: ReplayServer, shared_data: Path) -> None:
-    server.add("/t/2108/posts.json", recorded(shared_data / "discourse/t_2108_posts.json"))
+    # the topic's last page, as /t/2108/452.json answered it (posts 433-452)
+    server.add("/t/2108/last.json", recorded(shared_data / "discourse/t_2108_post_452.json"))
+    server.add("/t/2108/posts.json", Canned(b'{"post_stream": {"posts": []}}'))
     monitor = poller.add("discourse", server.url, topic="2108")
     outcome = poller.poll(monitor)
     assert (outcome.loaded, outcome.rejected) == (20, 0)
+    assert server.requests[1] == ("/t/2108/posts.json", {"post_number": "433"})
+
+
+def _topic_2108(shared_data: Path) -> list[dict[str, Any]]:
+    """Posts 1-80 of topic 2108 from its recorded /t/2108/posts.json pages."""
+    found: dict[int, dict[str, Any]] = {}
+    for name in ("", "_pn_21", "_pn_41", "_pn_61", "_pn_81"):
+        body = json.loads((shared_data / f"discourse/t_2108_posts{name}.json").read_text())
+        found.update((p["post_number"], p) for p in body["post_stream"]["posts"])
+    return [found[n] for n in sorted(found)]
+
+
+def test_discourse_topic_follows_its_newest_posts(poller: Any, server: ReplayServer,
+                                                  shared_data: Path) -> None:
+    # as the real forum answers: /t/2108/last.json its last 20 posts; posts.json without
+    # post_number its first 20, with post_number=N the 20 before N, newest first
+    posts = _topic_2108(shared_data)
+
+    def respond(query: dict[str, str]) -> Canned:
+        if "post_number" not in query:
+            page = posts[:20]
+        else:
+            page = [p for p in reversed(posts) if p["post_number"] < int(query["post_number"])]
+        return Canned(json.dumps({"post_stream": {"posts": page[:20]}, "id": 2108}).encode())
+
+    server.route("/t/2108/posts.json", respond)
+    server.route("/t/2108/last.json", lambda q: Canned(json.dumps(
+        {"post_stream": {"posts": posts[-20:]}, "id": 2108}).encode()))
+    monitor = poller.add("discourse", server.url, topic="2108")
+    poller.poll(monitor)
+    newest = max(posts, key=lambda p: p["id"])
+    assert poller.get(monitor.id).state.cursor == str(newest["id"])
+    host = server.url.split("//")[1]
+    assert len(poller.store.post_details([f"discourse:{host}/t/2108/{newest['post_number']}"
+                                          ])) == 1
+    # a new post in the topic is read by the next poll
+    posts.append({**newest, "id": newest["id"] + 1, "post_number": 81,
+                  "reply_to_post_number": None})
+    outcome = poller.poll(monitor)
+    assert (outcome.read, outcome.loaded) == (1, 1)
+    assert poller.get(monitor.id).state.cursor == str(newest["id"] + 1)
 
 
 # --- RSS -----------------------------------------------------------------------------
