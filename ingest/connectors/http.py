@@ -29,6 +29,7 @@ __all__ = ["Http", "Reply", "SourceUnavailable", "backoff_seconds", "private_add
 
 _REMAINING = ("x-ratelimit-remaining", "ratelimit-remaining", "x-rate-limit-remaining")
 _RESET = ("x-ratelimit-reset", "ratelimit-reset", "x-rate-limit-reset")
+_MAX_REDIRECTS = 10
 
 
 class SourceUnavailable(Exception):
@@ -215,7 +216,16 @@ class Http:
         now = datetime.now(UTC)
         try:
             # an empty params mapping would drop the query of a "next" link
-            response = self.client.get(url, params=clean or None, headers=self._headers)
+            response = self.client.get(url, params=clean or None, headers=self._headers,
+                                       follow_redirects=False)
+            # redirects only on the source's own host: the client would send the
+            # credential headers (all but Authorization) to any site it was pointed at
+            for _ in range(_MAX_REDIRECTS):
+                if response.next_request is None:
+                    break
+                self.url(str(response.next_request.url))
+                response.close()
+                response = self.client.send(response.next_request, follow_redirects=False)
         except httpx.TimeoutException:
             raise SourceUnavailable(f"timed out reading {url}") from None
         except httpx.HTTPError as exc:

@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from ingest.connectors.bluesky import jetstream_records
-from tests.connectors.replay import Canned, ReplayServer, recorded
+from tests.connectors.replay import Canned, ReplayServer, recorded, replay_server
 
 
 def _wait(next_try: str | None) -> float:
@@ -244,6 +244,38 @@ def test_discourse_topic_follows_its_newest_posts(poller: Any, server: ReplaySer
     outcome = poller.poll(monitor)
     assert (outcome.read, outcome.loaded) == (1, 1)
     assert poller.get(monitor.id).state.cursor == str(newest["id"] + 1)
+
+
+def test_discourse_redirect_to_another_site_is_not_followed(poller: Any, server: ReplayServer,
+                                                            shared_data: Path) -> None:
+    """The forum's API key goes only to the forum: a redirect to another site (its own
+    Api-Key header kept by the HTTP client, which drops only Authorization) is refused
+    like a "next" link to another site; one on the same site is followed."""
+    from ingest.connectors.runner import run_monitors
+
+    body = (shared_data / "discourse/try.discourse.org_posts.json").read_bytes()
+    settings = {"monitor_allow_private": True, "discourse_api_key": SecretStr("key-42"),
+                "discourse_api_username": SecretStr("system")}
+    with replay_server() as other:
+        other.add("/posts.json", Canned(body))
+        server.add("/posts.json", Canned(status=302, headers={
+            "location": f"{other.url}/posts.json"}))
+        away = poller.add("discourse", server.url)
+        seen: list[Any] = []
+        run_monitors(poller.store, poller.states, settings=settings,
+                     rejects_dir=poller.rejects_dir, once=True, report=seen.append)
+        assert other.requests == [], [h.get("api-key") for h in other.headers]
+        assert "another site" in (seen[0].error or ""), seen
+        assert "\n" not in (seen[0].error or "")
+        poller.states.remove(away.id)
+    server.add("/posts.json", Canned(status=301, headers={"location": "/moved/posts.json"}))
+    server.add("/moved/posts.json", Canned(body))
+    poller.add("discourse", server.url)
+    seen.clear()
+    run_monitors(poller.store, poller.states, settings=settings,
+                 rejects_dir=poller.rejects_dir, once=True, report=seen.append)
+    assert seen[0].error is None and seen[0].loaded == 4, seen
+    assert server.headers[-1]["api-key"] == "key-42"
 
 
 # --- RSS -----------------------------------------------------------------------------
