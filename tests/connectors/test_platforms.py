@@ -118,6 +118,24 @@ def test_reddit_comments_and_rate_limit(poller: Any, server: ReplayServer,
     assert 480 < _wait(poller.get(inbox.id).state.next_try) <= 501
 
 
+def test_reddit_item_with_an_impossible_time_is_rejected(poller: Any, server: ReplayServer,
+                                                         shared_data: Path) -> None:
+    """A comment whose created_utc is past any datetime (OverflowError, not ValueError)
+    goes to the rejects file; it stopped the whole poll, every poll, while it was listed."""
+    listing = json.loads((shared_data / "reddit-api/r_askreddit_comments_limit100.json")
+                         .read_text())
+    listing["data"]["children"][5]["data"]["created_utc"] = 1e20
+    empty = Canned(b'{"kind": "Listing", "data": {"children": [], "after": null}}')
+    body = json.dumps(listing).encode()
+    server.route("/r/askreddit/comments", lambda q: empty if q.get("after") else Canned(body))
+    monitor = poller.add("reddit", server.url, subreddit="askreddit")
+    outcome = poller.poll(monitor)
+    assert outcome.error is None, outcome.error
+    assert (outcome.loaded, outcome.rejected) == (99, 1)
+    assert poller.get(monitor.id).state.cursor == "t1_d4y8bdp"
+    assert len(poller.rejects()) == 1
+
+
 # --- Twitter -------------------------------------------------------------------------
 
 def test_twitter_mentions_and_search_pages(poller: Any, server: ReplayServer,
