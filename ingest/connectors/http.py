@@ -46,7 +46,7 @@ class SourceUnavailable(Exception):
 
 @dataclass(slots=True)
 class Reply:
-    """A decoded answer: its body (JSON, or text for feeds), headers and URL."""
+    """A decoded answer: its body (JSON, or the bytes of a feed), headers and URL."""
 
     body: Any
     headers: httpx.Headers
@@ -209,8 +209,9 @@ class Http:
             raise SourceUnavailable(f"could not stream {url}: {type(exc).__name__}") from None
 
     def get(self, path: str, params: dict[str, Any] | None = None, *,
-            text: bool = False) -> Reply:
-        """GET ``path`` (relative to the base URL, or absolute) and decode it."""
+            raw: bool = False) -> Reply:
+        """GET ``path`` (relative to the base URL, or absolute) and decode it (``raw``:
+        its bytes, for a parser that reads the encoding the document declares)."""
         url = self.url(path)
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         now = datetime.now(UTC)
@@ -243,7 +244,7 @@ class Http:
         if status >= 400:
             raise SourceUnavailable(f"{url} answered HTTP {status}")
         try:
-            body = response.text if text else orjson.loads(response.content)
+            body = response.content if raw else orjson.loads(response.content)
         except orjson.JSONDecodeError as exc:
             raise SourceUnavailable(f"{url} answered with malformed JSON ({exc.msg}); "
                                     "the response was cut short?") from None

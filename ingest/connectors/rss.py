@@ -55,8 +55,10 @@ def poll(ctx: PollContext) -> Poll:
     """Entries not older than the cursor, oldest first."""
     import feedparser  # here, not at the top: every CLI start imports the registry
 
-    reply = ctx.http.get(ctx.options.get("path", ""), text=True)
-    feed = feedparser.parse(reply.body)
+    reply = ctx.http.get(ctx.options.get("path", ""), raw=True)
+    # bytes: feedparser finds the encoding (HTTP charset, else the XML declaration)
+    feed = feedparser.parse(reply.body, response_headers={
+        k: v for k, v in reply.headers.items() if k == "content-type"})
     if feed.bozo and not feed.entries:
         raise ValueError(f"not a readable feed: {feed.get('bozo_exception')!r}")
     platform = ctx.options.get("platform", "rss")

@@ -322,6 +322,25 @@ def test_rss_window_passing_the_cursor_is_a_possible_gap(poller: Any, server: Re
     assert poller.get(monitor.id).state.gap_since is not None
 
 
+def test_rss_feed_in_its_declared_encoding(poller: Any, server: ReplayServer,
+                                           shared_data: Path) -> None:
+    """A feed in ISO-8859-1, declared only in its XML declaration (no charset in the
+    Content-Type), is read in that encoding: it was decoded as UTF-8, 'à' became U+FFFD."""
+    feed = (shared_data / "rss/discourse_t_2108.rss").read_text(encoding="utf-8")
+    feed = feed.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"', 1)
+    assert 'encoding="ISO-8859-1"' in feed
+    server.add("/t/x/2108.rss", Canned(feed.encode("latin-1", "xmlcharrefreplace"),
+                                       headers={"content-type": "application/rss+xml"}))
+    monitor = poller.add("rss", server.url, path="/t/x/2108.rss")
+    assert poller.poll(monitor).loaded == 25
+    import feedparser
+
+    keys = [f"rss:{e.id}" for e in feedparser.parse(feed).entries]
+    texts = " ".join(poller.store.post_details(keys)["text"])
+    assert "vis-à-vis" in texts
+    assert "\ufffd" not in texts
+
+
 # --- Stack Exchange ------------------------------------------------------------------
 
 # No /questions, /answers or /comments recording exists: these bodies follow the
