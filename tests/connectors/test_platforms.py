@@ -341,6 +341,26 @@ def test_rss_feed_in_its_declared_encoding(poller: Any, server: ReplayServer,
     assert "\ufffd" not in texts
 
 
+def test_rss_entry_dated_in_the_future_does_not_hide_new_ones(
+        poller: Any, server: ReplayServer, shared_data: Path) -> None:
+    """One entry with a wrong date years ahead moved the cursor there, and every entry
+    published after it (dated correctly, so older than the cursor) was skipped until
+    then; the cursor now stops at the poll's time."""
+    from email.utils import format_datetime
+
+    feed = (shared_data / "rss/techcrunch_wordpress_2011.xml").read_text(encoding="utf-8")
+    wrong = feed.replace("Wed, 02 Nov 2011 16:46:31 +0000", "Mon, 02 Nov 2099 16:46:31 +0000")
+    assert wrong != feed
+    server.add("/feed", Canned(wrong.encode()))
+    monitor = poller.add("rss", server.url, path="/feed")
+    assert poller.poll(monitor).loaded == 20
+    new = wrong.replace("http://techcrunch.com/?p=446154", "http://techcrunch.com/?p=999999")
+    new = new.replace("Wed, 02 Nov 2011 17:25:27 +0000", format_datetime(datetime.now(UTC)))
+    server.add("/feed", Canned(new.encode()))
+    poller.poll(monitor)
+    assert len(poller.store.post_details(["rss:http://techcrunch.com/?p=999999"])) == 1
+
+
 # --- Stack Exchange ------------------------------------------------------------------
 
 # No /questions, /answers or /comments recording exists: these bodies follow the
