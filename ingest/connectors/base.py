@@ -103,7 +103,7 @@ def item_unit(n: int, item: Any, to_records: Callable[[Any], list[Record]],
     and the item's JSON, never an exception that stops the poll."""
     try:
         records = to_records(item)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         reason = exc.args[0] if isinstance(exc, ValueError) and exc.args else \
             f"unexpected structure: {exc!r}"
         raw = _item_text(item)

@@ -77,11 +77,20 @@ def poll(ctx: PollContext) -> Poll:
 
     def pages() -> Iterator[list[tuple[Any, Any]]]:
         if topic:  # one topic: its newest posts (a thread followed closely)
-            body = ctx.http.get(f"/t/{topic}/posts.json").body
-            posts = (body.get("post_stream") or {}).get("posts") or []
-            yield sorted(((_order(p), p) for p in posts),
-                         key=lambda kp: -(kp[0] or 0))
-            return
+            # /t/ID/posts.json alone answers the topic's *first* posts: start from its
+            # last page (ending at its newest post), then the posts before, newest first
+            number: int | None = None
+            while True:
+                body = ctx.http.get(f"/t/{topic}/last.json").body if number is None else \
+                    ctx.http.get(f"/t/{topic}/posts.json", {"post_number": number}).body
+                posts = (body.get("post_stream") or {}).get("posts") or []
+                yield sorted(((_order(p), p) for p in posts),
+                             key=lambda kp: -(kp[0] or 0))
+                numbers = [p["post_number"] for p in posts if isinstance(p, dict)
+                           and isinstance(p.get("post_number"), int)]
+                if not numbers or (number is not None and min(numbers) >= number):
+                    return
+                number = min(numbers)
         before: int | None = None
         while True:
             body = ctx.http.get("/posts.json", {"before": before}).body
@@ -96,8 +105,7 @@ def poll(ctx: PollContext) -> Poll:
     items, newest, reached = collect_newer(pages(), since, ctx.max_pages)
     units = [item_unit(n, p, lambda p: post_records(p, host, ctx.http.base_url),
                        ctx.source_file) for n, p in enumerate(items, start=1)]
-    return Poll(units, str(newest) if newest is not None else None,
-                gap=not reached and not topic)
+    return Poll(units, str(newest) if newest is not None else None, gap=not reached)
 
 
 CONNECTOR = Connector(

@@ -29,6 +29,7 @@ __all__ = ["Http", "Reply", "SourceUnavailable", "backoff_seconds", "private_add
 
 _REMAINING = ("x-ratelimit-remaining", "ratelimit-remaining", "x-rate-limit-remaining")
 _RESET = ("x-ratelimit-reset", "ratelimit-reset", "x-rate-limit-reset")
+_MAX_REDIRECTS = 10
 
 
 class SourceUnavailable(Exception):
@@ -45,7 +46,7 @@ class SourceUnavailable(Exception):
 
 @dataclass(slots=True)
 class Reply:
-    """A decoded answer: its body (JSON, or text for feeds), headers and URL."""
+    """A decoded answer: its body (JSON, or the bytes of a feed), headers and URL."""
 
     body: Any
     headers: httpx.Headers
@@ -208,14 +209,24 @@ class Http:
             raise SourceUnavailable(f"could not stream {url}: {type(exc).__name__}") from None
 
     def get(self, path: str, params: dict[str, Any] | None = None, *,
-            text: bool = False) -> Reply:
-        """GET ``path`` (relative to the base URL, or absolute) and decode it."""
+            raw: bool = False) -> Reply:
+        """GET ``path`` (relative to the base URL, or absolute) and decode it (``raw``:
+        its bytes, for a parser that reads the encoding the document declares)."""
         url = self.url(path)
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         now = datetime.now(UTC)
         try:
             # an empty params mapping would drop the query of a "next" link
-            response = self.client.get(url, params=clean or None, headers=self._headers)
+            response = self.client.get(url, params=clean or None, headers=self._headers,
+                                       follow_redirects=False)
+            # redirects only on the source's own host: the client would send the
+            # credential headers (all but Authorization) to any site it was pointed at
+            for _ in range(_MAX_REDIRECTS):
+                if response.next_request is None:
+                    break
+                self.url(str(response.next_request.url))
+                response.close()
+                response = self.client.send(response.next_request, follow_redirects=False)
         except httpx.TimeoutException:
             raise SourceUnavailable(f"timed out reading {url}") from None
         except httpx.HTTPError as exc:
@@ -233,7 +244,7 @@ class Http:
         if status >= 400:
             raise SourceUnavailable(f"{url} answered HTTP {status}")
         try:
-            body = response.text if text else orjson.loads(response.content)
+            body = response.content if raw else orjson.loads(response.content)
         except orjson.JSONDecodeError as exc:
             raise SourceUnavailable(f"{url} answered with malformed JSON ({exc.msg}); "
                                     "the response was cut short?") from None

@@ -3,9 +3,10 @@
 An entry is keyed by its ``id``/``guid`` (else its link) under the platform name given
 (``--platform``, default ``rss``); its author is the entry's author (``@`` and spaces
 dropped), else the feed's host. A comments feed (``--comments-of URL``) makes every
-entry a reply to that post. The cursor is the newest entry time committed; a feed
-holds only its latest entries, so when even its oldest is newer than the cursor the
-state records a possible gap.
+entry a reply to that post. The cursor is the newest entry time committed (not past the
+poll's time: a misdated entry must not hide later ones); a feed holds only its latest
+entries, so when even its oldest is newer than the cursor the state records a possible
+gap.
 """
 
 from __future__ import annotations
@@ -55,8 +56,10 @@ def poll(ctx: PollContext) -> Poll:
     """Entries not older than the cursor, oldest first."""
     import feedparser  # here, not at the top: every CLI start imports the registry
 
-    reply = ctx.http.get(ctx.options.get("path", ""), text=True)
-    feed = feedparser.parse(reply.body)
+    reply = ctx.http.get(ctx.options.get("path", ""), raw=True)
+    # bytes: feedparser finds the encoding (HTTP charset, else the XML declaration)
+    feed = feedparser.parse(reply.body, response_headers={
+        k: v for k, v in reply.headers.items() if k == "content-type"})
     if feed.bozo and not feed.entries:
         raise ValueError(f"not a readable feed: {feed.get('bozo_exception')!r}")
     platform = ctx.options.get("platform", "rss")
@@ -67,7 +70,9 @@ def poll(ctx: PollContext) -> Poll:
     kept = [(w, e) for w, e in dated if w is None or since is None or w >= since]
     kept.sort(key=lambda we: we[0] or datetime.min.replace(tzinfo=UTC))
     times = [w for w, _ in dated if w is not None]
-    newest = max(times, default=since)
+    # not past now: an entry dated years ahead would hide every entry published until then
+    now = datetime.now(UTC)
+    newest = max((w for w in times if w <= now), default=since)
     gap = since is not None and bool(times) and min(times) > since
     units = [item_unit(n, dict(e), lambda e: entry_records(e, platform, host, parent),
                        ctx.source_file) for n, (_, e) in enumerate(kept, start=1)]

@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from ingest.connectors.bluesky import jetstream_records
-from tests.connectors.replay import Canned, ReplayServer, recorded
+from tests.connectors.replay import Canned, ReplayServer, recorded, replay_server
 
 
 def _wait(next_try: str | None) -> float:
@@ -118,6 +118,24 @@ def test_reddit_comments_and_rate_limit(poller: Any, server: ReplayServer,
     assert 480 < _wait(poller.get(inbox.id).state.next_try) <= 501
 
 
+def test_reddit_item_with_an_impossible_time_is_rejected(poller: Any, server: ReplayServer,
+                                                         shared_data: Path) -> None:
+    """A comment whose created_utc is past any datetime (OverflowError, not ValueError)
+    goes to the rejects file; it stopped the whole poll, every poll, while it was listed."""
+    listing = json.loads((shared_data / "reddit-api/r_askreddit_comments_limit100.json")
+                         .read_text())
+    listing["data"]["children"][5]["data"]["created_utc"] = 1e20
+    empty = Canned(b'{"kind": "Listing", "data": {"children": [], "after": null}}')
+    body = json.dumps(listing).encode()
+    server.route("/r/askreddit/comments", lambda q: empty if q.get("after") else Canned(body))
+    monitor = poller.add("reddit", server.url, subreddit="askreddit")
+    outcome = poller.poll(monitor)
+    assert outcome.error is None, outcome.error
+    assert (outcome.loaded, outcome.rejected) == (99, 1)
+    assert poller.get(monitor.id).state.cursor == "t1_d4y8bdp"
+    assert len(poller.rejects()) == 1
+
+
 # --- Twitter -------------------------------------------------------------------------
 
 def test_twitter_mentions_and_search_pages(poller: Any, server: ReplayServer,
@@ -197,10 +215,85 @@ def test_discourse_latest_posts_with_reply_structure(poller: Any, server: Replay
 
 
 def test_discourse_topic(poller: Any, server: ReplayServer, shared_data: Path) -> None:
-    server.add("/t/2108/posts.json", recorded(shared_data / "discourse/t_2108_posts.json"))
+    # the topic's last page, as /t/2108/452.json answered it (posts 433-452)
+    server.add("/t/2108/last.json", recorded(shared_data / "discourse/t_2108_post_452.json"))
+    server.add("/t/2108/posts.json", Canned(b'{"post_stream": {"posts": []}}'))
     monitor = poller.add("discourse", server.url, topic="2108")
     outcome = poller.poll(monitor)
     assert (outcome.loaded, outcome.rejected) == (20, 0)
+    assert server.requests[1] == ("/t/2108/posts.json", {"post_number": "433"})
+
+
+def _topic_2108(shared_data: Path) -> list[dict[str, Any]]:
+    """Posts 1-80 of topic 2108 from its recorded /t/2108/posts.json pages."""
+    found: dict[int, dict[str, Any]] = {}
+    for name in ("", "_pn_21", "_pn_41", "_pn_61", "_pn_81"):
+        body = json.loads((shared_data / f"discourse/t_2108_posts{name}.json").read_text())
+        found.update((p["post_number"], p) for p in body["post_stream"]["posts"])
+    return [found[n] for n in sorted(found)]
+
+
+def test_discourse_topic_follows_its_newest_posts(poller: Any, server: ReplayServer,
+                                                  shared_data: Path) -> None:
+    # as the real forum answers: /t/2108/last.json its last 20 posts; posts.json without
+    # post_number its first 20, with post_number=N the 20 before N, newest first
+    posts = _topic_2108(shared_data)
+
+    def respond(query: dict[str, str]) -> Canned:
+        if "post_number" not in query:
+            page = posts[:20]
+        else:
+            page = [p for p in reversed(posts) if p["post_number"] < int(query["post_number"])]
+        return Canned(json.dumps({"post_stream": {"posts": page[:20]}, "id": 2108}).encode())
+
+    server.route("/t/2108/posts.json", respond)
+    server.route("/t/2108/last.json", lambda q: Canned(json.dumps(
+        {"post_stream": {"posts": posts[-20:]}, "id": 2108}).encode()))
+    monitor = poller.add("discourse", server.url, topic="2108")
+    poller.poll(monitor)
+    newest = max(posts, key=lambda p: p["id"])
+    assert poller.get(monitor.id).state.cursor == str(newest["id"])
+    host = server.url.split("//")[1]
+    assert len(poller.store.post_details([f"discourse:{host}/t/2108/{newest['post_number']}"
+                                          ])) == 1
+    # a new post in the topic is read by the next poll
+    posts.append({**newest, "id": newest["id"] + 1, "post_number": 81,
+                  "reply_to_post_number": None})
+    outcome = poller.poll(monitor)
+    assert (outcome.read, outcome.loaded) == (1, 1)
+    assert poller.get(monitor.id).state.cursor == str(newest["id"] + 1)
+
+
+def test_discourse_redirect_to_another_site_is_not_followed(poller: Any, server: ReplayServer,
+                                                            shared_data: Path) -> None:
+    """The forum's API key goes only to the forum: a redirect to another site (its own
+    Api-Key header kept by the HTTP client, which drops only Authorization) is refused
+    like a "next" link to another site; one on the same site is followed."""
+    from ingest.connectors.runner import run_monitors
+
+    body = (shared_data / "discourse/try.discourse.org_posts.json").read_bytes()
+    settings = {"monitor_allow_private": True, "discourse_api_key": SecretStr("key-42"),
+                "discourse_api_username": SecretStr("system")}
+    with replay_server() as other:
+        other.add("/posts.json", Canned(body))
+        server.add("/posts.json", Canned(status=302, headers={
+            "location": f"{other.url}/posts.json"}))
+        away = poller.add("discourse", server.url)
+        seen: list[Any] = []
+        run_monitors(poller.store, poller.states, settings=settings,
+                     rejects_dir=poller.rejects_dir, once=True, report=seen.append)
+        assert other.requests == [], [h.get("api-key") for h in other.headers]
+        assert "another site" in (seen[0].error or ""), seen
+        assert "\n" not in (seen[0].error or "")
+        poller.states.remove(away.id)
+    server.add("/posts.json", Canned(status=301, headers={"location": "/moved/posts.json"}))
+    server.add("/moved/posts.json", Canned(body))
+    poller.add("discourse", server.url)
+    seen.clear()
+    run_monitors(poller.store, poller.states, settings=settings,
+                 rejects_dir=poller.rejects_dir, once=True, report=seen.append)
+    assert seen[0].error is None and seen[0].loaded == 4, seen
+    assert server.headers[-1]["api-key"] == "key-42"
 
 
 # --- RSS -----------------------------------------------------------------------------
@@ -227,6 +320,45 @@ def test_rss_window_passing_the_cursor_is_a_possible_gap(poller: Any, server: Re
     poller.states.save_state(monitor.id, state)
     poller.poll(monitor)
     assert poller.get(monitor.id).state.gap_since is not None
+
+
+def test_rss_feed_in_its_declared_encoding(poller: Any, server: ReplayServer,
+                                           shared_data: Path) -> None:
+    """A feed in ISO-8859-1, declared only in its XML declaration (no charset in the
+    Content-Type), is read in that encoding: it was decoded as UTF-8, 'à' became U+FFFD."""
+    feed = (shared_data / "rss/discourse_t_2108.rss").read_text(encoding="utf-8")
+    feed = feed.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"', 1)
+    assert 'encoding="ISO-8859-1"' in feed
+    server.add("/t/x/2108.rss", Canned(feed.encode("latin-1", "xmlcharrefreplace"),
+                                       headers={"content-type": "application/rss+xml"}))
+    monitor = poller.add("rss", server.url, path="/t/x/2108.rss")
+    assert poller.poll(monitor).loaded == 25
+    import feedparser
+
+    keys = [f"rss:{e.id}" for e in feedparser.parse(feed).entries]
+    texts = " ".join(poller.store.post_details(keys)["text"])
+    assert "vis-à-vis" in texts
+    assert "\ufffd" not in texts
+
+
+def test_rss_entry_dated_in_the_future_does_not_hide_new_ones(
+        poller: Any, server: ReplayServer, shared_data: Path) -> None:
+    """One entry with a wrong date years ahead moved the cursor there, and every entry
+    published after it (dated correctly, so older than the cursor) was skipped until
+    then; the cursor now stops at the poll's time."""
+    from email.utils import format_datetime
+
+    feed = (shared_data / "rss/techcrunch_wordpress_2011.xml").read_text(encoding="utf-8")
+    wrong = feed.replace("Wed, 02 Nov 2011 16:46:31 +0000", "Mon, 02 Nov 2099 16:46:31 +0000")
+    assert wrong != feed
+    server.add("/feed", Canned(wrong.encode()))
+    monitor = poller.add("rss", server.url, path="/feed")
+    assert poller.poll(monitor).loaded == 20
+    new = wrong.replace("http://techcrunch.com/?p=446154", "http://techcrunch.com/?p=999999")
+    new = new.replace("Wed, 02 Nov 2011 17:25:27 +0000", format_datetime(datetime.now(UTC)))
+    server.add("/feed", Canned(new.encode()))
+    poller.poll(monitor)
+    assert len(poller.store.post_details(["rss:http://techcrunch.com/?p=999999"])) == 1
 
 
 # --- Stack Exchange ------------------------------------------------------------------
