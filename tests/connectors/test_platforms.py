@@ -354,3 +354,30 @@ def test_reddit_recorded_poll_sequence(poller: Any, server: ReplayServer,
     newest = max(names, key=lambda n: int(n[3:], 36))
     assert poller.get(monitor.id).state.cursor == newest
     assert poller.get(monitor.id).state.gap_since is None
+
+
+# --- Items sharing a time cursor -------------------------------------------------------
+
+def test_bluesky_posts_indexed_at_the_same_time_all_load(poller: Any, server: ReplayServer,
+                                                         shared_data: Path) -> None:
+    body = json.loads((shared_data / "bluesky/searchPosts_q-rstats_limit100.json").read_text())
+    posts = body["posts"][:6]
+    for post in posts[2:5]:  # three posts indexed in the same millisecond
+        post["indexedAt"] = posts[2]["indexedAt"]
+    page = Canned(json.dumps({"posts": posts}).encode())
+    server.route("/xrpc/app.bsky.feed.searchPosts",
+                 lambda q: Canned(b'{"posts": []}') if q.get("cursor") else page)
+    monitor = poller.add("bluesky", server.url, query="rstats")
+    outcome = poller.poll(monitor)
+    assert (outcome.read, outcome.loaded, outcome.rejected) == (6, 6, 0)
+
+
+def test_stackexchange_questions_active_in_the_same_second_all_load(
+        poller: Any, server: ReplayServer) -> None:
+    second = {**QUESTION, "question_id": 200, "link": "https://stackoverflow.com/q/200"}
+    server.add("/2.3/questions", _se([QUESTION, second]))
+    server.add("/2.3/questions/100;200/answers", _se([]))
+    server.add("/2.3/posts/100;200/comments", _se([]))
+    monitor = poller.add("stackexchange", server.url, tag="brightloop")
+    outcome = poller.poll(monitor)
+    assert (outcome.loaded, outcome.rejected) == (2, 0)
