@@ -86,13 +86,25 @@ def poll(ctx: PollContext) -> Poll:
     backoff = 0
 
     def get(path: str, **params: Any) -> list[dict[str, Any]]:
+        return get_page(path, **params)[0]
+
+    def get_page(path: str, **params: Any) -> tuple[list[dict[str, Any]], bool]:
         nonlocal backoff
         reply = ctx.http.get(API + path, {"site": site, "filter": "withbody", "pagesize": 100,
                                           "key": ctx.credentials.get("stackexchange_key"),
                                           **params})
         _check(reply.body, reply.url)
         backoff = max(backoff, int(reply.body.get("backoff") or 0))
-        return list(reply.body["items"])
+        return list(reply.body["items"]), bool(reply.body.get("has_more"))
+
+    def get_all(path: str, **params: Any) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        page, more = 1, True
+        while more:
+            items, more = get_page(path, page=page, **params)
+            found += items
+            page += 1
+        return found
 
     def pages() -> Iterator[list[tuple[Any, Any]]]:
         page = 1
@@ -112,10 +124,12 @@ def poll(ctx: PollContext) -> Poll:
     comments: list[dict[str, Any]] = []
     for start in range(0, len(ids), 100):  # the API takes up to 100 ids a call
         chunk = ";".join(map(str, ids[start:start + 100]))
-        answers += get(f"/questions/{chunk}/answers", sort="creation", order="asc")
-        posts = ";".join([chunk, *(str(a["answer_id"]) for a in answers
-                                   if int(a.get("question_id", 0)) in ids[start:start + 100])])
-        comments += get(f"/posts/{posts}/comments", sort="creation", order="asc")
+        answers += get_all(f"/questions/{chunk}/answers", sort="creation", order="asc")
+    posts = [*ids, *(int(a["answer_id"]) for a in answers
+                     if isinstance(a, dict) and isinstance(a.get("answer_id"), int))]
+    for start in range(0, len(posts), 100):
+        chunk = ";".join(map(str, posts[start:start + 100]))
+        comments += get_all(f"/posts/{chunk}/comments", sort="creation", order="asc")
     question_of = {int(a["answer_id"]): int(a["question_id"]) for a in answers
                    if "answer_id" in a}
     items = [*questions, *answers, *comments]

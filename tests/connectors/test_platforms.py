@@ -381,3 +381,37 @@ def test_stackexchange_questions_active_in_the_same_second_all_load(
     monitor = poller.add("stackexchange", server.url, tag="brightloop")
     outcome = poller.poll(monitor)
     assert (outcome.loaded, outcome.rejected) == (2, 0)
+
+
+def test_stackexchange_answers_and_comments_past_the_first_page_load(
+        poller: Any, server: ReplayServer) -> None:
+    """A question with 150 answers: two pages of answers (``has_more``), and the comments
+    asked for at most 100 post ids a call, every page of them too."""
+    answers = [{**ANSWER, "answer_id": 1000 + n, "is_accepted": False} for n in range(150)]
+    server.add("/2.3/questions", _se([QUESTION]))
+    server.route("/2.3/questions/100/answers", lambda q: _se(
+        answers[:100], has_more=True) if q.get("page", "1") == "1" else _se(answers[100:]))
+    comments: list[int] = []
+
+    class Routes(dict[str, Any]):
+        def get(self, path: str, default: Any = None) -> Any:
+            if not path.startswith("/2.3/posts/"):
+                return super().get(path, default)
+
+            def answer(q: dict[str, str]) -> Canned:
+                ids = path.split("/")[3].split(";")
+                if len(ids) > 100:
+                    return Canned(b'{"error_id": 400, "error_name": "bad_parameter"}', 400)
+                page = int(q.get("page", "1"))
+                found = [{**COMMENT, "comment_id": 5000 + 2 * int(i) + page, "post_id": int(i)}
+                         for i in ids[:50]]
+                comments.extend(c["comment_id"] for c in found)
+                return _se(found, has_more=page == 1)
+            return answer
+
+    server.routes = Routes(server.routes)
+    monitor = poller.add("stackexchange", server.url, tag="brightloop")
+    outcome = poller.poll(monitor)
+    assert outcome.error is None
+    assert (outcome.loaded, outcome.rejected) == (1 + 150 + len(set(comments)), 0)
+    assert len(set(comments)) == 200  # two chunks of ids, two pages each, 50 a page
