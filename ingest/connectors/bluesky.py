@@ -190,12 +190,15 @@ def poll(ctx: PollContext) -> Poll:
     for item in items:
         if item is None:
             continue
-        views = [item] if key != "feed" else [
+        if key != "feed" or not isinstance(item, dict):  # a post, or a malformed feed item
+            units.append(item_unit(len(units) + 1, item, post_records, ctx.source_file))
+            continue
+        shown: list[Any] = [
             *(v for v in ((item.get("reply") or {}).get("root"),
                           (item.get("reply") or {}).get("parent"))
               if isinstance(v, dict) and v.get("$type", "").endswith("postView")),
             item.get("post")]
-        for view in views:
+        for view in shown:
             units.append(item_unit(len(units) + 1, view, post_records, ctx.source_file))
     return Poll(units, newest.isoformat() if newest is not None else None, gap=not reached)
 

@@ -415,3 +415,17 @@ def test_stackexchange_answers_and_comments_past_the_first_page_load(
     assert outcome.error is None
     assert (outcome.loaded, outcome.rejected) == (1 + 150 + len(set(comments)), 0)
     assert len(set(comments)) == 200  # two chunks of ids, two pages each, 50 a page
+
+
+def test_bluesky_malformed_feed_item_is_rejected_not_the_round(
+        poller: Any, server: ReplayServer, shared_data: Path) -> None:
+    body = json.loads((shared_data / "bluesky/getAuthorFeed_andrew.heiss.phd.json").read_text())
+    plain = [i for i in body["feed"] if "reply" not in i and "reason" not in i][:2]
+    page = Canned(json.dumps({"feed": [plain[0], "not a feed item", plain[1]]}).encode())
+    server.route("/xrpc/app.bsky.feed.getAuthorFeed",
+                 lambda q: Canned(b'{"feed": []}') if q.get("cursor") else page)
+    monitor = poller.add("bluesky", server.url, actor="andrew.heiss.phd")
+    outcome = poller.poll(monitor)
+    assert outcome.error is None
+    assert (outcome.loaded, outcome.rejected) == (2, 1)
+    assert "not a feed item" in poller.rejects()[0]
