@@ -11,9 +11,12 @@ exhausted ``quota_remaining`` are honoured like a rate-limit header.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import orjson
 
 from graph.model import Account, Post, PostKind, Record
 from ingest.connectors.base import Connector, Option, Poll, PollContext, collect_newer, item_unit
@@ -76,6 +79,23 @@ def _check(body: Any, url: str) -> None:
         raise SourceUnavailable("Stack Exchange daily quota used up", tomorrow)
 
 
+def _refused(exc: SourceUnavailable) -> SourceUnavailable:
+    """Stack Exchange answers every error with HTTP 400 and an error object (a throttle
+    violation too, saying how many seconds to wait); its time cursor is never the cause,
+    so the cursor stays and the source waits as told."""
+    try:
+        error = orjson.loads(exc.body)
+    except orjson.JSONDecodeError:
+        error = None
+    if not exc.expired_cursor or not isinstance(error, dict) or "error_id" not in error:
+        return exc
+    message = " ".join(str(error.get("error_message") or "").split())
+    wait = re.search(r"available in (\d+) seconds", message)
+    retry_at = datetime.now(UTC) + timedelta(seconds=int(wait.group(1))) if wait else None
+    return SourceUnavailable(f"Stack Exchange refused the request: {error.get('error_name')} "
+                             f"({message[:160]})", retry_at)
+
+
 def poll(ctx: PollContext) -> Poll:
     """Questions active since the cursor, with their answers and comments."""
     site, tag = ctx.options.get("site", "stackoverflow"), ctx.options.get("tag")
@@ -90,9 +110,13 @@ def poll(ctx: PollContext) -> Poll:
 
     def get_page(path: str, **params: Any) -> tuple[list[dict[str, Any]], bool]:
         nonlocal backoff
-        reply = ctx.http.get(API + path, {"site": site, "filter": "withbody", "pagesize": 100,
-                                          "key": ctx.credentials.get("stackexchange_key"),
-                                          **params})
+        try:
+            reply = ctx.http.get(API + path, {"site": site, "filter": "withbody",
+                                              "pagesize": 100,
+                                              "key": ctx.credentials.get("stackexchange_key"),
+                                              **params})
+        except SourceUnavailable as exc:
+            raise _refused(exc) from None
         _check(reply.body, reply.url)
         backoff = max(backoff, int(reply.body.get("backoff") or 0))
         return list(reply.body["items"]), bool(reply.body.get("has_more"))

@@ -429,3 +429,24 @@ def test_bluesky_malformed_feed_item_is_rejected_not_the_round(
     assert outcome.error is None
     assert (outcome.loaded, outcome.rejected) == (2, 1)
     assert "not a feed item" in poller.rejects()[0]
+
+
+def test_stackexchange_throttle_keeps_the_cursor_and_waits_as_told(
+        poller: Any, server: ReplayServer) -> None:
+    # the API answers every error with HTTP 400 and an error object (this one as
+    # reported from api.stackexchange.com); its time cursor is never the cause
+    server.add("/2.3/questions", Canned(json.dumps({
+        "error_id": 502, "error_name": "throttle_violation",
+        "error_message": "too many requests from this IP, more requests available in "
+                         "17524 seconds"}).encode(), 400))
+    monitor = poller.add("stackexchange", server.url, tag="brightloop")
+    state = poller.get(monitor.id).state
+    state.cursor, state.last_success = "1700000500", "2026-01-01T00:00:00+00:00"
+    poller.states.save_state(monitor.id, state)
+    outcome = poller.poll(monitor, settings={"stackexchange_key": SecretStr("k-9")})
+    assert outcome.error is not None and "throttle" in outcome.error
+    assert "\n" not in outcome.error and "k-9" not in outcome.error
+    state = poller.get(monitor.id).state
+    assert (state.cursor, state.gap_since) == ("1700000500", None)
+    assert server.hits("/2.3/questions") == 1  # not asked again at once
+    assert 17500 < _wait(state.next_try) <= 17525
