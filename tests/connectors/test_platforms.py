@@ -450,3 +450,21 @@ def test_stackexchange_throttle_keeps_the_cursor_and_waits_as_told(
     assert (state.cursor, state.gap_since) == ("1700000500", None)
     assert server.hits("/2.3/questions") == 1  # not asked again at once
     assert 17500 < _wait(state.next_try) <= 17525
+
+
+def test_bluesky_expired_token_keeps_the_cursor(poller: Any, server: ReplayServer) -> None:
+    # an expired access JWT is answered with HTTP 400 (XRPC error "ExpiredToken");
+    # the stored cursor is never sent, so it cannot be what was refused
+    server.add("/xrpc/app.bsky.notification.listNotifications", Canned(
+        b'{"error": "ExpiredToken", "message": "Token has expired"}', 400))
+    monitor = poller.add("bluesky", server.url, mentions="yes")
+    state = poller.get(monitor.id).state
+    state.cursor = "2025-07-04T08:28:36.202000+00:00"
+    state.last_success = "2026-01-01T00:00:00+00:00"
+    poller.states.save_state(monitor.id, state)
+    outcome = poller.poll(monitor, settings={"bluesky_token": SecretStr("tok-123")})
+    assert outcome.error is not None and "token" in outcome.error.lower()
+    assert "tok-123" not in outcome.error
+    state = poller.get(monitor.id).state
+    assert (state.cursor, state.gap_since) == ("2025-07-04T08:28:36.202000+00:00", None)
+    assert server.hits("/xrpc/app.bsky.notification.listNotifications") == 1
