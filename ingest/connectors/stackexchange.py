@@ -60,6 +60,9 @@ def item_records(item: dict[str, Any], platform: str, question_of: dict[int, int
                     conversation_id=f"p{question}", score=item.get("score"),
                     accepted=bool(item.get("is_accepted")), url=item.get("link"))
     else:
+        activity = item.get("last_activity_date")
+        if activity is not None and (not isinstance(activity, int) or isinstance(activity, bool)):
+            raise ValueError(f"field 'last_activity_date' is not a number: {activity!r}")
         question = int(item["question_id"])
         title = html.unescape(item.get("title") or "")
         post = Post(platform=platform, post_id=f"p{question}", author_handle=author.handle,
@@ -135,7 +138,10 @@ def poll(ctx: PollContext) -> Poll:
         while True:
             items = get("/questions", tagged=tag, sort="activity", order="desc",
                         min=since, page=page)
-            yield [(q.get("last_activity_date") if isinstance(q, dict) else None, q)
+            # a malformed time is no order key: the item goes to the rejects file
+            yield [(q.get("last_activity_date") if isinstance(q, dict)
+                    and isinstance(q.get("last_activity_date"), int)
+                    and not isinstance(q.get("last_activity_date"), bool) else None, q)
                    for q in items]
             if len(items) < 100:
                 return

@@ -468,3 +468,20 @@ def test_bluesky_expired_token_keeps_the_cursor(poller: Any, server: ReplayServe
     state = poller.get(monitor.id).state
     assert (state.cursor, state.gap_since) == ("2025-07-04T08:28:36.202000+00:00", None)
     assert server.hits("/xrpc/app.bsky.notification.listNotifications") == 1
+
+
+def test_stackexchange_question_with_a_malformed_activity_date_is_rejected(
+        poller: Any, server: ReplayServer) -> None:
+    odd = {**QUESTION, "question_id": 200, "last_activity_date": "yesterday"}
+    server.add("/2.3/questions", _se([QUESTION, odd]))
+    server.add("/2.3/questions/200;100/answers", _se([]))
+    server.add("/2.3/posts/200;100/comments", _se([]))
+    monitor = poller.add("stackexchange", server.url, tag="brightloop")
+    state = poller.get(monitor.id).state
+    state.cursor = "1700000000"
+    poller.states.save_state(monitor.id, state)
+    outcome = poller.poll(monitor)
+    assert outcome.error is None
+    assert (outcome.loaded, outcome.rejected) == (1, 1)
+    assert "last_activity_date" in poller.rejects()[0]
+    assert poller.get(monitor.id).state.cursor == "1700000500"
