@@ -136,12 +136,13 @@ def collect_newer(pages: Iterator[list[tuple[Any, Any]]], since: Any, max_pages:
     """Walk newest-first pages of ``(order key, item)`` back to ``since``.
 
     Returns the items newer than ``since`` (``inclusive``: not older, for time cursors
-    where two items may share a time), oldest first and each key once; the newest key
+    where two items may share a time), oldest first; each id key once, but with
+    ``inclusive`` every distinct item of a time (several may share it); the newest key
     seen (``since`` when nothing is new); and whether the walk reached ``since`` (or the
     end of the listing) rather than stopping at ``max_pages``. An item whose key is
     None (malformed) is kept, first, so it reaches the rejects file.
     """
-    found: dict[Any, Any] = {}
+    found: dict[Any, list[Any]] = {}
     bad: list[Any] = []
     newest = since
     reached = False
@@ -154,7 +155,9 @@ def collect_newer(pages: Iterator[list[tuple[Any, Any]]], since: Any, max_pages:
             if since is not None and (key < since or (key == since and not inclusive)):
                 older = True
                 continue
-            found.setdefault(key, item)
+            same = found.setdefault(key, [])
+            if not same or (inclusive and item not in same):
+                same.append(item)
             newest = key if newest is None or key > newest else newest
         if older or not page:
             reached = True
@@ -163,4 +166,4 @@ def collect_newer(pages: Iterator[list[tuple[Any, Any]]], since: Any, max_pages:
             break
     else:
         reached = True
-    return [*bad, *(found[k] for k in sorted(found))], newest, reached
+    return [*bad, *(i for k in sorted(found) for i in found[k])], newest, reached

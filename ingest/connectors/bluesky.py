@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from graph.model import Account, Post, PostKind, Record
 from ingest.connectors.base import (
     Connector,
@@ -27,6 +29,7 @@ from ingest.connectors.base import (
     item_unit,
     parse_time,
 )
+from ingest.connectors.http import Reply, SourceUnavailable
 from ingest.loader import Unit
 
 __all__ = ["CONNECTOR", "jetstream_records", "post_records"]
@@ -141,12 +144,32 @@ def _thread_views(node: Any) -> Iterator[dict[str, Any]]:
         yield from _thread_views(child)
 
 
+def _get(ctx: PollContext, path: str, params: dict[str, Any]) -> Reply:
+    """A GET whose failure never drops the stored cursor: it is not sent (the XRPC
+    ``cursor`` only pages within a poll), so an HTTP 400 (e.g. an expired access token,
+    XRPC error ``ExpiredToken``) is not a refused cursor."""
+    try:
+        return ctx.http.get(path, params)
+    except SourceUnavailable as exc:
+        if not exc.expired_cursor:
+            raise
+        try:
+            error = orjson.loads(exc.body)
+        except orjson.JSONDecodeError:
+            error = None
+        name = error.get("error") if isinstance(error, dict) else None
+        if name in ("ExpiredToken", "InvalidToken"):
+            raise SourceUnavailable(f"{ctx.http.base_url} refused the credentials ({name}); "
+                                    "check the token in the environment") from None
+        raise SourceUnavailable(exc.reason, exc.retry_at) from None
+
+
 def poll(ctx: PollContext) -> Poll:
     """Posts newer than the cursor, oldest first (a thread: all of it, every time)."""
     o = ctx.options
     if o.get("thread"):
-        reply = ctx.http.get("/xrpc/app.bsky.feed.getPostThread",
-                             {"uri": o["thread"], "depth": 1000, "parentHeight": 1000})
+        reply = _get(ctx, "/xrpc/app.bsky.feed.getPostThread",
+                     {"uri": o["thread"], "depth": 1000, "parentHeight": 1000})
         views = list(_thread_views(reply.body.get("thread")))
         views.sort(key=lambda v: str((v.get("record") or {}).get("createdAt", "")))
         return Poll([item_unit(n, v, post_records, ctx.source_file)
@@ -166,7 +189,7 @@ def poll(ctx: PollContext) -> Poll:
     def pages() -> Iterator[list[tuple[Any, Any]]]:
         cursor: str | None = None
         while True:
-            body = ctx.http.get(path, {**params, "limit": 100, "cursor": cursor}).body
+            body = _get(ctx, path, {**params, "limit": 100, "cursor": cursor}).body
             page: list[tuple[Any, Any]] = []
             for item in body.get(key) or []:
                 if key == "feed" and isinstance(item, dict):
@@ -190,12 +213,15 @@ def poll(ctx: PollContext) -> Poll:
     for item in items:
         if item is None:
             continue
-        views = [item] if key != "feed" else [
+        if key != "feed" or not isinstance(item, dict):  # a post, or a malformed feed item
+            units.append(item_unit(len(units) + 1, item, post_records, ctx.source_file))
+            continue
+        shown: list[Any] = [
             *(v for v in ((item.get("reply") or {}).get("root"),
                           (item.get("reply") or {}).get("parent"))
               if isinstance(v, dict) and v.get("$type", "").endswith("postView")),
             item.get("post")]
-        for view in views:
+        for view in shown:
             units.append(item_unit(len(units) + 1, view, post_records, ctx.source_file))
     return Poll(units, newest.isoformat() if newest is not None else None, gap=not reached)
 

@@ -34,14 +34,16 @@ _MAX_REDIRECTS = 10
 
 class SourceUnavailable(Exception):
     """The source could not be read now; ``retry_at`` is when it may be tried again
-    (None: the caller's backoff decides)."""
+    (None: the caller's backoff decides); ``body``: the answer's text, for a connector
+    whose platform says more there than in the status."""
 
     def __init__(self, reason: str, retry_at: datetime | None = None,
-                 *, expired_cursor: bool = False) -> None:
+                 *, expired_cursor: bool = False, body: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_at = retry_at
         self.expired_cursor = expired_cursor
+        self.body = body
 
 
 @dataclass(slots=True)
@@ -240,7 +242,7 @@ class Http:
                                     "check the token in the environment")
         if status in (400, 410, 422):
             raise SourceUnavailable(f"{url} answered HTTP {status}: {response.text[:160]}",
-                                    expired_cursor=True)
+                                    expired_cursor=True, body=response.text)
         if status >= 400:
             raise SourceUnavailable(f"{url} answered HTTP {status}")
         try:

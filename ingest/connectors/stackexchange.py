@@ -11,9 +11,12 @@ exhausted ``quota_remaining`` are honoured like a rate-limit header.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import orjson
 
 from graph.model import Account, Post, PostKind, Record
 from ingest.connectors.base import Connector, Option, Poll, PollContext, collect_newer, item_unit
@@ -57,6 +60,9 @@ def item_records(item: dict[str, Any], platform: str, question_of: dict[int, int
                     conversation_id=f"p{question}", score=item.get("score"),
                     accepted=bool(item.get("is_accepted")), url=item.get("link"))
     else:
+        activity = item.get("last_activity_date")
+        if activity is not None and (not isinstance(activity, int) or isinstance(activity, bool)):
+            raise ValueError(f"field 'last_activity_date' is not a number: {activity!r}")
         question = int(item["question_id"])
         title = html.unescape(item.get("title") or "")
         post = Post(platform=platform, post_id=f"p{question}", author_handle=author.handle,
@@ -76,6 +82,23 @@ def _check(body: Any, url: str) -> None:
         raise SourceUnavailable("Stack Exchange daily quota used up", tomorrow)
 
 
+def _refused(exc: SourceUnavailable) -> SourceUnavailable:
+    """Stack Exchange answers every error with HTTP 400 and an error object (a throttle
+    violation too, saying how many seconds to wait); its time cursor is never the cause,
+    so the cursor stays and the source waits as told."""
+    try:
+        error = orjson.loads(exc.body)
+    except orjson.JSONDecodeError:
+        error = None
+    if not exc.expired_cursor or not isinstance(error, dict) or "error_id" not in error:
+        return exc
+    message = " ".join(str(error.get("error_message") or "").split())
+    wait = re.search(r"available in (\d+) seconds", message)
+    retry_at = datetime.now(UTC) + timedelta(seconds=int(wait.group(1))) if wait else None
+    return SourceUnavailable(f"Stack Exchange refused the request: {error.get('error_name')} "
+                             f"({message[:160]})", retry_at)
+
+
 def poll(ctx: PollContext) -> Poll:
     """Questions active since the cursor, with their answers and comments."""
     site, tag = ctx.options.get("site", "stackoverflow"), ctx.options.get("tag")
@@ -86,20 +109,39 @@ def poll(ctx: PollContext) -> Poll:
     backoff = 0
 
     def get(path: str, **params: Any) -> list[dict[str, Any]]:
+        return get_page(path, **params)[0]
+
+    def get_page(path: str, **params: Any) -> tuple[list[dict[str, Any]], bool]:
         nonlocal backoff
-        reply = ctx.http.get(API + path, {"site": site, "filter": "withbody", "pagesize": 100,
-                                          "key": ctx.credentials.get("stackexchange_key"),
-                                          **params})
+        try:
+            reply = ctx.http.get(API + path, {"site": site, "filter": "withbody",
+                                              "pagesize": 100,
+                                              "key": ctx.credentials.get("stackexchange_key"),
+                                              **params})
+        except SourceUnavailable as exc:
+            raise _refused(exc) from None
         _check(reply.body, reply.url)
         backoff = max(backoff, int(reply.body.get("backoff") or 0))
-        return list(reply.body["items"])
+        return list(reply.body["items"]), bool(reply.body.get("has_more"))
+
+    def get_all(path: str, **params: Any) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        page, more = 1, True
+        while more:
+            items, more = get_page(path, page=page, **params)
+            found += items
+            page += 1
+        return found
 
     def pages() -> Iterator[list[tuple[Any, Any]]]:
         page = 1
         while True:
             items = get("/questions", tagged=tag, sort="activity", order="desc",
                         min=since, page=page)
-            yield [(q.get("last_activity_date") if isinstance(q, dict) else None, q)
+            # a malformed time is no order key: the item goes to the rejects file
+            yield [(q.get("last_activity_date") if isinstance(q, dict)
+                    and isinstance(q.get("last_activity_date"), int)
+                    and not isinstance(q.get("last_activity_date"), bool) else None, q)
                    for q in items]
             if len(items) < 100:
                 return
@@ -112,10 +154,12 @@ def poll(ctx: PollContext) -> Poll:
     comments: list[dict[str, Any]] = []
     for start in range(0, len(ids), 100):  # the API takes up to 100 ids a call
         chunk = ";".join(map(str, ids[start:start + 100]))
-        answers += get(f"/questions/{chunk}/answers", sort="creation", order="asc")
-        posts = ";".join([chunk, *(str(a["answer_id"]) for a in answers
-                                   if int(a.get("question_id", 0)) in ids[start:start + 100])])
-        comments += get(f"/posts/{posts}/comments", sort="creation", order="asc")
+        answers += get_all(f"/questions/{chunk}/answers", sort="creation", order="asc")
+    posts = [*ids, *(int(a["answer_id"]) for a in answers
+                     if isinstance(a, dict) and isinstance(a.get("answer_id"), int))]
+    for start in range(0, len(posts), 100):
+        chunk = ";".join(map(str, posts[start:start + 100]))
+        comments += get_all(f"/posts/{chunk}/comments", sort="creation", order="asc")
     question_of = {int(a["answer_id"]): int(a["question_id"]) for a in answers
                    if "answer_id" in a}
     items = [*questions, *answers, *comments]

@@ -486,3 +486,134 @@ def test_reddit_recorded_poll_sequence(poller: Any, server: ReplayServer,
     newest = max(names, key=lambda n: int(n[3:], 36))
     assert poller.get(monitor.id).state.cursor == newest
     assert poller.get(monitor.id).state.gap_since is None
+
+
+# --- Items sharing a time cursor -------------------------------------------------------
+
+def test_bluesky_posts_indexed_at_the_same_time_all_load(poller: Any, server: ReplayServer,
+                                                         shared_data: Path) -> None:
+    body = json.loads((shared_data / "bluesky/searchPosts_q-rstats_limit100.json").read_text())
+    posts = body["posts"][:6]
+    for post in posts[2:5]:  # three posts indexed in the same millisecond
+        post["indexedAt"] = posts[2]["indexedAt"]
+    page = Canned(json.dumps({"posts": posts}).encode())
+    server.route("/xrpc/app.bsky.feed.searchPosts",
+                 lambda q: Canned(b'{"posts": []}') if q.get("cursor") else page)
+    monitor = poller.add("bluesky", server.url, query="rstats")
+    outcome = poller.poll(monitor)
+    assert (outcome.read, outcome.loaded, outcome.rejected) == (6, 6, 0)
+
+
+def test_stackexchange_questions_active_in_the_same_second_all_load(
+        poller: Any, server: ReplayServer) -> None:
+    second = {**QUESTION, "question_id": 200, "link": "https://stackoverflow.com/q/200"}
+    server.add("/2.3/questions", _se([QUESTION, second]))
+    server.add("/2.3/questions/100;200/answers", _se([]))
+    server.add("/2.3/posts/100;200/comments", _se([]))
+    monitor = poller.add("stackexchange", server.url, tag="brightloop")
+    outcome = poller.poll(monitor)
+    assert (outcome.loaded, outcome.rejected) == (2, 0)
+
+
+def test_stackexchange_answers_and_comments_past_the_first_page_load(
+        poller: Any, server: ReplayServer) -> None:
+    """A question with 150 answers: two pages of answers (``has_more``), and the comments
+    asked for at most 100 post ids a call, every page of them too."""
+    answers = [{**ANSWER, "answer_id": 1000 + n, "is_accepted": False} for n in range(150)]
+    server.add("/2.3/questions", _se([QUESTION]))
+    server.route("/2.3/questions/100/answers", lambda q: _se(
+        answers[:100], has_more=True) if q.get("page", "1") == "1" else _se(answers[100:]))
+    comments: list[int] = []
+
+    class Routes(dict[str, Any]):
+        def get(self, path: str, default: Any = None) -> Any:
+            if not path.startswith("/2.3/posts/"):
+                return super().get(path, default)
+
+            def answer(q: dict[str, str]) -> Canned:
+                ids = path.split("/")[3].split(";")
+                if len(ids) > 100:
+                    return Canned(b'{"error_id": 400, "error_name": "bad_parameter"}', 400)
+                page = int(q.get("page", "1"))
+                found = [{**COMMENT, "comment_id": 5000 + 2 * int(i) + page, "post_id": int(i)}
+                         for i in ids[:50]]
+                comments.extend(c["comment_id"] for c in found)
+                return _se(found, has_more=page == 1)
+            return answer
+
+    server.routes = Routes(server.routes)
+    monitor = poller.add("stackexchange", server.url, tag="brightloop")
+    outcome = poller.poll(monitor)
+    assert outcome.error is None
+    assert (outcome.loaded, outcome.rejected) == (1 + 150 + len(set(comments)), 0)
+    assert len(set(comments)) == 200  # two chunks of ids, two pages each, 50 a page
+
+
+def test_bluesky_malformed_feed_item_is_rejected_not_the_round(
+        poller: Any, server: ReplayServer, shared_data: Path) -> None:
+    body = json.loads((shared_data / "bluesky/getAuthorFeed_andrew.heiss.phd.json").read_text())
+    plain = [i for i in body["feed"] if "reply" not in i and "reason" not in i][:2]
+    page = Canned(json.dumps({"feed": [plain[0], "not a feed item", plain[1]]}).encode())
+    server.route("/xrpc/app.bsky.feed.getAuthorFeed",
+                 lambda q: Canned(b'{"feed": []}') if q.get("cursor") else page)
+    monitor = poller.add("bluesky", server.url, actor="andrew.heiss.phd")
+    outcome = poller.poll(monitor)
+    assert outcome.error is None
+    assert (outcome.loaded, outcome.rejected) == (2, 1)
+    assert "not a feed item" in poller.rejects()[0]
+
+
+def test_stackexchange_throttle_keeps_the_cursor_and_waits_as_told(
+        poller: Any, server: ReplayServer) -> None:
+    # the API answers every error with HTTP 400 and an error object (this one as
+    # reported from api.stackexchange.com); its time cursor is never the cause
+    server.add("/2.3/questions", Canned(json.dumps({
+        "error_id": 502, "error_name": "throttle_violation",
+        "error_message": "too many requests from this IP, more requests available in "
+                         "17524 seconds"}).encode(), 400))
+    monitor = poller.add("stackexchange", server.url, tag="brightloop")
+    state = poller.get(monitor.id).state
+    state.cursor, state.last_success = "1700000500", "2026-01-01T00:00:00+00:00"
+    poller.states.save_state(monitor.id, state)
+    outcome = poller.poll(monitor, settings={"stackexchange_key": SecretStr("k-9")})
+    assert outcome.error is not None and "throttle" in outcome.error
+    assert "\n" not in outcome.error and "k-9" not in outcome.error
+    state = poller.get(monitor.id).state
+    assert (state.cursor, state.gap_since) == ("1700000500", None)
+    assert server.hits("/2.3/questions") == 1  # not asked again at once
+    assert 17500 < _wait(state.next_try) <= 17525
+
+
+def test_bluesky_expired_token_keeps_the_cursor(poller: Any, server: ReplayServer) -> None:
+    # an expired access JWT is answered with HTTP 400 (XRPC error "ExpiredToken");
+    # the stored cursor is never sent, so it cannot be what was refused
+    server.add("/xrpc/app.bsky.notification.listNotifications", Canned(
+        b'{"error": "ExpiredToken", "message": "Token has expired"}', 400))
+    monitor = poller.add("bluesky", server.url, mentions="yes")
+    state = poller.get(monitor.id).state
+    state.cursor = "2025-07-04T08:28:36.202000+00:00"
+    state.last_success = "2026-01-01T00:00:00+00:00"
+    poller.states.save_state(monitor.id, state)
+    outcome = poller.poll(monitor, settings={"bluesky_token": SecretStr("tok-123")})
+    assert outcome.error is not None and "token" in outcome.error.lower()
+    assert "tok-123" not in outcome.error
+    state = poller.get(monitor.id).state
+    assert (state.cursor, state.gap_since) == ("2025-07-04T08:28:36.202000+00:00", None)
+    assert server.hits("/xrpc/app.bsky.notification.listNotifications") == 1
+
+
+def test_stackexchange_question_with_a_malformed_activity_date_is_rejected(
+        poller: Any, server: ReplayServer) -> None:
+    odd = {**QUESTION, "question_id": 200, "last_activity_date": "yesterday"}
+    server.add("/2.3/questions", _se([QUESTION, odd]))
+    server.add("/2.3/questions/200;100/answers", _se([]))
+    server.add("/2.3/posts/200;100/comments", _se([]))
+    monitor = poller.add("stackexchange", server.url, tag="brightloop")
+    state = poller.get(monitor.id).state
+    state.cursor = "1700000000"
+    poller.states.save_state(monitor.id, state)
+    outcome = poller.poll(monitor)
+    assert outcome.error is None
+    assert (outcome.loaded, outcome.rejected) == (1, 1)
+    assert "last_activity_date" in poller.rejects()[0]
+    assert poller.get(monitor.id).state.cursor == "1700000500"
