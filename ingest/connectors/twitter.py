@@ -19,6 +19,7 @@ import orjson
 from graph.model import Record
 from ingest import twitter as twitter_file
 from ingest.connectors.base import Connector, Option, Poll, PollContext, collect_newer, item_unit
+from ingest.connectors.http import Reply, SourceUnavailable
 
 __all__ = ["CONNECTOR"]
 
@@ -50,6 +51,29 @@ def _records(page: dict[str, Any], source_file: str, n: int) -> list[Record]:
     return twitter_file.parse_line(orjson.dumps(page).decode(), n, source_file)
 
 
+def _get(ctx: PollContext, path: str, params: dict[str, Any]) -> Reply:
+    """A GET whose HTTP 400 counts as a refused cursor only when it names ``since_id``
+    (the cursor older than the search window); any other invalid request (a query the
+    API will not take) keeps the cursor and says what Twitter said, in one line."""
+    try:
+        return ctx.http.get(path, params)
+    except SourceUnavailable as exc:
+        if not exc.expired_cursor:
+            raise
+        try:
+            problem = orjson.loads(exc.body)
+        except orjson.JSONDecodeError:
+            problem = None
+        errors = problem.get("errors") if isinstance(problem, dict) else None
+        errors = [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+        if any("since_id" in (e.get("parameters") or {}) for e in errors):
+            raise
+        said = "; ".join(str(e.get("message")) for e in errors if e.get("message")) or \
+            (problem.get("detail") if isinstance(problem, dict) else None) or exc.reason
+        raise SourceUnavailable(f"Twitter refused the request: {' '.join(str(said).split())}"
+                                [:300], exc.retry_at) from None
+
+
 def poll(ctx: PollContext) -> Poll:
     """Tweets newer than the cursor, oldest first."""
     if ctx.options.get("user_id"):
@@ -67,7 +91,7 @@ def poll(ctx: PollContext) -> Poll:
     def pages() -> Iterator[list[tuple[Any, Any]]]:
         token: str | None = None
         while True:
-            reply = ctx.http.get(path, {**params, token_name: token})
+            reply = _get(ctx, path, {**params, token_name: token})
             body = reply.body if isinstance(reply.body, dict) else {}
             includes = body.get("includes") or {}
             yield [(_order(t), _unit_page(t, includes) if isinstance(t, dict) else t)

@@ -181,6 +181,25 @@ def test_twitter_expired_cursor_restarts_and_records_the_gap(
     assert state.cursor == "1400118288307277824"
 
 
+def test_twitter_invalid_request_keeps_the_cursor(
+        poller: Any, server: ReplayServer, shared_data: Path) -> None:
+    """A 400 about anything but ``since_id`` (here the recorded one, about start_time) is
+    not a refused cursor: it was taken for one, so the cursor was dropped, a gap recorded
+    and the request sent again at once; now the cursor stays and the state says why."""
+    server.add("/2/tweets/search/recent", recorded(
+        shared_data / "twitter-v2-api/search_all_400_invalid_request.json", status=400))
+    monitor = poller.add("twitter", server.url, query="brand")
+    state = poller.get(monitor.id).state
+    state.cursor, state.last_success = "1400118288307277824", "2026-01-01T00:00:00+00:00"
+    poller.states.save_state(monitor.id, state)
+    outcome = poller.poll(monitor)
+    assert outcome.error is not None and "Invalid 'start_time'" in outcome.error, outcome
+    assert outcome.error.startswith("Twitter refused the request")
+    state = poller.get(monitor.id).state
+    assert (state.cursor, state.gap_since) == ("1400118288307277824", None), state
+    assert server.hits("/2/tweets/search/recent") == 1
+
+
 def test_twitter_401_says_to_check_the_token(poller: Any, server: ReplayServer,
                                              shared_data: Path) -> None:
     server.add("/2/tweets/search/recent",
