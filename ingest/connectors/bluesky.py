@@ -17,8 +17,6 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-import orjson
-
 from graph.model import Account, Post, PostKind, Record
 from ingest.connectors.base import (
     Connector,
@@ -153,11 +151,7 @@ def _get(ctx: PollContext, path: str, params: dict[str, Any]) -> Reply:
     except SourceUnavailable as exc:
         if not exc.expired_cursor:
             raise
-        try:
-            error = orjson.loads(exc.body)
-        except orjson.JSONDecodeError:
-            error = None
-        name = error.get("error") if isinstance(error, dict) else None
+        name = (exc.problem() or {}).get("error")
         if name in ("ExpiredToken", "InvalidToken"):
             raise SourceUnavailable(f"{ctx.http.base_url} refused the credentials ({name}); "
                                     "check the token in the environment") from None

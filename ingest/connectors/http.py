@@ -45,6 +45,15 @@ class SourceUnavailable(Exception):
         self.expired_cursor = expired_cursor
         self.body = body
 
+    def problem(self) -> dict[str, Any] | None:
+        """The answer's body as a JSON object (a platform's error), None when it is not
+        one: what a connector reads to tell a refused cursor from another refusal."""
+        try:
+            found = orjson.loads(self.body)
+        except orjson.JSONDecodeError:
+            return None
+        return found if isinstance(found, dict) else None
+
 
 @dataclass(slots=True)
 class Reply:

@@ -16,8 +16,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
-
 from graph.model import Account, Post, PostKind, Record
 from ingest.connectors.base import Connector, Option, Poll, PollContext, collect_newer, item_unit
 from ingest.connectors.http import SourceUnavailable
@@ -86,11 +84,8 @@ def _refused(exc: SourceUnavailable) -> SourceUnavailable:
     """Stack Exchange answers every error with HTTP 400 and an error object (a throttle
     violation too, saying how many seconds to wait); its time cursor is never the cause,
     so the cursor stays and the source waits as told."""
-    try:
-        error = orjson.loads(exc.body)
-    except orjson.JSONDecodeError:
-        error = None
-    if not exc.expired_cursor or not isinstance(error, dict) or "error_id" not in error:
+    error = exc.problem()
+    if not exc.expired_cursor or error is None or "error_id" not in error:
         return exc
     message = " ".join(str(error.get("error_message") or "").split())
     wait = re.search(r"available in (\d+) seconds", message)

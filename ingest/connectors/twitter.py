@@ -60,16 +60,13 @@ def _get(ctx: PollContext, path: str, params: dict[str, Any]) -> Reply:
     except SourceUnavailable as exc:
         if not exc.expired_cursor:
             raise
-        try:
-            problem = orjson.loads(exc.body)
-        except orjson.JSONDecodeError:
-            problem = None
-        errors = problem.get("errors") if isinstance(problem, dict) else None
+        problem = exc.problem() or {}
+        errors = problem.get("errors")
         errors = [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
         if any("since_id" in (e.get("parameters") or {}) for e in errors):
             raise
         said = "; ".join(str(e.get("message")) for e in errors if e.get("message")) or \
-            (problem.get("detail") if isinstance(problem, dict) else None) or exc.reason
+            problem.get("detail") or exc.reason
         raise SourceUnavailable(f"Twitter refused the request: {' '.join(str(said).split())}"
                                 [:300], exc.retry_at) from None
 
