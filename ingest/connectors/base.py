@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from graph.model import Record, Reject
-from ingest.connectors.http import Http
+from ingest.connectors.http import Http, SourceUnavailable
 from ingest.loader import Unit
 
 __all__ = ["Connector", "Option", "Poll", "PollContext", "collect_newer", "item_unit", "parse_time"]
@@ -78,6 +78,10 @@ class Connector:
         credentials: ``Settings`` fields (secrets) sent as credentials, when set.
         auth: Turns the credential values into request headers.
         poll: Reads one round.
+        refused: What a refusal (HTTP 400, 410 or 422, which ``Http.get`` takes for a
+            refused cursor) means on this platform: given that error and the source's
+            base URL, the one the runner acts on (a refused cursor is read again from
+            the newest items, with a gap).
     """
 
     kind: str
@@ -89,6 +93,7 @@ class Connector:
     poll: Callable[[PollContext], Poll]
     credentials: Sequence[str] = ()
     auth: Callable[[dict[str, str]], dict[str, str]] | None = None
+    refused: Callable[[SourceUnavailable, str], SourceUnavailable] | None = None
 
     @property
     def schemes(self) -> tuple[str, ...]:

@@ -27,7 +27,7 @@ from ingest.connectors.base import (
     item_unit,
     parse_time,
 )
-from ingest.connectors.http import Reply, SourceUnavailable
+from ingest.connectors.http import SourceUnavailable
 from ingest.loader import Unit
 
 __all__ = ["CONNECTOR", "jetstream_records", "post_records"]
@@ -142,28 +142,23 @@ def _thread_views(node: Any) -> Iterator[dict[str, Any]]:
         yield from _thread_views(child)
 
 
-def _get(ctx: PollContext, path: str, params: dict[str, Any]) -> Reply:
-    """A GET whose failure never drops the stored cursor: it is not sent (the XRPC
-    ``cursor`` only pages within a poll), so an HTTP 400 (e.g. an expired access token,
-    XRPC error ``ExpiredToken``) is not a refused cursor."""
-    try:
-        return ctx.http.get(path, params)
-    except SourceUnavailable as exc:
-        if not exc.expired_cursor:
-            raise
-        name = (exc.problem() or {}).get("error")
-        if name in ("ExpiredToken", "InvalidToken"):
-            raise SourceUnavailable(f"{ctx.http.base_url} refused the credentials ({name}); "
-                                    "check the token in the environment") from None
-        raise SourceUnavailable(exc.reason, exc.retry_at) from None
+def _refused(exc: SourceUnavailable, source: str) -> SourceUnavailable:
+    """A refusal is never of the stored cursor: it is not sent (the XRPC ``cursor`` only
+    pages within a poll), so an HTTP 400 (e.g. an expired access token, XRPC error
+    ``ExpiredToken``) keeps it."""
+    name = (exc.problem() or {}).get("error")
+    if name in ("ExpiredToken", "InvalidToken"):
+        return SourceUnavailable(f"{source} refused the credentials ({name}); "
+                                 "check the token in the environment")
+    return SourceUnavailable(exc.reason, exc.retry_at)
 
 
 def poll(ctx: PollContext) -> Poll:
     """Posts newer than the cursor, oldest first (a thread: all of it, every time)."""
     o = ctx.options
     if o.get("thread"):
-        reply = _get(ctx, "/xrpc/app.bsky.feed.getPostThread",
-                     {"uri": o["thread"], "depth": 1000, "parentHeight": 1000})
+        reply = ctx.http.get("/xrpc/app.bsky.feed.getPostThread",
+                             {"uri": o["thread"], "depth": 1000, "parentHeight": 1000})
         views = list(_thread_views(reply.body.get("thread")))
         views.sort(key=lambda v: str((v.get("record") or {}).get("createdAt", "")))
         return Poll([item_unit(n, v, post_records, ctx.source_file)
@@ -183,7 +178,7 @@ def poll(ctx: PollContext) -> Poll:
     def pages() -> Iterator[list[tuple[Any, Any]]]:
         cursor: str | None = None
         while True:
-            body = _get(ctx, path, {**params, "limit": 100, "cursor": cursor}).body
+            body = ctx.http.get(path, {**params, "limit": 100, "cursor": cursor}).body
             page: list[tuple[Any, Any]] = []
             for item in body.get(key) or []:
                 if key == "feed" and isinstance(item, dict):
@@ -230,5 +225,5 @@ CONNECTOR = Connector(
     base_url="https://public.api.bsky.app", base_url_setting="bluesky_url",
     credentials=("bluesky_token",),
     auth=lambda c: {"Authorization": f"Bearer {c['bluesky_token']}"},
-    poll=poll,
+    poll=poll, refused=_refused,
 )

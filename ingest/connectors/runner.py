@@ -101,6 +101,8 @@ def poll_monitor(store: GraphStore, states: MonitorStore, monitor: Monitor, *,
             result = connector.poll(ctx)
             break
         except SourceUnavailable as exc:
+            if exc.expired_cursor and connector.refused is not None:
+                exc = connector.refused(exc, str(base))  # the platform's reading of it
             if exc.expired_cursor and state.cursor is not None and not retried:
                 # the platform no longer answers from this cursor: start from now and
                 # say since when items may be missing

@@ -80,12 +80,12 @@ def _check(body: Any, url: str) -> None:
         raise SourceUnavailable("Stack Exchange daily quota used up", tomorrow)
 
 
-def _refused(exc: SourceUnavailable) -> SourceUnavailable:
+def _refused(exc: SourceUnavailable, source: str) -> SourceUnavailable:
     """Stack Exchange answers every error with HTTP 400 and an error object (a throttle
     violation too, saying how many seconds to wait); its time cursor is never the cause,
     so the cursor stays and the source waits as told."""
     error = exc.problem()
-    if not exc.expired_cursor or error is None or "error_id" not in error:
+    if error is None or "error_id" not in error:
         return exc
     message = " ".join(str(error.get("error_message") or "").split())
     wait = re.search(r"available in (\d+) seconds", message)
@@ -108,13 +108,9 @@ def poll(ctx: PollContext) -> Poll:
 
     def get_page(path: str, **params: Any) -> tuple[list[dict[str, Any]], bool]:
         nonlocal backoff
-        try:
-            reply = ctx.http.get(API + path, {"site": site, "filter": "withbody",
-                                              "pagesize": 100,
-                                              "key": ctx.credentials.get("stackexchange_key"),
-                                              **params})
-        except SourceUnavailable as exc:
-            raise _refused(exc) from None
+        reply = ctx.http.get(API + path, {"site": site, "filter": "withbody", "pagesize": 100,
+                                          "key": ctx.credentials.get("stackexchange_key"),
+                                          **params})
         _check(reply.body, reply.url)
         backoff = max(backoff, int(reply.body.get("backoff") or 0))
         return list(reply.body["items"]), bool(reply.body.get("has_more"))
@@ -175,5 +171,5 @@ CONNECTOR = Connector(
              Option("platform", "Platform name in keys (as in 'scrm ingest stackexchange').",
                     default="stackexchange")),
     base_url="https://api.stackexchange.com", base_url_setting="stackexchange_url",
-    credentials=("stackexchange_key",), auth=None, poll=poll,
+    credentials=("stackexchange_key",), auth=None, poll=poll, refused=_refused,
 )

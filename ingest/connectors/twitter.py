@@ -19,7 +19,7 @@ import orjson
 from graph.model import Record
 from ingest import twitter as twitter_file
 from ingest.connectors.base import Connector, Option, Poll, PollContext, collect_newer, item_unit
-from ingest.connectors.http import Reply, SourceUnavailable
+from ingest.connectors.http import SourceUnavailable
 
 __all__ = ["CONNECTOR"]
 
@@ -51,24 +51,19 @@ def _records(page: dict[str, Any], source_file: str, n: int) -> list[Record]:
     return twitter_file.parse_line(orjson.dumps(page).decode(), n, source_file)
 
 
-def _get(ctx: PollContext, path: str, params: dict[str, Any]) -> Reply:
-    """A GET whose HTTP 400 counts as a refused cursor only when it names ``since_id``
-    (the cursor older than the search window); any other invalid request (a query the
-    API will not take) keeps the cursor and says what Twitter said, in one line."""
-    try:
-        return ctx.http.get(path, params)
-    except SourceUnavailable as exc:
-        if not exc.expired_cursor:
-            raise
-        problem = exc.problem() or {}
-        errors = problem.get("errors")
-        errors = [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
-        if any("since_id" in (e.get("parameters") or {}) for e in errors):
-            raise
-        said = "; ".join(str(e.get("message")) for e in errors if e.get("message")) or \
-            problem.get("detail") or exc.reason
-        raise SourceUnavailable(f"Twitter refused the request: {' '.join(str(said).split())}"
-                                [:300], exc.retry_at) from None
+def _refused(exc: SourceUnavailable, source: str) -> SourceUnavailable:
+    """A refusal is of the cursor only when it names ``since_id`` (older than the search
+    window); any other invalid request (a query the API will not take) keeps the cursor
+    and says what Twitter said, in one line."""
+    problem = exc.problem() or {}
+    errors = problem.get("errors")
+    errors = [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+    if any("since_id" in (e.get("parameters") or {}) for e in errors):
+        return exc
+    said = "; ".join(str(e.get("message")) for e in errors if e.get("message")) or \
+        problem.get("detail") or exc.reason
+    return SourceUnavailable(f"Twitter refused the request: {' '.join(str(said).split())}"
+                             [:300], exc.retry_at)
 
 
 def poll(ctx: PollContext) -> Poll:
@@ -88,7 +83,7 @@ def poll(ctx: PollContext) -> Poll:
     def pages() -> Iterator[list[tuple[Any, Any]]]:
         token: str | None = None
         while True:
-            reply = _get(ctx, path, {**params, token_name: token})
+            reply = ctx.http.get(path, {**params, token_name: token})
             body = reply.body if isinstance(reply.body, dict) else {}
             includes = body.get("includes") or {}
             yield [(_order(t), _unit_page(t, includes) if isinstance(t, dict) else t)
@@ -111,5 +106,5 @@ CONNECTOR = Connector(
     base_url="https://api.twitter.com", base_url_setting="twitter_url",
     credentials=("twitter_bearer_token",),
     auth=lambda c: {"Authorization": f"Bearer {c['twitter_bearer_token']}"},
-    poll=poll,
+    poll=poll, refused=_refused,
 )
