@@ -424,13 +424,19 @@ class JobRunner:
         """Tell what a finished job's change tells (the read cache, read processes) of a
         write a job committed before it ends: a stream job's first part, the posts the
         care queue waits for, is shown before the rest of its batch is written."""
+        self._publish(background, None, "a job")
+
+    def _publish(self, background: bool, touched: Any, who: str) -> None:
+        """Tell the readers of a change (a background job's through its own publisher):
+        ``touched``, what it wrote (api.auth.EVERYTHING), when it says; else anything."""
         publish = (self._on_background_change if background
                    and self._on_background_change is not None else self._on_change)
-        if publish is not None:
-            try:
-                publish()
-            except OSError as exc:  # e.g. a full disk: the job goes on
-                print(f"could not publish a change: {exc}", file=sys.stderr, flush=True)
+        if publish is None:
+            return
+        try:
+            publish(*(() if touched is None else (frozenset(touched),)))
+        except OSError as exc:  # e.g. a full disk: the worker must live on
+            print(f"{who}: could not publish the change: {exc}", file=sys.stderr, flush=True)
 
     def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
@@ -501,16 +507,9 @@ class JobRunner:
                 self._schedule(job)
             # a job that says it changed nothing (an events check that found none) does
             # not make read processes reopen the database
-            publish = (self._on_background_change if job.background
-                       and self._on_background_change is not None else self._on_change)
-            if publish is not None and (job.result or {}).get("changed", True):
-                touched = (job.result or {}).get("touched")
-                try:
-                    # what it wrote, when it says (api.auth.EVERYTHING); else anything
-                    publish(*(() if touched is None else (frozenset(touched),)))
-                except OSError as exc:  # e.g. a full disk: the worker must live on
-                    print(f"job {job.id}: could not publish the change: {exc}",
-                          file=sys.stderr, flush=True)
+            if (job.result or {}).get("changed", True):
+                self._publish(job.background, (job.result or {}).get("touched"),
+                              f"job {job.id}")
             job.done.set()
             self._forget_finished()
 
