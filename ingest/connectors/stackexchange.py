@@ -59,7 +59,7 @@ def item_records(item: dict[str, Any], platform: str, question_of: dict[int, int
                     accepted=bool(item.get("is_accepted")), url=item.get("link"))
     else:
         activity = item.get("last_activity_date")
-        if activity is not None and (not isinstance(activity, int) or isinstance(activity, bool)):
+        if activity is not None and _activity(item) is None:
             raise ValueError(f"field 'last_activity_date' is not a number: {activity!r}")
         question = int(item["question_id"])
         title = html.unescape(item.get("title") or "")
@@ -78,6 +78,13 @@ def _check(body: Any, url: str) -> None:
         tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(
             hour=0, minute=0, second=0, microsecond=0)
         raise SourceUnavailable("Stack Exchange daily quota used up", tomorrow)
+
+
+def _activity(question: Any) -> int | None:
+    """A question's ``last_activity_date`` (its order key), None when it has none that is
+    a number (the question then goes to the rejects file)."""
+    value = question.get("last_activity_date") if isinstance(question, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _refused(exc: SourceUnavailable, source: str) -> SourceUnavailable:
@@ -130,10 +137,7 @@ def poll(ctx: PollContext) -> Poll:
             items = get("/questions", tagged=tag, sort="activity", order="desc",
                         min=since, page=page)
             # a malformed time is no order key: the item goes to the rejects file
-            yield [(q.get("last_activity_date") if isinstance(q, dict)
-                    and isinstance(q.get("last_activity_date"), int)
-                    and not isinstance(q.get("last_activity_date"), bool) else None, q)
-                   for q in items]
+            yield [(_activity(q), q) for q in items]
             if len(items) < 100:
                 return
             page += 1
