@@ -15,7 +15,13 @@ A writer that tells it what it wrote (:meth:`CareQueueIndex.writing`: the stream
 stream bench) has it brought up to date from those posts alone
 (:meth:`CareQueueIndex._update_from`: ``brand_posts_among`` of the batch, which carries
 the posts' details, the brand replies among it, the conversations it touches ranked
-again), at a cost proportional to the batch; posts nobody told of (another writer,
+again), at a cost proportional to the batch. When the writer also hands over the new
+posts as written (``WriteResult.written``) and they answer nothing outside their batch
+and none is the brand's, that is worked out from them without a read of the store
+(:meth:`CareQueueIndex._found_in_hand`), and the store's state (brand, terms, run, post
+count) is read at most every ``STATE_SECONDS``: a read waits while the writer's
+checkpoint runs, and this update runs right after a stream's commit, when that happens
+most (BENCHMARKS.md, issue 18). Posts nobody told of (another writer,
 another process) or a parent that arrived after its replies are found by reading every
 brand post and brand reply time: the brand-directed posts that are new, or whose
 sentiment changed, have their details read (only they), and only the conversations they
@@ -44,6 +50,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
+import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -65,8 +72,8 @@ from analytics.care import (
 )
 from api.carequeue_read import _SIDES_LOCK, QueueRow, QueueView, _ReadSide, effective_status
 from graph.model import Post
-from graph.store import GraphStore
-from graph.views import POST_DETAIL_COLUMNS
+from graph.store import GraphStore, Tell, WrittenPosts
+from graph.views import BRAND_AMONG_COLUMNS, POST_DETAIL_COLUMNS, brand_posts_among
 
 __all__ = ["PREVIEW_SENTIMENT_LIMIT", "CareQueueIndex", "QueueRow", "QueueView", "care_index",
            "effective_status"]
@@ -75,6 +82,11 @@ PREVIEW_SENTIMENT_LIMIT = 2000
 #: most post keys told (:meth:`CareQueueIndex.writing`) and kept until a refresh
 MAX_TOLD = 200_000
 _DETAIL_COLUMNS = [*POST_DETAIL_COLUMNS, "preview_sentiment"]
+#: longest a queue kept up to date from what its writer wrote goes without reading the
+#: store's state (the brand, the analysis run, the rules; the post count that shows a
+#: write nobody told of)
+STATE_SECONDS = 1.0
+_clock = time.monotonic  # (tests move it)
 
 
 def utc_times(values: pd.Series) -> pd.Series:
@@ -194,13 +206,15 @@ class CareQueueIndex:
         self.rebuilds = 0  # how often it was built from scratch (for tests and benches)
         self.updates = 0  # how often it was brought up to date from a delta
         self.batch_updates = 0  # of those, how many from the batches told (:meth:`writing`)
+        self.hand_updates = 0  # of those, how many from the posts as written, store unread
         # batches told since the last refresh (their post keys, how many posts they
         # created) and the writes under way that will tell theirs
         # the kept posts' keys and each conversation's (see :meth:`_kept`)
         self._kept_keys: set[str] | None = None
         self._by_conversation: dict[str, list[str]] | None = None
         self._told_lock = threading.Lock()
-        self._told: list[tuple[list[str], int]] = []
+        self._told: list[tuple[list[str], int, list[WrittenPosts] | None]] = []
+        self._state_read = 0.0  # when the state was last read (time.monotonic())
         self._writing = 0
 
     # ------------------------------------------------------------------ keeping it
@@ -249,10 +263,11 @@ class CareQueueIndex:
         return state, store.post_count()
 
     @contextmanager
-    def writing(self) -> Iterator[Callable[[Sequence[str], int], None]]:
+    def writing(self) -> Iterator[Tell]:
         """Around a write of posts: the writer calls what this gives with the keys of the
-        posts it wrote and how many of them were new (``WriteResult.created["posts"]``)
-        once they are committed, and the next :meth:`refresh` brings the queue up to date
+        posts it wrote, how many of them were new (``WriteResult.created["posts"]``) and,
+        when it has them, the new posts as written (``WriteResult.written``) once they
+        are committed, and the next :meth:`refresh` brings the queue up to date
         from those posts alone (:meth:`_update_from`) instead of reading every brand post.
         A refresh that sees more posts than were told while a write is under way applies
         what was told and leaves the rest to that write's telling; one that sees posts
@@ -260,10 +275,12 @@ class CareQueueIndex:
         with self._told_lock:
             self._writing += 1
 
-        def tell(keys: Sequence[str], created: int) -> None:
+        def tell(keys: Sequence[str], created: int,
+                 written: Sequence[WrittenPosts] | None = None) -> None:
             with self._told_lock:
-                self._told.append((list(keys), int(created)))
-                if sum(len(k) for k, _ in self._told) > MAX_TOLD:
+                self._told.append((list(keys), int(created),
+                                   None if written is None else list(written)))
+                if sum(len(k) for k, _, _ in self._told) > MAX_TOLD:
                     # nobody refreshed for a long while: forget them (the next refresh
                     # then reads everything) rather than hold every key written
                     self._told.clear()
@@ -289,18 +306,34 @@ class CareQueueIndex:
         with self._lock:
             with self._told_lock:
                 told, self._told = self._told, []
+            in_hand = [w for _, _, written in told for w in written or ()] \
+                if told and all(written is not None for _, _, written in told) else None
+            if in_hand is not None and self._state is not None \
+                    and _clock() - self._state_read < STATE_SECONDS:
+                # what the writer wrote is all there is to know (checked against the
+                # store's state at least every STATE_SECONDS)
+                found = self._found_in_hand(in_hand)
+                if found is not None:
+                    # the new posts' keys: a post told again unchanged changes nothing
+                    self._update_from(store, [k for w in in_hand for k in w.posts["key"]],
+                                      found=found, written=in_hand)
+                    self._probe = (self._probe or 0) + sum(n for _, n, _ in told)
+                    self.hand_updates += 1
+                    return
             state, probe = self._read_state(store)
+            self._state_read = _clock()
             if state != self._state:
                 self._rebuild(store, state)
             elif probe != self._probe:
-                expected = (self._probe or 0) + sum(n for _, n in told)
+                expected = (self._probe or 0) + sum(n for _, n, _ in told)
                 with self._told_lock:
                     under_way = self._writing > 0 or bool(self._told)
                     if under_way and not (told and probe >= expected):
                         self._told[:0] = told  # told soon: until then, as it was
                         return
                 if told and (probe == expected or under_way and probe > expected):
-                    self._update_from(store, [k for keys, _ in told for k in keys])
+                    self._update_from(store, [k for keys, _, _ in told for k in keys],
+                                      written=in_hand)
                     # what is more was committed by a write that tells it next (a writer
                     # that is always writing would otherwise never be caught up with)
                     probe = expected
@@ -402,7 +435,30 @@ class CareQueueIndex:
                                                      entries.reset_index(drop=True))
         self.updates += 1
 
-    def _update_from(self, store: GraphStore, keys: Sequence[str]) -> None:
+    def _found_in_hand(self, written: Sequence[WrittenPosts]) -> pd.DataFrame | None:
+        """:meth:`GraphStore.brand_posts_among` of the written posts from what their
+        writer wrote, without reading the store; None when that does not tell: the write
+        changed stored posts (``late``), holds a brand post (its thread may hold stored
+        posts), or a post answers or joins a thread outside it (a brand post's?)."""
+        if any(w.late for w in written):
+            return None
+        if not written:
+            return pd.DataFrame(columns=list(BRAND_AMONG_COLUMNS))
+        posts = written[0].posts if len(written) == 1 else pd.concat(
+            [w.posts for w in written], ignore_index=True)
+        brand = frozenset(self._state[1]) if self._state is not None else frozenset()
+        keys = set(posts["key"])
+        if posts["author_key"].isin(brand).any() or not posts["conversation_key"].isin(
+                keys).all() or not posts["parent_key"].dropna().isin(keys).all():
+            return None
+        return brand_posts_among(posts.drop(columns="parent_key"), brand, self._terms,
+                                 mentioning={p for w in written for p, a in w.mentions
+                                             if a in brand},
+                                 replying=(), brand_started=(), thread=None)
+
+    def _update_from(self, store: GraphStore, keys: Sequence[str], *,
+                     found: pd.DataFrame | None = None,
+                     written: Sequence[WrittenPosts] | None = None) -> None:
         """Up to date from the posts of the batches told (``keys``): what the store holds
         about them alone (:meth:`GraphStore.brand_posts_among`), the details of those that
         address the brand, and the conversations they touch ranked again; the cost is the
@@ -410,13 +466,15 @@ class CareQueueIndex:
         matching every kept key). A parent that arrived after its replies (it moves
         them, and may make them brand posts) is read the whole way (:meth:`_update`)."""
         keys = list(dict.fromkeys(keys))
-        written = set(keys)
         if not keys:
             return
-        if set(store.replies_to(keys)) - written or written & set(self._replies.index):
+        late = any(w.late for w in written) if written is not None \
+            else bool(set(store.replies_to(keys)) - set(keys))
+        if late or set(keys) & set(self._replies.index):
             self._update(store)  # a late parent: its replies moved with it
             return
-        found = store.brand_posts_among(self._terms, keys)
+        if found is None:
+            found = store.brand_posts_among(self._terms, keys)
         by_brand = found["by_brand"].astype(bool)
         brand, addressing = found[by_brand], found[~by_brand]
         posts = self._posts_frame(addressing)

@@ -26,8 +26,17 @@ from functools import cached_property, partial
 from typing import NamedTuple
 from zlib import adler32, crc32
 
+import pandas as pd
+
 from graph.model import Post, account_key, post_key
-from graph.store import Conflict, WriteResult
+from graph.store import Conflict, WriteResult, WrittenPosts
+
+#: the columns of :attr:`graph.store.WrittenPosts.posts`: what
+#: ``GraphStore.brand_posts_among`` reads of a post (its understanding is empty when it
+#: is new), its title and its parent's key
+WRITTEN_COLUMNS = ("key", "author_key", "sentiment", "created_at", "kind",
+                   "conversation_key", "platform", "text", "url", "language",
+                   "sentiment_label", "intents", "intent_evidence", "title", "parent_key")
 
 __all__ = ["PostEdge", "PostPlan", "content_hash", "pending_edge_key", "post_fingerprint",
            "shortened_of", "split_edges"]
@@ -340,6 +349,25 @@ class PostPlan:
                 wanted.append(_edge(("SHARES", key, shared,
                                      "quote" if kind == "quote" else "retweet")))
         return wanted
+
+    def written(self, *, late: bool) -> WrittenPosts:
+        """The new posts as the adapter wrote them (:data:`WRITTEN_COLUMNS`: what
+        ``GraphStore.brand_posts_among`` reads of a post, and its parent), with their
+        mentions; ``late``: the write also moved or answered stored posts, or replaced a
+        stored text (see :class:`graph.store.WrittenPosts`)."""
+        new = self.posts
+        posts = pd.DataFrame({
+            "key": self.new_keys, "author_key": self.authors,
+            "sentiment": pd.array([p.sentiment for p in new], dtype="Float64"),
+            "created_at": [p.created_at for p in new], "kind": self.kinds,
+            "conversation_key": self.conversations, "platform": self.platforms,
+            "text": [p.text for p in new], "url": [p.url for p in new],
+            "language": None, "sentiment_label": None, "intents": None,
+            "intent_evidence": None, "title": [p.title for p in new],
+            "parent_key": self.parent_keys}, columns=list(WRITTEN_COLUMNS))
+        m_from, m_to = self.mentions()
+        return WrittenPosts(posts, tuple(zip(m_from, m_to, strict=True)),
+                            late or bool(self.replacements))
 
     def targets_to_look_up(self, edges: Iterable[PostEdge]) -> list[str]:
         """Edge targets outside the batch: whether they are stored decides the rest."""

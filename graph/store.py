@@ -8,7 +8,7 @@ from the settings.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -37,7 +37,9 @@ __all__ = [
     "StoreBusyError",
     "StoreError",
     "TimelineFilter",
+    "Tell",
     "WriteResult",
+    "WrittenPosts",
 ]
 
 CARE_STATUSES: tuple[str, ...] = ("open", "assigned", "resolved")
@@ -64,6 +66,9 @@ class GraphBatch:
     links: list[OwnsLink] = field(default_factory=list)
     follows: list[Follow] = field(default_factory=list)
     purchases: list[Purchase] = field(default_factory=list)
+    # give the new posts back as written (``WriteResult.written``): a stream's writer
+    # tells its care queue what it wrote
+    give_written: bool = False
 
     def __len__(self) -> int:
         return (
@@ -100,6 +105,8 @@ class WriteResult:
     updated: dict[str, int] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
     pending_edges: int = 0
+    # the new posts as written, for a reader kept up to date from its writes
+    written: list[WrittenPosts] = field(default_factory=list)
 
     def add(self, other: WriteResult) -> None:
         for k, v in other.created.items():
@@ -108,6 +115,25 @@ class WriteResult:
             self.updated[k] = self.updated.get(k, 0) + v
         self.conflicts.extend(other.conflicts)
         self.pending_edges = other.pending_edges
+        self.written.extend(other.written)
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenPosts:
+    """The new posts of one written batch as stored (:data:`graph.views.WRITTEN_COLUMNS`),
+    their mentions (post key, account key), and ``late``: the batch also changed stored
+    posts (a parent that arrived after its replies moved or answered them, a fuller text
+    replaced a stored one), which what it wrote alone does not say."""
+
+    posts: pd.DataFrame
+    mentions: tuple[tuple[str, str], ...]
+    late: bool
+
+
+#: what a writer tells a reader kept up to date from its writes (the care queue:
+#: ``CareQueueIndex.writing``): the keys of the posts written, how many were new, and
+#: the new posts as written when the writer has them
+Tell = Callable[[Sequence[str], int, "Sequence[WrittenPosts] | None"], None]
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from graph.model import (
     redact_handles,
     tombstone,
 )
-from graph.store import Conflict, GraphBatch, GraphStore
+from graph.store import Conflict, GraphBatch, GraphStore, WrittenPosts
 from ingest.errors import IngestError
 
 __all__ = [
@@ -84,6 +84,9 @@ class FileReport:
     skipped: bool = False
     created: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    # the new posts of each batch as written (``WriteResult.written``), for a writer
+    # that tells a reader what it wrote (a stream's: ``CareQueueIndex.writing``)
+    written: list[WrittenPosts] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -305,11 +308,14 @@ def load_units(
     rejects: RejectsWriter,
     batch_size: int = 200_000,
     progress: Callable[[FileReport], None] | None = None,
+    give_written: bool = False,
 ) -> FileReport:
     """Write units to the store in batches of about ``batch_size`` records.
 
     Each batch is one transaction. A unit whose post the store refuses (same id,
     different content) is counted as rejected and written to the rejects file.
+    ``give_written``: the report keeps each batch's new posts as written
+    (``FileReport.written``).
     """
     report = FileReport(source_file=source_file, source=source)
     forgotten = ForgottenFilter(store)
@@ -321,6 +327,7 @@ def load_units(
         if not pending:
             return
         batch = _to_batch(r for unit in pending for r in unit.records)
+        batch.give_written = give_written
         result = store.write_batch(batch)
         bad = _blamed_units(pending, batch, result.conflicts) if result.conflicts else {}
         for unit in pending:
@@ -334,6 +341,7 @@ def load_units(
                 report.loaded += 1
         for k, v in result.created.items():
             report.created[k] = report.created.get(k, 0) + v
+        report.written.extend(result.written)
         pending = []
         # graph.model memoises every handle's key (up to 2**20 of them, ~1 KB each):
         # across a large file that is every account; a batch only needs its own.

@@ -138,6 +138,8 @@ class WritesMixin(EmbeddedBase):
                     "h": pa.array(h, pa.int64()), "s": pa.array(s, pa.float64()),
                     "m": pa.array(m, pa.string())})})
         if not plan.new_keys:
+            if batch.give_written:
+                result.written.append(plan.written(late=False))
             return
         parents = plan.parents_to_look_up()  # usually none: replies name their thread
         found = self._existing_table("Post", parents, "n.key AS key, n.conversation_key AS c"
@@ -173,7 +175,8 @@ class WritesMixin(EmbeddedBase):
         # Edges that start at a new post never exist yet: no check needed.
         self._copy("POSTED", pa.table({"from": plan.authors, "to": new_keys}))
         self._copy("IN_CONVERSATION", pa.table({"from": new_keys, "to": plan.conversations}))
-        self._move_conversations(plan.moves(known_conv))
+        moves = plan.moves(known_conv)
+        self._move_conversations(moves)
         m_from, m_to = plan.mentions()
         self._copy("MENTIONS", pa.table({"from": m_from, "to": m_to}))
         result.created["mentions"] = len(m_from)
@@ -213,6 +216,8 @@ class WritesMixin(EmbeddedBase):
         result.created["replies"] = len(replies)
         result.created["shares"] = len(shares)
         result.pending_edges = pending.num_rows - resolved.num_rows + len(wait_rows)
+        if batch.give_written:
+            result.written.append(plan.written(late=bool(moves) or resolved.num_rows > 0))
 
     def _move_conversations(self, moves: dict[str, str]) -> None:
         """Move the posts filed under each provisional conversation to the real one,

@@ -73,6 +73,8 @@ class WritesMixin(Neo4jBase):
                 {"key": k, "text": t, "content_hash": h, "sentiment": s, "sentiment_model": m}
                 for k, t, h, s, m in plan.replacements])
         if not plan.new_keys:
+            if batch.give_written:
+                result.written.append(plan.written(late=False))
             return
         plan.assign_conversations({
             r["key"]: r["conversation_key"]
@@ -140,6 +142,8 @@ class WritesMixin(Neo4jBase):
         result.created["replies"] = len(replies)
         result.created["shares"] = len(shares)
         result.pending_edges = pending_before - len(resolved) + len(fresh)
+        if batch.give_written:
+            result.written.append(plan.written(late=bool(moves) or bool(resolved)))
 
     def _write_links(self, run: Runner, links: Sequence[OwnsLink], result: WriteResult) -> None:
         if not links:

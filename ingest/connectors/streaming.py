@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -38,7 +38,7 @@ import httpx
 import orjson
 
 from graph.model import Post, post_key
-from graph.store import GraphStore
+from graph.store import GraphStore, Tell
 from ingest.connectors import get_connector
 from ingest.connectors.base import PollContext, item_unit
 from ingest.connectors.bluesky import jetstream_records
@@ -78,9 +78,9 @@ QUICK_DROP_SECONDS = 10.0
 FIRST_PART_UNITS = 1_000
 
 
-#: opened around a write of posts; gives what is told the written posts' keys and how
-#: many of them were new (``CareQueueIndex.writing``)
-Writing = Callable[[], AbstractContextManager[Callable[[Sequence[str], int], None]]]
+#: opened around a write of posts; gives what is told the written posts' keys, how many
+#: of them were new and the new posts as written (``CareQueueIndex.writing``)
+Writing = Callable[[], AbstractContextManager[Tell]]
 
 
 def written(store: GraphStore, units: list[Unit], writing: Writing | None, *, source: str,
@@ -89,10 +89,11 @@ def written(store: GraphStore, units: list[Unit], writing: Writing | None, *, so
     the keys of the posts written and how many were new."""
     with writing() if writing is not None else nullcontext(None) as tell:
         result = load_units(store, iter(units), source=source, source_file=source_file,
-                            rejects=rejects, batch_size=batch_size)
+                            rejects=rejects, batch_size=batch_size,
+                            give_written=tell is not None)
         if tell is not None:
             tell([r.key for u in units for r in u.records if isinstance(r, Post)],
-                 result.created.get("posts", 0))
+                 result.created.get("posts", 0), result.written)
     return result
 
 
@@ -359,8 +360,7 @@ class StreamFollower:
     def __init__(self, states: MonitorStore, submit: Callable[[dict[str, Any]], Any], *,
                  settings: Callable[[], Mapping[str, Any]], rejects_dir: Callable[[], Path],
                  prepare: Callable[[list[Unit]], None] | None = None,
-                 writing: Callable[[GraphStore], AbstractContextManager[
-                     Callable[[Sequence[str], int], None]]] | None = None,
+                 writing: Callable[[GraphStore], AbstractContextManager[Tell]] | None = None,
                  first: Callable[[GraphStore], Callable[[Post], bool]] | None = None,
                  committed: Callable[[], None] | None = None,
                  first_part_units: int = FIRST_PART_UNITS,

@@ -415,9 +415,9 @@ def test_a_batch_writes_the_posts_its_care_queue_waits_for_first(
     @contextmanager
     def writing(store: Any) -> Iterator[Any]:
         with queue.writing() as tell:
-            def telling(keys: Any, created: int) -> None:
+            def telling(keys: Any, created: int, written: Any = None) -> None:
                 told.append(list(keys))
-                tell(keys, created)
+                tell(keys, created, written)
             yield telling
 
     def prepare(units: list[Unit]) -> None:  # sentiment on arrival, by hand

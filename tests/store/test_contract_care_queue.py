@@ -10,8 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
+import pytest
 
 from analytics.care import RoutingRules, care_queue
+from api import carequeue
 from api.carequeue import CareQueueIndex, effective_status
 from graph.model import Account, Post, PostKind
 from graph.store import GraphBatch, GraphStore
@@ -189,15 +191,59 @@ def test_understanding_and_a_new_run_rebuild_the_kept_queue(store: GraphStore) -
         "twitter:ann"] == 1.0
 
 
-def told(index: CareQueueIndex, store: GraphStore, posts: list[Post]) -> None:
+def write_told(index: CareQueueIndex, store: GraphStore, posts: list[Post],
+               in_hand: bool = False) -> None:
     """Write ``posts`` as the stream job does: inside ``index.writing()``, telling it
-    which posts were written and how many were new."""
+    which posts were written and how many were new (``in_hand``: and the new posts as
+    written, as the stream job does)."""
     with index.writing() as tell:
-        result = store.write_batch(GraphBatch(posts=posts))
-        tell([p.key for p in posts], result.created.get("posts", 0))
+        result = store.write_batch(GraphBatch(posts=posts, give_written=in_hand))
+        tell([p.key for p in posts], result.created.get("posts", 0),
+             result.written if in_hand else None)
 
 
-def test_the_queue_kept_from_told_batches_is_the_recomputed_queue(store: GraphStore) -> None:
+def test_what_was_written_is_checked_against_the_stores_state_every_state_seconds(
+        store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Told the posts as written, the queue does not read the store's state (the brand,
+    its terms, the analysis run, the post count) for each batch: a change to it made
+    meanwhile is taken within ``STATE_SECONDS``, and then the queue is the one a fresh
+    build gives, a write nobody told of included."""
+    store.write_batch(GraphBatch(accounts=[Account("twitter", "brand", followers=9000)]))
+    store.set_brand(["twitter:brand"], {"brand.name": "Brand"})
+    index = CareQueueIndex()
+    clock = [1000.0]
+    monkeypatch.setattr(carequeue, "_clock", lambda: clock[0])
+    check(index, store)
+    write_told(index, store, [tw("a1", "ann", 0, "@brand my order never arrived", -0.8)],
+               in_hand=True)
+    check(index, store)
+    assert index.hand_updates == 1
+    # a new term, and a post naming only it, told within the window: not yet in it
+    store.set_brand(["twitter:brand"], {"brand.name": "Brand",
+                                        "brand.terms": json.dumps(["sprocket"])})
+    store.write_batch(GraphBatch(posts=[tw("u1", "uma", 2, "@brand where is my refund",
+                                           -0.7)]))  # nobody told of it
+    clock[0] += carequeue.STATE_SECONDS / 2
+    write_told(index, store, [tw("s1", "sam", 1, "my Sprocket broke, useless", -0.7,
+                                 mentions=())], in_hand=True)
+    index.refresh(store)
+    assert index.hand_updates == 2
+    assert "twitter:s1" not in [i.conversation_key for i in index.items(NOW)]
+    # past the window: the state is read, the queue built again with the new term
+    clock[0] += carequeue.STATE_SECONDS
+    check(index, store)
+    assert {"twitter:s1", "twitter:u1"} <= {i.conversation_key for i in index.items(NOW)}
+    assert index.rebuilds == 2 and index.hand_updates == 2
+
+
+@pytest.mark.parametrize("in_hand", [False, True], ids=["keys", "written"])
+def test_the_queue_kept_from_told_batches_is_the_recomputed_queue(
+        store: GraphStore, in_hand: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the store's state is read again after STATE_SECONDS whatever was told: not here
+    monkeypatch.setattr(carequeue, "STATE_SECONDS", 3600.0)
+    def told(index: CareQueueIndex, store: GraphStore, posts: list[Post]) -> None:
+        write_told(index, store, posts, in_hand)
+
     store.write_batch(GraphBatch(accounts=[Account("twitter", "brand", followers=9000)], posts=[
         tw("a1", "ann", 0, "@brand my order never arrived, awful", -0.8),
         tw("b1", "bob", 1, "@brand the app keeps crashing", -0.3),
@@ -243,33 +289,42 @@ def test_the_queue_kept_from_told_batches_is_the_recomputed_queue(store: GraphSt
     told(index, store, [tw("d1", "dan", 25, "@brand my bike", -0.1, kind=PostKind.REPLY,
                            parent_id="g1", conversation_id="g1")])
     check(index, store)
-    assert index.batch_updates == 3 and index.rebuilds == 1
+    # (told the posts as written, the queue knows the second write answered a stored
+    # reply, and reads both the whole way; told keys, it finds the reply among the keys)
+    late = 1 if in_hand else 0
+    assert index.batch_updates == 3 - late and index.rebuilds == 1
 
     # posts nobody told of (another writer): read the whole way
     updates = index.updates
     store.write_batch(GraphBatch(posts=[tw("h1", "hal", 40, "@brand where is my order", -0.5)]))
     check(index, store)
-    assert index.updates == updates + 1 and index.batch_updates == 3
+    assert index.updates == updates + 1 and index.batch_updates == 3 - late
 
     # a write under way that has not told its posts yet: the queue stays as it was
     with index.writing() as tell:
         result = store.write_batch(GraphBatch(posts=[
-            tw("k1", "kim", 50, "@brand nothing works", -0.9)]))
+            tw("k1", "kim", 50, "@brand nothing works", -0.9)], give_written=in_hand))
         index.refresh(store)
         assert "twitter:k1" not in [i.conversation_key for i in index.items(NOW)]
-        tell(["twitter:k1"], result.created.get("posts", 0))
+        tell(["twitter:k1"], result.created.get("posts", 0),
+             result.written if in_hand else None)
     check(index, store)
-    assert index.batch_updates == 4 and index.rebuilds == 1
+    assert index.batch_updates == 4 - late and index.rebuilds == 1
 
     # a writer that is always writing: what it told is applied while its next batch is
     # committed but not told yet, and that one when it is told
     told(index, store, [tw("m1", "max", 60, "@brand refund me now", -0.9)])
     with index.writing() as tell:
         result = store.write_batch(GraphBatch(posts=[
-            tw("m2", "mia", 61, "@brand awful support", -0.9)]))
+            tw("m2", "mia", 61, "@brand awful support", -0.9)], give_written=in_hand))
         index.refresh(store)
         waiting = [i.conversation_key for i in index.items(NOW)]
         assert "twitter:m1" in waiting and "twitter:m2" not in waiting
-        tell(["twitter:m2"], result.created.get("posts", 0))
+        tell(["twitter:m2"], result.created.get("posts", 0),
+             result.written if in_hand else None)
     check(index, store)
-    assert index.batch_updates == 6 and index.rebuilds == 1
+    assert index.batch_updates == 6 - late and index.rebuilds == 1
+    # new posts that answer nothing outside their batch, by no brand account, and a
+    # batch with nothing new: brought in from what was written, without a read of the
+    # store (k1, m1, m2 and the answer told again)
+    assert index.hand_updates == (4 if in_hand else 0)
