@@ -10,6 +10,7 @@ jitter); the others go on in the same round.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import time
@@ -21,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from graph.model import Reject
 from graph.store import GraphStore, StoreError
 from ingest.connectors import get_connector
 from ingest.connectors.base import PollContext
@@ -31,6 +33,8 @@ from ingest.loader import RejectsWriter, Unit, load_units, now_stamp
 __all__ = ["PollOutcome", "poll_monitor", "run_monitors"]
 
 log = logging.getLogger(__name__)
+#: malformed items a source remembers having rejected (``MonitorState.rejects_seen``)
+MAX_SEEN_REJECTS = 500
 # httpx logs every request's full URL at INFO; a query may carry an API key
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -118,6 +122,19 @@ def poll_monitor(store: GraphStore, states: MonitorStore, monitor: Monitor, *,
             return _failed(states, monitor, state, outcome,
                            f"unexpected response from {base}: {exc or type(exc).__name__}",
                            None, now(), rng)
+    # a malformed item has no order key, so the cursor never passes it: one still listed
+    # went to a rejects file at an earlier poll and is not written there again
+    seen = set(state.rejects_seen)
+    fresh: list[str] = []
+    units = []
+    for unit in result.units:
+        mark = _malformed_mark(unit)
+        if mark is None or mark not in seen:
+            units.append(unit)
+            if mark is not None:
+                seen.add(mark)
+                fresh.append(mark)
+    result.units = units
     rejects = RejectsWriter(rejects_dir / f"monitor-{monitor.id}-{now_stamp()}.jsonl")
     try:
         if result.units:
@@ -136,6 +153,8 @@ def poll_monitor(store: GraphStore, states: MonitorStore, monitor: Monitor, *,
     if result.gap and state.cursor is not None:
         state.gap_since = state.gap_since or state.last_success or _iso(stamp)
     state.cursor = result.cursor
+    if fresh:
+        state.rejects_seen = [*state.rejects_seen, *fresh][-MAX_SEEN_REJECTS:]
     state.last_success = _iso(stamp)
     state.items += outcome.loaded
     state.rejected += outcome.rejected
@@ -147,6 +166,15 @@ def poll_monitor(store: GraphStore, states: MonitorStore, monitor: Monitor, *,
     state.next_try = _iso(next_try)
     states.save_state(monitor.id, state)
     return outcome
+
+
+def _malformed_mark(unit: Unit) -> str | None:
+    """A malformed item's fingerprint (its unit is one reject), None for any other."""
+    if len(unit.records) == 1 and isinstance(unit.records[0], Reject) \
+            and not unit.records[0].warning:
+        return hashlib.blake2b(unit.text().encode("utf-8", "surrogatepass"),
+                               digest_size=12).hexdigest()
+    return None
 
 
 def _failed(states: MonitorStore, monitor: Monitor, state: MonitorState, outcome: PollOutcome,

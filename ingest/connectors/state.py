@@ -34,6 +34,9 @@ class MonitorState:
     failures: int = 0
     next_try: str | None = None
     gap_since: str | None = None
+    # fingerprints of the malformed items already in a rejects file (the newest
+    # MAX_SEEN_REJECTS): a listing that still shows one is not rejected again each poll
+    rejects_seen: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

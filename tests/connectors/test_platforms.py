@@ -580,6 +580,19 @@ def test_bluesky_malformed_feed_item_is_rejected_not_the_round(
     assert outcome.error is None
     assert (outcome.loaded, outcome.rejected) == (2, 1)
     assert "not a feed item" in poller.rejects()[0]
+    # it has no time, so the cursor cannot pass it: still listed at the next polls, it
+    # is not rejected again (a rejects file a poll, for as long as the feed shows it)
+    for _ in range(2):
+        again = poller.poll(monitor)
+        assert again.error is None and again.rejected == 0, again
+    assert len(poller.rejects()) == 1
+    assert poller.get(monitor.id).state.rejected == 1
+    # another malformed item is rejected once, the first still not again
+    page = Canned(json.dumps({"feed": ["another bad item", plain[0], "not a feed item",
+                                       plain[1]]}).encode())
+    assert poller.poll(monitor).rejected == 1
+    assert poller.rejects()[1:] and "another bad item" in poller.rejects()[1]
+    assert len(poller.rejects()) == 2
 
 
 def test_stackexchange_throttle_keeps_the_cursor_and_waits_as_told(
