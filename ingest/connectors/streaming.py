@@ -72,6 +72,8 @@ FLUSH_SECONDS = 0.12
 #: a stream that ends sooner than this after it opened, having brought nothing, failed:
 #: the next connection waits as after an error (with backoff), not a moment
 QUICK_DROP_SECONDS = 10.0
+#: longest a stream job waits, as it starts, for what arrived until then to be prepared
+TAKE_WAIT_SECONDS = 0.15
 #: fewest units a batch must have to be written in two parts (posts needing an answer
 #: first): a commit costs the writer ~0.1 s besides its posts, which a small batch's
 #: rest does not take to write, and the writer of a fast stream is seldom idle
@@ -159,6 +161,7 @@ class _Buffer:
     ready_newest: int | None = None  # Jetstream: the highest time_us the ready units cover
     preparing: bool = False  # items taken by the preparing thread, not yet ready
     numbered: int = 0  # units numbered so far (their line in a rejects file)
+    prepared: int = 0  # of those, how many the preparing thread made ready (in order)
 
 
 def _newer(a: int | None, b: int | None) -> int | None:
@@ -344,7 +347,7 @@ class StreamFollower:
         rejects_dir: Where malformed items go.
         prepare: Sees each batch's units before they are written (sentiment on arrival).
         writing: Opened around each stream batch's write to a store, and told what it
-            wrote (``follow.Writing``; the server's care queue is then brought up to
+            wrote (:data:`Writing`; the server's care queue is then brought up to
             date from the batch).
         first: Gives, for a store, which posts its care queue waits for: each batch
             writes and commits those first (:func:`care_first`), leaving the
@@ -354,7 +357,9 @@ class StreamFollower:
             batches of ``first_part_units`` or more are split.
         committed: Called once the first of a batch's two parts is committed (the
             server's readers are told then, not when the job ends).
-        flush_seconds: Longest an item waits in a buffer before a ``stream`` job.
+        flush_seconds: Longest an item waits in a buffer before it is prepared; a
+            ``stream`` job that starts has what was read until then prepared at once
+            (waiting at most ``TAKE_WAIT_SECONDS``), so it is not left to the next job.
     """
 
     def __init__(self, states: MonitorStore, submit: Callable[[dict[str, Any]], Any], *,
@@ -384,6 +389,7 @@ class StreamFollower:
         self.cv = threading.Condition()
         self.streams: dict[str, _Stream] = {}
         self._paused_until = 0.0  # a stream job failed: the next waits until then
+        self._now = False  # a job is starting: prepare what waits without waiting more
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="scrm-streams", daemon=True)
         self._preparer = threading.Thread(target=self._prepare_loop,
@@ -484,7 +490,7 @@ class StreamFollower:
                            if s.buffer.items and (since := s.buffer.since) is not None]
                 behind = sum(len(s.buffer.ready) for s in self.streams.values()) \
                     >= self.max_pending
-                due = [s for s, when in waiting if when <= now]
+                due = [s for s, when in waiting if when <= now or self._now]
                 if behind or not due:
                     soonest = min((when for _, when in waiting), default=now + 0.5)
                     self.cv.wait(0.1 if behind else max(0.005, soonest - now))
@@ -513,6 +519,7 @@ class StreamFollower:
                 with self.cv:
                     buffer = stream.buffer
                     buffer.ready.extend(units)
+                    buffer.prepared += len(items)
                     buffer.ready_newest = _newer(buffer.ready_newest, newest)
                     buffer.preparing = False
                     self.cv.notify_all()  # the loop submits the job that writes them
@@ -538,10 +545,21 @@ class StreamFollower:
         """What each stream has for the writer: its prepared units (and, when no thread
         prepares them, its items as read), the flags, and the Jetstream cursor they
         allow: the ready units', and past events that concerned no one only while no
-        item read before them is still to be written."""
+        item read before them is still to be written. What arrived until now is
+        prepared first (for at most ``TAKE_WAIT_SECONDS``): left to the next job, it
+        would wait for the whole of this one."""
         taken: dict[str, tuple[Monitor, _Buffer]] = {}
         preparing = self._preparer.is_alive()
         with self.cv:
+            # each stream's items read until now (numbered as they are taken to prepare)
+            read = {m: s.buffer.numbered + len(s.buffer.items) for m, s in self.streams.items()}
+            if preparing and any(n > self.streams[m].buffer.prepared for m, n in read.items()):
+                self._now = True
+                self.cv.notify_all()
+                self.cv.wait_for(lambda: self._stop.is_set() or all(
+                    s.buffer.prepared >= read.get(m, 0) for m, s in self.streams.items()),
+                    timeout=TAKE_WAIT_SECONDS)
+                self._now = False
             for monitor_id, stream in self.streams.items():
                 buffer = stream.buffer
                 snapshot = replace(buffer, items=[] if preparing else buffer.items)

@@ -23,6 +23,7 @@ import pytest
 from analytics.arrivals import ArrivalSentiment, scoring_process
 from api.carequeue import CareQueueIndex
 from graph.model import Post
+from ingest.connectors import streaming
 from ingest.connectors.state import MonitorFile
 from ingest.connectors.streaming import StreamFollower, _Stream
 from ingest.loader import Unit
@@ -161,6 +162,41 @@ def test_a_scoring_process_gives_the_scores_scoring_here_gives(tmp_path: Path) -
         assert there.pool is None  # scored here from now on
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def test_a_job_takes_what_was_read_until_it_started(tmp_path: Path) -> None:
+    """Items read but not prepared yet when a stream job starts are prepared at once and
+    taken by it: left to the next job, they would wait for the whole of this one (a
+    fifth of a fast stream's posts did). The job waits for that at most
+    ``TAKE_WAIT_SECONDS``: a preparing that takes longer is left to the next job."""
+    monitors = MonitorFile(tmp_path / "monitors.json")
+    monitor = monitors.add("jetstream", {"dids": "did:plc:brand"}, "ws://127.0.0.1:9", 300.0)
+    slow = threading.Event()
+
+    def prepare(units: list[Unit]) -> None:
+        time.sleep(5 * streaming.TAKE_WAIT_SECONDS if slow.is_set() else 0.02)
+
+    # the preparing thread's own timer would wait a minute
+    follower = StreamFollower(monitors, lambda payload: None, settings=dict,
+                              rejects_dir=lambda: tmp_path, prepare=prepare,
+                              flush_seconds=60.0)
+    stream = follower.streams[monitor.id] = _Stream(follower, monitor)  # not connected
+    follower._preparer.start()  # the preparing thread alone: this test takes by hand
+    try:
+        for n in range(3):
+            stream.put(_jetstream_post(f"did:plc:{n}", f"{n}p", "brightloop", 100 + n),
+                       stamp=100 + n)
+        taken = follower._take()[monitor.id][1]
+        assert len(taken.ready) == 3 and taken.newest == 102
+        slow.set()
+        stream.put(_jetstream_post("did:plc:9", "9p", "brightloop", 109), stamp=109)
+        started = time.monotonic()
+        taken = follower._take()[monitor.id][1]
+        assert time.monotonic() - started < 3 * streaming.TAKE_WAIT_SECONDS
+        assert (taken.ready, taken.newest) == ([], None)  # the next job's
+        assert until(lambda: len(stream.buffer.ready) == 1, 10, 0.02)
+    finally:
+        follower.stop()
 
 
 def test_items_whose_preparing_failed_are_prepared_again(tmp_path: Path) -> None:
