@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -89,17 +90,33 @@ def build_demo(path: Path, samples: Path = SAMPLES) -> None:
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An analyzed demo database, built once; copy it (``demo_copy``) before writing."""
-    path = tmp_path_factory.mktemp("demo-template") / "demo.lbdb"
-    build_demo(path)
-    return path
+    """An analyzed demo database, built once; copy it (``demo_copy``) before writing.
+
+    Under xdist it is built once for the whole run, by the first worker that asks, in the
+    folder the workers' own temporary folders share (the others wait for it, locked)."""
+    import fcntl
+    import os
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # this run's, shared by its workers
+    folder = root / "demo-template"
+    with open(root / "demo-template.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not (folder / "built").exists():
+                shutil.rmtree(folder, ignore_errors=True)  # a build that did not finish
+                folder.mkdir()
+                build_demo(folder / "demo.lbdb")
+                (folder / "built").touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return folder / "demo.lbdb"
 
 
 @pytest.fixture
 def demo_copy(demo_template: Path, tmp_path: Path) -> Path:
     """A private, writable copy of the analyzed demo database."""
-    import shutil
-
     target = tmp_path / "demo.lbdb"
     for f in demo_template.parent.iterdir():
         if f.name.startswith(demo_template.name):
