@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,17 +90,33 @@ def build_demo(path: Path, samples: Path = SAMPLES) -> None:
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An analyzed demo database, built once; copy it (``demo_copy``) before writing."""
-    path = tmp_path_factory.mktemp("demo-template") / "demo.lbdb"
-    build_demo(path)
-    return path
+    """An analyzed demo database, built once; copy it (``demo_copy``) before writing.
+
+    Under xdist it is built once for the whole run, by the first worker that asks, in the
+    folder the workers' own temporary folders share (the others wait for it, locked)."""
+    import fcntl
+    import os
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # this run's, shared by its workers
+    folder = root / "demo-template"
+    with open(root / "demo-template.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not (folder / "built").exists():
+                shutil.rmtree(folder, ignore_errors=True)  # a build that did not finish
+                folder.mkdir()
+                build_demo(folder / "demo.lbdb")
+                (folder / "built").touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return folder / "demo.lbdb"
 
 
 @pytest.fixture
 def demo_copy(demo_template: Path, tmp_path: Path) -> Path:
     """A private, writable copy of the analyzed demo database."""
-    import shutil
-
     target = tmp_path / "demo.lbdb"
     for f in demo_template.parent.iterdir():
         if f.name.startswith(demo_template.name):
@@ -109,13 +127,23 @@ def demo_copy(demo_template: Path, tmp_path: Path) -> Path:
 # --- parallel runs (pytest-xdist, `make test` uses `-n 3 --dist loadgroup`) --------------
 # Each test file is one group, so module and session fixtures are built once per file, as in a
 # serial run; the browser tests share one group (one demo server, one Chromium at a time). The
-# files with slow tests are handed out first, so no long file starts last and holds the run.
+# files with slow tests are handed out first (the browser group, the longest, before them), so
+# no long file starts last and holds the run.
+#
+# xdist's loadgroup reads a group off a test's node id, which its own hook suffixes with the
+# group of the ``xdist_group`` mark; since pytest 9.2 a node id can no longer be set that way,
+# and every test was its own group: a file's tests spread over all workers, each building the
+# file's module and session fixtures again (the browser tests' demo database, three times).
+# So the scheduler below groups by file itself, and hands the groups out in collection order.
 BROWSER_GROUP = "browser"
 
 
+def _group_of(path: Path) -> str:
+    return BROWSER_GROUP if path.parent.name == BROWSER_GROUP else path.as_posix()
+
+
 def _group(item: pytest.Item) -> str:
-    path = Path(str(item.fspath))
-    return BROWSER_GROUP if path.parent.name == "browser" else str(path.relative_to(REPO))
+    return _group_of(Path(str(item.fspath)).relative_to(REPO))
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups off the items
@@ -124,5 +152,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     slow_groups.add(BROWSER_GROUP)
     for item in items:
         item.add_marker(pytest.mark.xdist_group(_group(item)))
-    first = [i for i in items if _group(i) in slow_groups]
-    items[:] = first + [i for i in items if _group(i) not in slow_groups]
+    browser = [i for i in items if _group(i) == BROWSER_GROUP]
+    first = [i for i in items if _group(i) in slow_groups and _group(i) != BROWSER_GROUP]
+    items[:] = browser + first + [i for i in items if _group(i) not in slow_groups]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup``: one work unit per group of :func:`_group`, in collection order."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class FileGroups(LoadGroupScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return _group_of(Path(nodeid.split("::", 1)[0].split("@", 1)[0]))
+
+    config.option.loadscopereorder = False  # keep the slow groups first
+    return FileGroups(config, log)

@@ -53,8 +53,9 @@ def test_planted_advocate_ranks_first(demo_db: Path) -> None:
 
 @pytest.mark.slow
 def test_planted_influencer_and_detractor(demo_db: Path) -> None:
-    assert top(demo_db, "influencers")[0]["handle"] == "techwheels"
-    assert top(demo_db, "influencers")[0]["customer_id"] is None  # a prospect
+    influencer = top(demo_db, "influencers")[0]
+    assert influencer["handle"] == "techwheels"
+    assert influencer["customer_id"] is None  # a prospect
     detractor = top(demo_db, "detractors")[0]
     assert detractor["handle"] == "grumpygus" and detractor["customer_id"] == "C00002"
 

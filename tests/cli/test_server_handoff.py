@@ -18,9 +18,9 @@ def _scrm(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
-def test_ingest_and_analyze_go_through_the_running_server(tmp_path: Path) -> None:
-    db = tmp_path / "demo.lbdb"
-    assert _scrm(db, "demo", "--no-serve").returncode == 0
+def test_ingest_and_analyze_go_through_the_running_server(demo_copy: Path,
+                                                         tmp_path: Path) -> None:
+    db = demo_copy  # the analyzed demo database (tmp_path / "demo.lbdb")
     server, url, before = start_serve(db)
     try:
         assert json.loads((tmp_path / "demo.lbdb.server.json").read_text())["url"] == url
