@@ -66,6 +66,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from graph.understanding import NEGATIVE_AT
+
 __all__ = [
     "ALERT_KINDS",
     "Alert",
@@ -115,7 +117,7 @@ class AlertSettings:
     min_ratio: float = 1.5
     min_negative: int = 5
     negative_lift: float = 0.15
-    negative_threshold: float = -0.05
+    negative_threshold: float = NEGATIVE_AT
     influence_quantile: float = 0.99
     value_quantile: float = 0.95
     person_hours: float = 24.0

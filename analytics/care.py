@@ -42,6 +42,7 @@ import pandas as pd
 from analytics.understanding.intents import IntentRule, _Matcher, _tokens
 from graph.config import get_settings
 from graph.erasure import ANONYMOUS_PREFIX
+from graph.understanding import NEGATIVE_AT
 
 __all__ = ["DEFAULT_RULES", "ENTRY_COLUMNS", "INTENT_NEED", "AuthorWeights", "CareItem",
            "RoutingRule", "RoutingRules", "care_entries", "care_item", "care_queue",
@@ -244,7 +245,7 @@ ENTRY_COLUMNS = ("conversation_key", "key", "author_key", "platform", "text", "u
 
 def care_entries(brand_posts: pd.DataFrame, details: pd.DataFrame, brand_replies: pd.DataFrame,
                  weights: AuthorWeights, *, rules: RoutingRules = DEFAULT_RULES,
-                 threshold: float = -0.05) -> pd.DataFrame:
+                 threshold: float = NEGATIVE_AT) -> pd.DataFrame:
     """One row per conversation waiting for the brand, with what does not change while
     it waits: its neediest unanswered post, that post's need and author weights, its
     ``base`` priority (``need × (0.4 + 0.3·influence + 0.3·customer value)``) and team.
@@ -334,14 +335,16 @@ def entry_times(entries: pd.DataFrame) -> np.ndarray:
     return times
 
 
-def needs_answer_on_arrival(sentiment: float | None, threshold: float = -0.05) -> bool:
+def needs_answer_on_arrival(sentiment: float | None,
+                            threshold: float = NEGATIVE_AT) -> bool:
     """Whether a post may wait for an answer as soon as it is written: what the queue
     weighs it by then is its sentiment on arrival alone (intents and labels come with
     understanding, later), and it waits when that is negative (:func:`care_entries`)."""
     return sentiment is not None and sentiment <= threshold
 
 
-def care_item(row: dict[str, object], now: datetime, threshold: float = -0.05) -> CareItem:
+def care_item(row: dict[str, object], now: datetime,
+              threshold: float = NEGATIVE_AT) -> CareItem:
     """The queue item of one entry (a row of :func:`care_entries`), as read at ``now``."""
     created = pd.Timestamp(row["created_at"])
     created = created.tz_localize("UTC") if created.tzinfo is None else created
@@ -375,7 +378,7 @@ def care_item(row: dict[str, object], now: datetime, threshold: float = -0.05) -
 
 def care_queue(brand_posts: pd.DataFrame, details: pd.DataFrame, brand_replies: pd.DataFrame,
                scores: pd.DataFrame, *, now: datetime, rules: RoutingRules = DEFAULT_RULES,
-               threshold: float = -0.05) -> list[CareItem]:
+               threshold: float = NEGATIVE_AT) -> list[CareItem]:
     """Conversations waiting for the brand, most urgent first (the whole queue computed
     afresh: :func:`care_entries`, then :func:`rank` at ``now``).
 

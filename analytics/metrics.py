@@ -40,6 +40,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from analytics.team import excluded_authors
 from analytics.understanding import DEFAULT_INTENTS
 from graph.store import GraphStore
+from graph.understanding import NEGATIVE_AT
 
 __all__ = [
     "DEFAULT_WINDOW_DAYS",
@@ -204,7 +205,7 @@ def negative_posts(posts: pd.DataFrame) -> pd.Series:
     """Which posts are negative: the sentiment model's class where the post was
     understood, the ±0.05 band on the score only where it was not."""
     sentiment = pd.to_numeric(posts["sentiment"], errors="coerce")
-    band = sentiment <= -0.05
+    band = sentiment <= NEGATIVE_AT
     if "sentiment_label" not in posts:
         return band
     label = posts["sentiment_label"]

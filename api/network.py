@@ -20,6 +20,7 @@ import pandas as pd
 from analytics.influence import INTERACTION_KINDS, interaction_weights, kind_weights_from_params
 from graph.erasure import ANONYMOUS_PREFIX
 from graph.store import GraphStore
+from graph.understanding import NEGATIVE_AT, POSITIVE_AT
 
 __all__ = [
     "NETWORK_CACHE",
@@ -52,9 +53,9 @@ def sentiment_colour(value: float | None) -> str:
     """Red for negative, grey for neutral or unknown, green for positive."""
     if value is None or np.isnan(value):
         return "#b0b0b0"
-    if value <= -0.05:
+    if value <= NEGATIVE_AT:
         return "#d62728"
-    if value >= 0.05:
+    if value >= POSITIVE_AT:
         return "#2ca02c"
     return "#b0b0b0"
 

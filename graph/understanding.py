@@ -58,6 +58,9 @@ def understanding_table(keys: Sequence[str], frame: pd.DataFrame) -> pa.Table:
 
 
 _TONES = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}
+#: VADER's band on a compound score: negative at or below, positive at or above (the
+#: tone of a post not understood yet; the care queue's need, the alerts' negative share)
+NEGATIVE_AT, POSITIVE_AT = -0.05, 0.05
 
 
 def tone(labels: Sequence[object], scores: np.ndarray) -> np.ndarray:
@@ -66,7 +69,8 @@ def tone(labels: Sequence[object], scores: np.ndarray) -> np.ndarray:
     its score (NaN without one)."""
     values = np.asarray(scores, dtype=float)
     band = np.where(np.isnan(values), np.nan,
-                    np.where(values <= -0.05, -1.0, np.where(values >= 0.05, 1.0, 0.0)))
+                    np.where(values <= NEGATIVE_AT, -1.0,
+                             np.where(values >= POSITIVE_AT, 1.0, 0.0)))
     out = np.array([_TONES.get(label, np.nan) if isinstance(label, str) else np.nan
                     for label in labels], dtype=float)
     known = np.array([isinstance(label, str) for label in labels], dtype=bool)
