@@ -123,6 +123,8 @@ def _preview(details: pd.DataFrame, posts: pd.DataFrame) -> pd.DataFrame:
     if details.empty or "language" not in details:
         return details
     unscored = set(posts.loc[posts["sentiment"].isna(), "key"])
+    if not unscored:  # a stream's posts: scored on arrival
+        return details
     fresh = details["language"].isna() & details["key"].isin(unscored)
     count = int(fresh.sum())
     if count == 0 or count > PREVIEW_SENTIMENT_LIMIT:
@@ -362,7 +364,9 @@ class CareQueueIndex:
         """The details of these posts (``known``: read already, with ``brand_posts_among``,
         so not read again), previewed where unscored, indexed by key."""
         if known is not None:
-            rows = known[known["key"].isin(list(keys))]
+            # (the posts of a batch: all of them, usually)
+            rows = known if len(known) == len(keys) and known["key"].tolist() == list(keys) \
+                else known[known["key"].isin(list(keys))]
             # as post_details gives them: Python objects, None for nothing
             details = pd.DataFrame({c: rows[c].to_numpy(dtype=object, na_value=None)
                                     for c in POST_DETAIL_COLUMNS})
@@ -371,7 +375,8 @@ class CareQueueIndex:
         else:
             details = pd.DataFrame(columns=_DETAIL_COLUMNS[:-1])
         # a mask over the kept index, not an intersection: that hashes every kept key
-        details = _preview(details, posts[posts.index.isin(list(keys))].reset_index())
+        details = _preview(details, (posts if posts.index.tolist() == list(keys) else
+                                     posts[posts.index.isin(list(keys))]).reset_index())
         for column in _DETAIL_COLUMNS:
             if column not in details:
                 details[column] = None
@@ -449,9 +454,10 @@ class CareQueueIndex:
         posts = written[0].posts if len(written) == 1 else pd.concat(
             [w.posts for w in written], ignore_index=True)
         brand = frozenset(self._state[1]) if self._state is not None else frozenset()
-        keys = set(posts["key"])
-        if posts["author_key"].isin(brand).any() or not posts["conversation_key"].isin(
-                keys).all() or not posts["parent_key"].dropna().isin(keys).all():
+        keys = set(posts["key"].tolist())
+        if any(a in brand for a in posts["author_key"].tolist()) \
+                or any(c not in keys for c in posts["conversation_key"].tolist()) \
+                or any(isinstance(p, str) and p not in keys for p in posts["parent_key"].tolist()):
             return None
         return brand_posts_among(posts.drop(columns="parent_key"), brand, self._terms,
                                  mentioning={p for w in written for p, a in w.mentions
