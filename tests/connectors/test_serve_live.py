@@ -18,7 +18,7 @@ import pytest
 
 from graph.embedded import EmbeddedStore
 from ingest.connectors.state import MonitorFile
-from tests.cli.serving import scrm_env, start_serve
+from tests.cli.serving import as_from_a_terminal, scrm_env, signal_state, start_serve
 from tests.connectors.replay import ReplayServer, recorded, until
 
 PAGE = "mastodon/timeline_tag_ichbinhanna_mastodon.social_page1.json"
@@ -97,12 +97,19 @@ def test_a_continuous_run_beside_the_server_polls_only_the_sources_that_are_due(
     try:
         run = subprocess.Popen([sys.executable, "-m", "api.cli", "monitor", "run"],
                                env=scrm_env(db), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=as_from_a_terminal)
         try:
             assert until(lambda: server.hits("/api/v1/timelines/tag/due") >= 2, 120, 0.1)
         finally:
+            state = signal_state(run.pid)
             run.send_signal(signal.SIGINT)
-            _, stderr = run.communicate(timeout=60)
+            try:
+                _, stderr = run.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                run.kill()
+                raise AssertionError(f"Ctrl-C did not stop `scrm monitor run` ({state}): "
+                                     f"{run.communicate()[1][-1500:]}") from None
         assert "each round runs there as a job" in stderr, stderr
         assert server.hits("/api/v1/timelines/tag/later") == 0
         assert next(m for m in monitors.all() if m.id == later.id).state.next_try == reset

@@ -24,7 +24,7 @@ from analytics.arrivals import ArrivalSentiment, scoring_process
 from api.carequeue import CareQueueIndex
 from graph.model import Post
 from ingest.connectors import streaming
-from ingest.connectors.state import MonitorFile
+from ingest.connectors.state import Monitor, MonitorFile
 from ingest.connectors.streaming import StreamFollower, _Stream
 from ingest.loader import Unit
 from tests.connectors.replay import Canned, ReplayServer, until
@@ -107,20 +107,27 @@ def test_items_are_prepared_off_the_writer_and_written_in_batches(
         sorted(i.post_key for i in fresh.items(now))
 
 
-def test_a_jetstream_cursor_never_moves_past_an_item_being_prepared(tmp_path: Path) -> None:
+def _by_hand(tmp_path: Path, prepare: Any, **kw: Any
+             ) -> tuple[Monitor, StreamFollower, _Stream]:
+    """A follower of one Jetstream source that is never connected, with its preparing
+    thread alone started: the test puts the items and takes or writes them itself."""
     monitors = MonitorFile(tmp_path / "monitors.json")
     monitor = monitors.add("jetstream", {"dids": "did:plc:brand"}, "ws://127.0.0.1:9", 300.0)
+    follower = StreamFollower(monitors, lambda payload: None, settings=dict,
+                              rejects_dir=lambda: tmp_path, prepare=prepare, **kw)
+    stream = follower.streams[monitor.id] = _Stream(follower, monitor)
+    follower._preparer.start()
+    return monitor, follower, stream
+
+
+def test_a_jetstream_cursor_never_moves_past_an_item_being_prepared(tmp_path: Path) -> None:
     entered, release = threading.Event(), threading.Event()
 
     def prepare(units: list[Unit]) -> None:
         entered.set()
         assert release.wait(10)
 
-    follower = StreamFollower(monitors, lambda payload: None, settings=dict,
-                              rejects_dir=lambda: tmp_path, prepare=prepare,
-                              flush_seconds=0.01)
-    stream = follower.streams[monitor.id] = _Stream(follower, monitor)  # not connected
-    follower._preparer.start()  # the preparing thread alone: this test takes by hand
+    monitor, follower, stream = _by_hand(tmp_path, prepare, flush_seconds=0.01)
     try:
         stream.put({"unreadable": "x"}, stamp=100)  # read, then being prepared
         assert entered.wait(10)
@@ -169,19 +176,13 @@ def test_a_job_takes_what_was_read_until_it_started(tmp_path: Path) -> None:
     taken by it: left to the next job, they would wait for the whole of this one (a
     fifth of a fast stream's posts did). The job waits for that at most
     ``TAKE_WAIT_SECONDS``: a preparing that takes longer is left to the next job."""
-    monitors = MonitorFile(tmp_path / "monitors.json")
-    monitor = monitors.add("jetstream", {"dids": "did:plc:brand"}, "ws://127.0.0.1:9", 300.0)
     slow = threading.Event()
 
     def prepare(units: list[Unit]) -> None:
         time.sleep(5 * streaming.TAKE_WAIT_SECONDS if slow.is_set() else 0.02)
 
     # the preparing thread's own timer would wait a minute
-    follower = StreamFollower(monitors, lambda payload: None, settings=dict,
-                              rejects_dir=lambda: tmp_path, prepare=prepare,
-                              flush_seconds=60.0)
-    stream = follower.streams[monitor.id] = _Stream(follower, monitor)  # not connected
-    follower._preparer.start()  # the preparing thread alone: this test takes by hand
+    monitor, follower, stream = _by_hand(tmp_path, prepare, flush_seconds=60.0)
     try:
         for n in range(3):
             stream.put(_jetstream_post(f"did:plc:{n}", f"{n}p", "brightloop", 100 + n),

@@ -22,14 +22,15 @@ def start_scrm_serve(db: Path, *args: str, env: dict[str, str] | None = None,
     import time
 
     import httpx
-    from serving import scrm_env
+    from serving import as_from_a_terminal, scrm_env
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port),
                                *args], env={**scrm_env(db), **(env or {})},
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              preexec_fn=as_from_a_terminal)
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:

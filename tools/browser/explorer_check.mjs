@@ -33,6 +33,15 @@ try {
       status: document.getElementById("status").textContent })));
   }
   if (mode !== "--static" && mode !== "--no-click") {
+    // nothing moves any more (a last fit or resize): a node is clicked where it stays
+    for (let i = 0; i < 20; i++) {
+      const a = await page.evaluate(() => JSON.stringify(window.network.getPositions()) +
+        JSON.stringify(window.network.getViewPosition()) + window.network.getScale());
+      await page.waitForTimeout(250);
+      const b = await page.evaluate(() => JSON.stringify(window.network.getPositions()) +
+        JSON.stringify(window.network.getViewPosition()) + window.network.getScale());
+      if (a === b) break;
+    }
     // click the most influential node and read the tooltip
     const target = await page.evaluate((largest) => {
       const all = window.scrmData.nodes.get();
