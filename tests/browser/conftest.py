@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -14,8 +15,8 @@ from browser_kit import USERS, browser_or_skip, free_port, scrm_env
 
 
 @pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo database, built and analysed once for the whole session."""
+def demo_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo database with the test users, built and analysed once for the session."""
     browser_or_skip()
     db = tmp_path_factory.mktemp("explore") / "demo.lbdb"
     subprocess.run([sys.executable, "-m", "api.cli", "demo", "--no-serve", "--db", str(db)],
@@ -27,7 +28,21 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
+def demo_db(demo_built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the demo database for one test file: what a file's pages do (resolve
+    items, save replies, hand a post over) is not what the next file starts from (the
+    collaboration check looks for a new post on the inbox's second page, which the
+    workspace check's resolutions had moved to the first)."""
+    folder = tmp_path_factory.mktemp("explore")
+    for path in demo_built.parent.iterdir():
+        if path.name.startswith(demo_built.name):
+            copy = folder / path.name
+            shutil.copytree(path, copy) if path.is_dir() else shutil.copy(path, copy)
+    return folder / demo_built.name
+
+
+@pytest.fixture(scope="module")
 def demo_server(demo_db: Path) -> Iterator[str]:
     """``scrm serve`` on the demo database (the writer: the pages' actions work)."""
     db = demo_db
