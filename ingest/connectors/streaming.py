@@ -161,7 +161,8 @@ class _Buffer:
     ready_newest: int | None = None  # Jetstream: the highest time_us the ready units cover
     preparing: bool = False  # items taken by the preparing thread, not yet ready
     numbered: int = 0  # units numbered so far (their line in a rejects file)
-    prepared: int = 0  # of those, how many the preparing thread made ready (in order)
+    sent: int = 0  # items handed to the preparing thread (less those it gave back)
+    prepared: int = 0  # of those, how many it made ready (in order)
 
 
 def _newer(a: int | None, b: int | None) -> int | None:
@@ -500,6 +501,7 @@ class StreamFollower:
                     buffer = stream.buffer
                     taken.append((stream, buffer.items, buffer.newest, buffer.numbered + 1))
                     buffer.numbered += len(buffer.items)
+                    buffer.sent += len(buffer.items)
                     buffer.items, buffer.newest, buffer.since = [], None, None
                     buffer.preparing = True
                 self.cv.notify_all()  # a reader waiting for room
@@ -511,6 +513,7 @@ class StreamFollower:
                     with self.cv:
                         buffer = stream.buffer
                         buffer.items[:0] = items
+                        buffer.sent -= len(items)
                         buffer.newest = _newer(buffer.newest, newest)
                         buffer.since = time.monotonic()
                         buffer.preparing = False
@@ -551,8 +554,8 @@ class StreamFollower:
         taken: dict[str, tuple[Monitor, _Buffer]] = {}
         preparing = self._preparer.is_alive()
         with self.cv:
-            # each stream's items read until now (numbered as they are taken to prepare)
-            read = {m: s.buffer.numbered + len(s.buffer.items) for m, s in self.streams.items()}
+            # each stream's items read until now
+            read = {m: s.buffer.sent + len(s.buffer.items) for m, s in self.streams.items()}
             if preparing and any(n > self.streams[m].buffer.prepared for m, n in read.items()):
                 self._now = True
                 self.cv.notify_all()

@@ -224,6 +224,11 @@ def test_items_whose_preparing_failed_are_prepared_again(tmp_path: Path) -> None
         assert len(calls) >= 2 and follower._preparer.is_alive()
         assert [u.line for u in taken.ready] == [2]  # numbered again, not lost
         assert taken.newest == 100
+        # nothing is still to be prepared: the next job takes at once, not after waiting
+        # TAKE_WAIT_SECONDS for items the failed round counted
+        started = time.monotonic()
+        follower._take()
+        assert time.monotonic() - started < streaming.TAKE_WAIT_SECONDS / 2
     finally:
         follower.stop()
 
