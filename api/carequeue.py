@@ -138,6 +138,12 @@ def _preview(details: pd.DataFrame, posts: pd.DataFrame) -> pd.DataFrame:
     return details
 
 
+def _same_keys(have: pd.Series | pd.Index, keys: Sequence[str]) -> bool:
+    """Whether ``have`` is ``keys``, in order (the rows of a batch's posts, usually):
+    compared only when the lengths match, never every kept key."""
+    return len(have) == len(keys) and have.tolist() == list(keys)
+
+
 def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` indexed by its ``key`` column as Python strings: every update asks which
     kept rows are among a batch's, and ``isin`` over pandas' own string dtype took six
@@ -365,7 +371,7 @@ class CareQueueIndex:
         so not read again), previewed where unscored, indexed by key."""
         if known is not None:
             # (the posts of a batch: all of them, usually)
-            rows = known if len(known) == len(keys) and known["key"].tolist() == list(keys) \
+            rows = known if _same_keys(known["key"], keys) \
                 else known[known["key"].isin(list(keys))]
             # as post_details gives them: Python objects, None for nothing
             details = pd.DataFrame({c: rows[c].to_numpy(dtype=object, na_value=None)
@@ -375,7 +381,7 @@ class CareQueueIndex:
         else:
             details = pd.DataFrame(columns=_DETAIL_COLUMNS[:-1])
         # a mask over the kept index, not an intersection: that hashes every kept key
-        details = _preview(details, (posts if posts.index.tolist() == list(keys) else
+        details = _preview(details, (posts if _same_keys(posts.index, keys) else
                                      posts[posts.index.isin(list(keys))]).reset_index())
         for column in _DETAIL_COLUMNS:
             if column not in details:

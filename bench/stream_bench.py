@@ -341,7 +341,7 @@ def run(posts: int, rate: float, workdir: Path, timeline: Path | None = None
         # of the updates, those from the batches told, and of those, the ones from the
         # posts as written (no read of the store)
         "queue_updates_told_in_hand": [final.batch_updates,
-                                       getattr(final, "hand_updates", 0)],
+                                       final.hand_updates],
         "stream_jobs": len(stream),
         "stream_job_posts_p50": int(pd.Series([n for _, _, n in stream]).quantile(0.5)),
         "stream_job_s_p50": round(float(job_s.quantile(0.5)), 3),

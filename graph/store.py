@@ -120,7 +120,7 @@ class WriteResult:
 
 @dataclass(frozen=True, slots=True)
 class WrittenPosts:
-    """The new posts of one written batch as stored (:data:`graph.views.WRITTEN_COLUMNS`),
+    """The new posts of one written batch as stored (:data:`graph.planning.WRITTEN_COLUMNS`),
     their mentions (post key, account key), and ``late``: the batch also changed stored
     posts (a parent that arrived after its replies moved or answered them, a fuller text
     replaced a stored one), which what it wrote alone does not say."""
