@@ -255,55 +255,85 @@ def care_entries(brand_posts: pd.DataFrame, details: pd.DataFrame, brand_replies
     computed from their posts alone (how :class:`api.carequeue.CareQueueIndex` keeps
     the queue as writes happen). Parameters as for :func:`care_queue`.
     """
-    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in ENTRY_COLUMNS})
     if brand_posts.empty:
-        return empty
+        return _no_entries()
     # an erased person's posts (no text, an anonymous author) wait for no one
-    brand_posts = brand_posts[~brand_posts["author_key"].astype(str).str.contains(
-        f":{ANONYMOUS_PREFIX}", regex=False)]
-    frame = brand_posts.merge(details, on="key", how="inner")
+    erased = f":{ANONYMOUS_PREFIX}"
+    authors = brand_posts["author_key"].tolist()
+    if any(erased in str(a) for a in authors):
+        brand_posts = brand_posts[~brand_posts["author_key"].astype(str).str.contains(
+            erased, regex=False)]
+    frame = _joined(brand_posts, details)
     if frame.empty:
-        return empty
-    frame["need"], needing = _need(frame, threshold)
-    frame["needing"] = needing
-    frame = frame[frame["need"] > 0].copy()
-    if frame.empty:
-        return empty
+        return _no_entries()
+    need, needing = _need(frame, threshold)
+    wanted = need > 0
+    if not wanted.any():
+        return _no_entries()
+    # (a per-update batch: the column set once, not one pandas assignment per column)
+    frame = frame[wanted] if not wanted.all() else frame
+    frame = frame.assign(need=need[wanted], needing=[n for n, w in zip(needing, wanted,
+                                                                       strict=True) if w])
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
-    replies = brand_replies.assign(last_brand_post_at=pd.to_datetime(
-        brand_replies["last_brand_post_at"], utc=True)).drop_duplicates(
-        "conversation_key").set_index("conversation_key")
-    # pandas cannot map through an empty datetime Series (it tries a float cast): a
-    # brand that has never replied has answered nothing
-    answered_at = frame["conversation_key"].map(replies["last_brand_post_at"]) if len(replies) \
-        else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
-    frame = frame[answered_at.isna() | (frame["created_at"] > answered_at)]
-    if frame.empty:
-        return empty
+    if len(brand_replies):
+        replies = brand_replies.assign(last_brand_post_at=pd.to_datetime(
+            brand_replies["last_brand_post_at"], utc=True)).drop_duplicates(
+            "conversation_key").set_index("conversation_key")
+        answered_at = frame["conversation_key"].map(replies["last_brand_post_at"])
+        # (pandas cannot map through an empty datetime Series: a brand that has never
+        # replied has answered nothing)
+        waiting = (answered_at.isna() | (frame["created_at"] > answered_at)).to_numpy()
+        if not waiting.all():
+            frame = frame[waiting]
+            if frame.empty:
+                return _no_entries()
     # one item per conversation: its neediest unanswered post (the most negative of equals)
-    frame = frame.assign(_s=pd.to_numeric(frame["sentiment"], errors="coerce").fillna(0.0))
+    sentiment = pd.to_numeric(frame["sentiment"], errors="coerce").astype(float)
+    frame = frame.assign(_s=sentiment.fillna(0.0), sentiment=sentiment)
     frame = frame.sort_values(["need", "_s", "created_at", "key"],
-                              ascending=[False, True, True, True]
-                              ).drop_duplicates("conversation_key")
+                              ascending=[False, True, True, True])
+    conversations = frame["conversation_key"]
+    if conversations.duplicated().any():
+        frame = frame[~conversations.duplicated().to_numpy()]
     authors = frame["author_key"]
-    frame["influence"] = authors.map(weights.influence).astype(float).fillna(0.0).to_numpy() \
-        if len(weights.influence) else 0.0
-    frame["value"] = authors.map(weights.value).astype(float).fillna(0.0).to_numpy() \
-        if len(weights.value) else 0.0
-    frame["base"] = frame["need"].astype(float) * (
-        0.4 + 0.3 * frame["influence"] + 0.3 * frame["value"])
-    for column in ("language", "sentiment_label", "intents", "intent_evidence"):
-        if column not in frame:
-            frame[column] = None
-    frame["sentiment"] = pd.to_numeric(frame["sentiment"], errors="coerce").astype(float)
+    influence = authors.map(weights.influence).astype(float).fillna(0.0).to_numpy() \
+        if len(weights.influence) else np.zeros(len(frame))
+    value = authors.map(weights.value).astype(float).fillna(0.0).to_numpy() \
+        if len(weights.value) else np.zeros(len(frame))
     teams: dict[tuple[str, str, str], str] = {}  # the same text routes the same way
-    for t, p, i in zip(frame["text"], frame["platform"], frame["intents"], strict=True):
+    routed = []
+    intents = frame["intents"].tolist() if "intents" in frame else [None] * len(frame)
+    for t, p, i in zip(frame["text"].tolist(), frame["platform"].tolist(), intents,
+                       strict=True):
         what = (_text(t), str(p), _text(i))
-        if what not in teams:
-            teams[what] = rules.route(what[0], what[1], [x for x in what[2].split("|") if x])
-    frame["team"] = [teams[(_text(t), str(p), _text(i))] for t, p, i in zip(
-        frame["text"], frame["platform"], frame["intents"], strict=True)]
+        team = teams.get(what)
+        if team is None:
+            team = teams[what] = rules.route(what[0], what[1],
+                                             [x for x in what[2].split("|") if x])
+        routed.append(team)
+    missing = {c: None for c in ("language", "sentiment_label", "intents", "intent_evidence")
+               if c not in frame}
+    frame = frame.assign(influence=influence, value=value,
+                         base=frame["need"].to_numpy(dtype=float) * (
+                             0.4 + 0.3 * influence + 0.3 * value),
+                         team=routed, **missing)
     return frame.loc[:, list(ENTRY_COLUMNS)].reset_index(drop=True)
+
+
+def _joined(posts: pd.DataFrame, details: pd.DataFrame) -> pd.DataFrame:
+    """``posts.merge(details, on="key", how="inner")``; side by side when both hold the
+    same keys in the same order, once each (the care queue's update from a batch: the
+    merge was a fifth of its time)."""
+    keys = posts["key"].tolist()
+    if keys == details["key"].tolist() and len(set(keys)) == len(keys) \
+            and not (set(posts.columns) & set(details.columns)) - {"key"}:
+        return pd.concat([posts.reset_index(drop=True),
+                          details.drop(columns="key").reset_index(drop=True)], axis=1)
+    return posts.merge(details, on="key", how="inner")
+
+
+def _no_entries() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in ENTRY_COLUMNS})
 
 
 def urgency(hours: np.ndarray) -> np.ndarray:

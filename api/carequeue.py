@@ -144,6 +144,23 @@ def _same_keys(have: pd.Series | pd.Index, keys: Sequence[str]) -> bool:
     return len(have) == len(keys) and have.tolist() == list(keys)
 
 
+def _details_frame(columns: dict[str, np.ndarray], posts: pd.DataFrame | None
+                   ) -> pd.DataFrame | None:
+    """The kept details of posts (:data:`POST_DETAIL_COLUMNS` as object arrays) made from
+    their arrays, as :meth:`CareQueueIndex._read_details` makes them through its frames
+    (a stream batch's: a third of its update's time went to those frames' copies); None
+    when that is not so simple: a key twice, or ``posts`` (their kept rows, in the same
+    order; None: not known) not all scored, so that some may want a preview."""
+    keys = columns["key"].tolist()
+    if posts is None or len(set(keys)) < len(keys) or posts["sentiment"].isna().any():
+        return None
+    frame = pd.DataFrame({c: pd.Series(columns[c], dtype=object) if c == "conversation_key"
+                          else columns[c] for c in _DETAIL_COLUMNS[1:-1]})
+    frame["preview_sentiment"] = np.nan
+    return frame.set_axis(pd.Index(np.array(keys, dtype=object), dtype=object, name="key"),
+                          axis=0)
+
+
 def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` indexed by its ``key`` column as Python strings: every update asks which
     kept rows are among a batch's, and ``isin`` over pandas' own string dtype took six
@@ -189,7 +206,8 @@ def _file_by_conversation(details: pd.DataFrame, by_conversation: dict[str, list
                           ) -> set[str]:
     """Add each detail row's post key under its conversation; the conversations named."""
     named: set[str] = set()
-    for key, conversation in zip(details.index, details["conversation_key"], strict=True):
+    for key, conversation in zip(details.index.tolist(), details["conversation_key"].tolist(),
+                                 strict=True):
         if isinstance(conversation, str):
             by_conversation.setdefault(conversation, []).append(key)
             named.add(conversation)
@@ -250,7 +268,7 @@ class CareQueueIndex:
         """New posts and their details after the kept ones, without copying the kept
         rows: an update from a batch then costs the batch, not the queue's size."""
         first = self._posts_parts[0]
-        if len(first):
+        if len(first) and not posts.dtypes.equals(first.dtypes):
             posts = posts.astype(first.dtypes.to_dict())
         for parts, frame in ((self._posts_parts, posts), (self._details_parts, details)):
             if not any(len(p) for p in parts):
@@ -359,11 +377,18 @@ class CareQueueIndex:
     @staticmethod
     def _posts_frame(posts: pd.DataFrame) -> pd.DataFrame:
         """Brand posts as kept: key (the index), author_key, sentiment, created_at (UTC)."""
-        posts = posts.loc[:, ["key", "author_key", "sentiment", "created_at"]].copy()
-        posts["sentiment"] = pd.to_numeric(posts["sentiment"], errors="coerce").astype(float)
-        posts["created_at"] = utc_times(posts["created_at"])
-        posts["author_key"] = posts["author_key"].astype(str)
-        return _keyed(posts.drop_duplicates("key"))
+        keys = posts["key"].tolist()
+        if len(set(keys)) < len(keys):
+            posts = posts.drop_duplicates("key")
+            keys = posts["key"].tolist()
+        # made from its columns' arrays: the frame's copies, drops and re-indexing took
+        # most of a stream batch's update
+        return pd.DataFrame({
+            "author_key": posts["author_key"].astype(str).array,
+            "sentiment": pd.to_numeric(posts["sentiment"], errors="coerce").to_numpy(
+                dtype=float, na_value=np.nan),
+            "created_at": utc_times(posts["created_at"]).array},
+            index=pd.Index(np.array(keys, dtype=object), dtype=object, name="key"))
 
     def _read_details(self, store: GraphStore, keys: Sequence[str], posts: pd.DataFrame,
                       known: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -374,8 +399,12 @@ class CareQueueIndex:
             rows = known if _same_keys(known["key"], keys) \
                 else known[known["key"].isin(list(keys))]
             # as post_details gives them: Python objects, None for nothing
-            details = pd.DataFrame({c: rows[c].to_numpy(dtype=object, na_value=None)
-                                    for c in POST_DETAIL_COLUMNS})
+            columns = {c: rows[c].to_numpy(dtype=object, na_value=None)
+                       for c in POST_DETAIL_COLUMNS}
+            made = _details_frame(columns, posts if _same_keys(posts.index, keys) else None)
+            if made is not None:
+                return made
+            details = pd.DataFrame(columns)
         elif len(keys):
             details = store.post_details(list(keys))
         else:
@@ -465,7 +494,7 @@ class CareQueueIndex:
                 or any(c not in keys for c in posts["conversation_key"].tolist()) \
                 or any(isinstance(p, str) and p not in keys for p in posts["parent_key"].tolist()):
             return None
-        return brand_posts_among(posts.drop(columns="parent_key"), brand, self._terms,
+        return brand_posts_among(posts, brand, self._terms,
                                  mentioning={p for w in written for p, a in w.mentions
                                              if a in brand},
                                  replying=(), brand_started=(), thread=None)
@@ -498,6 +527,7 @@ class CareQueueIndex:
         again = [k for k in keys if k in kept_keys]
         moved = [k for c in keys for k in by_conversation.get(c, ())]
         in_hand = None
+        unseen: set[str] = set()
         if again or moved:
             touched = self._replace(store, keys, posts, again, moved)
         else:  # the usual case: new posts only, appended
@@ -506,6 +536,10 @@ class CareQueueIndex:
             if len(posts):
                 self._append(posts, details)
             kept_keys.update(posts.index)
+            # conversations no kept post is in have no entry to take out (every entry's
+            # conversation is a kept post's)
+            unseen = {c for c in details["conversation_key"].tolist()
+                      if isinstance(c, str) and c not in by_conversation}
             touched = _file_by_conversation(details, by_conversation)
         if len(brand):
             times = _reply_times(brand.rename(columns={"created_at": "last_brand_post_at"}))
@@ -516,7 +550,8 @@ class CareQueueIndex:
                                       dtype="datetime64[ns, UTC]")
         if touched:
             entries = self._entries
-            entries = entries[~entries["conversation_key"].isin(touched)]
+            if not touched <= unseen:
+                entries = entries[~entries["conversation_key"].isin(touched)]
             by_conversation = self._kept()[1]  # made again when _replace replaced rows
             fresh = self._entries_of(touched, [k for c in touched
                                                for k in by_conversation.get(c, ())],
@@ -584,8 +619,10 @@ class CareQueueIndex:
         else:
             posts = self._posts[self._posts.index.isin(details.index)].reset_index()
         details = details.reset_index()
-        previewed = posts["key"].map(details.set_index("key")["preview_sentiment"]).astype(float)
-        posts["sentiment"] = posts["sentiment"].fillna(previewed)
+        if details["preview_sentiment"].notna().any():
+            previewed = posts["key"].map(details.set_index("key")["preview_sentiment"]
+                                         ).astype(float)
+            posts["sentiment"] = posts["sentiment"].fillna(previewed)
         replies = self._replies.rename("last_brand_post_at").rename_axis(
             "conversation_key").reset_index()
         if conversations is not None:

@@ -101,10 +101,15 @@ def brand_posts_among(posts: pd.DataFrame, brand: Collection[str], terms: Sequen
     if thread is not None and len(thread):
         parts.append(thread.loc[~thread["author_key"].isin(list(brand)), columns].assign(
             by_brand=False))
-    parts.append(posts.loc[by_brand, columns].assign(by_brand=True))
+    if by_brand.any():
+        parts.append(posts.loc[by_brand, columns].assign(by_brand=True))
     found = [p for p in parts if len(p)]
     if not found:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in BRAND_AMONG_COLUMNS})
+    if len(found) == 1:  # (a stream's batch: its posts addressing the brand, once each)
+        keys = found[0]["key"].tolist()
+        if len(set(keys)) == len(keys):
+            return found[0].reset_index(drop=True)
     return pd.concat(found, ignore_index=True).drop_duplicates("key").reset_index(drop=True)
 
 

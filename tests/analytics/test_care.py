@@ -8,7 +8,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analytics.care import DEFAULT_RULES, RoutingRule, RoutingRules, care_queue
+from analytics.care import (
+    DEFAULT_RULES,
+    AuthorWeights,
+    RoutingRule,
+    RoutingRules,
+    care_entries,
+    care_queue,
+)
 
 NOW = datetime(2026, 10, 1, 12, tzinfo=UTC)
 
@@ -193,3 +200,27 @@ def test_routing_skips_rules_that_cannot_match_and_routes_as_each_rule_says() ->
                          if not (r.platform and r.platform != platform)
                          and r.matches(text, said)), rules.default_team)
         assert rules.route(text, platform, said) == expected, (text, platform, said)
+
+
+def test_entries_are_the_same_whether_details_come_aligned_shuffled_or_with_extras() -> None:
+    """care_entries puts posts and details side by side when they hold the same keys in
+    the same order (a stream batch's update), else merges them: the same entries either
+    way, an erased author's post and a post without details left out."""
+    posts, details, replies, scores = _frames()
+    posts = pd.concat([posts, pd.DataFrame([
+        {"key": "t:5", "author_key": "t:forgotten-1f", "sentiment": -0.9,
+         "created_at": pd.Timestamp("2026-10-01 10:00")},
+        {"key": "t:6", "author_key": "t:nobody", "sentiment": -0.9,
+         "created_at": pd.Timestamp("2026-10-01 10:00")}])], ignore_index=True)
+    details = pd.concat([details, pd.DataFrame([
+        {"key": "t:5", "platform": "twitter", "conversation_key": "c5", "text": "",
+         "url": None}])], ignore_index=True)
+    weights = AuthorWeights.of(scores)
+    aligned = care_entries(posts.iloc[:5], details, replies, weights)
+    merged = care_entries(posts, details.iloc[::-1], replies, weights)
+    pd.testing.assert_frame_equal(aligned, merged)
+    assert aligned["conversation_key"].tolist() == ["c1", "c2"]  # (t:5's author erased)
+    # the same again once no reply is known: c3 now waits too
+    none = replies.iloc[:0]
+    assert sorted(care_entries(posts.iloc[:5], details, none, weights)["conversation_key"]
+                  ) == ["c1", "c2", "c3"]
