@@ -65,7 +65,7 @@ from analytics.care import (
     CareItem,
     RoutingRules,
     care_entries,
-    care_item,
+    care_items,
     entry_times,
     needs_answer_on_arrival,
     waiting_hours,
@@ -660,8 +660,7 @@ class CareQueueIndex:
         side = self._side()
         picked = side.order(now) if positions is None else np.asarray(positions, dtype=int)
         columns = side.columns(picked)
-        return [care_item({c: v[n] for c, v in columns.items()}, now)
-                for n in range(len(picked))]
+        return care_items(columns, now)
 
     def waiting_posts(self) -> tuple[np.ndarray, np.ndarray]:
         """Every queued conversation's waiting post, unordered: the post keys (objects)

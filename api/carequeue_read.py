@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics.care import CareItem, care_item, entry_times, urgency, waiting_hours
+from analytics.care import CareItem, care_items, entry_times, urgency, waiting_hours
 
 __all__ = ["QueueRow", "QueueView", "effective_status"]
 
@@ -93,8 +93,7 @@ class QueueView:
         """The items of these rows at ``now``, from the entries this view was made of
         (a refresh meanwhile makes the index's positions those of new entries)."""
         columns = self._side.columns(np.asarray([r.position for r in rows], dtype=int))
-        return [care_item({c: v[n] for c, v in columns.items()}, now)
-                for n in range(len(rows))]
+        return care_items(columns, now)
 
     def rows(self, offset: int = 0, count: int | None = None) -> list[QueueRow]:
         end = self.total if count is None else min(self.total, offset + count)
@@ -207,7 +206,7 @@ class _ReadSide:
         return order
 
     def columns(self, picked: np.ndarray) -> dict[str, np.ndarray]:
-        """Every column of these entries, as object arrays (what ``care_item`` reads)."""
+        """Every column of these entries, as object arrays (what ``care_items`` reads)."""
         return {c: self.entries[c].take(picked).to_numpy(dtype=object)
                 for c in self.entries.columns}
 
