@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import replace
 from typing import Any
 
 from analytics.job import sentiment_model_path
@@ -71,7 +70,7 @@ class ArrivalSentiment:
                  else posts[i].text for i in todo]
         out = list(posts)
         for i, value in zip(todo, self._values(texts), strict=True):
-            out[i] = replace(posts[i], sentiment=float(value), sentiment_model=self.model)
+            out[i] = posts[i].scored(float(value), self.model)
         self.scored += len(todo)
         return out
 

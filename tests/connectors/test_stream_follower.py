@@ -22,7 +22,7 @@ import pytest
 
 from analytics.arrivals import ArrivalSentiment, scoring_process
 from api.carequeue import CareQueueIndex
-from graph.model import Post
+from graph.model import Post, PostKind
 from ingest.connectors import streaming
 from ingest.connectors.state import Monitor, MonitorFile
 from ingest.connectors.streaming import StreamFollower, _Stream
@@ -169,6 +169,20 @@ def test_a_scoring_process_gives_the_scores_scoring_here_gives(tmp_path: Path) -
         assert there.pool is None  # scored here from now on
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def test_a_post_scored_on_arrival_keeps_every_other_field() -> None:
+    """``Post.scored`` (what scoring on arrival makes each post with) is
+    ``dataclasses.replace`` of the sentiment and its model, every other field kept."""
+    t0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    post = Post("mastodon", "h/1", "ann", t0, "still broken", kind=PostKind.REPLY,
+                url="https://h/1", parent_id="h/0", conversation_id="h/0",
+                mentions=("brand@h",), shared_id="h/9", hashtags=("x",), lang="en",
+                likes=1, reposts=2, replies=3, score=4, title="t", accepted=True,
+                truncated=True, embedded=True)
+    scored = post.scored(-0.6, "vader")
+    assert scored == replace(post, sentiment=-0.6, sentiment_model="vader")
+    assert post.sentiment is None  # (the post itself is left as it was)
 
 
 def test_a_job_takes_what_was_read_until_it_started(tmp_path: Path) -> None:
