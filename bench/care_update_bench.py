@@ -7,9 +7,13 @@ A copy of the database (100,000 streamed posts after ``bench/stream_bench.py --p
 100000``) gets batches of ``--size`` new posts addressed to the brand; after each, one
 :meth:`api.carequeue.CareQueueIndex.refresh`. Measured both ways, alternating: *told*
 (the batch written inside ``CareQueueIndex.writing``, as the stream job writes: the queue
-is brought up to date from the batch) and *untold* (nobody tells it: every brand post and
-brand reply time is read, as before). Reported per update: wall and CPU seconds (the CPU
-is this process's, a fairer figure on a shared machine), p50 and max, and the load.
+is brought up to date from the batch, reading the store about it), *in hand* (told, with
+the posts as written, ``WriteResult.written``, as the stream job tells them: the update
+reads nothing) and *untold* (nobody tells it: every brand post and brand reply time is
+read, as before). Reported per update: wall and CPU seconds (the CPU is this process's,
+a fairer figure on a shared machine), p50 and max, and the load.
+
+    python bench/care_update_bench.py --modes hand --rounds 3 --batches 30 --size 400
 """
 
 from __future__ import annotations
@@ -37,7 +41,10 @@ def _copy(db: Path, into: Path) -> Path:
     return target
 
 
-def measure(db: Path, told: bool, batches: int, size: int) -> dict[str, Any]:
+MODES = ("hand", "told", "untold")
+
+
+def measure(db: Path, mode: str, batches: int, size: int) -> dict[str, Any]:
     import pandas as pd
 
     from api.carequeue import CareQueueIndex
@@ -60,17 +67,21 @@ def measure(db: Path, told: bool, batches: int, size: int) -> dict[str, Any]:
                               text=f"@{brand.handle} my order never arrived, awful",
                               mentions=(handle,), sentiment=-0.8, sentiment_model="vader")
                          for i in range(size)]
-                if told:
+                if mode != "untold":
+                    batch = GraphBatch(posts=posts)
+                    batch.give_written = mode == "hand"
                     with index.writing() as tell:
-                        result = store.write_batch(GraphBatch(posts=posts))
-                        tell([p.key for p in posts], result.created.get("posts", 0))
+                        result = store.write_batch(batch)
+                        tell([p.key for p in posts], result.created.get("posts", 0),
+                             result.written if mode == "hand" else None)
                 else:
                     store.write_batch(GraphBatch(posts=posts))
                 wall, cpu = time.perf_counter(), time.process_time()
                 index.refresh(store)
                 walls.append(time.perf_counter() - wall)
                 cpus.append(time.process_time() - cpu)
-            return {"told": told, "queued": index.size, "from_batches": index.batch_updates,
+            return {"mode": mode, "queued": index.size, "from_batches": index.batch_updates,
+                    "from_hand": index.hand_updates,
                     "wall_p50_max": [round(float(pd.Series(walls).median()), 3),
                                      round(max(walls), 3)],
                     "cpu_p50_max": [round(float(pd.Series(cpus).median()), 3),
@@ -85,13 +96,18 @@ def main() -> None:
     ap.add_argument("--db", type=Path, default=Path("bench/out/stream-bench.lbdb"))
     ap.add_argument("--batches", type=int, default=6)
     ap.add_argument("--size", type=int, default=500)
-    ap.add_argument("--rounds", type=int, default=2, help="told/untold pairs [2]")
+    ap.add_argument("--rounds", type=int, default=2, help="rounds of every mode [2]")
+    ap.add_argument("--modes", default=",".join(MODES),
+                    help=f"which of {', '.join(MODES)} to measure, in turn [all]")
     args = ap.parse_args()
     if not args.db.exists():
         sys.exit(f"{args.db} does not exist: run bench/stream_bench.py --posts 100000 first")
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if not modes or any(m not in MODES for m in modes):
+        sys.exit(f"--modes takes some of {', '.join(MODES)}, comma-separated")
     for _ in range(args.rounds):
-        for told in (True, False):
-            print(json.dumps(measure(args.db, told, args.batches, args.size)), flush=True)
+        for mode in modes:
+            print(json.dumps(measure(args.db, mode, args.batches, args.size)), flush=True)
 
 
 if __name__ == "__main__":

@@ -4,14 +4,18 @@ Keys are those of the data-dump parser (:mod:`ingest.stackexchange`): posts ``p<
 comments ``c<id>``, accounts by numeric user id with the display name kept. A poll
 asks for the tag's questions by activity since the cursor (``min`` of
 ``last_activity_date``), then their answers and comments; the cursor is the newest
-activity time committed. The API's own ``backoff`` field (seconds to wait) and an
-exhausted ``quota_remaining`` are honoured like a rate-limit header.
+activity time committed. The API's own ``backoff`` field (seconds to wait before asking
+the same method again) and an exhausted ``quota_remaining`` are honoured like a rate-limit
+header: the next page of a method that asked for a backoff waits for it within the poll
+(up to ``INLINE_BACKOFF_SECONDS``; longer, the round is given up, nothing committed, and
+the source tries again once the wait is over), and the next poll waits for the longest.
 """
 
 from __future__ import annotations
 
 import html
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -101,6 +105,19 @@ def _refused(exc: SourceUnavailable, source: str) -> SourceUnavailable:
                              f"({message[:160]})", retry_at)
 
 
+#: longest a poll waits, inline, to ask a method again that answered with ``backoff``
+#: (short: ``scrm serve`` polls on the writer's job thread, where a stream's batches wait)
+INLINE_BACKOFF_SECONDS = 2.0
+_sleep = time.sleep  # (tests move it)
+_IDS = re.compile(r"/[0-9;]+(?=/|$)")
+
+
+def _method(path: str) -> str:
+    """The API method of a request path: ``/questions/1;2/answers`` → ``/questions/{ids}/answers``
+    (what the API's ``backoff`` applies to)."""
+    return _IDS.sub("/{ids}", path)
+
+
 def poll(ctx: PollContext) -> Poll:
     """Questions active since the cursor, with their answers and comments."""
     site, tag = ctx.options.get("site", "stackoverflow"), ctx.options.get("tag")
@@ -109,17 +126,29 @@ def poll(ctx: PollContext) -> Poll:
     platform = ctx.options.get("platform", "stackexchange")
     since = int(ctx.cursor) if ctx.cursor else None
     backoff = 0
+    ready: dict[str, float] = {}  # a method that asked for a backoff: when to ask again
 
     def get(path: str, **params: Any) -> list[dict[str, Any]]:
         return get_page(path, **params)[0]
 
     def get_page(path: str, **params: Any) -> tuple[list[dict[str, Any]], bool]:
         nonlocal backoff
+        method = _method(path)
+        wait = ready.get(method, 0.0) - time.monotonic()
+        if wait > INLINE_BACKOFF_SECONDS:
+            raise SourceUnavailable(
+                f"Stack Exchange asked to wait {wait:.0f} s before asking {method} again",
+                datetime.now(UTC) + timedelta(seconds=wait))
+        if wait > 0:
+            _sleep(wait)
         reply = ctx.http.get(API + path, {"site": site, "filter": "withbody", "pagesize": 100,
                                           "key": ctx.credentials.get("stackexchange_key"),
                                           **params})
         _check(reply.body, reply.url)
-        backoff = max(backoff, int(reply.body.get("backoff") or 0))
+        asked = reply.body.get("backoff")
+        if isinstance(asked, int) and not isinstance(asked, bool) and asked > 0:
+            backoff = max(backoff, asked)
+            ready[method] = time.monotonic() + asked
         return list(reply.body["items"]), bool(reply.body.get("has_more"))
 
     def get_all(path: str, **params: Any) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from ingest.connectors import stackexchange
 from ingest.connectors.bluesky import jetstream_records
 from tests.connectors.replay import Canned, ReplayServer, recorded, replay_server
 
@@ -566,6 +567,44 @@ def test_stackexchange_answers_and_comments_past_the_first_page_load(
     assert outcome.error is None
     assert (outcome.loaded, outcome.rejected) == (1 + 150 + len(set(comments)), 0)
     assert len(set(comments)) == 200  # two chunks of ids, two pages each, 50 a page
+
+
+def test_stackexchange_next_page_waits_for_the_backoff_its_method_asked_for(
+        poller: Any, server: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The API's ``backoff`` (as documented: seconds to wait before calling the same method
+    again): the answers' second page is asked for only after it; another method (the
+    comments) is not held up by it."""
+    slept: list[float] = []
+    monkeypatch.setattr(stackexchange, "_sleep", slept.append)
+    answers = [{**ANSWER, "answer_id": 1000 + n, "is_accepted": False} for n in range(3)]
+    server.add("/2.3/questions", _se([QUESTION]))
+    server.route("/2.3/questions/100/answers", lambda q: _se(
+        answers[:2], has_more=True, backoff=2) if q.get("page", "1") == "1"
+        else _se(answers[2:]))
+    server.add("/2.3/posts/100;1000;1001;1002/comments", _se([COMMENT]))
+    monitor = poller.add("stackexchange", server.url, tag="brightloop")
+    outcome = poller.poll(monitor)
+    assert outcome.error is None and outcome.loaded == 5, outcome
+    assert len(slept) == 1 and 1 < slept[0] <= 2  # before the second page, only then
+    assert server.hits("/2.3/questions/100/answers") == 2
+
+
+def test_stackexchange_backoff_too_long_to_wait_gives_the_round_up(
+        poller: Any, server: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A method that asks for longer than a poll waits inline: nothing of the round is
+    written, the cursor stays, and the source tries again once the wait is over."""
+    monkeypatch.setattr(stackexchange, "_sleep", lambda s: pytest.fail("waited inline"))
+    answers = [{**ANSWER, "answer_id": 1000 + n, "is_accepted": False} for n in range(3)]
+    server.add("/2.3/questions", _se([QUESTION]))
+    server.route("/2.3/questions/100/answers", lambda q: _se(
+        answers[:2], has_more=True, backoff=120))
+    monitor = poller.add("stackexchange", server.url, tag="brightloop")
+    outcome = poller.poll(monitor)
+    assert outcome.error is not None and "wait 120 s" in outcome.error, outcome
+    assert outcome.loaded == 0 and poller.store.post_count() == 0
+    state = poller.get(monitor.id).state
+    assert state.cursor is None and 100 < _wait(state.next_try) <= 121
+    assert server.hits("/2.3/questions/100/answers") == 1
 
 
 def test_bluesky_malformed_feed_item_is_rejected_not_the_round(
