@@ -5,18 +5,23 @@ open inbox when a post arrives through the CLI hand-off (server-sent events)."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from browser_kit import ARTIFACTS, REPO, USERS
 
 CHECK = REPO / "tools" / "browser" / "workspace_collab_check.mjs"
 # a new complaint by the planted detractor @grumpygus (customer C00002), and a reply to it
-# by an account nobody has linked yet
+# by an account nobody has linked yet. Their times are set when the test runs (``_page``):
+# waiting raises a post's priority, so a fixed date moved it up the inbox day by day (85th
+# a day after it, 49th two days after: off the inbox's second page the check opens)
 PAGE = {"data": [
     {"id": "3100000000000000001", "created_at": "2026-11-30T10:00:00.000Z",
      "text": "@brightloop the battery died AGAIN on my commute. Terrible, awful service, "
@@ -34,11 +39,25 @@ PAGE = {"data": [
                             "name": "Sidekick"}]}}
 
 
+#: how long before the test runs the complaint was posted: 85th of the demo's 484 waiting
+#: conversations then (items 51-100, the inbox's second page)
+POSTED_HOURS_AGO = 24
+
+
+def _page(posted: datetime) -> dict[str, Any]:
+    """:data:`PAGE` with the complaint posted at ``posted`` and the reply 5 minutes on."""
+    page = copy.deepcopy(PAGE)
+    for tweet, at in zip(page["data"], (posted, posted + timedelta(minutes=5)), strict=True):
+        tweet["created_at"] = at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return page
+
+
 @pytest.mark.slow
 def test_working_together_in_the_browser(demo_server: str, demo_db: Path) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     posts = demo_db.parent / "live.jsonl"  # beside the database: a folder the server reads
-    posts.write_text(json.dumps(PAGE) + "\n", encoding="utf-8")
+    page = _page(datetime.now(UTC) - timedelta(hours=POSTED_HOURS_AGO))
+    posts.write_text(json.dumps(page) + "\n", encoding="utf-8")
     ingest = [sys.executable, "-m", "api.cli", "ingest", "twitter", str(posts),
               "--db", str(demo_db)]
     subprocess.run([sys.executable, "-m", "api.cli", "monitor", "add", "rss", "--url",
