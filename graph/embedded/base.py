@@ -218,7 +218,9 @@ class _Family:
         # transaction rather than waiting, and concurrent writes through two connections
         # of one database have left a transaction open. Taken before the gate, always.
         self.write_lock = threading.RLock()
-
+        # how many edges waited for their target after the last write of posts (decides
+        # how the next write reads them: WritesMixin._pending_for)
+        self.pending_seen = 0
 
 
 class EmbeddedBase:

@@ -27,6 +27,12 @@ PENDING_EDGES = (
     "e.from_key AS from_key, e.to_key AS to_key, "
     "e.share_kind AS kind"
 )
+PENDING_TOTAL = "MATCH (e:PendingEdge) RETURN count(e) AS n"
+PENDING_FOR_TARGETS = (
+    "LOAD FROM $scan MATCH (e:PendingEdge) WHERE e.to_key = k "
+    "RETURN e.key AS key, e.rel AS rel, e.from_key AS from_key, e.to_key AS to_key, "
+    "e.share_kind AS kind"
+)
 DELETE_PENDING = "UNWIND $keys AS k MATCH (e:PendingEdge {key: k}) DELETE e"
 CONVERSATION_POST_KEYS = (
     "MATCH (p:Post)-[:IN_CONVERSATION]->(:Conversation {key: $old}) "

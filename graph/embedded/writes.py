@@ -31,6 +31,7 @@ from graph.embedded.shared import (
     LARGE_BATCH,
     LOGGED_BATCH,
     POST_SCHEMA,
+    key_scan,
     naive_utc,
     scan_table,
     scan_update,
@@ -42,6 +43,9 @@ from graph.planning import PostEdge, PostPlan, pending_edge_key, split_edges
 from graph.store import GraphBatch, StoreError, WriteResult
 
 _OPENED = GIVEN_ACCOUNT_FIELDS.index("created_at")
+#: up to how many pending edges a write of posts reads them all in one statement
+#: (:meth:`WritesMixin._pending_for`); past it, it asks for those it needs
+PENDING_READ_ALL = 20_000
 
 
 class WritesMixin(EmbeddedBase):
@@ -187,16 +191,13 @@ class WritesMixin(EmbeddedBase):
             "key"].to_pylist()
         ready, waiting = split_edges(wanted, plan.new_key_set, set(stored_targets))
 
-        pending = self._exec(q.PENDING_EDGES).get_as_arrow()
-        resolved = pending.filter(pc.is_in(pending["to_key"], value_set=pa.array(
-            new_keys, pa.string()))) if pending.num_rows else pending
+        before, resolved, pending_keys = self._pending_for(new_keys, waiting)
         if resolved.num_rows:
             ready.extend(PostEdge(*e) for e in zip(
                 *(resolved[c].to_pylist() for c in ("rel", "from_key", "to_key", "kind")),
                 strict=True))
             self._write(q.DELETE_PENDING,
                        {"keys": resolved["key"].to_pylist()})
-        pending_keys = set(pending["key"].to_pylist()) if waiting and pending.num_rows else set()
         replies = [e for e in ready if e.rel == "REPLY_TO"]
         shares = [e for e in ready if e.rel == "SHARES"]
         self._copy("REPLY_TO", pa.table({"from": [e.from_key for e in replies],
@@ -215,9 +216,30 @@ class WritesMixin(EmbeddedBase):
             ("to_key", pa.string()), ("share_kind", pa.string())])))
         result.created["replies"] = len(replies)
         result.created["shares"] = len(shares)
-        result.pending_edges = pending.num_rows - resolved.num_rows + len(wait_rows)
+        result.pending_edges = before - resolved.num_rows + len(wait_rows)
+        self._family.pending_seen = result.pending_edges
         if batch.give_written:
             result.written.append(plan.written(late=bool(moves) or resolved.num_rows > 0))
+
+    def _pending_for(self, new_keys: list[str], waiting: Sequence[PostEdge]
+                     ) -> tuple[int, pa.Table, set[str]]:
+        """The pending edges before this batch: how many, those the new posts resolve, and
+        which of the ``waiting`` edges' keys are pending already. Read whole while they are
+        few (one statement); past ``PENDING_READ_ALL`` (a stream of replies to posts never
+        seen, which only grows) each is asked for: a count, the edges to the new keys, the
+        waiting keys by key, so a batch costs its own posts, not every pending edge."""
+        if self._family.pending_seen <= PENDING_READ_ALL:
+            pending = self._exec(q.PENDING_EDGES).get_as_arrow()
+            resolved = pending.filter(pc.is_in(pending["to_key"], value_set=pa.array(
+                new_keys, pa.string()))) if pending.num_rows else pending
+            known = set(pending["key"].to_pylist()) if waiting and pending.num_rows else set()
+            return pending.num_rows, resolved, known
+        before = int(self._rows(q.PENDING_TOTAL)[0]["n"])
+        resolved = self._arrow(q.PENDING_FOR_TARGETS, {"scan": key_scan(new_keys)})
+        keys = list({pending_edge_key(e) for e in waiting})
+        known = set(self._existing_table("PendingEdge", keys)["key"].to_pylist()) \
+            if keys else set()
+        return before, resolved, known
 
     def _move_conversations(self, moves: dict[str, str]) -> None:
         """Move the posts filed under each provisional conversation to the real one,
