@@ -144,10 +144,11 @@ def _wait(url: str, job_id: str) -> dict[str, Any]:
 def test_privacy_salt_cannot_be_set_by_a_job(demo_copy: Path) -> None:
     server, url = start_scrm_serve(demo_copy)
     try:
-        job = httpx.post(url + "/jobs", json={
+        answer = httpx.post(url + "/jobs", json={
             "kind": "brand", "accounts": ["twitter:acme"],
-            "settings": {"brand.name": "Acme", "privacy.salt": "attacker-known"}}).json()
-        done = _wait(url, job["id"])
+            "settings": {"brand.name": "Acme", "privacy.salt": "attacker-known"}})
+        assert answer.status_code == 200, (answer.status_code, answer.text)  # queued
+        done = _wait(url, answer.json()["id"])
         assert done["status"] == "failed" and "privacy.salt" in str(done["error"])
     finally:
         stop(server)
