@@ -260,8 +260,7 @@ def care_entries(brand_posts: pd.DataFrame, details: pd.DataFrame, brand_replies
         return _no_entries()
     # an erased person's posts (no text, an anonymous author) wait for no one
     erased = f":{ANONYMOUS_PREFIX}"
-    authors = brand_posts["author_key"].tolist()
-    if any(erased in str(a) for a in authors):
+    if any(erased in str(a) for a in brand_posts["author_key"].tolist()):
         brand_posts = brand_posts[~brand_posts["author_key"].astype(str).str.contains(
             erased, regex=False)]
     frame = _joined(brand_posts, details)

@@ -157,8 +157,12 @@ def _details_frame(columns: dict[str, np.ndarray], posts: pd.DataFrame | None
     frame = pd.DataFrame({c: pd.Series(columns[c], dtype=object) if c == "conversation_key"
                           else columns[c] for c in _DETAIL_COLUMNS[1:-1]})
     frame["preview_sentiment"] = np.nan
-    return frame.set_axis(pd.Index(np.array(keys, dtype=object), dtype=object, name="key"),
-                          axis=0)
+    return frame.set_axis(_key_index(keys), axis=0)
+
+
+def _key_index(keys: list[str]) -> pd.Index:
+    """Kept rows' index: their keys as Python strings (see :func:`_keyed`)."""
+    return pd.Index(np.array(keys, dtype=object), dtype=object, name="key")
 
 
 def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -387,21 +391,21 @@ class CareQueueIndex:
             "author_key": posts["author_key"].astype(str).array,
             "sentiment": pd.to_numeric(posts["sentiment"], errors="coerce").to_numpy(
                 dtype=float, na_value=np.nan),
-            "created_at": utc_times(posts["created_at"]).array},
-            index=pd.Index(np.array(keys, dtype=object), dtype=object, name="key"))
+            "created_at": utc_times(posts["created_at"]).array}, index=_key_index(keys))
 
     def _read_details(self, store: GraphStore, keys: Sequence[str], posts: pd.DataFrame,
                       known: pd.DataFrame | None = None) -> pd.DataFrame:
         """The details of these posts (``known``: read already, with ``brand_posts_among``,
         so not read again), previewed where unscored, indexed by key."""
+        # (the posts of a batch: all of them, usually)
+        whole = _same_keys(posts.index, keys)
         if known is not None:
-            # (the posts of a batch: all of them, usually)
             rows = known if _same_keys(known["key"], keys) \
                 else known[known["key"].isin(list(keys))]
             # as post_details gives them: Python objects, None for nothing
             columns = {c: rows[c].to_numpy(dtype=object, na_value=None)
                        for c in POST_DETAIL_COLUMNS}
-            made = _details_frame(columns, posts if _same_keys(posts.index, keys) else None)
+            made = _details_frame(columns, posts if whole else None)
             if made is not None:
                 return made
             details = pd.DataFrame(columns)
@@ -410,7 +414,7 @@ class CareQueueIndex:
         else:
             details = pd.DataFrame(columns=_DETAIL_COLUMNS[:-1])
         # a mask over the kept index, not an intersection: that hashes every kept key
-        details = _preview(details, (posts if _same_keys(posts.index, keys) else
+        details = _preview(details, (posts if whole else
                                      posts[posts.index.isin(list(keys))]).reset_index())
         for column in _DETAIL_COLUMNS:
             if column not in details:

@@ -51,11 +51,9 @@ class EventLog:
         self.append_many([event])
 
     def append_many(self, events: Iterable[Event]) -> None:
-        # (the fields as a dict of their own: ``asdict`` copied every event's data deeply,
-        # a third of an events check that found thousands of new care items)
-        lines = b"".join(orjson.dumps({"kind": e.kind, "data": e.data, "id": e.id,
-                                       "created_at": e.created_at}, default=str) + b"\n"
-                         for e in events)
+        # each event as subscribers receive it (``asdict`` copied every event's data
+        # deeply: a third of an events check that found thousands of new care items)
+        lines = b"".join(e.body() + b"\n" for e in events)
         if not lines:
             return
         with self._lock, open(self.path, "ab") as fh:

@@ -224,10 +224,12 @@ class WritesMixin(EmbeddedBase):
     def _pending_for(self, new_keys: list[str], waiting: Sequence[PostEdge]
                      ) -> tuple[int, pa.Table, set[str]]:
         """The pending edges before this batch: how many, those the new posts resolve, and
-        which of the ``waiting`` edges' keys are pending already. Read whole while they are
-        few (one statement); past ``PENDING_READ_ALL`` (a stream of replies to posts never
-        seen, which only grows) each is asked for: a count, the edges to the new keys, the
-        waiting keys by key, so a batch costs its own posts, not every pending edge."""
+        which of the ``waiting`` edges' keys are pending already. Read whole while the last
+        write left few (one statement; the first write after opening reads them whole once,
+        and so learns how many); past ``PENDING_READ_ALL`` (a stream of replies to posts
+        never seen, which only grows) what is needed is asked for: a count, the edges to the
+        new keys, the waiting keys by key, so a batch costs its own posts, not every
+        pending edge."""
         if self._family.pending_seen <= PENDING_READ_ALL:
             pending = self._exec(q.PENDING_EDGES).get_as_arrow()
             resolved = pending.filter(pc.is_in(pending["to_key"], value_set=pa.array(
